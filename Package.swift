@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "MailFerry",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mailferry", targets: ["mailferry"]),
+        .library(name: "FerryKit", targets: ["FerryKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries from Debian, reached only through these shims.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // The data model and pure codecs: no I/O beyond what a codec needs.
+        .target(name: "MailModel"),
+        // The interchange archive: writer, reader, manifest, signatures, verification.
+        .target(name: "FerryArchive", dependencies: ["MailModel", "CArchive", "CZstd", "COpenSSL"]),
+        // One folder per source/target system.
+        .target(name: "Connectors", dependencies: ["MailModel"]),
+        // The operations the commands run: export, inspect, verify, import, reconcile.
+        .target(name: "FerryKit", dependencies: ["MailModel", "FerryArchive", "Connectors"]),
+        // Argument parsing and printing only.
+        .executableTarget(
+            name: "mailferry",
+            dependencies: ["FerryKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .testTarget(name: "MailModelTests", dependencies: ["MailModel"]),
+        .testTarget(name: "FerryArchiveTests", dependencies: ["FerryArchive", "MailModel"]),
+        .testTarget(name: "ConnectorsTests", dependencies: ["Connectors", "MailModel"]),
+        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "FerryArchive", "Connectors", "MailModel"]),
+        .testTarget(name: "MailFerryCLITests", dependencies: ["FerryKit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,7 @@
+#ifndef MAILFERRY_COPENSSL_SHIM_H
+#define MAILFERRY_COPENSSL_SHIM_H
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/err.h>
+#include <openssl/bio.h>
+#endif

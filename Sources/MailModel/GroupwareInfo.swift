@@ -1,0 +1,89 @@
+/// An address book (a `contacts/` folder, a CardDAV collection).
+public struct AddressBookInfo: Hashable, Sendable, Codable {
+    /// The collection's name as the source gave it.
+    public var name: String
+    public init(name: String) { self.name = name }
+}
+
+/// A calendar (a `calendars/<name>/` folder, a CalDAV collection) holding events and tasks.
+public struct CalendarInfo: Hashable, Sendable, Codable {
+    public var name: String
+    public init(name: String) { self.name = name }
+}
+
+/// One contact resource: a `.vcf` file (or DAV resource) carried byte for byte.
+/// A file may hold several vCards; each is summarised in `cards`.
+public struct ContactInfo: Hashable, Sendable, Codable {
+    /// The resource's name at the source (a file name), restored at the target; never used as an archive path.
+    public var resourceName: String
+    public var cards: [CardSummary]
+    public init(resourceName: String, cards: [CardSummary]) {
+        self.resourceName = resourceName
+        self.cards = cards
+    }
+}
+
+public struct CardSummary: Hashable, Sendable, Codable {
+    /// `3.0` or `4.0`, as the card says.
+    public var version: String?
+    public var uid: String?
+    public var formattedName: String?
+    public init(version: String?, uid: String?, formattedName: String?) {
+        self.version = version
+        self.uid = uid
+        self.formattedName = formattedName
+    }
+}
+
+/// One calendar resource: an `.ics` file carried byte for byte, summarised per component.
+public struct CalendarItemInfo: Hashable, Sendable, Codable {
+    public var resourceName: String
+    public var components: [ComponentSummary]
+    public init(resourceName: String, components: [ComponentSummary]) {
+        self.resourceName = resourceName
+        self.components = components
+    }
+}
+
+/// One top-level iCalendar component inside a VCALENDAR (VEVENT, VTODO, VJOURNAL; VTIMEZONE is not listed).
+public struct ComponentSummary: Hashable, Sendable, Codable {
+    public var kind: String
+    public var uid: String?
+    public var summary: String?
+    public init(kind: String, uid: String?, summary: String?) {
+        self.kind = kind
+        self.uid = uid
+        self.summary = summary
+    }
+}
+
+/// A Sieve script (RFC 5228) of the user's filters.
+public struct SieveScriptInfo: Hashable, Sendable, Codable {
+    /// The script's name without `.sieve`.
+    public var name: String
+    public var active: Bool
+    public init(name: String, active: Bool) {
+        self.name = name
+        self.active = active
+    }
+}
+
+/// Settings that are not items: the vacation auto-reply, when a source knows one.
+public struct UserSettings: Hashable, Sendable, Codable {
+    public var vacation: VacationReply?
+    public init(vacation: VacationReply? = nil) { self.vacation = vacation }
+}
+
+public struct VacationReply: Hashable, Sendable, Codable {
+    public var enabled: Bool
+    public var subject: String?
+    public var body: String
+    /// Days between replies to the same sender (RFC 5230 `:days`).
+    public var days: Int?
+    public init(enabled: Bool, subject: String?, body: String, days: Int?) {
+        self.enabled = enabled
+        self.subject = subject
+        self.body = body
+        self.days = days
+    }
+}

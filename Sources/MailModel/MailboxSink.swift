@@ -1,0 +1,48 @@
+/// Receives one user's mailbox as a source reads it, in order: the user, then folders and items,
+/// then `endUser`. Folders, address books and calendars are announced before their items and
+/// referred to by the number the sink returns. The archive writer and the importer are sinks.
+public protocol MailboxSink: AnyObject {
+    func beginUser(_ user: UserInfo) throws
+    /// Returns the number items of this folder refer to.
+    func folder(_ folder: FolderInfo) throws -> Int
+    func message(_ info: MessageInfo, inFolder folder: Int, body: any ItemBody) throws
+    func addressBook(_ book: AddressBookInfo) throws -> Int
+    func contact(_ info: ContactInfo, inAddressBook book: Int, body: any ItemBody) throws
+    func calendar(_ calendar: CalendarInfo) throws -> Int
+    func calendarItem(_ info: CalendarItemInfo, inCalendar calendar: Int, body: any ItemBody) throws
+    func sieveScript(_ info: SieveScriptInfo, body: any ItemBody) throws
+    func endUser(settings: UserSettings) throws
+    /// Something odd in the source that did not stop the read (the item was still carried, byte for byte).
+    func warning(_ problem: SourceProblem)
+}
+
+/// Reads users' mailboxes from one system (a directory store, a Maildir, an mbox, an IMAP server).
+public protocol MailboxSource {
+    /// The users this source holds, in a stable order.
+    func users() throws -> [UserInfo]
+    /// Feeds one user's whole mailbox to `sink`, streaming item bytes.
+    func read(user: UserInfo, into sink: any MailboxSink) throws
+}
+
+/// A problem found in source data, naming where it is so that a person can look.
+public struct SourceProblem: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// A file path, or `PATH:LINE`, or a server and folder.
+    public var location: String
+    public var message: String
+    public init(location: String, message: String) {
+        self.location = location
+        self.message = message
+    }
+    public var description: String { "\(location): \(message)" }
+}
+
+/// A source could not be read at all (as opposed to a `SourceProblem`, which is a warning).
+public struct SourceError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var location: String
+    public var message: String
+    public init(location: String, message: String) {
+        self.location = location
+        self.message = message
+    }
+    public var description: String { "\(location): \(message)" }
+}

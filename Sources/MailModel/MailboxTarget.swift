@@ -1,0 +1,46 @@
+/// Writes users' mailboxes into one system. The importer drives it from the archive.
+public protocol MailboxTarget {
+    func open(user: UserInfo) throws -> any UserMailboxTarget
+}
+
+/// Identifies one archived item everywhere a target must recognise it again: a re-run import, a
+/// resumed one, reconcile. `archiveID` with `entryPath` is unique; `sha256` is of the item's bytes.
+public struct ItemKey: Hashable, Sendable, Codable {
+    public var archiveID: String
+    public var entryPath: String
+    public var sha256: String
+    public var size: Int64
+    public init(archiveID: String, entryPath: String, sha256: String, size: Int64) {
+        self.archiveID = archiveID
+        self.entryPath = entryPath
+        self.sha256 = sha256
+        self.size = size
+    }
+}
+
+/// One user's side of a target. Each `write…` call commits an item atomically: the bytes are staged
+/// under a temporary name while `check` runs over them, and only if `check` returns without throwing
+/// is the item placed under its final name. A write whose key is already committed does nothing and
+/// returns false (imports are idempotent and resumable).
+public protocol UserMailboxTarget: AnyObject {
+    /// Creates the folder if missing (and its parents), applies subscription; returns its number.
+    func folder(_ folder: FolderInfo) throws -> Int
+    func addressBook(_ book: AddressBookInfo) throws -> Int
+    func calendar(_ calendar: CalendarInfo) throws -> Int
+
+    func writeMessage(
+        _ info: MessageInfo, inFolder folder: Int, key: ItemKey, body: any ItemBody, check: () throws -> Void
+    ) throws -> Bool
+    func writeContact(
+        _ info: ContactInfo, inAddressBook book: Int, key: ItemKey, body: any ItemBody, check: () throws -> Void
+    ) throws -> Bool
+    func writeCalendarItem(
+        _ info: CalendarItemInfo, inCalendar calendar: Int, key: ItemKey, body: any ItemBody,
+        check: () throws -> Void
+    ) throws -> Bool
+    func writeSieveScript(_ info: SieveScriptInfo, key: ItemKey, body: any ItemBody, check: () throws -> Void)
+        throws -> Bool
+
+    /// Applies settings and makes everything written durable (fsync or the system's equivalent).
+    func finish(settings: UserSettings) throws
+}
