@@ -1,7 +1,7 @@
 /// The bytes of one item (a message, a contact file, a calendar file, a script), read in chunks so that
 /// a 200 MB message never has to sit in memory. `byteCount` is known before the first chunk, because
 /// the archive writes sizes in headers ahead of the data.
-public protocol ItemBody: Sendable {
+public protocol ItemBody {
     /// The exact number of bytes `stream` yields.
     var byteCount: Int64 { get }
     /// Where the bytes come from, for error messages (a path, `mbox:PATH@offset`).
@@ -12,7 +12,7 @@ public protocol ItemBody: Sendable {
 }
 
 /// Bytes already in memory (small items, test data).
-public struct MemoryBody: ItemBody {
+public struct MemoryBody: ItemBody, Sendable {
     public let bytes: [UInt8]
     public let origin: String
     public init(_ bytes: [UInt8], origin: String = "memory") {

@@ -1,0 +1,109 @@
+import MailModel
+
+/// Walks the archive's item entries and the manifest's entry records together (a merge join): each
+/// tar entry must be the next manifest entry, with the same name, position and size, and its bytes
+/// must hash to the manifest's SHA-256. Any extra, missing, reordered, resized or altered entry is
+/// reported by name.
+public final class ArchiveItemStream {
+    private let tar: TarReader
+    private let entries: ManifestEntryIterator
+    private let archivePath: String
+    private let manifestOffset: Int64
+    private var current: ArchiveItemBody?
+
+    init(tar: TarReader, entries: ManifestEntryIterator, archivePath: String, manifestOffset: Int64) throws {
+        self.tar = tar
+        self.entries = entries
+        self.archivePath = archivePath
+        self.manifestOffset = manifestOffset
+    }
+
+    /// The next item and a body that streams its bytes (once). The previous item's body is drained
+    /// and checked first if its reader did not consume it.
+    public func next() throws -> (EntryRecord, ArchiveItemBody)? {
+        if let current {
+            try current.drain()
+            try current.check()
+        }
+        current = nil
+        let record = try entries.next()
+        let header = try tar.next()
+        switch (record, header) {
+        case (nil, nil):
+            return nil
+        case (let r?, nil):
+            throw ArchiveError(.verification, "\(archivePath): \(r.path)", "is listed in the manifest but missing from the archive")
+        case (nil, let h?):
+            throw ArchiveError(.verification, "\(archivePath): entry \(String(reflecting: h.path))", "is in the archive but not in the manifest")
+        case (let r?, let h?):
+            guard h.path == r.path else {
+                throw ArchiveError(.verification, "\(archivePath): entry \(String(reflecting: h.path))", "found where the manifest lists \(r.path) (entry added, removed, duplicated or reordered)")
+            }
+            guard h.size == r.size else {
+                throw ArchiveError(.verification, "\(archivePath): \(r.path)", "the tar header says \(h.size) bytes, the manifest \(r.size)")
+            }
+            guard h.position == r.offset else {
+                throw ArchiveError(.verification, "\(archivePath): \(r.path)", "is at stream offset \(h.position), the manifest says \(r.offset)")
+            }
+            let body = ArchiveItemBody(tar: tar, record: r, location: "\(archivePath): \(r.path)")
+            current = body
+            return (r, body)
+        }
+    }
+}
+
+/// One item's bytes, streamed from the archive once and hashed on the way.
+/// `check()` throws unless every byte was read and the SHA-256 matches the manifest.
+public final class ArchiveItemBody: ItemBody {
+    private let tar: TarReader
+    public let record: EntryRecord
+    public let origin: String
+    private var consumed: Int64 = 0
+    private var digest: String?
+    private let hasher = SHA256()
+
+    init(tar: TarReader, record: EntryRecord, location: String) {
+        self.tar = tar
+        self.record = record
+        self.origin = location
+    }
+
+    public var byteCount: Int64 { record.size }
+
+    public func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard digest == nil, consumed == 0 else {
+            throw ArchiveError(.io, origin, "an archive entry can be read only once")
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = try tar.readData(into: buffer)
+            if n == 0 { break }
+            consumed += Int64(n)
+            guard consumed <= record.size else {
+                throw ArchiveError(.verification, origin, "holds more bytes than the manifest's \(record.size)")
+            }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer.prefix(n))
+            hasher.update(chunk)
+            try consume(chunk)
+        }
+        digest = hasher.finalizeHex()
+        guard consumed == record.size else {
+            throw ArchiveError(.verification, origin, "holds \(consumed) bytes, the manifest says \(record.size) (truncated)")
+        }
+    }
+
+    func drain() throws {
+        if digest == nil { try stream { _ in } }
+    }
+
+    /// Throws unless the bytes streamed so far are the whole item and match the manifest's hash.
+    public func check() throws {
+        guard let digest, consumed == record.size else {
+            throw ArchiveError(.verification, origin, "was not read completely")
+        }
+        guard digest == record.sha256 else {
+            throw ArchiveError(.verification, origin, "SHA-256 \(digest) does not match the manifest's \(record.sha256) (the entry was altered)")
+        }
+    }
+}

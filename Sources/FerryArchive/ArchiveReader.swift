@@ -1,0 +1,182 @@
+import Foundation
+import MailModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Opens a MailFerry archive for reading, trusting nothing in it until checked.
+///
+/// Opening reads only the end of the file: the seek table and the last frame, which holds the
+/// statement and its signature. `verifySignature(with:)` must succeed before the statement is
+/// believed (`statementWithoutSignature()` is for `inspect`, which says it did not check).
+/// Everything after that is checked against the statement: the manifest's size and hash, and
+/// through the manifest every entry's name, position, size and hash.
+public final class ArchiveReader {
+    public let path: String
+    let file: OwnedFile
+    public let seekTable: SeekTable
+    let decompressedOffsets: [Int64]
+    /// The exact statement bytes the signature covers.
+    public let statementBytes: [UInt8]
+    public let signature: [UInt8]
+    public private(set) var signatureChecked = false
+    private var checkedStatement: Statement?
+
+    /// The statement and signature entries are tiny; a statement larger than this is not ours.
+    static let maximumStatementSize = 16 * 1024
+
+    public init(path: String) throws {
+        self.path = path
+        do {
+            self.file = try OwnedFile(path: path, flags: O_RDONLY)
+        } catch let e as ArchiveError {
+            throw ArchiveError(.io, path, e.message)
+        }
+        self.seekTable = try SeekTable.read(from: file)
+        self.decompressedOffsets = seekTable.decompressedOffsets
+        let last = seekTable.frames.count - 1
+        guard seekTable.frames[last].decompressedSize <= UInt32(Self.maximumStatementSize + 4096) else {
+            throw ArchiveError(.format, path, "the last frame is \(seekTable.frames[last].decompressedSize) bytes; a statement frame is small")
+        }
+        let tar = try TarReader(source: FrameReader(file: file, table: seekTable, startFrame: last), location: path)
+        let statement = try Self.readSmallEntry(tar, expected: EntryPath.statement, limit: Self.maximumStatementSize, path: path)
+        let signature = try Self.readSmallEntry(tar, expected: EntryPath.signature, limit: 64, path: path)
+        guard try tar.next() == nil else {
+            throw ArchiveError(.verification, path, "entries follow the signature in the last frame")
+        }
+        // The last frame holds exactly: statement (header + padded data), signature (header + one block), end blocks.
+        let expected = 512 + (statement.count + 511) / 512 * 512 + 512 + 512 + 1024
+        guard Int(seekTable.frames[last].decompressedSize) == expected else {
+            throw ArchiveError(.verification, path, "the last frame holds \(seekTable.frames[last].decompressedSize) bytes where \(expected) are expected (extra data after the signature)")
+        }
+        self.statementBytes = statement
+        self.signature = signature
+    }
+
+    private static func readSmallEntry(_ tar: TarReader, expected: String, limit: Int, path: String) throws -> [UInt8] {
+        guard let header = try tar.next() else {
+            throw ArchiveError(.verification, path, "the last frame lacks \(expected) (not a MailFerry archive, or truncated)")
+        }
+        guard header.path == expected else {
+            throw ArchiveError(.verification, path, "expected \(expected) in the last frame, found \(String(reflecting: header.path))")
+        }
+        guard header.size <= Int64(limit), header.size > 0 else {
+            throw ArchiveError(.verification, "\(path): \(expected)", "has size \(header.size); at most \(limit) is allowed")
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(header.size))
+        var filled = 0
+        while filled < bytes.count {
+            let n = try bytes.withUnsafeMutableBytes { try tar.readData(into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...])) }
+            guard n > 0 else { throw ArchiveError(.verification, "\(path): \(expected)", "is truncated") }
+            filled += n
+        }
+        return bytes
+    }
+
+    /// Checks the Ed25519 signature over the statement with a trusted key, then parses the statement.
+    /// Nothing else in the archive is believed before this succeeds.
+    @discardableResult
+    public func verifySignature(with key: PublicKey) throws -> Statement {
+        guard key.isValidSignature(signature, for: statementBytes) else {
+            throw ArchiveError(.verification, "\(path): \(EntryPath.signature)", "the signature does not match the statement under the trusted key \(key.keyID) (wrong key, or the archive was altered)")
+        }
+        let statement = try parseStatement()
+        guard statement.signerKeyID == key.keyID else {
+            throw ArchiveError(.verification, path, "the statement names signer \(statement.signerKeyID) but the trusted key is \(key.keyID)")
+        }
+        signatureChecked = true
+        checkedStatement = statement
+        return statement
+    }
+
+    /// The statement parsed without checking its signature, for `inspect` (which says so).
+    public func statementWithoutSignature() throws -> Statement {
+        try checkedStatement ?? parseStatement()
+    }
+
+    private func parseStatement() throws -> Statement {
+        let statement: Statement
+        do {
+            statement = try JSONDecoder().decode(Statement.self, from: Data(statementBytes))
+        } catch {
+            throw ArchiveError(.format, "\(path): \(EntryPath.statement)", "is not a valid statement: \(error)")
+        }
+        guard statement.format == ArchiveFormat.statementName, statement.archiveFormat == ArchiveFormat.name else {
+            throw ArchiveError(.format, path, "not a MailFerry archive (format \(String(reflecting: statement.archiveFormat)))")
+        }
+        guard statement.version == ArchiveFormat.version, statement.archiveVersion == ArchiveFormat.version else {
+            throw ArchiveError(.format, path, "archive format version \(statement.archiveVersion) is not supported by this MailFerry (it reads version \(ArchiveFormat.version)); use a newer MailFerry")
+        }
+        let m = statement.manifest
+        guard m.path == EntryPath.manifest, Hex.isLowerHex(m.sha256, length: 64), m.frame >= 0,
+              m.frame < seekTable.frames.count - 1, decompressedOffsets[m.frame] == m.offset
+        else {
+            throw ArchiveError(.verification, path, "the statement's manifest reference does not match the archive's frames")
+        }
+        let expectedRegion = 512 + (m.size + 511) / 512 * 512
+        guard decompressedOffsets[seekTable.frames.count - 1] - m.offset == expectedRegion else {
+            throw ArchiveError(.verification, path, "the manifest region is not the size the statement declares (data added or removed near the manifest)")
+        }
+        return statement
+    }
+
+    /// Copies the manifest into a private temporary file while hashing it, and checks size and hash
+    /// against the statement before returning, so the manifest that is parsed is exactly the signed one.
+    public func loadManifest() throws -> VerifiedManifest {
+        let statement = try statementWithoutSignature()
+        let m = statement.manifest
+        let tar = try TarReader(
+            source: FrameReader(file: file, table: seekTable, startFrame: m.frame, endFrame: seekTable.frames.count - 1),
+            location: path)
+        guard let header = try tar.next(), header.path == EntryPath.manifest else {
+            throw ArchiveError(.verification, path, "no manifest where the statement says it is")
+        }
+        guard header.size == m.size else {
+            throw ArchiveError(.verification, "\(path): \(EntryPath.manifest)", "is \(header.size) bytes, the signed statement says \(m.size)")
+        }
+        let copy = try VerifiedManifest.temporaryFile()
+        let hasher = SHA256()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var total: Int64 = 0
+        while true {
+            let n = try tar.readData(into: buffer)
+            if n == 0 { break }
+            total += Int64(n)
+            guard total <= m.size else { break }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer.prefix(n))
+            hasher.update(chunk)
+            try copy.write(chunk)
+        }
+        guard total == m.size else {
+            throw ArchiveError(.verification, "\(path): \(EntryPath.manifest)", "holds \(total) bytes, the signed statement says \(m.size)")
+        }
+        guard hasher.finalizeHex() == m.sha256 else {
+            throw ArchiveError(.verification, "\(path): \(EntryPath.manifest)", "does not match the SHA-256 in the signed statement (the manifest was altered or swapped)")
+        }
+        return try VerifiedManifest(file: copy, size: total, archivePath: path, statement: statement)
+    }
+
+    /// Streams the item entries in archive order, each checked against its manifest entry.
+    public func items(_ manifest: VerifiedManifest) throws -> ArchiveItemStream {
+        let statement = try statementWithoutSignature()
+        let frames = try FrameReader(file: file, table: seekTable, startFrame: 0, endFrame: statement.manifest.frame)
+        return try ArchiveItemStream(tar: TarReader(source: frames, location: path), entries: manifest.entries(), archivePath: path, manifestOffset: statement.manifest.offset)
+    }
+
+    /// Reads one entry's bytes by decoding only the frames it lies in (for `inspect --show`).
+    /// The bytes are checked against the manifest's size and hash.
+    public func readEntry(_ record: EntryRecord, consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard record.frame >= 0, record.frame < seekTable.frames.count, record.offset >= decompressedOffsets[record.frame],
+              record.offset < decompressedOffsets[record.frame + 1]
+        else { throw ArchiveError(.verification, "\(path): \(record.path)", "the manifest's frame and offset do not match the seek table") }
+        let frames = try FrameReader(file: file, table: seekTable, startFrame: record.frame, skip: record.offset - decompressedOffsets[record.frame])
+        let tar = try TarReader(source: frames, location: path)
+        guard let header = try tar.next(), header.path == record.path, header.size == record.size else {
+            throw ArchiveError(.verification, "\(path): \(record.path)", "the entry is not where the manifest says")
+        }
+        let body = ArchiveItemBody(tar: tar, record: record, location: "\(path): \(record.path)")
+        try body.stream(consume)
+        try body.check()
+    }
+}

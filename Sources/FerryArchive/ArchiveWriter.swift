@@ -1,0 +1,304 @@
+import Foundation
+import MailModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options that describe the archive rather than its content.
+public struct ArchiveOptions: Sendable {
+    public var station: String
+    public var sequence: Int
+    public var deltaOf: String?
+    public var tool: String
+    public init(station: String, sequence: Int = 1, deltaOf: String? = nil, tool: String) {
+        self.station = station
+        self.sequence = sequence
+        self.deltaOf = deltaOf
+        self.tool = tool
+    }
+}
+
+/// What `ArchiveWriter.finish` made.
+public struct WrittenArchive: Sendable {
+    public var path: String
+    public var header: ArchiveHeader
+    public var statement: Statement
+    public var fileSize: Int64
+    public var frames: Int
+    public var warnings: [SourceProblem]
+}
+
+/// Serialises mailboxes into a MailFerry archive as sources feed it (it is a `MailboxSink`).
+///
+/// Everything is written to `PATH.partial`; only `finish` fsyncs it and renames it to `PATH`, so a
+/// failed or interrupted export never leaves a file under the final name. Item bytes stream from
+/// the source through SHA-256 into tar entries and zstd frames; manifest entry lines are spooled to
+/// an unlinked temporary file, so memory does not grow with the number of items.
+public final class ArchiveWriter: MailboxSink {
+    public let path: String
+    private let partialPath: String
+    private let output: OwnedFile
+    private let pipeline: FramePipeline
+    private let tar: TarWriter
+    private let entrySpool: OwnedFile
+    private var spoolBuffer: [UInt8] = []
+    private var spoolSize: Int64 = 0
+    private let signingKey: SigningKey
+    private let options: ArchiveOptions
+    private let encoder = ManifestCoding.encoder()
+    private let hasher = SHA256()
+    private let archiveID: String
+    private let created: String
+    private let createdStamp: InternalDateStamp
+
+    private var users: [UserRecord] = []
+    private var containers: [ContainerRecord] = []
+    private var containerIndex: [ContainerKey: Int] = [:]
+    private var nextContainer: [ContainerRecord.Kind: Int] = [:]
+    private var sieveSequence = 0
+    private var itemSequence: [ContainerKey: Int] = [:]
+    private var entryCount = 0
+    private var itemBytes: Int64 = 0
+    private var finished = false
+    public private(set) var warnings: [SourceProblem] = []
+
+    /// Called after each item with the running totals (items, bytes), for progress displays.
+    public var onItem: ((Int, Int64) -> Void)?
+    /// Called for each source warning as it happens.
+    public var onWarning: ((SourceProblem) -> Void)?
+
+    private struct ContainerKey: Hashable {
+        var user: Int
+        var kind: ContainerRecord.Kind
+        var number: Int
+    }
+
+    static let spoolFlushSize = 1 << 20
+
+    public init(path: String, signingKey: SigningKey, options: ArchiveOptions) throws {
+        self.path = path
+        self.partialPath = path + ".partial"
+        self.signingKey = signingKey
+        self.options = options
+        self.output = try OwnedFile(path: partialPath, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        let spoolPath = partialPath + ".entries"
+        self.entrySpool = try OwnedFile(path: spoolPath, flags: O_RDWR | O_CREAT | O_TRUNC | O_EXCL, mode: 0o600)
+        unlink(spoolPath)  // it lives only as long as the descriptor
+        self.pipeline = FramePipeline(output: output)
+        self.tar = try TarWriter(pipeline: pipeline)
+        var random = SystemRandomNumberGenerator()
+        self.archiveID = Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
+        let now = Date()
+        let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        self.createdStamp = InternalDateStamp(seconds: seconds, nanoseconds: 0)
+        self.created = InternalDate(epochSeconds: seconds).iso8601
+    }
+
+    deinit {
+        if !finished { unlink(partialPath) }
+    }
+
+    private var currentUser: Int { users.count }
+
+    // MARK: MailboxSink
+
+    public func beginUser(_ user: UserInfo) throws {
+        users.append(UserRecord(user: users.count + 1, address: user.address, settings: UserSettings(), counts: Counts()))
+        sieveSequence = 0
+        nextContainer = [:]  // container numbers count from 1 for each user
+    }
+
+    public func folder(_ folder: FolderInfo) throws -> Int {
+        addContainer(.folder) { $0.folder = folder }
+    }
+
+    public func addressBook(_ book: AddressBookInfo) throws -> Int {
+        addContainer(.addressBook) { $0.addressBook = book }
+    }
+
+    public func calendar(_ calendar: CalendarInfo) throws -> Int {
+        addContainer(.calendar) { $0.calendar = calendar }
+    }
+
+    public func message(_ info: MessageInfo, inFolder folder: Int, body: any ItemBody) throws {
+        let key = try containerKey(.folder, folder)
+        let sequence = nextSequence(key)
+        var record = EntryRecord(path: EntryPath.message(user: currentUser, folder: folder, sequence: sequence), kind: .message, user: currentUser, container: folder, size: body.byteCount, sha256: "", offset: 0, frame: 0)
+        record.message = info
+        let mtime = InternalDateStamp(seconds: info.internalDate.epochSeconds, nanoseconds: info.internalDate.nanoseconds)
+        try writeItem(&record, body: body, mtime: mtime, container: key)
+        users[currentUser - 1].counts.messages += 1
+        users[currentUser - 1].counts.messageBytes += body.byteCount
+    }
+
+    public func contact(_ info: ContactInfo, inAddressBook book: Int, body: any ItemBody) throws {
+        let key = try containerKey(.addressBook, book)
+        var record = EntryRecord(path: EntryPath.contact(user: currentUser, book: book, sequence: nextSequence(key)), kind: .contact, user: currentUser, container: book, size: body.byteCount, sha256: "", offset: 0, frame: 0)
+        record.contact = info
+        try writeItem(&record, body: body, mtime: createdStamp, container: key)
+        users[currentUser - 1].counts.contactFiles += 1
+        users[currentUser - 1].counts.contacts += info.cards.count
+        users[currentUser - 1].counts.otherBytes += body.byteCount
+    }
+
+    public func calendarItem(_ info: CalendarItemInfo, inCalendar calendar: Int, body: any ItemBody) throws {
+        let key = try containerKey(.calendar, calendar)
+        var record = EntryRecord(path: EntryPath.calendarItem(user: currentUser, calendar: calendar, sequence: nextSequence(key)), kind: .calendarItem, user: currentUser, container: calendar, size: body.byteCount, sha256: "", offset: 0, frame: 0)
+        record.calendarItem = info
+        try writeItem(&record, body: body, mtime: createdStamp, container: key)
+        users[currentUser - 1].counts.calendarFiles += 1
+        users[currentUser - 1].counts.events += info.components.filter { $0.kind == "VEVENT" }.count
+        users[currentUser - 1].counts.tasks += info.components.filter { $0.kind == "VTODO" }.count
+        users[currentUser - 1].counts.otherBytes += body.byteCount
+    }
+
+    public func sieveScript(_ info: SieveScriptInfo, body: any ItemBody) throws {
+        try requireUser()
+        sieveSequence += 1
+        var record = EntryRecord(path: EntryPath.sieve(user: currentUser, sequence: sieveSequence), kind: .sieveScript, user: currentUser, container: nil, size: body.byteCount, sha256: "", offset: 0, frame: 0)
+        record.sieve = info
+        try writeItem(&record, body: body, mtime: createdStamp, container: nil)
+        users[currentUser - 1].counts.sieveScripts += 1
+        users[currentUser - 1].counts.otherBytes += body.byteCount
+    }
+
+    public func endUser(settings: UserSettings) throws {
+        try requireUser()
+        users[currentUser - 1].settings = settings
+    }
+
+    public func warning(_ problem: SourceProblem) {
+        warnings.append(problem)
+        onWarning?(problem)
+    }
+
+    // MARK: Items
+
+    private func requireUser() throws {
+        guard currentUser > 0 else { throw ArchiveError(.io, path, "an item came before any user (source bug)") }
+    }
+
+    private func addContainer(_ kind: ContainerRecord.Kind, _ fill: (inout ContainerRecord) -> Void) -> Int {
+        let number = (nextContainer[kind] ?? 0) + 1
+        nextContainer[kind] = number
+        var record = ContainerRecord(kind: kind, user: currentUser, number: number, items: 0, bytes: 0)
+        fill(&record)
+        let key = ContainerKey(user: currentUser, kind: kind, number: number)
+        containerIndex[key] = containers.count
+        containers.append(record)
+        return number
+    }
+
+    private func containerKey(_ kind: ContainerRecord.Kind, _ number: Int) throws -> ContainerKey {
+        let key = ContainerKey(user: currentUser, kind: kind, number: number)
+        guard containerIndex[key] != nil else {
+            throw ArchiveError(.io, path, "an item refers to \(kind.rawValue) \(number), which was not announced (source bug)")
+        }
+        return key
+    }
+
+    private func nextSequence(_ key: ContainerKey) -> Int {
+        let n = (itemSequence[key] ?? 0) + 1
+        itemSequence[key] = n
+        return n
+    }
+
+    private func writeItem(_ record: inout EntryRecord, body: any ItemBody, mtime: InternalDateStamp, container: ContainerKey?) throws {
+        precondition(!finished)
+        record.offset = pipeline.streamOffset
+        record.frame = pipeline.currentFrameIndex
+        try tar.writeEntry(path: record.path, size: body.byteCount, mtime: mtime) { emit in
+            try body.stream { chunk in
+                hasher.update(chunk)
+                try emit(chunk)
+            }
+        }
+        record.sha256 = hasher.finalizeHex()
+        try pipeline.entryBoundary()
+        try spool(ManifestCoding.line(ManifestLine.entry(record), with: encoder))
+        entryCount += 1
+        itemBytes += record.size
+        if let container, let i = containerIndex[container] {
+            containers[i].items += 1
+            containers[i].bytes += record.size
+        }
+        onItem?(entryCount, itemBytes)
+    }
+
+    private func spool(_ line: [UInt8]) throws {
+        spoolBuffer += line
+        spoolSize += Int64(line.count)
+        if spoolBuffer.count >= Self.spoolFlushSize { try flushSpool() }
+    }
+
+    private func flushSpool() throws {
+        try entrySpool.write(spoolBuffer)
+        spoolBuffer.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: Finishing
+
+    /// Writes the manifest, the signed statement, the end of the tar stream and the seek table;
+    /// makes the file durable and gives it its final name.
+    public func finish() throws -> WrittenArchive {
+        precondition(!finished)
+        try flushSpool()
+        let keyID = try signingKey.publicKey.keyID
+        var totals = Counts()
+        for u in users { totals += u.counts }
+        let header = ArchiveHeader(
+            format: ArchiveFormat.name, version: ArchiveFormat.version, archiveID: archiveID, created: created,
+            station: options.station, sequence: options.sequence, deltaOf: options.deltaOf, tool: options.tool,
+            signerKeyID: keyID, userCount: users.count, entryCount: entryCount, itemBytes: itemBytes, totals: totals)
+        var head = try ManifestCoding.line(ManifestLine.archive(header), with: encoder)
+        for u in users { head += try ManifestCoding.line(ManifestLine.user(u), with: encoder) }
+        for c in containers { head += try ManifestCoding.line(ManifestLine.container(c), with: encoder) }
+        let manifestSize = Int64(head.count) + spoolSize
+
+        // The manifest starts a frame of its own, so readers reach it straight from the seek table.
+        try pipeline.cutFrame()
+        let manifestOffset = pipeline.streamOffset
+        let manifestFrame = pipeline.currentFrameIndex
+        try tar.writeEntry(path: EntryPath.manifest, size: manifestSize, mtime: createdStamp) { emit in
+            hasher.update(head.withUnsafeBytes { $0 })
+            try head.withUnsafeBytes { try emit($0) }
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            var offset: Int64 = 0
+            while offset < spoolSize {
+                let n = try buffer.withUnsafeMutableBytes { try entrySpool.read(into: $0, at: offset) }
+                guard n > 0 else { throw ArchiveError(.io, partialPath, "manifest spool ended early") }
+                try buffer.withUnsafeBytes { raw in
+                    let chunk = UnsafeRawBufferPointer(rebasing: raw.prefix(n))
+                    hasher.update(chunk)
+                    try emit(chunk)
+                }
+                offset += Int64(n)
+            }
+        }
+        let manifestHash = hasher.finalizeHex()
+
+        // The statement and its signature share the last frame, which readers decode first.
+        try pipeline.cutFrame()
+        let statement = Statement(
+            format: ArchiveFormat.statementName, version: ArchiveFormat.version, archiveFormat: ArchiveFormat.name,
+            archiveVersion: ArchiveFormat.version, archiveID: archiveID, created: created, signerKeyID: keyID,
+            manifest: .init(path: EntryPath.manifest, size: manifestSize, sha256: manifestHash, offset: manifestOffset, frame: manifestFrame))
+        let statementBytes = try ManifestCoding.line(statement, with: encoder)
+        let signature = try signingKey.sign(statementBytes)
+        for (name, bytes) in [(EntryPath.statement, statementBytes), (EntryPath.signature, signature)] {
+            try tar.writeEntry(path: name, size: Int64(bytes.count), mtime: createdStamp) { emit in
+                try bytes.withUnsafeBytes { try emit($0) }
+            }
+        }
+        try tar.close()
+        let table = try pipeline.finish()
+        try output.write(table.encoded())
+        try output.sync()
+        try Syscall.rename(partialPath, path)
+        finished = true
+        try Syscall.fsyncDirectory(of: path)
+        return WrittenArchive(
+            path: path, header: header, statement: statement, fileSize: try output.size, frames: table.frames.count,
+            warnings: warnings)
+    }
+}

@@ -1,0 +1,87 @@
+internal import CArchive
+
+/// Writes POSIX pax (restricted) tar entries through libarchive into a `FramePipeline`.
+/// libarchive only formats headers and padding here; compression is ours, so frames can end on
+/// entry boundaries.
+final class TarWriter {
+    private let archive: OpaquePointer
+    private let sink: Sink
+    let pipeline: FramePipeline
+
+    /// libarchive calls back with bytes; the box carries the pipeline and the first error it threw.
+    private final class Sink {
+        let pipeline: FramePipeline
+        var error: Error?
+        init(_ pipeline: FramePipeline) { self.pipeline = pipeline }
+    }
+
+    init(pipeline: FramePipeline) throws {
+        guard let archive = archive_write_new() else { fatalError("archive_write_new: out of memory") }
+        self.archive = archive
+        self.pipeline = pipeline
+        self.sink = Sink(pipeline)
+        // No blocking: every byte reaches the pipeline as soon as it is formatted, and the end of the
+        // archive is not padded to a 10 KiB record (bytes_in_last_block = 1).
+        guard archive_write_set_format_pax_restricted(archive) == ARCHIVE_OK,
+              archive_write_set_bytes_per_block(archive, 0) == ARCHIVE_OK,
+              archive_write_set_bytes_in_last_block(archive, 1) == ARCHIVE_OK
+        else { throw error("configuring the tar writer") }
+        let status = archive_write_open2(
+            archive, Unmanaged.passUnretained(sink).toOpaque(), nil,
+            { _, context, buffer, length in
+                let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
+                do {
+                    try sink.pipeline.append(UnsafeRawBufferPointer(start: buffer, count: length))
+                    return la_ssize_t(length)
+                } catch {
+                    sink.error = error
+                    return -1
+                }
+            }, nil, nil)
+        guard status == ARCHIVE_OK else { throw error("opening the tar writer") }
+    }
+
+    deinit { archive_write_free(archive) }
+
+    /// Writes one regular file entry: header, the bytes `body` produces, padding.
+    /// `body` must produce exactly `size` bytes.
+    func writeEntry(path: String, size: Int64, mtime: InternalDateStamp, body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        guard let entry = archive_entry_new() else { fatalError("archive_entry_new: out of memory") }
+        defer { archive_entry_free(entry) }
+        archive_entry_set_pathname_utf8(entry, path)
+        archive_entry_set_size(entry, size)
+        archive_entry_set_filetype(entry, mailferry_ae_ifreg())
+        archive_entry_set_perm(entry, 0o644)
+        archive_entry_set_mtime(entry, time_t(mtime.seconds), Int(mtime.nanoseconds))
+        guard archive_write_header(archive, entry) == ARCHIVE_OK else { throw error("writing the header of \(path)") }
+        var written: Int64 = 0
+        try body { chunk in
+            guard !chunk.isEmpty else { return }
+            written += Int64(chunk.count)
+            guard written <= size else { return }
+            let n = archive_write_data(archive, chunk.baseAddress, chunk.count)
+            if n != chunk.count { throw self.error("writing the data of \(path)") }
+        }
+        guard written == size else {
+            throw ArchiveError(.io, path, "the source gave \(written) bytes where \(size) were announced (file changed while exporting?)")
+        }
+        guard archive_write_finish_entry(archive) == ARCHIVE_OK else { throw error("finishing \(path)") }
+    }
+
+    /// Writes the two zero blocks that end a tar archive.
+    func close() throws {
+        guard archive_write_close(archive) == ARCHIVE_OK else { throw error("closing the tar stream") }
+    }
+
+    private func error(_ doing: String) -> Error {
+        if let e = sink.error { return e }
+        let text = archive_error_string(archive).map { String(cString: $0) } ?? "unknown libarchive error"
+        return ArchiveError(.io, "", "libarchive failed \(doing): \(text)")
+    }
+}
+
+/// Seconds and nanoseconds for a tar header's mtime.
+struct InternalDateStamp {
+    var seconds: Int64
+    var nanoseconds: Int32
+}

@@ -1,0 +1,193 @@
+import Foundation
+import MailModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The manifest, copied out of the archive into a private unlinked file and checked against the
+/// signed statement, so later reads cannot be fooled by the archive file changing underneath.
+/// The leading records (archive, users, containers) are parsed once; entries are streamed.
+public final class VerifiedManifest {
+    let file: OwnedFile
+    public let size: Int64
+    public let statement: Statement
+    public let header: ArchiveHeader
+    public let users: [UserRecord]
+    public let containers: [ContainerRecord]
+    /// Byte offset of the first entry line.
+    let entriesOffset: Int64
+    let archivePath: String
+
+    /// Longest manifest line accepted: an entry with long subjects and many cards stays far below.
+    static let maximumLineLength = 1 << 20
+
+    static func temporaryFile() throws -> OwnedFile {
+        let dir = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+        let path = "\(dir)/mailferry-manifest-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let file = try OwnedFile(path: path, flags: O_RDWR | O_CREAT | O_EXCL, mode: 0o600)
+        unlink(path)
+        return file
+    }
+
+    init(file: OwnedFile, size: Int64, archivePath: String, statement: Statement) throws {
+        self.file = file
+        self.size = size
+        self.statement = statement
+        self.archivePath = archivePath
+        let lines = ManifestLineReader(file: file, size: size, offset: 0, location: "\(archivePath): \(EntryPath.manifest)")
+        guard case .archive(let header)? = try lines.next() else {
+            throw ArchiveError(.format, lines.location, "the first line is not the archive record")
+        }
+        guard header.format == ArchiveFormat.name, header.version == ArchiveFormat.version,
+              header.archiveID == statement.archiveID, header.signerKeyID == statement.signerKeyID
+        else { throw ArchiveError(.verification, lines.location, "the archive record does not agree with the signed statement") }
+        var users: [UserRecord] = []
+        var containers: [ContainerRecord] = []
+        var entriesOffset = lines.offset
+        while let line = try lines.next() {
+            switch line {
+            case .archive: throw ArchiveError(.format, lines.location, "a second archive record")
+            case .user(let u):
+                guard containers.isEmpty, u.user == users.count + 1 else {
+                    throw ArchiveError(.format, lines.location, "user records out of order")
+                }
+                users.append(u)
+            case .container(let c):
+                guard c.user >= 1, c.user <= users.count, c.number >= 1 else {
+                    throw ArchiveError(.format, lines.location, "a container names user \(c.user), which is not listed")
+                }
+                containers.append(c)
+            case .entry: break
+            }
+            if case .entry = line { break }
+            entriesOffset = lines.offset
+        }
+        guard users.count == header.userCount else {
+            throw ArchiveError(.format, lines.location, "lists \(users.count) users, the archive record says \(header.userCount)")
+        }
+        self.header = header
+        self.users = users
+        self.containers = containers
+        self.entriesOffset = entriesOffset
+    }
+
+    public func entries() -> ManifestEntryIterator {
+        ManifestEntryIterator(lines: ManifestLineReader(file: file, size: size, offset: entriesOffset, location: "\(archivePath): \(EntryPath.manifest)"), manifest: self)
+    }
+
+    public func container(user: Int, kind: ContainerRecord.Kind, number: Int) -> ContainerRecord? {
+        containers.first { $0.user == user && $0.kind == kind && $0.number == number }
+    }
+}
+
+/// Reads manifest lines from the verified copy with a bounded buffer.
+final class ManifestLineReader {
+    let file: OwnedFile
+    let size: Int64
+    private(set) var offset: Int64
+    let location: String
+    private var buffer: [UInt8] = []
+    private var bufferStart = 0
+    private var fileOffset: Int64
+    private let decoder = JSONDecoder()
+    private(set) var lineNumber = 0
+
+    init(file: OwnedFile, size: Int64, offset: Int64, location: String) {
+        self.file = file
+        self.size = size
+        self.offset = offset
+        self.fileOffset = offset
+        self.location = location
+    }
+
+    func next() throws -> ManifestLine? {
+        while true {
+            if let nl = buffer[bufferStart...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[bufferStart..<nl]
+                bufferStart = nl + 1
+                offset += Int64(line.count + 1)
+                lineNumber += 1
+                do {
+                    return try decoder.decode(ManifestLine.self, from: Data(line))
+                } catch {
+                    throw ArchiveError(.format, "\(location) at byte \(offset - Int64(line.count + 1))", "not a valid manifest line: \(error)")
+                }
+            }
+            if fileOffset >= size {
+                if bufferStart < buffer.count {
+                    throw ArchiveError(.format, location, "the last line has no newline")
+                }
+                return nil
+            }
+            guard buffer.count - bufferStart < VerifiedManifest.maximumLineLength else {
+                throw ArchiveError(.format, location, "a line longer than \(VerifiedManifest.maximumLineLength) bytes")
+            }
+            buffer.removeSubrange(0..<bufferStart)
+            bufferStart = 0
+            let want = Int(min(Int64(1 << 20), size - fileOffset))
+            let old = buffer.count
+            buffer.append(contentsOf: repeatElement(0, count: want))
+            let got = try buffer.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[old...]), at: fileOffset) }
+            guard got == want else { throw ArchiveError(.io, location, "the manifest copy is short") }
+            fileOffset += Int64(got)
+        }
+    }
+}
+
+/// Streams entry records, checking that each is well formed and refers to listed users and containers.
+public final class ManifestEntryIterator {
+    let lines: ManifestLineReader
+    let manifest: VerifiedManifest
+    private var count = 0
+    private var lastOffset: Int64 = -1
+    private var known: Set<ContainerKey>
+
+    private struct ContainerKey: Hashable { var user: Int; var kind: ContainerRecord.Kind; var number: Int }
+
+    init(lines: ManifestLineReader, manifest: VerifiedManifest) {
+        self.lines = lines
+        self.manifest = manifest
+        self.known = Set(manifest.containers.map { ContainerKey(user: $0.user, kind: $0.kind, number: $0.number) })
+    }
+
+    public func next() throws -> EntryRecord? {
+        guard let line = try lines.next() else {
+            guard count == manifest.header.entryCount else {
+                throw ArchiveError(.format, lines.location, "lists \(count) entries, the archive record says \(manifest.header.entryCount)")
+            }
+            return nil
+        }
+        guard case .entry(let e) = line else {
+            throw ArchiveError(.format, lines.location, "a non-entry record among the entries")
+        }
+        let location = "\(lines.location): entry \(e.path)"
+        guard EntryPath.isItemPath(e.path), e.path.hasPrefix("u/\(e.user)/") else {
+            throw ArchiveError(.verification, location, "is not a MailFerry item name")
+        }
+        guard e.size >= 0, Hex.isLowerHex(e.sha256, length: 64), e.offset > lastOffset else {
+            throw ArchiveError(.verification, location, "has an invalid size, hash or position")
+        }
+        guard e.user >= 1, e.user <= manifest.users.count else {
+            throw ArchiveError(.verification, location, "names user \(e.user), which is not listed")
+        }
+        let kindMatches: Bool
+        switch e.kind {
+        case .message: kindMatches = e.message != nil && e.path.contains("/m/") && containerKnown(e, .folder)
+        case .contact: kindMatches = e.contact != nil && e.path.contains("/c/") && containerKnown(e, .addressBook)
+        case .calendarItem: kindMatches = e.calendarItem != nil && e.path.contains("/k/") && containerKnown(e, .calendar)
+        case .sieveScript: kindMatches = e.sieve != nil && e.path.contains("/s/") && e.container == nil
+        }
+        guard kindMatches else {
+            throw ArchiveError(.verification, location, "its kind, name, container and metadata do not agree")
+        }
+        lastOffset = e.offset
+        count += 1
+        return e
+    }
+
+    private func containerKnown(_ e: EntryRecord, _ kind: ContainerRecord.Kind) -> Bool {
+        guard let c = e.container else { return false }
+        return known.contains(ContainerKey(user: e.user, kind: kind, number: c))
+            && e.path.hasPrefix("u/\(e.user)/\(kind == .folder ? "m" : kind == .addressBook ? "c" : "k")/\(c)/")
+    }
+}
