@@ -1,0 +1,71 @@
+import FerryArchive
+import Foundation
+import MailModel
+
+/// What `export` did.
+public struct ExportSummary: Codable, Sendable {
+    public var archive: String
+    public var archiveID: String
+    public var signerKeyID: String
+    public var users: [String]
+    public var totals: Counts
+    public var fileSize: Int64
+    public var frames: Int
+    public var warnings: [SourceProblem]
+    public var seconds: Double
+}
+
+/// `export`: reads users from a source and writes one signed archive.
+public struct Exporter {
+    public var source: ConnectorURL
+    public var users: [String]
+    public var signingKeyPath: String
+    public var outputPath: String
+    public var station: String
+    public var quiet: Bool
+
+    public init(source: ConnectorURL, users: [String], signingKeyPath: String, outputPath: String, station: String? = nil, quiet: Bool) {
+        self.source = source
+        self.users = users
+        self.signingKeyPath = signingKeyPath
+        self.outputPath = outputPath
+        self.station = station ?? ProcessInfo.processInfo.hostName
+        self.quiet = quiet
+    }
+
+    public func run(onWarning: @escaping (SourceProblem) -> Void) throws -> ExportSummary {
+        let started = Date()
+        let key = try SigningKey(pemFile: signingKeyPath)
+        let reader = try source.source(users: users)
+        let available = try reader.users()
+        let selected: [UserInfo]
+        if users.isEmpty || source.holdsOneUser {
+            selected = available
+        } else {
+            let known = Set(available.map(\.address))
+            if let missing = users.first(where: { !known.contains($0) }) {
+                throw FerryError(.usage, "\(source): no user \(missing) (the source holds \(available.map(\.address).joined(separator: ", ")))")
+            }
+            selected = users.map { UserInfo(address: $0) }
+        }
+        guard !selected.isEmpty else { throw FerryError(.usage, "\(source) holds no users to export") }
+        let writer = try ArchiveWriter(path: outputPath, signingKey: key, options: ArchiveOptions(station: station, tool: MailFerryVersion.tool))
+        let progress = ProgressReporter(label: "export", quiet: quiet)
+        writer.onItem = { progress.update(items: $0, bytes: $1) }
+        writer.onWarning = onWarning
+        for user in selected {
+            try reader.read(user: user, into: writer)
+        }
+        let written = try writer.finish()
+        progress.finish()
+        return ExportSummary(
+            archive: written.path, archiveID: written.header.archiveID, signerKeyID: written.header.signerKeyID,
+            users: selected.map(\.address), totals: written.header.totals, fileSize: written.fileSize, frames: written.frames,
+            warnings: written.warnings, seconds: Date().timeIntervalSince(started))
+    }
+}
+
+public enum MailFerryVersion {
+    public static let version = "0.1.0"
+    public static let tool = "mailferry \(version)"
+}

@@ -1,0 +1,161 @@
+import FerryArchive
+import Foundation
+import MailModel
+
+/// `import`: checks the signature, then streams the archive into the target, each item checked
+/// against the manifest before it is committed; then reconciles and writes the report.
+///
+/// Re-running adds nothing (targets recognise committed items by their `ItemKey`); an import that
+/// was killed and is run again finishes with exactly the archive's content.
+public struct Importer {
+    public var archivePath: String
+    public var trustedKeyPath: String
+    public var target: ConnectorURL
+    public var users: [String]
+    public var quiet: Bool
+
+    public init(archivePath: String, trustedKeyPath: String, target: ConnectorURL, users: [String], quiet: Bool) {
+        self.archivePath = archivePath
+        self.trustedKeyPath = trustedKeyPath
+        self.target = target
+        self.users = users
+        self.quiet = quiet
+    }
+
+    public func run() throws -> ReconcileReport {
+        let started = Date()
+        let key = try PublicKey(pemFile: trustedKeyPath)
+        let reader = try ArchiveReader(path: archivePath)
+        try reader.verifySignature(with: key)  // nothing is written before this
+        let manifest = try reader.loadManifest()
+        let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
+        let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.address))
+
+        var counts = ReconcileReport.ImportCounts()
+        let progress = ProgressReporter(label: "import", quiet: quiet)
+        let items = try reader.items(manifest)
+        var open: (user: Int, target: any UserMailboxTarget, containers: [ContainerKey: Int])?
+        var seenItems = 0
+        var seenBytes: Int64 = 0
+
+        func finishOpenUser() throws {
+            if let o = open {
+                try o.target.finish(settings: manifest.users[o.user - 1].settings)
+                open = nil
+            }
+        }
+        func openUser(_ number: Int) throws -> (user: Int, target: any UserMailboxTarget, containers: [ContainerKey: Int]) {
+            let record = manifest.users[number - 1]
+            let userTarget = try mailboxes.open(user: UserInfo(address: record.address))
+            var map: [ContainerKey: Int] = [:]
+            // Every container is created up front, so empty folders and calendars arrive too.
+            for c in manifest.containers where c.user == number {
+                let key = ContainerKey(kind: c.kind, number: c.number)
+                switch c.kind {
+                case .folder: map[key] = try userTarget.folder(c.folder!)
+                case .addressBook: map[key] = try userTarget.addressBook(c.addressBook!)
+                case .calendar: map[key] = try userTarget.calendar(c.calendar!)
+                }
+            }
+            return (number, userTarget, map)
+        }
+
+        for user in manifest.users where selected.contains(user.user) && user.counts.isEmpty {
+            // Users with no items still get their folders and settings.
+            try finishOpenUser()
+            open = try openUser(user.user)
+        }
+        try finishOpenUser()
+
+        while let (record, body) = try items.next() {
+            seenItems += 1
+            seenBytes += record.size
+            progress.update(items: seenItems, bytes: seenBytes)
+            guard selected.contains(record.user) else { continue }
+            if open?.user != record.user {
+                try finishOpenUser()
+                open = try openUser(record.user)
+            }
+            let o = open!
+            let itemKey = ItemKey(archiveID: manifest.header.archiveID, entryPath: record.path, sha256: record.sha256, size: record.size)
+            let check = { try body.check() }
+            let wrote: Bool
+            switch record.kind {
+            case .message:
+                wrote = try o.target.writeMessage(record.message!, inFolder: o.containers[ContainerKey(kind: .folder, number: record.container!)]!, key: itemKey, body: body, check: check)
+            case .contact:
+                wrote = try o.target.writeContact(record.contact!, inAddressBook: o.containers[ContainerKey(kind: .addressBook, number: record.container!)]!, key: itemKey, body: body, check: check)
+            case .calendarItem:
+                wrote = try o.target.writeCalendarItem(record.calendarItem!, inCalendar: o.containers[ContainerKey(kind: .calendar, number: record.container!)]!, key: itemKey, body: body, check: check)
+            case .sieveScript:
+                wrote = try o.target.writeSieveScript(record.sieve!, key: itemKey, body: body, check: check)
+            }
+            if wrote {
+                counts.written += 1
+                counts.bytesWritten += record.size
+            } else {
+                counts.alreadyPresent += 1
+            }
+        }
+        try finishOpenUser()
+        progress.finish()
+        counts.seconds = Date().timeIntervalSince(started)
+
+        var report = try Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected).run()
+        report.imported = counts
+        return report
+    }
+
+    struct ContainerKey: Hashable {
+        var kind: ContainerRecord.Kind
+        var number: Int
+    }
+}
+
+/// The user numbers to work on: all, or those named (each must be in the archive).
+func selectUsers(_ manifest: VerifiedManifest, users: [String], singleUserTarget: Bool) throws -> Set<Int> {
+    if users.isEmpty {
+        if singleUserTarget && manifest.users.count > 1 {
+            throw FerryError(.usage, "the archive holds \(manifest.users.count) users (\(manifest.users.map(\.address).joined(separator: ", "))) but the target holds one: name it with --user")
+        }
+        return Set(manifest.users.map(\.user))
+    }
+    var selected = Set<Int>()
+    for address in users {
+        guard let u = manifest.users.first(where: { $0.address.lowercased() == address.lowercased() }) else {
+            throw FerryError(.usage, "the archive holds no user \(address) (it holds \(manifest.users.map(\.address).joined(separator: ", ")))")
+        }
+        selected.insert(u.user)
+    }
+    if singleUserTarget && selected.count != 1 {
+        throw FerryError(.usage, "a maildir: target holds one user: name exactly one --user")
+    }
+    return selected
+}
+
+extension Counts {
+    var isEmpty: Bool { messages == 0 && contactFiles == 0 && calendarFiles == 0 && sieveScripts == 0 }
+}
+
+/// `reconcile` on its own: compares a target with an archive without importing.
+public struct ReconcileCommand {
+    public var archivePath: String
+    public var trustedKeyPath: String
+    public var target: ConnectorURL
+    public var users: [String]
+
+    public init(archivePath: String, trustedKeyPath: String, target: ConnectorURL, users: [String]) {
+        self.archivePath = archivePath
+        self.trustedKeyPath = trustedKeyPath
+        self.target = target
+        self.users = users
+    }
+
+    public func run() throws -> ReconcileReport {
+        let reader = try ArchiveReader(path: archivePath)
+        try reader.verifySignature(with: PublicKey(pemFile: trustedKeyPath))
+        let manifest = try reader.loadManifest()
+        let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
+        return try Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected).run()
+    }
+}

@@ -1,0 +1,162 @@
+import FerryArchive
+import Foundation
+import MailModel
+
+/// `inspect`: what is inside an archive, read from the seek table and the manifest only.
+/// A trusted key is optional; the result says whether the signature was checked.
+public final class Inspector {
+    public let reader: ArchiveReader
+    public let manifest: VerifiedManifest
+    public let signatureChecked: Bool
+
+    public init(archivePath: String, trustedKeyPath: String?) throws {
+        reader = try ArchiveReader(path: archivePath)
+        if let trustedKeyPath {
+            try reader.verifySignature(with: PublicKey(pemFile: trustedKeyPath))
+        }
+        signatureChecked = reader.signatureChecked
+        manifest = try reader.loadManifest()
+    }
+
+    public struct Summary: Codable, Sendable {
+        public var archive: String
+        public var archiveID: String
+        public var format: String
+        public var version: Int
+        public var created: String
+        public var station: String
+        public var sequence: Int
+        public var deltaOf: String?
+        public var tool: String
+        public var signerKeyID: String
+        public var signatureChecked: Bool
+        public var manifestSHA256: String
+        public var fileSize: Int64
+        public var frames: Int
+        public var totals: Counts
+        public var users: [UserSummary]
+    }
+
+    public struct UserSummary: Codable, Sendable {
+        public var address: String
+        public var counts: Counts
+        public var containers: [ContainerSummary]
+    }
+
+    public struct ContainerSummary: Codable, Sendable {
+        public var kind: String
+        public var name: String
+        public var items: Int
+        public var bytes: Int64
+        public var specialUse: String?
+        public var subscribed: Bool?
+    }
+
+    public func summary() throws -> Summary {
+        let h = manifest.header
+        let users = manifest.users.map { u in
+            UserSummary(address: u.address, counts: u.counts, containers: manifest.containers.filter { $0.user == u.user }.map {
+                ContainerSummary(kind: $0.kind.rawValue, name: $0.displayName, items: $0.items, bytes: $0.bytes, specialUse: $0.folder?.specialUse, subscribed: $0.folder?.subscribed)
+            })
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: reader.path)[.size] as? Int64) ?? 0
+        return Summary(
+            archive: reader.path, archiveID: h.archiveID, format: h.format, version: h.version, created: h.created,
+            station: h.station, sequence: h.sequence, deltaOf: h.deltaOf, tool: h.tool, signerKeyID: h.signerKeyID,
+            signatureChecked: signatureChecked, manifestSHA256: manifest.statement.manifest.sha256, fileSize: size ?? 0,
+            frames: reader.seekTable.frames.count, totals: h.totals, users: users)
+    }
+
+    /// One line of `--list`.
+    public struct ListedItem: Codable, Sendable {
+        public var entry: String
+        public var user: String
+        public var kind: ItemKind
+        public var container: String
+        public var size: Int64
+        public var sha256: String
+        public var flags: [String]?
+        public var keywords: [String]?
+        public var date: String?
+        public var title: String
+    }
+
+    public func list(_ visit: (ListedItem) throws -> Void) throws {
+        let entries = manifest.entries()
+        while let e = try entries.next() {
+            try visit(listed(e))
+        }
+    }
+
+    func listed(_ e: EntryRecord) -> ListedItem {
+        ListedItem(
+            entry: e.path, user: manifest.users[e.user - 1].address, kind: e.kind, container: containerName(e), size: e.size,
+            sha256: e.sha256, flags: e.message?.flags.names, keywords: e.message?.keywords, date: e.message?.internalDate.iso8601,
+            title: e.title)
+    }
+
+    private func containerName(_ e: EntryRecord) -> String {
+        let kind: ContainerRecord.Kind
+        switch e.kind {
+        case .message: kind = .folder
+        case .contact: kind = .addressBook
+        case .calendarItem: kind = .calendar
+        case .sieveScript: return "sieve"
+        }
+        return manifest.container(user: e.user, kind: kind, number: e.container ?? 0)?.displayName ?? "?"
+    }
+
+    /// Finds an item by entry path, or by the source's GUID, or by Message-ID (with or without <>).
+    public func find(_ query: String) throws -> EntryRecord? {
+        let entries = manifest.entries()
+        let bare = query.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
+        while let e = try entries.next() {
+            if e.path == query || e.message?.guid == query { return e }
+            if let id = e.message?.messageID, id.trimmingCharacters(in: CharacterSet(charactersIn: "<> ")) == bare { return e }
+        }
+        return nil
+    }
+
+    public func metadata(_ e: EntryRecord) -> ListedItem { listed(e) }
+
+    /// The item's exact bytes, decoding only the frames it lies in, checked against the manifest.
+    public func show(_ e: EntryRecord, consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try reader.readEntry(e, consume: consume)
+    }
+}
+
+/// `verify` as the command line runs it.
+public struct Verifier {
+    public var archivePath: String
+    public var trustedKeyPath: String
+    public var quiet: Bool
+    public init(archivePath: String, trustedKeyPath: String, quiet: Bool) {
+        self.archivePath = archivePath
+        self.trustedKeyPath = trustedKeyPath
+        self.quiet = quiet
+    }
+
+    public func run() throws -> VerificationResult {
+        let key = try PublicKey(pemFile: trustedKeyPath)
+        let progress = ProgressReporter(label: "verify", quiet: quiet)
+        let result = try ArchiveVerifier.verify(path: archivePath, trust: key) { progress.update(items: $0, bytes: $1) }
+        progress.finish()
+        return result
+    }
+}
+
+/// `keygen`.
+public enum KeyGenerator {
+    /// Writes PREFIX.key.pem (mode 0600) and PREFIX.pub.pem, refusing to overwrite either.
+    public static func generate(prefix: String) throws -> (privatePath: String, publicPath: String, keyID: String) {
+        let key = try SigningKey.generate()
+        let privatePath = prefix + ".key.pem"
+        let publicPath = prefix + ".pub.pem"
+        for p in [privatePath, publicPath] where FileManager.default.fileExists(atPath: p) {
+            throw FerryError(.usage, "\(p) exists; keygen never overwrites a key")
+        }
+        try AtomicFile.write(key.privatePEM(), to: privatePath, mode: 0o600)
+        try AtomicFile.write(key.publicKey.publicPEM(), to: publicPath, mode: 0o644)
+        return (privatePath, publicPath, try key.publicKey.keyID)
+    }
+}

@@ -1,0 +1,142 @@
+import FerryArchive
+import Foundation
+import MailModel
+
+/// `reconcile`: proves the target holds what the archive holds, per user, container and type, by
+/// reading the target back and hashing every item. Works user by user, so memory follows the
+/// largest user, not the archive.
+struct Reconciler {
+    let manifest: VerifiedManifest
+    let archivePath: String
+    let target: ConnectorURL
+    let users: Set<Int>
+
+    func run() throws -> ReconcileReport {
+        var reports: [ReconcileReport.UserReport] = []
+        let entries = manifest.entries()
+        var pending = try entries.next()
+        for user in manifest.users {
+            var expected: [EntryRecord] = []
+            while let e = pending, e.user == user.user {
+                if users.contains(user.user) { expected.append(e) }
+                pending = try entries.next()
+            }
+            guard users.contains(user.user) else { continue }
+            reports.append(try reconcile(user: user, expected: expected))
+        }
+        while try entries.next() != nil {}
+        let verdict: ReconcileReport.Verdict = reports.allSatisfy { $0.verdict == .pass } ? .pass : .fail
+        return ReconcileReport(
+            archive: archivePath, archiveID: manifest.header.archiveID, manifestSHA256: manifest.statement.manifest.sha256,
+            signerKeyID: manifest.header.signerKeyID, target: target.description,
+            created: InternalDate(epochSeconds: Int64(Date().timeIntervalSince1970)).iso8601, verdict: verdict, users: reports)
+    }
+
+    private func reconcile(user: UserRecord, expected: [EntryRecord]) throws -> ReconcileReport.UserReport {
+        let inventory = TargetInventory()
+        var problems: [String] = []
+        do {
+            let source = try target.source(users: [user.address])
+            try source.read(user: UserInfo(address: user.address), into: inventory)
+        } catch {
+            problems.append("reading the target failed: \(FerryError.from(error).description)")
+        }
+        var remaining = inventory.items
+        var containers: [ContainerName: ReconcileReport.ContainerReport] = [:]
+        var order: [ContainerName] = []
+        for record in manifest.containers where record.user == user.user {
+            let name = ContainerName(record)
+            if containers[name] == nil { order.append(name) }
+            containers[name] = ReconcileReport.ContainerReport(kind: name.kindName, name: name.displayName, archiveItems: 0, archiveBytes: 0, matched: 0, extra: 0, missing: [], mismatched: [])
+        }
+        var targetCounts = Counts()
+        for entry in expected {
+            let name: ContainerName
+            if entry.kind == .sieveScript {
+                name = .sieve
+            } else {
+                let kind: ContainerRecord.Kind = entry.kind == .message ? .folder : entry.kind == .contact ? .addressBook : .calendar
+                name = ContainerName(manifest.container(user: user.user, kind: kind, number: entry.container ?? 0)!)
+            }
+            if containers[name] == nil {
+                order.append(name)
+                containers[name] = ReconcileReport.ContainerReport(kind: name.kindName, name: name.displayName, archiveItems: 0, archiveBytes: 0, matched: 0, extra: 0, missing: [], mismatched: [])
+            }
+            containers[name]!.archiveItems += 1
+            containers[name]!.archiveBytes += entry.size
+            guard var candidates = remaining[name]?[entry.sha256], !candidates.isEmpty else {
+                containers[name]!.missing.append(entry.path)
+                continue
+            }
+            // Prefer a copy whose metadata also matches, so duplicates pair up correctly.
+            let index = candidates.firstIndex { difference(entry, $0) == nil } ?? 0
+            let found = candidates.remove(at: index)
+            remaining[name]![entry.sha256] = candidates
+            if let diff = difference(entry, found) {
+                containers[name]!.mismatched.append(.init(entry: entry.path, difference: diff))
+            } else {
+                containers[name]!.matched += 1
+            }
+            count(entry, into: &targetCounts)
+        }
+        for (name, byHash) in remaining {
+            let extra = byHash.values.reduce(0) { $0 + $1.count }
+            guard extra > 0 else { continue }
+            if containers[name] == nil {
+                order.append(name)
+                containers[name] = ReconcileReport.ContainerReport(kind: name.kindName, name: name.displayName, archiveItems: 0, archiveBytes: 0, matched: 0, extra: 0, missing: [], mismatched: [])
+            }
+            containers[name]!.extra = extra
+        }
+        for name in order where name.kind != nil && !containerExists(name, inventory) {
+            if containers[name]!.archiveItems == 0 { problems.append("\(name.kindName) \(name.displayName) is missing at the target") }
+        }
+        let list = order.map { containers[$0]! }
+        let failed = !problems.isEmpty || list.contains { !$0.missing.isEmpty || !$0.mismatched.isEmpty }
+        problems += inventory.warnings.map { "target: \($0)" }
+        return ReconcileReport.UserReport(address: user.address, verdict: failed ? .fail : .pass, archive: user.counts, target: targetCounts, containers: list, problems: problems)
+    }
+
+    private func containerExists(_ name: ContainerName, _ inventory: TargetInventory) -> Bool {
+        inventory.items[name] != nil || inventory.knownContainers.contains(name)
+    }
+
+    /// What differs between an archived item and the target's copy with the same bytes, or nil.
+    private func difference(_ entry: EntryRecord, _ item: TargetInventory.Item) -> String? {
+        if let m = entry.message, let t = item.message {
+            var diffs: [String] = []
+            if m.flags != t.flags { diffs.append("flags \(m.flags.names) became \(t.flags.names)") }
+            if Set(m.keywords) != Set(t.keywords) { diffs.append("keywords \(m.keywords.sorted()) became \(t.keywords.sorted())") }
+            if m.internalDate.epochSeconds != t.internalDate.epochSeconds || m.internalDate.nanoseconds != t.internalDate.nanoseconds {
+                diffs.append("internal date \(m.internalDate.iso8601) became \(t.internalDate.iso8601)")
+            }
+            return diffs.isEmpty ? nil : diffs.joined(separator: "; ")
+        }
+        if let c = entry.contact, c.resourceName != item.resourceName { return "file name \(c.resourceName) became \(item.resourceName ?? "?")" }
+        if let k = entry.calendarItem, k.resourceName != item.resourceName { return "file name \(k.resourceName) became \(item.resourceName ?? "?")" }
+        if let s = entry.sieve, s.name != item.resourceName || s.active != item.sieveActive {
+            return "script \(s.name) (active \(s.active)) became \(item.resourceName ?? "?") (active \(item.sieveActive ?? false))"
+        }
+        return nil
+    }
+
+    private func count(_ entry: EntryRecord, into counts: inout Counts) {
+        switch entry.kind {
+        case .message:
+            counts.messages += 1
+            counts.messageBytes += entry.size
+        case .contact:
+            counts.contactFiles += 1
+            counts.contacts += entry.contact?.cards.count ?? 0
+            counts.otherBytes += entry.size
+        case .calendarItem:
+            counts.calendarFiles += 1
+            counts.events += entry.calendarItem?.components.filter { $0.kind == "VEVENT" }.count ?? 0
+            counts.tasks += entry.calendarItem?.components.filter { $0.kind == "VTODO" }.count ?? 0
+            counts.otherBytes += entry.size
+        case .sieveScript:
+            counts.sieveScripts += 1
+            counts.otherBytes += entry.size
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import FerryArchive
+import MailModel
+
+/// Reads one user back from a target (through the matching source connector) and records every
+/// item with the SHA-256 of its bytes, grouped by container, for reconciliation.
+final class TargetInventory: MailboxSink {
+    struct Item {
+        var sha256: String
+        var size: Int64
+        var message: MessageInfo?
+        var resourceName: String?
+        var sieveActive: Bool?
+    }
+
+    /// Items by container (`ContainerName`), then by hash.
+    private(set) var items: [ContainerName: [String: [Item]]] = [:]
+    private(set) var warnings: [SourceProblem] = []
+    /// Every container the target has, including empty ones.
+    private(set) var knownContainers: Set<ContainerName> = []
+    private var folders: [Int: ContainerName] = [:]
+    private var books: [Int: ContainerName] = [:]
+    private var calendars: [Int: ContainerName] = [:]
+    private let hasher = SHA256()
+
+    func beginUser(_ user: UserInfo) throws {}
+
+    func folder(_ folder: FolderInfo) throws -> Int {
+        folders[folders.count + 1] = ContainerName(folder: folder)
+        knownContainers.insert(ContainerName(folder: folder))
+        return folders.count
+    }
+
+    func addressBook(_ book: AddressBookInfo) throws -> Int {
+        books[books.count + 1] = ContainerName(kind: .addressBook, name: [book.name])
+        knownContainers.insert(books[books.count]!)
+        return books.count
+    }
+
+    func calendar(_ calendar: CalendarInfo) throws -> Int {
+        calendars[calendars.count + 1] = ContainerName(kind: .calendar, name: [calendar.name])
+        knownContainers.insert(calendars[calendars.count]!)
+        return calendars.count
+    }
+
+    func message(_ info: MessageInfo, inFolder folder: Int, body: any ItemBody) throws {
+        try record(folders[folder]!, body: body) { $0.message = info }
+    }
+
+    func contact(_ info: ContactInfo, inAddressBook book: Int, body: any ItemBody) throws {
+        try record(books[book]!, body: body) { $0.resourceName = info.resourceName }
+    }
+
+    func calendarItem(_ info: CalendarItemInfo, inCalendar calendar: Int, body: any ItemBody) throws {
+        try record(calendars[calendar]!, body: body) { $0.resourceName = info.resourceName }
+    }
+
+    func sieveScript(_ info: SieveScriptInfo, body: any ItemBody) throws {
+        try record(ContainerName.sieve, body: body) {
+            $0.resourceName = info.name
+            $0.sieveActive = info.active
+        }
+    }
+
+    func endUser(settings: UserSettings) throws {}
+
+    func warning(_ problem: SourceProblem) { warnings.append(problem) }
+
+    private func record(_ container: ContainerName, body: any ItemBody, fill: (inout Item) -> Void) throws {
+        var size: Int64 = 0
+        try body.stream { chunk in
+            hasher.update(chunk)
+            size += Int64(chunk.count)
+        }
+        var item = Item(sha256: hasher.finalizeHex(), size: size)
+        fill(&item)
+        items[container, default: [:]][item.sha256, default: []].append(item)
+    }
+}
+
+/// A container as both sides can name it: kind plus name path.
+struct ContainerName: Hashable {
+    var kind: ContainerRecord.Kind?
+    var name: [String]
+
+    init(kind: ContainerRecord.Kind?, name: [String]) {
+        self.kind = kind
+        self.name = name
+    }
+
+    init(folder: FolderInfo) {
+        // INBOX is case-insensitive; every other name is compared exactly.
+        self.init(kind: .folder, name: folder.isInbox ? ["INBOX"] : folder.path)
+    }
+
+    init(_ record: ContainerRecord) {
+        if let f = record.folder {
+            self.init(folder: f)
+        } else {
+            self.init(kind: record.kind, name: [record.displayName])
+        }
+    }
+
+    /// Sieve scripts belong to no container; they are grouped under this one.
+    static let sieve = ContainerName(kind: nil, name: ["sieve"])
+
+    var kindName: String { kind?.rawValue ?? "sieve" }
+    var displayName: String { name.joined(separator: "/") }
+}

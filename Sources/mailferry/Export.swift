@@ -1,0 +1,54 @@
+import ArgumentParser
+import FerryKit
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read users' mailboxes from a source and write one signed archive.",
+        discussion: """
+            Sources:
+              dir:PATH      a tree of users: PATH/<address>/Maildir/, contacts/*.vcf, calendars/<name>/*.ics, sieve/*.sieve
+              maildir:PATH  one Dovecot Maildir++ tree (needs --user)
+              mbox:PATH     one mbox file or a folder of them (needs --user)
+
+            The archive is written to FILE.partial and renamed to FILE only when complete and on disk.
+
+              mailferry export --source dir:samples/store --sign-key a.key.pem --out june.mfa
+              mailferry export --source maildir:/home/c/Maildir --user c@example.com --sign-key a.key.pem --out c.mfa
+            """)
+
+    @Option(help: "The source URL (dir:PATH, maildir:PATH, mbox:PATH).")
+    var source: String
+
+    @Option(name: .customLong("user"), help: "A user to export (repeatable); all users of a dir: source when omitted.")
+    var users: [String] = []
+
+    @Option(help: "The Ed25519 private key (PEM) to sign with.")
+    var signKey: String
+
+    @Option(help: "The archive to write (conventionally NAME.mfa).")
+    var out: String
+
+    @Option(help: "This station's name in the archive (default: the host name).")
+    var station: String?
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() throws {
+        let url = try perform { try ConnectorURL(parsing: source) }
+        let exporter = Exporter(source: url, users: users, signingKeyPath: signKey, outputPath: out, station: station, quiet: json)
+        let summary = try perform {
+            try exporter.run { problem in if !json { printError("warning: \(problem)") } }
+        }
+        if json {
+            try printJSON(summary)
+            return
+        }
+        let t = summary.totals
+        print("wrote \(summary.archive): \(Format.bytes(summary.fileSize)) in \(summary.frames) frames, \(String(format: "%.2f", summary.seconds)) s")
+        print("archive id \(summary.archiveID), signed by key \(summary.signerKeyID)")
+        print("users: \(summary.users.joined(separator: ", "))")
+        print("messages \(t.messages) (\(Format.bytes(t.messageBytes))), contacts \(t.contacts) in \(t.contactFiles) files, events \(t.events), tasks \(t.tasks), sieve scripts \(t.sieveScripts)")
+        if !summary.warnings.isEmpty { print("\(summary.warnings.count) warnings (items still carried, byte for byte)") }
+    }
+}

@@ -1,0 +1,101 @@
+import ArgumentParser
+import FerryKit
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Load an archive into a target, then reconcile and report.",
+        discussion: """
+            Nothing is written before the signature checks. Each item is checked against the manifest as it streams
+            and committed only if it matches. Running the same import again adds nothing; an interrupted import run
+            again finishes the job. The report compares, per user, folder and type, the archive with the target.
+
+            Targets: dir:PATH (the directory layout export reads) and maildir:PATH (one user, needs --user).
+
+              mailferry import june.mfa --trust station-a.pub.pem --target dir:/srv/newmail --report june.report.json
+            """)
+
+    @Argument(help: "The archive.")
+    var archive: String
+
+    @Option(help: "The signer's public key (PEM).")
+    var trust: String
+
+    @Option(help: "The target URL (dir:PATH, maildir:PATH).")
+    var target: String
+
+    @Option(name: .customLong("user"), help: "Import only this user (repeatable).")
+    var users: [String] = []
+
+    @Option(help: "Write the reconcile report (JSON) here.")
+    var report: String?
+
+    @Flag(help: "Print the report as JSON on standard output.")
+    var json = false
+
+    func run() throws {
+        let url = try perform { try ConnectorURL(parsing: target) }
+        let result = try perform { try Importer(archivePath: archive, trustedKeyPath: trust, target: url, users: users, quiet: json).run() }
+        try ReportOutput.emit(result, path: report, json: json)
+    }
+}
+
+struct Reconcile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Prove a target holds what an archive holds, without importing.",
+        discussion: """
+              mailferry reconcile june.mfa --trust station-a.pub.pem --target dir:/srv/newmail --report check.json
+            """)
+
+    @Argument(help: "The archive.")
+    var archive: String
+
+    @Option(help: "The signer's public key (PEM).")
+    var trust: String
+
+    @Option(help: "The target URL (dir:PATH, maildir:PATH).")
+    var target: String
+
+    @Option(name: .customLong("user"), help: "Reconcile only this user (repeatable).")
+    var users: [String] = []
+
+    @Option(help: "Write the report (JSON) here.")
+    var report: String?
+
+    @Flag(help: "Print the report as JSON on standard output.")
+    var json = false
+
+    func run() throws {
+        let url = try perform { try ConnectorURL(parsing: target) }
+        let result = try perform { try ReconcileCommand(archivePath: archive, trustedKeyPath: trust, target: url, users: users).run() }
+        try ReportOutput.emit(result, path: report, json: json)
+    }
+}
+
+enum ReportOutput {
+    static func emit(_ report: ReconcileReport, path: String?, json: Bool) throws {
+        if let path {
+            try perform { try AtomicFile.write(jsonBytes(report), to: path, mode: 0o644) }
+        }
+        if json {
+            try printJSON(report)
+        } else {
+            if let i = report.imported {
+                print("imported: \(i.written) items written (\(Format.bytes(i.bytesWritten))), \(i.alreadyPresent) already present, \(String(format: "%.2f", i.seconds)) s")
+            }
+            for u in report.users {
+                print("\(u.address): \(u.verdict.rawValue.uppercased())  archive \(u.archive.messages) messages, \(u.archive.contacts) contacts, \(u.archive.events) events, \(u.archive.tasks) tasks, \(u.archive.sieveScripts) scripts; target holds \(u.target.messages), \(u.target.contacts), \(u.target.events), \(u.target.tasks), \(u.target.sieveScripts)")
+                for c in u.containers {
+                    var line = "  \(c.kind) \(c.name): \(c.matched)/\(c.archiveItems) match"
+                    if c.extra > 0 { line += ", \(c.extra) extra at target" }
+                    if !c.missing.isEmpty { line += ", MISSING \(c.missing.count): \(c.missing.prefix(5).joined(separator: " "))" }
+                    if !c.mismatched.isEmpty { line += ", DIFFERENT \(c.mismatched.count): " + c.mismatched.prefix(3).map { "\($0.entry) (\($0.difference))" }.joined(separator: "; ") }
+                    print(line)
+                }
+                for p in u.problems { print("  problem: \(p)") }
+            }
+            print("verdict: \(report.verdict.rawValue.uppercased())\(path.map { " (report: \($0))" } ?? "")")
+        }
+        if report.verdict == .fail { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
+    }
+}
