@@ -62,8 +62,12 @@ public enum EncodedWord {
     /// Decodes raw header bytes for display: UTF-8 or ISO-8859-1 text (see `RFC5322.text`), then
     /// encoded words, then folding white space collapsed to single spaces and the ends trimmed.
     public static func decodeHeaderValue(_ raw: some Collection<UInt8>) -> String {
-        let unfolded = RFC5322.text(raw).unicodeScalars.map { ($0 == "\r" || $0 == "\n") ? " " : $0 }
-        return decode(String(String.UnicodeScalarView(unfolded))).trimmingWhiteSpace()
+        var collapsed = String.UnicodeScalarView()
+        for scalar in RFC5322.text(raw).unicodeScalars {
+            let isSpace = scalar == " " || scalar == "\t" || scalar == "\r" || scalar == "\n"
+            if !isSpace { collapsed.append(scalar) } else if collapsed.last != " " { collapsed.append(" ") }
+        }
+        return decode(String(collapsed)).trimmingWhiteSpace()
     }
 
     /// Decodes a run of adjacent words: the bytes of consecutive words in the same charset are joined
