@@ -11,6 +11,8 @@ enum SystemCall {
     /// Permissions for created directories and files; the process umask narrows them further.
     static let directoryMode: mode_t = 0o700
     static let fileMode: mode_t = 0o600
+    /// Suffix of every staged file a target writes before renaming it; readers skip such leftovers.
+    static let temporarySuffix = ".mailferry-tmp"
 
     static func error(_ operation: String, _ path: String, _ code: Int32) -> SourceError {
         SourceError(location: path, message: "\(operation) failed: \(String(cString: strerror(code))) (errno \(code))")
@@ -136,6 +138,13 @@ enum SystemCall {
             path: path)
     }
 
+    /// Opens (creating if needed) a file that every write appends to.
+    static func openForAppending(_ path: String) throws -> FileDescriptor {
+        FileDescriptor(
+            try retrying("open", path) { open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, fileMode) },
+            path: path)
+    }
+
     /// Reads a whole small file; throws when it is longer than `limit`.
     static func readFile(_ path: String, limit: Int) throws -> [UInt8] {
         let file = try openForReading(path)
@@ -170,7 +179,7 @@ enum SystemCall {
 
     /// Writes a small file atomically: a temporary name in the same directory, then rename over `path`.
     static func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws {
-        let temporary = "\(parentDirectory(of: path))/.\(lastComponent(of: path)).\(getpid()).mailferry-tmp"
+        let temporary = "\(parentDirectory(of: path))/.\(lastComponent(of: path)).\(getpid())\(temporarySuffix)"
         _ = try? unlinkIfPresent(temporary)
         do {
             let file = try createExclusive(temporary)

@@ -20,7 +20,7 @@ import MailModel
 /// refused (the directory store, `DirectoryTarget`, holds them beside a Maildir).
 public final class MaildirTarget: UserMailboxTarget {
     /// Suffix of staged files in `tmp/`; leftovers with it from a killed run are removed on first use.
-    static let temporarySuffix = ".mailferry-tmp"
+    static let temporarySuffix = SystemCall.temporarySuffix
     /// Marks the digest inside a base name.
     static let digestPrefix = "MF"
     static let digestLength = 32
@@ -138,7 +138,7 @@ public final class MaildirTarget: UserMailboxTarget {
         let final = "\(directory)/cur/\(flags.fileName(baseName: baseName))"
         stagedCount += 1
         let staged = "\(directory)/tmp/\(digest).\(getpid()).\(stagedCount)\(Self.temporarySuffix)"
-        try stage(body: body, at: staged, size: key.size, date: info.internalDate, check: check)
+        try Self.stage(body: body, at: staged, size: key.size, date: info.internalDate, check: check)
         do {
             try SystemCall.rename(staged, to: final)
         } catch {
@@ -152,7 +152,9 @@ public final class MaildirTarget: UserMailboxTarget {
     }
 
     /// Writes `body` to `staged`, runs `check`, sets the times; removes the file on any failure.
-    func stage(body: any ItemBody, at staged: String, size: Int64, date: InternalDate?, check: () throws -> Void) throws {
+    static func stage(body: any ItemBody, at staged: String, size: Int64, date: InternalDate?, check: () throws -> Void)
+        throws
+    {
         do {
             let file = try SystemCall.createExclusive(staged)
             var written: Int64 = 0
