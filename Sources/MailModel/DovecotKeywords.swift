@@ -17,8 +17,7 @@ public struct DovecotKeywords: Hashable, Sendable {
     public static func parse(_ text: String) -> (keywords: DovecotKeywords, problems: [String]) {
         var keywords = DovecotKeywords()
         var problems: [String] = []
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.last == "\r" ? rawLine.dropLast() : rawLine
+        for (number, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             if line.isEmpty { continue }
             guard let space = line.firstIndex(of: " "), let index = Int(line[..<space]) else {
                 problems.append("line \(number + 1): expected \"INDEX NAME\"")
