@@ -38,7 +38,8 @@ public struct MaildirSource: MailboxSource {
         }
         let subscribed = try readSubscriptions(sink: sink)
         var folders: [(directory: String, info: FolderInfo)] = []
-        folders.append((path, FolderInfo(path: ["INBOX"], separator: ".", specialUse: "\\Inbox", subscribed: true)))
+        folders.append((path, FolderInfo(path: ["INBOX"], separator: ".", specialUse: "\\Inbox",
+            subscribed: subscribed.contains(where: { $0.count == 1 && $0[0].uppercased() == "INBOX" }))))
         let listing = try SystemCall.listDirectory(path)
         for name in listing.undecodable {
             sink.warning(SourceProblem(location: "\(path)/\(name)", message: "file name is not UTF-8; skipped"))
