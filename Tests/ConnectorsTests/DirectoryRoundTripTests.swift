@@ -15,6 +15,7 @@ struct DirectoryRoundTripTests {
             "\(home)/Maildir/cur/1.M1.h:2,S", "Subject: hi\r\n\r\nhello\r\n",
             mtime: InternalDate(epochSeconds: 1_710_000_000, nanoseconds: 17))
         try tree.write("\(home)/contacts/bob.vcf", card)
+        try tree.write("\(home)/contacts/50%25 off.vcf", card.replacingOccurrences(of: "Bob", with: "Dan"))
         try tree.write("\(home)/contacts/Work/carol.vcf", card.replacingOccurrences(of: "Bob", with: "Carol"))
         try tree.symlink("\(home)/contacts/linked.vcf", to: "bob.vcf")
         try tree.write("\(home)/calendars/Home/lunch.ics", event)
@@ -40,7 +41,7 @@ struct DirectoryRoundTripTests {
         let sink = try read(tree.path("store"), alice)
         #expect(sink.messages.count == 1)
         #expect(sink.books.map(\.name) == ["contacts", "Work"])
-        #expect(sink.contacts.map(\.info.resourceName) == ["bob.vcf", "carol.vcf"])
+        #expect(sink.contacts.map(\.info.resourceName) == ["50%25 off.vcf", "bob.vcf", "carol.vcf"])
         #expect(sink.contacts[0].info.cards.first?.uid == "u1")
         #expect(sink.calendars.map(\.name) == ["Home"])
         #expect(sink.calendarItems.first?.info.components.first?.summary == "Lunch")
@@ -58,7 +59,7 @@ struct DirectoryRoundTripTests {
         let target = DirectoryTarget(path: tree.path("copy"))
         let feeder = TargetFeeder(target: try target.open(user: alice))
         try DirectorySource(path: tree.path("store")).read(user: alice, into: feeder)
-        #expect(feeder.results.count == 6)
+        #expect(feeder.results.count == 7)
         #expect(feeder.results.allSatisfy { $0 })
         let copy = try read(tree.path("copy"), alice)
         #expect(copy.messageSummary == original.messageSummary)
@@ -74,7 +75,7 @@ struct DirectoryRoundTripTests {
         // A second import of the same archive adds nothing.
         let again = TargetFeeder(target: try target.open(user: alice))
         try DirectorySource(path: tree.path("store")).read(user: alice, into: again)
-        #expect(again.results.count == 6)
+        #expect(again.results.count == 7)
         #expect(again.results.allSatisfy { !$0 })
         #expect(try read(tree.path("copy"), alice).contactSummary == original.contactSummary)
     }

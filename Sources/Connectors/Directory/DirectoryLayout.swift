@@ -40,14 +40,15 @@ enum DirectoryLayout {
         }
     }
 
-    /// A file or folder name for an untrusted resource name: `%` becomes `%25`, `/` `%2F`, NUL `%00`, and a
-    /// leading `.` `%2E` (so no name is hidden, `.` or `..`). `requiredExtension` is added when missing so the
-    /// source reads the file back. Names from a directory store never need escaping and come back unchanged.
+    /// A file or folder name for an untrusted resource name: `/` becomes `%2F`, NUL `%00`, and a leading `.`
+    /// `%2E` (so no name is hidden, `.` or `..`). `%` itself is left alone so that every name a directory store
+    /// can hold (`a%20b.vcf`) comes back unchanged; the escapes are not undone on reading, so a name from
+    /// another system that needed one keeps it. `requiredExtension` is added when missing so the source reads
+    /// the file back.
     static func safeName(_ name: String, requiredExtension: String = "", location: String) throws -> String {
         var out = ""
         for (offset, character) in name.enumerated() {
             switch character {
-            case "%": out += "%25"
             case "/": out += "%2F"
             case "\0": out += "%00"
             case "." where offset == 0: out += "%2E"
