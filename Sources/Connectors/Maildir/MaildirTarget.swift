@@ -1,0 +1,230 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import MailModel
+
+/// Writes one user's Dovecot Maildir++ tree (the layout `MaildirSource` reads).
+///
+/// A message is written to `tmp/`, checked, given its internal date as mtime, and renamed into `cur/` as
+/// `SECONDS.MF<digest>.mailferry,S=SIZE:2,FLAGS`. The digest comes from the item key (`ItemKeyDigest`), so a
+/// re-run finds the item and does not write it again. Nothing is fsynced per message; `finish` makes the run
+/// durable. After a power loss a renamed file may exist with lost contents, so a committed file whose size is
+/// not the key's size is written again rather than trusted.
+///
+/// Keyword letters are assigned per folder in `dovecot-keywords`, by name, after the letters already there;
+/// `$Forwarded` is written as the P letter. Subscriptions are merged into the existing `subscriptions` file.
+/// Parents of a nested folder are not created: Maildir++ needs no directory for them, and Dovecot lists them.
+/// Settings have no place in a Maildir and are not written; address books, calendars and Sieve scripts are
+/// refused (the directory store, `DirectoryTarget`, holds them beside a Maildir).
+public final class MaildirTarget: UserMailboxTarget {
+    /// Suffix of staged files in `tmp/`; leftovers with it from a killed run are removed on first use.
+    static let temporarySuffix = SystemCall.temporarySuffix
+    /// Marks the digest inside a base name.
+    static let digestPrefix = "MF"
+    static let digestLength = 32
+
+    public let path: String
+    private var folders: [MaildirFolderState] = []
+    private var folderNumbers: [String: Int] = [:]
+    private var subscriptions: [[String]]?
+    private var filesToSync: [String] = []
+    private var directoriesToSync: Set<String> = []
+    private var stagedCount = 0
+
+    /// Creates the root (the inbox's `cur/`, `new/`, `tmp/`) with its parents if missing.
+    public init(path: String) throws {
+        self.path = path
+        try makeMaildir(path)
+    }
+
+    private func makeMaildir(_ directory: String) throws {
+        for sub in ["cur", "new", "tmp"] {
+            let created = try SystemCall.makeDirectories("\(directory)/\(sub)")
+            for made in created { directoriesToSync.insert(SystemCall.parentDirectory(of: made)) }
+        }
+    }
+
+    // MARK: Folders
+
+    public func folder(_ folder: FolderInfo) throws -> Int {
+        let directory = folder.isInbox ? path : "\(path)/\(try MaildirFolderName.directoryName(for: folder.path))"
+        if folder.subscribed { try subscribe(folder.isInbox ? ["INBOX"] : folder.path) }
+        if let number = folderNumbers[directory] { return number }
+        if !folder.isInbox {
+            try makeMaildir(directory)
+            // Dovecot marks Maildir++ subfolders with this empty file (for deliveries by other tools).
+            let marker = "\(directory)/maildirfolder"
+            if try SystemCall.lstatIfPresent(marker) == nil {
+                try SystemCall.writeFileAtomically(marker, [])
+                filesToSync.append(marker)
+                directoriesToSync.insert(directory)
+            }
+        }
+        let keywordsFile = "\(directory)/\(DovecotKeywords.fileName)"
+        var keywords = DovecotKeywords()
+        if let info = try SystemCall.lstatIfPresent(keywordsFile), SystemCall.isRegular(info) {
+            let bytes = try SystemCall.readFile(keywordsFile, limit: MaildirSource.controlFileLimit)
+            keywords = DovecotKeywords.parse(String(decoding: bytes, as: UTF8.self)).keywords
+        }
+        folders.append(MaildirFolderState(path: folder.path, directory: directory, keywords: keywords, committed: nil))
+        folderNumbers[directory] = folders.count - 1
+        return folders.count - 1
+    }
+
+    private func subscribe(_ folderPath: [String]) throws {
+        let file = "\(path)/\(DovecotSubscriptions.fileName)"
+        if subscriptions == nil {
+            subscriptions = []
+            if let info = try SystemCall.lstatIfPresent(file), SystemCall.isRegular(info) {
+                let bytes = try SystemCall.readFile(file, limit: MaildirSource.controlFileLimit)
+                subscriptions = DovecotSubscriptions.parse(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+        guard !subscriptions!.contains(folderPath) else { return }
+        subscriptions!.append(folderPath)
+        try SystemCall.writeFileAtomically(file, Array(DovecotSubscriptions.text(for: subscriptions!).utf8))
+        filesToSync.append(file)
+        directoriesToSync.insert(path)
+    }
+
+    /// Scans a folder once: which digests are committed, and removes our staged leftovers from `tmp/`.
+    private func committed(in number: Int) throws -> [String: String] {
+        if let known = folders[number].committed { return known }
+        let directory = folders[number].directory
+        var found: [String: String] = [:]
+        for sub in ["cur", "new"] {
+            for name in try SystemCall.listDirectory("\(directory)/\(sub)").names {
+                if let digest = Self.digest(inFileName: name) { found[digest] = "\(directory)/\(sub)/\(name)" }
+            }
+        }
+        for name in try SystemCall.listDirectory("\(directory)/tmp").names where name.hasSuffix(Self.temporarySuffix) {
+            try SystemCall.unlinkIfPresent("\(directory)/tmp/\(name)")
+        }
+        folders[number].committed = found
+        return found
+    }
+
+    static func digest(inFileName name: String) -> String? {
+        let base = MaildirFlags.parse(fileName: name).baseName
+        let beforeSize = base.split(separator: ",", maxSplits: 1).first ?? ""
+        for part in beforeSize.split(separator: ".") where part.hasPrefix(digestPrefix) {
+            let digest = part.dropFirst(digestPrefix.count)
+            if digest.count == digestLength { return String(digest) }
+        }
+        return nil
+    }
+
+    // MARK: Messages
+
+    public func writeMessage(
+        _ info: MessageInfo, inFolder folder: Int, key: ItemKey, body: any ItemBody, check: () throws -> Void
+    ) throws -> Bool {
+        guard folders.indices.contains(folder) else {
+            throw SourceError(location: path, message: "message \(key.entryPath) names folder \(folder), which was not opened")
+        }
+        let digest = ItemKeyDigest.hex(of: key)
+        if let existing = try committed(in: folder)[digest] {
+            if let status = try SystemCall.lstatIfPresent(existing), Int64(status.st_size) == key.size { return false }
+            // Committed before a crash but its bytes did not survive (or it was damaged): write it again.
+            try SystemCall.unlinkIfPresent(existing)
+            folders[folder].committed![digest] = nil
+        }
+        let flags = try maildirFlags(for: info, folder: folder)
+        let directory = folders[folder].directory
+        let seconds = max(0, info.internalDate.epochSeconds)
+        let baseName = "\(seconds).\(Self.digestPrefix)\(digest).mailferry,S=\(key.size)"
+        let final = "\(directory)/cur/\(flags.fileName(baseName: baseName))"
+        stagedCount += 1
+        let staged = "\(directory)/tmp/\(digest).\(getpid()).\(stagedCount)\(Self.temporarySuffix)"
+        try Self.stage(body: body, at: staged, size: key.size, date: info.internalDate, check: check)
+        do {
+            try SystemCall.rename(staged, to: final)
+        } catch {
+            _ = try? SystemCall.unlinkIfPresent(staged)
+            throw error
+        }
+        folders[folder].committed![digest] = final
+        filesToSync.append(final)
+        directoriesToSync.insert("\(directory)/cur")
+        return true
+    }
+
+    /// Writes `body` to `staged`, runs `check`, sets the times; removes the file on any failure.
+    static func stage(body: any ItemBody, at staged: String, size: Int64, date: InternalDate?, check: () throws -> Void)
+        throws
+    {
+        do {
+            let file = try SystemCall.createExclusive(staged)
+            var written: Int64 = 0
+            try body.stream { chunk in
+                try file.writeAll(chunk)
+                written += Int64(chunk.count)
+            }
+            guard written == size else {
+                throw SourceError(location: body.origin, message: "gave \(written) bytes; the archive says \(size)")
+            }
+            try check()
+            if let date { try file.setTimes(date) }
+            try file.close()
+        } catch {
+            _ = try? SystemCall.unlinkIfPresent(staged)
+            throw error
+        }
+    }
+
+    private func maildirFlags(for info: MessageInfo, folder: Int) throws -> MaildirFlags {
+        var flags = MaildirFlags(system: info.flags)
+        var keywords = folders[folder].keywords
+        let keywordsFile = "\(folders[folder].directory)/\(DovecotKeywords.fileName)"
+        for name in info.keywords {
+            if name.lowercased() == MaildirFlags.forwardedKeyword.lowercased() {
+                flags.passed = true
+            } else {
+                flags.keywordLetters.insert(try keywords.assign(name, origin: keywordsFile))
+            }
+        }
+        if keywords != folders[folder].keywords {
+            // Named before any message uses the letter, so a crash never leaves a letter without its name.
+            try SystemCall.writeFileAtomically(keywordsFile, Array(keywords.fileText.utf8))
+            folders[folder].keywords = keywords
+            filesToSync.append(keywordsFile)
+            directoriesToSync.insert(folders[folder].directory)
+        }
+        return flags
+    }
+
+    // MARK: What a Maildir cannot hold
+
+    public func addressBook(_ book: AddressBookInfo) throws -> Int { throw refusal("address book \(book.name)") }
+    public func calendar(_ calendar: CalendarInfo) throws -> Int { throw refusal("calendar \(calendar.name)") }
+    public func writeContact(
+        _ info: ContactInfo, inAddressBook book: Int, key: ItemKey, body: any ItemBody, check: () throws -> Void
+    ) throws -> Bool { throw refusal("contact \(info.resourceName)") }
+    public func writeCalendarItem(
+        _ info: CalendarItemInfo, inCalendar calendar: Int, key: ItemKey, body: any ItemBody,
+        check: () throws -> Void
+    ) throws -> Bool { throw refusal("calendar item \(info.resourceName)") }
+    public func writeSieveScript(_ info: SieveScriptInfo, key: ItemKey, body: any ItemBody, check: () throws -> Void)
+        throws -> Bool
+    { throw refusal("Sieve script \(info.name)") }
+
+    private func refusal(_ what: String) -> SourceError {
+        SourceError(location: path, message: "a Maildir holds mail only and cannot store the \(what); import into a dir: target")
+    }
+
+    // MARK: Durability
+
+    public func finish(settings: UserSettings) throws {
+        try syncWritten()
+    }
+
+    /// fsyncs every file written since the last call, then the directories whose entries changed.
+    func syncWritten() throws {
+        for file in filesToSync { try SystemCall.fsyncPath(file) }
+        for directory in directoriesToSync.sorted() { try SystemCall.fsyncPath(directory) }
+        filesToSync.removeAll()
+        directoriesToSync.removeAll()
+    }
+}

@@ -1,0 +1,183 @@
+import Connectors
+import Foundation
+import MailModel
+import Testing
+
+struct MaildirRoundTripTests {
+    let user = UserInfo(address: "alice@example.org")
+
+    /// A Dovecot-like tree: keywords, P, a name without info, new/ mail, nested and Unicode and escaped folders.
+    func makeSource(_ tree: TemporaryTree) throws -> String {
+        let root = "src"
+        for folder in ["", "/.Sent", "/.Archive.2024", "/.R&AOk-sum&AOk-.&ZeVnLIqe-", "/.a\\2eb.x\\2fy", "/.Bad&Zm9v"] {
+            for sub in ["cur", "new", "tmp"] { try tree.makeDirectory("\(root)\(folder)/\(sub)") }
+        }
+        try tree.write("\(root)/dovecot-keywords", "0 Work\n1 $Junk\n")
+        try tree.write("\(root)/subscriptions", "V\t2\n\nSent\nR\u{e9}sum\u{e9}\t\u{65E5}\u{672C}\u{8A9E}\n")
+        try tree.write(
+            "\(root)/cur/1700000000.M1P1.host,S=40:2,RSa", "Subject: one\r\nFrom: a@b\r\n\r\nbody one\r\n",
+            mtime: InternalDate(epochSeconds: 1_700_000_000, nanoseconds: 123_456_789))
+        try tree.write(
+            "\(root)/cur/1700000002.M3P1.host:2,Sbz", "Subject: unknown letter\r\n\r\nx\r\n",
+            mtime: InternalDate(epochSeconds: 1_700_000_002, nanoseconds: 5))
+        try tree.write(
+            "\(root)/cur/1600000000.noinfo.host", "Subject: no info\r\n\r\ny\r\n",
+            mtime: InternalDate(epochSeconds: 1_600_000_000, nanoseconds: 999_999_999))
+        try tree.write(
+            "\(root)/new/1700000001.M2P1.host", "Subject: new\r\n\r\nunseen\r\n",
+            mtime: InternalDate(epochSeconds: 1_700_000_001, nanoseconds: 1))
+        try tree.write("\(root)/tmp/1700000003.M4P1.host", "half written")
+        try tree.write(
+            "\(root)/.Archive.2024/cur/1500000000.M9.host:2,FP", "Subject: archived\r\n\r\nold\r\n",
+            mtime: InternalDate(epochSeconds: 1_500_000_000, nanoseconds: 42))
+        try tree.write(
+            "\(root)/.R&AOk-sum&AOk-.&ZeVnLIqe-/cur/1.M1.host:2,T", "Subject: unicode\r\n\r\n\u{65E5}\r\n",
+            mtime: InternalDate(epochSeconds: 1, nanoseconds: 0))
+        try tree.write(
+            "\(root)/.a\\2eb.x\\2fy/cur/2.M1.host:2,D", "Subject: dots\r\n\r\n.\r\n",
+            mtime: InternalDate(epochSeconds: 2, nanoseconds: 2))
+        try tree.write("\(root)/.Sent/cur/3.M1.host:2,S", "Subject: sent\r\n\r\ns\r\n")
+        return tree.path(root)
+    }
+
+    func read(_ path: String) throws -> RecordingSink {
+        let sink = RecordingSink()
+        try MaildirSource(path: path, user: user).read(user: user, into: sink)
+        return sink
+    }
+
+    @Test func sourceReadsFoldersFlagsKeywordsAndDates() throws {
+        let tree = try TemporaryTree()
+        let sink = try read(try makeSource(tree))
+        #expect(sink.folderSummary == [
+            "[\"INBOX\"] sub=false use=\\Inbox",
+            "[\"Sent\"] sub=true use=\\Sent",
+            "[\"Archive\", \"2024\"] sub=false use=-",
+            "[\"Résumé\", \"日本語\"] sub=true use=-",
+            "[\"a.b\", \"x/y\"] sub=false use=-",
+            "[\"Bad&Zm9v\"] sub=false use=-",
+        ])
+        let inbox = sink.messages.filter { $0.folder == ["INBOX"] }
+        // Time prefix order, tmp/ ignored.
+        #expect(inbox.map(\.info.subject) == ["no info", "one", "new", "unknown letter"])
+        #expect(inbox[1].info.flags == [.answered, .seen])
+        #expect(inbox[1].info.keywords == ["Work"])
+        #expect(inbox[1].info.internalDate == InternalDate(epochSeconds: 1_700_000_000, nanoseconds: 123_456_789))
+        #expect(inbox[2].info.flags == [])
+        #expect(inbox[3].info.keywords == ["$Junk"])
+        let archived = try #require(sink.messages.first { $0.folder == ["Archive", "2024"] })
+        #expect(archived.info.flags == [.flagged])
+        #expect(archived.info.keywords == ["$Forwarded"])
+        let warnings = sink.warnings.map(\.description)
+        #expect(warnings.contains { $0.contains("1600000000.noinfo.host") && $0.contains(":2,") })
+        #expect(warnings.contains { $0.contains("letter \"z\"") })
+        #expect(warnings.contains { $0.contains(".Bad&Zm9v") && $0.contains("modified UTF-7") })
+    }
+
+    @Test func roundTripThroughTargetWithOtherKeywordLetters() throws {
+        let tree = try TemporaryTree()
+        let original = try read(try makeSource(tree))
+        // The target already uses letter a, so Work and $Junk get other letters there.
+        try tree.write("dst/dovecot-keywords", "0 Other\n")
+        let target = try MaildirTarget(path: tree.path("dst"))
+        let feeder = TargetFeeder(target: target)
+        try MaildirSource(path: tree.path("src"), user: user).read(user: user, into: feeder)
+        #expect(feeder.results.count == original.messages.count)
+        #expect(feeder.results.allSatisfy { $0 })
+        let copy = try read(tree.path("dst"))
+        #expect(copy.messageSummary == original.messageSummary)
+        // The undecodable name was kept raw at the source and is now stored properly encoded.
+        #expect(copy.folderSummary == original.folderSummary)
+        let keywords = try String(contentsOfFile: tree.path("dst/dovecot-keywords"), encoding: .utf8)
+        #expect(keywords == "0 Other\n1 Work\n2 $Junk\n")
+        // The unknown letter z was dropped at the source, so only warnings about the source remain.
+        #expect(copy.warnings.isEmpty, "\(copy.warnings)")
+        // Folder names with dots and slashes are stored with listescape escapes.
+        #expect(try tree.files(in: "dst").contains(".a\\2eb.x\\2fy"))
+        #expect(try tree.files(in: "dst").contains(".R&AOk-sum&AOk-.&ZeVnLIqe-"))
+    }
+
+    @Test func secondRunWritesNothing() throws {
+        let tree = try TemporaryTree()
+        let source = MaildirSource(path: try makeSource(tree), user: user)
+        let first = TargetFeeder(target: try MaildirTarget(path: tree.path("dst")))
+        try source.read(user: user, into: first)
+        let before = try tree.files(in: "dst/cur")
+        let second = TargetFeeder(target: try MaildirTarget(path: tree.path("dst")))
+        try source.read(user: user, into: second)
+        #expect(second.results.count == first.results.count)
+        #expect(second.results.allSatisfy { !$0 })
+        #expect(try tree.files(in: "dst/cur") == before)
+    }
+
+    @Test func truncatedCommittedMessageIsWrittenAgain() throws {
+        let tree = try TemporaryTree()
+        let source = MaildirSource(path: try makeSource(tree), user: user)
+        try source.read(user: user, into: TargetFeeder(target: try MaildirTarget(path: tree.path("dst"))))
+        let name = try #require(try tree.files(in: "dst/cur").first)
+        try tree.write("dst/cur/\(name)", "")  // as a power loss before the data reached the disk might leave it
+        let again = TargetFeeder(target: try MaildirTarget(path: tree.path("dst")))
+        try source.read(user: user, into: again)
+        #expect(again.results.filter { $0 }.count == 1)
+        #expect(try read(tree.path("dst")).messageSummary == (try read(tree.path("src"))).messageSummary)
+    }
+
+    @Test func failedCheckLeavesNothing() throws {
+        let tree = try TemporaryTree()
+        let target = try MaildirTarget(path: tree.path("dst"))
+        let inbox = try target.folder(FolderInfo(path: ["INBOX"]))
+        struct Mismatch: Error {}
+        let key = ItemKey(archiveID: "a", entryPath: "m/1", sha256: "", size: 5)
+        #expect(throws: Mismatch.self) {
+            try target.writeMessage(
+                MessageInfo(internalDate: InternalDate(epochSeconds: 1)), inFolder: inbox, key: key,
+                body: MemoryBody(Array("hello".utf8)), check: { throw Mismatch() })
+        }
+        #expect(try tree.files(in: "dst/cur").isEmpty)
+        #expect(try tree.files(in: "dst/new").isEmpty)
+        #expect(try tree.files(in: "dst/tmp").isEmpty)
+        // The same key then succeeds: nothing was taken as committed.
+        #expect(try target.writeMessage(
+            MessageInfo(internalDate: InternalDate(epochSeconds: 1)), inFolder: inbox, key: key,
+            body: MemoryBody(Array("hello".utf8)), check: {}))
+        // A body that gives fewer bytes than the key says is refused too.
+        let short = ItemKey(archiveID: "a", entryPath: "m/2", sha256: "", size: 9)
+        #expect(throws: SourceError.self) {
+            try target.writeMessage(
+                MessageInfo(internalDate: InternalDate(epochSeconds: 1)), inFolder: inbox, key: short,
+                body: MemoryBody(Array("hello".utf8)), check: {})
+        }
+        #expect(try tree.files(in: "dst/cur").count == 1)
+    }
+
+    @Test func leftoverTemporaryFilesAreNotMessages() throws {
+        let tree = try TemporaryTree()
+        let target = try MaildirTarget(path: tree.path("dst"))
+        try tree.write("dst/tmp/0123.99.1.mailferry-tmp", "killed mid-write")
+        try tree.write("dst/tmp/1700000000.M1.other-writer", "someone else's delivery")
+        let inbox = try target.folder(FolderInfo(path: ["INBOX"]))
+        #expect(try target.writeMessage(
+            MessageInfo(internalDate: InternalDate(epochSeconds: 7, nanoseconds: 7)), inFolder: inbox,
+            key: ItemKey(archiveID: "a", entryPath: "m/1", sha256: "", size: 2), body: MemoryBody([1, 2]), check: {}))
+        try target.finish(settings: UserSettings())
+        #expect(try tree.files(in: "dst/tmp") == ["1700000000.M1.other-writer"])
+        let copy = try read(tree.path("dst"))
+        #expect(copy.messages.count == 1)
+        #expect(copy.messages[0].info.internalDate == InternalDate(epochSeconds: 7, nanoseconds: 7))
+    }
+
+    @Test func folderNamesSurviveExactly() throws {
+        let tree = try TemporaryTree()
+        let target = try MaildirTarget(path: tree.path("dst"))
+        let names: [[String]] = [
+            ["Résumé", "日本語"], ["a.b", "c/d"], ["back\\slash", "\\2e"], ["~home"], ["Tom & Jerry"], ["x", "y", "z"],
+        ]
+        for name in names { _ = try target.folder(FolderInfo(path: name, subscribed: true)) }
+        try target.finish(settings: UserSettings())
+        let copy = try read(tree.path("dst"))
+        #expect(Set(copy.folders.map(\.path)) == Set(names + [["INBOX"]]))
+        #expect(copy.folders.allSatisfy(\.subscribed) == false)  // INBOX was never subscribed at the target
+        #expect(Set(copy.folders.filter(\.subscribed).map(\.path)) == Set(names))
+        #expect(copy.warnings.isEmpty, "\(copy.warnings)")
+    }
+}
