@@ -10,11 +10,16 @@ public struct ArchiveOptions: Sendable {
     public var sequence: Int
     public var deltaOf: String?
     public var tool: String
-    public init(station: String, sequence: Int = 1, deltaOf: String? = nil, tool: String) {
+    /// Fixed id and creation time, for reproducible test vectors; random id and the current time when nil.
+    public var fixedArchiveID: String?
+    public var fixedCreated: Int64?
+    public init(station: String, sequence: Int = 1, deltaOf: String? = nil, tool: String, fixedArchiveID: String? = nil, fixedCreated: Int64? = nil) {
         self.station = station
         self.sequence = sequence
         self.deltaOf = deltaOf
         self.tool = tool
+        self.fixedArchiveID = fixedArchiveID
+        self.fixedCreated = fixedCreated
     }
 }
 
@@ -87,9 +92,8 @@ public final class ArchiveWriter: MailboxSink {
         self.pipeline = FramePipeline(output: output)
         self.tar = try TarWriter(pipeline: pipeline)
         var random = SystemRandomNumberGenerator()
-        self.archiveID = Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
-        let now = Date()
-        let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
+        self.archiveID = options.fixedArchiveID ?? Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
+        let seconds = options.fixedCreated ?? Int64(Date().timeIntervalSince1970.rounded(.down))
         self.createdStamp = InternalDateStamp(seconds: seconds, nanoseconds: 0)
         self.created = InternalDate(epochSeconds: seconds).iso8601
     }

@@ -74,3 +74,16 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         return UserInfo(address: users[0])
     }
 }
+
+/// A `maildir:` target holds exactly one user's mail; this names that user.
+struct SingleMaildirTarget: MailboxTarget {
+    let path: String
+    let user: UserInfo
+
+    func open(user other: UserInfo) throws -> any UserMailboxTarget {
+        guard other.address.lowercased() == user.address.lowercased() else {
+            throw FerryError(.usage, "maildir:\(path) is the target for \(user.address), not \(other.address)")
+        }
+        return try MaildirTarget(path: path)
+    }
+}

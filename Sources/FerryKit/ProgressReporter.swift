@@ -23,6 +23,8 @@ public final class ProgressReporter {
             mode = isatty(STDERR_FILENO) == 1 ? .terminal : .lines
         }
         interval = mode == .terminal ? 0.1 : 5
+        // Plain lines start after one interval, so short runs print only the final line.
+        if mode == .lines { lastShown = start }
     }
 
     public func update(items: Int, bytes: Int64) {
