@@ -10,6 +10,7 @@ usage: Benchmarks/run.sh [options]
   --big-message-mb N   also export/verify/import a small corpus holding one N MB message
                        (peak RSS check, e.g. 200)
   --big-only           with --big-message-mb: skip the main corpus
+  --repeat N           timed runs per command after the warm-up; the median counts (default 3)
   --keep               keep the scratch directory (corpora are then reused next time)
   --scratch DIR        scratch directory (default ${TMPDIR:-/tmp}/mailferry-bench)
   --bin PATH           benchmark this mailferry binary instead of building one
@@ -22,6 +23,7 @@ MESSAGES=20000
 BIG_MB=0
 BIG_ONLY=0
 KEEP=0
+REPEAT=3
 SCRATCH="${TMPDIR:-/tmp}/mailferry-bench"
 BIN="${MAILFERRY_BIN:-}"
 while [ $# -gt 0 ]; do
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
         --big-message-mb) BIG_MB="${2:?--big-message-mb needs a value}"; shift 2 ;;
         --big-only) BIG_ONLY=1; shift ;;
         --keep) KEEP=1; shift ;;
+        --repeat) REPEAT="${2:?--repeat needs a value}"; shift 2 ;;
         --scratch) SCRATCH="${2:?--scratch needs a value}"; shift 2 ;;
         --bin) BIN="${2:?--bin needs a value}"; shift 2 ;;
         -h | --help) usage; exit 0 ;;
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$MESSAGES" in '' | *[!0-9]*) echo "run.sh: --messages wants a number" >&2; exit 2 ;; esac
+case "$REPEAT" in '' | 0 | *[!0-9]*) echo "run.sh: --repeat wants a number >= 1" >&2; exit 2 ;; esac
 case "$BIG_MB" in '' | *[!0-9]*) echo "run.sh: --big-message-mb wants a whole number of MB" >&2; exit 2 ;; esac
 if [ "$BIG_ONLY" = 1 ] && [ "$BIG_MB" = 0 ]; then
     echo "run.sh: --big-only needs --big-message-mb" >&2; exit 2
@@ -109,7 +113,8 @@ make_corpus() {
 # --- measuring ---------------------------------------------------------------
 # Each measured command runs twice: once untimed to warm the page cache (dropping
 # caches needs privileges we cannot count on), then once under /usr/bin/time -v,
-# with wall time from `date +%s.%N`. A PREP function runs before both runs (removes
+# with wall time from `date +%s.%N`; with --repeat N the timed run is done N times
+# and the median kept (peak RSS: the largest of the N). A PREP function runs before both runs (removes
 # the previous output, then syncs so earlier dirty pages are not billed to this run).
 T_SECONDS=0
 T_RSS_MB=0
@@ -122,16 +127,22 @@ run_measured() { # NAME PREP CMD...
         tail -n 20 "$SCRATCH/$name.warm.out" >&2
         exit 1
     fi
-    "$prep"
-    t0=$(date +%s.%N)
-    if ! /usr/bin/time -v -o "$tfile" "$@" >"$SCRATCH/$name.out" 2>&1; then
-        echo "run.sh: $name failed: $*" >&2
-        tail -n 20 "$SCRATCH/$name.out" >&2
-        exit 1
-    fi
-    t1=$(date +%s.%N)
-    T_SECONDS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-    T_RSS_MB=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$tfile")
+    local runs=() rss=0 i
+    for ((i = 1; i <= REPEAT; i++)); do
+        "$prep"
+        t0=$(date +%s.%N)
+        if ! /usr/bin/time -v -o "$tfile" "$@" >"$SCRATCH/$name.out" 2>&1; then
+            echo "run.sh: $name failed: $*" >&2
+            tail -n 20 "$SCRATCH/$name.out" >&2
+            exit 1
+        fi
+        t1=$(date +%s.%N)
+        runs+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
+        rss=$(maxf "$rss" "$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$tfile")")
+    done
+    T_SECONDS=$(printf '%s\n' "${runs[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    T_RSS_MB="$rss"
+    printf '%-28s runs: %s s, median %s s, peak RSS %s MB\n' "$name" "${runs[*]}" "$T_SECONDS" "$T_RSS_MB" >>"$SCRATCH/timings.log"
 }
 
 no_prep() { sync; }
@@ -245,6 +256,7 @@ bench_corpus() {
 # --- run ---------------------------------------------------------------------
 log "scratch: $SCRATCH"
 mkdir -p "$SCRATCH/keys"
+: >"$SCRATCH/timings.log"
 rm -f "$SCRATCH/keys/bench.key.pem" "$SCRATCH/keys/bench.pub.pem"
 "$BIN" keygen --out "$SCRATCH/keys/bench" >/dev/null
 
@@ -252,7 +264,7 @@ printf 'MailFerry benchmark  %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 printf 'host: %s cores, %s; %s; %s\n' "$(nproc)" "$(uname -sr)" \
     "$(zstd --version | sed 's/^\*\*\* //; s/,.*//')" "$(tar --version | head -n 1)"
 printf 'binary: %s\n' "$BIN"
-printf 'method: each command run once untimed (warm page cache), then timed; caches are not dropped.\n'
+printf 'method: each command run once untimed (warm page cache), then timed %s time(s), median kept; caches are not dropped.\n' "$REPEAT"
 
 if [ "$BIG_ONLY" = 0 ]; then
     make_corpus "$SCRATCH/corpus-$MESSAGES" --messages "$MESSAGES"
@@ -267,6 +279,9 @@ rm -rf "$SCRATCH/run-main/out-mf" "$SCRATCH/run-main/out-tar"
 
 printf '\ntargets: export <= %s x, verify <= %s x, import <= %s x baseline; inspect < %s ms; peak RSS < %s MB\n' \
     "$TARGET_EXPORT" "$TARGET_VERIFY" "$TARGET_IMPORT" "$TARGET_INSPECT_MS" "$TARGET_RSS_MB"
+if [ "$KEEP" = 1 ]; then
+    printf 'every timed run: %s\n' "$SCRATCH/timings.log"
+fi
 if [ "$FAILED" = 0 ]; then
     echo "result: PASS"
 else
