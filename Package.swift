@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "FerryArchiveTests", dependencies: ["FerryArchive", "MailModel"]),
         .testTarget(name: "ConnectorsTests", dependencies: ["Connectors", "MailModel"]),
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "FerryArchive", "Connectors", "MailModel"]),
-        .testTarget(name: "MailFerryCLITests", dependencies: ["FerryKit"]),
+        .testTarget(name: "MailFerryCLITests", dependencies: ["FerryKit", "FerryArchive", "mailferry"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -584,8 +584,11 @@ def main():
                 os.makedirs(os.path.join(maildir, maildir_dir(f), sub), exist_ok=True)
         for sub in ("cur", "new", "tmp"):
             os.makedirs(os.path.join(maildir, sub), exist_ok=True)
-        write(os.path.join(maildir, "dovecot-keywords"),
-              "".join(f"{i} {k}\n" for i, k in enumerate(KEYWORDS[user])).encode())
+        # Dovecot keeps dovecot-keywords per folder: every folder gets the user's list.
+        keywords = "".join(f"{i} {k}\n" for i, k in enumerate(KEYWORDS[user])).encode()
+        write(os.path.join(maildir, "dovecot-keywords"), keywords)
+        for f in FOLDERS[user]:
+            write(os.path.join(maildir, maildir_dir(f), "dovecot-keywords"), keywords)
         write(os.path.join(maildir, "subscriptions"),
               "".join(".".join(mutf7(c) for c in f) + "\n" for f in SUBSCRIPTIONS[user]).encode())
 

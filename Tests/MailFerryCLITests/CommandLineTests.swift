@@ -1,0 +1,124 @@
+import FerryArchive
+import Foundation
+import Testing
+
+/// The command line run as a user runs it: outputs, JSON, exit codes, errors.
+@Suite(.serialized) struct CommandLineTests {
+    let work: Workspace
+    let key: String
+    let pub: String
+
+    init() throws {
+        work = try Workspace()
+        let r = try CLI.run(["keygen", "--out", work.file("a")])
+        guard r.status == 0 else { throw CocoaError(.fileWriteUnknown) }
+        key = work.file("a.key.pem")
+        pub = work.file("a.pub.pem")
+    }
+
+    func exportSamples() throws -> String {
+        let store = try work.sampleStore()
+        let out = work.file("s.mfa")
+        let r = try CLI.run(["export", "--source", "dir:" + store, "--sign-key", key, "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("users: alice@example.com, bob@example.com"))
+        #expect(r.stdout.contains("messages 20"))
+        return out
+    }
+
+    @Test func keygenWritesAPrivateKeyOnlyTheOwnerCanRead() throws {
+        let mode = try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try String(contentsOfFile: key, encoding: .utf8).hasPrefix("-----BEGIN PRIVATE KEY-----"))
+        #expect(try String(contentsOfFile: pub, encoding: .utf8).hasPrefix("-----BEGIN PUBLIC KEY-----"))
+        let again = try CLI.run(["keygen", "--out", work.file("a")])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("never overwrites"))
+    }
+
+    @Test func exportInspectVerifyImportOnTheSamples() throws {
+        let archive = try exportSamples()
+
+        let summary = try CLI.run(["inspect", archive])
+        #expect(summary.status == 0)
+        #expect(summary.stdout.contains("signature NOT checked"))
+        #expect(summary.stdout.contains("folder Résumé: 1 items"))
+        #expect(summary.stdout.contains("alice@example.com: 15 messages"))
+        let checked = try CLI.run(["inspect", archive, "--trust", pub])
+        #expect(checked.stdout.contains("signature checked"))
+
+        let json = try CLI.run(["inspect", archive, "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((object?["users"] as? [[String: Any]])?.count == 2)
+
+        let list = try CLI.run(["inspect", archive, "--list"])
+        #expect(list.stdout.split(separator: "\n").count == 29)
+        #expect(list.stdout.contains("Seen,$Label1,Work"))
+
+        let listJSON = try CLI.run(["inspect", archive, "--list", "--json"])
+        let items = try JSONSerialization.jsonObject(with: Data(listJSON.stdout.utf8)) as? [[String: Any]]
+        let first = try #require(items?.first)
+        let shown = try CLI.run(["inspect", archive, "--show", first["entry"] as! String])
+        #expect(shown.status == 0)
+        #expect(SHA256.hex(Array(shown.stdoutBytes)) == first["sha256"] as? String)
+        #expect(shown.stderr.contains("sha256: "))
+        let missing = try CLI.run(["inspect", archive, "--show", "u/9/m/9/9.eml"])
+        #expect(missing.status == 2)
+
+        let verify = try CLI.run(["verify", archive, "--trust", pub])
+        #expect(verify.status == 0)
+        #expect(verify.stdout.contains("OK"))
+        let verifyJSON = try CLI.run(["verify", archive, "--trust", pub, "--json"])
+        #expect(verifyJSON.stdout.contains("\"verdict\" : \"pass\""))
+
+        let report = work.file("r.json")
+        let imported = try CLI.run(["import", archive, "--trust", pub, "--target", "dir:" + work.file("t"), "--report", report])
+        #expect(imported.status == 0, "\(imported.stdout)\(imported.stderr)")
+        #expect(imported.stdout.contains("verdict: PASS"))
+        let r = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any]
+        #expect(r?["verdict"] as? String == "pass")
+        let again = try CLI.run(["import", archive, "--trust", pub, "--target", "dir:" + work.file("t")])
+        #expect(again.stdout.contains("imported: 0 items written"))
+        #expect(again.stdout.contains("29 already present"))
+
+        let reconcile = try CLI.run(["reconcile", archive, "--trust", pub, "--target", "dir:" + work.file("t"), "--json"])
+        #expect(reconcile.status == 0)
+    }
+
+    @Test func exitCodesSayWhatKindOfFailureItWas() throws {
+        let archive = try exportSamples()
+        // 2: usage.
+        #expect(try CLI.run(["verify", archive]).status == 2)
+        #expect(try CLI.run(["export", "--source", "ftp:x", "--sign-key", key, "--out", work.file("x.mfa")]).status == 2)
+        #expect(try CLI.run(["export", "--source", "maildir:/nonexistent", "--sign-key", key, "--out", work.file("x.mfa")]).status == 2)
+        #expect(try CLI.run(["frobnicate"]).status == 2)
+        // 3: I/O.
+        let absent = try CLI.run(["verify", work.file("absent.mfa"), "--trust", pub])
+        #expect(absent.status == 3)
+        #expect(absent.stderr.contains("absent.mfa"))
+        // 1: verification.
+        _ = try CLI.run(["keygen", "--out", work.file("other")])
+        let wrongKey = try CLI.run(["verify", archive, "--trust", work.file("other.pub.pem")])
+        #expect(wrongKey.status == 1)
+        #expect(wrongKey.stderr.contains("signature does not match"))
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: archive))
+        bytes[bytes.count / 3] ^= 0x55
+        try bytes.write(to: URL(fileURLWithPath: work.file("flipped.mfa")))
+        let flipped = try CLI.run(["verify", work.file("flipped.mfa"), "--trust", pub])
+        #expect(flipped.status == 1)
+        #expect(flipped.stderr.contains("flipped.mfa"))
+        let failedImport = try CLI.run(["import", work.file("flipped.mfa"), "--trust", pub, "--target", "dir:" + work.file("t2")])
+        #expect(failedImport.status == 1)
+        let json = try CLI.run(["verify", work.file("flipped.mfa"), "--trust", pub, "--json"])
+        #expect(json.status == 1)
+        #expect(json.stdout.contains("\"verdict\" : \"fail\""))
+    }
+
+    @Test func helpHasExamples() throws {
+        for command in ["export", "inspect", "verify", "import", "keygen", "reconcile"] {
+            let r = try CLI.run([command, "--help"])
+            #expect(r.status == 0)
+            #expect(r.stdout.contains("mailferry \(command)"), "\(command) --help shows an example")
+        }
+    }
+}
