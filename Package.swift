@@ -22,7 +22,9 @@ let package = Package(
         // The interchange archive: writer, reader, manifest, signatures, verification.
         .target(name: "FerryArchive", dependencies: ["MailModel", "CArchive", "CZstd", "COpenSSL"]),
         // One folder per source/target system.
-        .target(name: "Connectors", dependencies: ["MailModel"]),
+        .target(name: "Connectors", dependencies: ["MailModel", "CSystemShims"]),
+        // System calls Swift's Glibc module does not export (syncfs).
+        .target(name: "CSystemShims"),
         // The operations the commands run: export, inspect, verify, import, reconcile.
         .target(name: "FerryKit", dependencies: ["MailModel", "FerryArchive", "Connectors"]),
         // Argument parsing and printing only.

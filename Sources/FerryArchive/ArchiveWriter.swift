@@ -264,7 +264,7 @@ public final class ArchiveWriter: MailboxSink {
         let manifestOffset = pipeline.streamOffset
         let manifestFrame = pipeline.currentFrameIndex
         try tar.writeEntry(path: EntryPath.manifest, size: manifestSize, mtime: createdStamp) { emit in
-            hasher.update(head.withUnsafeBytes { $0 })
+            head.withUnsafeBytes { hasher.update($0) }
             try head.withUnsafeBytes { try emit($0) }
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
             var offset: Int64 = 0

@@ -27,10 +27,11 @@ public final class SigningKey {
     /// Reads a private key PEM file; refuses keys that are not Ed25519.
     public convenience init(pemFile path: String) throws {
         let pem = try PEMFile.read(path)
-        guard let bio = BIO_new_mem_buf(pem, Int32(pem.count)) else { throw ArchiveError(.key, path, "out of memory") }
-        defer { BIO_free(bio) }
-        guard let key = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else {
-            throw ArchiveError(.key, path, "not a PEM private key (\(OpenSSLError.drain()))")
+        let key = try PEMFile.withBIO(pem, path: path) { bio in
+            guard let key = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else {
+                throw ArchiveError(.key, path, "not a PEM private key (\(OpenSSLError.drain()))")
+            }
+            return key
         }
         guard EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 else {
             EVP_PKEY_free(key)
@@ -82,13 +83,11 @@ public final class PublicKey {
     /// Reads a public key PEM (SubjectPublicKeyInfo). A private key file is accepted too, its public half used.
     public convenience init(pemFile path: String) throws {
         let pem = try PEMFile.read(path)
-        guard let bio = BIO_new_mem_buf(pem, Int32(pem.count)) else { throw ArchiveError(.key, path, "out of memory") }
-        defer { BIO_free(bio) }
-        var key = PEM_read_bio_PUBKEY(bio, nil, nil, nil)
+        // A public key file, or else a private key file whose public half is wanted.
+        var key = try PEMFile.withBIO(pem, path: path) { PEM_read_bio_PUBKEY($0, nil, nil, nil) }
         if key == nil {
             _ = OpenSSLError.drain()
-            BIO_ctrl(bio, BIO_CTRL_RESET, 0, nil)
-            key = PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+            key = try PEMFile.withBIO(pem, path: path) { PEM_read_bio_PrivateKey($0, nil, nil, nil) }
         }
         guard let key else { throw ArchiveError(.key, path, "not a PEM public key (\(OpenSSLError.drain()))") }
         defer { EVP_PKEY_free(key) }
@@ -136,6 +135,18 @@ enum PEMFile {
         let size = try file.size
         guard size <= maximumSize else { throw ArchiveError(.key, path, "too large to be a key file (\(size) bytes)") }
         return try file.read(count: Int(size), at: 0)
+    }
+
+    /// Runs `body` with a read-only memory BIO over `pem`. The BIO does not copy the bytes, so they
+    /// are pinned for exactly as long as it exists.
+    static func withBIO<T>(_ pem: [UInt8], path: String, _ body: (OpaquePointer) throws -> T) throws -> T {
+        try pem.withUnsafeBytes { raw in
+            guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else {
+                throw ArchiveError(.key, path, "out of memory")
+            }
+            defer { BIO_free(bio) }
+            return try body(bio)
+        }
     }
 
     static func write(_ body: (OpaquePointer) -> Int32) throws -> [UInt8] {

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CSystemShims
 import MailModel
 
 /// The one place file system calls are made: each retries on `EINTR` and turns a failure into a
@@ -232,5 +233,13 @@ enum SystemCall {
         let file = FileDescriptor(
             try retrying("open", path) { open(path, O_RDONLY | O_CLOEXEC) }, path: path)
         try file.sync()
+    }
+
+    /// Makes everything written to the file system holding `path` durable, data and metadata, in one
+    /// call: far cheaper than an fsync per file when an import has written thousands of messages.
+    static func syncFileSystem(containing path: String) throws {
+        let file = FileDescriptor(
+            try retrying("open", path) { open(path, O_RDONLY | O_CLOEXEC) }, path: path)
+        _ = try retrying("syncfs", path) { mailferry_syncfs(file.raw) }
     }
 }

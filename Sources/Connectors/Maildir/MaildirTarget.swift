@@ -220,11 +220,20 @@ public final class MaildirTarget: UserMailboxTarget {
         try syncWritten()
     }
 
-    /// fsyncs every file written since the last call, then the directories whose entries changed.
+    /// Makes every file written since the last call and the directories whose entries changed durable.
+    /// A few files are fsynced one by one; past `syncfsThreshold` one syncfs(2) of the target's file
+    /// system does the same for all of them at once.
     func syncWritten() throws {
-        for file in filesToSync { try SystemCall.fsyncPath(file) }
-        for directory in directoriesToSync.sorted() { try SystemCall.fsyncPath(directory) }
+        if filesToSync.count > Self.syncfsThreshold {
+            try SystemCall.syncFileSystem(containing: path)
+        } else {
+            for file in filesToSync { try SystemCall.fsyncPath(file) }
+            for directory in directoriesToSync.sorted() { try SystemCall.fsyncPath(directory) }
+        }
         filesToSync.removeAll()
         directoriesToSync.removeAll()
     }
+
+    /// Above this many files one file-system sync is cheaper than an fsync each.
+    static let syncfsThreshold = 64
 }
