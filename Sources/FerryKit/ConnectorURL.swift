@@ -44,12 +44,13 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Opens this URL as a source. `users` is required for single-user sources (exactly one).
-    func source(users: [String]) throws -> any MailboxSource {
+    /// `forInventory` skips what only people read (subjects), for reconciling a target.
+    func source(users: [String], forInventory: Bool = false) throws -> any MailboxSource {
         switch self {
         case .directory(let path):
-            return DirectorySource(path: path)
+            return DirectorySource(path: path, summarizesHeaders: !forInventory)
         case .maildir(let path):
-            return MaildirSource(path: path, user: try singleUser(users))
+            return MaildirSource(path: path, user: try singleUser(users), summarizesHeaders: !forInventory)
         case .mbox(let path):
             return MboxSource(path: path, user: try singleUser(users))
         }

@@ -36,7 +36,7 @@ struct Reconciler {
         let inventory = TargetInventory()
         var problems: [String] = []
         do {
-            let source = try target.source(users: [user.address])
+            let source = try target.source(users: [user.address], forInventory: true)
             try source.read(user: UserInfo(address: user.address), into: inventory)
         } catch {
             problems.append("reading the target failed: \(FerryError.from(error).description)")

@@ -14,8 +14,11 @@ public struct HeaderSummary: Sendable, Hashable {
     /// message, or a prefix cut anywhere; reading stops at the first empty line. The first occurrence
     /// of each field wins, names compared case-insensitively.
     public init(header: some Collection<UInt8>) {
+        // One copy into an array first: the parsing below then runs on a concrete type, not through
+        // generic witness calls per byte (this is called once per exported message).
+        let bytes = Array(header)
         var found: [String: [UInt8]] = [:]
-        for field in RFC5322.headerFields(in: header) {
+        for field in RFC5322.headerFields(in: bytes) {
             let key = field.name.lowercased()
             if found[key] == nil { found[key] = field.rawValue }
         }

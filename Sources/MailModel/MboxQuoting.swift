@@ -35,6 +35,11 @@ public struct MboxQuoting: Sendable {
         for byte in bytes { step(byte, &output) }
     }
 
+    /// The same for a chunk (the streaming reader's case), without generic dispatch per byte.
+    public mutating func feed(_ bytes: [UInt8], into output: inout [UInt8]) {
+        for byte in bytes { step(byte, &output) }
+    }
+
     /// Ends the input: bytes held while a match was undecided are given back unchanged.
     public mutating func finish(into output: inout [UInt8]) {
         if case .pending(let count, let matched) = state { release(count, matched, &output) }

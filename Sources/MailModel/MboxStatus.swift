@@ -19,7 +19,7 @@ public struct MboxStatus: Hashable, Sendable {
         var flags = SystemFlags()
         var keywords: [String] = []
         var seen: Set<String> = []
-        for field in RFC5322.headerFields(in: header) {
+        for field in RFC5322.headerFields(in: Array(header)) {
             let value = field.text
             switch field.name.lowercased() {
             case "status":

@@ -10,7 +10,11 @@ import MailModel
 public struct DirectorySource: MailboxSource {
     public let path: String
 
-    public init(path: String) {
+    /// Passed to the Maildir part: see `MaildirSource.summarizesHeaders`.
+    public var summarizesHeaders = true
+
+    public init(path: String, summarizesHeaders: Bool = true) {
+        self.summarizesHeaders = summarizesHeaders
         self.path = path
     }
 
@@ -34,7 +38,7 @@ public struct DirectorySource: MailboxSource {
         let maildir = "\(home)/\(DirectoryLayout.maildir)"
         if let info = try SystemCall.lstatIfPresent(maildir) {
             if SystemCall.isDirectory(info) {
-                try MaildirSource(path: maildir, user: user).readMail(into: sink)
+                try MaildirSource(path: maildir, user: user, summarizesHeaders: summarizesHeaders).readMail(into: sink)
             } else {
                 sink.warning(SourceProblem(location: maildir, message: "not a directory; no mail read"))
             }

@@ -14,10 +14,14 @@ public struct MaildirSource: MailboxSource {
 
     public let path: String
     public let user: UserInfo
+    /// Whether to read each message's header for subject, sender and Message-ID. Reconciliation
+    /// compares bytes, flags and dates only, and skips this second read of every file.
+    public var summarizesHeaders = true
 
-    public init(path: String, user: UserInfo) {
+    public init(path: String, user: UserInfo, summarizesHeaders: Bool = true) {
         self.path = path
         self.user = user
+        self.summarizesHeaders = summarizesHeaders
     }
 
     public func users() throws -> [UserInfo] { [user] }
@@ -178,8 +182,9 @@ public struct MaildirSource: MailboxSource {
             }
         }
         if parsed.flags.passed { names.insert(MaildirFlags.forwardedKeyword) }
-        let header = try SystemCall.readPrefix(item.path, limit: Self.headerSummaryLimit)
-        let summary = HeaderSummary(header: header)
+        let summary = summarizesHeaders
+            ? HeaderSummary(header: try SystemCall.readPrefix(item.path, limit: Self.headerSummaryLimit))
+            : HeaderSummary(header: [])
         let info = MessageInfo(
             flags: parsed.flags.system, keywords: names.sorted(), internalDate: SystemCall.modificationDate(status),
             subject: summary.subject, from: summary.from, messageID: summary.messageID)
