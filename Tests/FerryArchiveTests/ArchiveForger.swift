@@ -25,13 +25,18 @@ struct TarMember: Equatable {
     var declaredSize: Int64? = nil
     var mode: UInt32 = 0o644
     var mtime: Int64 = 1_700_000_000
+    /// When set, these bytes are written instead of a header and data (for end blocks and junk).
+    var raw: [UInt8]? = nil
 
     static func regular(_ name: String, _ data: [UInt8]) -> TarMember { TarMember(name: name, data: data) }
+    /// Bytes placed in the tar stream as they are, between members.
+    static func rawBytes(_ bytes: [UInt8]) -> TarMember { TarMember(name: "", raw: bytes) }
 
     var headerSize: Int64 { declaredSize ?? Int64(data.count) }
 
     /// Header block, data, and zero padding of the data to a whole block.
     func encoded() -> [UInt8] {
+        if let raw { return raw }
         var out = UstarHeader.make(self)
         out += data
         out += [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
@@ -274,6 +279,9 @@ struct ArchiveParts {
         try SampleArchive.write(to: path, key: key, bigMessage: bigMessage)
         var parts = try decode(path)
         try FileManager.default.removeItem(atPath: path)
+        // Contacts and Sieve scripts carry the export time as mtime; fix it so that every run
+        // compresses to the same frames.
+        for i in parts.members.indices { parts.members[i].mtime = 1_700_000_000 }
         try parts.seal(with: key)
         return parts
     }
