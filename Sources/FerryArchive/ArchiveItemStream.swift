@@ -9,13 +9,18 @@ public final class ArchiveItemStream {
     private let entries: ManifestEntryIterator
     private let archivePath: String
     private let manifestOffset: Int64
+    /// Where each frame starts in the decompressed stream, to check each entry's `frame`.
+    private let frameOffsets: [Int64]
     private var current: ArchiveItemBody?
+    private var tally: CountTally
 
-    init(tar: TarReader, entries: ManifestEntryIterator, archivePath: String, manifestOffset: Int64) throws {
+    init(tar: TarReader, entries: ManifestEntryIterator, archivePath: String, manifestOffset: Int64, frameOffsets: [Int64]) throws {
         self.tar = tar
         self.entries = entries
         self.archivePath = archivePath
         self.manifestOffset = manifestOffset
+        self.frameOffsets = frameOffsets
+        self.tally = CountTally(manifest: entries.manifest)
     }
 
     /// The next item and a body that streams its bytes (once). The previous item's body is drained
@@ -30,6 +35,14 @@ public final class ArchiveItemStream {
         let header = try tar.next()
         switch (record, header) {
         case (nil, nil):
+            // The writer ends the item region exactly where the manifest begins, with no end-of-archive
+            // marker: libarchive must have stopped because the bytes ran out, not at zero blocks that
+            // could hide unsigned data after them.
+            let consumed = tar.consumedBytes
+            guard consumed == manifestOffset else {
+                throw ArchiveError(.verification, archivePath, "the item entries end at stream offset \(consumed), but the manifest begins at \(manifestOffset) (an end-of-archive marker or other data sits between them)")
+            }
+            try tally.check(location: "\(archivePath): \(EntryPath.manifest)")
             return nil
         case (let r?, nil):
             throw ArchiveError(.verification, "\(archivePath): \(r.path)", "is listed in the manifest but missing from the archive")
@@ -45,8 +58,12 @@ public final class ArchiveItemStream {
             guard h.position == r.offset else {
                 throw ArchiveError(.verification, "\(archivePath): \(r.path)", "is at stream offset \(h.position), the manifest says \(r.offset)")
             }
+            guard r.frame >= 0, r.frame + 1 < frameOffsets.count, frameOffsets[r.frame] <= r.offset, r.offset < frameOffsets[r.frame + 1] else {
+                throw ArchiveError(.verification, "\(archivePath): \(r.path)", "the manifest names frame \(r.frame), but offset \(r.offset) is not in it")
+            }
             let body = ArchiveItemBody(tar: tar, record: r, location: "\(archivePath): \(r.path)")
             current = body
+            tally.add(r)
             return (r, body)
         }
     }

@@ -104,8 +104,11 @@ public final class ArchiveReader {
         guard statement.format == ArchiveFormat.statementName, statement.archiveFormat == ArchiveFormat.name else {
             throw ArchiveError(.format, path, "not a MailFerry archive (format \(String(reflecting: statement.archiveFormat)))")
         }
-        guard statement.version == ArchiveFormat.version, statement.archiveVersion == ArchiveFormat.version else {
+        guard statement.archiveVersion == ArchiveFormat.version else {
             throw ArchiveError(.format, path, "archive format version \(statement.archiveVersion) is not supported by this MailFerry (it reads version \(ArchiveFormat.version)); use a newer MailFerry")
+        }
+        guard statement.version == ArchiveFormat.version else {
+            throw ArchiveError(.format, path, "statement version \(statement.version) is not supported by this MailFerry (it reads version \(ArchiveFormat.version)); use a newer MailFerry")
         }
         let m = statement.manifest
         guard m.path == EntryPath.manifest, Hex.isLowerHex(m.sha256, length: 64), m.frame >= 0,
@@ -161,7 +164,7 @@ public final class ArchiveReader {
     public func items(_ manifest: VerifiedManifest) throws -> ArchiveItemStream {
         let statement = try statementWithoutSignature()
         let frames = try FrameReader(file: file, table: seekTable, startFrame: 0, endFrame: statement.manifest.frame)
-        return try ArchiveItemStream(tar: TarReader(source: frames, location: path), entries: manifest.entries(), archivePath: path, manifestOffset: statement.manifest.offset)
+        return try ArchiveItemStream(tar: TarReader(source: frames, location: path), entries: manifest.entries(), archivePath: path, manifestOffset: statement.manifest.offset, frameOffsets: decompressedOffsets)
     }
 
     /// Reads one entry's bytes by decoding only the frames it lies in (for `inspect --show`).

@@ -26,6 +26,67 @@ public enum ArchiveVerifier {
             bytes += record.size
             progress?(count, bytes)
         }
+
         return VerificationResult(statement: statement, header: manifest.header, users: manifest.users, entries: count, bytes: bytes)
+    }
+}
+
+/// Recounts the entries and checks the counts the manifest states (per user, per container, in
+/// total), so that what `inspect` shows from the counts is what the archive holds.
+struct CountTally {
+    let manifest: VerifiedManifest
+    var users: [Int: Counts] = [:]
+    var containers: [String: (items: Int, bytes: Int64)] = [:]
+
+    init(manifest: VerifiedManifest) { self.manifest = manifest }
+
+    mutating func add(_ e: EntryRecord) {
+        var c = users[e.user] ?? Counts()
+        switch e.kind {
+        case .message:
+            c.messages += 1
+            c.messageBytes += e.size
+        case .contact:
+            c.contactFiles += 1
+            c.contacts += e.contact?.cards.count ?? 0
+            c.otherBytes += e.size
+        case .calendarItem:
+            c.calendarFiles += 1
+            c.events += e.calendarItem?.components.filter { $0.kind == "VEVENT" }.count ?? 0
+            c.tasks += e.calendarItem?.components.filter { $0.kind == "VTODO" }.count ?? 0
+            c.otherBytes += e.size
+        case .sieveScript:
+            c.sieveScripts += 1
+            c.otherBytes += e.size
+        }
+        users[e.user] = c
+        if let container = e.container {
+            let key = "\(e.user)/\(e.kind.rawValue)/\(container)"
+            let old = containers[key] ?? (0, 0)
+            containers[key] = (old.items + 1, old.bytes + e.size)
+        }
+    }
+
+    func check(location: String) throws {
+        var total = Counts()
+        var totalBytes: Int64 = 0
+        for u in manifest.users {
+            let counted = users[u.user] ?? Counts()
+            guard counted == u.counts else {
+                throw ArchiveError(.verification, location, "the counts stated for \(u.address) do not match its entries")
+            }
+            total += counted
+            totalBytes += counted.messageBytes + counted.otherBytes
+        }
+        guard total == manifest.header.totals, totalBytes == manifest.header.itemBytes else {
+            throw ArchiveError(.verification, location, "the archive totals do not match its entries")
+        }
+        for c in manifest.containers {
+            let kind: ItemKind = c.kind == .folder ? .message : c.kind == .addressBook ? .contact : .calendarItem
+            let counted = containers["\(c.user)/\(kind.rawValue)/\(c.number)"] ?? (0, 0)
+            guard counted.items == c.items, counted.bytes == c.bytes else {
+                throw ArchiveError(.verification, location, "the counts stated for \(c.kind.rawValue) \(c.displayName) of user \(c.user) do not match its entries")
+            }
+        }
     }
 }

@@ -37,6 +37,12 @@ public enum EntryPath {
         }
     }
 
+    /// The item's number (the last path component without its extension), for an item path.
+    public static func sequence(of path: String) -> Int? {
+        guard let last = path.split(separator: "/").last, let dot = last.firstIndex(of: ".") else { return nil }
+        return Int(last[..<dot])
+    }
+
     private static func isNumbered(_ name: Substring, ext: String) -> Bool {
         name.hasSuffix(ext) && isNumber(name.dropLast(ext.count))
     }

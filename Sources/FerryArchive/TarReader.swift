@@ -78,6 +78,9 @@ final class TarReader {
         return TarEntryHeader(path: path, size: size, position: position)
     }
 
+    /// Bytes of the stream libarchive's tar reader has consumed (not merely buffered ahead).
+    var consumedBytes: Int64 { archive_filter_bytes(archive, 0) }
+
     /// Reads the current entry's data into `buffer`; 0 at the end of the entry.
     func readData(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = archive_read_data(archive, buffer.baseAddress, buffer.count)

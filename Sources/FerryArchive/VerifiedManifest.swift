@@ -141,8 +141,9 @@ public final class ManifestEntryIterator {
     private var count = 0
     private var lastOffset: Int64 = -1
     private var known: Set<ContainerKey>
+    private var lastSequence: [ContainerKey: Int] = [:]
 
-    private struct ContainerKey: Hashable { var user: Int; var kind: ContainerRecord.Kind; var number: Int }
+    private struct ContainerKey: Hashable { var user: Int; var kind: ContainerRecord.Kind?; var number: Int }
 
     init(lines: ManifestLineReader, manifest: VerifiedManifest) {
         self.lines = lines
@@ -180,9 +181,27 @@ public final class ManifestEntryIterator {
         guard kindMatches else {
             throw ArchiveError(.verification, location, "its kind, name, container and metadata do not agree")
         }
+        // Items are numbered 1, 2, 3 ... within each container (and each user's scripts), in archive
+        // order, so a name can never be listed twice.
+        let sequenceKey = ContainerKey(user: e.user, kind: sequenceKind(e.kind), number: e.container ?? 0)
+        let expected = (lastSequence[sequenceKey] ?? 0) + 1
+        guard EntryPath.sequence(of: e.path) == expected else {
+            throw ArchiveError(.verification, location, "is out of sequence: the next item of its container is number \(expected) (an item listed twice or skipped)")
+        }
+        lastSequence[sequenceKey] = expected
         lastOffset = e.offset
         count += 1
         return e
+    }
+
+    /// Scripts have no container; they count in a sequence of their own per user.
+    private func sequenceKind(_ kind: ItemKind) -> ContainerRecord.Kind? {
+        switch kind {
+        case .message: return .folder
+        case .contact: return .addressBook
+        case .calendarItem: return .calendar
+        case .sieveScript: return nil
+        }
     }
 
     private func containerKnown(_ e: EntryRecord, _ kind: ContainerRecord.Kind) -> Bool {

@@ -3,9 +3,8 @@ import MailModel
 import Testing
 @testable import FerryArchive
 
-/// Cases where the reader, as it is, does not do what the format promises. Each test states what
-/// should happen; they fail until Sources/FerryArchive is fixed (see the helper-e report).
-@Suite struct KnownSourceBugTests {
+/// Signed but malformed archives that a first version of the reader accepted: each is refused now.
+@Suite struct ReaderStrictnessTests {
     /// A (buggy or compromised) signer lists the same synthetic name twice, each copy with its own
     /// correct position, size and hash. Names are meant to be unique (EntryPath: "numbers ... from 1",
     /// one per item), and a plain `tar -x` of such an archive silently keeps only the second copy,
@@ -43,7 +42,7 @@ import Testing
     }
 }
 
-extension KnownSourceBugTests {
+extension ReaderStrictnessTests {
     /// The writer never ends the tar stream before the manifest. A signer who puts an end-of-archive
     /// marker after the last item and unsigned members after it (here a `../evil.eml`) gets an
     /// archive that verifies: the item stream stops at the marker and never looks at the rest of the
@@ -60,5 +59,34 @@ extension KnownSourceBugTests {
         let listing = try run(["tar", "--zstd", "--ignore-zeros", "-tf", dir.file("a.mfa")])
         #expect(listing.output.contains("../evil.eml"), "\(listing.output)")
         try expectRefused(dir.file("a.mfa"), trust: key.publicKey, in: dir, stage: .items)
+    }
+}
+
+extension ReaderStrictnessTests {
+    /// `inspect` shows the counts the manifest states; `verify` recounts the entries and refuses
+    /// counts that do not match, even when the manifest is signed.
+    @Test(arguments: ["user", "container", "totals"])
+    func statedCountsThatDoNotMatchTheEntriesAreRefused(_ which: String) throws {
+        let dir = try TemporaryDirectory()
+        let key = try SigningKey.generate()
+        var parts = try ArchiveParts.sample(key: key, in: dir)
+        try parts.setManifest(parts.manifestLines.map { line in
+            switch (which, line) {
+            case ("user", .user(var u)) where u.user == 1:
+                u.counts.messages += 1
+                return .user(u)
+            case ("container", .container(var c)) where c.user == 1 && c.number == 1 && c.kind == .folder:
+                c.items += 3
+                return .container(c)
+            case ("totals", .archive(var h)):
+                h.totals.contacts += 1
+                return .archive(h)
+            default:
+                return line
+            }
+        })
+        try parts.seal(with: key)
+        try parts.write(to: dir.file("a.mfa"))
+        try expectRefused(dir.file("a.mfa"), trust: key.publicKey, in: dir, stage: .items, kind: .verification, saying: "do not match")
     }
 }
