@@ -88,9 +88,14 @@ final class FrameReader {
             throw ArchiveError(.verification, "\(file.path): frame \(frame)", "declares \(declared) decompressed bytes; MailFerry frames hold 1 to \(FramePipeline.hardFrameSize)")
         }
         fileOffset = compressedOffsets[frame]
-        let magic = try file.read(count: 4, at: fileOffset)
-        guard magic.readLE(at: 0) == ZstdFormat.frameMagic else {
+        let head = try file.read(count: min(5, Int(size)), at: fileOffset)
+        guard head.readLE(at: 0) == ZstdFormat.frameMagic else {
             throw ArchiveError(.verification, "\(file.path): frame \(frame)", "does not start with the zstd frame magic")
+        }
+        // Frame_Header_Descriptor (RFC 8878 3.1.1.1.1): MailFerry frames carry their content size
+        // (FCS flag or single segment) and a content checksum, so every frame checks itself.
+        guard head.count == 5, head[4] & 0x04 != 0, head[4] & 0xC0 != 0 || head[4] & 0x20 != 0 else {
+            throw ArchiveError(.verification, "\(file.path): frame \(frame)", "lacks the content checksum or content size every MailFerry frame has")
         }
         decoder.reset()
         producedInFrame = 0

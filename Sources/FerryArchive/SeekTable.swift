@@ -54,7 +54,7 @@ public struct SeekTable: Hashable, Sendable {
         guard footer.readLE(at: 5) == seekableMagic else {
             throw ArchiveError(.format, file.path, "no zstd seek table at the end of the file (truncated, or bytes appended after it)")
         }
-        guard footer[4] & 0x80 == 0, footer[4] & 0x7C == 0 else {
+        guard footer[4] == 0 else {
             throw ArchiveError(.format, file.path, "seek table descriptor \(footer[4]) is not the one MailFerry writes")
         }
         let count = footer.readLE(at: 0)

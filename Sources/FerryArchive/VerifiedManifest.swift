@@ -39,10 +39,12 @@ public final class VerifiedManifest {
             throw ArchiveError(.format, lines.location, "the first line is not the archive record")
         }
         guard header.format == ArchiveFormat.name, header.version == ArchiveFormat.version,
-              header.archiveID == statement.archiveID, header.signerKeyID == statement.signerKeyID
+              header.archiveID == statement.archiveID, header.signerKeyID == statement.signerKeyID,
+              header.created == statement.created
         else { throw ArchiveError(.verification, lines.location, "the archive record does not agree with the signed statement") }
         var users: [UserRecord] = []
         var containers: [ContainerRecord] = []
+        var lastContainer: [String: Int] = [:]
         var entriesOffset = lines.offset
         while let line = try lines.next() {
             switch line {
@@ -53,9 +55,17 @@ public final class VerifiedManifest {
                 }
                 users.append(u)
             case .container(let c):
-                guard c.user >= 1, c.user <= users.count, c.number >= 1 else {
+                guard c.user >= 1, c.user <= users.count else {
                     throw ArchiveError(.format, lines.location, "a container names user \(c.user), which is not listed")
                 }
+                // Numbered 1, 2, 3 ... per user and kind, each carrying exactly the object of its kind.
+                let key = "\(c.user)/\(c.kind.rawValue)"
+                let objects = [c.folder != nil, c.addressBook != nil, c.calendar != nil].filter { $0 }.count
+                let rightObject = c.kind == .folder ? c.folder != nil : c.kind == .addressBook ? c.addressBook != nil : c.calendar != nil
+                guard c.number == (lastContainer[key] ?? 0) + 1, objects == 1, rightObject else {
+                    throw ArchiveError(.format, lines.location, "\(c.kind.rawValue) \(c.number) of user \(c.user) is out of sequence or does not describe a \(c.kind.rawValue)")
+                }
+                lastContainer[key] = c.number
                 containers.append(c)
             case .entry: break
             }
