@@ -160,6 +160,24 @@ public final class ArchiveReader {
         return try VerifiedManifest(file: copy, size: total, archivePath: path, statement: statement)
     }
 
+    /// Reads only the manifest's leading records (archive, users, containers), decoding no more of it
+    /// than they take: what `inspect` needs for a summary, in milliseconds whatever the archive's size.
+    /// Unlike `loadManifest()` the manifest's hash is not checked (that needs all of it); callers say so.
+    public func manifestHead() throws -> ManifestHead {
+        let statement = try statementWithoutSignature()
+        let m = statement.manifest
+        let tar = try TarReader(
+            source: FrameReader(file: file, table: seekTable, startFrame: m.frame, endFrame: seekTable.frames.count - 1),
+            location: path)
+        guard let header = try tar.next(), header.path == EntryPath.manifest, header.size == m.size else {
+            throw ArchiveError(.verification, path, "no manifest of the signed size where the statement says it is")
+        }
+        let lines = ManifestLineReader(offset: 0, location: "\(path): \(EntryPath.manifest)") { buffer in
+            try tar.readData(into: buffer)
+        }
+        return try ManifestHead(lines: lines, statement: statement)
+    }
+
     /// Streams the item entries in archive order, each checked against its manifest entry.
     public func items(_ manifest: VerifiedManifest) throws -> ArchiveItemStream {
         let statement = try statementWithoutSignature()

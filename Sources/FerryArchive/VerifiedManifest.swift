@@ -35,6 +35,39 @@ public final class VerifiedManifest {
         self.statement = statement
         self.archivePath = archivePath
         let lines = ManifestLineReader(file: file, size: size, offset: 0, location: "\(archivePath): \(EntryPath.manifest)")
+        let head = try ManifestHead(lines: lines, statement: statement)
+        self.header = head.header
+        self.users = head.users
+        self.containers = head.containers
+        self.entriesOffset = head.entriesOffset
+    }
+
+    public func entries() -> ManifestEntryIterator {
+        ManifestEntryIterator(lines: ManifestLineReader(file: file, size: size, offset: entriesOffset, location: "\(archivePath): \(EntryPath.manifest)"), manifest: self)
+    }
+
+    public func container(user: Int, kind: ContainerRecord.Kind, number: Int) -> ContainerRecord? {
+        containers.first { $0.user == user && $0.kind == kind && $0.number == number }
+    }
+}
+
+/// The records before the entries: archive, users, containers, checked for order and agreement
+/// with the statement. Small (a line per user and folder), so it is held in memory.
+public struct ManifestHead: Sendable {
+    public var header: ArchiveHeader
+    public var users: [UserRecord]
+    public var containers: [ContainerRecord]
+    /// Byte offset of the first entry line.
+    var entriesOffset: Int64
+
+    public init(header: ArchiveHeader, users: [UserRecord], containers: [ContainerRecord]) {
+        self.header = header
+        self.users = users
+        self.containers = containers
+        self.entriesOffset = 0
+    }
+
+    init(lines: ManifestLineReader, statement: Statement) throws {
         guard case .archive(let header)? = try lines.next() else {
             throw ArchiveError(.format, lines.location, "the first line is not the archive record")
         }
@@ -80,34 +113,37 @@ public final class VerifiedManifest {
         self.containers = containers
         self.entriesOffset = entriesOffset
     }
-
-    public func entries() -> ManifestEntryIterator {
-        ManifestEntryIterator(lines: ManifestLineReader(file: file, size: size, offset: entriesOffset, location: "\(archivePath): \(EntryPath.manifest)"), manifest: self)
-    }
-
-    public func container(user: Int, kind: ContainerRecord.Kind, number: Int) -> ContainerRecord? {
-        containers.first { $0.user == user && $0.kind == kind && $0.number == number }
-    }
 }
 
-/// Reads manifest lines from the verified copy with a bounded buffer.
+/// Reads manifest lines with a bounded buffer, from the verified copy or straight from the archive.
 final class ManifestLineReader {
-    let file: OwnedFile
-    let size: Int64
     private(set) var offset: Int64
     let location: String
     private var buffer: [UInt8] = []
     private var bufferStart = 0
-    private var fileOffset: Int64
+    private var exhausted = false
+    private let fill: (UnsafeMutableRawBufferPointer) throws -> Int
     private let decoder = JSONDecoder()
     private(set) var lineNumber = 0
 
-    init(file: OwnedFile, size: Int64, offset: Int64, location: String) {
-        self.file = file
-        self.size = size
+    /// Lines of `file` from `offset` to `size`.
+    convenience init(file: OwnedFile, size: Int64, offset: Int64, location: String) {
+        var fileOffset = offset
+        self.init(offset: offset, location: location) { buffer in
+            let want = Int(min(Int64(buffer.count), size - fileOffset))
+            guard want > 0 else { return 0 }
+            let got = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(want)), at: fileOffset)
+            guard got == want else { throw ArchiveError(.io, location, "the manifest copy is short") }
+            fileOffset += Int64(got)
+            return got
+        }
+    }
+
+    /// Lines of whatever `fill` gives (0 at the end).
+    init(offset: Int64, location: String, fill: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) {
         self.offset = offset
-        self.fileOffset = offset
         self.location = location
+        self.fill = fill
     }
 
     func next() throws -> ManifestLine? {
@@ -123,7 +159,7 @@ final class ManifestLineReader {
                     throw ArchiveError(.format, "\(location) at byte \(offset - Int64(line.count + 1))", "not a valid manifest line: \(error)")
                 }
             }
-            if fileOffset >= size {
+            if exhausted {
                 if bufferStart < buffer.count {
                     throw ArchiveError(.format, location, "the last line has no newline")
                 }
@@ -134,12 +170,12 @@ final class ManifestLineReader {
             }
             buffer.removeSubrange(0..<bufferStart)
             bufferStart = 0
-            let want = Int(min(Int64(1 << 20), size - fileOffset))
+            let chunk = 1 << 16
             let old = buffer.count
-            buffer.append(contentsOf: repeatElement(0, count: want))
-            let got = try buffer.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[old...]), at: fileOffset) }
-            guard got == want else { throw ArchiveError(.io, location, "the manifest copy is short") }
-            fileOffset += Int64(got)
+            buffer.append(contentsOf: repeatElement(0, count: chunk))
+            let got = try buffer.withUnsafeMutableBytes { try fill(UnsafeMutableRawBufferPointer(rebasing: $0[old...])) }
+            buffer.removeSubrange((old + got)...)
+            if got == 0 { exhausted = true }
         }
     }
 }

@@ -33,7 +33,8 @@ public struct Importer {
 
         var counts = ReconcileReport.ImportCounts()
         let progress = ProgressReporter(label: "import", quiet: quiet)
-        let items = try reader.items(manifest)
+        // The archive is read, decompressed and checked on a second thread while this one writes.
+        let items = PrefetchingItemStream(archivePath: archivePath, trustedKey: key, statementBytes: reader.statementBytes)
         var open: (user: Int, target: any UserMailboxTarget, containers: [ContainerKey: Int])?
         var seenItems = 0
         var seenBytes: Int64 = 0

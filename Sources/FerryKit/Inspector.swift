@@ -6,8 +6,8 @@ import MailModel
 /// A trusted key is optional; the result says whether the signature was checked.
 public final class Inspector {
     public let reader: ArchiveReader
-    public let manifest: VerifiedManifest
     public let signatureChecked: Bool
+    private var loaded: VerifiedManifest?
 
     public init(archivePath: String, trustedKeyPath: String?) throws {
         reader = try ArchiveReader(path: archivePath)
@@ -15,7 +15,16 @@ public final class Inspector {
             try reader.verifySignature(with: PublicKey(pemFile: trustedKeyPath))
         }
         signatureChecked = reader.signatureChecked
-        manifest = try reader.loadManifest()
+    }
+
+    /// The whole manifest, copied and checked against the statement's hash (for listings and items).
+    public var manifest: VerifiedManifest {
+        get throws {
+            if let loaded { return loaded }
+            let m = try reader.loadManifest()
+            loaded = m
+            return m
+        }
     }
 
     public struct Summary: Codable, Sendable {
@@ -31,6 +40,9 @@ public final class Inspector {
         public var signerKeyID: String
         public var signatureChecked: Bool
         public var manifestSHA256: String
+        /// Whether the manifest was read whole and its hash compared with the statement. A summary
+        /// without a trusted key reads only the manifest's head, which is all it shows.
+        public var manifestChecked: Bool
         public var fileSize: Int64
         public var frames: Int
         public var totals: Counts
@@ -53,9 +65,18 @@ public final class Inspector {
     }
 
     public func summary() throws -> Summary {
-        let h = manifest.header
-        let users = manifest.users.map { u in
-            UserSummary(address: u.address, counts: u.counts, containers: manifest.containers.filter { $0.user == u.user }.map {
+        // With a trusted key the whole manifest is checked; without one, nothing is proven anyway and
+        // the head alone gives the summary, so inspect stays fast on archives of any size.
+        let head: ManifestHead
+        if signatureChecked || loaded != nil {
+            let m = try manifest
+            head = ManifestHead(header: m.header, users: m.users, containers: m.containers)
+        } else {
+            head = try reader.manifestHead()
+        }
+        let h = head.header
+        let users = head.users.map { u in
+            UserSummary(address: u.address, counts: u.counts, containers: head.containers.filter { $0.user == u.user }.map {
                 ContainerSummary(kind: $0.kind.rawValue, name: $0.displayName, items: $0.items, bytes: $0.bytes, specialUse: $0.folder?.specialUse, subscribed: $0.folder?.subscribed)
             })
         }
@@ -63,8 +84,8 @@ public final class Inspector {
         return Summary(
             archive: reader.path, archiveID: h.archiveID, format: h.format, version: h.version, created: h.created,
             station: h.station, sequence: h.sequence, deltaOf: h.deltaOf, tool: h.tool, signerKeyID: h.signerKeyID,
-            signatureChecked: signatureChecked, manifestSHA256: manifest.statement.manifest.sha256, fileSize: size ?? 0,
-            frames: reader.seekTable.frames.count, totals: h.totals, users: users)
+            signatureChecked: signatureChecked, manifestSHA256: try reader.statementWithoutSignature().manifest.sha256,
+            manifestChecked: loaded != nil, fileSize: size ?? 0, frames: reader.seekTable.frames.count, totals: h.totals, users: users)
     }
 
     /// One line of `--list`.
@@ -82,20 +103,23 @@ public final class Inspector {
     }
 
     public func list(_ visit: (ListedItem) throws -> Void) throws {
+        let manifest = try self.manifest
         let entries = manifest.entries()
         while let e = try entries.next() {
-            try visit(listed(e))
+            try visit(try listed(e))
         }
     }
 
-    func listed(_ e: EntryRecord) -> ListedItem {
-        ListedItem(
+    func listed(_ e: EntryRecord) throws -> ListedItem {
+        let manifest = try self.manifest
+        return ListedItem(
             entry: e.path, user: manifest.users[e.user - 1].address, kind: e.kind, container: containerName(e), size: e.size,
             sha256: e.sha256, flags: e.message?.flags.names, keywords: e.message?.keywords, date: e.message?.internalDate.iso8601,
             title: e.title)
     }
 
     private func containerName(_ e: EntryRecord) -> String {
+        guard let manifest = loaded else { return "?" }
         let kind: ContainerRecord.Kind
         switch e.kind {
         case .message: kind = .folder
@@ -108,7 +132,7 @@ public final class Inspector {
 
     /// Finds an item by entry path, or by the source's GUID, or by Message-ID (with or without <>).
     public func find(_ query: String) throws -> EntryRecord? {
-        let entries = manifest.entries()
+        let entries = try manifest.entries()
         let bare = query.trimmingCharacters(in: CharacterSet(charactersIn: "<>"))
         while let e = try entries.next() {
             if e.path == query || e.message?.guid == query { return e }
@@ -117,7 +141,7 @@ public final class Inspector {
         return nil
     }
 
-    public func metadata(_ e: EntryRecord) -> ListedItem { listed(e) }
+    public func metadata(_ e: EntryRecord) throws -> ListedItem { try listed(e) }
 
     /// The item's exact bytes, decoding only the frames it lies in, checked against the manifest.
     public func show(_ e: EntryRecord, consume: (UnsafeRawBufferPointer) throws -> Void) throws {

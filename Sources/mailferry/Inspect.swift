@@ -35,7 +35,7 @@ struct Inspect: ParsableCommand {
             guard let record = try perform({ try inspector.find(show) }) else {
                 throw FerryError(.usage, "\(archive): no item \(String(reflecting: show)) (use --list to see entry names)")
             }
-            let meta = inspector.metadata(record)
+            let meta = try perform { try inspector.metadata(record) }
             if json {
                 var bytes: [UInt8] = []
                 try perform { try inspector.show(record) { bytes += $0 } }
@@ -76,7 +76,7 @@ struct Inspect: ParsableCommand {
         print("format:    \(s.format) version \(s.version), made by \(s.tool)")
         print("created:   \(s.created) on station \(s.station), sequence \(s.sequence)\(s.deltaOf.map { ", delta of \($0)" } ?? "")")
         print("signer:    key \(s.signerKeyID), signature \(s.signatureChecked ? "checked" : "NOT checked (give --trust KEY, or run verify)")")
-        print("manifest:  sha256 \(s.manifestSHA256)")
+        print("manifest:  sha256 \(s.manifestSHA256)\(s.manifestChecked ? " (checked)" : "")")
         for u in s.users {
             let c = u.counts
             print("")
