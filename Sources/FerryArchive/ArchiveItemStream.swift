@@ -24,9 +24,10 @@ public final class ArchiveItemStream {
     }
 
     /// The next item and a body that streams its bytes (once). The previous item's body is drained
-    /// and checked first if its reader did not consume it.
+    /// and checked first if its reader did not check it; a reader that did may go on after a damaged
+    /// item (the stream stays in step, since sizes come from the manifest).
     public func next() throws -> (EntryRecord, ArchiveItemBody)? {
-        if let current {
+        if let current, !current.checked {
             try current.drain()
             try current.check()
         }
@@ -77,6 +78,8 @@ public final class ArchiveItemBody: ItemBody {
     public let origin: String
     private var consumed: Int64 = 0
     private var digest: String?
+    /// Whether the reader has asked for the verdict (then a mismatch is its to report).
+    private(set) var checked = false
     private let hasher = SHA256()
 
     init(tar: TarReader, record: EntryRecord, location: String) {
@@ -116,6 +119,7 @@ public final class ArchiveItemBody: ItemBody {
 
     /// Throws unless the bytes streamed so far are the whole item and match the manifest's hash.
     public func check() throws {
+        checked = true
         guard let digest, consumed == record.size else {
             throw ArchiveError(.verification, origin, "was not read completely")
         }

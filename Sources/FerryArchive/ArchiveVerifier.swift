@@ -12,6 +12,9 @@ public struct VerificationResult: Sendable {
 /// `verify`: the signature first, then the manifest against the signed statement, then every entry
 /// against the manifest, streaming the whole archive once with bounded memory.
 public enum ArchiveVerifier {
+    /// Past this many damaged entries the archive is clearly broken; the walk stops there.
+    static let maximumReported = 1000
+
     public static func verify(path: String, trust key: PublicKey, progress: ((Int, Int64) -> Void)? = nil) throws -> VerificationResult {
         let reader = try ArchiveReader(path: path)
         let statement = try reader.verifySignature(with: key)
@@ -19,14 +22,30 @@ public enum ArchiveVerifier {
         let items = try reader.items(manifest)
         var count = 0
         var bytes: Int64 = 0
-        while let (record, body) = try items.next() {
-            try body.stream { _ in }
-            try body.check()
-            count += 1
-            bytes += record.size
-            progress?(count, bytes)
+        var damaged: [ArchiveError] = []
+        func failure(_ final: ArchiveError?) -> ArchiveError? {
+            let all = damaged + (final.map { [$0] } ?? [])
+            if all.count <= 1 { return all.first }
+            return ArchiveError(.verification, path, "\(all.count) problems:\n  " + all.map(\.description).joined(separator: "\n  "))
         }
-
+        do {
+            while let (record, body) = try items.next() {
+                try body.stream { _ in }
+                // A hash mismatch leaves the stream in step (sizes come from the manifest), so it is
+                // named and the walk goes on: one run lists every damaged entry. Anything else stops it.
+                do {
+                    try body.check()
+                } catch let error as ArchiveError where damaged.count < maximumReported {
+                    damaged.append(error)
+                }
+                count += 1
+                bytes += record.size
+                progress?(count, bytes)
+            }
+        } catch {
+            throw failure(ArchiveError.wrap(error, path))!
+        }
+        if let error = failure(nil) { throw error }
         return VerificationResult(statement: statement, header: manifest.header, users: manifest.users, entries: count, bytes: bytes)
     }
 }

@@ -325,3 +325,21 @@ extension ArchiveParts {
                 + [UInt8](repeating: 0, count: 1024))
     }
 }
+
+extension ByteTamperTests {
+    /// `verify` names every damaged entry in one run, not only the first.
+    @Test func everyDamagedItemIsNamedInOneRun() throws {
+        let dir = try TemporaryDirectory()
+        let key = try SigningKey.generate()
+        var (parts, _) = try sample(dir, key)
+        let victims = [1, parts.members.count - 1].map { parts.members[$0].name }
+        for name in victims {
+            let i = parts.index(of: name)
+            parts.members[i].data = parts.members[i].data.flipping(0)
+        }
+        try parts.write(to: dir.file("two.mfa"))
+        let error = #expect(throws: ArchiveError.self) { try ArchiveVerifier.verify(path: dir.file("two.mfa"), trust: key.publicKey) }
+        #expect(error?.message.contains("2 problems") == true, "\(String(describing: error))")
+        for name in victims { #expect(error?.message.contains(name) == true, "\(name) is named") }
+    }
+}
