@@ -61,23 +61,7 @@ struct CountTally {
 
     mutating func add(_ e: EntryRecord) {
         var c = users[e.user] ?? Counts()
-        switch e.kind {
-        case .message:
-            c.messages += 1
-            c.messageBytes += e.size
-        case .contact:
-            c.contactFiles += 1
-            c.contacts += e.contact?.cards.count ?? 0
-            c.otherBytes += e.size
-        case .calendarItem:
-            c.calendarFiles += 1
-            c.events += e.calendarItem?.components.filter { $0.kind == "VEVENT" }.count ?? 0
-            c.tasks += e.calendarItem?.components.filter { $0.kind == "VTODO" }.count ?? 0
-            c.otherBytes += e.size
-        case .sieveScript:
-            c.sieveScripts += 1
-            c.otherBytes += e.size
-        }
+        c.add(e)
         users[e.user] = c
         if let container = e.container {
             let key = "\(e.user)/\(e.kind.rawValue)/\(container)"

@@ -131,8 +131,6 @@ public final class ArchiveWriter: MailboxSink {
         record.message = info
         let mtime = InternalDateStamp(seconds: info.internalDate.epochSeconds, nanoseconds: info.internalDate.nanoseconds)
         try writeItem(&record, body: body, mtime: mtime, container: key)
-        users[currentUser - 1].counts.messages += 1
-        users[currentUser - 1].counts.messageBytes += body.byteCount
     }
 
     public func contact(_ info: ContactInfo, inAddressBook book: Int, body: any ItemBody) throws {
@@ -140,9 +138,6 @@ public final class ArchiveWriter: MailboxSink {
         var record = EntryRecord(path: EntryPath.contact(user: currentUser, book: book, sequence: nextSequence(key)), kind: .contact, user: currentUser, container: book, size: body.byteCount, sha256: "", offset: 0, frame: 0)
         record.contact = info
         try writeItem(&record, body: body, mtime: createdStamp, container: key)
-        users[currentUser - 1].counts.contactFiles += 1
-        users[currentUser - 1].counts.contacts += info.cards.count
-        users[currentUser - 1].counts.otherBytes += body.byteCount
     }
 
     public func calendarItem(_ info: CalendarItemInfo, inCalendar calendar: Int, body: any ItemBody) throws {
@@ -150,10 +145,6 @@ public final class ArchiveWriter: MailboxSink {
         var record = EntryRecord(path: EntryPath.calendarItem(user: currentUser, calendar: calendar, sequence: nextSequence(key)), kind: .calendarItem, user: currentUser, container: calendar, size: body.byteCount, sha256: "", offset: 0, frame: 0)
         record.calendarItem = info
         try writeItem(&record, body: body, mtime: createdStamp, container: key)
-        users[currentUser - 1].counts.calendarFiles += 1
-        users[currentUser - 1].counts.events += info.components.filter { $0.kind == "VEVENT" }.count
-        users[currentUser - 1].counts.tasks += info.components.filter { $0.kind == "VTODO" }.count
-        users[currentUser - 1].counts.otherBytes += body.byteCount
     }
 
     public func sieveScript(_ info: SieveScriptInfo, body: any ItemBody) throws {
@@ -162,8 +153,6 @@ public final class ArchiveWriter: MailboxSink {
         var record = EntryRecord(path: EntryPath.sieve(user: currentUser, sequence: sieveSequence), kind: .sieveScript, user: currentUser, container: nil, size: body.byteCount, sha256: "", offset: 0, frame: 0)
         record.sieve = info
         try writeItem(&record, body: body, mtime: createdStamp, container: nil)
-        users[currentUser - 1].counts.sieveScripts += 1
-        users[currentUser - 1].counts.otherBytes += body.byteCount
     }
 
     public func endUser(settings: UserSettings) throws {
@@ -222,6 +211,7 @@ public final class ArchiveWriter: MailboxSink {
         try spool(ManifestCoding.line(ManifestLine.entry(record), with: encoder))
         entryCount += 1
         itemBytes += record.size
+        users[currentUser - 1].counts.add(record)
         if let container, let i = containerIndex[container] {
             containers[i].items += 1
             containers[i].bytes += record.size

@@ -80,6 +80,27 @@ public struct Counts: Codable, Sendable, Hashable {
     public var otherBytes: Int64 = 0
     public init() {}
 
+    /// Counts one item entry: what the writer states and what readers recount.
+    public mutating func add(_ e: EntryRecord) {
+        switch e.kind {
+        case .message:
+            messages += 1
+            messageBytes += e.size
+        case .contact:
+            contactFiles += 1
+            contacts += e.contact?.cards.count ?? 0
+            otherBytes += e.size
+        case .calendarItem:
+            calendarFiles += 1
+            events += e.calendarItem?.components.filter { $0.kind == "VEVENT" }.count ?? 0
+            tasks += e.calendarItem?.components.filter { $0.kind == "VTODO" }.count ?? 0
+            otherBytes += e.size
+        case .sieveScript:
+            sieveScripts += 1
+            otherBytes += e.size
+        }
+    }
+
     public static func += (a: inout Counts, b: Counts) {
         a.messages += b.messages
         a.messageBytes += b.messageBytes

@@ -77,7 +77,7 @@ struct Reconciler {
             } else {
                 containers[name]!.matched += 1
             }
-            count(entry, into: &targetCounts)
+            targetCounts.add(entry)
         }
         for (name, byHash) in remaining {
             let extra = byHash.values.reduce(0) { $0 + $1.count }
@@ -118,25 +118,5 @@ struct Reconciler {
             return "script \(s.name) (active \(s.active)) became \(item.resourceName ?? "?") (active \(item.sieveActive ?? false))"
         }
         return nil
-    }
-
-    private func count(_ entry: EntryRecord, into counts: inout Counts) {
-        switch entry.kind {
-        case .message:
-            counts.messages += 1
-            counts.messageBytes += entry.size
-        case .contact:
-            counts.contactFiles += 1
-            counts.contacts += entry.contact?.cards.count ?? 0
-            counts.otherBytes += entry.size
-        case .calendarItem:
-            counts.calendarFiles += 1
-            counts.events += entry.calendarItem?.components.filter { $0.kind == "VEVENT" }.count ?? 0
-            counts.tasks += entry.calendarItem?.components.filter { $0.kind == "VTODO" }.count ?? 0
-            counts.otherBytes += entry.size
-        case .sieveScript:
-            counts.sieveScripts += 1
-            counts.otherBytes += entry.size
-        }
     }
 }

@@ -1,6 +1,29 @@
 import ArgumentParser
 import FerryKit
 
+/// What `import` and `reconcile` both take: the archive, its signer, the target and the report.
+struct TargetOptions: ParsableArguments {
+    @Argument(help: "The archive.")
+    var archive: String
+
+    @Option(help: "The signer's public key (PEM).")
+    var trust: String
+
+    @Option(help: "The target URL (dir:PATH, maildir:PATH).")
+    var target: String
+
+    @Option(name: .customLong("user"), help: "Only this user (repeatable).")
+    var users: [String] = []
+
+    @Option(help: "Write the reconcile report (JSON) here.")
+    var report: String?
+
+    @Flag(help: "Print the report as JSON on standard output.")
+    var json = false
+
+    func targetURL() throws -> ConnectorURL { try perform { try ConnectorURL(parsing: target) } }
+}
+
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
@@ -15,28 +38,13 @@ struct Import: ParsableCommand {
               mailferry import june.mfa --trust station-a.pub.pem --target dir:/srv/newmail --report june.report.json
             """)
 
-    @Argument(help: "The archive.")
-    var archive: String
-
-    @Option(help: "The signer's public key (PEM).")
-    var trust: String
-
-    @Option(help: "The target URL (dir:PATH, maildir:PATH).")
-    var target: String
-
-    @Option(name: .customLong("user"), help: "Import only this user (repeatable).")
-    var users: [String] = []
-
-    @Option(help: "Write the reconcile report (JSON) here.")
-    var report: String?
-
-    @Flag(help: "Print the report as JSON on standard output.")
-    var json = false
+    @OptionGroup var options: TargetOptions
 
     func run() throws {
-        let url = try perform { try ConnectorURL(parsing: target) }
-        let result = try perform { try Importer(archivePath: archive, trustedKeyPath: trust, target: url, users: users, quiet: json).run() }
-        try ReportOutput.emit(result, path: report, json: json)
+        let o = options
+        let url = try o.targetURL()
+        let result = try perform { try Importer(archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: o.users, quiet: o.json).run() }
+        try ReportOutput.emit(result, path: o.report, json: o.json)
     }
 }
 
@@ -47,28 +55,13 @@ struct Reconcile: ParsableCommand {
               mailferry reconcile june.mfa --trust station-a.pub.pem --target dir:/srv/newmail --report check.json
             """)
 
-    @Argument(help: "The archive.")
-    var archive: String
-
-    @Option(help: "The signer's public key (PEM).")
-    var trust: String
-
-    @Option(help: "The target URL (dir:PATH, maildir:PATH).")
-    var target: String
-
-    @Option(name: .customLong("user"), help: "Reconcile only this user (repeatable).")
-    var users: [String] = []
-
-    @Option(help: "Write the report (JSON) here.")
-    var report: String?
-
-    @Flag(help: "Print the report as JSON on standard output.")
-    var json = false
+    @OptionGroup var options: TargetOptions
 
     func run() throws {
-        let url = try perform { try ConnectorURL(parsing: target) }
-        let result = try perform { try ReconcileCommand(archivePath: archive, trustedKeyPath: trust, target: url, users: users).run() }
-        try ReportOutput.emit(result, path: report, json: json)
+        let o = options
+        let url = try o.targetURL()
+        let result = try perform { try ReconcileCommand(archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: o.users).run() }
+        try ReportOutput.emit(result, path: o.report, json: o.json)
     }
 }
 
