@@ -10,6 +10,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C libraries from Debian, reached only through these shims.
@@ -25,6 +26,11 @@ let package = Package(
         .target(name: "Connectors", dependencies: ["MailModel", "CSystemShims"]),
         // System calls Swift's Glibc module does not export (syncfs).
         .target(name: "CSystemShims"),
+        // SMTP and LMTP as bytes: command and reply grammar, DATA framing, the session state machine.
+        // No sockets here; the buffer's network layer drives it.
+        .target(name: "SMTPCore"),
+        // The buffer's durable spool: messages held for migrating users until release.
+        .target(name: "BufferSpool", dependencies: ["MailModel", "FerryArchive", .product(name: "GRDB", package: "GRDB.swift")]),
         // The operations the commands run: export, inspect, verify, import, reconcile.
         .target(name: "FerryKit", dependencies: ["MailModel", "FerryArchive", "Connectors"]),
         // Argument parsing and printing only.
@@ -37,6 +43,8 @@ let package = Package(
         .testTarget(name: "FerryArchiveTests", dependencies: ["FerryArchive", "MailModel"]),
         .testTarget(name: "ConnectorsTests", dependencies: ["Connectors", "MailModel"]),
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "FerryArchive", "Connectors", "MailModel"]),
+        .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
+        .testTarget(name: "BufferSpoolTests", dependencies: ["BufferSpool", "FerryArchive", "MailModel"]),
         .testTarget(name: "MailFerryCLITests", dependencies: ["FerryKit", "FerryArchive", "mailferry"]),
     ],
     swiftLanguageModes: [.v6]
