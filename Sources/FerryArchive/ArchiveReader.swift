@@ -16,6 +16,8 @@ public final class ArchiveReader {
     let file: OwnedFile
     public let seekTable: SeekTable
     let decompressedOffsets: [Int64]
+    /// The archive file's size in bytes.
+    public var fileSize: Int64 { (try? file.size) ?? 0 }
     /// The exact statement bytes the signature covers.
     public let statementBytes: [UInt8]
     public let signature: [UInt8]

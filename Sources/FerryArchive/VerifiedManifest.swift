@@ -14,6 +14,8 @@ public final class VerifiedManifest {
     public let header: ArchiveHeader
     public let users: [UserRecord]
     public let containers: [ContainerRecord]
+    /// Containers by user, kind and number, for lookups per entry.
+    private let containerIndex: [String: Int]
     /// Byte offset of the first entry line.
     let entriesOffset: Int64
     let archivePath: String
@@ -39,6 +41,9 @@ public final class VerifiedManifest {
         self.header = head.header
         self.users = head.users
         self.containers = head.containers
+        var index: [String: Int] = [:]
+        for (i, c) in head.containers.enumerated() { index["\(c.user)/\(c.kind.rawValue)/\(c.number)"] = i }
+        self.containerIndex = index
         self.entriesOffset = head.entriesOffset
     }
 
@@ -47,7 +52,7 @@ public final class VerifiedManifest {
     }
 
     public func container(user: Int, kind: ContainerRecord.Kind, number: Int) -> ContainerRecord? {
-        containers.first { $0.user == user && $0.kind == kind && $0.number == number }
+        containerIndex["\(user)/\(kind.rawValue)/\(number)"].map { containers[$0] }
     }
 }
 

@@ -80,12 +80,12 @@ public final class Inspector {
                 ContainerSummary(kind: $0.kind.rawValue, name: $0.displayName, items: $0.items, bytes: $0.bytes, specialUse: $0.folder?.specialUse, subscribed: $0.folder?.subscribed)
             })
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: reader.path)[.size] as? Int64) ?? 0
+        let size = reader.fileSize
         return Summary(
             archive: reader.path, archiveID: h.archiveID, format: h.format, version: h.version, created: h.created,
             station: h.station, sequence: h.sequence, deltaOf: h.deltaOf, tool: h.tool, signerKeyID: h.signerKeyID,
             signatureChecked: signatureChecked, manifestSHA256: try reader.statementWithoutSignature().manifest.sha256,
-            manifestChecked: loaded != nil, fileSize: size ?? 0, frames: reader.seekTable.frames.count, totals: h.totals, users: users)
+            manifestChecked: loaded != nil, fileSize: size, frames: reader.seekTable.frames.count, totals: h.totals, users: users)
     }
 
     /// One line of `--list`.
