@@ -29,13 +29,22 @@ public final class BufferSpool: Sendable {
         try SystemCall.makeDirectory(layout.messages)
         try SystemCall.syncDirectory(directory)
 
+        // Not `configuration.journalMode = .wal`: GRDB then sets synchronous=NORMAL after prepareDatabase, and
+        // NORMAL in WAL mode may lose the last commits on power loss, which would break the 250 promise.
+        let databasePath = layout.database
         var configuration = Configuration()
-        configuration.journalMode = .wal
         configuration.prepareDatabase { db in
+            guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                throw SpoolError.database(path: databasePath, reason: "could not switch to WAL mode")
+            }
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         do {
             database = try DatabaseQueue(path: layout.database, configuration: configuration)
+            let synchronous = try database.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+            guard synchronous == 2 else {
+                throw SpoolError.database(path: layout.database, reason: "synchronous is \(synchronous ?? -1), not FULL")
+            }
             try SpoolSchema.migrator.migrate(database)
         } catch {
             throw SpoolError.from(error, databasePath: layout.database)
