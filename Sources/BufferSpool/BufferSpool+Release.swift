@@ -33,7 +33,8 @@ extension BufferSpool {
     /// Whether a message with this Message-ID passed through the buffer already (loop avoidance).
     public func hasPassedThrough(messageID: String) throws -> Bool {
         try read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM message WHERE message_id = ?)", arguments: [messageID])
+            try Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM message WHERE message_id = ?)", arguments: [messageID])
                 ?? false
         }
     }
@@ -185,7 +186,10 @@ extension BufferSpool {
     {
         let rows = try Row.fetchAll(
             db,
-            sql: "SELECT m.seq, m.sender, m.received_at, m.size, m.sha256, m.message_id FROM message m WHERE \(condition)",
+            sql: """
+                SELECT m.seq, m.sender, m.received_at, m.size, m.sha256, m.message_id
+                FROM message m WHERE \(condition)
+                """,
             arguments: arguments)
         return try rows.map { row in
             let seq: Int64 = row["seq"]

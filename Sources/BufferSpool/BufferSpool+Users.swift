@@ -116,7 +116,10 @@ extension BufferSpool {
             }
             let now = Timestamp.milliseconds(Date())
             try db.execute(
-                sql: "UPDATE spool_user SET state = 'closed', state_changed_at = ?, in_migration_set = 0 WHERE name = ?",
+                sql: """
+                    UPDATE spool_user SET state = 'closed', state_changed_at = ?, in_migration_set = 0
+                    WHERE name = ?
+                    """,
                 arguments: [now, user])
             try Self.logEvent(db, user, "close", at: now)
         }

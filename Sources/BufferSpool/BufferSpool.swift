@@ -43,7 +43,8 @@ public final class BufferSpool: Sendable {
             database = try DatabaseQueue(path: layout.database, configuration: configuration)
             let synchronous = try database.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
             guard synchronous == 2 else {
-                throw SpoolError.database(path: layout.database, reason: "synchronous is \(synchronous ?? -1), not FULL")
+                throw SpoolError.database(
+                    path: layout.database, reason: "synchronous is \(synchronous ?? -1), not FULL")
             }
             try SpoolSchema.migrator.migrate(database)
         } catch {

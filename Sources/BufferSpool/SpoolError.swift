@@ -39,7 +39,8 @@ public enum SpoolError: Error, Equatable, Sendable, CustomStringConvertible {
     case fileMissing(id: MessageID, path: String)
     /// The bytes on disk do not hash to the SHA-256 recorded at commit (or their length differs).
     /// The message must not be delivered.
-    case hashMismatch(id: MessageID, path: String, expected: String, actual: String, expectedSize: Int64, actualSize: Int64)
+    case hashMismatch(
+        id: MessageID, path: String, expected: String, actual: String, expectedSize: Int64, actualSize: Int64)
     /// `markDelivering`/`markDelivered` for a message already recorded as delivered to that target.
     case alreadyDelivered(id: MessageID, user: String, target: String)
     /// A delivery was recorded for a user who is not `releasing`.

@@ -81,7 +81,9 @@ import Testing
         let temp = TemporarySpool()
         let spool = try temp.open()
         try spool.hold(user: "alice")
-        #expect(throws: SpoolError.userNotHeld(user: "mallory")) { try spool.openMessage(envelope(["alice", "mallory"])) }
+        #expect(throws: SpoolError.userNotHeld(user: "mallory")) {
+            try spool.openMessage(envelope(["alice", "mallory"]))
+        }
         #expect(throws: SpoolError.invalidEnvelope(reason: "no recipients")) { try spool.openMessage(envelope([])) }
         let tooMany = Envelope(
             sender: "", recipients: Array(repeating: Recipient(address: "a@x", user: "alice"), count: 101))

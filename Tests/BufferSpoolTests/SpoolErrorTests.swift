@@ -7,8 +7,8 @@ import Testing
     @Test func fullFileSystemErrnosMapToInsufficientStorage() {
         #expect(SpoolError.fromErrno(ENOSPC, operation: "write", path: "/s/x") == .insufficientStorage(path: "/s/x"))
         #expect(SpoolError.fromErrno(EDQUOT, operation: "fsync", path: "/s/x") == .insufficientStorage(path: "/s/x"))
-        guard case .io(let operation, _, let code, let reason) = SpoolError.fromErrno(EIO, operation: "fsync", path: "/s/x")
-        else {
+        let mapped = SpoolError.fromErrno(EIO, operation: "fsync", path: "/s/x")
+        guard case .io(let operation, _, let code, let reason) = mapped else {
             Issue.record("EIO must be an I/O error")
             return
         }
