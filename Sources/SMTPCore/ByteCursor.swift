@@ -67,8 +67,9 @@ enum ASCII {
 
     /// A short, printable rendering of client bytes for error messages.
     static func quote(_ bytes: some Collection<UInt8>, maximum: Int = 40) -> String {
-        var text = String(decoding: bytes.prefix(maximum).map { (32...126).contains($0) ? $0 : UInt8(ascii: "?") },
-                          as: UTF8.self)
+        var text = String(
+            decoding: bytes.prefix(maximum).map { (32...126).contains($0) ? $0 : UInt8(ascii: "?") },
+            as: UTF8.self)
         if bytes.count > maximum { text += "..." }
         return text
     }

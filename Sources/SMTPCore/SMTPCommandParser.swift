@@ -147,7 +147,8 @@ public enum SMTPCommandParser {
     // Mailbox = Local-part "@" ( Domain / address-literal )
     // Local-part = Dot-string / Quoted-string
     static func parseMailbox(_ cursor: inout ByteCursor, kind: Error.Kind) throws(Error) -> SMTPPath {
-        let local = cursor.peek == UInt8(ascii: "\"")
+        let local =
+            cursor.peek == UInt8(ascii: "\"")
             ? try parseQuotedString(&cursor, kind: kind)
             : try parseDotString(&cursor, kind: kind)
         guard local.utf8.count <= SMTPLimits.localPartLength else {
@@ -263,9 +264,10 @@ public enum SMTPCommandParser {
     // Snum = 1*3DIGIT          ; representing a decimal integer value in the range 0 through 255
     static func isIPv4(_ bytes: ArraySlice<UInt8>) -> Bool {
         let parts = bytes.split(separator: ASCII.dot, omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in
-            (1...3).contains(part.count) && part.allSatisfy(ASCII.isDigit) && Int(ASCII.string(part))! <= 255
-        }
+        return parts.count == 4
+            && parts.allSatisfy { part in
+                (1...3).contains(part.count) && part.allSatisfy(ASCII.isDigit) && Int(ASCII.string(part))! <= 255
+            }
     }
 
     // IPv6-addr = IPv6-full / IPv6-comp / IPv6v4-full / IPv6v4-comp

@@ -21,9 +21,12 @@ struct SMTPCommandParserTests {
         // Python smtplib: lower-case verbs, address literal when the host has no FQDN, lower-case size=.
         ("ehlo [127.0.0.1]", .ehlo(.addressLiteral("127.0.0.1"))),
         ("helo [127.0.0.1]", .helo(.addressLiteral("127.0.0.1"))),
-        ("mail FROM:<a@example.com> size=1234",
-         .mail(reversePath: mailbox("a", "example.com"),
-               parameters: SMTPMailParameters(size: 1234, all: [SMTPParameter(keyword: "SIZE", value: "1234")]))),
+        (
+            "mail FROM:<a@example.com> size=1234",
+            .mail(
+                reversePath: mailbox("a", "example.com"),
+                parameters: SMTPMailParameters(size: 1234, all: [SMTPParameter(keyword: "SIZE", value: "1234")]))
+        ),
         ("rcpt TO:<b@example.org>", .rcpt(forwardPath: .mailbox(mailbox("b", "example.org")), parameters: [])),
         ("data", .data),
         ("quit", .quit),
@@ -32,10 +35,14 @@ struct SMTPCommandParserTests {
         ("STARTTLS", .starttls),
         // swaks: upper-case verbs.
         ("EHLO client.example.net", .ehlo(.name("client.example.net"))),
-        ("MAIL FROM:<user@client.example.net>",
-         .mail(reversePath: mailbox("user", "client.example.net"), parameters: SMTPMailParameters())),
-        ("RCPT TO:<Alice.Smith@Example.COM>",
-         .rcpt(forwardPath: .mailbox(mailbox("Alice.Smith", "Example.COM")), parameters: [])),
+        (
+            "MAIL FROM:<user@client.example.net>",
+            .mail(reversePath: mailbox("user", "client.example.net"), parameters: SMTPMailParameters())
+        ),
+        (
+            "RCPT TO:<Alice.Smith@Example.COM>",
+            .rcpt(forwardPath: .mailbox(mailbox("Alice.Smith", "Example.COM")), parameters: [])
+        ),
         ("DATA", .data),
         ("QUIT", .quit),
         // Tolerated deviations.
@@ -44,44 +51,77 @@ struct SMTPCommandParserTests {
         ("DATA ", .data),
         ("Mail From:<>", .mail(reversePath: nil, parameters: SMTPMailParameters())),
         // Null reverse path and parameters.
-        ("MAIL FROM:<> BODY=8BITMIME SIZE=1000 RET=HDRS ENVID=QQ314159",
-         .mail(reversePath: nil, parameters: SMTPMailParameters(
-            size: 1000, body: .eightBitMIME,
-            all: [SMTPParameter(keyword: "BODY", value: "8BITMIME"), SMTPParameter(keyword: "SIZE", value: "1000"),
-                  SMTPParameter(keyword: "RET", value: "HDRS"), SMTPParameter(keyword: "ENVID", value: "QQ314159")]))),
-        ("MAIL FROM:<a@b.example>  body=7bit",
-         .mail(reversePath: mailbox("a", "b.example"),
-               parameters: SMTPMailParameters(body: .sevenBit, all: [SMTPParameter(keyword: "BODY", value: "7bit")]))),
+        (
+            "MAIL FROM:<> BODY=8BITMIME SIZE=1000 RET=HDRS ENVID=QQ314159",
+            .mail(
+                reversePath: nil,
+                parameters: SMTPMailParameters(
+                    size: 1000, body: .eightBitMIME,
+                    all: [
+                        SMTPParameter(keyword: "BODY", value: "8BITMIME"),
+                        SMTPParameter(keyword: "SIZE", value: "1000"),
+                        SMTPParameter(keyword: "RET", value: "HDRS"),
+                        SMTPParameter(keyword: "ENVID", value: "QQ314159"),
+                    ]))
+        ),
+        (
+            "MAIL FROM:<a@b.example>  body=7bit",
+            .mail(
+                reversePath: mailbox("a", "b.example"),
+                parameters: SMTPMailParameters(body: .sevenBit, all: [SMTPParameter(keyword: "BODY", value: "7bit")]))
+        ),
         // Postmaster.
         ("RCPT TO:<Postmaster>", .rcpt(forwardPath: .postmaster, parameters: [])),
         ("rcpt to:<POSTMASTER>", .rcpt(forwardPath: .postmaster, parameters: [])),
-        ("RCPT TO:<postmaster@example.com>",
-         .rcpt(forwardPath: .mailbox(mailbox("postmaster", "example.com")), parameters: [])),
-        ("RCPT TO:<b@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@example.org",
-         .rcpt(forwardPath: .mailbox(mailbox("b", "example.org")),
-               parameters: [SMTPParameter(keyword: "NOTIFY", value: "SUCCESS,FAILURE"),
-                            SMTPParameter(keyword: "ORCPT", value: "rfc822;b@example.org")])),
+        (
+            "RCPT TO:<postmaster@example.com>",
+            .rcpt(forwardPath: .mailbox(mailbox("postmaster", "example.com")), parameters: [])
+        ),
+        (
+            "RCPT TO:<b@example.org> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@example.org",
+            .rcpt(
+                forwardPath: .mailbox(mailbox("b", "example.org")),
+                parameters: [
+                    SMTPParameter(keyword: "NOTIFY", value: "SUCCESS,FAILURE"),
+                    SMTPParameter(keyword: "ORCPT", value: "rfc822;b@example.org"),
+                ])
+        ),
         // Quoted local parts.
-        ("RCPT TO:<\"john smith\"@example.com>",
-         .rcpt(forwardPath: .mailbox(mailbox("\"john smith\"", "example.com")), parameters: [])),
-        ("RCPT TO:<\"a\\\"b\"@example.com>",
-         .rcpt(forwardPath: .mailbox(mailbox("\"a\\\"b\"", "example.com")), parameters: [])),
+        (
+            "RCPT TO:<\"john smith\"@example.com>",
+            .rcpt(forwardPath: .mailbox(mailbox("\"john smith\"", "example.com")), parameters: [])
+        ),
+        (
+            "RCPT TO:<\"a\\\"b\"@example.com>",
+            .rcpt(forwardPath: .mailbox(mailbox("\"a\\\"b\"", "example.com")), parameters: [])
+        ),
         ("RCPT TO:<\"\"@example.com>", .rcpt(forwardPath: .mailbox(mailbox("\"\"", "example.com")), parameters: [])),
-        ("RCPT TO:<!#$%&'*+-/=?^_`{|}~@example.com>",
-         .rcpt(forwardPath: .mailbox(mailbox("!#$%&'*+-/=?^_`{|}~", "example.com")), parameters: [])),
+        (
+            "RCPT TO:<!#$%&'*+-/=?^_`{|}~@example.com>",
+            .rcpt(forwardPath: .mailbox(mailbox("!#$%&'*+-/=?^_`{|}~", "example.com")), parameters: [])
+        ),
         // Address literals.
-        ("RCPT TO:<user@[192.0.2.1]>",
-         .rcpt(forwardPath: .mailbox(SMTPPath(localPart: "user", domain: .addressLiteral("192.0.2.1"))), parameters: [])),
-        ("RCPT TO:<user@[IPv6:2001:db8::1]>",
-         .rcpt(forwardPath: .mailbox(SMTPPath(localPart: "user", domain: .addressLiteral("IPv6:2001:db8::1"))),
-               parameters: [])),
+        (
+            "RCPT TO:<user@[192.0.2.1]>",
+            .rcpt(
+                forwardPath: .mailbox(SMTPPath(localPart: "user", domain: .addressLiteral("192.0.2.1"))), parameters: []
+            )
+        ),
+        (
+            "RCPT TO:<user@[IPv6:2001:db8::1]>",
+            .rcpt(
+                forwardPath: .mailbox(SMTPPath(localPart: "user", domain: .addressLiteral("IPv6:2001:db8::1"))),
+                parameters: [])
+        ),
         ("EHLO [IPv6:::1]", .ehlo(.addressLiteral("IPv6:::1"))),
         ("EHLO [IPv6:2001:db8:0:0:0:0:0:1]", .ehlo(.addressLiteral("IPv6:2001:db8:0:0:0:0:0:1"))),
         ("EHLO [IPv6:::ffff:192.0.2.1]", .ehlo(.addressLiteral("IPv6:::ffff:192.0.2.1"))),
         ("EHLO [x-tag:some-content]", .ehlo(.addressLiteral("x-tag:some-content"))),
         // Source route: accepted and dropped (RFC 5321 section 4.1.2).
-        ("RCPT TO:<@relay.example,@b.example:user@c.example>",
-         .rcpt(forwardPath: .mailbox(mailbox("user", "c.example")), parameters: [])),
+        (
+            "RCPT TO:<@relay.example,@b.example:user@c.example>",
+            .rcpt(forwardPath: .mailbox(mailbox("user", "c.example")), parameters: [])
+        ),
         // The rest.
         ("LHLO mx.example.org", .lhlo(.name("mx.example.org"))),
         ("NOOP keep me", .noop("keep me")),
@@ -104,7 +144,10 @@ struct SMTPCommandParserTests {
 
     @Test func pathForms() throws {
         let command = try parse("RCPT TO:<\"a\\\"b\"@Example.com>")
-        guard case .rcpt(.mailbox(let path), _) = command else { Issue.record("not a mailbox"); return }
+        guard case .rcpt(.mailbox(let path), _) = command else {
+            Issue.record("not a mailbox")
+            return
+        }
         #expect(path.address == "\"a\\\"b\"@Example.com")
         #expect(path.isQuoted)
         #expect(path.unquotedLocalPart == "a\"b")
@@ -182,7 +225,10 @@ struct SMTPCommandParserTests {
 
     @Test func sizeBeyondIntIsKeptAsTooLarge() throws {
         let command = try parse("MAIL FROM:<> SIZE=99999999999999999999")
-        guard case .mail(_, let parameters) = command else { Issue.record("not MAIL"); return }
+        guard case .mail(_, let parameters) = command else {
+            Issue.record("not MAIL")
+            return
+        }
         #expect(parameters.size == Int.max)
         #expect(parameters["size"] == .some("99999999999999999999"))
         #expect(parameters["ret"] == nil)

@@ -65,8 +65,9 @@ struct SMTPFramerTests {
         #expect(frame([bytes("DATA\r\nabc\r"), bytes("\n.\r"), bytes("\nQUIT\r\n")]) == expected)
         #expect(frame([bytes("DATA\r\nabc\r\n"), bytes("."), bytes("\r"), bytes("\n"), bytes("QUIT\r\n")]) == expected)
         // A dot-stuffed line split after its dot is content, not the end.
-        #expect(frame([bytes("DATA\r\nabc\r\n."), bytes(".\r\n.\r\n")])
-            == [.line("DATA"), .content("abc\r\n.\r\n"), .end(summary(8))])
+        #expect(
+            frame([bytes("DATA\r\nabc\r\n."), bytes(".\r\n.\r\n")])
+                == [.line("DATA"), .content("abc\r\n.\r\n"), .end(summary(8))])
     }
 
     @Test func emptyMessage() {
@@ -128,12 +129,13 @@ struct SMTPFramerTests {
     @Test("only CRLF.CRLF ends DATA (no LF.LF, no LF.CRLF, no CRLF.LF)", arguments: Split.all)
     func noSmuggledEnd(_ split: Split) {
         let input = bytes("DATA\r\na\n.\nb\n.\r\nc\r\n.\nd\r.\re\r\n.\r\nNOOP\r\n")
-        #expect(frame(split.chunks(input)) == [
-            .line("DATA"),
-            .content("a\r\n\r\nb\r\n\r\nc\r\n\r\nd\r.\re\r\n"),
-            .end(summary(22, bareLF: 4, bareCR: 2)),
-            .line("NOOP"),
-        ])
+        #expect(
+            frame(split.chunks(input)) == [
+                .line("DATA"),
+                .content("a\r\n\r\nb\r\n\r\nc\r\n\r\nd\r.\re\r\n"),
+                .end(summary(22, bareLF: 4, bareCR: 2)),
+                .line("NOOP"),
+            ])
     }
 
     @Test func longLinesCountedOrRejected() {
@@ -150,12 +152,13 @@ struct SMTPFramerTests {
         let body = String(repeating: "0123456789\r\n", count: 10)
         let input = bytes("DATA\r\n" + body + ".\r\nQUIT\r\n")
         let events = frame(split.chunks(input), maximumSize: 50)
-        #expect(events == [
-            .line("DATA"),
-            .content(text(Array(bytes(body).prefix(50)))),
-            .end(summary(120, max: 50, rejection: .tooLarge)),
-            .line("QUIT"),
-        ])
+        #expect(
+            events == [
+                .line("DATA"),
+                .content(text(Array(bytes(body).prefix(50)))),
+                .end(summary(120, max: 50, rejection: .tooLarge)),
+                .line("QUIT"),
+            ])
     }
 
     @Test func stayingInDataModeHoldsNothing() throws {
@@ -166,7 +169,10 @@ struct SMTPFramerTests {
         var received = 0
         for _ in 0..<200 {
             framer.append(bytes(String(repeating: "line of text\r\n", count: 100)))
-            guard case .event(.content(let chunk)) = try framer.next() else { Issue.record("no content"); return }
+            guard case .event(.content(let chunk)) = try framer.next() else {
+                Issue.record("no content")
+                return
+            }
             received += chunk.count
             #expect(framer.bufferedByteCount == 0)
         }

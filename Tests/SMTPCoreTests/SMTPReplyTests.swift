@@ -7,12 +7,14 @@ struct SMTPReplyTests {
         #expect(text(SMTPReply.senderOK.bytes) == "250 2.1.0 Sender OK\r\n")
         #expect(text(SMTPReply.userUnknown.bytes) == "550 5.1.1 User unknown\r\n")
         #expect(text(SMTPReply.insufficientStorage.bytes) == "452 4.3.1 Insufficient system storage\r\n")
-        #expect(text(SMTPReply.messageTooBig(limit: 1000).bytes)
-            == "552 5.3.4 Message size exceeds fixed maximum of 1000 octets\r\n")
+        #expect(
+            text(SMTPReply.messageTooBig(limit: 1000).bytes)
+                == "552 5.3.4 Message size exceeds fixed maximum of 1000 octets\r\n")
         #expect(text(SMTPReply.startMailInput.bytes) == "354 End data with <CR><LF>.<CR><LF>\r\n")
         #expect(text(SMTPReply.badSequence("Need MAIL before RCPT").bytes) == "503 5.5.1 Need MAIL before RCPT\r\n")
-        #expect(text(SMTPReply.greeting(hostname: "buffer.example").bytes)
-            == "220 buffer.example ESMTP MailFerry buffer ready\r\n")
+        #expect(
+            text(SMTPReply.greeting(hostname: "buffer.example").bytes)
+                == "220 buffer.example ESMTP MailFerry buffer ready\r\n")
         #expect(text(SMTPReply(code: 250, lines: []).bytes) == "250 \r\n")
     }
 
@@ -20,15 +22,16 @@ struct SMTPReplyTests {
         let reply = SMTPReply.ehlo(
             hostname: "buffer.example", clientDomain: .addressLiteral("127.0.0.1"),
             capabilities: [.pipelining, .size(10_485_760), .eightBitMIME, .enhancedStatusCodes, .startTLS])
-        #expect(text(reply.bytes) == """
-            250-buffer.example greets [127.0.0.1]\r
-            250-PIPELINING\r
-            250-SIZE 10485760\r
-            250-8BITMIME\r
-            250-ENHANCEDSTATUSCODES\r
-            250 STARTTLS\r
+        #expect(
+            text(reply.bytes) == """
+                250-buffer.example greets [127.0.0.1]\r
+                250-PIPELINING\r
+                250-SIZE 10485760\r
+                250-8BITMIME\r
+                250-ENHANCEDSTATUSCODES\r
+                250 STARTTLS\r
 
-            """)
+                """)
     }
 
     @Test func multilineWithEnhancedCode() {
@@ -61,7 +64,8 @@ struct SMTPReplyTests {
         #expect(SMTPReply.ok.isPositive)
         #expect(SMTPReply.localError.isTransientFailure)
         #expect(SMTPReply.noValidRecipients.isPermanentFailure)
-        #expect(SMTPReply.tooManyRecipients.code == 452 && SMTPReply.tooManyRecipients.enhancedStatusCode == .init(4, 5, 3))
+        #expect(
+            SMTPReply.tooManyRecipients.code == 452 && SMTPReply.tooManyRecipients.enhancedStatusCode == .init(4, 5, 3))
         #expect(SMTPReply.shuttingDown(hostname: "h").code == 421)
     }
 }

@@ -47,7 +47,9 @@ struct SMTPServerConnectionTests {
         #expect(host.transcript == Self.smtplibReplies)
         #expect(host.closed)
         #expect(host.messages.count == 1)
-        #expect(host.messages.first.map { text($0.1) } == "From: a@example.com\r\nSubject: hello\r\n\r\n.dot line\r\nbody\r\n")
+        #expect(
+            host.messages.first.map { text($0.1) }
+                == "From: a@example.com\r\nSubject: hello\r\n\r\n.dot line\r\nbody\r\n")
         #expect(host.messages.first?.0.recipients == [.mailbox(alice)])
     }
 
@@ -55,10 +57,11 @@ struct SMTPServerConnectionTests {
         var host = TestHost(configuration(), users: users)
         host.start()
         host.receive(SMTPFramerTests.swaksInput)
-        #expect(host.transcript.split(separator: "\r\n").map { String($0.prefix(9)) } == [
-            "220 buffe", "250-buffe", "250-PIPEL", "250-SIZE ", "250-8BITM", "250 ENHAN", "250 2.1.0", "250 2.1.5",
-            "354 End d", "250 2.0.0", "221 2.0.0",
-        ])
+        #expect(
+            host.transcript.split(separator: "\r\n").map { String($0.prefix(9)) } == [
+                "220 buffe", "250-buffe", "250-PIPEL", "250-SIZE ", "250-8BITM", "250 ENHAN", "250 2.1.0", "250 2.1.5",
+                "354 End d", "250 2.0.0", "221 2.0.0",
+            ])
         #expect(host.messages.map { text($0.1) } == [SMTPFramerTests.swaksContent])
     }
 
@@ -82,21 +85,24 @@ struct SMTPServerConnectionTests {
         host.start()
         host.receive("EHLO c.example\r\n")
         host.output = []
-        host.receive("RSET\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<x@elsewhere.example>\r\nRCPT TO:<Postmaster>\r\nNOOP\r\n")
-        #expect(host.transcript == """
-            250 2.0.0 Reset OK\r
-            250 2.1.0 Sender OK\r
-            550 5.1.1 User unknown\r
-            250 2.1.5 Recipient OK\r
-            250 2.0.0 OK\r
+        host.receive(
+            "RSET\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<x@elsewhere.example>\r\nRCPT TO:<Postmaster>\r\nNOOP\r\n")
+        #expect(
+            host.transcript == """
+                250 2.0.0 Reset OK\r
+                250 2.1.0 Sender OK\r
+                550 5.1.1 User unknown\r
+                250 2.1.5 Recipient OK\r
+                250 2.0.0 OK\r
 
-            """)
+                """)
     }
 
     @Test func lmtpSession() {
         var host = TestHost(configuration(.lmtp), users: users)
         host.start()
-        host.receive("""
+        host.receive(
+            """
             LHLO mx.example.org\r
             MAIL FROM:<a@example.com>\r
             RCPT TO:<alice@buffer.example>\r
@@ -109,16 +115,17 @@ struct SMTPServerConnectionTests {
 
             """)
         let lines = host.transcript.split(separator: "\r\n").map(String.init)
-        #expect(Array(lines.suffix(8)) == [
-            "250 2.1.0 Sender OK",
-            "250 2.1.5 Recipient OK",
-            "550 5.1.1 User unknown",
-            "250 2.1.5 Recipient OK",
-            "354 End data with <CR><LF>.<CR><LF>",
-            "250 2.0.0 OK: stored as M1",
-            "250 2.0.0 OK: stored as M1",
-            "221 2.0.0 buffer.example closing connection",
-        ])
+        #expect(
+            Array(lines.suffix(8)) == [
+                "250 2.1.0 Sender OK",
+                "250 2.1.5 Recipient OK",
+                "550 5.1.1 User unknown",
+                "250 2.1.5 Recipient OK",
+                "354 End data with <CR><LF>.<CR><LF>",
+                "250 2.0.0 OK: stored as M1",
+                "250 2.0.0 OK: stored as M1",
+                "221 2.0.0 buffer.example closing connection",
+            ])
     }
 
     @Test func tooLargeMessageIsAnsweredAfterTheDot() {
@@ -137,7 +144,8 @@ struct SMTPServerConnectionTests {
     @Test func vanishingMidDataAborts() {
         var host = TestHost(configuration(), users: users)
         host.start()
-        host.receive("EHLO c.example\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<alice@buffer.example>\r\nDATA\r\nhalf\r\n.")
+        host.receive(
+            "EHLO c.example\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<alice@buffer.example>\r\nDATA\r\nhalf\r\n.")
         host.send(.connectionClosed)
         #expect(host.aborted == 1)
         #expect(host.messages.isEmpty)
@@ -163,14 +171,15 @@ struct SMTPServerConnectionTests {
         host.start()
         host.output = []
         host.receive(String(repeating: "A", count: 3000) + "\r\nNO\rOP\r\nFOO\r\nMAIL FROM:a@b\r\nNOOP\n")
-        #expect(host.transcript == """
-            500 5.5.2 Command line longer than 512 octets\r
-            500 5.5.2 Bare CR in command line\r
-            500 5.5.1 Command not recognized: FOO\r
-            501 5.1.7 Address must be in angle brackets: <local@domain>\r
-            250 2.0.0 OK\r
+        #expect(
+            host.transcript == """
+                500 5.5.2 Command line longer than 512 octets\r
+                500 5.5.2 Bare CR in command line\r
+                500 5.5.1 Command not recognized: FOO\r
+                501 5.1.7 Address must be in angle brackets: <local@domain>\r
+                250 2.0.0 OK\r
 
-            """)
+                """)
     }
 
     @Test func shutdownWhileIdleAndBetweenBytes() {
@@ -181,7 +190,9 @@ struct SMTPServerConnectionTests {
         host.send(.shutdownRequested)
         #expect(host.transcript == "")
         host.receive("RCPT TO:<alice@buffer.example>\r\nDATA\r\nx\r\n.\r\nMAIL FROM:<a@example.com>\r\n")
-        #expect(host.transcript.hasSuffix("250 2.0.0 OK: stored as M1\r\n421 4.3.2 buffer.example service shutting down, closing connection\r\n"))
+        #expect(
+            host.transcript.hasSuffix(
+                "250 2.0.0 OK: stored as M1\r\n421 4.3.2 buffer.example service shutting down, closing connection\r\n"))
         #expect(host.closed)
     }
 }

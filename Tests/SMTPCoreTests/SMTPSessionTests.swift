@@ -27,10 +27,11 @@ struct SMTPSessionTests {
     @Test func completeSMTPTranscript() {
         var session = SMTPSession(configuration: configuration())
         #expect(replies(session.handle(.connectionOpened)) == ["220 buffer.example ESMTP MailFerry buffer ready\r\n"])
-        #expect(replies(session.handle(command("EHLO client.example.net"))) == [
-            "250-buffer.example greets client.example.net\r\n250-PIPELINING\r\n250-SIZE 10000\r\n"
-                + "250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n"
-        ])
+        #expect(
+            replies(session.handle(command("EHLO client.example.net"))) == [
+                "250-buffer.example greets client.example.net\r\n250-PIPELINING\r\n250-SIZE 10000\r\n"
+                    + "250-8BITMIME\r\n250 ENHANCEDSTATUSCODES\r\n"
+            ])
         #expect(replies(session.handle(command("MAIL FROM:<a@example.com> SIZE=1234"))) == ["250 2.1.0 Sender OK\r\n"])
 
         let check = session.handle(command("RCPT TO:<alice@buffer.example>"))
@@ -47,12 +48,18 @@ struct SMTPSessionTests {
 
         let data = session.handle(command("DATA"))
         #expect(replies(data) == ["354 End data with <CR><LF>.<CR><LF>\r\n"])
-        guard case .beginMessage(let opened) = data.last else { Issue.record("no beginMessage"); return }
+        guard case .beginMessage(let opened) = data.last else {
+            Issue.record("no beginMessage")
+            return
+        }
         #expect(opened.recipients == [.mailbox(alice)])
         #expect(opened.mailParameters.size == 1234)
         #expect(opened.clientDomain == .name("client.example.net"))
 
-        #expect(session.handle(.content(bytes("Subject: x\r\n\r\nhi\r\n"))) == [.appendContent(bytes("Subject: x\r\n\r\nhi\r\n"))])
+        #expect(
+            session.handle(.content(bytes("Subject: x\r\n\r\nhi\r\n"))) == [
+                .appendContent(bytes("Subject: x\r\n\r\nhi\r\n"))
+            ])
         let end = session.handle(.endOfData(summary(19)))
         // No 250 before the host says the message is durable.
         #expect(end == [.finishMessage(opened, summary(19))])
@@ -65,7 +72,8 @@ struct SMTPSessionTests {
     @Test func lmtpAnswersOncePerRecipientInOrder() {
         var session = SMTPSession(configuration: configuration(.lmtp))
         #expect(replies(session.handle(.connectionOpened)) == ["220 buffer.example LMTP MailFerry buffer ready\r\n"])
-        #expect(replies(session.handle(command("EHLO client.example"))) == ["500 5.5.1 Command not recognized: EHLO\r\n"])
+        #expect(
+            replies(session.handle(command("EHLO client.example"))) == ["500 5.5.1 Command not recognized: EHLO\r\n"])
         #expect(replies(session.handle(command("LHLO client.example"))).first?.hasPrefix("250-buffer.example") == true)
         _ = session.handle(command("MAIL FROM:<>"))
         for (line, decision) in [
@@ -84,10 +92,11 @@ struct SMTPSessionTests {
         }
         #expect(envelope.recipients == [.mailbox(alice), .mailbox(bob)])
         #expect(envelope.reversePath == nil)
-        #expect(replies(session.handle(.messageStored(.perRecipient([.stored, .failed(.insufficientStorage)])))) == [
-            "250 2.0.0 OK: message stored\r\n",
-            "452 4.3.1 Insufficient system storage\r\n",
-        ])
+        #expect(
+            replies(session.handle(.messageStored(.perRecipient([.stored, .failed(.insufficientStorage)])))) == [
+                "250 2.0.0 OK: message stored\r\n",
+                "452 4.3.1 Insufficient system storage\r\n",
+            ])
         // Too large in LMTP: one 552 per recipient.
         _ = session.handle(command("MAIL FROM:<a@example.com>"))
         _ = session.handle(command("RCPT TO:<alice@buffer.example>"))
@@ -109,17 +118,27 @@ struct SMTPSessionTests {
     @Test func sequenceErrors() {
         var session = SMTPSession(configuration: configuration())
         _ = session.handle(.connectionOpened)
-        #expect(replies(session.handle(command("MAIL FROM:<a@example.com>"))) == ["503 5.5.1 Send EHLO or HELO first\r\n"])
+        #expect(
+            replies(session.handle(command("MAIL FROM:<a@example.com>"))) == ["503 5.5.1 Send EHLO or HELO first\r\n"])
         _ = session.handle(command("HELO client.example"))
-        #expect(replies(session.handle(command("RCPT TO:<alice@buffer.example>"))) == ["503 5.5.1 Need MAIL before RCPT\r\n"])
+        #expect(
+            replies(session.handle(command("RCPT TO:<alice@buffer.example>"))) == [
+                "503 5.5.1 Need MAIL before RCPT\r\n"
+            ])
         #expect(replies(session.handle(command("DATA"))) == ["503 5.5.1 Need MAIL and RCPT before DATA\r\n"])
         _ = session.handle(command("MAIL FROM:<a@example.com>"))
-        #expect(replies(session.handle(command("MAIL FROM:<a@example.com>"))) == ["503 5.5.1 Sender already given; RSET first\r\n"])
+        #expect(
+            replies(session.handle(command("MAIL FROM:<a@example.com>"))) == [
+                "503 5.5.1 Sender already given; RSET first\r\n"
+            ])
         _ = session.handle(command("RCPT TO:<stranger@elsewhere.example>"))
         _ = session.handle(.recipientChecked(.reject(.userUnknown)))
         #expect(replies(session.handle(command("DATA"))) == ["554 5.5.1 No valid recipients\r\n"])
         #expect(replies(session.handle(command("RSET"))) == ["250 2.0.0 Reset OK\r\n"])
-        #expect(replies(session.handle(command("RCPT TO:<alice@buffer.example>"))) == ["503 5.5.1 Need MAIL before RCPT\r\n"])
+        #expect(
+            replies(session.handle(command("RCPT TO:<alice@buffer.example>"))) == [
+                "503 5.5.1 Need MAIL before RCPT\r\n"
+            ])
     }
 
     @Test func parametersAndLimits() {
@@ -128,18 +147,25 @@ struct SMTPSessionTests {
         var session = SMTPSession(configuration: config)
         _ = session.handle(.connectionOpened)
         _ = session.handle(command("EHLO c.example"))
-        #expect(replies(session.handle(command("MAIL FROM:<a@example.com> SIZE=10001")))
-            == ["552 5.3.4 Message size exceeds fixed maximum of 10000 octets\r\n"])
-        #expect(replies(session.handle(command("MAIL FROM:<a@example.com> SMTPUTF8")))
-            == ["555 5.5.4 Parameter not recognized or not implemented: SMTPUTF8\r\n"])
-        #expect(replies(session.handle(command("MAIL FROM:<a@example.com> RET=FULL ENVID=x"))) == ["250 2.1.0 Sender OK\r\n"])
-        #expect(replies(session.handle(command("RCPT TO:<alice@buffer.example> FOO=1")))
-            == ["555 5.5.4 Parameter not recognized or not implemented: FOO\r\n"])
+        #expect(
+            replies(session.handle(command("MAIL FROM:<a@example.com> SIZE=10001")))
+                == ["552 5.3.4 Message size exceeds fixed maximum of 10000 octets\r\n"])
+        #expect(
+            replies(session.handle(command("MAIL FROM:<a@example.com> SMTPUTF8")))
+                == ["555 5.5.4 Parameter not recognized or not implemented: SMTPUTF8\r\n"])
+        #expect(
+            replies(session.handle(command("MAIL FROM:<a@example.com> RET=FULL ENVID=x"))) == [
+                "250 2.1.0 Sender OK\r\n"
+            ])
+        #expect(
+            replies(session.handle(command("RCPT TO:<alice@buffer.example> FOO=1")))
+                == ["555 5.5.4 Parameter not recognized or not implemented: FOO\r\n"])
         for _ in 0..<2 {
             _ = session.handle(command("RCPT TO:<alice@buffer.example> NOTIFY=NEVER"))
             _ = session.handle(.recipientChecked(.accept))
         }
-        #expect(replies(session.handle(command("RCPT TO:<bob@buffer.example>"))) == ["452 4.5.3 Too many recipients\r\n"])
+        #expect(
+            replies(session.handle(command("RCPT TO:<bob@buffer.example>"))) == ["452 4.5.3 Too many recipients\r\n"])
         #expect(replies(session.handle(command("VRFY alice"))).first?.hasPrefix("252 2.5.0") == true)
         #expect(replies(session.handle(command("HELP"))).first?.hasPrefix("214 2.0.0") == true)
         #expect(replies(session.handle(command("NOOP"))) == ["250 2.0.0 OK\r\n"])
@@ -168,9 +194,10 @@ struct SMTPSessionTests {
         _ = session.handle(command("DATA"))
         _ = session.handle(.content(bytes("x\r\n")))
         _ = session.handle(.endOfData(summary(3)))
-        #expect(session.handle(.messageStored(.stored(id: nil))) == [
-            .send(.messageAccepted(id: nil)), .send(.shuttingDown(hostname: "buffer.example")), .close,
-        ])
+        #expect(
+            session.handle(.messageStored(.stored(id: nil))) == [
+                .send(.messageAccepted(id: nil)), .send(.shuttingDown(hostname: "buffer.example")), .close,
+            ])
     }
 
     @Test func newCommandsDuringShutdownGet421() {
@@ -227,13 +254,17 @@ struct SMTPSessionTests {
         #expect(session.isWaitingForHost)
         #expect(session.handle(.tlsStarted) == [])
         #expect(session.isTLSActive)
-        #expect(replies(session.handle(command("MAIL FROM:<a@example.com>"))) == ["503 5.5.1 Send EHLO or HELO first\r\n"])
+        #expect(
+            replies(session.handle(command("MAIL FROM:<a@example.com>"))) == ["503 5.5.1 Send EHLO or HELO first\r\n"])
         #expect(replies(session.handle(command("EHLO c.example"))).first?.contains("STARTTLS") == false)
         #expect(replies(session.handle(command("STARTTLS"))) == ["503 5.5.1 TLS already active\r\n"])
         _ = session.handle(command("MAIL FROM:<a@example.com>"))
         _ = session.handle(command("RCPT TO:<alice@buffer.example>"))
         _ = session.handle(.recipientChecked(.accept))
-        guard case .beginMessage(let envelope)? = session.handle(command("DATA")).last else { Issue.record(); return }
+        guard case .beginMessage(let envelope)? = session.handle(command("DATA")).last else {
+            Issue.record()
+            return
+        }
         #expect(envelope.overTLS)
     }
 
@@ -263,7 +294,8 @@ struct SMTPSessionTests {
         }
         _ = session.handle(command("DATA"))
         _ = session.handle(.endOfData(summary(0)))
-        #expect(replies(session.handle(.messageStored(.perRecipient([.stored, .failed(.insufficientStorage)]))))
-            == ["452 4.3.1 Insufficient system storage\r\n"])
+        #expect(
+            replies(session.handle(.messageStored(.perRecipient([.stored, .failed(.insufficientStorage)]))))
+                == ["452 4.3.1 Insufficient system storage\r\n"])
     }
 }
