@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // C libraries from Debian, reached only through these shims.
@@ -31,12 +33,22 @@ let package = Package(
         .target(name: "SMTPCore"),
         // The buffer's durable spool: messages held for migrating users until release.
         .target(name: "BufferSpool", dependencies: ["MailModel", "FerryArchive", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The buffer service: SMTP/LMTP listeners on SwiftNIO, configuration, release to targets.
+        .target(
+            name: "Buffer",
+            dependencies: [
+                "SMTPCore", "BufferSpool", "FerryKit", "FerryArchive", "Connectors", "MailModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
         // The operations the commands run: export, inspect, verify, import, reconcile.
         .target(name: "FerryKit", dependencies: ["MailModel", "FerryArchive", "Connectors"]),
         // Argument parsing and printing only.
         .executableTarget(
             name: "mailferry",
-            dependencies: ["FerryKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["FerryKit", "Buffer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         .testTarget(name: "MailModelTests", dependencies: ["MailModel"]),
@@ -45,6 +57,7 @@ let package = Package(
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "FerryArchive", "Connectors", "MailModel"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
         .testTarget(name: "BufferSpoolTests", dependencies: ["BufferSpool", "FerryArchive", "MailModel"]),
+        .testTarget(name: "BufferTests", dependencies: ["Buffer", "BufferSpool", "SMTPCore", "FerryKit", "FerryArchive", "MailModel"]),
         .testTarget(name: "MailFerryCLITests", dependencies: ["FerryKit", "FerryArchive", "mailferry"]),
     ],
     swiftLanguageModes: [.v6]

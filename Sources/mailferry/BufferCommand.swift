@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `mailferry buffer ...`: the service that holds mail arriving for migrating users during a transfer.
+struct BufferCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "buffer",
+        abstract: "Hold mail arriving for migrating users, and release it after a verified import.",
+        subcommands: []
+    )
+}
