@@ -1,0 +1,151 @@
+import Foundation
+import SMTPCore
+import TOMLKit
+
+/// The buffer service's configuration, read from TOML. The minimal file is:
+///
+///     [smtp]
+///     listen = "127.0.0.1:2525"
+///     [lmtp]
+///     listen = "127.0.0.1:2424"
+///     [buffer]
+///     spool = "/var/lib/mailferry/spool"
+///     namespace = "buffer.example.com"
+///     hold = ["alice@example.com", "bob@example.com"]
+///
+/// Unknown keys are refused, so a misspelt limit is never silently ignored.
+public struct BufferConfiguration: Sendable, Equatable {
+    public struct Listener: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    public struct Limits: Sendable, Equatable {
+        /// Largest message accepted (SIZE, RFC 1870); larger ones get 552.
+        public var messageSize = SMTPLimits.defaultMaximumMessageSize
+        /// Recipients per message; RFC 5321 4.5.3.1.8 requires at least 100.
+        public var recipients = SMTPLimits.minimumRecipients
+        /// Connections served at once per listener.
+        public var connections = BufferConfiguration.defaultConnections
+        /// Longest text line in DATA (RFC 5321 4.5.3.1.6: 1000 octets with CRLF).
+        public var lineLength = SMTPLimits.textLineLength
+    }
+
+    public static let defaultConnections = 256
+
+    /// SMTP listener (RFC 5321), nil when the file has no `[smtp]`.
+    public var smtp: Listener?
+    /// LMTP listener (RFC 2033), nil when the file has no `[lmtp]`.
+    public var lmtp: Listener?
+    /// Where held mail and the spool's database live.
+    public var spoolDirectory: String
+    /// The temporary domain the buffer answers for: `alice@NAMESPACE` stands for the held user `alice@example.com`.
+    public var namespace: String
+    /// Users held from the start; `buffer hold` adds more at run time.
+    public var hold: [String]
+    /// The name the server gives in its greeting and in trace headers.
+    public var hostname: String
+    public var limits = Limits()
+
+    /// Reads and checks a configuration file; errors name the file, the key and what is wrong.
+    public static func load(path: String) throws -> BufferConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(path: path, message: "cannot be read: \(error.localizedDescription)")
+        }
+        return try parse(text, path: path)
+    }
+
+    public static func parse(_ text: String, path: String = "configuration") throws -> BufferConfiguration {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(path: path, message: "line \(error.source.begin.line): \(error.description)")
+        }
+        func fail(_ key: String, _ message: String) -> ConfigurationError {
+            ConfigurationError(path: path, message: "\(key): \(message)")
+        }
+        try refuseUnknown(table, allowed: ["smtp", "lmtp", "buffer", "limits"], prefix: "", fail: fail)
+
+        func listener(_ name: String) throws -> Listener? {
+            guard let value = table[name] else { return nil }
+            guard let section = value.table else { throw fail(name, "must be a table ([\(name)])") }
+            try refuseUnknown(section, allowed: ["listen"], prefix: name + ".", fail: fail)
+            guard let listen = section["listen"]?.string else { throw fail("\(name).listen", "is required, as \"HOST:PORT\"") }
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+                  (0...65535).contains(port)
+            else { throw fail("\(name).listen", "\(String(reflecting: listen)) is not HOST:PORT") }
+            var host = String(listen[..<colon])
+            if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            guard !host.isEmpty else { throw fail("\(name).listen", "names no host") }
+            return Listener(host: host, port: port)
+        }
+
+        guard let buffer = table["buffer"]?.table else { throw fail("buffer", "the [buffer] table is required") }
+        try refuseUnknown(buffer, allowed: ["spool", "namespace", "hold", "hostname"], prefix: "buffer.", fail: fail)
+        guard let spool = buffer["spool"]?.string, !spool.isEmpty else { throw fail("buffer.spool", "is required") }
+        guard let namespace = buffer["namespace"]?.string, namespace.contains("."), !namespace.contains("@") else {
+            throw fail("buffer.namespace", "is required: a domain such as \"buffer.example.com\"")
+        }
+        var hold: [String] = []
+        if let value = buffer["hold"] {
+            guard let array = value.array else { throw fail("buffer.hold", "must be a list of addresses") }
+            for element in array {
+                guard let address = element.string, address.contains("@") else {
+                    throw fail("buffer.hold", "\(element) is not an address")
+                }
+                hold.append(address)
+            }
+        }
+        var configuration = BufferConfiguration(
+            smtp: try listener("smtp"), lmtp: try listener("lmtp"), spoolDirectory: spool, namespace: namespace.lowercased(),
+            hold: hold, hostname: buffer["hostname"]?.string ?? ProcessInfo.processInfo.hostName)
+        if configuration.smtp == nil && configuration.lmtp == nil {
+            throw fail("smtp", "at least one of [smtp] and [lmtp] must be configured")
+        }
+        if let value = table["limits"] {
+            guard let limits = value.table else { throw fail("limits", "must be a table") }
+            try refuseUnknown(limits, allowed: ["message_size", "recipients", "connections", "line_length"], prefix: "limits.", fail: fail)
+            func positive(_ key: String, minimum: Int) throws -> Int? {
+                guard let v = limits[key] else { return nil }
+                guard let n = v.int, n >= minimum else { throw fail("limits.\(key)", "must be a whole number of at least \(minimum)") }
+                return n
+            }
+            if let n = try positive("message_size", minimum: 1024) { configuration.limits.messageSize = n }
+            if let n = try positive("recipients", minimum: SMTPLimits.minimumRecipients) { configuration.limits.recipients = n }
+            if let n = try positive("connections", minimum: 1) { configuration.limits.connections = n }
+            if let n = try positive("line_length", minimum: SMTPLimits.textLineLength) { configuration.limits.lineLength = n }
+        }
+        return configuration
+    }
+
+    private static func refuseUnknown(_ table: TOMLTable, allowed: Set<String>, prefix: String, fail: (String, String) -> ConfigurationError) throws {
+        for key in table.keys where !allowed.contains(key) {
+            throw fail(prefix + key, "unknown key (known: \(allowed.sorted().joined(separator: ", ")))")
+        }
+    }
+
+    /// The held user an address of the buffer's namespace stands for: `alice@buffer.example.com`
+    /// is `alice@example.com` when that user is held. The domain is the namespace's parent
+    /// (`buffer.example.com` → `example.com`); nil for addresses outside the namespace.
+    public func heldAddress(for recipient: String) -> String? {
+        guard let at = recipient.lastIndex(of: "@") else { return nil }
+        let domain = recipient[recipient.index(after: at)...].lowercased()
+        guard domain == namespace, let dot = namespace.firstIndex(of: ".") else { return nil }
+        return recipient[..<at] + "@" + namespace[namespace.index(after: dot)...]
+    }
+}
+
+/// A configuration file that cannot be used, saying where and why.
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var message: String
+    public var description: String { "\(path): \(message)" }
+}
