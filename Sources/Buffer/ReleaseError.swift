@@ -37,6 +37,8 @@ extension ReleaseError {
         switch error {
         case let e as ReleaseError: return e.ferryError
         case let e as ReceiptError: return e.ferryError
+        case SpoolError.unknownUser(let user):
+            return FerryError(.usage, "\(SpoolError.unknownUser(user: user)) (check --user and the configuration's spool)")
         case let e as SpoolError: return FerryError(.ioError, e.description)
         case let e as LMTPClientError: return FerryError(.ioError, e.description)
         case let e as ConfigurationError: return FerryError(.usage, e.description)
