@@ -26,7 +26,8 @@ final class DeliveryLMTP: DeliveryTarget {
             }
             return true
         } catch {
-            client = nil  // a fresh connection for the next message, whatever state this one is in
+            // A refusal before DATA leaves the session usable; anything else: a fresh connection next time.
+            if case LMTPClientError.refused = error, connection.isOpen {} else { client = nil }
             throw error
         }
     }

@@ -46,6 +46,9 @@ public final class LMTPClient {
 
     deinit { if descriptor >= 0 { Glibc.close(descriptor) } }
 
+    /// False once the connection was dropped (after an error during DATA or a broken connection).
+    public var isOpen: Bool { descriptor >= 0 }
+
     public func supports(_ keyword: String) -> Bool {
         capabilities.contains { $0 == keyword || $0.hasPrefix(keyword + " ") }
     }
@@ -55,13 +58,15 @@ public final class LMTPClient {
     /// only after it returned. If it throws, the connection is dropped without the final ".", so the server
     /// discards the partial message, and the error is rethrown; this client cannot be used afterwards.
     ///
-    /// Returns one reply per recipient the server accepted at RCPT, in RCPT order (RFC 2033 4.2). Throws
-    /// `refused` if MAIL FROM or every RCPT TO was refused.
+    /// Returns one reply per recipient, in RCPT order: the RCPT refusal, or the server's reply after DATA for
+    /// each recipient it accepted (RFC 2033 4.2). Throws `refused` if MAIL FROM, every RCPT TO or DATA was
+    /// refused; the session was reset and the client can send the next message.
     public func send(
         from sender: String, to recipients: [String],
         body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws -> [(recipient: String, reply: LMTPClientReply)] {
         guard descriptor >= 0 else { throw LMTPClientError.closed("(an earlier message failed)") }
+        var inData = false
         do {
             var mail = "MAIL FROM:<\(sender)>"
             if supports("8BITMIME") { mail += " BODY=8BITMIME" }
@@ -87,6 +92,7 @@ public final class LMTPClient {
                 _ = try? command("RSET")
                 throw LMTPClientError.refused(step: "DATA", reply: data)
             }
+            inData = true
             var stuffer = LMTPClientDotStuffer()
             var out: [UInt8] = []
             try body { chunk in
@@ -99,6 +105,8 @@ public final class LMTPClient {
             for r in accepted { results.append((r, try readReply())) }
             let order = Dictionary(uniqueKeysWithValues: recipients.enumerated().map { ($1, $0) })
             return results.sorted { order[$0.0, default: 0] < order[$1.0, default: 0] }.map { (recipient: $0.0, reply: $0.1) }
+        } catch LMTPClientError.refused(let step, let reply) where !inData {
+            throw LMTPClientError.refused(step: step, reply: reply)  // after RSET the session can go on
         } catch {
             Glibc.close(descriptor)
             descriptor = -1
