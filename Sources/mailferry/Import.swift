@@ -21,7 +21,25 @@ struct TargetOptions: ParsableArguments {
     @Flag(help: "Print the report as JSON on standard output.")
     var json = false
 
+    @Option(help: "Write one signed receipt per user into this directory (<address>.receipt.json and .sig); needs --sign-key.")
+    var receipt: String?
+
+    @Option(name: .customLong("sign-key"), help: "This station's private key (PEM), which signs the receipts.")
+    var signKey: String?
+
     func targetURL() throws -> ConnectorURL { try perform { try ConnectorURL(parsing: target) } }
+
+    func validate() throws {
+        if (receipt == nil) != (signKey == nil) {
+            throw ValidationError("--receipt DIR and --sign-key KEY go together")
+        }
+    }
+
+    /// The receipt writer and its key, checked before any work starts; nil without --receipt.
+    func receiptWriter() throws -> ReceiptWriter? {
+        guard let receipt, let signKey else { return nil }
+        return try perform { try ReceiptWriter(directory: receipt, signingKeyPath: signKey) }
+    }
 }
 
 struct Import: ParsableCommand {
@@ -35,7 +53,13 @@ struct Import: ParsableCommand {
 
             Targets: dir:PATH (the directory layout export reads) and maildir:PATH (one user, needs --user).
 
+            With --receipt DIR --sign-key KEY, one receipt per user is written into DIR (<address>.receipt.json and
+            <address>.receipt.json.sig, signed with this station's key), failing users too. `mailferry buffer
+            release` delivers a user's held mail only against a passing receipt.
+
               mailferry import june.mfa --trust station-a.pub.pem --target dir:/srv/newmail --report june.report.json
+              mailferry import june.mfa --trust station-a.pub.pem --target dir:/srv/newmail \\
+                  --receipt receipts/ --sign-key station-b.key.pem
             """)
 
     @OptionGroup var options: TargetOptions
@@ -43,7 +67,9 @@ struct Import: ParsableCommand {
     func run() throws {
         let o = options
         let url = try o.targetURL()
+        let receipts = try o.receiptWriter()
         let result = try perform { try Importer(archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: o.users, quiet: o.json).run() }
+        try ReportOutput.writeReceipts(result, receipts, json: o.json)
         try ReportOutput.emit(result, path: o.report, json: o.json)
     }
 }
@@ -53,6 +79,8 @@ struct Reconcile: ParsableCommand {
         abstract: "Prove a target holds what an archive holds, without importing.",
         discussion: """
               mailferry reconcile june.mfa --trust station-a.pub.pem --target dir:/srv/newmail --report check.json
+              mailferry reconcile june.mfa --trust station-a.pub.pem --target dir:/srv/newmail \\
+                  --receipt receipts/ --sign-key station-b.key.pem
             """)
 
     @OptionGroup var options: TargetOptions
@@ -60,12 +88,23 @@ struct Reconcile: ParsableCommand {
     func run() throws {
         let o = options
         let url = try o.targetURL()
+        let receipts = try o.receiptWriter()
         let result = try perform { try ReconcileCommand(archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: o.users).run() }
+        try ReportOutput.writeReceipts(result, receipts, json: o.json)
         try ReportOutput.emit(result, path: o.report, json: o.json)
     }
 }
 
 enum ReportOutput {
+    /// Writes the receipts (before the verdict decides the exit status, so failing users get theirs too).
+    static func writeReceipts(_ report: ReconcileReport, _ writer: ReceiptWriter?, json: Bool) throws {
+        guard let writer else { return }
+        let paths = try perform { try writer.write(report) }
+        if !json {
+            for p in paths { print("receipt: \(p)") }
+        }
+    }
+
     static func emit(_ report: ReconcileReport, path: String?, json: Bool) throws {
         if let path {
             try perform { try AtomicFile.write(jsonBytes(report), to: path, mode: 0o644) }

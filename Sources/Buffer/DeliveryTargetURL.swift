@@ -1,0 +1,56 @@
+import FerryKit
+
+/// A release target as the command line names it: `dir:PATH`, `maildir:PATH` (through FerryKit's connectors), or
+/// `lmtp://HOST:PORT` / `lmtp:/path/to/socket`.
+public enum DeliveryTargetURL: Sendable, Equatable, CustomStringConvertible {
+    case mailbox(ConnectorURL)
+    case lmtp(LMTPClient.Endpoint)
+
+    /// The LMTP port when none is given (RFC 2033 assigns none; 24 is the usual one).
+    public static let defaultLMTPPort = 24
+
+    public init(parsing text: String) throws {
+        let lower = text.lowercased()
+        if lower.hasPrefix("lmtp://") {
+            let rest = text.dropFirst("lmtp://".count).split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            var host = String(rest)
+            var port = Self.defaultLMTPPort
+            if host.hasPrefix("[") {
+                guard let close = host.firstIndex(of: "]") else { throw FerryError(.usage, "\(text): unclosed [ in the host") }
+                let after = host[host.index(after: close)...]
+                if after.hasPrefix(":") {
+                    guard let p = Int(after.dropFirst()), (1...65535).contains(p) else { throw FerryError(.usage, "\(text): bad port") }
+                    port = p
+                } else if !after.isEmpty {
+                    throw FerryError(.usage, "\(text): expected :PORT after the host")
+                }
+                host = String(host[host.index(after: host.startIndex)..<close])
+            } else if let colon = host.lastIndex(of: ":") {
+                guard let p = Int(host[host.index(after: colon)...]), (1...65535).contains(p) else {
+                    throw FerryError(.usage, "\(text): bad port")
+                }
+                port = p
+                host = String(host[..<colon])
+            }
+            guard !host.isEmpty else { throw FerryError(.usage, "\(text) names no host; use lmtp://HOST:PORT") }
+            self = .lmtp(.tcp(host: host, port: port))
+        } else if lower.hasPrefix("lmtp:") {
+            let path = String(text.dropFirst("lmtp:".count))
+            guard path.hasPrefix("/") else {
+                throw FerryError(.usage, "\(text): use lmtp://HOST:PORT or lmtp:/absolute/path/to/socket")
+            }
+            self = .lmtp(.unix(path: path))
+        } else {
+            let url = try ConnectorURL(parsing: text)
+            if case .mbox = url { throw FerryError(.usage, "mbox: is a source only; release to dir:, maildir: or lmtp://") }
+            self = .mailbox(url)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .mailbox(let url): return url.description
+        case .lmtp(let endpoint): return endpoint.description
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A small blocking LMTP client (RFC 2033): LHLO, then per message MAIL FROM, RCPT TO per recipient, DATA with
+/// dot-stuffing, and one reply per accepted recipient. Used by `buffer release` for `lmtp://` targets; one
+/// connection, one thread, so blocking sockets with timeouts are enough.
+public final class LMTPClient {
+    public enum Endpoint: Sendable, Equatable, CustomStringConvertible {
+        case tcp(host: String, port: Int)
+        case unix(path: String)
+
+        public var description: String {
+            switch self {
+            case .tcp(let host, let port): return "lmtp://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+            case .unix(let path): return "lmtp:\(path)"
+            }
+        }
+    }
+
+    /// Seconds to wait for any reply; RFC 5321 4.5.3.2 suggests minutes (10 for the end of DATA).
+    public static let defaultTimeout = 300
+
+    public let endpoint: Endpoint
+    public private(set) var capabilities: [String] = []
+    private var descriptor: Int32
+    private var parser = LMTPClientReplyParser()
+
+    /// Connects, reads the greeting and says LHLO.
+    public init(endpoint: Endpoint, clientName: String = "mailferry-buffer", timeoutSeconds: Int = LMTPClient.defaultTimeout) throws {
+        self.endpoint = endpoint
+        descriptor = try Self.connect(endpoint, timeoutSeconds: timeoutSeconds)
+        do {
+            let greeting = try readReply()
+            guard greeting.code == 220 else { throw LMTPClientError.refused(step: "the connection", reply: greeting) }
+            let lhlo = try command("LHLO \(clientName)")
+            guard lhlo.code == 250 else { throw LMTPClientError.refused(step: "LHLO", reply: lhlo) }
+            capabilities = lhlo.capabilities
+        } catch {
+            Glibc.close(descriptor)
+            descriptor = -1
+            throw error
+        }
+    }
+
+    deinit { if descriptor >= 0 { Glibc.close(descriptor) } }
+
+    /// False once the connection was dropped (after an error during DATA or a broken connection).
+    public var isOpen: Bool { descriptor >= 0 }
+
+    public func supports(_ keyword: String) -> Bool {
+        capabilities.contains { $0 == keyword || $0.hasPrefix(keyword + " ") }
+    }
+
+    /// Sends one message. `body` is called with a function that takes raw message bytes (they are dot-stuffed
+    /// here); it must return normally only when the whole message was given and is sound: the final "." is sent
+    /// only after it returned. If it throws, the connection is dropped without the final ".", so the server
+    /// discards the partial message, and the error is rethrown; this client cannot be used afterwards.
+    ///
+    /// Returns one reply per recipient, in RCPT order: the RCPT refusal, or the server's reply after DATA for
+    /// each recipient it accepted (RFC 2033 4.2). Throws `refused` if MAIL FROM, every RCPT TO or DATA was
+    /// refused; the session was reset and the client can send the next message.
+    public func send(
+        from sender: String, to recipients: [String],
+        body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws -> [(recipient: String, reply: LMTPClientReply)] {
+        guard descriptor >= 0 else { throw LMTPClientError.closed("(an earlier message failed)") }
+        var inData = false
+        do {
+            var mail = "MAIL FROM:<\(sender)>"
+            if supports("8BITMIME") { mail += " BODY=8BITMIME" }
+            if supports("SMTPUTF8") && !sender.utf8.allSatisfy({ $0 < 128 }) { mail += " SMTPUTF8" }
+            let mailReply = try command(mail)
+            guard mailReply.isPositive else {
+                _ = try? command("RSET")
+                throw LMTPClientError.refused(step: "MAIL FROM:<\(sender)>", reply: mailReply)
+            }
+            var accepted: [String] = []
+            var refusals: [(String, LMTPClientReply)] = []
+            for r in recipients {
+                let reply = try command("RCPT TO:<\(r)>")
+                if reply.isPositive { accepted.append(r) } else { refusals.append((r, reply)) }
+            }
+            guard !accepted.isEmpty else {
+                _ = try? command("RSET")
+                let (r, reply) = refusals[0]
+                throw LMTPClientError.refused(step: "RCPT TO:<\(r)>", reply: reply)
+            }
+            let data = try command("DATA")
+            guard data.code == 354 else {
+                _ = try? command("RSET")
+                throw LMTPClientError.refused(step: "DATA", reply: data)
+            }
+            inData = true
+            var stuffer = LMTPClientDotStuffer()
+            var out: [UInt8] = []
+            try body { chunk in
+                out.removeAll(keepingCapacity: true)
+                stuffer.stuff(chunk, into: &out)
+                try writeAll(out)
+            }
+            try writeAll(stuffer.finish())
+            var results: [(String, LMTPClientReply)] = refusals
+            for r in accepted { results.append((r, try readReply())) }
+            let order = Dictionary(uniqueKeysWithValues: recipients.enumerated().map { ($1, $0) })
+            return results.sorted { order[$0.0, default: 0] < order[$1.0, default: 0] }.map { (recipient: $0.0, reply: $0.1) }
+        } catch LMTPClientError.refused(let step, let reply) where !inData {
+            throw LMTPClientError.refused(step: step, reply: reply)  // after RSET the session can go on
+        } catch {
+            Glibc.close(descriptor)
+            descriptor = -1
+            throw error
+        }
+    }
+
+    /// QUIT and close; errors are ignored (the messages are delivered or not by now).
+    public func quit() {
+        guard descriptor >= 0 else { return }
+        _ = try? command("QUIT")
+        Glibc.close(descriptor)
+        descriptor = -1
+    }
+
+    // MARK: - Wire
+
+    func command(_ line: String) throws -> LMTPClientReply {
+        try writeAll(Array((line + "\r\n").utf8))
+        return try readReply()
+    }
+
+    func readReply() throws -> LMTPClientReply {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            if let reply = try parser.next() { return reply }
+            let n = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                parser.feed(chunk[0..<n])
+            } else if n == 0 {
+                throw LMTPClientError.closed("while a reply was expected")
+            } else if errno == EINTR {
+                continue
+            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                throw LMTPClientError.closed("(no reply within the timeout)")
+            } else {
+                throw LMTPClientError.connection("recv: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    func writeAll(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw LMTPClientError.connection("send: \(String(cString: strerror(errno)))")
+            }
+            offset += n
+        }
+    }
+
+    private static func connect(_ endpoint: Endpoint, timeoutSeconds: Int) throws -> Int32 {
+        func configure(_ fd: Int32) {
+            var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        }
+        switch endpoint {
+        case .unix(let path):
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw LMTPClientError.connection("socket: \(String(cString: strerror(errno)))") }
+            configure(fd)
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            let bytes = Array(path.utf8)
+            guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+                Glibc.close(fd)
+                throw LMTPClientError.connection("\(path): socket path too long")
+            }
+            withUnsafeMutableBytes(of: &address.sun_path) { raw in
+                for (i, b) in bytes.enumerated() { raw[i] = b }
+            }
+            let ok = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            }
+            guard ok == 0 else {
+                let e = errno
+                Glibc.close(fd)
+                throw LMTPClientError.connection("\(path): \(String(cString: strerror(e)))")
+            }
+            return fd
+        case .tcp(let host, let port):
+            var hints = addrinfo()
+            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+            hints.ai_family = AF_UNSPEC
+            var list: UnsafeMutablePointer<addrinfo>?
+            let rc = getaddrinfo(host, String(port), &hints, &list)
+            guard rc == 0, let first = list else {
+                throw LMTPClientError.connection("\(host): \(String(cString: gai_strerror(rc)))")
+            }
+            defer { freeaddrinfo(list) }
+            var lastError = "no address"
+            var current: UnsafeMutablePointer<addrinfo>? = first
+            while let info = current {
+                current = info.pointee.ai_next
+                let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.pointee.ai_protocol)
+                if fd < 0 { lastError = String(cString: strerror(errno)); continue }
+                configure(fd)
+                if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return fd }
+                lastError = String(cString: strerror(errno))
+                Glibc.close(fd)
+            }
+            throw LMTPClientError.connection("\(host):\(port): \(lastError)")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import BufferSpool
+import FerryKit
+
+/// Why `buffer release` refused or stopped; each names the reason and what to do.
+public struct ReleaseError: Error, CustomStringConvertible, Sendable {
+    public enum Reason: String, Sendable {
+        /// The receipt was refused (see `ReceiptError.Reason`).
+        case receipt
+        /// A receipt was not checked: --trust is missing.
+        case untrusted
+        /// Undo while the source still forwards to the buffer.
+        case forwardingOn
+        /// Messages could not be delivered (damaged, refused); the others were.
+        case undelivered
+        /// The spool is locked by a running server.
+        case spoolBusy
+    }
+
+    public var reason: Reason
+    public var status: ExitStatus
+    public var message: String
+
+    public init(_ reason: Reason, status: ExitStatus = .verificationFailed, _ message: String) {
+        self.reason = reason
+        self.status = status
+        self.message = message
+    }
+
+    public var description: String { message }
+    public var ferryError: FerryError { FerryError(status, message) }
+}
+
+extension ReleaseError {
+    /// Maps whatever release, receipts, the spool, LMTP or the configuration threw to the documented exit codes:
+    /// refusals and undelivered mail 1, usage 2, I/O, spool and server errors 3.
+    public static func ferryError(from error: any Error) -> FerryError {
+        switch error {
+        case let e as ReleaseError: return e.ferryError
+        case let e as ReceiptError: return e.ferryError
+        case SpoolError.unknownUser(let user):
+            return FerryError(.usage, "\(SpoolError.unknownUser(user: user)) (check --user and the configuration's spool)")
+        case let e as SpoolError: return FerryError(.ioError, e.description)
+        case let e as LMTPClientError: return FerryError(.ioError, e.description)
+        case let e as ConfigurationError: return FerryError(.usage, e.description)
+        default: return FerryError.from(error)
+        }
+    }
+}

@@ -1,0 +1,186 @@
+import BufferSpool
+import FerryArchive
+import FerryKit
+import Foundation
+
+/// `buffer release`: delivers a user's held mail, in order of arrival, to the migration target once a receipt
+/// signed by station B says the target holds everything the archive held; or back to the source (`undo`) once the
+/// source's forwarding to the buffer is recorded as removed.
+///
+/// Guarantees (format-spec/receipt.md, section "Release"):
+/// - every message is re-hashed as it is read; a damaged one is never delivered (it stays held and is reported);
+/// - `dir:`/`maildir:` targets: exactly once, also across a kill -9 and a second run (the journal plus the target's
+///   recognition of the message's key); `lmtp:` targets: at least once, with at most one duplicate per crash;
+/// - the user becomes `released` (or `reverted`) only when every held message was delivered.
+///
+/// The spool is opened exclusively: the buffer server must not be running (its lock would refuse us).
+public struct ReleaseJob {
+    public var spoolDirectory: String
+    public var user: String
+    public var target: String
+    public var receiptPath: String?
+    public var trustedKeyPath: String?
+    public var archiveID: String?
+    public var undo: Bool
+    /// Called with a line for people after each message (nil: silent).
+    public var progress: ((String) -> Void)?
+
+    public init(
+        spoolDirectory: String, user: String, target: String, receiptPath: String?, trustedKeyPath: String?,
+        archiveID: String? = nil, undo: Bool = false, progress: ((String) -> Void)? = nil
+    ) {
+        self.spoolDirectory = spoolDirectory
+        self.user = user
+        self.target = target
+        self.receiptPath = receiptPath
+        self.trustedKeyPath = trustedKeyPath
+        self.archiveID = archiveID
+        self.undo = undo
+        self.progress = progress
+    }
+
+    /// The receipt file for the user: `path` itself, or `<path>/<user>.receipt.json` when `path` is a directory.
+    public static func receiptFile(_ path: String, user: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return path + "/" + (try Receipt.fileName(for: user))
+        }
+        return path
+    }
+
+    /// Checks the receipt (or, for undo, the forwarding record) without touching the spool. Returns the archive id.
+    public func authorize() throws -> String? {
+        let stateUser = try ReleaseStateFile.read(spoolDirectory: spoolDirectory)?.users[ReleaseStateFile.key(user)]
+        if undo {
+            guard stateUser?.forwarding == .off else {
+                throw ReleaseError(
+                    .forwardingOn,
+                    "undo refused: the source's forwarding of \(user)'s mail to the buffer is \(stateUser?.forwarding == .on ? "recorded as on" : "not recorded as removed"); remove it at the source, then run `mailferry buffer forwarding --config FILE --user \(user) --off`, then undo again")
+            }
+            return nil
+        }
+        guard let trustedKeyPath else {
+            throw ReleaseError(
+                .untrusted, "release refused: a receipt must be checked; give station B's public key with --trust KEY")
+        }
+        guard let receiptPath else {
+            throw ReceiptError(.missing, path: "(none)", "was not given: release needs --receipt with station B's receipt for \(user)")
+        }
+        let key = try PublicKey(pemFile: trustedKeyPath)
+        let file = try Self.receiptFile(receiptPath, user: user)
+        let receipt = try Receipt.load(file, trust: key)
+        var expected = archiveID
+        if let pinned = stateUser?.archiveID {
+            if let given = archiveID, given != pinned {
+                throw ReceiptError(.wrongArchive, path: file, "cannot be checked: --archive-id \(given) differs from archive \(pinned), which \(user)'s release was started with")
+            }
+            expected = pinned
+        }
+        try receipt.authorizesRelease(user: user, archiveID: expected, path: file)
+        return receipt.archiveID
+    }
+
+    public func run() throws -> ReleaseReport {
+        let url = try DeliveryTargetURL(parsing: target)
+        let archive = try authorize()
+        let spool = try Self.openSpool(spoolDirectory)
+        defer { try? spool.close() }
+        guard let status = try spool.status(user: user) else { throw SpoolError.unknownUser(user: user) }
+
+        // Remember the archive (first release) and get the spool's identity for the delivery keys.
+        let spoolID = try ReleaseStateFile.update(spoolDirectory: spoolDirectory) { state -> String in
+            if let archive { state.users[ReleaseStateFile.key(user), default: .init()].archiveID = archive }
+            return state.spoolID
+        }
+        let direction: ReleaseDirection = undo ? .source : .target
+        var report = ReleaseReport(user: user, target: url.description, direction: direction, archiveID: archive, state: status.state)
+        if status.state == .released || status.state == .reverted || status.state == .closed {
+            if status.releaseTarget == ReleaseTarget(direction: direction, address: url.description) {
+                progress?("\(user) is already \(status.state.rawValue) to \(url.description); nothing to do")
+                return report
+            }
+            throw SpoolError.invalidTransition(user: user, from: status.state, to: .releasing)
+        }
+
+        let delivery: any DeliveryTarget
+        switch url {
+        case .mailbox(let connector): delivery = try DeliveryMailbox(url: connector, user: user, spoolID: spoolID)
+        case .lmtp(let endpoint): delivery = try DeliveryLMTP(endpoint: endpoint)
+        }
+        defer { delivery.close() }
+        try spool.beginRelease(user: user, to: ReleaseTarget(direction: direction, address: delivery.address))
+
+        let unknown = Set(try spool.unknownOutcomes(for: user).filter { $0.target == delivery.address }.map(\.id))
+        var after: MessageID?
+        while true {
+            let page = try spool.heldMessages(for: user, after: after)
+            guard let last = page.last else { break }
+            after = last.id
+            for message in page {
+                try spool.markDelivering(message.id, user: user, target: delivery.address)
+                do {
+                    let wrote = try delivery.deliver(message, user: user, from: spool)
+                    try spool.markDelivered(message.id, user: user, target: delivery.address)
+                    if wrote {
+                        report.delivered += 1
+                        if unknown.contains(message.id) && !delivery.recognisesDeliveries {
+                            report.possiblyDuplicated.append(message.id.rawValue)
+                        }
+                    } else {
+                        report.alreadyPresent += 1
+                    }
+                    progress?("message \(message.id): \(wrote ? "delivered" : "already at the target")")
+                } catch let error as SpoolError {
+                    switch error {
+                    case .hashMismatch, .fileMissing:
+                        // Damaged mail is never delivered; it stays held (journal: delivering) and is reported.
+                        report.failures.append(.init(message: message.id.rawValue, reason: error.description))
+                        progress?("message \(message.id): NOT delivered: \(error)")
+                    default: throw error
+                    }
+                } catch let error as LMTPClientError where error.isPermanent {
+                    report.failures.append(.init(message: message.id.rawValue, reason: error.description))
+                    progress?("message \(message.id): NOT delivered: \(error)")
+                }
+            }
+        }
+        if report.failures.isEmpty {
+            do {
+                report.state = try spool.finishRelease(user: user)
+            } catch SpoolError.undeliveredMessagesRemain {
+                report.state = .releasing  // mail arrived meanwhile; a second run delivers it
+            }
+        } else {
+            report.state = .releasing
+        }
+        return report
+    }
+
+    /// `buffer forwarding --on|--off`: records whether the source still forwards the user's mail to the buffer.
+    public static func recordForwarding(spoolDirectory: String, user: String, on: Bool) throws {
+        try ReleaseStateFile.update(spoolDirectory: spoolDirectory) { state in
+            var record = state.users[ReleaseStateFile.key(user)] ?? .init()
+            record.forwarding = on ? .on : .off
+            record.forwardingChanged = ISO8601DateFormatter().string(from: Date())
+            state.users[ReleaseStateFile.key(user)] = record
+        }
+    }
+
+    /// `buffer close`: released or reverted → closed.
+    public static func close(spoolDirectory: String, user: String) throws {
+        let spool = try openSpool(spoolDirectory)
+        defer { try? spool.close() }
+        try spool.close(user: user)
+    }
+
+    /// Opens the spool exclusively, or says that the server must be stopped first.
+    static func openSpool(_ directory: String) throws -> BufferSpool {
+        do {
+            return try BufferSpool(directory: directory)
+        } catch SpoolError.locked(let path) {
+            throw ReleaseError(
+                .spoolBusy, status: .ioError,
+                "the spool \(directory) is in use (lock \(path) is held), most likely by `mailferry buffer serve`: stop the buffer server, run the release, then start it again (senders retry meanwhile)")
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import BufferSpool
+
+/// What one `buffer release` run did, for people and for `--json`.
+public struct ReleaseReport: Codable, Sendable {
+    public var user: String
+    public var target: String
+    public var direction: ReleaseDirection
+    /// The receipt's archive (nil for undo).
+    public var archiveID: String?
+    /// Messages delivered by this run.
+    public var delivered = 0
+    /// Messages the target already held (delivered before a crash, recognised by their key).
+    public var alreadyPresent = 0
+    /// Messages whose earlier attempt had an unknown outcome and that were sent again to a target that cannot be
+    /// asked (LMTP): each may now be at the target twice.
+    public var possiblyDuplicated: [Int64] = []
+    /// Messages not delivered, with the reason; they stay held.
+    public var failures: [Failure] = []
+    /// The user's state when the run ended (released, reverted, or releasing if something remains).
+    public var state: UserState
+
+    public struct Failure: Codable, Sendable {
+        public var message: Int64
+        public var reason: String
+    }
+}

@@ -1,0 +1,148 @@
+import ArgumentParser
+import Buffer
+import FerryKit
+import Foundation
+
+/// Maps what the release layer throws to the documented exit codes.
+func performRelease<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        throw ReleaseError.ferryError(from: error)
+    }
+}
+
+struct BufferRelease: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "release",
+        abstract: "Deliver a user's held mail to the target, against station B's signed receipt.",
+        discussion: """
+            Delivers every message held for the user, in order of arrival, each re-hashed as it is read (a damaged
+            message is never delivered: it is named and stays held, and the command exits 1). The receipt must be
+            signed by the key given with --trust, have verdict pass, name this user and, when known, this user's
+            archive (the archive of the first release run, or --archive-id).
+
+            The buffer server must be stopped while release runs: both use the spool exclusively (spool.lock).
+            Senders retry meanwhile.
+
+            Targets: dir:PATH, maildir:PATH (exactly once, also after a crash and a second run) and
+            lmtp://HOST:PORT or lmtp:/path/to/socket (at least once: a crash can repeat one message).
+            A failed or killed release is finished by running the same command again.
+
+            --undo delivers the held mail back to the source (TARGET is then the source); it needs no receipt but
+            needs the source's forwarding to the buffer recorded as removed (`mailferry buffer forwarding --off`).
+
+              mailferry buffer release --config buffer.toml --user alice@example.com --to dir:/srv/newmail \\
+                  --receipt receipts/ --trust station-b.pub.pem
+              mailferry buffer release --config buffer.toml --user alice@example.com --to lmtp://mx2.example:24 \\
+                  --receipt receipts/alice@example.com.receipt.json --trust station-b.pub.pem
+              mailferry buffer forwarding --config buffer.toml --user alice@example.com --off
+              mailferry buffer release --config buffer.toml --user alice@example.com --to lmtp://old-mx:24 --undo
+
+            Exit status: 0 all delivered; 1 receipt refused or a message not delivered; 2 usage; 3 I/O, spool busy
+            or server error.
+            """)
+
+    @Option(help: "The buffer's configuration file (TOML).")
+    var config: String
+
+    @Option(help: "The user whose held mail is released.")
+    var user: String
+
+    @Option(help: "Where to: dir:PATH, maildir:PATH, lmtp://HOST:PORT, lmtp:/socket (with --undo: the source).")
+    var to: String
+
+    @Option(help: "Station B's receipt: the .receipt.json file, or the directory holding <user>.receipt.json.")
+    var receipt: String?
+
+    @Option(help: "Station B's public key (PEM); required unless --undo.")
+    var trust: String?
+
+    @Option(name: .customLong("archive-id"), help: "The archive the user's migration uses; the receipt must name it.")
+    var archiveID: String?
+
+    @Flag(help: "Release back to the source (undo).")
+    var undo = false
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() throws {
+        let configuration = try performRelease { try BufferConfiguration.load(path: config) }
+        let quiet = json
+        let job = ReleaseJob(
+            spoolDirectory: configuration.spoolDirectory, user: user, target: to, receiptPath: undo ? nil : receipt,
+            trustedKeyPath: trust, archiveID: archiveID, undo: undo, progress: quiet ? nil : { print($0) })
+        let report = try performRelease { try job.run() }
+        if json {
+            try printJSON(report)
+        } else {
+            print("\(report.user): \(report.delivered) delivered, \(report.alreadyPresent) already at the target, \(report.failures.count) not delivered; state \(report.state.rawValue)")
+            if !report.possiblyDuplicated.isEmpty {
+                print("  sent again after an unknown outcome (may be at the target twice): \(report.possiblyDuplicated.map { "#\($0)" }.joined(separator: " "))")
+            }
+        }
+        if !report.failures.isEmpty {
+            throw FerryError(
+                .verificationFailed,
+                "\(report.failures.count) message(s) for \(user) not delivered: "
+                    + report.failures.map { "#\($0.message): \($0.reason)" }.joined(separator: "; "))
+        }
+    }
+}
+
+struct BufferForwarding: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forwarding",
+        abstract: "Record whether the source still forwards a user's mail to the buffer (undo needs --off).",
+        discussion: """
+            Kept in <spool>/release-state.json; works while the server runs.
+
+              mailferry buffer forwarding --config buffer.toml --user alice@example.com --off
+            """)
+
+    @Option(help: "The buffer's configuration file (TOML).")
+    var config: String
+
+    @Option(help: "The user.")
+    var user: String
+
+    @Flag(help: "The source's forwarding to the buffer has been removed.")
+    var off = false
+
+    @Flag(help: "The source forwards the user's mail to the buffer.")
+    var on = false
+
+    func validate() throws {
+        guard on != off else { throw ValidationError("give exactly one of --on and --off") }
+    }
+
+    func run() throws {
+        let configuration = try performRelease { try BufferConfiguration.load(path: config) }
+        try performRelease { try ReleaseJob.recordForwarding(spoolDirectory: configuration.spoolDirectory, user: user, on: on) }
+        print("\(user): forwarding to the buffer recorded as \(on ? "on" : "off (removed)")")
+    }
+}
+
+struct BufferClose: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "close",
+        abstract: "End a released (or reverted) user's hold: the buffer takes no more mail for the user.",
+        discussion: """
+            Needs the buffer server stopped (the spool is opened exclusively).
+
+              mailferry buffer close --config buffer.toml --user alice@example.com
+            """)
+
+    @Option(help: "The buffer's configuration file (TOML).")
+    var config: String
+
+    @Option(help: "The user.")
+    var user: String
+
+    func run() throws {
+        let configuration = try performRelease { try BufferConfiguration.load(path: config) }
+        try performRelease { try ReleaseJob.close(spoolDirectory: configuration.spoolDirectory, user: user) }
+        print("\(user): closed")
+    }
+}
