@@ -5,6 +5,6 @@ struct BufferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "buffer",
         abstract: "Hold mail arriving for migrating users, and release it after a verified import.",
-        subcommands: []
+        subcommands: [BufferServe.self, BufferStatus.self, BufferHold.self]
     )
 }
