@@ -112,7 +112,7 @@ import Testing
         try await LiveBuffer.with { live in
             let script = #"""
                 import smtplib, sys
-                l = smtplib.LMTP('127.0.0.1', int(sys.argv[1]), timeout=20)
+                l = smtplib.LMTP('127.0.0.1', int(sys.argv[1]), timeout=20, local_hostname='client.test')
                 l.ehlo('mta.test')
                 l.mail('c@example.org')
                 accepted = 0
@@ -159,7 +159,7 @@ import Testing
         try await LiveBuffer.with { live in
             let script = #"""
                 import smtplib, sys
-                s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20)
+                s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=20, local_hostname='client.test')
                 s.ehlo('c.test'); s.mail('c@example.org')
                 codes = [s.rcpt('alice@buffer.example.com')[0] for _ in range(101)]
                 print(codes.count(250), codes[-1])
@@ -210,7 +210,7 @@ import Testing
         let server = try await BufferServer.start(LiveBuffer.configuration(spool: directory + "/spool"))
         let script = #"""
             import socket, sys, os, time
-            s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=20)
+            s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=20, local_hostname='client.test')
             f = s.makefile('rb')
             def reply():
                 while True:

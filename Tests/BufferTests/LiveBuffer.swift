@@ -116,6 +116,8 @@ enum Client {
         process.standardOutput = out
         process.standardError = err
         process.standardInput = input
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
@@ -127,7 +129,7 @@ enum Client {
             errDone.signal()
         }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        exited.wait()
         errDone.wait()
         let stderr = errData.data.withLock { $0 }
         return Output(
@@ -165,7 +167,7 @@ enum Scripts {
         import smtplib, sys
         port, sender, rcpts, path = int(sys.argv[1]), sys.argv[2], sys.argv[3].split(','), sys.argv[4]
         body = open(path, 'rb').read()
-        s = smtplib.SMTP('127.0.0.1', port, timeout=20)
+        s = smtplib.SMTP('127.0.0.1', port, timeout=20, local_hostname='client.test')
         s.ehlo('client.test')
         try:
             if len(sys.argv) > 5:
