@@ -117,7 +117,8 @@ public enum BufferServer {
         let loop = channel.eventLoop
         let boundHandler = NIOLoopBound(handler, eventLoop: loop)
         let id = ObjectIdentifier(channel)
-        let worker = Task {
+        // Writes and fsyncs block: the worker runs on the spool executor, not the cooperative pool.
+        let worker = Task(executorPreference: SpoolExecutor.shared) {
             await SpoolWorker.run(spool: spool, commands: commands) { report in
                 loop.execute { boundHandler.value.workerReported(report) }
             }

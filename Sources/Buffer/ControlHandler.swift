@@ -35,7 +35,7 @@ final class ControlHandler: ChannelInboundHandler {
         let spool = self.spool
         let channel = context.channel
         // SQLite writes fsync: not on the event loop.
-        Task {
+        Task(executorPreference: SpoolExecutor.shared) {
             let response = BufferControl.perform(request, on: spool)
             let buffer = channel.allocator.buffer(bytes: BufferControl.encode(response))
             try? await channel.writeAndFlush(buffer)

@@ -98,7 +98,7 @@ import Testing
             let sending = Task { try await Client.python(Self.sender, ["\(port)", "r\(round)", "\(seconds)", "4"]) }
             try await Task.sleep(for: .milliseconds(50 + Int(random.next() % UInt64(seconds * 900))))
             kill(server.processIdentifier, SIGKILL)
-            server.waitUntilExit()
+            try await Client.offThread { server.waitUntilExit() }
             let out = try await sending.value
             for line in out.stdout.split(separator: "\n") where line.hasPrefix("OK ") {
                 acknowledged.insert(String(line.dropFirst(3)))

@@ -210,7 +210,7 @@ import Testing
         let server = try await BufferServer.start(LiveBuffer.configuration(spool: directory + "/spool"))
         let script = #"""
             import socket, sys, os, time
-            s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=20, local_hostname='client.test')
+            s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=20)
             f = s.makefile('rb')
             def reply():
                 while True:
@@ -234,7 +234,16 @@ import Testing
         let go = directory + "/go"
         let port = server.smtpPort!
         let client = Task { try await Client.python(script, ["\(port)", ready, go]) }
-        while !FileManager.default.fileExists(atPath: ready) { try await Task.sleep(for: .milliseconds(10)) }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !FileManager.default.fileExists(atPath: ready) {
+            guard ContinuousClock.now < deadline else {
+                client.cancel()
+                Issue.record("the client never got to DATA")
+                await server.shutdown()
+                return
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
         let stopping = Task { await server.shutdown() }
         // The listener closes at once: a new client is refused while the old transaction goes on.
         var refused = false

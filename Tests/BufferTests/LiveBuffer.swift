@@ -123,11 +123,11 @@ enum Client {
         try? input.fileHandleForWriting.close()
         let errData = DataBox()
         let errDone = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
+        Thread {
             let data = err.fileHandleForReading.readDataToEndOfFile()
             errData.data.withLock { $0 = data }
             errDone.signal()
-        }
+        }.start()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         exited.wait()
         errDone.wait()
@@ -155,7 +155,7 @@ extension Client {
 
     static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+            DispatchQueue(label: "client").async { continuation.resume(with: Result { try body() }) }
         }
     }
 }
