@@ -5,6 +5,6 @@ struct BufferCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "buffer",
         abstract: "Hold mail arriving for migrating users, and release it after a verified import.",
-        subcommands: [BufferRelease.self, BufferForwarding.self, BufferClose.self]
+        subcommands: [BufferServe.self, BufferStatus.self, BufferHold.self, BufferForwarding.self, BufferRelease.self, BufferClose.self]
     )
 }

@@ -1,0 +1,278 @@
+import BufferSpool
+import Foundation
+import NIOCore
+import SMTPCore
+
+/// Sent down a connection's pipeline when the server shuts down gracefully.
+struct BufferShutdownEvent: Sendable {}
+
+/// One SMTP or LMTP connection: feeds the bytes read to `SMTPServerConnection` and carries out its actions.
+///
+/// Everything here runs on the channel's event loop. Spool work (file writes, fsync, the SQLite commit) goes to
+/// the connection's `SpoolWorker` task; its reports come back on the loop through `NIOLoopBound`. The channel
+/// runs with autoRead off: the handler asks for more bytes only while the session can take them (not while it
+/// waits for the spool, not while too much content is queued for the writer), which is the backpressure.
+final class BufferConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Where the message of the current transaction stands.
+    private enum MessageState {
+        case idle
+        /// DATA started; the header section is being collected.
+        case scanning(HeaderScanner, sender: String, recipients: [Recipient], trace: TraceHeader)
+        /// The writer is open; content goes to the worker.
+        case streaming
+        /// The message will be refused at the end of DATA with this reply; content is dropped.
+        case refusing(SMTPReply)
+        /// `commit` was sent; the worker's `.finished` is awaited.
+        case committing
+    }
+
+    private let configuration: BufferConfiguration
+    private let spool: BufferSpool
+    private var connection: SMTPServerConnection
+    private let mode: SMTPSession.Mode
+    private var commands: AsyncStream<SpoolWorker.Command>.Continuation?
+    private var context: ChannelHandlerContext?
+    private var clientAddress: String?
+    private var message = MessageState.idle
+    /// Bytes sent to the worker and not yet reported written.
+    private var pendingWriteBytes = 0
+    private var readRequested = false
+    private var isClosed = false
+
+    init(configuration: BufferConfiguration, sessionConfiguration: SMTPSession.Configuration, spool: BufferSpool) {
+        self.configuration = configuration
+        self.spool = spool
+        self.mode = sessionConfiguration.mode
+        connection = SMTPServerConnection(configuration: sessionConfiguration)
+    }
+
+    /// Connects the handler to its spool worker; called once, on the event loop, before the channel is active.
+    func attach(commands: AsyncStream<SpoolWorker.Command>.Continuation) {
+        self.commands = commands
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        commands?.finish()
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        clientAddress = context.remoteAddress?.ipAddress
+        carryOut(connection.start())
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !isClosed {
+            isClosed = true
+            carryOut(connection.handle(.connectionClosed))
+        }
+        // The worker finishes what was sent (a commit under way completes) and ends.
+        commands?.finish()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        guard !isClosed, let bytes = buffer.readBytes(length: buffer.readableBytes) else { return }
+        carryOut(connection.receive(bytes))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        readRequested = false
+        context.flush()
+        readIfReady()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is BufferShutdownEvent {
+            if !isClosed { carryOut(connection.handle(.shutdownRequested)) }
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // One connection's failure (reset by peer, a write to a closed socket) ends that connection only.
+        isClosed = true
+        context.close(promise: nil)
+    }
+
+    // MARK: - Reports from the spool worker (on the event loop)
+
+    func workerReported(_ report: SpoolWorker.Report) {
+        switch report {
+        case .written(let count):
+            pendingWriteBytes -= count
+            readIfReady()
+        case .finished(let result):
+            guard case .committing = message else { return }
+            message = .idle
+            guard !isClosed else { return }
+            carryOut(connection.handle(.messageStored(result)))
+        }
+    }
+
+    // MARK: - Actions
+
+    /// Carries out the session's actions in order: replies are collected and written with one flush.
+    private func carryOut(_ actions: [SMTPSession.Action]) {
+        guard let context else { return }
+        var queue = actions[...]
+        var output = context.channel.allocator.buffer(capacity: 256)
+        var close = false
+        while let action = queue.popFirst() {
+            switch action {
+            case .send(let reply):
+                output.writeBytes(reply.bytes)
+            case .close, .startTLS:
+                // STARTTLS is never offered (no certificate), so the session never asks for it.
+                close = true
+            case .checkRecipient(let path, _):
+                // The RCPT check reads the spool's in-memory set: answered at once.
+                queue = connection.handle(.recipientChecked(decide(path)))[...] + queue
+            case .beginMessage(let envelope):
+                beginMessage(envelope)
+            case .appendContent(let bytes):
+                appendContent(bytes)
+            case .finishMessage:
+                if let result = finishMessage() {
+                    queue = connection.handle(.messageStored(result))[...] + queue
+                }
+            case .abortMessage:
+                if case .streaming = message { commands?.yield(.abort) }
+                message = .idle
+            }
+        }
+        if output.readableBytes > 0 {
+            context.write(wrapOutboundOut(output), promise: nil)
+        }
+        if close {
+            isClosed = true
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                context.close(promise: nil)
+            }
+        } else {
+            if output.readableBytes > 0 { context.flush() }
+            readIfReady()
+        }
+    }
+
+    /// Asks the channel for more bytes unless the session waits for the spool or the writer is behind.
+    private func readIfReady() {
+        guard let context, !isClosed, !readRequested else { return }
+        if connection.session.isWaitingForHost { return }
+        if case .committing = message { return }
+        if pendingWriteBytes > BufferDefaults.pendingWriteLimit { return }
+        if connection.framer.bufferedByteCount > BufferDefaults.bufferedInputLimit { return }
+        readRequested = true
+        context.read()
+    }
+
+    // MARK: - Recipients
+
+    /// The held user a recipient stands for, or nil. Accepted: `alice@NAMESPACE` for the held user
+    /// `alice@example.com`, and the held address itself (an MTA delivering over LMTP gives the real address).
+    /// The domain is compared without case; the local part as given, then lower-cased.
+    func heldUser(for path: SMTPForwardPath) -> String? {
+        guard case .mailbox(let mailbox) = path else { return nil }
+        let address = mailbox.localPart + "@" + mailbox.domain.description.lowercased()
+        let mapped = configuration.heldAddress(for: address) ?? address
+        for candidate in [mapped, mapped.lowercased()] where spool.acceptsMail(for: candidate) {
+            return candidate
+        }
+        return nil
+    }
+
+    private func decide(_ path: SMTPForwardPath) -> SMTPSession.RecipientDecision {
+        if heldUser(for: path) != nil { return .accept }
+        if case .postmaster = path {
+            return .reject(
+                SMTPReply(550, .init(5, 1, 1), "This buffer holds mail for migrating users only; no postmaster here"))
+        }
+        return .reject(SMTPReply(550, .init(5, 1, 1), "\(path): user unknown (not in the migration set)"))
+    }
+
+    // MARK: - The message
+
+    private func beginMessage(_ envelope: SMTPEnvelope) {
+        var recipients: [Recipient] = []
+        for path in envelope.recipients {
+            guard let user = heldUser(for: path) else {
+                // Taken out of the migration set between RCPT and DATA: try again later.
+                message = .refusing(.localError)
+                return
+            }
+            let address: String
+            if case .mailbox(let mailbox) = path { address = mailbox.address } else { address = "Postmaster" }
+            recipients.append(Recipient(address: address, user: user))
+        }
+        let trace = TraceHeader(
+            clientDomain: envelope.clientDomain.description, clientAddress: clientAddress,
+            hostname: configuration.hostname, mode: mode, overTLS: envelope.overTLS, date: Date())
+        message = .scanning(
+            HeaderScanner(limit: BufferDefaults.headerScanLimit), sender: envelope.reversePath?.address ?? "",
+            recipients: recipients, trace: trace)
+    }
+
+    private func appendContent(_ bytes: [UInt8]) {
+        switch message {
+        case .scanning(var scanner, let sender, let recipients, let trace):
+            if let scanned = scanner.append(bytes) {
+                startStoring(scanned, sender: sender, recipients: recipients, trace: trace)
+            } else {
+                message = .scanning(scanner, sender: sender, recipients: recipients, trace: trace)
+            }
+        case .streaming:
+            pendingWriteBytes += bytes.count
+            commands?.yield(.append(bytes))
+        case .idle, .refusing, .committing:
+            break
+        }
+    }
+
+    private func startStoring(
+        _ scanned: HeaderScanner.Result, sender: String, recipients: [Recipient], trace: TraceHeader
+    ) {
+        // RFC 5321 section 6.3: a message that already passed through this buffer is looping.
+        if scanned.bufferedMarkers.contains(where: { $0.lowercased() == configuration.hostname.lowercased() }) {
+            message = .refusing(
+                SMTPReply(554, .init(5, 4, 6), "Routing loop detected: already buffered by \(configuration.hostname)"))
+            return
+        }
+        let prefix = trace.bytes + scanned.collected
+        pendingWriteBytes += prefix.count
+        commands?.yield(
+            .open(Envelope(sender: sender, recipients: recipients, messageID: scanned.messageID), prefix: prefix))
+        message = .streaming
+    }
+
+    /// The final dot was read. Returns the storage result at once when there is nothing to commit.
+    private func finishMessage() -> SMTPSession.StorageResult? {
+        if case .scanning(var scanner, let sender, let recipients, let trace) = message {
+            startStoring(scanner.finish(), sender: sender, recipients: recipients, trace: trace)
+        }
+        switch message {
+        case .refusing(let reply):
+            message = .idle
+            return .failed(reply)
+        case .streaming:
+            message = .committing
+            commands?.yield(.commit)
+            return nil
+        case .idle, .scanning, .committing:
+            message = .idle
+            return .failed(.localError)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension BufferConnectionHandler: Sendable {}

@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import BufferSpool
+import Foundation
+
+/// Sends one control request to a running buffer, or performs it on the spool when no buffer runs.
+public enum BufferControlClient {
+    /// Why a request could not be answered.
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public var description: String
+    }
+
+    /// Asks the server listening on the spool's control socket; if none listens (no socket, or a stale one left by
+    /// a killed server) opens the spool directly. A spool locked by a server that does not answer is a failure.
+    public static func send(_ request: BufferControl.Request, spoolDirectory: String) throws -> BufferControl.Response {
+        let path = BufferControl.socketPath(spoolDirectory: spoolDirectory)
+        if let response = try ask(request, socketPath: path) { return response }
+        let spool: BufferSpool
+        do {
+            spool = try BufferSpool(directory: spoolDirectory)
+        } catch SpoolError.locked {
+            throw Failure(
+                description: "the spool \(spoolDirectory) is in use by a buffer that does not answer on \(path); "
+                    + "is it an older version, or still starting? Try again, or stop it first")
+        }
+        defer { try? spool.close() }
+        return BufferControl.perform(request, on: spool)
+    }
+
+    /// The server's answer, or nil when nobody listens on `socketPath`.
+    static func ask(_ request: BufferControl.Request, socketPath: String) throws -> BufferControl.Response? {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(socketPath.utf8)
+        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw Failure(description: "control socket path \(socketPath) is too long for a unix socket")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: pathBytes)
+            raw[pathBytes.count] = 0
+        }
+        #if canImport(Glibc)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_UNIX, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        if connected != 0 {
+            let code = errno
+            if code == ENOENT || code == ECONNREFUSED { return nil }
+            throw Failure(description: "cannot connect to \(socketPath): \(String(cString: strerror(code)))")
+        }
+        var request = Array((request.line + "\n").utf8)
+        while !request.isEmpty {
+            let written = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw Failure(description: "writing to \(socketPath): \(String(cString: strerror(errno)))")
+            }
+            request.removeFirst(written)
+        }
+        var answer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw Failure(description: "reading from \(socketPath): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            answer += chunk[..<count]
+        }
+        do {
+            return try BufferControl.decode(answer)
+        } catch {
+            throw Failure(description: "the buffer's answer on \(socketPath) is not a control response: \(error)")
+        }
+    }
+}

@@ -1,0 +1,24 @@
+/// The buffer server's fixed limits, each with its reason.
+public enum BufferDefaults {
+    /// Octets at the start of a message searched for its header section (Message-ID, the loop marker).
+    /// RFC 5322 sets no limit on the header section; 64 KiB holds every real one many times over, and the
+    /// scanner keeps at most this much of a message in memory.
+    public static let headerScanLimit = 64 * 1024
+
+    /// Content handed to the spool writer and not yet written: past this the connection stops reading from the
+    /// socket until the writer catches up, so a fast client cannot fill memory (backpressure).
+    public static let pendingWriteLimit = 1024 * 1024
+
+    /// Pipelined input the framer may hold while the session waits for the spool; reading stops beyond it.
+    public static let bufferedInputLimit = 256 * 1024
+
+    /// How long a graceful shutdown waits for sessions to finish their transaction before closing them.
+    public static let shutdownTimeout = Duration.seconds(30)
+
+    /// The header field that marks a message as having passed through this buffer (RFC 5321 section 6.3:
+    /// a server should detect routing loops). Its value is the buffer's hostname.
+    public static let loopMarkerField = "X-MailFerry-Buffered"
+
+    /// The control socket's file name inside the spool directory (see `BufferControl`).
+    public static let controlSocketName = "control.sock"
+}

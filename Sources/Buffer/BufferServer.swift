@@ -1,0 +1,141 @@
+import BufferSpool
+import Foundation
+import NIOCore
+import NIOPosix
+import SMTPCore
+
+/// Starts the buffer service: the spool, the SMTP and LMTP listeners from the configuration, and the control
+/// socket. `start` returns once every listener is bound; `RunningServer` tells the bound ports (a configured
+/// port 0 gets a real one) and shuts the service down.
+public enum BufferServer {
+    /// Event loop threads: the service is I/O-bound and the spool's fsyncs run off the loops.
+    public static let eventLoopThreads = 2
+
+    /// Opens the spool (taking its lock and recovering from a crash), puts the configuration's `hold` users in
+    /// the migration set, and binds the listeners.
+    public static func start(
+        _ configuration: BufferConfiguration, shutdownTimeout: Duration = BufferDefaults.shutdownTimeout
+    ) async throws -> RunningServer {
+        let spool = try BufferSpool(directory: configuration.spoolDirectory)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
+        var bound: [any Channel] = []
+        do {
+            // Held in lower case, as `buffer hold` does; RCPT TO matches as given, then in lower case.
+            for user in configuration.hold.map({ $0.lowercased() }) where !spool.acceptsMail(for: user) {
+                try spool.hold(user: user)
+            }
+            let registry = ConnectionRegistry(limit: configuration.limits.connections)
+            var smtp: SocketAddress?
+            var lmtp: SocketAddress?
+            if let listener = configuration.smtp {
+                let channel = try await bind(listener, mode: .smtp, configuration, spool, registry, group)
+                bound.append(channel)
+                smtp = channel.localAddress
+            }
+            if let listener = configuration.lmtp {
+                let channel = try await bind(listener, mode: .lmtp, configuration, spool, registry, group)
+                bound.append(channel)
+                lmtp = channel.localAddress
+            }
+            let socketPath = BufferControl.socketPath(spoolDirectory: configuration.spoolDirectory)
+            // A socket file left by a killed server is stale: we hold the spool lock, so nobody else serves it.
+            let control = try await ServerBootstrap(group: group)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ControlHandler(spool: spool))
+                    }
+                }
+                .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()
+            bound.append(control)
+            chmod(socketPath, 0o600)
+            return RunningServer(
+                configuration: configuration, spool: spool, group: group, listeners: bound, registry: registry,
+                smtpAddress: smtp, lmtpAddress: lmtp, controlSocketPath: socketPath,
+                shutdownTimeout: shutdownTimeout)
+        } catch {
+            for channel in bound { try? await channel.close() }
+            try? await group.shutdownGracefully()
+            try? spool.close()
+            throw error
+        }
+    }
+
+    static func sessionConfiguration(_ configuration: BufferConfiguration, mode: SMTPSession.Mode)
+        -> SMTPSession.Configuration
+    {
+        SMTPSession.Configuration(
+            mode: mode, hostname: configuration.hostname, maximumMessageSize: configuration.limits.messageSize,
+            // The spool stores at most this many recipients per message; more get 452 and are retried.
+            maximumRecipients: min(configuration.limits.recipients, SpoolLimits.recipientsPerMessage),
+            framing: SMTPFramer.Options(textLineLimit: configuration.limits.lineLength))
+    }
+
+    private static func bind(
+        _ listener: BufferConfiguration.Listener, mode: SMTPSession.Mode, _ configuration: BufferConfiguration,
+        _ spool: BufferSpool, _ registry: ConnectionRegistry, _ group: MultiThreadedEventLoopGroup
+    ) async throws -> any Channel {
+        let session = sessionConfiguration(configuration, mode: mode)
+        do {
+            return try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.autoRead, value: false)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try setUp(channel, mode: mode, configuration, session, spool, registry)
+                    }
+                }
+                .bind(host: listener.host, port: listener.port).get()
+        } catch {
+            throw ServerError(
+                message: "cannot listen for \(mode == .lmtp ? "LMTP" : "SMTP") on \(listener.host):\(listener.port): \(error)")
+        }
+    }
+
+    /// Runs on the new channel's event loop.
+    private static func setUp(
+        _ channel: any Channel, mode: SMTPSession.Mode, _ configuration: BufferConfiguration,
+        _ session: SMTPSession.Configuration, _ spool: BufferSpool, _ registry: ConnectionRegistry
+    ) throws {
+        switch registry.admit(channel, listener: mode) {
+        case .overLimit:
+            try channel.pipeline.syncOperations.addHandler(
+                RefusingHandler(reply: .tooManyConnections(hostname: configuration.hostname)))
+            return
+        case .shuttingDown:
+            try channel.pipeline.syncOperations.addHandler(
+                RefusingHandler(reply: .shuttingDown(hostname: configuration.hostname)))
+            return
+        case .admitted:
+            break
+        }
+        channel.closeFuture.whenComplete { _ in registry.remove(channel) }
+        let handler = BufferConnectionHandler(configuration: configuration, sessionConfiguration: session, spool: spool)
+        let (commands, continuation) = AsyncStream.makeStream(of: SpoolWorker.Command.self)
+        handler.attach(commands: continuation)
+        let loop = channel.eventLoop
+        let boundHandler = NIOLoopBound(handler, eventLoop: loop)
+        let id = ObjectIdentifier(channel)
+        // Writes and fsyncs block: the worker runs on the spool executor, not the cooperative pool.
+        let worker = Task(executorPreference: SpoolExecutor.shared) {
+            await SpoolWorker.run(spool: spool, commands: commands) { report in
+                loop.execute { boundHandler.value.workerReported(report) }
+            }
+            registry.workerEnded(for: id)
+        }
+        registry.attach(worker: worker, to: channel)
+        do {
+            try channel.pipeline.syncOperations.addHandler(handler)
+        } catch {
+            continuation.finish()
+            throw error
+        }
+    }
+}
+
+/// The service could not start.
+public struct ServerError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}

@@ -1,0 +1,58 @@
+import BufferSpool
+import NIOCore
+
+/// Serves one control connection (see `BufferControl`): reads one request line, performs it on the spool off the
+/// event loop, writes the JSON response and closes.
+final class ControlHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let spool: BufferSpool
+    private var line: [UInt8] = []
+    private var answered = false
+
+    init(spool: BufferSpool) {
+        self.spool = spool
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !answered else { return }
+        var buffer = unwrapInboundIn(data)
+        line += buffer.readBytes(length: buffer.readableBytes) ?? []
+        guard let newline = line.firstIndex(of: 10) else {
+            if line.count > BufferControl.maximumRequestLength {
+                answer(BufferControl.Response(ok: false, error: "request line too long"), context: context)
+            }
+            return
+        }
+        var text = String(decoding: line[..<newline], as: UTF8.self)
+        if text.hasSuffix("\r") { text.removeLast() }
+        guard let request = BufferControl.Request(line: text) else {
+            answer(BufferControl.Response(ok: false, error: "unknown request (status, hold USER, unhold USER)"), context: context)
+            return
+        }
+        answered = true
+        let spool = self.spool
+        let channel = context.channel
+        // SQLite writes fsync: not on the event loop.
+        Task(executorPreference: SpoolExecutor.shared) {
+            let response = BufferControl.perform(request, on: spool)
+            let buffer = channel.allocator.buffer(bytes: BufferControl.encode(response))
+            try? await channel.writeAndFlush(buffer)
+            try? await channel.close()
+        }
+    }
+
+    private func answer(_ response: BufferControl.Response, context: ChannelHandlerContext) {
+        answered = true
+        let buffer = context.channel.allocator.buffer(bytes: BufferControl.encode(response))
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+@available(*, unavailable)
+extension ControlHandler: Sendable {}

@@ -1,0 +1,87 @@
+import BufferSpool
+import SMTPCore
+
+/// Carries out one connection's spool work off the event loop, in order.
+///
+/// The channel handler never touches a `MessageWriter` (it is not `Sendable`, and its writes and the fsync in
+/// `commit()` block): it sends `Command`s through an `AsyncStream`, and one task per connection owns the writer
+/// and performs them one after another, so chunks reach the file in the order they were received. Results come
+/// back through `report`, which hops to the connection's event loop.
+enum SpoolWorker {
+    enum Command: Sendable {
+        /// Open a message for this envelope and write `prefix` (trace header plus the scanned header section).
+        case open(Envelope, prefix: [UInt8])
+        case append([UInt8])
+        /// Make the message durable; answered with `.finished`.
+        case commit
+        case abort
+    }
+
+    enum Report: Sendable {
+        /// This many bytes of an `open` or `append` were handled (written, or dropped after a failure).
+        case written(Int)
+        /// The outcome of `commit`, ready for the session's `.messageStored`.
+        case finished(SMTPSession.StorageResult)
+    }
+
+    static func run(
+        spool: BufferSpool, commands: AsyncStream<Command>, report: @escaping @Sendable (Report) -> Void
+    ) async {
+        var writer: MessageWriter?
+        // The first failure of the current message; its commit reports it.
+        var failure: (any Error)?
+        for await command in commands {
+            switch command {
+            case .open(let envelope, let prefix):
+                writer?.abort()
+                writer = nil
+                failure = nil
+                do {
+                    let opened = try spool.openMessage(envelope)
+                    try opened.append(prefix)
+                    writer = opened
+                } catch {
+                    failure = error
+                }
+                report(.written(prefix.count))
+            case .append(let bytes):
+                if let open = writer, failure == nil {
+                    do { try open.append(bytes) } catch {
+                        failure = error
+                        writer = nil
+                    }
+                }
+                report(.written(bytes.count))
+            case .commit:
+                let result: SMTPSession.StorageResult
+                if let failure {
+                    result = .failed(reply(for: failure))
+                } else if let open = writer {
+                    do {
+                        let held = try await open.commit()
+                        result = .stored(id: held.id.description)
+                    } catch {
+                        result = .failed(reply(for: error))
+                    }
+                } else {
+                    result = .failed(.localError)
+                }
+                writer = nil
+                failure = nil
+                report(.finished(result))
+            case .abort:
+                writer?.abort()
+                writer = nil
+                failure = nil
+            }
+        }
+        // The connection is gone: a message that was never committed is dropped.
+        writer?.abort()
+    }
+
+    /// 452 4.3.1 for a full disk (the client retries later); 451 4.3.0 for anything else.
+    static func reply(for error: any Error) -> SMTPReply {
+        if case SpoolError.insufficientStorage = error { return .insufficientStorage }
+        return .localError
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Buffer
+import Dispatch
+import FerryKit
+import Foundation
+import Synchronization
+
+/// `mailferry buffer serve`: runs the SMTP/LMTP buffer until SIGTERM or SIGINT.
+struct BufferServe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Accept and hold mail for migrating users over SMTP and LMTP.",
+        discussion: """
+            Listens on the addresses of the configuration's [smtp] and [lmtp] tables and answers 250 only once a
+            message is durable in the spool. Mail is accepted for ALICE@NAMESPACE and for the held address
+            itself, for users in the migration set (the [buffer] hold list, plus `buffer hold`). Prints one line
+            per listening address. SIGTERM or SIGINT stops it gracefully: transactions under way finish, then
+            sessions get 421.
+
+              mailferry buffer serve --config /etc/mailferry/buffer.toml
+
+            Exit status: 0 after a graceful stop, 2 for a bad configuration, 3 if the spool or a listener fails.
+            """)
+
+    @Option(help: "The buffer's TOML configuration file.")
+    var config: String
+
+    func run() throws {
+        let configuration = try loadBufferConfiguration(config)
+        let outcome = ServeOutcome()
+        let done = DispatchSemaphore(value: 0)
+        // Signals are taken by dispatch sources, not by the default action (which would kill the process).
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        Task {
+            do {
+                let server = try await BufferServer.start(configuration)
+                let sources = [SIGTERM, SIGINT].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
+                for source in sources {
+                    source.setEventHandler { Task { await server.shutdown() } }
+                    source.resume()
+                }
+                var lines = ""
+                if let address = server.smtpAddress { lines += "listening smtp \(describe(address))\n" }
+                if let address = server.lmtpAddress { lines += "listening lmtp \(describe(address))\n" }
+                lines += "control \(server.controlSocketPath)\n"
+                FileHandle.standardOutput.write(Data(lines.utf8))
+                await server.run()
+                for source in sources { source.cancel() }
+            } catch {
+                outcome.failure.withLock { $0 = FerryError(.ioError, "\(error)") }
+            }
+            done.signal()
+        }
+        done.wait()
+        if let failure = outcome.failure.withLock({ $0 }) { throw failure }
+    }
+}
+
+/// How the server task ended, handed to the main thread.
+private final class ServeOutcome: Sendable {
+    let failure = Mutex<FerryError?>(nil)
+}
+
+private func describe(_ address: some CustomStringConvertible & Sendable) -> String {
+    // SocketAddress prints as "[IPv4]127.0.0.1/127.0.0.1:2525"; keep HOST:PORT.
+    let text = address.description
+    if let slash = text.lastIndex(of: "/") { return String(text[text.index(after: slash)...]) }
+    return text
+}
+
+/// Reads the configuration; a missing or invalid file is a usage error (exit 2).
+func loadBufferConfiguration(_ path: String) throws -> BufferConfiguration {
+    do {
+        return try BufferConfiguration.load(path: path)
+    } catch {
+        throw FerryError(.usage, "\(error)")
+    }
+}

@@ -1,0 +1,147 @@
+import BufferSpool
+import Foundation
+import Testing
+
+/// `mailferry buffer serve` in a child process, killed with SIGKILL at random moments while concurrent
+/// smtplib senders deliver: every message that got a 250 must be in the spool afterwards, whole.
+@Suite struct BufferCrashDurabilityTests {
+    static let binary: String = {
+        let here = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
+        var root = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { root.deleteLastPathComponent() }
+        let candidates = [
+            here.appendingPathComponent("mailferry").path,
+            here.deletingLastPathComponent().appendingPathComponent("mailferry").path,
+            root.path + "/.build/debug/mailferry",
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
+    }()
+
+    /// argv: port prefix seconds threads. Prints `OK <message-id>` for every 250 after DATA.
+    static let sender = #"""
+        import smtplib, sys, threading, time
+        port, prefix, seconds, threads = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+        lock = threading.Lock()
+        end = time.time() + seconds
+        def body(mid):
+            return ('Message-ID: <%s>\r\nSubject: %s\r\n\r\n' % (mid, mid) + ''.join('line %d of %s\r\n' % (i, mid) for i in range(40))).encode()
+        def run(t):
+            n = 0
+            while time.time() < end:
+                try:
+                    s = smtplib.SMTP('127.0.0.1', port, timeout=5, local_hostname='crash.test')
+                    s.ehlo()
+                    while time.time() < end:
+                        mid = '%s-%d-%d@crash.test' % (prefix, t, n)
+                        n += 1
+                        s.sendmail('c@example.org', ['alice@buffer.example.com'], body(mid))
+                        with lock:
+                            print('OK', mid, flush=True)
+                except Exception:
+                    time.sleep(0.01)
+        ts = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        """#
+
+    static func expectedBody(_ mid: String) -> [UInt8] {
+        Array(("Message-ID: <\(mid)>\r\nSubject: \(mid)\r\n\r\n" + (0..<40).map { "line \($0) of \(mid)\r\n" }.joined()).utf8)
+    }
+
+    /// Starts the server and returns it with its SMTP port, read from its first output line.
+    static func startServer(config: String) async throws -> (Process, Int) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["buffer", "serve", "--config", config]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let handle = out.fileHandleForReading
+        let port = try await Client.offThread { () throws -> Int in
+            var text = ""
+            while !text.contains("\n") {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening smtp ") }),
+                let port = Int(line.split(separator: ":").last ?? "")
+            else { throw CrashTestError(message: "server did not start: \(text)") }
+            return port
+        }
+        return (process, port)
+    }
+
+    struct CrashTestError: Error {
+        var message: String
+    }
+
+    @Test func everyMessageAnswered250SurvivesKillNine() async throws {
+        let directory = try LiveBuffer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = directory + "/buffer.toml"
+        try """
+            [smtp]
+            listen = "127.0.0.1:0"
+            [buffer]
+            spool = "\(directory)/spool"
+            namespace = "buffer.example.com"
+            hold = ["alice@example.com"]
+            hostname = "\(LiveBuffer.hostname)"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        var random = SplitMix(seed: 0x6d61_696c_6665_7272)
+        var acknowledged: Set<String> = []
+        for round in 0..<20 {
+            let (server, port) = try await Self.startServer(config: config)
+            let seconds = 0.3 + Double(random.next() % 300) / 1000
+            let sending = Task { try await Client.python(Self.sender, ["\(port)", "r\(round)", "\(seconds)", "4"]) }
+            try await Task.sleep(for: .milliseconds(50 + Int(random.next() % UInt64(seconds * 900))))
+            kill(server.processIdentifier, SIGKILL)
+            try await Client.offThread { server.waitUntilExit() }
+            let out = try await sending.value
+            for line in out.stdout.split(separator: "\n") where line.hasPrefix("OK ") {
+                acknowledged.insert(String(line.dropFirst(3)))
+            }
+        }
+        #expect(acknowledged.count > 20, "the senders barely got through: \(acknowledged.count)")
+
+        let spool = try BufferSpool(directory: directory + "/spool")
+        defer { try? spool.close() }
+        var stored: [String: [UInt8]] = [:]
+        var after: MessageID?
+        while true {
+            let page = try spool.heldMessages(for: "alice@example.com", after: after)
+            guard let last = page.last else { break }
+            for message in page {
+                var bytes: [UInt8] = []
+                // readMessage checks the committed SHA-256 and size.
+                try spool.readMessage(message.id) { bytes += $0 }
+                #expect(message.sha256 == sha256(bytes))
+                let mid = try #require(message.envelope.messageID)
+                stored[String(mid.dropFirst().dropLast())] = bytes
+            }
+            after = last.id
+        }
+        let missing = acknowledged.subtracting(stored.keys)
+        #expect(missing.isEmpty, "answered 250 but not held: \(missing.sorted().prefix(10))")
+        // Nothing partial: every held message is exactly what its sender sent, behind the trace header.
+        for (mid, bytes) in stored {
+            #expect(splitTrace(bytes).message == Self.expectedBody(mid), "\(mid) is not whole")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/spool/incoming").isEmpty)
+    }
+}
+
+/// A small seeded generator, so the kill moments are the same on every run.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
