@@ -37,6 +37,7 @@ fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 WORK=$(mktemp -d /tmp/mailferry-buffer-bench.XXXXXX)
+chmod 755 "$WORK"  # Postfix's own users must reach its queue inside
 PF="$WORK/postfix"
 BUFFER_PID=""
 cleanup() {
@@ -103,8 +104,10 @@ print("%-10s %10s %10s %10s %8s" % ("server", "msgs/s", "p50 ms", "p99 ms", "err
 for name, r in (("postfix", p), ("mailferry", m)):
     print("%-10s %10.1f %10s %10s %8d" % (name, r["rate"], r["p50_ms"], r["p99_ms"], r["errors"]))
 ratio = m["rate"] / p["rate"] if p["rate"] else 0
-print("rate ratio mailferry/postfix: %.2f (target >= 1.0): %s" % (ratio, "PASS" if ratio >= 1.0 and m["errors"] == 0 else "FAIL"))
+ok = ratio >= 1.0 and m["errors"] == 0
+print("rate ratio mailferry/postfix: %.2f (target >= 1.0): %s" % (ratio, "PASS" if ok else "FAIL"))
 for name, r in (("postfix", p), ("mailferry", m)):
     if r["errors"]:
         print("%s errors: %s" % (name, r["first_errors"]))
+sys.exit(0 if ok else 1)
 PY

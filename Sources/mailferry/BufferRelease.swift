@@ -17,20 +17,13 @@ struct BufferRelease: ParsableCommand {
         commandName: "release",
         abstract: "Deliver a user's held mail to the target, against station B's signed receipt.",
         discussion: """
-            Delivers every message held for the user, in order of arrival, each re-hashed as it is read (a damaged
-            message is never delivered: it is named and stays held, and the command exits 1). The receipt must be
-            signed by the key given with --trust, have verdict pass, name this user and, when known, this user's
-            archive (the archive of the first release run, or --archive-id).
+            Delivers every message held for the user, in order of arrival, each re-hashed as it is read (a damaged message is never delivered: it is named and stays held, and the command exits 1). The receipt must be signed by the key given with --trust, have verdict pass, name this user and, when known, this user's archive (the archive of the first release run, or --archive-id).
 
-            The buffer server must be stopped while release runs: both use the spool exclusively (spool.lock).
-            Senders retry meanwhile.
+            The buffer server must be stopped while release runs: both use the spool exclusively (spool.lock). Senders retry meanwhile.
 
-            Targets: dir:PATH, maildir:PATH (exactly once, also after a crash and a second run) and
-            lmtp://HOST:PORT or lmtp:/path/to/socket (at least once: a crash can repeat one message).
-            A failed or killed release is finished by running the same command again.
+            Targets: dir:PATH, maildir:PATH (exactly once, also after a crash and a second run) and lmtp://HOST:PORT or lmtp:/path/to/socket (at least once: a crash can repeat one message). A failed or killed release is finished by running the same command again.
 
-            --undo delivers the held mail back to the source (TARGET is then the source); it needs no receipt but
-            needs the source's forwarding to the buffer recorded as removed (`mailferry buffer forwarding --off`).
+            --undo delivers the held mail back to the source (TARGET is then the source); it needs no receipt but needs the source's forwarding to the buffer recorded as removed (`mailferry buffer forwarding --off`).
 
               mailferry buffer release --config buffer.toml --user alice@example.com --to dir:/srv/newmail \\
                   --receipt receipts/ --trust station-b.pub.pem
@@ -39,8 +32,7 @@ struct BufferRelease: ParsableCommand {
               mailferry buffer forwarding --config buffer.toml --user alice@example.com --off
               mailferry buffer release --config buffer.toml --user alice@example.com --to lmtp://old-mx:24 --undo
 
-            Exit status: 0 all delivered; 1 receipt refused or a message not delivered; 2 usage; 3 I/O, spool busy
-            or server error.
+            Exit status: 0 all delivered; 1 receipt refused or a message not delivered; 2 usage; 3 I/O, spool busy or server error.
             """)
 
     @Option(help: "The buffer's configuration file (TOML).")

@@ -11,11 +11,7 @@ struct BufferServe: ParsableCommand {
         commandName: "serve",
         abstract: "Accept and hold mail for migrating users over SMTP and LMTP.",
         discussion: """
-            Listens on the addresses of the configuration's [smtp] and [lmtp] tables and answers 250 only once a
-            message is durable in the spool. Mail is accepted for ALICE@NAMESPACE and for the held address
-            itself, for users in the migration set (the [buffer] hold list, plus `buffer hold`). Prints one line
-            per listening address. SIGTERM or SIGINT stops it gracefully: transactions under way finish, then
-            sessions get 421.
+            Listens on the addresses of the configuration's [smtp] and [lmtp] tables and answers 250 only once a message is durable in the spool. Mail is accepted for ALICE@NAMESPACE and for the held address itself, for users in the migration set (the [buffer] hold list, plus `buffer hold`). Prints one line per listening address. SIGTERM or SIGINT stops it gracefully: transactions under way finish, then sessions get 421.
 
               mailferry buffer serve --config /etc/mailferry/buffer.toml
 

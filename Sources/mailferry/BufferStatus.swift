@@ -10,9 +10,7 @@ struct BufferStatus: ParsableCommand {
         commandName: "status",
         abstract: "Show, per user, how much mail the buffer holds and in which state.",
         discussion: """
-            Asks the running buffer over its control socket (control.sock in the spool directory); when no
-            buffer runs, reads the spool directly. Columns: user, state, in the migration set, messages held,
-            bytes held, oldest and newest arrival (UTC).
+            Asks the running buffer over its control socket (control.sock in the spool directory); when no buffer runs, reads the spool directly. Columns: user, state, in the migration set, messages held, bytes held, oldest and newest arrival (UTC).
 
               mailferry buffer status --config /etc/mailferry/buffer.toml
               mailferry buffer status --config /etc/mailferry/buffer.toml --json
