@@ -5,17 +5,7 @@ import Testing
 /// `mailferry buffer serve` in a child process, killed with SIGKILL at random moments while concurrent
 /// smtplib senders deliver: every message that got a 250 must be in the spool afterwards, whole.
 @Suite struct BufferCrashDurabilityTests {
-    static let binary: String = {
-        let here = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { root.deleteLastPathComponent() }
-        let candidates = [
-            here.appendingPathComponent("mailferry").path,
-            here.deletingLastPathComponent().appendingPathComponent("mailferry").path,
-            root.path + "/.build/debug/mailferry",
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
-    }()
+    static let binary = BuiltBinary.path
 
     /// argv: port prefix seconds threads. Prints `OK <message-id>` for every 250 after DATA.
     static let sender = #"""

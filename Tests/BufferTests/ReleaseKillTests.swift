@@ -10,17 +10,7 @@ import Glibc
 
 /// The built `mailferry` binary, killed with SIGKILL in the middle of a release and run again.
 @Suite struct ReleaseKillTests {
-    static let binary: String = {
-        let here = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
-        var root = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { root.deleteLastPathComponent() }
-        let candidates = [
-            here.appendingPathComponent("mailferry").path,
-            here.deletingLastPathComponent().appendingPathComponent("mailferry").path,
-            root.path + "/.build/debug/mailferry",
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
-    }()
+    static let binary = BuiltBinary.path
 
     @Test func killDashNineDuringReleaseThenRerunDeliversEachMessageExactlyOnce() throws {
         let fx = try ReleaseFixture()
