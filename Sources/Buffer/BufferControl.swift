@@ -9,19 +9,27 @@ import Foundation
 /// the single source of truth and a hold takes effect at once for the next RCPT. When no server runs (nobody
 /// listens on the socket), the commands open the spool themselves.
 ///
-/// One request per connection, one line: `status`, `hold USER` or `unhold USER`. One JSON `Response` back,
-/// then the server closes. Access is that of the socket file (mode 0600, in the spool directory).
+/// One request per connection, one line: `status`, `hold USER`, `unhold USER`, `close USER`, or `release JSON`
+/// (a `ReleaseJob.Parameters` object). One JSON `Response` back, then the server closes. Access is that of the
+/// socket file (mode 0600, in the spool directory).
 public enum BufferControl {
     public enum Request: Hashable, Sendable {
         case status
         case hold(String)
         case unhold(String)
+        case close(String)
+        case release(ReleaseJob.Parameters)
 
         public var line: String {
             switch self {
             case .status: return "status"
             case .hold(let user): return "hold " + user
             case .unhold(let user): return "unhold " + user
+            case .close(let user): return "close " + user
+            case .release(let parameters):
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                return "release " + String(decoding: (try? encoder.encode(parameters)) ?? Data(), as: UTF8.self)
             }
         }
 
@@ -31,6 +39,10 @@ public enum BufferControl {
             case ("status", 1): self = .status
             case ("hold", 2): self = .hold(parts[1])
             case ("unhold", 2): self = .unhold(parts[1])
+            case ("close", 2): self = .close(parts[1])
+            case ("release", 2):
+                guard let p = try? JSONDecoder().decode(ReleaseJob.Parameters.self, from: Data(parts[1].utf8)) else { return nil }
+                self = .release(p)
             default: return nil
             }
         }
@@ -39,12 +51,17 @@ public enum BufferControl {
     public struct Response: Codable, Sendable, Equatable {
         public var ok: Bool
         public var error: String?
+        /// The exit status the error implies (`ExitStatus`), so a command asking the server exits as if it ran alone.
+        public var exitStatus: Int32?
         public var users: [UserStatus]?
+        public var release: ReleaseReport?
 
-        public init(ok: Bool, error: String? = nil, users: [UserStatus]? = nil) {
+        public init(ok: Bool, error: String? = nil, exitStatus: Int32? = nil, users: [UserStatus]? = nil, release: ReleaseReport? = nil) {
             self.ok = ok
             self.error = error
+            self.exitStatus = exitStatus
             self.users = users
+            self.release = release
         }
     }
 
@@ -68,9 +85,16 @@ public enum BufferControl {
             case .unhold(let user):
                 try spool.unhold(user: user)
                 return Response(ok: true, users: try spool.status(user: user).map { [$0] })
+            case .close(let user):
+                try spool.close(user: user)
+                return Response(ok: true, users: try spool.status(user: user).map { [$0] })
+            case .release(let parameters):
+                let report = try ReleaseJob(parameters: parameters, spoolDirectory: spool.directory).run(on: spool)
+                return Response(ok: true, release: report)
             }
         } catch {
-            return Response(ok: false, error: String(describing: error))
+            let failure = ReleaseError.ferryError(from: error)
+            return Response(ok: false, error: failure.description, exitStatus: failure.status.rawValue)
         }
     }
 

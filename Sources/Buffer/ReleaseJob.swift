@@ -13,8 +13,33 @@ import Foundation
 ///   recognition of the message's key); `lmtp:` targets: at least once, with at most one duplicate per crash;
 /// - the user becomes `released` (or `reverted`) only when every held message was delivered.
 ///
-/// The spool is opened exclusively: the buffer server must not be running (its lock would refuse us).
+/// The spool is opened exclusively, so while the buffer server runs the job runs inside it, on the server's
+/// spool, asked over the control socket (`BufferControl`); otherwise `buffer release` opens the spool itself.
 public struct ReleaseJob {
+    /// What a release is asked to do: everything but the spool, so the request can travel to a running server.
+    /// Paths are absolute, since the server's working directory is not the caller's.
+    public struct Parameters: Codable, Hashable, Sendable {
+        public var user: String
+        public var target: String
+        public var receiptPath: String?
+        public var trustedKeyPath: String?
+        public var archiveID: String?
+        public var undo: Bool
+
+        public init(user: String, target: String, receiptPath: String?, trustedKeyPath: String?, archiveID: String?, undo: Bool) {
+            self.user = user
+            self.target = target
+            self.receiptPath = receiptPath.map(Self.absolute)
+            self.trustedKeyPath = trustedKeyPath.map(Self.absolute)
+            self.archiveID = archiveID
+            self.undo = undo
+        }
+
+        static func absolute(_ path: String) -> String {
+            path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        }
+    }
+
     public var spoolDirectory: String
     public var user: String
     public var target: String
@@ -37,6 +62,12 @@ public struct ReleaseJob {
         self.archiveID = archiveID
         self.undo = undo
         self.progress = progress
+    }
+
+    public init(parameters p: Parameters, spoolDirectory: String, progress: ((String) -> Void)? = nil) {
+        self.init(
+            spoolDirectory: spoolDirectory, user: p.user, target: p.target, receiptPath: p.undo ? nil : p.receiptPath,
+            trustedKeyPath: p.trustedKeyPath, archiveID: p.archiveID, undo: p.undo, progress: progress)
     }
 
     /// The receipt file for the user: `path` itself, or `<path>/<user>.receipt.json` when `path` is a directory.
@@ -80,11 +111,12 @@ public struct ReleaseJob {
         return receipt.archiveID
     }
 
-    public func run() throws -> ReleaseReport {
+    /// Runs the release on `openSpool` (the running server's), or on the spool opened here when nil.
+    public func run(on openSpool: BufferSpool? = nil) throws -> ReleaseReport {
         let url = try DeliveryTargetURL(parsing: target)
         let archive = try authorize()
-        let spool = try Self.openSpool(spoolDirectory)
-        defer { try? spool.close() }
+        let spool = try openSpool ?? Self.openSpool(spoolDirectory)
+        defer { if openSpool == nil { try? spool.close() } }
         guard let status = try spool.status(user: user) else { throw SpoolError.unknownUser(user: user) }
 
         // Remember the archive (first release) and get the spool's identity for the delivery keys.
@@ -173,14 +205,15 @@ public struct ReleaseJob {
         try spool.close(user: user)
     }
 
-    /// Opens the spool exclusively, or says that the server must be stopped first.
+    /// Opens the spool exclusively (when no server runs); a spool locked by a server that did not answer on its
+    /// control socket is reported as busy.
     static func openSpool(_ directory: String) throws -> BufferSpool {
         do {
             return try BufferSpool(directory: directory)
         } catch SpoolError.locked(let path) {
             throw ReleaseError(
                 .spoolBusy, status: .ioError,
-                "the spool \(directory) is in use (lock \(path) is held), most likely by `mailferry buffer serve`: stop the buffer server, run the release, then start it again (senders retry meanwhile)")
+                "the spool \(directory) is in use (lock \(path) is held), most likely by a `mailferry buffer serve` that does not answer on its control socket: check that it is running and of this version, or stop it and run the release again")
         }
     }
 }

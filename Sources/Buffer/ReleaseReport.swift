@@ -1,7 +1,7 @@
 import BufferSpool
 
 /// What one `buffer release` run did, for people and for `--json`.
-public struct ReleaseReport: Codable, Sendable {
+public struct ReleaseReport: Codable, Sendable, Equatable {
     public var user: String
     public var target: String
     public var direction: ReleaseDirection
@@ -19,7 +19,7 @@ public struct ReleaseReport: Codable, Sendable {
     /// The user's state when the run ended (released, reverted, or releasing if something remains).
     public var state: UserState
 
-    public struct Failure: Codable, Sendable {
+    public struct Failure: Codable, Sendable, Equatable {
         public var message: Int64
         public var reason: String
     }

@@ -12,6 +12,16 @@ func performRelease<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
+/// Asks the running buffer (or, when none runs, the spool directly) and turns a refusal into the exit status
+/// the operation implies.
+func controlRequest(_ request: BufferControl.Request, spoolDirectory: String) throws -> BufferControl.Response {
+    let response = try performRelease { try BufferControlClient.send(request, spoolDirectory: spoolDirectory) }
+    guard response.ok else {
+        throw FerryError(ExitStatus(rawValue: response.exitStatus ?? ExitStatus.ioError.rawValue) ?? .ioError, response.error ?? "the buffer refused")
+    }
+    return response
+}
+
 struct BufferRelease: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "release",
@@ -19,7 +29,7 @@ struct BufferRelease: ParsableCommand {
         discussion: """
             Delivers every message held for the user, in order of arrival, each re-hashed as it is read (a damaged message is never delivered: it is named and stays held, and the command exits 1). The receipt must be signed by the key given with --trust, have verdict pass, name this user and, when known, this user's archive (the archive of the first release run, or --archive-id).
 
-            The buffer server must be stopped while release runs: both use the spool exclusively (spool.lock). Senders retry meanwhile.
+            When the buffer server runs, the release runs inside it (asked over the spool's control socket), so mail keeps being accepted meanwhile; otherwise the command opens the spool itself.
 
             Targets: dir:PATH, maildir:PATH (exactly once, also after a crash and a second run) and lmtp://HOST:PORT or lmtp:/path/to/socket (at least once: a crash can repeat one message). A failed or killed release is finished by running the same command again.
 
@@ -61,11 +71,9 @@ struct BufferRelease: ParsableCommand {
 
     func run() throws {
         let configuration = try performRelease { try BufferConfiguration.load(path: config) }
-        let quiet = json
-        let job = ReleaseJob(
-            spoolDirectory: configuration.spoolDirectory, user: user, target: to, receiptPath: undo ? nil : receipt,
-            trustedKeyPath: trust, archiveID: archiveID, undo: undo, progress: quiet ? nil : { print($0) })
-        let report = try performRelease { try job.run() }
+        let parameters = ReleaseJob.Parameters(
+            user: user, target: to, receiptPath: undo ? nil : receipt, trustedKeyPath: trust, archiveID: archiveID, undo: undo)
+        let report = try controlRequest(.release(parameters), spoolDirectory: configuration.spoolDirectory).release!
         if json {
             try printJSON(report)
         } else {
@@ -121,7 +129,7 @@ struct BufferClose: ParsableCommand {
         commandName: "close",
         abstract: "End a released (or reverted) user's hold: the buffer takes no more mail for the user.",
         discussion: """
-            Needs the buffer server stopped (the spool is opened exclusively).
+            Works whether or not the buffer server runs (it is asked over the spool's control socket).
 
               mailferry buffer close --config buffer.toml --user alice@example.com
             """)
@@ -134,7 +142,7 @@ struct BufferClose: ParsableCommand {
 
     func run() throws {
         let configuration = try performRelease { try BufferConfiguration.load(path: config) }
-        try performRelease { try ReleaseJob.close(spoolDirectory: configuration.spoolDirectory, user: user) }
+        _ = try controlRequest(.close(user), spoolDirectory: configuration.spoolDirectory)
         print("\(user): closed")
     }
 }
