@@ -25,15 +25,18 @@ public enum BufferServer {
                 try spool.hold(user: user)
             }
             let registry = ConnectionRegistry(limit: configuration.limits.connections)
+            let linger = LingerDispatcher(spool: spool) { line in
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+            }
             var smtp: SocketAddress?
             var lmtp: SocketAddress?
             if let listener = configuration.smtp {
-                let channel = try await bind(listener, mode: .smtp, configuration, spool, registry, group)
+                let channel = try await bind(listener, mode: .smtp, configuration, spool, registry, linger, group)
                 bound.append(channel)
                 smtp = channel.localAddress
             }
             if let listener = configuration.lmtp {
-                let channel = try await bind(listener, mode: .lmtp, configuration, spool, registry, group)
+                let channel = try await bind(listener, mode: .lmtp, configuration, spool, registry, linger, group)
                 bound.append(channel)
                 lmtp = channel.localAddress
             }
@@ -49,7 +52,7 @@ public enum BufferServer {
             bound.append(control)
             chmod(socketPath, 0o600)
             return RunningServer(
-                configuration: configuration, spool: spool, group: group, listeners: bound, registry: registry,
+                configuration: configuration, spool: spool, group: group, listeners: bound, registry: registry, linger: linger,
                 smtpAddress: smtp, lmtpAddress: lmtp, controlSocketPath: socketPath,
                 shutdownTimeout: shutdownTimeout)
         } catch {
@@ -72,7 +75,7 @@ public enum BufferServer {
 
     private static func bind(
         _ listener: BufferConfiguration.Listener, mode: SMTPSession.Mode, _ configuration: BufferConfiguration,
-        _ spool: BufferSpool, _ registry: ConnectionRegistry, _ group: MultiThreadedEventLoopGroup
+        _ spool: BufferSpool, _ registry: ConnectionRegistry, _ linger: LingerDispatcher, _ group: MultiThreadedEventLoopGroup
     ) async throws -> any Channel {
         let session = sessionConfiguration(configuration, mode: mode)
         do {
@@ -83,7 +86,7 @@ public enum BufferServer {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try setUp(channel, mode: mode, configuration, session, spool, registry)
+                        try setUp(channel, mode: mode, configuration, session, spool, registry, linger)
                     }
                 }
                 .bind(host: listener.host, port: listener.port).get()
@@ -96,7 +99,8 @@ public enum BufferServer {
     /// Runs on the new channel's event loop.
     private static func setUp(
         _ channel: any Channel, mode: SMTPSession.Mode, _ configuration: BufferConfiguration,
-        _ session: SMTPSession.Configuration, _ spool: BufferSpool, _ registry: ConnectionRegistry
+        _ session: SMTPSession.Configuration, _ spool: BufferSpool, _ registry: ConnectionRegistry,
+        _ linger: LingerDispatcher
     ) throws {
         switch registry.admit(channel, listener: mode) {
         case .overLimit:
@@ -119,7 +123,7 @@ public enum BufferServer {
         let id = ObjectIdentifier(channel)
         // Writes and fsyncs block: the worker runs on the spool executor, not the cooperative pool.
         let worker = Task(executorPreference: SpoolExecutor.shared) {
-            await SpoolWorker.run(spool: spool, commands: commands) { report in
+            await SpoolWorker.run(spool: spool, commands: commands, committed: { linger.committed($0) }) { report in
                 loop.execute { boundHandler.value.workerReported(report) }
             }
             registry.workerEnded(for: id)

@@ -128,7 +128,13 @@ public struct ReleaseJob {
         var report = ReleaseReport(user: user, target: url.description, direction: direction, archiveID: archive, state: status.state)
         if status.state == .released || status.state == .reverted || status.state == .closed {
             if status.releaseTarget == ReleaseTarget(direction: direction, address: url.description) {
-                progress?("\(user) is already \(status.state.rawValue) to \(url.description); nothing to do")
+                // Lingering: pass on whatever arrived since (normally the server already did).
+                if status.state.lingers, let passed = try Self.passOn(user: user, spool: spool) {
+                    report.delivered = passed.delivered
+                    report.alreadyPresent = passed.alreadyPresent
+                    report.failures = passed.failures
+                }
+                progress?("\(user) is already \(status.state.rawValue) to \(url.description); \(report.delivered) message(s) that arrived since passed on")
                 return report
             }
             throw SpoolError.invalidTransition(user: user, from: status.state, to: .releasing)
@@ -142,6 +148,25 @@ public struct ReleaseJob {
         defer { delivery.close() }
         try spool.beginRelease(user: user, to: ReleaseTarget(direction: direction, address: delivery.address))
 
+        try Self.deliverHeld(user: user, spool: spool, delivery: delivery, report: &report, progress: progress)
+        if report.failures.isEmpty {
+            do {
+                report.state = try spool.finishRelease(user: user)
+            } catch SpoolError.undeliveredMessagesRemain {
+                report.state = .releasing  // mail arrived meanwhile; a second run delivers it
+            }
+        } else {
+            report.state = .releasing
+        }
+        return report
+    }
+
+    /// Delivers every message still held for `user`, in arrival order, journalling each attempt; damaged
+    /// messages and permanent refusals are reported and stay held. Shared by release and the linger pass.
+    static func deliverHeld(
+        user: String, spool: BufferSpool, delivery: any DeliveryTarget, report: inout ReleaseReport,
+        progress: ((String) -> Void)?
+    ) throws {
         let unknown = Set(try spool.unknownOutcomes(for: user).filter { $0.target == delivery.address }.map(\.id))
         var after: MessageID?
         while true {
@@ -176,15 +201,25 @@ public struct ReleaseJob {
                 }
             }
         }
-        if report.failures.isEmpty {
-            do {
-                report.state = try spool.finishRelease(user: user)
-            } catch SpoolError.undeliveredMessagesRemain {
-                report.state = .releasing  // mail arrived meanwhile; a second run delivers it
-            }
-        } else {
-            report.state = .releasing
+    }
+
+    /// The linger pass: for a released (or reverted) user, passes mail that arrived after the release on to
+    /// the recorded target. No receipt is needed: it was checked when the release began. Nil when the user
+    /// does not linger.
+    public static func passOn(user: String, spool: BufferSpool) throws -> ReleaseReport? {
+        guard let status = try spool.status(user: user), status.state.lingers, let recorded = status.releaseTarget else {
+            return nil
         }
+        let url = try DeliveryTargetURL(parsing: recorded.address)
+        let spoolID = try ReleaseStateFile.update(spoolDirectory: spool.directory) { $0.spoolID }
+        let delivery: any DeliveryTarget
+        switch url {
+        case .mailbox(let connector): delivery = try DeliveryMailbox(url: connector, user: user, spoolID: spoolID)
+        case .lmtp(let endpoint): delivery = try DeliveryLMTP(endpoint: endpoint)
+        }
+        defer { delivery.close() }
+        var report = ReleaseReport(user: user, target: url.description, direction: recorded.direction, archiveID: nil, state: status.state)
+        try deliverHeld(user: user, spool: spool, delivery: delivery, report: &report, progress: nil)
         return report
     }
 

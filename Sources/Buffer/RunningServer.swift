@@ -32,11 +32,12 @@ public final class RunningServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let listeners: [any Channel]
     private let registry: ConnectionRegistry
+    private let linger: LingerDispatcher
     private let state = Mutex(State.running(waiters: []))
 
     init(
         configuration: BufferConfiguration, spool: BufferSpool, group: MultiThreadedEventLoopGroup,
-        listeners: [any Channel], registry: ConnectionRegistry, smtpAddress: SocketAddress?,
+        listeners: [any Channel], registry: ConnectionRegistry, linger: LingerDispatcher, smtpAddress: SocketAddress?,
         lmtpAddress: SocketAddress?, controlSocketPath: String, shutdownTimeout: Duration
     ) {
         self.configuration = configuration
@@ -44,6 +45,7 @@ public final class RunningServer: Sendable {
         self.group = group
         self.listeners = listeners
         self.registry = registry
+        self.linger = linger
         self.smtpAddress = smtpAddress
         self.lmtpAddress = lmtpAddress
         self.controlSocketPath = controlSocketPath
@@ -103,6 +105,7 @@ public final class RunningServer: Sendable {
             group.cancelAll()
         }
         for worker in registry.runningWorkers { await worker.value }
+        await linger.drain()
         try? await group.shutdownGracefully()
         try? spool.close()
         unlink(controlSocketPath)

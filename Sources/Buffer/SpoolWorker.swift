@@ -25,7 +25,8 @@ enum SpoolWorker {
     }
 
     static func run(
-        spool: BufferSpool, commands: AsyncStream<Command>, report: @escaping @Sendable (Report) -> Void
+        spool: BufferSpool, commands: AsyncStream<Command>, committed: @escaping @Sendable (HeldMessage) -> Void = { _ in },
+        report: @escaping @Sendable (Report) -> Void
     ) async {
         var writer: MessageWriter?
         // The first failure of the current message; its commit reports it.
@@ -60,6 +61,7 @@ enum SpoolWorker {
                     do {
                         let held = try await open.commit()
                         result = .stored(id: held.id.description)
+                        committed(held)
                     } catch {
                         result = .failed(reply(for: error))
                     }

@@ -95,7 +95,8 @@ extension BufferSpool {
         try write { db in
             try Self.requireRecipient(db, id, user)
             let state = try Self.requireState(db, user)
-            guard state == .releasing else { throw SpoolError.notReleasing(user: user, state: state) }
+            // Releasing, or lingering after the release (mail that arrived since is passed on the same way).
+            guard state == .releasing || state.lingers else { throw SpoolError.notReleasing(user: user, state: state) }
             let now = Timestamp.milliseconds(Date())
             switch try Self.fetchDeliveryState(db, id, user, target) {
             case .delivered?:

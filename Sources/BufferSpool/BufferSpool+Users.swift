@@ -4,8 +4,8 @@ import GRDB
 /// The migration set and the per-user state machine. Every change is one write transaction that also appends to
 /// `user_event`.
 extension BufferSpool {
-    /// Puts `user` in the migration set: mail for the user is accepted and held from now on. A user that was
-    /// released, reverted or closed starts a new holding period; a holding or releasing user is unchanged.
+    /// Puts `user` in the migration set: mail for the user is accepted and held from now on. A closed user starts
+    /// a new holding period; a holding, releasing or lingering (released, reverted) user is unchanged.
     public func hold(user: String) throws {
         guard !user.isEmpty else { throw SpoolError.invalidEnvelope(reason: "empty user name") }
         try changeUsers { db in

@@ -14,7 +14,7 @@ public final class BufferSpool: Sendable {
     let database: DatabaseQueue
     let committer: GroupCommitter
     private let lock: SpoolLock
-    /// Users whose mail the server may accept (in the migration set, state holding or releasing). A cache for the
+    /// Users whose mail the server may accept (in the migration set, in any state but closed). A cache for the
     /// RCPT check; the committer re-checks in its transaction.
     private let accepting: Mutex<Set<String>>
     private let closed = Atomic<Bool>(false)
@@ -127,6 +127,6 @@ public final class BufferSpool: Sendable {
         Set(
             try String.fetchAll(
                 db,
-                sql: "SELECT name FROM spool_user WHERE in_migration_set = 1 AND state IN ('holding', 'releasing')"))
+                sql: "SELECT name FROM spool_user WHERE in_migration_set = 1 AND state IN ('holding', 'releasing', 'released', 'reverted')"))
     }
 }

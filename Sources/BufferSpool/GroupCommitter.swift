@@ -133,7 +133,7 @@ final class GroupCommitter: Sendable {
             let accepting = try Bool.fetchOne(
                 db,
                 sql: """
-                    SELECT in_migration_set = 1 AND state IN ('holding', 'releasing')
+                    SELECT in_migration_set = 1 AND state IN ('holding', 'releasing', 'released', 'reverted')
                     FROM spool_user WHERE name = ?
                     """,
                 arguments: [user]) ?? false

@@ -98,8 +98,9 @@ import Testing
             try spool.beginRelease(user: "alice", to: other)
         }
         #expect(try spool.finishRelease(user: "alice") == .released)
-        #expect(!spool.acceptsMail(for: "alice"))
+        #expect(spool.acceptsMail(for: "alice"), "a released user lingers: mail in transit is still accepted")
         try spool.close(user: "alice")
+        #expect(!spool.acceptsMail(for: "alice"))
         #expect(try spool.status(user: "alice")?.state == .closed)
         #expect(try spool.migrationSet().isEmpty)
         // A new holding period.

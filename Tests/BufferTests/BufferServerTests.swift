@@ -207,7 +207,9 @@ import Testing
     @Test func shutdownLetsTheTransactionUnderWayFinishThenSays421() async throws {
         let directory = try LiveBuffer.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try await BufferServer.start(LiveBuffer.configuration(spool: directory + "/spool"))
+        // A long drain limit: on a loaded machine the probes below can take many seconds, and the transaction
+        // must not be cut by the forced close that follows the limit.
+        let server = try await BufferServer.start(LiveBuffer.configuration(spool: directory + "/spool"), shutdownTimeout: .seconds(300))
         let script = #"""
             import socket, sys, os, time
             s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=20)

@@ -180,13 +180,15 @@ import Testing
         #expect(try fx.state()?.state == .closed)
     }
 
-    @Test func aRunningServerHoldsTheSpoolAndReleaseSaysSo() throws {
+    /// A process holds the spool but serves no control socket (a running server is asked over it instead,
+    /// see ReleaseThroughServerTests): the release cannot run, and says why.
+    @Test func aSpoolLockedByAProcessThatDoesNotAnswerIsReportedAsBusy() throws {
         try fx.hold(1)
         try fx.receipt()
         let server = try BufferSpool(directory: fx.spoolDirectory)
         defer { try? server.close() }
         let busy = refusal(job(to: "maildir:" + fx.file("target")))
-        #expect(busy.hasPrefix("release:spoolBusy") && busy.contains("stop the buffer server"), "\(busy)")
+        #expect(busy.hasPrefix("release:spoolBusy") && busy.contains("does not answer on its control socket"), "\(busy)")
     }
 
     @Test func targetURLs() throws {

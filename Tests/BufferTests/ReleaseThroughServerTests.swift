@@ -6,9 +6,10 @@ import Foundation
 import Testing
 
 /// `buffer release` and `buffer close` while the server runs: the request goes over the control socket and
-/// the release runs on the server's own spool, so mail keeps being accepted.
+/// the release runs on the server's own spool, so mail keeps being accepted; after the release the buffer
+/// lingers, passing mail still in transit straight on, until the user is closed.
 @Suite struct ReleaseThroughServerTests {
-    @Test func releaseAndCloseWhileTheServerRuns() async throws {
+    @Test func releaseLingerAndCloseWhileTheServerRuns() async throws {
         try await LiveBuffer.with { live in
             let fixture = try ReleaseFixture()
             let body = live.directory + "/body.eml"
@@ -42,10 +43,24 @@ import Testing
             #expect(delivered.count == 3)
             #expect(delivered.allSatisfy { splitTrace($0.bytes).message == BufferServerTests.message })
 
-            // The server still answers while and after releasing; close ends the user's hold.
+            // The buffer lingers: mail still in transit for the released user is accepted and passed straight on.
+            let late = try await Client.python(Scripts.send, ["\(live.smtpPort)", "dave@example.org", "alice@buffer.example.com", body])
+            #expect(late.stdout == "OK \n", "\(late.stdout) \(late.stderr)")
+            var passedOn = 0
+            for _ in 0..<100 {
+                passedOn = try maildirMessages(target).count
+                if passedOn == 4 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(passedOn == 4, "the message sent after the release reaches the target")
+            #expect(try live.spool.status(user: "alice@example.com")?.state == .released)
+
+            // Close ends the user's hold: from then on mail for the user is refused.
             let closed = try await Client.offThread { try BufferControlClient.send(.close("alice@example.com"), spoolDirectory: spoolDirectory) }
             #expect(closed.ok, "\(String(describing: closed.error))")
             #expect(closed.users?.first?.state == .closed)
+            let refusedAfterClose = try await Client.python(Scripts.send, ["\(live.smtpPort)", "dave@example.org", "alice@buffer.example.com", body])
+            #expect(refusedAfterClose.stdout.contains("550"), "\(refusedAfterClose.stdout)")
         }
     }
 }
