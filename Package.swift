@@ -51,14 +51,16 @@ let package = Package(
             dependencies: ["FerryKit", "Buffer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        // Helpers several test targets share: a seeded generator, the built binary's location.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MailModelTests", dependencies: ["MailModel"]),
-        .testTarget(name: "FerryArchiveTests", dependencies: ["FerryArchive", "MailModel"]),
+        .testTarget(name: "FerryArchiveTests", dependencies: ["TestSupport", "FerryArchive", "MailModel"]),
         .testTarget(name: "ConnectorsTests", dependencies: ["Connectors", "MailModel"]),
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "FerryArchive", "Connectors", "MailModel"]),
-        .testTarget(name: "SMTPCoreTests", dependencies: ["SMTPCore"]),
+        .testTarget(name: "SMTPCoreTests", dependencies: ["TestSupport", "SMTPCore"]),
         .testTarget(name: "BufferSpoolTests", dependencies: ["BufferSpool", "FerryArchive", "MailModel"]),
-        .testTarget(name: "BufferTests", dependencies: ["Buffer", "BufferSpool", "SMTPCore", "FerryKit", "FerryArchive", "MailModel"]),
-        .testTarget(name: "MailFerryCLITests", dependencies: ["FerryKit", "FerryArchive", "mailferry"]),
+        .testTarget(name: "BufferTests", dependencies: ["TestSupport", "Buffer", "BufferSpool", "SMTPCore", "FerryKit", "FerryArchive", "MailModel"]),
+        .testTarget(name: "MailFerryCLITests", dependencies: ["TestSupport", "FerryKit", "FerryArchive", "mailferry"]),
     ],
     swiftLanguageModes: [.v6]
 )

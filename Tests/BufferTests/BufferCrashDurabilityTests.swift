@@ -1,3 +1,4 @@
+import TestSupport
 import BufferSpool
 import Foundation
 import Testing
@@ -80,7 +81,7 @@ import Testing
             hold = ["alice@example.com"]
             hostname = "\(LiveBuffer.hostname)"
             """.write(toFile: config, atomically: true, encoding: .utf8)
-        var random = SplitMix(seed: 0x6d61_696c_6665_7272)
+        var random = SplitMix64(seed: 0x6d61_696c_6665_7272)
         var acknowledged: Set<String> = []
         for round in 0..<20 {
             let (server, port) = try await Self.startServer(config: config)
@@ -123,15 +124,3 @@ import Testing
     }
 }
 
-/// A small seeded generator, so the kill moments are the same on every run.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

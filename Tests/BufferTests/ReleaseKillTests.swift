@@ -1,3 +1,4 @@
+import TestSupport
 import BufferSpool
 import Foundation
 import Testing

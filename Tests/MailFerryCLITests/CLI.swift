@@ -1,15 +1,9 @@
+import TestSupport
 import Foundation
 
 /// Runs the built `mailferry` binary as a user would, capturing its output and exit status.
 enum CLI {
-    static let binary: String = {
-        let candidates = [
-            URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().appendingPathComponent("mailferry").path,
-            URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("mailferry").path,
-            repositoryRoot + "/.build/debug/mailferry",
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
-    }()
+    static let binary = BuiltBinary.path
 
     static let repositoryRoot: String = {
         var url = URL(fileURLWithPath: #filePath)

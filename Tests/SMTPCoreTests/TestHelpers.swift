@@ -1,17 +1,6 @@
+import TestSupport
 @testable import SMTPCore
 
-/// SplitMix64: a fixed-seed generator so random splits are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
@@ -29,7 +18,7 @@ enum Split: CustomStringConvertible {
         case .bytewise:
             return input.map { [$0] }
         case .random(let seed):
-            var generator = SeededGenerator(seed: seed)
+            var generator = SplitMix64(seed: seed)
             var result: [[UInt8]] = []
             var index = 0
             while index < input.count {

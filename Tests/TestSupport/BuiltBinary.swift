@@ -1,8 +1,8 @@
 import Foundation
 
 /// The `mailferry` binary the build made, found next to the test bundle (or in .build/debug).
-enum BuiltBinary {
-    static let path: String = {
+public enum BuiltBinary {
+    public static let path: String = {
         let here = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
         var root = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { root.deleteLastPathComponent() }
