@@ -5,9 +5,9 @@ import NIOPosix
 import Synchronization
 
 /// A started buffer service. `run()` waits until it has stopped; `shutdown()` stops it gracefully:
-/// 1. stop accepting (listeners and the control socket close; connections arriving meanwhile get 421),
-/// 2. tell every session `shutdownRequested`: a transaction under way finishes (its 250 is still durable),
+/// 1. tell every session `shutdownRequested`: a transaction under way finishes (its 250 is still durable),
 ///    anything else gets 421 4.3.2 and the connection closes,
+/// 2. stop accepting (listeners and the control socket close; connections arriving meanwhile get 421),
 /// 3. wait for the sessions up to the shutdown timeout, then close the rest (an unfinished DATA is discarded,
 ///    never stored in part),
 /// 4. wait for every spool worker (commits under way complete), stop the event loops, close the spool.
@@ -85,8 +85,10 @@ public final class RunningServer: Sendable {
             return
         }
         let channels = registry.beginShutdown()
-        for listener in listeners { try? await listener.close() }
+        // Tell the open connections first, then close the listeners: once a client can see that the listener is
+        // gone, every open connection already has the event queued ahead of anything it reads later.
         for channel in channels { channel.pipeline.fireUserInboundEventTriggered(BufferShutdownEvent()) }
+        for listener in listeners { try? await listener.close() }
         let timeout = shutdownTimeout
         let registry = self.registry
         await withTaskGroup(of: Bool.self) { group in
