@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
@@ -31,6 +32,20 @@ let package = Package(
         // SMTP and LMTP as bytes: command and reply grammar, DATA framing, the session state machine.
         // No sockets here; the buffer's network layer drives it.
         .target(name: "SMTPCore"),
+        // IMAP as bytes (RFC 9051, RFC 3501): response framing with byte limits, the response parser, command
+        // encoders, the client's state machine. No sockets here.
+        .target(name: "IMAPCore", dependencies: ["MailModel"]),
+        // A thin SwiftNIO layer that drives IMAPCore over TCP, TLS or STARTTLS, with a blocking facade for the
+        // connectors, which run on their own threads.
+        .target(
+            name: "IMAPClient",
+            dependencies: [
+                "IMAPCore", "MailModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // The buffer's durable spool: messages held for migrating users until release.
         .target(name: "BufferSpool", dependencies: ["MailModel", "FerryArchive", .product(name: "GRDB", package: "GRDB.swift")]),
         // The buffer service: SMTP/LMTP listeners on SwiftNIO, configuration, release to targets.
@@ -40,6 +55,7 @@ let package = Package(
                 "SMTPCore", "BufferSpool", "FerryKit", "FerryArchive", "Connectors", "MailModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
@@ -58,6 +74,8 @@ let package = Package(
         .testTarget(name: "ConnectorsTests", dependencies: ["Connectors", "MailModel"]),
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "FerryArchive", "Connectors", "MailModel"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["TestSupport", "SMTPCore"]),
+        .testTarget(name: "IMAPCoreTests", dependencies: ["TestSupport", "IMAPCore"]),
+        .testTarget(name: "IMAPClientTests", dependencies: ["TestSupport", "IMAPClient", "IMAPCore", "MailModel"]),
         .testTarget(name: "BufferSpoolTests", dependencies: ["BufferSpool", "FerryArchive", "MailModel"]),
         .testTarget(name: "BufferTests", dependencies: ["TestSupport", "Buffer", "BufferSpool", "SMTPCore", "FerryKit", "FerryArchive", "MailModel"]),
         .testTarget(name: "MailFerryCLITests", dependencies: ["TestSupport", "FerryKit", "FerryArchive", "mailferry"]),

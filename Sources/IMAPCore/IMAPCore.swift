@@ -1,0 +1,1 @@
+// The IMAP codec lives here; see Package.swift.
