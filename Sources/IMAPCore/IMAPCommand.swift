@@ -1,0 +1,62 @@
+import MailModel
+
+/// The commands this client sends (RFC 9051 section 6 and the extensions named at each case).
+public enum IMAPCommand: Sendable, Hashable {
+    case capability
+    case noop
+    case logout
+    case startTLS
+    case login(user: String, password: String)
+    /// RFC 4616 SASL PLAIN; with `initialResponse` (RFC 4959 SASL-IR) the credentials go on the command line.
+    case authenticatePlain(authorizationID: String?, authenticationID: String, password: String, initialResponse: Bool)
+    /// RFC 2342
+    case namespace
+    /// RFC 5161
+    case enable([String])
+    /// `LIST reference pattern`
+    case list(reference: String, pattern: String)
+    /// RFC 5258/6154: `LIST (SPECIAL-USE) "" "*" RETURN (SUBSCRIBED SPECIAL-USE)`; without `specialUseOnly` the
+    /// selection is empty: `LIST "" "*" RETURN (SUBSCRIBED SPECIAL-USE)`.
+    case listExtended(reference: String, pattern: String, specialUseOnly: Bool)
+    case lsub(reference: String, pattern: String)
+    case select(mailbox: String, readOnly: Bool)
+    case status(mailbox: String, items: [String])
+    case uidFetch(IMAPUIDSet, items: [String])
+    /// With `esearch` (RFC 4731): `UID SEARCH RETURN (ALL) ...`.
+    case uidSearch([IMAPSearchKey], esearch: Bool)
+    case create(mailbox: String)
+    case subscribe(mailbox: String)
+    /// RFC 4314
+    case getACL(mailbox: String)
+    case setACL(mailbox: String, identifier: String, rights: String)
+    case myRights(mailbox: String)
+    /// The command line up to and including the message literal's announcement; the message bytes and the final
+    /// CRLF are the caller's to send.
+    case append(mailbox: String, flags: [String], internalDate: InternalDate?, size: Int64)
+
+    /// The command's name for error messages, never its arguments.
+    public var name: String {
+        switch self {
+        case .capability: "CAPABILITY"
+        case .noop: "NOOP"
+        case .logout: "LOGOUT"
+        case .startTLS: "STARTTLS"
+        case .login: "LOGIN"
+        case .authenticatePlain: "AUTHENTICATE PLAIN"
+        case .namespace: "NAMESPACE"
+        case .enable: "ENABLE"
+        case .list, .listExtended: "LIST"
+        case .lsub: "LSUB"
+        case .select(_, let readOnly): readOnly ? "EXAMINE" : "SELECT"
+        case .status: "STATUS"
+        case .uidFetch: "UID FETCH"
+        case .uidSearch: "UID SEARCH"
+        case .create: "CREATE"
+        case .subscribe: "SUBSCRIBE"
+        case .getACL: "GETACL"
+        case .setACL: "SETACL"
+        case .myRights: "MYRIGHTS"
+        case .append: "APPEND"
+        }
+    }
+}

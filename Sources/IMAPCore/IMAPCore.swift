@@ -1,1 +1,0 @@
-// The IMAP codec lives here; see Package.swift.
