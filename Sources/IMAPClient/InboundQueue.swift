@@ -1,0 +1,124 @@
+import Foundation
+import NIOCore
+
+/// The hand-off between the event loop, which receives the server's bytes, and the one thread using the
+/// blocking `IMAPConnection`. Memory stays bounded: above `highWater` buffered bytes the channel stops
+/// reading (TCP flow control holds the server back) until the consumer has taken the buffer below `lowWater`.
+///
+/// `@unchecked Sendable`: every stored property is read and written only while `condition` is locked.
+final class InboundQueue: @unchecked Sendable {
+    static let highWater = 4 << 20
+    static let lowWater = 1 << 20
+
+    private let condition = NSCondition()
+    private var chunks: [ByteBuffer] = []
+    private var head = 0
+    private var buffered = 0
+    private var finished: (any Error)?
+    private var isFinished = false
+    /// The channel asked to read while the buffer was full; the consumer must ask again.
+    private var readHeld = false
+
+    /// Event loop: bytes arrived.
+    func push(_ buffer: ByteBuffer) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !isFinished else { return }
+        buffered += buffer.readableBytes
+        chunks.append(buffer)
+        condition.broadcast()
+    }
+
+    /// Event loop: whether to pass the channel's read request on; if not, it is held until the consumer drains.
+    func mayRead() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if buffered > Self.highWater {
+            readHeld = true
+            return false
+        }
+        return true
+    }
+
+    /// Event loop: the connection is gone (`error` nil for an orderly close).
+    func finish(_ error: (any Error)?) {
+        condition.lock()
+        defer { condition.unlock() }
+        if !isFinished {
+            isFinished = true
+            finished = error
+        }
+        condition.broadcast()
+    }
+
+    /// Drops everything buffered (STARTTLS); runs on the event loop together with adding the TLS handler.
+    @discardableResult
+    func discardAll() -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        let dropped = buffered
+        chunks.removeAll()
+        head = 0
+        buffered = 0
+        return dropped
+    }
+
+    enum Taken {
+        case bytes(ByteBuffer, resumeReading: Bool)
+        case closed((any Error)?)
+        case timedOut
+    }
+
+    /// Consumer: the next buffer, waiting until `deadline`.
+    func take(until deadline: Date) -> Taken {
+        condition.lock()
+        defer { condition.unlock() }
+        while head >= chunks.count {
+            if isFinished { return .closed(finished) }
+            if !condition.wait(until: deadline) && head >= chunks.count {
+                return isFinished ? .closed(finished) : .timedOut
+            }
+        }
+        let buffer = chunks[head]
+        head += 1
+        if head > 64 && head * 2 > chunks.count {
+            chunks.removeFirst(head)
+            head = 0
+        }
+        buffered -= buffer.readableBytes
+        var resume = false
+        if readHeld && buffered < Self.lowWater {
+            readHeld = false
+            resume = true
+        }
+        return .bytes(buffer, resumeReading: resume)
+    }
+}
+
+/// The last handler in the pipeline: passes received bytes to the queue and holds back reads while it is full.
+final class InboundHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let queue: InboundQueue
+    init(queue: InboundQueue) { self.queue = queue }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        queue.push(unwrapInboundIn(data))
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if queue.mayRead() { context.read() }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        queue.finish(nil)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        queue.finish(error)
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,294 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real Dovecot IMAP server for tests, started from its own configuration in a temporary root
+/// (`/tmp/mf-imap-XXXXXXXX`) and stopped at the end: a plain port (STARTTLS offered when TLS is on) and an
+/// implicit-TLS port on 127.0.0.1, passwd-file users with `{PLAIN}` passwords, an optional master user
+/// (`user*master` logins and SASL PLAIN with an authorization identity), Maildir mail written as `nobody`
+/// (Dovecot refuses uid 0, and tests may run as root), the ACL plugin, special-use folders, and a test CA
+/// made with `openssl` whose certificate is `caFile`.
+public final class DovecotIMAPServer {
+    public struct User: Sendable {
+        public var name: String
+        public var password: String
+        public init(_ name: String, _ password: String) {
+            self.name = name
+            self.password = password
+        }
+    }
+
+    public let root: String
+    public let imapPort: Int
+    public let imapsPort: Int
+    public let tls: Bool
+    public let allowPlaintextAuth: Bool
+    public let users: [User]
+    public let masterUser: User?
+    var process: Process?
+
+    public var caFile: String { root + "/ca.pem" }
+    public var config: String { root + "/dovecot.conf" }
+    public func maildir(_ user: String) -> String { root + "/mail/\(user)/Maildir" }
+
+    /// Dovecot's log and its standard error, for failure messages.
+    public var log: String {
+        ((try? String(contentsOfFile: root + "/dovecot.log", encoding: .utf8)) ?? "(no dovecot.log)") + "\n"
+            + ((try? String(contentsOfFile: root + "/stderr.log", encoding: .utf8)) ?? "")
+    }
+
+    /// Starts Dovecot; throws with its log if it does not listen within 15 s.
+    public init(
+        users: [User], masterUser: User? = nil, allowPlaintextAuth: Bool = false, tls: Bool = true
+    ) throws {
+        root = "/tmp/mf-imap-\(UUID().uuidString.prefix(8))"
+        self.users = users
+        self.masterUser = masterUser
+        self.allowPlaintextAuth = allowPlaintextAuth
+        self.tls = tls
+        try FileManager.default.createDirectory(atPath: root + "/mail", withIntermediateDirectories: true)
+        chmod(root, 0o755)
+        chmod(root + "/mail", 0o777)  // Dovecot writes mail as `nobody`
+        imapPort = try FreePort.make()
+        var other = try FreePort.make()
+        while other == imapPort { other = try FreePort.make() }
+        imapsPort = other
+        do {
+            if tls { try makeCertificates() }
+            try writeConfiguration()
+            try start()
+        } catch {
+            stop()
+            try? FileManager.default.removeItem(atPath: root)
+            throw error
+        }
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    /// Stops and starts Dovecot on the same ports with the same mail.
+    public func restart() throws {
+        stop()
+        try start()
+    }
+
+    /// SIGTERM, then SIGKILL if the master has not gone after 5 s; polls rather than `waitUntilExit`, which can
+    /// block as long as Dovecot lingers.
+    public func stop() {
+        guard let process, process.isRunning else { return }
+        let pid = process.processIdentifier
+        for signal in [SIGTERM, SIGKILL] {
+            kill(pid, signal)
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { usleep(50_000) }
+            if !process.isRunning { break }
+        }
+        // Login and imap processes exit once the master is gone; wait until the ports are free again.
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline && (FreePort.accepts(imapPort) || FreePort.accepts(imapsPort)) { usleep(50_000) }
+    }
+
+    func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/dovecot")
+        process.arguments = ["-F", "-c", config]
+        if !FileManager.default.fileExists(atPath: root + "/stderr.log") {
+            _ = FileManager.default.createFile(atPath: root + "/stderr.log", contents: nil)
+        }
+        let err = FileHandle(forWritingAtPath: root + "/stderr.log")
+        err?.seekToEndOfFile()
+        process.standardOutput = err
+        process.standardError = err
+        do {
+            try process.run()
+        } catch {
+            throw DovecotIMAPFailure(message: "cannot run /usr/sbin/dovecot (install dovecot-imapd): \(error)")
+        }
+        self.process = process
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline {
+            if !process.isRunning { break }
+            if FreePort.accepts(imapPort) && (!tls || FreePort.accepts(imapsPort)) { return }
+            usleep(50_000)
+        }
+        stop()
+        throw DovecotIMAPFailure(message: "Dovecot did not start listening on 127.0.0.1:\(imapPort). Log:\n\(log)")
+    }
+
+    func writeConfiguration() throws {
+        let passwords = users.map { "\($0.name):{PLAIN}\($0.password)::::::" }.joined(separator: "\n") + "\n"
+        try passwords.write(toFile: root + "/users", atomically: true, encoding: .utf8)
+        var masterPassdb = ""
+        if let masterUser {
+            try "\(masterUser.name):{PLAIN}\(masterUser.password)::::::\n"
+                .write(toFile: root + "/masters", atomically: true, encoding: .utf8)
+            masterPassdb = """
+                passdb {
+                  driver = passwd-file
+                  args = \(root)/masters
+                  master = yes
+                  pass = yes
+                }
+
+                """
+        }
+        let ssl =
+            tls
+            ? """
+            ssl = yes
+            ssl_cert = <\(root)/server.pem
+            ssl_key = <\(root)/server.key
+            """ : "ssl = no"
+        try """
+            base_dir = \(root)/run
+            state_dir = \(root)/state
+            log_path = \(root)/dovecot.log
+            protocols = imap
+            listen = 127.0.0.1
+            \(ssl)
+            disable_plaintext_auth = \(allowPlaintextAuth ? "no" : "yes")
+            auth_mechanisms = plain login
+            auth_master_user_separator = *
+            default_internal_user = nobody
+            default_internal_group = nogroup
+            default_login_user = nobody
+            mail_uid = nobody
+            mail_gid = nogroup
+            first_valid_uid = 1
+            mail_location = maildir:\(root)/mail/%u/Maildir
+            mail_plugins = acl
+            protocol imap {
+              mail_plugins = $mail_plugins imap_acl
+            }
+            plugin {
+              acl = vfile
+            }
+            namespace inbox {
+              inbox = yes
+              separator = /
+              mailbox Sent {
+                special_use = \\Sent
+                auto = subscribe
+              }
+              mailbox Drafts {
+                special_use = \\Drafts
+                auto = subscribe
+              }
+              mailbox Trash {
+                special_use = \\Trash
+                auto = create
+              }
+              mailbox Junk {
+                special_use = \\Junk
+                auto = no
+              }
+            }
+            \(masterPassdb)
+            passdb {
+              driver = passwd-file
+              args = \(root)/users
+            }
+            userdb {
+              driver = static
+              args = uid=nobody gid=nogroup home=\(root)/mail/%u
+            }
+            service imap-login {
+              inet_listener imap {
+                address = 127.0.0.1
+                port = \(imapPort)
+              }
+              inet_listener imaps {
+                address = 127.0.0.1
+                port = \(tls ? imapsPort : 0)
+                ssl = yes
+              }
+            }
+            service stats {
+              unix_listener stats-reader {
+                mode = 0666
+              }
+              unix_listener stats-writer {
+                mode = 0666
+              }
+            }
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+    }
+
+    /// A CA, and a server certificate it signs for CN=localhost with subjectAltName IP:127.0.0.1,DNS:localhost.
+    func makeCertificates() throws {
+        try "subjectAltName = IP:127.0.0.1,DNS:localhost\nbasicConstraints = CA:FALSE\n"
+            .write(toFile: root + "/server.ext", atomically: true, encoding: .utf8)
+        let steps: [[String]] = [
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+             "-subj", "/CN=MailFerry Test CA"],
+            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+             "-subj", "/CN=localhost"],
+            ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+             "-out", "server.pem", "-days", "2", "-extfile", "server.ext"],
+        ]
+        for arguments in steps {
+            let openssl = Process()
+            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            openssl.arguments = arguments
+            openssl.currentDirectoryURL = URL(fileURLWithPath: root)
+            let output = Pipe()
+            openssl.standardOutput = output
+            openssl.standardError = output
+            try openssl.run()
+            let text = output.fileHandleForReading.readDataToEndOfFile()
+            openssl.waitUntilExit()
+            guard openssl.terminationStatus == 0 else {
+                throw DovecotIMAPFailure(
+                    message: "openssl \(arguments.prefix(1).joined()) failed: \(String(decoding: text, as: UTF8.self))")
+            }
+        }
+        chmod(root + "/server.key", 0o600)
+    }
+}
+
+public struct DovecotIMAPFailure: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Ports on 127.0.0.1 for servers the tests start.
+public enum FreePort {
+    /// A port nothing listens on right now (bound to port 0 and read back, then released).
+    public static func make() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
+                bind(fd, p, length) == 0 && getsockname(fd, p, &length) == 0
+            }
+        }
+        guard bound else { throw DovecotIMAPFailure(message: "cannot bind a port: \(String(cString: strerror(errno)))") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    public static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
+                connect(fd, p, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+}
