@@ -22,6 +22,7 @@ final class DeliveryMailbox: DeliveryTarget {
         case .directory(let path): target = try DirectoryTarget(path: path).open(user: info)
         case .maildir(let path): target = try MaildirTarget(path: path)
         case .mbox: throw FerryError(.usage, "mbox: is a source only")
+        case .imap: throw FerryError(.usage, "\(url): releasing to IMAP is not wired into the buffer yet; release to lmtp://, dir: or maildir:")
         }
         inbox = try target.folder(FolderInfo(path: ["INBOX"], specialUse: "\\Inbox", subscribed: true))
     }

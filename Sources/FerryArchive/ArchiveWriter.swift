@@ -130,8 +130,23 @@ public final class ArchiveWriter: MailboxSink {
         var record = EntryRecord(path: EntryPath.message(user: currentUser, folder: folder, sequence: sequence), kind: .message, user: currentUser, container: folder, size: body.byteCount, sha256: "", offset: 0, frame: 0)
         record.message = info
         let mtime = InternalDateStamp(seconds: info.internalDate.epochSeconds, nanoseconds: info.internalDate.nanoseconds)
-        try writeItem(&record, body: body, mtime: mtime, container: key)
+        guard info.subject == nil && info.from == nil && info.messageID == nil else {
+            try writeItem(&record, body: body, mtime: mtime, container: key)
+            return
+        }
+        // A source that streams (IMAP) has not read the header: summarise it from the bytes going by, for people
+        // browsing the archive.
+        let watched = HeaderWatchingBody(body, limit: Self.headerSummaryLimit)
+        try writeItem(&record, body: watched, mtime: mtime, container: key) {
+            let summary = HeaderSummary(header: watched.prefix)
+            $0.message?.subject = summary.subject
+            $0.message?.from = summary.from
+            $0.message?.messageID = summary.messageID
+        }
     }
+
+    /// How much of a message's start is read for its header summary.
+    static let headerSummaryLimit = 64 * 1024
 
     public func contact(_ info: ContactInfo, inAddressBook book: Int, body: any ItemBody) throws {
         let key = try containerKey(.addressBook, book)
@@ -196,7 +211,10 @@ public final class ArchiveWriter: MailboxSink {
         return n
     }
 
-    private func writeItem(_ record: inout EntryRecord, body: any ItemBody, mtime: InternalDateStamp, container: ContainerKey?) throws {
+    private func writeItem(
+        _ record: inout EntryRecord, body: any ItemBody, mtime: InternalDateStamp, container: ContainerKey?,
+        beforeRecording: (inout EntryRecord) -> Void = { _ in }
+    ) throws {
         precondition(!finished)
         record.offset = pipeline.streamOffset
         record.frame = pipeline.currentFrameIndex
@@ -207,6 +225,7 @@ public final class ArchiveWriter: MailboxSink {
             }
         }
         record.sha256 = hasher.finalizeHex()
+        beforeRecording(&record)
         try pipeline.entryBoundary()
         try spool(ManifestCoding.line(ManifestLine.entry(record), with: encoder))
         entryCount += 1
@@ -294,5 +313,27 @@ public final class ArchiveWriter: MailboxSink {
         return WrittenArchive(
             path: path, header: header, statement: statement, fileSize: try output.size, frames: table.frames.count,
             warnings: warnings)
+    }
+}
+
+/// Passes a body through, keeping a copy of its first `limit` bytes.
+private final class HeaderWatchingBody: ItemBody {
+    let inner: any ItemBody
+    let limit: Int
+    private(set) var prefix: [UInt8] = []
+
+    init(_ inner: any ItemBody, limit: Int) {
+        self.inner = inner
+        self.limit = limit
+    }
+
+    var byteCount: Int64 { inner.byteCount }
+    var origin: String { inner.origin }
+
+    func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+        try inner.stream { chunk in
+            if prefix.count < limit { prefix += chunk.prefix(limit - prefix.count) }
+            try consume(chunk)
+        }
     }
 }

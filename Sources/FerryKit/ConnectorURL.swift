@@ -1,8 +1,9 @@
 import Connectors
+import Foundation
 import MailModel
 
 /// A source or target named the way the command line names it: `dir:PATH`, `maildir:PATH`,
-/// `mbox:PATH`.
+/// `mbox:PATH`, `imap://HOST[:PORT]`, `imaps://HOST[:PORT]`.
 public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     /// A tree of users: `PATH/<address>/Maildir/`, `contacts/`, `calendars/`, `sieve/`.
     case directory(String)
@@ -10,23 +11,68 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     case maildir(String)
     /// One mbox file or a folder of them, for one user.
     case mbox(String)
+    /// An IMAP server; `implicitTLS` for `imaps:`, STARTTLS otherwise.
+    case imap(host: String, port: Int, implicitTLS: Bool)
 
     public init(parsing text: String) throws {
         guard let colon = text.firstIndex(of: ":") else {
             throw FerryError(.usage, "\(String(reflecting: text)) is not a source or target URL; use dir:PATH, maildir:PATH or mbox:PATH")
         }
         let scheme = text[..<colon].lowercased()
+        if scheme == "imap" || scheme == "imaps" {
+            self = try Self.parseServer(text, implicitTLS: scheme == "imaps")
+            return
+        }
         let path = String(text[text.index(after: colon)...])
         guard !path.isEmpty else { throw FerryError(.usage, "\(String(reflecting: text)) names no path") }
         switch scheme {
         case "dir": self = .directory(path)
         case "maildir": self = .maildir(path)
         case "mbox": self = .mbox(path)
-        case "imap", "imaps", "caldav", "carddav":
-            throw FerryError(.usage, "\(scheme): sources and targets are not supported by this version yet; use dir:, maildir: or mbox:")
+        case "caldav", "carddav":
+            throw FerryError(.usage, "\(scheme): sources and targets are not supported by this version yet; use dir:, maildir:, mbox: or imap(s)://")
         default:
-            throw FerryError(.usage, "unknown scheme \(String(reflecting: scheme)) in \(String(reflecting: text)); use dir:PATH, maildir:PATH or mbox:PATH")
+            throw FerryError(.usage, "unknown scheme \(String(reflecting: scheme)) in \(String(reflecting: text)); use dir:PATH, maildir:PATH, mbox:PATH, imap://HOST:PORT or imaps://HOST:PORT")
         }
+    }
+
+    /// `imap://HOST[:PORT]` or `imaps://HOST[:PORT]`, HOST a name, an IPv4 address or `[IPv6]`; no user or
+    /// password (those come from --credentials), no path.
+    private static func parseServer(_ text: String, implicitTLS: Bool) throws -> ConnectorURL {
+        let scheme = implicitTLS ? "imaps" : "imap"
+        guard text.lowercased().hasPrefix(scheme + "://") else {
+            throw FerryError(.usage, "\(String(reflecting: text)): write \(scheme)://HOST or \(scheme)://HOST:PORT")
+        }
+        var rest = String(text.dropFirst(scheme.count + 3))
+        if rest.hasSuffix("/") { rest.removeLast() }
+        guard !rest.isEmpty else { throw FerryError(.usage, "\(String(reflecting: text)) names no server") }
+        guard !rest.contains("@") else {
+            throw FerryError(.usage, "\(String(reflecting: text)): no user names or passwords in the URL; give them with --credentials FILE")
+        }
+        guard !rest.contains("/") && !rest.contains("?") else {
+            throw FerryError(.usage, "\(String(reflecting: text)): an IMAP URL here is only \(scheme)://HOST[:PORT]")
+        }
+        var host = rest
+        var port = implicitTLS ? 993 : 143
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { throw FerryError(.usage, "\(String(reflecting: text)): unclosed [") }
+            host = String(rest[rest.index(after: rest.startIndex)..<close])
+            let after = rest[rest.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let p = Int(after.dropFirst()) else {
+                    throw FerryError(.usage, "\(String(reflecting: text)): bad port")
+                }
+                port = p
+            }
+        } else if let colon = rest.lastIndex(of: ":") {
+            host = String(rest[..<colon])
+            guard let p = Int(rest[rest.index(after: colon)...]) else { throw FerryError(.usage, "\(String(reflecting: text)): bad port") }
+            port = p
+        }
+        guard !host.isEmpty, (1...65535).contains(port) else {
+            throw FerryError(.usage, "\(String(reflecting: text)): a host and a port from 1 to 65535 are needed")
+        }
+        return .imap(host: host, port: port, implicitTLS: implicitTLS)
     }
 
     public var description: String {
@@ -34,19 +80,33 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         case .directory(let p): return "dir:\(p)"
         case .maildir(let p): return "maildir:\(p)"
         case .mbox(let p): return "mbox:\(p)"
+        case .imap(let host, let port, let implicitTLS):
+            return "\(implicitTLS ? "imaps" : "imap")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         }
     }
 
     /// Sources that hold one user need the user named, since files do not say whose they are.
     var holdsOneUser: Bool {
-        if case .directory = self { return false }
+        switch self {
+        case .directory, .imap: return false
+        case .maildir, .mbox: return true
+        }
+    }
+
+    /// Sources that cannot list their users (an IMAP server) export the users named.
+    var listsUsers: Bool {
+        if case .imap = self { return false }
         return true
     }
 
     /// Opens this URL as a source. `users` is required for single-user sources (exactly one).
     /// `forInventory` skips what only people read (subjects), for reconciling a target.
-    func source(users: [String], forInventory: Bool = false) throws -> any MailboxSource {
+    func source(users: [String], options: ConnectorOptions, forInventory: Bool = false) throws -> any MailboxSource {
         switch self {
+        case .imap:
+            let source = IMAPSource(access: try options.access(for: self), users: users)
+            source.onNotice = options.onNotice
+            return source
         case .directory(let path):
             return DirectorySource(path: path, summarizesHeaders: !forInventory)
         case .maildir(let path):
@@ -57,14 +117,18 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Opens this URL as a target.
-    func target(users: [String]) throws -> any MailboxTarget {
+    func target(users: [String], options: ConnectorOptions) throws -> any MailboxTarget {
         switch self {
+        case .imap:
+            let target = IMAPTarget(access: try options.access(for: self), journalDirectory: options.journalDirectory, maxBadItems: options.maxBadItems)
+            target.onNotice = options.onNotice
+            return target
         case .directory(let path):
             return DirectoryTarget(path: path)
         case .maildir(let path):
             return try SingleMaildirTarget(path: path, user: singleUser(users))
         case .mbox:
-            throw FerryError(.usage, "mbox: is a source only; import into dir: or maildir:")
+            throw FerryError(.usage, "mbox: is a source only; import into dir:, maildir: or imap(s)://")
         }
     }
 

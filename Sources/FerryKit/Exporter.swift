@@ -23,20 +23,28 @@ public struct Exporter {
     public var outputPath: String
     public var station: String
     public var quiet: Bool
+    public var options: ConnectorOptions
 
-    public init(source: ConnectorURL, users: [String], signingKeyPath: String, outputPath: String, station: String? = nil, quiet: Bool) {
+    public init(
+        source: ConnectorURL, users: [String], signingKeyPath: String, outputPath: String, station: String? = nil,
+        quiet: Bool, options: ConnectorOptions = ConnectorOptions()
+    ) {
         self.source = source
         self.users = users
         self.signingKeyPath = signingKeyPath
         self.outputPath = outputPath
         self.station = station ?? ProcessInfo.processInfo.hostName
         self.quiet = quiet
+        self.options = options
     }
 
     public func run(onWarning: @escaping (SourceProblem) -> Void) throws -> ExportSummary {
         let started = Date()
         let key = try SigningKey(pemFile: signingKeyPath)
-        let reader = try source.source(users: users)
+        if !source.listsUsers && users.isEmpty {
+            throw FerryError(.usage, "\(source) cannot list its users: name them with --user ADDRESS or --users FILE")
+        }
+        let reader = try source.source(users: users, options: options)
         let available = try reader.users()
         let selected: [UserInfo]
         if users.isEmpty || source.holdsOneUser {

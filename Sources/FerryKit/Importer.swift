@@ -13,13 +13,18 @@ public struct Importer {
     public var target: ConnectorURL
     public var users: [String]
     public var quiet: Bool
+    public var options: ConnectorOptions
 
-    public init(archivePath: String, trustedKeyPath: String, target: ConnectorURL, users: [String], quiet: Bool) {
+    public init(
+        archivePath: String, trustedKeyPath: String, target: ConnectorURL, users: [String], quiet: Bool,
+        options: ConnectorOptions = ConnectorOptions()
+    ) {
         self.archivePath = archivePath
         self.trustedKeyPath = trustedKeyPath
         self.target = target
         self.users = users
         self.quiet = quiet
+        self.options = options
     }
 
     public func run() throws -> ReconcileReport {
@@ -29,7 +34,7 @@ public struct Importer {
         try reader.verifySignature(with: key)  // nothing is written before this
         let manifest = try reader.loadManifest()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
-        let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.address))
+        let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.address), options: options)
 
         var counts = ReconcileReport.ImportCounts()
         let progress = ProgressReporter(label: "import", quiet: quiet)
@@ -42,6 +47,8 @@ public struct Importer {
         func finishOpenUser() throws {
             if let o = open {
                 try o.target.finish(settings: manifest.users[o.user - 1].settings)
+                counts.placements += o.target.placements
+                counts.badItems += o.target.badItems
                 open = nil
             }
         }
@@ -102,7 +109,7 @@ public struct Importer {
         progress.finish()
         counts.seconds = Date().timeIntervalSince(started)
 
-        var report = try Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected).run()
+        var report = try Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options).run()
         report.imported = counts
         return report
     }
@@ -144,12 +151,17 @@ public struct ReconcileCommand {
     public var trustedKeyPath: String
     public var target: ConnectorURL
     public var users: [String]
+    public var options: ConnectorOptions
 
-    public init(archivePath: String, trustedKeyPath: String, target: ConnectorURL, users: [String]) {
+    public init(
+        archivePath: String, trustedKeyPath: String, target: ConnectorURL, users: [String],
+        options: ConnectorOptions = ConnectorOptions()
+    ) {
         self.archivePath = archivePath
         self.trustedKeyPath = trustedKeyPath
         self.target = target
         self.users = users
+        self.options = options
     }
 
     public func run() throws -> ReconcileReport {
@@ -157,6 +169,6 @@ public struct ReconcileCommand {
         try reader.verifySignature(with: PublicKey(pemFile: trustedKeyPath))
         let manifest = try reader.loadManifest()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
-        return try Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected).run()
+        return try Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options).run()
     }
 }

@@ -23,6 +23,10 @@ public struct ReconcileReport: Codable, Sendable {
         public var alreadyPresent = 0
         public var bytesWritten: Int64 = 0
         public var seconds: Double = 0
+        /// Items the target refused, with its reasons (counted against --max-bad-items).
+        public var badItems: [BadItem] = []
+        /// Where each written item is at the target, where the target says (IMAP APPENDUID).
+        public var placements: [ItemPlacement] = []
     }
 
     public struct UserReport: Codable, Sendable {

@@ -10,6 +10,7 @@ struct Reconciler {
     let archivePath: String
     let target: ConnectorURL
     let users: Set<Int>
+    let options: ConnectorOptions
 
     func run() throws -> ReconcileReport {
         var reports: [ReconcileReport.UserReport] = []
@@ -35,8 +36,10 @@ struct Reconciler {
     private func reconcile(user: UserRecord, expected: [EntryRecord]) throws -> ReconcileReport.UserReport {
         let inventory = TargetInventory()
         var problems: [String] = []
+        var resolution = InternalDateResolution.nanoseconds
         do {
-            let source = try target.source(users: [user.address], forInventory: true)
+            let source = try target.source(users: [user.address], options: options, forInventory: true)
+            resolution = source.internalDateResolution
             try source.read(user: UserInfo(address: user.address), into: inventory)
         } catch {
             problems.append("reading the target failed: \(FerryError.from(error).description)")
@@ -44,8 +47,17 @@ struct Reconciler {
         var remaining = inventory.items
         var containers: [ContainerName: ReconcileReport.ContainerReport] = [:]
         var order: [ContainerName] = []
-        for record in manifest.containers where record.user == user.user {
+        // A target with its own special-use folders (IMAP) takes a source's Sent into its Sent, whatever each is
+        // called; where the target has no folder of the archived name, look for it there.
+        func targetName(_ record: ContainerRecord) -> ContainerName {
             let name = ContainerName(record)
+            guard let f = record.folder, !f.isInbox, let use = f.specialUse?.lowercased(), !containerExists(name, inventory),
+                let mapped = inventory.specialUseFolders[use]
+            else { return name }
+            return mapped
+        }
+        for record in manifest.containers where record.user == user.user {
+            let name = targetName(record)
             if containers[name] == nil { order.append(name) }
             containers[name] = ReconcileReport.ContainerReport(kind: name.kindName, name: name.displayName, archiveItems: 0, archiveBytes: 0, matched: 0, extra: 0, missing: [], mismatched: [])
         }
@@ -56,7 +68,7 @@ struct Reconciler {
                 name = .sieve
             } else {
                 let kind: ContainerRecord.Kind = entry.kind == .message ? .folder : entry.kind == .contact ? .addressBook : .calendar
-                name = ContainerName(manifest.container(user: user.user, kind: kind, number: entry.container ?? 0)!)
+                name = targetName(manifest.container(user: user.user, kind: kind, number: entry.container ?? 0)!)
             }
             if containers[name] == nil {
                 order.append(name)
@@ -69,10 +81,10 @@ struct Reconciler {
                 continue
             }
             // Prefer a copy whose metadata also matches, so duplicates pair up correctly.
-            let index = candidates.firstIndex { difference(entry, $0) == nil } ?? 0
+            let index = candidates.firstIndex { difference(entry, $0, resolution) == nil } ?? 0
             let found = candidates.remove(at: index)
             remaining[name]![entry.sha256] = candidates
-            if let diff = difference(entry, found) {
+            if let diff = difference(entry, found, resolution) {
                 containers[name]!.mismatched.append(.init(entry: entry.path, difference: diff))
             } else {
                 containers[name]!.matched += 1
@@ -102,12 +114,13 @@ struct Reconciler {
     }
 
     /// What differs between an archived item and the target's copy with the same bytes, or nil.
-    private func difference(_ entry: EntryRecord, _ item: TargetInventory.Item) -> String? {
+    private func difference(_ entry: EntryRecord, _ item: TargetInventory.Item, _ resolution: InternalDateResolution) -> String? {
         if let m = entry.message, let t = item.message {
             var diffs: [String] = []
             if m.flags != t.flags { diffs.append("flags \(m.flags.names) became \(t.flags.names)") }
             if Set(m.keywords) != Set(t.keywords) { diffs.append("keywords \(m.keywords.sorted()) became \(t.keywords.sorted())") }
-            if m.internalDate.epochSeconds != t.internalDate.epochSeconds || m.internalDate.nanoseconds != t.internalDate.nanoseconds {
+            let nanosecondsDiffer = resolution == .nanoseconds && m.internalDate.nanoseconds != t.internalDate.nanoseconds
+            if m.internalDate.epochSeconds != t.internalDate.epochSeconds || nanosecondsDiffer {
                 diffs.append("internal date \(m.internalDate.iso8601) became \(t.internalDate.iso8601)")
             }
             return diffs.isEmpty ? nil : diffs.joined(separator: "; ")

@@ -17,6 +17,8 @@ final class TargetInventory: MailboxSink {
     private(set) var warnings: [SourceProblem] = []
     /// Every container the target has, including empty ones.
     private(set) var knownContainers: Set<ContainerName> = []
+    /// Folders by special use (lowercased, `\\sent`), the first of each.
+    private(set) var specialUseFolders: [String: ContainerName] = [:]
     private var folders: [Int: ContainerName] = [:]
     private var books: [Int: ContainerName] = [:]
     private var calendars: [Int: ContainerName] = [:]
@@ -27,6 +29,9 @@ final class TargetInventory: MailboxSink {
     func folder(_ folder: FolderInfo) throws -> Int {
         folders[folders.count + 1] = ContainerName(folder: folder)
         knownContainers.insert(ContainerName(folder: folder))
+        if let use = folder.specialUse?.lowercased(), specialUseFolders[use] == nil {
+            specialUseFolders[use] = ContainerName(folder: folder)
+        }
         return folders.count
     }
 

@@ -321,10 +321,15 @@ public final class IMAPConnection {
     /// One `UID FETCH uids (UID BODY.PEEK[])`; `each` gets every message the server still has, as a body that
     /// streams from the connection and is valid only during the call. What `each` leaves unread is drained.
     /// The server must send UID before the body (Dovecot, Cyrus and Gmail do).
-    public func fetchBodies(uids: [UInt32], _ each: (UInt32, any ItemBody) throws -> Void) throws {
+    /// With `partial`, only that range of each message's bytes (`BODY.PEEK[]<offset.length>`, RFC 9051 section
+    /// 6.4.5), which is how a body cut off by a dropped connection is fetched again from where it broke.
+    public func fetchBodies(
+        uids: [UInt32], partial: (offset: Int64, length: Int64)? = nil, _ each: (UInt32, any ItemBody) throws -> Void
+    ) throws {
         guard !uids.isEmpty else { return }
         let wanted = Set(uids)
-        let tag = try send(.uidFetch(IMAPUIDSet(uids), items: ["UID", "BODY.PEEK[]"]))
+        let item = partial.map { "BODY.PEEK[]<\($0.offset).\($0.length)>" } ?? "BODY.PEEK[]"
+        let tag = try send(.uidFetch(IMAPUIDSet(uids), items: ["UID", item]))
         var uid: UInt32?
         var failure: (any Error)?
         while true {

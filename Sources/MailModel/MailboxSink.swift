@@ -22,6 +22,18 @@ public protocol MailboxSource {
     func users() throws -> [UserInfo]
     /// Feeds one user's whole mailbox to `sink`, streaming item bytes.
     func read(user: UserInfo, into sink: any MailboxSink) throws
+    /// How finely this source keeps internal dates; reconcile compares archived dates at this resolution.
+    var internalDateResolution: InternalDateResolution { get }
+}
+
+extension MailboxSource {
+    public var internalDateResolution: InternalDateResolution { .nanoseconds }
+}
+
+/// How finely a system keeps a message's internal date: file times to the nanosecond, IMAP's date-time
+/// (RFC 9051 section 9, `date-time`) to the second.
+public enum InternalDateResolution: Sendable {
+    case nanoseconds, seconds
 }
 
 /// A problem found in source data, naming where it is so that a person can look.

@@ -43,4 +43,45 @@ public protocol UserMailboxTarget: AnyObject {
 
     /// Applies settings and makes everything written durable (fsync or the system's equivalent).
     func finish(settings: UserSettings) throws
+
+    /// Where the target placed each item it wrote, where it can say (IMAP's APPENDUID); complete after `finish`.
+    var placements: [ItemPlacement] { get }
+    /// Items the target refused (too large, a rejected flag, bad bytes), each with the target's reason.
+    var badItems: [BadItem] { get }
+}
+
+extension UserMailboxTarget {
+    public var placements: [ItemPlacement] { [] }
+    public var badItems: [BadItem] { [] }
+}
+
+/// One archived item's place at the target, so that clients and later passes can find it: the folder, and on IMAP
+/// the UIDVALIDITY and UID (RFC 4315 APPENDUID).
+public struct ItemPlacement: Codable, Sendable, Hashable {
+    public var entry: String
+    /// The source's object id (GUID, EMAILID), when the archive has one.
+    public var guid: String?
+    public var folder: String
+    public var uidValidity: UInt32?
+    public var uid: UInt32?
+    public init(entry: String, guid: String?, folder: String, uidValidity: UInt32?, uid: UInt32?) {
+        self.entry = entry
+        self.guid = guid
+        self.folder = folder
+        self.uidValidity = uidValidity
+        self.uid = uid
+    }
+}
+
+/// An item the target would not take, with its reason in the target's words.
+public struct BadItem: Codable, Sendable, Hashable, CustomStringConvertible {
+    public var entry: String
+    public var folder: String
+    public var reason: String
+    public init(entry: String, folder: String, reason: String) {
+        self.entry = entry
+        self.folder = folder
+        self.reason = reason
+    }
+    public var description: String { "\(entry) in \(folder): \(reason)" }
 }

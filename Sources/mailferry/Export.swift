@@ -9,14 +9,19 @@ struct Export: ParsableCommand {
               dir:PATH      a tree of users: PATH/<address>/Maildir/, contacts/*.vcf, calendars/<name>/*.ics, sieve/*.sieve
               maildir:PATH  one Dovecot Maildir++ tree (needs --user)
               mbox:PATH     one mbox file or a folder of them (needs --user)
+              imap://HOST:PORT, imaps://HOST:PORT
+                            an IMAP server (STARTTLS, or TLS from the start); name the users with --user or --users
+                            FILE and give passwords with --credentials FILE (or $MAILFERRY_CREDENTIALS)
 
             The archive is written to FILE.partial and renamed to FILE only when complete and on disk.
 
               mailferry export --source dir:samples/store --sign-key a.key.pem --out june.mfa
               mailferry export --source maildir:/home/c/Maildir --user c@example.com --sign-key a.key.pem --out c.mfa
+              mailferry export --source imaps://mail.example.com --users users.txt --credentials admin.tsv \\
+                  --sign-key a.key.pem --out june.mfa
             """)
 
-    @Option(help: "The source URL (dir:PATH, maildir:PATH, mbox:PATH).")
+    @Option(help: "The source URL (dir:PATH, maildir:PATH, mbox:PATH, imap://HOST:PORT, imaps://HOST:PORT).")
     var source: String
 
     @Option(name: .customLong("user"), help: "A user to export (repeatable); all users of a dir: source when omitted.")
@@ -34,9 +39,14 @@ struct Export: ParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    @OptionGroup(title: "IMAP sources") var server: ServerOptions
+
     func run() throws {
         let url = try perform { try ConnectorURL(parsing: source) }
-        let exporter = Exporter(source: url, users: users, signingKeyPath: signKey, outputPath: out, station: station, quiet: json)
+        let named = try perform { try server.allUsers(users) }
+        let exporter = Exporter(
+            source: url, users: named, signingKeyPath: signKey, outputPath: out, station: station, quiet: json,
+            options: server.connectorOptions(quiet: json))
         let summary = try perform {
             try exporter.run { problem in if !json { printError("warning: \(problem)") } }
         }

@@ -9,7 +9,7 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "The signer's public key (PEM).")
     var trust: String
 
-    @Option(help: "The target URL (dir:PATH, maildir:PATH).")
+    @Option(help: "The target URL (dir:PATH, maildir:PATH, imap://HOST:PORT, imaps://HOST:PORT).")
     var target: String
 
     @Option(name: .customLong("user"), help: "Only this user (repeatable).")
@@ -51,7 +51,11 @@ struct Import: ParsableCommand {
             and committed only if it matches. Running the same import again adds nothing; an interrupted import run
             again finishes the job. The report compares, per user, folder and type, the archive with the target.
 
-            Targets: dir:PATH (the directory layout export reads) and maildir:PATH (one user, needs --user).
+            Targets: dir:PATH (the directory layout export reads), maildir:PATH (one user, needs --user), and an IMAP
+            server, imap://HOST:PORT (STARTTLS) or imaps://HOST:PORT, with --credentials FILE. Into IMAP, each message
+            goes by APPEND with its flags, keywords and date; a journal on this station (--journal) makes a re-run add
+            nothing and a killed import resume without duplicates; refused items stop the import unless
+            --max-bad-items allows them, and are listed in the report with where every item went (APPENDUID).
 
             With --receipt DIR --sign-key KEY, one receipt per user is written into DIR (<address>.receipt.json and
             <address>.receipt.json.sig, signed with this station's key), failing users too. `mailferry buffer
@@ -60,15 +64,24 @@ struct Import: ParsableCommand {
               mailferry import june.mfa --trust station-a.pub.pem --target dir:/srv/newmail --report june.report.json
               mailferry import june.mfa --trust station-a.pub.pem --target dir:/srv/newmail \\
                   --receipt receipts/ --sign-key station-b.key.pem
+              mailferry import june.mfa --trust station-a.pub.pem --target imaps://mail.example.com \\
+                  --credentials admin.tsv --max-bad-items 10 --report june.report.json
             """)
 
     @OptionGroup var options: TargetOptions
+    @OptionGroup(title: "IMAP targets") var server: ServerOptions
 
     func run() throws {
         let o = options
         let url = try o.targetURL()
         let receipts = try o.receiptWriter()
-        let result = try perform { try Importer(archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: o.users, quiet: o.json).run() }
+        let users = try perform { try server.allUsers(o.users) }
+        let result = try perform {
+            try Importer(
+                archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: users, quiet: o.json,
+                options: server.connectorOptions(quiet: o.json)
+            ).run()
+        }
         try ReportOutput.writeReceipts(result, receipts, json: o.json)
         try ReportOutput.emit(result, path: o.report, json: o.json)
     }
@@ -84,12 +97,19 @@ struct Reconcile: ParsableCommand {
             """)
 
     @OptionGroup var options: TargetOptions
+    @OptionGroup(title: "IMAP targets") var server: ServerOptions
 
     func run() throws {
         let o = options
         let url = try o.targetURL()
         let receipts = try o.receiptWriter()
-        let result = try perform { try ReconcileCommand(archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: o.users).run() }
+        let users = try perform { try server.allUsers(o.users) }
+        let result = try perform {
+            try ReconcileCommand(
+                archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: users,
+                options: server.connectorOptions(quiet: o.json)
+            ).run()
+        }
         try ReportOutput.writeReceipts(result, receipts, json: o.json)
         try ReportOutput.emit(result, path: o.report, json: o.json)
     }
@@ -114,6 +134,10 @@ enum ReportOutput {
         } else {
             if let i = report.imported {
                 print("imported: \(i.written) items written (\(Format.bytes(i.bytesWritten))), \(i.alreadyPresent) already present, \(String(format: "%.2f", i.seconds)) s")
+                if !i.badItems.isEmpty {
+                    print("refused by the target: \(i.badItems.count) items")
+                    for b in i.badItems.prefix(20) { print("  \(b)") }
+                }
             }
             for u in report.users {
                 print("\(u.address): \(u.verdict.rawValue.uppercased())  archive \(u.archive.messages) messages, \(u.archive.contacts) contacts, \(u.archive.events) events, \(u.archive.tasks) tasks, \(u.archive.sieveScripts) scripts; target holds \(u.target.messages), \(u.target.contacts), \(u.target.events), \(u.target.tasks), \(u.target.sieveScripts)")

@@ -167,6 +167,8 @@ public final class DovecotIMAPServer {
             }
             plugin {
               acl = vfile
+              # A master user acts with the user's own rights (Dovecot otherwise checks ACLs as the master user).
+              acl_user = %u
             }
             namespace inbox {
               inbox = yes

@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# IMAP export and import against mbsync (Debian isync) on the same mailbox, in the same run.
+#
+#   bash Benchmarks/imap_bench.sh                      # 20000 messages, release build, 3 timed runs each
+#   bash Benchmarks/imap_bench.sh --messages 2000 --repeat 1 --bin .build/release/mailferry
+#
+# One Dovecot on 127.0.0.1 (its own configuration in a scratch folder) holds the corpus (Benchmarks/make_corpus.py)
+# for src@bench; a second Dovecot is the empty import target. Both sides talk plain IMAP with a password (no TLS),
+# so the comparison is about moving mail, not about ciphers.
+#   export:  mailferry export --source imap://...   against   mbsync pulling the mailbox into a fresh local Maildir
+#   import:  mailferry import --target imap://...   against   mbsync pushing the same Maildir into an empty user
+# Targets: MailFerry at most 1.0 times mbsync's time in both directions. Prints a table; exits 1 if a target is
+# missed or a run fails.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MESSAGES=20000
+REPEAT=3
+BIN=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --messages) MESSAGES="$2"; shift 2 ;;
+        --repeat) REPEAT="$2"; shift 2 ;;
+        --bin) BIN="$2"; shift 2 ;;
+        -h|--help) sed -n 2,14p "$0"; exit 0 ;;
+        *) echo "imap_bench.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+need=()
+for pkg in dovecot-imapd isync python3 time; do
+    dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || need+=("$pkg")
+done
+if [ "${#need[@]}" -gt 0 ]; then
+    log "installing ${need[*]}"
+    SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo)
+    "${SUDO[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+bash "$ROOT/.ci/install-deps" >/dev/null
+if [ -z "$BIN" ]; then
+    log "building release"
+    (cd "$ROOT" && swift build -c release --product mailferry >/dev/null)
+    BIN="$ROOT/.build/release/mailferry"
+fi
+BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
+
+SCRATCH="$(mktemp -d /tmp/mf-imap-bench-XXXXXX)"
+chmod 755 "$SCRATCH"
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    sleep 0.5
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_dovecot NAME PORT: a Dovecot with users src@bench and dst@bench (password "bench"), mail as nobody.
+start_dovecot() {
+    local name="$1" port="$2" dir="$SCRATCH/$1"
+    mkdir -p "$dir/mail" "$dir/run"
+    chmod 755 "$dir"; chmod 777 "$dir/mail"
+    printf 'src@bench:{PLAIN}bench::::::\ndst@bench:{PLAIN}bench::::::\n' >"$dir/users"
+    cat >"$dir/dovecot.conf" <<CONF
+base_dir = $dir/run
+state_dir = $dir/state
+log_path = $dir/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = nobody
+default_internal_group = nogroup
+default_login_user = nobody
+mail_uid = nobody
+mail_gid = nogroup
+first_valid_uid = 1
+mail_location = maildir:$dir/mail/%u/Maildir
+namespace inbox {
+  inbox = yes
+  separator = /
+}
+passdb {
+  driver = passwd-file
+  args = $dir/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=$dir/mail/%u
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $port
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+CONF
+    /usr/sbin/dovecot -F -c "$dir/dovecot.conf" >"$dir/stderr.log" 2>&1 &
+    PIDS+=("$!")
+    for _ in $(seq 1 150); do
+        python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && return
+        sleep 0.1
+    done
+    echo "imap_bench.sh: Dovecot $name did not start:" >&2
+    cat "$dir/dovecot.log" "$dir/stderr.log" >&2 || true
+    exit 1
+}
+
+SRC_PORT=$(free_port)
+DST_PORT=$(free_port)
+start_dovecot src "$SRC_PORT"
+start_dovecot dst "$DST_PORT"
+
+log "generating $MESSAGES messages"
+python3 "$ROOT/Benchmarks/make_corpus.py" --out "$SCRATCH/corpus" --messages "$MESSAGES" >/dev/null
+# The corpus is a Maildir++ tree: it becomes src@bench's mailbox as it is.
+mkdir -p "$SCRATCH/src/mail/src@bench"
+cp -a "$SCRATCH/corpus" "$SCRATCH/src/mail/src@bench/Maildir"
+chown -R nobody:nogroup "$SCRATCH/src/mail" 2>/dev/null || chmod -R a+rwX "$SCRATCH/src/mail"
+CORPUS_MB=$(du -sm "$SCRATCH/corpus" | awk '{ print $1 }')
+
+printf 'src@bench\tbench\ndst@bench\tbench\n' >"$SCRATCH/credentials.tsv"
+"$BIN" keygen --out "$SCRATCH/k" >/dev/null
+
+cat >"$SCRATCH/mbsyncrc" <<RC
+IMAPAccount src
+Host 127.0.0.1
+Port $SRC_PORT
+User src@bench
+Pass bench
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore src
+Account src
+
+IMAPAccount dst
+Host 127.0.0.1
+Port $DST_PORT
+User src@bench
+Pass bench
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore dst
+Account dst
+
+MaildirStore pulled
+Path $SCRATCH/pulled/
+Inbox $SCRATCH/pulled/INBOX
+SubFolders Verbatim
+
+MaildirStore pushed
+Path $SCRATCH/pushsrc/
+Inbox $SCRATCH/pushsrc/INBOX
+SubFolders Verbatim
+
+Channel pull
+Far :src:
+Near :pulled:
+Patterns *
+Create Near
+Sync Pull
+SyncState *
+
+Channel push
+Far :dst:
+Near :pushed:
+Patterns *
+Create Far
+Sync Push
+SyncState *
+RC
+
+# The import target's user is the archive's (src@bench); both tools write into it, emptied before each run.
+clear_target() { rm -rf "$SCRATCH/dst/mail/src@bench" "$SCRATCH/journal"; sync; }
+prep_pull() { rm -rf "$SCRATCH/pulled"; mkdir -p "$SCRATCH/pulled"; sync; }
+prep_export() { rm -f "$SCRATCH/a.mfa" "$SCRATCH/a.mfa.partial"; sync; }
+prep_push() { clear_target; rm -rf "$SCRATCH/pushsrc"; cp -a "$SCRATCH/pulled" "$SCRATCH/pushsrc"; find "$SCRATCH/pushsrc" -name '.mbsyncstate*' -delete; sync; }
+
+T=0; RSS=0
+measure() { # NAME PREP CMD...
+    local name="$1" prep="$2"; shift 2
+    local runs=() rss=0 i t0 t1
+    "$prep"
+    "$@" >"$SCRATCH/$name.warm.out" 2>&1 || { echo "imap_bench.sh: $name failed: $*" >&2; tail -n 20 "$SCRATCH/$name.warm.out" >&2; exit 1; }
+    for ((i = 1; i <= REPEAT; i++)); do
+        "$prep"
+        t0=$(date +%s.%N)
+        /usr/bin/time -f '%M' -o "$SCRATCH/$name.rss" "$@" >"$SCRATCH/$name.out" 2>&1 || { echo "imap_bench.sh: $name failed: $*" >&2; tail -n 20 "$SCRATCH/$name.out" >&2; exit 1; }
+        t1=$(date +%s.%N)
+        runs+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
+        rss=$(awk -v a="$rss" -v b="$(tail -n 1 "$SCRATCH/$name.rss")" 'BEGIN { print (a > b / 1024 ? a : b / 1024) }')
+    done
+    T=$(printf '%s\n' "${runs[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    RSS=$(printf '%.0f' "$rss")
+    log "$name: runs ${runs[*]} s, median $T s, peak RSS $RSS MB"
+}
+
+log "export: mbsync pull, then mailferry export"
+measure mbsync-pull prep_pull mbsync -q -c "$SCRATCH/mbsyncrc" pull
+B_EXP=$T; B_EXP_RSS=$RSS
+measure mailferry-export prep_export "$BIN" export --source "imap://127.0.0.1:$SRC_PORT" --user src@bench \
+    --credentials "$SCRATCH/credentials.tsv" --allow-plaintext --sign-key "$SCRATCH/k.key.pem" --out "$SCRATCH/a.mfa"
+M_EXP=$T; M_EXP_RSS=$RSS
+
+log "import: mbsync push, then mailferry import (with its reconcile)"
+measure mbsync-push prep_push mbsync -q -c "$SCRATCH/mbsyncrc" push
+B_IMP=$T; B_IMP_RSS=$RSS
+measure mailferry-import clear_target "$BIN" import "$SCRATCH/a.mfa" --trust "$SCRATCH/k.pub.pem" \
+    --target "imap://127.0.0.1:$DST_PORT" --credentials "$SCRATCH/credentials.tsv" --allow-plaintext \
+    --journal "$SCRATCH/journal" --report "$SCRATCH/report.json"
+M_IMP=$T; M_IMP_RSS=$RSS
+grep -q '"verdict" : "pass"' "$SCRATCH/report.json" || { echo "imap_bench.sh: the import's reconcile did not pass" >&2; exit 1; }
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+R_EXP=$(ratio "$M_EXP" "$B_EXP")
+R_IMP=$(ratio "$M_IMP" "$B_IMP")
+echo
+echo "IMAP benchmark: $MESSAGES messages, $CORPUS_MB MB, Dovecot on loopback, median of $REPEAT runs after a warm-up"
+printf '%-8s %12s %12s %7s %8s %14s %12s\n' task "mailferry s" "mbsync s" ratio target "mailferry RSS" "mbsync RSS"
+printf '%-8s %12s %12s %7s %8s %11s MB %9s MB\n' export "$M_EXP" "$B_EXP" "$R_EXP" "<=1.0" "$M_EXP_RSS" "$B_EXP_RSS"
+printf '%-8s %12s %12s %7s %8s %11s MB %9s MB\n' import "$M_IMP" "$B_IMP" "$R_IMP" "<=1.0" "$M_IMP_RSS" "$B_IMP_RSS"
+echo "(mailferry import includes reading the whole target back for its reconcile report)"
+awk -v a="$R_EXP" -v b="$R_IMP" 'BEGIN { exit !(a <= 1.0 && b <= 1.0) }' || { echo "target missed"; exit 1; }

@@ -1,0 +1,161 @@
+import Foundation
+import MailModel
+
+/// The importing station's record of what one import has placed on an IMAP server, per archive, user and server:
+/// what makes a re-run add nothing and a killed import finish without duplicates.
+///
+/// An IMAP server cannot be asked "did my last APPEND land?", and the client cannot make an APPEND and a local
+/// write atomic. So the journal is allowed to be behind the server by a known amount, and only that amount is ever
+/// looked up on the server:
+/// - an item's line is written when the server has confirmed its APPEND (tagged OK), and lines reach the disk in
+///   groups of `syncInterval`;
+/// - at most `window` APPENDs are in flight at once;
+/// - the archive is imported in one order, so after a crash every item that may be on the server without a durable
+///   line is among the first `window + syncInterval` items without a line. A resumed import looks those up on the
+///   server (size, then the SHA-256 of candidates' bytes) before appending, and writes each answer durably at once;
+/// - a run that ended cleanly writes `finished`, and the next run looks nothing up.
+///
+/// The file is JSON Lines; a torn last line (a crash while writing) is ignored.
+public final class IMAPImportJournal {
+    /// Where one item now is on the server, from APPENDUID (RFC 4315); uid and uidValidity are nil when the server
+    /// did not say or when the item was found by a lookup.
+    public struct Location: Codable, Sendable, Equatable {
+        public var folder: String
+        public var uidValidity: UInt32?
+        public var uid: UInt32?
+        public init(folder: String, uidValidity: UInt32?, uid: UInt32?) {
+            self.folder = folder
+            self.uidValidity = uidValidity
+            self.uid = uid
+        }
+    }
+
+    private struct Line: Codable {
+        /// The archive entry path, or nil for a `finished` or `started` marker.
+        var entry: String?
+        var location: Location?
+        var mark: String?
+    }
+
+    public let path: String
+    /// Items committed on the server, by entry path.
+    public private(set) var done: [String: Location] = [:]
+    /// How many of the first items without a line a resumed import must look up on the server.
+    public private(set) var itemsToLookUp: Int
+    public let syncInterval: Int
+    private let handle: FileHandle
+    private var unsynced = 0
+    private let encoder = JSONEncoder()
+
+    /// Opens (creating) the journal for `archiveID`, `user` and `server` under `directory`.
+    /// `window` is the importer's number of APPENDs in flight.
+    public init(directory: String, archiveID: String, user: String, server: String, window: Int, syncInterval: Int = 64) throws {
+        let folder = directory + "/" + Self.safeName(archiveID)
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw SourceError(location: folder, message: "cannot create the import journal's folder: \(error.localizedDescription)")
+        }
+        path = folder + "/" + Self.safeName(user.lowercased()) + "@" + Self.safeName(server) + ".journal"
+        self.syncInterval = syncInterval
+        var finished = true
+        var existed = false
+        if let data = FileManager.default.contents(atPath: path) {
+            existed = true
+            let decoder = JSONDecoder()
+            for line in data.split(separator: UInt8(ascii: "\n")) {
+                guard let record = try? decoder.decode(Line.self, from: Data(line)) else { continue }
+                if let entry = record.entry, let location = record.location {
+                    done[entry] = location
+                } else if record.mark == "started" {
+                    finished = false
+                } else if record.mark == "finished" {
+                    finished = true
+                }
+            }
+        }
+        itemsToLookUp = existed && !finished ? window + syncInterval : 0
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                throw SourceError(location: path, message: "cannot create the import journal")
+            }
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw SourceError(location: path, message: "cannot open the import journal for writing")
+        }
+        self.handle = handle
+        do {
+            try handle.seekToEnd()
+        } catch {
+            throw SourceError(location: path, message: "cannot append to the import journal: \(error.localizedDescription)")
+        }
+        try recordStarted()
+    }
+
+    /// Marks that APPENDs are about to go out: until the next `recordFinished`, a crash leaves work to look up.
+    public func recordStarted() throws {
+        try append(Line(mark: "started"), durably: true)
+        isFinished = false
+    }
+
+    /// Whether the last mark is `finished` (set by `recordFinished`, cleared by `recordStarted`).
+    public private(set) var isFinished = false
+
+    deinit { try? handle.close() }
+
+    /// Uses up one of the lookups a resumed import owes; true while some remain.
+    public func takeLookUp() -> Bool {
+        guard itemsToLookUp > 0 else { return false }
+        itemsToLookUp -= 1
+        return true
+    }
+
+    /// Records a confirmed item. `durably` is for answers found by a lookup, which must not be lost again.
+    public func recordDone(_ entry: String, at location: Location, durably: Bool = false) throws {
+        done[entry] = location
+        try append(Line(entry: entry, location: location), durably: durably)
+    }
+
+    /// Makes every line so far durable.
+    public func sync() throws {
+        do {
+            try handle.synchronize()
+        } catch {
+            throw SourceError(location: path, message: "cannot sync the import journal: \(error.localizedDescription)")
+        }
+        unsynced = 0
+    }
+
+    /// Marks a clean end: every APPEND confirmed and recorded.
+    public func recordFinished() throws {
+        try append(Line(mark: "finished"), durably: true)
+        isFinished = true
+    }
+
+    private func append(_ line: Line, durably: Bool) throws {
+        var bytes = try encoder.encode(line)
+        bytes.append(UInt8(ascii: "\n"))
+        do {
+            try handle.write(contentsOf: bytes)
+        } catch {
+            throw SourceError(location: path, message: "cannot write the import journal: \(error.localizedDescription)")
+        }
+        unsynced += 1
+        if durably || unsynced >= syncInterval { try sync() }
+    }
+
+    /// A file-name-safe form: letters, digits and `.-_@+` kept, anything else as `%XX`.
+    static func safeName(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "@"), UInt8(ascii: "+"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += String(format: "%%%02X", byte)
+            }
+        }
+        return out.hasPrefix(".") ? "%2E" + out.dropFirst() : out
+    }
+}

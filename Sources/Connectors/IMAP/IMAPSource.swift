@@ -1,0 +1,190 @@
+import IMAPClient
+import MailModel
+
+/// Reads users' mailboxes from an IMAP server: the folder tree with special use, subscriptions, UIDVALIDITY and
+/// ACLs; every message's bytes, flags, keywords, INTERNALDATE and object id.
+///
+/// Per folder, one UID FETCH brings every message's metadata (small), then the bodies follow in batches of one
+/// UID FETCH BODY.PEEK[] each, streamed into the sink as they arrive. A connection that drops, or a server that
+/// restarts, is reconnected and the export goes on where it was, even inside a message (the rest of it is fetched
+/// from the byte where it broke), so the archive never holds a message in part.
+public final class IMAPSource: MailboxSource {
+    /// A body batch ends at this many messages or bytes, whichever comes first.
+    public static let batchMessages = 500
+    public static let batchBytes: Int64 = 64 << 20
+
+    public let access: IMAPServerAccess
+    public let userAddresses: [String]
+    /// Called with progress lines meant for people (reconnects).
+    public var onNotice: ((String) -> Void)?
+
+    public init(access: IMAPServerAccess, users: [String]) {
+        self.access = access
+        self.userAddresses = users
+    }
+
+    public var internalDateResolution: InternalDateResolution { .seconds }
+
+    /// An IMAP server cannot list its users: they are the ones named.
+    public func users() throws -> [UserInfo] { userAddresses.map { UserInfo(address: $0) } }
+
+    public func read(user: UserInfo, into sink: any MailboxSink) throws {
+        let session = IMAPSession(access: access, user: user.address)
+        session.onRetry = onNotice
+        defer { session.close() }
+        try sink.beginUser(user)
+        let (naming, listings, capabilities) = try session.run("LIST") { c in
+            (try Self.naming(c), try c.listMailboxes(), c.capabilities)
+        }
+        let folders = listings
+            .filter { !$0.attributes.contains("\\noselect") && !$0.attributes.contains("\\nonexistent") }
+            .map { (listing: $0, path: naming.path(ofMailbox: $0.name)) }
+            .sorted { a, b in
+                let aInbox = a.path.first == "INBOX", bInbox = b.path.first == "INBOX"
+                if aInbox != bInbox { return aInbox }
+                return a.path.lexicographicallyPrecedes(b.path)
+            }
+        for (listing, path) in folders {
+            try readFolder(listing, path: path, capabilities: capabilities, session: session, sink: sink)
+        }
+        try sink.endUser(settings: UserSettings())
+    }
+
+    private func readFolder(
+        _ listing: IMAPMailboxListing, path: [String], capabilities: Set<String>, session: IMAPSession,
+        sink: any MailboxSink
+    ) throws {
+        let name = listing.name
+        let location = "\(access) \(session.user) \(name)"
+        let selected = try session.run("SELECT \(name)") { c in try session.select(name, readOnly: true, on: c) }
+        var acl: [ACLEntry] = []
+        if capabilities.contains("ACL") {
+            do {
+                acl = try session.run("GETACL \(name)") { c in
+                    try c.getACL(name).map { ACLEntry(identifier: $0.identifier, rights: $0.rights) }
+                }
+            } catch let error as IMAPError where !error.isCuredByReconnecting {
+                sink.warning(SourceProblem(location: location, message: "its ACL cannot be read: \(error)"))
+            }
+        }
+        let info = FolderInfo(
+            path: path, separator: listing.separator, specialUse: path == ["INBOX"] ? nil : listing.specialUse,
+            subscribed: listing.subscribed, guid: selected.mailboxID, uidValidity: selected.uidValidity, acl: acl)
+        let folder = try sink.folder(info)
+        guard selected.exists > 0 else { return }
+
+        let summaries = try session.run("FETCH metadata in \(name)") { c -> [IMAPMessageSummary] in
+            _ = try session.select(name, readOnly: true, on: c)
+            return try c.fetchSummaries(uids: 1...UInt32.max)
+        }.sorted { $0.uid < $1.uid }
+        var start = 0
+        while start < summaries.count {
+            var end = start
+            var bytes: Int64 = 0
+            while end < summaries.count, end - start < Self.batchMessages, end == start || bytes + summaries[end].size <= Self.batchBytes {
+                bytes += summaries[end].size
+                end += 1
+            }
+            try readBodies(summaries[start..<end], folder: folder, mailbox: name, session: session, sink: sink)
+            start = end
+        }
+    }
+
+    /// Streams one batch of bodies into the sink, going on after a reconnect with what is not yet delivered.
+    private func readBodies(
+        _ batch: ArraySlice<IMAPMessageSummary>, folder: Int, mailbox: String, session: IMAPSession,
+        sink: any MailboxSink
+    ) throws {
+        let byUID = Dictionary(batch.map { ($0.uid, $0) }, uniquingKeysWith: { a, _ in a })
+        var delivered = Set<UInt32>()
+        try session.run("FETCH bodies in \(mailbox)") { c in
+            _ = try session.select(mailbox, readOnly: true, on: c)
+            let wanted = batch.map(\.uid).filter { !delivered.contains($0) }
+            guard !wanted.isEmpty else { return }
+            try c.fetchBodies(uids: wanted) { uid, body in
+                guard let summary = byUID[uid], !delivered.contains(uid) else { return }
+                let resumable = ResumableIMAPBody(
+                    first: body, uid: uid, mailbox: mailbox, session: session)
+                try sink.message(Self.messageInfo(summary), inFolder: folder, body: resumable)
+                delivered.insert(uid)
+            }
+        }
+        for summary in batch where !delivered.contains(summary.uid) {
+            sink.warning(SourceProblem(
+                location: "\(access) \(session.user) \(mailbox) UID \(summary.uid)",
+                message: "the message was expunged while the export ran; it is not in the archive"))
+        }
+    }
+
+    static func messageInfo(_ summary: IMAPMessageSummary) -> MessageInfo {
+        var keywords: [String] = []
+        var system: [String] = []
+        for flag in summary.flags {
+            if flag.hasPrefix("\\") {
+                if flag.lowercased() != "\\recent" { system.append(flag) }
+            } else {
+                keywords.append(flag)
+            }
+        }
+        var unknown: [String] = []
+        let flags = SystemFlags(names: system, unknown: &unknown)
+        // A system-looking flag that is not one of the five (an extension's) is carried as a keyword.
+        return MessageInfo(
+            flags: flags, keywords: (keywords + unknown).sorted(), internalDate: summary.internalDate,
+            guid: summary.guid, uid: summary.uid)
+    }
+
+    /// The server's personal namespace, or the separator LIST gives when the server has no NAMESPACE.
+    static func naming(_ c: IMAPConnection) throws -> IMAPFolderNaming {
+        if let ns = try c.namespace() { return IMAPFolderNaming(prefix: ns.prefix, separator: ns.separator) }
+        return IMAPFolderNaming(prefix: "", separator: try c.listMailboxes().first?.separator)
+    }
+}
+
+/// A message body streamed from a FETCH that, should the connection break part way, fetches the rest from the byte
+/// where it broke (`BODY.PEEK[]<offset>`) on a new connection and goes on, so the consumer sees every byte once.
+final class ResumableIMAPBody: ItemBody {
+    let first: any ItemBody
+    let uid: UInt32
+    let mailbox: String
+    let session: IMAPSession
+
+    init(first: any ItemBody, uid: UInt32, mailbox: String, session: IMAPSession) {
+        self.first = first
+        self.uid = uid
+        self.mailbox = mailbox
+        self.session = session
+    }
+
+    var byteCount: Int64 { first.byteCount }
+    var origin: String { "\(session.access) \(session.user) \(mailbox) UID \(uid)" }
+
+    func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var given: Int64 = 0
+        do {
+            try first.stream { chunk in
+                try consume(chunk)
+                given += Int64(chunk.count)
+            }
+            return
+        } catch let error as IMAPError where error.isCuredByReconnecting {
+            session.onRetry?("\(origin): \(error); fetching the rest from byte \(given)")
+        }
+        try session.run("FETCH the rest of UID \(uid) in \(mailbox)") { c in
+            _ = try session.select(mailbox, readOnly: true, on: c)
+            let length = byteCount - given
+            var found = false
+            try c.fetchBodies(uids: [uid], partial: (given, length)) { _, part in
+                found = true
+                guard part.byteCount == length else {
+                    throw SourceError(location: origin, message: "the server gave \(part.byteCount) bytes for the rest, not \(length)")
+                }
+                try part.stream { chunk in
+                    try consume(chunk)
+                    given += Int64(chunk.count)
+                }
+            }
+            guard found else { throw SourceError(location: origin, message: "the message was expunged while it was read") }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Connectors
+import Foundation
+
+/// What a server source or target needs besides its URL: where the passwords are, which CAs to trust, whether a
+/// password may go in the clear, where the import journal lives, how many refused items to tolerate.
+public struct ConnectorOptions: Sendable {
+    /// `--credentials FILE`; nil reads `$MAILFERRY_CREDENTIALS`.
+    public var credentialsPath: String?
+    public var caFile: String?
+    public var allowPlaintext: Bool
+    public var journalDirectory: String
+    public var maxBadItems: Int
+    /// Lines for people: reconnects, refused items, renamed folders.
+    public var onNotice: (@Sendable (String) -> Void)?
+
+    public init(
+        credentialsPath: String? = nil, caFile: String? = nil, allowPlaintext: Bool = false,
+        journalDirectory: String? = nil, maxBadItems: Int = 0, onNotice: (@Sendable (String) -> Void)? = nil
+    ) {
+        self.credentialsPath = credentialsPath
+        self.caFile = caFile
+        self.allowPlaintext = allowPlaintext
+        self.journalDirectory = journalDirectory ?? Self.defaultJournalDirectory()
+        self.maxBadItems = maxBadItems
+        self.onNotice = onNotice
+    }
+
+    /// `$XDG_STATE_HOME/mailferry/journal`, or `~/.local/state/mailferry/journal`.
+    public static func defaultJournalDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/mailferry/journal" }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return home + "/.local/state/mailferry/journal"
+    }
+
+    func access(for url: ConnectorURL) throws -> IMAPServerAccess {
+        guard case .imap(let host, let port, let implicitTLS) = url else {
+            preconditionFailure("access(for:) is for server URLs")
+        }
+        let credentials: IMAPCredentials
+        do {
+            credentials = try IMAPCredentials.load(path: credentialsPath)
+        } catch {
+            throw FerryError(.usage, "\(error)")
+        }
+        return IMAPServerAccess(
+            host: host, port: port, implicitTLS: implicitTLS, caFile: caFile, allowPlaintext: allowPlaintext,
+            credentials: credentials)
+    }
+}

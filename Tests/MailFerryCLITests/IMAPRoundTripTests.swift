@@ -1,0 +1,222 @@
+import Foundation
+import Testing
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Export from one real Dovecot and import into another through the built binary; Python's imaplib loads the
+/// source and compares both servers, so MailFerry's IMAP client never checks itself.
+@Suite(.serialized) struct IMAPRoundTripTests {
+    static let password = "alice-Secret-4711"
+    static let bobPassword = "bob-Secret-0815"
+    static let adminPassword = "admin-Secret-2342"
+    static let fixture = CLI.repositoryRoot + "/Tests/MailFerryCLITests/imap_fixture.py"
+
+    /// Two servers with the same users, the keys and a credentials file.
+    final class Stations {
+        let work: Workspace
+        let source: DovecotIMAPServer
+        let target: DovecotIMAPServer
+        let credentials: String
+        let adminCredentials: String
+        let journal: String
+
+        init() throws {
+            work = try Workspace()
+            let users: [DovecotIMAPServer.User] = [
+                .init("alice@example.com", IMAPRoundTripTests.password), .init("bob@example.com", IMAPRoundTripTests.bobPassword),
+            ]
+            source = try DovecotIMAPServer(users: users, masterUser: .init("admin", IMAPRoundTripTests.adminPassword))
+            target = try DovecotIMAPServer(users: users, masterUser: .init("admin", IMAPRoundTripTests.adminPassword))
+            credentials = work.file("credentials.tsv")
+            try "alice@example.com\t\(IMAPRoundTripTests.password)\nbob@example.com\t\(IMAPRoundTripTests.bobPassword)\n"
+                .write(toFile: credentials, atomically: true, encoding: .utf8)
+            adminCredentials = work.file("admin.tsv")
+            try "*\tadmin\t\(IMAPRoundTripTests.adminPassword)\tmaster\n".write(toFile: adminCredentials, atomically: true, encoding: .utf8)
+            journal = work.file("journal")
+            let keygen = try CLI.run(["keygen", "--out", work.file("k")])
+            #expect(keygen.status == 0)
+        }
+
+        var sourceURL: String { "imap://127.0.0.1:\(source.imapPort)" }
+        var targetURL: String { "imaps://127.0.0.1:\(target.imapsPort)" }
+
+        func load(_ server: DovecotIMAPServer, user: String = "alice@example.com", password: String = IMAPRoundTripTests.password, seed: Int, count: Int, bigMB: Int = 0) throws {
+            let r = try Python.run([IMAPRoundTripTests.fixture, "load", "127.0.0.1", "\(server.imapPort)", user, password, server.caFile, "\(seed)", "\(count)", "\(bigMB)"])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+
+        func dump(_ server: DovecotIMAPServer, user: String = "alice@example.com", password: String = IMAPRoundTripTests.password) throws -> String {
+            let r = try Python.run([IMAPRoundTripTests.fixture, "dump", "127.0.0.1", "\(server.imapPort)", user, password, server.caFile])
+            #expect(r.status == 0, "\(r.stderr)")
+            return r.stdout
+        }
+
+        func count(_ server: DovecotIMAPServer) throws -> Int {
+            let r = try Python.run([IMAPRoundTripTests.fixture, "count", "127.0.0.1", "\(server.imapPort)", "alice@example.com", IMAPRoundTripTests.password, server.caFile])
+            return Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        }
+
+        func export(users: [String] = ["--user", "alice@example.com"], credentials: String? = nil, out: String) throws -> CLI.Result {
+            try CLI.run(["export", "--source", sourceURL] + users + [
+                "--credentials", credentials ?? self.credentials, "--ca-file", source.caFile,
+                "--sign-key", work.file("k.key.pem"), "--out", out,
+            ])
+        }
+
+        func importArguments(_ archive: String, credentials: String? = nil) -> [String] {
+            ["import", archive, "--trust", work.file("k.pub.pem"), "--target", targetURL,
+             "--credentials", credentials ?? self.credentials, "--ca-file", target.caFile, "--journal", journal]
+        }
+    }
+
+    @Test func aVariedMailboxArrivesByteForByteWithFlagsKeywordsDatesAndFolders() throws {
+        let s = try Stations()
+        try s.load(s.source, seed: 7, count: 150, bigMB: 6)
+        let archive = s.work.file("a.mfa")
+        let export = try s.export(out: archive)
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(export.stdout.contains("messages 150"), "\(export.stdout)")
+
+        let imported = try CLI.run(s.importArguments(archive) + ["--report", s.work.file("r.json"), "--json"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(imported.stdout.utf8)) as? [String: Any]
+        #expect(report?["verdict"] as? String == "pass", "\(imported.stdout.prefix(3000))")
+        let counts = report?["imported"] as? [String: Any]
+        #expect(counts?["written"] as? Int == 150)
+        // Every archived message has its place at the target (APPENDUID).
+        let placements = counts?["placements"] as? [[String: Any]] ?? []
+        #expect(placements.count == 150)
+        #expect(placements.allSatisfy { $0["uid"] is Int && $0["uidValidity"] is Int && $0["folder"] is String })
+
+        let before = try s.dump(s.source)
+        let after = try s.dump(s.target)
+        #expect(!before.isEmpty && before == after)
+
+        // Again: nothing is added, and reconcile on its own passes.
+        let again = try CLI.run(s.importArguments(archive))
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("imported: 0 items written"), "\(again.stdout)")
+        #expect(try s.dump(s.target) == before)
+        var reconcile = s.importArguments(archive)
+        reconcile[0] = "reconcile"
+        let check = try CLI.run(reconcile)
+        #expect(check.status == 0 && check.stdout.contains("verdict: PASS"), "\(check.stdout) \(check.stderr)")
+
+        // No password in the archive, its listing or anything printed.
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+        tar.arguments = ["--zstd", "-xOf", archive]
+        let pipe = Pipe()
+        tar.standardOutput = pipe
+        try tar.run()
+        let everything = pipe.fileHandleForReading.readDataToEndOfFile()
+        tar.waitUntilExit()
+        #expect(everything.count > 24_000_000)
+        let secret = Data(IMAPRoundTripTests.password.utf8)
+        #expect(everything.range(of: secret) == nil)
+        for output in [export, imported, again, check] {
+            #expect(!output.stdout.contains(IMAPRoundTripTests.password) && !output.stderr.contains(IMAPRoundTripTests.password))
+        }
+    }
+
+    @Test func anImportKilledAtSeveralPointsEndsWithEveryMessageExactlyOnce() throws {
+        let s = try Stations()
+        let total = 1500
+        try s.load(s.source, seed: 11, count: total)
+        let archive = s.work.file("a.mfa")
+        #expect(try s.export(out: archive).status == 0)
+        var killed = 0
+        for point in [100, 600, 1100] {
+            let process = try CLI.start(s.importArguments(archive))
+            let deadline = Date().addingTimeInterval(120)
+            while process.isRunning && Date() < deadline, try s.count(s.target) < point { usleep(20_000) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killed += 1
+            }
+            process.waitUntilExit()
+        }
+        #expect(killed >= 2, "the import finished before it could be killed")
+        let resumed = try CLI.run(s.importArguments(archive))
+        #expect(resumed.status == 0, "\(resumed.stdout) \(resumed.stderr)")
+        #expect(resumed.stdout.contains("verdict: PASS"))
+        #expect(try s.count(s.target) == total)
+        #expect(try s.dump(s.target) == s.dump(s.source))
+    }
+
+    @Test func aServerRestartMidExportIsReconnectedAndTheArchiveIsComplete() throws {
+        let s = try Stations()
+        try s.load(s.source, seed: 3, count: 60, bigMB: 30)
+        let archive = s.work.file("a.mfa")
+        let process = try CLI.start(["export", "--source", s.sourceURL, "--user", "alice@example.com",
+            "--credentials", s.credentials, "--ca-file", s.source.caFile, "--sign-key", s.work.file("k.key.pem"), "--out", archive])
+        // Restart once a good part of the mail has been read, while the export is still reading.
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && Date() < deadline {
+            let size = (try? FileManager.default.attributesOfItem(atPath: archive + ".partial")[.size] as? Int) ?? 0
+            if size > 2_000_000 { break }
+            usleep(5_000)
+        }
+        #expect(process.isRunning, "the export ended before the restart; the corpus is too small for this machine")
+        try s.source.restart()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let imported = try CLI.run(s.importArguments(archive))
+        #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
+        #expect(try s.dump(s.target) == s.dump(s.source))
+    }
+
+    @Test func oneAdminPasswordExportsAndImportsSeveralUsers() throws {
+        let s = try Stations()
+        try s.load(s.source, seed: 5, count: 30)
+        try s.load(s.source, user: "bob@example.com", password: IMAPRoundTripTests.bobPassword, seed: 6, count: 20)
+        let users = s.work.file("users.txt")
+        try "# the migration set\nalice@example.com\nbob@example.com\n".write(toFile: users, atomically: true, encoding: .utf8)
+        let archive = s.work.file("a.mfa")
+        let export = try s.export(users: ["--users", users], credentials: s.adminCredentials, out: archive)
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(export.stdout.contains("messages 50"), "\(export.stdout)")
+        let imported = try CLI.run(s.importArguments(archive, credentials: s.adminCredentials))
+        #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
+        #expect(try s.dump(s.target) == s.dump(s.source))
+        #expect(try s.dump(s.target, user: "bob@example.com", password: IMAPRoundTripTests.bobPassword)
+            == s.dump(s.source, user: "bob@example.com", password: IMAPRoundTripTests.bobPassword))
+    }
+
+    @Test func aWrongPasswordOrAnUntrustedCertificateStopsWithAClearError() throws {
+        let s = try Stations()
+        let wrong = s.work.file("wrong.tsv")
+        try "alice@example.com\tnot-the-password-9\n".write(toFile: wrong, atomically: true, encoding: .utf8)
+        let denied = try s.export(credentials: wrong, out: s.work.file("x.mfa"))
+        #expect(denied.status == 3)
+        #expect(denied.stderr.contains("127.0.0.1"), "\(denied.stderr)")
+        #expect(!denied.stderr.contains("not-the-password-9"))
+        #expect(!FileManager.default.fileExists(atPath: s.work.file("x.mfa")))
+
+        let untrusted = try CLI.run(["export", "--source", s.sourceURL, "--user", "alice@example.com", "--credentials", s.credentials,
+            "--sign-key", s.work.file("k.key.pem"), "--out", s.work.file("y.mfa")])
+        #expect(untrusted.status == 3)
+        #expect(untrusted.stderr.lowercased().contains("certificate"), "\(untrusted.stderr)")
+    }
+}
+
+/// Runs python3 with arguments and collects its output.
+enum Python {
+    static func run(_ arguments: [String]) throws -> CLI.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLI.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self), stdoutBytes: stdout)
+    }
+}

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Loads a varied mailbox into an IMAP server and dumps a server's mailbox, with Python's imaplib, so that
+MailFerry's IMAP round trip is checked by a client that is not MailFerry's.
+
+  imap_fixture.py load HOST PORT USER PASSWORD CAFILE SEED COUNT [BIGMB]
+  imap_fixture.py dump HOST PORT USER PASSWORD CAFILE       -> canonical JSON on stdout
+  imap_fixture.py count HOST PORT USER PASSWORD CAFILE      -> number of messages in all folders
+
+Connections use STARTTLS with CAFILE. Dumps give, per folder (decoded name), its special use, whether it is
+subscribed, and every message's SHA-256, flags, keywords and INTERNALDATE, sorted, so that two servers holding the
+same mail dump the same text.
+"""
+import base64, hashlib, imaplib, json, random, re, ssl, sys, time
+
+def mutf7_encode(name):
+    out, buf = [], []
+    def flush():
+        if buf:
+            b = "".join(buf).encode("utf-16-be")
+            out.append("&" + base64.b64encode(b).decode().rstrip("=").replace("/", ",") + "-")
+            buf.clear()
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7e:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            buf.append(ch)
+    flush()
+    return "".join(out)
+
+def mutf7_decode(name):
+    def dec(m):
+        s = m.group(1)
+        if s == "":
+            return "&"
+        s = s.replace(",", "/")
+        s += "=" * (-len(s) % 4)
+        return base64.b64decode(s).decode("utf-16-be")
+    return re.sub(r"&([^-]*)-", dec, name)
+
+def quote(name):
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+def connect(host, port, user, password, cafile):
+    m = imaplib.IMAP4(host, int(port))
+    m.starttls(ssl_context=ssl.create_default_context(cafile=cafile))
+    m.login(user, password)
+    return m
+
+FOLDERS = [
+    ("INBOX", None, True),
+    ("Sent Items", "\\Sent", True),
+    ("Archive", None, True),
+    ("Archive/2019", None, False),
+    ("Archive/2019/Q1 Reports", None, True),
+    ("Réunions & Comptes", None, True),
+    ("日本語", None, False),
+    ("Drafts", "\\Drafts", True),
+]
+SYSTEM = ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"]
+KEYWORDS = ["$Forwarded", "$MDNSent", "Work", "$Label1", "Later"]
+
+def make_message(rng, i, big_mb):
+    kind = i % 9
+    date = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(631152000 + rng.randrange(0, 1000000000)))
+    head = f"From: Sender {i} <s{i}@example.org>\r\nTo: alice@example.com\r\nDate: {date}\r\n"
+    if kind != 3:
+        head += f"Message-ID: <m{i}.{rng.randrange(1 << 30)}@example.org>\r\n"
+    if kind == 0:
+        return (head + f"Subject: plain {i}\r\n\r\nHello {i}\r\n").encode()
+    if kind == 1:
+        return (head + "Subject: =?UTF-8?B?w6TDtsO8?=\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n").encode() + "Grüße, 日本 ✓\r\n".encode() * 20
+    if kind == 2:
+        body = base64.encodebytes(bytes(rng.randrange(256) for _ in range(30000))).decode().replace("\n", "\r\n")
+        return (head + f"Subject: attachment {i}\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b{i}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" + body + f"\r\n--b{i}--\r\n").encode()
+    if kind == 3:
+        return (head + "Subject: no message-id, odd lines\r\n\r\n.leading dot\r\n..two dots\r\nFrom here\r\n" + "x" * 5000 + "\r\n").encode()
+    if kind == 4:
+        return (head + "Subject: empty body\r\n\r\n").encode()
+    if kind == 5:
+        return (head + "Subject: long header\r\nX-Long: " + " ".join(["word"] * 3000) + "\r\n\r\nbody\r\n").encode()
+    if kind == 6 and big_mb and i < 9 * 4:
+        # Four large attachments of random bytes (base64), which no compressor shrinks.
+        raw = rng.randbytes(big_mb * 1024 * 1024 * 3 // 4)
+        body = base64.encodebytes(raw).replace(b"\n", b"\r\n")
+        return (head + f"Subject: large {i}\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n").encode() + body
+    if kind == 7:
+        return (head + "Subject: latin-1 8bit\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n").encode() + b"Caf\xe9 cr\xe8me\r\n"
+    return (head + f"Subject: reply {i}\r\nIn-Reply-To: <m{i-1}@example.org>\r\n\r\n> quoted\r\nanswer\r\n").encode()
+
+def load(host, port, user, password, cafile, seed, count, big_mb=0):
+    rng = random.Random(int(seed))
+    m = connect(host, port, user, password, cafile)
+    sep = separator(m)
+    for name, use, subscribed in FOLDERS:
+        wire = mutf7_encode(name.replace("/", sep))
+        if name != "INBOX":
+            typ, data = m.create(quote(wire))
+            if typ != "OK" and b"ALREADYEXISTS" not in b" ".join(d for d in data if d):
+                raise SystemExit(f"CREATE {name}: {data}")
+        if subscribed:
+            m.subscribe(quote(wire))
+    for i in range(int(count)):
+        name = FOLDERS[i % len(FOLDERS)][0]
+        flags = [f for f in SYSTEM if rng.random() < 0.35] + [k for k in KEYWORDS if rng.random() < 0.2]
+        offset = rng.choice([0, 60, -300, 330, 545, -720])
+        epoch = 631152000 + rng.randrange(0, 1100000000)
+        sign = "+" if offset >= 0 else "-"
+        tm = time.gmtime(epoch + offset * 60)
+        when = time.strftime("%d-%b-%Y %H:%M:%S", tm) + " %s%02d%02d" % (sign, abs(offset) // 60, abs(offset) % 60)
+        typ, data = m.append(quote(mutf7_encode(name.replace("/", sep))), "(" + " ".join(flags) + ")", '"' + when + '"', make_message(rng, i, int(big_mb)))
+        if typ != "OK":
+            raise SystemExit(f"APPEND {i}: {data}")
+    m.logout()
+
+def separator(m):
+    typ, data = m.list('""', '""')
+    sep = LIST_RE.match(data[0]).group("sep").decode().strip('"')
+    return sep or "/"
+
+LIST_RE = re.compile(rb'\((?P<attrs>[^)]*)\) (?P<sep>"[^"]*"|NIL) (?P<name>.*)$')
+
+def parse_name(raw):
+    raw = raw.strip()
+    if raw.startswith(b'"'):
+        raw = raw[1:-1].replace(b'\\"', b'"').replace(b"\\\\", b"\\")
+    return raw.decode()
+
+def dump(host, port, user, password, cafile):
+    m = connect(host, port, user, password, cafile)
+    typ, data = m.list()
+    subscribed = set()
+    _, lsub = m.lsub()
+    for line in lsub:
+        if line:
+            subscribed.add(parse_name(LIST_RE.match(line).group("name")))
+    folders = {}
+    for line in data:
+        if isinstance(line, tuple):
+            line = line[0] + b'"' + line[1] + b'"'
+        mt = LIST_RE.match(line)
+        attrs = mt.group("attrs").decode().split()
+        wire = parse_name(mt.group("name"))
+        if "\\Noselect" in attrs or "\\NonExistent" in attrs:
+            continue
+        sep = mt.group("sep").decode().strip('"')
+        name = mutf7_decode(wire)
+        use = [a for a in attrs if a in ("\\Sent", "\\Drafts", "\\Trash", "\\Junk", "\\Archive")]
+        typ, _ = m.select(quote(wire), readonly=True)
+        messages = []
+        typ, resp = m.uid("FETCH", "1:*", "(FLAGS INTERNALDATE BODY.PEEK[])")
+        for item in resp:
+            if not isinstance(item, tuple):
+                continue
+            meta = item[0].decode()
+            flags = re.search(r"FLAGS \(([^)]*)\)", meta).group(1).split()
+            date = re.search(r'INTERNALDATE "([^"]+)"', meta).group(1)
+            epoch = time.mktime(imaplib.Internaldate2tuple(('INTERNALDATE "%s"' % date).encode()))
+            flags = [f for f in flags if f != "\\Recent"]
+            messages.append({
+                "sha256": hashlib.sha256(item[1]).hexdigest(),
+                "size": len(item[1]),
+                "flags": sorted(f for f in flags if f.startswith("\\")),
+                "keywords": sorted(f for f in flags if not f.startswith("\\")),
+                "internaldate": date,
+            })
+        messages.sort(key=lambda x: (x["sha256"], x["internaldate"]))
+        key = "/".join(name.split(sep)) if sep and sep != "/" else name
+        folders[key] = {"special_use": use, "subscribed": wire in subscribed, "messages": messages}
+    m.logout()
+    print(json.dumps(folders, sort_keys=True, indent=1, ensure_ascii=False))
+
+def count(host, port, user, password, cafile):
+    m = connect(host, port, user, password, cafile)
+    total = 0
+    typ, data = m.list()
+    for line in data:
+        if isinstance(line, tuple):
+            line = line[0] + b'"' + line[1] + b'"'
+        mt = LIST_RE.match(line)
+        if "\\Noselect" in mt.group("attrs").decode():
+            continue
+        typ, st = m.status(quote(parse_name(mt.group("name"))), "(MESSAGES)")
+        total += int(re.search(rb"MESSAGES (\d+)", st[0]).group(1))
+    m.logout()
+    print(total)
+
+if __name__ == "__main__":
+    command, args = sys.argv[1], sys.argv[2:]
+    {"load": load, "dump": dump, "count": count}[command](*args)
