@@ -8,26 +8,32 @@ import Testing
 @Suite struct BufferCrashDurabilityTests {
     static let binary = BuiltBinary.path
 
-    /// argv: port prefix seconds threads. Prints `OK <message-id>` for every 250 after DATA.
+    /// argv: port prefix ready stop threads. Prints `OK <message-id>` for every 250 after DATA, creates `ready`
+    /// after the first one, and sends until `stop` exists (at most 60 s), so that a slow machine's start-up time
+    /// never eats the window in which the server is killed.
     static let sender = #"""
-        import smtplib, sys, threading, time
-        port, prefix, seconds, threads = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+        import os, smtplib, sys, threading, time
+        port, prefix, ready, stop, threads = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
         lock = threading.Lock()
-        end = time.time() + seconds
+        end = time.time() + 60
+        def going():
+            return time.time() < end and not os.path.exists(stop)
         def body(mid):
             return ('Message-ID: <%s>\r\nSubject: %s\r\n\r\n' % (mid, mid) + ''.join('line %d of %s\r\n' % (i, mid) for i in range(40))).encode()
         def run(t):
             n = 0
-            while time.time() < end:
+            while going():
                 try:
                     s = smtplib.SMTP('127.0.0.1', port, timeout=5, local_hostname='crash.test')
                     s.ehlo()
-                    while time.time() < end:
+                    while going():
                         mid = '%s-%d-%d@crash.test' % (prefix, t, n)
                         n += 1
                         s.sendmail('c@example.org', ['alice@buffer.example.com'], body(mid))
                         with lock:
                             print('OK', mid, flush=True)
+                            if not os.path.exists(ready):
+                                open(ready, 'w').close()
                 except Exception:
                     time.sleep(0.01)
         ts = [threading.Thread(target=run, args=(t,)) for t in range(threads)]
@@ -85,11 +91,18 @@ import Testing
         var acknowledged: Set<String> = []
         for round in 0..<20 {
             let (server, port) = try await Self.startServer(config: config)
-            let seconds = 0.3 + Double(random.next() % 300) / 1000
-            let sending = Task { try await Client.python(Self.sender, ["\(port)", "r\(round)", "\(seconds)", "4"]) }
-            try await Task.sleep(for: .milliseconds(50 + Int(random.next() % UInt64(seconds * 900))))
+            let ready = directory + "/ready-\(round)"
+            let stop = directory + "/stop-\(round)"
+            let sending = Task { try await Client.python(Self.sender, ["\(port)", "r\(round)", ready, stop, "4"]) }
+            // Kill at a random moment once mail is flowing.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !FileManager.default.fileExists(atPath: ready) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await Task.sleep(for: .milliseconds(Int(random.next() % 500)))
             kill(server.processIdentifier, SIGKILL)
             try await Client.offThread { server.waitUntilExit() }
+            FileManager.default.createFile(atPath: stop, contents: nil)
             let out = try await sending.value
             for line in out.stdout.split(separator: "\n") where line.hasPrefix("OK ") {
                 acknowledged.insert(String(line.dropFirst(3)))

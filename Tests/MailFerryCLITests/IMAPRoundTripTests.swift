@@ -179,11 +179,47 @@ import Glibc
         let export = try s.export(users: ["--users", users], credentials: s.adminCredentials, out: archive)
         #expect(export.status == 0, "\(export.stderr)")
         #expect(export.stdout.contains("messages 50"), "\(export.stdout)")
-        let imported = try CLI.run(s.importArguments(archive, credentials: s.adminCredentials))
+        // The import goes in through SASL PLAIN with an authorization identity (RFC 4616) instead.
+        let sasl = s.work.file("sasl.tsv")
+        try "*\tadmin\t\(IMAPRoundTripTests.adminPassword)\tsasl\n".write(toFile: sasl, atomically: true, encoding: .utf8)
+        let imported = try CLI.run(s.importArguments(archive, credentials: sasl))
         #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
         #expect(try s.dump(s.target) == s.dump(s.source))
         #expect(try s.dump(s.target, user: "bob@example.com", password: IMAPRoundTripTests.bobPassword)
             == s.dump(s.source, user: "bob@example.com", password: IMAPRoundTripTests.bobPassword))
+    }
+
+    @Test func aSentFolderOfAnotherNameGoesIntoTheTargetsOwnSentFolder() throws {
+        let work = try Workspace()
+        let users: [DovecotIMAPServer.User] = [.init("alice@example.com", IMAPRoundTripTests.password)]
+        let source = try DovecotIMAPServer(users: users, sentFolder: "Sent Items")
+        let target = try DovecotIMAPServer(users: users)
+        let credentials = work.file("c.tsv")
+        try "alice@example.com\t\(IMAPRoundTripTests.password)\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
+        let load = try Python.run([Self.fixture, "load", "127.0.0.1", "\(source.imapPort)", "alice@example.com", Self.password, source.caFile, "9", "40", "0"])
+        #expect(load.status == 0, "\(load.stderr)")
+        let archive = work.file("a.mfa")
+        let export = try CLI.run(["export", "--source", "imaps://127.0.0.1:\(source.imapsPort)", "--user", "alice@example.com",
+            "--credentials", credentials, "--ca-file", source.caFile, "--sign-key", work.file("k.key.pem"), "--out", archive])
+        #expect(export.status == 0, "\(export.stderr)")
+        let imported = try CLI.run(["import", archive, "--trust", work.file("k.pub.pem"), "--target", "imap://127.0.0.1:\(target.imapPort)",
+            "--credentials", credentials, "--ca-file", target.caFile, "--journal", work.file("j")])
+        #expect(imported.status == 0 && imported.stdout.contains("verdict: PASS"), "\(imported.stdout) \(imported.stderr)")
+
+        func folders(_ server: DovecotIMAPServer) throws -> [String: Any] {
+            let r = try Python.run([Self.fixture, "dump", "127.0.0.1", "\(server.imapPort)", "alice@example.com", Self.password, server.caFile])
+            return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any] ?? [:]
+        }
+        let before = try folders(source)
+        let after = try folders(target)
+        #expect(after["Sent Items"] == nil, "a second Sent folder was made")
+        let sentBefore = try #require(before["Sent Items"] as? [String: Any])
+        let sentAfter = try #require(after["Sent"] as? [String: Any])
+        #expect(sentBefore["special_use"] as? [String] == ["\\Sent"] && sentAfter["special_use"] as? [String] == ["\\Sent"])
+        let messages = (sentBefore["messages"] as? [[String: Any]])?.compactMap { $0["sha256"] as? String } ?? []
+        #expect(!messages.isEmpty)
+        #expect((sentAfter["messages"] as? [[String: Any]])?.compactMap { $0["sha256"] as? String } == messages)
     }
 
     @Test func aWrongPasswordOrAnUntrustedCertificateStopsWithAClearError() throws {

@@ -100,6 +100,11 @@ def load(host, port, user, password, cafile, seed, count, big_mb=0):
                 raise SystemExit(f"CREATE {name}: {data}")
         if subscribed:
             m.subscribe(quote(wire))
+        if name == "Archive":
+            other = "bob@example.com" if user != "bob@example.com" else "alice@example.com"
+            typ, data = m.setacl(quote(wire), other, "lrs")
+            if typ != "OK":
+                raise SystemExit(f"SETACL {name}: {data}")
     for i in range(int(count)):
         name = FOLDERS[i % len(FOLDERS)][0]
         flags = [f for f in SYSTEM if rng.random() < 0.35] + [k for k in KEYWORDS if rng.random() < 0.2]
@@ -166,7 +171,15 @@ def dump(host, port, user, password, cafile):
             })
         messages.sort(key=lambda x: (x["sha256"], x["internaldate"]))
         key = "/".join(name.split(sep)) if sep and sep != "/" else name
-        folders[key] = {"special_use": use, "subscribed": wire in subscribed, "messages": messages}
+        typ, acl = m.getacl(quote(wire))
+        rights = []
+        if typ == "OK" and acl and acl[0]:
+            text = acl[0].decode()
+            # The mailbox name comes first, quoted (it may hold spaces) or an atom; identifier-rights pairs follow.
+            pairs = text.rsplit('"', 1)[1].split() if text.startswith('"') else text.split()[1:]
+            # Rights are a set of letters (RFC 4314); servers list them in any order.
+            rights = sorted((who, "".join(sorted(what))) for who, what in zip(pairs[0::2], pairs[1::2]))
+        folders[key] = {"special_use": use, "subscribed": wire in subscribed, "acl": rights, "messages": messages}
     m.logout()
     print(json.dumps(folders, sort_keys=True, indent=1, ensure_ascii=False))
 

@@ -27,6 +27,8 @@ public final class DovecotIMAPServer {
     public let allowPlaintextAuth: Bool
     public let users: [User]
     public let masterUser: User?
+    /// The folder with the `\\Sent` special use (RFC 6154), created and subscribed for every user.
+    public let sentFolder: String
     var process: Process?
 
     public var caFile: String { root + "/ca.pem" }
@@ -41,8 +43,10 @@ public final class DovecotIMAPServer {
 
     /// Starts Dovecot; throws with its log if it does not listen within 15 s.
     public init(
-        users: [User], masterUser: User? = nil, allowPlaintextAuth: Bool = false, tls: Bool = true
+        users: [User], masterUser: User? = nil, allowPlaintextAuth: Bool = false, tls: Bool = true,
+        sentFolder: String = "Sent"
     ) throws {
+        self.sentFolder = sentFolder
         root = "/tmp/mf-imap-\(UUID().uuidString.prefix(8))"
         self.users = users
         self.masterUser = masterUser
@@ -173,7 +177,7 @@ public final class DovecotIMAPServer {
             namespace inbox {
               inbox = yes
               separator = /
-              mailbox Sent {
+              mailbox "\(sentFolder)" {
                 special_use = \\Sent
                 auto = subscribe
               }
