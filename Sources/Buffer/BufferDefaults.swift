@@ -15,6 +15,11 @@ public enum BufferDefaults {
     /// How long a graceful shutdown waits for sessions to finish their transaction before closing them.
     public static let shutdownTimeout = Duration.seconds(30)
 
+    /// Threads that may block in spool work at once (file writes and fsyncs, SQLite writes, releases); more jobs
+    /// queue. Twice the 16 concurrent senders of the benchmark, so a batch of commits never waits for a thread,
+    /// while a flood of connections (up to `limits.connections` per listener) cannot start a thread each.
+    public static let spoolThreads = 32
+
     /// The header field that marks a message as having passed through this buffer (RFC 5321 section 6.3:
     /// a server should detect routing loops). Its value is the buffer's hostname.
     public static let loopMarkerField = "X-MailFerry-Buffered"
