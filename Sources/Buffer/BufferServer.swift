@@ -11,8 +11,8 @@ public enum BufferServer {
     /// Event loop threads: the service is I/O-bound and the spool's fsyncs run off the loops.
     public static let eventLoopThreads = 2
 
-    /// Opens the spool (taking its lock and recovering from a crash), puts the configuration's `hold` users in
-    /// the migration set, and binds the listeners.
+    /// Opens the spool (taking its lock and recovering from a crash), puts the configuration's `hold` users that
+    /// the spool does not know yet in the migration set, and binds the listeners.
     public static func start(
         _ configuration: BufferConfiguration, shutdownTimeout: Duration = BufferDefaults.shutdownTimeout
     ) async throws -> RunningServer {
@@ -20,8 +20,10 @@ public enum BufferServer {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
         var bound: [any Channel] = []
         do {
-            // Held in lower case, as `buffer hold` does; RCPT TO matches as given, then in lower case.
-            for user in configuration.hold.map({ $0.lowercased() }) where !spool.acceptsMail(for: user) {
+            // Held in lower case, as `buffer hold` does; RCPT TO matches as given, then in lower case. Only users
+            // new to the spool: one the spool knows keeps its state across restarts (closed stays closed, a user
+            // taken out with `buffer hold --remove` stays out), as the operator left it.
+            for user in configuration.hold.map({ $0.lowercased() }) where try spool.status(user: user) == nil {
                 try spool.hold(user: user)
             }
             let registry = ConnectionRegistry(limit: configuration.limits.connections)
