@@ -21,8 +21,9 @@ final class BufferConnectionHandler: ChannelInboundHandler {
         case idle
         /// DATA started; the header section is being collected.
         case scanning(HeaderScanner, sender: String, recipients: [Recipient], trace: TraceHeader)
-        /// The writer is open; content goes to the worker.
-        case streaming
+        /// The writer is open; content goes to the worker. The scanner is there while the header section goes
+        /// on past what was kept in memory (its late Message-ID and loop markers count at the end of DATA).
+        case streaming(HeaderScanner?)
         /// The message will be refused at the end of DATA with this reply; content is dropped.
         case refusing(SMTPReply)
         /// `commit` was sent; the worker's `.finished` is awaited.
@@ -225,45 +226,71 @@ final class BufferConnectionHandler: ChannelInboundHandler {
     private func appendContent(_ bytes: [UInt8]) {
         switch message {
         case .scanning(var scanner, let sender, let recipients, let trace):
+            // The state lets go of the scanner first, so appending does not copy its buffer.
+            message = .idle
             if let scanned = scanner.append(bytes) {
-                startStoring(scanned, sender: sender, recipients: recipients, trace: trace)
+                startStoring(scanned, scanner: scanner, sender: sender, recipients: recipients, trace: trace)
             } else {
                 message = .scanning(scanner, sender: sender, recipients: recipients, trace: trace)
             }
-        case .streaming:
+        case .streaming(var scanner):
             pendingWriteBytes += bytes.count
             commands?.yield(.append(bytes))
+            if scanner != nil {
+                message = .streaming(nil)
+                _ = scanner!.append(bytes)
+                message = .streaming(scanner)
+            }
         case .idle, .refusing, .committing:
             break
         }
     }
 
     private func startStoring(
-        _ scanned: HeaderScanner.Result, sender: String, recipients: [Recipient], trace: TraceHeader
+        _ scanned: HeaderScanner.Result, scanner: HeaderScanner, sender: String, recipients: [Recipient],
+        trace: TraceHeader
     ) {
         // RFC 5321 section 6.3: a message that already passed through this buffer is looping.
-        if scanned.bufferedMarkers.contains(where: { $0.lowercased() == configuration.hostname.lowercased() }) {
-            message = .refusing(
-                SMTPReply(554, .init(5, 4, 6), "Routing loop detected: already buffered by \(configuration.hostname)"))
+        if isLoop(scanned.bufferedMarkers) {
+            message = .refusing(loopReply)
             return
         }
         let prefix = trace.bytes + scanned.collected
         pendingWriteBytes += prefix.count
         commands?.yield(
             .open(Envelope(sender: sender, recipients: recipients, messageID: scanned.messageID), prefix: prefix))
-        message = .streaming
+        message = .streaming(scanned.isHeaderComplete ? nil : scanner)
+    }
+
+    private func isLoop(_ markers: [String]) -> Bool {
+        markers.contains { $0.lowercased() == configuration.hostname.lowercased() }
+    }
+
+    private var loopReply: SMTPReply {
+        SMTPReply(554, .init(5, 4, 6), "Routing loop detected: already buffered by \(configuration.hostname)")
     }
 
     /// The final dot was read. Returns the storage result at once when there is nothing to commit.
     private func finishMessage() -> SMTPSession.StorageResult? {
         if case .scanning(var scanner, let sender, let recipients, let trace) = message {
-            startStoring(scanner.finish(), sender: sender, recipients: recipients, trace: trace)
+            message = .idle
+            startStoring(scanner.finish(), scanner: scanner, sender: sender, recipients: recipients, trace: trace)
         }
         switch message {
         case .refusing(let reply):
             message = .idle
             return .failed(reply)
-        case .streaming:
+        case .streaming(let scanner):
+            if var scanner {
+                // The header section went on past the in-memory limit: what it held beyond counts too.
+                _ = scanner.finish()
+                if isLoop(scanner.bufferedMarkers) {
+                    commands?.yield(.abort)
+                    message = .idle
+                    return .failed(loopReply)
+                }
+                if let messageID = scanner.messageID { commands?.yield(.setMessageID(messageID)) }
+            }
             message = .committing
             commands?.yield(.commit)
             return nil

@@ -1,9 +1,14 @@
 /// The buffer server's fixed limits, each with its reason.
 public enum BufferDefaults {
-    /// Octets at the start of a message searched for its header section (Message-ID, the loop marker).
-    /// RFC 5322 sets no limit on the header section; 64 KiB holds every real one many times over, and the
-    /// scanner keeps at most this much of a message in memory.
+    /// Octets at the start of a message kept in memory while its header section is read (Message-ID, the loop
+    /// marker), before the spool writer opens. RFC 5322 sets no limit on the header section; 64 KiB holds every
+    /// real one many times over. Longer ones are read on to `headerFieldScanLimit` as they stream to the spool.
     public static let headerScanLimit = 64 * 1024
+
+    /// Octets of a header section read in all: past `headerScanLimit` the content streams to the spool while the
+    /// header section is still read, holding one field at a time, so a Message-ID (or our loop marker) behind
+    /// large fields is still found. Generous (16 times the in-memory limit) and still bounded.
+    public static let headerFieldScanLimit = 1024 * 1024
 
     /// Content handed to the spool writer and not yet written: past this the connection stops reading from the
     /// socket until the writer catches up, so a fast client cannot fill memory (backpressure).

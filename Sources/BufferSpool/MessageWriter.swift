@@ -14,7 +14,7 @@ public final class MessageWriter {
         case finished
     }
 
-    public let envelope: Envelope
+    public private(set) var envelope: Envelope
     /// Bytes appended so far.
     public private(set) var size: Int64 = 0
 
@@ -57,6 +57,12 @@ public final class MessageWriter {
 
     public func append(_ chunk: ArraySlice<UInt8>) throws {
         try chunk.withUnsafeBytes { try append($0) }
+    }
+
+    /// Sets the envelope's Message-ID before the commit: the server finds it late when a header section is longer
+    /// than what it keeps in memory before the writer opens.
+    public func setMessageID(_ messageID: String?) {
+        envelope.messageID = messageID
     }
 
     /// Drops the message: closes and removes the temporary file. Safe to call more than once.
