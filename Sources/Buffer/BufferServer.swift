@@ -16,7 +16,15 @@ public enum BufferServer {
     public static func start(
         _ configuration: BufferConfiguration, shutdownTimeout: Duration = BufferDefaults.shutdownTimeout
     ) async throws -> RunningServer {
-        let spool = try BufferSpool(directory: configuration.spoolDirectory)
+        try await start(configuration, shutdownTimeout: shutdownTimeout, incomingFiles: .spoolDirectory)
+    }
+
+    /// `incomingFiles` other than `.spoolDirectory` is for fault tests only (see `IncomingFiles`).
+    package static func start(
+        _ configuration: BufferConfiguration, shutdownTimeout: Duration = BufferDefaults.shutdownTimeout,
+        incomingFiles: IncomingFiles
+    ) async throws -> RunningServer {
+        let spool = try BufferSpool(directory: configuration.spoolDirectory, incomingFiles: incomingFiles)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
         var bound: [any Channel] = []
         do {

@@ -27,7 +27,10 @@ public final class MessageWriter {
         self.spool = spool
         self.envelope = envelope
         token = SpoolLayout.newToken()
-        phase = .open(try SpoolFile(creatingAt: spool.layout.incomingFile(token)))
+        switch spool.incomingFiles {
+        case .spoolDirectory: phase = .open(try SpoolFile(creatingAt: spool.layout.incomingFile(token)))
+        case .existingFile(let path): phase = .open(try SpoolFile(writingExisting: path))
+        }
     }
 
     deinit {
