@@ -13,6 +13,8 @@ import TOMLKit
 ///     namespace = "buffer.example.com"
 ///     hold = ["alice@example.com", "bob@example.com"]
 ///
+/// `[buffer] linger = "7d"` closes a released or reverted user automatically that long after the release.
+///
 /// Unknown keys are refused, so a misspelt limit is never silently ignored.
 public struct BufferConfiguration: Sendable, Equatable {
     public struct Listener: Sendable, Equatable {
@@ -49,6 +51,9 @@ public struct BufferConfiguration: Sendable, Equatable {
     public var hold: [String]
     /// The name the server gives in its greeting and in trace headers.
     public var hostname: String
+    /// How long a released or reverted user lingers before the buffer closes it by itself (as
+    /// `buffer close` does); nil: until `buffer close`.
+    public var linger: Duration?
     public var limits = Limits()
 
     /// Reads and checks a configuration file; errors name the file, the key and what is wrong.
@@ -89,7 +94,7 @@ public struct BufferConfiguration: Sendable, Equatable {
         }
 
         guard let buffer = table["buffer"]?.table else { throw fail("buffer", "the [buffer] table is required") }
-        try refuseUnknown(buffer, allowed: ["spool", "namespace", "hold", "hostname"], prefix: "buffer.", fail: fail)
+        try refuseUnknown(buffer, allowed: ["spool", "namespace", "hold", "hostname", "linger"], prefix: "buffer.", fail: fail)
         guard let spool = buffer["spool"]?.string, !spool.isEmpty else { throw fail("buffer.spool", "is required") }
         guard let namespace = buffer["namespace"]?.string, namespace.contains("."), !namespace.contains("@") else {
             throw fail("buffer.namespace", "is required: a domain such as \"buffer.example.com\"")
@@ -107,6 +112,14 @@ public struct BufferConfiguration: Sendable, Equatable {
         var configuration = BufferConfiguration(
             smtp: try listener("smtp"), lmtp: try listener("lmtp"), spoolDirectory: spool, namespace: namespace.lowercased(),
             hold: hold, hostname: buffer["hostname"]?.string ?? ProcessInfo.processInfo.hostName)
+        if let value = buffer["linger"] {
+            guard let linger = parseDuration(value) else {
+                throw fail(
+                    "buffer.linger",
+                    "\(value) is not a duration: a whole number of seconds, or a number with s, m, h or d (\"7d\")")
+            }
+            configuration.linger = linger
+        }
         if configuration.smtp == nil && configuration.lmtp == nil {
             throw fail("smtp", "at least one of [smtp] and [lmtp] must be configured")
         }
@@ -124,6 +137,24 @@ public struct BufferConfiguration: Sendable, Equatable {
             if let n = try positive("line_length", minimum: SMTPLimits.textLineLength) { configuration.limits.lineLength = n }
         }
         return configuration
+    }
+
+    /// `linger`: a whole number of seconds (`604800`) or a whole number with a unit, s, m, h or d (`"7d"`).
+    static func parseDuration(_ value: TOMLValueConvertible) -> Duration? {
+        if let seconds = value.int { return seconds >= 0 ? .seconds(seconds) : nil }
+        guard let text = value.string?.trimmingCharacters(in: .whitespaces), let unit = text.last,
+            let number = Int(text.dropLast()), number >= 0
+        else { return nil }
+        let multiplier: Int
+        switch unit {
+        case "s": multiplier = 1
+        case "m": multiplier = 60
+        case "h": multiplier = 3600
+        case "d": multiplier = 86400
+        default: return nil
+        }
+        let (seconds, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : .seconds(seconds)
     }
 
     private static func refuseUnknown(_ table: TOMLTable, allowed: Set<String>, prefix: String, fail: (String, String) -> ConfigurationError) throws {

@@ -25,6 +25,10 @@ public enum BufferDefaults {
     /// while a flood of connections (up to `limits.connections` per listener) cannot start a thread each.
     public static let spoolThreads = 32
 
+    /// How often the server looks for users whose linger time (`[buffer] linger`) is over and closes them.
+    /// The linger time is days in practice; a minute late is no harm, and the check is one small query.
+    public static let lingerCheckInterval = Duration.seconds(60)
+
     /// The header field that marks a message as having passed through this buffer (RFC 5321 section 6.3:
     /// a server should detect routing loops). Its value is the buffer's hostname.
     public static let loopMarkerField = "X-MailFerry-Buffered"

@@ -13,16 +13,20 @@ public enum BufferServer {
 
     /// Opens the spool (taking its lock and recovering from a crash), puts the configuration's `hold` users that
     /// the spool does not know yet in the migration set, and binds the listeners.
+    /// `lingerCheckInterval`: how often users whose linger time (`[buffer] linger`) is over are looked for.
     public static func start(
-        _ configuration: BufferConfiguration, shutdownTimeout: Duration = BufferDefaults.shutdownTimeout
+        _ configuration: BufferConfiguration, shutdownTimeout: Duration = BufferDefaults.shutdownTimeout,
+        lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval
     ) async throws -> RunningServer {
-        try await start(configuration, shutdownTimeout: shutdownTimeout, incomingFiles: .spoolDirectory)
+        try await start(
+            configuration, shutdownTimeout: shutdownTimeout, lingerCheckInterval: lingerCheckInterval,
+            incomingFiles: .spoolDirectory)
     }
 
     /// `incomingFiles` other than `.spoolDirectory` is for fault tests only (see `IncomingFiles`).
     package static func start(
         _ configuration: BufferConfiguration, shutdownTimeout: Duration = BufferDefaults.shutdownTimeout,
-        incomingFiles: IncomingFiles
+        lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval, incomingFiles: IncomingFiles
     ) async throws -> RunningServer {
         let spool = try BufferSpool(directory: configuration.spoolDirectory, incomingFiles: incomingFiles)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
@@ -35,9 +39,13 @@ public enum BufferServer {
                 try spool.hold(user: user)
             }
             let registry = ConnectionRegistry(limit: configuration.limits.connections)
-            let linger = LingerDispatcher(spool: spool) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
+            let log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            let linger = LingerDispatcher(spool: spool, log: log)
+            // Users whose linger time ran out while the server was down are closed before mail is accepted.
+            let closer = configuration.linger.map {
+                LingerCloser(spool: spool, linger: $0, interval: lingerCheckInterval, log: log)
             }
+            closer?.closeExpired()
             var smtp: SocketAddress?
             var lmtp: SocketAddress?
             if let listener = configuration.smtp {
@@ -61,9 +69,10 @@ public enum BufferServer {
                 .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()
             bound.append(control)
             chmod(socketPath, 0o600)
+            closer?.start()
             return RunningServer(
                 configuration: configuration, spool: spool, group: group, listeners: bound, registry: registry, linger: linger,
-                smtpAddress: smtp, lmtpAddress: lmtp, controlSocketPath: socketPath,
+                lingerCloser: closer, smtpAddress: smtp, lmtpAddress: lmtp, controlSocketPath: socketPath,
                 shutdownTimeout: shutdownTimeout)
         } catch {
             for channel in bound { try? await channel.close() }

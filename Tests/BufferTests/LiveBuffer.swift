@@ -41,15 +41,17 @@ struct LiveBuffer {
     }
 
     /// Runs `body` against a fresh server; the server is shut down and the directory removed afterwards.
-    /// `incomingFiles: .existingFile("/dev/full")` makes every spool write fail with ENOSPC.
     static func with<T>(
-        shutdownTimeout: Duration = .seconds(5), incomingFiles: IncomingFiles = .spoolDirectory,
-        edit: (inout BufferConfiguration) -> Void = { _ in }, _ body: (LiveBuffer) async throws -> T
+        shutdownTimeout: Duration = .seconds(5), lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval,
+        incomingFiles: IncomingFiles = .spoolDirectory, edit: (inout BufferConfiguration) -> Void = { _ in },
+        _ body: (LiveBuffer) async throws -> T
     ) async throws -> T {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let configuration = Self.configuration(spool: directory + "/spool", edit: edit)
-        let server = try await BufferServer.start(configuration, shutdownTimeout: shutdownTimeout, incomingFiles: incomingFiles)
+        let server = try await BufferServer.start(
+            configuration, shutdownTimeout: shutdownTimeout, lingerCheckInterval: lingerCheckInterval,
+            incomingFiles: incomingFiles)
         let live = LiveBuffer(server: server, directory: directory)
         do {
             let result = try await body(live)
