@@ -26,7 +26,7 @@ import Testing
         await first.shutdown()
 
         // The same hold list plus a user new to the spool.
-        let second = try await BufferServer.start(
+        let second = try await LiveBuffer.startAfterClose(
             LiveBuffer.configuration(
                 spool: spoolDirectory, hold: ["alice@example.com", "bob@example.com", "dave@example.com", "Carol@Example.com"]))
         let users: [String: UserStatus]

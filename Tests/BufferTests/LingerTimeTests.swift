@@ -73,7 +73,7 @@ import Testing
         var configuration = LiveBuffer.configuration(spool: spoolDirectory)
         configuration.linger = .seconds(1)
         // A check interval far beyond the test: only the check at start can close the user.
-        let server = try await BufferServer.start(configuration, lingerCheckInterval: .seconds(3600))
+        let server = try await LiveBuffer.startAfterClose(configuration, lingerCheckInterval: .seconds(3600))
         let state = try? server.spool.status(user: "alice@example.com")?.state
         await server.shutdown()
         #expect(state == .closed)

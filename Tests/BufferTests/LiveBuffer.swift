@@ -63,6 +63,23 @@ struct LiveBuffer {
         }
     }
 
+    /// Starts a server on a spool that was just closed (by another server, or opened directly). A child process
+    /// that concurrently running tests spawn at that moment holds a copy of this process's descriptor table until
+    /// its exec, and with it the old `spool.lock` flock, for a moment after the close (seen once in several runs
+    /// of the whole suite, as `SpoolError.locked`): wait that out, for at most 10 seconds.
+    static func startAfterClose(
+        _ configuration: BufferConfiguration, lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval
+    ) async throws -> RunningServer {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                return try await BufferServer.start(configuration, lingerCheckInterval: lingerCheckInterval)
+            } catch SpoolError.locked where ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
     /// The held messages of `user`, with their stored bytes.
     func held(_ user: String) throws -> [(message: HeldMessage, bytes: [UInt8])] {
         try spool.heldMessages(for: user).map { message in
