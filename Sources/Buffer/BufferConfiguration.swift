@@ -13,16 +13,34 @@ import TOMLKit
 ///     namespace = "buffer.example.com"
 ///     hold = ["alice@example.com", "bob@example.com"]
 ///
-/// `[buffer] linger = "7d"` closes a released or reverted user automatically that long after the release.
+/// A listener table may add STARTTLS (RFC 3207) with `tls_certificate` and `tls_key` (PEM files, checked at
+/// load) and `require_tls = true` (MAIL before STARTTLS gets 530 5.7.0). `[buffer] linger = "7d"` closes a
+/// released or reverted user automatically that long after the release.
 ///
 /// Unknown keys are refused, so a misspelt limit is never silently ignored.
 public struct BufferConfiguration: Sendable, Equatable {
     public struct Listener: Sendable, Equatable {
         public var host: String
         public var port: Int
-        public init(host: String, port: Int) {
+        /// STARTTLS on this listener; nil: not offered.
+        public var tls: TLS?
+        /// MAIL before STARTTLS gets 530 5.7.0 (`require_tls`; needs `tls`).
+        public var requireTLS: Bool
+        public init(host: String, port: Int, tls: TLS? = nil, requireTLS: Bool = false) {
             self.host = host
             self.port = port
+            self.tls = tls
+            self.requireTLS = requireTLS
+        }
+    }
+
+    /// The server's certificate chain and private key for STARTTLS, as PEM files.
+    public struct TLS: Sendable, Equatable {
+        public var certificatePath: String
+        public var keyPath: String
+        public init(certificatePath: String, keyPath: String) {
+            self.certificatePath = certificatePath
+            self.keyPath = keyPath
         }
     }
 
@@ -82,7 +100,8 @@ public struct BufferConfiguration: Sendable, Equatable {
         func listener(_ name: String) throws -> Listener? {
             guard let value = table[name] else { return nil }
             guard let section = value.table else { throw fail(name, "must be a table ([\(name)])") }
-            try refuseUnknown(section, allowed: ["listen"], prefix: name + ".", fail: fail)
+            try refuseUnknown(
+                section, allowed: ["listen", "tls_certificate", "tls_key", "require_tls"], prefix: name + ".", fail: fail)
             guard let listen = section["listen"]?.string else { throw fail("\(name).listen", "is required, as \"HOST:PORT\"") }
             guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
                   (0...65535).contains(port)
@@ -90,7 +109,33 @@ public struct BufferConfiguration: Sendable, Equatable {
             var host = String(listen[..<colon])
             if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             guard !host.isEmpty else { throw fail("\(name).listen", "names no host") }
-            return Listener(host: host, port: port)
+            var tls: TLS?
+            switch (section["tls_certificate"], section["tls_key"]) {
+            case (nil, nil):
+                break
+            case (let certificate?, let key?):
+                guard let certificatePath = certificate.string, !certificatePath.isEmpty else {
+                    throw fail("\(name).tls_certificate", "must be the path of a PEM certificate file")
+                }
+                guard let keyPath = key.string, !keyPath.isEmpty else {
+                    throw fail("\(name).tls_key", "must be the path of a PEM private key file")
+                }
+                tls = TLS(certificatePath: certificatePath, keyPath: keyPath)
+                _ = try BufferTLS.makeContext(tls!, table: name, path: path)
+            case (nil, _?):
+                throw fail("\(name).tls_certificate", "is required with tls_key")
+            case (_?, nil):
+                throw fail("\(name).tls_key", "is required with tls_certificate")
+            }
+            var requireTLS = false
+            if let value = section["require_tls"] {
+                guard let flag = value.bool else { throw fail("\(name).require_tls", "must be true or false") }
+                guard !flag || tls != nil else {
+                    throw fail("\(name).require_tls", "needs tls_certificate and tls_key in [\(name)]")
+                }
+                requireTLS = flag
+            }
+            return Listener(host: host, port: port, tls: tls, requireTLS: requireTLS)
         }
 
         guard let buffer = table["buffer"]?.table else { throw fail("buffer", "the [buffer] table is required") }

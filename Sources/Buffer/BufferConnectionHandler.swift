@@ -1,6 +1,8 @@
 import BufferSpool
 import Foundation
 import NIOCore
+import NIOSSL
+import NIOTLS
 import SMTPCore
 
 /// Sent down a connection's pipeline when the server shuts down gracefully.
@@ -34,6 +36,8 @@ final class BufferConnectionHandler: ChannelInboundHandler {
     private let spool: BufferSpool
     private var connection: SMTPServerConnection
     private let mode: SMTPSession.Mode
+    /// The listener's TLS context when it offers STARTTLS.
+    private let tlsContext: NIOSSLContext?
     private var commands: AsyncStream<SpoolWorker.Command>.Continuation?
     private var context: ChannelHandlerContext?
     private var clientAddress: String?
@@ -43,8 +47,12 @@ final class BufferConnectionHandler: ChannelInboundHandler {
     private var readRequested = false
     private var isClosed = false
 
-    init(configuration: BufferConfiguration, sessionConfiguration: SMTPSession.Configuration, spool: BufferSpool) {
+    init(
+        configuration: BufferConfiguration, sessionConfiguration: SMTPSession.Configuration, tlsContext: NIOSSLContext?,
+        spool: BufferSpool
+    ) {
         self.configuration = configuration
+        self.tlsContext = tlsContext
         self.spool = spool
         self.mode = sessionConfiguration.mode
         connection = SMTPServerConnection(configuration: sessionConfiguration)
@@ -95,6 +103,9 @@ final class BufferConnectionHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is BufferShutdownEvent {
             if !isClosed { carryOut(connection.handle(.shutdownRequested)) }
+        } else if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            // RFC 3207 section 4.2: the session starts over (EHLO again); STARTTLS is no longer offered.
+            if !isClosed { carryOut(connection.handle(.tlsStarted)) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -129,12 +140,15 @@ final class BufferConnectionHandler: ChannelInboundHandler {
         var queue = actions[...]
         var output = context.channel.allocator.buffer(capacity: 256)
         var close = false
+        var startTLS = false
         while let action = queue.popFirst() {
             switch action {
             case .send(let reply):
                 output.writeBytes(reply.bytes)
-            case .close, .startTLS:
-                // STARTTLS is never offered (no certificate), so the session never asks for it.
+            case .startTLS:
+                // The session asks for it only when the listener offers STARTTLS, which needs a context.
+                if tlsContext != nil { startTLS = true } else { close = true }
+            case .close:
                 close = true
             case .checkRecipient(let path, _):
                 // The RCPT check reads the spool's in-memory set: answered at once.
@@ -155,7 +169,21 @@ final class BufferConnectionHandler: ChannelInboundHandler {
         if output.readableBytes > 0 {
             context.write(wrapOutboundOut(output), promise: nil)
         }
-        if close {
+        if startTLS, !close, let tlsContext {
+            // The 220 goes out in plaintext first; then the TLS handler takes the front of the pipeline, so every
+            // byte read from now on is the handshake. Pipelined plaintext after STARTTLS was dropped by the
+            // framer. The reads the handshake needs are issued here and by the TLS handler (autoRead is off);
+            // `.handshakeCompleted` resumes the session, and a failed handshake closes this connection only.
+            context.flush()
+            do {
+                try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext), position: .first)
+            } catch {
+                isClosed = true
+                context.close(promise: nil)
+                return
+            }
+            context.read()
+        } else if close {
             isClosed = true
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
                 context.close(promise: nil)

@@ -2,6 +2,7 @@ import BufferSpool
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import SMTPCore
 
 /// Starts the buffer service: the spool, the SMTP and LMTP listeners from the configuration, and the control
@@ -82,13 +83,14 @@ public enum BufferServer {
         }
     }
 
-    static func sessionConfiguration(_ configuration: BufferConfiguration, mode: SMTPSession.Mode)
-        -> SMTPSession.Configuration
-    {
+    static func sessionConfiguration(
+        _ configuration: BufferConfiguration, mode: SMTPSession.Mode, listener: BufferConfiguration.Listener? = nil
+    ) -> SMTPSession.Configuration {
         SMTPSession.Configuration(
             mode: mode, hostname: configuration.hostname, maximumMessageSize: configuration.limits.messageSize,
             // The spool stores at most this many recipients per message; more get 452 and are retried.
             maximumRecipients: min(configuration.limits.recipients, SpoolLimits.recipientsPerMessage),
+            offersStartTLS: listener?.tls != nil, requiresTLS: listener?.requireTLS ?? false,
             framing: SMTPFramer.Options(textLineLimit: configuration.limits.lineLength))
     }
 
@@ -96,7 +98,9 @@ public enum BufferServer {
         _ listener: BufferConfiguration.Listener, mode: SMTPSession.Mode, _ configuration: BufferConfiguration,
         _ spool: BufferSpool, _ registry: ConnectionRegistry, _ linger: LingerDispatcher, _ group: MultiThreadedEventLoopGroup
     ) async throws -> any Channel {
-        let session = sessionConfiguration(configuration, mode: mode)
+        let session = sessionConfiguration(configuration, mode: mode, listener: listener)
+        // One server context per listener, built (and its files checked) before the listener binds.
+        let tls = try listener.tls.map { try BufferTLS.makeContext($0, table: mode == .lmtp ? "lmtp" : "smtp", path: "configuration") }
         do {
             return try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
@@ -105,7 +109,7 @@ public enum BufferServer {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try setUp(channel, mode: mode, configuration, session, spool, registry, linger)
+                        try setUp(channel, mode: mode, configuration, session, tls, spool, registry, linger)
                     }
                 }
                 .bind(host: listener.host, port: listener.port).get()
@@ -118,7 +122,7 @@ public enum BufferServer {
     /// Runs on the new channel's event loop.
     private static func setUp(
         _ channel: any Channel, mode: SMTPSession.Mode, _ configuration: BufferConfiguration,
-        _ session: SMTPSession.Configuration, _ spool: BufferSpool, _ registry: ConnectionRegistry,
+        _ session: SMTPSession.Configuration, _ tls: NIOSSLContext?, _ spool: BufferSpool, _ registry: ConnectionRegistry,
         _ linger: LingerDispatcher
     ) throws {
         switch registry.admit(channel, listener: mode) {
@@ -134,7 +138,8 @@ public enum BufferServer {
             break
         }
         channel.closeFuture.whenComplete { _ in registry.remove(channel) }
-        let handler = BufferConnectionHandler(configuration: configuration, sessionConfiguration: session, spool: spool)
+        let handler = BufferConnectionHandler(
+            configuration: configuration, sessionConfiguration: session, tlsContext: tls, spool: spool)
         let (commands, continuation) = AsyncStream.makeStream(of: SpoolWorker.Command.self)
         handler.attach(commands: continuation)
         let loop = channel.eventLoop
