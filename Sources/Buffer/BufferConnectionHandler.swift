@@ -105,6 +105,9 @@ final class BufferConnectionHandler: ChannelInboundHandler {
             if !isClosed { carryOut(connection.handle(.shutdownRequested)) }
         } else if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
             // RFC 3207 section 4.2: the session starts over (EHLO again); STARTTLS is no longer offered.
+            // The read that brought the handshake may never report its completion to this handler (the TLS
+            // handler consumed it), so ask for the next bytes afresh.
+            readRequested = false
             if !isClosed { carryOut(connection.handle(.tlsStarted)) }
         } else {
             context.fireUserInboundEventTriggered(event)
