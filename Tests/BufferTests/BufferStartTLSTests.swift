@@ -59,6 +59,37 @@ import Testing
         }
     }
 
+    @Test func lmtpStartsTLSToo() async throws {
+        let certificates = try TestCertificates()
+        try await LiveBuffer.with(edit: { $0.lmtp?.tls = certificates.tls }) { live in
+            let script = #"""
+                import smtplib, ssl, sys
+                port, cafile = int(sys.argv[1]), sys.argv[2]
+                l = smtplib.LMTP('127.0.0.1', port, timeout=20, local_hostname='mta.test')
+                l.ehlo('mta.test')
+                print('before', l.has_extn('starttls'))
+                print('starttls', l.starttls(context=ssl.create_default_context(cafile=cafile))[0])
+                l.ehlo('mta.test')
+                print('after', l.has_extn('starttls'))
+                print('refused', l.sendmail('c@example.org', ['alice@example.com', 'bob@example.com'], b'Subject: lmtps\r\n\r\nover TLS\r\n'))
+                l.quit()
+                """#
+            let out = try await Client.python(script, ["\(live.lmtpPort)", certificates.caPath])
+            #expect(out.stdout == "before True\nstarttls 220\nafter False\nrefused {}\n", "\(out.stdout) \(out.stderr)")
+            for user in ["alice@example.com", "bob@example.com"] {
+                let held = try live.held(user)
+                try #require(held.count == 1)
+                #expect(splitTrace(held[0].bytes).trace.contains("with LMTPS;"))
+                #expect(splitTrace(held[0].bytes).message == Array("Subject: lmtps\r\n\r\nover TLS\r\n".utf8))
+            }
+            // The SMTP listener has no certificate: it does not offer STARTTLS, and refuses it.
+            let smtp = try await Client.python(
+                "import smtplib,sys\ns=smtplib.SMTP('127.0.0.1',int(sys.argv[1]),timeout=20)\ns.ehlo('c.test')\nprint(s.has_extn('starttls'), s.docmd('STARTTLS')[0])",
+                ["\(live.smtpPort)"])
+            #expect(smtp.stdout == "False 502\n", "\(smtp.stdout) \(smtp.stderr)")
+        }
+    }
+
     @Test func commandsPipelinedBehindSTARTTLSAreDiscarded() async throws {
         let certificates = try TestCertificates()
         try await LiveBuffer.with(edit: { $0.smtp?.tls = certificates.tls }) { live in
