@@ -13,14 +13,34 @@ import TOMLKit
 ///     namespace = "buffer.example.com"
 ///     hold = ["alice@example.com", "bob@example.com"]
 ///
+/// A listener table may add STARTTLS (RFC 3207) with `tls_certificate` and `tls_key` (PEM files, checked at
+/// load) and `require_tls = true` (MAIL before STARTTLS gets 530 5.7.0). `[buffer] linger = "7d"` closes a
+/// released or reverted user automatically that long after the release.
+///
 /// Unknown keys are refused, so a misspelt limit is never silently ignored.
 public struct BufferConfiguration: Sendable, Equatable {
     public struct Listener: Sendable, Equatable {
         public var host: String
         public var port: Int
-        public init(host: String, port: Int) {
+        /// STARTTLS on this listener; nil: not offered.
+        public var tls: TLS?
+        /// MAIL before STARTTLS gets 530 5.7.0 (`require_tls`; needs `tls`).
+        public var requireTLS: Bool
+        public init(host: String, port: Int, tls: TLS? = nil, requireTLS: Bool = false) {
             self.host = host
             self.port = port
+            self.tls = tls
+            self.requireTLS = requireTLS
+        }
+    }
+
+    /// The server's certificate chain and private key for STARTTLS, as PEM files.
+    public struct TLS: Sendable, Equatable {
+        public var certificatePath: String
+        public var keyPath: String
+        public init(certificatePath: String, keyPath: String) {
+            self.certificatePath = certificatePath
+            self.keyPath = keyPath
         }
     }
 
@@ -49,6 +69,9 @@ public struct BufferConfiguration: Sendable, Equatable {
     public var hold: [String]
     /// The name the server gives in its greeting and in trace headers.
     public var hostname: String
+    /// How long a released or reverted user lingers before the buffer closes it by itself (as
+    /// `buffer close` does); nil: until `buffer close`.
+    public var linger: Duration?
     public var limits = Limits()
 
     /// Reads and checks a configuration file; errors name the file, the key and what is wrong.
@@ -77,7 +100,8 @@ public struct BufferConfiguration: Sendable, Equatable {
         func listener(_ name: String) throws -> Listener? {
             guard let value = table[name] else { return nil }
             guard let section = value.table else { throw fail(name, "must be a table ([\(name)])") }
-            try refuseUnknown(section, allowed: ["listen"], prefix: name + ".", fail: fail)
+            try refuseUnknown(
+                section, allowed: ["listen", "tls_certificate", "tls_key", "require_tls"], prefix: name + ".", fail: fail)
             guard let listen = section["listen"]?.string else { throw fail("\(name).listen", "is required, as \"HOST:PORT\"") }
             guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
                   (0...65535).contains(port)
@@ -85,11 +109,37 @@ public struct BufferConfiguration: Sendable, Equatable {
             var host = String(listen[..<colon])
             if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             guard !host.isEmpty else { throw fail("\(name).listen", "names no host") }
-            return Listener(host: host, port: port)
+            var tls: TLS?
+            switch (section["tls_certificate"], section["tls_key"]) {
+            case (nil, nil):
+                break
+            case (let certificate?, let key?):
+                guard let certificatePath = certificate.string, !certificatePath.isEmpty else {
+                    throw fail("\(name).tls_certificate", "must be the path of a PEM certificate file")
+                }
+                guard let keyPath = key.string, !keyPath.isEmpty else {
+                    throw fail("\(name).tls_key", "must be the path of a PEM private key file")
+                }
+                tls = TLS(certificatePath: certificatePath, keyPath: keyPath)
+                _ = try BufferTLS.makeContext(tls!, table: name, path: path)
+            case (nil, _?):
+                throw fail("\(name).tls_certificate", "is required with tls_key")
+            case (_?, nil):
+                throw fail("\(name).tls_key", "is required with tls_certificate")
+            }
+            var requireTLS = false
+            if let value = section["require_tls"] {
+                guard let flag = value.bool else { throw fail("\(name).require_tls", "must be true or false") }
+                guard !flag || tls != nil else {
+                    throw fail("\(name).require_tls", "needs tls_certificate and tls_key in [\(name)]")
+                }
+                requireTLS = flag
+            }
+            return Listener(host: host, port: port, tls: tls, requireTLS: requireTLS)
         }
 
         guard let buffer = table["buffer"]?.table else { throw fail("buffer", "the [buffer] table is required") }
-        try refuseUnknown(buffer, allowed: ["spool", "namespace", "hold", "hostname"], prefix: "buffer.", fail: fail)
+        try refuseUnknown(buffer, allowed: ["spool", "namespace", "hold", "hostname", "linger"], prefix: "buffer.", fail: fail)
         guard let spool = buffer["spool"]?.string, !spool.isEmpty else { throw fail("buffer.spool", "is required") }
         guard let namespace = buffer["namespace"]?.string, namespace.contains("."), !namespace.contains("@") else {
             throw fail("buffer.namespace", "is required: a domain such as \"buffer.example.com\"")
@@ -107,6 +157,14 @@ public struct BufferConfiguration: Sendable, Equatable {
         var configuration = BufferConfiguration(
             smtp: try listener("smtp"), lmtp: try listener("lmtp"), spoolDirectory: spool, namespace: namespace.lowercased(),
             hold: hold, hostname: buffer["hostname"]?.string ?? ProcessInfo.processInfo.hostName)
+        if let value = buffer["linger"] {
+            guard let linger = parseDuration(value) else {
+                throw fail(
+                    "buffer.linger",
+                    "\(value) is not a duration: a whole number of seconds, or a number with s, m, h or d (\"7d\")")
+            }
+            configuration.linger = linger
+        }
         if configuration.smtp == nil && configuration.lmtp == nil {
             throw fail("smtp", "at least one of [smtp] and [lmtp] must be configured")
         }
@@ -124,6 +182,24 @@ public struct BufferConfiguration: Sendable, Equatable {
             if let n = try positive("line_length", minimum: SMTPLimits.textLineLength) { configuration.limits.lineLength = n }
         }
         return configuration
+    }
+
+    /// `linger`: a whole number of seconds (`604800`) or a whole number with a unit, s, m, h or d (`"7d"`).
+    static func parseDuration(_ value: TOMLValueConvertible) -> Duration? {
+        if let seconds = value.int { return seconds >= 0 ? .seconds(seconds) : nil }
+        guard let text = value.string?.trimmingCharacters(in: .whitespaces), let unit = text.last,
+            let number = Int(text.dropLast()), number >= 0
+        else { return nil }
+        let multiplier: Int
+        switch unit {
+        case "s": multiplier = 1
+        case "m": multiplier = 60
+        case "h": multiplier = 3600
+        case "d": multiplier = 86400
+        default: return nil
+        }
+        let (seconds, overflow) = number.multipliedReportingOverflow(by: multiplier)
+        return overflow ? nil : .seconds(seconds)
     }
 
     private static func refuseUnknown(_ table: TOMLTable, allowed: Set<String>, prefix: String, fail: (String, String) -> ConfigurationError) throws {

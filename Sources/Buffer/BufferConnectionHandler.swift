@@ -1,6 +1,8 @@
 import BufferSpool
 import Foundation
 import NIOCore
+import NIOSSL
+import NIOTLS
 import SMTPCore
 
 /// Sent down a connection's pipeline when the server shuts down gracefully.
@@ -21,8 +23,9 @@ final class BufferConnectionHandler: ChannelInboundHandler {
         case idle
         /// DATA started; the header section is being collected.
         case scanning(HeaderScanner, sender: String, recipients: [Recipient], trace: TraceHeader)
-        /// The writer is open; content goes to the worker.
-        case streaming
+        /// The writer is open; content goes to the worker. The scanner is there while the header section goes
+        /// on past what was kept in memory (its late Message-ID and loop markers count at the end of DATA).
+        case streaming(HeaderScanner?)
         /// The message will be refused at the end of DATA with this reply; content is dropped.
         case refusing(SMTPReply)
         /// `commit` was sent; the worker's `.finished` is awaited.
@@ -33,6 +36,8 @@ final class BufferConnectionHandler: ChannelInboundHandler {
     private let spool: BufferSpool
     private var connection: SMTPServerConnection
     private let mode: SMTPSession.Mode
+    /// The listener's TLS context when it offers STARTTLS.
+    private let tlsContext: NIOSSLContext?
     private var commands: AsyncStream<SpoolWorker.Command>.Continuation?
     private var context: ChannelHandlerContext?
     private var clientAddress: String?
@@ -42,8 +47,12 @@ final class BufferConnectionHandler: ChannelInboundHandler {
     private var readRequested = false
     private var isClosed = false
 
-    init(configuration: BufferConfiguration, sessionConfiguration: SMTPSession.Configuration, spool: BufferSpool) {
+    init(
+        configuration: BufferConfiguration, sessionConfiguration: SMTPSession.Configuration, tlsContext: NIOSSLContext?,
+        spool: BufferSpool
+    ) {
         self.configuration = configuration
+        self.tlsContext = tlsContext
         self.spool = spool
         self.mode = sessionConfiguration.mode
         connection = SMTPServerConnection(configuration: sessionConfiguration)
@@ -94,6 +103,12 @@ final class BufferConnectionHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is BufferShutdownEvent {
             if !isClosed { carryOut(connection.handle(.shutdownRequested)) }
+        } else if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            // RFC 3207 section 4.2: the session starts over (EHLO again); STARTTLS is no longer offered.
+            // The read that brought the handshake may never report its completion to this handler (the TLS
+            // handler consumed it), so ask for the next bytes afresh.
+            readRequested = false
+            if !isClosed { carryOut(connection.handle(.tlsStarted)) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -128,12 +143,15 @@ final class BufferConnectionHandler: ChannelInboundHandler {
         var queue = actions[...]
         var output = context.channel.allocator.buffer(capacity: 256)
         var close = false
+        var startTLS = false
         while let action = queue.popFirst() {
             switch action {
             case .send(let reply):
                 output.writeBytes(reply.bytes)
-            case .close, .startTLS:
-                // STARTTLS is never offered (no certificate), so the session never asks for it.
+            case .startTLS:
+                // The session asks for it only when the listener offers STARTTLS, which needs a context.
+                if tlsContext != nil { startTLS = true } else { close = true }
+            case .close:
                 close = true
             case .checkRecipient(let path, _):
                 // The RCPT check reads the spool's in-memory set: answered at once.
@@ -154,7 +172,21 @@ final class BufferConnectionHandler: ChannelInboundHandler {
         if output.readableBytes > 0 {
             context.write(wrapOutboundOut(output), promise: nil)
         }
-        if close {
+        if startTLS, !close, let tlsContext {
+            // The 220 goes out in plaintext first; then the TLS handler takes the front of the pipeline, so every
+            // byte read from now on is the handshake. Pipelined plaintext after STARTTLS was dropped by the
+            // framer. The reads the handshake needs are issued here and by the TLS handler (autoRead is off);
+            // `.handshakeCompleted` resumes the session, and a failed handshake closes this connection only.
+            context.flush()
+            do {
+                try context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext), position: .first)
+            } catch {
+                isClosed = true
+                context.close(promise: nil)
+                return
+            }
+            context.read()
+        } else if close {
             isClosed = true
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
                 context.close(promise: nil)
@@ -225,45 +257,71 @@ final class BufferConnectionHandler: ChannelInboundHandler {
     private func appendContent(_ bytes: [UInt8]) {
         switch message {
         case .scanning(var scanner, let sender, let recipients, let trace):
+            // The state lets go of the scanner first, so appending does not copy its buffer.
+            message = .idle
             if let scanned = scanner.append(bytes) {
-                startStoring(scanned, sender: sender, recipients: recipients, trace: trace)
+                startStoring(scanned, scanner: scanner, sender: sender, recipients: recipients, trace: trace)
             } else {
                 message = .scanning(scanner, sender: sender, recipients: recipients, trace: trace)
             }
-        case .streaming:
+        case .streaming(var scanner):
             pendingWriteBytes += bytes.count
             commands?.yield(.append(bytes))
+            if scanner != nil {
+                message = .streaming(nil)
+                _ = scanner!.append(bytes)
+                message = .streaming(scanner)
+            }
         case .idle, .refusing, .committing:
             break
         }
     }
 
     private func startStoring(
-        _ scanned: HeaderScanner.Result, sender: String, recipients: [Recipient], trace: TraceHeader
+        _ scanned: HeaderScanner.Result, scanner: HeaderScanner, sender: String, recipients: [Recipient],
+        trace: TraceHeader
     ) {
         // RFC 5321 section 6.3: a message that already passed through this buffer is looping.
-        if scanned.bufferedMarkers.contains(where: { $0.lowercased() == configuration.hostname.lowercased() }) {
-            message = .refusing(
-                SMTPReply(554, .init(5, 4, 6), "Routing loop detected: already buffered by \(configuration.hostname)"))
+        if isLoop(scanned.bufferedMarkers) {
+            message = .refusing(loopReply)
             return
         }
         let prefix = trace.bytes + scanned.collected
         pendingWriteBytes += prefix.count
         commands?.yield(
             .open(Envelope(sender: sender, recipients: recipients, messageID: scanned.messageID), prefix: prefix))
-        message = .streaming
+        message = .streaming(scanned.isHeaderComplete ? nil : scanner)
+    }
+
+    private func isLoop(_ markers: [String]) -> Bool {
+        markers.contains { $0.lowercased() == configuration.hostname.lowercased() }
+    }
+
+    private var loopReply: SMTPReply {
+        SMTPReply(554, .init(5, 4, 6), "Routing loop detected: already buffered by \(configuration.hostname)")
     }
 
     /// The final dot was read. Returns the storage result at once when there is nothing to commit.
     private func finishMessage() -> SMTPSession.StorageResult? {
         if case .scanning(var scanner, let sender, let recipients, let trace) = message {
-            startStoring(scanner.finish(), sender: sender, recipients: recipients, trace: trace)
+            message = .idle
+            startStoring(scanner.finish(), scanner: scanner, sender: sender, recipients: recipients, trace: trace)
         }
         switch message {
         case .refusing(let reply):
             message = .idle
             return .failed(reply)
-        case .streaming:
+        case .streaming(let scanner):
+            if var scanner {
+                // The header section went on past the in-memory limit: what it held beyond counts too.
+                _ = scanner.finish()
+                if isLoop(scanner.bufferedMarkers) {
+                    commands?.yield(.abort)
+                    message = .idle
+                    return .failed(loopReply)
+                }
+                if let messageID = scanner.messageID { commands?.yield(.setMessageID(messageID)) }
+            }
             message = .committing
             commands?.yield(.commit)
             return nil

@@ -2,6 +2,7 @@ import BufferSpool
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import SMTPCore
 
 /// Starts the buffer service: the spool, the SMTP and LMTP listeners from the configuration, and the control
@@ -11,23 +12,41 @@ public enum BufferServer {
     /// Event loop threads: the service is I/O-bound and the spool's fsyncs run off the loops.
     public static let eventLoopThreads = 2
 
-    /// Opens the spool (taking its lock and recovering from a crash), puts the configuration's `hold` users in
-    /// the migration set, and binds the listeners.
+    /// Opens the spool (taking its lock and recovering from a crash), puts the configuration's `hold` users that
+    /// the spool does not know yet in the migration set, and binds the listeners.
+    /// `lingerCheckInterval`: how often users whose linger time (`[buffer] linger`) is over are looked for.
     public static func start(
-        _ configuration: BufferConfiguration, shutdownTimeout: Duration = BufferDefaults.shutdownTimeout
+        _ configuration: BufferConfiguration, shutdownTimeout: Duration = BufferDefaults.shutdownTimeout,
+        lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval
     ) async throws -> RunningServer {
-        let spool = try BufferSpool(directory: configuration.spoolDirectory)
+        try await start(
+            configuration, shutdownTimeout: shutdownTimeout, lingerCheckInterval: lingerCheckInterval,
+            incomingFiles: .spoolDirectory)
+    }
+
+    /// `incomingFiles` other than `.spoolDirectory` is for fault tests only (see `IncomingFiles`).
+    package static func start(
+        _ configuration: BufferConfiguration, shutdownTimeout: Duration = BufferDefaults.shutdownTimeout,
+        lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval, incomingFiles: IncomingFiles
+    ) async throws -> RunningServer {
+        let spool = try BufferSpool(directory: configuration.spoolDirectory, incomingFiles: incomingFiles)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
         var bound: [any Channel] = []
         do {
-            // Held in lower case, as `buffer hold` does; RCPT TO matches as given, then in lower case.
-            for user in configuration.hold.map({ $0.lowercased() }) where !spool.acceptsMail(for: user) {
+            // Held in lower case, as `buffer hold` does; RCPT TO matches as given, then in lower case. Only users
+            // new to the spool: one the spool knows keeps its state across restarts (closed stays closed, a user
+            // taken out with `buffer hold --remove` stays out), as the operator left it.
+            for user in configuration.hold.map({ $0.lowercased() }) where try spool.status(user: user) == nil {
                 try spool.hold(user: user)
             }
             let registry = ConnectionRegistry(limit: configuration.limits.connections)
-            let linger = LingerDispatcher(spool: spool) { line in
-                FileHandle.standardError.write(Data((line + "\n").utf8))
+            let log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            let linger = LingerDispatcher(spool: spool, log: log)
+            // Users whose linger time ran out while the server was down are closed before mail is accepted.
+            let closer = configuration.linger.map {
+                LingerCloser(spool: spool, linger: $0, interval: lingerCheckInterval, log: log)
             }
+            closer?.closeExpired()
             var smtp: SocketAddress?
             var lmtp: SocketAddress?
             if let listener = configuration.smtp {
@@ -51,9 +70,10 @@ public enum BufferServer {
                 .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()
             bound.append(control)
             chmod(socketPath, 0o600)
+            closer?.start()
             return RunningServer(
                 configuration: configuration, spool: spool, group: group, listeners: bound, registry: registry, linger: linger,
-                smtpAddress: smtp, lmtpAddress: lmtp, controlSocketPath: socketPath,
+                lingerCloser: closer, smtpAddress: smtp, lmtpAddress: lmtp, controlSocketPath: socketPath,
                 shutdownTimeout: shutdownTimeout)
         } catch {
             for channel in bound { try? await channel.close() }
@@ -63,13 +83,14 @@ public enum BufferServer {
         }
     }
 
-    static func sessionConfiguration(_ configuration: BufferConfiguration, mode: SMTPSession.Mode)
-        -> SMTPSession.Configuration
-    {
+    static func sessionConfiguration(
+        _ configuration: BufferConfiguration, mode: SMTPSession.Mode, listener: BufferConfiguration.Listener? = nil
+    ) -> SMTPSession.Configuration {
         SMTPSession.Configuration(
             mode: mode, hostname: configuration.hostname, maximumMessageSize: configuration.limits.messageSize,
             // The spool stores at most this many recipients per message; more get 452 and are retried.
             maximumRecipients: min(configuration.limits.recipients, SpoolLimits.recipientsPerMessage),
+            offersStartTLS: listener?.tls != nil, requiresTLS: listener?.requireTLS ?? false,
             framing: SMTPFramer.Options(textLineLimit: configuration.limits.lineLength))
     }
 
@@ -77,7 +98,9 @@ public enum BufferServer {
         _ listener: BufferConfiguration.Listener, mode: SMTPSession.Mode, _ configuration: BufferConfiguration,
         _ spool: BufferSpool, _ registry: ConnectionRegistry, _ linger: LingerDispatcher, _ group: MultiThreadedEventLoopGroup
     ) async throws -> any Channel {
-        let session = sessionConfiguration(configuration, mode: mode)
+        let session = sessionConfiguration(configuration, mode: mode, listener: listener)
+        // One server context per listener, built (and its files checked) before the listener binds.
+        let tls = try listener.tls.map { try BufferTLS.makeContext($0, table: mode == .lmtp ? "lmtp" : "smtp", path: "configuration") }
         do {
             return try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
@@ -86,7 +109,7 @@ public enum BufferServer {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try setUp(channel, mode: mode, configuration, session, spool, registry, linger)
+                        try setUp(channel, mode: mode, configuration, session, tls, spool, registry, linger)
                     }
                 }
                 .bind(host: listener.host, port: listener.port).get()
@@ -99,7 +122,7 @@ public enum BufferServer {
     /// Runs on the new channel's event loop.
     private static func setUp(
         _ channel: any Channel, mode: SMTPSession.Mode, _ configuration: BufferConfiguration,
-        _ session: SMTPSession.Configuration, _ spool: BufferSpool, _ registry: ConnectionRegistry,
+        _ session: SMTPSession.Configuration, _ tls: NIOSSLContext?, _ spool: BufferSpool, _ registry: ConnectionRegistry,
         _ linger: LingerDispatcher
     ) throws {
         switch registry.admit(channel, listener: mode) {
@@ -115,7 +138,8 @@ public enum BufferServer {
             break
         }
         channel.closeFuture.whenComplete { _ in registry.remove(channel) }
-        let handler = BufferConnectionHandler(configuration: configuration, sessionConfiguration: session, spool: spool)
+        let handler = BufferConnectionHandler(
+            configuration: configuration, sessionConfiguration: session, tlsContext: tls, spool: spool)
         let (commands, continuation) = AsyncStream.makeStream(of: SpoolWorker.Command.self)
         handler.attach(commands: continuation)
         let loop = channel.eventLoop

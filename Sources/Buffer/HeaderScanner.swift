@@ -1,67 +1,129 @@
-/// Collects the start of a message until its header section is complete, so the server can read the
-/// Message-ID (kept in the spool for loop avoidance) and look for its own loop marker before any byte
-/// reaches the spool. Pure: bytes in, a verdict out.
+/// Reads the header section of a message as DATA arrives, so the server can keep the Message-ID (stored in the
+/// spool for loop avoidance) and look for its own loop marker. Pure: bytes in, a verdict out.
 ///
-/// Only the first `limit` octets are examined (`BufferDefaults.headerScanLimit`); a header section longer
-/// than that is stored as it is, without a Message-ID and without the loop check beyond the limit.
+/// Two bounds, both in octets:
+/// - `limit` (`BufferDefaults.headerScanLimit`): how much of the message start is kept in memory before the
+///   spool writer opens. The result comes when the header section ended or this much was collected.
+/// - `scanLimit` (`BufferDefaults.headerFieldScanLimit`): how far the header section is read in all. When it is
+///   longer than `limit`, the host keeps feeding the scanner while the content streams to the spool, and reads
+///   the late Message-ID and markers (`messageID`, `bufferedMarkers`) at the end of DATA. Only the field being
+///   read is held then (at most `fieldLimit` octets), so memory stays bounded. A header section longer than
+///   `scanLimit` is stored as it is, without what lies beyond.
 struct HeaderScanner: Sendable {
     /// The outcome once the header section ended (or the limit or the end of the message was reached).
     struct Result: Hashable, Sendable {
         /// Every byte collected so far, to be written to the spool unchanged.
         var collected: [UInt8]
-        /// The value of the first Message-ID field, trimmed and unfolded; nil if none.
+        /// The value of the first non-empty Message-ID field, trimmed and unfolded; nil if none (yet).
         var messageID: String?
-        /// The values of every `X-MailFerry-Buffered` field, trimmed.
+        /// The values of every `X-MailFerry-Buffered` field (so far), trimmed.
         var bufferedMarkers: [String]
+        /// False when `limit` was reached inside the header section: feed the rest of the content too, then
+        /// read `messageID` and `bufferedMarkers` again at the end.
+        var isHeaderComplete: Bool = true
     }
+
+    /// The longest header field kept while it is read; longer fields are cut there. A Message-ID is far shorter
+    /// (RFC 5322 section 2.1.1: lines of at most 998 octets; section 3.6.4: one msg-id).
+    static let fieldLimit = 4096
 
     let limit: Int
+    let scanLimit: Int
     private(set) var collected: [UInt8] = []
+    /// The result was returned; later content is only scanned.
     private(set) var isComplete = false
+    /// The header section was read to its end (or to `scanLimit`, or the message ended).
+    private(set) var isHeaderScanned = false
+    private(set) var messageID: String?
+    private(set) var bufferedMarkers: [String] = []
+    private var scanned = 0
+    private var line: [UInt8] = []
+    /// The field being read, folded lines joined by CRLF as they came.
+    private var field: [UInt8]?
 
-    init(limit: Int) {
+    init(limit: Int, scanLimit: Int = BufferDefaults.headerFieldScanLimit) {
         precondition(limit > 0)
         self.limit = limit
+        self.scanLimit = max(limit, scanLimit)
     }
 
-    /// Adds content; returns the result as soon as the header section is complete (a blank line) or the
-    /// limit is passed. Later calls return nil: once complete, content goes straight to the spool.
+    /// Adds content; returns the result as soon as the header section is complete (a blank line) or `limit`
+    /// octets were collected. Later calls return nil and only go on reading the header section.
     mutating func append(_ bytes: [UInt8]) -> Result? {
+        scan(bytes)
         guard !isComplete else { return nil }
-        let searchFrom = max(0, collected.count - 3)
         collected.append(contentsOf: bytes)
-        if Self.endOfHeaders(in: collected, from: searchFrom) != nil || collected.count >= limit {
-            return finish()
-        }
+        if isHeaderScanned || collected.count >= limit { return result() }
         return nil
     }
 
-    /// The message ended before its header section did (or the host needs the verdict now).
+    /// The message ended: the last field counts as complete. Returns the result if it was not returned yet
+    /// (a message that ended before its header section did, or before `limit`).
     mutating func finish() -> Result {
-        isComplete = true
-        let end = Self.endOfHeaders(in: collected, from: 0) ?? min(collected.count, limit)
-        let fields = Self.fields(Array(collected[..<end]))
+        if !isHeaderScanned {
+            if !line.isEmpty { lineEnded(line) }
+            line = []
+            endField()
+            isHeaderScanned = true
+        }
+        return result()
+    }
+
+    private mutating func result() -> Result {
         let result = Result(
-            collected: collected,
-            messageID: fields.first { $0.name == "message-id" }.map(\.value).flatMap { $0.isEmpty ? nil : $0 },
-            bufferedMarkers: fields.filter { $0.name == "x-mailferry-buffered" }.map(\.value))
+            collected: collected, messageID: messageID, bufferedMarkers: bufferedMarkers, isHeaderComplete: isHeaderScanned)
+        isComplete = true
         collected = []
         return result
     }
 
-    /// Index just past the CRLF that ends the last header line (before the blank line); a message that starts
-    /// with a blank line has no header fields (0).
-    static func endOfHeaders(in bytes: [UInt8], from start: Int) -> Int? {
-        if bytes.count >= 2 && bytes[0] == 13 && bytes[1] == 10 { return 0 }
-        guard bytes.count >= 4 else { return nil }
-        var index = max(0, start)
-        while index + 3 < bytes.count {
-            if bytes[index] == 13 && bytes[index + 1] == 10 && bytes[index + 2] == 13 && bytes[index + 3] == 10 {
-                return index + 2
+    // MARK: - Reading fields as lines arrive
+
+    private mutating func scan(_ bytes: [UInt8]) {
+        guard !isHeaderScanned else { return }
+        for byte in bytes {
+            guard scanned < scanLimit else {
+                // Longer than anything real: stop reading; the field under way is incomplete and not used.
+                isHeaderScanned = true
+                return
             }
-            index += 1
+            scanned += 1
+            if byte == 10 {
+                if line.last == 13 { line.removeLast() }
+                lineEnded(line)
+                line.removeAll(keepingCapacity: true)
+                if isHeaderScanned { return }
+            } else if line.count < Self.fieldLimit {
+                line.append(byte)
+            }
         }
-        return nil
+    }
+
+    // field = field-name ":" unstructured CRLF, continued by lines starting with WSP (RFC 5322 2.2, 2.2.3);
+    // the header section ends at the first empty line.
+    private mutating func lineEnded(_ line: [UInt8]) {
+        if line.isEmpty {
+            endField()
+            isHeaderScanned = true
+        } else if line[0] == 32 || line[0] == 9 {
+            if field != nil, field!.count < Self.fieldLimit {
+                field! += [13, 10] + line.prefix(Self.fieldLimit - field!.count)
+            }
+        } else {
+            endField()
+            field = line
+        }
+    }
+
+    private mutating func endField() {
+        guard let bytes = field else { return }
+        field = nil
+        guard let (name, value) = Self.fields(bytes).first else { return }
+        switch name {
+        case "message-id" where messageID == nil && !value.isEmpty: messageID = value
+        case "x-mailferry-buffered": bufferedMarkers.append(value)
+        default: break
+        }
     }
 
     // field = field-name ":" unstructured CRLF, continued by lines starting with WSP (RFC 5322 2.2, 2.2.3)

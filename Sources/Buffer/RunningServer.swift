@@ -33,11 +33,13 @@ public final class RunningServer: Sendable {
     private let listeners: [any Channel]
     private let registry: ConnectionRegistry
     private let linger: LingerDispatcher
+    private let lingerCloser: LingerCloser?
     private let state = Mutex(State.running(waiters: []))
 
     init(
         configuration: BufferConfiguration, spool: BufferSpool, group: MultiThreadedEventLoopGroup,
-        listeners: [any Channel], registry: ConnectionRegistry, linger: LingerDispatcher, smtpAddress: SocketAddress?,
+        listeners: [any Channel], registry: ConnectionRegistry, linger: LingerDispatcher, lingerCloser: LingerCloser?,
+        smtpAddress: SocketAddress?,
         lmtpAddress: SocketAddress?, controlSocketPath: String, shutdownTimeout: Duration
     ) {
         self.configuration = configuration
@@ -46,6 +48,7 @@ public final class RunningServer: Sendable {
         self.listeners = listeners
         self.registry = registry
         self.linger = linger
+        self.lingerCloser = lingerCloser
         self.smtpAddress = smtpAddress
         self.lmtpAddress = lmtpAddress
         self.controlSocketPath = controlSocketPath
@@ -84,6 +87,7 @@ public final class RunningServer: Sendable {
             await run()
             return
         }
+        await lingerCloser?.stop()
         let channels = registry.beginShutdown()
         // Tell the open connections first, then close the listeners: once a client can see that the listener is
         // gone, every open connection already has the event queued ahead of anything it reads later.

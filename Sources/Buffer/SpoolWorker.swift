@@ -12,6 +12,8 @@ enum SpoolWorker {
         /// Open a message for this envelope and write `prefix` (trace header plus the scanned header section).
         case open(Envelope, prefix: [UInt8])
         case append([UInt8])
+        /// The Message-ID found late in a long header section, for the envelope before the commit.
+        case setMessageID(String)
         /// Make the message durable; answered with `.finished`.
         case commit
         case abort
@@ -53,6 +55,8 @@ enum SpoolWorker {
                     }
                 }
                 report(.written(bytes.count))
+            case .setMessageID(let messageID):
+                writer?.setMessageID(messageID)
             case .commit:
                 let result: SMTPSession.StorageResult
                 if let failure {

@@ -13,6 +13,8 @@ public final class BufferSpool: Sendable {
     let layout: SpoolLayout
     let database: DatabaseQueue
     let committer: GroupCommitter
+    /// Where new messages are written: the spool's `incoming/` except in fault tests.
+    let incomingFiles: IncomingFiles
     private let lock: SpoolLock
     /// Users whose mail the server may accept (in the migration set, in any state but closed). A cache for the
     /// RCPT check; the committer re-checks in its transaction.
@@ -20,8 +22,14 @@ public final class BufferSpool: Sendable {
     private let closed = Atomic<Bool>(false)
 
     /// Opens (creating if needed) the spool in `directory`, takes its lock and recovers from any crash.
-    public init(directory: String) throws {
+    public convenience init(directory: String) throws {
+        try self.init(directory: directory, incomingFiles: .spoolDirectory)
+    }
+
+    /// `incomingFiles` other than `.spoolDirectory` is for fault tests only (see `IncomingFiles`).
+    package init(directory: String, incomingFiles: IncomingFiles) throws {
         self.directory = directory
+        self.incomingFiles = incomingFiles
         layout = SpoolLayout(root: directory)
         try SystemCall.makeDirectory(directory)
         lock = try SpoolLock(path: layout.lock)

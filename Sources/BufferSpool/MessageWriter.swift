@@ -14,7 +14,7 @@ public final class MessageWriter {
         case finished
     }
 
-    public let envelope: Envelope
+    public private(set) var envelope: Envelope
     /// Bytes appended so far.
     public private(set) var size: Int64 = 0
 
@@ -27,7 +27,10 @@ public final class MessageWriter {
         self.spool = spool
         self.envelope = envelope
         token = SpoolLayout.newToken()
-        phase = .open(try SpoolFile(creatingAt: spool.layout.incomingFile(token)))
+        switch spool.incomingFiles {
+        case .spoolDirectory: phase = .open(try SpoolFile(creatingAt: spool.layout.incomingFile(token)))
+        case .existingFile(let path): phase = .open(try SpoolFile(writingExisting: path))
+        }
     }
 
     deinit {
@@ -57,6 +60,12 @@ public final class MessageWriter {
 
     public func append(_ chunk: ArraySlice<UInt8>) throws {
         try chunk.withUnsafeBytes { try append($0) }
+    }
+
+    /// Sets the envelope's Message-ID before the commit: the server finds it late when a header section is longer
+    /// than what it keeps in memory before the writer opens.
+    public func setMessageID(_ messageID: String?) {
+        envelope.messageID = messageID
     }
 
     /// Drops the message: closes and removes the temporary file. Safe to call more than once.

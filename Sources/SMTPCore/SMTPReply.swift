@@ -150,6 +150,8 @@ extension SMTPReply {
     }
     /// 503 5.5.1: bad sequence of commands.
     public static func badSequence(_ reason: String) -> SMTPReply { SMTPReply(503, .init(5, 5, 1), reason) }
+    /// 530 5.7.0: this listener requires TLS and the client has not started it (RFC 3207 section 4).
+    public static let tlsRequired = SMTPReply(530, .init(5, 7, 0), "Must issue a STARTTLS command first")
     /// 550 5.1.1: the recipient is not a user this buffer accepts mail for.
     public static let userUnknown = SMTPReply(550, .init(5, 1, 1), "User unknown")
     /// 552 5.3.4: the message exceeds the size limit (RFC 1870).

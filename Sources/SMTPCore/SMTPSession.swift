@@ -26,6 +26,9 @@ public struct SMTPSession: Sendable {
         public var maximumRecipients: Int
         /// Whether STARTTLS is offered (the host has a certificate).
         public var offersStartTLS: Bool
+        /// Whether MAIL is refused (530 5.7.0) until STARTTLS has completed (RFC 3207 section 4). Only
+        /// meaningful with `offersStartTLS`.
+        public var requiresTLS: Bool
         /// Consecutive rejected commands before 421 and close.
         public var maximumConsecutiveErrors: Int
         /// Line limits and the DATA policies of the framer.
@@ -37,6 +40,7 @@ public struct SMTPSession: Sendable {
             maximumMessageSize: Int = SMTPLimits.defaultMaximumMessageSize,
             maximumRecipients: Int = SMTPLimits.minimumRecipients,
             offersStartTLS: Bool = false,
+            requiresTLS: Bool = false,
             maximumConsecutiveErrors: Int = SMTPLimits.defaultMaximumConsecutiveErrors,
             framing: SMTPFramer.Options = .init()
         ) {
@@ -46,6 +50,7 @@ public struct SMTPSession: Sendable {
             self.maximumMessageSize = maximumMessageSize
             self.maximumRecipients = maximumRecipients
             self.offersStartTLS = offersStartTLS
+            self.requiresTLS = requiresTLS
             self.maximumConsecutiveErrors = maximumConsecutiveErrors
             self.framing = framing
         }
@@ -306,6 +311,8 @@ public struct SMTPSession: Sendable {
             return reject(.badSequence(configuration.mode == .lmtp ? "Send LHLO first" : "Send EHLO or HELO first"))
         }
         guard transaction == nil else { return reject(.badSequence("Sender already given; RSET first")) }
+        // RFC 3207 section 4: a server that requires TLS answers 530 until the client has started it.
+        if configuration.requiresTLS && !isTLSActive { return reject(.tlsRequired) }
         for parameter in parameters.all where !Self.mailParameterKeywords.contains(parameter.keyword) {
             return reject(.parameterNotRecognized(parameter.keyword))
         }

@@ -9,7 +9,7 @@ struct BufferHold: ParsableCommand {
         commandName: "hold",
         abstract: "Start (or with --remove, stop) accepting mail for a user.",
         discussion: """
-            Changes the migration set in the spool, through the running buffer when there is one, so it takes effect for the next RCPT TO without a restart. --remove refuses new mail for the user (550 5.1.1) and keeps what is held. Users of the configuration's hold list are held again when the buffer starts.
+            Changes the migration set in the spool, through the running buffer when there is one, so it takes effect for the next RCPT TO without a restart. --remove refuses new mail for the user (550 5.1.1) and keeps what is held. The configuration's hold list only adds users the spool does not know yet: a user removed, released or closed stays so across restarts.
 
               mailferry buffer hold --config /etc/mailferry/buffer.toml --user alice@example.com
               mailferry buffer hold --config /etc/mailferry/buffer.toml --user alice@example.com --remove

@@ -13,6 +13,8 @@ struct BufferServe: ParsableCommand {
         discussion: """
             Listens on the addresses of the configuration's [smtp] and [lmtp] tables and answers 250 only once a message is durable in the spool. Mail is accepted for ALICE@NAMESPACE and for the held address itself, for users in the migration set (the [buffer] hold list, plus `buffer hold`). Prints one line per listening address. SIGTERM or SIGINT stops it gracefully: transactions under way finish, then sessions get 421.
 
+            A listener table with tls_certificate and tls_key (PEM files) offers STARTTLS; require_tls = true refuses MAIL before it (530 5.7.0). [buffer] linger = "7d" (or s, m, h, or a number of seconds) closes a released or reverted user that long after its release, as `buffer close` does.
+
               mailferry buffer serve --config /etc/mailferry/buffer.toml
 
             Exit status: 0 after a graceful stop, 2 for a bad configuration, 3 if the spool or a listener fails.

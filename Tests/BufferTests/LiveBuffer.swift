@@ -42,13 +42,16 @@ struct LiveBuffer {
 
     /// Runs `body` against a fresh server; the server is shut down and the directory removed afterwards.
     static func with<T>(
-        shutdownTimeout: Duration = .seconds(5), edit: (inout BufferConfiguration) -> Void = { _ in },
+        shutdownTimeout: Duration = .seconds(5), lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval,
+        incomingFiles: IncomingFiles = .spoolDirectory, edit: (inout BufferConfiguration) -> Void = { _ in },
         _ body: (LiveBuffer) async throws -> T
     ) async throws -> T {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let configuration = Self.configuration(spool: directory + "/spool", edit: edit)
-        let server = try await BufferServer.start(configuration, shutdownTimeout: shutdownTimeout)
+        let server = try await BufferServer.start(
+            configuration, shutdownTimeout: shutdownTimeout, lingerCheckInterval: lingerCheckInterval,
+            incomingFiles: incomingFiles)
         let live = LiveBuffer(server: server, directory: directory)
         do {
             let result = try await body(live)
@@ -57,6 +60,23 @@ struct LiveBuffer {
         } catch {
             await server.shutdown()
             throw error
+        }
+    }
+
+    /// Starts a server on a spool that was just closed (by another server, or opened directly). A child process
+    /// that concurrently running tests spawn at that moment holds a copy of this process's descriptor table until
+    /// its exec, and with it the old `spool.lock` flock, for a moment after the close (seen once in several runs
+    /// of the whole suite, as `SpoolError.locked`): wait that out, for at most 10 seconds.
+    static func startAfterClose(
+        _ configuration: BufferConfiguration, lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval
+    ) async throws -> RunningServer {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                return try await BufferServer.start(configuration, lingerCheckInterval: lingerCheckInterval)
+            } catch SpoolError.locked where ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
         }
     }
 

@@ -268,6 +268,21 @@ struct SMTPSessionTests {
         #expect(envelope.overTLS)
     }
 
+    @Test func requiredTLSRefusesMailUntilSTARTTLS() {
+        var config = configuration()
+        config.offersStartTLS = true
+        config.requiresTLS = true
+        var session = SMTPSession(configuration: config)
+        _ = session.handle(.connectionOpened)
+        _ = session.handle(command("EHLO c.example"))
+        #expect(replies(session.handle(command("MAIL FROM:<a@example.com>"))) == ["530 5.7.0 Must issue a STARTTLS command first\r\n"])
+        #expect(replies(session.handle(command("NOOP"))) == ["250 2.0.0 OK\r\n"])
+        #expect(session.handle(command("STARTTLS")) == [.send(.readyToStartTLS), .startTLS])
+        #expect(session.handle(.tlsStarted) == [])
+        _ = session.handle(command("EHLO c.example"))
+        #expect(replies(session.handle(command("MAIL FROM:<a@example.com>"))) == ["250 2.1.0 Sender OK\r\n"])
+    }
+
     @Test func rejectedContentIsAborted() {
         var session = SMTPSession(configuration: configuration())
         _ = session.handle(.connectionOpened)
