@@ -9,6 +9,7 @@
 # so the comparison is about moving mail, not about ciphers.
 #   export:  mailferry export --source imap://...   against   mbsync pulling the mailbox into a fresh local Maildir
 #   import:  mailferry import --target imap://...   against   mbsync pushing the same Maildir into an empty user
+# KEEP_SCRATCH=1 leaves the scratch folder and both Dovecots running, to look at afterwards.
 # Targets: MailFerry at most 1.0 times mbsync's time in both directions. Prints a table; exits 1 if a target is
 # missed or a run fails.
 set -euo pipefail
@@ -50,6 +51,7 @@ SCRATCH="$(mktemp -d /tmp/mf-imap-bench-XXXXXX)"
 chmod 755 "$SCRATCH"
 PIDS=()
 cleanup() {
+    [ -n "${KEEP_SCRATCH:-}" ] && { echo "kept $SCRATCH (Dovecot pids ${PIDS[*]})" >&2; return; }
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     sleep 0.5
     rm -rf "$SCRATCH"
@@ -219,6 +221,7 @@ measure mailferry-import clear_target "$BIN" import "$SCRATCH/a.mfa" --trust "$S
     --journal "$SCRATCH/journal" --report "$SCRATCH/report.json"
 M_IMP=$T; M_IMP_RSS=$RSS
 grep -q '"verdict" : "pass"' "$SCRATCH/report.json" || { echo "imap_bench.sh: the import's reconcile did not pass" >&2; exit 1; }
+IMPORT_ONLY=$(python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["imported"]["seconds"])' "$SCRATCH/report.json")
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 R_EXP=$(ratio "$M_EXP" "$B_EXP")
@@ -228,5 +231,7 @@ echo "IMAP benchmark: $MESSAGES messages, $CORPUS_MB MB, Dovecot on loopback, me
 printf '%-8s %12s %12s %7s %8s %14s %12s\n' task "mailferry s" "mbsync s" ratio target "mailferry RSS" "mbsync RSS"
 printf '%-8s %12s %12s %7s %8s %11s MB %9s MB\n' export "$M_EXP" "$B_EXP" "$R_EXP" "<=1.0" "$M_EXP_RSS" "$B_EXP_RSS"
 printf '%-8s %12s %12s %7s %8s %11s MB %9s MB\n' import "$M_IMP" "$B_IMP" "$R_IMP" "<=1.0" "$M_IMP_RSS" "$B_IMP_RSS"
-echo "(mailferry import includes reading the whole target back for its reconcile report)"
+printf '%-8s %12s %12s %7s\n' "  APPENDs" "$IMPORT_ONLY" "$B_IMP" "$(ratio "$IMPORT_ONLY" "$B_IMP")"
+echo "(mailferry import = its APPENDs, from its report's imported.seconds in the last run, plus the reconcile that reads"
+echo " every message back and hashes it; mbsync push does no such check)"
 awk -v a="$R_EXP" -v b="$R_IMP" 'BEGIN { exit !(a <= 1.0 && b <= 1.0) }' || { echo "target missed"; exit 1; }

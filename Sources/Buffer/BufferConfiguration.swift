@@ -1,3 +1,4 @@
+import FerryKit
 import Foundation
 import SMTPCore
 import TOMLKit
@@ -72,6 +73,8 @@ public struct BufferConfiguration: Sendable, Equatable {
     /// How long a released or reverted user lingers before the buffer closes it by itself (as
     /// `buffer close` does); nil: until `buffer close`.
     public var linger: Duration?
+    /// How releases reach an IMAP target (`--to imaps://...`): `[imap] credentials`, `ca_file`, `allow_plaintext`.
+    public var imap = IMAPDelivery()
     public var limits = Limits()
 
     /// Reads and checks a configuration file; errors name the file, the key and what is wrong.
@@ -95,7 +98,7 @@ public struct BufferConfiguration: Sendable, Equatable {
         func fail(_ key: String, _ message: String) -> ConfigurationError {
             ConfigurationError(path: path, message: "\(key): \(message)")
         }
-        try refuseUnknown(table, allowed: ["smtp", "lmtp", "buffer", "limits"], prefix: "", fail: fail)
+        try refuseUnknown(table, allowed: ["smtp", "lmtp", "buffer", "limits", "imap"], prefix: "", fail: fail)
 
         func listener(_ name: String) throws -> Listener? {
             guard let value = table[name] else { return nil }
@@ -165,6 +168,28 @@ public struct BufferConfiguration: Sendable, Equatable {
             }
             configuration.linger = linger
         }
+        if let value = table["imap"] {
+            guard let imap = value.table else { throw fail("imap", "must be a table") }
+            try refuseUnknown(imap, allowed: ["credentials", "ca_file", "allow_plaintext"], prefix: "imap.", fail: fail)
+            var delivery = IMAPDelivery()
+            if let v = imap["credentials"] {
+                guard let p = v.string, FileManager.default.isReadableFile(atPath: p) else {
+                    throw fail("imap.credentials", "must be the path of a readable credentials file (ADDRESS<TAB>PASSWORD lines)")
+                }
+                delivery.credentialsPath = p
+            }
+            if let v = imap["ca_file"] {
+                guard let p = v.string, FileManager.default.isReadableFile(atPath: p) else {
+                    throw fail("imap.ca_file", "must be the path of a readable PEM file of CA certificates")
+                }
+                delivery.caFile = p
+            }
+            if let v = imap["allow_plaintext"] {
+                guard let b = v.bool else { throw fail("imap.allow_plaintext", "must be true or false") }
+                delivery.allowPlaintext = b
+            }
+            configuration.imap = delivery
+        }
         if configuration.smtp == nil && configuration.lmtp == nil {
             throw fail("smtp", "at least one of [smtp] and [lmtp] must be configured")
         }
@@ -224,4 +249,22 @@ public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
     public var path: String
     public var message: String
     public var description: String { "\(path): \(message)" }
+}
+
+/// The `[imap]` table: what a release or linger pass to an IMAP server needs. The passwords stay in their own file
+/// (`ADDRESS<TAB>PASSWORD`, or an admin line, as for `import`); without the table `$MAILFERRY_CREDENTIALS` is read.
+public struct IMAPDelivery: Sendable, Hashable {
+    public var credentialsPath: String?
+    public var caFile: String?
+    public var allowPlaintext = false
+    public init() {}
+}
+
+extension BufferConfiguration {
+    /// The connector options deliveries use; the IMAP journal lives in the spool, next to the delivery journal.
+    public var deliveryOptions: ConnectorOptions {
+        ConnectorOptions(
+            credentialsPath: imap.credentialsPath, caFile: imap.caFile, allowPlaintext: imap.allowPlaintext,
+            journalDirectory: spoolDirectory + "/imap-journal")
+    }
 }

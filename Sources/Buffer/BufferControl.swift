@@ -1,4 +1,5 @@
 import BufferSpool
+import FerryKit
 import Foundation
 
 /// The control protocol of a running buffer, spoken on the unix socket `control.sock` in the spool directory.
@@ -74,7 +75,7 @@ public enum BufferControl {
 
     /// Runs a request on an open spool: what the server does for a client, and what the commands do themselves
     /// when no server runs.
-    public static func perform(_ request: Request, on spool: BufferSpool) -> Response {
+    public static func perform(_ request: Request, on spool: BufferSpool, delivery: ConnectorOptions) -> Response {
         do {
             switch request {
             case .status:
@@ -89,7 +90,9 @@ public enum BufferControl {
                 try spool.close(user: user)
                 return Response(ok: true, users: try spool.status(user: user).map { [$0] })
             case .release(let parameters):
-                let report = try ReleaseJob(parameters: parameters, spoolDirectory: spool.directory).run(on: spool)
+                var job = ReleaseJob(parameters: parameters, spoolDirectory: spool.directory)
+                job.deliveryOptions = delivery
+                let report = try job.run(on: spool)
                 return Response(ok: true, release: report)
             }
         } catch {

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import BufferSpool
+import FerryKit
 import Foundation
 
 /// Sends one control request to a running buffer, or performs it on the spool when no buffer runs.
@@ -15,7 +16,10 @@ public enum BufferControlClient {
 
     /// Asks the server listening on the spool's control socket; if none listens (no socket, or a stale one left by
     /// a killed server) opens the spool directly. A spool locked by a server that does not answer is a failure.
-    public static func send(_ request: BufferControl.Request, spoolDirectory: String) throws -> BufferControl.Response {
+    /// `delivery` serves a release performed here, when no server answers (the server uses its own configuration's).
+    public static func send(
+        _ request: BufferControl.Request, spoolDirectory: String, delivery: ConnectorOptions = ConnectorOptions()
+    ) throws -> BufferControl.Response {
         let path = BufferControl.socketPath(spoolDirectory: spoolDirectory)
         if let response = try ask(request, socketPath: path) { return response }
         let spool: BufferSpool
@@ -27,7 +31,7 @@ public enum BufferControlClient {
                     + "is it an older version, or still starting? Try again, or stop it first")
         }
         defer { try? spool.close() }
-        return BufferControl.perform(request, on: spool)
+        return BufferControl.perform(request, on: spool, delivery: delivery)
     }
 
     /// The server's answer, or nil when nobody listens on `socketPath`.

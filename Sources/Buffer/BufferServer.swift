@@ -41,7 +41,7 @@ public enum BufferServer {
             }
             let registry = ConnectionRegistry(limit: configuration.limits.connections)
             let log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-            let linger = LingerDispatcher(spool: spool, log: log)
+            let linger = LingerDispatcher(spool: spool, delivery: configuration.deliveryOptions, log: log)
             // Users whose linger time ran out while the server was down are closed before mail is accepted.
             let closer = configuration.linger.map {
                 LingerCloser(spool: spool, linger: $0, interval: lingerCheckInterval, log: log)
@@ -64,7 +64,7 @@ public enum BufferServer {
             let control = try await ServerBootstrap(group: group)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ControlHandler(spool: spool))
+                        try channel.pipeline.syncOperations.addHandler(ControlHandler(spool: spool, delivery: configuration.deliveryOptions))
                     }
                 }
                 .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()

@@ -1,4 +1,5 @@
 import BufferSpool
+import FerryKit
 import NIOCore
 
 /// Serves one control connection (see `BufferControl`): reads one request line, performs it on the spool off the
@@ -11,8 +12,11 @@ final class ControlHandler: ChannelInboundHandler {
     private var line: [UInt8] = []
     private var answered = false
 
-    init(spool: BufferSpool) {
+    private let delivery: ConnectorOptions
+
+    init(spool: BufferSpool, delivery: ConnectorOptions) {
         self.spool = spool
+        self.delivery = delivery
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -33,10 +37,11 @@ final class ControlHandler: ChannelInboundHandler {
         }
         answered = true
         let spool = self.spool
+        let delivery = self.delivery
         let channel = context.channel
         // SQLite writes fsync: not on the event loop.
         Task(executorPreference: SpoolExecutor.shared) {
-            let response = BufferControl.perform(request, on: spool)
+            let response = BufferControl.perform(request, on: spool, delivery: delivery)
             let buffer = channel.allocator.buffer(bytes: BufferControl.encode(response))
             try? await channel.writeAndFlush(buffer)
             try? await channel.close()

@@ -14,7 +14,7 @@ final class DeliveryMailbox: DeliveryTarget {
     private let inbox: Int
     var recognisesDeliveries: Bool { true }
 
-    init(url: ConnectorURL, user: String, spoolID: String) throws {
+    init(url: ConnectorURL, user: String, spoolID: String, options: ConnectorOptions) throws {
         address = url.description
         self.spoolID = spoolID
         let info = UserInfo(address: user)
@@ -22,7 +22,10 @@ final class DeliveryMailbox: DeliveryTarget {
         case .directory(let path): target = try DirectoryTarget(path: path).open(user: info)
         case .maildir(let path): target = try MaildirTarget(path: path)
         case .mbox: throw FerryError(.usage, "mbox: is a source only")
-        case .imap: throw FerryError(.usage, "\(url): releasing to IMAP is not wired into the buffer yet; release to lmtp://, dir: or maildir:")
+        case .imap:
+            // The IMAP target's journal (in the spool) recognises each key again, and looks up on the server a
+            // message whose APPEND outcome a crash left unknown: exactly once, as for the directory targets.
+            target = try url.target(users: [user], options: options).open(user: info)
         }
         inbox = try target.folder(FolderInfo(path: ["INBOX"], specialUse: "\\Inbox", subscribed: true))
     }

@@ -1,4 +1,5 @@
 import BufferSpool
+import FerryKit
 import Foundation
 import Synchronization
 
@@ -12,7 +13,10 @@ final class LingerDispatcher: Sendable {
     /// Per user with a pass running: whether another pass was asked for meanwhile; and the running tasks.
     private let state = Mutex<(again: [String: Bool], tasks: [String: Task<Void, Never>])>(([:], [:]))
 
-    init(spool: BufferSpool, log: @escaping @Sendable (String) -> Void) {
+    private let delivery: ConnectorOptions
+
+    init(spool: BufferSpool, delivery: ConnectorOptions, log: @escaping @Sendable (String) -> Void) {
+        self.delivery = delivery
         self.spool = spool
         self.log = log
     }
@@ -33,11 +37,12 @@ final class LingerDispatcher: Sendable {
             }
             s.again[user] = false
             let spool = self.spool
+            let delivery = self.delivery
             let log = self.log
             s.tasks[user] = Task(executorPreference: SpoolExecutor.shared) { [weak self] in
                 while true {
                     do {
-                        if let report = try ReleaseJob.passOn(user: user, spool: spool), report.delivered > 0 || !report.failures.isEmpty {
+                        if let report = try ReleaseJob.passOn(user: user, spool: spool, options: delivery), report.delivered > 0 || !report.failures.isEmpty {
                             log("linger: \(user): \(report.delivered) passed on to \(report.target), \(report.failures.count) not delivered")
                         }
                     } catch {

@@ -49,6 +49,8 @@ public struct ReleaseJob {
     public var undo: Bool
     /// Called with a line for people after each message (nil: silent).
     public var progress: ((String) -> Void)?
+    /// Credentials and the journal for an IMAP target (the buffer configuration's `deliveryOptions`).
+    public var deliveryOptions = ConnectorOptions()
 
     public init(
         spoolDirectory: String, user: String, target: String, receiptPath: String?, trustedKeyPath: String?,
@@ -129,7 +131,7 @@ public struct ReleaseJob {
         if status.state == .released || status.state == .reverted || status.state == .closed {
             if status.releaseTarget == ReleaseTarget(direction: direction, address: url.description) {
                 // Lingering: pass on whatever arrived since (normally the server already did).
-                if status.state.lingers, let passed = try Self.passOn(user: user, spool: spool) {
+                if status.state.lingers, let passed = try Self.passOn(user: user, spool: spool, options: deliveryOptions) {
                     report.delivered = passed.delivered
                     report.alreadyPresent = passed.alreadyPresent
                     report.failures = passed.failures
@@ -142,7 +144,7 @@ public struct ReleaseJob {
 
         let delivery: any DeliveryTarget
         switch url {
-        case .mailbox(let connector): delivery = try DeliveryMailbox(url: connector, user: user, spoolID: spoolID)
+        case .mailbox(let connector): delivery = try DeliveryMailbox(url: connector, user: user, spoolID: spoolID, options: deliveryOptions)
         case .lmtp(let endpoint): delivery = try DeliveryLMTP(endpoint: endpoint)
         }
         defer { delivery.close() }
@@ -206,7 +208,7 @@ public struct ReleaseJob {
     /// The linger pass: for a released (or reverted) user, passes mail that arrived after the release on to
     /// the recorded target. No receipt is needed: it was checked when the release began. Nil when the user
     /// does not linger.
-    public static func passOn(user: String, spool: BufferSpool) throws -> ReleaseReport? {
+    public static func passOn(user: String, spool: BufferSpool, options: ConnectorOptions) throws -> ReleaseReport? {
         guard let status = try spool.status(user: user), status.state.lingers, let recorded = status.releaseTarget else {
             return nil
         }
@@ -214,7 +216,7 @@ public struct ReleaseJob {
         let spoolID = try ReleaseStateFile.update(spoolDirectory: spool.directory) { $0.spoolID }
         let delivery: any DeliveryTarget
         switch url {
-        case .mailbox(let connector): delivery = try DeliveryMailbox(url: connector, user: user, spoolID: spoolID)
+        case .mailbox(let connector): delivery = try DeliveryMailbox(url: connector, user: user, spoolID: spoolID, options: options)
         case .lmtp(let endpoint): delivery = try DeliveryLMTP(endpoint: endpoint)
         }
         defer { delivery.close() }

@@ -117,7 +117,7 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Opens this URL as a target.
-    func target(users: [String], options: ConnectorOptions) throws -> any MailboxTarget {
+    public func target(users: [String], options: ConnectorOptions) throws -> any MailboxTarget {
         switch self {
         case .imap:
             let target = IMAPTarget(access: try options.access(for: self), journalDirectory: options.journalDirectory, maxBadItems: options.maxBadItems)

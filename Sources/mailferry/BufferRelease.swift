@@ -14,8 +14,10 @@ func performRelease<T>(_ body: () throws -> T) throws -> T {
 
 /// Asks the running buffer (or, when none runs, the spool directly) and turns a refusal into the exit status
 /// the operation implies.
-func controlRequest(_ request: BufferControl.Request, spoolDirectory: String) throws -> BufferControl.Response {
-    let response = try performRelease { try BufferControlClient.send(request, spoolDirectory: spoolDirectory) }
+func controlResponse(_ request: BufferControl.Request, _ configuration: BufferConfiguration) throws -> BufferControl.Response {
+    let response = try performRelease {
+        try BufferControlClient.send(request, spoolDirectory: configuration.spoolDirectory, delivery: configuration.deliveryOptions)
+    }
     guard response.ok else {
         throw FerryError(ExitStatus(rawValue: response.exitStatus ?? ExitStatus.ioError.rawValue) ?? .ioError, response.error ?? "the buffer refused")
     }
@@ -31,7 +33,7 @@ struct BufferRelease: ParsableCommand {
 
             When the buffer server runs, the release runs inside it (asked over the spool's control socket), so mail keeps being accepted meanwhile; otherwise the command opens the spool itself.
 
-            Targets: dir:PATH, maildir:PATH (exactly once, also after a crash and a second run) and lmtp://HOST:PORT or lmtp:/path/to/socket (at least once: a crash can repeat one message). A failed or killed release is finished by running the same command again.
+            Targets: dir:PATH, maildir:PATH, imap://HOST:PORT and imaps://HOST:PORT (exactly once, also after a crash and a second run; IMAP passwords come from the configuration's [imap] credentials file) and lmtp://HOST:PORT or lmtp:/path/to/socket (at least once: a crash can repeat one message). A failed or killed release is finished by running the same command again.
 
             --undo delivers the held mail back to the source (TARGET is then the source); it needs no receipt but needs the source's forwarding to the buffer recorded as removed (`mailferry buffer forwarding --off`).
 
@@ -73,7 +75,7 @@ struct BufferRelease: ParsableCommand {
         let configuration = try performRelease { try BufferConfiguration.load(path: config) }
         let parameters = ReleaseJob.Parameters(
             user: user, target: to, receiptPath: undo ? nil : receipt, trustedKeyPath: trust, archiveID: archiveID, undo: undo)
-        let report = try controlRequest(.release(parameters), spoolDirectory: configuration.spoolDirectory).release!
+        let report = try controlResponse(.release(parameters), configuration).release!
         if json {
             try printJSON(report)
         } else {
@@ -142,7 +144,7 @@ struct BufferClose: ParsableCommand {
 
     func run() throws {
         let configuration = try performRelease { try BufferConfiguration.load(path: config) }
-        _ = try controlRequest(.close(user), spoolDirectory: configuration.spoolDirectory)
+        _ = try controlResponse(.close(user), configuration)
         print("\(user): closed")
     }
 }

@@ -84,7 +84,7 @@ import Testing
             let spool = try BufferSpool(directory: fx.spoolDirectory)
             defer { try? spool.close() }
             try spool.beginRelease(user: ReleaseFixture.user, to: ReleaseTarget(direction: .target, address: address))
-            let delivery = try DeliveryMailbox(url: .maildir(target), user: ReleaseFixture.user, spoolID: spoolID)
+            let delivery = try DeliveryMailbox(url: .maildir(target), user: ReleaseFixture.user, spoolID: spoolID, options: ConnectorOptions())
             for (i, (message, _)) in fx.held.prefix(4).enumerated() {
                 try spool.markDelivering(message.id, user: ReleaseFixture.user, target: address)
                 if i < 3 { #expect(try delivery.deliver(message, user: ReleaseFixture.user, from: spool)) }

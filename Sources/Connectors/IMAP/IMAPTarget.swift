@@ -307,6 +307,7 @@ final class IMAPUserTarget: UserMailboxTarget {
             try journal.sync()
             try journal.recordFinished()
         }
-        session.close()
+        // The connection stays open: a caller that writes again after `finish` (the buffer, one message at a time)
+        // goes on on it; it is logged out when this target is released.
     }
 }
