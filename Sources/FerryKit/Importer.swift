@@ -109,7 +109,9 @@ public struct Importer {
         progress.finish()
         counts.seconds = Date().timeIntervalSince(started)
 
-        var report = try Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options).run()
+        var reconciler = Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options)
+        reconciler.refused = Set(counts.badItems.map(\.entry))
+        var report = try reconciler.run()
         report.imported = counts
         return report
     }

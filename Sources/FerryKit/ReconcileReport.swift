@@ -50,6 +50,9 @@ public struct ReconcileReport: Codable, Sendable {
         public var extra: Int
         public var missing: [String]
         public var mismatched: [Mismatch]
+        /// Items the import's target refused, within `--max-bad-items`: not at the target, listed with their
+        /// reasons in `imported.badItems`, and not counted as missing.
+        public var refused: [String] = []
     }
 
     public struct Mismatch: Codable, Sendable {

@@ -11,6 +11,8 @@ struct Reconciler {
     let target: ConnectorURL
     let users: Set<Int>
     let options: ConnectorOptions
+    /// Entries the import's target refused (tolerated by --max-bad-items).
+    var refused: Set<String> = []
 
     func run() throws -> ReconcileReport {
         var reports: [ReconcileReport.UserReport] = []
@@ -77,7 +79,11 @@ struct Reconciler {
             containers[name]!.archiveItems += 1
             containers[name]!.archiveBytes += entry.size
             guard var candidates = remaining[name]?[entry.sha256], !candidates.isEmpty else {
-                containers[name]!.missing.append(entry.path)
+                if refused.contains(entry.path) {
+                    containers[name]!.refused.append(entry.path)
+                } else {
+                    containers[name]!.missing.append(entry.path)
+                }
                 continue
             }
             // Prefer a copy whose metadata also matches, so duplicates pair up correctly.

@@ -145,6 +145,7 @@ enum ReportOutput {
                     var line = "  \(c.kind) \(c.name): \(c.matched)/\(c.archiveItems) match"
                     if c.extra > 0 { line += ", \(c.extra) extra at target" }
                     if !c.missing.isEmpty { line += ", MISSING \(c.missing.count): \(c.missing.prefix(5).joined(separator: " "))" }
+                    if !c.refused.isEmpty { line += ", refused by the target \(c.refused.count) (see above)" }
                     if !c.mismatched.isEmpty { line += ", DIFFERENT \(c.mismatched.count): " + c.mismatched.prefix(3).map { "\($0.entry) (\($0.difference))" }.joined(separator: "; ") }
                     print(line)
                 }

@@ -256,3 +256,43 @@ enum Python {
         return CLI.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self), stdoutBytes: stdout)
     }
 }
+
+/// A server that refuses some items: they stop the import unless --max-bad-items allows them, and are listed.
+@Suite(.serialized) struct IMAPBadItemTests {
+    @Test func refusedItemsStopTheImportOrAreCountedAgainstTheLimit() throws {
+        let work = try Workspace()
+        let users: [DovecotIMAPServer.User] = [.init("alice@example.com", IMAPRoundTripTests.password)]
+        let source = try DovecotIMAPServer(users: users)
+        // Four messages of about 1.4 MB among 40; the target takes nothing above 500 KB.
+        let target = try DovecotIMAPServer(users: users, maxMailSize: "500k")
+        let credentials = work.file("c.tsv")
+        try "alice@example.com\t\(IMAPRoundTripTests.password)\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
+        let load = try Python.run([IMAPRoundTripTests.fixture, "load", "127.0.0.1", "\(source.imapPort)", "alice@example.com", IMAPRoundTripTests.password, source.caFile, "21", "40", "1"])
+        #expect(load.status == 0, "\(load.stderr)")
+        let archive = work.file("a.mfa")
+        let export = try CLI.run(["export", "--source", "imap://127.0.0.1:\(source.imapPort)", "--user", "alice@example.com",
+            "--credentials", credentials, "--ca-file", source.caFile, "--sign-key", work.file("k.key.pem"), "--out", archive])
+        #expect(export.status == 0, "\(export.stderr)")
+        let base = ["import", archive, "--trust", work.file("k.pub.pem"), "--target", "imap://127.0.0.1:\(target.imapPort)",
+            "--credentials", credentials, "--ca-file", target.caFile, "--journal", work.file("j")]
+
+        let stopped = try CLI.run(base)
+        #expect(stopped.status == 3, "\(stopped.stdout) \(stopped.stderr)")
+        #expect(stopped.stderr.contains("refused") && stopped.stderr.contains("--max-bad-items"), "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("too large") || stopped.stderr.contains("LIMIT"), "the server's own words: \(stopped.stderr)")
+
+        let allowed = try CLI.run(base + ["--max-bad-items", "4", "--json"])
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(allowed.stdout.utf8)) as? [String: Any]
+        #expect(report?["verdict"] as? String == "pass")
+        let bad = (report?["imported"] as? [String: Any])?["badItems"] as? [[String: Any]] ?? []
+        #expect(bad.count == 4, "\(bad)")
+        #expect(bad.allSatisfy { ($0["entry"] as? String)?.isEmpty == false && ($0["folder"] as? String)?.isEmpty == false && ($0["reason"] as? String)?.isEmpty == false })
+        let containers = ((report?["users"] as? [[String: Any]])?.first?["containers"] as? [[String: Any]]) ?? []
+        #expect(containers.reduce(0) { $0 + (($1["refused"] as? [String])?.count ?? 0) } == 4)
+        #expect(containers.allSatisfy { ($0["missing"] as? [String])?.isEmpty ?? true })
+        let count = try Python.run([IMAPRoundTripTests.fixture, "count", "127.0.0.1", "\(target.imapPort)", "alice@example.com", IMAPRoundTripTests.password, target.caFile])
+        #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "36")
+    }
+}

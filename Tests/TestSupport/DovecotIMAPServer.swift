@@ -29,6 +29,9 @@ public final class DovecotIMAPServer {
     public let masterUser: User?
     /// The folder with the `\\Sent` special use (RFC 6154), created and subscribed for every user.
     public let sentFolder: String
+    /// With a size (`"100k"`), the quota plugin refuses larger messages (`quota_max_mail_size`): a server that
+    /// refuses items, for bad-item tests.
+    public let maxMailSize: String?
     var process: Process?
 
     public var caFile: String { root + "/ca.pem" }
@@ -44,9 +47,10 @@ public final class DovecotIMAPServer {
     /// Starts Dovecot; throws with its log if it does not listen within 15 s.
     public init(
         users: [User], masterUser: User? = nil, allowPlaintextAuth: Bool = false, tls: Bool = true,
-        sentFolder: String = "Sent"
+        sentFolder: String = "Sent", maxMailSize: String? = nil
     ) throws {
         self.sentFolder = sentFolder
+        self.maxMailSize = maxMailSize
         root = "/tmp/mf-imap-\(UUID().uuidString.prefix(8))"
         self.users = users
         self.masterUser = masterUser
@@ -165,7 +169,7 @@ public final class DovecotIMAPServer {
             mail_gid = nogroup
             first_valid_uid = 1
             mail_location = maildir:\(root)/mail/%u/Maildir
-            mail_plugins = acl
+            mail_plugins = acl\(maxMailSize == nil ? "" : " quota")
             protocol imap {
               mail_plugins = $mail_plugins imap_acl
             }
@@ -173,6 +177,7 @@ public final class DovecotIMAPServer {
               acl = vfile
               # A master user acts with the user's own rights (Dovecot otherwise checks ACLs as the master user).
               acl_user = %u
+            \(maxMailSize.map { "  quota = maildir:User quota\n  quota_rule = *:storage=10G\n  quota_max_mail_size = \($0)" } ?? "")
             }
             namespace inbox {
               inbox = yes
