@@ -13,14 +13,20 @@ public final class ArchiveItemStream {
     private let frameOffsets: [Int64]
     private var current: ArchiveItemBody?
     private var tally: CountTally
+    /// For one user's run: the stream offset the tar reader starts at; nil for the whole archive.
+    private let runStart: Int64?
 
-    init(tar: TarReader, entries: ManifestEntryIterator, archivePath: String, manifestOffset: Int64, frameOffsets: [Int64]) throws {
+    init(
+        tar: TarReader, entries: ManifestEntryIterator, archivePath: String, manifestOffset: Int64, frameOffsets: [Int64],
+        runStart: Int64? = nil
+    ) throws {
         self.tar = tar
         self.entries = entries
         self.archivePath = archivePath
         self.manifestOffset = manifestOffset
         self.frameOffsets = frameOffsets
         self.tally = CountTally(manifest: entries.manifest)
+        self.runStart = runStart
     }
 
     /// The next item and a body that streams its bytes (once). The previous item's body is drained
@@ -33,6 +39,8 @@ public final class ArchiveItemStream {
         }
         current = nil
         let record = try entries.next()
+        // A user's run ends with its last entry; what follows belongs to other users and is not read.
+        if record == nil, runStart != nil { return nil }
         let header = try tar.next()
         switch (record, header) {
         case (nil, nil):
@@ -56,7 +64,7 @@ public final class ArchiveItemStream {
             guard h.size == r.size else {
                 throw ArchiveError(.verification, "\(archivePath): \(r.path)", "the tar header says \(h.size) bytes, the manifest \(r.size)")
             }
-            guard h.position == r.offset else {
+            guard h.position + (runStart ?? 0) == r.offset else {
                 throw ArchiveError(.verification, "\(archivePath): \(r.path)", "is at stream offset \(h.position), the manifest says \(r.offset)")
             }
             guard r.frame >= 0, r.frame + 1 < frameOffsets.count, frameOffsets[r.frame] <= r.offset, r.offset < frameOffsets[r.frame + 1] else {
@@ -72,7 +80,7 @@ public final class ArchiveItemStream {
 
 /// One item's bytes, streamed from the archive once and hashed on the way.
 /// `check()` throws unless every byte was read and the SHA-256 matches the manifest.
-public final class ArchiveItemBody: ItemBody {
+public final class ArchiveItemBody: CheckedItemBody {
     private let tar: TarReader
     public let record: EntryRecord
     public let origin: String
@@ -127,4 +135,10 @@ public final class ArchiveItemBody: ItemBody {
             throw ArchiveError(.verification, origin, "SHA-256 \(digest) does not match the manifest's \(record.sha256) (the entry was altered)")
         }
     }
+}
+
+/// An item body from the archive that can say, once read, whether its bytes matched the signed manifest.
+public protocol CheckedItemBody: ItemBody {
+    /// Throws unless every byte was read and the SHA-256 matches the manifest.
+    func check() throws
 }

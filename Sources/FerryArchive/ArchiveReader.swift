@@ -187,6 +187,21 @@ public final class ArchiveReader {
         return try ArchiveItemStream(tar: TarReader(source: frames, location: path), entries: manifest.entries(), archivePath: path, manifestOffset: statement.manifest.offset, frameOffsets: decompressedOffsets)
     }
 
+    /// The items of one user's run only, decoding from the frame where it starts; each is checked against the
+    /// manifest as `items` checks it (name, position, size, SHA-256). For importing users in parallel.
+    public func items(_ manifest: VerifiedManifest, of run: VerifiedManifest.UserEntries) throws -> ArchiveItemStream {
+        let statement = try statementWithoutSignature()
+        guard run.firstFrame >= 0, run.firstFrame < statement.manifest.frame, run.firstOffset >= decompressedOffsets[run.firstFrame],
+            run.firstOffset < decompressedOffsets[run.firstFrame + 1]
+        else { throw ArchiveError(.verification, path, "user \(run.user)'s first entry is not where the seek table says") }
+        let frames = try FrameReader(
+            file: file, table: seekTable, startFrame: run.firstFrame, endFrame: statement.manifest.frame,
+            skip: run.firstOffset - decompressedOffsets[run.firstFrame])
+        return try ArchiveItemStream(
+            tar: TarReader(source: frames, location: path), entries: manifest.entries(of: run), archivePath: path,
+            manifestOffset: statement.manifest.offset, frameOffsets: decompressedOffsets, runStart: run.firstOffset)
+    }
+
     /// Reads one entry's bytes by decoding only the frames it lies in (for `inspect --show`).
     /// The bytes are checked against the manifest's size and hash.
     public func readEntry(_ record: EntryRecord, consume: (UnsafeRawBufferPointer) throws -> Void) throws {

@@ -85,7 +85,7 @@ public final class PrefetchingItemStream {
 }
 
 /// One item's bytes as the reading thread hands them over.
-public final class PrefetchedItemBody: ItemBody {
+public final class PrefetchedItemBody: CheckedItemBody {
     public let record: EntryRecord
     private let queue: HandOffQueue
     private var verdict: Result<Void, ArchiveError>?

@@ -51,6 +51,51 @@ public final class VerifiedManifest {
         ManifestEntryIterator(lines: ManifestLineReader(file: file, size: size, offset: entriesOffset, location: "\(archivePath): \(EntryPath.manifest)"), manifest: self)
     }
 
+    /// One user's run of entries: where it starts in the manifest and in the item stream, and its length.
+    public struct UserEntries: Sendable {
+        public let user: Int
+        public let count: Int
+        let manifestOffset: Int64
+        let firstFrame: Int
+        let firstOffset: Int64
+    }
+
+    /// One pass over all entries (with every check `entries()` makes): each user's run. A user whose entries are
+    /// not one run (never written so) is an error, so that a run can be read on its own.
+    public func userEntries() throws -> [Int: UserEntries] {
+        let lines = ManifestLineReader(file: file, size: size, offset: entriesOffset, location: "\(archivePath): \(EntryPath.manifest)")
+        let iterator = ManifestEntryIterator(lines: lines, manifest: self)
+        var runs: [Int: UserEntries] = [:]
+        var current: (user: Int, count: Int, manifestOffset: Int64, frame: Int, offset: Int64)?
+        func close() {
+            if let c = current {
+                runs[c.user] = UserEntries(user: c.user, count: c.count, manifestOffset: c.manifestOffset, firstFrame: c.frame, firstOffset: c.offset)
+            }
+        }
+        while true {
+            let lineStart = lines.offset
+            guard let e = try iterator.next() else { break }
+            if current?.user == e.user {
+                current!.count += 1
+                continue
+            }
+            close()
+            guard runs[e.user] == nil else {
+                throw ArchiveError(.verification, "\(archivePath): entry \(e.path)", "user \(e.user)'s entries are not one run")
+            }
+            current = (e.user, 1, lineStart, e.frame, e.offset)
+        }
+        close()
+        return runs
+    }
+
+    /// The entries of one user's run, checked as `entries()` checks them.
+    public func entries(of run: UserEntries) -> ManifestEntryIterator {
+        ManifestEntryIterator(
+            lines: ManifestLineReader(file: file, size: size, offset: run.manifestOffset, location: "\(archivePath): \(EntryPath.manifest)"),
+            manifest: self, limit: run.count)
+    }
+
     public func container(user: Int, kind: ContainerRecord.Kind, number: Int) -> ContainerRecord? {
         containerIndex["\(user)/\(kind.rawValue)/\(number)"].map { containers[$0] }
     }
@@ -196,13 +241,18 @@ public final class ManifestEntryIterator {
 
     private struct ContainerKey: Hashable { var user: Int; var kind: ContainerRecord.Kind?; var number: Int }
 
-    init(lines: ManifestLineReader, manifest: VerifiedManifest) {
+    /// For one user's run: stop after this many entries (the total is then not checked).
+    private let limit: Int?
+
+    init(lines: ManifestLineReader, manifest: VerifiedManifest, limit: Int? = nil) {
         self.lines = lines
         self.manifest = manifest
+        self.limit = limit
         self.known = Set(manifest.containers.map { ContainerKey(user: $0.user, kind: $0.kind, number: $0.number) })
     }
 
     public func next() throws -> EntryRecord? {
+        if let limit, count >= limit { return nil }
         guard let line = try lines.next() else {
             guard count == manifest.header.entryCount else {
                 throw ArchiveError(.format, lines.location, "lists \(count) entries, the archive record says \(manifest.header.entryCount)")

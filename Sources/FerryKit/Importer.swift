@@ -14,10 +14,12 @@ public struct Importer {
     public var users: [String]
     public var quiet: Bool
     public var options: ConnectorOptions
+    /// Users imported at once (`--jobs`); each job reads its users' part of the archive on its own.
+    public var jobs: Int
 
     public init(
         archivePath: String, trustedKeyPath: String, target: ConnectorURL, users: [String], quiet: Bool,
-        options: ConnectorOptions = ConnectorOptions()
+        options: ConnectorOptions = ConnectorOptions(), jobs: Int = 1
     ) {
         self.archivePath = archivePath
         self.trustedKeyPath = trustedKeyPath
@@ -25,6 +27,7 @@ public struct Importer {
         self.users = users
         self.quiet = quiet
         self.options = options
+        self.jobs = jobs
     }
 
     public func run() throws -> ReconcileReport {
@@ -39,7 +42,8 @@ public struct Importer {
         var counts = ReconcileReport.ImportCounts()
         let progress = ProgressReporter(label: "import", quiet: quiet)
         // The archive is read, decompressed and checked on a second thread while this one writes.
-        let items = PrefetchingItemStream(archivePath: archivePath, trustedKey: key, statementBytes: reader.statementBytes)
+        let parallel = jobs > 1 && selected.count > 1
+        let items = parallel ? nil : PrefetchingItemStream(archivePath: archivePath, trustedKey: key, statementBytes: reader.statementBytes)
         var open: (user: Int, target: any UserMailboxTarget, containers: [ContainerKey: Int])?
         var seenItems = 0
         var seenBytes: Int64 = 0
@@ -75,7 +79,13 @@ public struct Importer {
         }
         try finishOpenUser()
 
-        while let (record, body) = try items.next() {
+        if parallel {
+            try ParallelImport(
+                archivePath: archivePath, key: key, statementBytes: reader.statementBytes, manifest: manifest,
+                users: selected, jobs: jobs, target: mailboxes, progress: progress
+            ).run(into: &counts)
+        }
+        while let items, let (record, body) = try items.next() {
             seenItems += 1
             seenBytes += record.size
             progress.update(items: seenItems, bytes: seenBytes)
@@ -86,18 +96,7 @@ public struct Importer {
             }
             let o = open!
             let itemKey = ItemKey(archiveID: manifest.header.archiveID, entryPath: record.path, sha256: record.sha256, size: record.size)
-            let check = { try body.check() }
-            let wrote: Bool
-            switch record.kind {
-            case .message:
-                wrote = try o.target.writeMessage(record.message!, inFolder: o.containers[ContainerKey(kind: .folder, number: record.container!)]!, key: itemKey, body: body, check: check)
-            case .contact:
-                wrote = try o.target.writeContact(record.contact!, inAddressBook: o.containers[ContainerKey(kind: .addressBook, number: record.container!)]!, key: itemKey, body: body, check: check)
-            case .calendarItem:
-                wrote = try o.target.writeCalendarItem(record.calendarItem!, inCalendar: o.containers[ContainerKey(kind: .calendar, number: record.container!)]!, key: itemKey, body: body, check: check)
-            case .sieveScript:
-                wrote = try o.target.writeSieveScript(record.sieve!, key: itemKey, body: body, check: check)
-            }
+            let wrote = try Self.write(record, body: body, key: itemKey, to: o.target, containers: o.containers)
             if wrote {
                 counts.written += 1
                 counts.bytesWritten += record.size
@@ -114,6 +113,24 @@ public struct Importer {
         var report = try reconciler.run()
         report.imported = counts
         return report
+    }
+
+    /// Writes one item into its container at the target; false when the target already had it.
+    static func write(
+        _ record: EntryRecord, body: some CheckedItemBody, key: ItemKey, to target: any UserMailboxTarget,
+        containers: [ContainerKey: Int]
+    ) throws -> Bool {
+        let check = { try body.check() }
+        switch record.kind {
+        case .message:
+            return try target.writeMessage(record.message!, inFolder: containers[ContainerKey(kind: .folder, number: record.container!)]!, key: key, body: body, check: check)
+        case .contact:
+            return try target.writeContact(record.contact!, inAddressBook: containers[ContainerKey(kind: .addressBook, number: record.container!)]!, key: key, body: body, check: check)
+        case .calendarItem:
+            return try target.writeCalendarItem(record.calendarItem!, inCalendar: containers[ContainerKey(kind: .calendar, number: record.container!)]!, key: key, body: body, check: check)
+        case .sieveScript:
+            return try target.writeSieveScript(record.sieve!, key: key, body: body, check: check)
+        }
     }
 
     struct ContainerKey: Hashable {

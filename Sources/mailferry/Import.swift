@@ -71,6 +71,13 @@ struct Import: ParsableCommand {
     @OptionGroup var options: TargetOptions
     @OptionGroup(title: "IMAP targets") var server: ServerOptions
 
+    @Option(help: "Users imported at once, each reading its own part of the archive (for a slow target such as an IMAP server).")
+    var jobs = 1
+
+    func validate() throws {
+        if jobs < 1 || jobs > 64 { throw ValidationError("--jobs must be from 1 to 64") }
+    }
+
     func run() throws {
         let o = options
         let url = try o.targetURL()
@@ -79,7 +86,7 @@ struct Import: ParsableCommand {
         let result = try perform {
             try Importer(
                 archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: users, quiet: o.json,
-                options: server.connectorOptions(quiet: o.json)
+                options: server.connectorOptions(quiet: o.json), jobs: jobs
             ).run()
         }
         try ReportOutput.writeReceipts(result, receipts, json: o.json)

@@ -182,7 +182,8 @@ import Glibc
         // The import goes in through SASL PLAIN with an authorization identity (RFC 4616) instead.
         let sasl = s.work.file("sasl.tsv")
         try "*\tadmin\t\(IMAPRoundTripTests.adminPassword)\tsasl\n".write(toFile: sasl, atomically: true, encoding: .utf8)
-        let imported = try CLI.run(s.importArguments(archive, credentials: sasl))
+        // Both users at once, each job reading its own user's part of the archive.
+        let imported = try CLI.run(s.importArguments(archive, credentials: sasl) + ["--jobs", "2"])
         #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
         #expect(try s.dump(s.target) == s.dump(s.source))
         #expect(try s.dump(s.target, user: "bob@example.com", password: IMAPRoundTripTests.bobPassword)

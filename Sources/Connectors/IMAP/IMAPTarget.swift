@@ -3,6 +3,7 @@ import Foundation
 import IMAPClient
 import IMAPCore
 import MailModel
+import Synchronization
 
 /// Writes users' mailboxes into an IMAP server by APPEND, keeping the journal that makes imports idempotent and
 /// resumable (`IMAPImportJournal`), and counting refused items against a limit shared by all users.
@@ -19,7 +20,8 @@ public final class IMAPTarget: MailboxTarget {
     /// the first.
     public let maxBadItems: Int
     public var onNotice: ((String) -> Void)?
-    private(set) var badItemCount = 0
+    /// Shared by the users an import runs side by side (`--jobs`).
+    private let badItemCount = Mutex(0)
 
     public init(access: IMAPServerAccess, journalDirectory: String, maxBadItems: Int) {
         self.access = access
@@ -33,14 +35,17 @@ public final class IMAPTarget: MailboxTarget {
 
     /// Counts one refused item; throws once there are more than `maxBadItems`.
     func countBadItem(_ item: BadItem, user: String) throws {
-        badItemCount += 1
-        guard badItemCount > maxBadItems else {
-            onNotice?("\(access) \(user): refused, counted as bad item \(badItemCount) of at most \(maxBadItems): \(item)")
+        let count = badItemCount.withLock { n -> Int in
+            n += 1
+            return n
+        }
+        guard count > maxBadItems else {
+            onNotice?("\(access) \(user): refused, counted as bad item \(count) of at most \(maxBadItems): \(item)")
             return
         }
         throw SourceError(
             location: "\(access) \(user) \(item.folder)",
-            message: "the server refused \(item.entry): \(item.reason). That is bad item \(badItemCount), over the limit of \(maxBadItems) (raise it with --max-bad-items N to go on without such items)")
+            message: "the server refused \(item.entry): \(item.reason). That is bad item \(count), over the limit of \(maxBadItems) (raise it with --max-bad-items N to go on without such items)")
     }
 }
 

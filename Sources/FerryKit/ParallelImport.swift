@@ -1,0 +1,124 @@
+import FerryArchive
+import Foundation
+import MailModel
+import Synchronization
+
+/// `import --jobs N`: N threads, each taking the next user and reading only that user's run of the archive (from
+/// the frame where it starts), so that users go into a slow target (an IMAP server) side by side. Every item is
+/// checked against the signed manifest as in a single-threaded import; the first failure stops every job.
+struct ParallelImport {
+    let archivePath: String
+    let key: PublicKey
+    let statementBytes: [UInt8]
+    let manifest: VerifiedManifest
+    let users: Set<Int>
+    let jobs: Int
+    let target: any MailboxTarget
+    let progress: ProgressReporter
+
+    private struct Shared: Sendable {
+        var queue: [VerifiedManifest.UserEntries]
+        var counts = ReconcileReport.ImportCounts()
+        var items = 0
+        var bytes: Int64 = 0
+        var failure: (any Error)?
+    }
+
+    func run(into counts: inout ReconcileReport.ImportCounts) throws {
+        let runs = try manifest.userEntries()
+        let queue = manifest.users.map(\.user).filter { users.contains($0) }.compactMap { runs[$0] }
+        let shared = SharedState(Shared(queue: queue))
+        let group = DispatchGroup()
+        // The manifest and the target are read from several threads: the manifest only through `pread`-based
+        // iterators of its own per job, the target through `open(user:)`, which gives each job its own object.
+        let context = UncheckedBox(self)
+        for _ in 0..<min(jobs, queue.count) {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                context.value.work(shared)
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        group.wait()
+        let result = shared.state.withLock { $0 }
+        if let failure = result.failure { throw failure }
+        counts.written += result.counts.written
+        counts.alreadyPresent += result.counts.alreadyPresent
+        counts.bytesWritten += result.counts.bytesWritten
+        counts.badItems += result.counts.badItems
+        counts.placements += result.counts.placements
+    }
+
+    private final class SharedState: Sendable {
+        let state: Mutex<Shared>
+        init(_ value: Shared) { state = Mutex(value) }
+        func withLock<R>(_ body: (inout Shared) throws -> R) rethrows -> R { try state.withLock { try body(&$0) } }
+    }
+
+    private func work(_ shared: SharedState) {
+        do {
+            let reader = try ArchiveReader(path: archivePath)
+            try reader.verifySignature(with: key)
+            guard reader.statementBytes == statementBytes else {
+                throw ArchiveError(.verification, archivePath, "the archive changed while it was being read")
+            }
+            while let run = shared.withLock({ s -> VerifiedManifest.UserEntries? in
+                s.failure == nil && !s.queue.isEmpty ? s.queue.removeFirst() : nil
+            }) {
+                try importUser(run, reader: reader, shared: shared)
+            }
+        } catch {
+            shared.withLock { if $0.failure == nil { $0.failure = error } }
+        }
+    }
+
+    private func importUser(_ run: VerifiedManifest.UserEntries, reader: ArchiveReader, shared: SharedState) throws {
+        let record = manifest.users[run.user - 1]
+        let userTarget = try target.open(user: UserInfo(address: record.address))
+        var containers: [Importer.ContainerKey: Int] = [:]
+        for c in manifest.containers where c.user == run.user {
+            let key = Importer.ContainerKey(kind: c.kind, number: c.number)
+            switch c.kind {
+            case .folder: containers[key] = try userTarget.folder(c.folder!)
+            case .addressBook: containers[key] = try userTarget.addressBook(c.addressBook!)
+            case .calendar: containers[key] = try userTarget.calendar(c.calendar!)
+            }
+        }
+        let items = try reader.items(manifest, of: run)
+        var written = ReconcileReport.ImportCounts()
+        while let (entry, body) = try items.next() {
+            if shared.withLock({ $0.failure != nil }) { return }
+            let itemKey = ItemKey(archiveID: manifest.header.archiveID, entryPath: entry.path, sha256: entry.sha256, size: entry.size)
+            let wrote = try Importer.write(entry, body: body, key: itemKey, to: userTarget, containers: containers)
+            if wrote {
+                written.written += 1
+                written.bytesWritten += entry.size
+            } else {
+                written.alreadyPresent += 1
+            }
+            shared.withLock { s in
+                s.items += 1
+                s.bytes += entry.size
+                progress.update(items: s.items, bytes: s.bytes)
+            }
+        }
+        try userTarget.finish(settings: record.settings)
+        written.placements = userTarget.placements
+        written.badItems = userTarget.badItems
+        shared.withLock { s in
+            s.counts.written += written.written
+            s.counts.alreadyPresent += written.alreadyPresent
+            s.counts.bytesWritten += written.bytesWritten
+            s.counts.placements += written.placements
+            s.counts.badItems += written.badItems
+        }
+    }
+}
+
+/// Hands a value that is not `Sendable` to threads that use it as documented where it is made.
+final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
