@@ -146,7 +146,10 @@ final class HandOffQueue: Sendable {
 
     init(capacity: Int) {
         self.capacity = capacity
-        self.free = DispatchSemaphore(value: capacity)
+        // Made at 0 and raised, not made at `capacity`: libdispatch traps when a semaphore is freed below the value
+        // it was made with, which is where `free` is when the consumer stops early (an import that fails part way).
+        self.free = DispatchSemaphore(value: 0)
+        for _ in 0..<capacity { free.signal() }
     }
 
     func put(_ value: HandOff) -> Bool {

@@ -640,7 +640,9 @@ public final class IMAPConnection {
                 if resume { channel.read() }
             case .closed(let error):
                 if let error {
-                    let isTLS = error is NIOSSLError || error is BoringSSLError
+                    // A TLS connection cut without close_notify is a dropped connection, not a TLS failure.
+                    let cut = (error as? NIOSSLError) == .uncleanShutdown
+                    let isTLS = !cut && (error is NIOSSLError || error is BoringSSLError)
                     throw fail(isTLS ? .tls : .closed, command: command, "connection failed: \(error)")
                 }
                 throw fail(.closed, command: command, "the server closed the connection")

@@ -151,8 +151,15 @@ import Glibc
         let s = try Stations()
         try s.load(s.source, seed: 3, count: 60, bigMB: 30)
         let archive = s.work.file("a.mfa")
-        let process = try CLI.start(["export", "--source", s.sourceURL, "--user", "alice@example.com",
-            "--credentials", s.credentials, "--ca-file", s.source.caFile, "--sign-key", s.work.file("k.key.pem"), "--out", archive])
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["export", "--source", s.sourceURL, "--user", "alice@example.com",
+            "--credentials", s.credentials, "--ca-file", s.source.caFile, "--sign-key", s.work.file("k.key.pem"), "--out", archive]
+        let log = s.work.file("export.stderr")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: log)
+        try process.run()
         // Restart once a good part of the mail has been read, while the export is still reading.
         let deadline = Date().addingTimeInterval(120)
         while process.isRunning && Date() < deadline {
@@ -164,8 +171,40 @@ import Glibc
         try s.source.restart()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
+        // The export saw the connection go and came back (between messages, or inside one, from the byte it broke).
+        let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(said.contains("connecting again") || said.contains("fetching the rest from byte"), "\(said)")
+        #expect(!said.contains(IMAPRoundTripTests.password))
         let imported = try CLI.run(s.importArguments(archive))
         #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
+        #expect(try s.dump(s.target) == s.dump(s.source))
+    }
+
+    @Test func aServerRestartMidImportIsReconnectedAndEveryMessageArrivesOnce() throws {
+        let s = try Stations()
+        let total = 1200
+        try s.load(s.source, seed: 13, count: total)
+        let archive = s.work.file("a.mfa")
+        #expect(try s.export(out: archive).status == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = s.importArguments(archive)
+        let log = s.work.file("import.out")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = FileHandle(forWritingAtPath: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && Date() < deadline, try s.count(s.target) < 200 { usleep(20_000) }
+        #expect(process.isRunning, "the import ended before the restart")
+        try s.target.restart()
+        process.waitUntilExit()
+        let said = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(process.terminationStatus == 0, "\(said)")
+        #expect(said.contains("connecting again") || said.contains("checking the"), "\(said)")
+        #expect(said.contains("verdict: PASS"), "\(said)")
+        #expect(try s.count(s.target) == total)
         #expect(try s.dump(s.target) == s.dump(s.source))
     }
 

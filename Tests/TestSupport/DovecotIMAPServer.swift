@@ -80,19 +80,41 @@ public final class DovecotIMAPServer {
     }
 
     /// Stops and starts Dovecot on the same ports with the same mail.
+    /// The processes whose parent is `pid`, from /proc.
+    static func children(of pid: Int32) -> [Int32] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap { name -> Int32? in
+            // /proc files report size 0, which Foundation's readers take at its word: read(2) instead.
+            guard let child = Int32(name) else { return nil }
+            let fd = open("/proc/\(name)/stat", O_RDONLY)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
+            var bytes = [UInt8](repeating: 0, count: 1024)
+            let got = read(fd, &bytes, bytes.count)
+            guard got > 0 else { return nil }
+            let stat = String(decoding: bytes[0..<got], as: UTF8.self)
+            guard let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == pid ? child : nil
+        }
+    }
+
     public func restart() throws {
         stop()
         try start()
     }
 
-    /// SIGTERM, then SIGKILL if the master has not gone after 5 s; polls rather than `waitUntilExit`, which can
-    /// block as long as Dovecot lingers.
+    /// Kills its processes, then SIGTERM to the master and SIGKILL if it has not gone after 1 s (it waits for its
+    /// children); polls rather than `waitUntilExit`, which can block as long as Dovecot lingers.
     public func stop() {
         guard let process, process.isRunning else { return }
         let pid = process.processIdentifier
+        // Its processes (imap, imap-login, auth...) go first, so that no client connection outlives a stop: the
+        // master, told to stop, may otherwise wait seconds for its imap processes while they go on serving.
+        for child in Self.children(of: pid) { kill(child, SIGKILL) }
         for signal in [SIGTERM, SIGKILL] {
             kill(pid, signal)
-            let deadline = Date().addingTimeInterval(5)
+            let deadline = Date().addingTimeInterval(signal == SIGTERM ? 1 : 5)
             while process.isRunning && Date() < deadline { usleep(50_000) }
             if !process.isRunning { break }
         }
