@@ -47,24 +47,16 @@ public final class IMAPConnection {
     /// the greeting and the capabilities, and with `.startTLS` upgrades when the server offers STARTTLS.
     public static func open(_ endpoint: IMAPEndpoint, limits: IMAPLimits = .default) throws -> IMAPConnection {
         let server = "\(endpoint.host):\(endpoint.port)"
-        let sslContext: NIOSSLContext
-        do {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = .fullVerification
-            if let caFile = endpoint.caFile { configuration.trustRoots = .file(caFile) }
-            sslContext = try NIOSSLContext(configuration: configuration)
-        } catch {
-            throw IMAPError(.tls, server: server, detail: "cannot set up TLS: \(error)")
-        }
         let queue = InboundQueue()
         let implicitTLS = endpoint.security == .implicitTLS
+        let sslContext = implicitTLS ? try makeTLSContext(endpoint) : nil
         let host = endpoint.host
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.nanoseconds(Int64(endpoint.timeoutSeconds * 1e9)))
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if implicitTLS {
+                    if let sslContext {
                         try channel.pipeline.syncOperations.addHandler(
                             try Self.tlsHandler(context: sslContext, host: host))
                     }
@@ -80,7 +72,7 @@ public final class IMAPConnection {
         let connection = IMAPConnection(
             endpoint: endpoint, limits: limits, channel: channel, queue: queue, tls: implicitTLS)
         do {
-            try connection.start(sslContext: sslContext)
+            try connection.start()
         } catch {
             connection.close()
             throw error
@@ -99,6 +91,20 @@ public final class IMAPConnection {
 
     deinit { channel.close(promise: nil) }
 
+    /// Full certificate verification against the system roots, or only `caFile`'s certificates when given.
+    static func makeTLSContext(_ endpoint: IMAPEndpoint) throws -> NIOSSLContext {
+        do {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .fullVerification
+            if let caFile = endpoint.caFile { configuration.trustRoots = .file(caFile) }
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw IMAPError(
+                .tls, server: "\(endpoint.host):\(endpoint.port)",
+                detail: "cannot set up TLS with CA file \(endpoint.caFile ?? "(system roots)"): \(error)")
+        }
+    }
+
     /// SNI and the name verified: the host, unless it is an IP address, which NIOSSL then verifies against the
     /// certificate's IP subjectAltName from the connected address.
     static func tlsHandler(context: NIOSSLContext, host: String) throws -> NIOSSLClientHandler {
@@ -106,7 +112,7 @@ public final class IMAPConnection {
         return try NIOSSLClientHandler(context: context, serverHostname: isIP ? nil : host)
     }
 
-    func start(sslContext: NIOSSLContext) throws {
+    func start() throws {
         let greeting: IMAPGreeting
         switch try nextRoutedEvent(command: "greeting") {
         case (_, .greeting(let g)): greeting = g
@@ -125,7 +131,7 @@ public final class IMAPConnection {
             try refreshCapabilities()
         }
         if endpoint.security == .startTLS && capabilities.contains("STARTTLS") && machine.state == .notAuthenticated {
-            try startTLS(sslContext: sslContext)
+            try startTLS(sslContext: try Self.makeTLSContext(endpoint))
         }
     }
 
@@ -560,6 +566,10 @@ public final class IMAPConnection {
 
     func encodeAndRecord(_ command: IMAPCommand) throws -> IMAPEncodedCommand {
         guard isUsable else {
+            if !broken && machine.state != .logout {
+                broken = true
+                throw IMAPError(.closed, server: server, command: command.name, detail: "the server closed the connection")
+            }
             throw IMAPError(.unusable, server: server, command: command.name, detail: "the connection is no longer usable")
         }
         let encoded = IMAPCommandEncoder(capabilities: capabilities).encode(command, tag: tags.next())

@@ -5,6 +5,10 @@ import MailModel
 public struct IMAPNamespace: Sendable, Hashable {
     public var prefix: String
     public var separator: String?
+    public init(prefix: String, separator: String?) {
+        self.prefix = prefix
+        self.separator = separator
+    }
 }
 
 /// One mailbox from LIST.
@@ -20,6 +24,16 @@ public struct IMAPMailboxListing: Sendable, Hashable {
     /// `\All`, `\Flagged`.
     public var specialUse: String?
     public var subscribed: Bool
+    public init(
+        name: String, wireName: String, separator: String?, attributes: Set<String>, specialUse: String?, subscribed: Bool
+    ) {
+        self.name = name
+        self.wireName = wireName
+        self.separator = separator
+        self.attributes = attributes
+        self.specialUse = specialUse
+        self.subscribed = subscribed
+    }
     public var isSelectable: Bool { !attributes.contains("\\noselect") && !attributes.contains("\\nonexistent") }
 }
 
@@ -35,6 +49,19 @@ public struct IMAPSelectedMailbox: Sendable, Hashable {
     public var highestModSeq: UInt64?
     public var permanentFlags: [String]
     public var readOnly: Bool
+    public init(
+        name: String, uidValidity: UInt32?, uidNext: UInt32?, exists: UInt32, mailboxID: String?,
+        highestModSeq: UInt64?, permanentFlags: [String], readOnly: Bool
+    ) {
+        self.name = name
+        self.uidValidity = uidValidity
+        self.uidNext = uidNext
+        self.exists = exists
+        self.mailboxID = mailboxID
+        self.highestModSeq = highestModSeq
+        self.permanentFlags = permanentFlags
+        self.readOnly = readOnly
+    }
 }
 
 /// A message's metadata from UID FETCH.
@@ -46,6 +73,13 @@ public struct IMAPMessageSummary: Sendable, Hashable {
     public var size: Int64
     /// EMAILID (RFC 8474) when the server has OBJECTID, Dovecot's X-GUID on Dovecot, else nil.
     public var guid: String?
+    public init(uid: UInt32, flags: [String], internalDate: InternalDate, size: Int64, guid: String?) {
+        self.uid = uid
+        self.flags = flags
+        self.internalDate = internalDate
+        self.size = size
+        self.guid = guid
+    }
 }
 
 /// How one pipelined APPEND ended.
@@ -59,4 +93,8 @@ public struct IMAPAppendOutcome: Sendable, Hashable {
     /// The number `beginAppend` returned.
     public var sequence: Int
     public var result: Result
+    public init(sequence: Int, result: Result) {
+        self.sequence = sequence
+        self.result = result
+    }
 }

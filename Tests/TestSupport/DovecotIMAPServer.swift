@@ -167,6 +167,8 @@ public final class DovecotIMAPServer {
             }
             plugin {
               acl = vfile
+              # A master login acts with the user's own rights (by default the ACL identity is the master user).
+              acl_user = %u
             }
             namespace inbox {
               inbox = yes
