@@ -40,6 +40,8 @@ public final class IMAPConnection {
 
     public var isUsable: Bool { !broken && channel.isActive && machine.state != .logout }
     public var appendsInFlight: Int { appendsPending.count }
+    /// The most received bytes that ever waited for this thread to take them.
+    var inboundPeakBytes: Int { queue.peakBuffered }
 
     // MARK: Opening
 

@@ -7,8 +7,8 @@ import NIOCore
 ///
 /// `@unchecked Sendable`: every stored property is read and written only while `condition` is locked.
 final class InboundQueue: @unchecked Sendable {
-    static let highWater = 4 << 20
-    static let lowWater = 1 << 20
+    static let highWater = 2 << 20
+    static let lowWater = 512 << 10
 
     private let condition = NSCondition()
     private var chunks: [ByteBuffer] = []
@@ -18,6 +18,13 @@ final class InboundQueue: @unchecked Sendable {
     private var isFinished = false
     /// The channel asked to read while the buffer was full; the consumer must ask again.
     private var readHeld = false
+    /// The most bytes ever buffered, for tests of the bound.
+    private var peak = 0
+    var peakBuffered: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return peak
+    }
 
     /// Event loop: bytes arrived.
     func push(_ buffer: ByteBuffer) {
@@ -25,6 +32,7 @@ final class InboundQueue: @unchecked Sendable {
         defer { condition.unlock() }
         guard !isFinished else { return }
         buffered += buffer.readableBytes
+        peak = max(peak, buffered)
         chunks.append(buffer)
         condition.broadcast()
     }

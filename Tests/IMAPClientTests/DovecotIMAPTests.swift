@@ -1,9 +1,10 @@
 import Foundation
-import IMAPClient
 import IMAPCore
 import MailModel
 import Testing
 import TestSupport
+
+@testable import IMAPClient
 
 #if canImport(Glibc)
 import Glibc
@@ -356,28 +357,38 @@ import Glibc
         }
         _ = try connection.select("INBOX", readOnly: true)
         #expect(try connection.fetchSummaries(uids: uid...uid).first?.size == size)
+        // Fetched twice: 100 MB pass through; resident memory must grow by less than one message.
         let rssBefore = Memory.residentMB
-        start = Date()
-        var got = Digest()
-        var announced: Int64 = 0
-        var peak = Memory.residentMB
-        var chunks = 0
-        try connection.fetchBodies(uids: [uid]) { _, fetched in
-            announced = fetched.byteCount
-            try fetched.stream {
-                got.add($0)
-                chunks += 1
-                if chunks % 64 == 0 { peak = max(peak, Memory.residentMB) }
+        var peaks: [Int] = []
+        var fetchSeconds = 0.0
+        for _ in 0..<2 {
+            start = Date()
+            var got = Digest()
+            var announced: Int64 = 0
+            var peak = Memory.residentMB
+            var chunks = 0
+            try connection.fetchBodies(uids: [uid]) { _, fetched in
+                announced = fetched.byteCount
+                try fetched.stream {
+                    got.add($0)
+                    chunks += 1
+                    if chunks % 64 == 0 { peak = max(peak, Memory.residentMB) }
+                }
             }
+            fetchSeconds = Date().timeIntervalSince(start)
+            peaks.append(peak)
+            #expect(announced == size)
+            #expect(got.count == size && got.value == expected.value)
         }
-        let fetchSeconds = Date().timeIntervalSince(start)
-        #expect(announced == size)
-        #expect(got.count == size && got.value == expected.value)
         print(
             "50 MB over TLS on loopback: APPEND \(String(format: "%.1f", 50 / appendSeconds)) MB/s, "
                 + "FETCH \(String(format: "%.1f", 50 / fetchSeconds)) MB/s (debug build, hashing included); "
-                + "resident memory \(rssBefore) MB before, peak \(peak) MB during the fetch")
-        #expect(peak - rssBefore < 40, "memory grew by \(peak - rssBefore) MB for a 50 MB message")
+                + "resident memory \(rssBefore) MB before, peaks \(peaks) MB during two fetches, "
+                + "at most \(connection.inboundPeakBytes / 1024) KiB waiting in the hand-off")
+        #expect(peaks.max()! - rssBefore < 45, "memory grew by \(peaks.max()! - rssBefore) MB for a 50 MB message")
+        #expect(peaks[1] <= peaks[0] + 8, "memory kept growing: \(peaks)")
+        // The hand-off stops reading at 4 MiB; one more TLS record's worth may arrive before it takes effect.
+        #expect(connection.inboundPeakBytes <= InboundQueue.highWater + (1 << 20), "\(connection.inboundPeakBytes)")
     }
 
     @Test func appendAbortedBeforeTheFinalByteLeavesNothing() throws {

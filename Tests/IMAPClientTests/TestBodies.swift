@@ -1,36 +1,34 @@
 import Foundation
 import MailModel
 
-/// A large message generated on the fly in 64 KiB pieces: CRLF lines, each numbered, so the test never holds it
-/// whole either.
+/// A large message generated on the fly in 1 MiB pieces, so the test never holds it whole either: a header,
+/// then CRLF lines; each piece starts with its own number, so misplaced pieces change the digest.
 struct GeneratedBody: ItemBody {
     let byteCount: Int64
     var origin: String { "generated(\(byteCount))" }
     static let header = Array("From: big@example.com\r\nSubject: Big message\r\n\r\n".utf8)
+    static let block: [UInt8] = {
+        let line = Array("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ++++++++++\r\n".utf8)
+        var block: [UInt8] = []
+        while block.count < 1 << 20 { block += line }
+        return Array(block.prefix(1 << 20))
+    }()
 
     init(size: Int64) { byteCount = size }
 
     func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var produced: Int64 = 0
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(65_600)
-        var line = 0
-        func emit(_ bytes: [UInt8]) throws {
-            let take = Int(min(Int64(bytes.count), byteCount - produced))
-            buffer.append(contentsOf: bytes[0..<take])
-            produced += Int64(take)
-            if buffer.count >= 65_536 || produced == byteCount {
-                try buffer.withUnsafeBytes { try consume($0) }
-                buffer.removeAll(keepingCapacity: true)
-            }
-        }
-        try emit(Self.header)
-        let filler = Array("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ++".utf8)
+        let head = Array(Self.header.prefix(Int(min(Int64(Self.header.count), byteCount))))
+        try head.withUnsafeBytes { try consume($0) }
+        var produced = Int64(head.count)
+        var piece = Self.block
+        var number = 0
         while produced < byteCount {
-            line += 1
-            var text = Array(String(line).utf8)
-            text = Array(repeating: UInt8(ascii: "0"), count: 10 - text.count) + text
-            try emit(text + filler + [0x0d, 0x0a])
+            number += 1
+            let label = Array(String(format: "%010d", number).utf8)
+            piece.replaceSubrange(0..<label.count, with: label)
+            let take = Int(min(Int64(piece.count), byteCount - produced))
+            try piece.withUnsafeBytes { try consume(UnsafeRawBufferPointer(rebasing: $0[0..<take])) }
+            produced += Int64(take)
         }
     }
 }
