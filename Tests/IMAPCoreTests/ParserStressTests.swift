@@ -187,3 +187,16 @@ import TestSupport
         #expect(errors > 0)
     }
 }
+
+@Suite struct STARTTLSBufferTests {
+    /// RFC 2595 section 3.1: whatever arrived with or after the tagged OK to STARTTLS is dropped.
+    @Test func discardBufferedDropsEverythingNotYetDecoded() throws {
+        var decoder = IMAPResponseDecoder(expectingGreeting: false)
+        decoder.append(Array("A1 OK Begin TLS\r\n* CAPABILITY INJECTED\r\nA2 OK [CAPAB".utf8))
+        #expect(try decoder.next() == .tagged(IMAPTaggedResponse(tag: "A1", status: .ok, text: IMAPResponseText(text: "Begin TLS"))))
+        #expect(decoder.discardBuffered() == "* CAPABILITY INJECTED\r\nA2 OK [CAPAB".utf8.count)
+        #expect(try decoder.next() == nil)
+        decoder.append(Array("* CAPABILITY IMAP4rev1\r\n".utf8))
+        #expect(try decoder.next() == .untagged(.capability(["IMAP4rev1"])))
+    }
+}

@@ -256,6 +256,7 @@ public final class DovecotIMAPServer {
 
 public struct DovecotIMAPFailure: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 
