@@ -647,8 +647,15 @@ public final class IMAPConnection {
                 if resume { channel.read() }
             case .closed(let error):
                 if let error {
-                    let isTLS = error is NIOSSLError || error is BoringSSLError
-                    throw fail(isTLS ? .tls : .closed, command: command, "connection failed: \(error)")
+                    if error is NIOSSLExtraError {
+                        throw fail(.tls, command: command, "the server's certificate does not name \(endpoint.host): \(error)")
+                    }
+                    if error is NIOSSLError || error is BoringSSLError {
+                        throw fail(
+                            .tls, command: command,
+                            "TLS failed (is the certificate signed by \(endpoint.caFile ?? "a system-trusted CA")?): \(error)")
+                    }
+                    throw fail(.closed, command: command, "connection failed: \(error)")
                 }
                 throw fail(.closed, command: command, "the server closed the connection")
             case .timedOut:
