@@ -28,6 +28,8 @@ public final class IMAPConnection {
     /// Tagged responses that arrived for commands nobody is waiting on at the moment (pipelined APPENDs).
     var completed: [String: IMAPTaggedResponse] = [:]
     var appendsPending: [(sequence: Int, tag: String)] = []
+    /// Tests: write literals this way whatever the server offers.
+    var literalModeOverride: IMAPLiteralMode?
     var appendCounter = 0
     var unfinishedWrites: [(future: EventLoopFuture<Void>, size: Int)] = []
     var unfinishedWriteBytes = 0
@@ -462,6 +464,14 @@ public final class IMAPConnection {
         beforeFinalByte: () throws -> Void
     ) throws -> Int {
         let size = body.byteCount
+        // A flag that is not an atom would make the command line malformed, and a server that rejects the line
+        // might read the message that follows as commands; refuse it before sending anything.
+        let flags = flags.filter { $0.lowercased() != "\\recent" }  // RFC 9051 section 2.3.2: not settable
+        if let bad = flags.first(where: { !IMAPCommandEncoder.isValidFlag($0) }) {
+            throw IMAPError(
+                .invalidArgument, server: server, command: "APPEND", detail: "flag \"\(bad)\" is not an IMAP atom")
+        }
+        try takeAvailableResponses()
         let command = IMAPCommand.append(mailbox: mailbox, flags: flags, internalDate: internalDate, size: size)
         let encoded = try encodeAndRecord(command)
         appendCounter += 1
@@ -513,6 +523,18 @@ public final class IMAPConnection {
         try write(tail, command: "APPEND")
         appendsPending.append((sequence, encoded.tag))
         return sequence
+    }
+
+    /// Files the responses that have arrived without waiting for more, so a long run of pipelined APPENDs does
+    /// not leave their answers piling up in the hand-off (which would stop reading, then the server, then us).
+    func takeAvailableResponses() throws {
+        while true {
+            while let event = try decodedEvent(command: "APPEND") {
+                _ = try route(event, command: "APPEND")
+            }
+            guard let taken = queue.takeIfAvailable() else { return }
+            try accept(taken, command: "APPEND")
+        }
     }
 
     /// Waits for the oldest APPEND in flight and tells how it ended.
@@ -574,7 +596,9 @@ public final class IMAPConnection {
             }
             throw IMAPError(.unusable, server: server, command: command.name, detail: "the connection is no longer usable")
         }
-        let encoded = IMAPCommandEncoder(capabilities: capabilities).encode(command, tag: tags.next())
+        var encoder = IMAPCommandEncoder(capabilities: capabilities)
+        if let literalModeOverride { encoder.literalMode = literalModeOverride }
+        let encoded = encoder.encode(command, tag: tags.next())
         guard machine.send(command, encoded: encoded) else {
             throw IMAPError(
                 .unusable, server: server, command: command.name, detail: "not allowed in state \(machine.state)")
@@ -614,6 +638,10 @@ public final class IMAPConnection {
         IMAPResponseEvent, IMAPClientStateMachine.Route
     ) {
         let event = try nextEvent(command: command, until: end ?? deadline)
+        return (event, try route(event, command: command))
+    }
+
+    func route(_ event: IMAPResponseEvent, command: String) throws -> IMAPClientStateMachine.Route {
         let route = machine.receive(event)
         switch route {
         case .completed(let response, _):
@@ -631,36 +659,49 @@ public final class IMAPConnection {
             break
         }
         if case .untagged(.capability(let list)) = event { capabilities = Set(list.map { $0.uppercased() }) }
-        return (event, route)
+        return route
+    }
+
+    /// The next event from bytes already received, or nil.
+    func decodedEvent(command: String) throws -> IMAPResponseEvent? {
+        do {
+            return try decoder.next()
+        } catch {
+            // The excerpt of the response is left out: it could hold message content.
+            var reason = error.message
+            if let offset = error.offset { reason += " at offset \(offset) of a response" }
+            throw fail(error.kind == .limitExceeded ? .limitExceeded : .protocolViolation, command: command, reason)
+        }
     }
 
     func nextEvent(command: String, until end: Date) throws -> IMAPResponseEvent {
         while true {
-            do {
-                if let event = try decoder.next() { return event }
-            } catch {
-                throw fail(error.kind == .limitExceeded ? .limitExceeded : .protocolViolation, command: command, "\(error)")
-            }
-            switch queue.take(until: end) {
-            case .bytes(let buffer, let resume):
-                decoder.append(buffer.readableBytesView)
-                if resume { channel.read() }
-            case .closed(let error):
-                if let error {
-                    if error is NIOSSLExtraError {
-                        throw fail(.tls, command: command, "the server's certificate does not name \(endpoint.host): \(error)")
-                    }
-                    if error is NIOSSLError || error is BoringSSLError {
-                        throw fail(
-                            .tls, command: command,
-                            "TLS failed (is the certificate signed by \(endpoint.caFile ?? "a system-trusted CA")?): \(error)")
-                    }
-                    throw fail(.closed, command: command, "connection failed: \(error)")
+            if let event = try decodedEvent(command: command) { return event }
+            try accept(queue.take(until: end), command: command)
+        }
+    }
+
+    /// Feeds received bytes to the decoder, or turns the end of the connection or a timeout into an error.
+    func accept(_ taken: InboundQueue.Taken, command: String) throws {
+        switch taken {
+        case .bytes(let buffer, let resume):
+            decoder.append(buffer.readableBytesView)
+            if resume { channel.read() }
+        case .closed(let error):
+            if let error {
+                if error is NIOSSLExtraError {
+                    throw fail(.tls, command: command, "the server's certificate does not name \(endpoint.host): \(error)")
                 }
-                throw fail(.closed, command: command, "the server closed the connection")
-            case .timedOut:
-                throw fail(.timeout, command: command, "no response within \(endpoint.timeout)")
+                if error is NIOSSLError || error is BoringSSLError {
+                    throw fail(
+                        .tls, command: command,
+                        "TLS failed (is the certificate signed by \(endpoint.caFile ?? "a system-trusted CA")?): \(error)")
+                }
+                throw fail(.closed, command: command, "connection failed: \(error)")
             }
+            throw fail(.closed, command: command, "the server closed the connection")
+        case .timedOut:
+            throw fail(.timeout, command: command, "no response within \(endpoint.timeout)")
         }
     }
 

@@ -77,6 +77,14 @@ final class InboundQueue: @unchecked Sendable {
         case timedOut
     }
 
+    /// Consumer: the next buffer if one is there, without waiting.
+    func takeIfAvailable() -> Taken? {
+        condition.lock()
+        let available = head < chunks.count
+        condition.unlock()
+        return available ? take(until: Date()) : nil
+    }
+
     /// Consumer: the next buffer, waiting until `deadline`.
     func take(until deadline: Date) -> Taken {
         condition.lock()

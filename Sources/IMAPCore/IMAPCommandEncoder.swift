@@ -114,6 +114,13 @@ public struct IMAPCommandEncoder: Sendable {
         return IMAPEncodedCommand(tag: tag, name: command.name, parts: w.finish(crlf: true))
     }
 
+    /// flag = "\\" atom / atom ; what a flag-list may hold (RFC 9051 section 9), `\\*` excluded
+    public static func isValidFlag(_ flag: String) -> Bool {
+        var bytes = Array(flag.utf8)
+        if bytes.first == UInt8(ascii: "\\") { bytes.removeFirst() }
+        return !bytes.isEmpty && bytes.allSatisfy(IMAPByteCursor.isAtomChar)
+    }
+
     /// date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE, in the date's own
     /// zone (UTC when it has none); sub-second precision is not expressible.
     public static func dateTime(_ date: InternalDate) -> String {

@@ -298,6 +298,82 @@ import Glibc
         #expect(try connection.uidSearch([.on(IMAPDate(year: 1985, month: 10, day: 26))]).count <= 1)
     }
 
+    /// As against a server without LITERAL+: every APPEND waits for its "+", and a search string with 8-bit
+    /// characters goes as a synchronizing literal too.
+    @Test func synchronizingLiterals() throws {
+        let dovecot = try server()
+        let connection = try login(dovecot)
+        connection.literalModeOverride = .synchronizing
+        var sequences: [Int] = []
+        for sample in Self.samples {
+            sequences.append(try connection.beginAppend(
+                to: "INBOX", flags: sample.flags, internalDate: sample.date, body: MemoryBody(sample.bytes), beforeFinalByte: {}))
+        }
+        _ = try connection.beginAppend(to: "Missing", flags: [], internalDate: nil, body: MemoryBody(Array("x".utf8)), beforeFinalByte: {
+            Issue.record("the body was sent although the server refused the APPEND")
+        })
+        var uids: [UInt32] = []
+        for expected in sequences {
+            let outcome = try connection.nextAppendOutcome()
+            #expect(outcome.sequence == expected)
+            if case .appended(_, let uid?) = outcome.result { uids.append(uid) }
+        }
+        guard case .refused(.no, _, .tryCreate) = try connection.nextAppendOutcome().result else {
+            Issue.record("APPEND to a missing mailbox was not refused with TRYCREATE")
+            return
+        }
+        #expect(uids.count == Self.samples.count)
+        _ = try connection.select("INBOX", readOnly: true)
+        #expect(try connection.uidSearch([.header("Subject", "Grüße")]) == [uids[3]])
+        var fetched: [UInt32: [UInt8]] = [:]
+        try connection.fetchBodies(uids: uids) { uid, body in
+            var bytes: [UInt8] = []
+            try body.stream { bytes += $0 }
+            fetched[uid] = bytes
+        }
+        #expect(uids.enumerated().allSatisfy { fetched[$0.element] == Self.samples[$0.offset].bytes })
+    }
+
+    @Test func flagsThatAreNotAtomsAreRefusedBeforeSending() throws {
+        let dovecot = try server()
+        let connection = try login(dovecot)
+        for flag in ["two words", "(paren", "quo\"te", "", "\\", "brace{"] {
+            #expect(kind {
+                _ = try connection.beginAppend(to: "INBOX", flags: [flag], internalDate: nil, body: MemoryBody([0x41]), beforeFinalByte: {})
+            } == .invalidArgument, "\(flag)")
+        }
+        #expect(connection.isUsable && connection.appendsInFlight == 0)
+        // \Recent cannot be set by a client and is dropped.
+        _ = try connection.beginAppend(to: "INBOX", flags: ["\\Recent", "\\Seen"], internalDate: nil, body: MemoryBody(Array("Subject: r\r\n\r\n".utf8)), beforeFinalByte: {})
+        guard case .appended = try connection.nextAppendOutcome().result else {
+            Issue.record("APPEND with \\Recent was refused")
+            return
+        }
+    }
+
+    /// Many pipelined APPENDs without taking outcomes: answers are filed as they come, nothing stalls.
+    @Test func manyPipelinedAppendsBeforeAnyOutcome() throws {
+        let dovecot = try server()
+        let connection = try login(dovecot)
+        let count = 300
+        for i in 0..<count {
+            _ = try connection.beginAppend(
+                to: "INBOX", flags: i % 2 == 0 ? ["\\Seen"] : [], internalDate: nil,
+                body: MemoryBody(Array("Subject: number \(i)\r\n\r\nbody \(i)\r\n".utf8)), beforeFinalByte: {})
+        }
+        #expect(connection.appendsInFlight == count)
+        var uids: [UInt32] = []
+        for i in 0..<count {
+            let outcome = try connection.nextAppendOutcome()
+            #expect(outcome.sequence == i + 1)
+            if case .appended(_, let uid?) = outcome.result { uids.append(uid) }
+        }
+        #expect(uids == Array(1...UInt32(count)))
+        _ = try connection.select("INBOX", readOnly: true)
+        #expect(try connection.uidSearch([.header("Subject", "number 299")]) == [300])
+        #expect(try connection.fetchSummaries(uids: 1...UInt32.max).filter { $0.flags.contains("\\Seen") }.count == count / 2)
+    }
+
     @Test func emptyBareLFAndNULMessages() throws {
         let dovecot = try server()
         let connection = try login(dovecot)

@@ -133,6 +133,11 @@ import Testing
         #expect(try IMAPResponseParser.astring(&cursor) == Array(value.utf8))
     }
 
+    @Test func flagValidity() {
+        for flag in ["\\Seen", "$Forwarded", "Work", "\\Draft", "NonJunk", "a.b-c_d"] { #expect(IMAPCommandEncoder.isValidFlag(flag), "\(flag)") }
+        for flag in ["", "\\", "two words", "(x", "x)", "q\"", "{5}", "a]b", "\\*", "p%", "ä", "tab\t"] { #expect(!IMAPCommandEncoder.isValidFlag(flag), "\(flag)") }
+    }
+
     @Test func tags() {
         var tags = IMAPTagGenerator()
         #expect(tags.next() == "A0001")
