@@ -28,6 +28,8 @@ public final class IMAPConnection {
     /// Tagged responses that arrived for commands nobody is waiting on at the moment (pipelined APPENDs).
     var completed: [String: IMAPTaggedResponse] = [:]
     var appendsPending: [(sequence: Int, tag: String)] = []
+    /// Tests: use (or avoid) LIST-EXTENDED whatever the server offers.
+    var listExtendedOverride: Bool?
     /// Tests: write literals this way whatever the server offers.
     var literalModeOverride: IMAPLiteralMode?
     var appendCounter = 0
@@ -232,7 +234,8 @@ public final class IMAPConnection {
     public func listMailboxes() throws -> [IMAPMailboxListing] {
         var lists: [IMAPListResponse] = []
         var subscribed: Set<String> = []
-        let extended = capabilities.contains("LIST-EXTENDED") && capabilities.contains("SPECIAL-USE")
+        let extended =
+            listExtendedOverride ?? (capabilities.contains("LIST-EXTENDED") && capabilities.contains("SPECIAL-USE"))
         let command: IMAPCommand =
             extended
             ? .listExtended(reference: "", pattern: "*", specialUseOnly: false) : .list(reference: "", pattern: "*")

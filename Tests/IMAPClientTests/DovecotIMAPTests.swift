@@ -183,6 +183,26 @@ import Glibc
         #expect(connection.isUsable)
     }
 
+    /// LIST and LSUB (servers without LIST-EXTENDED) give the same names, special uses and subscriptions.
+    @Test func listAndLsubAgreeWithListExtended() throws {
+        let dovecot = try server()
+        let connection = try login(dovecot)
+        for name in ["Projekt/ärger", "Archive/2001", "Archive/2002", "日本語"] { _ = try connection.create(name) }
+        try connection.subscribe("Archive/2001")
+        try connection.subscribe("日本語")
+        func summary(_ listing: [IMAPMailboxListing]) -> [String] {
+            listing.filter(\.isSelectable).map { "\($0.name) \($0.specialUse ?? "-") \($0.subscribed) \($0.separator ?? "NIL")" }.sorted()
+        }
+        connection.listExtendedOverride = true
+        let extended = try connection.listMailboxes()
+        connection.listExtendedOverride = false
+        let plain = try connection.listMailboxes()
+        #expect(summary(extended) == summary(plain))
+        #expect(summary(plain).contains("日本語 - true /"))
+        #expect(summary(plain).contains("Sent \\Sent true /"))
+        #expect(plain.contains { $0.name == "Archive" && !$0.isSelectable })
+    }
+
     @Test func aclRoundTrip() throws {
         let dovecot = try server()
         let connection = try login(dovecot)
@@ -414,6 +434,7 @@ import Glibc
             Issue.record("bare LF refused: \(outcomes[1])")
         }
         // NUL: accepted or refused, but never a broken connection.
+        print("Dovecot and a message with a NUL byte: \(outcomes[2].result)")
         if case .appended(_, let uid?) = outcomes[2].result {
             #expect(fetched[uid] != nil)
         }
