@@ -436,7 +436,8 @@ import Glibc
         // NUL: accepted or refused, but never a broken connection.
         print("Dovecot and a message with a NUL byte: \(outcomes[2].result)")
         if case .appended(_, let uid?) = outcomes[2].result {
-            #expect(fetched[uid] != nil)
+            #expect(fetched[uid]?.count == bodies[2].count)
+            print("NUL message fetched back byte-identical: \(fetched[uid] == bodies[2])")
         }
         try connection.noop()
     }
