@@ -66,6 +66,8 @@ public struct IMAPClientStateMachine: Sendable {
         case (.notAuthenticated, .login), (.notAuthenticated, .authenticatePlain), (.notAuthenticated, .startTLS): true
         case (.notAuthenticated, _): false
         case (_, .login), (_, .authenticatePlain), (_, .startTLS): false
+        case (.selected, .uidFetch), (.selected, .uidSearch): true
+        case (_, .uidFetch), (_, .uidSearch): false  // only with a mailbox selected
         default: true
         }
     }

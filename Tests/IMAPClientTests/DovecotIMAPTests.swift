@@ -181,6 +181,9 @@ import Glibc
         #expect(selected.permanentFlags.contains("\\*"))
         #expect(kind { _ = try connection.select("Does/Not/Exist", readOnly: false) } == .commandFailed(.no))
         #expect(connection.isUsable)
+        // A failed SELECT leaves nothing selected: fetching is refused before anything is sent.
+        #expect(kind { _ = try connection.fetchSummaries(uids: 1...UInt32.max) } == .unusable)
+        #expect(connection.isUsable)
     }
 
     /// LIST and LSUB (servers without LIST-EXTENDED) give the same names, special uses and subscriptions.

@@ -26,10 +26,13 @@ import Testing
         _ = m.receive(tagged("A3", .ok))
         #expect(m.state == .authenticated)
         #expect(!send(&m, .login(user: "a", password: "b"), "A4"))
+        #expect(!send(&m, .uidFetch(IMAPUIDSet(1...5), items: ["UID"]), "A4b"))  // nothing selected yet
         #expect(send(&m, .select(mailbox: "INBOX", readOnly: true), "A5"))
         #expect(m.receive(.untagged(.exists(3))) == .untagged(forTag: "A5"))
         _ = m.receive(tagged("A5", .ok))
         #expect(m.state == .selected(mailbox: "INBOX", readOnly: true))
+        #expect(send(&m, .uidSearch([.all], esearch: false), "A5b"))
+        _ = m.receive(tagged("A5b", .ok))
         #expect(send(&m, .select(mailbox: "Nope", readOnly: false), "A6"))
         _ = m.receive(tagged("A6", .no))
         #expect(m.state == .authenticated)  // a failed SELECT leaves nothing selected
