@@ -32,6 +32,8 @@ public final class DovecotIMAPServer {
     var process: SpawnedProcess?
 
     public var caFile: String { root + "/ca.pem" }
+    /// The Dovecot master's process id (also its process group), or 0 when stopped.
+    public var masterPID: Int32 { process.map { $0.isRunning ? $0.pid : 0 } ?? 0 }
     public var config: String { root + "/dovecot.conf" }
     public func maildir(_ user: String) -> String { root + "/mail/\(user)/Maildir" }
 
