@@ -275,7 +275,8 @@ public final class IMAPConnection {
             default: break
             }
         }
-        let response = try run(.select(mailbox: name, readOnly: readOnly)) { untagged in
+        let condStore = capabilities.contains("CONDSTORE")
+        let response = try run(.select(mailbox: name, readOnly: readOnly, condStore: condStore)) { untagged in
             switch untagged {
             case .exists(let n): result.exists = n
             case .condition(_, let text): take(text.code)

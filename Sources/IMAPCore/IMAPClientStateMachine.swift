@@ -22,7 +22,7 @@ public struct IMAPClientStateMachine: Sendable {
         public init(_ command: IMAPCommand) {
             switch command {
             case .login, .authenticatePlain: self = .authentication
-            case .select(let mailbox, let readOnly): self = .select(mailbox: mailbox, readOnly: readOnly)
+            case .select(let mailbox, let readOnly, _): self = .select(mailbox: mailbox, readOnly: readOnly)
             case .logout: self = .logout
             case .startTLS: self = .startTLS
             default: self = .other(command.name)

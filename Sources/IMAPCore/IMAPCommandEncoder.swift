@@ -58,10 +58,12 @@ public struct IMAPCommandEncoder: Sendable {
             w.mailbox(reference)
             w.raw(" ")
             w.listMailbox(pattern)
-        case .select(let mailbox, let readOnly):
-            // select = "SELECT" SP mailbox ; examine = "EXAMINE" SP mailbox
+        case .select(let mailbox, let readOnly, let condStore):
+            // select = "SELECT" SP mailbox [select-params] ; examine = "EXAMINE" SP mailbox [select-params]
+            // select-params = SP "(" select-param *(SP select-param) ")" ; select-param =/ "CONDSTORE"
             w.raw(readOnly ? "EXAMINE " : "SELECT ")
             w.mailbox(mailbox)
+            if condStore { w.raw(" (CONDSTORE)") }
         case .status(let mailbox, let items):
             // status = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"
             w.raw("STATUS ")

@@ -178,6 +178,8 @@ import Glibc
         #expect(byName["Projekt"].map { !$0.isSelectable } ?? true)
         let selected = try connection.select("Projekt/ärger", readOnly: false)
         #expect(selected.exists == 0 && selected.uidNext == 1)
+        #expect(selected.highestModSeq != nil)  // Dovecot has CONDSTORE: SELECT ... (CONDSTORE)
+        #expect(!selected.readOnly)
         #expect(selected.permanentFlags.contains("\\*"))
         #expect(kind { _ = try connection.select("Does/Not/Exist", readOnly: false) } == .commandFailed(.no))
         #expect(connection.isUsable)

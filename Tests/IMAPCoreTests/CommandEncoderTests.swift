@@ -26,6 +26,7 @@ import Testing
         #expect(text(.lsub(reference: "", pattern: "%")) == "A1 LSUB \"\" %\r\n")
         #expect(text(.select(mailbox: "INBOX", readOnly: false)) == "A1 SELECT INBOX\r\n")
         #expect(text(.select(mailbox: "Sent Items", readOnly: true)) == "A1 EXAMINE \"Sent Items\"\r\n")
+        #expect(text(.select(mailbox: "INBOX", readOnly: false, condStore: true)) == "A1 SELECT INBOX (CONDSTORE)\r\n")
         #expect(text(.status(mailbox: "INBOX", items: ["MESSAGES", "UIDNEXT"])) == "A1 STATUS INBOX (MESSAGES UIDNEXT)\r\n")
         #expect(text(.uidFetch(IMAPUIDSet(1...UInt32.max), items: ["UID", "FLAGS"])) == "A1 UID FETCH 1:* (UID FLAGS)\r\n")
         #expect(text(.uidFetch(IMAPUIDSet([5, 1, 2, 3, 9, 3]), items: ["BODY.PEEK[]"])) == "A1 UID FETCH 1:3,5,9 (BODY.PEEK[])\r\n")
