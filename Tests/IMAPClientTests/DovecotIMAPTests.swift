@@ -14,6 +14,11 @@ import Glibc
 @Suite(.serialized) struct DovecotIMAPTests {
     static let users = [DovecotIMAPServer.User("alice", "secret"), DovecotIMAPServer.User("bob", "bobpw")]
     static let master = DovecotIMAPServer.User("admin", "masterpw")
+    #if DEBUG
+    static let buildKind = "debug"
+    #else
+    static let buildKind = "release"
+    #endif
 
     func server(plaintext: Bool = false, tls: Bool = true) throws -> DovecotIMAPServer {
         try DovecotIMAPServer(users: Self.users, masterUser: Self.master, allowPlaintextAuth: plaintext, tls: tls)
@@ -489,7 +494,7 @@ import Glibc
         }
         print(
             "50 MB over TLS on loopback: APPEND \(String(format: "%.1f", 50 / appendSeconds)) MB/s, "
-                + "FETCH \(String(format: "%.1f", 50 / fetchSeconds)) MB/s (debug build, hashing included); "
+                + "FETCH \(String(format: "%.1f", 50 / fetchSeconds)) MB/s (\(Self.buildKind) build, hashing included); "
                 + "resident memory \(rssBefore) MB before, peaks \(peaks) MB during two fetches, "
                 + "at most \(connection.inboundPeakBytes / 1024) KiB waiting in the hand-off")
         #expect(peaks.max()! - rssBefore < 45, "memory grew by \(peaks.max()! - rssBefore) MB for a 50 MB message")
