@@ -123,7 +123,8 @@ public final class IMAPConnection {
         switch try nextRoutedEvent(command: "greeting") {
         case (_, .greeting(let g)): greeting = g
         case (_, .bye(let text)):
-            throw IMAPError(.closed, server: server, command: "greeting", detail: "server said BYE", serverText: text.text)
+            throw IMAPError(
+                .closed, server: server, command: "greeting", detail: "server said BYE", serverText: text.text)
         default:
             throw fail(.protocolViolation, command: "greeting", "expected a greeting")
         }
@@ -298,7 +299,11 @@ public final class IMAPConnection {
         if let guidItem { items.append(guidItem) }
         let tag = try send(.uidFetch(IMAPUIDSet(uids), items: items))
         var summaries: [IMAPMessageSummary] = []
-        var uid: UInt32?, flags: [String] = [], date: InternalDate?, size: Int64?, guid: String?
+        var uid: UInt32?
+        var flags: [String] = []
+        var date: InternalDate?
+        var size: Int64?
+        var guid: String?
         while true {
             let (event, route) = try nextRoutedEvent(command: "UID FETCH")
             switch event {
@@ -319,7 +324,9 @@ public final class IMAPConnection {
             case .fetchEnd:
                 guard let uid, uids.contains(uid) else { continue }  // unsolicited flag updates have no UID
                 guard let date, let size else {
-                    throw fail(.protocolViolation, command: "UID FETCH", "FETCH for UID \(uid) without INTERNALDATE or RFC822.SIZE")
+                    throw fail(
+                        .protocolViolation, command: "UID FETCH",
+                        "FETCH for UID \(uid) without INTERNALDATE or RFC822.SIZE")
                 }
                 summaries.append(IMAPMessageSummary(uid: uid, flags: flags, internalDate: date, size: size, guid: guid))
             default:
@@ -498,7 +505,8 @@ public final class IMAPConnection {
                 guard !chunk.isEmpty else { return }
                 sent += Int64(chunk.count)
                 guard sent <= size else {
-                    throw IMAPError(.unusable, server: server, command: "APPEND", detail: "body longer than its byteCount")
+                    throw IMAPError(
+                        .unusable, server: server, command: "APPEND", detail: "body longer than its byteCount")
                 }
                 var offset = 0
                 while offset < chunk.count {
@@ -596,9 +604,11 @@ public final class IMAPConnection {
         guard isUsable else {
             if !broken && machine.state != .logout {
                 broken = true
-                throw IMAPError(.closed, server: server, command: command.name, detail: "the server closed the connection")
+                throw IMAPError(
+                    .closed, server: server, command: command.name, detail: "the server closed the connection")
             }
-            throw IMAPError(.unusable, server: server, command: command.name, detail: "the connection is no longer usable")
+            throw IMAPError(
+                .unusable, server: server, command: command.name, detail: "the connection is no longer usable")
         }
         var encoder = IMAPCommandEncoder(capabilities: capabilities)
         if let literalModeOverride { encoder.literalMode = literalModeOverride }
@@ -694,12 +704,14 @@ public final class IMAPConnection {
         case .closed(let error):
             if let error {
                 if error is NIOSSLExtraError {
-                    throw fail(.tls, command: command, "the server's certificate does not name \(endpoint.host): \(error)")
+                    throw fail(
+                        .tls, command: command, "the server's certificate does not name \(endpoint.host): \(error)")
                 }
                 if error is NIOSSLError || error is BoringSSLError {
                     throw fail(
                         .tls, command: command,
-                        "TLS failed (is the certificate signed by \(endpoint.caFile ?? "a system-trusted CA")?): \(error)")
+                        "TLS failed (is the certificate signed by \(endpoint.caFile ?? "a system-trusted CA")?): \(error)"
+                    )
                 }
                 throw fail(.closed, command: command, "connection failed: \(error)")
             }
@@ -761,7 +773,8 @@ public final class IMAPConnection {
             broken = true
             close()
         }
-        return IMAPError(kind, server: server, command: command, detail: detail, serverText: serverText, responseCode: code)
+        return IMAPError(
+            kind, server: server, command: command, detail: detail, serverText: serverText, responseCode: code)
     }
 
     func close() {

@@ -12,7 +12,8 @@ public struct IMAPMailboxListing: Sendable, Hashable {
     public var specialUse: String?
     public var subscribed: Bool
     public init(
-        name: String, wireName: String, separator: String?, attributes: Set<String>, specialUse: String?, subscribed: Bool
+        name: String, wireName: String, separator: String?, attributes: Set<String>, specialUse: String?,
+        subscribed: Bool
     ) {
         self.name = name
         self.wireName = wireName

@@ -7,7 +7,9 @@ public struct IMAPESearchResponse: Sendable, Hashable {
     public var min: UInt32?
     public var max: UInt32?
     public var count: UInt32?
-    public init(tag: String?, uid: Bool, all: [UInt32] = [], min: UInt32? = nil, max: UInt32? = nil, count: UInt32? = nil) {
+    public init(
+        tag: String?, uid: Bool, all: [UInt32] = [], min: UInt32? = nil, max: UInt32? = nil, count: UInt32? = nil
+    ) {
         self.tag = tag
         self.uid = uid
         self.all = all

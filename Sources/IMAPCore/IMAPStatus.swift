@@ -1,4 +1,8 @@
 /// OK, NO, BAD in tagged and untagged responses; PREAUTH and BYE only untagged.
 public enum IMAPStatus: String, Sendable, Hashable {
-    case ok = "OK", no = "NO", bad = "BAD", preauth = "PREAUTH", bye = "BYE"
+    case ok = "OK"
+    case no = "NO"
+    case bad = "BAD"
+    case preauth = "PREAUTH"
+    case bye = "BYE"
 }

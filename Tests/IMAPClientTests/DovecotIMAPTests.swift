@@ -1,13 +1,13 @@
 import Foundation
 import IMAPCore
 import MailModel
-import Testing
 import TestSupport
+import Testing
 
 @testable import IMAPClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The client against a real Dovecot started by each test (DovecotIMAPServer).
@@ -15,9 +15,9 @@ import Glibc
     static let users = [DovecotIMAPServer.User("alice", "secret"), DovecotIMAPServer.User("bob", "bobpw")]
     static let master = DovecotIMAPServer.User("admin", "masterpw")
     #if DEBUG
-    static let buildKind = "debug"
+        static let buildKind = "debug"
     #else
-    static let buildKind = "release"
+        static let buildKind = "release"
     #endif
 
     func server(plaintext: Bool = false, tls: Bool = true) throws -> DovecotIMAPServer {
@@ -30,8 +30,10 @@ import Glibc
             caFile: server.caFile, timeout: .seconds(30))
     }
 
-    func login(_ server: DovecotIMAPServer, _ security: IMAPSecurity = .implicitTLS, user: String = "alice",
-               password: String = "secret") throws -> IMAPConnection {
+    func login(
+        _ server: DovecotIMAPServer, _ security: IMAPSecurity = .implicitTLS, user: String = "alice",
+        password: String = "secret"
+    ) throws -> IMAPConnection {
         let connection = try IMAPConnection.open(endpoint(server, security))
         try connection.authenticate(.login(user: user, password: password))
         return connection
@@ -150,7 +152,9 @@ import Glibc
         sasl.logout()
         // bob cannot act as alice.
         let bob = try IMAPConnection.open(endpoint(dovecot, .implicitTLS))
-        #expect(kind { try bob.authenticate(.plain(authorizationID: "alice", authenticationID: "bob", password: "bobpw")) } == .commandFailed(.no))
+        #expect(
+            kind { try bob.authenticate(.plain(authorizationID: "alice", authenticationID: "bob", password: "bobpw")) }
+                == .commandFailed(.no))
     }
 
     @Test func foldersNamespaceAndSubscriptions() throws {
@@ -201,7 +205,9 @@ import Glibc
         try connection.subscribe("Archive/2001")
         try connection.subscribe("日本語")
         func summary(_ listing: [IMAPMailboxListing]) -> [String] {
-            listing.filter(\.isSelectable).map { "\($0.name) \($0.specialUse ?? "-") \($0.subscribed) \($0.separator ?? "NIL")" }.sorted()
+            listing.filter(\.isSelectable).map {
+                "\($0.name) \($0.specialUse ?? "-") \($0.subscribed) \($0.separator ?? "NIL")"
+            }.sorted()
         }
         connection.listExtendedOverride = true
         let extended = try connection.listMailboxes()
@@ -234,17 +240,26 @@ import Glibc
     }
 
     static let samples: [Sample] = [
-        Sample(name: "plain", bytes: Array("From: a@example.com\r\nSubject: Plain one\r\n\r\nHello\r\n".utf8),
-               flags: ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"],
-               date: InternalDate(epochSeconds: 978_339_600, utcOffsetMinutes: 60)),
-        Sample(name: "keywords", bytes: Array("Subject: Keywords\r\nX-Tag: needle-4711\r\n\r\nbody\r\n".utf8),
-               flags: ["$Forwarded", "Work", "\\Seen"],
-               date: InternalDate(epochSeconds: 946_704_599, utcOffsetMinutes: -330)),
-        Sample(name: "old", bytes: Array("Subject: Old\r\n\r\n1985\r\n".utf8), flags: [],
-               date: InternalDate(epochSeconds: 499_162_800, utcOffsetMinutes: 840)),
-        Sample(name: "8-bit", bytes: Array("Subject: Grüße\r\nContent-Type: text/plain; charset=utf-8\r\n\r\näöü ß €\r\n".utf8) + [0xff, 0xfe, 0x0d, 0x0a],
-               flags: ["\\Flagged"], date: nil),
-        Sample(name: "no final CRLF", bytes: Array("Subject: Open end\r\n\r\nno newline at the end".utf8), flags: [], date: nil),
+        Sample(
+            name: "plain", bytes: Array("From: a@example.com\r\nSubject: Plain one\r\n\r\nHello\r\n".utf8),
+            flags: ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"],
+            date: InternalDate(epochSeconds: 978_339_600, utcOffsetMinutes: 60)),
+        Sample(
+            name: "keywords", bytes: Array("Subject: Keywords\r\nX-Tag: needle-4711\r\n\r\nbody\r\n".utf8),
+            flags: ["$Forwarded", "Work", "\\Seen"],
+            date: InternalDate(epochSeconds: 946_704_599, utcOffsetMinutes: -330)),
+        Sample(
+            name: "old", bytes: Array("Subject: Old\r\n\r\n1985\r\n".utf8), flags: [],
+            date: InternalDate(epochSeconds: 499_162_800, utcOffsetMinutes: 840)),
+        Sample(
+            name: "8-bit",
+            bytes: Array("Subject: Grüße\r\nContent-Type: text/plain; charset=utf-8\r\n\r\näöü ß €\r\n".utf8) + [
+                0xff, 0xfe, 0x0d, 0x0a,
+            ],
+            flags: ["\\Flagged"], date: nil),
+        Sample(
+            name: "no final CRLF", bytes: Array("Subject: Open end\r\n\r\nno newline at the end".utf8), flags: [],
+            date: nil),
     ]
 
     @Test func pipelinedAppendThenFetchGivesTheSameBytesFlagsAndDates() throws {
@@ -254,9 +269,10 @@ import Glibc
         var sequences: [Int] = []
         var verified = 0
         for sample in Self.samples {
-            sequences.append(try connection.beginAppend(
-                to: "Import", flags: sample.flags, internalDate: sample.date, body: MemoryBody(sample.bytes),
-                beforeFinalByte: { verified += 1 }))
+            sequences.append(
+                try connection.beginAppend(
+                    to: "Import", flags: sample.flags, internalDate: sample.date, body: MemoryBody(sample.bytes),
+                    beforeFinalByte: { verified += 1 }))
         }
         #expect(verified == Self.samples.count)
         #expect(connection.appendsInFlight == Self.samples.count)
@@ -336,12 +352,16 @@ import Glibc
         connection.literalModeOverride = .synchronizing
         var sequences: [Int] = []
         for sample in Self.samples {
-            sequences.append(try connection.beginAppend(
-                to: "INBOX", flags: sample.flags, internalDate: sample.date, body: MemoryBody(sample.bytes), beforeFinalByte: {}))
+            sequences.append(
+                try connection.beginAppend(
+                    to: "INBOX", flags: sample.flags, internalDate: sample.date, body: MemoryBody(sample.bytes),
+                    beforeFinalByte: {}))
         }
-        _ = try connection.beginAppend(to: "Missing", flags: [], internalDate: nil, body: MemoryBody(Array("x".utf8)), beforeFinalByte: {
-            Issue.record("the body was sent although the server refused the APPEND")
-        })
+        _ = try connection.beginAppend(
+            to: "Missing", flags: [], internalDate: nil, body: MemoryBody(Array("x".utf8)),
+            beforeFinalByte: {
+                Issue.record("the body was sent although the server refused the APPEND")
+            })
         var uids: [UInt32] = []
         for expected in sequences {
             let outcome = try connection.nextAppendOutcome()
@@ -368,13 +388,17 @@ import Glibc
         let dovecot = try server()
         let connection = try login(dovecot)
         for flag in ["two words", "(paren", "quo\"te", "", "\\", "brace{"] {
-            #expect(kind {
-                _ = try connection.beginAppend(to: "INBOX", flags: [flag], internalDate: nil, body: MemoryBody([0x41]), beforeFinalByte: {})
-            } == .invalidArgument, "\(flag)")
+            #expect(
+                kind {
+                    _ = try connection.beginAppend(
+                        to: "INBOX", flags: [flag], internalDate: nil, body: MemoryBody([0x41]), beforeFinalByte: {})
+                } == .invalidArgument, "\(flag)")
         }
         #expect(connection.isUsable && connection.appendsInFlight == 0)
         // \Recent cannot be set by a client and is dropped.
-        _ = try connection.beginAppend(to: "INBOX", flags: ["\\Recent", "\\Seen"], internalDate: nil, body: MemoryBody(Array("Subject: r\r\n\r\n".utf8)), beforeFinalByte: {})
+        _ = try connection.beginAppend(
+            to: "INBOX", flags: ["\\Recent", "\\Seen"], internalDate: nil,
+            body: MemoryBody(Array("Subject: r\r\n\r\n".utf8)), beforeFinalByte: {})
         guard case .appended = try connection.nextAppendOutcome().result else {
             Issue.record("APPEND with \\Recent was refused")
             return
@@ -401,7 +425,9 @@ import Glibc
         #expect(uids == Array(1...UInt32(count)))
         _ = try connection.select("INBOX", readOnly: true)
         #expect(try connection.uidSearch([.header("Subject", "number 299")]) == [300])
-        #expect(try connection.fetchSummaries(uids: 1...UInt32.max).filter { $0.flags.contains("\\Seen") }.count == count / 2)
+        #expect(
+            try connection.fetchSummaries(uids: 1...UInt32.max).filter { $0.flags.contains("\\Seen") }.count == count
+                / 2)
     }
 
     @Test func emptyBareLFAndNULMessages() throws {
@@ -414,7 +440,9 @@ import Glibc
         ]
         var sequences: [Int] = []
         for body in bodies {
-            sequences.append(try connection.beginAppend(to: "INBOX", flags: [], internalDate: nil, body: MemoryBody(body), beforeFinalByte: {}))
+            sequences.append(
+                try connection.beginAppend(
+                    to: "INBOX", flags: [], internalDate: nil, body: MemoryBody(body), beforeFinalByte: {}))
         }
         var outcomes: [IMAPAppendOutcome] = []
         for _ in bodies { outcomes.append(try connection.nextAppendOutcome()) }
@@ -459,7 +487,8 @@ import Glibc
         let body = GeneratedBody(size: size)
         let expected = try Digest.of(body)
         var start = Date()
-        let sequence = try connection.beginAppend(to: "INBOX", flags: ["\\Seen"], internalDate: nil, body: body, beforeFinalByte: {})
+        let sequence = try connection.beginAppend(
+            to: "INBOX", flags: ["\\Seen"], internalDate: nil, body: body, beforeFinalByte: {})
         let outcome = try connection.nextAppendOutcome()
         let appendSeconds = Date().timeIntervalSince(start)
         #expect(outcome.sequence == sequence)
@@ -531,7 +560,11 @@ import Glibc
                 try Array("Subject: short\r\n\r\n".utf8).withUnsafeBytes { try consume($0) }
             }
         }
-        #expect(kind { _ = try check.beginAppend(to: "Aborted", flags: [], internalDate: nil, body: ShortBody(), beforeFinalByte: {}) } == .unusable)
+        #expect(
+            kind {
+                _ = try check.beginAppend(
+                    to: "Aborted", flags: [], internalDate: nil, body: ShortBody(), beforeFinalByte: {})
+            } == .unusable)
         let again = try login(dovecot)
         #expect(try again.select("Aborted", readOnly: true).exists == 1)
     }
@@ -539,7 +572,9 @@ import Glibc
     @Test func appendToAMissingMailboxIsRefusedWithTryCreate() throws {
         let dovecot = try server()
         let connection = try login(dovecot)
-        _ = try connection.beginAppend(to: "Missing", flags: [], internalDate: nil, body: MemoryBody(Array("Subject: x\r\n\r\n".utf8)), beforeFinalByte: {})
+        _ = try connection.beginAppend(
+            to: "Missing", flags: [], internalDate: nil, body: MemoryBody(Array("Subject: x\r\n\r\n".utf8)),
+            beforeFinalByte: {})
         let outcome = try connection.nextAppendOutcome()
         guard case .refused(.no, _, .tryCreate) = outcome.result else {
             Issue.record("expected NO [TRYCREATE], got \(outcome)")
@@ -584,7 +619,8 @@ import Glibc
         let port = Int(UInt16(bigEndian: address.sin_port))
         let started = Date()
         do {
-            _ = try IMAPConnection.open(IMAPEndpoint(host: "127.0.0.1", port: port, security: .startTLS, timeout: .seconds(1)))
+            _ = try IMAPConnection.open(
+                IMAPEndpoint(host: "127.0.0.1", port: port, security: .startTLS, timeout: .seconds(1)))
             Issue.record("opened a connection to a silent server")
         } catch let error as IMAPError {
             #expect(error.kind == .timeout)
@@ -593,6 +629,10 @@ import Glibc
         #expect(Date().timeIntervalSince(started) < 10)
         // Nothing listening at all.
         let unused = try FreePort.make()
-        #expect(kind { _ = try IMAPConnection.open(IMAPEndpoint(host: "127.0.0.1", port: unused, security: .implicitTLS, timeout: .seconds(2))) } == .connect)
+        #expect(
+            kind {
+                _ = try IMAPConnection.open(
+                    IMAPEndpoint(host: "127.0.0.1", port: unused, security: .implicitTLS, timeout: .seconds(2)))
+            } == .connect)
     }
 }

@@ -1,12 +1,12 @@
 import Foundation
 import IMAPCore
-import Testing
 import TestSupport
+import Testing
 
 @testable import IMAPClient
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A man in the middle that answers STARTTLS itself and appends plaintext responses to its OK in the same
@@ -34,7 +34,8 @@ final class InjectingProxy {
         }
         guard ok else { throw DovecotIMAPFailure(message: "proxy cannot listen") }
         port = Int(UInt16(bigEndian: address.sin_port))
-        let thread = Thread { [upstreamPort, injected] in Self.serve(fd, upstreamPort: upstreamPort, injected: injected) }
+        let thread = Thread { [upstreamPort, injected] in Self.serve(fd, upstreamPort: upstreamPort, injected: injected)
+        }
         thread.start()
     }
 
@@ -64,7 +65,9 @@ final class InjectingProxy {
         address.sin_port = UInt16(upstreamPort).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
         guard connected, line(upstream) != nil else { return }
         send(client, "* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] proxy ready\r\n")
@@ -74,8 +77,11 @@ final class InjectingProxy {
         guard let answer = line(upstream), answer.hasPrefix("U1 OK") else { return }
         // The injection answers the client's next command (its tag is the STARTTLS tag plus one) in advance.
         let digits = tag.drop { !$0.isNumber }
-        let next = String(tag.prefix(tag.count - digits.count)) + String(format: "%0\(digits.count)d", (Int(digits) ?? 0) + 1)
-        send(client, "\(tag) OK Begin TLS negotiation now\r\n" + injected.replacingOccurrences(of: "NEXTTAG", with: next))
+        let next =
+            String(tag.prefix(tag.count - digits.count)) + String(format: "%0\(digits.count)d", (Int(digits) ?? 0) + 1)
+        send(
+            client, "\(tag) OK Begin TLS negotiation now\r\n" + injected.replacingOccurrences(of: "NEXTTAG", with: next)
+        )
         // From here on, relay bytes both ways until either side closes.
         let pump: @Sendable (Int32, Int32) -> Void = { from, to in
             var buffer = [UInt8](repeating: 0, count: 65536)
@@ -102,7 +108,9 @@ final class InjectingProxy {
             upstreamPort: dovecot.imapPort,
             injected: "* CAPABILITY IMAP4rev1 INJECTED\r\nNEXTTAG OK [CAPABILITY IMAP4rev1 INJECTED] done\r\n")
         let connection = try IMAPConnection.open(
-            IMAPEndpoint(host: "127.0.0.1", port: proxy.port, security: .startTLS, caFile: dovecot.caFile, timeout: .seconds(20)))
+            IMAPEndpoint(
+                host: "127.0.0.1", port: proxy.port, security: .startTLS, caFile: dovecot.caFile, timeout: .seconds(20))
+        )
         #expect(connection.isTLS)
         #expect(!connection.capabilities.contains("INJECTED"))
         #expect(!connection.capabilities.contains("LOGINDISABLED"))  // asked again over TLS, from Dovecot itself

@@ -16,11 +16,17 @@ import Testing
     @Test func sessionLifecycle() {
         var m = IMAPClientStateMachine()
         #expect(!send(&m, .noop, "A0"))  // nothing before the greeting
-        #expect(m.receive(.greeting(IMAPGreeting(status: .ok, text: IMAPResponseText(text: "hi")))) == .greeting(IMAPGreeting(status: .ok, text: IMAPResponseText(text: "hi"))))
+        #expect(
+            m.receive(.greeting(IMAPGreeting(status: .ok, text: IMAPResponseText(text: "hi"))))
+                == .greeting(IMAPGreeting(status: .ok, text: IMAPResponseText(text: "hi"))))
         #expect(m.state == .notAuthenticated)
         #expect(!send(&m, .select(mailbox: "INBOX", readOnly: false), "A1"))
         #expect(send(&m, .login(user: "a", password: "b"), "A2"))
-        #expect(m.receive(tagged("A2", .no)) == .completed(IMAPTaggedResponse(tag: "A2", status: .no, text: IMAPResponseText(text: "")), kind: .authentication))
+        #expect(
+            m.receive(tagged("A2", .no))
+                == .completed(
+                    IMAPTaggedResponse(tag: "A2", status: .no, text: IMAPResponseText(text: "")), kind: .authentication)
+        )
         #expect(m.state == .notAuthenticated)
         #expect(send(&m, .login(user: "a", password: "b"), "A3"))
         _ = m.receive(tagged("A3", .ok))
@@ -38,7 +44,9 @@ import Testing
         #expect(m.state == .authenticated)  // a failed SELECT leaves nothing selected
         #expect(m.receive(.untagged(.exists(1))) == .untagged(forTag: nil))
         #expect(send(&m, .logout, "A7"))
-        #expect(m.receive(.untagged(.condition(.bye, IMAPResponseText(text: "bye")))) == .bye(IMAPResponseText(text: "bye")))
+        #expect(
+            m.receive(.untagged(.condition(.bye, IMAPResponseText(text: "bye")))) == .bye(IMAPResponseText(text: "bye"))
+        )
         #expect(m.state == .logout)
         #expect(!send(&m, .noop, "A8"))
     }
@@ -50,7 +58,9 @@ import Testing
         var n = IMAPClientStateMachine()
         _ = n.receive(.greeting(IMAPGreeting(status: .bye, text: IMAPResponseText(text: ""))))
         #expect(n.state == .logout)
-        #expect(n.receive(.greeting(IMAPGreeting(status: .ok, text: IMAPResponseText(text: "")))) == .violation("a second greeting"))
+        #expect(
+            n.receive(.greeting(IMAPGreeting(status: .ok, text: IMAPResponseText(text: ""))))
+                == .violation("a second greeting"))
     }
 
     @Test func pipelinedCommandsAndContinuations() {

@@ -1,7 +1,7 @@
 import Foundation
 import MailModel
-import Testing
 import TestSupport
+import Testing
 
 @testable import IMAPCore
 
@@ -49,7 +49,9 @@ import TestSupport
         decoder.append(Array(repeating: UInt8(ascii: "a"), count: 10))
         #expect(kind { _ = try decoder.next() } == .limitExceeded)
         // A complete line over the limit too.
-        #expect(kind { _ = try decode("* OK " + String(repeating: "x", count: 2000) + "\r\n", limits: limits) } == .limitExceeded)
+        #expect(
+            kind { _ = try decode("* OK " + String(repeating: "x", count: 2000) + "\r\n", limits: limits) }
+                == .limitExceeded)
     }
 
     @Test func hugeLiteralAnnouncementsAreRefused() {
@@ -60,7 +62,8 @@ import TestSupport
         #expect(kind { _ = try decode("* 1 FETCH (X-GUID {70000}\r\n") } == .limitExceeded)
         // But a big body literal is fine and streams.
         let events = try? decodeEvents(
-            Array("* 1 FETCH (UID 1 BODY[] {200000}\r\n".utf8) + Array(repeating: 0x41, count: 200_000) + Array(")\r\n".utf8),
+            Array("* 1 FETCH (UID 1 BODY[] {200000}\r\n".utf8) + Array(repeating: 0x41, count: 200_000)
+                + Array(")\r\n".utf8),
             chunk: 65536, greeting: false)
         #expect(events?.contains(.fetchBodyBytes(Array(repeating: 0x41, count: 200_000))) == true)
     }
@@ -80,8 +83,10 @@ import TestSupport
 
     @Test func malformedResponsesAreBadInput() {
         for text in [
-            "* 1 FETCH (UID x)\r\n", "* 1 FETCH (UID 1\r\n", "A1 MAYBE done\r\n", "* 1 FETCH (INTERNALDATE \"32-Foo-2001 10:00:00 +0000\")\r\n",
-            "* LIST (\\Noselect \"/\" foo\r\n", "* SEARCH 1 2 x\r\n", "* OK [UIDVALIDITY 12\r\n", "* 99999999999 EXISTS\r\n",
+            "* 1 FETCH (UID x)\r\n", "* 1 FETCH (UID 1\r\n", "A1 MAYBE done\r\n",
+            "* 1 FETCH (INTERNALDATE \"32-Foo-2001 10:00:00 +0000\")\r\n",
+            "* LIST (\\Noselect \"/\" foo\r\n", "* SEARCH 1 2 x\r\n", "* OK [UIDVALIDITY 12\r\n",
+            "* 99999999999 EXISTS\r\n",
             "\r\n", "* \r\n",
         ] {
             let k = kind { _ = try decode(text) }
@@ -110,11 +115,12 @@ import TestSupport
 
     @Test func quotedAndNilBodies() throws {
         let events = try decode("* 1 FETCH (UID 3 BODY[] \"abc\")\r\n* 2 FETCH (UID 4 BODY[] NIL)\r\n")
-        #expect(events == [
-            .fetchStart(sequence: 1), .fetchAttribute(.uid(3)), .fetchBodyStart(section: "", size: 3),
-            .fetchBodyBytes(Array("abc".utf8)), .fetchBodyEnd, .fetchEnd,
-            .fetchStart(sequence: 2), .fetchAttribute(.uid(4)), .fetchAttribute(.bodyNil(section: "")), .fetchEnd,
-        ])
+        #expect(
+            events == [
+                .fetchStart(sequence: 1), .fetchAttribute(.uid(3)), .fetchBodyStart(section: "", size: 3),
+                .fetchBodyBytes(Array("abc".utf8)), .fetchBodyEnd, .fetchEnd,
+                .fetchStart(sequence: 2), .fetchAttribute(.uid(4)), .fetchAttribute(.bodyNil(section: "")), .fetchEnd,
+            ])
     }
 
     @Test func listExtendedAndLiteralNames() throws {
@@ -123,7 +129,9 @@ import TestSupport
                 + "* LIST () \"\\\\\" INBOX\r\n* LIST () \"/\" \"&Jjo-!\"\r\n")
         let lists = events.untagged.compactMap { if case .list(let l) = $0 { l } else { nil } }
         #expect(lists.count == 4)
-        #expect(lists[0].mailbox.wire == "A \"b\" c" && lists[0].extendedItems == ["CHILDINFO"] && lists[0].separator == ".")
+        #expect(
+            lists[0].mailbox.wire == "A \"b\" c" && lists[0].extendedItems == ["CHILDINFO"] && lists[0].separator == "."
+        )
         #expect(lists[1].separator == nil && lists[1].mailbox.wire == "")
         #expect(lists[2].separator == "\\" && lists[2].mailbox.isInbox)
         #expect(lists[3].mailbox.name == "☺!")
@@ -133,7 +141,8 @@ import TestSupport
         let events = try decode(
             "A1 OK [APPENDUID 38505 3955] done\r\nA2 OK [COPYUID 38505 304,319:320 3956:3958] done\r\n"
                 + "A3 NO [OVERQUOTA] full\r\nA4 OK [MAILBOXID (F2212ea87-6097)] ok\r\n* OK [HIGHESTMODSEQ 715194045007] x\r\n"
-                + "A5 OK [BADCHARSET (UTF-8 US-ASCII)] weird\r\nA6 NO\r\nA7 OK [ALERT] look\r\n* BYE [UNAVAILABLE] bye\r\n")
+                + "A5 OK [BADCHARSET (UTF-8 US-ASCII)] weird\r\nA6 NO\r\nA7 OK [ALERT] look\r\n* BYE [UNAVAILABLE] bye\r\n"
+        )
         let codes = events.compactMap { event -> IMAPResponseCode? in
             switch event {
             case .tagged(let t): t.text.code
@@ -141,25 +150,32 @@ import TestSupport
             default: nil
             }
         }
-        #expect(codes == [
-            .appendUID(uidValidity: 38505, uid: 3955, uids: "3955"),
-            .copyUID(uidValidity: 38505, source: "304,319:320", destination: "3956:3958"),
-            .other("OVERQUOTA", nil), .mailboxID("F2212ea87-6097"), .highestModSeq(715_194_045_007),
-            .other("BADCHARSET", "(UTF-8 US-ASCII)"), .alert, .other("UNAVAILABLE", nil),
-        ])
+        #expect(
+            codes == [
+                .appendUID(uidValidity: 38505, uid: 3955, uids: "3955"),
+                .copyUID(uidValidity: 38505, source: "304,319:320", destination: "3956:3958"),
+                .other("OVERQUOTA", nil), .mailboxID("F2212ea87-6097"), .highestModSeq(715_194_045_007),
+                .other("BADCHARSET", "(UTF-8 US-ASCII)"), .alert, .other("UNAVAILABLE", nil),
+            ])
         #expect(events.tagged.first { $0.tag == "A6" }?.text == IMAPResponseText(text: ""))
     }
 
     @Test func esearchSequenceSetsAreBounded() throws {
         let events = try decode("* ESEARCH (TAG \"A1\") UID ALL 1:3,7,9:10 COUNT 6 MIN 1 MAX 10\r\n")
-        #expect(events.untagged == [.esearch(IMAPESearchResponse(tag: "A1", uid: true, all: [1, 2, 3, 7, 9, 10], min: 1, max: 10, count: 6))])
+        #expect(
+            events.untagged == [
+                .esearch(
+                    IMAPESearchResponse(tag: "A1", uid: true, all: [1, 2, 3, 7, 9, 10], min: 1, max: 10, count: 6))
+            ])
         #expect(kind { _ = try decode("* ESEARCH UID ALL 1:4294967295\r\n") } == .limitExceeded)
     }
 
     @Test func internalDateKeepsItsZone() throws {
         let events = try decode("* 1 FETCH (INTERNALDATE \" 1-Feb-1994 21:52:25 -0800\")\r\n")
         // 1994-02-02T05:52:25Z
-        #expect(events.contains(.fetchAttribute(.internalDate(InternalDate(epochSeconds: 760_168_345, utcOffsetMinutes: -480)))))
+        #expect(
+            events.contains(
+                .fetchAttribute(.internalDate(InternalDate(epochSeconds: 760_168_345, utcOffsetMinutes: -480)))))
     }
 
     /// Random mutations of real transcripts, fed in random pieces: every outcome is events or an IMAPCoreError.
@@ -193,7 +209,9 @@ import TestSupport
     @Test func discardBufferedDropsEverythingNotYetDecoded() throws {
         var decoder = IMAPResponseDecoder(expectingGreeting: false)
         decoder.append(Array("A1 OK Begin TLS\r\n* CAPABILITY INJECTED\r\nA2 OK [CAPAB".utf8))
-        #expect(try decoder.next() == .tagged(IMAPTaggedResponse(tag: "A1", status: .ok, text: IMAPResponseText(text: "Begin TLS"))))
+        #expect(
+            try decoder.next()
+                == .tagged(IMAPTaggedResponse(tag: "A1", status: .ok, text: IMAPResponseText(text: "Begin TLS"))))
         #expect(decoder.discardBuffered() == "* CAPABILITY INJECTED\r\nA2 OK [CAPAB".utf8.count)
         #expect(try decoder.next() == nil)
         decoder.append(Array("* CAPABILITY IMAP4rev1\r\n".utf8))

@@ -1,7 +1,7 @@
 import Foundation
 import MailModel
-import Testing
 import TestSupport
+import Testing
 
 @testable import IMAPCore
 
@@ -34,12 +34,15 @@ import TestSupport
 
         let tagged = events.tagged
         #expect(tagged.count == 27)
-        #expect(tagged.first { $0.tag == "a12" }?.text.code == .appendUID(uidValidity: 1_795_313_155, uid: 1, uids: "1"))
+        #expect(
+            tagged.first { $0.tag == "a12" }?.text.code == .appendUID(uidValidity: 1_795_313_155, uid: 1, uids: "1"))
         #expect(tagged.first { $0.tag == "a14" }?.status == .no)
         #expect(tagged.first { $0.tag == "a15" }?.text.code == .readWrite)
 
         let untagged = events.untagged
-        #expect(untagged.contains(.namespace(.init(personal: [.init(prefix: "", separator: "/")], otherUsers: [], shared: []))))
+        #expect(
+            untagged.contains(
+                .namespace(.init(personal: [.init(prefix: "", separator: "/")], otherUsers: [], shared: []))))
         let lists = untagged.compactMap { if case .list(let l) = $0 { l } else { nil } }
         #expect(lists.count == 14)
         let arger = lists.first { $0.mailbox.wire == "Projekt/&AOQ-rger" }
@@ -47,19 +50,40 @@ import TestSupport
         #expect(lists.contains { $0.mailbox.name == "Sent" && $0.attributes == ["\\Subscribed", "\\Sent"] })
         #expect(lists.contains { $0.mailbox.name == "Archive" && $0.attributes.contains("\\Noselect") })
         #expect(lists.allSatisfy { $0.separator == "/" })
-        #expect(untagged.contains(.lsub(IMAPListResponse(attributes: [], separator: "/", mailbox: IMAPMailboxName(wire: "Archive/2001")))))
-        #expect(untagged.contains(.status(IMAPMailboxName(wire: "INBOX"), ["MESSAGES": 0, "UIDNEXT": 1, "UIDVALIDITY": 1_795_313_155, "UNSEEN": 0])))
+        #expect(
+            untagged.contains(
+                .lsub(IMAPListResponse(attributes: [], separator: "/", mailbox: IMAPMailboxName(wire: "Archive/2001"))))
+        )
+        #expect(
+            untagged.contains(
+                .status(
+                    IMAPMailboxName(wire: "INBOX"),
+                    ["MESSAGES": 0, "UIDNEXT": 1, "UIDVALIDITY": 1_795_313_155, "UNSEEN": 0])))
         #expect(untagged.contains(.exists(2)))
         #expect(untagged.contains(.recent(2)))
         #expect(untagged.contains(.flags(["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft", "$Label1"])))
-        #expect(untagged.contains(.condition(.ok, IMAPResponseText(code: .permanentFlags(["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft", "$Label1", "\\*"]), text: "Flags permitted."))))
-        #expect(untagged.contains(.condition(.ok, IMAPResponseText(code: .uidValidity(1_795_313_155), text: "UIDs valid"))))
+        #expect(
+            untagged.contains(
+                .condition(
+                    .ok,
+                    IMAPResponseText(
+                        code: .permanentFlags([
+                            "\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft", "$Label1", "\\*",
+                        ]), text: "Flags permitted."))))
+        #expect(
+            untagged.contains(.condition(.ok, IMAPResponseText(code: .uidValidity(1_795_313_155), text: "UIDs valid"))))
         #expect(untagged.contains(.condition(.ok, IMAPResponseText(code: .uidNext(3), text: "Predicted next UID"))))
         #expect(untagged.contains(.condition(.ok, IMAPResponseText(code: .highestModSeq(5), text: "Highest"))))
         #expect(untagged.contains(.search([1])))
         #expect(untagged.contains(.esearch(IMAPESearchResponse(tag: "a19", uid: true, all: [1]))))
-        #expect(untagged.contains(.acl(IMAPMailboxName(wire: "INBOX"), [.init(identifier: "alice", rights: "lrwstipekxacd")])))
-        #expect(untagged.contains(.acl(IMAPMailboxName(wire: "INBOX"), [.init(identifier: "bob", rights: "lr"), .init(identifier: "alice", rights: "lrwstipekxacd")])))
+        #expect(
+            untagged.contains(
+                .acl(IMAPMailboxName(wire: "INBOX"), [.init(identifier: "alice", rights: "lrwstipekxacd")])))
+        #expect(
+            untagged.contains(
+                .acl(
+                    IMAPMailboxName(wire: "INBOX"),
+                    [.init(identifier: "bob", rights: "lr"), .init(identifier: "alice", rights: "lrwstipekxacd")])))
         #expect(untagged.contains(.myRights(IMAPMailboxName(wire: "INBOX"), "lrwstipekxacd")))
         #expect(untagged.contains(.enabled(["CONDSTORE"])))
         #expect(untagged.contains(.id))
@@ -73,11 +97,14 @@ import TestSupport
         #expect(events.contains(.fetchAttribute(.xGUID("1795313170.M68775P18279.vm,S=131,W=138"))))
         #expect(events.contains(.fetchAttribute(.modSeq(5))))
         // 31-Dec-1999 23:59:59 -0530 is 1 Jan 2000 05:29:59 UTC.
-        #expect(events.contains(.fetchAttribute(.internalDate(InternalDate(epochSeconds: 946_704_599, utcOffsetMinutes: 0)))))
+        #expect(
+            events.contains(
+                .fetchAttribute(.internalDate(InternalDate(epochSeconds: 946_704_599, utcOffsetMinutes: 0)))))
 
         // The bodies: the first FETCH BODY[] streamed with the literal's exact bytes, including a "{5}" inside.
         let message1 = Array(
-            "From: Alice <alice@example.com>\r\nTo: bob@example.com\r\nSubject: Hello\r\nDate: Mon, 1 Jan 2001 10:00:00 +0100\r\n\r\nBody line 1\r\nBody with {5}\r\n".utf8)
+            "From: Alice <alice@example.com>\r\nTo: bob@example.com\r\nSubject: Hello\r\nDate: Mon, 1 Jan 2001 10:00:00 +0100\r\n\r\nBody line 1\r\nBody with {5}\r\n"
+                .utf8)
         let start = try #require(events.firstIndex(of: .fetchBodyStart(section: "", size: 138)))
         #expect(events[start + 1] == .fetchBodyBytes(message1))
         #expect(events[start + 2] == .fetchBodyEnd)
