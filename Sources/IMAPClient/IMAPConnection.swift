@@ -25,6 +25,9 @@ public final class IMAPConnection {
     var machine = IMAPClientStateMachine()
     var tags = IMAPTagGenerator()
     var broken = false
+    /// Bytes have come through TLS, so its handshake succeeded. A close before that is a TLS failure even when
+    /// NIOSSL reports the close before (or without) the handshake error.
+    var tlsConfirmed = false
     /// Tagged responses that arrived for commands nobody is waiting on at the moment (pipelined APPENDs).
     var completed: [String: IMAPTaggedResponse] = [:]
     var appendsPending: [(sequence: Int, tag: String)] = []
@@ -164,6 +167,7 @@ public final class IMAPConnection {
         }
         decoder.discardBuffered()
         isTLS = true
+        tlsConfirmed = false
         capabilities = []
         try refreshCapabilities()
     }
@@ -603,9 +607,9 @@ public final class IMAPConnection {
     func encodeAndRecord(_ command: IMAPCommand) throws -> IMAPEncodedCommand {
         guard isUsable else {
             if !broken && machine.state != .logout {
-                broken = true
-                throw IMAPError(
-                    .closed, server: server, command: command.name, detail: "the server closed the connection")
+                // The connection went away by itself: the hand-off knows why (a TLS failure, the server closing).
+                let end = Date().addingTimeInterval(1)
+                while true { try accept(queue.take(until: end), command: command.name) }
             }
             throw IMAPError(
                 .unusable, server: server, command: command.name, detail: "the connection is no longer usable")
@@ -699,6 +703,7 @@ public final class IMAPConnection {
     func accept(_ taken: InboundQueue.Taken, command: String) throws {
         switch taken {
         case .bytes(let buffer, let resume):
+            tlsConfirmed = true
             decoder.append(buffer.readableBytesView)
             if resume { channel.read() }
         case .closed(let error):
@@ -714,6 +719,12 @@ public final class IMAPConnection {
                     )
                 }
                 throw fail(.closed, command: command, "connection failed: \(error)")
+            }
+            if isTLS && !tlsConfirmed {
+                throw fail(
+                    .tls, command: command,
+                    "the connection closed during the TLS handshake (is the certificate signed by "
+                        + "\(endpoint.caFile ?? "a system-trusted CA") and does it name \(endpoint.host)?)")
             }
             throw fail(.closed, command: command, "the server closed the connection")
         case .timedOut:

@@ -55,6 +55,8 @@ final class InboundQueue: @unchecked Sendable {
         if !isFinished {
             isFinished = true
             finished = error
+        } else if finished == nil, let error {
+            finished = error  // the close was reported before its cause; the cause explains it better
         }
         condition.broadcast()
     }
