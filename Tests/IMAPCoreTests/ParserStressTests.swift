@@ -68,6 +68,40 @@ import Testing
         #expect(events?.contains(.fetchBodyBytes(Array(repeating: 0x41, count: 200_000))) == true)
     }
 
+    /// A 50 MB body fed in 64 KiB pieces: nothing is held beyond the piece being handed out.
+    @Test func aLargeBodyStreamsWithoutBuffering() throws {
+        var decoder = IMAPResponseDecoder(expectingGreeting: false)
+        let size = 50 << 20
+        decoder.append(Array("* 7 FETCH (UID 70 BODY[] {\(size)}\r\n".utf8))
+        #expect(try decoder.next() == .fetchStart(sequence: 7))
+        #expect(try decoder.next() == .fetchAttribute(.uid(70)))
+        #expect(try decoder.next() == .fetchBodyStart(section: "", size: Int64(size)))
+        let piece = [UInt8](repeating: 0x61, count: 64 << 10)
+        var received = 0
+        var largest = 0
+        var ended = false
+        while received < size {
+            decoder.append(piece)
+            #expect(decoder.bufferedCount <= piece.count)
+            while let event = try decoder.next() {
+                if event == .fetchBodyEnd && received == size {
+                    ended = true
+                    continue
+                }
+                guard case .fetchBodyBytes(let bytes) = event else {
+                    Issue.record("unexpected \(event)")
+                    return
+                }
+                received += bytes.count
+                largest = max(largest, bytes.count)
+            }
+            #expect(decoder.bufferedCount == 0)
+        }
+        #expect(received == size && largest <= piece.count && ended)
+        decoder.append(Array(")\r\n".utf8))
+        #expect(try decoder.next() == .fetchEnd)
+    }
+
     @Test func manySmallLiteralsCannotGrowAResponseWithoutBound() {
         let limits = IMAPLimits(maxResponseSize: 10_000)
         let oneLiteral = " {1000}\r\n" + String(repeating: "z", count: 1000)
