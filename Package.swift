@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "ConnectorsTests", dependencies: ["Connectors", "MailModel"]),
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "FerryArchive", "Connectors", "MailModel"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["TestSupport", "SMTPCore"]),
-        .testTarget(name: "IMAPCoreTests", dependencies: ["TestSupport", "IMAPCore"]),
+        .testTarget(name: "IMAPCoreTests", dependencies: ["TestSupport", "IMAPCore"], exclude: ["Transcripts"]),
         .testTarget(name: "IMAPClientTests", dependencies: ["TestSupport", "IMAPClient", "IMAPCore", "MailModel"]),
         .testTarget(name: "BufferSpoolTests", dependencies: ["BufferSpool", "FerryArchive", "MailModel"]),
         .testTarget(name: "BufferTests", dependencies: ["TestSupport", "Buffer", "BufferSpool", "SMTPCore", "FerryKit", "FerryArchive", "MailModel"]),

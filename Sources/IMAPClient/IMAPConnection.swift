@@ -25,9 +25,16 @@ public final class IMAPConnection {
     var machine = IMAPClientStateMachine()
     var tags = IMAPTagGenerator()
     var broken = false
+    /// Bytes have come through TLS, so its handshake succeeded. A close before that is a TLS failure even when
+    /// NIOSSL reports the close before (or without) the handshake error.
+    var tlsConfirmed = false
     /// Tagged responses that arrived for commands nobody is waiting on at the moment (pipelined APPENDs).
     var completed: [String: IMAPTaggedResponse] = [:]
     var appendsPending: [(sequence: Int, tag: String)] = []
+    /// Tests: use (or avoid) LIST-EXTENDED whatever the server offers.
+    var listExtendedOverride: Bool?
+    /// Tests: write literals this way whatever the server offers.
+    var literalModeOverride: IMAPLiteralMode?
     var appendCounter = 0
     var unfinishedWrites: [(future: EventLoopFuture<Void>, size: Int)] = []
     var unfinishedWriteBytes = 0
@@ -40,6 +47,8 @@ public final class IMAPConnection {
 
     public var isUsable: Bool { !broken && channel.isActive && machine.state != .logout }
     public var appendsInFlight: Int { appendsPending.count }
+    /// The most received bytes that ever waited for this thread to take them.
+    var inboundPeakBytes: Int { queue.peakBuffered }
 
     // MARK: Opening
 
@@ -47,24 +56,16 @@ public final class IMAPConnection {
     /// the greeting and the capabilities, and with `.startTLS` upgrades when the server offers STARTTLS.
     public static func open(_ endpoint: IMAPEndpoint, limits: IMAPLimits = .default) throws -> IMAPConnection {
         let server = "\(endpoint.host):\(endpoint.port)"
-        let sslContext: NIOSSLContext
-        do {
-            var configuration = TLSConfiguration.makeClientConfiguration()
-            configuration.certificateVerification = .fullVerification
-            if let caFile = endpoint.caFile { configuration.trustRoots = .file(caFile) }
-            sslContext = try NIOSSLContext(configuration: configuration)
-        } catch {
-            throw IMAPError(.tls, server: server, detail: "cannot set up TLS: \(error)")
-        }
         let queue = InboundQueue()
         let implicitTLS = endpoint.security == .implicitTLS
+        let sslContext = implicitTLS ? try makeTLSContext(endpoint) : nil
         let host = endpoint.host
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.nanoseconds(Int64(endpoint.timeoutSeconds * 1e9)))
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if implicitTLS {
+                    if let sslContext {
                         try channel.pipeline.syncOperations.addHandler(
                             try Self.tlsHandler(context: sslContext, host: host))
                     }
@@ -80,7 +81,7 @@ public final class IMAPConnection {
         let connection = IMAPConnection(
             endpoint: endpoint, limits: limits, channel: channel, queue: queue, tls: implicitTLS)
         do {
-            try connection.start(sslContext: sslContext)
+            try connection.start()
         } catch {
             connection.close()
             throw error
@@ -99,6 +100,20 @@ public final class IMAPConnection {
 
     deinit { channel.close(promise: nil) }
 
+    /// Full certificate verification against the system roots, or only `caFile`'s certificates when given.
+    static func makeTLSContext(_ endpoint: IMAPEndpoint) throws -> NIOSSLContext {
+        do {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .fullVerification
+            if let caFile = endpoint.caFile { configuration.trustRoots = .file(caFile) }
+            return try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw IMAPError(
+                .tls, server: "\(endpoint.host):\(endpoint.port)",
+                detail: "cannot set up TLS with CA file \(endpoint.caFile ?? "(system roots)"): \(error)")
+        }
+    }
+
     /// SNI and the name verified: the host, unless it is an IP address, which NIOSSL then verifies against the
     /// certificate's IP subjectAltName from the connected address.
     static func tlsHandler(context: NIOSSLContext, host: String) throws -> NIOSSLClientHandler {
@@ -106,12 +121,13 @@ public final class IMAPConnection {
         return try NIOSSLClientHandler(context: context, serverHostname: isIP ? nil : host)
     }
 
-    func start(sslContext: NIOSSLContext) throws {
+    func start() throws {
         let greeting: IMAPGreeting
         switch try nextRoutedEvent(command: "greeting") {
         case (_, .greeting(let g)): greeting = g
         case (_, .bye(let text)):
-            throw IMAPError(.closed, server: server, command: "greeting", detail: "server said BYE", serverText: text.text)
+            throw IMAPError(
+                .closed, server: server, command: "greeting", detail: "server said BYE", serverText: text.text)
         default:
             throw fail(.protocolViolation, command: "greeting", "expected a greeting")
         }
@@ -125,7 +141,7 @@ public final class IMAPConnection {
             try refreshCapabilities()
         }
         if endpoint.security == .startTLS && capabilities.contains("STARTTLS") && machine.state == .notAuthenticated {
-            try startTLS(sslContext: sslContext)
+            try startTLS(sslContext: try Self.makeTLSContext(endpoint))
         }
     }
 
@@ -151,6 +167,7 @@ public final class IMAPConnection {
         }
         decoder.discardBuffered()
         isTLS = true
+        tlsConfirmed = false
         capabilities = []
         try refreshCapabilities()
     }
@@ -222,7 +239,8 @@ public final class IMAPConnection {
     public func listMailboxes() throws -> [IMAPMailboxListing] {
         var lists: [IMAPListResponse] = []
         var subscribed: Set<String> = []
-        let extended = capabilities.contains("LIST-EXTENDED") && capabilities.contains("SPECIAL-USE")
+        let extended =
+            listExtendedOverride ?? (capabilities.contains("LIST-EXTENDED") && capabilities.contains("SPECIAL-USE"))
         let command: IMAPCommand =
             extended
             ? .listExtended(reference: "", pattern: "*", specialUseOnly: false) : .list(reference: "", pattern: "*")
@@ -262,7 +280,8 @@ public final class IMAPConnection {
             default: break
             }
         }
-        let response = try run(.select(mailbox: name, readOnly: readOnly)) { untagged in
+        let condStore = capabilities.contains("CONDSTORE")
+        let response = try run(.select(mailbox: name, readOnly: readOnly, condStore: condStore)) { untagged in
             switch untagged {
             case .exists(let n): result.exists = n
             case .condition(_, let text): take(text.code)
@@ -284,7 +303,11 @@ public final class IMAPConnection {
         if let guidItem { items.append(guidItem) }
         let tag = try send(.uidFetch(IMAPUIDSet(uids), items: items))
         var summaries: [IMAPMessageSummary] = []
-        var uid: UInt32?, flags: [String] = [], date: InternalDate?, size: Int64?, guid: String?
+        var uid: UInt32?
+        var flags: [String] = []
+        var date: InternalDate?
+        var size: Int64?
+        var guid: String?
         while true {
             let (event, route) = try nextRoutedEvent(command: "UID FETCH")
             switch event {
@@ -305,7 +328,9 @@ public final class IMAPConnection {
             case .fetchEnd:
                 guard let uid, uids.contains(uid) else { continue }  // unsolicited flag updates have no UID
                 guard let date, let size else {
-                    throw fail(.protocolViolation, command: "UID FETCH", "FETCH for UID \(uid) without INTERNALDATE or RFC822.SIZE")
+                    throw fail(
+                        .protocolViolation, command: "UID FETCH",
+                        "FETCH for UID \(uid) without INTERNALDATE or RFC822.SIZE")
                 }
                 summaries.append(IMAPMessageSummary(uid: uid, flags: flags, internalDate: date, size: size, guid: guid))
             default:
@@ -459,6 +484,14 @@ public final class IMAPConnection {
         beforeFinalByte: () throws -> Void
     ) throws -> Int {
         let size = body.byteCount
+        // A flag that is not an atom would make the command line malformed, and a server that rejects the line
+        // might read the message that follows as commands; refuse it before sending anything.
+        let flags = flags.filter { $0.lowercased() != "\\recent" }  // RFC 9051 section 2.3.2: not settable
+        if let bad = flags.first(where: { !IMAPCommandEncoder.isValidFlag($0) }) {
+            throw IMAPError(
+                .invalidArgument, server: server, command: "APPEND", detail: "flag \"\(bad)\" is not an IMAP atom")
+        }
+        try takeAvailableResponses()
         let command = IMAPCommand.append(mailbox: mailbox, flags: flags, internalDate: internalDate, size: size)
         let encoded = try encodeAndRecord(command)
         appendCounter += 1
@@ -481,7 +514,8 @@ public final class IMAPConnection {
                 guard !chunk.isEmpty else { return }
                 sent += Int64(chunk.count)
                 guard sent <= size else {
-                    throw IMAPError(.unusable, server: server, command: "APPEND", detail: "body longer than its byteCount")
+                    throw IMAPError(
+                        .unusable, server: server, command: "APPEND", detail: "body longer than its byteCount")
                 }
                 var offset = 0
                 while offset < chunk.count {
@@ -510,6 +544,18 @@ public final class IMAPConnection {
         try write(tail, command: "APPEND")
         appendsPending.append((sequence, encoded.tag))
         return sequence
+    }
+
+    /// Files the responses that have arrived without waiting for more, so a long run of pipelined APPENDs does
+    /// not leave their answers piling up in the hand-off (which would stop reading, then the server, then us).
+    func takeAvailableResponses() throws {
+        while true {
+            while let event = try decodedEvent(command: "APPEND") {
+                _ = try route(event, command: "APPEND")
+            }
+            guard let taken = queue.takeIfAvailable() else { return }
+            try accept(taken, command: "APPEND")
+        }
     }
 
     /// Waits for the oldest APPEND in flight and tells how it ended.
@@ -565,9 +611,17 @@ public final class IMAPConnection {
 
     func encodeAndRecord(_ command: IMAPCommand) throws -> IMAPEncodedCommand {
         guard isUsable else {
-            throw IMAPError(.unusable, server: server, command: command.name, detail: "the connection is no longer usable")
+            if !broken && machine.state != .logout {
+                // The connection went away by itself: the hand-off knows why (a TLS failure, the server closing).
+                let end = Date().addingTimeInterval(1)
+                while true { try accept(queue.take(until: end), command: command.name) }
+            }
+            throw IMAPError(
+                .unusable, server: server, command: command.name, detail: "the connection is no longer usable")
         }
-        let encoded = IMAPCommandEncoder(capabilities: capabilities).encode(command, tag: tags.next())
+        var encoder = IMAPCommandEncoder(capabilities: capabilities)
+        if let literalModeOverride { encoder.literalMode = literalModeOverride }
+        let encoded = encoder.encode(command, tag: tags.next())
         guard machine.send(command, encoded: encoded) else {
             throw IMAPError(
                 .unusable, server: server, command: command.name, detail: "not allowed in state \(machine.state)")
@@ -607,6 +661,10 @@ public final class IMAPConnection {
         IMAPResponseEvent, IMAPClientStateMachine.Route
     ) {
         let event = try nextEvent(command: command, until: end ?? deadline)
+        return (event, try route(event, command: command))
+    }
+
+    func route(_ event: IMAPResponseEvent, command: String) throws -> IMAPClientStateMachine.Route {
         let route = machine.receive(event)
         switch route {
         case .completed(let response, _):
@@ -624,31 +682,63 @@ public final class IMAPConnection {
             break
         }
         if case .untagged(.capability(let list)) = event { capabilities = Set(list.map { $0.uppercased() }) }
-        return (event, route)
+        return route
+    }
+
+    /// The next event from bytes already received, or nil.
+    func decodedEvent(command: String) throws -> IMAPResponseEvent? {
+        do {
+            return try decoder.next()
+        } catch {
+            // The excerpt of the response is left out: it could hold message content.
+            var reason = error.message
+            if let offset = error.offset { reason += " at offset \(offset) of a response" }
+            throw fail(error.kind == .limitExceeded ? .limitExceeded : .protocolViolation, command: command, reason)
+        }
     }
 
     func nextEvent(command: String, until end: Date) throws -> IMAPResponseEvent {
         while true {
-            do {
-                if let event = try decoder.next() { return event }
-            } catch {
-                throw fail(error.kind == .limitExceeded ? .limitExceeded : .protocolViolation, command: command, "\(error)")
-            }
-            switch queue.take(until: end) {
-            case .bytes(let buffer, let resume):
-                decoder.append(buffer.readableBytesView)
-                if resume { channel.read() }
-            case .closed(let error):
-                if let error {
-                    // A TLS connection cut without close_notify is a dropped connection, not a TLS failure.
-                    let cut = (error as? NIOSSLError) == .uncleanShutdown
-                    let isTLS = !cut && (error is NIOSSLError || error is BoringSSLError)
-                    throw fail(isTLS ? .tls : .closed, command: command, "connection failed: \(error)")
+            if let event = try decodedEvent(command: command) { return event }
+            try accept(queue.take(until: end), command: command)
+        }
+    }
+
+    /// Feeds received bytes to the decoder, or turns the end of the connection or a timeout into an error.
+    func accept(_ taken: InboundQueue.Taken, command: String) throws {
+        switch taken {
+        case .bytes(let buffer, let resume):
+            tlsConfirmed = true
+            decoder.append(buffer.readableBytesView)
+            if resume { channel.read() }
+        case .closed(let error):
+            if let error {
+                if error is NIOSSLExtraError {
+                    throw fail(
+                        .tls, command: command, "the server's certificate does not name \(endpoint.host): \(error)")
                 }
-                throw fail(.closed, command: command, "the server closed the connection")
-            case .timedOut:
-                throw fail(.timeout, command: command, "no response within \(endpoint.timeout)")
+                // A TLS connection cut without close_notify (a server killed or restarted) is a dropped
+                // connection, which a reconnect cures, not a TLS failure.
+                if (error as? NIOSSLError) == .uncleanShutdown && tlsConfirmed {
+                    throw fail(.closed, command: command, "the connection was cut: \(error)")
+                }
+                if error is NIOSSLError || error is BoringSSLError {
+                    throw fail(
+                        .tls, command: command,
+                        "TLS failed (is the certificate signed by \(endpoint.caFile ?? "a system-trusted CA")?): \(error)"
+                    )
+                }
+                throw fail(.closed, command: command, "connection failed: \(error)")
             }
+            if isTLS && !tlsConfirmed {
+                throw fail(
+                    .tls, command: command,
+                    "the connection closed during the TLS handshake (is the certificate signed by "
+                        + "\(endpoint.caFile ?? "a system-trusted CA") and does it name \(endpoint.host)?)")
+            }
+            throw fail(.closed, command: command, "the server closed the connection")
+        case .timedOut:
+            throw fail(.timeout, command: command, "no response within \(endpoint.timeout)")
         }
     }
 
@@ -704,52 +794,12 @@ public final class IMAPConnection {
             broken = true
             close()
         }
-        return IMAPError(kind, server: server, command: command, detail: detail, serverText: serverText, responseCode: code)
+        return IMAPError(
+            kind, server: server, command: command, detail: detail, serverText: serverText, responseCode: code)
     }
 
     func close() {
         machine.closed()
         channel.close(promise: nil)
-    }
-}
-
-/// A message body streaming from the connection during `fetchBodies`' callback.
-final class FetchedBody: ItemBody {
-    let connection: IMAPConnection
-    let uid: UInt32
-    let byteCount: Int64
-    var valid = true
-    var started = false
-    var finished = false
-
-    init(connection: IMAPConnection, uid: UInt32, byteCount: Int64) {
-        self.connection = connection
-        self.uid = uid
-        self.byteCount = byteCount
-    }
-
-    var origin: String { "imap://\(connection.server)/UID \(uid)" }
-
-    func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
-        guard valid, !started else {
-            throw SourceError(location: origin, message: "a fetched body can be read once, during the fetch callback")
-        }
-        started = true
-        var count: Int64 = 0
-        while let chunk = try connection.nextBodyChunk() {
-            count += Int64(chunk.count)
-            do {
-                try chunk.withUnsafeBytes { try consume($0) }
-            } catch {
-                // Keep the connection in step: the rest of this literal is skipped before rethrowing.
-                try connection.skipBody()
-                finished = true
-                throw error
-            }
-        }
-        finished = true
-        guard count == byteCount else {
-            throw SourceError(location: origin, message: "got \(count) bytes, \(byteCount) announced")
-        }
     }
 }

@@ -1,12 +1,3 @@
-/// How the connection is protected.
-public enum IMAPSecurity: Sendable, Hashable {
-    /// TLS from the first byte (imaps, RFC 8314).
-    case implicitTLS
-    /// Plain TCP, upgraded with STARTTLS when the server offers it (RFC 9051 section 6.2.1). When it does not,
-    /// the connection stays in the clear and passwords are refused unless `allowPlaintextPassword`.
-    case startTLS
-}
-
 /// Where and how to connect.
 public struct IMAPEndpoint: Sendable, Hashable {
     public var host: String
@@ -35,14 +26,4 @@ public struct IMAPEndpoint: Sendable, Hashable {
         let parts = timeout.components
         return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
-}
-
-/// The credentials to log in with. Never printed.
-public enum IMAPAuthentication: Sendable {
-    /// AUTHENTICATE PLAIN when the server offers AUTH=PLAIN, otherwise LOGIN. A Dovecot master login is
-    /// user `alice*admin` with the master password.
-    case login(user: String, password: String)
-    /// SASL PLAIN (RFC 4616) with an authorization identity: an administrator (`authenticationID`) acting as
-    /// the user `authorizationID`.
-    case plain(authorizationID: String?, authenticationID: String, password: String)
 }

@@ -22,6 +22,8 @@ public struct IMAPError: Error, Sendable, CustomStringConvertible {
         case plaintextRefused
         /// The connection was unusable already, or the call does not fit the connection's state.
         case unusable
+        /// An argument cannot be sent as given (a flag that is not an atom); nothing was sent.
+        case invalidArgument
     }
 
     public var kind: Kind

@@ -7,8 +7,8 @@ import NIOCore
 ///
 /// `@unchecked Sendable`: every stored property is read and written only while `condition` is locked.
 final class InboundQueue: @unchecked Sendable {
-    static let highWater = 4 << 20
-    static let lowWater = 1 << 20
+    static let highWater = 2 << 20
+    static let lowWater = 512 << 10
 
     private let condition = NSCondition()
     private var chunks: [ByteBuffer] = []
@@ -18,6 +18,13 @@ final class InboundQueue: @unchecked Sendable {
     private var isFinished = false
     /// The channel asked to read while the buffer was full; the consumer must ask again.
     private var readHeld = false
+    /// The most bytes ever buffered, for tests of the bound.
+    private var peak = 0
+    var peakBuffered: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return peak
+    }
 
     /// Event loop: bytes arrived.
     func push(_ buffer: ByteBuffer) {
@@ -25,6 +32,7 @@ final class InboundQueue: @unchecked Sendable {
         defer { condition.unlock() }
         guard !isFinished else { return }
         buffered += buffer.readableBytes
+        peak = max(peak, buffered)
         chunks.append(buffer)
         condition.broadcast()
     }
@@ -47,6 +55,8 @@ final class InboundQueue: @unchecked Sendable {
         if !isFinished {
             isFinished = true
             finished = error
+        } else if finished == nil, let error {
+            finished = error  // the close was reported before its cause; the cause explains it better
         }
         condition.broadcast()
     }
@@ -67,6 +77,14 @@ final class InboundQueue: @unchecked Sendable {
         case bytes(ByteBuffer, resumeReading: Bool)
         case closed((any Error)?)
         case timedOut
+    }
+
+    /// Consumer: the next buffer if one is there, without waiting.
+    func takeIfAvailable() -> Taken? {
+        condition.lock()
+        let available = head < chunks.count
+        condition.unlock()
+        return available ? take(until: Date()) : nil
     }
 
     /// Consumer: the next buffer, waiting until `deadline`.
@@ -92,33 +110,5 @@ final class InboundQueue: @unchecked Sendable {
             resume = true
         }
         return .bytes(buffer, resumeReading: resume)
-    }
-}
-
-/// The last handler in the pipeline: passes received bytes to the queue and holds back reads while it is full.
-final class InboundHandler: ChannelDuplexHandler {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
-    let queue: InboundQueue
-    init(queue: InboundQueue) { self.queue = queue }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        queue.push(unwrapInboundIn(data))
-    }
-
-    func read(context: ChannelHandlerContext) {
-        if queue.mayRead() { context.read() }
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        queue.finish(nil)
-        context.fireChannelInactive()
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        queue.finish(error)
-        context.close(promise: nil)
     }
 }

@@ -22,7 +22,7 @@ public struct IMAPClientStateMachine: Sendable {
         public init(_ command: IMAPCommand) {
             switch command {
             case .login, .authenticatePlain: self = .authentication
-            case .select(let mailbox, let readOnly): self = .select(mailbox: mailbox, readOnly: readOnly)
+            case .select(let mailbox, let readOnly, _): self = .select(mailbox: mailbox, readOnly: readOnly)
             case .logout: self = .logout
             case .startTLS: self = .startTLS
             default: self = .other(command.name)
@@ -66,6 +66,8 @@ public struct IMAPClientStateMachine: Sendable {
         case (.notAuthenticated, .login), (.notAuthenticated, .authenticatePlain), (.notAuthenticated, .startTLS): true
         case (.notAuthenticated, _): false
         case (_, .login), (_, .authenticatePlain), (_, .startTLS): false
+        case (.selected, .uidFetch), (.selected, .uidSearch): true
+        case (_, .uidFetch), (_, .uidSearch): false  // only with a mailbox selected
         default: true
         }
     }

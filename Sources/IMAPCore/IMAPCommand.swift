@@ -19,7 +19,8 @@ public enum IMAPCommand: Sendable, Hashable {
     /// selection is empty: `LIST "" "*" RETURN (SUBSCRIBED SPECIAL-USE)`.
     case listExtended(reference: String, pattern: String, specialUseOnly: Bool)
     case lsub(reference: String, pattern: String)
-    case select(mailbox: String, readOnly: Bool)
+    /// With `condStore` (RFC 7162 section 3.1.8): `SELECT mailbox (CONDSTORE)`, so HIGHESTMODSEQ is reported.
+    case select(mailbox: String, readOnly: Bool, condStore: Bool = false)
     case status(mailbox: String, items: [String])
     case uidFetch(IMAPUIDSet, items: [String])
     /// With `esearch` (RFC 4731): `UID SEARCH RETURN (ALL) ...`.
@@ -47,7 +48,7 @@ public enum IMAPCommand: Sendable, Hashable {
         case .enable: "ENABLE"
         case .list, .listExtended: "LIST"
         case .lsub: "LSUB"
-        case .select(_, let readOnly): readOnly ? "EXAMINE" : "SELECT"
+        case .select(_, let readOnly, _): readOnly ? "EXAMINE" : "SELECT"
         case .status: "STATUS"
         case .uidFetch: "UID FETCH"
         case .uidSearch: "UID SEARCH"

@@ -58,10 +58,12 @@ public struct IMAPCommandEncoder: Sendable {
             w.mailbox(reference)
             w.raw(" ")
             w.listMailbox(pattern)
-        case .select(let mailbox, let readOnly):
-            // select = "SELECT" SP mailbox ; examine = "EXAMINE" SP mailbox
+        case .select(let mailbox, let readOnly, let condStore):
+            // select = "SELECT" SP mailbox [select-params] ; examine = "EXAMINE" SP mailbox [select-params]
+            // select-params = SP "(" select-param *(SP select-param) ")" ; select-param =/ "CONDSTORE"
             w.raw(readOnly ? "EXAMINE " : "SELECT ")
             w.mailbox(mailbox)
+            if condStore { w.raw(" (CONDSTORE)") }
         case .status(let mailbox, let items):
             // status = "STATUS" SP mailbox SP "(" status-att *(SP status-att) ")"
             w.raw("STATUS ")
@@ -112,6 +114,13 @@ public struct IMAPCommandEncoder: Sendable {
             return IMAPEncodedCommand(tag: tag, name: command.name, parts: w.finish(crlf: false))
         }
         return IMAPEncodedCommand(tag: tag, name: command.name, parts: w.finish(crlf: true))
+    }
+
+    /// flag = "\\" atom / atom ; what a flag-list may hold (RFC 9051 section 9), `\\*` excluded
+    public static func isValidFlag(_ flag: String) -> Bool {
+        var bytes = Array(flag.utf8)
+        if bytes.first == UInt8(ascii: "\\") { bytes.removeFirst() }
+        return !bytes.isEmpty && bytes.allSatisfy(IMAPByteCursor.isAtomChar)
     }
 
     /// date-time = DQUOTE date-day-fixed "-" date-month "-" date-year SP time SP zone DQUOTE, in the date's own
@@ -248,44 +257,5 @@ extension IMAPSearchKey {
         case .or(let a, let b): a.needsUTF8 || b.needsUTF8
         default: false
         }
-    }
-}
-
-/// RFC 4648 base64 with padding, for SASL (RFC 9051 section 6.2.2).
-enum Base64 {
-    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i < bytes.count {
-            let b0 = UInt32(bytes[i])
-            let b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0
-            let b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
-            let n = b0 << 16 | b1 << 8 | b2
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(i + 1 < bytes.count ? alphabet[Int(n >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(i + 2 < bytes.count ? alphabet[Int(n & 63)] : UInt8(ascii: "="))
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func decode(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        var bits: UInt32 = 0
-        var count = 0
-        for byte in text.utf8 where byte != UInt8(ascii: "=") {
-            guard let value = alphabet.firstIndex(of: byte) else { return nil }
-            bits = bits << 6 | UInt32(value)
-            count += 6
-            if count >= 8 {
-                count -= 8
-                out.append(UInt8(bits >> UInt32(count) & 0xff))
-            }
-        }
-        return out
     }
 }

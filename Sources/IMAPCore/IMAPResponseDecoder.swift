@@ -108,9 +108,11 @@ public struct IMAPResponseDecoder: Sendable {
         var found: [IMAPResponseEvent] = []
         if !inFetchContinuation {
             guard c.skip(UInt8(ascii: "*")), c.skip(0x20) else { return false }
-            guard let n = c.optional({ (c: inout IMAPByteCursor) throws(IMAPCoreError) in
-                try IMAPResponseParser.number(&c)
-            }) else { return false }
+            guard
+                let n = c.optional({ (c: inout IMAPByteCursor) throws(IMAPCoreError) in
+                    try IMAPResponseParser.number(&c)
+                })
+            else { return false }
             guard c.skip(0x20), c.skipKeyword("FETCH"), c.skip(0x20), c.skip(UInt8(ascii: "(")) else {
                 return false
             }

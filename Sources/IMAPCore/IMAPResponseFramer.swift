@@ -132,7 +132,8 @@ public struct IMAPResponseFramer: Sendable {
         for digit in digits { size = size * 10 + Int64(digit - 0x30) }
         if size > limits.maxMessageLiteral {
             throw IMAPCoreError(
-                .limitExceeded, "literal of \(size) bytes announced, more than the limit of \(limits.maxMessageLiteral)")
+                .limitExceeded, "literal of \(size) bytes announced, more than the limit of \(limits.maxMessageLiteral)"
+            )
         }
         let binary = i > 0 && line[i - 1] == UInt8(ascii: "~")
         return LiteralAnnouncement(size: size, binary: binary)

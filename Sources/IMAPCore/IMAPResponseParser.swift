@@ -149,7 +149,8 @@ public enum IMAPResponseParser {
                     try skipValue(&c)
                 }
             }
-            return IMAPListResponse(attributes: attributes, separator: separator, mailbox: name, extendedItems: extended)
+            return IMAPListResponse(
+                attributes: attributes, separator: separator, mailbox: name, extendedItems: extended)
         }
     }
 
@@ -458,8 +459,9 @@ public enum IMAPResponseParser {
             case nil:
                 throw c.error("expected a value")
             default:
-                let token = c.take { $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "(") && $0 != UInt8(ascii: ")")
-                    && $0 != UInt8(ascii: "[") && $0 != UInt8(ascii: "\"")
+                let token = c.take {
+                    $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "(") && $0 != UInt8(ascii: ")")
+                        && $0 != UInt8(ascii: "[") && $0 != UInt8(ascii: "\"")
                 }
                 if c.peek == UInt8(ascii: "[") {
                     try skipBracketed(&c)

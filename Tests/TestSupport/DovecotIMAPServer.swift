@@ -27,14 +27,18 @@ public final class DovecotIMAPServer {
     public let allowPlaintextAuth: Bool
     public let users: [User]
     public let masterUser: User?
+    /// The server certificate's subjectAltName.
+    public let subjectAltName: String
     /// The folder with the `\\Sent` special use (RFC 6154), created and subscribed for every user.
     public let sentFolder: String
     /// With a size (`"100k"`), the quota plugin refuses larger messages (`quota_max_mail_size`): a server that
     /// refuses items, for bad-item tests.
     public let maxMailSize: String?
-    var process: Process?
+    var process: SpawnedProcess?
 
     public var caFile: String { root + "/ca.pem" }
+    /// The Dovecot master's process id (also its process group), or 0 when stopped.
+    public var masterPID: Int32 { process.map { $0.isRunning ? $0.pid : 0 } ?? 0 }
     public var config: String { root + "/dovecot.conf" }
     public func maildir(_ user: String) -> String { root + "/mail/\(user)/Maildir" }
 
@@ -47,8 +51,9 @@ public final class DovecotIMAPServer {
     /// Starts Dovecot; throws with its log if it does not listen within 15 s.
     public init(
         users: [User], masterUser: User? = nil, allowPlaintextAuth: Bool = false, tls: Bool = true,
-        sentFolder: String = "Sent", maxMailSize: String? = nil
+        subjectAltName: String = "IP:127.0.0.1,DNS:localhost", sentFolder: String = "Sent", maxMailSize: String? = nil
     ) throws {
+        self.subjectAltName = subjectAltName
         self.sentFolder = sentFolder
         self.maxMailSize = maxMailSize
         root = "/tmp/mf-imap-\(UUID().uuidString.prefix(8))"
@@ -80,71 +85,42 @@ public final class DovecotIMAPServer {
     }
 
     /// Stops and starts Dovecot on the same ports with the same mail.
-    /// The processes whose parent is `pid`, from /proc.
-    static func children(of pid: Int32) -> [Int32] {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-        return entries.compactMap { name -> Int32? in
-            // /proc files report size 0, which Foundation's readers take at its word: read(2) instead.
-            guard let child = Int32(name) else { return nil }
-            let fd = open("/proc/\(name)/stat", O_RDONLY)
-            guard fd >= 0 else { return nil }
-            defer { close(fd) }
-            var bytes = [UInt8](repeating: 0, count: 1024)
-            let got = read(fd, &bytes, bytes.count)
-            guard got > 0 else { return nil }
-            let stat = String(decoding: bytes[0..<got], as: UTF8.self)
-            guard let close = stat.lastIndex(of: ")") else { return nil }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 1 && Int32(fields[1]) == pid ? child : nil
-        }
-    }
-
     public func restart() throws {
         stop()
         try start()
     }
 
-    /// Kills its processes, then SIGTERM to the master and SIGKILL if it has not gone after 1 s (it waits for its
-    /// children); polls rather than `waitUntilExit`, which can block as long as Dovecot lingers.
+    /// Ends every Dovecot process, sessions included, as a system restart does (by default Dovecot's own
+    /// shutdown leaves TLS sessions running in their login processes): SIGTERM to the process group, SIGKILL if
+    /// the master has not gone after 5 s; then waits until the ports are free.
     public func stop() {
-        guard let process, process.isRunning else { return }
-        let pid = process.processIdentifier
-        // Its processes (imap, imap-login, auth...) go first, so that no client connection outlives a stop: the
-        // master, told to stop, may otherwise wait seconds for its imap processes while they go on serving.
-        for child in Self.children(of: pid) { kill(child, SIGKILL) }
+        guard let master = process else { return }
+        defer { master.signal(SIGKILL) }  // stragglers of the group, if any
         for signal in [SIGTERM, SIGKILL] {
-            kill(pid, signal)
-            let deadline = Date().addingTimeInterval(signal == SIGTERM ? 1 : 5)
-            while process.isRunning && Date() < deadline { usleep(50_000) }
-            if !process.isRunning { break }
+            master.signal(signal)
+            let deadline = Date().addingTimeInterval(5)
+            while master.isRunning && Date() < deadline { usleep(20_000) }
+            if !master.isRunning { break }
         }
-        // Login and imap processes exit once the master is gone; wait until the ports are free again.
+        // Login and imap processes exit once the master is gone.
         let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline && (FreePort.accepts(imapPort) || FreePort.accepts(imapsPort)) { usleep(50_000) }
+        while Date() < deadline && (FreePort.accepts(imapPort) || FreePort.accepts(imapsPort)) { usleep(20_000) }
     }
 
     func start() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/dovecot")
-        process.arguments = ["-F", "-c", config]
-        if !FileManager.default.fileExists(atPath: root + "/stderr.log") {
-            _ = FileManager.default.createFile(atPath: root + "/stderr.log", contents: nil)
-        }
-        let err = FileHandle(forWritingAtPath: root + "/stderr.log")
-        err?.seekToEndOfFile()
-        process.standardOutput = err
-        process.standardError = err
+        let master: SpawnedProcess
         do {
-            try process.run()
+            master = try SpawnedProcess(
+                "/usr/sbin/dovecot", arguments: ["-F", "-c", config], outputFile: root + "/stderr.log")
         } catch {
             throw DovecotIMAPFailure(message: "cannot run /usr/sbin/dovecot (install dovecot-imapd): \(error)")
         }
-        self.process = process
+        process = master
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
-            if !process.isRunning { break }
+            if !master.isRunning { break }
             if FreePort.accepts(imapPort) && (!tls || FreePort.accepts(imapsPort)) { return }
-            usleep(50_000)
+            usleep(20_000)
         }
         stop()
         throw DovecotIMAPFailure(message: "Dovecot did not start listening on 127.0.0.1:\(imapPort). Log:\n\(log)")
@@ -197,7 +173,7 @@ public final class DovecotIMAPServer {
             }
             plugin {
               acl = vfile
-              # A master user acts with the user's own rights (Dovecot otherwise checks ACLs as the master user).
+              # A master login acts with the user's own rights (by default the ACL identity is the master user).
               acl_user = %u
             \(maxMailSize.map { "  quota = maildir:User quota\n  quota_rule = *:storage=10G\n  quota_max_mail_size = \($0)" } ?? "")
             }
@@ -253,14 +229,15 @@ public final class DovecotIMAPServer {
             """.write(toFile: config, atomically: true, encoding: .utf8)
     }
 
-    /// A CA, and a server certificate it signs for CN=localhost with subjectAltName IP:127.0.0.1,DNS:localhost.
+    /// A CA, and a server certificate it signs for CN=localhost with `subjectAltName` (by default
+    /// IP:127.0.0.1,DNS:localhost).
     func makeCertificates() throws {
-        try "subjectAltName = IP:127.0.0.1,DNS:localhost\nbasicConstraints = CA:FALSE\n"
+        try "subjectAltName = \(subjectAltName)\nbasicConstraints = CA:FALSE\n"
             .write(toFile: root + "/server.ext", atomically: true, encoding: .utf8)
         let steps: [[String]] = [
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
              "-subj", "/CN=MailFerry Test CA"],
-            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+            ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key", "-out", "server.csr",
              "-subj", "/CN=localhost"],
             ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
              "-out", "server.pem", "-days", "2", "-extfile", "server.ext"],
@@ -287,6 +264,7 @@ public final class DovecotIMAPServer {
 
 public struct DovecotIMAPFailure: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }
 
@@ -322,6 +300,66 @@ public enum FreePort {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
                 connect(fd, p, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
+        }
+    }
+}
+
+/// A child process started with every signal unblocked and at its default action. Foundation's `Process` passes
+/// on the spawning thread's signal mask, and test runner threads block SIGTERM, so a Dovecot started that way
+/// ignores SIGTERM and can only be killed.
+public final class SpawnedProcess {
+    public let pid: pid_t
+    private var exited = false
+
+    /// Runs `path` with `arguments`, standard output and error appended to `outputFile`.
+    public init(_ path: String, arguments: [String], outputFile: String) throws {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setpgroup(&attributes, 0)  // its own process group, so `signal` reaches its children too
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child = pid_t()
+        let result = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        guard result == 0 else {
+            throw DovecotIMAPFailure(message: "posix_spawn \(path): \(String(cString: strerror(result)))")
+        }
+        pid = child
+    }
+
+    /// Whether the child still runs; reaps it once it has exited.
+    public var isRunning: Bool {
+        if exited { return false }
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        if result == pid || (result < 0 && errno == ECHILD) { exited = true }
+        return !exited
+    }
+
+    /// Signals the process and every process in its group (the children it started).
+    public func signal(_ signal: Int32) {
+        kill(-pid, signal)
+    }
+
+    deinit {
+        if isRunning {
+            kill(-pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
         }
     }
 }

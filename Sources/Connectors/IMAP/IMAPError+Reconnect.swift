@@ -8,7 +8,7 @@ extension IMAPError {
         switch kind {
         case .connect, .timeout, .closed, .unusable: return true
         case .commandFailed: return responseCode?.name.uppercased() == "UNAVAILABLE"
-        case .tls, .protocolViolation, .limitExceeded, .plaintextRefused: return false
+        case .tls, .protocolViolation, .limitExceeded, .plaintextRefused, .invalidArgument: return false
         }
     }
 }

@@ -191,6 +191,11 @@ final class IMAPUserTarget: UserMailboxTarget {
                 to: item.mailbox, flags: item.flags, internalDate: item.internalDate, body: body,
                 beforeFinalByte: beforeFinalByte)
             pending.append(item)
+        } catch let error as IMAPError where error.kind == .invalidArgument {
+            // Nothing was sent: the item's flags cannot be written in IMAP (a keyword that is not an atom).
+            let bad = BadItem(entry: item.key.entryPath, folder: item.mailbox, reason: error.description)
+            badItems.append(bad)
+            try target.countBadItem(bad, user: user)
         } catch let error as IMAPError where error.isCuredByReconnecting {
             try recover(after: error)
             guard let bytes = item.bytes else {
