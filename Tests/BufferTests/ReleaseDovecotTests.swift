@@ -1,6 +1,7 @@
 import BufferSpool
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Buffer
 
@@ -28,7 +29,7 @@ final class DovecotLMTP {
         try FileManager.default.createDirectory(atPath: root + "/mail", withIntermediateDirectories: true)
         chmod(root, 0o755)
         chmod(root + "/mail", 0o777)  // Dovecot writes as `nobody`
-        port = try Self.freePort()
+        port = try FreePort.make()
         try """
             base_dir = \(root)/run
             state_dir = \(root)/state
@@ -103,23 +104,6 @@ final class DovecotLMTP {
     deinit {
         stop()
         try? FileManager.default.removeItem(atPath: root)
-    }
-
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { p in
-                bind(fd, p, length) == 0 && getsockname(fd, p, &length) == 0
-            }
-        }
-        guard bound else { throw DovecotFailure(message: "cannot bind a port: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
