@@ -177,7 +177,20 @@ import Glibc
         #expect(!said.contains(IMAPRoundTripTests.password))
         let imported = try CLI.run(s.importArguments(archive))
         #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
-        #expect(try s.dump(s.target) == s.dump(s.source))
+        let source = try s.dump(s.source)
+        let target = try s.dump(s.target)
+        #expect(target == source, "export said: \(said)\nimport said: \(imported.stdout)\n\(Self.difference(source, target))")
+    }
+
+    /// The lines where two dumps differ, for the failure message.
+    static func difference(_ a: String, _ b: String) -> String {
+        let left = a.split(separator: "\n"), right = b.split(separator: "\n")
+        var lines: [String] = []
+        for i in 0..<max(left.count, right.count) where (i < left.count ? left[i] : "") != (i < right.count ? right[i] : "") {
+            lines.append("line \(i + 1): source \(i < left.count ? left[i] : "-") | target \(i < right.count ? right[i] : "-")")
+            if lines.count > 12 { break }
+        }
+        return lines.joined(separator: "\n")
     }
 
     @Test func aServerRestartMidImportIsReconnectedAndEveryMessageArrivesOnce() throws {
