@@ -479,6 +479,9 @@ public final class IMAPConnection {
     /// there), then sends that byte and CRLF. If `beforeFinalByte` or the body throws, the connection is closed
     /// so the server never completes the APPEND, and the error is rethrown. Returns a sequence number; outcomes
     /// come from `nextAppendOutcome` in the same order.
+    /// Messages up to this size are sent with their command in a single write (LITERAL+ only).
+    static let coalescedAppendLimit: Int64 = 256 * 1024
+
     public func beginAppend(
         to mailbox: String, flags: [String], internalDate: InternalDate?, body: any ItemBody,
         beforeFinalByte: () throws -> Void
@@ -496,6 +499,42 @@ public final class IMAPConnection {
         let encoded = try encodeAndRecord(command)
         appendCounter += 1
         let sequence = appendCounter
+        let needsContinuation = encoded.parts.contains {
+            if case .awaitContinuation = $0 { return true }
+            return false
+        }
+        if size <= Self.coalescedAppendLimit && !needsContinuation {
+            // A small message goes in one write with its command line and final CRLF: one wake-up of the event
+            // loop and one system call per message instead of three or more, and nothing at all is sent should
+            // the body or `beforeFinalByte` fail.
+            var buffer = channel.allocator.buffer(capacity: Int(size) + 256)
+            for case .data(let bytes) in encoded.parts { buffer.writeBytes(bytes) }
+            var sent: Int64 = 0
+            do {
+                try body.stream { chunk in
+                    sent += Int64(chunk.count)
+                    guard sent <= size else {
+                        throw IMAPError(.unusable, server: server, command: "APPEND", detail: "body longer than its byteCount")
+                    }
+                    buffer.writeBytes(chunk)
+                }
+                guard sent == size else {
+                    throw IMAPError(
+                        .unusable, server: server, command: "APPEND",
+                        detail: "body gave \(sent) bytes, not its byteCount of \(size)")
+                }
+                try beforeFinalByte()
+            } catch {
+                // The command is recorded as under way but nothing was sent: the connection cannot go on in step.
+                broken = true
+                close()
+                throw error
+            }
+            buffer.writeBytes([0x0d, 0x0a])
+            try write(buffer, command: "APPEND")
+            appendsPending.append((sequence, encoded.tag))
+            return sequence
+        }
         for part in encoded.parts {
             switch part {
             case .data(let bytes):

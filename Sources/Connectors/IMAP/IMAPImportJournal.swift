@@ -49,7 +49,7 @@ public final class IMAPImportJournal {
 
     /// Opens (creating) the journal for `archiveID`, `user` and `server` under `directory`.
     /// `window` is the importer's number of APPENDs in flight.
-    public init(directory: String, archiveID: String, user: String, server: String, window: Int, syncInterval: Int = 64) throws {
+    public init(directory: String, archiveID: String, user: String, server: String, window: Int, syncInterval: Int = 256) throws {
         let folder = directory + "/" + Self.safeName(archiveID)
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

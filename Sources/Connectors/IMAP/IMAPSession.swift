@@ -79,6 +79,12 @@ final class IMAPSession {
     }
 
     private var selection: (connection: IMAPConnection, name: String, readOnly: Bool, mailbox: IMAPSelectedMailbox)?
+
+    /// Whether `name` is the mailbox selected on `connection` (in either mode).
+    func isSelected(_ name: String, on connection: IMAPConnection) -> Bool {
+        guard let s = selection else { return false }
+        return s.connection === connection && s.name == name
+    }
     private var firstUIDValidity: [String: UInt32] = [:]
 
     func close() {

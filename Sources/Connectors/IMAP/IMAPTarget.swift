@@ -9,7 +9,7 @@ import Synchronization
 /// resumable (`IMAPImportJournal`), and counting refused items against a limit shared by all users.
 public final class IMAPTarget: MailboxTarget {
     /// APPENDs in flight per connection (pipelined with LITERAL+, RFC 7888).
-    public static let window = 16
+    public static let window = 32
     /// Messages up to this size are kept in memory while their APPEND is in flight, so that a dropped connection
     /// can send them again; a larger one is streamed straight from the archive and waited for before the next.
     public static let retainedMessageLimit: Int64 = 1 << 20
@@ -187,6 +187,12 @@ final class IMAPUserTarget: UserMailboxTarget {
         var item = item
         do {
             let connection = try session.connection()
+            // APPEND into the selected mailbox: the server keeps it open instead of opening it (and, for Maildir,
+            // rescanning it) for every message, which made a large import quadratic.
+            if !session.isSelected(item.mailbox, on: connection) {
+                try settleAll()
+                _ = try session.select(item.mailbox, readOnly: false, on: connection)
+            }
             item.sequence = try connection.beginAppend(
                 to: item.mailbox, flags: item.flags, internalDate: item.internalDate, body: body,
                 beforeFinalByte: beforeFinalByte)
