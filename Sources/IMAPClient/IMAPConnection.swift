@@ -509,20 +509,8 @@ public final class IMAPConnection {
             // the body or `beforeFinalByte` fail.
             var buffer = channel.allocator.buffer(capacity: Int(size) + 256)
             for case .data(let bytes) in encoded.parts { buffer.writeBytes(bytes) }
-            var sent: Int64 = 0
             do {
-                try body.stream { chunk in
-                    sent += Int64(chunk.count)
-                    guard sent <= size else {
-                        throw IMAPError(.unusable, server: server, command: "APPEND", detail: "body longer than its byteCount")
-                    }
-                    buffer.writeBytes(chunk)
-                }
-                guard sent == size else {
-                    throw IMAPError(
-                        .unusable, server: server, command: "APPEND",
-                        detail: "body gave \(sent) bytes, not its byteCount of \(size)")
-                }
+                try stream(body) { buffer.writeBytes($0) }
                 try beforeFinalByte()
             } catch {
                 // The command is recorded as under way but nothing was sent: the connection cannot go on in step.
@@ -547,15 +535,9 @@ public final class IMAPConnection {
             }
         }
         var held: UInt8? = nil
-        var sent: Int64 = 0
         do {
-            try body.stream { chunk in
+            try stream(body) { chunk in
                 guard !chunk.isEmpty else { return }
-                sent += Int64(chunk.count)
-                guard sent <= size else {
-                    throw IMAPError(
-                        .unusable, server: server, command: "APPEND", detail: "body longer than its byteCount")
-                }
                 var offset = 0
                 while offset < chunk.count {
                     let end = min(chunk.count, offset + Self.writeChunkSize)
@@ -566,11 +548,6 @@ public final class IMAPConnection {
                     try write(buffer, command: "APPEND")
                     offset = end
                 }
-            }
-            guard sent == size else {
-                throw IMAPError(
-                    .unusable, server: server, command: "APPEND",
-                    detail: "body gave \(sent) bytes, not its byteCount of \(size)")
             }
             try beforeFinalByte()
         } catch {
@@ -583,6 +560,23 @@ public final class IMAPConnection {
         try write(tail, command: "APPEND")
         appendsPending.append((sequence, encoded.tag))
         return sequence
+    }
+
+    /// Streams an APPEND's body, holding it to its announced `byteCount`: the literal's size is already on the wire.
+    private func stream(_ body: any ItemBody, _ each: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let size = body.byteCount
+        var sent: Int64 = 0
+        try body.stream { chunk in
+            sent += Int64(chunk.count)
+            guard sent <= size else {
+                throw IMAPError(.unusable, server: server, command: "APPEND", detail: "body longer than its byteCount")
+            }
+            try each(chunk)
+        }
+        guard sent == size else {
+            throw IMAPError(
+                .unusable, server: server, command: "APPEND", detail: "body gave \(sent) bytes, not its byteCount of \(size)")
+        }
     }
 
     /// Files the responses that have arrived without waiting for more, so a long run of pipelined APPENDs does
