@@ -130,6 +130,12 @@ extension BufferSpool {
         try read { db in try Self.fetchStatus(db, where: "1", arguments: []) }
     }
 
+    /// Just the user's state, by its key: cheap enough to ask after every commit (`status(user:)` counts the
+    /// user's held mail, which grows with the spool).
+    public func state(of user: String) throws -> UserState? {
+        try database.read { try Self.fetchState($0, user) }
+    }
+
     public func status(user: String) throws -> UserStatus? {
         try read { db in try Self.fetchStatus(db, where: "u.name = ?", arguments: [user]).first }
     }
