@@ -44,11 +44,7 @@ struct ParallelImport {
         group.wait()
         let result = shared.state.withLock { $0 }
         if let failure = result.failure { throw failure }
-        counts.written += result.counts.written
-        counts.alreadyPresent += result.counts.alreadyPresent
-        counts.bytesWritten += result.counts.bytesWritten
-        counts.badItems += result.counts.badItems
-        counts.placements += result.counts.placements
+        counts.add(result.counts)
     }
 
     private final class SharedState: Sendable {
@@ -108,11 +104,7 @@ struct ParallelImport {
         written.placements = userTarget.placements
         written.badItems = userTarget.badItems
         shared.withLock { s in
-            s.counts.written += written.written
-            s.counts.alreadyPresent += written.alreadyPresent
-            s.counts.bytesWritten += written.bytesWritten
-            s.counts.placements += written.placements
-            s.counts.badItems += written.badItems
+            s.counts.add(written)
         }
     }
 }

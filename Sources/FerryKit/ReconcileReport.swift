@@ -27,6 +27,15 @@ public struct ReconcileReport: Codable, Sendable {
         public var badItems: [BadItem] = []
         /// Where each written item is at the target, where the target says (IMAP APPENDUID).
         public var placements: [ItemPlacement] = []
+
+        /// Adds another part's counts (a user imported by another job); `seconds` stays this one's.
+        mutating func add(_ other: ImportCounts) {
+            written += other.written
+            alreadyPresent += other.alreadyPresent
+            bytesWritten += other.bytesWritten
+            badItems += other.badItems
+            placements += other.placements
+        }
     }
 
     public struct UserReport: Codable, Sendable {
