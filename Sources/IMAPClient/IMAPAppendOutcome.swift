@@ -11,8 +11,12 @@ public struct IMAPAppendOutcome: Sendable, Hashable {
     /// The number `beginAppend` returned.
     public var sequence: Int
     public var result: Result
-    public init(sequence: Int, result: Result) {
+    /// Every UID APPENDUID gave, in the order of the messages (one for APPEND, one per message for a
+    /// MULTIAPPEND); empty when the server did not say.
+    public var uids: [UInt32]
+    public init(sequence: Int, result: Result, uids: [UInt32] = []) {
         self.sequence = sequence
         self.result = result
+        self.uids = uids
     }
 }

@@ -489,11 +489,7 @@ public final class IMAPConnection {
         let size = body.byteCount
         // A flag that is not an atom would make the command line malformed, and a server that rejects the line
         // might read the message that follows as commands; refuse it before sending anything.
-        let flags = flags.filter { $0.lowercased() != "\\recent" }  // RFC 9051 section 2.3.2: not settable
-        if let bad = flags.first(where: { !IMAPCommandEncoder.isValidFlag($0) }) {
-            throw IMAPError(
-                .invalidArgument, server: server, command: "APPEND", detail: "flag \"\(bad)\" is not an IMAP atom")
-        }
+        let flags = try appendableFlags(flags)
         try takeAvailableResponses()
         let command = IMAPCommand.append(mailbox: mailbox, flags: flags, internalDate: internalDate, size: size)
         let encoded = try encodeAndRecord(command)
@@ -532,6 +528,8 @@ public final class IMAPConnection {
                     appendsPending.append((sequence, encoded.tag))  // refused before the literal
                     return sequence
                 }
+            case .messageBytes:
+                preconditionFailure("a single APPEND has no MULTIAPPEND message parts")
             }
         }
         var held: UInt8? = nil
@@ -560,6 +558,71 @@ public final class IMAPConnection {
         try write(tail, command: "APPEND")
         appendsPending.append((sequence, encoded.tag))
         return sequence
+    }
+
+    /// Whether `beginMultiAppend` can send messages of these sizes: the server speaks MULTIAPPEND (RFC 3502) and
+    /// takes every literal without a continuation, so the whole command goes out without a round trip.
+    public func canMultiAppend(sizes: [Int64]) -> Bool {
+        guard capabilities.contains("MULTIAPPEND") else { return false }
+        let mode = literalModeOverride ?? IMAPLiteralMode(capabilities: capabilities)
+        return sizes.allSatisfy { mode.isNonSynchronizing(size: $0) }
+    }
+
+    /// Sends one MULTIAPPEND command with `messages` (held in memory, so nothing can fail half way through the
+    /// bytes). The server stores all of them or none (RFC 3502); the outcome from `nextAppendOutcome` carries
+    /// the UIDs in message order when the server sends APPENDUID. Flags must already be valid (see
+    /// `appendableFlags`). Returns a sequence number, like `beginAppend`.
+    public func beginMultiAppend(to mailbox: String, messages: [(item: IMAPAppendItem, bytes: [UInt8])]) throws -> Int {
+        guard canMultiAppend(sizes: messages.map(\.item.size)) else {
+            throw IMAPError(.invalidArgument, server: server, command: "APPEND", detail: "the server takes no MULTIAPPEND of these sizes")
+        }
+        for message in messages where message.item.size != Int64(message.bytes.count) {
+            throw IMAPError(.invalidArgument, server: server, command: "APPEND", detail: "a message's size is not its byte count")
+        }
+        try takeAvailableResponses()
+        let encoded = try encodeAndRecord(.multiAppend(mailbox: mailbox, messages: messages.map(\.item)))
+        appendCounter += 1
+        let sequence = appendCounter
+        var buffer = channel.allocator.buffer(capacity: Self.writeChunkSize + 4096)
+        func flushIfFull() throws {
+            guard buffer.readableBytes >= Self.writeChunkSize else { return }
+            try write(buffer, command: "APPEND")
+            buffer = channel.allocator.buffer(capacity: Self.writeChunkSize + 4096)
+        }
+        for part in encoded.parts {
+            switch part {
+            case .data(let bytes):
+                buffer.writeBytes(bytes)
+            case .messageBytes(let index):
+                let bytes = messages[index].bytes
+                var offset = 0
+                while offset < bytes.count {
+                    let room = max(1, Self.writeChunkSize - buffer.readableBytes)
+                    let end = min(bytes.count, offset + room)
+                    buffer.writeBytes(bytes[offset..<end])
+                    offset = end
+                    try flushIfFull()
+                }
+            case .awaitContinuation:
+                throw IMAPError(.unusable, server: server, command: "APPEND", detail: "a MULTIAPPEND literal would need a continuation")
+            }
+            try flushIfFull()
+        }
+        buffer.writeBytes([0x0d, 0x0a])
+        try write(buffer, command: "APPEND")
+        appendsPending.append((sequence, encoded.tag))
+        return sequence
+    }
+
+    /// The flags an APPEND may carry: without `\Recent` (RFC 9051 section 2.3.2: not settable); throws
+    /// `.invalidArgument` for one that is not an IMAP atom, which would make the command line malformed.
+    public func appendableFlags(_ flags: [String]) throws -> [String] {
+        let flags = flags.filter { $0.lowercased() != "\\recent" }
+        if let bad = flags.first(where: { !IMAPCommandEncoder.isValidFlag($0) }) {
+            throw IMAPError(
+                .invalidArgument, server: server, command: "APPEND", detail: "flag \"\(bad)\" is not an IMAP atom")
+        }
+        return flags
     }
 
     /// Streams an APPEND's body, holding it to its announced `byteCount`: the literal's size is already on the wire.
@@ -600,8 +663,10 @@ public final class IMAPConnection {
         appendsPending.removeFirst()
         switch response.status {
         case .ok:
-            if case .appendUID(let validity, let uid, _) = response.text.code {
-                return IMAPAppendOutcome(sequence: sequence, result: .appended(uidValidity: validity, uid: uid))
+            if case .appendUID(let validity, let uid, let set) = response.text.code {
+                return IMAPAppendOutcome(
+                    sequence: sequence, result: .appended(uidValidity: validity, uid: uid),
+                    uids: IMAPUIDSet.expand(set) ?? [])
             }
             return IMAPAppendOutcome(sequence: sequence, result: .appended(uidValidity: nil, uid: nil))
         default:
@@ -625,6 +690,8 @@ public final class IMAPConnection {
                 if try !awaitContinuation(for: encoded.tag, command: command.name, untagged: untagged) {
                     return try awaitCompletion(of: encoded.tag, command: command.name, untagged: untagged)
                 }
+            case .messageBytes:
+                preconditionFailure("APPEND goes through beginAppend or beginMultiAppend, not run")
             }
         }
         return try awaitCompletion(of: encoded.tag, command: command.name, untagged: untagged)

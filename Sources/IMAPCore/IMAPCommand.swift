@@ -34,6 +34,9 @@ public enum IMAPCommand: Sendable, Hashable {
     /// The command line up to and including the message literal's announcement; the message bytes and the final
     /// CRLF are the caller's to send.
     case append(mailbox: String, flags: [String], internalDate: InternalDate?, size: Int64)
+    /// RFC 3502 MULTIAPPEND: several messages in one command, stored all or none. Encoded with a
+    /// `.messageBytes(i)` part where each message's bytes go; the final CRLF is the caller's to send.
+    case multiAppend(mailbox: String, messages: [IMAPAppendItem])
 
     /// The command's name for error messages, never its arguments.
     public var name: String {
@@ -57,7 +60,19 @@ public enum IMAPCommand: Sendable, Hashable {
         case .getACL: "GETACL"
         case .setACL: "SETACL"
         case .myRights: "MYRIGHTS"
-        case .append: "APPEND"
+        case .append, .multiAppend: "APPEND"
         }
+    }
+}
+
+/// One message of a MULTIAPPEND: what goes before its literal, and the literal's size.
+public struct IMAPAppendItem: Sendable, Hashable {
+    public var flags: [String]
+    public var internalDate: InternalDate?
+    public var size: Int64
+    public init(flags: [String], internalDate: InternalDate?, size: Int64) {
+        self.flags = flags
+        self.internalDate = internalDate
+        self.size = size
     }
 }

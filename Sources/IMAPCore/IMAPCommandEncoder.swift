@@ -112,6 +112,19 @@ public struct IMAPCommandEncoder: Sendable {
             w.raw(" ")
             w.literalAnnouncement(size: size)
             return IMAPEncodedCommand(tag: tag, name: command.name, parts: w.finish(crlf: false))
+        case .multiAppend(let mailbox, let messages):
+            // append = "APPEND" SP mailbox 1*append-message   (RFC 3502)
+            // append-message = [SP flag-list] [SP date-time] SP literal
+            w.raw("APPEND ")
+            w.mailbox(mailbox)
+            for (index, message) in messages.enumerated() {
+                if !message.flags.isEmpty { w.raw(" (" + message.flags.joined(separator: " ") + ")") }
+                if let date = message.internalDate { w.raw(" \"" + Self.dateTime(date) + "\"") }
+                w.raw(" ")
+                w.literalAnnouncement(size: message.size)
+                w.messageBytes(index)
+            }
+            return IMAPEncodedCommand(tag: tag, name: command.name, parts: w.finish(crlf: false))
         }
         return IMAPEncodedCommand(tag: tag, name: command.name, parts: w.finish(crlf: true))
     }
@@ -163,6 +176,13 @@ public struct IMAPCommandEncoder: Sendable {
             parts.append(.data(current))
             current = []
             parts.append(.awaitContinuation)
+        }
+
+        /// Marks where a MULTIAPPEND message's bytes go.
+        mutating func messageBytes(_ index: Int) {
+            if !current.isEmpty { parts.append(.data(current)) }
+            current = []
+            parts.append(.messageBytes(index))
         }
 
         mutating func literalAnnouncement(size: Int64) {

@@ -5,6 +5,8 @@ public struct IMAPEncodedCommand: Sendable, Hashable {
         case data([UInt8])
         /// Send nothing more until a continuation request arrives.
         case awaitContinuation
+        /// The bytes of message `index` of a MULTIAPPEND go here (they are the caller's, not the encoder's).
+        case messageBytes(Int)
     }
     public var tag: String
     /// The command's name, for errors and logs; never its arguments.

@@ -19,6 +19,21 @@ public struct IMAPUIDSet: Sendable, Hashable, CustomStringConvertible {
 
     public var isEmpty: Bool { ranges.isEmpty }
 
+    /// The UIDs of a uid-set as a server wrote it (RFC 4315 APPENDUID/COPYUID: `1,4:6`), in the order written,
+    /// each range counted upwards; nil when it is malformed, holds `*` or names more than `limit` UIDs.
+    public static func expand(_ text: String, limit: Int = 1 << 20) -> [UInt32]? {
+        var uids: [UInt32] = []
+        for element in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let ends = element.split(separator: ":", omittingEmptySubsequences: false)
+            guard ends.count == 1 || ends.count == 2 else { return nil }
+            guard let a = UInt32(ends[0]), a > 0, let b = UInt32(ends[ends.count - 1]), b > 0 else { return nil }
+            let range = min(a, b)...max(a, b)
+            guard uids.count + range.count <= limit else { return nil }
+            uids.append(contentsOf: range)
+        }
+        return uids
+    }
+
     /// sequence-set = (seq-number / seq-range) ["," sequence-set] ; seq-number = nz-number / "*"
     public var description: String {
         ranges.map { range in

@@ -267,6 +267,51 @@ import Testing
             date: nil),
     ]
 
+    /// One MULTIAPPEND (RFC 3502) stores every sample with its own flags and date, and APPENDUID lists their UIDs
+    /// in message order; a second command behind it in the pipe is answered in turn.
+    @Test func multiAppendStoresEachMessageWithItsUIDInOrder() throws {
+        let dovecot = try server()
+        let connection = try login(dovecot)
+        #expect(try connection.create("Batch"))
+        let sizes = Self.samples.map { Int64($0.bytes.count) }
+        #expect(connection.canMultiAppend(sizes: sizes))
+        let messages = Self.samples.map {
+            (item: IMAPAppendItem(flags: $0.flags, internalDate: $0.date, size: Int64($0.bytes.count)), bytes: $0.bytes)
+        }
+        let first = try connection.beginMultiAppend(to: "Batch", messages: messages)
+        let second = try connection.beginMultiAppend(to: "Batch", messages: Array(messages.prefix(2)))
+        let outcome = try connection.nextAppendOutcome()
+        #expect(outcome.sequence == first)
+        guard case .appended(let validity?, let uid?) = outcome.result else {
+            Issue.record("MULTIAPPEND refused: \(outcome)")
+            return
+        }
+        #expect(outcome.uids.count == Self.samples.count && outcome.uids.first == uid)
+        let again = try connection.nextAppendOutcome()
+        #expect(again.sequence == second && again.uids.count == 2)
+        #expect(Set(outcome.uids).isDisjoint(with: again.uids))
+        let selected = try connection.select("Batch", readOnly: true)
+        #expect(selected.uidValidity == validity && selected.exists == UInt32(Self.samples.count + 2))
+        let summaries = try connection.fetchSummaries(uids: 1...UInt32.max)
+        var fetched: [UInt32: [UInt8]] = [:]
+        try connection.fetchBodies(uids: outcome.uids) { uid, body in
+            var bytes: [UInt8] = []
+            try body.stream { bytes += $0 }
+            fetched[uid] = bytes
+        }
+        for (sample, uid) in zip(Self.samples, outcome.uids) {
+            #expect(fetched[uid] == sample.bytes, "\(sample.name) is not at UID \(uid)")
+            let summary = summaries.first { $0.uid == uid }
+            #expect(summary.map { Set($0.flags) } == Set(sample.flags), "\(sample.name)")
+            if let date = sample.date { #expect(summary?.internalDate.epochSeconds == date.epochSeconds, "\(sample.name)") }
+        }
+        // Sizes that do not match the bytes are refused before anything is sent.
+        var wrong = messages[0]
+        wrong.item.size += 1
+        #expect(kind { _ = try connection.beginMultiAppend(to: "Batch", messages: [wrong, messages[1]]) } == .invalidArgument)
+        try connection.noop()
+    }
+
     @Test func pipelinedAppendThenFetchGivesTheSameBytesFlagsAndDates() throws {
         let dovecot = try server()
         let connection = try login(dovecot)

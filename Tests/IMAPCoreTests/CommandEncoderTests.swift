@@ -111,6 +111,36 @@ import Testing
         #expect(text(.append(mailbox: "INBOX", flags: [], internalDate: nil, size: 0)) == "A1 APPEND INBOX {0+}\r\n")
     }
 
+    /// RFC 3502: one command, each message with its own flags, date and literal; the bytes go where the
+    /// `.messageBytes` parts stand, and the caller ends the command with CRLF.
+    @Test func multiAppendLeavesAPlaceForEachMessage() {
+        let date = InternalDate(epochSeconds: 978_339_600, utcOffsetMinutes: 60)
+        let command = IMAPCommand.multiAppend(mailbox: "Sent Items", messages: [
+            IMAPAppendItem(flags: ["\\Seen"], internalDate: date, size: 3),
+            IMAPAppendItem(flags: [], internalDate: nil, size: 0),
+            IMAPAppendItem(flags: ["$Work", "\\Flagged"], internalDate: nil, size: 12),
+        ])
+        #expect(command.name == "APPEND")
+        #expect(
+            plus.encode(command, tag: "A7").parts == [
+                .data(Array("A7 APPEND \"Sent Items\" (\\Seen) \"01-Jan-2001 10:00:00 +0100\" {3+}\r\n".utf8)), .messageBytes(0),
+                .data(Array(" {0+}\r\n".utf8)), .messageBytes(1),
+                .data(Array(" ($Work \\Flagged) {12+}\r\n".utf8)), .messageBytes(2),
+            ])
+        // Without LITERAL+ each literal waits for the server's continuation.
+        #expect(sync.encode(command, tag: "A7").continuationsNeeded == 3)
+    }
+
+    @Test func uidSetsAsServersWriteThem() {
+        #expect(IMAPUIDSet.expand("7") == [7])
+        #expect(IMAPUIDSet.expand("7:9,3,12:11") == [7, 8, 9, 3, 11, 12])
+        #expect(IMAPUIDSet.expand("0") == nil)
+        #expect(IMAPUIDSet.expand("1:*") == nil)
+        #expect(IMAPUIDSet.expand("1,,2") == nil)
+        #expect(IMAPUIDSet.expand("1:2:3") == nil)
+        #expect(IMAPUIDSet.expand("1:4294967295") == nil, "too many UIDs to list")
+    }
+
     @Test(arguments: [
         InternalDate(epochSeconds: 0, utcOffsetMinutes: 0),
         InternalDate(epochSeconds: 946_704_599, utcOffsetMinutes: -330),

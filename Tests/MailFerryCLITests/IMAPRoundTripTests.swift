@@ -348,4 +348,37 @@ enum Python {
         let count = try Python.run([IMAPRoundTripTests.fixture, "count", "127.0.0.1", "\(target.imapPort)", "alice@example.com", IMAPRoundTripTests.password, target.caFile])
         #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "36")
     }
+    /// Small messages travel many to a MULTIAPPEND, which the server stores whole or not at all: a refused one
+    /// must not take its batch-mates with it, nor be sent twice.
+    @Test func aRefusedMessageInABatchIsTheOnlyBadItem() throws {
+        let work = try Workspace()
+        let users: [DovecotIMAPServer.User] = [.init("alice@example.com", IMAPRoundTripTests.password)]
+        let source = try DovecotIMAPServer(users: users)
+        let target = try DovecotIMAPServer(users: users, maxMailSize: "6k")
+        let credentials = work.file("c.tsv")
+        try "alice@example.com\t\(IMAPRoundTripTests.password)\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
+        let load = try Python.run([IMAPRoundTripTests.fixture, "load", "127.0.0.1", "\(source.imapPort)", "alice@example.com", IMAPRoundTripTests.password, source.caFile, "33", "300"])
+        #expect(load.status == 0, "\(load.stderr)")
+        let dump = try Python.run([IMAPRoundTripTests.fixture, "dump", "127.0.0.1", "\(source.imapPort)", "alice@example.com", IMAPRoundTripTests.password, source.caFile])
+        let folders = try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: [String: Any]] ?? [:]
+        let sizes = folders.values.flatMap { ($0["messages"] as? [[String: Any]] ?? []).compactMap { $0["size"] as? Int } }
+        let tooLarge = sizes.filter { $0 > 6 * 1024 }.count
+        #expect(sizes.count == 300 && tooLarge > 0 && tooLarge < 100, "\(sizes.count) messages, \(tooLarge) over 6 KiB")
+
+        let archive = work.file("a.mfa")
+        let export = try CLI.run(["export", "--source", "imap://127.0.0.1:\(source.imapPort)", "--user", "alice@example.com",
+            "--credentials", credentials, "--ca-file", source.caFile, "--sign-key", work.file("k.key.pem"), "--out", archive])
+        #expect(export.status == 0, "\(export.stderr)")
+        let imported = try CLI.run(["import", archive, "--trust", work.file("k.pub.pem"), "--target", "imap://127.0.0.1:\(target.imapPort)",
+            "--credentials", credentials, "--ca-file", target.caFile, "--journal", work.file("j"), "--max-bad-items", "1000", "--report", work.file("r.json")])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stderr.contains("one by one"), "the batches were refused and split: \(imported.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work.file("r.json")))) as? [String: Any]
+        #expect(report?["verdict"] as? String == "pass")
+        let bad = (report?["imported"] as? [String: Any])?["badItems"] as? [[String: Any]] ?? []
+        #expect(bad.count == tooLarge, "\(bad.count) bad items, \(tooLarge) messages over the limit")
+        let count = try Python.run([IMAPRoundTripTests.fixture, "count", "127.0.0.1", "\(target.imapPort)", "alice@example.com", IMAPRoundTripTests.password, target.caFile])
+        #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(300 - tooLarge)")
+    }
 }

@@ -34,12 +34,17 @@ public final class IMAPImportJournal {
         /// The archive entry path, or nil for a `finished` or `started` marker.
         var entry: String?
         var location: Location?
+        /// The server refused the entry (a bad item), with its reason.
+        var refused: String?
         var mark: String?
     }
 
     public let path: String
     /// Items committed on the server, by entry path.
     public private(set) var done: [String: Location] = [:]
+    /// Items the server refused (bad items). They are tried again by a later run, but they are not on the
+    /// server, so they take none of the lookups a resumed import owes.
+    public private(set) var refused: Set<String> = []
     /// How many of the first items without a line a resumed import must look up on the server.
     public private(set) var itemsToLookUp: Int
     public let syncInterval: Int
@@ -67,6 +72,9 @@ public final class IMAPImportJournal {
                 guard let record = try? decoder.decode(Line.self, from: Data(line)) else { continue }
                 if let entry = record.entry, let location = record.location {
                     done[entry] = location
+                    refused.remove(entry)
+                } else if let entry = record.entry, record.refused != nil {
+                    refused.insert(entry)
                 } else if record.mark == "started" {
                     finished = false
                 } else if record.mark == "finished" {
@@ -114,6 +122,12 @@ public final class IMAPImportJournal {
     public func recordDone(_ entry: String, at location: Location, durably: Bool = false) throws {
         done[entry] = location
         try append(Line(entry: entry, location: location), durably: durably)
+    }
+
+    /// Records an item the server refused. Not synced at once: a lost line only costs a lookup.
+    public func recordRefused(_ entry: String, reason: String) throws {
+        refused.insert(entry)
+        try append(Line(entry: entry, refused: reason), durably: false)
     }
 
     /// Makes every line so far durable.

@@ -45,4 +45,26 @@ struct IMAPImportJournalTests {
         let again = try IMAPImportJournal(directory: dir, archiveID: "../A", user: "a/b@example.com", server: "[::1]:143", window: 1)
         #expect(Set(again.done.keys) == ["m/1"])
     }
+
+    /// A refused item is not on the server: a resumed run tries it again without spending a lookup on it, and
+    /// once it is stored it is no longer counted as refused.
+    @Test func refusedItemsAreRememberedAndTriedAgain() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            let j = try IMAPImportJournal(directory: dir, archiveID: "A2", user: "bob@example.com", server: "s:143", window: 2, syncInterval: 2)
+            try j.recordRefused("m/1", reason: "NO [LIMIT] too large")
+            try j.recordRefused("m/2", reason: "NO [LIMIT] too large")
+            try j.recordDone("m/3", at: .init(folder: "INBOX", uidValidity: 1, uid: 1))
+            try j.sync()
+        }
+        let resumed = try IMAPImportJournal(directory: dir, archiveID: "A2", user: "bob@example.com", server: "s:143", window: 2, syncInterval: 2)
+        #expect(resumed.refused == ["m/1", "m/2"])
+        #expect(resumed.done.keys.sorted() == ["m/3"])
+        try resumed.recordDone("m/2", at: .init(folder: "INBOX", uidValidity: 1, uid: 2))
+        try resumed.recordFinished()
+        let again = try IMAPImportJournal(directory: dir, archiveID: "A2", user: "bob@example.com", server: "s:143", window: 2, syncInterval: 2)
+        #expect(again.refused == ["m/1"])
+        #expect(again.done.keys.sorted() == ["m/2", "m/3"])
+    }
 }
