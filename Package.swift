@@ -62,10 +62,13 @@ let package = Package(
         ),
         // The operations the commands run: export, inspect, verify, import, reconcile.
         .target(name: "FerryKit", dependencies: ["MailModel", "FerryArchive", "Connectors"]),
+        // The two-station migration plan: every user's state through the procedure, in a journal that survives
+        // crashes, and the steps station A runs (hold, export, carry, release, close, undo).
+        .target(name: "MigrationPlan", dependencies: ["FerryKit", "FerryArchive", "Buffer", "BufferSpool", "MailModel"]),
         // Argument parsing and printing only.
         .executableTarget(
             name: "mailferry",
-            dependencies: ["FerryKit", "Buffer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["FerryKit", "Buffer", "MigrationPlan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Helpers several test targets share: a seeded generator, the built binary's location.

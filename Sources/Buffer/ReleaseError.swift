@@ -14,6 +14,8 @@ public struct ReleaseError: Error, CustomStringConvertible, Sendable {
         case undelivered
         /// The spool is locked by a running server.
         case spoolBusy
+        /// A release asked for what contradicts the one already started (another target address).
+        case conflict
     }
 
     public var reason: Reason

@@ -25,8 +25,14 @@ public struct ReleaseJob {
         public var trustedKeyPath: String?
         public var archiveID: String?
         public var undo: Bool
+        /// Deliver to this address at the target instead of the held one (a renamed user); not for undo.
+        public var deliverAs: String?
 
-        public init(user: String, target: String, receiptPath: String?, trustedKeyPath: String?, archiveID: String?, undo: Bool) {
+        public init(
+            user: String, target: String, receiptPath: String?, trustedKeyPath: String?, archiveID: String?, undo: Bool,
+            deliverAs: String? = nil
+        ) {
+            self.deliverAs = deliverAs
             self.user = user
             self.target = target
             self.receiptPath = receiptPath.map(Self.absolute)
@@ -47,6 +53,8 @@ public struct ReleaseJob {
     public var trustedKeyPath: String?
     public var archiveID: String?
     public var undo: Bool
+    /// The target's address for the user when the migration renames it; nil: the held address.
+    public var deliverAs: String?
     /// Called with a line for people after each message (nil: silent).
     public var progress: ((String) -> Void)?
     /// Credentials and the journal for an IMAP target (the buffer configuration's `deliveryOptions`).
@@ -70,6 +78,7 @@ public struct ReleaseJob {
         self.init(
             spoolDirectory: spoolDirectory, user: p.user, target: p.target, receiptPath: p.undo ? nil : p.receiptPath,
             trustedKeyPath: p.trustedKeyPath, archiveID: p.archiveID, undo: p.undo, progress: progress)
+        deliverAs = p.undo ? nil : p.deliverAs
     }
 
     /// The receipt file for the user: `path` itself, or `<path>/<user>.receipt.json` when `path` is a directory.
@@ -121,10 +130,19 @@ public struct ReleaseJob {
         defer { if openSpool == nil { try? spool.close() } }
         guard let status = try spool.status(user: user) else { throw SpoolError.unknownUser(user: user) }
 
-        // Remember the archive (first release) and get the spool's identity for the delivery keys.
-        let spoolID = try ReleaseStateFile.update(spoolDirectory: spoolDirectory) { state -> String in
-            if let archive { state.users[ReleaseStateFile.key(user), default: .init()].archiveID = archive }
-            return state.spoolID
+        // Remember the archive and the target address (first release) and get the spool's identity for the
+        // delivery keys. A release started for one address is not finished for another.
+        let (spoolID, recipient) = try ReleaseStateFile.update(spoolDirectory: spoolDirectory) { state -> (String, String) in
+            let key = ReleaseStateFile.key(user)
+            if let archive { state.users[key, default: .init()].archiveID = archive }
+            guard !undo else { return (state.spoolID, user) }
+            if let recorded = state.users[key]?.deliverAs, let deliverAs, recorded.lowercased() != deliverAs.lowercased(),
+                status.state != .holding
+            {
+                throw ReleaseError(.conflict, status: .usage, "release refused: \(user)'s release was started to \(recorded), not \(deliverAs)")
+            }
+            if let deliverAs { state.users[key, default: .init()].deliverAs = deliverAs }
+            return (state.spoolID, state.users[key]?.deliverAs ?? user)
         }
         let direction: ReleaseDirection = undo ? .source : .target
         var report = ReleaseReport(user: user, target: url.description, direction: direction, archiveID: archive, state: status.state)
@@ -144,13 +162,13 @@ public struct ReleaseJob {
 
         let delivery: any DeliveryTarget
         switch url {
-        case .mailbox(let connector): delivery = try DeliveryMailbox(url: connector, user: user, spoolID: spoolID, options: deliveryOptions)
+        case .mailbox(let connector): delivery = try DeliveryMailbox(url: connector, user: recipient, spoolID: spoolID, options: deliveryOptions)
         case .lmtp(let endpoint): delivery = try DeliveryLMTP(endpoint: endpoint)
         }
         defer { delivery.close() }
         try spool.beginRelease(user: user, to: ReleaseTarget(direction: direction, address: delivery.address))
 
-        try Self.deliverHeld(user: user, spool: spool, delivery: delivery, report: &report, progress: progress)
+        try Self.deliverHeld(user: user, recipient: recipient, spool: spool, delivery: delivery, report: &report, progress: progress)
         if report.failures.isEmpty {
             do {
                 report.state = try spool.finishRelease(user: user)
@@ -166,7 +184,7 @@ public struct ReleaseJob {
     /// Delivers every message still held for `user`, in arrival order, journalling each attempt; damaged
     /// messages and permanent refusals are reported and stay held. Shared by release and the linger pass.
     static func deliverHeld(
-        user: String, spool: BufferSpool, delivery: any DeliveryTarget, report: inout ReleaseReport,
+        user: String, recipient: String, spool: BufferSpool, delivery: any DeliveryTarget, report: inout ReleaseReport,
         progress: ((String) -> Void)?
     ) throws {
         let unknown = Set(try spool.unknownOutcomes(for: user).filter { $0.target == delivery.address }.map(\.id))
@@ -178,7 +196,7 @@ public struct ReleaseJob {
             for message in page {
                 try spool.markDelivering(message.id, user: user, target: delivery.address)
                 do {
-                    let wrote = try delivery.deliver(message, user: user, from: spool)
+                    let wrote = try delivery.deliver(message, user: recipient, from: spool)
                     try spool.markDelivered(message.id, user: user, target: delivery.address)
                     if wrote {
                         report.delivered += 1
@@ -213,15 +231,17 @@ public struct ReleaseJob {
             return nil
         }
         let url = try DeliveryTargetURL(parsing: recorded.address)
-        let spoolID = try ReleaseStateFile.update(spoolDirectory: spool.directory) { $0.spoolID }
+        let (spoolID, recipient) = try ReleaseStateFile.update(spoolDirectory: spool.directory) { state in
+            (state.spoolID, recorded.direction == .target ? state.users[ReleaseStateFile.key(user)]?.deliverAs ?? user : user)
+        }
         let delivery: any DeliveryTarget
         switch url {
-        case .mailbox(let connector): delivery = try DeliveryMailbox(url: connector, user: user, spoolID: spoolID, options: options)
+        case .mailbox(let connector): delivery = try DeliveryMailbox(url: connector, user: recipient, spoolID: spoolID, options: options)
         case .lmtp(let endpoint): delivery = try DeliveryLMTP(endpoint: endpoint)
         }
         defer { delivery.close() }
         var report = ReleaseReport(user: user, target: url.description, direction: recorded.direction, archiveID: nil, state: status.state)
-        try deliverHeld(user: user, spool: spool, delivery: delivery, report: &report, progress: nil)
+        try deliverHeld(user: user, recipient: recipient, spool: spool, delivery: delivery, report: &report, progress: nil)
         return report
     }
 

@@ -30,6 +30,9 @@ public struct ReleaseStateFile: Codable, Sendable, Equatable {
         public var forwardingChanged: String?
         /// The archive the user's release was started with.
         public var archiveID: String?
+        /// The address held mail is delivered to at the target, when the migration renames the user (the
+        /// plan's mapping); the linger pass delivers there too.
+        public var deliverAs: String?
         public init() {}
     }
 

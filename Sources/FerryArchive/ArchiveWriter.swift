@@ -102,12 +102,18 @@ public final class ArchiveWriter: MailboxSink {
         if !finished { unlink(partialPath) }
     }
 
+    /// Target addresses by lower-cased source address: recorded in the manifest as each user's `targetAddress`.
+    public var targetAddresses: [String: String] = [:]
+
     private var currentUser: Int { users.count }
 
     // MARK: MailboxSink
 
     public func beginUser(_ user: UserInfo) throws {
-        users.append(UserRecord(user: users.count + 1, address: user.address, settings: UserSettings(), counts: Counts()))
+        let mapped = targetAddresses[user.address.lowercased()]
+        users.append(UserRecord(
+            user: users.count + 1, address: user.address, targetAddress: mapped == user.address ? nil : mapped,
+            settings: UserSettings(), counts: Counts()))
         sieveSequence = 0
         nextContainer = [:]  // container numbers count from 1 for each user
     }

@@ -118,6 +118,9 @@ public struct UserRecord: Codable, Sendable, Hashable {
     /// The number in entry paths (`u/<user>/...`).
     public var user: Int
     public var address: String
+    /// Where the user goes at the target when the migration renames users (`c.smith@abc.com` to
+    /// `c_smith@abc.com`); absent when the address stays.
+    public var targetAddress: String?
     public var settings: UserSettings
     public var counts: Counts
 }

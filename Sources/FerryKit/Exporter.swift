@@ -24,6 +24,8 @@ public struct Exporter {
     public var station: String
     public var quiet: Bool
     public var options: ConnectorOptions
+    /// Target addresses for users the migration renames; recorded in the archive for the importer.
+    public var mapping = UserMapping()
 
     public init(
         source: ConnectorURL, users: [String], signingKeyPath: String, outputPath: String, station: String? = nil,
@@ -61,6 +63,7 @@ public struct Exporter {
         let progress = ProgressReporter(label: "export", quiet: quiet)
         writer.onItem = { progress.update(items: $0, bytes: $1) }
         writer.onWarning = onWarning
+        writer.targetAddresses = mapping.byLowercasedSource
         for user in selected {
             try reader.read(user: user, into: writer)
         }

@@ -37,7 +37,8 @@ public struct Importer {
         try reader.verifySignature(with: key)  // nothing is written before this
         let manifest = try reader.loadManifest()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
-        let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.address), options: options)
+        let mapping = UserMapping(manifestUsers: manifest.users)
+        let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.targetMailbox), options: options)
 
         var counts = ReconcileReport.ImportCounts()
         let progress = ProgressReporter(label: "import", quiet: quiet)
@@ -58,13 +59,16 @@ public struct Importer {
         }
         func openUser(_ number: Int) throws -> (user: Int, target: any UserMailboxTarget, containers: [ContainerKey: Int]) {
             let record = manifest.users[number - 1]
-            let userTarget = try mailboxes.open(user: UserInfo(address: record.address))
+            let userTarget = try mailboxes.open(user: UserInfo(address: record.targetMailbox))
             var map: [ContainerKey: Int] = [:]
             // Every container is created up front, so empty folders and calendars arrive too.
             for c in manifest.containers where c.user == number {
                 let key = ContainerKey(kind: c.kind, number: c.number)
                 switch c.kind {
-                case .folder: map[key] = try userTarget.folder(c.folder!)
+                case .folder:
+                    let (folder, notes) = mapping.rewritingACL(of: c.folder!, user: record.address)
+                    counts.rewritten += notes
+                    map[key] = try userTarget.folder(folder)
                 case .addressBook: map[key] = try userTarget.addressBook(c.addressBook!)
                 case .calendar: map[key] = try userTarget.calendar(c.calendar!)
                 }

@@ -51,6 +51,8 @@ public final class Inspector {
 
     public struct UserSummary: Codable, Sendable {
         public var address: String
+        /// Where the user goes at the target, when the migration renames it.
+        public var targetAddress: String?
         public var counts: Counts
         public var containers: [ContainerSummary]
     }
@@ -76,7 +78,7 @@ public final class Inspector {
         }
         let h = head.header
         let users = head.users.map { u in
-            UserSummary(address: u.address, counts: u.counts, containers: head.containers.filter { $0.user == u.user }.map {
+            UserSummary(address: u.address, targetAddress: u.targetAddress, counts: u.counts, containers: head.containers.filter { $0.user == u.user }.map {
                 ContainerSummary(kind: $0.kind.rawValue, name: $0.displayName, items: $0.items, bytes: $0.bytes, specialUse: $0.folder?.specialUse, subscribed: $0.folder?.subscribed)
             })
         }

@@ -72,12 +72,17 @@ struct ParallelImport {
 
     private func importUser(_ run: VerifiedManifest.UserEntries, reader: ArchiveReader, shared: SharedState) throws {
         let record = manifest.users[run.user - 1]
-        let userTarget = try target.open(user: UserInfo(address: record.address))
+        let userTarget = try target.open(user: UserInfo(address: record.targetMailbox))
+        let mapping = UserMapping(manifestUsers: manifest.users)
+        var rewritten: [String] = []
         var containers: [Importer.ContainerKey: Int] = [:]
         for c in manifest.containers where c.user == run.user {
             let key = Importer.ContainerKey(kind: c.kind, number: c.number)
             switch c.kind {
-            case .folder: containers[key] = try userTarget.folder(c.folder!)
+            case .folder:
+                let (folder, notes) = mapping.rewritingACL(of: c.folder!, user: record.address)
+                rewritten += notes
+                containers[key] = try userTarget.folder(folder)
             case .addressBook: containers[key] = try userTarget.addressBook(c.addressBook!)
             case .calendar: containers[key] = try userTarget.calendar(c.calendar!)
             }
@@ -103,6 +108,7 @@ struct ParallelImport {
         try userTarget.finish(settings: record.settings)
         written.placements = userTarget.placements
         written.badItems = userTarget.badItems
+        written.rewritten = rewritten
         shared.withLock { s in
             s.counts.add(written)
         }

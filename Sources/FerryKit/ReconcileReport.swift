@@ -27,6 +27,8 @@ public struct ReconcileReport: Codable, Sendable {
         public var badItems: [BadItem] = []
         /// Where each written item is at the target, where the target says (IMAP APPENDUID).
         public var placements: [ItemPlacement] = []
+        /// What the user mapping rewrote on the way in (ACL identifiers of renamed users), one line each.
+        public var rewritten: [String] = []
 
         /// Adds another part's counts (a user imported by another job); `seconds` stays this one's.
         mutating func add(_ other: ImportCounts) {
@@ -35,11 +37,14 @@ public struct ReconcileReport: Codable, Sendable {
             bytesWritten += other.bytesWritten
             badItems += other.badItems
             placements += other.placements
+            rewritten += other.rewritten
         }
     }
 
     public struct UserReport: Codable, Sendable {
         public var address: String
+        /// The user's address at the target, when the migration renames the user.
+        public var targetAddress: String?
         public var verdict: Verdict
         public var archive: Counts
         public var target: Counts

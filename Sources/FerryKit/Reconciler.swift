@@ -40,9 +40,9 @@ struct Reconciler {
         var problems: [String] = []
         var resolution = InternalDateResolution.nanoseconds
         do {
-            let source = try target.source(users: [user.address], options: options, forInventory: true)
+            let source = try target.source(users: [user.targetMailbox], options: options, forInventory: true)
             resolution = source.internalDateResolution
-            try source.read(user: UserInfo(address: user.address), into: inventory)
+            try source.read(user: UserInfo(address: user.targetMailbox), into: inventory)
         } catch {
             problems.append("reading the target failed: \(FerryError.from(error).description)")
         }
@@ -112,7 +112,7 @@ struct Reconciler {
         let list = order.map { containers[$0]! }
         let failed = !problems.isEmpty || list.contains { !$0.missing.isEmpty || !$0.mismatched.isEmpty }
         problems += inventory.warnings.map { "target: \($0)" }
-        return ReconcileReport.UserReport(address: user.address, verdict: failed ? .fail : .pass, archive: user.counts, target: targetCounts, containers: list, problems: problems)
+        return ReconcileReport.UserReport(address: user.address, targetAddress: user.targetAddress, verdict: failed ? .fail : .pass, archive: user.counts, target: targetCounts, containers: list, problems: problems)
     }
 
     private func containerExists(_ name: ContainerName, _ inventory: TargetInventory) -> Bool {

@@ -68,13 +68,17 @@ struct BufferRelease: ParsableCommand {
     @Flag(help: "Release back to the source (undo).")
     var undo = false
 
+    @Option(name: .customLong("deliver-as"), help: ArgumentHelp("The user's address at the target when the migration renames it (the plan's mapping); the held address otherwise.", valueName: "address"))
+    var deliverAs: String?
+
     @Flag(help: "Print the result as JSON.")
     var json = false
 
     func run() throws {
         let configuration = try performRelease { try BufferConfiguration.load(path: config) }
         let parameters = ReleaseJob.Parameters(
-            user: user, target: to, receiptPath: undo ? nil : receipt, trustedKeyPath: trust, archiveID: archiveID, undo: undo)
+            user: user, target: to, receiptPath: undo ? nil : receipt, trustedKeyPath: trust, archiveID: archiveID, undo: undo,
+            deliverAs: deliverAs)
         let report = try controlResponse(.release(parameters), configuration).release!
         if json {
             try printJSON(report)

@@ -39,14 +39,20 @@ struct Export: ParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    @Option(help: ArgumentHelp("A CSV of source,target[,group] addresses for users the migration renames; the archive records each user's target address and the importer writes the user there.", valueName: "file"))
+    var map: String?
+
     @OptionGroup(title: "IMAP sources") var server: ServerOptions
 
     func run() throws {
         let url = try perform { try ConnectorURL(parsing: source) }
         let named = try perform { try server.allUsers(users) }
-        let exporter = Exporter(
+        var exporter = Exporter(
             source: url, users: named, signingKeyPath: signKey, outputPath: out, station: station, quiet: json,
             options: server.connectorOptions(quiet: json))
+        if let map {
+            exporter.mapping = UserMapping(try perform { try MigrationUsersFile.read(path: map) }.map { ($0.source, $0.target) })
+        }
         let summary = try perform {
             try exporter.run { problem in if !json { printError("warning: \(problem)") } }
         }

@@ -80,7 +80,7 @@ struct Inspect: ParsableCommand {
         for u in s.users {
             let c = u.counts
             print("")
-            print("\(u.address): \(c.messages) messages (\(Format.bytes(c.messageBytes))), \(c.contacts) contacts, \(c.events) events, \(c.tasks) tasks, \(c.sieveScripts) sieve scripts")
+            print("\(u.address)\(u.targetAddress.map { " (to \($0) at the target)" } ?? ""): \(c.messages) messages (\(Format.bytes(c.messageBytes))), \(c.contacts) contacts, \(c.events) events, \(c.tasks) tasks, \(c.sieveScripts) sieve scripts")
             for container in u.containers {
                 let extra = [container.specialUse, container.subscribed == true ? "subscribed" : nil].compactMap { $0 }
                 print("  \(container.kind) \(container.name): \(container.items) items, \(Format.bytes(container.bytes))\(extra.isEmpty ? "" : " (" + extra.joined(separator: ", ") + ")")")

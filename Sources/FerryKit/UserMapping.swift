@@ -1,0 +1,47 @@
+import FerryArchive
+import Foundation
+import MailModel
+
+/// Source addresses to target addresses (`c.smith@abc.com` to `c_smith@abc.com`). It travels in the archive, as
+/// each user's `targetAddress` in the signed manifest, and the importer applies it to what names migrated users:
+/// the mailbox each user is written into and the identifiers of folder ACLs. Message bytes are never rewritten.
+public struct UserMapping: Sendable, Equatable {
+    /// Lower-cased source address to target address.
+    private var targets: [String: String] = [:]
+
+    public init(_ pairs: [(source: String, target: String)] = []) {
+        for (source, target) in pairs { targets[source.lowercased()] = target }
+    }
+
+    /// The mapping the archive's users carry.
+    public init(manifestUsers users: [UserRecord]) {
+        self.init(users.compactMap { u in u.targetAddress.map { (u.address, $0) } })
+    }
+
+    public var isEmpty: Bool { targets.isEmpty }
+
+    /// The address at the target for a source address (itself when unmapped).
+    public func target(for address: String) -> String { targets[address.lowercased()] ?? address }
+
+    /// Source addresses (lower-cased) to target addresses, for the archive writer.
+    public var byLowercasedSource: [String: String] { targets }
+
+    /// The folder with ACL identifiers of migrated users rewritten, and a line per rewrite for the report.
+    public func rewritingACL(of folder: FolderInfo, user: String) -> (FolderInfo, [String]) {
+        var folder = folder
+        var notes: [String] = []
+        for index in folder.acl.indices {
+            let identifier = folder.acl[index].identifier
+            let mapped = target(for: identifier)
+            guard mapped != identifier, identifier.contains("@") else { continue }
+            folder.acl[index].identifier = mapped
+            notes.append("\(user) folder \(folder.displayName): ACL identifier \(identifier) is \(mapped) at the target")
+        }
+        return (folder, notes)
+    }
+}
+
+extension UserRecord {
+    /// The mailbox this user is written into at the target.
+    public var targetMailbox: String { targetAddress ?? address }
+}

@@ -1,0 +1,158 @@
+import FerryArchive
+import FerryKit
+import Foundation
+
+/// A migration of many users from one system to another through station A (source, buffer, export) and station
+/// B (import, reconcile, receipts): the plan's directory on station A holds `plan.json` (what was decided at
+/// `plan init`) and `journal.jsonl` (what happened since, per user). Every command that changes a user appends
+/// an event and syncs it before it reports, so after a crash the same command run again goes on from there.
+public final class MigrationPlan {
+    /// One user's progress, replayed from the journal.
+    public struct Progress: Sendable, Equatable {
+        public var user: MigrationUser
+        public var state: PlanState = .planned
+        /// The operator's last record of the source's forwarding to the buffer (nil: never recorded).
+        public var forwarding: Bool?
+        /// Every archive that holds the user, oldest first.
+        public var archives: [ArchiveRecord] = []
+        public var receipt: ReceiptRecord?
+        /// When the state last changed (ISO 8601 UTC).
+        public var since: String
+        public var note: String?
+
+        /// The archive the release waits for: the last one made while the user was held.
+        public var finalArchive: ArchiveRecord? { archives.last(where: \.final) }
+    }
+
+    public static let definitionFile = "plan.json"
+
+    public let directory: String
+    public let definition: PlanDefinition
+    private let journal: PlanJournal
+    /// In the order of the users file.
+    public private(set) var users: [Progress]
+
+    /// Writes a new plan into `directory` (created if missing; it must not hold a plan already).
+    public static func create(
+        directory: String, usersFile: String, source: String, target: String, bufferConfig: String?,
+        stationA: StationSettings = StationSettings(), now: Date = Date()
+    ) throws -> MigrationPlan {
+        let users = try MigrationUsersFile.read(path: usersFile)
+        _ = try ConnectorURL(parsing: source)
+        _ = try ConnectorURL(parsing: target)
+        if let bufferConfig, !FileManager.default.isReadableFile(atPath: bufferConfig) {
+            throw FerryError(.usage, "\(bufferConfig): the buffer's configuration cannot be read")
+        }
+        let path = directory + "/" + definitionFile
+        if FileManager.default.fileExists(atPath: path) {
+            throw FerryError(.usage, "\(directory) already holds a plan (\(definitionFile)); use plan status, or another directory")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw FerryError(.ioError, "\(directory): cannot create the plan's directory: \(error.localizedDescription)")
+        }
+        let definition = PlanDefinition(
+            planID: UUID().uuidString.lowercased(), created: Self.stamp(now), source: source, target: target,
+            bufferConfig: bufferConfig.map(Self.absolute),
+            stationA: StationSettings(
+                signKey: stationA.signKey.map(Self.absolute), archiveDirectory: stationA.archiveDirectory.map(Self.absolute),
+                stationBKey: stationA.stationBKey.map(Self.absolute),
+                receiptsDirectory: stationA.receiptsDirectory.map(Self.absolute),
+                credentials: stationA.credentials.map(Self.absolute)),
+            users: users)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try AtomicFile.write(Array(try encoder.encode(definition)) + [10], to: path, mode: 0o644)
+        return try MigrationPlan(directory: directory)
+    }
+
+    /// Opens the plan in `directory`, taking its lock, and replays its journal.
+    public init(directory: String) throws {
+        self.directory = directory
+        let path = directory + "/" + Self.definitionFile
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FerryError(.usage, "\(directory) holds no plan (\(Self.definitionFile) is missing); start one with mailferry plan init")
+        }
+        do {
+            definition = try JSONDecoder().decode(PlanDefinition.self, from: data)
+        } catch {
+            throw FerryError(.ioError, "\(path): not a MailFerry plan (\(error))")
+        }
+        guard definition.format == PlanDefinition.formatName, definition.version == 1 else {
+            throw FerryError(.ioError, "\(path): format \(definition.format) version \(definition.version) is not a plan this program reads")
+        }
+        journal = try PlanJournal(directory: directory)
+        let created = definition.created
+        users = definition.users.map { Progress(user: $0, since: created) }
+        for event in try journal.readEvents() {
+            guard let index = index(of: event.user) else {
+                throw FerryError(.ioError, "\(journal.path): an event names \(event.user), who is not in the plan")
+            }
+            Self.apply(event, to: &users[index])
+        }
+    }
+
+    /// The position of a user (by source or target address, in any case).
+    public func index(of address: String) -> Int? {
+        let wanted = address.lowercased()
+        return users.firstIndex { $0.user.source.lowercased() == wanted || $0.user.target.lowercased() == wanted }
+    }
+
+    public func progress(of address: String) throws -> Progress {
+        guard let index = index(of: address) else {
+            throw FerryError(.usage, "\(address) is not in the plan (it holds \(users.count) users; see plan status)")
+        }
+        return users[index]
+    }
+
+    /// Records an event, refusing a state change the procedure does not allow.
+    public func record(_ event: PlanEvent) throws {
+        guard let index = index(of: event.user) else {
+            throw FerryError(.usage, "\(event.user) is not in the plan")
+        }
+        if let state = event.state {
+            let from = users[index].state
+            guard from.next.contains(state) else {
+                throw FerryError(
+                    .usage,
+                    "\(users[index].user.source) is \(from.rawValue); it cannot become \(state.rawValue) (from \(from.rawValue) the plan goes on to \(from.next.map(\.rawValue).sorted().joined(separator: ", ").nonEmpty ?? "nothing: the user is done"))")
+            }
+        }
+        var event = event
+        event.user = users[index].user.source
+        if let state = event.state, ProcessInfo.processInfo.environment["MAILFERRY_TEST_KILL_BEFORE_RECORDING"] == state.rawValue {
+            // Tests: die the hardest way between a step's work and its journal line, the worst moment for a crash.
+            kill(getpid(), SIGKILL)
+        }
+        try journal.append(event)
+        Self.apply(event, to: &users[index])
+    }
+
+    static func apply(_ event: PlanEvent, to progress: inout Progress) {
+        if let state = event.state {
+            progress.state = state
+            progress.since = event.at
+        }
+        if let forwarding = event.forwarding { progress.forwarding = forwarding }
+        if let archive = event.archive { progress.archives.append(archive) }
+        if let receipt = event.receipt { progress.receipt = receipt }
+        if event.state != nil || event.note != nil { progress.note = event.note }
+    }
+
+    static func stamp(_ date: Date = Date()) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    func now() -> String { Self.stamp() }
+}
+
+extension String {
+    var nonEmpty: String? { isEmpty ? nil : self }
+}

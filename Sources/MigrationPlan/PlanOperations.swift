@@ -1,0 +1,317 @@
+import Buffer
+import BufferSpool
+import FerryArchive
+import FerryKit
+import Foundation
+import MailModel
+
+/// The steps of the procedure that station A runs. Each checks the user's state first, does its work (through
+/// the buffer's control socket, the exporter, the receipts), and records the result in the journal only once the
+/// work is done, so a step interrupted by a crash is simply run again.
+extension MigrationPlan {
+    /// The users named (source or target addresses), or every user when none is named.
+    public func indices(_ names: [String]) throws -> [Int] {
+        guard !names.isEmpty else { return Array(users.indices) }
+        return try names.map { name in
+            guard let index = index(of: name) else {
+                throw FerryError(.usage, "\(name) is not in the plan (see mailferry plan status)")
+            }
+            return index
+        }
+    }
+
+    /// The users in the given group (or all users when `group` is nil) among `names`.
+    public func indices(_ names: [String], group: String?) throws -> [Int] {
+        try indices(names).filter { group == nil || users[$0].user.group == group }
+    }
+
+    // MARK: Preparing and holding
+
+    /// Records that the target accounts exist and may be used.
+    public func markPrepared(_ selection: [Int]) throws {
+        for i in selection where users[i].state == .planned {
+            try record(PlanEvent(at: now(), user: users[i].user.source, state: .prepared))
+        }
+    }
+
+    /// Puts users in the buffer's migration set; from then on it accepts their mail.
+    public func hold(_ selection: [Int]) throws -> [String] {
+        let configuration = try bufferConfiguration()
+        var done: [String] = []
+        for i in selection where users[i].state == .planned || users[i].state == .prepared {
+            let user = users[i].user.source
+            _ = try control(.hold(user.lowercased()), configuration)
+            try record(PlanEvent(at: now(), user: user, state: .held))
+            done.append(user)
+        }
+        return done
+    }
+
+    /// Records the operator's switch of the source's forwarding to the buffer (on) or its removal (off), in the
+    /// buffer too (its undo checks it).
+    public func recordForwarding(_ selection: [Int], on: Bool) throws {
+        let configuration = try bufferConfiguration()
+        for i in selection {
+            let progress = users[i]
+            guard progress.state.isHeld || (!on && progress.state == .reverted) else {
+                throw FerryError(.usage, "\(progress.user.source) is \(progress.state.rawValue): forwarding is recorded for held users (run plan hold first)")
+            }
+            do {
+                try ReleaseJob.recordForwarding(spoolDirectory: configuration.spoolDirectory, user: progress.user.source.lowercased(), on: on)
+            } catch {
+                throw ReleaseError.ferryError(from: error)
+            }
+            try record(PlanEvent(at: now(), user: progress.user.source, forwarding: on))
+        }
+    }
+
+    // MARK: Exporting
+
+    public struct ExportResult: Sendable {
+        public var archive: ArchiveRecord
+        public var summary: ExportSummary
+        /// Users whose final archive this is (held, forwarding on); the others got a pass.
+        public var final: [String]
+        public var passes: [String]
+    }
+
+    /// Exports the selected users into one archive. Held users whose forwarding is recorded get their final
+    /// archive (and become `exported`); planned and prepared users get a pass (a first full copy that travels
+    /// ahead, their state unchanged). A held user whose forwarding is not recorded is refused: mail arriving at the
+    /// source between the export and the switch would be in neither the archive nor the buffer.
+    public func export(
+        _ selection: [Int], out: String?, signingKey: String?, options: ConnectorOptions, quiet: Bool,
+        onWarning: @escaping (SourceProblem) -> Void
+    ) throws -> ExportResult {
+        var final: [Int] = []
+        var passes: [Int] = []
+        for i in selection {
+            let p = users[i]
+            switch p.state {
+            case .planned, .prepared: passes.append(i)
+            case .held, .exported, .carried, .imported:
+                guard p.forwarding == true else {
+                    throw FerryError(.usage, "\(p.user.source) is held but the source's forwarding to the buffer is not recorded; switch it, then run mailferry plan forwarding --on for the user")
+                }
+                final.append(i)
+            default:
+                if selection.count == 1 { throw FerryError(.usage, "\(p.user.source) is \(p.state.rawValue): there is nothing left to export") }
+            }
+        }
+        let chosen = final + passes
+        guard !chosen.isEmpty else { throw FerryError(.usage, "no user in the selection has anything to export (see mailferry plan status)") }
+        guard let signingKey = signingKey ?? definition.stationA.signKey else {
+            throw FerryError(.usage, "give --sign-key (station A's key), or set it with plan init --sign-key")
+        }
+        let path = try out ?? defaultArchivePath()
+        var exporter = Exporter(
+            source: try ConnectorURL(parsing: definition.source), users: chosen.sorted().map { users[$0].user.source },
+            signingKeyPath: signingKey, outputPath: path, quiet: quiet, options: options)
+        exporter.mapping = definition.mapping
+        let summary = try exporter.run(onWarning: onWarning)
+        let fileHash = try Self.fileSHA256(summary.archive)
+        let stamp = now()
+        for i in chosen.sorted() {
+            let isFinal = final.contains(i)
+            let archive = ArchiveRecord(path: summary.archive, archiveID: summary.archiveID, fileSHA256: fileHash, final: isFinal)
+            try record(PlanEvent(at: stamp, user: users[i].user.source, state: isFinal ? .exported : nil, archive: archive, note: isFinal ? nil : "pass"))
+        }
+        return ExportResult(
+            archive: ArchiveRecord(path: summary.archive, archiveID: summary.archiveID, fileSHA256: fileHash, final: !final.isEmpty),
+            summary: summary, final: final.sorted().map { users[$0].user.source }, passes: passes.sorted().map { users[$0].user.source })
+    }
+
+    func defaultArchivePath() throws -> String {
+        guard let directory = definition.stationA.archiveDirectory else {
+            throw FerryError(.usage, "give --out FILE, or set an archive directory with plan init --archives DIR")
+        }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        let base = directory + "/" + definition.planID.prefix(8) + "-" + formatter.string(from: Date())
+        var path = base + ".mfa"
+        var n = 1
+        while FileManager.default.fileExists(atPath: path) {
+            n += 1
+            path = base + "-\(n).mfa"
+        }
+        return path
+    }
+
+    static func fileSHA256(_ path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw FerryError(.ioError, "\(path): cannot read the archive")
+        }
+        defer { try? handle.close() }
+        let hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            chunk.withUnsafeBytes { hasher.update($0) }
+        }
+        return hasher.finalizeHex()
+    }
+
+    // MARK: Carrying
+
+    /// Records that an archive left station A: the users whose final archive it is become `carried`. The file
+    /// is recognised by its SHA-256, so a copy on the courier's medium works as well as the original.
+    public func markCarried(archivePath: String) throws -> [String] {
+        let hash = try Self.fileSHA256(archivePath)
+        var carried: [String] = []
+        for i in users.indices where users[i].state == .exported && users[i].finalArchive?.fileSHA256 == hash {
+            try record(PlanEvent(at: now(), user: users[i].user.source, state: .carried))
+            carried.append(users[i].user.source)
+        }
+        guard !carried.isEmpty else {
+            let known = users.contains { $0.archives.contains { $0.fileSHA256 == hash } }
+            throw FerryError(
+                .usage,
+                known
+                    ? "\(archivePath) is not the final archive of any user waiting to be carried (see mailferry plan status)"
+                    : "\(archivePath) is not an archive of this plan (no export recorded a file with its SHA-256 \(hash.prefix(16)))")
+        }
+        return carried
+    }
+
+    // MARK: Releasing, closing, undoing
+
+    public struct ReleaseOutcome: Sendable, Codable {
+        public var user: String
+        public var state: PlanState
+        public var delivered: Int
+        public var problem: String?
+    }
+
+    /// For every user waiting on station B with a receipt in `receipts`: checks the receipt (station B's key,
+    /// this user, this user's final archive); a passing one makes the user `reconciled` and releases the held
+    /// mail to the target (delivered to the user's target address), then `released`. A failing receipt makes the
+    /// user `imported` (see its problems); missing receipts leave users as they are.
+    public func release(
+        _ selection: [Int], receipts: String?, trust: String?, to target: String?, progress: ((String) -> Void)? = nil
+    ) throws -> [ReleaseOutcome] {
+        guard let receipts = receipts ?? definition.stationA.receiptsDirectory else {
+            throw FerryError(.usage, "give the folder of receipts carried back from station B, or set it with plan init --receipts DIR")
+        }
+        guard let trust = trust ?? definition.stationA.stationBKey else {
+            throw FerryError(.usage, "give --trust (station B's public key), or set it with plan init --station-b-key")
+        }
+        let key = try PublicKey(pemFile: trust)
+        let configuration = try bufferConfiguration()
+        var outcomes: [ReleaseOutcome] = []
+        for i in selection where [.exported, .carried, .imported, .reconciled].contains(users[i].state) {
+            let user = users[i].user
+            guard let archive = users[i].finalArchive else { continue }
+            let file = receipts + "/" + (try Receipt.fileName(for: user.source))
+            if users[i].state != .reconciled {
+                guard FileManager.default.fileExists(atPath: file) else { continue }
+                let receipt = try Receipt.load(file, trust: key)
+                guard receipt.user.lowercased() == user.source.lowercased() else {
+                    throw ReceiptError(.wrongUser, path: file, "is for \(receipt.user), not \(user.source)")
+                }
+                guard receipt.archiveID == archive.archiveID else {
+                    outcomes.append(ReleaseOutcome(user: user.source, state: users[i].state, delivered: 0, problem: "the receipt is for archive \(receipt.archiveID), not the final archive \(archive.archiveID)"))
+                    continue
+                }
+                let record = ReceiptRecord(path: file, archiveID: receipt.archiveID, verdict: receipt.verdict, problems: receipt.problems)
+                if receipt.verdict == .pass {
+                    try self.record(PlanEvent(at: now(), user: user.source, state: .reconciled, receipt: record))
+                } else {
+                    if users[i].state != .imported || users[i].receipt != record {
+                        try self.record(PlanEvent(at: now(), user: user.source, state: .imported, receipt: record))
+                    }
+                    outcomes.append(ReleaseOutcome(user: user.source, state: .imported, delivered: 0, problem: "station B's reconcile failed: " + receipt.problems.prefix(3).joined(separator: "; ")))
+                    continue
+                }
+            }
+            let parameters = ReleaseJob.Parameters(
+                user: user.source.lowercased(), target: target ?? definition.target,
+                receiptPath: users[i].receipt?.path ?? file, trustedKeyPath: trust, archiveID: archive.archiveID,
+                undo: false, deliverAs: user.target.lowercased() == user.source.lowercased() ? nil : user.target)
+            let response = try control(.release(parameters), configuration)
+            guard let report = response.release else {
+                outcomes.append(ReleaseOutcome(user: user.source, state: users[i].state, delivered: 0, problem: response.error ?? "the buffer gave no release report"))
+                continue
+            }
+            progress?("\(user.source): \(report.delivered) delivered to \(user.target), \(report.alreadyPresent) already there, \(report.failures.count) not delivered")
+            if report.failures.isEmpty && (report.state == .released || report.state == .closed) {
+                try record(PlanEvent(at: now(), user: user.source, state: .released))
+                outcomes.append(ReleaseOutcome(user: user.source, state: .released, delivered: report.delivered))
+            } else {
+                let why = report.failures.isEmpty
+                    ? "mail arrived during the release; run it again"
+                    : report.failures.prefix(3).map { "#\($0.message): \($0.reason)" }.joined(separator: "; ")
+                outcomes.append(ReleaseOutcome(user: user.source, state: users[i].state, delivered: report.delivered, problem: why))
+            }
+        }
+        return outcomes
+    }
+
+    /// Ends lingering for released or reverted users (the buffer refuses their mail from then on).
+    public func close(_ selection: [Int]) throws {
+        let configuration = try bufferConfiguration()
+        let buffered = try control(.status, configuration).users ?? []
+        for i in selection where users[i].state == .released || users[i].state == .reverted {
+            let address = users[i].user.source.lowercased()
+            // Closed already when a previous run died before its journal line.
+            if buffered.first(where: { $0.user == address })?.state != .closed {
+                _ = try control(.close(address), configuration)
+            }
+            try record(PlanEvent(at: now(), user: users[i].user.source, state: .closed))
+        }
+    }
+
+    /// The undo branch: releases the held mail back to the source (`to`: where the source takes delivery, such as
+    /// lmtp://old-mx:24), after the operator has removed the forwarding to the buffer.
+    public func undo(_ selection: [Int], to source: String) throws -> [ReleaseOutcome] {
+        let configuration = try bufferConfiguration()
+        var outcomes: [ReleaseOutcome] = []
+        for i in selection where users[i].state.isHeld {
+            let user = users[i].user.source
+            guard users[i].forwarding == false else {
+                throw FerryError(.usage, "undo for \(user) refused: remove the source's forwarding to the buffer first, then run mailferry plan forwarding --off for the user")
+            }
+            let parameters = ReleaseJob.Parameters(
+                user: user.lowercased(), target: source, receiptPath: nil, trustedKeyPath: nil, archiveID: nil, undo: true)
+            let response = try control(.release(parameters), configuration)
+            let report = response.release
+            if let report, report.failures.isEmpty, report.state == .reverted || report.state == .closed {
+                try record(PlanEvent(at: now(), user: user, state: .reverted))
+                outcomes.append(ReleaseOutcome(user: user, state: .reverted, delivered: report.delivered))
+            } else {
+                outcomes.append(ReleaseOutcome(
+                    user: user, state: users[i].state, delivered: report?.delivered ?? 0,
+                    problem: report?.failures.prefix(3).map { "#\($0.message): \($0.reason)" }.joined(separator: "; ") ?? "not all held mail went back; run it again"))
+            }
+        }
+        return outcomes
+    }
+
+    // MARK: The buffer
+
+    func bufferConfiguration() throws -> BufferConfiguration {
+        guard let path = definition.bufferConfig else {
+            throw FerryError(.usage, "the plan names no buffer; it was made without plan init --buffer-config")
+        }
+        do {
+            return try BufferConfiguration.load(path: path)
+        } catch {
+            throw FerryError(.usage, "\(path): \(error)")
+        }
+    }
+
+    /// Asks the running buffer (or the spool itself when none runs); a refusal becomes the error it implies.
+    func control(_ request: BufferControl.Request, _ configuration: BufferConfiguration) throws -> BufferControl.Response {
+        let response: BufferControl.Response
+        do {
+            response = try BufferControlClient.send(request, spoolDirectory: configuration.spoolDirectory, delivery: configuration.deliveryOptions)
+        } catch {
+            throw ReleaseError.ferryError(from: error)
+        }
+        guard response.ok else {
+            let status = ExitStatus(rawValue: response.exitStatus ?? ExitStatus.ioError.rawValue) ?? .ioError
+            throw FerryError(status, response.error ?? "the buffer refused")
+        }
+        return response
+    }
+}

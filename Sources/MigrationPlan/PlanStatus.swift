@@ -1,0 +1,74 @@
+import Foundation
+
+/// Who the next step of a user waits on.
+public enum PlanActor: String, Codable, Sendable {
+    /// A command station A runs (`plan next` runs it).
+    case stationA = "station A"
+    /// Station B: import, reconcile, receipts.
+    case stationB = "station B"
+    /// Someone carrying media between the stations.
+    case courier
+    /// A person: switching forwarding at the source, deciding on undo, ending lingering.
+    case `operator`
+    /// The user is done.
+    case nobody
+}
+
+/// One line of `plan status`.
+public struct PlanStatusRow: Codable, Sendable, Equatable {
+    public var user: String
+    public var target: String
+    public var group: String?
+    public var state: PlanState
+    public var since: String
+    public var forwarding: String
+    public var archives: Int
+    public var finalArchive: String?
+    public var receipt: String?
+    public var waitingOn: PlanActor
+    public var next: String
+}
+
+extension MigrationPlan {
+    /// Every user's state, what it waits on and the command that moves it on.
+    public func status() -> [PlanStatusRow] {
+        users.map { p in
+            let (actor, next) = nextStep(p)
+            return PlanStatusRow(
+                user: p.user.source, target: p.user.target, group: p.user.group, state: p.state, since: p.since,
+                forwarding: p.forwarding.map { $0 ? "on" : "off" } ?? "-", archives: p.archives.count,
+                finalArchive: p.finalArchive?.archiveID, receipt: p.receipt.map { $0.verdict.rawValue }, waitingOn: actor,
+                next: next)
+        }
+    }
+
+    func nextStep(_ p: Progress) -> (PlanActor, String) {
+        let plan = "--plan \(directory)"
+        let user = "--user \(p.user.source)"
+        switch p.state {
+        case .planned:
+            return (.operator, "create the target account, then: mailferry plan prepared \(plan) \(user) (or plan hold to start holding mail)")
+        case .prepared:
+            return (.stationA, "mailferry plan hold \(plan) \(user)")
+        case .held where p.forwarding != true:
+            return (.operator, "make the source forward \(p.user.source)'s new mail to the buffer, then: mailferry plan forwarding \(plan) \(user) --on")
+        case .held:
+            return (.stationA, "mailferry plan export \(plan) \(user)")
+        case .exported:
+            return (.courier, "carry \(p.finalArchive?.path ?? "the archive") to station B, then: mailferry plan carried \(plan) \(p.finalArchive?.path ?? "ARCHIVE")")
+        case .carried:
+            return (.stationB, "mailferry plan import \(p.finalArchive.map { ($0.path as NSString).lastPathComponent } ?? "ARCHIVE") --target \(definition.target) --trust A.pub.pem --sign-key B.key.pem --receipts RECEIPTS; carry RECEIPTS back, then: mailferry plan release \(plan) RECEIPTS")
+        case .imported:
+            let why = p.receipt?.problems.prefix(2).joined(separator: "; ") ?? ""
+            return (.operator, "station B's reconcile failed (\(why)); import again at station B, or undo: mailferry plan forwarding \(plan) \(user) --off, then mailferry plan undo \(plan) \(user) --to SOURCE")
+        case .reconciled:
+            return (.stationA, "mailferry plan release \(plan) \(user)")
+        case .released:
+            return (.operator, "when late mail has stopped arriving at the buffer: mailferry plan close \(plan) \(user); then clean the source up")
+        case .reverted:
+            return (.operator, "mailferry plan close \(plan) \(user)")
+        case .closed:
+            return (.nobody, "done")
+        }
+    }
+}

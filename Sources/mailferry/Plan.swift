@@ -1,0 +1,377 @@
+import ArgumentParser
+import FerryKit
+import Foundation
+import MigrationPlan
+
+/// `mailferry plan ...`: the two-station migration of many users, step by step, resumable after a crash.
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Run a migration of many users over two stations, from planning to cut-over, with undo.",
+        discussion: """
+            Station A (source, buffer) keeps the plan: a directory with plan.json and a journal of every user's state.
+            Each user goes planned -> prepared -> held -> exported -> carried -> reconciled -> released -> closed, or
+            from held onwards back to the source (reverted -> closed). Every step is recorded once it is done, so after
+            a crash or a reboot the same command carries on. `plan status` says what each user waits on and the next
+            command; `plan next` runs every step station A can run now.
+
+              mailferry plan init --users users.csv --source imaps://old.example --target imaps://new.example \\
+                  --station-a /srv/plan --buffer-config buffer.toml --sign-key a.key.pem --archives /media/usb \\
+                  --station-b-key b.pub.pem --receipts /media/usb/receipts --credentials admin.tsv
+              mailferry plan hold --plan /srv/plan --group sales       # the buffer accepts their mail from now on
+              mailferry plan forwarding --plan /srv/plan --group sales --on   # after switching the source's forwarding
+              mailferry plan next --plan /srv/plan                     # exports the held users
+              mailferry plan carried --plan /srv/plan /media/usb/1a2b3c4d-20261122-101500.mfa
+              # station B:
+              mailferry plan import /media/usb/1a2b3c4d-20261122-101500.mfa --target imaps://new.example \\
+                  --trust a.pub.pem --sign-key b.key.pem --receipts /media/usb/receipts --credentials b-admin.tsv
+              # station A, with the receipts carried back:
+              mailferry plan next --plan /srv/plan                     # checks receipts, releases the held mail
+              mailferry plan close --plan /srv/plan --group sales
+
+            users.csv: source,target[,group] per line (a header line `source,target,group` may come first); an
+            empty target keeps the address. The mapping travels in the archives; station B writes each user into the
+            target address and rewrites ACL identifiers of renamed users.
+            """,
+        subcommands: [
+            PlanInit.self, PlanStatusCommand.self, PlanNext.self, PlanPrepared.self, PlanHold.self, PlanForwarding.self,
+            PlanExport.self, PlanCarried.self, PlanImport.self, PlanRelease.self, PlanClose.self, PlanUndo.self,
+        ])
+}
+
+/// Which plan and which of its users.
+struct PlanSelection: ParsableArguments {
+    @Option(help: ArgumentHelp("The plan's directory on station A.", valueName: "dir"))
+    var plan: String
+
+    @Option(name: .customLong("user"), help: "Only this user (source or target address; repeatable).")
+    var users: [String] = []
+
+    @Option(help: "Only the users of this group (the users file's third column).")
+    var group: String?
+
+    func open() throws -> MigrationPlan { try perform { try MigrationPlan(directory: plan) } }
+    func selected(_ p: MigrationPlan) throws -> [Int] { try perform { try p.indices(users, group: group) } }
+}
+
+struct PlanInit: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Write a new plan from a users file.")
+
+    @Option(help: ArgumentHelp("CSV of source,target[,group] addresses.", valueName: "file"))
+    var users: String
+    @Option(help: "The source URL.")
+    var source: String
+    @Option(help: "The target URL (where station B imports, and where station A releases held mail).")
+    var target: String
+    @Option(name: [.customLong("station-a"), .customLong("plan")], help: ArgumentHelp("The plan's directory on station A.", valueName: "dir"))
+    var stationA: String
+    @Option(name: .customLong("buffer-config"), help: ArgumentHelp("The buffer's configuration (TOML).", valueName: "file"))
+    var bufferConfig: String?
+    @Option(name: .customLong("sign-key"), help: ArgumentHelp("Station A's private key, to sign archives.", valueName: "file"))
+    var signKey: String?
+    @Option(help: ArgumentHelp("Where plan export writes archives.", valueName: "dir"))
+    var archives: String?
+    @Option(name: .customLong("station-b-key"), help: ArgumentHelp("Station B's public key, to check receipts.", valueName: "file"))
+    var stationBKey: String?
+    @Option(help: ArgumentHelp("Where the receipts carried back from station B are put.", valueName: "dir"))
+    var receipts: String?
+    @Option(help: ArgumentHelp("IMAP credentials for the source (see export --help).", valueName: "file"))
+    var credentials: String?
+
+    func run() throws {
+        let plan = try perform {
+            try MigrationPlan.create(
+                directory: stationA, usersFile: users, source: source, target: target, bufferConfig: bufferConfig,
+                stationA: StationSettings(
+                    signKey: signKey, archiveDirectory: archives, stationBKey: stationBKey, receiptsDirectory: receipts,
+                    credentials: credentials))
+        }
+        let renamed = plan.users.filter { $0.user.source.lowercased() != $0.user.target.lowercased() }.count
+        print("plan \(plan.definition.planID) in \(stationA): \(plan.users.count) users (\(renamed) renamed at the target)")
+        print("next: mailferry plan status --plan \(stationA)")
+    }
+}
+
+struct PlanStatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show every user's state, what it waits on and the next command.")
+
+    @OptionGroup var selection: PlanSelection
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let plan = try selection.open()
+        let chosen = Set(try selection.selected(plan))
+        let rows = plan.status().enumerated().filter { chosen.contains($0.offset) }.map(\.element)
+        if json {
+            try printJSON(rows)
+            return
+        }
+        let counts = Dictionary(grouping: rows, by: \.state).mapValues(\.count)
+        print("plan \(plan.definition.planID): \(plan.definition.source) -> \(plan.definition.target)")
+        print(PlanState.allCases.compactMap { s in counts[s].map { "\(s.rawValue) \($0)" } }.joined(separator: ", "))
+        for row in rows {
+            let renamed = row.target.lowercased() == row.user.lowercased() ? "" : " -> \(row.target)"
+            print("\(row.user)\(renamed)\(row.group.map { " [\($0)]" } ?? ""): \(row.state.rawValue) since \(row.since), forwarding \(row.forwarding), \(row.archives) archive(s)\(row.receipt.map { ", receipt \($0)" } ?? "")")
+            print("    waits on \(row.waitingOn.rawValue): \(row.next)")
+        }
+    }
+}
+
+struct PlanPrepared: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prepared", abstract: "Record that the users' target accounts exist and may be used.")
+    @OptionGroup var selection: PlanSelection
+
+    func run() throws {
+        let plan = try selection.open()
+        try perform { try plan.markPrepared(try selection.selected(plan)) }
+        print("prepared: \(try selection.selected(plan).map { plan.users[$0] }.filter { $0.state == .prepared }.map(\.user.source).joined(separator: ", "))")
+    }
+}
+
+struct PlanHold: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hold", abstract: "Have the buffer accept the users' mail from now on (then switch the source's forwarding).")
+    @OptionGroup var selection: PlanSelection
+
+    func run() throws {
+        let plan = try selection.open()
+        let held = try perform { try plan.hold(try selection.selected(plan)) }
+        print(held.isEmpty ? "nobody to hold (see plan status)" : "held: \(held.joined(separator: ", "))")
+        if !held.isEmpty { print("next: switch the source's forwarding to the buffer, then: mailferry plan forwarding --plan \(selection.plan) --on") }
+    }
+}
+
+struct PlanForwarding: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forwarding", abstract: "Record that the source now forwards the users' mail to the buffer (--on) or no longer does (--off).")
+    @OptionGroup var selection: PlanSelection
+    @Flag(help: "The source forwards the users' new mail to the buffer.")
+    var on = false
+    @Flag(help: "The forwarding was removed (needed before undo).")
+    var off = false
+
+    func validate() throws {
+        guard on != off else { throw ValidationError("give exactly one of --on and --off") }
+    }
+
+    func run() throws {
+        let plan = try selection.open()
+        try perform { try plan.recordForwarding(try selection.selected(plan), on: on) }
+        print("forwarding recorded as \(on ? "on" : "off") for \(try selection.selected(plan).count) user(s)")
+    }
+}
+
+struct PlanExport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export the users: held users get their final archive, planned users a pass that travels ahead.")
+    @OptionGroup var selection: PlanSelection
+    @Option(help: ArgumentHelp("The archive to write (default: the plan's archive directory).", valueName: "file"))
+    var out: String?
+    @Option(name: .customLong("sign-key"), help: ArgumentHelp("Station A's private key (default: the plan's).", valueName: "file"))
+    var signKey: String?
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+    @OptionGroup(title: "IMAP sources") var server: ServerOptions
+
+    func run() throws {
+        let plan = try selection.open()
+        var options = server.connectorOptions(quiet: json)
+        if options.credentialsPath == nil { options.credentialsPath = plan.definition.stationA.credentials }
+        let result = try perform {
+            try plan.export(
+                try selection.selected(plan), out: out, signingKey: signKey, options: options, quiet: json,
+                onWarning: { problem in if !json { printError("warning: \(problem)") } })
+        }
+        if json {
+            try printJSON(["archive": result.archive.path, "archiveID": result.archive.archiveID, "sha256": result.archive.fileSHA256])
+            return
+        }
+        print("wrote \(result.archive.path) (archive \(result.archive.archiveID), SHA-256 \(result.archive.fileSHA256))")
+        if !result.final.isEmpty { print("final archive for: \(result.final.joined(separator: ", "))") }
+        if !result.passes.isEmpty { print("pass for: \(result.passes.joined(separator: ", "))") }
+        print("next: carry it to station B, then: mailferry plan carried --plan \(selection.plan) \(result.archive.path)")
+    }
+}
+
+struct PlanCarried: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "carried", abstract: "Record that an archive (recognised by its SHA-256) has left station A.")
+    @Option(help: ArgumentHelp("The plan's directory on station A.", valueName: "dir"))
+    var plan: String
+    @Argument(help: "The archive (or a copy of it).")
+    var archive: String
+
+    func run() throws {
+        let p = try perform { try MigrationPlan(directory: plan) }
+        let users = try perform { try p.markCarried(archivePath: archive) }
+        print("carried: \(users.joined(separator: ", "))")
+    }
+}
+
+struct PlanImport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Station B: import archives, reconcile, and write signed receipts to carry back to station A.",
+        discussion: """
+            Each archive is imported in turn (users go to the target addresses the archive records), reconciled, and a
+            receipt per user is written into --receipts with the reconcile report (<archive id>.report.json). Failing
+            users get a receipt too (verdict fail), so station A learns of it. Exit 1 if any user failed.
+            """)
+    @Argument(help: "The archives.")
+    var archives: [String]
+    @Option(help: "The target URL.")
+    var target: String
+    @Option(help: ArgumentHelp("Station A's public key.", valueName: "file"))
+    var trust: String
+    @Option(name: .customLong("sign-key"), help: ArgumentHelp("Station B's private key, to sign the receipts.", valueName: "file"))
+    var signKey: String
+    @Option(help: ArgumentHelp("The folder to carry back to station A.", valueName: "dir"))
+    var receipts: String
+    @Option(help: "Users imported at once.")
+    var jobs = 1
+    @Flag(help: "Print the reports as JSON.")
+    var json = false
+    @OptionGroup(title: "IMAP targets") var server: ServerOptions
+
+    func run() throws {
+        let url = try perform { try ConnectorURL(parsing: target) }
+        let writer = try perform { try ReceiptWriter(directory: receipts, signingKeyPath: signKey) }
+        var failed = false
+        var reports: [ReconcileReport] = []
+        for archive in archives {
+            let report = try perform {
+                try Importer(
+                    archivePath: archive, trustedKeyPath: trust, target: url, users: [], quiet: json,
+                    options: server.connectorOptions(quiet: json), jobs: jobs
+                ).run()
+            }
+            let paths = try perform { try writer.write(report) }
+            try perform { try AtomicFile.write(jsonBytes(report), to: receipts + "/" + report.archiveID + ".report.json", mode: 0o644) }
+            reports.append(report)
+            failed = failed || report.verdict == .fail
+            if !json {
+                for user in report.users {
+                    let renamed = user.targetAddress.map { " -> \($0)" } ?? ""
+                    print("\(user.address)\(renamed): \(user.verdict.rawValue)\(user.problems.isEmpty ? "" : " (\(user.problems.prefix(2).joined(separator: "; ")))")")
+                }
+                print("\(archive): \(paths.count) receipt(s) in \(receipts)")
+            }
+        }
+        if json { try printJSON(reports) }
+        if failed { throw FerryError(.verificationFailed, "the reconcile failed for some users; their receipts say why") }
+    }
+}
+
+struct PlanRelease: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "release", abstract: "Check station B's receipts and release each reconciled user's held mail to the target.")
+    @OptionGroup var selection: PlanSelection
+    @Argument(help: "The receipts folder carried back from station B (default: the plan's).")
+    var receipts: String?
+    @Option(help: ArgumentHelp("Station B's public key (default: the plan's).", valueName: "file"))
+    var trust: String?
+    @Option(help: "Deliver to this URL instead of the plan's target (for example lmtp://new-mx:24).")
+    var to: String?
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let plan = try selection.open()
+        let outcomes = try perform {
+            try plan.release(try selection.selected(plan), receipts: receipts, trust: trust, to: to, progress: json ? nil : { print($0) })
+        }
+        try PlanNext.printOutcomes(outcomes, json: json)
+    }
+}
+
+struct PlanClose: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "close", abstract: "End lingering for released or reverted users (the buffer refuses their mail from then on).")
+    @OptionGroup var selection: PlanSelection
+
+    func run() throws {
+        let plan = try selection.open()
+        try perform { try plan.close(try selection.selected(plan)) }
+        print("closed: \(plan.users.filter { $0.state == .closed }.count) of \(plan.users.count) users")
+    }
+}
+
+struct PlanUndo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "undo", abstract: "Release the users' held mail back to the source (after plan forwarding --off).")
+    @OptionGroup var selection: PlanSelection
+    @Option(help: "Where the source takes delivery, such as lmtp://old-mx:24 or maildir:/srv/mail/alice.")
+    var to: String
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let plan = try selection.open()
+        let outcomes = try perform { try plan.undo(try selection.selected(plan), to: to) }
+        try PlanNext.printOutcomes(outcomes, json: json)
+    }
+}
+
+struct PlanNext: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "next",
+        abstract: "Run every step station A can run now (hold prepared users, export held users, release reconciled ones); list what waits on others.")
+    @OptionGroup var selection: PlanSelection
+    @Flag(help: "Print JSON.")
+    var json = false
+    @OptionGroup(title: "IMAP sources") var server: ServerOptions
+
+    func run() throws {
+        let plan = try selection.open()
+        let chosen = try selection.selected(plan)
+        // Hold the prepared users.
+        let toHold = chosen.filter { plan.users[$0].state == .prepared }
+        if !toHold.isEmpty {
+            let held = try perform { try plan.hold(toHold) }
+            if !json { print("held: \(held.joined(separator: ", ")) (switch the source's forwarding, then plan forwarding --on)") }
+        }
+        // Export the held users that have no final archive since they were held.
+        let toExport = chosen.filter { plan.users[$0].state == .held && plan.users[$0].forwarding == true }
+        if !toExport.isEmpty {
+            var options = server.connectorOptions(quiet: json)
+            if options.credentialsPath == nil { options.credentialsPath = plan.definition.stationA.credentials }
+            let result = try perform {
+                try plan.export(toExport, out: nil, signingKey: nil, options: options, quiet: json, onWarning: { _ in })
+            }
+            if !json { print("exported \(result.final.joined(separator: ", ")) into \(result.archive.path)") }
+        }
+        // Release the users whose receipts came back.
+        var outcomes: [MigrationPlan.ReleaseOutcome] = []
+        let waiting = chosen.filter { [.exported, .carried, .imported, .reconciled].contains(plan.users[$0].state) }
+        if !waiting.isEmpty, plan.definition.stationA.receiptsDirectory != nil, plan.definition.stationA.stationBKey != nil {
+            outcomes = try perform { try plan.release(waiting, receipts: nil, trust: nil, to: nil, progress: json ? nil : { print($0) }) }
+        }
+        if json {
+            try printJSON(["released": outcomes.map(\.user)] as [String: [String]])
+            return
+        }
+        try Self.printOutcomes(outcomes, json: false)
+        let rows = plan.status().enumerated().filter { chosen.contains($0.offset) }.map(\.element)
+        for row in rows where row.waitingOn != .nobody && row.waitingOn != .stationA {
+            print("\(row.user): waits on \(row.waitingOn.rawValue): \(row.next)")
+        }
+    }
+
+    static func printOutcomes(_ outcomes: [MigrationPlan.ReleaseOutcome], json: Bool) throws {
+        if json {
+            try printJSON(outcomes)
+        } else {
+            for o in outcomes {
+                print("\(o.user): \(o.state.rawValue), \(o.delivered) delivered\(o.problem.map { "; \($0)" } ?? "")")
+            }
+        }
+        let problems = outcomes.filter { $0.problem != nil }
+        if !problems.isEmpty {
+            throw FerryError(.verificationFailed, "\(problems.count) user(s) not released: " + problems.map { "\($0.user): \($0.problem!)" }.joined(separator: "; "))
+        }
+    }
+}

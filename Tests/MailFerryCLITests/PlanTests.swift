@@ -1,0 +1,215 @@
+import Foundation
+import Testing
+
+/// The two-station plan as an operator runs it, on one machine playing both stations: a dir: source, the buffer
+/// serving SMTP, a dir: target, users renamed by the mapping; every step killed once between its work and its
+/// journal line and run again; and the undo branch.
+@Suite(.serialized) struct PlanTests {
+    typealias Serve = BufferCommandLineTests.Serve
+
+    struct Station {
+        let work: Workspace
+        let source: String
+        let target: String
+        let plan: String
+        let config: String
+        let serve: Serve
+
+        init() throws {
+            work = try Workspace()
+            source = try work.sampleStore()
+            target = work.file("target")
+            plan = work.file("plan")
+            for name in ["a", "b"] {
+                #expect(try CLI.run(["keygen", "--out", work.file(name)]).status == 0)
+            }
+            try "source,target,group\nalice@example.com,alice.new@example.net,first\n\"bob@example.com\",,first\n"
+                .write(toFile: work.file("users.csv"), atomically: true, encoding: .utf8)
+            config = work.file("buffer.toml")
+            try """
+                [smtp]
+                listen = "127.0.0.1:0"
+                [buffer]
+                spool = "\(work.file("spool"))"
+                namespace = "buffer.example.com"
+                hostname = "buffer.test"
+                """.write(toFile: config, atomically: true, encoding: .utf8)
+            serve = try Serve(config: config)
+            let initialized = try CLI.run([
+                "plan", "init", "--users", work.file("users.csv"), "--source", "dir:" + source, "--target", "dir:" + target,
+                "--station-a", plan, "--buffer-config", config, "--sign-key", work.file("a.key.pem"),
+                "--archives", work.file("archives"), "--station-b-key", work.file("b.pub.pem"), "--receipts", work.file("receipts"),
+            ])
+            #expect(initialized.status == 0, "\(initialized.stderr)")
+            #expect(initialized.stdout.contains("2 users (1 renamed at the target)"))
+        }
+
+        func status() throws -> [String: [String: Any]] {
+            let result = try CLI.run(["plan", "status", "--plan", plan, "--json"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let rows = try JSONSerialization.jsonObject(with: result.stdoutBytes) as? [[String: Any]] ?? []
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["user"] as! String, $0) })
+        }
+
+        func states() throws -> [String: String] { try status().mapValues { $0["state"] as! String } }
+
+        /// Runs a plan step once killed (SIGKILL) just before its journal line, then again; the second run must
+        /// finish the step.
+        func runKilledThenAgain(_ arguments: [String], killedBefore state: String) throws -> CLI.Result {
+            let killed = try CLI.run(arguments, environment: ["MAILFERRY_TEST_KILL_BEFORE_RECORDING": state])
+            #expect(killed.status != 0, "\(arguments) was meant to die before recording \(state): \(killed.stdout)")
+            #expect(try !states().values.contains(state), "\(state) recorded although the command died first")
+            let again = try CLI.run(arguments)
+            #expect(again.status == 0, "\(arguments) after a kill: \(again.stdout) \(again.stderr)")
+            return again
+        }
+
+        /// Message files of a user's Maildir tree (all folders).
+        func messages(_ root: String, _ user: String) -> [String] {
+            let base = root + "/" + user + "/Maildir"
+            guard let walker = FileManager.default.enumerator(atPath: base) else { return [] }
+            return walker.compactMap { $0 as? String }.filter {
+                let parts = $0.split(separator: "/")
+                return parts.count >= 2 && (parts[parts.count - 2] == "cur" || parts[parts.count - 2] == "new")
+            }.map { base + "/" + $0 }
+        }
+    }
+
+    @Test func aPlanWalksEveryUserFromPlannedToClosedAndResumesAfterAKillAtEachStep() throws {
+        let s = try Station()
+        #expect(try s.states() == ["alice@example.com": "planned", "bob@example.com": "planned"])
+
+        // A pass before the cut-over: travels ahead, changes no state.
+        let pass = try CLI.run(["plan", "export", "--plan", s.plan, "--user", "alice@example.com"])
+        #expect(pass.status == 0, "\(pass.stderr)")
+        #expect(pass.stdout.contains("pass for: alice@example.com"))
+        #expect(try s.status()["alice@example.com"]?["archives"] as? Int == 1)
+
+        #expect(try CLI.run(["plan", "prepared", "--plan", s.plan, "--group", "first"]).status == 0)
+        // plan next holds the prepared users.
+        _ = try s.runKilledThenAgain(["plan", "next", "--plan", s.plan], killedBefore: "held")
+        #expect(try s.states() == ["alice@example.com": "held", "bob@example.com": "held"])
+        #expect(try s.status()["alice@example.com"]?["waitingOn"] as? String == "operator")
+
+        // Mail keeps arriving during the move; the buffer holds it.
+        #expect(try BufferCommandLineTests.send(port: s.serve.smtpPort, to: "alice@buffer.example.com") == "OK {}\n")
+        #expect(try BufferCommandLineTests.send(port: s.serve.smtpPort, to: "alice@buffer.example.com") == "OK {}\n")
+        #expect(try BufferCommandLineTests.send(port: s.serve.smtpPort, to: "bob@buffer.example.com") == "OK {}\n")
+
+        // No final export before the forwarding is recorded.
+        let early = try CLI.run(["plan", "export", "--plan", s.plan])
+        #expect(early.status == 2 && early.stderr.contains("forwarding"), "\(early.stderr)")
+        #expect(try CLI.run(["plan", "forwarding", "--plan", s.plan, "--on"]).status == 0)
+        _ = try s.runKilledThenAgain(["plan", "next", "--plan", s.plan], killedBefore: "exported")
+        #expect(try s.states() == ["alice@example.com": "exported", "bob@example.com": "exported"])
+        let finalArchive = try #require(try s.status()["alice@example.com"]?["finalArchive"] as? String)
+        let archive = try #require(try FileManager.default.contentsOfDirectory(atPath: s.work.file("archives"))
+            .map { s.work.file("archives/") + $0 }.first { (try? CLI.run(["inspect", $0, "--json"]).stdout.contains(finalArchive)) == true })
+
+        let inspected = try CLI.run(["inspect", archive])
+        #expect(inspected.stdout.contains("alice@example.com (to alice.new@example.net at the target)"), "\(inspected.stdout)")
+        #expect(!inspected.stdout.contains("bob@example.com (to"))
+        // The courier takes a copy; the copy is recognised.
+        try FileManager.default.copyItem(atPath: archive, toPath: s.work.file("usb.mfa"))
+        _ = try s.runKilledThenAgain(["plan", "carried", "--plan", s.plan, s.work.file("usb.mfa")], killedBefore: "carried")
+        #expect(try s.states() == ["alice@example.com": "carried", "bob@example.com": "carried"])
+
+        // Station B.
+        let imported = try CLI.run([
+            "plan", "import", s.work.file("usb.mfa"), "--target", "dir:" + s.target, "--trust", s.work.file("a.pub.pem"),
+            "--sign-key", s.work.file("b.key.pem"), "--receipts", s.work.file("receipts"),
+        ])
+        #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
+        #expect(imported.stdout.contains("alice@example.com -> alice.new@example.net: pass"))
+        #expect(FileManager.default.fileExists(atPath: s.work.file("receipts/alice@example.com.receipt.json.sig")))
+        #expect(!FileManager.default.fileExists(atPath: s.target + "/alice@example.com"), "the mapping sends alice elsewhere")
+        let aliceSource = s.messages(s.source, "alice@example.com").count
+        let bobSource = s.messages(s.source, "bob@example.com").count
+        #expect(s.messages(s.target, "alice.new@example.net").count == aliceSource)
+
+        // Station A, receipts back: reconciled, then released to the renamed mailbox.
+        let killedRelease = try CLI.run(["plan", "next", "--plan", s.plan], environment: ["MAILFERRY_TEST_KILL_BEFORE_RECORDING": "released"])
+        #expect(killedRelease.status != 0)
+        #expect(try s.states()["alice@example.com"] == "reconciled", "the receipt was recorded before the kill")
+        #expect(try !s.states().values.contains("released"))
+        let released = try CLI.run(["plan", "next", "--plan", s.plan])
+        #expect(released.status == 0, "\(released.stdout) \(released.stderr)")
+        #expect(try s.states() == ["alice@example.com": "released", "bob@example.com": "released"])
+        // The target holds the source plus the held mail, each once.
+        #expect(s.messages(s.target, "alice.new@example.net").count == aliceSource + 2)
+        #expect(s.messages(s.target, "bob@example.com").count == bobSource + 1)
+        let held = s.messages(s.target, "alice.new@example.net").filter {
+            (try? String(contentsOfFile: $0, encoding: .utf8))?.contains("Message-ID: <cli@example.org>") == true
+        }
+        #expect(held.count == 2)
+
+        _ = try s.runKilledThenAgain(["plan", "close", "--plan", s.plan], killedBefore: "closed")
+        let done = try s.status()
+        #expect(done.values.allSatisfy { $0["state"] as? String == "closed" && $0["waitingOn"] as? String == "nobody" })
+        // The buffer refuses their mail now.
+        #expect(try BufferCommandLineTests.send(port: s.serve.smtpPort, to: "alice@buffer.example.com") == "REFUSED [550]\n")
+        // A closed user cannot go back.
+        let back = try CLI.run(["plan", "hold", "--plan", s.plan, "--user", "bob@example.com"])
+        #expect(back.status == 0 && back.stdout.contains("nobody to hold"))
+        #expect(s.serve.terminate() == 0)
+    }
+
+    @Test func aFailedImportIsUndoneAndTheHeldMailGoesBackToTheSource() throws {
+        let s = try Station()
+        #expect(try CLI.run(["plan", "hold", "--plan", s.plan, "--user", "bob@example.com"]).status == 0)
+        #expect(try BufferCommandLineTests.send(port: s.serve.smtpPort, to: "bob@buffer.example.com") == "OK {}\n")
+        #expect(try CLI.run(["plan", "forwarding", "--plan", s.plan, "--user", "bob@example.com", "--on"]).status == 0)
+        let exported = try CLI.run(["plan", "export", "--plan", s.plan, "--user", "bob@example.com", "--out", s.work.file("bob.mfa")])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        #expect(try CLI.run(["plan", "carried", "--plan", s.plan, s.work.file("bob.mfa")]).status == 0)
+
+        // Station B imports, but the target loses a message before the reconcile: a failing receipt.
+        let imported = try CLI.run([
+            "import", s.work.file("bob.mfa"), "--target", "dir:" + s.target, "--trust", s.work.file("a.pub.pem"),
+        ])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        try FileManager.default.removeItem(atPath: try #require(s.messages(s.target, "bob@example.com").first))
+        let reconciled = try CLI.run([
+            "reconcile", s.work.file("bob.mfa"), "--target", "dir:" + s.target, "--trust", s.work.file("a.pub.pem"),
+            "--receipt", s.work.file("receipts"), "--sign-key", s.work.file("b.key.pem"),
+        ])
+        #expect(reconciled.status == 1)
+        let refused = try CLI.run(["plan", "release", "--plan", s.plan])
+        #expect(refused.status == 1 && refused.stderr.contains("reconcile failed"), "\(refused.stdout) \(refused.stderr)")
+        #expect(try s.states()["bob@example.com"] == "imported")
+        #expect(try s.status()["bob@example.com"]?["receipt"] as? String == "fail")
+
+        // Undo needs the forwarding removed first.
+        let sourceInbox = s.messages(s.source, "bob@example.com").count
+        let early = try CLI.run(["plan", "undo", "--plan", s.plan, "--user", "bob@example.com", "--to", "dir:" + s.source])
+        #expect(early.status == 2 && early.stderr.contains("forwarding"), "\(early.stderr)")
+        #expect(try CLI.run(["plan", "forwarding", "--plan", s.plan, "--user", "bob@example.com", "--off"]).status == 0)
+        let killed = try CLI.run(
+            ["plan", "undo", "--plan", s.plan, "--user", "bob@example.com", "--to", "dir:" + s.source],
+            environment: ["MAILFERRY_TEST_KILL_BEFORE_RECORDING": "reverted"])
+        #expect(killed.status != 0)
+        let undone = try CLI.run(["plan", "undo", "--plan", s.plan, "--user", "bob@example.com", "--to", "dir:" + s.source])
+        #expect(undone.status == 0, "\(undone.stdout) \(undone.stderr)")
+        #expect(try s.states()["bob@example.com"] == "reverted")
+        #expect(s.messages(s.source, "bob@example.com").count == sourceInbox + 1, "the held message went back once")
+        #expect(try CLI.run(["plan", "close", "--plan", s.plan, "--user", "bob@example.com"]).status == 0)
+        #expect(try s.states() == ["alice@example.com": "planned", "bob@example.com": "closed"])
+        #expect(s.serve.terminate() == 0)
+    }
+
+    @Test func aUsersFileWithMistakesIsRefusedWithItsLine() throws {
+        let work = try Workspace()
+        for (text, expected) in [
+            ("a@x.org,b@y.org\nc@x.org,b@y.org\n", "line 2: target b@y.org is already the target of line 1"),
+            ("a@x.org\na@X.org\n", "line 2: a@X.org is already listed on line 1"),
+            ("a@x.org,not an address\n", "line 1: \"not an address\" is not a mail address"),
+            ("\"a@x.org,b@y.org\n", "line 1: a quoted field is not closed"),
+            ("# nobody\n", "lists no users"),
+        ] {
+            try text.write(toFile: work.file("u.csv"), atomically: true, encoding: .utf8)
+            let r = try CLI.run(["plan", "init", "--users", work.file("u.csv"), "--source", "dir:/nowhere", "--target", "dir:/t", "--station-a", work.file("p")])
+            #expect(r.status == 2 && r.stderr.contains(expected), "\(text): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: work.file("p/plan.json")))
+        }
+    }
+}
