@@ -100,7 +100,8 @@ public struct Importer {
             }
             let o = open!
             let itemKey = ItemKey(archiveID: manifest.header.archiveID, entryPath: record.path, sha256: record.sha256, size: record.size)
-            let wrote = try Self.write(record, body: body, key: itemKey, to: o.target, containers: o.containers)
+            let wrote = try Self.write(
+                record, body: body, key: itemKey, to: o.target, containers: o.containers, mapping: mapping, counts: &counts)
             if wrote {
                 counts.written += 1
                 counts.bytesWritten += record.size
@@ -114,17 +115,42 @@ public struct Importer {
 
         var reconciler = Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options)
         reconciler.refused = Set(counts.badItems.map(\.entry))
+        reconciler.rewritten = counts.rewrittenItems
         var report = try reconciler.run()
         report.imported = counts
         return report
     }
 
-    /// Writes one item into its container at the target; false when the target already had it.
+    /// Contacts and calendar items up to this size are read whole to apply the user mapping.
+    static let rewriteLimit: Int64 = 64 << 20
+
+    /// Writes one item into its container at the target; false when the target already had it. With a user
+    /// mapping, a contact's EMAIL or an event's ORGANIZER and ATTENDEE naming a renamed user are rewritten on the
+    /// way (after the archived bytes were checked); `counts` lists them, with the hash the target now holds.
     static func write(
         _ record: EntryRecord, body: some CheckedItemBody, key: ItemKey, to target: any UserMailboxTarget,
-        containers: [ContainerKey: Int]
+        containers: [ContainerKey: Int], mapping: UserMapping, counts: inout ReconcileReport.ImportCounts
     ) throws -> Bool {
-        let check = { try body.check() }
+        if !mapping.isEmpty, record.kind == .contact || record.kind == .calendarItem, record.size <= rewriteLimit {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(Int(record.size))
+            try body.stream { bytes.append(contentsOf: $0) }
+            try body.check()
+            guard let (rewritten, item, notes) = mapping.rewriting(bytes, of: record) else {
+                return try write(record, body: MemoryBody(bytes), key: key, to: target, containers: containers, check: {})
+            }
+            counts.rewritten += notes
+            counts.rewrittenItems.append(item)
+            let newKey = ItemKey(archiveID: key.archiveID, entryPath: key.entryPath, sha256: item.sha256, size: item.size)
+            return try write(record, body: MemoryBody(rewritten), key: newKey, to: target, containers: containers, check: {})
+        }
+        return try write(record, body: body, key: key, to: target, containers: containers, check: { try body.check() })
+    }
+
+    private static func write(
+        _ record: EntryRecord, body: some ItemBody, key: ItemKey, to target: any UserMailboxTarget,
+        containers: [ContainerKey: Int], check: () throws -> Void
+    ) throws -> Bool {
         switch record.kind {
         case .message:
             return try target.writeMessage(record.message!, inFolder: containers[ContainerKey(kind: .folder, number: record.container!)]!, key: key, body: body, check: check)
@@ -189,9 +215,25 @@ public struct ReconcileCommand {
 
     public func run() throws -> ReconcileReport {
         let reader = try ArchiveReader(path: archivePath)
-        try reader.verifySignature(with: PublicKey(pemFile: trustedKeyPath))
+        let key = try PublicKey(pemFile: trustedKeyPath)
+        try reader.verifySignature(with: key)
         let manifest = try reader.loadManifest()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
-        return try Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options).run()
+        var reconciler = Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options)
+        let mapping = UserMapping(manifestUsers: manifest.users)
+        if !mapping.isEmpty && (manifest.header.totals.contactFiles > 0 || manifest.header.totals.calendarFiles > 0) {
+            // The import rewrote renamed users' addresses in contacts and events: expect what it wrote.
+            let items = PrefetchingItemStream(archivePath: archivePath, trustedKey: key, statementBytes: reader.statementBytes)
+            while let (record, body) = try items.next() {
+                guard selected.contains(record.user), record.kind == .contact || record.kind == .calendarItem,
+                    record.size <= Importer.rewriteLimit
+                else { continue }
+                var bytes: [UInt8] = []
+                try body.stream { bytes.append(contentsOf: $0) }
+                try body.check()
+                if let (_, item, _) = mapping.rewriting(bytes, of: record) { reconciler.rewritten.append(item) }
+            }
+        }
+        return try reconciler.run()
     }
 }

@@ -92,7 +92,8 @@ struct ParallelImport {
         while let (entry, body) = try items.next() {
             if shared.withLock({ $0.failure != nil }) { return }
             let itemKey = ItemKey(archiveID: manifest.header.archiveID, entryPath: entry.path, sha256: entry.sha256, size: entry.size)
-            let wrote = try Importer.write(entry, body: body, key: itemKey, to: userTarget, containers: containers)
+            let wrote = try Importer.write(
+                entry, body: body, key: itemKey, to: userTarget, containers: containers, mapping: mapping, counts: &written)
             if wrote {
                 written.written += 1
                 written.bytesWritten += entry.size
@@ -108,7 +109,7 @@ struct ParallelImport {
         try userTarget.finish(settings: record.settings)
         written.placements = userTarget.placements
         written.badItems = userTarget.badItems
-        written.rewritten = rewritten
+        written.rewritten = rewritten + written.rewritten
         shared.withLock { s in
             s.counts.add(written)
         }

@@ -27,8 +27,11 @@ public struct ReconcileReport: Codable, Sendable {
         public var badItems: [BadItem] = []
         /// Where each written item is at the target, where the target says (IMAP APPENDUID).
         public var placements: [ItemPlacement] = []
-        /// What the user mapping rewrote on the way in (ACL identifiers of renamed users), one line each.
+        /// What the user mapping rewrote on the way in (ACL identifiers, contact EMAIL, event ORGANIZER and
+        /// ATTENDEE naming renamed users), one line each.
         public var rewritten: [String] = []
+        /// Items written with rewritten bytes, and the hash the target holds for each instead of the archive's.
+        public var rewrittenItems: [RewrittenItem] = []
 
         /// Adds another part's counts (a user imported by another job); `seconds` stays this one's.
         mutating func add(_ other: ImportCounts) {
@@ -38,6 +41,7 @@ public struct ReconcileReport: Codable, Sendable {
             badItems += other.badItems
             placements += other.placements
             rewritten += other.rewritten
+            rewrittenItems += other.rewrittenItems
         }
     }
 
@@ -72,5 +76,17 @@ public struct ReconcileReport: Codable, Sendable {
     public struct Mismatch: Codable, Sendable {
         public var entry: String
         public var difference: String
+    }
+}
+
+/// A contact or calendar item the user mapping rewrote: what the target holds instead of the archived bytes.
+public struct RewrittenItem: Codable, Sendable, Hashable {
+    public var entry: String
+    public var sha256: String
+    public var size: Int64
+    public init(entry: String, sha256: String, size: Int64) {
+        self.entry = entry
+        self.sha256 = sha256
+        self.size = size
     }
 }

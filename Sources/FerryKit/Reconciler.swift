@@ -13,6 +13,8 @@ struct Reconciler {
     let options: ConnectorOptions
     /// Entries the import's target refused (tolerated by --max-bad-items).
     var refused: Set<String> = []
+    /// Contacts and calendar items written with the user mapping applied: the target holds these bytes.
+    var rewritten: [RewrittenItem] = []
 
     func run() throws -> ReconcileReport {
         var reports: [ReconcileReport.UserReport] = []
@@ -36,6 +38,7 @@ struct Reconciler {
     }
 
     private func reconcile(user: UserRecord, expected: [EntryRecord]) throws -> ReconcileReport.UserReport {
+        let rewrittenHashes = Dictionary(rewritten.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 })
         let inventory = TargetInventory()
         var problems: [String] = []
         var resolution = InternalDateResolution.nanoseconds
@@ -78,7 +81,8 @@ struct Reconciler {
             }
             containers[name]!.archiveItems += 1
             containers[name]!.archiveBytes += entry.size
-            guard var candidates = remaining[name]?[entry.sha256], !candidates.isEmpty else {
+            let hash = rewrittenHashes[entry.path] ?? entry.sha256
+            guard var candidates = remaining[name]?[hash], !candidates.isEmpty else {
                 if refused.contains(entry.path) {
                     containers[name]!.refused.append(entry.path)
                 } else {
@@ -89,7 +93,7 @@ struct Reconciler {
             // Prefer a copy whose metadata also matches, so duplicates pair up correctly.
             let index = candidates.firstIndex { difference(entry, $0, resolution) == nil } ?? 0
             let found = candidates.remove(at: index)
-            remaining[name]![entry.sha256] = candidates
+            remaining[name]![hash] = candidates
             if let diff = difference(entry, found, resolution) {
                 containers[name]!.mismatched.append(.init(entry: entry.path, difference: diff))
             } else {

@@ -41,6 +41,29 @@ public struct UserMapping: Sendable, Equatable {
     }
 }
 
+extension UserMapping {
+    /// The new address for an address of a renamed user; nil when it stays.
+    public func renamed(_ address: String) -> String? {
+        let mapped = target(for: address)
+        return mapped.lowercased() == address.lowercased() ? nil : mapped
+    }
+
+    /// A contact's or calendar item's bytes with renamed users' addresses rewritten, with the report's lines;
+    /// nil when nothing names a renamed user (and for other kinds).
+    func rewriting(_ bytes: [UInt8], of record: EntryRecord) -> ([UInt8], RewrittenItem, [String])? {
+        let format: AddressRewriter.Format
+        switch record.kind {
+        case .contact: format = .vCard
+        case .calendarItem: format = .iCalendar
+        default: return nil
+        }
+        guard let (rewritten, changes) = AddressRewriter.rewrite(bytes, as: format, map: renamed) else { return nil }
+        let item = RewrittenItem(entry: record.path, sha256: SHA256.hex(rewritten), size: Int64(rewritten.count))
+        let notes = changes.map { "\(record.path) line \($0.lineNumber): \($0.property) \($0.from) is \($0.to) at the target" }
+        return (rewritten, item, notes)
+    }
+}
+
 extension UserRecord {
     /// The mailbox this user is written into at the target.
     public var targetMailbox: String { targetAddress ?? address }

@@ -123,6 +123,19 @@ import Testing
         #expect(imported.stdout.contains("alice@example.com -> alice.new@example.net: pass"))
         #expect(FileManager.default.fileExists(atPath: s.work.file("receipts/alice@example.com.receipt.json.sig")))
         #expect(!FileManager.default.fileExists(atPath: s.target + "/alice@example.com"), "the mapping sends alice elsewhere")
+        // The mapping reached what names alice: bob's contact for her and her meeting, nothing else.
+        let card = try String(contentsOfFile: s.target + "/bob@example.com/contacts/alice-martin.vcf", encoding: .utf8)
+        #expect(card.contains("EMAIL;TYPE=work:alice.new@example.net\r\n") && !card.contains("alice@example.com"), "\(card)")
+        let event = try String(contentsOfFile: s.target + "/alice.new@example.net/calendars/work/weekly-standup.ics", encoding: .utf8)
+        #expect(event.contains("ORGANIZER;CN=Alice Martin:mailto:alice.new@example.net") && event.contains("mailto:bob@example.com"))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: try #require(
+            try FileManager.default.contentsOfDirectory(atPath: s.work.file("receipts")).first { $0.hasSuffix(".report.json") }
+                .map { s.work.file("receipts/") + $0 })))) as? [String: Any]
+        let rewritten = (report?["imported"] as? [String: Any])?["rewritten"] as? [String] ?? []
+        #expect(rewritten.count == 2 && rewritten.allSatisfy { $0.contains("alice@example.com is alice.new@example.net") }, "\(rewritten)")
+        // A reconcile on its own expects the rewritten bytes too.
+        let again = try CLI.run(["reconcile", s.work.file("usb.mfa"), "--target", "dir:" + s.target, "--trust", s.work.file("a.pub.pem")])
+        #expect(again.status == 0, "\(again.stdout) \(again.stderr)")
         let aliceSource = s.messages(s.source, "alice@example.com").count
         let bobSource = s.messages(s.source, "bob@example.com").count
         #expect(s.messages(s.target, "alice.new@example.net").count == aliceSource)
