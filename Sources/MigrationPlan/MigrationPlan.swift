@@ -59,7 +59,7 @@ public final class MigrationPlan {
                 signKey: stationA.signKey.map(Self.absolute), archiveDirectory: stationA.archiveDirectory.map(Self.absolute),
                 stationBKey: stationA.stationBKey.map(Self.absolute),
                 receiptsDirectory: stationA.receiptsDirectory.map(Self.absolute),
-                credentials: stationA.credentials.map(Self.absolute)),
+                credentials: stationA.credentials.map(Self.absolute), caFile: stationA.caFile.map(Self.absolute)),
             users: users)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -108,13 +108,15 @@ public struct StationSettings: Codable, Sendable, Equatable {
     public var archiveDirectory: String?
     public var stationBKey: String?
     public var receiptsDirectory: String?
-    /// IMAP credentials for the source (and the target, when station A releases into it).
+    /// IMAP credentials for the source, and the CA that signs its certificate when it is a private one.
     public var credentials: String?
+    public var caFile: String?
 
     public init(
         signKey: String? = nil, archiveDirectory: String? = nil, stationBKey: String? = nil,
-        receiptsDirectory: String? = nil, credentials: String? = nil
+        receiptsDirectory: String? = nil, credentials: String? = nil, caFile: String? = nil
     ) {
+        self.caFile = caFile
         self.signKey = signKey
         self.archiveDirectory = archiveDirectory
         self.stationBKey = stationBKey

@@ -104,6 +104,9 @@ extension MigrationPlan {
             throw FerryError(.usage, "give --sign-key (station A's key), or set it with plan init --sign-key")
         }
         let path = try out ?? defaultArchivePath()
+        var options = options
+        if options.credentialsPath == nil { options.credentialsPath = definition.stationA.credentials }
+        if options.caFile == nil { options.caFile = definition.stationA.caFile }
         var exporter = Exporter(
             source: try ConnectorURL(parsing: definition.source), users: chosen.sorted().map { users[$0].user.source },
             signingKeyPath: signingKey, outputPath: path, quiet: quiet, options: options)

@@ -77,6 +77,8 @@ struct PlanInit: ParsableCommand {
     var receipts: String?
     @Option(help: ArgumentHelp("IMAP credentials for the source (see export --help).", valueName: "file"))
     var credentials: String?
+    @Option(name: .customLong("ca-file"), help: ArgumentHelp("CA certificates (PEM) for the source's IMAP certificate.", valueName: "file"))
+    var caFile: String?
 
     func run() throws {
         let plan = try perform {
@@ -84,7 +86,7 @@ struct PlanInit: ParsableCommand {
                 directory: stationA, usersFile: users, source: source, target: target, bufferConfig: bufferConfig,
                 stationA: StationSettings(
                     signKey: signKey, archiveDirectory: archives, stationBKey: stationBKey, receiptsDirectory: receipts,
-                    credentials: credentials))
+                    credentials: credentials, caFile: caFile))
         }
         let renamed = plan.users.filter { $0.user.source.lowercased() != $0.user.target.lowercased() }.count
         print("plan \(plan.definition.planID) in \(stationA): \(plan.users.count) users (\(renamed) renamed at the target)")
@@ -179,8 +181,7 @@ struct PlanExport: ParsableCommand {
 
     func run() throws {
         let plan = try selection.open()
-        var options = server.connectorOptions(quiet: json)
-        if options.credentialsPath == nil { options.credentialsPath = plan.definition.stationA.credentials }
+        let options = server.connectorOptions(quiet: json)
         let result = try perform {
             try plan.export(
                 try selection.selected(plan), out: out, signingKey: signKey, options: options, quiet: json,
@@ -337,8 +338,7 @@ struct PlanNext: ParsableCommand {
         // Export the held users that have no final archive since they were held.
         let toExport = chosen.filter { plan.users[$0].state == .held && plan.users[$0].forwarding == true }
         if !toExport.isEmpty {
-            var options = server.connectorOptions(quiet: json)
-            if options.credentialsPath == nil { options.credentialsPath = plan.definition.stationA.credentials }
+            let options = server.connectorOptions(quiet: json)
             let result = try perform {
                 try plan.export(toExport, out: nil, signingKey: nil, options: options, quiet: json, onWarning: { _ in })
             }
