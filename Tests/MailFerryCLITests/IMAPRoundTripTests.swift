@@ -221,6 +221,55 @@ import Glibc
         #expect(try s.dump(s.target) == s.dump(s.source))
     }
 
+    /// A connection cut while a large message (kept on disk, not in memory) is on its way: the import connects
+    /// again, looks the message up and sends it once more, and ends with every message once.
+    @Test func aConnectionCutInsideALargeMessageIsResumed() throws {
+        let s = try Stations()
+        let script = #"""
+            import imaplib, ssl, sys, random
+            m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+            m.starttls(ssl_context=ssl.create_default_context(cafile=sys.argv[2]))
+            m.login(sys.argv[3], sys.argv[4])
+            rng = random.Random(7)
+            for i in range(3):
+                body = b'\r\n'.join(bytes(rng.choice(b'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789') for _ in range(76)) for _ in range(40000))
+                m.append('INBOX', '(\\Seen)', None, b'Subject: big %d\r\nMessage-ID: <big%d@example.org>\r\n\r\n' % (i, i) + body + b'\r\n')
+            m.logout()
+            """#
+        let load = try Python.run(["-c", script, "\(s.source.imapPort)", s.source.caFile, "alice@example.com", IMAPRoundTripTests.password])
+        #expect(load.status == 0, "\(load.stderr)")
+        let archive = s.work.file("a.mfa")
+        #expect(try s.export(out: archive).status == 0)
+
+        // The relay cuts the first connection 1.5 MB into the first message (each is about 3.1 MB).
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        proxy.arguments = ["python3", CLI.repositoryRoot + "/Tests/MailFerryCLITests/cutting_proxy.py", "\(s.target.imapPort)", "1500000"]
+        let out = Pipe()
+        proxy.standardOutput = out
+        proxy.standardError = FileHandle.nullDevice
+        try proxy.run()
+        defer {
+            kill(proxy.processIdentifier, SIGKILL)  // the test runner's blocked signals are inherited: SIGTERM would wait
+            proxy.waitUntilExit()
+        }
+        var said = ""
+        while !said.contains("\n") {
+            let data = out.fileHandleForReading.availableData
+            guard !data.isEmpty else { break }
+            said += String(decoding: data, as: UTF8.self)
+        }
+        let port = try #require(Int(said.split(separator: "\n")[0].split(separator: " ").last ?? ""))
+        let imported = try CLI.run([
+            "import", archive, "--trust", s.work.file("k.pub.pem"), "--target", "imap://127.0.0.1:\(port)",
+            "--credentials", s.credentials, "--ca-file", s.target.caFile, "--journal", s.journal,
+        ])
+        #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
+        #expect(imported.stderr.contains("connecting again"), "the relay cut the connection: \(imported.stderr)")
+        #expect(try s.count(s.target) == 3)
+        #expect(try s.dump(s.target) == s.dump(s.source))
+    }
+
     @Test func oneAdminPasswordExportsAndImportsSeveralUsers() throws {
         let s = try Stations()
         try s.load(s.source, seed: 5, count: 30)

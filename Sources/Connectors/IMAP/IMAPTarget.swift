@@ -18,8 +18,7 @@ public final class IMAPTarget: MailboxTarget {
     public static let window = 3 * batchLimit
     public static let windowBytes: Int64 = 3 * batchByteLimit
     /// Messages up to this size are kept in memory until their APPEND is confirmed, so that a dropped
-    /// connection can send them again; a larger one is streamed straight from the archive, alone, and waited
-    /// for before the next.
+    /// connection can send them again; a larger one is copied to a temporary file, sent alone and waited for.
     public static let retainedMessageLimit: Int64 = 1 << 20
 
     public let access: IMAPServerAccess
@@ -67,6 +66,11 @@ final class IMAPUserTarget: UserMailboxTarget {
         var internalDate: InternalDate
         /// The bytes, for messages small enough to keep until their APPEND is confirmed.
         var bytes: [UInt8]?
+        /// A larger message's copy on disk, kept until its APPEND is confirmed.
+        var spooled: SpooledMessage?
+
+        /// The message again, to send once more after a dropped connection.
+        var replay: any ItemBody { bytes.map { MemoryBody($0) } ?? spooled! }
     }
 
     let target: IMAPTarget
@@ -198,9 +202,12 @@ final class IMAPUserTarget: UserMailboxTarget {
             batchBytes += Int64(bytes.count)
             if batch.count >= IMAPTarget.batchLimit || batchBytes >= IMAPTarget.batchByteLimit { try sendBatch() }
         } else {
-            // Too large to keep: wait for the others, stream it alone, and wait for it before going on.
+            // Too large to keep in memory: checked into a temporary file, sent alone and waited for.
+            let spooled = try SpooledMessage(copying: body, directory: (journal.path as NSString).deletingLastPathComponent)
+            try check()
+            item.spooled = spooled
             try settleAll()
-            try sendStreamed(item, body: body, beforeFinalByte: check)
+            try sendStreamed(item)
             try settleAll()
         }
         return true
@@ -240,29 +247,22 @@ final class IMAPUserTarget: UserMailboxTarget {
             // What was in flight is settled by lookups; the rest of this batch may have reached the server too
             // (a write can fail after its bytes left), so each is looked up before it is sent again.
             try recover(after: error)
-            for item in items[sent...] { try appendNow(item, bytes: item.bytes!) }
+            for item in items[sent...] { try appendNow(item) }
         }
     }
 
-    /// Streams one large message from the archive in its own APPEND. If the connection breaks on the way, the
-    /// message is not kept to send again: the import stops and a re-run resumes it.
-    private func sendStreamed(_ item: Pending, body: any ItemBody, beforeFinalByte: () throws -> Void) throws {
+    /// Streams one large message from its spooled copy in its own APPEND; if the connection breaks on the way,
+    /// it is looked up and, when not there, sent again.
+    private func sendStreamed(_ item: Pending) throws {
         do {
             let connection = try session.connection()
             try selectForAppend(item.mailbox, on: connection)
             _ = try connection.beginAppend(
-                to: item.mailbox, flags: item.flags, internalDate: item.internalDate, body: body,
-                beforeFinalByte: beforeFinalByte)
+                to: item.mailbox, flags: item.flags, internalDate: item.internalDate, body: item.replay, beforeFinalByte: {})
             markInFlight([item])
         } catch let error as IMAPError where error.isCuredByReconnecting {
             try recover(after: error)
-            if let uid = try lookUp(item.key, in: item.mailbox) {
-                try recordAppended(item, uidValidity: nil, uid: uid, durably: true)
-                return
-            }
-            throw SourceError(
-                location: "\(location) \(item.mailbox)",
-                message: "the connection broke while \(item.key.entryPath) (\(item.key.size) bytes, streamed from the archive) was sent: \(error). Run the same import again: it resumes where this one stopped")
+            try appendNow(item)
         }
     }
 
@@ -319,7 +319,7 @@ final class IMAPUserTarget: UserMailboxTarget {
             // that only the message the server refuses is a bad item, with the server's reason.
             target.onNotice?("\(location) \(items[0].mailbox): the server refused a batch of \(items.count) messages (\(describe(outcome.result))); sending them one by one")
             try settleAll()
-            for item in items { try appendNow(item, bytes: item.bytes!) }
+            for item in items { try appendNow(item) }
         case .refused:
             try record(outcome.result, for: items[0])
         }
@@ -355,7 +355,7 @@ final class IMAPUserTarget: UserMailboxTarget {
     }
 
     /// After a broken connection: every APPEND that was in flight may or may not have landed. Each message is
-    /// looked up on a new connection; those not there are sent again (all small enough to have been kept).
+    /// looked up on a new connection; those not there are sent again (from memory, or a large one's spooled copy).
     private func recover(after error: IMAPError) throws {
         target.onNotice?("\(location): \(error); connecting again and checking the \(itemsInFlight) messages in flight")
         let unsettled = inFlight.flatMap { $0 }
@@ -365,22 +365,18 @@ final class IMAPUserTarget: UserMailboxTarget {
         for item in unsettled {
             if let uid = try lookUp(item.key, in: item.mailbox) {
                 try recordAppended(item, uidValidity: nil, uid: uid, durably: true)
-            } else if let bytes = item.bytes {
-                try appendNow(item, bytes: bytes)
             } else {
-                throw SourceError(
-                    location: "\(location) \(item.mailbox)",
-                    message: "the connection broke while \(item.key.entryPath) was in flight and it is not on the server. Run the same import again: it resumes where this one stopped")
+                try appendNow(item)
             }
         }
     }
 
     /// One APPEND, waited for, retried on a new connection (after a lookup) if the connection breaks.
-    private func appendNow(_ item: Pending, bytes: [UInt8]) throws {
+    private func appendNow(_ item: Pending) throws {
         let result: IMAPAppendOutcome.Result = try session.run("APPEND to \(item.mailbox)") { c in
             if let uid = try lookUp(item.key, in: item.mailbox, on: c) { return .appended(uidValidity: nil, uid: uid) }
             _ = try c.beginAppend(
-                to: item.mailbox, flags: item.flags, internalDate: item.internalDate, body: MemoryBody(bytes), beforeFinalByte: {})
+                to: item.mailbox, flags: item.flags, internalDate: item.internalDate, body: item.replay, beforeFinalByte: {})
             return try c.nextAppendOutcome().result
         }
         try record(result, for: item)

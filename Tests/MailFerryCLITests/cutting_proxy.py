@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""A TCP relay for tests: cuts its first connection once the client has sent more than CUT bytes.
+
+  cutting_proxy.py TARGET_PORT CUT
+
+Listens on 127.0.0.1 (a free port, printed as "port N" on stdout), relays every connection to
+127.0.0.1:TARGET_PORT. The first connection is closed both ways as soon as more than CUT bytes have
+come from the client ("cut after N" is printed); later connections are relayed untouched.
+"""
+import signal
+import socket
+import sys
+import threading
+
+# A test runner may have blocked signals, and children inherit the mask: make SIGTERM end this relay.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+
+target_port, cut = int(sys.argv[1]), int(sys.argv[2])
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", 0))
+listener.listen(16)
+print("port", listener.getsockname()[1], flush=True)
+first = [True]
+
+def pump(src, dst, counted, state):
+    try:
+        while True:
+            data = src.recv(65536)
+            if not data:
+                break
+            if counted and state["cut"] is not None:
+                state["sent"] += len(data)
+                if state["sent"] > state["cut"]:
+                    print("cut after", state["sent"], flush=True)
+                    break
+            dst.sendall(data)
+    except OSError:
+        pass
+    for s in (src, dst):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        s.close()
+
+while True:
+    client, _ = listener.accept()
+    upstream = socket.create_connection(("127.0.0.1", target_port))
+    state = {"sent": 0, "cut": cut if first[0] else None}
+    first[0] = False
+    threading.Thread(target=pump, args=(client, upstream, True, state), daemon=True).start()
+    threading.Thread(target=pump, args=(upstream, client, False, state), daemon=True).start()
