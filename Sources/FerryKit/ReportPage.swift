@@ -214,7 +214,7 @@ public struct ReportPage: Sendable {
             out.raw("</td>")
         }
         pair(a.messages, t.messages)
-        out.raw("<td class=\"n\">\(Format.bytes(a.messageBytes))</td>")
+        out.raw("<td class=\"n\(a.messageBytes == t.messageBytes ? "" : " differs")\">\(Format.bytes(a.messageBytes)) / \(Format.bytes(t.messageBytes))</td>")
         pair(a.contacts, t.contacts)
         pair(a.events, t.events)
         pair(a.tasks, t.tasks)

@@ -201,6 +201,19 @@ import Testing
         #expect(page.contains("id=\"user-2\""))
     }
 
+    @Test func refusedItemsAreListedWithTheTargetsReason() throws {
+        var json = Self.reportJSON(address: "r@example.com", folder: "INBOX", missing: [], title: "")
+        json = json.replacingOccurrences(of: #""refused":[]"#, with: #""refused":["u/1/m/1/7.eml"]"#)
+        json = json.replacingOccurrences(of: #""details":[]"#, with: #""details":[{"entry":"u/1/m/1/7.eml","title":"too big","size":99000000,"sha256":"00"}]"#)
+        json = String(json.dropLast()) + #","imported":{"written":3,"alreadyPresent":0,"bytesWritten":300,"seconds":1.5,"placements":[],"badItems":[{"entry":"u/1/m/1/7.eml","folder":"INBOX","reason":"NO [LIMIT] <message too large>"}]}}"#
+        let report = try JSONDecoder().decode(ReconcileReport.self, from: Data(json.utf8))
+        let page = ReportPage(report: report).render()
+        #expect(page.contains("<title>Import report: a.mfa</title>"))
+        #expect(page.contains("<h3>Refused by the target (bad items): 1</h3>"))
+        #expect(page.contains("<td><bdi>NO [LIMIT] &lt;message too large&gt;</bdi></td><td><bdi>too big</bdi></td>"))
+        #expect(page.contains("<dt>Refused by the target</dt><dd><bdi>1 items</bdi></dd>"))
+    }
+
     /// A reconcile report as the JSON `--report` writes, with one user and one folder.
     static func reportJSON(address: String, folder: String, missing: [String], title: String) -> String {
         func quote(_ s: String) -> String {

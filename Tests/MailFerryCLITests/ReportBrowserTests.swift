@@ -74,10 +74,12 @@ import Glibc
         try Data("Subject: Report test 7 for alice\nMessage-ID: <7.0@example.com>\n\nreplaced\n".utf8).write(to: URL(fileURLWithPath: edited))
         try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: edited)
 
+        // Station B signs a receipt per user: the page shows which allow a release.
+        #expect(try CLI.run(["keygen", "--out", work.file("b")]).status == 0)
         let page = work.file("reconcile.html")
         let reconciled = try CLI.run([
             "reconcile", archive, "--trust", work.file("a.pub.pem"), "--target", "dir:" + target, "--html", page,
-            "--report", work.file("reconcile.json"),
+            "--report", work.file("reconcile.json"), "--receipt", work.file("receipts"), "--sign-key", work.file("b.key.pem"),
         ])
         #expect(reconciled.status == 1, "\(reconciled.stdout)\(reconciled.stderr)")
         #expect(!FileManager.default.fileExists(atPath: page + ".partial"))
@@ -97,6 +99,9 @@ import Glibc
         #expect(dom.stdout.contains("<table class=\"items different\">"))
         #expect(dom.stdout.contains("FAIL: 1 of 2 users not as in the archive"))
         #expect(dom.stdout.contains("Q&amp;A &lt;script&gt;"))
+        #expect(dom.stdout.contains("fail: release refused"))
+        #expect(dom.stdout.contains("pass: release allowed"))
+        #expect(dom.stdout.contains(work.file("receipts") + "/alice@example.com.receipt.json</bdi>, verdict fail"))
 
         // The screenshot is a real render at the asked size: many colours, ink on many rows.
         let shot = work.file("report.png")
