@@ -24,6 +24,8 @@ public struct Exporter {
     public var station: String
     public var quiet: Bool
     public var options: ConnectorOptions
+    /// What the export will carry, when known beforehand (`--estimate`): the progress display then shows a bar.
+    public var expectedTotals: (items: Int, bytes: Int64)?
 
     public init(
         source: ConnectorURL, users: [String], signingKeyPath: String, outputPath: String, station: String? = nil,
@@ -58,7 +60,7 @@ public struct Exporter {
         }
         guard !selected.isEmpty else { throw FerryError(.usage, "\(source) holds no users to export") }
         let writer = try ArchiveWriter(path: outputPath, signingKey: key, options: ArchiveOptions(station: station, tool: MailFerryVersion.tool))
-        let progress = ProgressReporter(label: "export", quiet: quiet)
+        let progress = ProgressReporter(label: "export", quiet: quiet, totalItems: expectedTotals?.items, totalBytes: expectedTotals?.bytes)
         writer.onItem = { progress.update(items: $0, bytes: $1) }
         writer.onWarning = onWarning
         for user in selected {

@@ -57,6 +57,7 @@ struct Export: ParsableCommand {
     func run() throws {
         let url = try perform { try ConnectorURL(parsing: source) }
         let named = try perform { try server.allUsers(users) }
+        var estimated: ExportEstimate?
         if estimate {
             let found = try perform { try ExportEstimator(source: url, users: named, options: server.connectorOptions(quiet: json)).run() }
             if json && out == nil {
@@ -64,11 +65,13 @@ struct Export: ParsableCommand {
                 return
             }
             if !json { EstimateOutput.print(found) }
+            estimated = found
         }
         guard let out, let signKey else { return }
-        let exporter = Exporter(
+        var exporter = Exporter(
             source: url, users: named, signingKeyPath: signKey, outputPath: out, station: station, quiet: json,
             options: server.connectorOptions(quiet: json))
+        exporter.expectedTotals = estimated.map { ($0.items, $0.bytes) }
         let summary = try perform {
             try exporter.run { problem in if !json { printError("warning: \(problem)") } }
         }

@@ -32,6 +32,13 @@ import Testing
         #expect(export.output.contains("\r\u{1B}[Kexport"), "\(export.output)")
         #expect(export.output.contains("\r\u{1B}[Kexport: 29 items, "))
 
+        // With --estimate first, the export knows its total too and shows a bar.
+        let estimated = try Self.onTerminal(["export", "--source", "dir:" + store, "--estimate", "--sign-key", work.file("a.key.pem"), "--out", work.file("e.mfa")], work)
+        #expect(estimated.status == 0, "\(estimated.output)")
+        #expect(estimated.output.contains("at the source: 29 items"), "\(estimated.output)")
+        #expect(estimated.output.contains("\r\u{1B}[Kexport ["), "\(estimated.output)")
+        #expect(estimated.output.contains("/29 items"))
+
         let verify = try Self.onTerminal(["verify", archive, "--trust", work.file("a.pub.pem")], work)
         #expect(verify.status == 0, "\(verify.output)")
         // The first entry is shown at once, with the manifest's total: a bar, a share, N/29 items and time left.
