@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "BufferTests", dependencies: ["TestSupport", "Buffer", "BufferSpool", "SMTPCore", "FerryKit", "FerryArchive", "MailModel"]),
         .testTarget(
             name: "MailFerryCLITests", dependencies: ["TestSupport", "FerryKit", "FerryArchive", "mailferry"],
-            exclude: ["imap_fixture.py"]),
+            exclude: ["imap_fixture.py", "png_check.py"]),
     ],
     swiftLanguageModes: [.v6]
 )

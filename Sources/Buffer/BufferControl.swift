@@ -11,8 +11,9 @@ import Foundation
 /// listens on the socket), the commands open the spool themselves.
 ///
 /// One request per connection, one line: `status`, `hold USER`, `unhold USER`, `close USER`, or `release JSON`
-/// (a `ReleaseJob.Parameters` object). One JSON `Response` back, then the server closes. Access is that of the
-/// socket file (mode 0600, in the spool directory).
+/// (a `ReleaseJob.Parameters` object). One JSON `Response` back, then the server closes. A release whose parameters
+/// ask for progress (`reportsProgress`) gets `{"progress":{...}}` lines (`ReleaseProgress`) before the response. Access
+/// is that of the socket file (mode 0600, in the spool directory).
 public enum BufferControl {
     public enum Request: Hashable, Sendable {
         case status
@@ -75,7 +76,9 @@ public enum BufferControl {
 
     /// Runs a request on an open spool: what the server does for a client, and what the commands do themselves
     /// when no server runs.
-    public static func perform(_ request: Request, on spool: BufferSpool, delivery: ConnectorOptions) -> Response {
+    public static func perform(
+        _ request: Request, on spool: BufferSpool, delivery: ConnectorOptions, progress: ((ReleaseProgress) -> Void)? = nil
+    ) -> Response {
         do {
             switch request {
             case .status:
@@ -92,6 +95,7 @@ public enum BufferControl {
             case .release(let parameters):
                 var job = ReleaseJob(parameters: parameters, spoolDirectory: spool.directory)
                 job.deliveryOptions = delivery
+                job.onProgress = progress
                 let report = try job.run(on: spool)
                 return Response(ok: true, release: report)
             }
@@ -107,6 +111,20 @@ public enum BufferControl {
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(response)) ?? Data(#"{"ok":false,"error":"cannot encode the response"}"#.utf8)
         return Array(data) + [10]
+    }
+
+    /// One progress line of a release (see the type's comment).
+    static func encode(_ progress: ReleaseProgress) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(["progress": progress])) ?? Data()
+        return Array(data) + [10]
+    }
+
+    /// The progress a line carries, or nil when the line is not a progress line (it is the response).
+    static func decodeProgress(_ line: some Collection<UInt8>) -> ReleaseProgress? {
+        guard line.starts(with: Array(#"{"progress":"#.utf8)) else { return nil }
+        return (try? JSONDecoder().decode([String: ReleaseProgress].self, from: Data(line)))?["progress"]
     }
 
     static func decode(_ bytes: [UInt8]) throws -> Response {

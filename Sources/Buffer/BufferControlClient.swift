@@ -17,11 +17,14 @@ public enum BufferControlClient {
     /// Asks the server listening on the spool's control socket; if none listens (no socket, or a stale one left by
     /// a killed server) opens the spool directly. A spool locked by a server that does not answer is a failure.
     /// `delivery` serves a release performed here, when no server answers (the server uses its own configuration's).
+    /// `progress` gets a release's progress, from the server (when the request asks for it) or from the release run
+    /// here.
     public static func send(
-        _ request: BufferControl.Request, spoolDirectory: String, delivery: ConnectorOptions = ConnectorOptions()
+        _ request: BufferControl.Request, spoolDirectory: String, delivery: ConnectorOptions = ConnectorOptions(),
+        progress: ((ReleaseProgress) -> Void)? = nil
     ) throws -> BufferControl.Response {
         let path = BufferControl.socketPath(spoolDirectory: spoolDirectory)
-        if let response = try ask(request, socketPath: path) { return response }
+        if let response = try ask(request, socketPath: path, progress: progress) { return response }
         let spool: BufferSpool
         do {
             spool = try BufferSpool(directory: spoolDirectory)
@@ -31,11 +34,13 @@ public enum BufferControlClient {
                     + "is it an older version, or still starting? Try again, or stop it first")
         }
         defer { try? spool.close() }
-        return BufferControl.perform(request, on: spool, delivery: delivery)
+        return BufferControl.perform(request, on: spool, delivery: delivery, progress: progress)
     }
 
     /// The server's answer, or nil when nobody listens on `socketPath`.
-    static func ask(_ request: BufferControl.Request, socketPath: String) throws -> BufferControl.Response? {
+    static func ask(
+        _ request: BufferControl.Request, socketPath: String, progress: ((ReleaseProgress) -> Void)? = nil
+    ) throws -> BufferControl.Response? {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let pathBytes = Array(socketPath.utf8)
@@ -82,6 +87,11 @@ public enum BufferControlClient {
             }
             if count == 0 { break }
             answer += chunk[..<count]
+            // Progress lines come before the response; hand each on as it completes.
+            while let newline = answer.firstIndex(of: 10), let p = BufferControl.decodeProgress(answer[..<newline]) {
+                progress?(p)
+                answer.removeSubrange(...newline)
+            }
         }
         do {
             return try BufferControl.decode(answer)

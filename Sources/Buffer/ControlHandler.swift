@@ -41,7 +41,18 @@ final class ControlHandler: ChannelInboundHandler {
         let channel = context.channel
         // SQLite writes fsync: not on the event loop.
         Task(executorPreference: SpoolExecutor.shared) {
-            let response = BufferControl.perform(request, on: spool, delivery: delivery)
+            var relay: ((ReleaseProgress) -> Void)?
+            if case .release(let parameters) = request, parameters.reportsProgress == true {
+                // A line every tenth of a second at most (and the first and the last), not one per message.
+                var last = ContinuousClock.now - .seconds(1)
+                relay = { progress in
+                    let now = ContinuousClock.now
+                    guard progress.done == 0 || progress.done >= progress.total || now - last >= .milliseconds(100) else { return }
+                    last = now
+                    channel.writeAndFlush(channel.allocator.buffer(bytes: BufferControl.encode(progress)), promise: nil)
+                }
+            }
+            let response = BufferControl.perform(request, on: spool, delivery: delivery, progress: relay)
             let buffer = channel.allocator.buffer(bytes: BufferControl.encode(response))
             try? await channel.writeAndFlush(buffer)
             try? await channel.close()

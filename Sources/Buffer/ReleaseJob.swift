@@ -27,6 +27,8 @@ public struct ReleaseJob {
         public var undo: Bool
         /// Deliver to this address at the target instead of the held one (a renamed user); not for undo.
         public var deliverAs: String?
+        /// The asker wants progress lines before the answer (see `BufferControl`); absent in older requests.
+        public var reportsProgress: Bool?
 
         public init(
             user: String, target: String, receiptPath: String?, trustedKeyPath: String?, archiveID: String?, undo: Bool,
@@ -57,6 +59,8 @@ public struct ReleaseJob {
     public var deliverAs: String?
     /// Called with a line for people after each message (nil: silent).
     public var progress: ((String) -> Void)?
+    /// Called with the running counts after each message, for a progress bar.
+    public var onProgress: ((ReleaseProgress) -> Void)?
     /// Credentials and the journal for an IMAP target (the buffer configuration's `deliveryOptions`).
     public var deliveryOptions = ConnectorOptions()
 
@@ -168,7 +172,13 @@ public struct ReleaseJob {
         defer { delivery.close() }
         try spool.beginRelease(user: user, to: ReleaseTarget(direction: direction, address: delivery.address))
 
-        try Self.deliverHeld(user: user, recipient: recipient, spool: spool, delivery: delivery, report: &report, progress: progress)
+        var counts = ReleaseProgress(done: 0, total: status.heldCount, bytes: 0, totalBytes: status.heldBytes)
+        onProgress?(counts)
+        try Self.deliverHeld(user: user, recipient: recipient, spool: spool, delivery: delivery, report: &report, progress: progress) { message in
+            counts.done += 1
+            counts.bytes += message.size
+            onProgress?(counts)
+        }
         if report.failures.isEmpty {
             do {
                 report.state = try spool.finishRelease(user: user)
@@ -185,7 +195,7 @@ public struct ReleaseJob {
     /// messages and permanent refusals are reported and stay held. Shared by release and the linger pass.
     static func deliverHeld(
         user: String, recipient: String, spool: BufferSpool, delivery: any DeliveryTarget, report: inout ReleaseReport,
-        progress: ((String) -> Void)?
+        progress: ((String) -> Void)?, dealtWith: ((HeldMessage) -> Void)? = nil
     ) throws {
         let unknown = Set(try spool.unknownOutcomes(for: user).filter { $0.target == delivery.address }.map(\.id))
         var after: MessageID?
@@ -219,6 +229,7 @@ public struct ReleaseJob {
                     report.failures.append(.init(message: message.id.rawValue, reason: error.description))
                     progress?("message \(message.id): NOT delivered: \(error)")
                 }
+                dealtWith?(message)
             }
         }
     }

@@ -15,10 +15,15 @@ public enum ArchiveVerifier {
     /// Past this many damaged entries the archive is clearly broken; the walk stops there.
     static let maximumReported = 1000
 
-    public static func verify(path: String, trust key: PublicKey, progress: ((Int, Int64) -> Void)? = nil) throws -> VerificationResult {
+    /// `started` is told the number of entries and bytes the signed manifest lists, before the walk; `progress` the
+    /// running counts during it.
+    public static func verify(
+        path: String, trust key: PublicKey, started: ((Int, Int64) -> Void)? = nil, progress: ((Int, Int64) -> Void)? = nil
+    ) throws -> VerificationResult {
         let reader = try ArchiveReader(path: path)
         let statement = try reader.verifySignature(with: key)
         let manifest = try reader.loadManifest()
+        started?(manifest.users.reduce(0) { $0 + $1.counts.items }, manifest.users.reduce(0) { $0 + $1.counts.bytes })
         let items = try reader.items(manifest)
         var count = 0
         var bytes: Int64 = 0

@@ -26,6 +26,8 @@ public struct Exporter {
     public var options: ConnectorOptions
     /// Target addresses for users the migration renames; recorded in the archive for the importer.
     public var mapping = UserMapping()
+    /// What the export will carry, when known beforehand (`--estimate`): the progress display then shows a bar.
+    public var expectedTotals: (items: Int, bytes: Int64)?
 
     public init(
         source: ConnectorURL, users: [String], signingKeyPath: String, outputPath: String, station: String? = nil,
@@ -60,7 +62,7 @@ public struct Exporter {
         }
         guard !selected.isEmpty else { throw FerryError(.usage, "\(source) holds no users to export") }
         let writer = try ArchiveWriter(path: outputPath, signingKey: key, options: ArchiveOptions(station: station, tool: MailFerryVersion.tool))
-        let progress = ProgressReporter(label: "export", quiet: quiet)
+        let progress = ProgressReporter(label: "export", quiet: quiet, totalItems: expectedTotals?.items, totalBytes: expectedTotals?.bytes)
         writer.onItem = { progress.update(items: $0, bytes: $1) }
         writer.onWarning = onWarning
         writer.targetAddresses = mapping.byLowercasedSource

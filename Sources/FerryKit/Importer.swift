@@ -41,9 +41,13 @@ public struct Importer {
         let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.targetMailbox), options: options)
 
         var counts = ReconcileReport.ImportCounts()
-        let progress = ProgressReporter(label: "import", quiet: quiet)
         // The archive is read, decompressed and checked on a second thread while this one writes.
         let parallel = jobs > 1 && selected.count > 1
+        // One job reads the whole archive; parallel jobs read only their users' parts.
+        let read = manifest.users.filter { !parallel || selected.contains($0.user) }
+        let progress = ProgressReporter(
+            label: "import", quiet: quiet, totalItems: read.reduce(0) { $0 + $1.counts.items },
+            totalBytes: read.reduce(0) { $0 + $1.counts.bytes })
         let items = parallel ? nil : PrefetchingItemStream(archivePath: archivePath, trustedKey: key, statementBytes: reader.statementBytes)
         var open: (user: Int, target: any UserMailboxTarget, containers: [ContainerKey: Int])?
         var seenItems = 0

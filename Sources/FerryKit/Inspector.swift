@@ -165,7 +165,9 @@ public struct Verifier {
     public func run() throws -> VerificationResult {
         let key = try PublicKey(pemFile: trustedKeyPath)
         let progress = ProgressReporter(label: "verify", quiet: quiet)
-        let result = try ArchiveVerifier.verify(path: archivePath, trust: key) { progress.update(items: $0, bytes: $1) }
+        let result = try ArchiveVerifier.verify(
+            path: archivePath, trust: key, started: { progress.setTotal(items: $0, bytes: $1) },
+            progress: { progress.update(items: $0, bytes: $1) })
         progress.finish()
         return result
     }

@@ -18,6 +18,9 @@ public final class ReceiptWriter {
         }
     }
 
+    /// The key id of the key that signs the receipts.
+    public func signerKeyID() throws -> String { try key.publicKey.keyID }
+
     /// Returns the paths written, one per user of the report.
     @discardableResult
     public func write(_ report: ReconcileReport, created: Date = Date()) throws -> [String] {

@@ -71,11 +71,29 @@ public struct ReconcileReport: Codable, Sendable {
         /// Items the import's target refused, within `--max-bad-items`: not at the target, listed with their
         /// reasons in `imported.badItems`, and not counted as missing.
         public var refused: [String] = []
+        /// What the archive says about each entry listed in `missing`, `mismatched` and `refused` (subject, date,
+        /// size), for people reading the report.
+        public var details: [ItemDetail]?
+        /// The items counted in `extra`, as the target has them.
+        public var extraItems: [ItemDetail]?
     }
 
     public struct Mismatch: Codable, Sendable {
         public var entry: String
         public var difference: String
+        /// What differs, by name: `bytes`, `flags`, `keywords`, `date`, `name`, `active`.
+        public var aspects: [String]?
+    }
+
+    /// One item as a person recognises it: its subject (or contact names, event summary, script name), sender,
+    /// date, size and hash. `entry` is the archive entry; nil for an item found only at the target.
+    public struct ItemDetail: Codable, Sendable {
+        public var entry: String?
+        public var title: String
+        public var from: String?
+        public var date: String?
+        public var size: Int64
+        public var sha256: String
     }
 }
 

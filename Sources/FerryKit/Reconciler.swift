@@ -67,6 +67,8 @@ struct Reconciler {
             containers[name] = ReconcileReport.ContainerReport(kind: name.kindName, name: name.displayName, archiveItems: 0, archiveBytes: 0, matched: 0, extra: 0, missing: [], mismatched: [])
         }
         var targetCounts = Counts()
+        // The entries listed as missing, different or refused, for their details and for pairing changed items.
+        var listed: [String: EntryRecord] = [:]
         for entry in expected {
             let name: ContainerName
             if entry.kind == .sieveScript {
@@ -88,6 +90,7 @@ struct Reconciler {
                 } else {
                     containers[name]!.missing.append(entry.path)
                 }
+                listed[entry.path] = entry
                 continue
             }
             // Prefer a copy whose metadata also matches, so duplicates pair up correctly.
@@ -95,13 +98,19 @@ struct Reconciler {
             let found = candidates.remove(at: index)
             remaining[name]![hash] = candidates
             if let diff = difference(entry, found, resolution) {
-                containers[name]!.mismatched.append(.init(entry: entry.path, difference: diff))
+                containers[name]!.mismatched.append(.init(entry: entry.path, difference: diff.text, aspects: diff.aspects))
+                listed[entry.path] = entry
             } else {
                 containers[name]!.matched += 1
             }
             targetCounts.add(entry)
         }
-        for (name, byHash) in remaining {
+        for name in order {
+            guard var extras = remaining[name] else { continue }
+            pairChangedItems(&containers[name]!, extras: &extras, listed: listed, resolution: resolution)
+            remaining[name] = extras
+        }
+        for (name, byHash) in remaining.sorted(by: { $0.key.displayName < $1.key.displayName }) {
             let extra = byHash.values.reduce(0) { $0 + $1.count }
             guard extra > 0 else { continue }
             if containers[name] == nil {
@@ -109,6 +118,12 @@ struct Reconciler {
                 containers[name] = ReconcileReport.ContainerReport(kind: name.kindName, name: name.displayName, archiveItems: 0, archiveBytes: 0, matched: 0, extra: 0, missing: [], mismatched: [])
             }
             containers[name]!.extra = extra
+            containers[name]!.extraItems = byHash.values.joined().map(Self.detail).sorted { ($0.date ?? "", $0.sha256) < ($1.date ?? "", $1.sha256) }
+        }
+        for name in order {
+            let c = containers[name]!
+            let paths = c.missing + c.mismatched.map(\.entry) + c.refused
+            if !paths.isEmpty { containers[name]!.details = paths.compactMap { listed[$0].map(Self.detail) } }
         }
         for name in order where name.kind != nil && !containerExists(name, inventory) {
             if containers[name]!.archiveItems == 0 { problems.append("\(name.kindName) \(name.displayName) is missing at the target") }
@@ -123,23 +138,103 @@ struct Reconciler {
         inventory.items[name] != nil || inventory.knownContainers.contains(name)
     }
 
-    /// What differs between an archived item and the target's copy with the same bytes, or nil.
-    private func difference(_ entry: EntryRecord, _ item: TargetInventory.Item, _ resolution: InternalDateResolution) -> String? {
+    /// What differs between an archived item and the target's copy with the same bytes, or nil: a sentence and the
+    /// names of the aspects (`flags`, `keywords`, `date`, `name`, `active`).
+    private func difference(_ entry: EntryRecord, _ item: TargetInventory.Item, _ resolution: InternalDateResolution) -> (text: String, aspects: [String])? {
         if let m = entry.message, let t = item.message {
             var diffs: [String] = []
-            if m.flags != t.flags { diffs.append("flags \(m.flags.names) became \(t.flags.names)") }
-            if Set(m.keywords) != Set(t.keywords) { diffs.append("keywords \(m.keywords.sorted()) became \(t.keywords.sorted())") }
+            var aspects: [String] = []
+            if m.flags != t.flags {
+                diffs.append("flags \(m.flags.names) became \(t.flags.names)")
+                aspects.append("flags")
+            }
+            if Set(m.keywords) != Set(t.keywords) {
+                diffs.append("keywords \(m.keywords.sorted()) became \(t.keywords.sorted())")
+                aspects.append("keywords")
+            }
             let nanosecondsDiffer = resolution == .nanoseconds && m.internalDate.nanoseconds != t.internalDate.nanoseconds
             if m.internalDate.epochSeconds != t.internalDate.epochSeconds || nanosecondsDiffer {
                 diffs.append("internal date \(m.internalDate.iso8601) became \(t.internalDate.iso8601)")
+                aspects.append("date")
             }
-            return diffs.isEmpty ? nil : diffs.joined(separator: "; ")
+            return diffs.isEmpty ? nil : (diffs.joined(separator: "; "), aspects)
         }
-        if let c = entry.contact, c.resourceName != item.resourceName { return "file name \(c.resourceName) became \(item.resourceName ?? "?")" }
-        if let k = entry.calendarItem, k.resourceName != item.resourceName { return "file name \(k.resourceName) became \(item.resourceName ?? "?")" }
+        if let c = entry.contact, c.resourceName != item.resourceName { return ("file name \(c.resourceName) became \(item.resourceName ?? "?")", ["name"]) }
+        if let k = entry.calendarItem, k.resourceName != item.resourceName { return ("file name \(k.resourceName) became \(item.resourceName ?? "?")", ["name"]) }
         if let s = entry.sieve, s.name != item.resourceName || s.active != item.sieveActive {
-            return "script \(s.name) (active \(s.active)) became \(item.resourceName ?? "?") (active \(item.sieveActive ?? false))"
+            var aspects: [String] = []
+            if s.name != item.resourceName { aspects.append("name") }
+            if s.active != item.sieveActive { aspects.append("active") }
+            return ("script \(s.name) (active \(s.active)) became \(item.resourceName ?? "?") (active \(item.sieveActive ?? false))", aspects)
         }
         return nil
+    }
+
+    /// What names an item on both sides whatever its bytes: a message's Message-ID, a contact's or calendar item's
+    /// file name, a script's name. A missing entry and an extra item with the same identity in the same container
+    /// are one item whose bytes changed.
+    private static func identity(_ entry: EntryRecord) -> String? {
+        if let m = entry.message { return m.messageID.map { "message-id:" + $0 } }
+        if let c = entry.contact { return "file:" + c.resourceName }
+        if let k = entry.calendarItem { return "file:" + k.resourceName }
+        if let s = entry.sieve { return "script:" + s.name }
+        return nil
+    }
+
+    private static func identity(_ item: TargetInventory.Item) -> String? {
+        if let m = item.message { return m.messageID.map { "message-id:" + $0 } }
+        if item.sieveActive != nil { return item.resourceName.map { "script:" + $0 } }
+        return item.resourceName.map { "file:" + $0 }
+    }
+
+    static func detail(_ entry: EntryRecord) -> ReconcileReport.ItemDetail {
+        ReconcileReport.ItemDetail(
+            entry: entry.path, title: entry.title, from: entry.message?.from, date: entry.message?.internalDate.iso8601,
+            size: entry.size, sha256: entry.sha256)
+    }
+
+    static func detail(_ item: TargetInventory.Item) -> ReconcileReport.ItemDetail {
+        ReconcileReport.ItemDetail(
+            entry: nil, title: item.message?.subject ?? item.resourceName ?? "", from: item.message?.from,
+            date: item.message?.internalDate.iso8601, size: item.size, sha256: item.sha256)
+    }
+
+    /// Pairs each missing entry of a container with an extra target item of the same identity (see `identity`):
+    /// such a pair is reported as one item with changed bytes instead of one missing and one extra.
+    private func pairChangedItems(
+        _ report: inout ReconcileReport.ContainerReport, extras: inout [String: [TargetInventory.Item]],
+        listed: [String: EntryRecord], resolution: InternalDateResolution
+    ) {
+        guard !report.missing.isEmpty, !extras.isEmpty else { return }
+        var byIdentity: [String: [(hash: String, index: Int)]] = [:]
+        for (hash, items) in extras {
+            for (index, item) in items.enumerated() {
+                if let id = Self.identity(item) { byIdentity[id, default: []].append((hash, index)) }
+            }
+        }
+        guard !byIdentity.isEmpty else { return }
+        var taken: [String: Set<Int>] = [:]
+        var stillMissing: [String] = []
+        for path in report.missing {
+            guard let entry = listed[path], let id = Self.identity(entry), var candidates = byIdentity[id], !candidates.isEmpty else {
+                stillMissing.append(path)
+                continue
+            }
+            let pick = candidates.removeFirst()
+            byIdentity[id] = candidates
+            taken[pick.hash, default: []].insert(pick.index)
+            let item = extras[pick.hash]![pick.index]
+            var text = "bytes changed: \(entry.size) B (SHA-256 \(entry.sha256.prefix(12))…) became \(item.size) B (SHA-256 \(item.sha256.prefix(12))…)"
+            var aspects = ["bytes"]
+            if let more = difference(entry, item, resolution) {
+                text += "; " + more.text
+                aspects += more.aspects
+            }
+            report.mismatched.append(.init(entry: path, difference: text, aspects: aspects))
+        }
+        report.missing = stillMissing
+        for (hash, indices) in taken {
+            extras[hash] = extras[hash]!.enumerated().filter { !indices.contains($0.offset) }.map(\.element)
+        }
     }
 }

@@ -48,7 +48,19 @@ final class TargetInventory: MailboxSink {
     }
 
     func message(_ info: MessageInfo, inFolder folder: Int, body: any ItemBody) throws {
-        try record(folders[folder]!, body: body) { $0.message = info }
+        // The source was asked not to read headers (a second read per message); the subject, sender and
+        // Message-ID come from the start of the bytes hashed anyway, for pairing a changed message with its
+        // archived copy and for listing extra messages.
+        try record(folders[folder]!, body: body, prefixLimit: Self.headerPrefixLimit) { item, header in
+            var info = info
+            if info.messageID == nil && info.subject == nil {
+                let summary = HeaderSummary(header: header)
+                info.subject = summary.subject
+                info.from = summary.from
+                info.messageID = summary.messageID
+            }
+            item.message = info
+        }
     }
 
     func contact(_ info: ContactInfo, inAddressBook book: Int, body: any ItemBody) throws {
@@ -70,14 +82,26 @@ final class TargetInventory: MailboxSink {
 
     func warning(_ problem: SourceProblem) { warnings.append(problem) }
 
+    /// How much of a message's start is kept for its header summary.
+    static let headerPrefixLimit = 16 << 10
+
     private func record(_ container: ContainerName, body: any ItemBody, fill: (inout Item) -> Void) throws {
+        try record(container, body: body, prefixLimit: 0) { item, _ in fill(&item) }
+    }
+
+    /// Hashes the item and records it; `fill` gets the first `prefixLimit` bytes of it too.
+    private func record(
+        _ container: ContainerName, body: any ItemBody, prefixLimit: Int, fill: (inout Item, [UInt8]) -> Void
+    ) throws {
         var size: Int64 = 0
+        var prefix: [UInt8] = []
         try body.stream { chunk in
             hasher.update(chunk)
             size += Int64(chunk.count)
+            if prefix.count < prefixLimit { prefix.append(contentsOf: chunk.prefix(prefixLimit - prefix.count)) }
         }
         var item = Item(sha256: hasher.finalizeHex(), size: size)
-        fill(&item)
+        fill(&item, prefix)
         items[container, default: [:]][item.sha256, default: []].append(item)
     }
 }

@@ -14,9 +14,12 @@ func performRelease<T>(_ body: () throws -> T) throws -> T {
 
 /// Asks the running buffer (or, when none runs, the spool directly) and turns a refusal into the exit status
 /// the operation implies.
-func controlResponse(_ request: BufferControl.Request, _ configuration: BufferConfiguration) throws -> BufferControl.Response {
+func controlResponse(
+    _ request: BufferControl.Request, _ configuration: BufferConfiguration, progress: ((ReleaseProgress) -> Void)? = nil
+) throws -> BufferControl.Response {
     let response = try performRelease {
-        try BufferControlClient.send(request, spoolDirectory: configuration.spoolDirectory, delivery: configuration.deliveryOptions)
+        try BufferControlClient.send(
+            request, spoolDirectory: configuration.spoolDirectory, delivery: configuration.deliveryOptions, progress: progress)
     }
     guard response.ok else {
         throw FerryError(ExitStatus(rawValue: response.exitStatus ?? ExitStatus.ioError.rawValue) ?? .ioError, response.error ?? "the buffer refused")
@@ -76,10 +79,16 @@ struct BufferRelease: ParsableCommand {
 
     func run() throws {
         let configuration = try performRelease { try BufferConfiguration.load(path: config) }
-        let parameters = ReleaseJob.Parameters(
+        var parameters = ReleaseJob.Parameters(
             user: user, target: to, receiptPath: undo ? nil : receipt, trustedKeyPath: trust, archiveID: archiveID, undo: undo,
             deliverAs: deliverAs)
-        let report = try controlResponse(.release(parameters), configuration).release!
+        parameters.reportsProgress = true
+        let bar = ProgressReporter(label: "release", quiet: json)
+        let report = try controlResponse(.release(parameters), configuration) { p in
+            bar.setTotal(items: p.total, bytes: p.totalBytes)
+            bar.update(items: p.done, bytes: p.bytes)
+        }.release!
+        bar.finish()
         if json {
             try printJSON(report)
         } else {

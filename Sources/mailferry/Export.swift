@@ -19,6 +19,11 @@ struct Export: ParsableCommand {
               mailferry export --source maildir:/home/c/Maildir --user c@example.com --sign-key a.key.pem --out c.mfa
               mailferry export --source imaps://mail.example.com --users users.txt --credentials admin.tsv \\
                   --sign-key a.key.pem --out june.mfa
+
+            --estimate prints, per user, the items and bytes at the source and the archive's size and the time the
+            export should take, measured on a sample, and writes nothing (with --out it then exports):
+
+              mailferry export --source dir:/srv/mail --estimate
             """)
 
     @Option(help: "The source URL (dir:PATH, maildir:PATH, mbox:PATH, imap://HOST:PORT, imaps://HOST:PORT).")
@@ -28,10 +33,13 @@ struct Export: ParsableCommand {
     var users: [String] = []
 
     @Option(help: "The Ed25519 private key (PEM) to sign with.")
-    var signKey: String
+    var signKey: String?
 
     @Option(help: "The archive to write (conventionally NAME.mfa).")
-    var out: String
+    var out: String?
+
+    @Flag(help: "First print the items and bytes per user and the estimated archive size and time; without --out, stop there.")
+    var estimate = false
 
     @Option(help: "This station's name in the archive (default: the host name).")
     var station: String?
@@ -44,12 +52,29 @@ struct Export: ParsableCommand {
 
     @OptionGroup(title: "IMAP sources") var server: ServerOptions
 
+    func validate() throws {
+        if !estimate && (out == nil || signKey == nil) { throw ValidationError("--out FILE and --sign-key KEY are required (or --estimate)") }
+        if (out == nil) != (signKey == nil) { throw ValidationError("--out FILE and --sign-key KEY go together") }
+    }
+
     func run() throws {
         let url = try perform { try ConnectorURL(parsing: source) }
         let named = try perform { try server.allUsers(users) }
+        var estimated: ExportEstimate?
+        if estimate {
+            let found = try perform { try ExportEstimator(source: url, users: named, options: server.connectorOptions(quiet: json)).run() }
+            if json && out == nil {
+                try printJSON(found)
+                return
+            }
+            if !json { EstimateOutput.print(found) }
+            estimated = found
+        }
+        guard let out, let signKey else { return }
         var exporter = Exporter(
             source: url, users: named, signingKeyPath: signKey, outputPath: out, station: station, quiet: json,
             options: server.connectorOptions(quiet: json))
+        exporter.expectedTotals = estimated.map { ($0.items, $0.bytes) }
         if let map {
             exporter.mapping = UserMapping(try perform { try MigrationUsersFile.read(path: map) }.map { ($0.source, $0.target) })
         }

@@ -18,6 +18,9 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "Write the reconcile report (JSON) here.")
     var report: String?
 
+    @Option(help: "Write the reconcile report as a self-contained HTML page here (no scripts, nothing fetched).")
+    var html: String?
+
     @Flag(help: "Print the report as JSON on standard output.")
     var json = false
 
@@ -62,6 +65,7 @@ struct Import: ParsableCommand {
             release` delivers a user's held mail only against a passing receipt.
 
               mailferry import june.mfa --trust station-a.pub.pem --target dir:/srv/newmail --report june.report.json
+              mailferry import june.mfa --trust station-a.pub.pem --target dir:/srv/newmail --html june.report.html
               mailferry import june.mfa --trust station-a.pub.pem --target dir:/srv/newmail \\
                   --receipt receipts/ --sign-key station-b.key.pem
               mailferry import june.mfa --trust station-a.pub.pem --target imaps://mail.example.com \\
@@ -89,8 +93,8 @@ struct Import: ParsableCommand {
                 options: server.connectorOptions(quiet: o.json), jobs: jobs
             ).run()
         }
-        try ReportOutput.writeReceipts(result, receipts, json: o.json)
-        try ReportOutput.emit(result, path: o.report, json: o.json)
+        let written = try ReportOutput.writeReceipts(result, receipts, json: o.json)
+        try ReportOutput.emit(result, path: o.report, html: o.html, receipts: written, json: o.json)
     }
 }
 
@@ -99,6 +103,7 @@ struct Reconcile: ParsableCommand {
         abstract: "Prove a target holds what an archive holds, without importing.",
         discussion: """
               mailferry reconcile june.mfa --trust station-a.pub.pem --target dir:/srv/newmail --report check.json
+              mailferry reconcile june.mfa --trust station-a.pub.pem --target dir:/srv/newmail --html check.html
               mailferry reconcile june.mfa --trust station-a.pub.pem --target dir:/srv/newmail \\
                   --receipt receipts/ --sign-key station-b.key.pem
             """)
@@ -117,24 +122,36 @@ struct Reconcile: ParsableCommand {
                 options: server.connectorOptions(quiet: o.json)
             ).run()
         }
-        try ReportOutput.writeReceipts(result, receipts, json: o.json)
-        try ReportOutput.emit(result, path: o.report, json: o.json)
+        let written = try ReportOutput.writeReceipts(result, receipts, json: o.json)
+        try ReportOutput.emit(result, path: o.report, html: o.html, receipts: written, json: o.json)
     }
 }
 
 enum ReportOutput {
     /// Writes the receipts (before the verdict decides the exit status, so failing users get theirs too).
-    static func writeReceipts(_ report: ReconcileReport, _ writer: ReceiptWriter?, json: Bool) throws {
-        guard let writer else { return }
+    /// Returns the receipts written, by user, for the HTML page.
+    static func writeReceipts(_ report: ReconcileReport, _ writer: ReceiptWriter?, json: Bool) throws -> [String: ReportPage.ReceiptStatus] {
+        guard let writer else { return [:] }
         let paths = try perform { try writer.write(report) }
+        let signer = try perform { try writer.signerKeyID() }
         if !json {
             for p in paths { print("receipt: \(p)") }
         }
+        var written: [String: ReportPage.ReceiptStatus] = [:]
+        for (user, p) in zip(report.users, paths) {
+            written[user.address] = ReportPage.ReceiptStatus(path: p, verdict: user.verdict, signerKeyID: signer)
+        }
+        return written
     }
 
-    static func emit(_ report: ReconcileReport, path: String?, json: Bool) throws {
+    static func emit(
+        _ report: ReconcileReport, path: String?, html: String? = nil, receipts: [String: ReportPage.ReceiptStatus] = [:], json: Bool
+    ) throws {
         if let path {
             try perform { try AtomicFile.write(jsonBytes(report), to: path, mode: 0o644) }
+        }
+        if let html {
+            try perform { try ReportPage(report: report, receipts: receipts).write(toFile: html) }
         }
         if json {
             try printJSON(report)
@@ -158,7 +175,7 @@ enum ReportOutput {
                 }
                 for p in u.problems { print("  problem: \(p)") }
             }
-            print("verdict: \(report.verdict.rawValue.uppercased())\(path.map { " (report: \($0))" } ?? "")")
+            print("verdict: \(report.verdict.rawValue.uppercased())\(path.map { " (report: \($0))" } ?? "")\(html.map { " (page: \($0))" } ?? "")")
         }
         if report.verdict == .fail { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
     }

@@ -3,6 +3,7 @@ import BufferSpool
 import FerryArchive
 import FerryKit
 import Foundation
+import Synchronization
 import Testing
 
 /// `buffer release` and `buffer close` while the server runs: the request goes over the control socket and
@@ -35,9 +36,20 @@ import Testing
             #expect(!refused.ok)
             #expect(refused.exitStatus == ExitStatus.verificationFailed.rawValue, "\(String(describing: refused.error))")
 
-            let response = try await Client.offThread { try BufferControlClient.send(.release(parameters), spoolDirectory: spoolDirectory) }
+            // Asked for progress, the server sends progress lines before its answer: from 0 of 3 to 3 of 3.
+            var asking = parameters
+            asking.reportsProgress = true
+            let askingParameters = asking
+            let seen = ProgressLog()
+            let response = try await Client.offThread {
+                try BufferControlClient.send(.release(askingParameters), spoolDirectory: spoolDirectory) { seen.append($0) }
+            }
             #expect(response.ok, "\(String(describing: response.error))")
             #expect(response.release?.delivered == 3)
+            let progress = seen.values
+            let heldBytes = Int64(3 * BufferServerTests.message.count)
+            #expect(progress.first.map { $0.done == 0 && $0.total == 3 && $0.totalBytes >= heldBytes } == true, "\(progress)")
+            #expect(progress.last.map { $0.done == 3 && $0.total == 3 && $0.bytes == $0.totalBytes } == true, "\(progress)")
             #expect(response.release?.state == .released)
             let delivered = try maildirMessages(target)
             #expect(delivered.count == 3)
@@ -63,4 +75,11 @@ import Testing
             #expect(refusedAfterClose.stdout.contains("550"), "\(refusedAfterClose.stdout)")
         }
     }
+}
+
+/// The progress a release reported, in order (appended from the thread that asked).
+final class ProgressLog: Sendable {
+    private let log = Mutex<[ReleaseProgress]>([])
+    func append(_ p: ReleaseProgress) { log.withLock { $0.append(p) } }
+    var values: [ReleaseProgress] { log.withLock { $0 } }
 }

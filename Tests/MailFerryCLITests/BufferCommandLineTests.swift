@@ -179,6 +179,8 @@ import Testing
         let undo = try CLI.run(["buffer", "release", "--config", config, "--user", "alice@example.com", "--to", "dir:" + source, "--undo"])
         #expect(undo.status == 0, "\(undo.stderr)")
         #expect(undo.stdout == "alice@example.com: 1 delivered, 0 already at the target, 0 not delivered; state reverted\n")
+        // The progress of the release, relayed by the running server: its final line (standard error is a pipe).
+        #expect(undo.stderr.hasPrefix("release: 1 items, "), "\(undo.stderr)")
         let close = try CLI.run(["buffer", "close", "--config", config, "--user", "alice@example.com"])
         #expect(close.status == 0, "\(close.stderr)")
         #expect(close.stdout == "alice@example.com: closed\n")
