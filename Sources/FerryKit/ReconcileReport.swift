@@ -33,6 +33,25 @@ public struct ReconcileReport: Codable, Sendable {
         /// Items written with rewritten bytes, and the hash the target holds for each instead of the archive's.
         public var rewrittenItems: [RewrittenItem] = []
 
+        public init() {}
+
+        private enum CodingKeys: String, CodingKey {
+            case written, alreadyPresent, bytesWritten, seconds, badItems, placements, rewritten, rewrittenItems
+        }
+
+        /// Reads reports written before the lists were added: a missing list is empty.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            written = try c.decode(Int.self, forKey: .written)
+            alreadyPresent = try c.decode(Int.self, forKey: .alreadyPresent)
+            bytesWritten = try c.decode(Int64.self, forKey: .bytesWritten)
+            seconds = try c.decode(Double.self, forKey: .seconds)
+            badItems = try c.decodeIfPresent([BadItem].self, forKey: .badItems) ?? []
+            placements = try c.decodeIfPresent([ItemPlacement].self, forKey: .placements) ?? []
+            rewritten = try c.decodeIfPresent([String].self, forKey: .rewritten) ?? []
+            rewrittenItems = try c.decodeIfPresent([RewrittenItem].self, forKey: .rewrittenItems) ?? []
+        }
+
         /// Adds another part's counts (a user imported by another job); `seconds` stays this one's.
         mutating func add(_ other: ImportCounts) {
             written += other.written

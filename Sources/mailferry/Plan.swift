@@ -36,6 +36,7 @@ struct PlanCommand: ParsableCommand {
         subcommands: [
             PlanInit.self, PlanStatusCommand.self, PlanNext.self, PlanPrepared.self, PlanHold.self, PlanForwarding.self,
             PlanExport.self, PlanCarried.self, PlanImport.self, PlanRelease.self, PlanClose.self, PlanUndo.self,
+            PlanReportCommand.self,
         ])
 }
 
@@ -372,6 +373,43 @@ struct PlanNext: ParsableCommand {
         let problems = outcomes.filter { $0.problem != nil }
         if !problems.isEmpty {
             throw FerryError(.verificationFailed, "\(problems.count) user(s) not released: " + problems.map { "\($0.user): \($0.problem!)" }.joined(separator: "; "))
+        }
+    }
+}
+
+struct PlanReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write the plan's report: every user's state and station B's reconcile, as JSON and as an HTML page.",
+        discussion: """
+            Reads the reconcile reports that plan import put beside the receipts (<archive id>.report.json) for each
+            user whose receipt came back, and checks each receipt's signature again with station B's key.
+
+              mailferry plan report --plan /srv/plan --html plan.html --json plan.json
+            """)
+    @OptionGroup var selection: PlanSelection
+    @Option(help: ArgumentHelp("The receipts folder (default: the plan's).", valueName: "dir"))
+    var receipts: String?
+    @Option(help: ArgumentHelp("Write the page here.", valueName: "file"))
+    var html: String?
+    @Option(name: .customLong("json"), help: ArgumentHelp("Write the JSON here (- for standard output).", valueName: "file"))
+    var jsonPath: String?
+
+    func validate() throws {
+        if html == nil && jsonPath == nil { throw ValidationError("give --html FILE, --json FILE, or both") }
+    }
+
+    func run() throws {
+        let plan = try selection.open()
+        let (data, page) = try perform { try plan.report(receipts: receipts) }
+        if let html {
+            try perform { try page.write(toFile: html) }
+            print("wrote \(html): \(page.users.count) of \(plan.users.count) users reconciled, verdict \(page.verdict.rawValue)")
+        }
+        if jsonPath == "-" {
+            try printJSON(data)
+        } else if let jsonPath {
+            try perform { try AtomicFile.write(jsonBytes(data), to: jsonPath, mode: 0o644) }
         }
     }
 }

@@ -156,6 +156,15 @@ import Testing
         }
         #expect(held.count == 2)
 
+        // The plan's report: both users with station B's reconcile, as JSON and as a page.
+        let reported = try CLI.run(["plan", "report", "--plan", s.plan, "--html", s.work.file("plan.html"), "--json", s.work.file("plan.json")])
+        #expect(reported.status == 0 && reported.stdout.contains("2 of 2 users reconciled, verdict pass"), "\(reported.stdout) \(reported.stderr)")
+        let page = try String(contentsOfFile: s.work.file("plan.html"), encoding: .utf8)
+        #expect(page.contains("alice.new@example.net") && page.contains("<table") && !page.contains("<script"))
+        let planJSON = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.work.file("plan.json")))) as? [String: Any]
+        let reportedUsers = planJSON?["users"] as? [[String: Any]] ?? []
+        #expect(reportedUsers.count == 2 && reportedUsers.allSatisfy { ($0["reconcile"] as? [String: Any])?["verdict"] as? String == "pass" })
+
         _ = try s.runKilledThenAgain(["plan", "close", "--plan", s.plan], killedBefore: "closed")
         let done = try s.status()
         #expect(done.values.allSatisfy { $0["state"] as? String == "closed" && $0["waitingOn"] as? String == "nobody" })
@@ -182,15 +191,22 @@ import Testing
         ])
         #expect(imported.status == 0, "\(imported.stderr)")
         try FileManager.default.removeItem(atPath: try #require(s.messages(s.target, "bob@example.com").first))
+        let inspected = try JSONSerialization.jsonObject(with: try CLI.run(["inspect", s.work.file("bob.mfa"), "--json"]).stdoutBytes) as? [String: Any]
+        let archiveID = try #require(inspected?["archiveID"] as? String)
         let reconciled = try CLI.run([
             "reconcile", s.work.file("bob.mfa"), "--target", "dir:" + s.target, "--trust", s.work.file("a.pub.pem"),
             "--receipt", s.work.file("receipts"), "--sign-key", s.work.file("b.key.pem"),
+            "--report", s.work.file("receipts/\(archiveID).report.json"),
         ])
         #expect(reconciled.status == 1)
         let refused = try CLI.run(["plan", "release", "--plan", s.plan])
         #expect(refused.status == 1 && refused.stderr.contains("reconcile failed"), "\(refused.stdout) \(refused.stderr)")
         #expect(try s.states()["bob@example.com"] == "imported")
         #expect(try s.status()["bob@example.com"]?["receipt"] as? String == "fail")
+        let report = try CLI.run(["plan", "report", "--plan", s.plan, "--json", "-"])
+        let rows = (try JSONSerialization.jsonObject(with: report.stdoutBytes) as? [String: Any])?["users"] as? [[String: Any]] ?? []
+        #expect(rows.count == 2 && rows[0]["reconcile"] == nil, "alice has no receipt yet")
+        #expect((rows.last?["reconcile"] as? [String: Any])?["verdict"] as? String == "fail")
 
         // Undo needs the forwarding removed first.
         let sourceInbox = s.messages(s.source, "bob@example.com").count
