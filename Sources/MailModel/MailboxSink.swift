@@ -14,6 +14,14 @@ public protocol MailboxSink: AnyObject {
     func endUser(settings: UserSettings) throws
     /// Something odd in the source that did not stop the read (the item was still carried, byte for byte).
     func warning(_ problem: SourceProblem)
+    /// Asked before a message's bytes (or its header) are read, with its metadata and `sourceKey`: true when the
+    /// sink has the message already (a delta export that recognises it) and does not want its bytes; the source
+    /// then does not call `message` for it.
+    func skipsMessage(_ info: MessageInfo, inFolder folder: Int, size: Int64) throws -> Bool
+}
+
+extension MailboxSink {
+    public func skipsMessage(_ info: MessageInfo, inFolder folder: Int, size: Int64) throws -> Bool { false }
 }
 
 /// Reads users' mailboxes from one system (a directory store, a Maildir, an mbox, an IMAP server).
