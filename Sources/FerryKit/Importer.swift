@@ -16,6 +16,11 @@ public struct Importer {
     public var options: ConnectorOptions
     /// Users imported at once (`--jobs`); each job reads its users' part of the archive on its own.
     public var jobs: Int
+    /// The station's record of accepted archives: refuses replays and deltas without their base or out of order,
+    /// and records the archive once it is imported and reconciled. Nil checks and records nothing.
+    public var ledger: ImportLedger?
+    /// Import again an archive the ledger lists as imported (a repair: only what is missing is added).
+    public var reimport = false
 
     public init(
         archivePath: String, trustedKeyPath: String, target: ConnectorURL, users: [String], quiet: Bool,
@@ -37,7 +42,24 @@ public struct Importer {
         try reader.verifySignature(with: key)  // nothing is written before this
         let manifest = try reader.loadManifest()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
+        let ledgerTarget = target.ledgerName
+        if let ledger, !reimport {
+            for user in manifest.users where selected.contains(user.user) {
+                try ledger.check(manifest.header, target: ledgerTarget, user: user.address)
+            }
+        }
         let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.address), options: options)
+        if manifest.isDelta {
+            var counts = ReconcileReport.ImportCounts()
+            let progress = ProgressReporter(label: "import", quiet: quiet)
+            try DeltaImport(
+                manifest: manifest, archivePath: archivePath, key: key, statementBytes: reader.statementBytes,
+                selected: selected, mailboxes: mailboxes, target: target, progress: progress
+            ).run(into: &counts)
+            progress.finish()
+            counts.seconds = Date().timeIntervalSince(started)
+            return try reconcileAndRecord(manifest, selected: selected, counts: counts, ledgerTarget: ledgerTarget)
+        }
 
         var counts = ReconcileReport.ImportCounts()
         let progress = ProgressReporter(label: "import", quiet: quiet)
@@ -107,11 +129,21 @@ public struct Importer {
         try finishOpenUser()
         progress.finish()
         counts.seconds = Date().timeIntervalSince(started)
+        return try reconcileAndRecord(manifest, selected: selected, counts: counts, ledgerTarget: ledgerTarget)
+    }
 
+    /// Reconciles, then records in the ledger the users whose import passed.
+    private func reconcileAndRecord(
+        _ manifest: VerifiedManifest, selected: Set<Int>, counts: ReconcileReport.ImportCounts, ledgerTarget: String
+    ) throws -> ReconcileReport {
         var reconciler = Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options)
         reconciler.refused = Set(counts.badItems.map(\.entry))
         var report = try reconciler.run()
         report.imported = counts
+        if let ledger {
+            let passed = report.users.filter { $0.verdict == .pass }.map(\.address)
+            if !passed.isEmpty { try ledger.accept(manifest.header, target: ledgerTarget, users: passed) }
+        }
         return report
     }
 

@@ -27,6 +27,8 @@ public struct ReconcileReport: Codable, Sendable {
         public var badItems: [BadItem] = []
         /// Where each written item is at the target, where the target says (IMAP APPENDUID).
         public var placements: [ItemPlacement] = []
+        /// For a delta archive: the changes applied to items and folders already at the target.
+        public var changes: DeltaImportCounts?
 
         /// Adds another part's counts (a user imported by another job); `seconds` stays this one's.
         mutating func add(_ other: ImportCounts) {

@@ -18,8 +18,16 @@ struct Reconciler {
         var reports: [ReconcileReport.UserReport] = []
         let entries = manifest.entries()
         var pending = try entries.next()
+        // A delta lists what the source still holds from earlier archives as `keep` lines: the target must hold
+        // those too (the state after the delta, not only its new items).
+        let changes = manifest.changes()
+        var pendingChange = try changes.next()
         for user in manifest.users {
             var expected: [EntryRecord] = []
+            while let c = pendingChange, c.user == user.user {
+                if users.contains(user.user), let kept = Self.expectedEntry(keptBy: c) { expected.append(kept) }
+                pendingChange = try changes.next()
+            }
             while let e = pending, e.user == user.user {
                 if users.contains(user.user) { expected.append(e) }
                 pending = try entries.next()
@@ -35,7 +43,27 @@ struct Reconciler {
             created: InternalDate(epochSeconds: Int64(Date().timeIntervalSince1970)).iso8601, verdict: verdict, users: reports)
     }
 
+    /// An item a delta's `keep` line says the target holds, as an entry named by its origin (archive id and path).
+    static func expectedEntry(keptBy c: ChangeRecord) -> EntryRecord? {
+        guard c.op == .keep, let kind = c.kind, let origin = c.origin, let size = c.size, let sha = c.sha256 else { return nil }
+        var e = EntryRecord(
+            path: "\(origin.archiveID):\(origin.path)", kind: kind, user: c.user, container: c.container, size: size,
+            sha256: sha, offset: 0, frame: 0)
+        e.message = c.message
+        e.contact = c.contact
+        e.calendarItem = c.calendarItem
+        e.sieve = c.sieve
+        e.sourceKey = c.sourceKey
+        return e
+    }
+
     private func reconcile(user: UserRecord, expected: [EntryRecord]) throws -> ReconcileReport.UserReport {
+        var user = user
+        if manifest.isDelta {
+            // The delta's own counts are its new items; the user's expected state is larger.
+            user.counts = Counts()
+            for e in expected { user.counts.add(e) }
+        }
         let inventory = TargetInventory()
         var problems: [String] = []
         var resolution = InternalDateResolution.nanoseconds

@@ -1,0 +1,119 @@
+import FerryArchive
+import MailModel
+
+/// What applying a delta's change lines did at the target.
+public struct DeltaImportCounts: Codable, Sendable {
+    public var movedOrFlagged = 0
+    public var unchanged = 0
+    /// `keep` lines whose item the target does not have (reconcile reports them missing).
+    public var notFound = 0
+    public var deleted = 0
+    public var renamedFolders = 0
+    public var deletedFolders = 0
+    public init() {}
+}
+
+/// Imports a delta archive, user by user: folder renames first, then the folders the delta lists, the new
+/// items through the same checked write path as a full import, then the `keep` lines (moves, flags), the
+/// deletions and the folder deletions. Every step is idempotent, so an interrupted import run again finishes.
+struct DeltaImport {
+    let manifest: VerifiedManifest
+    let archivePath: String
+    let key: PublicKey
+    let statementBytes: [UInt8]
+    let selected: Set<Int>
+    let mailboxes: any MailboxTarget
+    let target: ConnectorURL
+    let progress: ProgressReporter
+
+    private struct Open {
+        var target: any UserMailboxTarget
+        var delta: any DeltaTarget
+        var containers: [Importer.ContainerKey: Int]
+    }
+
+    /// The change lines of one user (they are in user order; one pass over them per call).
+    private func changes(of user: Int, _ body: (ChangeRecord) throws -> Void) throws {
+        let iterator = manifest.changes()
+        while let c = try iterator.next() {
+            if c.user == user { try body(c) } else if c.user > user { break }
+        }
+    }
+
+    func run(into counts: inout ReconcileReport.ImportCounts) throws {
+        var applied = DeltaImportCounts()
+        var open: [Int: Open] = [:]
+        for user in manifest.users where selected.contains(user.user) {
+            let userTarget = try mailboxes.open(user: UserInfo(address: user.address))
+            guard let delta = userTarget as? any DeltaTarget else {
+                throw FerryError(.usage, "\(target) cannot apply a delta archive (no moves, flag changes or deletions there)")
+            }
+            try changes(of: user.user) { c in
+                if c.op == .renameFolder, let from = c.from, let to = c.to, try delta.renameFolder(from: from, to: to) {
+                    applied.renamedFolders += 1
+                }
+            }
+            var map: [Importer.ContainerKey: Int] = [:]
+            for c in manifest.containers where c.user == user.user {
+                let key = Importer.ContainerKey(kind: c.kind, number: c.number)
+                switch c.kind {
+                case .folder: map[key] = try userTarget.folder(c.folder!)
+                case .addressBook: map[key] = try userTarget.addressBook(c.addressBook!)
+                case .calendar: map[key] = try userTarget.calendar(c.calendar!)
+                }
+            }
+            open[user.user] = Open(target: userTarget, delta: delta, containers: map)
+        }
+
+        let items = PrefetchingItemStream(archivePath: archivePath, trustedKey: key, statementBytes: statementBytes)
+        var seenItems = 0
+        var seenBytes: Int64 = 0
+        while let (record, body) = try items.next() {
+            seenItems += 1
+            seenBytes += record.size
+            progress.update(items: seenItems, bytes: seenBytes)
+            guard let o = open[record.user] else { continue }
+            let itemKey = ItemKey(archiveID: manifest.header.archiveID, entryPath: record.path, sha256: record.sha256, size: record.size)
+            if try Importer.write(record, body: body, key: itemKey, to: o.target, containers: o.containers) {
+                counts.written += 1
+                counts.bytesWritten += record.size
+            } else {
+                counts.alreadyPresent += 1
+            }
+        }
+
+        for user in manifest.users where selected.contains(user.user) {
+            let o = open[user.user]!
+            var folderDeletions: [[String]] = []
+            try changes(of: user.user) { c in
+                switch c.op {
+                case .keep:
+                    guard c.kind == .message, let info = c.message, let key = c.itemKey, let folder = c.container,
+                        let number = o.containers[Importer.ContainerKey(kind: .folder, number: folder)]
+                    else { return }
+                    switch try o.delta.updateMessage(key: key, info: info, inFolder: number) {
+                    case .changed: applied.movedOrFlagged += 1
+                    case .unchanged: applied.unchanged += 1
+                    case .notFound: applied.notFound += 1
+                    }
+                case .delete:
+                    if let key = c.itemKey, let kind = c.kind, try o.delta.deleteItem(key: key, kind: kind) {
+                        applied.deleted += 1
+                    }
+                case .deleteFolder:
+                    if let folder = c.folder { folderDeletions.append(folder) }
+                case .renameFolder:
+                    break
+                }
+            }
+            // Deepest first, so a folder goes before its parent.
+            for folder in folderDeletions.sorted(by: { $0.count > $1.count }) where try o.delta.deleteFolder(folder) {
+                applied.deletedFolders += 1
+            }
+            try o.target.finish(settings: manifest.users[user.user - 1].settings)
+            counts.placements += o.target.placements
+            counts.badItems += o.target.badItems
+        }
+        counts.changes = applied
+    }
+}
