@@ -34,6 +34,14 @@ public enum IMAPCommand: Sendable, Hashable {
     /// The command line up to and including the message literal's announcement; the message bytes and the final
     /// CRLF are the caller's to send.
     case append(mailbox: String, flags: [String], internalDate: InternalDate?, size: Int64)
+    /// UID STORE uids FLAGS.SILENT (flags): replaces the flags (RFC 9051 section 6.4.6).
+    case uidStoreFlags(IMAPUIDSet, flags: [String])
+    /// UID MOVE (RFC 6851), UID COPY, UID EXPUNGE (RFC 4315).
+    case uidMove(IMAPUIDSet, mailbox: String)
+    case uidCopy(IMAPUIDSet, mailbox: String)
+    case uidExpunge(IMAPUIDSet)
+    case rename(from: String, to: String)
+    case delete(mailbox: String)
 
     /// The command's name for error messages, never its arguments.
     public var name: String {
@@ -58,6 +66,12 @@ public enum IMAPCommand: Sendable, Hashable {
         case .setACL: "SETACL"
         case .myRights: "MYRIGHTS"
         case .append: "APPEND"
+        case .uidStoreFlags: "UID STORE"
+        case .uidMove: "UID MOVE"
+        case .uidCopy: "UID COPY"
+        case .uidExpunge: "UID EXPUNGE"
+        case .rename: "RENAME"
+        case .delete: "DELETE"
         }
     }
 }

@@ -64,16 +64,18 @@ final class IMAPUserTarget: UserMailboxTarget {
 
     let target: IMAPTarget
     let user: String
-    private let session: IMAPSession
-    private let naming: IMAPFolderNaming
-    private var existing: Set<String>
+    let session: IMAPSession
+    let naming: IMAPFolderNaming
+    var existing: Set<String>
     private var specialUse: [String: String] = [:]
     private let supportsACL: Bool
-    private var folders: [String] = []
+    private(set) var folders: [String] = []
     private var journal: IMAPImportJournal?
     private var pending: [Pending] = []
     private(set) var placements: [ItemPlacement] = []
     private(set) var badItems: [BadItem] = []
+    /// Moves and renames made by delta imports (IMAPTarget+Delta.swift), opened on first use.
+    var relocationRecord: IMAPRelocations?
 
     init(target: IMAPTarget, user: String) throws {
         self.target = target
@@ -91,7 +93,7 @@ final class IMAPUserTarget: UserMailboxTarget {
         supportsACL = capabilities.contains("ACL")
     }
 
-    private var location: String { "\(target.access) \(user)" }
+    var location: String { "\(target.access) \(user)" }
 
     // MARK: Folders
 
@@ -227,7 +229,7 @@ final class IMAPUserTarget: UserMailboxTarget {
         try record(outcome.result, for: item)
     }
 
-    private func settleAll() throws {
+    func settleAll() throws {
         while !pending.isEmpty { try settleOldest() }
     }
 
@@ -276,7 +278,7 @@ final class IMAPUserTarget: UserMailboxTarget {
     }
 
     /// Finds an archived message on the server by its size, then the SHA-256 of the bytes of each candidate.
-    private func lookUp(_ key: ItemKey, in mailbox: String) throws -> UInt32? {
+    func lookUp(_ key: ItemKey, in mailbox: String) throws -> UInt32? {
         try session.run("look up \(key.entryPath) in \(mailbox)") { c in try lookUp(key, in: mailbox, on: c) }
     }
 

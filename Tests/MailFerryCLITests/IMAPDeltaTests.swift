@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// A full pass and a delta from one real Dovecot into another through the built binary; between them the mailbox
+/// changes through Python's imaplib (new mail, flags set and cleared, a deletion, a UID MOVE, a RENAME). After the
+/// delta the target must equal the source again, as imaplib sees both.
+@Suite(.serialized) struct IMAPDeltaTests {
+    @Test func aDeltaBetweenTwoDovecotsCarriesNewMailFlagsMovesDeletionsAndRenames() throws {
+        let s = try IMAPRoundTripTests.Stations()
+        try s.load(s.source, seed: 11, count: 45)
+        let full = s.work.file("full.mfa"), delta = s.work.file("d1.mfa")
+        let exported = try s.export(out: full)
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let imported = try CLI.run(s.importArguments(full))
+        #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
+        #expect(try s.dump(s.source) == s.dump(s.target))
+
+        let changed = try Python.run([IMAPRoundTripTests.fixture, "change", "127.0.0.1", "\(s.source.imapPort)", "alice@example.com",
+                                      IMAPRoundTripTests.password, s.source.caFile])
+        #expect(changed.status == 0, "\(changed.stderr)")
+
+        let second = try CLI.run(["export", "--source", s.sourceURL, "--user", "alice@example.com", "--credentials", s.credentials,
+                                  "--ca-file", s.source.caFile, "--sign-key", s.work.file("k.key.pem"), "--since", full, "--out", delta])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("1 new items") && second.stdout.contains("1 deleted") && second.stdout.contains("1 folders renamed"), "\(second.stdout)")
+        // Only the new message's bytes were fetched: the delta holds one entry.
+        #expect(second.stdout.contains("messages 1 "), "\(second.stdout)")
+        let fullSize = try FileManager.default.attributesOfItem(atPath: full)[.size] as! Int
+        let deltaSize = try FileManager.default.attributesOfItem(atPath: delta)[.size] as! Int
+        #expect(deltaSize * 5 < fullSize, "delta \(deltaSize) bytes, full \(fullSize) bytes")
+
+        let applied = try CLI.run(s.importArguments(delta))
+        #expect(applied.status == 0, "\(applied.stdout) \(applied.stderr)")
+        #expect(applied.stdout.contains("verdict: PASS"), "\(applied.stdout)")
+        #expect(applied.stdout.contains("imported: 1 items written") && applied.stdout.contains("3 items moved or reflagged")
+            && applied.stdout.contains("1 deleted, 1 folders renamed"), "\(applied.stdout)")
+        let source = try s.dump(s.source), target = try s.dump(s.target)
+        #expect(!source.isEmpty && source == target, "source:\n\(source.prefix(4000))\ntarget:\n\(target.prefix(4000))")
+
+        let replay = try CLI.run(s.importArguments(delta))
+        #expect(replay.status == 1 && replay.stderr.contains("replay"), "\(replay.stderr)")
+    }
+}
