@@ -245,3 +245,74 @@ import Testing
         #expect(try s.importArchive("d1.mfa").status == 1, "accepted once finished: a further run is a replay")
     }
 }
+
+/// A directory store (mail, contacts, calendars, Sieve) through a full pass and a delta in which contacts and events
+/// change, vanish and appear; and the delta's manifest against the JSON Schema and check_schema.py.
+@Suite(.serialized) struct DirectoryDeltaTests {
+    /// Every file of a user's folder outside the Maildir and MailFerry's own records, as `path|SHA-256`.
+    static func files(_ home: String) throws -> [String] {
+        let fm = FileManager.default
+        var lines: [String] = []
+        guard let walker = fm.enumerator(atPath: home) else { return [] }
+        while let relative = walker.nextObject() as? String {
+            if relative == "Maildir" { walker.skipDescendants(); continue }
+            let name = (relative as NSString).lastPathComponent
+            if name.hasPrefix(".mailferry") || name == ".dovecot.sieve" { continue }
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: home + "/" + relative, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            let hasher = FerryArchive.SHA256()
+            hasher.update([UInt8](try Data(contentsOf: URL(fileURLWithPath: home + "/" + relative))))
+            lines.append("\(relative)|\(hasher.finalizeHex())")
+        }
+        return lines.sorted()
+    }
+
+    @Test func contactsAndEventsThatChangeVanishOrAppearFollowTheSource() throws {
+        let work = try Workspace()
+        #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
+        let store = try work.sampleStore(), target = work.file("dst"), state = work.file("state")
+        func export(_ out: String, since: String? = nil) throws -> CLI.Result {
+            try CLI.run(["export", "--source", "dir:" + store, "--sign-key", work.file("k.key.pem"), "--out", work.file(out)]
+                + (since.map { ["--since", work.file($0)] } ?? []))
+        }
+        func importArchive(_ name: String) throws -> CLI.Result {
+            try CLI.run(["import", work.file(name), "--trust", work.file("k.pub.pem"), "--target", "dir:" + target, "--journal", state])
+        }
+        #expect(try export("full.mfa").status == 0)
+        let first = try importArchive("full.mfa")
+        #expect(first.status == 0, "\(first.stdout) \(first.stderr)")
+
+        let alice = store + "/alice@example.com"
+        let carol = alice + "/contacts/carol-nguyen.vcf"
+        let card = try String(contentsOfFile: carol, encoding: .utf8)
+        try card.replacingOccurrences(of: "END:VCARD", with: "NOTE:moved to the Lisbon office\r\nEND:VCARD")
+            .write(toFile: carol, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: alice + "/contacts/dave-lindqvist.vcf")
+        try "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:urn:uuid:erin\r\nFN:Erin Okafor\r\nEND:VCARD\r\n"
+            .write(toFile: alice + "/contacts/erin-okafor.vcf", atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: alice + "/calendars/work/weekly-standup.ics")
+
+        let delta = try export("d1.mfa", since: "full.mfa")
+        #expect(delta.status == 0, "\(delta.stderr)")
+        #expect(delta.stdout.contains("2 new items") && delta.stdout.contains("2 deleted"), "\(delta.stdout)")
+
+        // The delta's manifest and statement follow the schemas and the cross-line rules.
+        let extract = Process()
+        extract.executableURL = URL(fileURLWithPath: "/bin/tar")
+        extract.currentDirectoryURL = URL(fileURLWithPath: work.path)
+        extract.arguments = ["--zstd", "-xf", work.file("d1.mfa"), "mailferry/manifest.jsonl", "mailferry/statement.json"]
+        try extract.run()
+        extract.waitUntilExit()
+        let checked = try Python.run([CLI.repositoryRoot + "/format-spec/check_schema.py", work.file("mailferry/manifest.jsonl"),
+                                      work.file("mailferry/statement.json")])
+        #expect(checked.status == 0, "\(checked.stdout) \(checked.stderr)")
+
+        let applied = try importArchive("d1.mfa")
+        #expect(applied.status == 0, "\(applied.stdout) \(applied.stderr)")
+        for user in ["alice@example.com", "bob@example.com"] {
+            #expect(try Self.files(store + "/" + user) == Self.files(target + "/" + user), "\(user)")
+            #expect(try DeltaRoundTripTests.dump(store + "/" + user + "/Maildir") == DeltaRoundTripTests.dump(target + "/" + user + "/Maildir"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: target + "/alice@example.com/contacts/dave-lindqvist.vcf"))
+    }
+}
