@@ -297,11 +297,13 @@ public final class IMAPConnection {
 
     /// UID, flags, internal date, size and a message identifier for the UIDs in `uids` (`1...UInt32.max` is
     /// `1:*`). Messages outside `uids` the server adds (`n:*` always matches the last message) are left out.
-    public func fetchSummaries(uids: IMAPUIDRange) throws -> [IMAPMessageSummary] {
+    /// With `changedSince` (RFC 7162 CHANGEDSINCE), only the messages whose flags changed, or that arrived, after
+    /// that MODSEQ.
+    public func fetchSummaries(uids: IMAPUIDRange, changedSince: UInt64? = nil) throws -> [IMAPMessageSummary] {
         var items = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE"]
         let guidItem: String? = capabilities.contains("OBJECTID") ? "EMAILID" : isDovecot ? "X-GUID" : nil
         if let guidItem { items.append(guidItem) }
-        let tag = try send(.uidFetch(IMAPUIDSet(uids), items: items))
+        let tag = try send(changedSince.map { .uidFetchChangedSince(IMAPUIDSet(uids), items: items, modSeq: $0) } ?? .uidFetch(IMAPUIDSet(uids), items: items))
         var summaries: [IMAPMessageSummary] = []
         var uid: UInt32?
         var flags: [String] = []

@@ -23,6 +23,8 @@ public enum IMAPCommand: Sendable, Hashable {
     case select(mailbox: String, readOnly: Bool, condStore: Bool = false)
     case status(mailbox: String, items: [String])
     case uidFetch(IMAPUIDSet, items: [String])
+    /// UID FETCH set (items) (CHANGEDSINCE modseq): RFC 7162 section 3.1.4.
+    case uidFetchChangedSince(IMAPUIDSet, items: [String], modSeq: UInt64)
     /// With `esearch` (RFC 4731): `UID SEARCH RETURN (ALL) ...`.
     case uidSearch([IMAPSearchKey], esearch: Bool)
     case create(mailbox: String)
@@ -58,7 +60,7 @@ public enum IMAPCommand: Sendable, Hashable {
         case .lsub: "LSUB"
         case .select(_, let readOnly, _): readOnly ? "EXAMINE" : "SELECT"
         case .status: "STATUS"
-        case .uidFetch: "UID FETCH"
+        case .uidFetch, .uidFetchChangedSince: "UID FETCH"
         case .uidSearch: "UID SEARCH"
         case .create: "CREATE"
         case .subscribe: "SUBSCRIBE"

@@ -73,6 +73,9 @@ public struct IMAPCommandEncoder: Sendable {
             // uid = "UID" SP (copy / move / fetch / search / store / uid-expunge)
             // fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att / "(" fetch-att *(SP fetch-att) ")")
             w.raw("UID FETCH \(uids) (" + items.joined(separator: " ") + ")")
+        case .uidFetchChangedSince(let uids, let items, let modSeq):
+            // fetch-modifier = chgsince-fetch-mod ; chgsince-fetch-mod = "CHANGEDSINCE" SP mod-sequence-value
+            w.raw("UID FETCH \(uids) (" + items.joined(separator: " ") + ") (CHANGEDSINCE \(modSeq))")
         case .uidSearch(let keys, let esearch):
             // search = "SEARCH" [search-return-opts] [SP "CHARSET" SP charset] 1*(SP search-key)
             w.raw("UID SEARCH")

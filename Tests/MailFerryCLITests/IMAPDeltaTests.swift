@@ -24,8 +24,19 @@ import TestSupport
                                   "--ca-file", s.source.caFile, "--sign-key", s.work.file("k.key.pem"), "--since", full, "--out", delta])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stdout.contains("1 new items") && second.stdout.contains("1 deleted") && second.stdout.contains("1 folders renamed"), "\(second.stdout)")
-        // Only the new message's bytes were fetched: the delta holds one entry.
+        // Only the new message's bytes were fetched: the delta holds one entry. Dovecot offers CONDSTORE: the folders
+        // nobody touched were not fetched at all, and the full archive recorded each folder's HIGHESTMODSEQ.
         #expect(second.stdout.contains("messages 1 "), "\(second.stdout)")
+        #expect(second.stdout.contains("vouched unchanged by the server (CONDSTORE)"), "\(second.stdout)")
+        let manifest = Process()
+        manifest.executableURL = URL(fileURLWithPath: "/bin/tar")
+        manifest.arguments = ["--zstd", "-xOf", full, "mailferry/manifest.jsonl"]
+        let pipe = Pipe()
+        manifest.standardOutput = pipe
+        try manifest.run()
+        let lines = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        manifest.waitUntilExit()
+        #expect(lines.contains("\"highestModSeq\":"), "the folders carry HIGHESTMODSEQ")
         let fullSize = try FileManager.default.attributesOfItem(atPath: full)[.size] as! Int
         let deltaSize = try FileManager.default.attributesOfItem(atPath: delta)[.size] as! Int
         #expect(deltaSize * 5 < fullSize, "delta \(deltaSize) bytes, full \(fullSize) bytes")

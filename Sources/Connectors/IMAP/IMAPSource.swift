@@ -69,16 +69,39 @@ public final class IMAPSource: MailboxSource {
         }
         let info = FolderInfo(
             path: path, separator: listing.separator, specialUse: path == ["INBOX"] ? nil : listing.specialUse,
-            subscribed: listing.subscribed, guid: selected.mailboxID, uidValidity: selected.uidValidity, acl: acl)
+            subscribed: listing.subscribed, guid: selected.mailboxID, uidValidity: selected.uidValidity, acl: acl,
+            highestModSeq: selected.highestModSeq)
         let folder = try sink.folder(info)
         guard selected.exists > 0 else { return }
 
         let mailboxKey = "\(selected.mailboxID ?? path.joined(separator: "/")):\(selected.uidValidity.map(String.init) ?? "-")"
-        // A delta export skips the messages it already has: only their metadata (this FETCH) is read.
-        let summaries = try session.run("FETCH metadata in \(name)") { c -> [IMAPMessageSummary] in
-            _ = try session.select(name, readOnly: true, on: c)
-            return try c.fetchSummaries(uids: 1...UInt32.max)
-        }.sorted { $0.uid < $1.uid }.filter { summary in
+        // A delta export skips the messages it already has: only their metadata (this FETCH) is read; with CONDSTORE
+        // only that of messages changed since the previous archive, the others vouched for by UID.
+        var fetched: [IMAPMessageSummary]
+        if capabilities.contains("CONDSTORE"), let since = sink.knownModSeq(of: info) {
+            let (all, changed) = try session.run("FETCH changes in \(name)") { c in
+                _ = try session.select(name, readOnly: true, on: c)
+                return (try c.uidSearch([]), try c.fetchSummaries(uids: 1...UInt32.max, changedSince: since))
+            }
+            let changedUIDs = Set(changed.map(\.uid))
+            var unknown = Set<UInt32>()
+            for uid in all where !changedUIDs.contains(uid) {
+                if try !sink.takesUnchangedMessage(uid: uid, inFolder: folder) { unknown.insert(uid) }
+            }
+            fetched = changed
+            if !unknown.isEmpty {
+                fetched += try session.run("FETCH metadata in \(name)") { c in
+                    _ = try session.select(name, readOnly: true, on: c)
+                    return try c.fetchSummaries(uids: 1...UInt32.max).filter { unknown.contains($0.uid) }
+                }
+            }
+        } else {
+            fetched = try session.run("FETCH metadata in \(name)") { c -> [IMAPMessageSummary] in
+                _ = try session.select(name, readOnly: true, on: c)
+                return try c.fetchSummaries(uids: 1...UInt32.max)
+            }
+        }
+        let summaries = try fetched.sorted { $0.uid < $1.uid }.filter { summary in
             !(try sink.skipsMessage(Self.messageInfo(summary, mailboxKey: mailboxKey), inFolder: folder, size: summary.size))
         }
         var start = 0

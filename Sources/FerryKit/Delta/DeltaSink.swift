@@ -10,6 +10,8 @@ public struct DeltaCounts: Codable, Sendable {
     public var deleted = 0
     public var renamedFolders = 0
     public var deletedFolders = 0
+    /// Messages the source vouched unchanged by CONDSTORE: not even their flags were fetched.
+    public var unchangedByModSeq = 0
     public init() {}
 }
 
@@ -30,6 +32,8 @@ final class DeltaSink: MailboxSink {
     private var calendars: [Int: String] = [:]
     /// Previous folder path → current folder path → messages that went that way.
     private var movedTo: [[String]: [[String]: Int]] = [:]
+    /// Previous folder path → UID → source key, for messages a source vouches unchanged (built per folder on use).
+    private var keysByUID: [[String]: [UInt32: String]] = [:]
     private let hasher = SHA256()
 
     init(writer: ArchiveWriter, previous: PreviousState) {
@@ -46,6 +50,37 @@ final class DeltaSink: MailboxSink {
         books = [:]
         calendars = [:]
         movedTo = [:]
+        keysByUID = [:]
+    }
+
+    func knownModSeq(of folder: FolderInfo) -> UInt64? {
+        let name = Self.name(folder)
+        guard let old = previousFolders.first(where: { Self.name($0) == name }), let validity = old.uidValidity,
+            validity == folder.uidValidity, old.guid == folder.guid
+        else { return nil }
+        return old.highestModSeq
+    }
+
+    func takesUnchangedMessage(uid: UInt32, inFolder folder: Int) throws -> Bool {
+        guard let path = folders[folder].map(Self.name) else { return false }
+        if keysByUID[path] == nil {
+            var index: [UInt32: String] = [:]
+            for (key, items) in remaining {
+                for item in items where item.kind == .message && item.container == path {
+                    if let uid = item.message?.uid { index[uid] = key }
+                }
+            }
+            keysByUID[path] = index
+        }
+        guard let key = keysByUID[path]?[uid], var list = remaining[key],
+            let i = list.firstIndex(where: { $0.kind == .message && $0.container == path && $0.message?.uid == uid }),
+            let info = list[i].message
+        else { return false }
+        let old = list.remove(at: i)
+        remaining[key] = list.isEmpty ? nil : list
+        try keep(old, info: info, folder: folder)
+        counts.unchangedByModSeq += 1
+        return true
     }
 
     func folder(_ folder: FolderInfo) throws -> Int {
