@@ -43,7 +43,7 @@ final class DeltaSink: MailboxSink {
 
     func beginUser(_ user: UserInfo) throws {
         try writer.beginUser(user)
-        let state = previous.user(user.address)
+        let state = try previous.user(user.address)
         remaining = state?.items ?? [:]
         previousFolders = state?.folders ?? []
         folders = [:]

@@ -5,7 +5,8 @@ import MailModel
 /// for a full archive its entries; for a delta its new entries and its `keep` lines (a delta lists every item
 /// still at the source). A delta export compares the source with this.
 ///
-/// Held in memory per user (a source key, an origin and a folder path per item: roughly 300 bytes an item).
+/// One user at a time is held in memory (a source key, an origin and a folder path per item: roughly 300 bytes an
+/// item); the others stay in the manifest copy.
 struct PreviousState {
     struct Item {
         var kind: ItemKind
@@ -28,22 +29,27 @@ struct PreviousState {
     }
 
     let header: ArchiveHeader
-    private(set) var users: [String: User] = [:]
+    private let manifest: VerifiedManifest
+    private let numbers: [String: Int]
+    private let runs: [Int: VerifiedManifest.UserEntries]
 
     init(manifest: VerifiedManifest) throws {
         header = manifest.header
         guard manifest.header.version >= 2 else {
             throw FerryError(.usage, "\(manifest.archivePath): a version \(manifest.header.version) archive records no source keys; a delta needs a base written by this MailFerry")
         }
-        var addresses: [Int: String] = [:]
-        for u in manifest.users {
-            addresses[u.user] = u.address.lowercased()
-            users[u.address.lowercased()] = User()
-        }
-        for c in manifest.containers where c.kind == .folder {
-            users[addresses[c.user]!]!.folders.append(c.folder!)
-        }
-        func containerPath(_ user: Int, _ kind: ItemKind, _ number: Int?) -> [String] {
+        self.manifest = manifest
+        numbers = Dictionary(manifest.users.map { ($0.address.lowercased(), $0.user) }, uniquingKeysWith: { a, _ in a })
+        runs = try manifest.userEntries()
+    }
+
+    /// One user's items, read from the manifest copy when asked (one user in memory at a time): the user's run of
+    /// entries, and the user's keep lines.
+    func user(_ address: String) throws -> User? {
+        guard let number = numbers[address.lowercased()] else { return nil }
+        var user = User()
+        user.folders = manifest.containers.filter { $0.user == number && $0.kind == .folder }.map { $0.folder! }
+        func containerPath(_ kind: ItemKind, _ container: Int?) -> [String] {
             let containerKind: ContainerRecord.Kind
             switch kind {
             case .message: containerKind = .folder
@@ -51,30 +57,30 @@ struct PreviousState {
             case .calendarItem: containerKind = .calendar
             case .sieveScript: return []
             }
-            guard let number, let c = manifest.container(user: user, kind: containerKind, number: number) else { return [] }
+            guard let container, let c = manifest.container(user: number, kind: containerKind, number: container) else { return [] }
             return c.folder.map { $0.isInbox ? ["INBOX"] : $0.path } ?? [c.displayName]
         }
         let changes = manifest.changes()
         while let c = try changes.next() {
-            guard c.op == .keep, let kind = c.kind, let key = c.sourceKey, let origin = c.origin, let sha = c.sha256,
-                let size = c.size
+            if c.user > number { break }
+            guard c.user == number, c.op == .keep, let kind = c.kind, let key = c.sourceKey, let origin = c.origin,
+                let sha = c.sha256, let size = c.size
             else { continue }
-            let item = Item(
+            user.items[key, default: []].append(Item(
                 kind: kind, sourceKey: key, origin: origin, sha256: sha, size: size,
-                container: containerPath(c.user, kind, c.container), message: c.message, contact: c.contact,
-                calendarItem: c.calendarItem, sieve: c.sieve)
-            users[addresses[c.user]!]!.items[key, default: []].append(item)
+                container: containerPath(kind, c.container), message: c.message, contact: c.contact,
+                calendarItem: c.calendarItem, sieve: c.sieve))
         }
-        let entries = manifest.entries()
-        while let e = try entries.next() {
-            let key = e.sourceKey!
-            let item = Item(
-                kind: e.kind, sourceKey: key, origin: ItemOrigin(archiveID: manifest.header.archiveID, path: e.path),
-                sha256: e.sha256, size: e.size, container: containerPath(e.user, e.kind, e.container), message: e.message,
-                contact: e.contact, calendarItem: e.calendarItem, sieve: e.sieve)
-            users[addresses[e.user]!]!.items[key, default: []].append(item)
+        if let run = runs[number] {
+            let entries = manifest.entries(of: run)
+            while let e = try entries.next() {
+                let key = e.sourceKey!
+                user.items[key, default: []].append(Item(
+                    kind: e.kind, sourceKey: key, origin: ItemOrigin(archiveID: header.archiveID, path: e.path),
+                    sha256: e.sha256, size: e.size, container: containerPath(e.kind, e.container), message: e.message,
+                    contact: e.contact, calendarItem: e.calendarItem, sieve: e.sieve))
+            }
         }
+        return user
     }
-
-    func user(_ address: String) -> User? { users[address.lowercased()] }
 }
