@@ -236,7 +236,8 @@ import Testing
             if written >= 300 { break }
             usleep(2000)
         }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        let killed = process.isRunning
+        if killed { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
 
         let resumed = try s.importArchive("d1.mfa")

@@ -53,3 +53,38 @@ import TestSupport
         #expect(replay.status == 1 && replay.stderr.contains("replay"), "\(replay.stderr)")
     }
 }
+
+extension IMAPDeltaTests {
+    /// kill -9 while a delta is being imported into Dovecot (new mail going in, then moves, flags and deletions), then
+    /// the same import again: the target ends equal to the source, nothing doubled.
+    @Test func aDeltaImportIntoDovecotKilledWithSIGKILLFinishesWhenRunAgain() throws {
+        let s = try IMAPRoundTripTests.Stations()
+        try s.load(s.source, seed: 5, count: 30)
+        let full = s.work.file("full.mfa"), delta = s.work.file("d1.mfa")
+        #expect(try s.export(out: full).status == 0)
+        #expect(try CLI.run(s.importArguments(full)).status == 0)
+        try s.load(s.source, seed: 6, count: 400)
+        let changed = try Python.run([IMAPRoundTripTests.fixture, "change", "127.0.0.1", "\(s.source.imapPort)", "alice@example.com",
+                                      IMAPRoundTripTests.password, s.source.caFile])
+        #expect(changed.status == 0, "\(changed.stderr)")
+        let second = try CLI.run(["export", "--source", s.sourceURL, "--user", "alice@example.com", "--credentials", s.credentials,
+                                  "--ca-file", s.source.caFile, "--sign-key", s.work.file("k.key.pem"), "--since", full, "--out", delta])
+        #expect(second.status == 0, "\(second.stderr)")
+
+        let process = try CLI.start(s.importArguments(delta))
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning && Date() < deadline {
+            if try s.count(s.target) >= 30 + 120 { break }
+            usleep(20_000)
+        }
+        let killed = process.isRunning
+        if killed { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+
+        let resumed = try CLI.run(s.importArguments(delta))
+        #expect(resumed.status == 0, "\(resumed.stdout) \(resumed.stderr)")
+        #expect(resumed.stdout.contains("verdict: PASS"), "\(resumed.stdout)")
+        let source = try s.dump(s.source), target = try s.dump(s.target)
+        #expect(!source.isEmpty && source == target, "killed: \(killed)")
+    }
+}
