@@ -24,8 +24,12 @@ struct Reconciler {
         var pendingChange = try changes.next()
         for user in manifest.users {
             var expected: [EntryRecord] = []
+            var deleted: [String: String] = [:]
             while let c = pendingChange, c.user == user.user {
                 if users.contains(user.user), let kept = Self.expectedEntry(keptBy: c) { expected.append(kept) }
+                if users.contains(user.user), c.op == .delete, let sha = c.sha256, let origin = c.origin {
+                    deleted[sha] = "\(origin.archiveID):\(origin.path)"
+                }
                 pendingChange = try changes.next()
             }
             while let e = pending, e.user == user.user {
@@ -33,7 +37,7 @@ struct Reconciler {
                 pending = try entries.next()
             }
             guard users.contains(user.user) else { continue }
-            reports.append(try reconcile(user: user, expected: expected))
+            reports.append(try reconcile(user: user, expected: expected, deleted: deleted))
         }
         while try entries.next() != nil {}
         let verdict: ReconcileReport.Verdict = reports.allSatisfy { $0.verdict == .pass } ? .pass : .fail
@@ -57,7 +61,8 @@ struct Reconciler {
         return e
     }
 
-    private func reconcile(user: UserRecord, expected: [EntryRecord]) throws -> ReconcileReport.UserReport {
+    /// `deleted`: for a delta, the items it deletes (SHA-256 → origin); a copy of one left at the target fails.
+    private func reconcile(user: UserRecord, expected: [EntryRecord], deleted: [String: String] = [:]) throws -> ReconcileReport.UserReport {
         var user = user
         if manifest.isDelta {
             // The delta's own counts are its new items; the user's expected state is larger.
@@ -133,6 +138,11 @@ struct Reconciler {
                 containers[name] = ReconcileReport.ContainerReport(kind: name.kindName, name: name.displayName, archiveItems: 0, archiveBytes: 0, matched: 0, extra: 0, missing: [], mismatched: [])
             }
             containers[name]!.extra = extra
+            for (sha, items) in byHash where !items.isEmpty {
+                if let origin = deleted[sha] {
+                    problems.append("\(name.kindName) \(name.displayName): the item \(origin), deleted at the source, is still at the target")
+                }
+            }
         }
         for name in order where name.kind != nil && !containerExists(name, inventory) {
             if containers[name]!.archiveItems == 0 { problems.append("\(name.kindName) \(name.displayName) is missing at the target") }

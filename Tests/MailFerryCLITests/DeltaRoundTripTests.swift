@@ -175,6 +175,7 @@ import Testing
 
         // A delta of the delta: a flag cleared, a message deleted from the renamed folder.
         let renamed = try FileManager.default.contentsOfDirectory(atPath: s.source + "/.Renamed/cur").sorted()
+        let gone = try Data(contentsOf: URL(fileURLWithPath: s.source + "/.Renamed/cur/" + renamed[0]))
         try FileManager.default.removeItem(atPath: s.source + "/.Renamed/cur/" + renamed[0])
         try FileManager.default.moveItem(atPath: "\(s.source)/cur/1700000000.M0P1.src:2,FRS", toPath: "\(s.source)/cur/1700000000.M0P1.src:2,")
         let second = try s.export("d2.mfa", since: "d1.mfa")
@@ -191,6 +192,12 @@ import Testing
                                  "--user", Self.user])
         #expect(check.status == 1, "\(check.stdout)")
         #expect(check.stdout.contains("MISSING 1"), "\(check.stdout)")
+
+        // ... and a message the delta deleted that is back at the target is named.
+        try gone.write(to: URL(fileURLWithPath: s.target + "/.Renamed/cur/1234.back.host:2,"))
+        let resurrected = try CLI.run(["reconcile", s.work.file("d2.mfa"), "--trust", s.work.file("k.pub.pem"), "--target",
+                                       "maildir:" + s.target, "--user", Self.user])
+        #expect(resurrected.status == 1 && resurrected.stdout.contains("deleted at the source, is still at the target"), "\(resurrected.stdout)")
     }
 
     @Test func theLedgerRefusesReplaysDeltasWithoutTheirBaseAndDeltasOutOfOrder() throws {
