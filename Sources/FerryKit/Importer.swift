@@ -19,7 +19,8 @@ public struct Importer {
     /// The station's record of accepted archives: refuses replays and deltas without their base or out of order,
     /// and records the archive once it is imported and reconciled. Nil checks and records nothing.
     public var ledger: ImportLedger?
-    /// Import again an archive the ledger lists as imported (a repair: only what is missing is added).
+    /// Import again the last archive the ledger lists as imported for its station (a repair: only what is missing or
+    /// different is put right); an older one is still refused.
     public var reimport = false
 
     public init(
@@ -43,9 +44,9 @@ public struct Importer {
         let manifest = try reader.loadManifest()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
         let ledgerTarget = target.ledgerName
-        if let ledger, !reimport {
+        if let ledger {
             for user in manifest.users where selected.contains(user.user) {
-                try ledger.check(manifest.header, target: ledgerTarget, user: user.address)
+                try ledger.check(manifest.header, target: ledgerTarget, user: user.address, again: reimport)
             }
         }
         let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.address), options: options)

@@ -54,8 +54,8 @@ struct Import: ParsableCommand {
             This station keeps a ledger of the archives it imported (accepted-archives.jsonl beside the import
             journal, --journal): an archive already imported into the same target is refused (exit 1), and so is a
             delta (export --since) whose base was not imported there or that comes out of order. An import that was
-            interrupted is not in the ledger yet, so running it again resumes it. --reimport imports again an archive
-            the ledger lists (a repair; it adds only what is missing). A delta moves, reflags and deletes what earlier
+            interrupted is not in the ledger yet, so running it again resumes it. --reimport imports again the last
+            archive the ledger lists for its station (a repair; it adds only what is missing); an older one is refused. A delta moves, reflags and deletes what earlier
             archives brought (dir:, maildir: and IMAP targets) and reconcile then checks the state after it.
 
             Targets: dir:PATH (the directory layout export reads), maildir:PATH (one user, needs --user), and an IMAP
@@ -81,7 +81,7 @@ struct Import: ParsableCommand {
     @Option(help: "Users imported at once, each reading its own part of the archive (for a slow target such as an IMAP server).")
     var jobs = 1
 
-    @Flag(help: "Import again an archive the ledger says was imported already (adds only what is missing).")
+    @Flag(help: "Import again the last archive the ledger says was imported already (adds only what is missing).")
     var reimport = false
 
     func validate() throws {

@@ -226,6 +226,10 @@ import Testing
         #expect(outOfOrder.stderr.contains(d1bID) && outOfOrder.stderr.contains(d1ID), "\(outOfOrder.stderr)")
         let replayedDelta = try s.importArchive("d1.mfa")
         #expect(replayedDelta.status == 1 && replayedDelta.stderr.contains("replay"), "\(replayedDelta.stderr)")
+        // --reimport repairs with the last archive only: the full one would undo what d1 changed.
+        let rollback = try s.importArchive("full.mfa", extra: ["--reimport"])
+        #expect(rollback.status == 1 && rollback.stderr.contains("undo"), "\(rollback.stderr)")
+        #expect(try s.importArchive("d1.mfa", extra: ["--reimport"]).status == 0)
     }
 
     @Test func aDeltaImportKilledWithSIGKILLFinishesWhenRunAgain() throws {

@@ -44,13 +44,22 @@ public final class ImportLedger {
         }
     }
 
-    /// Throws (exit 1) when `header` must not be imported into `target` for `user` now.
-    public func check(_ header: ArchiveHeader, target: String, user: String) throws {
+    /// Throws (exit 1) when `header` must not be imported into `target` for `user` now. With `again` (`--reimport`)
+    /// an accepted archive may be imported again if it is the last one accepted from its station: an older one
+    /// would roll back what later deltas changed.
+    public func check(_ header: ArchiveHeader, target: String, user: String, again: Bool = false) throws {
         let mine = accepted.filter {
             $0.signerKeyID == header.signerKeyID && $0.target == target && $0.user.lowercased() == user.lowercased()
         }
         if let done = mine.first(where: { $0.archiveID == header.archiveID }) {
-            throw FerryError(.verificationFailed, "archive \(header.archiveID) (sequence \(header.sequence)) was already imported into \(target) for \(user) on \(done.accepted); a replay is refused (\(path))")
+            guard again else {
+                throw FerryError(.verificationFailed, "archive \(header.archiveID) (sequence \(header.sequence)) was already imported into \(target) for \(user) on \(done.accepted); a replay is refused (\(path))")
+            }
+            let latest = mine.filter { $0.station == header.station }.max { $0.sequence < $1.sequence }
+            if let latest, latest.archiveID != header.archiveID {
+                throw FerryError(.verificationFailed, "archive \(header.archiveID) (sequence \(header.sequence)) was imported into \(target) for \(user) before \(latest.archiveID) (sequence \(latest.sequence)); importing it again would undo what came after it")
+            }
+            return
         }
         if let base = header.deltaOf {
             guard mine.contains(where: { $0.archiveID == base }) else {
