@@ -26,12 +26,6 @@ struct DeltaImport {
     let target: ConnectorURL
     let progress: ProgressReporter
 
-    private struct Open {
-        var target: any UserMailboxTarget
-        var delta: any DeltaTarget
-        var containers: [Importer.ContainerKey: Int]
-    }
-
     /// The change lines of one user (they are in user order; one pass over them per call).
     private func changes(of user: Int, _ body: (ChangeRecord) throws -> Void) throws {
         let iterator = manifest.changes()
@@ -40,31 +34,90 @@ struct DeltaImport {
         }
     }
 
+    private struct Open {
+        var user: UserRecord
+        var target: any UserMailboxTarget
+        var delta: any DeltaTarget
+        var containers: [Importer.ContainerKey: Int]
+    }
+
+    /// Opens a user: folder renames first, then every container the delta lists.
+    private func open(_ user: UserRecord, _ applied: inout DeltaImportCounts) throws -> Open {
+        let userTarget = try mailboxes.open(user: UserInfo(address: user.address))
+        guard let delta = userTarget as? any DeltaTarget else {
+            throw FerryError(.usage, "\(target) cannot apply a delta archive (no moves, flag changes or deletions there)")
+        }
+        var renamed = 0
+        try changes(of: user.user) { c in
+            if c.op == .renameFolder, let from = c.from, let to = c.to, try delta.renameFolder(from: from, to: to) { renamed += 1 }
+        }
+        applied.renamedFolders += renamed
+        var containers: [Importer.ContainerKey: Int] = [:]
+        for c in manifest.containers where c.user == user.user {
+            let key = Importer.ContainerKey(kind: c.kind, number: c.number)
+            switch c.kind {
+            case .folder: containers[key] = try userTarget.folder(c.folder!)
+            case .addressBook: containers[key] = try userTarget.addressBook(c.addressBook!)
+            case .calendar: containers[key] = try userTarget.calendar(c.calendar!)
+            }
+        }
+        return Open(user: user, target: userTarget, delta: delta, containers: containers)
+    }
+
+    /// After a user's new items: the keep lines, the deletions, the folder deletions; then durability.
+    private func close(_ o: Open, _ applied: inout DeltaImportCounts, _ counts: inout ReconcileReport.ImportCounts) throws {
+        var folderDeletions: [[String]] = []
+        var result = applied
+        try changes(of: o.user.user) { c in
+            switch c.op {
+            case .keep:
+                guard c.kind == .message, let info = c.message, let key = c.itemKey, let folder = c.container,
+                    let number = o.containers[Importer.ContainerKey(kind: .folder, number: folder)]
+                else { return }
+                switch try o.delta.updateMessage(key: key, info: info, inFolder: number) {
+                case .changed: result.movedOrFlagged += 1
+                case .unchanged: result.unchanged += 1
+                case .notFound: result.notFound += 1
+                }
+            case .delete:
+                if let key = c.itemKey, let kind = c.kind, try o.delta.deleteItem(key: key, kind: kind) { result.deleted += 1 }
+            case .deleteFolder:
+                if let folder = c.folder { folderDeletions.append(folder) }
+            case .renameFolder:
+                break
+            }
+        }
+        // Deepest first, so a folder goes before its parent.
+        for folder in folderDeletions.sorted(by: { $0.count > $1.count }) where try o.delta.deleteFolder(folder) {
+            result.deletedFolders += 1
+        }
+        applied = result
+        try o.target.finish(settings: o.user.settings)
+        counts.placements += o.target.placements
+        counts.badItems += o.target.badItems
+    }
+
+    /// One user at a time (one target connection, one user's state in memory) while the whole archive streams and
+    /// is checked entry by entry; entries come in user order.
     func run(into counts: inout ReconcileReport.ImportCounts) throws {
         var applied = DeltaImportCounts()
-        var open: [Int: Open] = [:]
-        for user in manifest.users where selected.contains(user.user) {
-            let userTarget = try mailboxes.open(user: UserInfo(address: user.address))
-            guard let delta = userTarget as? any DeltaTarget else {
-                throw FerryError(.usage, "\(target) cannot apply a delta archive (no moves, flag changes or deletions there)")
+        var waiting = manifest.users.filter { selected.contains($0.user) }[...]
+        var current: Open?
+        /// Finishes the open user and handles, in order, the selected users up to (not including) `user`, then opens it.
+        func advance(to user: Int?) throws {
+            if let o = current {
+                try close(o, &applied, &counts)
+                current = nil
             }
-            try changes(of: user.user) { c in
-                if c.op == .renameFolder, let from = c.from, let to = c.to, try delta.renameFolder(from: from, to: to) {
-                    applied.renamedFolders += 1
-                }
+            while let next = waiting.first, user == nil || next.user < user! {
+                waiting.removeFirst()
+                try close(try open(next, &applied), &applied, &counts)
             }
-            var map: [Importer.ContainerKey: Int] = [:]
-            for c in manifest.containers where c.user == user.user {
-                let key = Importer.ContainerKey(kind: c.kind, number: c.number)
-                switch c.kind {
-                case .folder: map[key] = try userTarget.folder(c.folder!)
-                case .addressBook: map[key] = try userTarget.addressBook(c.addressBook!)
-                case .calendar: map[key] = try userTarget.calendar(c.calendar!)
-                }
+            if let user, let next = waiting.first, next.user == user {
+                waiting.removeFirst()
+                current = try open(next, &applied)
             }
-            open[user.user] = Open(target: userTarget, delta: delta, containers: map)
         }
-
         let items = PrefetchingItemStream(archivePath: archivePath, trustedKey: key, statementBytes: statementBytes)
         var seenItems = 0
         var seenBytes: Int64 = 0
@@ -72,7 +125,13 @@ struct DeltaImport {
             seenItems += 1
             seenBytes += record.size
             progress.update(items: seenItems, bytes: seenBytes)
-            guard let o = open[record.user] else { continue }
+            if current?.user.user != record.user, selected.contains(record.user) {
+                guard waiting.contains(where: { $0.user == record.user }) else {
+                    throw FerryError(.verificationFailed, "\(archivePath): entry \(record.path): user \(record.user)'s entries are not one run")
+                }
+                try advance(to: record.user)
+            }
+            guard let o = current, o.user.user == record.user else { continue }
             let itemKey = ItemKey(archiveID: manifest.header.archiveID, entryPath: record.path, sha256: record.sha256, size: record.size)
             if try Importer.write(record, body: body, key: itemKey, to: o.target, containers: o.containers) {
                 counts.written += 1
@@ -81,39 +140,7 @@ struct DeltaImport {
                 counts.alreadyPresent += 1
             }
         }
-
-        for user in manifest.users where selected.contains(user.user) {
-            let o = open[user.user]!
-            var folderDeletions: [[String]] = []
-            try changes(of: user.user) { c in
-                switch c.op {
-                case .keep:
-                    guard c.kind == .message, let info = c.message, let key = c.itemKey, let folder = c.container,
-                        let number = o.containers[Importer.ContainerKey(kind: .folder, number: folder)]
-                    else { return }
-                    switch try o.delta.updateMessage(key: key, info: info, inFolder: number) {
-                    case .changed: applied.movedOrFlagged += 1
-                    case .unchanged: applied.unchanged += 1
-                    case .notFound: applied.notFound += 1
-                    }
-                case .delete:
-                    if let key = c.itemKey, let kind = c.kind, try o.delta.deleteItem(key: key, kind: kind) {
-                        applied.deleted += 1
-                    }
-                case .deleteFolder:
-                    if let folder = c.folder { folderDeletions.append(folder) }
-                case .renameFolder:
-                    break
-                }
-            }
-            // Deepest first, so a folder goes before its parent.
-            for folder in folderDeletions.sorted(by: { $0.count > $1.count }) where try o.delta.deleteFolder(folder) {
-                applied.deletedFolders += 1
-            }
-            try o.target.finish(settings: manifest.users[user.user - 1].settings)
-            counts.placements += o.target.placements
-            counts.badItems += o.target.badItems
-        }
+        try advance(to: nil)
         counts.changes = applied
     }
 }
