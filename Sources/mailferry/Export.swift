@@ -74,6 +74,7 @@ struct Export: ParsableCommand {
         print("archive id \(summary.archiveID), signed by key \(summary.signerKeyID)")
         if let base = summary.deltaOf, let c = summary.changes {
             print("delta of \(base), sequence \(summary.sequence): \(c.newItems) new items, \(c.kept) kept (\(c.flagChanges) with changed flags, \(c.moves) moved), \(c.deleted) deleted, \(c.renamedFolders) folders renamed, \(c.deletedFolders) deleted")
+            if c.foldersCarriedAgain > 0 { print("\(c.foldersCarriedAgain) folders have a new UIDVALIDITY: carried whole again") }
             if c.unchangedByModSeq > 0 { print("\(c.unchangedByModSeq) messages vouched unchanged by the server (CONDSTORE): not fetched at all") }
         }
         print("users: \(summary.users.joined(separator: ", "))")

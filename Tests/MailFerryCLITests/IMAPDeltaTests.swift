@@ -88,3 +88,30 @@ extension IMAPDeltaTests {
         #expect(!source.isEmpty && source == target, "killed: \(killed)")
     }
 }
+
+extension IMAPDeltaTests {
+    /// A folder deleted and made again with the same messages has a new UIDVALIDITY: the delta carries it whole
+    /// again (and deletes what the target had from before), and the target still ends equal to the source.
+    @Test func aFolderWithANewUIDValidityIsCarriedWholeAgain() throws {
+        let s = try IMAPRoundTripTests.Stations()
+        try s.load(s.source, seed: 9, count: 32)
+        let full = s.work.file("full.mfa"), delta = s.work.file("d1.mfa")
+        #expect(try s.export(out: full).status == 0)
+        #expect(try CLI.run(s.importArguments(full)).status == 0)
+        let recreated = try Python.run([IMAPRoundTripTests.fixture, "recreate", "127.0.0.1", "\(s.source.imapPort)", "alice@example.com",
+                                        IMAPRoundTripTests.password, s.source.caFile, "Archive"])
+        #expect(recreated.status == 0, "\(recreated.stderr)")
+        let second = try CLI.run(["export", "--source", s.sourceURL, "--user", "alice@example.com", "--credentials", s.credentials,
+                                  "--ca-file", s.source.caFile, "--sign-key", s.work.file("k.key.pem"), "--since", full, "--out", delta])
+        #expect(second.status == 0, "\(second.stderr)")
+        // The fixture puts every eighth message into Archive: 4 of 32.
+        #expect(second.stdout.contains("1 folders have a new UIDVALIDITY") && second.stdout.contains("4 new items")
+            && second.stdout.contains("4 deleted"), "\(second.stdout)")
+        let applied = try CLI.run(s.importArguments(delta))
+        #expect(applied.status == 0, "\(applied.stdout) \(applied.stderr)")
+        let source = try s.dump(s.source), target = try s.dump(s.target)
+        let sourceLines = source.split(separator: "\n"), targetLines = target.split(separator: "\n")
+        #expect(!source.isEmpty && source == target,
+                "only at the source: \(sourceLines.filter { !targetLines.contains($0) }); only at the target: \(targetLines.filter { !sourceLines.contains($0) })")
+    }
+}

@@ -220,6 +220,30 @@ def change(host, port, user, password, cafile):
     ok("RENAME", m.rename(quote(mutf7_encode("日本語")), quote(mutf7_encode("Renamed"))))
     m.logout()
 
+def recreate(host, port, user, password, cafile, name):
+    """Deletes a folder and makes it again with the same messages: same name, same bytes, a new UIDVALIDITY."""
+    m = connect(host, port, user, password, cafile)
+    def ok(what, result):
+        typ, data = result
+        if typ != "OK":
+            raise SystemExit(f"{what}: {data}")
+        return data
+    wire = quote(mutf7_encode(name))
+    ok("CREATE", m.create("MailFerryTmp"))
+    ok("SELECT", m.select(wire))
+    ok("UID COPY", m.uid("COPY", "1:*", "MailFerryTmp"))
+    m.close()
+    ok("DELETE", m.delete(wire))
+    ok("CREATE", m.create(wire))
+    ok("SELECT", m.select("MailFerryTmp"))
+    ok("UID COPY", m.uid("COPY", "1:*", wire))
+    m.close()
+    ok("DELETE", m.delete("MailFerryTmp"))
+    if name == "Archive":  # the ACL load() gives it, which DELETE took away
+        other = "bob@example.com" if user != "bob@example.com" else "alice@example.com"
+        ok("SETACL", m.setacl(wire, other, "lrs"))
+    m.logout()
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"load": load, "dump": dump, "count": count, "change": change}[command](*args)
+    {"load": load, "dump": dump, "count": count, "change": change, "recreate": recreate}[command](*args)

@@ -12,6 +12,8 @@ public struct DeltaCounts: Codable, Sendable {
     public var deletedFolders = 0
     /// Messages the source vouched unchanged by CONDSTORE: not even their flags were fetched.
     public var unchangedByModSeq = 0
+    /// Folders whose UIDVALIDITY changed since the previous archive: carried whole again.
+    public var foldersCarriedAgain = 0
     public init() {}
 }
 
@@ -34,6 +36,9 @@ final class DeltaSink: MailboxSink {
     private var movedTo: [[String]: [[String]: Int]] = [:]
     /// Previous folder path → UID → source key, for messages a source vouches unchanged (built per folder on use).
     private var keysByUID: [[String]: [UInt32: String]] = [:]
+    /// Folders (numbers of this archive) whose UIDVALIDITY is not the one the previous archive recorded: their UIDs
+    /// mean other messages now (RFC 9051 section 2.3.1.1), so every message in them is carried again.
+    private var carriedAgain: Set<Int> = []
     private let hasher = SHA256()
 
     init(writer: ArchiveWriter, previous: PreviousState) {
@@ -51,6 +56,7 @@ final class DeltaSink: MailboxSink {
         calendars = [:]
         movedTo = [:]
         keysByUID = [:]
+        carriedAgain = []
     }
 
     func knownModSeq(of folder: FolderInfo) -> UInt64? {
@@ -86,6 +92,12 @@ final class DeltaSink: MailboxSink {
     func folder(_ folder: FolderInfo) throws -> Int {
         let n = try writer.folder(folder)
         folders[n] = folder
+        if let now = folder.uidValidity,
+            let old = previousFolders.first(where: { Self.name($0) == Self.name(folder) }), let was = old.uidValidity, was != now
+        {
+            carriedAgain.insert(n)
+            counts.foldersCarriedAgain += 1
+        }
         return n
     }
 
@@ -114,7 +126,7 @@ final class DeltaSink: MailboxSink {
     }
 
     func skipsMessage(_ info: MessageInfo, inFolder folder: Int, size: Int64) throws -> Bool {
-        guard let key = info.sourceKey, let old = take(key, kind: .message, size: size) else { return false }
+        guard !carriedAgain.contains(folder), let key = info.sourceKey, let old = take(key, kind: .message, size: size) else { return false }
         try keep(old, info: info, folder: folder)
         return true
     }
