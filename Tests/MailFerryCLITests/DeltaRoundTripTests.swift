@@ -157,6 +157,8 @@ import Testing
         let fullSize = try Self.fileSize(s.work.file("full.mfa")), deltaSize = try Self.fileSize(s.work.file("d1.mfa"))
         #expect(deltaSize * 3 < fullSize, "delta \(deltaSize) bytes, full \(fullSize) bytes")
         #expect(try CLI.run(["verify", s.work.file("d1.mfa"), "--trust", s.work.file("k.pub.pem")]).status == 0)
+        let inspected = try CLI.run(["inspect", s.work.file("d1.mfa"), "--trust", s.work.file("k.pub.pem")])
+        #expect(inspected.stdout.contains("keep 59, delete 1, renameFolder 1, deleteFolder 0"), "\(inspected.stdout)")
 
         let imported = try s.importArchive("d1.mfa")
         #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
