@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks a MailFerry format 1 manifest and statement against format-spec/.
+"""Checks a MailFerry format 2 manifest and statement against format-spec/.
 
 usage: check_schema.py MANIFEST STATEMENT
 
@@ -111,7 +111,7 @@ def check_structure(records, statement, problems):
     if not records or records[0][1] != "archive":
         problems.append("the first manifest line must be the archive record")
         return
-    order = {"archive": 0, "user": 1, "container": 2, "entry": 3}
+    order = {"archive": 0, "user": 1, "container": 2, "change": 3, "entry": 4}
     for (w1, k1, _), (w2, k2, _) in zip(records, records[1:]):
         if order[k2] < order[k1] or k2 == "archive":
             problems.append(f"{w2}: a {k2} record after a {k1} record")
@@ -119,6 +119,7 @@ def check_structure(records, statement, problems):
     users = [r for _, k, r in records if k == "user"]
     containers = [(w, r) for w, k, r in records if k == "container"]
     entries = [(w, r) for w, k, r in records if k == "entry"]
+    changes = [(w, r) for w, k, r in records if k == "change"]
 
     if statement is not None:
         for key in ("archiveID", "signerKeyID", "created"):
@@ -141,6 +142,22 @@ def check_structure(records, statement, problems):
         if c["number"] != expected:
             problems.append(f"{w}: {c['kind']} number {c['number']}, expected {expected}")
         known[(c["user"], c["kind"], c["number"])] = {"items": 0, "bytes": 0, "where": w, "record": c}
+
+    if header["changeCount"] != len(changes):
+        problems.append(f"changeCount is {header['changeCount']}, {len(changes)} change records")
+    if changes and "deltaOf" not in header:
+        problems.append(f"{changes[0][0]}: change records in an archive that is not a delta (no deltaOf)")
+    last_user = 0
+    for w, c in changes:
+        if c["user"] > len(users) or c["user"] < last_user:
+            problems.append(f"{w}: change of user {c['user']} out of order or for an unlisted user")
+        last_user = c["user"]
+        if c["op"] == "keep" and c["kind"] != "sieve":
+            container_kind = KINDS[c["kind"]][0]
+            if (c["user"], container_kind, c["container"]) not in known:
+                problems.append(f"{w}: keeps an item in {container_kind} {c['container']} of user {c['user']}, which is not listed")
+        if c["op"] == "renameFolder" and c["from"] == c["to"]:
+            problems.append(f"{w}: renames a folder to its own name")
 
     per_user = {u["user"]: dict.fromkeys(COUNT_KEYS, 0) for u in users}
     sequences = {}
@@ -217,7 +234,7 @@ def main(argv):
         print(p)
     if problems:
         return 1
-    print(f"ok: {argv[1]} and {argv[2]} follow MailFerry archive format 1")
+    print(f"ok: {argv[1]} and {argv[2]} follow MailFerry archive format 2")
     return 0
 
 

@@ -5,7 +5,8 @@ import MailModel
 /// must hash to the manifest's SHA-256. Any extra, missing, reordered, resized or altered entry is
 /// reported by name.
 public final class ArchiveItemStream {
-    private let tar: TarReader
+    /// Nil when the archive has no item region at all.
+    private let tar: TarReader?
     private let entries: ManifestEntryIterator
     private let archivePath: String
     private let manifestOffset: Int64
@@ -17,7 +18,7 @@ public final class ArchiveItemStream {
     private let runStart: Int64?
 
     init(
-        tar: TarReader, entries: ManifestEntryIterator, archivePath: String, manifestOffset: Int64, frameOffsets: [Int64],
+        tar: TarReader?, entries: ManifestEntryIterator, archivePath: String, manifestOffset: Int64, frameOffsets: [Int64],
         runStart: Int64? = nil
     ) throws {
         self.tar = tar
@@ -41,6 +42,13 @@ public final class ArchiveItemStream {
         let record = try entries.next()
         // A user's run ends with its last entry; what follows belongs to other users and is not read.
         if record == nil, runStart != nil { return nil }
+        guard let tar else {
+            if let r = record {
+                throw ArchiveError(.verification, "\(archivePath): \(r.path)", "is listed in the manifest but the archive has no items")
+            }
+            try tally.check(location: "\(archivePath): \(EntryPath.manifest)")
+            return nil
+        }
         let header = try tar.next()
         switch (record, header) {
         case (nil, nil):

@@ -106,11 +106,11 @@ public final class ArchiveReader {
         guard statement.format == ArchiveFormat.statementName, statement.archiveFormat == ArchiveFormat.name else {
             throw ArchiveError(.format, path, "not a MailFerry archive (format \(String(reflecting: statement.archiveFormat)))")
         }
-        guard statement.archiveVersion == ArchiveFormat.version else {
-            throw ArchiveError(.format, path, "archive format version \(statement.archiveVersion) is not supported by this MailFerry (it reads version \(ArchiveFormat.version)); use a newer MailFerry")
+        guard ArchiveFormat.readableVersions.contains(statement.archiveVersion) else {
+            throw ArchiveError(.format, path, "archive format version \(statement.archiveVersion) is not supported by this MailFerry (it reads versions \(ArchiveFormat.readableVersions.lowerBound) to \(ArchiveFormat.readableVersions.upperBound)); use a newer MailFerry")
         }
-        guard statement.version == ArchiveFormat.version else {
-            throw ArchiveError(.format, path, "statement version \(statement.version) is not supported by this MailFerry (it reads version \(ArchiveFormat.version)); use a newer MailFerry")
+        guard statement.version == ArchiveFormat.statementVersion else {
+            throw ArchiveError(.format, path, "statement version \(statement.version) is not supported by this MailFerry (it reads version \(ArchiveFormat.statementVersion)); use a newer MailFerry")
         }
         let m = statement.manifest
         guard m.path == EntryPath.manifest, Hex.isLowerHex(m.sha256, length: 64), m.frame >= 0,
@@ -184,7 +184,9 @@ public final class ArchiveReader {
     public func items(_ manifest: VerifiedManifest) throws -> ArchiveItemStream {
         let statement = try statementWithoutSignature()
         let frames = try FrameReader(file: file, table: seekTable, startFrame: 0, endFrame: statement.manifest.frame)
-        return try ArchiveItemStream(tar: TarReader(source: frames, location: path), entries: manifest.entries(), archivePath: path, manifestOffset: statement.manifest.offset, frameOffsets: decompressedOffsets)
+        // No items (a delta that only changes flags): the item region is empty, no tar stream to open.
+        let tar = statement.manifest.offset == 0 ? nil : try TarReader(source: frames, location: path)
+        return try ArchiveItemStream(tar: tar, entries: manifest.entries(), archivePath: path, manifestOffset: statement.manifest.offset, frameOffsets: decompressedOffsets)
     }
 
     /// The items of one user's run only, decoding from the frame where it starts; each is checked against the

@@ -46,6 +46,11 @@ public final class ArchiveWriter: MailboxSink {
     private let pipeline: FramePipeline
     private let tar: TarWriter
     private let entrySpool: OwnedFile
+    /// Change lines of a delta (`recordChange`), spooled like entries; they precede the entries in the manifest.
+    private let changeSpool: OwnedFile
+    private var changeBuffer: [UInt8] = []
+    private var changeSpoolSize: Int64 = 0
+    private var changeCount = 0
     private var spoolBuffer: [UInt8] = []
     private var spoolSize: Int64 = 0
     private let signingKey: SigningKey
@@ -89,6 +94,9 @@ public final class ArchiveWriter: MailboxSink {
         let spoolPath = partialPath + ".entries"
         self.entrySpool = try OwnedFile(path: spoolPath, flags: O_RDWR | O_CREAT | O_TRUNC | O_EXCL, mode: 0o600)
         unlink(spoolPath)  // it lives only as long as the descriptor
+        let changePath = partialPath + ".changes"
+        self.changeSpool = try OwnedFile(path: changePath, flags: O_RDWR | O_CREAT | O_TRUNC | O_EXCL, mode: 0o600)
+        unlink(changePath)
         self.pipeline = FramePipeline(output: output)
         self.tar = try TarWriter(pipeline: pipeline)
         var random = SystemRandomNumberGenerator()
@@ -135,6 +143,7 @@ public final class ArchiveWriter: MailboxSink {
         let sequence = nextSequence(key)
         var record = EntryRecord(path: EntryPath.message(user: currentUser, folder: folder, sequence: sequence), kind: .message, user: currentUser, container: folder, size: body.byteCount, sha256: "", offset: 0, frame: 0)
         record.message = info
+        record.sourceKey = info.sourceKey
         let mtime = InternalDateStamp(seconds: info.internalDate.epochSeconds, nanoseconds: info.internalDate.nanoseconds)
         guard info.subject == nil && info.from == nil && info.messageID == nil else {
             try writeItem(&record, body: body, mtime: mtime, container: key)
@@ -158,6 +167,7 @@ public final class ArchiveWriter: MailboxSink {
         let key = try containerKey(.addressBook, book)
         var record = EntryRecord(path: EntryPath.contact(user: currentUser, book: book, sequence: nextSequence(key)), kind: .contact, user: currentUser, container: book, size: body.byteCount, sha256: "", offset: 0, frame: 0)
         record.contact = info
+        record.sourceKey = Self.sourceKey(contact: info, book: containers[containerIndex[key]!].displayName)
         try writeItem(&record, body: body, mtime: createdStamp, container: key)
     }
 
@@ -165,6 +175,7 @@ public final class ArchiveWriter: MailboxSink {
         let key = try containerKey(.calendar, calendar)
         var record = EntryRecord(path: EntryPath.calendarItem(user: currentUser, calendar: calendar, sequence: nextSequence(key)), kind: .calendarItem, user: currentUser, container: calendar, size: body.byteCount, sha256: "", offset: 0, frame: 0)
         record.calendarItem = info
+        record.sourceKey = Self.sourceKey(calendarItem: info, calendar: containers[containerIndex[key]!].displayName)
         try writeItem(&record, body: body, mtime: createdStamp, container: key)
     }
 
@@ -173,6 +184,7 @@ public final class ArchiveWriter: MailboxSink {
         sieveSequence += 1
         var record = EntryRecord(path: EntryPath.sieve(user: currentUser, sequence: sieveSequence), kind: .sieveScript, user: currentUser, container: nil, size: body.byteCount, sha256: "", offset: 0, frame: 0)
         record.sieve = info
+        record.sourceKey = Self.sourceKey(sieve: info)
         try writeItem(&record, body: body, mtime: createdStamp, container: nil)
     }
 
@@ -231,6 +243,8 @@ public final class ArchiveWriter: MailboxSink {
             }
         }
         record.sha256 = hasher.finalizeHex()
+        // A source without stable ids (mbox) is known by content: the weakest key, documented as such.
+        if record.sourceKey == nil { record.sourceKey = Self.contentSourceKey(sha256: record.sha256) }
         beforeRecording(&record)
         try pipeline.entryBoundary()
         try spool(ManifestCoding.line(ManifestLine.entry(record), with: encoder))
@@ -242,6 +256,44 @@ public final class ArchiveWriter: MailboxSink {
             containers[i].bytes += record.size
         }
         onItem?(entryCount, itemBytes)
+    }
+
+    // MARK: Source keys
+
+    /// Contacts, calendar items and scripts are known by their collection and resource name; a changed one is
+    /// carried again under the same key with new bytes.
+    public static func sourceKey(contact: ContactInfo, book: String) -> String { "contact:\(book)/\(contact.resourceName)" }
+    public static func sourceKey(calendarItem: CalendarItemInfo, calendar: String) -> String {
+        "calendar:\(calendar)/\(calendarItem.resourceName)"
+    }
+    public static func sourceKey(sieve: SieveScriptInfo) -> String { "sieve:\(sieve.name)" }
+    public static func contentSourceKey(sha256: String) -> String { "content:\(sha256)" }
+
+    // MARK: Changes (delta archives)
+
+    /// Records one change line for the current user. Only a delta (`ArchiveOptions.deltaOf`) has them.
+    public func recordChange(_ change: ChangeRecord) throws {
+        precondition(!finished)
+        try requireUser()
+        guard options.deltaOf != nil else {
+            throw ArchiveError(.io, path, "a change line in a full archive (exporter bug)")
+        }
+        var change = change
+        change.user = currentUser
+        changeBuffer += try ManifestCoding.line(ManifestLine.change(change), with: encoder)
+        changeCount += 1
+        if changeBuffer.count >= Self.spoolFlushSize { try flushChanges() }
+    }
+
+    private func flushChanges() throws {
+        try changeSpool.write(changeBuffer)
+        changeSpoolSize += Int64(changeBuffer.count)
+        changeBuffer.removeAll(keepingCapacity: true)
+    }
+
+    /// The announced container of the current user, for a change line's `container`.
+    public func containerNumber(kind: ContainerRecord.Kind, number: Int) -> Int? {
+        containerIndex[ContainerKey(user: currentUser, kind: kind, number: number)] == nil ? nil : number
     }
 
     private func spool(_ line: [UInt8]) throws {
@@ -262,17 +314,19 @@ public final class ArchiveWriter: MailboxSink {
     public func finish() throws -> WrittenArchive {
         precondition(!finished)
         try flushSpool()
+        try flushChanges()
         let keyID = try signingKey.publicKey.keyID
         var totals = Counts()
         for u in users { totals += u.counts }
         let header = ArchiveHeader(
             format: ArchiveFormat.name, version: ArchiveFormat.version, archiveID: archiveID, created: created,
             station: options.station, sequence: options.sequence, deltaOf: options.deltaOf, tool: options.tool,
-            signerKeyID: keyID, userCount: users.count, entryCount: entryCount, itemBytes: itemBytes, totals: totals)
+            signerKeyID: keyID, userCount: users.count, entryCount: entryCount, itemBytes: itemBytes, totals: totals,
+            changeCount: changeCount)
         var head = try ManifestCoding.line(ManifestLine.archive(header), with: encoder)
         for u in users { head += try ManifestCoding.line(ManifestLine.user(u), with: encoder) }
         for c in containers { head += try ManifestCoding.line(ManifestLine.container(c), with: encoder) }
-        let manifestSize = Int64(head.count) + spoolSize
+        let manifestSize = Int64(head.count) + changeSpoolSize + spoolSize
 
         // The manifest starts a frame of its own, so readers reach it straight from the seek table.
         try pipeline.cutFrame()
@@ -282,16 +336,22 @@ public final class ArchiveWriter: MailboxSink {
             head.withUnsafeBytes { hasher.update($0) }
             try head.withUnsafeBytes { try emit($0) }
             var buffer = [UInt8](repeating: 0, count: 1 << 20)
-            var offset: Int64 = 0
-            while offset < spoolSize {
-                let n = try buffer.withUnsafeMutableBytes { try entrySpool.read(into: $0, at: offset) }
-                guard n > 0 else { throw ArchiveError(.io, partialPath, "manifest spool ended early") }
-                try buffer.withUnsafeBytes { raw in
-                    let chunk = UnsafeRawBufferPointer(rebasing: raw.prefix(n))
-                    hasher.update(chunk)
-                    try emit(chunk)
+            // Change lines first, then entry lines (format-spec section 6.2).
+            for (spoolFile, total) in [(changeSpool, changeSpoolSize), (entrySpool, spoolSize)] {
+                var offset: Int64 = 0
+                while offset < total {
+                    let want = Int(min(Int64(buffer.count), total - offset))
+                    let n = try buffer.withUnsafeMutableBytes {
+                        try spoolFile.read(into: UnsafeMutableRawBufferPointer(rebasing: $0.prefix(want)), at: offset)
+                    }
+                    guard n > 0 else { throw ArchiveError(.io, partialPath, "manifest spool ended early") }
+                    try buffer.withUnsafeBytes { raw in
+                        let chunk = UnsafeRawBufferPointer(rebasing: raw.prefix(n))
+                        hasher.update(chunk)
+                        try emit(chunk)
+                    }
+                    offset += Int64(n)
                 }
-                offset += Int64(n)
             }
         }
         let manifestHash = hasher.finalizeHex()
@@ -299,7 +359,7 @@ public final class ArchiveWriter: MailboxSink {
         // The statement and its signature share the last frame, which readers decode first.
         try pipeline.cutFrame()
         let statement = Statement(
-            format: ArchiveFormat.statementName, version: ArchiveFormat.version, archiveFormat: ArchiveFormat.name,
+            format: ArchiveFormat.statementName, version: ArchiveFormat.statementVersion, archiveFormat: ArchiveFormat.name,
             archiveVersion: ArchiveFormat.version, archiveID: archiveID, created: created, signerKeyID: keyID,
             manifest: .init(path: EntryPath.manifest, size: manifestSize, sha256: manifestHash, offset: manifestOffset, frame: manifestFrame))
         let statementBytes = try ManifestCoding.line(statement, with: encoder)

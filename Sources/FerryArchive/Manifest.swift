@@ -8,10 +8,11 @@ public enum ManifestLine: Codable, Sendable {
     case archive(ArchiveHeader)
     case user(UserRecord)
     case container(ContainerRecord)
+    case change(ChangeRecord)
     case entry(EntryRecord)
 
     enum CodingKeys: String, CodingKey {
-        case archive, user, container, entry
+        case archive, user, container, change, entry
     }
 
     public init(from decoder: any Decoder) throws {
@@ -23,6 +24,7 @@ public enum ManifestLine: Codable, Sendable {
         case .archive: self = .archive(try c.decode(ArchiveHeader.self, forKey: key))
         case .user: self = .user(try c.decode(UserRecord.self, forKey: key))
         case .container: self = .container(try c.decode(ContainerRecord.self, forKey: key))
+        case .change: self = .change(try c.decode(ChangeRecord.self, forKey: key))
         case .entry: self = .entry(try c.decode(EntryRecord.self, forKey: key))
         }
     }
@@ -33,6 +35,7 @@ public enum ManifestLine: Codable, Sendable {
         case .archive(let v): try c.encode(v, forKey: .archive)
         case .user(let v): try c.encode(v, forKey: .user)
         case .container(let v): try c.encode(v, forKey: .container)
+        case .change(let v): try c.encode(v, forKey: .change)
         case .entry(let v): try c.encode(v, forKey: .entry)
         }
     }
@@ -40,8 +43,14 @@ public enum ManifestLine: Codable, Sendable {
 
 public enum ArchiveFormat {
     public static let name = "mailferry-archive"
-    public static let version = 1
+    /// The version this tool writes (format-spec section 14). Version 2 added `entry.sourceKey`,
+    /// `archive.changeCount` and the `change` records of delta archives.
+    public static let version = 2
+    /// The versions this tool reads: every archive it ever wrote.
+    public static let readableVersions = 1...2
     public static let statementName = "mailferry-statement"
+    /// The statement's own structure version, which has not changed since version 1.
+    public static let statementVersion = 1
 }
 
 /// The first manifest line: what this archive is.
@@ -64,6 +73,8 @@ public struct ArchiveHeader: Codable, Sendable, Hashable {
     /// Sum of all item sizes.
     public var itemBytes: Int64
     public var totals: Counts
+    /// Number of `change` lines (version 2; 0 for a full archive, absent in version 1).
+    public var changeCount: Int?
 }
 
 /// Counts per type. Contact and calendar resources are files that may each hold several objects,
@@ -161,6 +172,21 @@ public struct EntryRecord: Codable, Sendable, Hashable {
     public var contact: ContactInfo?
     public var calendarItem: CalendarItemInfo?
     public var sieve: SieveScriptInfo?
+    /// The stable identifier the source gives the item (version 2), by which a later delta export recognises it.
+    public var sourceKey: String?
+
+    public init(
+        path: String, kind: ItemKind, user: Int, container: Int?, size: Int64, sha256: String, offset: Int64, frame: Int
+    ) {
+        self.path = path
+        self.kind = kind
+        self.user = user
+        self.container = container
+        self.size = size
+        self.sha256 = sha256
+        self.offset = offset
+        self.frame = frame
+    }
 
     /// The subject, contact name or calendar summary, for listings.
     public var title: String {

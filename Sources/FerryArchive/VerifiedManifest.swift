@@ -18,7 +18,10 @@ public final class VerifiedManifest {
     private let containerIndex: [String: Int]
     /// Byte offset of the first entry line.
     let entriesOffset: Int64
-    let archivePath: String
+    /// Byte offset of the first change line (where the entries begin when there are none).
+    let changesOffset: Int64
+    public let changeCount: Int
+    public let archivePath: String
 
     /// Longest manifest line accepted: an entry with long subjects and many cards stays far below.
     static let maximumLineLength = 1 << 20
@@ -45,6 +48,18 @@ public final class VerifiedManifest {
         for (i, c) in head.containers.enumerated() { index["\(c.user)/\(c.kind.rawValue)/\(c.number)"] = i }
         self.containerIndex = index
         self.entriesOffset = head.entriesOffset
+        self.changesOffset = head.changesOffset
+        self.changeCount = head.changeCount
+    }
+
+    /// True for a delta archive (`deltaOf` set).
+    public var isDelta: Bool { header.deltaOf != nil }
+
+    /// Streams the change lines (checked when the head was read), in user order.
+    public func changes() -> ManifestChangeIterator {
+        ManifestChangeIterator(
+            lines: ManifestLineReader(file: file, size: size, offset: changesOffset, location: "\(archivePath): \(EntryPath.manifest)"),
+            count: changeCount)
     }
 
     public func entries() -> ManifestEntryIterator {
@@ -109,6 +124,8 @@ public struct ManifestHead: Sendable {
     public var containers: [ContainerRecord]
     /// Byte offset of the first entry line.
     var entriesOffset: Int64
+    var changesOffset: Int64 = 0
+    var changeCount = 0
 
     public init(header: ArchiveHeader, users: [UserRecord], containers: [ContainerRecord]) {
         self.header = header
@@ -121,7 +138,7 @@ public struct ManifestHead: Sendable {
         guard case .archive(let header)? = try lines.next() else {
             throw ArchiveError(.format, lines.location, "the first line is not the archive record")
         }
-        guard header.format == ArchiveFormat.name, header.version == ArchiveFormat.version,
+        guard header.format == ArchiveFormat.name, header.version == statement.archiveVersion,
               header.archiveID == statement.archiveID, header.signerKeyID == statement.signerKeyID,
               header.created == statement.created
         else { throw ArchiveError(.verification, lines.location, "the archive record does not agree with the signed statement") }
@@ -129,15 +146,33 @@ public struct ManifestHead: Sendable {
         var containers: [ContainerRecord] = []
         var lastContainer: [String: Int] = [:]
         var entriesOffset = lines.offset
+        var changesOffset: Int64?
+        var changeCount = 0
+        var lastChangeUser = 0
         while let line = try lines.next() {
             switch line {
             case .archive: throw ArchiveError(.format, lines.location, "a second archive record")
+            case .change(let change):
+                // Checked here and not kept: a delta of a large mailbox has a line per item it still holds.
+                guard header.version >= 2, header.deltaOf != nil else {
+                    throw ArchiveError(.format, lines.location, "a change record in an archive that is not a delta")
+                }
+                guard change.user >= lastChangeUser, change.user >= 1, change.user <= users.count else {
+                    throw ArchiveError(.format, lines.location, "a change record names user \(change.user), which is not listed or out of order")
+                }
+                try ChangeCheck.check(change, containers: containers, location: "\(lines.location) line \(lines.lineNumber)")
+                lastChangeUser = change.user
+                if changesOffset == nil { changesOffset = entriesOffset }
+                changeCount += 1
             case .user(let u):
                 guard containers.isEmpty, u.user == users.count + 1 else {
                     throw ArchiveError(.format, lines.location, "user records out of order")
                 }
                 users.append(u)
             case .container(let c):
+                guard changesOffset == nil else {
+                    throw ArchiveError(.format, lines.location, "a container record after a change record")
+                }
                 guard c.user >= 1, c.user <= users.count else {
                     throw ArchiveError(.format, lines.location, "a container names user \(c.user), which is not listed")
                 }
@@ -158,6 +193,18 @@ public struct ManifestHead: Sendable {
         guard users.count == header.userCount else {
             throw ArchiveError(.format, lines.location, "lists \(users.count) users, the archive record says \(header.userCount)")
         }
+        if header.version >= 2 {
+            guard header.changeCount == changeCount else {
+                throw ArchiveError(.format, lines.location, "lists \(changeCount) change records, the archive record says \(header.changeCount.map(String.init) ?? "none")")
+            }
+            if let base = header.deltaOf, !Hex.isLowerHex(base, length: 32) {
+                throw ArchiveError(.format, lines.location, "deltaOf is not an archive id")
+            }
+        } else if header.changeCount != nil {
+            throw ArchiveError(.format, lines.location, "a version 1 archive record with a changeCount")
+        }
+        self.changesOffset = changesOffset ?? entriesOffset
+        self.changeCount = changeCount
         self.header = header
         self.users = users
         self.containers = containers
@@ -268,6 +315,9 @@ public final class ManifestEntryIterator {
         }
         guard e.size >= 0, Hex.isLowerHex(e.sha256, length: 64), e.offset > lastOffset else {
             throw ArchiveError(.verification, location, "has an invalid size, hash or position")
+        }
+        if manifest.header.version >= 2, (e.sourceKey ?? "").isEmpty {
+            throw ArchiveError(.verification, location, "has no sourceKey (required since version 2)")
         }
         guard e.user >= 1, e.user <= manifest.users.count else {
             throw ArchiveError(.verification, location, "names user \(e.user), which is not listed")

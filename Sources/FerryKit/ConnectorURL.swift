@@ -152,3 +152,18 @@ struct SingleMaildirTarget: MailboxTarget {
         return try MaildirTarget(path: path)
     }
 }
+
+extension ConnectorURL {
+    /// How the import ledger names this target: a path made absolute, a server by host and port.
+    public var ledgerName: String {
+        func absolute(_ p: String) -> String {
+            p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p
+        }
+        switch self {
+        case .directory(let p): return "dir:" + absolute(p)
+        case .maildir(let p): return "maildir:" + absolute(p)
+        case .mbox(let p): return "mbox:" + absolute(p)
+        case .imap: return description
+        }
+    }
+}

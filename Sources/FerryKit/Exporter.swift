@@ -13,6 +13,10 @@ public struct ExportSummary: Codable, Sendable {
     public var frames: Int
     public var warnings: [SourceProblem]
     public var seconds: Double
+    /// For a delta (`--since`): the archive it builds on, its place in the chain and what changed.
+    public var deltaOf: String?
+    public var sequence: Int = 1
+    public var changes: DeltaCounts?
 }
 
 /// `export`: reads users from a source and writes one signed archive.
@@ -28,6 +32,10 @@ public struct Exporter {
     public var mapping = UserMapping()
     /// What the export will carry, when known beforehand (`--estimate`): the progress display then shows a bar.
     public var expectedTotals: (items: Int, bytes: Int64)?
+    /// `--since PREVIOUS.mfa`: write a delta against that archive, whose signature is checked with `trustedKeyPath`
+    /// (or the public half of the signing key).
+    public var since: String?
+    public var trustedKeyPath: String?
 
     public init(
         source: ConnectorURL, users: [String], signingKeyPath: String, outputPath: String, station: String? = nil,
@@ -61,20 +69,28 @@ public struct Exporter {
             selected = users.map { UserInfo(address: $0) }
         }
         guard !selected.isEmpty else { throw FerryError(.usage, "\(source) holds no users to export") }
-        let writer = try ArchiveWriter(path: outputPath, signingKey: key, options: ArchiveOptions(station: station, tool: MailFerryVersion.tool))
+        let previous = try since.map { try DeltaBase.load(path: $0, trustedKeyPath: trustedKeyPath, signingKey: key) }
+        var archiveOptions = ArchiveOptions(station: station, tool: MailFerryVersion.tool)
+        if let previous {
+            archiveOptions.sequence = previous.header.sequence + 1
+            archiveOptions.deltaOf = previous.header.archiveID
+        }
+        let writer = try ArchiveWriter(path: outputPath, signingKey: key, options: archiveOptions)
+        let delta = previous.map { DeltaSink(writer: writer, previous: $0) }
         let progress = ProgressReporter(label: "export", quiet: quiet, totalItems: expectedTotals?.items, totalBytes: expectedTotals?.bytes)
         writer.onItem = { progress.update(items: $0, bytes: $1) }
         writer.onWarning = onWarning
         writer.targetAddresses = mapping.byLowercasedSource
         for user in selected {
-            try reader.read(user: user, into: writer)
+            try reader.read(user: user, into: delta ?? writer)
         }
         let written = try writer.finish()
         progress.finish()
         return ExportSummary(
             archive: written.path, archiveID: written.header.archiveID, signerKeyID: written.header.signerKeyID,
             users: selected.map(\.address), totals: written.header.totals, fileSize: written.fileSize, frames: written.frames,
-            warnings: written.warnings, seconds: Date().timeIntervalSince(started))
+            warnings: written.warnings, seconds: Date().timeIntervalSince(started), deltaOf: written.header.deltaOf,
+            sequence: written.header.sequence, changes: delta?.counts)
     }
 }
 

@@ -16,6 +16,12 @@ public struct Importer {
     public var options: ConnectorOptions
     /// Users imported at once (`--jobs`); each job reads its users' part of the archive on its own.
     public var jobs: Int
+    /// The station's record of accepted archives: refuses replays and deltas without their base or out of order,
+    /// and records the archive once it is imported and reconciled. Nil checks and records nothing.
+    public var ledger: ImportLedger?
+    /// Import again the last archive the ledger lists as imported for its station (a repair: only what is missing or
+    /// different is put right); an older one is still refused.
+    public var reimport = false
 
     public init(
         archivePath: String, trustedKeyPath: String, target: ConnectorURL, users: [String], quiet: Bool,
@@ -37,8 +43,25 @@ public struct Importer {
         try reader.verifySignature(with: key)  // nothing is written before this
         let manifest = try reader.loadManifest()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
+        let ledgerTarget = target.ledgerName
+        if let ledger {
+            for user in manifest.users where selected.contains(user.user) {
+                try ledger.check(manifest.header, target: ledgerTarget, user: user.address, again: reimport)
+            }
+        }
         let mapping = UserMapping(manifestUsers: manifest.users)
         let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.targetMailbox), options: options)
+        if manifest.isDelta {
+            var counts = ReconcileReport.ImportCounts()
+            let progress = ProgressReporter(label: "import", quiet: quiet)
+            try DeltaImport(
+                manifest: manifest, archivePath: archivePath, key: key, statementBytes: reader.statementBytes,
+                selected: selected, mailboxes: mailboxes, target: target, progress: progress, mapping: mapping
+            ).run(into: &counts)
+            progress.finish()
+            counts.seconds = Date().timeIntervalSince(started)
+            return try reconcileAndRecord(manifest, selected: selected, counts: counts, ledgerTarget: ledgerTarget)
+        }
 
         var counts = ReconcileReport.ImportCounts()
         // The archive is read, decompressed and checked on a second thread while this one writes.
@@ -116,12 +139,25 @@ public struct Importer {
         try finishOpenUser()
         progress.finish()
         counts.seconds = Date().timeIntervalSince(started)
+        return try reconcileAndRecord(manifest, selected: selected, counts: counts, ledgerTarget: ledgerTarget)
+    }
 
+    /// Reconciles, then records in the ledger the users whose import passed.
+    private func reconcileAndRecord(
+        _ manifest: VerifiedManifest, selected: Set<Int>, counts: ReconcileReport.ImportCounts, ledgerTarget: String
+    ) throws -> ReconcileReport {
         var reconciler = Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options)
         reconciler.refused = Set(counts.badItems.map(\.entry))
         reconciler.rewritten = counts.rewrittenItems
+        let rewrites = RewrittenItemsFile(directory: options.journalDirectory)
+        try rewrites.record(counts.rewrittenItems, target: target.ledgerName)
+        reconciler.rewrittenBefore = rewrites.held(at: target.ledgerName)
         var report = try reconciler.run()
         report.imported = counts
+        if let ledger {
+            let passed = report.users.filter { $0.verdict == .pass }.map(\.address)
+            if !passed.isEmpty { try ledger.accept(manifest.header, target: ledgerTarget, users: passed) }
+        }
         return report
     }
 
@@ -238,6 +274,7 @@ public struct ReconcileCommand {
                 if let (_, item, _) = mapping.rewriting(bytes, of: record) { reconciler.rewritten.append(item) }
             }
         }
+        reconciler.rewrittenBefore = RewrittenItemsFile(directory: options.journalDirectory).held(at: target.ledgerName)
         return try reconciler.run()
     }
 }

@@ -47,6 +47,10 @@ public final class Inspector {
         public var frames: Int
         public var totals: Counts
         public var users: [UserSummary]
+        /// A delta's change lines by kind (`keep`, `delete`, `renameFolder`, `deleteFolder`); read only when the
+        /// manifest was checked (with a trusted key), else just their number from the archive record.
+        public var changeCount: Int?
+        public var changes: [String: Int]?
     }
 
     public struct UserSummary: Codable, Sendable {
@@ -87,7 +91,16 @@ public final class Inspector {
             archive: reader.path, archiveID: h.archiveID, format: h.format, version: h.version, created: h.created,
             station: h.station, sequence: h.sequence, deltaOf: h.deltaOf, tool: h.tool, signerKeyID: h.signerKeyID,
             signatureChecked: signatureChecked, manifestSHA256: try reader.statementWithoutSignature().manifest.sha256,
-            manifestChecked: loaded != nil, fileSize: size, frames: reader.seekTable.frames.count, totals: h.totals, users: users)
+            manifestChecked: loaded != nil, fileSize: size, frames: reader.seekTable.frames.count, totals: h.totals, users: users,
+            changeCount: h.changeCount, changes: try changeKinds())
+    }
+
+    private func changeKinds() throws -> [String: Int]? {
+        guard let m = loaded, m.isDelta else { return nil }
+        var kinds: [String: Int] = [:]
+        let changes = m.changes()
+        while let c = try changes.next() { kinds[c.op.rawValue, default: 0] += 1 }
+        return kinds
     }
 
     /// One line of `--list`.

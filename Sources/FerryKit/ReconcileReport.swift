@@ -27,6 +27,8 @@ public struct ReconcileReport: Codable, Sendable {
         public var badItems: [BadItem] = []
         /// Where each written item is at the target, where the target says (IMAP APPENDUID).
         public var placements: [ItemPlacement] = []
+        /// For a delta archive: the changes applied to items and folders already at the target.
+        public var changes: DeltaImportCounts?
         /// What the user mapping rewrote on the way in (ACL identifiers, contact EMAIL, event ORGANIZER and
         /// ATTENDEE naming renamed users), one line each.
         public var rewritten: [String] = []
@@ -36,7 +38,7 @@ public struct ReconcileReport: Codable, Sendable {
         public init() {}
 
         private enum CodingKeys: String, CodingKey {
-            case written, alreadyPresent, bytesWritten, seconds, badItems, placements, rewritten, rewrittenItems
+            case written, alreadyPresent, bytesWritten, seconds, badItems, placements, rewritten, rewrittenItems, changes
         }
 
         /// Reads reports written before the lists were added: a missing list is empty.
@@ -50,6 +52,7 @@ public struct ReconcileReport: Codable, Sendable {
             placements = try c.decodeIfPresent([ItemPlacement].self, forKey: .placements) ?? []
             rewritten = try c.decodeIfPresent([String].self, forKey: .rewritten) ?? []
             rewrittenItems = try c.decodeIfPresent([RewrittenItem].self, forKey: .rewrittenItems) ?? []
+            changes = try c.decodeIfPresent(DeltaImportCounts.self, forKey: .changes)
         }
 
         /// Adds another part's counts (a user imported by another job); `seconds` stays this one's.
@@ -121,9 +124,12 @@ public struct RewrittenItem: Codable, Sendable, Hashable {
     public var entry: String
     public var sha256: String
     public var size: Int64
-    public init(entry: String, sha256: String, size: Int64) {
+    /// The archived bytes' SHA-256.
+    public var archivedSHA256: String?
+    public init(entry: String, sha256: String, size: Int64, archivedSHA256: String? = nil) {
         self.entry = entry
         self.sha256 = sha256
         self.size = size
+        self.archivedSHA256 = archivedSHA256
     }
 }

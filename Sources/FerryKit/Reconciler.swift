@@ -15,19 +15,33 @@ struct Reconciler {
     var refused: Set<String> = []
     /// Contacts and calendar items written with the user mapping applied: the target holds these bytes.
     var rewritten: [RewrittenItem] = []
+    /// Earlier imports' rewrites at this target (archived SHA-256 to held SHA-256), for the items a delta keeps.
+    var rewrittenBefore: [String: String] = [:]
 
     func run() throws -> ReconcileReport {
         var reports: [ReconcileReport.UserReport] = []
         let entries = manifest.entries()
         var pending = try entries.next()
+        // A delta lists what the source still holds from earlier archives as `keep` lines: the target must hold
+        // those too (the state after the delta, not only its new items).
+        let changes = manifest.changes()
+        var pendingChange = try changes.next()
         for user in manifest.users {
             var expected: [EntryRecord] = []
+            var deleted: [String: String] = [:]
+            while let c = pendingChange, c.user == user.user {
+                if users.contains(user.user), let kept = Self.expectedEntry(keptBy: c) { expected.append(kept) }
+                if users.contains(user.user), c.op == .delete, let sha = c.sha256, let origin = c.origin {
+                    deleted[sha] = "\(origin.archiveID):\(origin.path)"
+                }
+                pendingChange = try changes.next()
+            }
             while let e = pending, e.user == user.user {
                 if users.contains(user.user) { expected.append(e) }
                 pending = try entries.next()
             }
             guard users.contains(user.user) else { continue }
-            reports.append(try reconcile(user: user, expected: expected))
+            reports.append(try reconcile(user: user, expected: expected, deleted: deleted))
         }
         while try entries.next() != nil {}
         let verdict: ReconcileReport.Verdict = reports.allSatisfy { $0.verdict == .pass } ? .pass : .fail
@@ -37,7 +51,28 @@ struct Reconciler {
             created: InternalDate(epochSeconds: Int64(Date().timeIntervalSince1970)).iso8601, verdict: verdict, users: reports)
     }
 
-    private func reconcile(user: UserRecord, expected: [EntryRecord]) throws -> ReconcileReport.UserReport {
+    /// An item a delta's `keep` line says the target holds, as an entry named by its origin (archive id and path).
+    static func expectedEntry(keptBy c: ChangeRecord) -> EntryRecord? {
+        guard c.op == .keep, let kind = c.kind, let origin = c.origin, let size = c.size, let sha = c.sha256 else { return nil }
+        var e = EntryRecord(
+            path: "\(origin.archiveID):\(origin.path)", kind: kind, user: c.user, container: c.container, size: size,
+            sha256: sha, offset: 0, frame: 0)
+        e.message = c.message
+        e.contact = c.contact
+        e.calendarItem = c.calendarItem
+        e.sieve = c.sieve
+        e.sourceKey = c.sourceKey
+        return e
+    }
+
+    /// `deleted`: for a delta, the items it deletes (SHA-256 → origin); a copy of one left at the target fails.
+    private func reconcile(user: UserRecord, expected: [EntryRecord], deleted: [String: String] = [:]) throws -> ReconcileReport.UserReport {
+        var user = user
+        if manifest.isDelta {
+            // The delta's own counts are its new items; the user's expected state is larger.
+            user.counts = Counts()
+            for e in expected { user.counts.add(e) }
+        }
         let rewrittenHashes = Dictionary(rewritten.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 })
         let inventory = TargetInventory()
         var problems: [String] = []
@@ -83,7 +118,7 @@ struct Reconciler {
             }
             containers[name]!.archiveItems += 1
             containers[name]!.archiveBytes += entry.size
-            let hash = rewrittenHashes[entry.path] ?? entry.sha256
+            let hash = rewrittenHashes[entry.path] ?? rewrittenBefore[entry.sha256] ?? entry.sha256
             guard var candidates = remaining[name]?[hash], !candidates.isEmpty else {
                 if refused.contains(entry.path) {
                     containers[name]!.refused.append(entry.path)
@@ -113,6 +148,11 @@ struct Reconciler {
         for (name, byHash) in remaining.sorted(by: { $0.key.displayName < $1.key.displayName }) {
             let extra = byHash.values.reduce(0) { $0 + $1.count }
             guard extra > 0 else { continue }
+            for (sha, items) in byHash where !items.isEmpty {
+                if let origin = deleted[sha] {
+                    problems.append("\(name.kindName) \(name.displayName): the item \(origin), deleted at the source, is still at the target")
+                }
+            }
             if containers[name] == nil {
                 order.append(name)
                 containers[name] = ReconcileReport.ContainerReport(kind: name.kindName, name: name.displayName, archiveItems: 0, archiveBytes: 0, matched: 0, extra: 0, missing: [], mismatched: [])

@@ -58,7 +58,8 @@ extension UserMapping {
         default: return nil
         }
         guard let (rewritten, changes) = AddressRewriter.rewrite(bytes, as: format, map: renamed) else { return nil }
-        let item = RewrittenItem(entry: record.path, sha256: SHA256.hex(rewritten), size: Int64(rewritten.count))
+        let item = RewrittenItem(
+            entry: record.path, sha256: SHA256.hex(rewritten), size: Int64(rewritten.count), archivedSHA256: record.sha256)
         let notes = changes.map { "\(record.path) line \($0.lineNumber): \($0.property) \($0.from) is \($0.to) at the target" }
         return (rewritten, item, notes)
     }

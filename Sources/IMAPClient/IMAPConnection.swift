@@ -297,11 +297,13 @@ public final class IMAPConnection {
 
     /// UID, flags, internal date, size and a message identifier for the UIDs in `uids` (`1...UInt32.max` is
     /// `1:*`). Messages outside `uids` the server adds (`n:*` always matches the last message) are left out.
-    public func fetchSummaries(uids: IMAPUIDRange) throws -> [IMAPMessageSummary] {
+    /// With `changedSince` (RFC 7162 CHANGEDSINCE), only the messages whose flags changed, or that arrived, after
+    /// that MODSEQ.
+    public func fetchSummaries(uids: IMAPUIDRange, changedSince: UInt64? = nil) throws -> [IMAPMessageSummary] {
         var items = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE"]
         let guidItem: String? = capabilities.contains("OBJECTID") ? "EMAILID" : isDovecot ? "X-GUID" : nil
         if let guidItem { items.append(guidItem) }
-        let tag = try send(.uidFetch(IMAPUIDSet(uids), items: items))
+        let tag = try send(changedSince.map { .uidFetchChangedSince(IMAPUIDSet(uids), items: items, modSeq: $0) } ?? .uidFetch(IMAPUIDSet(uids), items: items))
         var summaries: [IMAPMessageSummary] = []
         var uid: UInt32?
         var flags: [String] = []
@@ -434,6 +436,47 @@ public final class IMAPConnection {
         }
         try check(response, "CREATE")
         return true
+    }
+
+    /// Replaces a message's flags and keywords (UID STORE FLAGS.SILENT) in the selected mailbox.
+    public func uidStoreFlags(_ uid: UInt32, flags: [String]) throws {
+        for flag in flags where !IMAPCommandEncoder.isValidFlag(flag) {
+            throw fail(.invalidArgument, command: "UID STORE", "\(String(reflecting: flag)) cannot be written as an IMAP flag")
+        }
+        try check(try run(.uidStoreFlags(IMAPUIDSet([uid]), flags: flags)), "UID STORE")
+    }
+
+    /// Moves a message of the selected mailbox to `mailbox`: UID MOVE (RFC 6851) when offered, else UID COPY, then
+    /// \\Deleted and UID EXPUNGE (RFC 4315) of that UID only.
+    public func uidMove(_ uid: UInt32, to mailbox: String) throws {
+        let set = IMAPUIDSet([uid])
+        if capabilities.contains("MOVE") {
+            try check(try run(.uidMove(set, mailbox: mailbox)), "UID MOVE")
+            return
+        }
+        guard capabilities.contains("UIDPLUS") else {
+            throw fail(.invalidArgument, command: "UID COPY", "the server offers neither MOVE nor UIDPLUS, so a message cannot be moved without touching others")
+        }
+        try check(try run(.uidCopy(set, mailbox: mailbox)), "UID COPY")
+        try uidDelete(uid)
+    }
+
+    /// Sets \\Deleted on one message of the selected mailbox and expunges that UID only (UIDPLUS).
+    public func uidDelete(_ uid: UInt32) throws {
+        guard capabilities.contains("UIDPLUS") else {
+            throw fail(.invalidArgument, command: "UID EXPUNGE", "the server does not offer UIDPLUS, so one message cannot be expunged alone")
+        }
+        let set = IMAPUIDSet([uid])
+        try check(try run(.uidStoreFlags(set, flags: ["\\Deleted"])), "UID STORE")
+        try check(try run(.uidExpunge(set)), "UID EXPUNGE")
+    }
+
+    public func rename(_ from: String, to: String) throws {
+        try check(try run(.rename(from: from, to: to)), "RENAME")
+    }
+
+    public func delete(_ name: String) throws {
+        try check(try run(.delete(mailbox: name)), "DELETE")
     }
 
     public func subscribe(_ name: String) throws {

@@ -23,6 +23,8 @@ public enum IMAPCommand: Sendable, Hashable {
     case select(mailbox: String, readOnly: Bool, condStore: Bool = false)
     case status(mailbox: String, items: [String])
     case uidFetch(IMAPUIDSet, items: [String])
+    /// UID FETCH set (items) (CHANGEDSINCE modseq): RFC 7162 section 3.1.4.
+    case uidFetchChangedSince(IMAPUIDSet, items: [String], modSeq: UInt64)
     /// With `esearch` (RFC 4731): `UID SEARCH RETURN (ALL) ...`.
     case uidSearch([IMAPSearchKey], esearch: Bool)
     case create(mailbox: String)
@@ -37,6 +39,14 @@ public enum IMAPCommand: Sendable, Hashable {
     /// RFC 3502 MULTIAPPEND: several messages in one command, stored all or none. Encoded with a
     /// `.messageBytes(i)` part where each message's bytes go; the final CRLF is the caller's to send.
     case multiAppend(mailbox: String, messages: [IMAPAppendItem])
+    /// UID STORE uids FLAGS.SILENT (flags): replaces the flags (RFC 9051 section 6.4.6).
+    case uidStoreFlags(IMAPUIDSet, flags: [String])
+    /// UID MOVE (RFC 6851), UID COPY, UID EXPUNGE (RFC 4315).
+    case uidMove(IMAPUIDSet, mailbox: String)
+    case uidCopy(IMAPUIDSet, mailbox: String)
+    case uidExpunge(IMAPUIDSet)
+    case rename(from: String, to: String)
+    case delete(mailbox: String)
 
     /// The command's name for error messages, never its arguments.
     public var name: String {
@@ -53,7 +63,7 @@ public enum IMAPCommand: Sendable, Hashable {
         case .lsub: "LSUB"
         case .select(_, let readOnly, _): readOnly ? "EXAMINE" : "SELECT"
         case .status: "STATUS"
-        case .uidFetch: "UID FETCH"
+        case .uidFetch, .uidFetchChangedSince: "UID FETCH"
         case .uidSearch: "UID SEARCH"
         case .create: "CREATE"
         case .subscribe: "SUBSCRIBE"
@@ -61,6 +71,12 @@ public enum IMAPCommand: Sendable, Hashable {
         case .setACL: "SETACL"
         case .myRights: "MYRIGHTS"
         case .append, .multiAppend: "APPEND"
+        case .uidStoreFlags: "UID STORE"
+        case .uidMove: "UID MOVE"
+        case .uidCopy: "UID COPY"
+        case .uidExpunge: "UID EXPUNGE"
+        case .rename: "RENAME"
+        case .delete: "DELETE"
         }
     }
 }

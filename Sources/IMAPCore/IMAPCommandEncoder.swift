@@ -73,6 +73,9 @@ public struct IMAPCommandEncoder: Sendable {
             // uid = "UID" SP (copy / move / fetch / search / store / uid-expunge)
             // fetch = "FETCH" SP sequence-set SP ("ALL" / "FULL" / "FAST" / fetch-att / "(" fetch-att *(SP fetch-att) ")")
             w.raw("UID FETCH \(uids) (" + items.joined(separator: " ") + ")")
+        case .uidFetchChangedSince(let uids, let items, let modSeq):
+            // fetch-modifier = chgsince-fetch-mod ; chgsince-fetch-mod = "CHANGEDSINCE" SP mod-sequence-value
+            w.raw("UID FETCH \(uids) (" + items.joined(separator: " ") + ") (CHANGEDSINCE \(modSeq))")
         case .uidSearch(let keys, let esearch):
             // search = "SEARCH" [search-return-opts] [SP "CHARSET" SP charset] 1*(SP search-key)
             w.raw("UID SEARCH")
@@ -102,6 +105,30 @@ public struct IMAPCommandEncoder: Sendable {
             w.astring(Array(rights.utf8))
         case .myRights(let mailbox):
             w.raw("MYRIGHTS ")
+            w.mailbox(mailbox)
+        case .uidStoreFlags(let uids, let flags):
+            // store = "STORE" SP sequence-set SP store-att-flags ; store-att-flags = (["+" / "-"] "FLAGS" [".SILENT"]) SP (flag-list / (flag *(SP flag)))
+            w.raw("UID STORE \(uids) FLAGS.SILENT (" + flags.joined(separator: " ") + ")")
+        case .uidMove(let uids, let mailbox):
+            // move = "MOVE" SP sequence-set SP mailbox
+            w.raw("UID MOVE \(uids) ")
+            w.mailbox(mailbox)
+        case .uidCopy(let uids, let mailbox):
+            // copy = "COPY" SP sequence-set SP mailbox
+            w.raw("UID COPY \(uids) ")
+            w.mailbox(mailbox)
+        case .uidExpunge(let uids):
+            // uid-expunge = "UID" SP "EXPUNGE" SP sequence-set
+            w.raw("UID EXPUNGE \(uids)")
+        case .rename(let from, let to):
+            // rename = "RENAME" SP mailbox SP mailbox
+            w.raw("RENAME ")
+            w.mailbox(from)
+            w.raw(" ")
+            w.mailbox(to)
+        case .delete(let mailbox):
+            // delete = "DELETE" SP mailbox
+            w.raw("DELETE ")
             w.mailbox(mailbox)
         case .append(let mailbox, let flags, let date, let size):
             // append = "APPEND" SP mailbox [SP flag-list] [SP date-time] SP literal

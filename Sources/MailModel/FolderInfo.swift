@@ -14,11 +14,15 @@ public struct FolderInfo: Hashable, Sendable, Codable {
     public var uidValidity: UInt32?
     /// Access rights (RFC 4314), in the source's order.
     public var acl: [ACLEntry]
+    /// The source's HIGHESTMODSEQ (RFC 7162 CONDSTORE) when it was read, so that the next delta asks the source
+    /// only for what changed after it.
+    public var highestModSeq: UInt64?
 
     public init(
         path: [String], separator: String? = nil, specialUse: String? = nil, subscribed: Bool = false,
-        guid: String? = nil, uidValidity: UInt32? = nil, acl: [ACLEntry] = []
+        guid: String? = nil, uidValidity: UInt32? = nil, acl: [ACLEntry] = [], highestModSeq: UInt64? = nil
     ) {
+        self.highestModSeq = highestModSeq
         self.path = path
         self.separator = separator
         self.specialUse = specialUse

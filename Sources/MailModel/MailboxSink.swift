@@ -14,6 +14,22 @@ public protocol MailboxSink: AnyObject {
     func endUser(settings: UserSettings) throws
     /// Something odd in the source that did not stop the read (the item was still carried, byte for byte).
     func warning(_ problem: SourceProblem)
+    /// Asked before a message's bytes (or its header) are read, with its metadata and `sourceKey`: true when the
+    /// sink has the message already (a delta export that recognises it) and does not want its bytes; the source
+    /// then does not call `message` for it.
+    func skipsMessage(_ info: MessageInfo, inFolder folder: Int, size: Int64) throws -> Bool
+    /// For a source that can name what changed in a folder since a point (IMAP CONDSTORE, RFC 7162): the folder's
+    /// HIGHESTMODSEQ the sink already knows the folder at (same folder, same UIDVALIDITY), or nil.
+    func knownModSeq(of folder: FolderInfo) -> UInt64?
+    /// The source vouches that its message `uid` in `folder` has not changed since `knownModSeq`: true when the
+    /// sink took it from what it has (no metadata or bytes are read), false to have it read as usual.
+    func takesUnchangedMessage(uid: UInt32, inFolder folder: Int) throws -> Bool
+}
+
+extension MailboxSink {
+    public func skipsMessage(_ info: MessageInfo, inFolder folder: Int, size: Int64) throws -> Bool { false }
+    public func knownModSeq(of folder: FolderInfo) -> UInt64? { nil }
+    public func takesUnchangedMessage(uid: UInt32, inFolder folder: Int) throws -> Bool { false }
 }
 
 /// Reads users' mailboxes from one system (a directory store, a Maildir, an mbox, an IMAP server).

@@ -85,3 +85,27 @@ public struct BadItem: Codable, Sendable, Hashable, CustomStringConvertible {
     }
     public var description: String { "\(entry) in \(folder): \(reason)" }
 }
+
+/// What `updateMessage` did to an item written earlier.
+public enum ItemUpdate: Sendable, Equatable {
+    /// It was where and as the delta says already.
+    case unchanged
+    /// It was moved or its flags were set.
+    case changed
+    /// The target does not have it.
+    case notFound
+}
+
+/// The changes a delta archive carries (format-spec section 6.8), applied to items and folders an earlier import
+/// wrote. Each is idempotent: applied again, it changes nothing and says so. Items are named by the `ItemKey`
+/// they were first written with (the archive that carried their bytes).
+public protocol DeltaTarget: AnyObject {
+    /// Renames a folder (and the folders under it) when `from` exists and `to` does not; true when it did.
+    func renameFolder(from: [String], to: [String]) throws -> Bool
+    /// Removes a folder and what is left in it; true when it existed.
+    func deleteFolder(_ path: [String]) throws -> Bool
+    /// Puts an earlier item into `folder` (a number from `folder(_:)`) with `info`'s flags and keywords.
+    func updateMessage(key: ItemKey, info: MessageInfo, inFolder folder: Int) throws -> ItemUpdate
+    /// Removes an earlier item; true when it was there.
+    func deleteItem(key: ItemKey, kind: ItemKind) throws -> Bool
+}

@@ -15,6 +15,12 @@ struct Export: ParsableCommand {
 
             The archive is written to FILE.partial and renamed to FILE only when complete and on disk.
 
+            With --since PREVIOUS.mfa the archive is a delta: it carries only the messages, contacts, events and
+            scripts the previous archive did not, and a signed list of what happened to the others (flags and
+            keywords changed, moved, deleted; folders renamed or deleted). Messages the previous archive carried are
+            recognised by their source key and not read again. The previous archive's signature is checked with
+            --trust (default: the public half of --sign-key); both must be from the same signer.
+
               mailferry export --source dir:samples/store --sign-key a.key.pem --out june.mfa
               mailferry export --source maildir:/home/c/Maildir --user c@example.com --sign-key a.key.pem --out c.mfa
               mailferry export --source imaps://mail.example.com --users users.txt --credentials admin.tsv \\
@@ -24,6 +30,8 @@ struct Export: ParsableCommand {
             export should take, measured on a sample, and writes nothing (with --out it then exports):
 
               mailferry export --source dir:/srv/mail --estimate
+
+              mailferry export --source dir:samples/store --sign-key a.key.pem --since june.mfa --out june-2.mfa
             """)
 
     @Option(help: "The source URL (dir:PATH, maildir:PATH, mbox:PATH, imap://HOST:PORT, imaps://HOST:PORT).")
@@ -43,6 +51,12 @@ struct Export: ParsableCommand {
 
     @Option(help: "This station's name in the archive (default: the host name).")
     var station: String?
+
+    @Option(help: "Write a delta against this earlier archive (full or delta) of the same users and signer.")
+    var since: String?
+
+    @Option(help: "The public key (PEM) that checks the --since archive's signature (default: that of --sign-key).")
+    var trust: String?
 
     @Flag(help: "Print the result as JSON.")
     var json = false
@@ -75,6 +89,8 @@ struct Export: ParsableCommand {
             source: url, users: named, signingKeyPath: signKey, outputPath: out, station: station, quiet: json,
             options: server.connectorOptions(quiet: json))
         exporter.expectedTotals = estimated.map { ($0.items, $0.bytes) }
+        exporter.since = since
+        exporter.trustedKeyPath = trust
         if let map {
             exporter.mapping = UserMapping(try perform { try MigrationUsersFile.read(path: map) }.map { ($0.source, $0.target) })
         }
@@ -88,6 +104,11 @@ struct Export: ParsableCommand {
         let t = summary.totals
         print("wrote \(summary.archive): \(Format.bytes(summary.fileSize)) in \(summary.frames) frames, \(String(format: "%.2f", summary.seconds)) s")
         print("archive id \(summary.archiveID), signed by key \(summary.signerKeyID)")
+        if let base = summary.deltaOf, let c = summary.changes {
+            print("delta of \(base), sequence \(summary.sequence): \(c.newItems) new items, \(c.kept) kept (\(c.flagChanges) with changed flags, \(c.moves) moved), \(c.deleted) deleted, \(c.renamedFolders) folders renamed, \(c.deletedFolders) deleted")
+            if c.foldersCarriedAgain > 0 { print("\(c.foldersCarriedAgain) folders have a new UIDVALIDITY: carried whole again") }
+            if c.unchangedByModSeq > 0 { print("\(c.unchangedByModSeq) messages vouched unchanged by the server (CONDSTORE): not fetched at all") }
+        }
         print("users: \(summary.users.joined(separator: ", "))")
         print("messages \(t.messages) (\(Format.bytes(t.messageBytes))), contacts \(t.contacts) in \(t.contactFiles) files, events \(t.events), tasks \(t.tasks), sieve scripts \(t.sieveScripts)")
         if !summary.warnings.isEmpty { print("\(summary.warnings.count) warnings (items still carried, byte for byte)") }

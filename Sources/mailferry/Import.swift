@@ -54,6 +54,13 @@ struct Import: ParsableCommand {
             and committed only if it matches. Running the same import again adds nothing; an interrupted import run
             again finishes the job. The report compares, per user, folder and type, the archive with the target.
 
+            This station keeps a ledger of the archives it imported (accepted-archives.jsonl beside the import
+            journal, --journal): an archive already imported into the same target is refused (exit 1), and so is a
+            delta (export --since) whose base was not imported there or that comes out of order. An import that was
+            interrupted is not in the ledger yet, so running it again resumes it. --reimport imports again the last
+            archive the ledger lists for its station (a repair; it adds only what is missing); an older one is refused. A delta moves, reflags and deletes what earlier
+            archives brought (dir:, maildir: and IMAP targets) and reconcile then checks the state after it.
+
             Targets: dir:PATH (the directory layout export reads), maildir:PATH (one user, needs --user), and an IMAP
             server, imap://HOST:PORT (STARTTLS) or imaps://HOST:PORT, with --credentials FILE. Into IMAP, each message
             goes by APPEND with its flags, keywords and date; a journal on this station (--journal) makes a re-run add
@@ -78,6 +85,9 @@ struct Import: ParsableCommand {
     @Option(help: "Users imported at once, each reading its own part of the archive (for a slow target such as an IMAP server).")
     var jobs = 1
 
+    @Flag(help: "Import again the last archive the ledger says was imported already (adds only what is missing).")
+    var reimport = false
+
     func validate() throws {
         if jobs < 1 || jobs > 64 { throw ValidationError("--jobs must be from 1 to 64") }
     }
@@ -87,11 +97,14 @@ struct Import: ParsableCommand {
         let url = try o.targetURL()
         let receipts = try o.receiptWriter()
         let users = try perform { try server.allUsers(o.users) }
+        let connectorOptions = server.connectorOptions(quiet: o.json)
         let result = try perform {
-            try Importer(
+            var importer = Importer(
                 archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: users, quiet: o.json,
-                options: server.connectorOptions(quiet: o.json), jobs: jobs
-            ).run()
+                options: connectorOptions, jobs: jobs)
+            importer.ledger = try ImportLedger(directory: connectorOptions.journalDirectory)
+            importer.reimport = reimport
+            return try importer.run()
         }
         let written = try ReportOutput.writeReceipts(result, receipts, json: o.json)
         try ReportOutput.emit(result, path: o.report, html: o.html, receipts: written, json: o.json)
@@ -158,6 +171,9 @@ enum ReportOutput {
         } else {
             if let i = report.imported {
                 print("imported: \(i.written) items written (\(Format.bytes(i.bytesWritten))), \(i.alreadyPresent) already present, \(String(format: "%.2f", i.seconds)) s")
+                if let c = i.changes {
+                    print("delta applied: \(c.movedOrFlagged) items moved or reflagged, \(c.unchanged) unchanged, \(c.deleted) deleted, \(c.renamedFolders) folders renamed, \(c.deletedFolders) deleted\(c.notFound > 0 ? ", \(c.notFound) earlier items NOT FOUND at the target" : "")")
+                }
                 if !i.badItems.isEmpty {
                     print("refused by the target: \(i.badItems.count) items")
                     for b in i.badItems.prefix(20) { print("  \(b)") }

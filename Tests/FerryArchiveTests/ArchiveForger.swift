@@ -387,7 +387,7 @@ struct ArchiveParts {
         guard case .archive(let header)? = try manifestLines.first else { throw ForgeError("manifest has no archive line") }
         let layout = layout()
         var statement = Statement(
-            format: ArchiveFormat.statementName, version: ArchiveFormat.version, archiveFormat: ArchiveFormat.name,
+            format: ArchiveFormat.statementName, version: ArchiveFormat.statementVersion, archiveFormat: ArchiveFormat.name,
             archiveVersion: ArchiveFormat.version, archiveID: header.archiveID, created: header.created,
             signerKeyID: try key.publicKey.keyID,
             manifest: .init(path: EntryPath.manifest, size: Int64(manifest.count), sha256: SHA256.hex(manifest),

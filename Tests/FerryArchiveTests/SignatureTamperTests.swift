@@ -100,10 +100,10 @@ import Testing
         let dir = try TemporaryDirectory()
         let key = try SigningKey.generate()
         var parts = try ArchiveParts.sample(key: key, in: dir)
-        try parts.restate(with: key) { $0.archiveVersion = 2 }
-        try parts.write(to: dir.file("v2.mfa"))
-        try expectRefused(dir.file("v2.mfa"), trust: key.publicKey, in: dir, stage: .signature, kind: .format,
-                          saying: "archive format version 2 is not supported")
+        try parts.restate(with: key) { $0.archiveVersion = 3 }
+        try parts.write(to: dir.file("v3.mfa"))
+        try expectRefused(dir.file("v3.mfa"), trust: key.publicKey, in: dir, stage: .signature, kind: .format,
+                          saying: "archive format version 3 is not supported")
     }
 
     @Test func anotherArchiveFormatNameIsRefused() throws {
@@ -133,7 +133,7 @@ import Testing
         var parts = try ArchiveParts.sample(key: key, in: dir)
         var lines = try parts.manifestLines
         guard case .archive(var header) = lines[0] else { Issue.record("no archive line"); return }
-        header.version = 2
+        header.version = 1
         lines[0] = .archive(header)
         try parts.setManifest(lines)
         try parts.seal(with: key)

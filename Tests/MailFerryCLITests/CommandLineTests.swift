@@ -77,7 +77,7 @@ import Testing
         #expect(imported.stdout.contains("verdict: PASS"))
         let r = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any]
         #expect(r?["verdict"] as? String == "pass")
-        let again = try CLI.run(["import", archive, "--trust", pub, "--target", "dir:" + work.file("t")])
+        let again = try CLI.run(["import", archive, "--trust", pub, "--target", "dir:" + work.file("t"), "--reimport"])
         #expect(again.stdout.contains("imported: 0 items written"))
         #expect(again.stdout.contains("29 already present"))
 

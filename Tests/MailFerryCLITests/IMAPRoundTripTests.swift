@@ -96,7 +96,7 @@ import Glibc
         #expect(!before.isEmpty && before == after)
 
         // Again: nothing is added, and reconcile on its own passes.
-        let again = try CLI.run(s.importArguments(archive))
+        let again = try CLI.run(s.importArguments(archive) + ["--reimport"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout.contains("imported: 0 items written"), "\(again.stdout)")
         #expect(try s.dump(s.target) == before)

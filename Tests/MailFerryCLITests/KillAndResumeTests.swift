@@ -72,7 +72,7 @@ import Testing
         for name in names { contents.insert(try Data(contentsOf: URL(fileURLWithPath: target + "/" + name))) }
         #expect(contents.count == Self.messageCount)
         // Nothing from the killed runs is visible in tmp/ as a message, and a further run still adds nothing.
-        let again = try CLI.run(["import", archive, "--trust", work.file("k.pub.pem"), "--target", "maildir:" + target, "--user", "u@example.com"])
+        let again = try CLI.run(["import", archive, "--trust", work.file("k.pub.pem"), "--target", "maildir:" + target, "--user", "u@example.com", "--reimport"])
         #expect(again.stdout.contains("imported: 0 items written"))
     }
 

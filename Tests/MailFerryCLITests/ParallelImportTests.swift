@@ -35,7 +35,7 @@ struct ParallelImportTests {
         let b = try Self.tree(work.file("two"))
         #expect(!a.isEmpty && a == b)
         // Again with two jobs: nothing is added.
-        let again = try CLI.run(["import", archive, "--trust", work.file("k.pub.pem"), "--target", "dir:" + work.file("two"), "--jobs", "2"])
+        let again = try CLI.run(["import", archive, "--trust", work.file("k.pub.pem"), "--target", "dir:" + work.file("two"), "--jobs", "2", "--reimport"])
         #expect(again.stdout.contains("imported: 0 items written"), "\(again.stdout)")
     }
 }

@@ -198,6 +198,52 @@ def count(host, port, user, password, cafile):
     m.logout()
     print(total)
 
+def change(host, port, user, password, cafile):
+    """What a user does between two passes: new mail, flags set and cleared, a deletion, a move, a rename."""
+    m = connect(host, port, user, password, cafile)
+    sep = separator(m)
+    def ok(what, result):
+        typ, data = result
+        if typ != "OK":
+            raise SystemExit(f"{what}: {data}")
+        return data
+    ok("APPEND", m.append("INBOX", "(\\Seen)", '"01-Feb-2024 10:00:00 +0100"',
+                          b"From: new@example.org\r\nSubject: arrived between passes\r\nMessage-ID: <between@example.org>\r\n\r\nnew\r\n"))
+    ok("SELECT", m.select("INBOX"))
+    uids = ok("UID SEARCH", m.uid("SEARCH", None, "ALL"))[0].split()
+    ok("STORE +FLAGS", m.uid("STORE", uids[0], "+FLAGS", "(\\Flagged $Label1)"))
+    ok("STORE -FLAGS", m.uid("STORE", uids[1], "-FLAGS", "(\\Seen \\Answered Work)"))
+    ok("STORE \\Deleted", m.uid("STORE", uids[2], "+FLAGS", "(\\Deleted)"))
+    ok("UID EXPUNGE", m.uid("EXPUNGE", uids[2]))
+    ok("UID MOVE", m.uid("MOVE", uids[3], "Archive"))
+    m.close()
+    ok("RENAME", m.rename(quote(mutf7_encode("日本語")), quote(mutf7_encode("Renamed"))))
+    m.logout()
+
+def recreate(host, port, user, password, cafile, name):
+    """Deletes a folder and makes it again with the same messages: same name, same bytes, a new UIDVALIDITY."""
+    m = connect(host, port, user, password, cafile)
+    def ok(what, result):
+        typ, data = result
+        if typ != "OK":
+            raise SystemExit(f"{what}: {data}")
+        return data
+    wire = quote(mutf7_encode(name))
+    ok("CREATE", m.create("MailFerryTmp"))
+    ok("SELECT", m.select(wire))
+    ok("UID COPY", m.uid("COPY", "1:*", "MailFerryTmp"))
+    m.close()
+    ok("DELETE", m.delete(wire))
+    ok("CREATE", m.create(wire))
+    ok("SELECT", m.select("MailFerryTmp"))
+    ok("UID COPY", m.uid("COPY", "1:*", wire))
+    m.close()
+    ok("DELETE", m.delete("MailFerryTmp"))
+    if name == "Archive":  # the ACL load() gives it, which DELETE took away
+        other = "bob@example.com" if user != "bob@example.com" else "alice@example.com"
+        ok("SETACL", m.setacl(wire, other, "lrs"))
+    m.logout()
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"load": load, "dump": dump, "count": count}[command](*args)
+    {"load": load, "dump": dump, "count": count, "change": change, "recreate": recreate}[command](*args)

@@ -48,7 +48,15 @@ final class DirectoryUserTarget: UserMailboxTarget {
 
     // MARK: Mail
 
-    private func maildir() throws -> MaildirTarget {
+    /// The file the journal says an earlier item was written to, if it is still there.
+    func journalledFile(for key: ItemKey) throws -> String? {
+        guard let entry = journal[ItemKeyDigest.hex(of: key)] else { return nil }
+        let file = "\(home)/\(entry.path)"
+        guard let info = try SystemCall.lstatIfPresent(file), SystemCall.isRegular(info) else { return nil }
+        return file
+    }
+
+    func maildir() throws -> MaildirTarget {
         if let mail { return mail }
         let made = try MaildirTarget(path: "\(home)/\(DirectoryLayout.maildir)")
         mail = made

@@ -158,6 +158,21 @@ public final class IMAPImportJournal {
         if durably || unsynced >= syncInterval { try sync() }
     }
 
+    /// Where an import of `archiveID` placed each item, read without opening the journal for writing (a later delta
+    /// finds the items it moves, reflags or deletes this way); empty when that import kept no journal here.
+    public static func placements(directory: String, archiveID: String, user: String, server: String) -> [String: Location] {
+        let path = directory + "/" + safeName(archiveID) + "/" + safeName(user.lowercased()) + "@" + safeName(server) + ".journal"
+        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
+        var found: [String: Location] = [:]
+        let decoder = JSONDecoder()
+        for line in data.split(separator: UInt8(ascii: "\n")) {
+            if let record = try? decoder.decode(Line.self, from: Data(line)), let entry = record.entry, let location = record.location {
+                found[entry] = location
+            }
+        }
+        return found
+    }
+
     /// A file-name-safe form: letters, digits and `.-_@+` kept, anything else as `%XX`.
     static func safeName(_ text: String) -> String {
         var out = ""

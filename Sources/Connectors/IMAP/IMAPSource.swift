@@ -69,14 +69,41 @@ public final class IMAPSource: MailboxSource {
         }
         let info = FolderInfo(
             path: path, separator: listing.separator, specialUse: path == ["INBOX"] ? nil : listing.specialUse,
-            subscribed: listing.subscribed, guid: selected.mailboxID, uidValidity: selected.uidValidity, acl: acl)
+            subscribed: listing.subscribed, guid: selected.mailboxID, uidValidity: selected.uidValidity, acl: acl,
+            highestModSeq: selected.highestModSeq)
         let folder = try sink.folder(info)
         guard selected.exists > 0 else { return }
 
-        let summaries = try session.run("FETCH metadata in \(name)") { c -> [IMAPMessageSummary] in
-            _ = try session.select(name, readOnly: true, on: c)
-            return try c.fetchSummaries(uids: 1...UInt32.max)
-        }.sorted { $0.uid < $1.uid }
+        let mailboxKey = "\(selected.mailboxID ?? path.joined(separator: "/")):\(selected.uidValidity.map(String.init) ?? "-")"
+        // A delta export skips the messages it already has: only their metadata (this FETCH) is read; with CONDSTORE
+        // only that of messages changed since the previous archive, the others vouched for by UID.
+        var fetched: [IMAPMessageSummary]
+        if capabilities.contains("CONDSTORE"), let since = sink.knownModSeq(of: info) {
+            let (all, changed) = try session.run("FETCH changes in \(name)") { c in
+                _ = try session.select(name, readOnly: true, on: c)
+                return (try c.uidSearch([]), try c.fetchSummaries(uids: 1...UInt32.max, changedSince: since))
+            }
+            let changedUIDs = Set(changed.map(\.uid))
+            var unknown = Set<UInt32>()
+            for uid in all where !changedUIDs.contains(uid) {
+                if try !sink.takesUnchangedMessage(uid: uid, inFolder: folder) { unknown.insert(uid) }
+            }
+            fetched = changed
+            if !unknown.isEmpty {
+                fetched += try session.run("FETCH metadata in \(name)") { c in
+                    _ = try session.select(name, readOnly: true, on: c)
+                    return try c.fetchSummaries(uids: 1...UInt32.max).filter { unknown.contains($0.uid) }
+                }
+            }
+        } else {
+            fetched = try session.run("FETCH metadata in \(name)") { c -> [IMAPMessageSummary] in
+                _ = try session.select(name, readOnly: true, on: c)
+                return try c.fetchSummaries(uids: 1...UInt32.max)
+            }
+        }
+        let summaries = try fetched.sorted { $0.uid < $1.uid }.filter { summary in
+            !(try sink.skipsMessage(Self.messageInfo(summary, mailboxKey: mailboxKey), inFolder: folder, size: summary.size))
+        }
         var start = 0
         while start < summaries.count {
             var end = start
@@ -85,14 +112,14 @@ public final class IMAPSource: MailboxSource {
                 bytes += summaries[end].size
                 end += 1
             }
-            try readBodies(summaries[start..<end], folder: folder, mailbox: name, session: session, sink: sink)
+            try readBodies(summaries[start..<end], folder: folder, mailbox: name, mailboxKey: mailboxKey, session: session, sink: sink)
             start = end
         }
     }
 
     /// Streams one batch of bodies into the sink, going on after a reconnect with what is not yet delivered.
     private func readBodies(
-        _ batch: ArraySlice<IMAPMessageSummary>, folder: Int, mailbox: String, session: IMAPSession,
+        _ batch: ArraySlice<IMAPMessageSummary>, folder: Int, mailbox: String, mailboxKey: String, session: IMAPSession,
         sink: any MailboxSink
     ) throws {
         let byUID = Dictionary(batch.map { ($0.uid, $0) }, uniquingKeysWith: { a, _ in a })
@@ -105,7 +132,7 @@ public final class IMAPSource: MailboxSource {
                 guard let summary = byUID[uid], !delivered.contains(uid) else { return }
                 let resumable = ResumableIMAPBody(
                     first: body, uid: uid, mailbox: mailbox, session: session)
-                try sink.message(Self.messageInfo(summary), inFolder: folder, body: resumable)
+                try sink.message(Self.messageInfo(summary, mailboxKey: mailboxKey), inFolder: folder, body: resumable)
                 delivered.insert(uid)
             }
         }
@@ -116,7 +143,9 @@ public final class IMAPSource: MailboxSource {
         }
     }
 
-    static func messageInfo(_ summary: IMAPMessageSummary) -> MessageInfo {
+    /// An IMAP message is known by its object id (Dovecot's GUID, RFC 8474 EMAILID), which survives moves between
+    /// folders; without one by its mailbox (MAILBOXID, else path), UIDVALIDITY and UID.
+    static func messageInfo(_ summary: IMAPMessageSummary, mailboxKey: String) -> MessageInfo {
         var keywords: [String] = []
         var system: [String] = []
         for flag in summary.flags {
@@ -131,7 +160,8 @@ public final class IMAPSource: MailboxSource {
         // A system-looking flag that is not one of the five (an extension's) is carried as a keyword.
         return MessageInfo(
             flags: flags, keywords: (keywords + unknown).sorted(), internalDate: summary.internalDate,
-            guid: summary.guid, uid: summary.uid)
+            guid: summary.guid, uid: summary.uid,
+            sourceKey: summary.guid.map { "imap-guid:\($0)" } ?? "imap:\(mailboxKey):\(summary.uid)")
     }
 
     /// The server's personal namespace, or the separator LIST gives when the server has no NAMESPACE.

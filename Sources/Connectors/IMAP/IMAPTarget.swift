@@ -75,12 +75,12 @@ final class IMAPUserTarget: UserMailboxTarget {
 
     let target: IMAPTarget
     let user: String
-    private let session: IMAPSession
-    private let naming: IMAPFolderNaming
-    private var existing: Set<String>
+    let session: IMAPSession
+    let naming: IMAPFolderNaming
+    var existing: Set<String>
     private var specialUse: [String: String] = [:]
     private let supportsACL: Bool
-    private var folders: [String] = []
+    private(set) var folders: [String] = []
     private var journal: IMAPImportJournal?
     /// Small messages for one mailbox, waiting until a batch's worth has gathered.
     private var batch: [Pending] = []
@@ -91,6 +91,8 @@ final class IMAPUserTarget: UserMailboxTarget {
     private var bytesInFlight: Int64 = 0
     private(set) var placements: [ItemPlacement] = []
     private(set) var badItems: [BadItem] = []
+    /// Moves and renames made by delta imports (IMAPTarget+Delta.swift), opened on first use.
+    var relocationRecord: IMAPRelocations?
 
     init(target: IMAPTarget, user: String) throws {
         self.target = target
@@ -108,7 +110,7 @@ final class IMAPUserTarget: UserMailboxTarget {
         supportsACL = capabilities.contains("ACL")
     }
 
-    private var location: String { "\(target.access) \(user)" }
+    var location: String { "\(target.access) \(user)" }
 
     // MARK: Folders
 
@@ -325,7 +327,7 @@ final class IMAPUserTarget: UserMailboxTarget {
         }
     }
 
-    private func settleAll() throws {
+    func settleAll() throws {
         try sendBatch()
         while !inFlight.isEmpty { try settleOldest() }
     }
@@ -383,7 +385,7 @@ final class IMAPUserTarget: UserMailboxTarget {
     }
 
     /// Finds an archived message on the server by its size, then the SHA-256 of the bytes of each candidate.
-    private func lookUp(_ key: ItemKey, in mailbox: String) throws -> UInt32? {
+    func lookUp(_ key: ItemKey, in mailbox: String) throws -> UInt32? {
         try session.run("look up \(key.entryPath) in \(mailbox)") { c in try lookUp(key, in: mailbox, on: c) }
     }
 

@@ -150,6 +150,10 @@ public struct MaildirSource: MailboxSource {
         }
     }
 
+    /// A Maildir message is known by the unique part of its file name (before `:2,`), which delivery makes unique
+    /// and which flag changes and moves between folders keep.
+    static func sourceKey(baseName: String) -> String { "maildir:\(baseName)" }
+
     static func timePrefix(of baseName: String) -> UInt64 {
         UInt64(baseName.prefix(while: { $0.isASCII && $0.isNumber })) ?? UInt64.max
     }
@@ -182,12 +186,16 @@ public struct MaildirSource: MailboxSource {
             }
         }
         if parsed.flags.passed { names.insert(MaildirFlags.forwardedKeyword) }
+        var info = MessageInfo(
+            flags: parsed.flags.system, keywords: names.sorted(), internalDate: SystemCall.modificationDate(status),
+            sourceKey: Self.sourceKey(baseName: parsed.baseName))
+        if try sink.skipsMessage(info, inFolder: folder, size: Int64(status.st_size)) { return }
         let summary = summarizesHeaders
             ? HeaderSummary(header: try SystemCall.readPrefix(item.path, limit: Self.headerSummaryLimit))
             : HeaderSummary(header: [])
-        let info = MessageInfo(
-            flags: parsed.flags.system, keywords: names.sorted(), internalDate: SystemCall.modificationDate(status),
-            subject: summary.subject, from: summary.from, messageID: summary.messageID)
+        info.subject = summary.subject
+        info.from = summary.from
+        info.messageID = summary.messageID
         try sink.message(info, inFolder: folder, body: FileBody(path: item.path, byteCount: Int64(status.st_size)))
     }
 }

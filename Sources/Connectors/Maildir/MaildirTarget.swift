@@ -32,6 +32,8 @@ public final class MaildirTarget: UserMailboxTarget {
     private var filesToSync: [String] = []
     private var directoriesToSync: Set<String> = []
     private var stagedCount = 0
+    /// Every committed item's file by digest, across folders, for delta changes (built on first use).
+    private var itemLocations: [String: String]?
 
     /// Creates the root (the inbox's `cur/`, `new/`, `tmp/`) with its parents if missing.
     public init(path: String) throws {
@@ -193,6 +195,73 @@ public final class MaildirTarget: UserMailboxTarget {
             directoriesToSync.insert(folders[folder].directory)
         }
         return flags
+    }
+
+    // MARK: Support for delta changes (MaildirTarget+Delta.swift)
+
+    /// The inbox and every `.NAME` folder directory.
+    func folderDirectories() throws -> [String] {
+        var result = [path]
+        for name in try SystemCall.listDirectory(path).names where name.hasPrefix(".") && !name.hasPrefix(".mailferry-") {
+            if let info = try SystemCall.lstatIfPresent("\(path)/\(name)"), SystemCall.isDirectory(info) {
+                result.append("\(path)/\(name)")
+            }
+        }
+        return result
+    }
+
+    func locations() throws -> [String: String] {
+        if let itemLocations { return itemLocations }
+        var found: [String: String] = [:]
+        for directory in try folderDirectories() {
+            for sub in ["cur", "new"] {
+                let dir = "\(directory)/\(sub)"
+                guard try SystemCall.lstatIfPresent(dir) != nil else { continue }
+                for name in try SystemCall.listDirectory(dir).names {
+                    if let digest = Self.digest(inFileName: name) { found[digest] = "\(dir)/\(name)" }
+                }
+            }
+        }
+        itemLocations = found
+        return found
+    }
+
+    func forgetLocations() {
+        itemLocations = nil
+        for i in folders.indices { folders[i].committed = nil }
+    }
+
+    func noteMoved(digest: String, from: String, to: String?) {
+        itemLocations?[digest] = to
+        for i in folders.indices where folders[i].committed?[digest] == from { folders[i].committed?[digest] = to }
+        if let to {
+            let directory = SystemCall.parentDirectory(of: SystemCall.parentDirectory(of: to))
+            if let i = folders.firstIndex(where: { $0.directory == directory }) { folders[i].committed?[digest] = to }
+            directoriesToSync.insert(SystemCall.parentDirectory(of: to))
+        }
+        directoriesToSync.insert(SystemCall.parentDirectory(of: from))
+    }
+
+    func directoryOfFolder(_ number: Int) -> String { folders[number].directory }
+
+    func flagsForDelta(_ info: MessageInfo, folder: Int) throws -> MaildirFlags { try maildirFlags(for: info, folder: folder) }
+
+    /// Keeps the subscriptions file in step with a folder rename (the folder and those under it).
+    func renameSubscriptions(from: [String], to: [String]) throws {
+        let file = "\(path)/\(DovecotSubscriptions.fileName)"
+        guard let info = try SystemCall.lstatIfPresent(file), SystemCall.isRegular(info) else { return }
+        let bytes = try SystemCall.readFile(file, limit: MaildirSource.controlFileLimit)
+        var list = DovecotSubscriptions.parse(String(decoding: bytes, as: UTF8.self))
+        var changed = false
+        for i in list.indices where list[i].starts(with: from) {
+            list[i] = to + list[i].dropFirst(from.count)
+            changed = true
+        }
+        guard changed else { return }
+        subscriptions = list
+        try SystemCall.writeFileAtomically(file, Array(DovecotSubscriptions.text(for: list).utf8))
+        filesToSync.append(file)
+        directoriesToSync.insert(path)
     }
 
     // MARK: What a Maildir cannot hold

@@ -1,0 +1,189 @@
+import FerryArchive
+import Foundation
+import IMAPClient
+import MailModel
+
+/// Delta changes on an IMAP server. An earlier item is found where the import journal of the archive that carried
+/// it says it was placed (folder, UIDVALIDITY, UID from APPENDUID), after the moves and renames earlier deltas
+/// recorded in this station's relocation file; failing that, by size and SHA-256 in the folder it should be in and
+/// where it was placed. Flags are replaced with UID STORE FLAGS.SILENT, moves are UID MOVE (or COPY, \Deleted and
+/// UID EXPUNGE of that UID), deletions \Deleted and UID EXPUNGE of that UID, folders RENAME and DELETE.
+extension IMAPUserTarget: DeltaTarget {
+    func renameFolder(from: [String], to: [String]) throws -> Bool {
+        let old = naming.mailboxName(for: from).name, new = naming.mailboxName(for: to).name
+        guard !from.isEmpty, from.first?.uppercased() != "INBOX" || from.count > 1, existing.contains(old), !existing.contains(new)
+        else { return false }
+        try settleAll()
+        try session.run("RENAME \(old)") { c in
+            for parent in naming.parents(of: new) where !existing.contains(parent) {
+                _ = try c.create(parent)
+                existing.insert(parent)
+            }
+            try c.rename(old, to: new)
+        }
+        try relocations().recordRename(from: old, to: new)
+        existing = Set(try session.run("LIST") { c in try c.listMailboxes() }.map(\.name))
+        return true
+    }
+
+    func deleteFolder(_ path: [String]) throws -> Bool {
+        let name = naming.mailboxName(for: path).name
+        guard existing.contains(name), name.uppercased() != "INBOX" else { return false }
+        try settleAll()
+        try session.run("DELETE \(name)") { c in
+            // Not the selected mailbox while it goes.
+            if session.isSelected(name, on: c) { _ = try session.select("INBOX", readOnly: true, on: c) }
+            try c.delete(name)
+        }
+        existing.remove(name)
+        return true
+    }
+
+    func updateMessage(key: ItemKey, info: MessageInfo, inFolder folder: Int) throws -> ItemUpdate {
+        try settleAll()
+        let destination = folders[folder]
+        guard let (mailbox, uid, flags) = try locate(key, preferring: destination) else { return .notFound }
+        let wanted = info.flags.names + info.keywords
+        var changed = false
+        if Set(flags.map { $0.lowercased() }) != Set(wanted.map { $0.lowercased() }) {
+            try session.run("UID STORE in \(mailbox)") { c in
+                _ = try session.select(mailbox, readOnly: false, on: c)
+                try c.uidStoreFlags(uid, flags: wanted)
+            }
+            changed = true
+        }
+        if mailbox != destination {
+            try session.run("UID MOVE to \(destination)") { c in
+                _ = try session.select(mailbox, readOnly: false, on: c)
+                try c.uidMove(uid, to: destination)
+            }
+            try relocations().recordMove(key, to: destination)
+            changed = true
+        }
+        return changed ? .changed : .unchanged
+    }
+
+    func deleteItem(key: ItemKey, kind: ItemKind) throws -> Bool {
+        guard kind == .message else { return false }
+        try settleAll()
+        guard let (mailbox, uid, _) = try locate(key, preferring: nil) else { return false }
+        try session.run("UID EXPUNGE in \(mailbox)") { c in
+            _ = try session.select(mailbox, readOnly: false, on: c)
+            try c.uidDelete(uid)
+        }
+        return true
+    }
+
+    /// Where the item is now: folder, UID and flags.
+    private func locate(_ key: ItemKey, preferring destination: String?) throws -> (String, UInt32, [String])? {
+        let moves = try relocations()
+        let placed = IMAPImportJournal.placements(
+            directory: target.journalDirectory, archiveID: key.archiveID, user: user, server: target.access.serverName)[key.entryPath]
+        if let placed, moves.folder(of: key) == nil, let uid = placed.uid {
+            let mailbox = moves.currentName(of: placed.folder)
+            if existing.contains(mailbox), let found = try summary(uid: uid, in: mailbox, uidValidity: placed.uidValidity), found.size == key.size {
+                return (mailbox, uid, found.flags)
+            }
+        }
+        var folders: [String] = []
+        for candidate in [moves.folder(of: key), destination, placed.map { moves.currentName(of: $0.folder) }] {
+            if let candidate, existing.contains(candidate), !folders.contains(candidate) { folders.append(candidate) }
+        }
+        for mailbox in folders {
+            if let uid = try lookUp(key, in: mailbox), let found = try summary(uid: uid, in: mailbox, uidValidity: nil) {
+                return (mailbox, uid, found.flags)
+            }
+        }
+        return nil
+    }
+
+    private func summary(uid: UInt32, in mailbox: String, uidValidity: UInt32?) throws -> IMAPMessageSummary? {
+        try session.run("UID FETCH \(uid) in \(mailbox)") { c in
+            let selected = try session.select(mailbox, readOnly: false, on: c)
+            if let uidValidity, let now = selected.uidValidity, now != uidValidity { return nil }
+            return try c.fetchSummaries(uids: uid...uid).first
+        }
+    }
+
+    private func relocations() throws -> IMAPRelocations {
+        if let relocationRecord { return relocationRecord }
+        let opened = try IMAPRelocations(directory: target.journalDirectory, user: user, server: target.access.serverName)
+        relocationRecord = opened
+        return opened
+    }
+}
+
+/// This station's record of where delta imports moved items and renamed folders on one server for one user, so
+/// that a later delta finds them without searching: JSON Lines, one line per move or rename, each synced.
+final class IMAPRelocations {
+    private struct Line: Codable {
+        var archiveID: String?
+        var entry: String?
+        var folder: String?
+        var renamedFrom: String?
+        var renamedTo: String?
+    }
+
+    let path: String
+    private var moved: [String: String] = [:]
+    private var renames: [(from: String, to: String)] = []
+    init(directory: String, user: String, server: String) throws {
+        path = directory + "/relocations/" + IMAPImportJournal.safeName(user.lowercased()) + "@" + IMAPImportJournal.safeName(server) + ".jsonl"
+        guard let data = FileManager.default.contents(atPath: path) else { return }
+        let decoder = JSONDecoder()
+        for raw in data.split(separator: UInt8(ascii: "\n")) {
+            guard let line = try? decoder.decode(Line.self, from: Data(raw)) else { continue }  // a torn last line
+            apply(line)
+        }
+    }
+
+    private func apply(_ line: Line) {
+        if let archiveID = line.archiveID, let entry = line.entry, let folder = line.folder {
+            moved[archiveID + "\u{0}" + entry] = folder
+        } else if let from = line.renamedFrom, let to = line.renamedTo {
+            renames.append((from, to))
+            for (k, v) in moved where v == from { moved[k] = to }
+        }
+    }
+
+    func folder(of key: ItemKey) -> String? { moved[key.archiveID + "\u{0}" + key.entryPath] }
+
+    /// A folder's name after the renames recorded since.
+    func currentName(of folder: String) -> String {
+        var name = folder
+        for r in renames where name == r.from { name = r.to }
+        return name
+    }
+
+    func recordMove(_ key: ItemKey, to folder: String) throws {
+        try append(Line(archiveID: key.archiveID, entry: key.entryPath, folder: folder))
+    }
+
+    func recordRename(from: String, to: String) throws {
+        try append(Line(renamedFrom: from, renamedTo: to))
+    }
+
+    private func append(_ line: Line) throws {
+        apply(line)
+        var bytes = try JSONEncoder().encode(line)
+        bytes.append(UInt8(ascii: "\n"))
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: path) {
+                FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+            }
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw SourceError(location: path, message: "cannot open the relocation record for writing")
+            }
+            defer { try? handle.close() }
+            try handle.seekToEnd()
+            try handle.write(contentsOf: bytes)
+            try handle.synchronize()
+        } catch let error as SourceError {
+            throw error
+        } catch {
+            throw SourceError(location: path, message: "cannot write the relocation record: \(error.localizedDescription)")
+        }
+    }
+}

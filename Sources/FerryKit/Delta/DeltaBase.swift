@@ -1,0 +1,18 @@
+import FerryArchive
+import MailModel
+
+/// Opens the archive a delta builds on: its signature checked before anything is read, and its signer the one
+/// that signs the delta (a chain has one signer).
+enum DeltaBase {
+    static func load(path: String, trustedKeyPath: String?, signingKey: SigningKey) throws -> PreviousState {
+        let trusted = try trustedKeyPath.map { try PublicKey(pemFile: $0) } ?? signingKey.publicKey
+        let reader = try ArchiveReader(path: path)
+        try reader.verifySignature(with: trusted)
+        let manifest = try reader.loadManifest()
+        let ours = try signingKey.publicKey.keyID
+        guard manifest.header.signerKeyID == ours else {
+            throw FerryError(.usage, "\(path) was signed by key \(manifest.header.signerKeyID), the delta would be signed by \(ours): a chain of archives has one signer")
+        }
+        return try PreviousState(manifest: manifest)
+    }
+}

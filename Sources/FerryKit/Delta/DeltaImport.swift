@@ -1,0 +1,157 @@
+import FerryArchive
+import MailModel
+
+/// What applying a delta's change lines did at the target.
+public struct DeltaImportCounts: Codable, Sendable {
+    public var movedOrFlagged = 0
+    public var unchanged = 0
+    /// `keep` lines whose item the target does not have (reconcile reports them missing).
+    public var notFound = 0
+    public var deleted = 0
+    public var renamedFolders = 0
+    public var deletedFolders = 0
+    public init() {}
+}
+
+/// Imports a delta archive, user by user: folder renames first, then the folders the delta lists, the new
+/// items through the same checked write path as a full import, then the `keep` lines (moves, flags), the
+/// deletions and the folder deletions. Every step is idempotent, so an interrupted import run again finishes.
+struct DeltaImport {
+    let manifest: VerifiedManifest
+    let archivePath: String
+    let key: PublicKey
+    let statementBytes: [UInt8]
+    let selected: Set<Int>
+    let mailboxes: any MailboxTarget
+    let target: ConnectorURL
+    let progress: ProgressReporter
+    /// The archive's user mapping (renamed users' target addresses).
+    let mapping: UserMapping
+
+    /// The change lines of one user (they are in user order; one pass over them per call).
+    private func changes(of user: Int, _ body: (ChangeRecord) throws -> Void) throws {
+        let iterator = manifest.changes()
+        while let c = try iterator.next() {
+            if c.user == user { try body(c) } else if c.user > user { break }
+        }
+    }
+
+    private struct Open {
+        var user: UserRecord
+        var target: any UserMailboxTarget
+        var delta: any DeltaTarget
+        var containers: [Importer.ContainerKey: Int]
+        /// ACL identifiers of renamed users rewritten while the folders were opened.
+        var rewritten: [String] = []
+    }
+
+    /// Opens a user: folder renames first, then every container the delta lists.
+    private func open(_ user: UserRecord, _ applied: inout DeltaImportCounts) throws -> Open {
+        let userTarget = try mailboxes.open(user: UserInfo(address: user.targetMailbox))
+        guard let delta = userTarget as? any DeltaTarget else {
+            throw FerryError(.usage, "\(target) cannot apply a delta archive (no moves, flag changes or deletions there)")
+        }
+        var renamed = 0
+        try changes(of: user.user) { c in
+            if c.op == .renameFolder, let from = c.from, let to = c.to, try delta.renameFolder(from: from, to: to) { renamed += 1 }
+        }
+        applied.renamedFolders += renamed
+        var containers: [Importer.ContainerKey: Int] = [:]
+        var rewritten: [String] = []
+        for c in manifest.containers where c.user == user.user {
+            let key = Importer.ContainerKey(kind: c.kind, number: c.number)
+            switch c.kind {
+            case .folder:
+                let (folder, notes) = mapping.rewritingACL(of: c.folder!, user: user.address)
+                rewritten += notes
+                containers[key] = try userTarget.folder(folder)
+            case .addressBook: containers[key] = try userTarget.addressBook(c.addressBook!)
+            case .calendar: containers[key] = try userTarget.calendar(c.calendar!)
+            }
+        }
+        return Open(user: user, target: userTarget, delta: delta, containers: containers, rewritten: rewritten)
+    }
+
+    /// After a user's new items: the keep lines, the deletions, the folder deletions; then durability.
+    private func close(_ o: Open, _ applied: inout DeltaImportCounts, _ counts: inout ReconcileReport.ImportCounts) throws {
+        var folderDeletions: [[String]] = []
+        var result = applied
+        try changes(of: o.user.user) { c in
+            switch c.op {
+            case .keep:
+                guard c.kind == .message, let info = c.message, let key = c.itemKey, let folder = c.container,
+                    let number = o.containers[Importer.ContainerKey(kind: .folder, number: folder)]
+                else { return }
+                switch try o.delta.updateMessage(key: key, info: info, inFolder: number) {
+                case .changed: result.movedOrFlagged += 1
+                case .unchanged: result.unchanged += 1
+                case .notFound: result.notFound += 1
+                }
+            case .delete:
+                if let key = c.itemKey, let kind = c.kind, try o.delta.deleteItem(key: key, kind: kind) { result.deleted += 1 }
+            case .deleteFolder:
+                if let folder = c.folder { folderDeletions.append(folder) }
+            case .renameFolder:
+                break
+            }
+        }
+        // Deepest first, so a folder goes before its parent.
+        for folder in folderDeletions.sorted(by: { $0.count > $1.count }) where try o.delta.deleteFolder(folder) {
+            result.deletedFolders += 1
+        }
+        applied = result
+        try o.target.finish(settings: o.user.settings)
+        counts.rewritten += o.rewritten
+        counts.placements += o.target.placements
+        counts.badItems += o.target.badItems
+    }
+
+    /// One user at a time (one target connection, one user's state in memory) while the whole archive streams and
+    /// is checked entry by entry; entries come in user order.
+    func run(into counts: inout ReconcileReport.ImportCounts) throws {
+        var applied = DeltaImportCounts()
+        var waiting = manifest.users.filter { selected.contains($0.user) }[...]
+        var current: Open?
+        /// Finishes the open user and handles, in order, the selected users up to (not including) `user`, then opens it.
+        func advance(to user: Int?) throws {
+            if let o = current {
+                try close(o, &applied, &counts)
+                current = nil
+            }
+            while let next = waiting.first, user == nil || next.user < user! {
+                waiting.removeFirst()
+                try close(try open(next, &applied), &applied, &counts)
+            }
+            if let user, let next = waiting.first, next.user == user {
+                waiting.removeFirst()
+                current = try open(next, &applied)
+            }
+        }
+        let items = PrefetchingItemStream(archivePath: archivePath, trustedKey: key, statementBytes: statementBytes)
+        var seenItems = 0
+        var seenBytes: Int64 = 0
+        while let (record, body) = try items.next() {
+            seenItems += 1
+            seenBytes += record.size
+            progress.update(items: seenItems, bytes: seenBytes)
+            if current?.user.user != record.user, selected.contains(record.user) {
+                guard waiting.contains(where: { $0.user == record.user }) else {
+                    throw FerryError(.verificationFailed, "\(archivePath): entry \(record.path): user \(record.user)'s entries are not one run")
+                }
+                try advance(to: record.user)
+            }
+            guard let o = current, o.user.user == record.user else { continue }
+            let itemKey = ItemKey(archiveID: manifest.header.archiveID, entryPath: record.path, sha256: record.sha256, size: record.size)
+            if try Importer.write(
+                record, body: body, key: itemKey, to: o.target, containers: o.containers, mapping: mapping, counts: &counts)
+            {
+                counts.written += 1
+                counts.bytesWritten += record.size
+            } else {
+                counts.alreadyPresent += 1
+            }
+        }
+        try advance(to: nil)
+        counts.changes = applied
+    }
+}

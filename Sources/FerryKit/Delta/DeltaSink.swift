@@ -1,0 +1,288 @@
+import FerryArchive
+import MailModel
+
+/// What a delta export found, per kind of change.
+public struct DeltaCounts: Codable, Sendable {
+    public var newItems = 0
+    public var kept = 0
+    public var flagChanges = 0
+    public var moves = 0
+    public var deleted = 0
+    public var renamedFolders = 0
+    public var deletedFolders = 0
+    /// Messages the source vouched unchanged by CONDSTORE: not even their flags were fetched.
+    public var unchangedByModSeq = 0
+    /// Folders whose UIDVALIDITY changed since the previous archive: carried whole again.
+    public var foldersCarriedAgain = 0
+    public init() {}
+}
+
+/// Sits between a source and the archive writer during a delta export. Messages the previous archive already
+/// carried (same source key and size) are turned away before their bytes are read and recorded as `keep` lines
+/// with their folder and metadata now; everything else is written as a new entry. At the end of each user, what
+/// the previous archive had and the source no longer has becomes `delete` lines, and vanished folders whose
+/// messages all went to one new folder (or whose object id reappears under a new name) become renames.
+final class DeltaSink: MailboxSink {
+    let writer: ArchiveWriter
+    let previous: PreviousState
+    private(set) var counts = DeltaCounts()
+
+    private var remaining: [String: [PreviousState.Item]] = [:]
+    private var previousFolders: [FolderInfo] = []
+    private var folders: [Int: FolderInfo] = [:]
+    private var books: [Int: String] = [:]
+    private var calendars: [Int: String] = [:]
+    /// Previous folder path → current folder path → messages that went that way.
+    private var movedTo: [[String]: [[String]: Int]] = [:]
+    /// Previous folder path → UID → source key, for messages a source vouches unchanged (built per folder on use).
+    private var keysByUID: [[String]: [UInt32: String]] = [:]
+    /// Folders (numbers of this archive) whose UIDVALIDITY is not the one the previous archive recorded: their UIDs
+    /// mean other messages now (RFC 9051 section 2.3.1.1), so every message in them is carried again.
+    private var carriedAgain: Set<Int> = []
+    private let hasher = SHA256()
+
+    init(writer: ArchiveWriter, previous: PreviousState) {
+        self.writer = writer
+        self.previous = previous
+    }
+
+    func beginUser(_ user: UserInfo) throws {
+        try writer.beginUser(user)
+        let state = try previous.user(user.address)
+        remaining = state?.items ?? [:]
+        previousFolders = state?.folders ?? []
+        folders = [:]
+        books = [:]
+        calendars = [:]
+        movedTo = [:]
+        keysByUID = [:]
+        carriedAgain = []
+    }
+
+    func knownModSeq(of folder: FolderInfo) -> UInt64? {
+        let name = Self.name(folder)
+        guard let old = previousFolders.first(where: { Self.name($0) == name }), let validity = old.uidValidity,
+            validity == folder.uidValidity, old.guid == folder.guid
+        else { return nil }
+        return old.highestModSeq
+    }
+
+    func takesUnchangedMessage(uid: UInt32, inFolder folder: Int) throws -> Bool {
+        guard let path = folders[folder].map(Self.name) else { return false }
+        if keysByUID[path] == nil {
+            var index: [UInt32: String] = [:]
+            for (key, items) in remaining {
+                for item in items where item.kind == .message && item.container == path {
+                    if let uid = item.message?.uid { index[uid] = key }
+                }
+            }
+            keysByUID[path] = index
+        }
+        guard let key = keysByUID[path]?[uid], var list = remaining[key],
+            let i = list.firstIndex(where: { $0.kind == .message && $0.container == path && $0.message?.uid == uid }),
+            let info = list[i].message
+        else { return false }
+        let old = list.remove(at: i)
+        remaining[key] = list.isEmpty ? nil : list
+        try keep(old, info: info, folder: folder)
+        counts.unchangedByModSeq += 1
+        return true
+    }
+
+    func folder(_ folder: FolderInfo) throws -> Int {
+        let n = try writer.folder(folder)
+        folders[n] = folder
+        if let now = folder.uidValidity,
+            let old = previousFolders.first(where: { Self.name($0) == Self.name(folder) }), let was = old.uidValidity, was != now
+        {
+            carriedAgain.insert(n)
+            counts.foldersCarriedAgain += 1
+        }
+        return n
+    }
+
+    func addressBook(_ book: AddressBookInfo) throws -> Int {
+        let n = try writer.addressBook(book)
+        books[n] = book.name
+        return n
+    }
+
+    func calendar(_ calendar: CalendarInfo) throws -> Int {
+        let n = try writer.calendar(calendar)
+        calendars[n] = calendar.name
+        return n
+    }
+
+    private static func name(_ folder: FolderInfo) -> [String] { folder.isInbox ? ["INBOX"] : folder.path }
+
+    /// Takes the previous item with this key (and size, and hash when known) out of what is left to match.
+    private func take(_ key: String, kind: ItemKind, size: Int64, sha256: String? = nil) -> PreviousState.Item? {
+        guard var list = remaining[key],
+            let i = list.firstIndex(where: { $0.kind == kind && $0.size == size && (sha256 == nil || $0.sha256 == sha256) })
+        else { return nil }
+        let item = list.remove(at: i)
+        remaining[key] = list.isEmpty ? nil : list
+        return item
+    }
+
+    func skipsMessage(_ info: MessageInfo, inFolder folder: Int, size: Int64) throws -> Bool {
+        guard !carriedAgain.contains(folder), let key = info.sourceKey, let old = take(key, kind: .message, size: size) else { return false }
+        try keep(old, info: info, folder: folder)
+        return true
+    }
+
+    private func keep(_ old: PreviousState.Item, info: MessageInfo, folder: Int) throws {
+        var now = info
+        // The header summary is for people; the previous archive read it, this one does not read the bytes.
+        now.subject = old.message?.subject
+        now.from = old.message?.from
+        now.messageID = old.message?.messageID
+        var changed: [String] = []
+        if let was = old.message {
+            if was.flags != now.flags { changed.append("flags") }
+            if Set(was.keywords) != Set(now.keywords) { changed.append("keywords") }
+        }
+        let path = folders[folder].map(Self.name) ?? []
+        if path != old.container {
+            changed.append("folder")
+            movedTo[old.container, default: [:]][path, default: 0] += 1
+            counts.moves += 1
+        }
+        if changed.contains("flags") || changed.contains("keywords") { counts.flagChanges += 1 }
+        var record = ChangeRecord(op: .keep, user: 0)
+        record.kind = .message
+        record.container = folder
+        record.sourceKey = old.sourceKey
+        record.origin = old.origin
+        record.size = old.size
+        record.sha256 = old.sha256
+        record.message = now
+        record.changed = changed.isEmpty ? nil : changed
+        try writer.recordChange(record)
+        counts.kept += 1
+    }
+
+    func message(_ info: MessageInfo, inFolder folder: Int, body: any ItemBody) throws {
+        var info = info
+        if info.sourceKey == nil {
+            // A source without stable ids (mbox) is recognised by content, which means reading every message.
+            let sha = try hash(body)
+            let key = ArchiveWriter.contentSourceKey(sha256: sha)
+            if let old = take(key, kind: .message, size: body.byteCount, sha256: sha) {
+                try keep(old, info: info, folder: folder)
+                return
+            }
+            info.sourceKey = key
+        }
+        counts.newItems += 1
+        try writer.message(info, inFolder: folder, body: body)
+    }
+
+    /// Contacts, calendar items and scripts are small: compared by content, carried again when it changed (the
+    /// target replaces the resource of the same name).
+    private func unchanged(_ key: String, kind: ItemKind, body: any ItemBody) throws -> PreviousState.Item? {
+        guard remaining[key] != nil else { return nil }
+        let sha = try hash(body)
+        if let same = take(key, kind: kind, size: body.byteCount, sha256: sha) { return same }
+        // Changed: the new version replaces the old one, which is therefore not deleted.
+        remaining[key] = nil
+        return nil
+    }
+
+    private func keepResource(_ old: PreviousState.Item, container: Int?, fill: (inout ChangeRecord) -> Void) throws {
+        var record = ChangeRecord(op: .keep, user: 0)
+        record.kind = old.kind
+        record.container = container
+        record.sourceKey = old.sourceKey
+        record.origin = old.origin
+        record.size = old.size
+        record.sha256 = old.sha256
+        fill(&record)
+        try writer.recordChange(record)
+        counts.kept += 1
+    }
+
+    func contact(_ info: ContactInfo, inAddressBook book: Int, body: any ItemBody) throws {
+        let key = ArchiveWriter.sourceKey(contact: info, book: books[book] ?? "")
+        if let old = try unchanged(key, kind: .contact, body: body) {
+            try keepResource(old, container: book) { $0.contact = info }
+            return
+        }
+        counts.newItems += 1
+        try writer.contact(info, inAddressBook: book, body: body)
+    }
+
+    func calendarItem(_ info: CalendarItemInfo, inCalendar calendar: Int, body: any ItemBody) throws {
+        let key = ArchiveWriter.sourceKey(calendarItem: info, calendar: calendars[calendar] ?? "")
+        if let old = try unchanged(key, kind: .calendarItem, body: body) {
+            try keepResource(old, container: calendar) { $0.calendarItem = info }
+            return
+        }
+        counts.newItems += 1
+        try writer.calendarItem(info, inCalendar: calendar, body: body)
+    }
+
+    func sieveScript(_ info: SieveScriptInfo, body: any ItemBody) throws {
+        let key = ArchiveWriter.sourceKey(sieve: info)
+        if let old = try unchanged(key, kind: .sieveScript, body: body), old.sieve?.active == info.active {
+            try keepResource(old, container: nil) { $0.sieve = info }
+            return
+        }
+        counts.newItems += 1
+        try writer.sieveScript(info, body: body)
+    }
+
+    func endUser(settings: UserSettings) throws {
+        for (_, items) in remaining.sorted(by: { $0.key < $1.key }) {
+            for old in items {
+                var record = ChangeRecord(op: .delete, user: 0)
+                record.kind = old.kind
+                record.sourceKey = old.sourceKey
+                record.origin = old.origin
+                record.size = old.size
+                record.sha256 = old.sha256
+                try writer.recordChange(record)
+                counts.deleted += 1
+            }
+        }
+        remaining = [:]
+        try recordFolderChanges()
+        try writer.endUser(settings: settings)
+    }
+
+    private func recordFolderChanges() throws {
+        let now = Set(folders.values.map(Self.name))
+        let before = Set(previousFolders.map(Self.name))
+        var claimed = Set<[String]>()
+        for old in previousFolders where !now.contains(Self.name(old)) {
+            let oldName = Self.name(old)
+            // The same mailbox id under a new name, else the new folder most of its messages went to.
+            var renamedTo: [String]?
+            if let guid = old.guid, let same = folders.values.first(where: { $0.guid == guid }) {
+                renamedTo = Self.name(same)
+            } else if let best = movedTo[oldName]?.filter({ !before.contains($0.key) }).max(by: { $0.value < $1.value }) {
+                renamedTo = best.key
+            }
+            if let to = renamedTo, !before.contains(to), !claimed.contains(to) {
+                claimed.insert(to)
+                var record = ChangeRecord(op: .renameFolder, user: 0)
+                record.from = oldName
+                record.to = to
+                try writer.recordChange(record)
+                counts.renamedFolders += 1
+            } else {
+                var record = ChangeRecord(op: .deleteFolder, user: 0)
+                record.folder = oldName
+                try writer.recordChange(record)
+                counts.deletedFolders += 1
+            }
+        }
+    }
+
+    func warning(_ problem: SourceProblem) { writer.warning(problem) }
+
+    private func hash(_ body: any ItemBody) throws -> String {
+        try body.stream { hasher.update($0) }
+        return hasher.finalizeHex()
+    }
+}
