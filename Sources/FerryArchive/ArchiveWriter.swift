@@ -13,6 +13,8 @@ public struct ArchiveOptions: Sendable {
     /// Fixed id and creation time, for reproducible test vectors; random id and the current time when nil.
     public var fixedArchiveID: String?
     public var fixedCreated: Int64?
+    /// The migration's renamed users (source address to target address), recorded in the header.
+    public var renamedUsers: [String: String] = [:]
     public init(station: String, sequence: Int = 1, deltaOf: String? = nil, tool: String, fixedArchiveID: String? = nil, fixedCreated: Int64? = nil) {
         self.station = station
         self.sequence = sequence
@@ -322,7 +324,7 @@ public final class ArchiveWriter: MailboxSink {
             format: ArchiveFormat.name, version: ArchiveFormat.version, archiveID: archiveID, created: created,
             station: options.station, sequence: options.sequence, deltaOf: options.deltaOf, tool: options.tool,
             signerKeyID: keyID, userCount: users.count, entryCount: entryCount, itemBytes: itemBytes, totals: totals,
-            changeCount: changeCount)
+            changeCount: changeCount, renamedUsers: options.renamedUsers.isEmpty ? nil : options.renamedUsers)
         var head = try ManifestCoding.line(ManifestLine.archive(header), with: encoder)
         for u in users { head += try ManifestCoding.line(ManifestLine.user(u), with: encoder) }
         for c in containers { head += try ManifestCoding.line(ManifestLine.container(c), with: encoder) }

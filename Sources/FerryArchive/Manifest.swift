@@ -75,6 +75,9 @@ public struct ArchiveHeader: Codable, Sendable, Hashable {
     public var totals: Counts
     /// Number of `change` lines (version 2; 0 for a full archive, absent in version 1).
     public var changeCount: Int?
+    /// Every user the migration renames (source address to target address), including users not in this archive,
+    /// so that the importer rewrites references to any of them; absent when nobody is renamed.
+    public var renamedUsers: [String: String]?
 }
 
 /// Counts per type. Contact and calendar resources are files that may each hold several objects,

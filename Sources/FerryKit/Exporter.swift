@@ -71,6 +71,7 @@ public struct Exporter {
         guard !selected.isEmpty else { throw FerryError(.usage, "\(source) holds no users to export") }
         let previous = try since.map { try DeltaBase.load(path: $0, trustedKeyPath: trustedKeyPath, signingKey: key) }
         var archiveOptions = ArchiveOptions(station: station, tool: MailFerryVersion.tool)
+        archiveOptions.renamedUsers = mapping.renamedPairs
         if let previous {
             archiveOptions.sequence = previous.header.sequence + 1
             archiveOptions.deltaOf = previous.header.archiveID

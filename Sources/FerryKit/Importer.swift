@@ -49,7 +49,7 @@ public struct Importer {
                 try ledger.check(manifest.header, target: ledgerTarget, user: user.address, again: reimport)
             }
         }
-        let mapping = UserMapping(manifestUsers: manifest.users)
+        let mapping = UserMapping(manifest: manifest)
         let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.targetMailbox), options: options)
         if manifest.isDelta {
             var counts = ReconcileReport.ImportCounts()
@@ -260,7 +260,7 @@ public struct ReconcileCommand {
         let manifest = try reader.loadManifest()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
         var reconciler = Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options)
-        let mapping = UserMapping(manifestUsers: manifest.users)
+        let mapping = UserMapping(manifest: manifest)
         if !mapping.isEmpty && (manifest.header.totals.contactFiles > 0 || manifest.header.totals.calendarFiles > 0) {
             // The import rewrote renamed users' addresses in contacts and events: expect what it wrote.
             let items = PrefetchingItemStream(archivePath: archivePath, trustedKey: key, statementBytes: reader.statementBytes)

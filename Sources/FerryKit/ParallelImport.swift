@@ -73,7 +73,7 @@ struct ParallelImport {
     private func importUser(_ run: VerifiedManifest.UserEntries, reader: ArchiveReader, shared: SharedState) throws {
         let record = manifest.users[run.user - 1]
         let userTarget = try target.open(user: UserInfo(address: record.targetMailbox))
-        let mapping = UserMapping(manifestUsers: manifest.users)
+        let mapping = UserMapping(manifest: manifest)
         var rewritten: [String] = []
         var containers: [Importer.ContainerKey: Int] = [:]
         for c in manifest.containers where c.user == run.user {

@@ -13,9 +13,15 @@ public struct UserMapping: Sendable, Equatable {
         for (source, target) in pairs { targets[source.lowercased()] = target }
     }
 
-    /// The mapping the archive's users carry.
-    public init(manifestUsers users: [UserRecord]) {
-        self.init(users.compactMap { u in u.targetAddress.map { (u.address, $0) } })
+    /// The mapping an archive carries: the header's renamed users and each user's target address.
+    public init(manifest: VerifiedManifest) {
+        let pairs = (manifest.header.renamedUsers ?? [:]).map { ($0.key, $0.value) }
+        self.init(pairs + manifest.users.compactMap { u in u.targetAddress.map { (u.address, $0) } })
+    }
+
+    /// Source to target addresses of the users whose address changes, for the archive header.
+    public var renamedPairs: [String: String] {
+        targets.filter { $0.key != $0.value.lowercased() }
     }
 
     public var isEmpty: Bool { targets.isEmpty }

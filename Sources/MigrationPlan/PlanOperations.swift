@@ -75,53 +75,80 @@ extension MigrationPlan {
         public var passes: [String]
     }
 
-    /// Exports the selected users into one archive. Held users whose forwarding is recorded get their final
-    /// archive (and become `exported`); planned and prepared users get a pass (a first full copy that travels
-    /// ahead, their state unchanged). A held user whose forwarding is not recorded is refused: mail arriving at the
-    /// source between the export and the switch would be in neither the archive nor the buffer.
+    /// Exports the selected users. Held users whose forwarding is recorded get their final archive (and become
+    /// `exported`); planned and prepared users get a pass (a copy that travels ahead, their state unchanged). A held
+    /// user whose forwarding is not recorded is refused: mail arriving at the source between the export and the
+    /// switch would be in neither the archive nor the buffer.
+    ///
+    /// A user who already has an archive gets a delta against the last one (`export --since`): only what changed
+    /// since travels. Users are grouped by the archive they build on, one archive per group.
     public func export(
         _ selection: [Int], out: String?, signingKey: String?, options: ConnectorOptions, quiet: Bool,
         onWarning: @escaping (SourceProblem) -> Void
-    ) throws -> ExportResult {
-        var final: [Int] = []
-        var passes: [Int] = []
+    ) throws -> [ExportResult] {
+        var final: Set<Int> = []
+        var chosen: [Int] = []
         for i in selection {
             let p = users[i]
             switch p.state {
-            case .planned, .prepared: passes.append(i)
+            case .planned, .prepared: chosen.append(i)
             case .held, .exported, .carried, .imported:
                 guard p.forwarding == true else {
                     throw FerryError(.usage, "\(p.user.source) is held but the source's forwarding to the buffer is not recorded; switch it, then run mailferry plan forwarding --on for the user")
                 }
-                final.append(i)
+                final.insert(i)
+                chosen.append(i)
             default:
                 if selection.count == 1 { throw FerryError(.usage, "\(p.user.source) is \(p.state.rawValue): there is nothing left to export") }
             }
         }
-        let chosen = final + passes
         guard !chosen.isEmpty else { throw FerryError(.usage, "no user in the selection has anything to export (see mailferry plan status)") }
         guard let signingKey = signingKey ?? definition.stationA.signKey else {
             throw FerryError(.usage, "give --sign-key (station A's key), or set it with plan init --sign-key")
         }
-        let path = try out ?? defaultArchivePath()
+        // Users building on the same archive travel together; those with none get a full archive.
+        var groups: [(previous: ArchiveRecord?, members: [Int])] = []
+        for i in chosen.sorted() {
+            let previous = users[i].archives.last
+            if let g = groups.firstIndex(where: { $0.previous?.archiveID == previous?.archiveID }) {
+                groups[g].members.append(i)
+            } else {
+                groups.append((previous, [i]))
+            }
+        }
+        if groups.count > 1 && out != nil {
+            throw FerryError(.usage, "these users need \(groups.count) archives (they build on different earlier archives); leave out --out, and set the plan's archive folder with plan init --archives")
+        }
         var options = options
         if options.credentialsPath == nil { options.credentialsPath = definition.stationA.credentials }
         if options.caFile == nil { options.caFile = definition.stationA.caFile }
-        var exporter = Exporter(
-            source: try ConnectorURL(parsing: definition.source), users: chosen.sorted().map { users[$0].user.source },
-            signingKeyPath: signingKey, outputPath: path, quiet: quiet, options: options)
-        exporter.mapping = definition.mapping
-        let summary = try exporter.run(onWarning: onWarning)
-        let fileHash = try Self.fileSHA256(summary.archive)
-        let stamp = now()
-        for i in chosen.sorted() {
-            let isFinal = final.contains(i)
-            let archive = ArchiveRecord(path: summary.archive, archiveID: summary.archiveID, fileSHA256: fileHash, final: isFinal)
-            try record(PlanEvent(at: stamp, user: users[i].user.source, state: isFinal ? .exported : nil, archive: archive, note: isFinal ? nil : "pass"))
+        var results: [ExportResult] = []
+        for (previous, members) in groups {
+            if let previous, !FileManager.default.fileExists(atPath: previous.path) {
+                throw FerryError(.usage, "\(previous.path) (archive \(previous.archiveID)) is needed to write the delta for \(members.map { users[$0].user.source }.joined(separator: ", ")), but it is not there; put it back (a copy will do)")
+            }
+            let path = try out ?? defaultArchivePath()
+            var exporter = Exporter(
+                source: try ConnectorURL(parsing: definition.source), users: members.map { users[$0].user.source },
+                signingKeyPath: signingKey, outputPath: path, quiet: quiet, options: options)
+            exporter.mapping = definition.mapping
+            exporter.since = previous?.path
+            let summary = try exporter.run(onWarning: onWarning)
+            let fileHash = try Self.fileSHA256(summary.archive)
+            let stamp = now()
+            for i in members {
+                let isFinal = final.contains(i)
+                let archive = ArchiveRecord(
+                    path: summary.archive, archiveID: summary.archiveID, fileSHA256: fileHash, final: isFinal,
+                    deltaOf: summary.deltaOf)
+                try record(PlanEvent(at: stamp, user: users[i].user.source, state: isFinal ? .exported : nil, archive: archive, note: isFinal ? nil : "pass"))
+            }
+            results.append(ExportResult(
+                archive: ArchiveRecord(path: summary.archive, archiveID: summary.archiveID, fileSHA256: fileHash, final: members.contains { final.contains($0) }, deltaOf: summary.deltaOf),
+                summary: summary, final: members.filter { final.contains($0) }.map { users[$0].user.source },
+                passes: members.filter { !final.contains($0) }.map { users[$0].user.source }))
         }
-        return ExportResult(
-            archive: ArchiveRecord(path: summary.archive, archiveID: summary.archiveID, fileSHA256: fileHash, final: !final.isEmpty),
-            summary: summary, final: final.sorted().map { users[$0].user.source }, passes: passes.sorted().map { users[$0].user.source })
+        return results
     }
 
     func defaultArchivePath() throws -> String {
@@ -167,6 +194,12 @@ extension MigrationPlan {
             carried.append(users[i].user.source)
         }
         guard !carried.isEmpty else {
+            let passes = users.filter { $0.archives.contains { $0.fileSHA256 == hash && !$0.final } }
+            if !passes.isEmpty {
+                // A pass travels ahead of the final archive; carrying it changes no state.
+                for p in passes { try record(PlanEvent(at: now(), user: p.user.source, note: "pass carried")) }
+                return []
+            }
             let known = users.contains { $0.archives.contains { $0.fileSHA256 == hash } }
             throw FerryError(
                 .usage,

@@ -183,19 +183,22 @@ struct PlanExport: ParsableCommand {
     func run() throws {
         let plan = try selection.open()
         let options = server.connectorOptions(quiet: json)
-        let result = try perform {
+        let results = try perform {
             try plan.export(
                 try selection.selected(plan), out: out, signingKey: signKey, options: options, quiet: json,
                 onWarning: { problem in if !json { printError("warning: \(problem)") } })
         }
         if json {
-            try printJSON(["archive": result.archive.path, "archiveID": result.archive.archiveID, "sha256": result.archive.fileSHA256])
+            try printJSON(results.map { ["archive": $0.archive.path, "archiveID": $0.archive.archiveID, "sha256": $0.archive.fileSHA256, "deltaOf": $0.archive.deltaOf ?? ""] })
             return
         }
-        print("wrote \(result.archive.path) (archive \(result.archive.archiveID), SHA-256 \(result.archive.fileSHA256))")
-        if !result.final.isEmpty { print("final archive for: \(result.final.joined(separator: ", "))") }
-        if !result.passes.isEmpty { print("pass for: \(result.passes.joined(separator: ", "))") }
-        print("next: carry it to station B, then: mailferry plan carried --plan \(selection.plan) \(result.archive.path)")
+        for result in results {
+            let kind = result.archive.deltaOf.map { "delta of \($0)" } ?? "full"
+            print("wrote \(result.archive.path) (archive \(result.archive.archiveID), \(kind), SHA-256 \(result.archive.fileSHA256))")
+            if !result.final.isEmpty { print("final archive for: \(result.final.joined(separator: ", "))") }
+            if !result.passes.isEmpty { print("pass for: \(result.passes.joined(separator: ", "))") }
+            print("next: carry it to station B, then: mailferry plan carried --plan \(selection.plan) \(result.archive.path)")
+        }
     }
 }
 
@@ -242,29 +245,25 @@ struct PlanImport: ParsableCommand {
     func run() throws {
         let url = try perform { try ConnectorURL(parsing: target) }
         let writer = try perform { try ReceiptWriter(directory: receipts, signingKeyPath: signKey) }
-        var failed = false
-        var reports: [ReconcileReport] = []
-        for archive in archives {
-            let report = try perform {
-                try Importer(
-                    archivePath: archive, trustedKeyPath: trust, target: url, users: [], quiet: json,
-                    options: server.connectorOptions(quiet: json), jobs: jobs
-                ).run()
-            }
-            let paths = try perform { try writer.write(report) }
-            try perform { try AtomicFile.write(jsonBytes(report), to: receipts + "/" + report.archiveID + ".report.json", mode: 0o644) }
-            reports.append(report)
-            failed = failed || report.verdict == .fail
-            if !json {
+        let station = StationBImport(
+            archives: archives, target: url, trustedKeyPath: trust, receipts: writer, receiptsDirectory: receipts,
+            options: server.connectorOptions(quiet: json), jobs: jobs, quiet: json)
+        let reports = try perform { try station.run { if !json { print($0) } } }
+        if json {
+            try printJSON(reports)
+        } else {
+            for report in reports {
+                let name = (report.archive as NSString).lastPathComponent
                 for user in report.users {
                     let renamed = user.targetAddress.map { " -> \($0)" } ?? ""
-                    print("\(user.address)\(renamed): \(user.verdict.rawValue)\(user.problems.isEmpty ? "" : " (\(user.problems.prefix(2).joined(separator: "; ")))")")
+                    print("\(name): \(user.address)\(renamed): \(user.verdict.rawValue)\(user.problems.isEmpty ? "" : " (\(user.problems.prefix(2).joined(separator: "; ")))")")
                 }
-                print("\(archive): \(paths.count) receipt(s) in \(receipts)")
             }
+            print("receipts in \(receipts): carry the folder back to station A")
         }
-        if json { try printJSON(reports) }
-        if failed { throw FerryError(.verificationFailed, "the reconcile failed for some users; their receipts say why") }
+        if reports.contains(where: { $0.verdict == .fail }) {
+            throw FerryError(.verificationFailed, "the reconcile failed for some users; their receipts say why")
+        }
     }
 }
 
@@ -343,7 +342,9 @@ struct PlanNext: ParsableCommand {
             let result = try perform {
                 try plan.export(toExport, out: nil, signingKey: nil, options: options, quiet: json, onWarning: { _ in })
             }
-            if !json { print("exported \(result.final.joined(separator: ", ")) into \(result.archive.path)") }
+            if !json {
+                for r in result { print("exported \(r.final.joined(separator: ", ")) into \(r.archive.path)\(r.archive.deltaOf.map { " (delta of \($0))" } ?? "")") }
+            }
         }
         // Release the users whose receipts came back.
         var outcomes: [MigrationPlan.ReleaseOutcome] = []

@@ -82,7 +82,8 @@ import Testing
         // A pass before the cut-over: travels ahead, changes no state.
         let pass = try CLI.run(["plan", "export", "--plan", s.plan, "--user", "alice@example.com"])
         #expect(pass.status == 0, "\(pass.stderr)")
-        #expect(pass.stdout.contains("pass for: alice@example.com"))
+        #expect(pass.stdout.contains("pass for: alice@example.com") && pass.stdout.contains(", full, "), "\(pass.stdout)")
+        let passArchive = try #require(pass.stdout.split(separator: "\n").first { $0.hasPrefix("wrote ") }?.split(separator: " ")[1]).description
         #expect(try s.status()["alice@example.com"]?["archives"] as? Int == 1)
 
         #expect(try CLI.run(["plan", "prepared", "--plan", s.plan, "--group", "first"]).status == 0)
@@ -102,25 +103,47 @@ import Testing
         #expect(try CLI.run(["plan", "forwarding", "--plan", s.plan, "--on"]).status == 0)
         _ = try s.runKilledThenAgain(["plan", "next", "--plan", s.plan], killedBefore: "exported")
         #expect(try s.states() == ["alice@example.com": "exported", "bob@example.com": "exported"])
-        let finalArchive = try #require(try s.status()["alice@example.com"]?["finalArchive"] as? String)
-        let archive = try #require(try FileManager.default.contentsOfDirectory(atPath: s.work.file("archives"))
-            .map { s.work.file("archives/") + $0 }.first { (try? CLI.run(["inspect", $0, "--json"]).stdout.contains(finalArchive)) == true })
-
-        let inspected = try CLI.run(["inspect", archive])
-        #expect(inspected.stdout.contains("alice@example.com (to alice.new@example.net at the target)"), "\(inspected.stdout)")
-        #expect(!inspected.stdout.contains("bob@example.com (to"))
-        // The courier takes a copy; the copy is recognised.
-        try FileManager.default.copyItem(atPath: archive, toPath: s.work.file("usb.mfa"))
-        _ = try s.runKilledThenAgain(["plan", "carried", "--plan", s.plan, s.work.file("usb.mfa")], killedBefore: "carried")
+        // Two final archives: alice's a delta of her pass, bob's a full one (he had none).
+        // (The export killed before its journal line left an archive no user names; it is not carried.)
+        let aliceFinal = try #require(try s.status()["alice@example.com"]?["finalArchive"] as? String)
+        let bobFinal = try #require(try s.status()["bob@example.com"]?["finalArchive"] as? String)
+        func archiveID(_ path: String) throws -> String {
+            (try JSONSerialization.jsonObject(with: try CLI.run(["inspect", path, "--json"]).stdoutBytes) as? [String: Any])?["archiveID"] as? String ?? ""
+        }
+        let finals = try FileManager.default.contentsOfDirectory(atPath: s.work.file("archives")).sorted()
+            .map { s.work.file("archives/") + $0 }.filter { [aliceFinal, bobFinal].contains(try archiveID($0)) }
+        #expect(finals.count == 2 && aliceFinal != bobFinal, "\(finals)")
+        for archive in finals {
+            let inspected = try CLI.run(["inspect", archive, "--trust", s.work.file("a.pub.pem")])
+            let isAlices = inspected.stdout.contains(aliceFinal)
+            #expect(isAlices == inspected.stdout.contains("alice@example.com (to alice.new@example.net at the target)"), "\(inspected.stdout)")
+            #expect(isAlices == inspected.stdout.contains("delta of"), "\(inspected.stdout)")
+        }
+        // The courier takes copies (named as the courier likes); the copies are recognised.
+        let usb = s.work.file("usb")
+        try FileManager.default.createDirectory(atPath: usb, withIntermediateDirectories: true)
+        for (n, archive) in ([passArchive] + finals).enumerated() {
+            try FileManager.default.copyItem(atPath: archive, toPath: usb + "/\(n).mfa")
+        }
+        #expect(try CLI.run(["plan", "carried", "--plan", s.plan, usb + "/0.mfa"]).status == 0, "a pass changes no state")
+        _ = try s.runKilledThenAgain(["plan", "carried", "--plan", s.plan, usb + "/1.mfa"], killedBefore: "carried")
+        #expect(try CLI.run(["plan", "carried", "--plan", s.plan, usb + "/2.mfa"]).status == 0)
         #expect(try s.states() == ["alice@example.com": "carried", "bob@example.com": "carried"])
 
-        // Station B.
-        let imported = try CLI.run([
-            "plan", "import", s.work.file("usb.mfa"), "--target", "dir:" + s.target, "--trust", s.work.file("a.pub.pem"),
-            "--sign-key", s.work.file("b.key.pem"), "--receipts", s.work.file("receipts"),
-        ])
+        // Station B, given the archives last first: applied in chain order (alice's pass before her delta).
+        let stationB = [
+            "plan", "import", usb + "/2.mfa", usb + "/1.mfa", usb + "/0.mfa", "--target", "dir:" + s.target,
+            "--trust", s.work.file("a.pub.pem"), "--sign-key", s.work.file("b.key.pem"), "--receipts", s.work.file("receipts"),
+            "--journal", s.work.file("journal-b"),
+        ]
+        let imported = try CLI.run(stationB)
         #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
-        #expect(imported.stdout.contains("alice@example.com -> alice.new@example.net: pass"))
+        #expect(imported.stdout.components(separatedBy: "alice@example.com -> alice.new@example.net: pass").count == 3, "\(imported.stdout)")
+        #expect(imported.stdout.contains("0.mfa: alice@example.com"))
+        // Station B run again (a crash before the receipts travelled): the pass is skipped, the rest reconciled again.
+        let again = try CLI.run(stationB)
+        #expect(again.status == 0 && again.stdout.contains("0.mfa: already imported") && again.stdout.contains("skipped"), "\(again.stdout) \(again.stderr)")
+        #expect(again.stdout.components(separatedBy: ": pass").count == 3, "both finals reconciled again: \(again.stdout)")
         #expect(FileManager.default.fileExists(atPath: s.work.file("receipts/alice@example.com.receipt.json.sig")))
         #expect(!FileManager.default.fileExists(atPath: s.target + "/alice@example.com"), "the mapping sends alice elsewhere")
         // The mapping reached what names alice: bob's contact for her and her meeting, nothing else.
@@ -128,14 +151,17 @@ import Testing
         #expect(card.contains("EMAIL;TYPE=work:alice.new@example.net\r\n") && !card.contains("alice@example.com"), "\(card)")
         let event = try String(contentsOfFile: s.target + "/alice.new@example.net/calendars/work/weekly-standup.ics", encoding: .utf8)
         #expect(event.contains("ORGANIZER;CN=Alice Martin:mailto:alice.new@example.net") && event.contains("mailto:bob@example.com"))
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: try #require(
-            try FileManager.default.contentsOfDirectory(atPath: s.work.file("receipts")).first { $0.hasSuffix(".report.json") }
-                .map { s.work.file("receipts/") + $0 })))) as? [String: Any]
-        let rewritten = (report?["imported"] as? [String: Any])?["rewritten"] as? [String] ?? []
+        // The pass rewrote alice's meeting, the final archive bob's card for alice.
+        var rewritten: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: s.work.file("receipts")) where name.hasSuffix(".report.json") {
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.work.file("receipts/") + name))) as? [String: Any]
+            rewritten += (report?["imported"] as? [String: Any])?["rewritten"] as? [String] ?? []
+        }
         #expect(rewritten.count == 2 && rewritten.allSatisfy { $0.contains("alice@example.com is alice.new@example.net") }, "\(rewritten)")
         // A reconcile on its own expects the rewritten bytes too.
-        let again = try CLI.run(["reconcile", s.work.file("usb.mfa"), "--target", "dir:" + s.target, "--trust", s.work.file("a.pub.pem")])
-        #expect(again.status == 0, "\(again.stdout) \(again.stderr)")
+        let aliceFinalFile = try #require(finals.first { (try? CLI.run(["inspect", $0]).stdout.contains(aliceFinal)) == true })
+        let alone = try CLI.run(["reconcile", aliceFinalFile, "--target", "dir:" + s.target, "--trust", s.work.file("a.pub.pem"), "--journal", s.work.file("journal-b")])
+        #expect(alone.status == 0, "\(alone.stdout) \(alone.stderr)")
         let aliceSource = s.messages(s.source, "alice@example.com").count
         let bobSource = s.messages(s.source, "bob@example.com").count
         #expect(s.messages(s.target, "alice.new@example.net").count == aliceSource)
