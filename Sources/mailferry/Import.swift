@@ -70,6 +70,7 @@ struct Import: ParsableCommand {
 
     @OptionGroup var options: TargetOptions
     @OptionGroup(title: "IMAP targets") var server: ServerOptions
+    @OptionGroup(title: "IMAP targets") var importing: ImportOptions
 
     @Option(help: "Users imported at once, each reading its own part of the archive (for a slow target such as an IMAP server).")
     var jobs = 1
@@ -86,7 +87,7 @@ struct Import: ParsableCommand {
         let result = try perform {
             try Importer(
                 archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: users, quiet: o.json,
-                options: server.connectorOptions(quiet: o.json), jobs: jobs
+                options: server.connectorOptions(quiet: o.json, importing: importing), jobs: jobs
             ).run()
         }
         try ReportOutput.writeReceipts(result, receipts, json: o.json)
@@ -105,6 +106,7 @@ struct Reconcile: ParsableCommand {
 
     @OptionGroup var options: TargetOptions
     @OptionGroup(title: "IMAP targets") var server: ServerOptions
+    @OptionGroup(title: "IMAP targets") var importing: ImportOptions
 
     func run() throws {
         let o = options
@@ -114,7 +116,7 @@ struct Reconcile: ParsableCommand {
         let result = try perform {
             try ReconcileCommand(
                 archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: users,
-                options: server.connectorOptions(quiet: o.json)
+                options: server.connectorOptions(quiet: o.json, importing: importing)
             ).run()
         }
         try ReportOutput.writeReceipts(result, receipts, json: o.json)
