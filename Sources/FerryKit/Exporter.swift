@@ -24,10 +24,17 @@ public struct Exporter {
     public var station: String
     public var quiet: Bool
     public var options: ConnectorOptions
+    /// Users read at once (`ParallelExport`); 1 reads one after another.
+    public var jobs: Int
+    /// With jobs > 1: bytes the users read ahead of the archive may spool next to it, together.
+    public var spoolLimit: Int64
+
+    /// Default for `spoolLimit`.
+    public static let defaultSpoolLimit: Int64 = 1 << 30
 
     public init(
         source: ConnectorURL, users: [String], signingKeyPath: String, outputPath: String, station: String? = nil,
-        quiet: Bool, options: ConnectorOptions = ConnectorOptions()
+        quiet: Bool, options: ConnectorOptions = ConnectorOptions(), jobs: Int = 1, spoolLimit: Int64 = Exporter.defaultSpoolLimit
     ) {
         self.source = source
         self.users = users
@@ -36,6 +43,8 @@ public struct Exporter {
         self.station = station ?? ProcessInfo.processInfo.hostName
         self.quiet = quiet
         self.options = options
+        self.jobs = jobs
+        self.spoolLimit = spoolLimit
     }
 
     public func run(onWarning: @escaping (SourceProblem) -> Void) throws -> ExportSummary {
@@ -59,17 +68,37 @@ public struct Exporter {
         guard !selected.isEmpty else { throw FerryError(.usage, "\(source) holds no users to export") }
         let writer = try ArchiveWriter(path: outputPath, signingKey: key, options: ArchiveOptions(station: station, tool: MailFerryVersion.tool))
         let progress = ProgressReporter(label: "export", quiet: quiet)
-        writer.onItem = { progress.update(items: $0, bytes: $1) }
-        writer.onWarning = onWarning
-        for user in selected {
-            try reader.read(user: user, into: writer)
+        let written: WrittenArchive
+        do {
+            try write(selected, from: reader, into: writer, progress: progress, onWarning: onWarning)
+            written = try writer.finish()
+        } catch {
+            writer.abandon()
+            throw error
         }
-        let written = try writer.finish()
         progress.finish()
         return ExportSummary(
             archive: written.path, archiveID: written.header.archiveID, signerKeyID: written.header.signerKeyID,
             users: selected.map(\.address), totals: written.header.totals, fileSize: written.fileSize, frames: written.frames,
             warnings: written.warnings, seconds: Date().timeIntervalSince(started))
+    }
+
+    private func write(
+        _ selected: [UserInfo], from reader: any MailboxSource, into writer: ArchiveWriter, progress: ProgressReporter,
+        onWarning: @escaping (SourceProblem) -> Void
+    ) throws {
+        if jobs > 1 && selected.count > 1 {
+            try ParallelExport(
+                source: source, sourceUsers: users, options: options, users: selected, jobs: jobs, spoolLimit: spoolLimit,
+                writer: writer, progress: progress, onWarning: onWarning
+            ).run()
+        } else {
+            writer.onItem = { progress.update(items: $0, bytes: $1) }
+            writer.onWarning = onWarning
+            for user in selected {
+                try reader.read(user: user, into: writer)
+            }
+        }
     }
 }
 
