@@ -33,9 +33,11 @@ public final class ArchiveUserRun: MailboxSink {
     // Under the coordinator's lock.
     enum Destination {
         case spool
-        case archive(ArchiveWriter)
+        case archive
     }
     var destination = Destination.spool
+    /// The writer, once `destination` is `.archive`; weak, since the writer holds the run it is taking.
+    weak var writer: ArchiveWriter?
     var spool: RunSpool?
     /// An entry is being written (without the lock held).
     var writing = false
@@ -210,7 +212,9 @@ public final class ArchiveUserRun: MailboxSink {
         }
         do {
             switch target {
-            case .archive(let writer): try writer.writeEntry(&entry, body: body, mtime: mtime, beforeRecording: beforeRecording)
+            case .archive:
+                guard let writer else { throw ArchiveError(.io, address, "the archive was closed while this user was read") }
+                try writer.writeEntry(&entry, body: body, mtime: mtime, beforeRecording: beforeRecording)
             case .spool: try spool!.writeEntry(&entry, body: body, mtime: mtime, beforeRecording: beforeRecording)
             }
         } catch {

@@ -208,7 +208,8 @@ public final class ArchiveWriter: MailboxSink {
                 coordinator.spooled -= spool.size
                 run.spool = nil
             }
-            run.destination = .archive(self)
+            run.writer = self
+            run.destination = .archive
             coordinator.condition.broadcast()
         }
     }
