@@ -65,25 +65,18 @@ public final class ArchiveWriter: MailboxSink {
 
     private var users: [UserRecord] = []
     private var containers: [ContainerRecord] = []
-    private var containerIndex: [ContainerKey: Int] = [:]
-    private var nextContainer: [ContainerRecord.Kind: Int] = [:]
-    private var sieveSequence = 0
-    private var itemSequence: [ContainerKey: Int] = [:]
+    /// The user being written by the `MailboxSink` methods.
+    private var current: ArchiveUserRun?
     private var entryCount = 0
     private var itemBytes: Int64 = 0
     private var finished = false
+    private var abandoned = false
     public private(set) var warnings: [SourceProblem] = []
 
     /// Called after each item with the running totals (items, bytes), for progress displays.
     public var onItem: ((Int, Int64) -> Void)?
     /// Called for each source warning as it happens.
     public var onWarning: ((SourceProblem) -> Void)?
-
-    private struct ContainerKey: Hashable {
-        var user: Int
-        var kind: ContainerRecord.Kind
-        var number: Int
-    }
 
     static let spoolFlushSize = 1 << 20
 
@@ -108,132 +101,173 @@ public final class ArchiveWriter: MailboxSink {
         self.created = InternalDate(epochSeconds: seconds).iso8601
     }
 
-    deinit {
-        if !finished { unlink(partialPath) }
+    deinit { abandon() }
+
+    /// Removes the partial file of an archive that will not be finished. Called when an export fails (also done
+    /// when the writer goes away unfinished, but threads that held it may outlive the failure by a moment).
+    public func abandon() {
+        if !finished && !abandoned { unlink(partialPath) }
+        abandoned = true
     }
 
     /// Target addresses by lower-cased source address: recorded in the manifest as each user's `targetAddress`.
     public var targetAddresses: [String: String] = [:]
 
-    private var currentUser: Int { users.count }
-
-    // MARK: MailboxSink
+    // MARK: MailboxSink (one user after another)
 
     public func beginUser(_ user: UserInfo) throws {
-        let mapped = targetAddresses[user.address.lowercased()]
-        users.append(UserRecord(
-            user: users.count + 1, address: user.address, targetAddress: mapped == user.address ? nil : mapped,
-            settings: UserSettings(), counts: Counts()))
-        sieveSequence = 0
-        nextContainer = [:]  // container numbers count from 1 for each user
+        if let open = current { try complete(open) }
+        let run = makeRun(number: users.count + 1, index: 0, address: user.address, coordinator: RunCoordinator(spoolLimit: 0, window: 1))
+        run.onWarning = onWarning
+        try adopt(run)
+        current = run
+        try run.beginUser(user)
     }
 
-    public func folder(_ folder: FolderInfo) throws -> Int {
-        addContainer(.folder) { $0.folder = folder }
-    }
+    public func folder(_ folder: FolderInfo) throws -> Int { try openRun().folder(folder) }
 
-    public func addressBook(_ book: AddressBookInfo) throws -> Int {
-        addContainer(.addressBook) { $0.addressBook = book }
-    }
+    public func addressBook(_ book: AddressBookInfo) throws -> Int { try openRun().addressBook(book) }
 
-    public func calendar(_ calendar: CalendarInfo) throws -> Int {
-        addContainer(.calendar) { $0.calendar = calendar }
-    }
+    public func calendar(_ calendar: CalendarInfo) throws -> Int { try openRun().calendar(calendar) }
 
     public func message(_ info: MessageInfo, inFolder folder: Int, body: any ItemBody) throws {
-        let key = try containerKey(.folder, folder)
-        let sequence = nextSequence(key)
-        var record = EntryRecord(path: EntryPath.message(user: currentUser, folder: folder, sequence: sequence), kind: .message, user: currentUser, container: folder, size: body.byteCount, sha256: "", offset: 0, frame: 0)
-        record.message = info
-        record.sourceKey = info.sourceKey
-        let mtime = InternalDateStamp(seconds: info.internalDate.epochSeconds, nanoseconds: info.internalDate.nanoseconds)
-        guard info.subject == nil && info.from == nil && info.messageID == nil else {
-            try writeItem(&record, body: body, mtime: mtime, container: key)
-            return
-        }
-        // A source that streams (IMAP) has not read the header: summarise it from the bytes going by, for people
-        // browsing the archive.
-        let watched = HeaderWatchingBody(body, limit: Self.headerSummaryLimit)
-        try writeItem(&record, body: watched, mtime: mtime, container: key) {
-            let summary = HeaderSummary(header: watched.prefix)
-            $0.message?.subject = summary.subject
-            $0.message?.from = summary.from
-            $0.message?.messageID = summary.messageID
-        }
+        try openRun().message(info, inFolder: folder, body: body)
     }
 
-    /// How much of a message's start is read for its header summary.
-    static let headerSummaryLimit = 64 * 1024
-
     public func contact(_ info: ContactInfo, inAddressBook book: Int, body: any ItemBody) throws {
-        let key = try containerKey(.addressBook, book)
-        var record = EntryRecord(path: EntryPath.contact(user: currentUser, book: book, sequence: nextSequence(key)), kind: .contact, user: currentUser, container: book, size: body.byteCount, sha256: "", offset: 0, frame: 0)
-        record.contact = info
-        record.sourceKey = Self.sourceKey(contact: info, book: containers[containerIndex[key]!].displayName)
-        try writeItem(&record, body: body, mtime: createdStamp, container: key)
+        try openRun().contact(info, inAddressBook: book, body: body)
     }
 
     public func calendarItem(_ info: CalendarItemInfo, inCalendar calendar: Int, body: any ItemBody) throws {
-        let key = try containerKey(.calendar, calendar)
-        var record = EntryRecord(path: EntryPath.calendarItem(user: currentUser, calendar: calendar, sequence: nextSequence(key)), kind: .calendarItem, user: currentUser, container: calendar, size: body.byteCount, sha256: "", offset: 0, frame: 0)
-        record.calendarItem = info
-        record.sourceKey = Self.sourceKey(calendarItem: info, calendar: containers[containerIndex[key]!].displayName)
-        try writeItem(&record, body: body, mtime: createdStamp, container: key)
+        try openRun().calendarItem(info, inCalendar: calendar, body: body)
     }
 
     public func sieveScript(_ info: SieveScriptInfo, body: any ItemBody) throws {
-        try requireUser()
-        sieveSequence += 1
-        var record = EntryRecord(path: EntryPath.sieve(user: currentUser, sequence: sieveSequence), kind: .sieveScript, user: currentUser, container: nil, size: body.byteCount, sha256: "", offset: 0, frame: 0)
-        record.sieve = info
-        record.sourceKey = Self.sourceKey(sieve: info)
-        try writeItem(&record, body: body, mtime: createdStamp, container: nil)
+        try openRun().sieveScript(info, body: body)
     }
 
     public func endUser(settings: UserSettings) throws {
-        try requireUser()
-        users[currentUser - 1].settings = settings
+        let run = try openRun()
+        try run.endUser(settings: settings)
+        try complete(run)
+        current = nil
     }
 
     public func warning(_ problem: SourceProblem) {
-        warnings.append(problem)
-        onWarning?(problem)
+        if let current {
+            current.warning(problem)
+        } else {
+            warnings.append(problem)
+            onWarning?(problem)
+        }
+    }
+
+    private func openRun() throws -> ArchiveUserRun {
+        guard let current else { throw ArchiveError(.io, path, "an item came before any user (source bug)") }
+        return current
+    }
+
+    // MARK: Users read side by side
+
+    /// One run per user, for users read side by side (`export --jobs N`), numbered after the users already
+    /// written. Each is the `MailboxSink` for its user, fed on its own thread; `append(_:)` takes them into the
+    /// archive in this order. A run ahead of the archive spools its entries next to the archive (`PATH.partial.
+    /// u<N>.spool` and `.records`, unlinked as soon as they are open); it waits before its next entry while the
+    /// spools hold `spoolLimit` bytes or more, and may start only when the archive takes a run at most `window`
+    /// runs before it.
+    public func runs(for users: [UserInfo], spoolLimit: Int64, window: Int) -> [ArchiveUserRun] {
+        precondition(current == nil && !finished)
+        let coordinator = RunCoordinator(spoolLimit: spoolLimit, window: max(1, window))
+        return users.enumerated().map { i, user in
+            makeRun(number: self.users.count + 1 + i, index: i, address: user.address, coordinator: coordinator)
+        }
+    }
+
+    /// Takes the next run (of `runs(for:spoolLimit:window:)`, in their order) into the archive: copies what it
+    /// spooled (re-hashing every item), lets it write straight into the archive from then on, waits until its
+    /// source is done with it and adds its user. Throws the run's own error, or the error that stopped the
+    /// export.
+    public func append(_ run: ArchiveUserRun) throws {
+        precondition(run.number == users.count + 1, "runs are appended in order")
+        try adopt(run)
+        let coordinator = run.coordinator
+        let (outcome, stopped) = coordinator.locked {
+            while run.outcome == nil && coordinator.stopped == nil { coordinator.condition.wait() }
+            return (run.outcome, coordinator.stopped)
+        }
+        if case .failure(let error)? = outcome { throw error }
+        if let stopped { throw stopped }
+        try complete(run)
+        coordinator.locked {
+            coordinator.head += 1
+            coordinator.condition.broadcast()
+        }
+    }
+
+    private func makeRun(number: Int, index: Int, address: String, coordinator: RunCoordinator) -> ArchiveUserRun {
+        let mapped = targetAddresses[address.lowercased()]
+        return ArchiveUserRun(
+            number: number, index: index, address: address, targetAddress: mapped == address ? nil : mapped,
+            spoolPath: "\(partialPath).u\(number)", itemStamp: createdStamp, coordinator: coordinator)
+    }
+
+    /// Makes `run` write into the archive: once it is between entries, its spool (if any) is copied in and the
+    /// run's next entry comes straight here.
+    private func adopt(_ run: ArchiveUserRun) throws {
+        let coordinator = run.coordinator
+        try coordinator.locked {
+            while run.writing { coordinator.condition.wait() }
+            if let spool = run.spool {
+                try copy(spool)
+                coordinator.spooled -= spool.size
+                run.spool = nil
+            }
+            run.writer = self
+            run.destination = .archive
+            coordinator.condition.broadcast()
+        }
+    }
+
+    private func complete(_ run: ArchiveUserRun) throws {
+        users.append(run.record)
+        containers += run.containers
+        warnings += run.warnings
+    }
+
+    /// Copies spooled entries into the frame pipeline, where they get their offsets and frames; every item's data
+    /// is hashed again and must match the hash taken as it was read.
+    private func copy(_ runSpool: RunSpool) throws {
+        try runSpool.forEachEntry { spooled, range in
+            var record = spooled
+            record.offset = pipeline.streamOffset
+            record.frame = pipeline.currentFrameIndex
+            let padded = (record.size + 511) / 512 * 512
+            let data = (range.upperBound - padded)..<(range.upperBound - padded + record.size)
+            guard data.lowerBound >= range.lowerBound else {
+                throw ArchiveError(.io, runSpool.bytes.path, "\(record.path) is shorter in the spool than its size (the spool was damaged)")
+            }
+            try runSpool.bytes.read(from: range.lowerBound, to: range.upperBound) { piece, at in
+                let low = max(at, data.lowerBound), high = min(at + Int64(piece.count), data.upperBound)
+                if low < high { hasher.update(UnsafeRawBufferPointer(rebasing: piece[Int(low - at)..<Int(high - at)])) }
+                try pipeline.append(piece)
+            }
+            guard hasher.finalizeHex() == record.sha256 else {
+                throw ArchiveError(.io, "\(path): \(record.path)", "the spooled copy no longer has the SHA-256 it was read with (the spool next to the archive was damaged)")
+            }
+            try pipeline.entryBoundary()
+            try spool(ManifestCoding.line(ManifestLine.entry(record), with: encoder))
+            entryCount += 1
+            itemBytes += record.size
+            onItem?(entryCount, itemBytes)
+        }
     }
 
     // MARK: Items
 
-    private func requireUser() throws {
-        guard currentUser > 0 else { throw ArchiveError(.io, path, "an item came before any user (source bug)") }
-    }
-
-    private func addContainer(_ kind: ContainerRecord.Kind, _ fill: (inout ContainerRecord) -> Void) -> Int {
-        let number = (nextContainer[kind] ?? 0) + 1
-        nextContainer[kind] = number
-        var record = ContainerRecord(kind: kind, user: currentUser, number: number, items: 0, bytes: 0)
-        fill(&record)
-        let key = ContainerKey(user: currentUser, kind: kind, number: number)
-        containerIndex[key] = containers.count
-        containers.append(record)
-        return number
-    }
-
-    private func containerKey(_ kind: ContainerRecord.Kind, _ number: Int) throws -> ContainerKey {
-        let key = ContainerKey(user: currentUser, kind: kind, number: number)
-        guard containerIndex[key] != nil else {
-            throw ArchiveError(.io, path, "an item refers to \(kind.rawValue) \(number), which was not announced (source bug)")
-        }
-        return key
-    }
-
-    private func nextSequence(_ key: ContainerKey) -> Int {
-        let n = (itemSequence[key] ?? 0) + 1
-        itemSequence[key] = n
-        return n
-    }
-
-    private func writeItem(
-        _ record: inout EntryRecord, body: any ItemBody, mtime: InternalDateStamp, container: ContainerKey?,
-        beforeRecording: (inout EntryRecord) -> Void = { _ in }
+    /// Writes one item entry into the archive; called by the run the archive is taking, on its reading thread.
+    func writeEntry(
+        _ record: inout EntryRecord, body: any ItemBody, mtime: InternalDateStamp,
+        beforeRecording: (inout EntryRecord) -> Void
     ) throws {
         precondition(!finished)
         record.offset = pipeline.streamOffset
@@ -252,11 +286,6 @@ public final class ArchiveWriter: MailboxSink {
         try spool(ManifestCoding.line(ManifestLine.entry(record), with: encoder))
         entryCount += 1
         itemBytes += record.size
-        users[currentUser - 1].counts.add(record)
-        if let container, let i = containerIndex[container] {
-            containers[i].items += 1
-            containers[i].bytes += record.size
-        }
         onItem?(entryCount, itemBytes)
     }
 
@@ -276,12 +305,12 @@ public final class ArchiveWriter: MailboxSink {
     /// Records one change line for the current user. Only a delta (`ArchiveOptions.deltaOf`) has them.
     public func recordChange(_ change: ChangeRecord) throws {
         precondition(!finished)
-        try requireUser()
+        let run = try openRun()
         guard options.deltaOf != nil else {
             throw ArchiveError(.io, path, "a change line in a full archive (exporter bug)")
         }
         var change = change
-        change.user = currentUser
+        change.user = run.number
         changeBuffer += try ManifestCoding.line(ManifestLine.change(change), with: encoder)
         changeCount += 1
         if changeBuffer.count >= Self.spoolFlushSize { try flushChanges() }
@@ -295,7 +324,8 @@ public final class ArchiveWriter: MailboxSink {
 
     /// The announced container of the current user, for a change line's `container`.
     public func containerNumber(kind: ContainerRecord.Kind, number: Int) -> Int? {
-        containerIndex[ContainerKey(user: currentUser, kind: kind, number: number)] == nil ? nil : number
+        guard let run = current, run.hasContainer(kind: kind, number: number) else { return nil }
+        return number
     }
 
     private func spool(_ line: [UInt8]) throws {
@@ -315,6 +345,10 @@ public final class ArchiveWriter: MailboxSink {
     /// makes the file durable and gives it its final name.
     public func finish() throws -> WrittenArchive {
         precondition(!finished)
+        if let open = current {
+            try complete(open)
+            current = nil
+        }
         try flushSpool()
         try flushChanges()
         let keyID = try signingKey.publicKey.keyID
@@ -381,27 +415,5 @@ public final class ArchiveWriter: MailboxSink {
         return WrittenArchive(
             path: path, header: header, statement: statement, fileSize: try output.size, frames: table.frames.count,
             warnings: warnings)
-    }
-}
-
-/// Passes a body through, keeping a copy of its first `limit` bytes.
-private final class HeaderWatchingBody: ItemBody {
-    let inner: any ItemBody
-    let limit: Int
-    private(set) var prefix: [UInt8] = []
-
-    init(_ inner: any ItemBody, limit: Int) {
-        self.inner = inner
-        self.limit = limit
-    }
-
-    var byteCount: Int64 { inner.byteCount }
-    var origin: String { inner.origin }
-
-    func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try inner.stream { chunk in
-            if prefix.count < limit { prefix += chunk.prefix(limit - prefix.count) }
-            try consume(chunk)
-        }
     }
 }

@@ -5,7 +5,7 @@ import Synchronization
 /// frames in parallel on other threads while the caller keeps reading and hashing, and writes the
 /// frames to the file in order. Memory stays bounded: at most `maximumInFlight` frames of at most
 /// `hardFrameSize` bytes are held, whatever the size of the items.
-final class FramePipeline {
+final class FramePipeline: TarByteSink {
     /// A frame is closed at the first entry boundary after this many bytes: small enough that
     /// `inspect --show` decodes little more than the item it wants.
     static let targetFrameSize = 2 << 20

@@ -1,24 +1,31 @@
 internal import CArchive
 
-/// Writes POSIX pax (restricted) tar entries through libarchive into a `FramePipeline`.
+/// Where a `TarWriter` sends the bytes libarchive formats: the frame pipeline of the archive, or the spool of a
+/// user's run that is written ahead of the archive (`ArchiveUserRun`).
+protocol TarByteSink: AnyObject {
+    func append(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+/// Writes POSIX pax (restricted) tar entries through libarchive into a `FramePipeline` (or a run's spool).
 /// libarchive only formats headers and padding here; compression is ours, so frames can end on
-/// entry boundaries.
+/// entry boundaries. The entries' bytes depend on the entries alone, not on what was written before them,
+/// so a run of entries formatted by one `TarWriter` can be copied into the stream of another.
 final class TarWriter {
     private let archive: OpaquePointer
     private let sink: Sink
-    let pipeline: FramePipeline
 
-    /// libarchive calls back with bytes; the box carries the pipeline and the first error it threw.
+    /// libarchive calls back with bytes; the box carries the destination and the first error it threw.
+    /// A detached box drops what libarchive still writes (the end-of-archive blocks it writes when freed).
     private final class Sink {
-        let pipeline: FramePipeline
+        let destination: any TarByteSink
+        var detached = false
         var error: Error?
-        init(_ pipeline: FramePipeline) { self.pipeline = pipeline }
+        init(_ destination: any TarByteSink) { self.destination = destination }
     }
 
-    init(pipeline: FramePipeline) throws {
+    init(pipeline: any TarByteSink) throws {
         guard let archive = archive_write_new() else { fatalError("archive_write_new: out of memory") }
         self.archive = archive
-        self.pipeline = pipeline
         self.sink = Sink(pipeline)
         // No blocking: every byte reaches the pipeline as soon as it is formatted, and the end of the
         // archive is not padded to a 10 KiB record (bytes_in_last_block = 1).
@@ -30,8 +37,9 @@ final class TarWriter {
             archive, Unmanaged.passUnretained(sink).toOpaque(), nil,
             { _, context, buffer, length in
                 let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
+                if sink.detached { return la_ssize_t(length) }
                 do {
-                    try sink.pipeline.append(UnsafeRawBufferPointer(start: buffer, count: length))
+                    try sink.destination.append(UnsafeRawBufferPointer(start: buffer, count: length))
                     return la_ssize_t(length)
                 } catch {
                     sink.error = error
@@ -67,6 +75,10 @@ final class TarWriter {
         }
         guard archive_write_finish_entry(archive) == ARCHIVE_OK else { throw error("finishing \(path)") }
     }
+
+    /// For a run of entries that another stream will carry: nothing more reaches the destination, not even the
+    /// end-of-archive blocks.
+    func detach() { sink.detached = true }
 
     /// Writes the two zero blocks that end a tar archive.
     func close() throws {

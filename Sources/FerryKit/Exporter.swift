@@ -36,10 +36,17 @@ public struct Exporter {
     /// (or the public half of the signing key).
     public var since: String?
     public var trustedKeyPath: String?
+    /// Users read at once (`ParallelExport`); 1 reads one after another.
+    public var jobs: Int
+    /// With jobs > 1: bytes the users read ahead of the archive may spool next to it, together.
+    public var spoolLimit: Int64
+
+    /// Default for `spoolLimit`.
+    public static let defaultSpoolLimit: Int64 = 1 << 30
 
     public init(
         source: ConnectorURL, users: [String], signingKeyPath: String, outputPath: String, station: String? = nil,
-        quiet: Bool, options: ConnectorOptions = ConnectorOptions()
+        quiet: Bool, options: ConnectorOptions = ConnectorOptions(), jobs: Int = 1, spoolLimit: Int64 = Exporter.defaultSpoolLimit
     ) {
         self.source = source
         self.users = users
@@ -48,6 +55,8 @@ public struct Exporter {
         self.station = station ?? ProcessInfo.processInfo.hostName
         self.quiet = quiet
         self.options = options
+        self.jobs = jobs
+        self.spoolLimit = spoolLimit
     }
 
     public func run(onWarning: @escaping (SourceProblem) -> Void) throws -> ExportSummary {
@@ -77,21 +86,48 @@ public struct Exporter {
             archiveOptions.deltaOf = previous.header.archiveID
         }
         let writer = try ArchiveWriter(path: outputPath, signingKey: key, options: archiveOptions)
+        writer.targetAddresses = mapping.byLowercasedSource
         let delta = previous.map { DeltaSink(writer: writer, previous: $0) }
         let progress = ProgressReporter(label: "export", quiet: quiet, totalItems: expectedTotals?.items, totalBytes: expectedTotals?.bytes)
-        writer.onItem = { progress.update(items: $0, bytes: $1) }
-        writer.onWarning = onWarning
-        writer.targetAddresses = mapping.byLowercasedSource
-        for user in selected {
-            try reader.read(user: user, into: delta ?? writer)
+        let written: WrittenArchive
+        do {
+            if let delta {
+                // A delta compares each user with the previous archive as it goes: one user after another.
+                writer.onItem = { progress.update(items: $0, bytes: $1) }
+                writer.onWarning = onWarning
+                for user in selected { try reader.read(user: user, into: delta) }
+            } else {
+                try write(selected, from: reader, into: writer, progress: progress, onWarning: onWarning)
+            }
+            written = try writer.finish()
+        } catch {
+            writer.abandon()
+            throw error
         }
-        let written = try writer.finish()
         progress.finish()
         return ExportSummary(
             archive: written.path, archiveID: written.header.archiveID, signerKeyID: written.header.signerKeyID,
             users: selected.map(\.address), totals: written.header.totals, fileSize: written.fileSize, frames: written.frames,
             warnings: written.warnings, seconds: Date().timeIntervalSince(started), deltaOf: written.header.deltaOf,
             sequence: written.header.sequence, changes: delta?.counts)
+    }
+
+    private func write(
+        _ selected: [UserInfo], from reader: any MailboxSource, into writer: ArchiveWriter, progress: ProgressReporter,
+        onWarning: @escaping (SourceProblem) -> Void
+    ) throws {
+        if jobs > 1 && selected.count > 1 {
+            try ParallelExport(
+                source: source, sourceUsers: users, options: options, users: selected, jobs: jobs, spoolLimit: spoolLimit,
+                writer: writer, progress: progress, onWarning: onWarning
+            ).run()
+        } else {
+            writer.onItem = { progress.update(items: $0, bytes: $1) }
+            writer.onWarning = onWarning
+            for user in selected {
+                try reader.read(user: user, into: writer)
+            }
+        }
     }
 }
 

@@ -21,10 +21,15 @@ struct Export: ParsableCommand {
             recognised by their source key and not read again. The previous archive's signature is checked with
             --trust (default: the public half of --sign-key); both must be from the same signer.
 
+            With --jobs N, N users are read at once (for IMAP each on its own connection); the archive is the same
+            as with one job (same entries, order, frames). Users read ahead of the one being written go into
+            temporary spool files next to FILE.partial (deleted at once, so nothing is left behind), at most
+            --spool-limit bytes together; a user that finds them full waits for its turn.
+
               mailferry export --source dir:samples/store --sign-key a.key.pem --out june.mfa
               mailferry export --source maildir:/home/c/Maildir --user c@example.com --sign-key a.key.pem --out c.mfa
               mailferry export --source imaps://mail.example.com --users users.txt --credentials admin.tsv \\
-                  --sign-key a.key.pem --out june.mfa
+                  --sign-key a.key.pem --out june.mfa --jobs 4
 
             --estimate prints, per user, the items and bytes at the source and the archive's size and the time the
             export should take, measured on a sample, and writes nothing (with --out it then exports):
@@ -64,9 +69,32 @@ struct Export: ParsableCommand {
     @Option(help: ArgumentHelp("A CSV of source,target[,group] addresses for users the migration renames; the archive records each user's target address and the importer writes the user there.", valueName: "file"))
     var map: String?
 
+    @Option(help: "Users read at once, each from its own connection, into the one archive.")
+    var jobs = 1
+
+    @Option(name: .customLong("spool-limit"), help: ArgumentHelp("With --jobs: bytes the users read ahead may spool next to the archive, together: a number with K, M or G (1024-based), or bytes (default 1G).", valueName: "size"))
+    var spoolLimit: String?
+
+    /// `SIZE` in bytes: digits, optionally followed by K, M or G (powers of 1024).
+    static func bytes(_ text: String) -> Int64? {
+        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        var digits = Substring(text)
+        var unit: Int64 = 1
+        if let last = text.last?.uppercased().first, let u = units[last] {
+            unit = u
+            digits = digits.dropLast()
+        }
+        guard let n = Int64(digits), n >= 0, n <= Int64.max / unit else { return nil }
+        return n * unit
+    }
+
     @OptionGroup(title: "IMAP sources") var server: ServerOptions
 
     func validate() throws {
+        if jobs < 1 || jobs > 64 { throw ValidationError("--jobs must be from 1 to 64") }
+        if let spoolLimit, Self.bytes(spoolLimit) == nil {
+            throw ValidationError("--spool-limit \(spoolLimit): give bytes, or a number with K, M or G")
+        }
         if !estimate && (out == nil || signKey == nil) { throw ValidationError("--out FILE and --sign-key KEY are required (or --estimate)") }
         if (out == nil) != (signKey == nil) { throw ValidationError("--out FILE and --sign-key KEY go together") }
     }
@@ -87,7 +115,8 @@ struct Export: ParsableCommand {
         guard let out, let signKey else { return }
         var exporter = Exporter(
             source: url, users: named, signingKeyPath: signKey, outputPath: out, station: station, quiet: json,
-            options: server.connectorOptions(quiet: json))
+            options: server.connectorOptions(quiet: json), jobs: jobs,
+            spoolLimit: spoolLimit.flatMap(Self.bytes) ?? Exporter.defaultSpoolLimit)
         exporter.expectedTotals = estimated.map { ($0.items, $0.bytes) }
         exporter.since = since
         exporter.trustedKeyPath = trust

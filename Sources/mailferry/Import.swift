@@ -81,6 +81,7 @@ struct Import: ParsableCommand {
 
     @OptionGroup var options: TargetOptions
     @OptionGroup(title: "IMAP targets") var server: ServerOptions
+    @OptionGroup(title: "IMAP targets") var importing: ImportOptions
 
     @Option(help: "Users imported at once, each reading its own part of the archive (for a slow target such as an IMAP server).")
     var jobs = 1
@@ -97,7 +98,7 @@ struct Import: ParsableCommand {
         let url = try o.targetURL()
         let receipts = try o.receiptWriter()
         let users = try perform { try server.allUsers(o.users) }
-        let connectorOptions = server.connectorOptions(quiet: o.json)
+        let connectorOptions = server.connectorOptions(quiet: o.json, importing: importing)
         let result = try perform {
             var importer = Importer(
                 archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: users, quiet: o.json,
@@ -123,6 +124,7 @@ struct Reconcile: ParsableCommand {
 
     @OptionGroup var options: TargetOptions
     @OptionGroup(title: "IMAP targets") var server: ServerOptions
+    @OptionGroup(title: "IMAP targets") var importing: ImportOptions
 
     func run() throws {
         let o = options
@@ -132,7 +134,7 @@ struct Reconcile: ParsableCommand {
         let result = try perform {
             try ReconcileCommand(
                 archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: users,
-                options: server.connectorOptions(quiet: o.json)
+                options: server.connectorOptions(quiet: o.json, importing: importing)
             ).run()
         }
         let written = try ReportOutput.writeReceipts(result, receipts, json: o.json)

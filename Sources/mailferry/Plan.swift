@@ -241,13 +241,14 @@ struct PlanImport: ParsableCommand {
     @Flag(help: "Print the reports as JSON.")
     var json = false
     @OptionGroup(title: "IMAP targets") var server: ServerOptions
+    @OptionGroup(title: "IMAP targets") var importing: ImportOptions
 
     func run() throws {
         let url = try perform { try ConnectorURL(parsing: target) }
         let writer = try perform { try ReceiptWriter(directory: receipts, signingKeyPath: signKey) }
         let station = StationBImport(
             archives: archives, target: url, trustedKeyPath: trust, receipts: writer, receiptsDirectory: receipts,
-            options: server.connectorOptions(quiet: json), jobs: jobs, quiet: json)
+            options: server.connectorOptions(quiet: json, importing: importing), jobs: jobs, quiet: json)
         let reports = try perform { try station.run { if !json { print($0) } } }
         if json {
             try printJSON(reports)

@@ -3,7 +3,8 @@ import FerryKit
 import Foundation
 
 /// What `export`, `import` and `reconcile` take for an IMAP server: passwords from a file (never on the command
-/// line), the CA to trust, the users of a bulk run, the import journal and the bad-item limit.
+/// line), the CA to trust and the users of a bulk run. What only `import` and `reconcile` use is in
+/// `ImportOptions`.
 struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "IMAP passwords: one ADDRESS<TAB>PASSWORD a line, or *<TAB>ADMIN<TAB>PASSWORD[<TAB>master|sasl] for one admin acting for every user. Without it, $MAILFERRY_CREDENTIALS holds the same lines.",
@@ -19,22 +20,14 @@ struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("users"), help: ArgumentHelp("A file of users (one address a line, # comments) for a bulk run; adds to --user.", valueName: "file"))
     var usersFile: String?
 
-    @Option(help: ArgumentHelp("Where the IMAP import journal lives (default $XDG_STATE_HOME/mailferry/journal or ~/.local/state/mailferry/journal).", valueName: "dir"))
-    var journal: String?
-
-    @Option(name: .customLong("max-bad-items"), help: "How many items the target may refuse (too large, bad bytes) before the import stops; each is listed in the report.")
-    var maxBadItems = 0
-
-    func validate() throws {
-        if maxBadItems < 0 { throw ValidationError("--max-bad-items must be 0 or more") }
-    }
-
-    /// The connector options; notices go to standard error unless `quiet`.
-    func connectorOptions(quiet: Bool) -> ConnectorOptions {
+    /// The connector options, with `importing`'s journal and bad-item limit when given; notices go to standard
+    /// error unless `quiet`.
+    func connectorOptions(quiet: Bool, importing: ImportOptions? = nil) -> ConnectorOptions {
         let notice: @Sendable (String) -> Void = { message in printError(message) }
         return ConnectorOptions(
-            credentialsPath: credentials, caFile: caFile, allowPlaintext: allowPlaintext, journalDirectory: journal,
-            maxBadItems: maxBadItems, onNotice: quiet ? nil : notice)
+            credentialsPath: credentials, caFile: caFile, allowPlaintext: allowPlaintext,
+            journalDirectory: importing?.journal, maxBadItems: importing?.maxBadItems ?? 0,
+            onNotice: quiet ? nil : notice)
     }
 
     /// `--user` values plus the addresses in `--users FILE`.

@@ -1,0 +1,61 @@
+import Foundation
+import MailModel
+
+/// The entries of a user's run formatted while the archive is still busy with an earlier user: their tar bytes
+/// (header, data, padding, exactly as they will stand in the archive) in one spool file and their manifest
+/// records, with offsets counted from the run's start, in another. `ArchiveWriter` later copies the bytes into
+/// its frame pipeline, where the frame cuts fall as if the run had been written there directly, re-hashing every
+/// item's data on the way.
+final class RunSpool {
+    let bytes: SpoolFile
+    private let records: SpoolFile
+    private let tar: TarWriter
+    private let hasher = SHA256()
+    private let encoder = ManifestCoding.encoder()
+
+    init(path: String) throws {
+        bytes = try SpoolFile(path: path + ".spool")
+        records = try SpoolFile(path: path + ".records")
+        tar = try TarWriter(pipeline: bytes)
+    }
+
+    deinit { tar.detach() }
+
+    /// Bytes the spool holds.
+    var size: Int64 { bytes.size }
+
+    func writeEntry(
+        _ record: inout EntryRecord, body: any ItemBody, mtime: InternalDateStamp,
+        beforeRecording: (inout EntryRecord) -> Void
+    ) throws {
+        record.offset = bytes.size
+        record.frame = 0
+        try tar.writeEntry(path: record.path, size: body.byteCount, mtime: mtime) { emit in
+            try body.stream { chunk in
+                hasher.update(chunk)
+                try emit(chunk)
+            }
+        }
+        record.sha256 = hasher.finalizeHex()
+        beforeRecording(&record)
+        try records.append(ManifestCoding.line(record, with: encoder))
+    }
+
+    /// Each spooled entry in order with the byte range it covers in `bytes` (its `offset` is the range's start).
+    func forEachEntry(_ body: (EntryRecord, Range<Int64>) throws -> Void) throws {
+        try bytes.flush()
+        let decoder = JSONDecoder()
+        var pending: EntryRecord?
+        try records.forEachLine { line in
+            let record: EntryRecord
+            do {
+                record = try decoder.decode(EntryRecord.self, from: Data(line))
+            } catch {
+                throw ArchiveError(.io, records.path, "a spooled record cannot be read back: \(error)")
+            }
+            if let p = pending { try body(p, p.offset..<record.offset) }
+            pending = record
+        }
+        if let p = pending { try body(p, p.offset..<bytes.size) }
+    }
+}

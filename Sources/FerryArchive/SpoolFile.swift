@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A temporary file that lives only as long as its descriptor: created under a name next to the archive being
+/// written (on the same file system), then unlinked at once, so that neither a failure nor a kill -9 leaves it
+/// behind. Writes are buffered; `flush` makes everything written readable through `read`.
+final class SpoolFile: TarByteSink {
+    private let file: OwnedFile
+    private var buffer: [UInt8] = []
+    private var flushed: Int64 = 0
+    /// Bytes written so far, flushed or not.
+    private(set) var size: Int64 = 0
+
+    static let bufferSize = 1 << 20
+
+    /// `path` names the file only for the moment it exists; a file left under that name by a process killed in
+    /// that moment is replaced.
+    init(path: String) throws {
+        unlink(path)
+        file = try OwnedFile(path: path, flags: O_RDWR | O_CREAT | O_EXCL | O_TRUNC, mode: 0o600)
+        unlink(path)
+        buffer.reserveCapacity(Self.bufferSize)
+    }
+
+    var path: String { file.path }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        size += Int64(bytes.count)
+        if buffer.count + bytes.count > Self.bufferSize { try flush() }
+        if bytes.count >= Self.bufferSize {
+            try file.write(bytes)
+            flushed += Int64(bytes.count)
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    func append(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try append($0) } }
+
+    func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try file.write(buffer)
+        flushed += Int64(buffer.count)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Hands `[from, to)` to `consume` in pieces of at most `bufferSize` bytes, each with its offset.
+    func read(from: Int64, to: Int64, _ consume: (UnsafeRawBufferPointer, Int64) throws -> Void) throws {
+        precondition(to <= flushed, "read past what was flushed")
+        var piece = [UInt8](repeating: 0, count: Self.bufferSize)
+        var offset = from
+        while offset < to {
+            let want = Int(min(Int64(piece.count), to - offset))
+            let got = try piece.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0.prefix(want)), at: offset) }
+            guard got == want else { throw ArchiveError(.io, file.path, "the spool ended at \(offset + Int64(got)) where \(to) bytes were written") }
+            try piece.withUnsafeBytes { try consume(UnsafeRawBufferPointer(rebasing: $0.prefix(got)), offset) }
+            offset += Int64(got)
+        }
+    }
+
+    /// Each line (without its newline) in order.
+    func forEachLine(_ body: ([UInt8]) throws -> Void) throws {
+        try flush()
+        var line: [UInt8] = []
+        try read(from: 0, to: size) { piece, _ in
+            var start = piece.startIndex
+            while let newline = piece[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                line.append(contentsOf: piece[start..<newline])
+                try body(line)
+                line.removeAll(keepingCapacity: true)
+                start = newline + 1
+            }
+            line.append(contentsOf: piece[start...])
+        }
+        guard line.isEmpty else { throw ArchiveError(.io, file.path, "the spool's last line has no end") }
+    }
+}
