@@ -3,8 +3,9 @@ import Testing
 import TestSupport
 
 /// The whole procedure between two real Dovecots, on one machine playing both stations: users on the source, one
-/// renamed at the target, the buffer holding mail that keeps arriving over SMTP, the final export, the import with
-/// receipts at station B, the release into the target over IMAP. Afterwards the target must hold the source plus
+/// renamed at the target; a full pass, then changes at the source (new mail, flags, a deletion, a renamed folder);
+/// the buffer holding mail that keeps arriving over SMTP; the final pass as a delta; the import of both with
+/// receipts at station B; the release into the target over IMAP. Afterwards the target must hold the source plus
 /// the held mail: nothing lost, nothing doubled, the ACL naming the renamed user rewritten.
 @Suite(.serialized) struct PlanDovecotTests {
     static let alicePassword = IMAPRoundTripTests.password
@@ -58,9 +59,33 @@ import TestSupport
             "--receipts", work.file("receipts"), "--credentials", work.file("source.tsv"), "--ca-file", source.caFile,
         ])
         #expect(initialized.status == 0, "\(initialized.stderr)")
+        // A first full pass travels ahead while the users still work at the source...
+        let pass = try CLI.run(["plan", "export", "--plan", plan])
+        #expect(pass.status == 0 && pass.stdout.contains("pass for: alice@example.com, bob@example.com"), "\(pass.stdout) \(pass.stderr)")
+        // ... and they do: new mail, flags set and cleared, a message deleted, a folder renamed.
+        let change = #"""
+            import imaplib, ssl, sys
+            m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+            m.starttls(ssl_context=ssl.create_default_context(cafile=sys.argv[2]))
+            m.login(sys.argv[3], sys.argv[4])
+            m.select('INBOX')
+            typ, data = m.uid('SEARCH', None, 'ALL')
+            uids = data[0].split()
+            m.uid('STORE', uids[0], '+FLAGS', '(\Flagged $Work)')
+            m.uid('STORE', uids[1], '-FLAGS', '(\Seen)')
+            m.uid('STORE', uids[2], '+FLAGS', '(\Deleted)')
+            m.expunge()
+            m.append('INBOX', '(\Seen)', None, b'Subject: after the pass\r\nMessage-ID: <late@example.org>\r\n\r\nnew\r\n')
+            typ, data = m.rename('"R&AOk-unions &- Comptes"', '"R&AOk-unions 2026"')
+            assert typ == 'OK', data
+            m.logout()
+            """#
+        let changed = try Python.run(["-c", change, "\(source.imapPort)", source.caFile, "alice@example.com", Self.alicePassword])
+        #expect(changed.status == 0, "\(changed.stderr)")
         let sourceDumps = [
             "alice": try dump(source, "alice@example.com", Self.alicePassword), "bob": try dump(source, "bob@example.com", Self.bobPassword),
         ]
+        #expect(sourceDumps["alice"]?["Réunions 2026"] != nil && sourceDumps["alice"]?["Réunions & Comptes"] == nil)
 
         #expect(try CLI.run(["plan", "hold", "--plan", plan]).status == 0)
         for recipient in ["alice@buffer.example.com", "alice@buffer.example.com", "bob@buffer.example.com"] {
@@ -69,11 +94,15 @@ import TestSupport
         #expect(try CLI.run(["plan", "forwarding", "--plan", plan, "--on"]).status == 0)
         let exported = try CLI.run(["plan", "next", "--plan", plan])
         #expect(exported.status == 0, "\(exported.stdout) \(exported.stderr)")
-        let archive = try #require(try FileManager.default.contentsOfDirectory(atPath: work.file("archives")).first.map { work.file("archives/") + $0 })
-        #expect(try CLI.run(["plan", "carried", "--plan", plan, archive]).status == 0)
+        #expect(exported.stdout.contains("(delta of "), "the final pass is a delta: \(exported.stdout)")
+        let archives = try FileManager.default.contentsOfDirectory(atPath: work.file("archives")).sorted().map { work.file("archives/") + $0 }
+        #expect(archives.count == 2)
+        let sizes = try archives.map { try FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int ?? 0 }
+        #expect(sizes.min()! * 4 < sizes.max()!, "the delta is small beside the full pass: \(sizes)")
+        for archive in archives { #expect(try CLI.run(["plan", "carried", "--plan", plan, archive]).status == 0) }
 
         let imported = try CLI.run([
-            "plan", "import", archive, "--target", targetURL, "--trust", work.file("a.pub.pem"), "--sign-key", work.file("b.key.pem"),
+            "plan", "import"] + archives.reversed() + ["--target", targetURL, "--trust", work.file("a.pub.pem"), "--sign-key", work.file("b.key.pem"),
             "--receipts", work.file("receipts"), "--credentials", work.file("target.tsv"), "--ca-file", target.caFile,
             "--journal", work.file("journal"),
         ])

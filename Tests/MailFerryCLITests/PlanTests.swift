@@ -167,6 +167,9 @@ import Testing
         #expect(s.messages(s.target, "alice.new@example.net").count == aliceSource)
 
         // Station A, receipts back: reconciled, then released to the renamed mailbox.
+        let killedReceipt = try CLI.run(["plan", "next", "--plan", s.plan], environment: ["MAILFERRY_TEST_KILL_BEFORE_RECORDING": "reconciled"])
+        #expect(killedReceipt.status != 0)
+        #expect(try s.states().values.allSatisfy { $0 == "carried" }, "killed before the receipt was recorded")
         let killedRelease = try CLI.run(["plan", "next", "--plan", s.plan], environment: ["MAILFERRY_TEST_KILL_BEFORE_RECORDING": "released"])
         #expect(killedRelease.status != 0)
         #expect(try s.states()["alice@example.com"] == "reconciled", "the receipt was recorded before the kill")
