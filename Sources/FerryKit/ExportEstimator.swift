@@ -31,22 +31,7 @@ public struct ExportEstimator {
     }
 
     public func run() throws -> ExportEstimate {
-        if !source.listsUsers && users.isEmpty {
-            throw FerryError(.usage, "\(source) cannot list its users: name them with --user ADDRESS or --users FILE")
-        }
-        let reader = try source.source(users: users, options: options, forInventory: true)
-        let available = try reader.users()
-        let selected: [UserInfo]
-        if users.isEmpty || source.holdsOneUser {
-            selected = available
-        } else {
-            let known = Set(available.map(\.address))
-            if let missing = users.first(where: { !known.contains($0) }) {
-                throw FerryError(.usage, "\(source): no user \(missing) (the source holds \(available.map(\.address).joined(separator: ", ")))")
-            }
-            selected = users.map { UserInfo(address: $0) }
-        }
-        guard !selected.isEmpty else { throw FerryError(.usage, "\(source) holds no users to estimate") }
+        let (reader, selected) = try Exporter.openSource(source, users: users, options: options, forInventory: true, purpose: "estimate")
 
         var sampler = Sampler(budget: sampleBudget)
         var found: [ExportEstimate.User] = []

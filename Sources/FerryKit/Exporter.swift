@@ -62,22 +62,7 @@ public struct Exporter {
     public func run(onWarning: @escaping (SourceProblem) -> Void) throws -> ExportSummary {
         let started = Date()
         let key = try SigningKey(pemFile: signingKeyPath)
-        if !source.listsUsers && users.isEmpty {
-            throw FerryError(.usage, "\(source) cannot list its users: name them with --user ADDRESS or --users FILE")
-        }
-        let reader = try source.source(users: users, options: options)
-        let available = try reader.users()
-        let selected: [UserInfo]
-        if users.isEmpty || source.holdsOneUser {
-            selected = available
-        } else {
-            let known = Set(available.map(\.address))
-            if let missing = users.first(where: { !known.contains($0) }) {
-                throw FerryError(.usage, "\(source): no user \(missing) (the source holds \(available.map(\.address).joined(separator: ", ")))")
-            }
-            selected = users.map { UserInfo(address: $0) }
-        }
-        guard !selected.isEmpty else { throw FerryError(.usage, "\(source) holds no users to export") }
+        let (reader, selected) = try Self.openSource(source, users: users, options: options, purpose: "export")
         let previous = try since.map { try DeltaBase.load(path: $0, trustedKeyPath: trustedKeyPath, signingKey: key) }
         var archiveOptions = ArchiveOptions(station: station, tool: MailFerryVersion.tool)
         archiveOptions.renamedUsers = mapping.renamedPairs
@@ -128,6 +113,31 @@ public struct Exporter {
                 try reader.read(user: user, into: writer)
             }
         }
+    }
+}
+
+extension Exporter {
+    /// Opens the source and picks the users: those named (each must be there), or all the source lists.
+    static func openSource(
+        _ source: ConnectorURL, users: [String], options: ConnectorOptions, forInventory: Bool = false, purpose: String
+    ) throws -> (any MailboxSource, [UserInfo]) {
+        if !source.listsUsers && users.isEmpty {
+            throw FerryError(.usage, "\(source) cannot list its users: name them with --user ADDRESS or --users FILE")
+        }
+        let reader = try source.source(users: users, options: options, forInventory: forInventory)
+        let available = try reader.users()
+        let selected: [UserInfo]
+        if users.isEmpty || source.holdsOneUser {
+            selected = available
+        } else {
+            let known = Set(available.map(\.address))
+            if let missing = users.first(where: { !known.contains($0) }) {
+                throw FerryError(.usage, "\(source): no user \(missing) (the source holds \(available.map(\.address).joined(separator: ", ")))")
+            }
+            selected = users.map { UserInfo(address: $0) }
+        }
+        guard !selected.isEmpty else { throw FerryError(.usage, "\(source) holds no users to \(purpose)") }
+        return (reader, selected)
     }
 }
 
