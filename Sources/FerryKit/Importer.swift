@@ -87,19 +87,7 @@ public struct Importer {
         func openUser(_ number: Int) throws -> (user: Int, target: any UserMailboxTarget, containers: [ContainerKey: Int]) {
             let record = manifest.users[number - 1]
             let userTarget = try mailboxes.open(user: UserInfo(address: record.targetMailbox))
-            var map: [ContainerKey: Int] = [:]
-            // Every container is created up front, so empty folders and calendars arrive too.
-            for c in manifest.containers where c.user == number {
-                let key = ContainerKey(kind: c.kind, number: c.number)
-                switch c.kind {
-                case .folder:
-                    let (folder, notes) = mapping.rewritingACL(of: c.folder!, user: record.address)
-                    counts.rewritten += notes
-                    map[key] = try userTarget.folder(folder)
-                case .addressBook: map[key] = try userTarget.addressBook(c.addressBook!)
-                case .calendar: map[key] = try userTarget.calendar(c.calendar!)
-                }
-            }
+            let map = try Self.openContainers(of: record, in: manifest, at: userTarget, mapping: mapping, rewritten: &counts.rewritten)
             return (number, userTarget, map)
         }
 
@@ -159,6 +147,27 @@ public struct Importer {
             if !passed.isEmpty { try ledger.accept(manifest.header, target: ledgerTarget, users: passed) }
         }
         return report
+    }
+
+    /// Creates every container of `user` at the target up front (so empty folders and calendars arrive too), with
+    /// the ACL identifiers of renamed users rewritten; the rewrites are added to `rewritten`.
+    static func openContainers(
+        of user: UserRecord, in manifest: VerifiedManifest, at target: any UserMailboxTarget, mapping: UserMapping,
+        rewritten: inout [String]
+    ) throws -> [ContainerKey: Int] {
+        var map: [ContainerKey: Int] = [:]
+        for c in manifest.containers where c.user == user.user {
+            let key = ContainerKey(kind: c.kind, number: c.number)
+            switch c.kind {
+            case .folder:
+                let (folder, notes) = mapping.rewritingACL(of: c.folder!, user: user.address)
+                rewritten += notes
+                map[key] = try target.folder(folder)
+            case .addressBook: map[key] = try target.addressBook(c.addressBook!)
+            case .calendar: map[key] = try target.calendar(c.calendar!)
+            }
+        }
+        return map
     }
 
     /// Contacts and calendar items up to this size are read whole to apply the user mapping.

@@ -75,18 +75,7 @@ struct ParallelImport {
         let userTarget = try target.open(user: UserInfo(address: record.targetMailbox))
         let mapping = UserMapping(manifest: manifest)
         var rewritten: [String] = []
-        var containers: [Importer.ContainerKey: Int] = [:]
-        for c in manifest.containers where c.user == run.user {
-            let key = Importer.ContainerKey(kind: c.kind, number: c.number)
-            switch c.kind {
-            case .folder:
-                let (folder, notes) = mapping.rewritingACL(of: c.folder!, user: record.address)
-                rewritten += notes
-                containers[key] = try userTarget.folder(folder)
-            case .addressBook: containers[key] = try userTarget.addressBook(c.addressBook!)
-            case .calendar: containers[key] = try userTarget.calendar(c.calendar!)
-            }
-        }
+        let containers = try Importer.openContainers(of: record, in: manifest, at: userTarget, mapping: mapping, rewritten: &rewritten)
         let items = try reader.items(manifest, of: run)
         var written = ReconcileReport.ImportCounts()
         while let (entry, body) = try items.next() {

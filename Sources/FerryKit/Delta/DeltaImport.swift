@@ -56,19 +56,8 @@ struct DeltaImport {
             if c.op == .renameFolder, let from = c.from, let to = c.to, try delta.renameFolder(from: from, to: to) { renamed += 1 }
         }
         applied.renamedFolders += renamed
-        var containers: [Importer.ContainerKey: Int] = [:]
         var rewritten: [String] = []
-        for c in manifest.containers where c.user == user.user {
-            let key = Importer.ContainerKey(kind: c.kind, number: c.number)
-            switch c.kind {
-            case .folder:
-                let (folder, notes) = mapping.rewritingACL(of: c.folder!, user: user.address)
-                rewritten += notes
-                containers[key] = try userTarget.folder(folder)
-            case .addressBook: containers[key] = try userTarget.addressBook(c.addressBook!)
-            case .calendar: containers[key] = try userTarget.calendar(c.calendar!)
-            }
-        }
+        let containers = try Importer.openContainers(of: user, in: manifest, at: userTarget, mapping: mapping, rewritten: &rewritten)
         return Open(user: user, target: userTarget, delta: delta, containers: containers, rewritten: rewritten)
     }
 
