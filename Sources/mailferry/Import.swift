@@ -185,6 +185,7 @@ enum ReportOutput {
                 print("\(u.address): \(u.verdict.rawValue.uppercased())  archive \(u.archive.messages) messages, \(u.archive.contacts) contacts, \(u.archive.events) events, \(u.archive.tasks) tasks, \(u.archive.sieveScripts) scripts; target holds \(u.target.messages), \(u.target.contacts), \(u.target.events), \(u.target.tasks), \(u.target.sieveScripts)")
                 for c in u.containers {
                     var line = "  \(c.kind) \(c.name): \(c.matched)/\(c.archiveItems) match"
+                    if let n = c.lineEndingsConverted { line += " (\(n) with line endings made CRLF, as the target holds mail)" }
                     if c.extra > 0 { line += ", \(c.extra) extra at target" }
                     if !c.missing.isEmpty { line += ", MISSING \(c.missing.count): \(c.missing.prefix(5).joined(separator: " "))" }
                     if !c.refused.isEmpty { line += ", refused by the target \(c.refused.count) (see above)" }

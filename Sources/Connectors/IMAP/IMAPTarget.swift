@@ -59,7 +59,10 @@ public final class IMAPTarget: MailboxTarget {
 /// One user's side of an IMAP target.
 final class IMAPUserTarget: UserMailboxTarget {
     private struct Pending {
+        /// The key of the bytes the server gets: the archive's, or their CRLF form's size and hash.
         var key: ItemKey
+        /// The archive's key, when the server gets the CRLF form instead.
+        var archived: ItemKey?
         var guid: String?
         var mailbox: String
         var flags: [String]
@@ -71,6 +74,11 @@ final class IMAPUserTarget: UserMailboxTarget {
 
         /// The message again, to send once more after a dropped connection.
         var replay: any ItemBody { bytes.map { MemoryBody($0) } ?? spooled! }
+
+        mutating func convert(to held: ItemKey) {
+            archived = key
+            key = held
+        }
     }
 
     let target: IMAPTarget
@@ -91,6 +99,7 @@ final class IMAPUserTarget: UserMailboxTarget {
     private var bytesInFlight: Int64 = 0
     private(set) var placements: [ItemPlacement] = []
     private(set) var badItems: [BadItem] = []
+    private(set) var convertedItems: [RewrittenItem] = []
     /// Moves and renames made by delta imports (IMAPTarget+Delta.swift), opened on first use.
     var relocationRecord: IMAPRelocations?
 
@@ -166,20 +175,18 @@ final class IMAPUserTarget: UserMailboxTarget {
 
     func writeMessage(_ info: MessageInfo, inFolder folder: Int, key: ItemKey, body: any ItemBody, check: () throws -> Void) throws -> Bool {
         let journal = try openJournal(key.archiveID)
-        if journal.done[key.entryPath] != nil { return false }
+        if let done = journal.done[key.entryPath] {
+            // Written by an earlier run; the journal says in which form, for the reconcile.
+            let held = done.held(key)
+            if held != key {
+                convertedItems.append(RewrittenItem(entry: key.entryPath, sha256: held.sha256, size: held.size, archivedSHA256: key.sha256))
+            }
+            return false
+        }
         // Writing again after `finish` (the buffer delivers one message at a time): a crash from here on leaves
         // work to look up.
         if journal.isFinished { try journal.recordStarted() }
         let mailbox = folders[folder]
-        if !journal.refused.contains(key.entryPath), journal.takeLookUp() {
-            // A resumed import: this item may have landed before the crash without its journal line.
-            try settleAll()
-            if let uid = try lookUp(key, in: mailbox) {
-                try journal.recordDone(key.entryPath, at: .init(folder: mailbox, uidValidity: nil, uid: uid), durably: true)
-                placements.append(ItemPlacement(entry: key.entryPath, guid: info.guid, folder: mailbox, uidValidity: nil, uid: uid))
-                return false
-            }
-        }
         // A flag that is not an atom cannot be written in IMAP (it would break the command line): a bad item,
         // found before anything is sent.
         let flags = (info.flags.names + info.keywords).filter { $0.lowercased() != "\\recent" }
@@ -190,24 +197,45 @@ final class IMAPUserTarget: UserMailboxTarget {
             try target.countBadItem(bad, user: user)
             return false
         }
-        var item = Pending(
-            key: key, guid: info.guid, mailbox: mailbox, flags: flags, internalDate: info.internalDate,
-            bytes: nil)
+        var item = Pending(key: key, guid: info.guid, mailbox: mailbox, flags: flags, internalDate: info.internalDate, bytes: nil)
+        // The server holds the message in CRLF form (RFC 9051 section 2.2): it is sent in that form, and looked up
+        // and recorded by that form's size and hash.
         if body.byteCount <= IMAPTarget.retainedMessageLimit {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(Int(body.byteCount))
             try body.stream { bytes.append(contentsOf: $0) }
             try check()
+            if let crlf = CRLFForm.converting(bytes) {
+                bytes = crlf
+                item.convert(to: ItemKey(archiveID: key.archiveID, entryPath: key.entryPath, sha256: SHA256.hex(crlf), size: Int64(crlf.count)))
+            }
             item.bytes = bytes
+        } else {
+            // Too large to keep in memory: checked into a temporary file, sent alone and waited for.
+            let spooled = try SpooledMessage(copying: body, directory: (journal.path as NSString).deletingLastPathComponent, inCRLFForm: true)
+            try check()
+            if spooled.changedLineEndings > 0 {
+                item.convert(to: ItemKey(archiveID: key.archiveID, entryPath: key.entryPath, sha256: spooled.sha256, size: spooled.byteCount))
+            }
+            item.spooled = spooled
+        }
+        if let archived = item.archived {
+            convertedItems.append(RewrittenItem(entry: key.entryPath, sha256: item.key.sha256, size: item.key.size, archivedSHA256: archived.sha256))
+        }
+        if !journal.refused.contains(key.entryPath), journal.takeLookUp() {
+            // A resumed import: this item may have landed before the crash without its journal line.
+            try settleAll()
+            if let uid = try lookUp(item.key, in: mailbox) {
+                try recordAppended(item, uidValidity: nil, uid: uid, durably: true)
+                return false
+            }
+        }
+        if let bytes = item.bytes {
             if let first = batch.first, first.mailbox != mailbox { try sendBatch() }
             batch.append(item)
             batchBytes += Int64(bytes.count)
             if batch.count >= IMAPTarget.batchLimit || batchBytes >= IMAPTarget.batchByteLimit { try sendBatch() }
         } else {
-            // Too large to keep in memory: checked into a temporary file, sent alone and waited for.
-            let spooled = try SpooledMessage(copying: body, directory: (journal.path as NSString).deletingLastPathComponent)
-            try check()
-            item.spooled = spooled
             try settleAll()
             try sendStreamed(item)
             try settleAll()
@@ -333,7 +361,9 @@ final class IMAPUserTarget: UserMailboxTarget {
     }
 
     private func recordAppended(_ item: Pending, uidValidity: UInt32?, uid: UInt32?, durably: Bool = false) throws {
-        try journal!.recordDone(item.key.entryPath, at: .init(folder: item.mailbox, uidValidity: uidValidity, uid: uid), durably: durably)
+        let location = IMAPImportJournal.Location(
+            folder: item.mailbox, uidValidity: uidValidity, uid: uid, held: item.archived == nil ? nil : item.key)
+        try journal!.recordDone(item.key.entryPath, at: location, durably: durably)
         placements.append(ItemPlacement(entry: item.key.entryPath, guid: item.guid, folder: item.mailbox, uidValidity: uidValidity, uid: uid))
     }
 
