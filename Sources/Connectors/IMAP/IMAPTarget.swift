@@ -27,6 +27,9 @@ public final class IMAPTarget: MailboxTarget {
     /// the first.
     public let maxBadItems: Int
     public var onNotice: ((String) -> Void)?
+    /// `import --reimport`: an item the journal says was placed is checked on the server first and sent again if it
+    /// is gone (the target lost mail, or was emptied, after the import finished). Otherwise the journal is trusted.
+    public var checksPlacements = false
     /// Shared by the users an import runs side by side (`--jobs`).
     private let badItemCount = Mutex(0)
 
@@ -93,6 +96,8 @@ final class IMAPUserTarget: UserMailboxTarget {
     private(set) var badItems: [BadItem] = []
     /// Moves and renames made by delta imports (IMAPTarget+Delta.swift), opened on first use.
     var relocationRecord: IMAPRelocations?
+    /// `checksPlacements`: each mailbox's UIDVALIDITY and UIDs, read once.
+    private var serverUIDs: [String: (uidValidity: UInt32?, uids: Set<UInt32>)] = [:]
 
     init(target: IMAPTarget, user: String) throws {
         self.target = target
@@ -166,7 +171,9 @@ final class IMAPUserTarget: UserMailboxTarget {
 
     func writeMessage(_ info: MessageInfo, inFolder folder: Int, key: ItemKey, body: any ItemBody, check: () throws -> Void) throws -> Bool {
         let journal = try openJournal(key.archiveID)
-        if journal.done[key.entryPath] != nil { return false }
+        if let placed = journal.done[key.entryPath] {
+            guard target.checksPlacements, try !isOnServer(placed, key) else { return false }
+        }
         // Writing again after `finish` (the buffer delivers one message at a time): a crash from here on leaves
         // work to look up.
         if journal.isFinished { try journal.recordStarted() }
@@ -403,6 +410,29 @@ final class IMAPUserTarget: UserMailboxTarget {
             if hasher.finalizeHex() == key.sha256 { match = uid }
         }
         return match
+    }
+
+    /// Whether an item the journal placed is still on the server: by its UID where APPENDUID gave one and the
+    /// mailbox's UIDVALIDITY is the same, otherwise by size and SHA-256 in the mailbox it was placed in.
+    private func isOnServer(_ placed: IMAPImportJournal.Location, _ key: ItemKey) throws -> Bool {
+        guard existing.contains(placed.folder) else { return false }
+        if let validity = placed.uidValidity, let uid = placed.uid {
+            let known = try uids(in: placed.folder)
+            if known.uidValidity == validity { return known.uids.contains(uid) }
+        }
+        try settleAll()
+        return try lookUp(key, in: placed.folder) != nil
+    }
+
+    private func uids(in mailbox: String) throws -> (uidValidity: UInt32?, uids: Set<UInt32>) {
+        if let known = serverUIDs[mailbox] { return known }
+        try settleAll()
+        let found = try session.run("UID SEARCH ALL in \(mailbox)") { c in
+            let selected = try session.select(mailbox, readOnly: true, on: c)
+            return (selected.uidValidity, Set(try c.uidSearch([.all])))
+        }
+        serverUIDs[mailbox] = found
+        return found
     }
 
     private func openJournal(_ archiveID: String) throws -> IMAPImportJournal {
