@@ -10,6 +10,8 @@ public struct ConnectorOptions: Sendable {
     public var allowPlaintext: Bool
     public var journalDirectory: String
     public var maxBadItems: Int
+    /// `import --reimport`: an IMAP target checks on the server that what its journal placed is still there.
+    public var checksPlacements = false
     /// Lines for people: reconnects, refused items, renamed folders.
     public var onNotice: (@Sendable (String) -> Void)?
 

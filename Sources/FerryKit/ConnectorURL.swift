@@ -129,6 +129,7 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         case .imap:
             let target = IMAPTarget(access: try options.access(for: self), journalDirectory: options.journalDirectory, maxBadItems: options.maxBadItems)
             target.onNotice = options.onNotice
+            target.checksPlacements = options.checksPlacements
             return target
         case .directory(let path):
             return DirectoryTarget(path: path)

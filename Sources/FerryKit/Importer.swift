@@ -5,8 +5,9 @@ import MailModel
 /// `import`: checks the signature, then streams the archive into the target, each item checked
 /// against the manifest before it is committed; then reconciles and writes the report.
 ///
-/// Re-running adds nothing (targets recognise committed items by their `ItemKey`); an import that
-/// was killed and is run again finishes with exactly the archive's content.
+/// Targets recognise committed items by their `ItemKey`, so an import that was killed and is run again finishes
+/// with exactly the archive's content; a finished one is in the ledger, which refuses it a second time unless
+/// `reimport` (then only what the target lacks is written).
 public struct Importer {
     public var archivePath: String
     public var trustedKeyPath: String
@@ -20,7 +21,7 @@ public struct Importer {
     /// and records the archive once it is imported and reconciled. Nil checks and records nothing.
     public var ledger: ImportLedger?
     /// Import again the last archive the ledger lists as imported for its station (a repair: only what is missing or
-    /// different is put right); an older one is still refused.
+    /// different is put right, an IMAP target's journal checked against the server); an older one is still refused.
     public var reimport = false
 
     public init(
@@ -50,7 +51,9 @@ public struct Importer {
             }
         }
         let mapping = UserMapping(manifest: manifest)
-        let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.targetMailbox), options: options)
+        var targetOptions = options
+        targetOptions.checksPlacements = reimport
+        let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.targetMailbox), options: targetOptions)
         if manifest.isDelta {
             var counts = ReconcileReport.ImportCounts()
             let progress = ProgressReporter(label: "import", quiet: quiet)

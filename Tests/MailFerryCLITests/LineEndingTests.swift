@@ -1,3 +1,4 @@
+import FerryArchive
 import Foundation
 import Testing
 import TestSupport
@@ -161,6 +162,7 @@ import Glibc
         }
         #expect(try s.export("maildir:" + maildir, out: "k.mfa").status == 0)
         var killed = 0
+        var points: [Int] = []
         for point in [100, 450, 800] {
             let process = try CLI.start(s.arguments("import", "k.mfa"))
             let deadline = Date().addingTimeInterval(120)
@@ -172,13 +174,24 @@ import Glibc
                 killed += 1
             }
             process.waitUntilExit()
+            points.append(Int(try s.fixture("count").stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1)
         }
         #expect(killed >= 2, "the import finished before it could be killed")
         let resumed = try CLI.run(s.arguments("import", "k.mfa"))
         #expect(resumed.status == 0, "\(resumed.stdout) \(resumed.stderr)")
         #expect(resumed.stdout.contains("verdict: PASS"))
+        let held = try s.serverHashes()
+        let expected = try Self.crlfHashes(maildir)
+        let twice = Dictionary(held.values.joined().map { ($0, 1) }, uniquingKeysWith: +).filter { $0.value > 1 }
+        let subjects = try FileManager.default.contentsOfDirectory(atPath: "\(maildir)/cur").filter { name in
+            let data = try! Data(contentsOf: URL(fileURLWithPath: "\(maildir)/cur/\(name)"))
+            let crlf = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\n", with: "\r\n")
+            let hasher = FerryArchive.SHA256()
+            hasher.update(Array(crlf.utf8))
+            return twice[hasher.finalizeHex()] != nil
+        }
+        #expect(held == expected, "held twice: \(subjects.sorted()); killed at \(points); resumed: \(resumed.stdout.prefix(300))")
         #expect(try s.fixture("count").stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(total)")
-        #expect(try s.serverHashes() == Self.crlfHashes(maildir))
     }
 
     @Test func mboxWithLFIntoIMAPPasses() throws {

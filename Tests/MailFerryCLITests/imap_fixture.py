@@ -305,7 +305,26 @@ def recreate(host, port, user, password, cafile, name):
         ok("SETACL", m.setacl(wire, other, "lrs"))
     m.logout()
 
+def empty(host, port, user, password, cafile):
+    """Every message of every folder gone (the folders stay, with their UIDVALIDITY): a target that lost its mail."""
+    m = connect(host, port, user, password, cafile)
+    typ, data = m.list()
+    for line in data:
+        if isinstance(line, tuple):
+            line = line[0] + b'"' + line[1] + b'"'
+        mt = LIST_RE.match(line)
+        if "\\Noselect" in mt.group("attrs").decode():
+            continue
+        typ, st = m.select(quote(parse_name(mt.group("name"))))
+        if typ != "OK":
+            raise SystemExit(f"SELECT: {st}")
+        if int(st[0]) > 0:
+            m.store("1:*", "+FLAGS.SILENT", "(\\Deleted)")
+            m.expunge()
+        m.close()
+    m.logout()
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     {"load": load, "dump": dump, "count": count, "change": change, "recreate": recreate, "hashes": hashes,
-     "crlf-hashes": crlf_hashes, "replace": replace}[command](*args)
+     "crlf-hashes": crlf_hashes, "replace": replace, "empty": empty}[command](*args)

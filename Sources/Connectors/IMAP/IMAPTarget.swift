@@ -27,6 +27,9 @@ public final class IMAPTarget: MailboxTarget {
     /// the first.
     public let maxBadItems: Int
     public var onNotice: ((String) -> Void)?
+    /// `import --reimport`: an item the journal says was placed is checked on the server first and sent again if it
+    /// is gone (the target lost mail, or was emptied, after the import finished). Otherwise the journal is trusted.
+    public var checksPlacements = false
     /// Shared by the users an import runs side by side (`--jobs`).
     private let badItemCount = Mutex(0)
 
@@ -102,6 +105,8 @@ final class IMAPUserTarget: UserMailboxTarget {
     private(set) var convertedItems: [RewrittenItem] = []
     /// Moves and renames made by delta imports (IMAPTarget+Delta.swift), opened on first use.
     var relocationRecord: IMAPRelocations?
+    /// `checksPlacements`: each mailbox's UIDVALIDITY and UIDs, read once.
+    private var serverUIDs: [String: (uidValidity: UInt32?, uids: Set<UInt32>)] = [:]
 
     init(target: IMAPTarget, user: String) throws {
         self.target = target
@@ -175,9 +180,9 @@ final class IMAPUserTarget: UserMailboxTarget {
 
     func writeMessage(_ info: MessageInfo, inFolder folder: Int, key: ItemKey, body: any ItemBody, check: () throws -> Void) throws -> Bool {
         let journal = try openJournal(key.archiveID)
-        if let done = journal.done[key.entryPath] {
+        if let placed = journal.done[key.entryPath], try !target.checksPlacements || isOnServer(placed, placed.held(key)) {
             // Written by an earlier run; the journal says in which form, for the reconcile.
-            let held = done.held(key)
+            let held = placed.held(key)
             if held != key {
                 convertedItems.append(RewrittenItem(entry: key.entryPath, sha256: held.sha256, size: held.size, archivedSHA256: key.sha256))
             }
@@ -433,6 +438,29 @@ final class IMAPUserTarget: UserMailboxTarget {
             if hasher.finalizeHex() == key.sha256 { match = uid }
         }
         return match
+    }
+
+    /// Whether an item the journal placed is still on the server: by its UID where APPENDUID gave one and the
+    /// mailbox's UIDVALIDITY is the same, otherwise by size and SHA-256 in the mailbox it was placed in.
+    private func isOnServer(_ placed: IMAPImportJournal.Location, _ key: ItemKey) throws -> Bool {
+        guard existing.contains(placed.folder) else { return false }
+        if let validity = placed.uidValidity, let uid = placed.uid {
+            let known = try uids(in: placed.folder)
+            if known.uidValidity == validity { return known.uids.contains(uid) }
+        }
+        try settleAll()
+        return try lookUp(key, in: placed.folder) != nil
+    }
+
+    private func uids(in mailbox: String) throws -> (uidValidity: UInt32?, uids: Set<UInt32>) {
+        if let known = serverUIDs[mailbox] { return known }
+        try settleAll()
+        let found = try session.run("UID SEARCH ALL in \(mailbox)") { c in
+            let selected = try session.select(mailbox, readOnly: true, on: c)
+            return (selected.uidValidity, Set(try c.uidSearch([.all])))
+        }
+        serverUIDs[mailbox] = found
+        return found
     }
 
     private func openJournal(_ archiveID: String) throws -> IMAPImportJournal {
