@@ -25,54 +25,37 @@ public struct CRLFForm {
         var start = 0
         var i = 0
         let n = chunk.count
-        let crlf = Self.crlf
+        if pendingCR, n > 0 {
+            // The CR that ended the previous chunk was held back: it stands with this LF, or alone.
+            pendingCR = false
+            let withLF = chunk[0] == Self.lf
+            try emitCRLF(changed: !withLF, emit)
+            if withLF { i = 1; start = 1 }
+        }
         while i < n {
             let byte = chunk[i]
-            if pendingCR {
-                // The CR that ended the previous chunk was held back: it stands with this LF, or alone.
-                pendingCR = false
-                if byte == Self.lf {
-                    try crlf.withUnsafeBytes(emit)
-                    outputCount += 2
-                    i += 1
-                    start = i
-                    continue
-                }
-                try crlf.withUnsafeBytes(emit)
-                outputCount += 2
-                changedLineEndings += 1
-            }
-            if byte == Self.lf {
-                // A bare LF (a CRLF's LF is consumed with its CR below).
-                try flush(chunk, start, i, emit)
-                try crlf.withUnsafeBytes(emit)
-                outputCount += 2
-                changedLineEndings += 1
+            guard byte == Self.lf || byte == Self.cr else {
                 i += 1
-                start = i
-            } else if byte == Self.cr {
-                if i + 1 < n {
-                    if chunk[i + 1] == Self.lf {
-                        i += 2
-                        continue
-                    }
-                    // A bare CR.
-                    try flush(chunk, start, i, emit)
-                    try crlf.withUnsafeBytes(emit)
-                    outputCount += 2
-                    changedLineEndings += 1
-                    i += 1
-                    start = i
-                } else {
+                continue
+            }
+            if byte == Self.cr {
+                if i + 1 == n {
                     // The last byte of the chunk: whether it is bare is known with the next chunk.
                     try flush(chunk, start, i, emit)
                     pendingCR = true
-                    i += 1
-                    start = i
+                    start = n
+                    break
                 }
-            } else {
-                i += 1
+                if chunk[i + 1] == Self.lf {
+                    i += 2
+                    continue
+                }
             }
+            // A bare LF or a bare CR.
+            try flush(chunk, start, i, emit)
+            try emitCRLF(changed: true, emit)
+            i += 1
+            start = i
         }
         try flush(chunk, start, n, emit)
     }
@@ -81,9 +64,13 @@ public struct CRLFForm {
     public mutating func finish(_ emit: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         guard pendingCR else { return }
         pendingCR = false
+        try emitCRLF(changed: true, emit)
+    }
+
+    private mutating func emitCRLF(changed: Bool, _ emit: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         try Self.crlf.withUnsafeBytes(emit)
         outputCount += 2
-        changedLineEndings += 1
+        if changed { changedLineEndings += 1 }
     }
 
     private mutating func flush(

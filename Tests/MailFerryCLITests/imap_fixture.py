@@ -188,17 +188,20 @@ def dump(host, port, user, password, cafile):
     m.logout()
     print(json.dumps(folders, sort_keys=True, indent=1, ensure_ascii=False))
 
-def hashes(host, port, user, password, cafile):
-    m = connect(host, port, user, password, cafile)
-    out = {}
+def selectable(m):
+    """The wire names of the folders that can be selected."""
     typ, data = m.list()
     for line in data:
         if isinstance(line, tuple):
             line = line[0] + b'"' + line[1] + b'"'
         mt = LIST_RE.match(line)
-        if "\\Noselect" in mt.group("attrs").decode():
-            continue
-        wire = parse_name(mt.group("name"))
+        if "\\Noselect" not in mt.group("attrs").decode():
+            yield parse_name(mt.group("name"))
+
+def hashes(host, port, user, password, cafile):
+    m = connect(host, port, user, password, cafile)
+    out = {}
+    for wire in selectable(m):
         m.select(quote(wire), readonly=True)
         typ, resp = m.uid("FETCH", "1:*", "(BODY.PEEK[])")
         found = [hashlib.sha256(item[1]).hexdigest() for item in resp if isinstance(item, tuple)]
@@ -247,14 +250,8 @@ def replace(host, port, user, password, cafile, folder, subject):
 def count(host, port, user, password, cafile):
     m = connect(host, port, user, password, cafile)
     total = 0
-    typ, data = m.list()
-    for line in data:
-        if isinstance(line, tuple):
-            line = line[0] + b'"' + line[1] + b'"'
-        mt = LIST_RE.match(line)
-        if "\\Noselect" in mt.group("attrs").decode():
-            continue
-        typ, st = m.status(quote(parse_name(mt.group("name"))), "(MESSAGES)")
+    for wire in selectable(m):
+        typ, st = m.status(quote(wire), "(MESSAGES)")
         total += int(re.search(rb"MESSAGES (\d+)", st[0]).group(1))
     m.logout()
     print(total)
