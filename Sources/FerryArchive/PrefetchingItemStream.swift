@@ -8,8 +8,8 @@ import Synchronization
 /// the second core for zstd, tar and SHA-256. Every check of `ArchiveItemStream` still applies (it
 /// is what runs on the other thread); an item's `check()` waits for that thread's verdict on it.
 ///
-/// The other thread opens the archive again and checks that its signed statement is byte for byte
-/// the one the caller verified, so both threads read the same signed archive.
+/// The other thread opens the archive again through `VerifiedArchive`, so both threads read the same signed
+/// archive.
 public final class PrefetchingItemStream {
     private let queue: HandOffQueue
     private var current: PrefetchedItemBody?
@@ -18,25 +18,19 @@ public final class PrefetchingItemStream {
     /// At most this many chunks (of at most 256 KiB) wait in the queue: bounded memory.
     static let queueCapacity = 32
 
-    public init(archivePath: String, trustedKey: PublicKey, statementBytes: [UInt8]) {
+    init(archive: VerifiedArchive) {
         let queue = HandOffQueue(capacity: Self.queueCapacity)
         self.queue = queue
-        let keyBytes = trustedKey.raw
-        let thread = Thread {
-            Self.produce(archivePath: archivePath, keyBytes: keyBytes, statementBytes: statementBytes, into: queue)
-        }
+        let thread = Thread { Self.produce(archive, into: queue) }
         thread.start()
     }
 
     deinit { queue.cancel() }
 
-    private static func produce(archivePath: String, keyBytes: [UInt8], statementBytes: [UInt8], into queue: HandOffQueue) {
+    private static func produce(_ archive: VerifiedArchive, into queue: HandOffQueue) {
+        let archivePath = archive.path
         do {
-            let reader = try ArchiveReader(path: archivePath)
-            try reader.verifySignature(with: PublicKey(raw: keyBytes))
-            guard reader.statementBytes == statementBytes else {
-                throw ArchiveError(.verification, archivePath, "the archive changed while it was being read")
-            }
+            let reader = try archive.openReader()
             let items = try reader.items(reader.loadManifest())
             while let (record, body) = try items.next() {
                 guard queue.put(.item(record)) else { return }

@@ -39,9 +39,8 @@ public struct Importer {
 
     public func run() throws -> ReconcileReport {
         let started = Date()
-        let key = try PublicKey(pemFile: trustedKeyPath)
-        let reader = try ArchiveReader(path: archivePath)
-        try reader.verifySignature(with: key)  // nothing is written before this
+        // Nothing is written before the signature checks.
+        let (archive, reader) = try VerifiedArchive.open(archivePath, trusting: PublicKey(pemFile: trustedKeyPath))
         let manifest = try reader.loadManifest()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
         let ledgerTarget = target.ledgerName
@@ -58,8 +57,8 @@ public struct Importer {
             var counts = ReconcileReport.ImportCounts()
             let progress = ProgressReporter(label: "import", quiet: quiet)
             try DeltaImport(
-                manifest: manifest, archivePath: archivePath, key: key, statementBytes: reader.statementBytes,
-                selected: selected, mailboxes: mailboxes, target: target, progress: progress, mapping: mapping
+                manifest: manifest, archive: archive, selected: selected, mailboxes: mailboxes, target: target, progress: progress,
+                mapping: mapping
             ).run(into: &counts)
             progress.finish()
             counts.seconds = Date().timeIntervalSince(started)
@@ -74,36 +73,27 @@ public struct Importer {
         let progress = ProgressReporter(
             label: "import", quiet: quiet, totalItems: read.reduce(0) { $0 + $1.counts.items },
             totalBytes: read.reduce(0) { $0 + $1.counts.bytes })
-        let items = parallel ? nil : PrefetchingItemStream(archivePath: archivePath, trustedKey: key, statementBytes: reader.statementBytes)
-        var open: (user: Int, target: any UserMailboxTarget, containers: [ContainerKey: Int])?
+        let items = parallel ? nil : archive.items()
+        var open: UserImport?
         var seenItems = 0
         var seenBytes: Int64 = 0
 
         func finishOpenUser() throws {
             if let o = open {
-                try o.target.finish(settings: manifest.users[o.user - 1].settings)
-                counts.collect(from: o.target)
+                counts.add(try o.finish())
                 open = nil
             }
         }
-        func openUser(_ number: Int) throws -> (user: Int, target: any UserMailboxTarget, containers: [ContainerKey: Int]) {
-            let record = manifest.users[number - 1]
-            let userTarget = try mailboxes.open(user: UserInfo(address: record.targetMailbox))
-            let map = try Self.openContainers(of: record, in: manifest, at: userTarget, mapping: mapping, rewritten: &counts.rewritten)
-            return (number, userTarget, map)
-        }
-
         for user in manifest.users where selected.contains(user.user) && user.counts.isEmpty {
             // Users with no items still get their folders and settings.
             try finishOpenUser()
-            open = try openUser(user.user)
+            open = try UserImport(user, in: mailboxes, manifest: manifest, mapping: mapping)
         }
         try finishOpenUser()
 
         if parallel {
             try ParallelImport(
-                archivePath: archivePath, key: key, statementBytes: reader.statementBytes, manifest: manifest,
-                users: selected, jobs: jobs, target: mailboxes, progress: progress
+                archive: archive, manifest: manifest, users: selected, jobs: jobs, target: mailboxes, mapping: mapping, progress: progress
             ).run(into: &counts)
         }
         while let items, let (record, body) = try items.next() {
@@ -111,20 +101,11 @@ public struct Importer {
             seenBytes += record.size
             progress.update(items: seenItems, bytes: seenBytes)
             guard selected.contains(record.user) else { continue }
-            if open?.user != record.user {
+            if open?.record.user != record.user {
                 try finishOpenUser()
-                open = try openUser(record.user)
+                open = try UserImport(manifest.users[record.user - 1], in: mailboxes, manifest: manifest, mapping: mapping)
             }
-            let o = open!
-            let itemKey = ItemKey(archiveID: manifest.header.archiveID, entryPath: record.path, sha256: record.sha256, size: record.size)
-            let wrote = try Self.write(
-                record, body: body, key: itemKey, to: o.target, containers: o.containers, mapping: mapping, counts: &counts)
-            if wrote {
-                counts.written += 1
-                counts.bytesWritten += record.size
-            } else {
-                counts.alreadyPresent += 1
-            }
+            try open!.write(record, body: body)
         }
         try finishOpenUser()
         progress.finish()
@@ -267,9 +248,7 @@ public struct ReconcileCommand {
     }
 
     public func run() throws -> ReconcileReport {
-        let reader = try ArchiveReader(path: archivePath)
-        let key = try PublicKey(pemFile: trustedKeyPath)
-        try reader.verifySignature(with: key)
+        let (archive, reader) = try VerifiedArchive.open(archivePath, trusting: PublicKey(pemFile: trustedKeyPath))
         let manifest = try reader.loadManifest()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
         var reconciler = Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options)
@@ -279,7 +258,7 @@ public struct ReconcileCommand {
         if rewrites || converts {
             // What the import wrote where it did not write the archived bytes: renamed users' addresses rewritten in
             // contacts and events, messages in CRLF form for a target that holds that form. Expect those bytes.
-            let items = PrefetchingItemStream(archivePath: archivePath, trustedKey: key, statementBytes: reader.statementBytes)
+            let items = archive.items()
             while let (record, body) = try items.next() {
                 guard selected.contains(record.user) else { continue }
                 if converts, record.kind == .message {

@@ -7,13 +7,12 @@ import Synchronization
 /// the frame where it starts), so that users go into a slow target (an IMAP server) side by side. Every item is
 /// checked against the signed manifest as in a single-threaded import; the first failure stops every job.
 struct ParallelImport {
-    let archivePath: String
-    let key: PublicKey
-    let statementBytes: [UInt8]
+    let archive: VerifiedArchive
     let manifest: VerifiedManifest
     let users: Set<Int>
     let jobs: Int
     let target: any MailboxTarget
+    let mapping: UserMapping
     let progress: ProgressReporter
 
     private struct Shared: Sendable {
@@ -55,11 +54,7 @@ struct ParallelImport {
 
     private func work(_ shared: SharedState) {
         do {
-            let reader = try ArchiveReader(path: archivePath)
-            try reader.verifySignature(with: key)
-            guard reader.statementBytes == statementBytes else {
-                throw ArchiveError(.verification, archivePath, "the archive changed while it was being read")
-            }
+            let reader = try archive.openReader()
             while let run = shared.withLock({ s -> VerifiedManifest.UserEntries? in
                 s.failure == nil && !s.queue.isEmpty ? s.queue.removeFirst() : nil
             }) {
@@ -71,36 +66,19 @@ struct ParallelImport {
     }
 
     private func importUser(_ run: VerifiedManifest.UserEntries, reader: ArchiveReader, shared: SharedState) throws {
-        let record = manifest.users[run.user - 1]
-        let userTarget = try target.open(user: UserInfo(address: record.targetMailbox))
-        let mapping = UserMapping(manifest: manifest)
-        var rewritten: [String] = []
-        let containers = try Importer.openContainers(of: record, in: manifest, at: userTarget, mapping: mapping, rewritten: &rewritten)
+        let unit = try UserImport(manifest.users[run.user - 1], in: target, manifest: manifest, mapping: mapping)
         let items = try reader.items(manifest, of: run)
-        var written = ReconcileReport.ImportCounts()
         while let (entry, body) = try items.next() {
             if shared.withLock({ $0.failure != nil }) { return }
-            let itemKey = ItemKey(archiveID: manifest.header.archiveID, entryPath: entry.path, sha256: entry.sha256, size: entry.size)
-            let wrote = try Importer.write(
-                entry, body: body, key: itemKey, to: userTarget, containers: containers, mapping: mapping, counts: &written)
-            if wrote {
-                written.written += 1
-                written.bytesWritten += entry.size
-            } else {
-                written.alreadyPresent += 1
-            }
+            try unit.write(entry, body: body)
             shared.withLock { s in
                 s.items += 1
                 s.bytes += entry.size
                 progress.update(items: s.items, bytes: s.bytes)
             }
         }
-        try userTarget.finish(settings: record.settings)
-        written.collect(from: userTarget)
-        written.rewritten = rewritten + written.rewritten
-        shared.withLock { s in
-            s.counts.add(written)
-        }
+        let counts = try unit.finish()
+        shared.withLock { $0.counts.add(counts) }
     }
 }
 

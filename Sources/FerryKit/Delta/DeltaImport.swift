@@ -18,9 +18,7 @@ public struct DeltaImportCounts: Codable, Sendable {
 /// deletions and the folder deletions. Every step is idempotent, so an interrupted import run again finishes.
 struct DeltaImport {
     let manifest: VerifiedManifest
-    let archivePath: String
-    let key: PublicKey
-    let statementBytes: [UInt8]
+    let archive: VerifiedArchive
     let selected: Set<Int>
     let mailboxes: any MailboxTarget
     let target: ConnectorURL
@@ -37,12 +35,9 @@ struct DeltaImport {
     }
 
     private struct Open {
-        var user: UserRecord
-        var target: any UserMailboxTarget
+        var unit: UserImport
         var delta: any DeltaTarget
-        var containers: [Importer.ContainerKey: Int]
-        /// ACL identifiers of renamed users rewritten while the folders were opened.
-        var rewritten: [String] = []
+        var user: UserRecord { unit.record }
     }
 
     /// Opens a user: folder renames first, then every container the delta lists.
@@ -56,9 +51,7 @@ struct DeltaImport {
             if c.op == .renameFolder, let from = c.from, let to = c.to, try delta.renameFolder(from: from, to: to) { renamed += 1 }
         }
         applied.renamedFolders += renamed
-        var rewritten: [String] = []
-        let containers = try Importer.openContainers(of: user, in: manifest, at: userTarget, mapping: mapping, rewritten: &rewritten)
-        return Open(user: user, target: userTarget, delta: delta, containers: containers, rewritten: rewritten)
+        return Open(unit: try UserImport(user, at: userTarget, manifest: manifest, mapping: mapping), delta: delta)
     }
 
     /// After a user's new items: the keep lines, the deletions, the folder deletions; then durability.
@@ -69,7 +62,7 @@ struct DeltaImport {
             switch c.op {
             case .keep:
                 guard c.kind == .message, let info = c.message, let key = c.itemKey, let folder = c.container,
-                    let number = o.containers[Importer.ContainerKey(kind: .folder, number: folder)]
+                    let number = o.unit.containers[Importer.ContainerKey(kind: .folder, number: folder)]
                 else { return }
                 switch try o.delta.updateMessage(key: key, info: info, inFolder: number) {
                 case .changed: result.movedOrFlagged += 1
@@ -89,9 +82,7 @@ struct DeltaImport {
             result.deletedFolders += 1
         }
         applied = result
-        try o.target.finish(settings: o.user.settings)
-        counts.rewritten += o.rewritten
-        counts.collect(from: o.target)
+        counts.add(try o.unit.finish())
     }
 
     /// One user at a time (one target connection, one user's state in memory) while the whole archive streams and
@@ -115,7 +106,7 @@ struct DeltaImport {
                 current = try open(next, &applied)
             }
         }
-        let items = PrefetchingItemStream(archivePath: archivePath, trustedKey: key, statementBytes: statementBytes)
+        let items = archive.items()
         var seenItems = 0
         var seenBytes: Int64 = 0
         while let (record, body) = try items.next() {
@@ -124,20 +115,12 @@ struct DeltaImport {
             progress.update(items: seenItems, bytes: seenBytes)
             if current?.user.user != record.user, selected.contains(record.user) {
                 guard waiting.contains(where: { $0.user == record.user }) else {
-                    throw FerryError(.verificationFailed, "\(archivePath): entry \(record.path): user \(record.user)'s entries are not one run")
+                    throw FerryError(.verificationFailed, "\(archive.path): entry \(record.path): user \(record.user)'s entries are not one run")
                 }
                 try advance(to: record.user)
             }
             guard let o = current, o.user.user == record.user else { continue }
-            let itemKey = ItemKey(archiveID: manifest.header.archiveID, entryPath: record.path, sha256: record.sha256, size: record.size)
-            if try Importer.write(
-                record, body: body, key: itemKey, to: o.target, containers: o.containers, mapping: mapping, counts: &counts)
-            {
-                counts.written += 1
-                counts.bytesWritten += record.size
-            } else {
-                counts.alreadyPresent += 1
-            }
+            try o.unit.write(record, body: body)
         }
         try advance(to: nil)
         counts.changes = applied
