@@ -54,7 +54,7 @@ public struct Importer {
         targetOptions.checksPlacements = reimport
         let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.targetMailbox), options: targetOptions)
         if manifest.isDelta {
-            var counts = ReconcileReport.ImportCounts()
+            var counts = ImportCounts()
             let progress = ProgressReporter(label: "import", quiet: quiet)
             try DeltaImport(
                 manifest: manifest, archive: archive, selected: selected, mailboxes: mailboxes, target: target, progress: progress,
@@ -65,7 +65,7 @@ public struct Importer {
             return try reconcileAndRecord(manifest, selected: selected, counts: counts, ledgerTarget: ledgerTarget)
         }
 
-        var counts = ReconcileReport.ImportCounts()
+        var counts = ImportCounts()
         // The archive is read, decompressed and checked on a second thread while this one writes.
         let parallel = jobs > 1 && selected.count > 1
         // One job reads the whole archive; parallel jobs read only their users' parts.
@@ -115,7 +115,7 @@ public struct Importer {
 
     /// Reconciles, then records in the ledger the users whose import passed.
     private func reconcileAndRecord(
-        _ manifest: VerifiedManifest, selected: Set<Int>, counts: ReconcileReport.ImportCounts, ledgerTarget: String
+        _ manifest: VerifiedManifest, selected: Set<Int>, counts: ImportCounts, ledgerTarget: String
     ) throws -> ReconcileReport {
         var reconciler = Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options)
         reconciler.refused = Set(counts.badItems.map(\.entry))
@@ -163,7 +163,7 @@ public struct Importer {
     /// way (after the archived bytes were checked); `counts` lists them, with the hash the target now holds.
     static func write(
         _ record: EntryRecord, body: some CheckedItemBody, key: ItemKey, to target: any UserMailboxTarget,
-        containers: [ContainerKey: Int], mapping: UserMapping, counts: inout ReconcileReport.ImportCounts
+        containers: [ContainerKey: Int], mapping: UserMapping, counts: inout ImportCounts
     ) throws -> Bool {
         if !mapping.isEmpty, record.kind == .contact || record.kind == .calendarItem, record.size <= rewriteLimit {
             var bytes: [UInt8] = []

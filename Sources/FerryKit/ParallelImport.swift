@@ -17,13 +17,13 @@ struct ParallelImport {
 
     private struct Shared: Sendable {
         var queue: [VerifiedManifest.UserEntries]
-        var counts = ReconcileReport.ImportCounts()
+        var counts = ImportCounts()
         var items = 0
         var bytes: Int64 = 0
         var failure: (any Error)?
     }
 
-    func run(into counts: inout ReconcileReport.ImportCounts) throws {
+    func run(into counts: inout ImportCounts) throws {
         let runs = try manifest.userEntries()
         let queue = manifest.users.map(\.user).filter { users.contains($0) }.compactMap { runs[$0] }
         let shared = SharedState(Shared(queue: queue))

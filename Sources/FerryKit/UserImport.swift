@@ -10,7 +10,7 @@ final class UserImport {
     let containers: [Importer.ContainerKey: Int]
     private let mapping: UserMapping
     private let archiveID: String
-    private var counts = ReconcileReport.ImportCounts()
+    private var counts = ImportCounts()
 
     /// Opens the user's containers at `target` (already opened for the user: a delta renames folders first).
     init(_ record: UserRecord, at target: any UserMailboxTarget, manifest: VerifiedManifest, mapping: UserMapping) throws {
@@ -38,7 +38,7 @@ final class UserImport {
     }
 
     /// Applies the user's settings, makes everything durable, and gives what was done.
-    func finish() throws -> ReconcileReport.ImportCounts {
+    func finish() throws -> ImportCounts {
         try target.finish(settings: record.settings)
         counts.collect(from: target)
         return counts

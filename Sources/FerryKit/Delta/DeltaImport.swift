@@ -55,7 +55,7 @@ struct DeltaImport {
     }
 
     /// After a user's new items: the keep lines, the deletions, the folder deletions; then durability.
-    private func close(_ o: Open, _ applied: inout DeltaImportCounts, _ counts: inout ReconcileReport.ImportCounts) throws {
+    private func close(_ o: Open, _ applied: inout DeltaImportCounts, _ counts: inout ImportCounts) throws {
         var folderDeletions: [[String]] = []
         var result = applied
         try changes(of: o.user.user) { c in
@@ -87,7 +87,7 @@ struct DeltaImport {
 
     /// One user at a time (one target connection, one user's state in memory) while the whole archive streams and
     /// is checked entry by entry; entries come in user order.
-    func run(into counts: inout ReconcileReport.ImportCounts) throws {
+    func run(into counts: inout ImportCounts) throws {
         var applied = DeltaImportCounts()
         var waiting = manifest.users.filter { selected.contains($0.user) }[...]
         var current: Open?

@@ -1,0 +1,64 @@
+import MailModel
+
+/// What an import did at the target, beside the reconcile that follows it: items written and already there, where
+/// they went, what the target refused, and what it holds in another form than the archive's.
+public struct ImportCounts: Codable, Sendable {
+    public var written = 0
+    public var alreadyPresent = 0
+    public var bytesWritten: Int64 = 0
+    public var seconds: Double = 0
+    /// Items the target refused, with its reasons (counted against --max-bad-items).
+    public var badItems: [BadItem] = []
+    /// Where each written item is at the target, where the target says (IMAP APPENDUID).
+    public var placements: [ItemPlacement] = []
+    /// For a delta archive: the changes applied to items and folders already at the target.
+    public var changes: DeltaImportCounts?
+    /// What the user mapping rewrote on the way in (ACL identifiers, contact EMAIL, event ORGANIZER and
+    /// ATTENDEE naming renamed users), one line each.
+    public var rewritten: [String] = []
+    /// Items written with rewritten bytes, and the hash the target holds for each instead of the archive's.
+    public var rewrittenItems: [RewrittenItem] = []
+    /// Messages written in CRLF form (`CRLFForm`) because the target holds that form and the archive's line
+    /// endings differed, with the hash the target holds for each.
+    public var convertedItems: [RewrittenItem] = []
+
+    public init() {}
+
+    private enum CodingKeys: String, CodingKey {
+        case written, alreadyPresent, bytesWritten, seconds, badItems, placements, rewritten, rewrittenItems, convertedItems, changes
+    }
+
+    /// Reads reports written before the lists were added: a missing list is empty.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        written = try c.decode(Int.self, forKey: .written)
+        alreadyPresent = try c.decode(Int.self, forKey: .alreadyPresent)
+        bytesWritten = try c.decode(Int64.self, forKey: .bytesWritten)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        badItems = try c.decodeIfPresent([BadItem].self, forKey: .badItems) ?? []
+        placements = try c.decodeIfPresent([ItemPlacement].self, forKey: .placements) ?? []
+        rewritten = try c.decodeIfPresent([String].self, forKey: .rewritten) ?? []
+        rewrittenItems = try c.decodeIfPresent([RewrittenItem].self, forKey: .rewrittenItems) ?? []
+        convertedItems = try c.decodeIfPresent([RewrittenItem].self, forKey: .convertedItems) ?? []
+        changes = try c.decodeIfPresent(DeltaImportCounts.self, forKey: .changes)
+    }
+
+    /// Adds another part's counts (a user imported by another job); `seconds` stays this one's.
+    mutating func add(_ other: ImportCounts) {
+        written += other.written
+        alreadyPresent += other.alreadyPresent
+        bytesWritten += other.bytesWritten
+        badItems += other.badItems
+        placements += other.placements
+        rewritten += other.rewritten
+        rewrittenItems += other.rewrittenItems
+        convertedItems += other.convertedItems
+    }
+
+    /// Takes what a user's target reports once it finished: placements, refused and converted items.
+    mutating func collect(from target: any UserMailboxTarget) {
+        placements += target.placements
+        badItems += target.badItems
+        convertedItems += target.convertedItems
+    }
+}
