@@ -2,23 +2,6 @@ import FerryArchive
 import Foundation
 import MailModel
 
-/// What `export` did.
-public struct ExportSummary: Codable, Sendable {
-    public var archive: String
-    public var archiveID: String
-    public var signerKeyID: String
-    public var users: [String]
-    public var totals: Counts
-    public var fileSize: Int64
-    public var frames: Int
-    public var warnings: [SourceProblem]
-    public var seconds: Double
-    /// For a delta (`--since`): the archive it builds on, its place in the chain and what changed.
-    public var deltaOf: String?
-    public var sequence: Int = 1
-    public var changes: DeltaCounts?
-}
-
 /// `export`: reads users from a source and writes one signed archive.
 public struct Exporter {
     public var source: ConnectorURL
@@ -139,9 +122,4 @@ extension Exporter {
         guard !selected.isEmpty else { throw FerryError(.usage, "\(source) holds no users to \(purpose)") }
         return (reader, selected)
     }
-}
-
-public enum MailFerryVersion {
-    public static let version = "0.1.0"
-    public static let tool = "mailferry \(version)"
 }

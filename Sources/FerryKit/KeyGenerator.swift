@@ -1,0 +1,18 @@
+import FerryArchive
+import Foundation
+
+/// `keygen`.
+public enum KeyGenerator {
+    /// Writes PREFIX.key.pem (mode 0600) and PREFIX.pub.pem, refusing to overwrite either.
+    public static func generate(prefix: String) throws -> (privatePath: String, publicPath: String, keyID: String) {
+        let key = try SigningKey.generate()
+        let privatePath = prefix + ".key.pem"
+        let publicPath = prefix + ".pub.pem"
+        for p in [privatePath, publicPath] where FileManager.default.fileExists(atPath: p) {
+            throw FerryError(.usage, "\(p) exists; keygen never overwrites a key")
+        }
+        try AtomicFile.write(key.privatePEM(), to: privatePath, mode: 0o600)
+        try AtomicFile.write(key.publicKey.publicPEM(), to: publicPath, mode: 0o644)
+        return (privatePath, publicPath, try key.publicKey.keyID)
+    }
+}

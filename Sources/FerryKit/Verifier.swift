@@ -1,0 +1,25 @@
+import FerryArchive
+import Foundation
+import MailModel
+
+/// `verify` as the command line runs it.
+public struct Verifier {
+    public var archivePath: String
+    public var trustedKeyPath: String
+    public var quiet: Bool
+    public init(archivePath: String, trustedKeyPath: String, quiet: Bool) {
+        self.archivePath = archivePath
+        self.trustedKeyPath = trustedKeyPath
+        self.quiet = quiet
+    }
+
+    public func run() throws -> VerificationResult {
+        let key = try PublicKey(pemFile: trustedKeyPath)
+        let progress = ProgressReporter(label: "verify", quiet: quiet)
+        let result = try ArchiveVerifier.verify(
+            path: archivePath, trust: key, started: { progress.setTotal(items: $0, bytes: $1) },
+            progress: { progress.update(items: $0, bytes: $1) })
+        progress.finish()
+        return result
+    }
+}
