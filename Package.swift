@@ -71,11 +71,12 @@ let package = Package(
             dependencies: ["FerryKit", "Buffer", "MigrationPlan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        // Helpers several test targets share: a seeded generator, the built binary's location.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "MailModelTests", dependencies: ["MailModel"]),
+        // Helpers several test targets share: a seeded generator, the built binary's location, a real Dovecot, an
+        // mbox writer for test data.
+        .target(name: "TestSupport", dependencies: ["MailModel"], path: "Tests/TestSupport"),
+        .testTarget(name: "MailModelTests", dependencies: ["TestSupport", "MailModel"]),
         .testTarget(name: "FerryArchiveTests", dependencies: ["TestSupport", "FerryArchive", "MailModel"]),
-        .testTarget(name: "ConnectorsTests", dependencies: ["Connectors", "MailModel"]),
+        .testTarget(name: "ConnectorsTests", dependencies: ["TestSupport", "Connectors", "MailModel"]),
         .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "FerryArchive", "Connectors", "MailModel"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["TestSupport", "SMTPCore"]),
         .testTarget(name: "IMAPCoreTests", dependencies: ["TestSupport", "IMAPCore"], exclude: ["Transcripts"]),

@@ -1,5 +1,6 @@
 import Foundation
 import MailModel
+import TestSupport
 import Testing
 @testable import Connectors
 

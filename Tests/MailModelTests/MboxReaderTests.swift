@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import MailModel
+import TestSupport
 
 /// Writes test mbox files into a fresh temporary directory, removed when the value goes away.
 final class MboxScratch {

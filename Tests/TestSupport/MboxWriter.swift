@@ -1,3 +1,5 @@
+import MailModel
+
 /// Writes messages in mboxrd form: a From_ line, the content with `>*From ` lines quoted, and an
 /// empty line after each message. `MboxReader` reads the result back byte for byte, with one
 /// exception the format cannot avoid: a message not ending in a line break gets one, because the
@@ -14,7 +16,7 @@ public enum MboxWriter {
         var quoting = MboxQuoting(.quote)
         quoting.feed(message, into: &output)
         quoting.finish(into: &output)
-        if output.count > bodyStart && output.last != RFC5322.lf { output.append(contentsOf: lineBreak.utf8) }
+        if output.count > bodyStart && output.last != UInt8(ascii: "\n") { output.append(contentsOf: lineBreak.utf8) }
         output.append(contentsOf: lineBreak.utf8)
         return output
     }
