@@ -97,11 +97,8 @@ struct BufferRelease: ParsableCommand {
                 print("  sent again after an unknown outcome (may be at the target twice): \(report.possiblyDuplicated.map { "#\($0)" }.joined(separator: " "))")
             }
         }
-        if !report.failures.isEmpty {
-            throw FerryError(
-                .verificationFailed,
-                "\(report.failures.count) message(s) for \(user) not delivered: "
-                    + report.failures.map { "#\($0.message): \($0.reason)" }.joined(separator: "; "))
+        if let problem = report.problem {
+            throw FerryError(.verificationFailed, problem)
         }
     }
 }
