@@ -161,7 +161,13 @@ public struct ReleaseJob {
                 progress?("\(user) is already \(status.state.rawValue) to \(url.description); \(report.delivered) message(s) that arrived since passed on")
                 return report
             }
-            throw SpoolError.invalidTransition(user: user, from: status.state, to: .releasing)
+            let recorded = status.releaseTarget.map { " to \($0.address)" } ?? ""
+            throw ReleaseError(
+                .conflict,
+                "release refused: \(user) is already \(status.state.rawValue)\(recorded), not \(undo ? "undone to" : "released to") \(url.description)"
+                    + (status.state == .closed
+                        ? "; to move the user again, hold it again first (`mailferry buffer hold`)"
+                        : "; a user is released once (run the command with the recorded target to pass on mail that arrived since)"))
         }
 
         let delivery: any DeliveryTarget
