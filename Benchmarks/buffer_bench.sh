@@ -97,7 +97,7 @@ python3 "$ROOT/Benchmarks/smtp_load.py" --port "$PF_PORT" --clients 2 --seconds 
 python3 "$ROOT/Benchmarks/smtp_load.py" --port "$MF_PORT" --clients 2 --seconds 1 --to alice@buffer.example.com >/dev/null
 POSTFIX=$(run "$PF_PORT")
 MAILFERRY=$(run "$MF_PORT")
-python3 - "$POSTFIX" "$MAILFERRY" <<'PY'
+python3 - "$POSTFIX" "$MAILFERRY" "${MAILFERRY_BENCH_SMOKE:-}" <<'PY'
 import json, sys
 p, m = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 print("%-10s %10s %10s %10s %8s" % ("server", "msgs/s", "p50 ms", "p99 ms", "errors"))
@@ -109,5 +109,7 @@ print("rate ratio mailferry/postfix: %.2f (target >= 1.0): %s" % (ratio, "PASS" 
 for name, r in (("postfix", p), ("mailferry", m)):
     if r["errors"]:
         print("%s errors: %s" % (name, r["first_errors"]))
-sys.exit(0 if ok else 1)
+# A smoke run (Benchmarks/smoke.sh) checks that the benchmark works, not its figures; errors still fail it.
+smoke = bool(sys.argv[3])
+sys.exit(0 if ok or (smoke and not m["errors"]) else 1)
 PY

@@ -234,4 +234,8 @@ printf '%-8s %12s %12s %7s %8s %11s MB %9s MB\n' import "$M_IMP" "$B_IMP" "$R_IM
 printf '%-8s %12s %12s %7s\n' "  APPENDs" "$IMPORT_ONLY" "$B_IMP" "$(ratio "$IMPORT_ONLY" "$B_IMP")"
 echo "(mailferry import = its APPENDs, from its report's imported.seconds in the last run, plus the reconcile that reads"
 echo " every message back and hashes it; mbsync push does no such check)"
-awk -v a="$R_EXP" -v b="$R_IMP" 'BEGIN { exit !(a <= 1.0 && b <= 1.0) }' || { echo "target missed"; exit 1; }
+if ! awk -v a="$R_EXP" -v b="$R_IMP" 'BEGIN { exit !(a <= 1.0 && b <= 1.0) }'; then
+    echo "target missed"
+    # A smoke run (Benchmarks/smoke.sh) checks that the benchmark works, not its figures.
+    [ -n "${MAILFERRY_BENCH_SMOKE:-}" ] || exit 1
+fi

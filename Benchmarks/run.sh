@@ -16,6 +16,7 @@ usage: Benchmarks/run.sh [options]
   --bin PATH           benchmark this mailferry binary instead of building one
                        (MAILFERRY_BIN in the environment does the same)
 Exit status: 0 when every target passes, 1 when one fails, 2 on usage errors.
+With MAILFERRY_BENCH_SMOKE=1 (Benchmarks/smoke.sh) a missed target is printed but exits 0.
 EOF
 }
 
@@ -222,14 +223,17 @@ bench_corpus() {
         "$(le "$r" "$TARGET_VERIFY" && echo 1 || echo 0)"
 
     # (c) import (then sync) vs tar extraction (then sync)
-    prep_out() { rm -rf "$out"; sync; }
+    prep_out() { rm -rf "$out" "$work/journal"; sync; }
     prep_out2() { rm -rf "$out2"; mkdir -p "$out2"; sync; }
     log "[$label] import"
     run_measured "$label-base-untar" prep_out2 \
         bash -c 'tar --zstd -xf "$1" -C "$2" && sync' _ "$base" "$out2"
     local b_imp="$T_SECONDS" b_imp_rss="$T_RSS_MB"
+    # Each timed run imports into an emptied target with its own journal folder: station B's ledger refuses
+    # importing the same archive into the same target again (a replay), as it should.
     run_measured "$label-mf-import" prep_out \
-        bash -c '"$@" && sync' _ "$BIN" import "$mfa" --trust "$pub" --target "maildir:$out" --user "$USER_ADDR"
+        bash -c '"$@" && sync' _ "$BIN" import "$mfa" --trust "$pub" --target "maildir:$out" --user "$USER_ADDR" \
+        --journal "$work/journal"
     local mf_imp="$T_SECONDS" mf_imp_rss="$T_RSS_MB"
     r=$(ratio "$mf_imp" "$b_imp")
     add_row import "$mf_imp" "$b_imp" "$r" "<=$TARGET_IMPORT" "$mf_imp_rss" "$b_imp_rss" \
@@ -290,6 +294,8 @@ if [ "$KEEP" = 1 ]; then
 fi
 if [ "$FAILED" = 0 ]; then
     echo "result: PASS"
+elif [ -n "${MAILFERRY_BENCH_SMOKE:-}" ]; then
+    echo "result: FAIL (smoke run: targets not enforced)"
 else
     echo "result: FAIL"
     exit 1

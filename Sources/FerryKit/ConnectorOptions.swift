@@ -12,6 +12,8 @@ public struct ConnectorOptions: Sendable {
     public var maxBadItems: Int
     /// Where the IMAP settings came from (the command line, or the buffer's configuration file).
     public var settingsOrigin: IMAPSettingsOrigin = .commandLine
+    /// `import --reimport`: an IMAP target checks on the server that what its journal placed is still there.
+    public var checksPlacements = false
     /// Lines for people: reconnects, refused items, renamed folders.
     public var onNotice: (@Sendable (String) -> Void)?
 

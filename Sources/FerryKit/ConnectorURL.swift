@@ -93,6 +93,13 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Targets that hold messages in CRLF form (IMAP, RFC 9051 section 2.2): an archived message whose line
+    /// endings differ is written, and expected by the reconcile, in `CRLFForm`. File stores keep the archive's bytes.
+    var holdsCRLFForm: Bool {
+        if case .imap = self { return true }
+        return false
+    }
+
     /// Sources that cannot list their users (an IMAP server) export the users named.
     var listsUsers: Bool {
         if case .imap = self { return false }
@@ -122,6 +129,7 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         case .imap:
             let target = IMAPTarget(access: try options.access(for: self), journalDirectory: options.journalDirectory, maxBadItems: options.maxBadItems)
             target.onNotice = options.onNotice
+            target.checksPlacements = options.checksPlacements
             return target
         case .directory(let path):
             return DirectoryTarget(path: path)

@@ -5,8 +5,9 @@ import MailModel
 /// `import`: checks the signature, then streams the archive into the target, each item checked
 /// against the manifest before it is committed; then reconciles and writes the report.
 ///
-/// Re-running adds nothing (targets recognise committed items by their `ItemKey`); an import that
-/// was killed and is run again finishes with exactly the archive's content.
+/// Targets recognise committed items by their `ItemKey`, so an import that was killed and is run again finishes
+/// with exactly the archive's content; a finished one is in the ledger, which refuses it a second time unless
+/// `reimport` (then only what the target lacks is written).
 public struct Importer {
     public var archivePath: String
     public var trustedKeyPath: String
@@ -20,7 +21,7 @@ public struct Importer {
     /// and records the archive once it is imported and reconciled. Nil checks and records nothing.
     public var ledger: ImportLedger?
     /// Import again the last archive the ledger lists as imported for its station (a repair: only what is missing or
-    /// different is put right); an older one is still refused.
+    /// different is put right, an IMAP target's journal checked against the server); an older one is still refused.
     public var reimport = false
 
     public init(
@@ -50,7 +51,9 @@ public struct Importer {
             }
         }
         let mapping = UserMapping(manifest: manifest)
-        let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.targetMailbox), options: options)
+        var targetOptions = options
+        targetOptions.checksPlacements = reimport
+        let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.targetMailbox), options: targetOptions)
         if manifest.isDelta {
             var counts = ReconcileReport.ImportCounts()
             let progress = ProgressReporter(label: "import", quiet: quiet)
@@ -79,8 +82,7 @@ public struct Importer {
         func finishOpenUser() throws {
             if let o = open {
                 try o.target.finish(settings: manifest.users[o.user - 1].settings)
-                counts.placements += o.target.placements
-                counts.badItems += o.target.badItems
+                counts.collect(from: o.target)
                 open = nil
             }
         }
@@ -137,8 +139,10 @@ public struct Importer {
         var reconciler = Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options)
         reconciler.refused = Set(counts.badItems.map(\.entry))
         reconciler.rewritten = counts.rewrittenItems
+        reconciler.converted = counts.convertedItems
+        reconciler.placements = counts.placements
         let rewrites = RewrittenItemsFile(directory: options.journalDirectory)
-        try rewrites.record(counts.rewrittenItems, target: target.ledgerName)
+        try rewrites.record(counts.rewrittenItems + counts.convertedItems, target: target.ledgerName)
         reconciler.rewrittenBefore = rewrites.held(at: target.ledgerName)
         var report = try reconciler.run()
         report.imported = counts
@@ -270,20 +274,37 @@ public struct ReconcileCommand {
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
         var reconciler = Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options)
         let mapping = UserMapping(manifest: manifest)
-        if !mapping.isEmpty && (manifest.header.totals.contactFiles > 0 || manifest.header.totals.calendarFiles > 0) {
-            // The import rewrote renamed users' addresses in contacts and events: expect what it wrote.
+        let rewrites = !mapping.isEmpty && (manifest.header.totals.contactFiles > 0 || manifest.header.totals.calendarFiles > 0)
+        let converts = target.holdsCRLFForm && manifest.header.totals.messages > 0
+        if rewrites || converts {
+            // What the import wrote where it did not write the archived bytes: renamed users' addresses rewritten in
+            // contacts and events, messages in CRLF form for a target that holds that form. Expect those bytes.
             let items = PrefetchingItemStream(archivePath: archivePath, trustedKey: key, statementBytes: reader.statementBytes)
             while let (record, body) = try items.next() {
-                guard selected.contains(record.user), record.kind == .contact || record.kind == .calendarItem,
-                    record.size <= Importer.rewriteLimit
-                else { continue }
-                var bytes: [UInt8] = []
-                try body.stream { bytes.append(contentsOf: $0) }
-                try body.check()
-                if let (_, item, _) = mapping.rewriting(bytes, of: record) { reconciler.rewritten.append(item) }
+                guard selected.contains(record.user) else { continue }
+                if converts, record.kind == .message {
+                    if let item = try Self.crlfForm(of: record, body: body) { reconciler.converted.append(item) }
+                } else if rewrites, record.kind == .contact || record.kind == .calendarItem, record.size <= Importer.rewriteLimit {
+                    var bytes: [UInt8] = []
+                    try body.stream { bytes.append(contentsOf: $0) }
+                    try body.check()
+                    if let (_, item, _) = mapping.rewriting(bytes, of: record) { reconciler.rewritten.append(item) }
+                }
             }
         }
         reconciler.rewrittenBefore = RewrittenItemsFile(directory: options.journalDirectory).held(at: target.ledgerName)
         return try reconciler.run()
+    }
+
+    /// The size and hash of a message's CRLF form, streamed (any size, no copy), or nil when the archived bytes are
+    /// in that form already.
+    static func crlfForm(of record: EntryRecord, body: some CheckedItemBody) throws -> RewrittenItem? {
+        var form = CRLFForm()
+        let hasher = SHA256()
+        try body.stream { chunk in form.convert(chunk) { hasher.update($0) } }
+        form.finish { hasher.update($0) }
+        try body.check()
+        guard form.changedLineEndings > 0 else { return nil }
+        return RewrittenItem(entry: record.path, sha256: hasher.finalizeHex(), size: form.outputCount, archivedSHA256: record.sha256)
     }
 }

@@ -96,8 +96,7 @@ struct ParallelImport {
             }
         }
         try userTarget.finish(settings: record.settings)
-        written.placements = userTarget.placements
-        written.badItems = userTarget.badItems
+        written.collect(from: userTarget)
         written.rewritten = rewritten + written.rewritten
         shared.withLock { s in
             s.counts.add(written)

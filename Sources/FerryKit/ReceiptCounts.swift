@@ -10,6 +10,8 @@ public struct ReceiptCounts: Codable, Sendable, Equatable {
     public var mismatched: Int
     /// Items at the target the archive does not hold (not a failure).
     public var extra: Int
+    /// Matched messages the target holds with their line endings made CRLF (`CRLFForm`); absent when none.
+    public var lineEndingsConverted: Int?
 
     public init(archive: Counts, target: Counts, matched: Int, missing: Int, mismatched: Int, extra: Int) {
         self.archive = archive
@@ -27,5 +29,7 @@ public struct ReceiptCounts: Codable, Sendable, Equatable {
             missing: user.containers.reduce(0) { $0 + $1.missing.count },
             mismatched: user.containers.reduce(0) { $0 + $1.mismatched.count },
             extra: user.containers.reduce(0) { $0 + $1.extra })
+        let converted = user.containers.reduce(0) { $0 + ($1.lineEndingsConverted ?? 0) }
+        lineEndingsConverted = converted > 0 ? converted : nil
     }
 }

@@ -34,11 +34,14 @@ public struct ReconcileReport: Codable, Sendable {
         public var rewritten: [String] = []
         /// Items written with rewritten bytes, and the hash the target holds for each instead of the archive's.
         public var rewrittenItems: [RewrittenItem] = []
+        /// Messages written in CRLF form (`CRLFForm`) because the target holds that form and the archive's line
+        /// endings differed, with the hash the target holds for each.
+        public var convertedItems: [RewrittenItem] = []
 
         public init() {}
 
         private enum CodingKeys: String, CodingKey {
-            case written, alreadyPresent, bytesWritten, seconds, badItems, placements, rewritten, rewrittenItems, changes
+            case written, alreadyPresent, bytesWritten, seconds, badItems, placements, rewritten, rewrittenItems, convertedItems, changes
         }
 
         /// Reads reports written before the lists were added: a missing list is empty.
@@ -52,6 +55,7 @@ public struct ReconcileReport: Codable, Sendable {
             placements = try c.decodeIfPresent([ItemPlacement].self, forKey: .placements) ?? []
             rewritten = try c.decodeIfPresent([String].self, forKey: .rewritten) ?? []
             rewrittenItems = try c.decodeIfPresent([RewrittenItem].self, forKey: .rewrittenItems) ?? []
+            convertedItems = try c.decodeIfPresent([RewrittenItem].self, forKey: .convertedItems) ?? []
             changes = try c.decodeIfPresent(DeltaImportCounts.self, forKey: .changes)
         }
 
@@ -64,6 +68,14 @@ public struct ReconcileReport: Codable, Sendable {
             placements += other.placements
             rewritten += other.rewritten
             rewrittenItems += other.rewrittenItems
+            convertedItems += other.convertedItems
+        }
+
+        /// Takes what a user's target reports once it finished: placements, refused and converted items.
+        mutating func collect(from target: any UserMailboxTarget) {
+            placements += target.placements
+            badItems += target.badItems
+            convertedItems += target.convertedItems
         }
     }
 
@@ -93,6 +105,9 @@ public struct ReconcileReport: Codable, Sendable {
         /// Items the import's target refused, within `--max-bad-items`: not at the target, listed with their
         /// reasons in `imported.badItems`, and not counted as missing.
         public var refused: [String] = []
+        /// Messages the target holds in CRLF form whose archived line endings differed (LF-only mail from a Maildir
+        /// or mbox into IMAP): compared, and counted in `matched`, in that form. Absent when none.
+        public var lineEndingsConverted: Int?
         /// What the archive says about each entry listed in `missing`, `mismatched` and `refused` (subject, date,
         /// size), for people reading the report.
         public var details: [ItemDetail]?
@@ -116,20 +131,5 @@ public struct ReconcileReport: Codable, Sendable {
         public var date: String?
         public var size: Int64
         public var sha256: String
-    }
-}
-
-/// A contact or calendar item the user mapping rewrote: what the target holds instead of the archived bytes.
-public struct RewrittenItem: Codable, Sendable, Hashable {
-    public var entry: String
-    public var sha256: String
-    public var size: Int64
-    /// The archived bytes' SHA-256.
-    public var archivedSHA256: String?
-    public init(entry: String, sha256: String, size: Int64, archivedSHA256: String? = nil) {
-        self.entry = entry
-        self.sha256 = sha256
-        self.size = size
-        self.archivedSHA256 = archivedSHA256
     }
 }

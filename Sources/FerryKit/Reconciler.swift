@@ -15,8 +15,14 @@ struct Reconciler {
     var refused: Set<String> = []
     /// Contacts and calendar items written with the user mapping applied: the target holds these bytes.
     var rewritten: [RewrittenItem] = []
-    /// Earlier imports' rewrites at this target (archived SHA-256 to held SHA-256), for the items a delta keeps.
+    /// Messages the target holds in CRLF form (`CRLFForm`) where the archived line endings differed.
+    var converted: [RewrittenItem] = []
+    /// Earlier imports' rewrites and conversions at this target (archived SHA-256 to held SHA-256), for the items a
+    /// delta keeps.
     var rewrittenBefore: [String: String] = [:]
+    /// Where the import placed each item (IMAP APPENDUID): pairs an archived item with the target's copy by UID when
+    /// their bytes differ.
+    var placements: [ItemPlacement] = []
 
     func run() throws -> ReconcileReport {
         var reports: [ReconcileReport.UserReport] = []
@@ -74,6 +80,7 @@ struct Reconciler {
             for e in expected { user.counts.add(e) }
         }
         let rewrittenHashes = Dictionary(rewritten.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 })
+        let convertedHashes = Dictionary(converted.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 })
         let inventory = TargetInventory()
         var problems: [String] = []
         var resolution = InternalDateResolution.nanoseconds
@@ -126,7 +133,13 @@ struct Reconciler {
             }
             containers[name]!.archiveItems += 1
             containers[name]!.archiveBytes += entry.size
-            let hash = rewrittenHashes[entry.path] ?? rewrittenBefore[entry.sha256] ?? entry.sha256
+            let hash: String
+            if let crlf = convertedHashes[entry.path] ?? (entry.kind == .message ? rewrittenBefore[entry.sha256] : nil) {
+                hash = crlf
+                containers[name]!.lineEndingsConverted = (containers[name]!.lineEndingsConverted ?? 0) + 1
+            } else {
+                hash = rewrittenHashes[entry.path] ?? rewrittenBefore[entry.sha256] ?? entry.sha256
+            }
             guard var candidates = remaining[name]?[hash], !candidates.isEmpty else {
                 if refused.contains(entry.path) {
                     containers[name]!.refused.append(entry.path)
@@ -218,21 +231,34 @@ struct Reconciler {
         return nil
     }
 
-    /// What names an item on both sides whatever its bytes: a message's Message-ID, a contact's or calendar item's
-    /// file name, a script's name. A missing entry and an extra item with the same identity in the same container
-    /// are one item whose bytes changed.
-    private static func identity(_ entry: EntryRecord) -> String? {
-        if let m = entry.message { return m.messageID.map { "message-id:" + $0 } }
-        if let c = entry.contact { return "file:" + c.resourceName }
-        if let k = entry.calendarItem { return "file:" + k.resourceName }
-        if let s = entry.sieve { return "script:" + s.name }
-        return nil
+    /// What names an item on both sides whatever its bytes, strongest first: the object id (GUID, EMAILID) where
+    /// both sides have one, the UID the import was given for it (`placements`), a message's Message-ID; a contact's
+    /// or calendar item's file name; a script's name. A missing entry and an extra item with the same identity in
+    /// the same container are one item whose bytes changed.
+    private func identities(_ entry: EntryRecord, placedUID: [String: UInt32]) -> [String] {
+        if let m = entry.message {
+            var ids: [String] = []
+            if let guid = m.guid { ids.append("guid:" + guid) }
+            if let uid = placedUID[entry.path] { ids.append("uid:\(uid)") }
+            if let id = m.messageID { ids.append("message-id:" + id) }
+            return ids
+        }
+        if let c = entry.contact { return ["file:" + c.resourceName] }
+        if let k = entry.calendarItem { return ["file:" + k.resourceName] }
+        if let s = entry.sieve { return ["script:" + s.name] }
+        return []
     }
 
-    private static func identity(_ item: TargetInventory.Item) -> String? {
-        if let m = item.message { return m.messageID.map { "message-id:" + $0 } }
-        if item.sieveActive != nil { return item.resourceName.map { "script:" + $0 } }
-        return item.resourceName.map { "file:" + $0 }
+    private static func identities(_ item: TargetInventory.Item) -> [String] {
+        if let m = item.message {
+            var ids: [String] = []
+            if let guid = m.guid { ids.append("guid:" + guid) }
+            if let uid = m.uid { ids.append("uid:\(uid)") }
+            if let id = m.messageID { ids.append("message-id:" + id) }
+            return ids
+        }
+        if item.sieveActive != nil { return item.resourceName.map { ["script:" + $0] } ?? [] }
+        return item.resourceName.map { ["file:" + $0] } ?? []
     }
 
     static func detail(_ entry: EntryRecord) -> ReconcileReport.ItemDetail {
@@ -247,30 +273,51 @@ struct Reconciler {
             date: item.message?.internalDate.iso8601, size: item.size, sha256: item.sha256)
     }
 
-    /// Pairs each missing entry of a container with an extra target item of the same identity (see `identity`):
-    /// such a pair is reported as one item with changed bytes instead of one missing and one extra.
+    /// Pairs each missing entry of a container with an extra target item of the same identity (see `identities`):
+    /// such a pair is reported as one item with changed bytes instead of one missing and one extra. Identities are
+    /// tried strongest first; among several items with the same Message-ID, the one whose flags, keywords and date
+    /// differ least is taken, so each difference is reported once, on the right item.
     private func pairChangedItems(
         _ report: inout ReconcileReport.ContainerReport, extras: inout [String: [TargetInventory.Item]],
         listed: [String: EntryRecord], resolution: InternalDateResolution
     ) {
         guard !report.missing.isEmpty, !extras.isEmpty else { return }
-        var byIdentity: [String: [(hash: String, index: Int)]] = [:]
+        struct Ref: Hashable {
+            var hash: String
+            var index: Int
+        }
+        var byIdentity: [String: [Ref]] = [:]
         for (hash, items) in extras {
             for (index, item) in items.enumerated() {
-                if let id = Self.identity(item) { byIdentity[id, default: []].append((hash, index)) }
+                for id in Self.identities(item) { byIdentity[id, default: []].append(Ref(hash: hash, index: index)) }
             }
         }
         guard !byIdentity.isEmpty else { return }
-        var taken: [String: Set<Int>] = [:]
+        let placedUID = Dictionary(placements.compactMap { p in p.uid.map { (p.entry, $0) } }, uniquingKeysWith: { $1 })
+        var taken: Set<Ref> = []
+        var pairs: [String: Ref] = [:]
+        let missing = report.missing.compactMap { path in listed[path].map { (path, $0, identities($0, placedUID: placedUID)) } }
+        // One pass per strength: a GUID or UID pairing is never taken away by a Message-ID one.
+        for strength in 0..<3 {
+            for (path, entry, ids) in missing where pairs[path] == nil && strength < ids.count {
+                let free = (byIdentity[ids[strength]] ?? []).filter { !taken.contains($0) }
+                guard !free.isEmpty else { continue }
+                let best = free.min { a, b in
+                    let da = difference(entry, extras[a.hash]![a.index], resolution)?.aspects.count ?? 0
+                    let db = difference(entry, extras[b.hash]![b.index], resolution)?.aspects.count ?? 0
+                    return da < db
+                }!
+                taken.insert(best)
+                pairs[path] = best
+            }
+        }
+        guard !pairs.isEmpty else { return }
         var stillMissing: [String] = []
         for path in report.missing {
-            guard let entry = listed[path], let id = Self.identity(entry), var candidates = byIdentity[id], !candidates.isEmpty else {
+            guard let entry = listed[path], let pick = pairs[path] else {
                 stillMissing.append(path)
                 continue
             }
-            let pick = candidates.removeFirst()
-            byIdentity[id] = candidates
-            taken[pick.hash, default: []].insert(pick.index)
             let item = extras[pick.hash]![pick.index]
             var text = "bytes changed: \(entry.size) B (SHA-256 \(entry.sha256.prefix(12))…) became \(item.size) B (SHA-256 \(item.sha256.prefix(12))…)"
             var aspects = ["bytes"]
@@ -281,8 +328,8 @@ struct Reconciler {
             report.mismatched.append(.init(entry: path, difference: text, aspects: aspects))
         }
         report.missing = stillMissing
-        for (hash, indices) in taken {
-            extras[hash] = extras[hash]!.enumerated().filter { !indices.contains($0.offset) }.map(\.element)
+        for hash in Set(taken.map(\.hash)) {
+            extras[hash] = extras[hash]!.enumerated().filter { !taken.contains(Ref(hash: hash, index: $0.offset)) }.map(\.element)
         }
     }
 }

@@ -309,7 +309,8 @@ public struct ReportPage: Sendable {
     private func containerTable(_ out: inout HTMLOutput, _ u: ReconcileReport.UserReport) {
         out.raw("<h3>Counts per folder, address book and calendar</h3>\n<table class=\"containers\">\n<thead><tr><th>Kind</th><th>Name</th>")
         out.raw("<th class=\"n\">Archive items</th><th class=\"n\">Archive bytes</th><th class=\"n\">Matched at target</th><th class=\"n\">Missing</th>")
-        out.raw("<th class=\"n\">Different</th><th class=\"n\">Refused</th><th class=\"n\">Extra at target</th></tr></thead>\n<tbody>\n")
+        out.raw("<th class=\"n\">Different</th><th class=\"n\">Refused</th><th class=\"n\">Extra at target</th>")
+        out.raw("<th class=\"n\">Line endings made CRLF</th></tr></thead>\n<tbody>\n")
         for c in u.containers.prefix(rowLimit) {
             let bad = !c.missing.isEmpty || !c.mismatched.isEmpty
             out.raw("<tr\(bad ? " class=\"fail\"" : "")><td>")
@@ -324,9 +325,14 @@ public struct ReportPage: Sendable {
                 out.raw("</td><td class=\"n\(isBad && value > 0 ? " bad" : "")\">")
                 out.number(value)
             }
+            out.raw("</td><td class=\"n\">")
+            out.number(c.lineEndingsConverted ?? 0)
             out.raw("</td></tr>\n")
         }
         out.raw("</tbody>\n</table>\n")
+        if u.containers.contains(where: { ($0.lineEndingsConverted ?? 0) > 0 }) {
+            out.raw("<p class=\"note\">Line endings made CRLF: messages stored with LF (or CR) line endings at the source, which the target holds, as IMAP requires, with CRLF; matched in that form, every other byte the same.</p>\n")
+        }
         more(&out, u.containers.count - rowLimit)
     }
 

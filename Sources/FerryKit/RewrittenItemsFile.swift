@@ -1,4 +1,5 @@
 import Foundation
+import MailModel
 
 /// The importing station's memory of the contacts and calendar items the user mapping rewrote, per target:
 /// archived SHA-256 to the SHA-256 the target holds. A delta's reconcile needs it, because an item a delta only

@@ -48,11 +48,32 @@ public protocol UserMailboxTarget: AnyObject {
     var placements: [ItemPlacement] { get }
     /// Items the target refused (too large, a rejected flag, bad bytes), each with the target's reason.
     var badItems: [BadItem] { get }
+    /// Messages the target holds in `CRLFForm` where the archive's line endings differed (LF-only mail into IMAP),
+    /// with the hash and size it holds; complete after `finish`.
+    var convertedItems: [RewrittenItem] { get }
 }
 
 extension UserMailboxTarget {
     public var placements: [ItemPlacement] { [] }
     public var badItems: [BadItem] { [] }
+    public var convertedItems: [RewrittenItem] { [] }
+}
+
+/// An item the target holds with bytes other than the archive's: a contact or calendar item the user mapping
+/// rewrote, or a message whose line endings were made CRLF for a target that holds that form. The reconcile
+/// expects `sha256` for `entry` instead of the archived hash.
+public struct RewrittenItem: Codable, Sendable, Hashable {
+    public var entry: String
+    public var sha256: String
+    public var size: Int64
+    /// The archived bytes' SHA-256.
+    public var archivedSHA256: String?
+    public init(entry: String, sha256: String, size: Int64, archivedSHA256: String? = nil) {
+        self.entry = entry
+        self.sha256 = sha256
+        self.size = size
+        self.archivedSHA256 = archivedSHA256
+    }
 }
 
 /// One archived item's place at the target, so that clients and later passes can find it: the folder, and on IMAP

@@ -20,8 +20,26 @@ public final class MigrationPlan {
         public var since: String
         public var note: String?
 
+        /// The archives (by id) recorded as carried to station B.
+        public var carried: Set<String> = []
+
         /// The archive the release waits for: the last one made while the user was held.
         public var finalArchive: ArchiveRecord? { archives.last(where: \.final) }
+
+        /// What station B imports for the user, oldest first: the final archive (before it exists, the last pass)
+        /// and every archive it builds on, back to a full one. A delta is refused without its base, so a first pass
+        /// travels in the chain with the final archive.
+        public var chain: [ArchiveRecord] {
+            guard var last = finalArchive ?? archives.last else { return [] }
+            var chain = [last]
+            while chain.count < archives.count, let base = last.deltaOf,
+                let earlier = archives.last(where: { $0.archiveID == base })
+            {
+                chain.insert(earlier, at: 0)
+                last = earlier
+            }
+            return chain
+        }
     }
 
     public static let definitionFile = "plan.json"
@@ -136,6 +154,9 @@ public final class MigrationPlan {
         }
         if let forwarding = event.forwarding { progress.forwarding = forwarding }
         if let archive = event.archive { progress.archives.append(archive) }
+        if let carried = event.carried { progress.carried.insert(carried) }
+        // Journals written before events named the archive carried: the state says the final one was.
+        if event.state == .carried, let final = progress.finalArchive { progress.carried.insert(final.archiveID) }
         if let receipt = event.receipt { progress.receipt = receipt }
         if event.state != nil || event.note != nil { progress.note = event.note }
     }

@@ -50,19 +50,22 @@ public struct PlanEvent: Codable, Sendable, Equatable {
     public var forwarding: Bool?
     /// An archive holding the user was written.
     public var archive: ArchiveRecord?
+    /// The id of an archive holding the user that left station A (`plan carried`).
+    public var carried: String?
     /// Station B's receipt for the user was checked.
     public var receipt: ReceiptRecord?
     public var note: String?
 
     public init(
         at: String, user: String, state: PlanState? = nil, forwarding: Bool? = nil, archive: ArchiveRecord? = nil,
-        receipt: ReceiptRecord? = nil, note: String? = nil
+        carried: String? = nil, receipt: ReceiptRecord? = nil, note: String? = nil
     ) {
         self.at = at
         self.user = user
         self.state = state
         self.forwarding = forwarding
         self.archive = archive
+        self.carried = carried
         self.receipt = receipt
         self.note = note
     }

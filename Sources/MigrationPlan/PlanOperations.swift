@@ -184,30 +184,50 @@ extension MigrationPlan {
 
     // MARK: Carrying
 
-    /// Records that an archive left station A: the users whose final archive it is become `carried`. The file
-    /// is recognised by its SHA-256, so a copy on the courier's medium works as well as the original.
-    public func markCarried(archivePath: String) throws -> [String] {
-        let hash = try Self.fileSHA256(archivePath)
-        var carried: [String] = []
-        for i in users.indices where users[i].state == .exported && users[i].finalArchive?.fileSHA256 == hash {
-            try record(PlanEvent(at: now(), user: users[i].user.source, state: .carried))
-            carried.append(users[i].user.source)
-        }
-        guard !carried.isEmpty else {
-            let passes = users.filter { $0.archives.contains { $0.fileSHA256 == hash && !$0.final } }
-            if !passes.isEmpty {
-                // A pass travels ahead of the final archive; carrying it changes no state.
-                for p in passes { try record(PlanEvent(at: now(), user: p.user.source, note: "pass carried")) }
-                return []
+    /// What `plan carried` recorded for one archive.
+    public struct CarriedArchive: Sendable {
+        public var path: String
+        public var archiveID: String
+        /// Users whose final archive it is: they became `carried`.
+        public var final: [String] = []
+        /// Users for whom it is an earlier archive of the chain (a pass, travelling ahead or with the final one).
+        public var earlier: [String] = []
+        /// Users for whom it was recorded as carried before.
+        public var already: [String] = []
+    }
+
+    /// Records that archives left station A. Users whose final archive one is become `carried`; an earlier archive
+    /// of a user's chain (a first pass) is recorded as carried without changing the user's state: station B needs
+    /// it too, before or with the final archive. Each file is recognised by its SHA-256, so a copy on the courier's
+    /// medium works as well as the original. Every file is checked before anything is recorded.
+    public func markCarried(archivePaths: [String]) throws -> [CarriedArchive] {
+        var found: [(path: String, archive: ArchiveRecord)] = []
+        for path in archivePaths {
+            let hash = try Self.fileSHA256(path)
+            guard let archive = users.lazy.compactMap({ $0.archives.first { $0.fileSHA256 == hash } }).first else {
+                throw FerryError(.usage, "\(path) is not an archive of this plan (no export recorded a file with its SHA-256 \(hash.prefix(16)))")
             }
-            let known = users.contains { $0.archives.contains { $0.fileSHA256 == hash } }
-            throw FerryError(
-                .usage,
-                known
-                    ? "\(archivePath) is not the final archive of any user waiting to be carried (see mailferry plan status)"
-                    : "\(archivePath) is not an archive of this plan (no export recorded a file with its SHA-256 \(hash.prefix(16)))")
+            found.append((path, archive))
         }
-        return carried
+        var results: [CarriedArchive] = []
+        for (path, archive) in found {
+            var result = CarriedArchive(path: path, archiveID: archive.archiveID)
+            for i in users.indices where users[i].archives.contains(where: { $0.archiveID == archive.archiveID }) {
+                let user = users[i].user.source
+                if users[i].carried.contains(archive.archiveID) {
+                    result.already.append(user)
+                } else if users[i].finalArchive?.archiveID == archive.archiveID {
+                    let state: PlanState? = users[i].state == .exported ? .carried : nil
+                    try record(PlanEvent(at: now(), user: user, state: state, carried: archive.archiveID))
+                    result.final.append(user)
+                } else {
+                    try record(PlanEvent(at: now(), user: user, carried: archive.archiveID))
+                    result.earlier.append(user)
+                }
+            }
+            results.append(result)
+        }
+        return results
     }
 
     // MARK: Releasing, closing, undoing
@@ -246,6 +266,9 @@ extension MigrationPlan {
                     throw ReceiptError(.wrongUser, path: file, "is for \(receipt.user), not \(user.source)")
                 }
                 guard receipt.archiveID == archive.archiveID else {
+                    // Station B imported an earlier archive of the chain (a pass travelling ahead): the final
+                    // archive's receipt has not come back yet.
+                    if users[i].chain.contains(where: { $0.archiveID == receipt.archiveID }) { continue }
                     outcomes.append(ReleaseOutcome(user: user.source, state: users[i].state, delivered: 0, problem: "the receipt is for archive \(receipt.archiveID), not the final archive \(archive.archiveID)"))
                     continue
                 }

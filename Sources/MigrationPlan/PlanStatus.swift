@@ -24,9 +24,21 @@ public struct PlanStatusRow: Codable, Sendable, Equatable {
     public var forwarding: String
     public var archives: Int
     public var finalArchive: String?
+    /// What station B imports for the user, oldest first: the final archive (or, before it, the last pass) and
+    /// every archive it builds on back to a full one.
+    public var chain: [ChainArchive]
     public var receipt: String?
     public var waitingOn: PlanActor
     public var next: String
+
+    public struct ChainArchive: Codable, Sendable, Equatable {
+        public var path: String
+        public var archiveID: String
+        public var deltaOf: String?
+        public var final: Bool
+        /// Recorded as carried to station B (`plan carried`).
+        public var carried: Bool
+    }
 }
 
 extension MigrationPlan {
@@ -37,8 +49,13 @@ extension MigrationPlan {
             return PlanStatusRow(
                 user: p.user.source, target: p.user.target, group: p.user.group, state: p.state, since: p.since,
                 forwarding: p.forwarding.map { $0 ? "on" : "off" } ?? "-", archives: p.archives.count,
-                finalArchive: p.finalArchive?.archiveID, receipt: p.receipt.map { $0.verdict.rawValue }, waitingOn: actor,
-                next: next)
+                finalArchive: p.finalArchive?.archiveID,
+                chain: p.chain.map {
+                    PlanStatusRow.ChainArchive(
+                        path: $0.path, archiveID: $0.archiveID, deltaOf: $0.deltaOf, final: $0.final,
+                        carried: p.carried.contains($0.archiveID))
+                },
+                receipt: p.receipt.map { $0.verdict.rawValue }, waitingOn: actor, next: next)
         }
     }
 
@@ -55,12 +72,15 @@ extension MigrationPlan {
         case .held:
             return (.stationA, "mailferry plan export \(plan) \(user)")
         case .exported:
-            return (.courier, "carry \(p.finalArchive?.path ?? "the archive") to station B, then: mailferry plan carried \(plan) \(p.finalArchive?.path ?? "ARCHIVE")")
+            // Every archive of the chain that has not left yet: station B refuses a delta without its base.
+            let waiting = p.chain.filter { !p.carried.contains($0.archiveID) }.map(\.path)
+            let files = waiting.isEmpty ? [p.finalArchive?.path ?? "ARCHIVE"] : waiting
+            return (.courier, "carry \(files.joined(separator: " and ")) to station B, then: mailferry plan carried \(plan) \(files.joined(separator: " "))")
         case .carried:
-            return (.stationB, "mailferry plan import \(p.finalArchive.map { ($0.path as NSString).lastPathComponent } ?? "ARCHIVE") --target \(definition.target) --trust A.pub.pem --sign-key B.key.pem --receipts RECEIPTS; carry RECEIPTS back, then: mailferry plan release \(plan) RECEIPTS")
+            return (.stationB, stationBCommand(for: p) + "; carry \(receiptsFolder) back to station A, then: mailferry plan next \(plan)")
         case .imported:
             let why = p.receipt?.problems.prefix(2).joined(separator: "; ") ?? ""
-            return (.operator, "station B's reconcile failed (\(why)); import again at station B, or undo: mailferry plan forwarding \(plan) \(user) --off, then mailferry plan undo \(plan) \(user) --to SOURCE")
+            return (.operator, "station B's reconcile failed (\(why)); import again at station B (\(stationBCommand(for: p))), or undo: mailferry plan forwarding \(plan) \(user) --off, then mailferry plan undo \(plan) \(user) --to SOURCE")
         case .reconciled:
             return (.stationA, "mailferry plan release \(plan) \(user)")
         case .released:
@@ -71,4 +91,16 @@ extension MigrationPlan {
             return (.nobody, "done")
         }
     }
+
+    /// Station B's command for a user: every archive of the user's chain (station B applies them in chain order
+    /// whatever order they are named in, and skips those it has imported already). A server target needs station B's
+    /// credentials, which station A does not know: a placeholder names the option.
+    public func stationBCommand(for p: Progress) -> String {
+        let files = p.chain.map(\.path)
+        let server = definition.target.hasPrefix("imap://") || definition.target.hasPrefix("imaps://")
+        return "mailferry plan import \(files.isEmpty ? "ARCHIVE" : files.joined(separator: " ")) --target \(definition.target) --trust A.pub.pem --sign-key B.key.pem --receipts \(receiptsFolder)"
+            + (server ? " --credentials B-CREDENTIALS.tsv" : "")
+    }
+
+    var receiptsFolder: String { definition.stationA.receiptsDirectory ?? "RECEIPTS" }
 }

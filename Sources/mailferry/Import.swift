@@ -51,20 +51,28 @@ struct Import: ParsableCommand {
         abstract: "Load an archive into a target, then reconcile and report.",
         discussion: """
             Nothing is written before the signature checks. Each item is checked against the manifest as it streams
-            and committed only if it matches. Running the same import again adds nothing; an interrupted import run
-            again finishes the job. The report compares, per user, folder and type, the archive with the target.
+            and committed only if it matches. An import that was interrupted (killed, a crash, a lost connection)
+            finishes when run again, adding each item once. The report compares, per user, folder and type, the
+            archive with the target.
 
             This station keeps a ledger of the archives it imported (accepted-archives.jsonl beside the import
-            journal, --journal): an archive already imported into the same target is refused (exit 1), and so is a
-            delta (export --since) whose base was not imported there or that comes out of order. An import that was
-            interrupted is not in the ledger yet, so running it again resumes it. --reimport imports again the last
-            archive the ledger lists for its station (a repair; it adds only what is missing); an older one is refused. A delta moves, reflags and deletes what earlier
-            archives brought (dir:, maildir: and IMAP targets) and reconcile then checks the state after it.
+            journal, --journal), per signing key, target and user, written once an import has reconciled. Running an
+            import again after it finished is refused as a replay (exit 1), even if the target was emptied since;
+            so is a second full archive into a target that already holds a chain, a delta (export --since) whose
+            base was not imported there, and a delta that does not build on the last archive imported. Each refusal
+            names the archives involved and what to run instead. --reimport imports the last archive imported
+            again on purpose: it writes what the target lacks (into an emptied target, everything a full archive
+            holds; into IMAP, what the journal placed is checked on the server first) and applies a delta's moves,
+            flags and deletions again; an older archive is refused, it would undo the deltas after it.
+            export --since LAST.mfa makes a new pass against the last archive imported, instead of a second full
+            export. Another --journal DIR is for a deliberately fresh target (emptied or recreated): it takes the
+            full archive, then each delta in order. A delta moves, reflags and deletes what earlier archives brought (dir:, maildir: and IMAP targets) and
+            reconcile then checks the state after it.
 
             Targets: dir:PATH (the directory layout export reads), maildir:PATH (one user, needs --user), and an IMAP
             server, imap://HOST:PORT (STARTTLS) or imaps://HOST:PORT, with --credentials FILE. Into IMAP, each message
-            goes by APPEND with its flags, keywords and date; a journal on this station (--journal) makes a re-run add
-            nothing and a killed import resume without duplicates; refused items stop the import unless
+            goes by APPEND with its flags, keywords and date; a journal on this station (--journal) makes a killed
+            import resume without duplicates; refused items stop the import unless
             --max-bad-items allows them, and are listed in the report with where every item went (APPENDUID).
 
             With --receipt DIR --sign-key KEY, one receipt per user is written into DIR (<address>.receipt.json and
@@ -86,7 +94,7 @@ struct Import: ParsableCommand {
     @Option(help: "Users imported at once, each reading its own part of the archive (for a slow target such as an IMAP server).")
     var jobs = 1
 
-    @Flag(help: "Import again the last archive the ledger says was imported already (adds only what is missing).")
+    @Flag(help: "Import again the last archive the ledger lists as imported into this target (writes what the target lacks).")
     var reimport = false
 
     func validate() throws {
@@ -175,6 +183,9 @@ enum ReportOutput {
                 print("imported: \(i.written) items written (\(Format.bytes(i.bytesWritten))), \(i.alreadyPresent) already present, \(String(format: "%.2f", i.seconds)) s")
                 if let c = i.changes {
                     print("delta applied: \(c.movedOrFlagged) items moved or reflagged, \(c.unchanged) unchanged, \(c.deleted) deleted, \(c.renamedFolders) folders renamed, \(c.deletedFolders) deleted\(c.notFound > 0 ? ", \(c.notFound) earlier items NOT FOUND at the target" : "")")
+                    if c.notFound > 0 {
+                        print("  the target lacks items that earlier archives of the chain brought, which a delta cannot bring back; if it lost them (emptied or recreated), import the chain again from its full archive, each archive in order, with another --journal directory")
+                    }
                 }
                 if !i.badItems.isEmpty {
                     print("refused by the target: \(i.badItems.count) items")
@@ -185,6 +196,7 @@ enum ReportOutput {
                 print("\(u.address): \(u.verdict.rawValue.uppercased())  archive \(u.archive.messages) messages, \(u.archive.contacts) contacts, \(u.archive.events) events, \(u.archive.tasks) tasks, \(u.archive.sieveScripts) scripts; target holds \(u.target.messages), \(u.target.contacts), \(u.target.events), \(u.target.tasks), \(u.target.sieveScripts)")
                 for c in u.containers {
                     var line = "  \(c.kind) \(c.name): \(c.matched)/\(c.archiveItems) match"
+                    if let n = c.lineEndingsConverted { line += " (\(n) with line endings made CRLF, as the target holds mail)" }
                     if c.extra > 0 { line += ", \(c.extra) extra at target" }
                     if !c.missing.isEmpty { line += ", MISSING \(c.missing.count): \(c.missing.prefix(5).joined(separator: " "))" }
                     if !c.refused.isEmpty { line += ", refused by the target \(c.refused.count) (see above)" }

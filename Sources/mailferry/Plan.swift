@@ -19,13 +19,16 @@ struct PlanCommand: ParsableCommand {
               mailferry plan init --users users.csv --source imaps://old.example --target imaps://new.example \\
                   --station-a /srv/plan --buffer-config buffer.toml --sign-key a.key.pem --archives /media/usb \\
                   --station-b-key b.pub.pem --receipts /media/usb/receipts --credentials admin.tsv
+              mailferry plan export --plan /srv/plan --group sales     # optional: a first pass that travels ahead
+              mailferry plan carried --plan /srv/plan /media/usb/1a2b3c4d-20261120-090000.mfa
               mailferry plan hold --plan /srv/plan --group sales       # the buffer accepts their mail from now on
               mailferry plan forwarding --plan /srv/plan --group sales --on   # after switching the source's forwarding
-              mailferry plan next --plan /srv/plan                     # exports the held users
+              mailferry plan next --plan /srv/plan                     # the final export: a delta of the pass
               mailferry plan carried --plan /srv/plan /media/usb/1a2b3c4d-20261122-101500.mfa
-              # station B:
-              mailferry plan import /media/usb/1a2b3c4d-20261122-101500.mfa --target imaps://new.example \\
-                  --trust a.pub.pem --sign-key b.key.pem --receipts /media/usb/receipts --credentials b-admin.tsv
+              # station B: every archive of the chain (plan status and plan carried name them), in any order
+              mailferry plan import /media/usb/1a2b3c4d-20261120-090000.mfa /media/usb/1a2b3c4d-20261122-101500.mfa \\
+                  --target imaps://new.example --trust a.pub.pem --sign-key b.key.pem --receipts /media/usb/receipts \\
+                  --credentials b-admin.tsv
               # station A, with the receipts carried back:
               mailferry plan next --plan /srv/plan                     # checks receipts, releases the held mail
               mailferry plan close --plan /srv/plan --group sales
@@ -136,6 +139,12 @@ struct PlanStatusCommand: ParsableCommand {
         for row in rows {
             let renamed = row.target.lowercased() == row.user.lowercased() ? "" : " -> \(row.target)"
             print("\(row.user)\(renamed)\(row.group.map { " [\($0)]" } ?? ""): \(row.state.rawValue) since \(row.since), forwarding \(row.forwarding), \(row.archives) archive(s)\(row.receipt.map { ", receipt \($0)" } ?? "")")
+            if !row.chain.isEmpty {
+                let listed = row.chain.map { a in
+                    "\(a.path) (\(a.deltaOf.map { "delta of \($0.prefix(8))" } ?? "full")\(a.final ? ", final" : ""), \(a.carried ? "carried" : "not carried"))"
+                }
+                print("    archives for station B: \(listed.joined(separator: ", "))")
+            }
             print("    waits on \(row.waitingOn.rawValue): \(row.next)")
         }
     }
@@ -239,28 +248,66 @@ struct PlanExport: ParsableCommand {
             print("wrote \(result.archive.path) (archive \(result.archive.archiveID), \(kind), SHA-256 \(result.archive.fileSHA256))")
             if !result.final.isEmpty { print("final archive for: \(result.final.joined(separator: ", "))") }
             if !result.passes.isEmpty { print("pass for: \(result.passes.joined(separator: ", "))") }
-            print("next: carry it to station B, then: mailferry plan carried --plan \(selection.plan) \(result.archive.path)")
+            if result.final.isEmpty {
+                print("next: carry it to station B (ahead, or with the final archive), then: mailferry plan carried --plan \(selection.plan) \(result.archive.path)")
+            }
         }
+        // The final archives' next step names every archive of the chain that has not left yet.
+        let rows = plan.status()
+        var hints: [String] = []
+        for user in results.flatMap(\.final) {
+            if let row = rows.first(where: { $0.user == user }), row.state == .exported, !hints.contains(row.next) {
+                hints.append(row.next)
+            }
+        }
+        for hint in hints { print("next: \(hint)") }
     }
 }
 
 struct PlanCarried: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "carried", abstract: "Record that an archive (recognised by its SHA-256) has left station A.",
+        commandName: "carried",
+        abstract: "Record that archives (recognised by their SHA-256) have left station A.",
         discussion: """
-            The archive may be the file in the plan's folder or a copy of it under any name.
+            Name every archive that left: the final archive, and a first pass when it travels (ahead or with the
+            final one). Station B needs every archive of a user's chain: a delta is refused without the archive it
+            builds on. plan status lists each user's chain; plan carried prints station B's command for it.
 
-              mailferry plan carried --plan /srv/plan /media/usb/1a2b3c4d-20261122-101500.mfa
+              mailferry plan carried --plan /srv/plan /media/usb/1a2b3c4d-20261120-090000.mfa     # a first pass, ahead
+              mailferry plan carried --plan /srv/plan /media/usb/1a2b3c4d-20261122-101500.mfa     # the final archive
             """)
     @Option(help: ArgumentHelp("The plan's directory on station A.", valueName: "dir"))
     var plan: String
-    @Argument(help: "The archive (or a copy of it).")
-    var archive: String
+    @Argument(help: "The archives (or copies of them).")
+    var archives: [String]
+
+    func validate() throws {
+        if archives.isEmpty { throw ValidationError("name the archives that left station A") }
+    }
 
     func run() throws {
         let p = try perform { try MigrationPlan(directory: plan) }
-        let users = try perform { try p.markCarried(archivePath: archive) }
-        print("carried: \(users.joined(separator: ", "))")
+        let results = try perform { try p.markCarried(archivePaths: archives) }
+        var commands: [(command: String, final: Bool)] = []
+        for r in results {
+            var parts: [String] = []
+            if !r.final.isEmpty { parts.append("final archive of \(r.final.joined(separator: ", "))") }
+            if !r.earlier.isEmpty { parts.append("a pass (an earlier archive of the chain) for \(r.earlier.joined(separator: ", ")); station B needs it before or with the final archive") }
+            if !r.already.isEmpty { parts.append("recorded as carried before for \(r.already.joined(separator: ", "))") }
+            print("carried \(r.path) (archive \(r.archiveID)): \(parts.joined(separator: "; "))")
+            for address in r.final + r.earlier {
+                guard let user = p.users.first(where: { $0.user.source == address }) else { continue }
+                let command = p.stationBCommand(for: user)
+                if let known = commands.firstIndex(where: { $0.command == command }) {
+                    commands[known].final = commands[known].final || r.final.contains(address)
+                } else {
+                    commands.append((command, r.final.contains(address)))
+                }
+            }
+        }
+        for (command, final) in commands {
+            print(final ? "next, at station B: \(command)" : "station B may import it now, or later with the final archive: \(command)")
+        }
     }
 }
 

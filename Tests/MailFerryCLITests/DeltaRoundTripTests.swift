@@ -234,6 +234,84 @@ import Testing
         #expect(try s.importArchive("d1.mfa", extra: ["--reimport"]).status == 0)
     }
 
+    /// Each refusal of the ledger says, in its own message, what to run instead, naming the archives involved;
+    /// and what it says works.
+    @Test func eachLedgerRefusalNamesTheWayForwardAndTheWayWorks() throws {
+        let s = try Self.setUp(count: 12)
+        let fullID = try Self.archiveID(s.work.file("full.mfa"))
+        // A replay of the last archive imported: --reimport.
+        let replay = try s.importArchive("full.mfa")
+        #expect(replay.status == 1 && replay.stderr.contains(fullID) && replay.stderr.contains("--reimport"), "\(replay.stderr)")
+        #expect(replay.stderr.contains("--journal"), "a deliberately fresh target is the other way: \(replay.stderr)")
+
+        // A second full export into the same target: a delta against the last archive imported, or another journal.
+        #expect(try s.export("full2.mfa").status == 0)
+        let full2ID = try Self.archiveID(s.work.file("full2.mfa"))
+        let second = try s.importArchive("full2.mfa")
+        #expect(second.status == 1, "\(second.stdout)")
+        #expect(second.stderr.contains(full2ID) && second.stderr.contains(fullID), "\(second.stderr)")
+        #expect(second.stderr.contains("--since") && second.stderr.contains("--journal"), "\(second.stderr)")
+
+        // The ways it names: a delta of the last archive imported goes in.
+        try Self.change(s.source)
+        #expect(try s.export("d1.mfa", since: "full.mfa").status == 0)
+        let d1ID = try Self.archiveID(s.work.file("d1.mfa"))
+        let d1 = try s.importArchive("d1.mfa")
+        #expect(d1.status == 0, "\(d1.stdout) \(d1.stderr)")
+        try Self.expectSame(s)
+        // ... and the second full archive fills a fresh target (its own journal).
+        let fresh = try CLI.run(s.importArguments("full2.mfa", into: s.work.file("fresh")) + ["--journal", s.work.file("state-fresh")])
+        #expect(fresh.status == 0, "\(fresh.stdout) \(fresh.stderr)")
+
+        // A replay of an archive a later delta built on: --reimport of the last one, named.
+        let old = try s.importArchive("full.mfa")
+        #expect(old.status == 1 && old.stderr.contains(fullID) && old.stderr.contains(d1ID) && old.stderr.contains("--reimport"), "\(old.stderr)")
+        let rollback = try s.importArchive("full.mfa", extra: ["--reimport"])
+        #expect(rollback.status == 1 && rollback.stderr.contains(d1ID) && rollback.stderr.contains("--reimport"), "\(rollback.stderr)")
+
+        // A delta of an archive that is no longer the last: a new delta against the last one.
+        #expect(try s.export("d1b.mfa", since: "full.mfa").status == 0)
+        let stale = try s.importArchive("d1b.mfa")
+        #expect(stale.status == 1 && stale.stderr.contains(d1ID) && stale.stderr.contains("--since"), "\(stale.stderr)")
+        #expect(try s.export("d2.mfa", since: "d1.mfa").status == 0)
+        let d2 = try s.importArchive("d2.mfa")
+        #expect(d2.status == 0, "\(d2.stdout) \(d2.stderr)")
+        try Self.expectSame(s)
+
+        // A delta whose base this target never had: import the base first (or every archive of the chain at once).
+        let orphan = try s.importArchive("d1.mfa", into: s.work.file("other"))
+        #expect(orphan.status == 1 && orphan.stderr.contains(fullID) && orphan.stderr.contains("first"), "\(orphan.stderr)")
+
+        // import --help says what a second run does.
+        let help = try CLI.run(["import", "--help"])
+        #expect(!help.stdout.contains("adds nothing") && help.stdout.contains("replay") && help.stdout.contains("--reimport"), "\(help.stdout)")
+    }
+
+    /// --reimport after the target was emptied puts everything back and passes; when the last archive is a delta,
+    /// which cannot bring back what earlier archives carried, the report says how to refill the target.
+    @Test func reimportIntoAnEmptiedTargetPutsEverythingBack() throws {
+        let s = try Self.setUp(count: 12)
+        try FileManager.default.removeItem(atPath: s.target)
+        let refilled = try s.importArchive("full.mfa", extra: ["--reimport"])
+        #expect(refilled.status == 0 && refilled.stdout.contains("verdict: PASS"), "\(refilled.stdout) \(refilled.stderr)")
+        #expect(refilled.stdout.contains("imported: 12 items written"), "\(refilled.stdout)")
+        try Self.expectSame(s)
+
+        try Self.change(s.source)
+        #expect(try s.export("d1.mfa", since: "full.mfa").status == 0)
+        #expect(try s.importArchive("d1.mfa").status == 0)
+        try FileManager.default.removeItem(atPath: s.target)
+        let partial = try s.importArchive("d1.mfa", extra: ["--reimport"])
+        #expect(partial.status == 1, "\(partial.stdout)")
+        #expect(partial.stdout.contains("NOT FOUND") && partial.stdout.contains("--journal"), "\(partial.stdout)")
+        // What it says: the chain again, into the emptied target, with a journal of its own.
+        let journal = ["--journal", s.work.file("state-refill")]
+        #expect(try s.importArchive("full.mfa", extra: journal).status == 0)
+        let chain = try s.importArchive("d1.mfa", extra: journal)
+        #expect(chain.status == 0, "\(chain.stdout) \(chain.stderr)")
+        try Self.expectSame(s)
+    }
+
     @Test func aDeltaImportKilledWithSIGKILLFinishesWhenRunAgain() throws {
         let s = try Self.setUp(count: 30)
         try Self.change(s.source)

@@ -115,3 +115,30 @@ extension IMAPDeltaTests {
                 "only at the source: \(sourceLines.filter { !targetLines.contains($0) }); only at the target: \(targetLines.filter { !sourceLines.contains($0) })")
     }
 }
+
+extension IMAPDeltaTests {
+    /// The target lost every message after the import (the folders stay): a second run is refused as a replay and
+    /// says --reimport; --reimport must not trust the import journal's record of what it placed, but find what is
+    /// gone and put it back, and pass.
+    @Test func reimportIntoAnEmptiedDovecotPutsEverythingBack() throws {
+        let s = try IMAPRoundTripTests.Stations()
+        try s.load(s.source, seed: 13, count: 24)
+        let full = s.work.file("full.mfa")
+        #expect(try s.export(out: full).status == 0)
+        #expect(try CLI.run(s.importArguments(full)).status == 0)
+        let before = try s.dump(s.target)
+        let emptied = try Python.run([IMAPRoundTripTests.fixture, "empty", "127.0.0.1", "\(s.target.imapPort)", "alice@example.com",
+                                      IMAPRoundTripTests.password, s.target.caFile])
+        #expect(emptied.status == 0, "\(emptied.stderr)")
+        #expect(try s.count(s.target) == 0)
+        let replay = try CLI.run(s.importArguments(full))
+        #expect(replay.status == 1 && replay.stderr.contains("--reimport"), "\(replay.stderr)")
+        let again = try CLI.run(s.importArguments(full) + ["--reimport"])
+        #expect(again.status == 0 && again.stdout.contains("verdict: PASS"), "\(again.stdout) \(again.stderr)")
+        #expect(try s.dump(s.target) == before)
+        // Run once more: everything is there now, nothing is added.
+        let idle = try CLI.run(s.importArguments(full) + ["--reimport"])
+        #expect(idle.status == 0 && idle.stdout.contains("imported: 0 items written"), "\(idle.stdout) \(idle.stderr)")
+        #expect(try s.dump(s.target) == before)
+    }
+}

@@ -99,7 +99,12 @@ import TestSupport
         #expect(archives.count == 2)
         let sizes = try archives.map { try FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int ?? 0 }
         #expect(sizes.min()! * 4 < sizes.max()!, "the delta is small beside the full pass: \(sizes)")
-        for archive in archives { #expect(try CLI.run(["plan", "carried", "--plan", plan, archive]).status == 0) }
+        for archive in archives {
+            let carried = try CLI.run(["plan", "carried", "--plan", plan, archive])
+            #expect(carried.status == 0)
+            // Station B's command, as printed, names the credentials a server target needs.
+            #expect(carried.stdout.contains("--target \(targetURL) ") && carried.stdout.contains("--credentials "), "\(carried.stdout)")
+        }
 
         let imported = try CLI.run([
             "plan", "import"] + archives.reversed() + ["--target", targetURL, "--trust", work.file("a.pub.pem"), "--sign-key", work.file("b.key.pem"),

@@ -205,6 +205,114 @@ import Testing
         #expect(s.serve.terminate() == 0)
     }
 
+    /// The command a status hint names after "then: " (or the whole hint), up to the first "; ", as arguments
+    /// for the binary; station B's placeholders filled in.
+    static func command(_ hint: String, after marker: String? = nil, _ s: Station) -> [String] {
+        var text = hint
+        if let marker, let range = text.range(of: marker) { text = String(text[range.upperBound...]) }
+        if let range = text.range(of: "mailferry ") { text = String(text[range.upperBound...]) }
+        if let end = text.range(of: "; ") { text = String(text[..<end.lowerBound]) }
+        if let open = text.range(of: " (") { text = String(text[..<open.lowerBound]) }
+        return text.split(separator: " ").map {
+            switch $0 {
+            case "A.pub.pem": s.work.file("a.pub.pem")
+            case "B.key.pem": s.work.file("b.key.pem")
+            default: String($0)
+            }
+        }
+    }
+
+    /// The README's walk-through ("A migration of many users: the plan") with its optional first pass, every
+    /// later step taken from what plan status says: a pass for the group, carried ahead; held, forwarded, the
+    /// final pass a delta of the first; station B given the archives status names. Station B needs the pass too
+    /// (a delta is refused without its base), so status, its hint and plan carried must name the whole chain.
+    @Test func theWalkThroughWithAFirstPassWorksAsStatusSays() throws {
+        let s = try Station()
+        let pass = try CLI.run(["plan", "export", "--plan", s.plan, "--group", "first"])
+        #expect(pass.status == 0, "\(pass.stderr)")
+        #expect(pass.stdout.contains("pass for: alice@example.com, bob@example.com"), "\(pass.stdout)")
+        let passArchive = try #require(pass.stdout.split(separator: "\n").first { $0.hasPrefix("wrote ") }?.split(separator: " ")[1]).description
+        let passID = try DeltaRoundTripTests.archiveID(passArchive)
+
+        // The pass leaves ahead of the cut-over: plan carried says whose pass it is and what station B may do.
+        let carriedAhead = try CLI.run(["plan", "carried", "--plan", s.plan, passArchive])
+        #expect(carriedAhead.status == 0, "\(carriedAhead.stderr)")
+        #expect(carriedAhead.stdout.contains(passArchive) && carriedAhead.stdout.contains("alice@example.com, bob@example.com"), "\(carriedAhead.stdout)")
+        #expect(!carriedAhead.stdout.contains("carried: \n"), "\(carriedAhead.stdout)")
+
+        #expect(try CLI.run(["plan", "prepared", "--plan", s.plan, "--group", "first"]).status == 0)
+        #expect(try CLI.run(["plan", "next", "--plan", s.plan]).status == 0)
+        #expect(try BufferCommandLineTests.send(port: s.serve.smtpPort, to: "alice@buffer.example.com") == "OK {}\n")
+        #expect(try CLI.run(["plan", "forwarding", "--plan", s.plan, "--group", "first", "--on"]).status == 0)
+        let final = try CLI.run(["plan", "next", "--plan", s.plan])
+        #expect(final.status == 0, "\(final.stdout) \(final.stderr)")
+        #expect(try s.states() == ["alice@example.com": "exported", "bob@example.com": "exported"])
+
+        // Status names the chain station B needs: the pass (carried already), then the final delta.
+        let exported = try s.status()
+        let chain = try #require(exported["alice@example.com"]?["chain"] as? [[String: Any]], "\(exported)")
+        #expect(chain.count == 2 && chain.first?["archiveID"] as? String == passID, "\(chain)")
+        #expect(chain.first?["carried"] as? Bool == true && chain.last?["carried"] as? Bool == false, "\(chain)")
+        let finalArchive = try #require(chain.last?["path"] as? String)
+        #expect(chain.last?["deltaOf"] as? String == passID)
+        let text = try CLI.run(["plan", "status", "--plan", s.plan])
+        #expect(text.stdout.contains(passArchive) && text.stdout.contains(finalArchive), "\(text.stdout)")
+
+        // Carry what status says, as it says.
+        let carryHint = try #require(exported["bob@example.com"]?["next"] as? String)
+        #expect(carryHint.contains(finalArchive), "\(carryHint)")
+        let carried = try CLI.run(Self.command(carryHint, after: "then: ", s))
+        #expect(carried.status == 0, "\(carryHint): \(carried.stderr)")
+        #expect(carried.stdout.contains(finalArchive) && carried.stdout.contains("alice@example.com, bob@example.com"), "\(carried.stdout)")
+        #expect(try s.states() == ["alice@example.com": "carried", "bob@example.com": "carried"])
+
+        // Station B runs what status says: every archive of the chain.
+        let importHint = try #require(try s.status()["alice@example.com"]?["next"] as? String)
+        #expect(importHint.contains(passArchive) && importHint.contains(finalArchive), "\(importHint)")
+        #expect(carried.stdout.contains(String(importHint.prefix { $0 != ";" })), "plan carried names station B's command: \(carried.stdout)")
+        let stationB = try CLI.run(Self.command(importHint, s) + ["--journal", s.work.file("journal-b")])
+        #expect(stationB.status == 0, "\(importHint): \(stationB.stdout) \(stationB.stderr)")
+
+        let released = try CLI.run(["plan", "next", "--plan", s.plan])
+        #expect(released.status == 0, "\(released.stdout) \(released.stderr)")
+        #expect(try s.states() == ["alice@example.com": "released", "bob@example.com": "released"])
+        #expect(s.messages(s.target, "alice.new@example.net").count == s.messages(s.source, "alice@example.com").count + 1)
+        #expect(s.messages(s.target, "bob@example.com").count == s.messages(s.source, "bob@example.com").count)
+        #expect(s.serve.terminate() == 0)
+    }
+
+    /// The first pass imported at station B as soon as it arrives (what travelling ahead is for), its receipts
+    /// carried back: the final export must not take them for receipts of the final archive, and station B, given
+    /// the whole chain later, skips the pass.
+    @Test func aPassImportedAheadAtStationBIsNotMistakenForTheFinalReceipt() throws {
+        let s = try Station()
+        let pass = try CLI.run(["plan", "export", "--plan", s.plan, "--user", "bob@example.com"])
+        #expect(pass.status == 0, "\(pass.stderr)")
+        let passArchive = try #require(pass.stdout.split(separator: "\n").first { $0.hasPrefix("wrote ") }?.split(separator: " ")[1]).description
+        let carriedAhead = try CLI.run(["plan", "carried", "--plan", s.plan, passArchive])
+        #expect(carriedAhead.status == 0, "\(carriedAhead.stderr)")
+        let early = try #require(carriedAhead.stdout.split(separator: "\n").first { $0.contains("mailferry plan import") }.map(String.init), "\(carriedAhead.stdout)")
+        let journal = ["--journal", s.work.file("journal-b")]
+        let importedEarly = try CLI.run(Self.command(early, s) + journal)
+        #expect(importedEarly.status == 0, "\(early): \(importedEarly.stdout) \(importedEarly.stderr)")
+        #expect(FileManager.default.fileExists(atPath: s.work.file("receipts/bob@example.com.receipt.json")))
+
+        #expect(try CLI.run(["plan", "hold", "--plan", s.plan, "--user", "bob@example.com"]).status == 0)
+        #expect(try CLI.run(["plan", "forwarding", "--plan", s.plan, "--user", "bob@example.com", "--on"]).status == 0)
+        let final = try CLI.run(["plan", "next", "--plan", s.plan, "--user", "bob@example.com"])
+        #expect(final.status == 0, "the pass's receipt is not a failing receipt of the final archive: \(final.stdout) \(final.stderr)")
+        #expect(try s.states()["bob@example.com"] == "exported")
+        let carryHint = try #require(try s.status()["bob@example.com"]?["next"] as? String)
+        #expect(try CLI.run(Self.command(carryHint, after: "then: ", s)).status == 0, "\(carryHint)")
+        let importHint = try #require(try s.status()["bob@example.com"]?["next"] as? String)
+        let stationB = try CLI.run(Self.command(importHint, s) + journal)
+        #expect(stationB.status == 0 && stationB.stdout.contains("skipped"), "\(importHint): \(stationB.stdout) \(stationB.stderr)")
+        let released = try CLI.run(["plan", "next", "--plan", s.plan, "--user", "bob@example.com"])
+        #expect(released.status == 0, "\(released.stdout) \(released.stderr)")
+        #expect(try s.states()["bob@example.com"] == "released")
+        #expect(s.serve.terminate() == 0)
+    }
+
     @Test func aFailedImportIsUndoneAndTheHeldMailGoesBackToTheSource() throws {
         let s = try Station()
         #expect(try CLI.run(["plan", "hold", "--plan", s.plan, "--user", "bob@example.com"]).status == 0)

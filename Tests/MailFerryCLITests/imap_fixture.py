@@ -5,6 +5,11 @@ MailFerry's IMAP round trip is checked by a client that is not MailFerry's.
   imap_fixture.py load HOST PORT USER PASSWORD CAFILE SEED COUNT [BIGMB]
   imap_fixture.py dump HOST PORT USER PASSWORD CAFILE       -> canonical JSON on stdout
   imap_fixture.py count HOST PORT USER PASSWORD CAFILE      -> number of messages in all folders
+  imap_fixture.py hashes HOST PORT USER PASSWORD CAFILE     -> {folder: sorted SHA-256 of every message}
+  imap_fixture.py crlf-hashes MAILDIR                       -> the same for a Maildir++ tree's files with every line
+                                                               ending (CRLF, LF, CR) made CRLF, as IMAP holds them
+  imap_fixture.py replace HOST PORT USER PASSWORD CAFILE FOLDER SUBJECT
+        -> the message with that Subject gets a changed body (same flags, date, Message-ID): a real byte difference
 
 Connections use STARTTLS with CAFILE. Dumps give, per folder (decoded name), its special use, whether it is
 subscribed, and every message's SHA-256, flags, keywords and INTERNALDATE, sorted, so that two servers holding the
@@ -183,17 +188,70 @@ def dump(host, port, user, password, cafile):
     m.logout()
     print(json.dumps(folders, sort_keys=True, indent=1, ensure_ascii=False))
 
-def count(host, port, user, password, cafile):
-    m = connect(host, port, user, password, cafile)
-    total = 0
+def selectable(m):
+    """The wire names of the folders that can be selected."""
     typ, data = m.list()
     for line in data:
         if isinstance(line, tuple):
             line = line[0] + b'"' + line[1] + b'"'
         mt = LIST_RE.match(line)
-        if "\\Noselect" in mt.group("attrs").decode():
+        if "\\Noselect" not in mt.group("attrs").decode():
+            yield parse_name(mt.group("name"))
+
+def hashes(host, port, user, password, cafile):
+    m = connect(host, port, user, password, cafile)
+    out = {}
+    for wire in selectable(m):
+        m.select(quote(wire), readonly=True)
+        typ, resp = m.uid("FETCH", "1:*", "(BODY.PEEK[])")
+        found = [hashlib.sha256(item[1]).hexdigest() for item in resp if isinstance(item, tuple)]
+        if found:
+            out[mutf7_decode(wire)] = sorted(found)
+    m.logout()
+    print(json.dumps(out, sort_keys=True, indent=1, ensure_ascii=False))
+
+def crlf_hashes(root):
+    import os
+    out = {}
+    for entry in [""] + sorted(os.listdir(root)):
+        if entry and not (entry.startswith(".") and os.path.isdir(os.path.join(root, entry))):
             continue
-        typ, st = m.status(quote(parse_name(mt.group("name"))), "(MESSAGES)")
+        name = "INBOX" if entry == "" else mutf7_decode(entry[1:]).replace(".", "/")
+        found = []
+        for sub in ("cur", "new"):
+            d = os.path.join(root, entry, sub)
+            if not os.path.isdir(d):
+                continue
+            for f in os.listdir(d):
+                data = open(os.path.join(d, f), "rb").read()
+                found.append(hashlib.sha256(re.sub(rb"\r\n|\r|\n", b"\r\n", data)).hexdigest())
+        if found:
+            out[name] = sorted(found)
+    print(json.dumps(out, sort_keys=True, indent=1, ensure_ascii=False))
+
+def replace(host, port, user, password, cafile, folder, subject):
+    m = connect(host, port, user, password, cafile)
+    m.select(quote(mutf7_encode(folder)))
+    typ, found = m.uid("SEARCH", "HEADER", "Subject", quote(subject))
+    uids = found[0].split()
+    assert len(uids) == 1, (subject, found)
+    uid = uids[0]
+    typ, resp = m.uid("FETCH", uid, "(FLAGS INTERNALDATE BODY.PEEK[])")
+    meta = resp[0][0].decode()
+    flags = [f for f in re.search(r"FLAGS \(([^)]*)\)", meta).group(1).split() if f != "\\Recent"]
+    date = re.search(r'INTERNALDATE "([^"]+)"', meta).group(1)
+    changed = resp[0][1] + b"A line added at the target.\r\n"
+    typ, _ = m.append(quote(mutf7_encode(folder)), "(" + " ".join(flags) + ")", '"' + date + '"', changed)
+    assert typ == "OK", typ
+    m.uid("STORE", uid, "+FLAGS.SILENT", "(\\Deleted)")
+    m.uid("EXPUNGE", uid)
+    m.logout()
+
+def count(host, port, user, password, cafile):
+    m = connect(host, port, user, password, cafile)
+    total = 0
+    for wire in selectable(m):
+        typ, st = m.status(quote(wire), "(MESSAGES)")
         total += int(re.search(rb"MESSAGES (\d+)", st[0]).group(1))
     m.logout()
     print(total)
@@ -244,6 +302,26 @@ def recreate(host, port, user, password, cafile, name):
         ok("SETACL", m.setacl(wire, other, "lrs"))
     m.logout()
 
+def empty(host, port, user, password, cafile):
+    """Every message of every folder gone (the folders stay, with their UIDVALIDITY): a target that lost its mail."""
+    m = connect(host, port, user, password, cafile)
+    typ, data = m.list()
+    for line in data:
+        if isinstance(line, tuple):
+            line = line[0] + b'"' + line[1] + b'"'
+        mt = LIST_RE.match(line)
+        if "\\Noselect" in mt.group("attrs").decode():
+            continue
+        typ, st = m.select(quote(parse_name(mt.group("name"))))
+        if typ != "OK":
+            raise SystemExit(f"SELECT: {st}")
+        if int(st[0]) > 0:
+            m.store("1:*", "+FLAGS.SILENT", "(\\Deleted)")
+            m.expunge()
+        m.close()
+    m.logout()
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"load": load, "dump": dump, "count": count, "change": change, "recreate": recreate}[command](*args)
+    {"load": load, "dump": dump, "count": count, "change": change, "recreate": recreate, "hashes": hashes,
+     "crlf-hashes": crlf_hashes, "replace": replace, "empty": empty}[command](*args)

@@ -23,10 +23,22 @@ public final class IMAPImportJournal {
         public var folder: String
         public var uidValidity: UInt32?
         public var uid: UInt32?
-        public init(folder: String, uidValidity: UInt32?, uid: UInt32?) {
+        /// The size and SHA-256 of the bytes the server holds, where they differ from the archive's (a message whose
+        /// line endings were made CRLF, `CRLFForm`): what a later delta looks the item up by.
+        public var size: Int64?
+        public var sha256: String?
+        public init(folder: String, uidValidity: UInt32?, uid: UInt32?, held: ItemKey? = nil) {
             self.folder = folder
             self.uidValidity = uidValidity
             self.uid = uid
+            size = held?.size
+            sha256 = held?.sha256
+        }
+
+        /// `key` with the size and hash of the bytes the server holds.
+        public func held(_ key: ItemKey) -> ItemKey {
+            guard let size, let sha256 else { return key }
+            return ItemKey(archiveID: key.archiveID, entryPath: key.entryPath, sha256: sha256, size: size)
         }
     }
 

@@ -79,9 +79,11 @@ extension IMAPUserTarget: DeltaTarget {
         let moves = try relocations()
         let placed = IMAPImportJournal.placements(
             directory: target.journalDirectory, archiveID: key.archiveID, user: user, server: target.access.serverName)[key.entryPath]
+        // The server may hold the message in CRLF form: its size and hash are what the journal recorded.
+        let held = placed?.held(key) ?? key
         if let placed, moves.folder(of: key) == nil, let uid = placed.uid {
             let mailbox = moves.currentName(of: placed.folder)
-            if existing.contains(mailbox), let found = try summary(uid: uid, in: mailbox, uidValidity: placed.uidValidity), found.size == key.size {
+            if existing.contains(mailbox), let found = try summary(uid: uid, in: mailbox, uidValidity: placed.uidValidity), found.size == held.size {
                 return (mailbox, uid, found.flags)
             }
         }
@@ -90,7 +92,7 @@ extension IMAPUserTarget: DeltaTarget {
             if let candidate, existing.contains(candidate), !folders.contains(candidate) { folders.append(candidate) }
         }
         for mailbox in folders {
-            if let uid = try lookUp(key, in: mailbox), let found = try summary(uid: uid, in: mailbox, uidValidity: nil) {
+            if let uid = try lookUp(held, in: mailbox), let found = try summary(uid: uid, in: mailbox, uidValidity: nil) {
                 return (mailbox, uid, found.flags)
             }
         }

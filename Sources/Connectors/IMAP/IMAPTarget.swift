@@ -27,6 +27,9 @@ public final class IMAPTarget: MailboxTarget {
     /// the first.
     public let maxBadItems: Int
     public var onNotice: ((String) -> Void)?
+    /// `import --reimport`: an item the journal says was placed is checked on the server first and sent again if it
+    /// is gone (the target lost mail, or was emptied, after the import finished). Otherwise the journal is trusted.
+    public var checksPlacements = false
     /// Shared by the users an import runs side by side (`--jobs`).
     private let badItemCount = Mutex(0)
 
@@ -59,7 +62,10 @@ public final class IMAPTarget: MailboxTarget {
 /// One user's side of an IMAP target.
 final class IMAPUserTarget: UserMailboxTarget {
     private struct Pending {
+        /// The key of the bytes the server gets: the archive's, or their CRLF form's size and hash.
         var key: ItemKey
+        /// The archive's key, when the server gets the CRLF form instead.
+        var archived: ItemKey?
         var guid: String?
         var mailbox: String
         var flags: [String]
@@ -71,6 +77,11 @@ final class IMAPUserTarget: UserMailboxTarget {
 
         /// The message again, to send once more after a dropped connection.
         var replay: any ItemBody { bytes.map { MemoryBody($0) } ?? spooled! }
+
+        mutating func convert(to held: ItemKey) {
+            archived = key
+            key = held
+        }
     }
 
     let target: IMAPTarget
@@ -91,8 +102,11 @@ final class IMAPUserTarget: UserMailboxTarget {
     private var bytesInFlight: Int64 = 0
     private(set) var placements: [ItemPlacement] = []
     private(set) var badItems: [BadItem] = []
+    private(set) var convertedItems: [RewrittenItem] = []
     /// Moves and renames made by delta imports (IMAPTarget+Delta.swift), opened on first use.
     var relocationRecord: IMAPRelocations?
+    /// `checksPlacements`: each mailbox's UIDVALIDITY and UIDs, read once.
+    private var serverUIDs: [String: (uidValidity: UInt32?, uids: Set<UInt32>)] = [:]
 
     init(target: IMAPTarget, user: String) throws {
         self.target = target
@@ -166,20 +180,18 @@ final class IMAPUserTarget: UserMailboxTarget {
 
     func writeMessage(_ info: MessageInfo, inFolder folder: Int, key: ItemKey, body: any ItemBody, check: () throws -> Void) throws -> Bool {
         let journal = try openJournal(key.archiveID)
-        if journal.done[key.entryPath] != nil { return false }
+        if let placed = journal.done[key.entryPath], try !target.checksPlacements || isOnServer(placed, placed.held(key)) {
+            // Written by an earlier run; the journal says in which form, for the reconcile.
+            let held = placed.held(key)
+            if held != key {
+                convertedItems.append(RewrittenItem(entry: key.entryPath, sha256: held.sha256, size: held.size, archivedSHA256: key.sha256))
+            }
+            return false
+        }
         // Writing again after `finish` (the buffer delivers one message at a time): a crash from here on leaves
         // work to look up.
         if journal.isFinished { try journal.recordStarted() }
         let mailbox = folders[folder]
-        if !journal.refused.contains(key.entryPath), journal.takeLookUp() {
-            // A resumed import: this item may have landed before the crash without its journal line.
-            try settleAll()
-            if let uid = try lookUp(key, in: mailbox) {
-                try journal.recordDone(key.entryPath, at: .init(folder: mailbox, uidValidity: nil, uid: uid), durably: true)
-                placements.append(ItemPlacement(entry: key.entryPath, guid: info.guid, folder: mailbox, uidValidity: nil, uid: uid))
-                return false
-            }
-        }
         // A flag that is not an atom cannot be written in IMAP (it would break the command line): a bad item,
         // found before anything is sent.
         let flags = (info.flags.names + info.keywords).filter { $0.lowercased() != "\\recent" }
@@ -190,24 +202,45 @@ final class IMAPUserTarget: UserMailboxTarget {
             try target.countBadItem(bad, user: user)
             return false
         }
-        var item = Pending(
-            key: key, guid: info.guid, mailbox: mailbox, flags: flags, internalDate: info.internalDate,
-            bytes: nil)
+        var item = Pending(key: key, guid: info.guid, mailbox: mailbox, flags: flags, internalDate: info.internalDate, bytes: nil)
+        // The server holds the message in CRLF form (RFC 9051 section 2.2): it is sent in that form, and looked up
+        // and recorded by that form's size and hash.
         if body.byteCount <= IMAPTarget.retainedMessageLimit {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(Int(body.byteCount))
             try body.stream { bytes.append(contentsOf: $0) }
             try check()
+            if let crlf = CRLFForm.converting(bytes) {
+                bytes = crlf
+                item.convert(to: ItemKey(archiveID: key.archiveID, entryPath: key.entryPath, sha256: SHA256.hex(crlf), size: Int64(crlf.count)))
+            }
             item.bytes = bytes
+        } else {
+            // Too large to keep in memory: checked into a temporary file, sent alone and waited for.
+            let spooled = try SpooledMessage(copying: body, directory: (journal.path as NSString).deletingLastPathComponent, inCRLFForm: true)
+            try check()
+            if spooled.changedLineEndings > 0 {
+                item.convert(to: ItemKey(archiveID: key.archiveID, entryPath: key.entryPath, sha256: spooled.sha256, size: spooled.byteCount))
+            }
+            item.spooled = spooled
+        }
+        if let archived = item.archived {
+            convertedItems.append(RewrittenItem(entry: key.entryPath, sha256: item.key.sha256, size: item.key.size, archivedSHA256: archived.sha256))
+        }
+        if !journal.refused.contains(key.entryPath), journal.takeLookUp() {
+            // A resumed import: this item may have landed before the crash without its journal line.
+            try settleAll()
+            if let uid = try lookUp(item.key, in: mailbox) {
+                try recordAppended(item, uidValidity: nil, uid: uid, durably: true)
+                return false
+            }
+        }
+        if let bytes = item.bytes {
             if let first = batch.first, first.mailbox != mailbox { try sendBatch() }
             batch.append(item)
             batchBytes += Int64(bytes.count)
             if batch.count >= IMAPTarget.batchLimit || batchBytes >= IMAPTarget.batchByteLimit { try sendBatch() }
         } else {
-            // Too large to keep in memory: checked into a temporary file, sent alone and waited for.
-            let spooled = try SpooledMessage(copying: body, directory: (journal.path as NSString).deletingLastPathComponent)
-            try check()
-            item.spooled = spooled
             try settleAll()
             try sendStreamed(item)
             try settleAll()
@@ -333,7 +366,9 @@ final class IMAPUserTarget: UserMailboxTarget {
     }
 
     private func recordAppended(_ item: Pending, uidValidity: UInt32?, uid: UInt32?, durably: Bool = false) throws {
-        try journal!.recordDone(item.key.entryPath, at: .init(folder: item.mailbox, uidValidity: uidValidity, uid: uid), durably: durably)
+        let location = IMAPImportJournal.Location(
+            folder: item.mailbox, uidValidity: uidValidity, uid: uid, held: item.archived == nil ? nil : item.key)
+        try journal!.recordDone(item.key.entryPath, at: location, durably: durably)
         placements.append(ItemPlacement(entry: item.key.entryPath, guid: item.guid, folder: item.mailbox, uidValidity: uidValidity, uid: uid))
     }
 
@@ -403,6 +438,29 @@ final class IMAPUserTarget: UserMailboxTarget {
             if hasher.finalizeHex() == key.sha256 { match = uid }
         }
         return match
+    }
+
+    /// Whether an item the journal placed is still on the server: by its UID where APPENDUID gave one and the
+    /// mailbox's UIDVALIDITY is the same, otherwise by size and SHA-256 in the mailbox it was placed in.
+    private func isOnServer(_ placed: IMAPImportJournal.Location, _ key: ItemKey) throws -> Bool {
+        guard existing.contains(placed.folder) else { return false }
+        if let validity = placed.uidValidity, let uid = placed.uid {
+            let known = try uids(in: placed.folder)
+            if known.uidValidity == validity { return known.uids.contains(uid) }
+        }
+        try settleAll()
+        return try lookUp(key, in: placed.folder) != nil
+    }
+
+    private func uids(in mailbox: String) throws -> (uidValidity: UInt32?, uids: Set<UInt32>) {
+        if let known = serverUIDs[mailbox] { return known }
+        try settleAll()
+        let found = try session.run("UID SEARCH ALL in \(mailbox)") { c in
+            let selected = try session.select(mailbox, readOnly: true, on: c)
+            return (selected.uidValidity, Set(try c.uidSearch([.all])))
+        }
+        serverUIDs[mailbox] = found
+        return found
     }
 
     private func openJournal(_ archiveID: String) throws -> IMAPImportJournal {

@@ -1,3 +1,4 @@
+import FerryArchive
 import Foundation
 import MailModel
 
@@ -11,11 +12,15 @@ import Glibc
 final class SpooledMessage: ItemBody {
     let byteCount: Int64
     let origin: String
+    /// The SHA-256 of the bytes held (with `inCRLFForm`, of that form).
+    let sha256: String
+    /// Line endings `CRLFForm` changed on the way (0 without `inCRLFForm`).
+    let changedLineEndings: Int64
     private let descriptor: Int32
     static let chunkSize = 1 << 20
 
-    /// Copies `body` into a file in `directory`.
-    init(copying body: any ItemBody, directory: String) throws {
+    /// Copies `body` into a file in `directory`, with `inCRLFForm` in the form an IMAP server holds.
+    init(copying body: any ItemBody, directory: String, inCRLFForm: Bool = false) throws {
         var template = Array((directory + "/.spool-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
@@ -25,24 +30,33 @@ final class SpooledMessage: ItemBody {
         descriptor = fd
         origin = body.origin
         var written: Int64 = 0
+        let hasher = SHA256()
+        var form = CRLFForm()
+        func append(_ chunk: UnsafeRawBufferPointer) throws {
+            hasher.update(chunk)
+            var offset = 0
+            while offset < chunk.count {
+                let n = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    throw SourceError(location: directory, message: "cannot write a large message to a temporary file: \(String(cString: strerror(errno)))")
+                }
+                offset += n
+            }
+            written += Int64(chunk.count)
+        }
         do {
             try body.stream { chunk in
-                var offset = 0
-                while offset < chunk.count {
-                    let n = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else {
-                        throw SourceError(location: directory, message: "cannot write a large message to a temporary file: \(String(cString: strerror(errno)))")
-                    }
-                    offset += n
-                }
-                written += Int64(chunk.count)
+                if inCRLFForm { try form.convert(chunk, append) } else { try append(chunk) }
             }
+            try form.finish(append)
         } catch {
             close(fd)
             throw error
         }
         byteCount = written
+        sha256 = hasher.finalizeHex()
+        changedLineEndings = form.changedLineEndings
     }
 
     deinit { close(descriptor) }

@@ -91,8 +91,7 @@ struct DeltaImport {
         applied = result
         try o.target.finish(settings: o.user.settings)
         counts.rewritten += o.rewritten
-        counts.placements += o.target.placements
-        counts.badItems += o.target.badItems
+        counts.collect(from: o.target)
     }
 
     /// One user at a time (one target connection, one user's state in memory) while the whole archive streams and

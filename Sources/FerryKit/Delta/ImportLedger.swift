@@ -46,34 +46,38 @@ public final class ImportLedger {
 
     /// Throws (exit 1) when `header` must not be imported into `target` for `user` now. With `again` (`--reimport`)
     /// an accepted archive may be imported again if it is the last one accepted from its station: an older one
-    /// would roll back what later deltas changed.
+    /// would roll back what later deltas changed. Every refusal says what to run instead.
     public func check(_ header: ArchiveHeader, target: String, user: String, again: Bool = false) throws {
         let mine = accepted.filter {
             $0.signerKeyID == header.signerKeyID && $0.target == target && $0.user.lowercased() == user.lowercased()
         }
+        let latest = mine.filter { $0.station == header.station }.max { $0.sequence < $1.sequence }
+        let fresh = "to fill a deliberately fresh target (emptied or recreated) from a full archive, import it with another --journal directory (this ledger is \(path))"
+        func last(_ a: Acceptance) -> String { "archive \(a.archiveID) (sequence \(a.sequence), imported on \(a.accepted))" }
         if let done = mine.first(where: { $0.archiveID == header.archiveID }) {
-            guard again else {
-                throw FerryError(.verificationFailed, "archive \(header.archiveID) (sequence \(header.sequence)) was already imported into \(target) for \(user) on \(done.accepted); a replay is refused (\(path))")
-            }
-            let latest = mine.filter { $0.station == header.station }.max { $0.sequence < $1.sequence }
             if let latest, latest.archiveID != header.archiveID {
-                throw FerryError(.verificationFailed, "archive \(header.archiveID) (sequence \(header.sequence)) was imported into \(target) for \(user) before \(latest.archiveID) (sequence \(latest.sequence)); importing it again would undo what came after it")
+                let what = again ? "importing it again would undo what came after it" : "a replay is refused"
+                throw FerryError(.verificationFailed, "archive \(header.archiveID) (sequence \(header.sequence)) was imported into \(target) for \(user) on \(done.accepted), before the last \(last(latest)); \(what). To repair the target, import \(latest.archiveID) again with --reimport (it adds what is missing and puts moves and flags right); \(fresh)")
+            }
+            guard again else {
+                throw FerryError(.verificationFailed, "archive \(header.archiveID) (sequence \(header.sequence)) was already imported into \(target) for \(user) on \(done.accepted); a replay is refused. To import it again on purpose (the target lost mail or was emptied), run the same import with --reimport; \(fresh)")
             }
             return
         }
         if let base = header.deltaOf {
             guard mine.contains(where: { $0.archiveID == base }) else {
-                throw FerryError(.verificationFailed, "archive \(header.archiveID) is a delta of \(base), which has not been imported into \(target) for \(user); import \(base) first")
+                let now = latest.map { " (the last archive imported there is \(last($0)): make the delta against that one, export --since its file)" } ?? ""
+                throw FerryError(.verificationFailed, "archive \(header.archiveID) is a delta of \(base), which has not been imported into \(target) for \(user)\(now); import \(base) and the archives it builds on first, or give them all to one plan import, in any order")
             }
-            let latest = mine.filter { $0.station == header.station }.max { $0.sequence < $1.sequence }
             if let latest, latest.archiveID != base {
-                throw FerryError(.verificationFailed, "archive \(header.archiveID) (sequence \(header.sequence)) is a delta of \(base), but the last archive imported into \(target) for \(user) is \(latest.archiveID) (sequence \(latest.sequence)); deltas are applied in order, each on the one before")
+                throw FerryError(.verificationFailed, "archive \(header.archiveID) (sequence \(header.sequence)) is a delta of \(base), but the last archive imported into \(target) for \(user) is \(last(latest)); deltas are applied in order, each on the one before. Export a new delta against the last one (mailferry export ... --since the file of archive \(latest.archiveID)) and import that")
             }
         }
-        if let latest = mine.filter({ $0.station == header.station }).max(by: { $0.sequence < $1.sequence }),
-            header.sequence <= latest.sequence
-        {
-            throw FerryError(.verificationFailed, "archive \(header.archiveID) has sequence \(header.sequence) from station \(header.station), not after \(latest.archiveID) (sequence \(latest.sequence)) already imported into \(target) for \(user); out of order")
+        if let latest, header.sequence <= latest.sequence {
+            let what = header.deltaOf == nil
+                ? "archive \(header.archiveID) is a full archive, but \(target) already holds a chain for \(user) up to \(last(latest)); a second full archive over it is refused (out of order)"
+                : "archive \(header.archiveID) (a delta of \(header.deltaOf!), sequence \(header.sequence) from station \(header.station)) is not after \(last(latest)), the last imported into \(target) for \(user); out of order"
+            throw FerryError(.verificationFailed, "\(what). To bring the target up to date, export a delta against the last archive imported (mailferry export ... --since the file of archive \(latest.archiveID)) and import that; \(fresh)")
         }
     }
 
