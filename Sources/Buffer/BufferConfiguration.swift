@@ -74,7 +74,10 @@ public struct BufferConfiguration: Sendable, Equatable {
     /// `buffer close` does); nil: until `buffer close`.
     public var linger: Duration?
     /// How releases reach an IMAP target (`--to imaps://...`): `[imap] credentials`, `ca_file`, `allow_plaintext`.
+    /// A running server reads this section again from `path` for each release (`imapDelivery(reloading:)`).
     public var imap = IMAPDelivery()
+    /// The file this configuration was loaded from (nil when parsed from text).
+    public var path: String?
     public var limits = Limits()
 
     /// Reads and checks a configuration file; errors name the file, the key and what is wrong.
@@ -85,7 +88,51 @@ public struct BufferConfiguration: Sendable, Equatable {
         } catch {
             throw ConfigurationError(path: path, message: "cannot be read: \(error.localizedDescription)")
         }
-        return try parse(text, path: path)
+        var configuration = try parse(text, path: path)
+        configuration.path = path
+        return configuration
+    }
+
+    /// Only the `[imap]` section of the file at `path`, checked as `load` checks it: what a release in a running
+    /// server uses, so that a changed section takes effect at the next release without a restart.
+    public static func loadIMAPDelivery(path: String) throws -> IMAPDelivery {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(path: path, message: "cannot be read: \(error.localizedDescription)")
+        }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(path: path, message: "line \(error.source.begin.line): \(error.description)")
+        }
+        return try imapDelivery(table["imap"]) { key, message in ConfigurationError(path: path, message: "\(key): \(message)") }
+    }
+
+    static func imapDelivery(_ value: TOMLValueConvertible?, fail: (String, String) -> ConfigurationError) throws -> IMAPDelivery {
+        var delivery = IMAPDelivery()
+        guard let value else { return delivery }
+        guard let imap = value.table else { throw fail("imap", "must be a table") }
+        try refuseUnknown(imap, allowed: ["credentials", "ca_file", "allow_plaintext"], prefix: "imap.", fail: fail)
+        if let v = imap["credentials"] {
+            guard let p = v.string, FileManager.default.isReadableFile(atPath: p) else {
+                throw fail("imap.credentials", "must be the path of a readable credentials file (ADDRESS<TAB>PASSWORD lines)")
+            }
+            delivery.credentialsPath = p
+        }
+        if let v = imap["ca_file"] {
+            guard let p = v.string, FileManager.default.isReadableFile(atPath: p) else {
+                throw fail("imap.ca_file", "must be the path of a readable PEM file of CA certificates")
+            }
+            delivery.caFile = p
+        }
+        if let v = imap["allow_plaintext"] {
+            guard let b = v.bool else { throw fail("imap.allow_plaintext", "must be true or false") }
+            delivery.allowPlaintext = b
+        }
+        return delivery
     }
 
     public static func parse(_ text: String, path: String = "configuration") throws -> BufferConfiguration {
@@ -168,28 +215,7 @@ public struct BufferConfiguration: Sendable, Equatable {
             }
             configuration.linger = linger
         }
-        if let value = table["imap"] {
-            guard let imap = value.table else { throw fail("imap", "must be a table") }
-            try refuseUnknown(imap, allowed: ["credentials", "ca_file", "allow_plaintext"], prefix: "imap.", fail: fail)
-            var delivery = IMAPDelivery()
-            if let v = imap["credentials"] {
-                guard let p = v.string, FileManager.default.isReadableFile(atPath: p) else {
-                    throw fail("imap.credentials", "must be the path of a readable credentials file (ADDRESS<TAB>PASSWORD lines)")
-                }
-                delivery.credentialsPath = p
-            }
-            if let v = imap["ca_file"] {
-                guard let p = v.string, FileManager.default.isReadableFile(atPath: p) else {
-                    throw fail("imap.ca_file", "must be the path of a readable PEM file of CA certificates")
-                }
-                delivery.caFile = p
-            }
-            if let v = imap["allow_plaintext"] {
-                guard let b = v.bool else { throw fail("imap.allow_plaintext", "must be true or false") }
-                delivery.allowPlaintext = b
-            }
-            configuration.imap = delivery
-        }
+        configuration.imap = try imapDelivery(table["imap"], fail: fail)
         if configuration.smtp == nil && configuration.lmtp == nil {
             throw fail("smtp", "at least one of [smtp] and [lmtp] must be configured")
         }
@@ -263,8 +289,21 @@ public struct IMAPDelivery: Sendable, Hashable {
 extension BufferConfiguration {
     /// The connector options deliveries use; the IMAP journal lives in the spool, next to the delivery journal.
     public var deliveryOptions: ConnectorOptions {
-        ConnectorOptions(
+        deliveryOptions(imap)
+    }
+
+    func deliveryOptions(_ imap: IMAPDelivery) -> ConnectorOptions {
+        var options = ConnectorOptions(
             credentialsPath: imap.credentialsPath, caFile: imap.caFile, allowPlaintext: imap.allowPlaintext,
             journalDirectory: spoolDirectory + "/imap-journal")
+        options.settingsOrigin = .bufferConfiguration(path: path)
+        return options
+    }
+
+    /// The delivery options with the `[imap]` section as the file holds it now (a running server's releases), or
+    /// as loaded when the configuration has no file. The spool and its journal stay the running server's.
+    public func currentDeliveryOptions() throws -> ConnectorOptions {
+        guard let path else { return deliveryOptions }
+        return deliveryOptions(try Self.loadIMAPDelivery(path: path))
     }
 }

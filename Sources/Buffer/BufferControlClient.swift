@@ -24,7 +24,7 @@ public enum BufferControlClient {
         progress: ((ReleaseProgress) -> Void)? = nil
     ) throws -> BufferControl.Response {
         let path = BufferControl.socketPath(spoolDirectory: spoolDirectory)
-        if let response = try ask(request, socketPath: path, progress: progress) { return response }
+        if let response = try ask(request, socketPath: path, spoolDirectory: spoolDirectory, progress: progress) { return response }
         let spool: BufferSpool
         do {
             spool = try BufferSpool(directory: spoolDirectory)
@@ -37,9 +37,11 @@ public enum BufferControlClient {
         return BufferControl.perform(request, on: spool, delivery: delivery, progress: progress)
     }
 
-    /// The server's answer, or nil when nobody listens on `socketPath`.
+    /// The server's answer, or nil when nobody listens on `socketPath`. A release's receipt and key are handed to
+    /// the server as copies in the spool directory (`StagedReleaseFiles`), which a sandboxed server can read.
     static func ask(
-        _ request: BufferControl.Request, socketPath: String, progress: ((ReleaseProgress) -> Void)? = nil
+        _ request: BufferControl.Request, socketPath: String, spoolDirectory: String? = nil,
+        progress: ((ReleaseProgress) -> Void)? = nil
     ) throws -> BufferControl.Response? {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -68,14 +70,21 @@ public enum BufferControlClient {
             if code == ENOENT || code == ECONNREFUSED { return nil }
             throw Failure(description: "cannot connect to \(socketPath): \(String(cString: strerror(code)))")
         }
-        var request = Array((request.line + "\n").utf8)
-        while !request.isEmpty {
-            let written = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var staged: StagedReleaseFiles?
+        var request = request
+        if case .release(var parameters) = request, let spoolDirectory {
+            staged = StagedReleaseFiles(parameters: &parameters, spoolDirectory: spoolDirectory)
+            request = .release(parameters)
+        }
+        defer { staged?.remove() }
+        var bytes = Array((request.line + "\n").utf8)
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if written < 0 {
                 if errno == EINTR { continue }
                 throw Failure(description: "writing to \(socketPath): \(String(cString: strerror(errno)))")
             }
-            request.removeFirst(written)
+            bytes.removeFirst(written)
         }
         var answer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
@@ -94,7 +103,9 @@ public enum BufferControlClient {
             }
         }
         do {
-            return try BufferControl.decode(answer)
+            var response = try BufferControl.decode(answer)
+            if let staged, let error = response.error { response.error = staged.restoringPaths(error) }
+            return response
         } catch {
             throw Failure(description: "the buffer's answer on \(socketPath) is not a control response: \(error)")
         }

@@ -1,4 +1,5 @@
 import BufferSpool
+import FerryKit
 import Foundation
 import NIOCore
 import NIOPosix
@@ -41,7 +42,9 @@ public enum BufferServer {
             }
             let registry = ConnectionRegistry(limit: configuration.limits.connections)
             let log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
-            let linger = LingerDispatcher(spool: spool, delivery: configuration.deliveryOptions, log: log)
+            // Releases and linger passes read the [imap] section of the configuration file again each time.
+            let delivery: @Sendable () throws -> ConnectorOptions = { try configuration.currentDeliveryOptions() }
+            let linger = LingerDispatcher(spool: spool, delivery: delivery, log: log)
             // Users whose linger time ran out while the server was down are closed before mail is accepted.
             let closer = configuration.linger.map {
                 LingerCloser(spool: spool, linger: $0, interval: lingerCheckInterval, log: log)
@@ -64,7 +67,7 @@ public enum BufferServer {
             let control = try await ServerBootstrap(group: group)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ControlHandler(spool: spool, delivery: configuration.deliveryOptions))
+                        try channel.pipeline.syncOperations.addHandler(ControlHandler(spool: spool, delivery: delivery))
                     }
                 }
                 .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()

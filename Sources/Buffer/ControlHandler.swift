@@ -12,9 +12,11 @@ final class ControlHandler: ChannelInboundHandler {
     private var line: [UInt8] = []
     private var answered = false
 
-    private let delivery: ConnectorOptions
+    /// The delivery options with the configuration file's `[imap]` section as it is now: read for each release,
+    /// so a changed section takes effect without a restart.
+    private let delivery: @Sendable () throws -> ConnectorOptions
 
-    init(spool: BufferSpool, delivery: ConnectorOptions) {
+    init(spool: BufferSpool, delivery: @escaping @Sendable () throws -> ConnectorOptions) {
         self.spool = spool
         self.delivery = delivery
     }
@@ -52,7 +54,19 @@ final class ControlHandler: ChannelInboundHandler {
                     channel.writeAndFlush(channel.allocator.buffer(bytes: BufferControl.encode(progress)), promise: nil)
                 }
             }
-            let response = BufferControl.perform(request, on: spool, delivery: delivery, progress: relay)
+            let response: BufferControl.Response
+            do {
+                // Only a release needs the [imap] section; a configuration file broken since the start must not
+                // stop status, hold or close.
+                var options = ConnectorOptions()
+                if case .release = request { options = try delivery() }
+                response = BufferControl.perform(request, on: spool, delivery: options, progress: relay)
+            } catch {
+                let failure = ReleaseError.ferryError(from: error)
+                response = BufferControl.Response(
+                    ok: false, error: "\(failure.description) (the [imap] section is read again for each release)",
+                    exitStatus: failure.status.rawValue)
+            }
             let buffer = channel.allocator.buffer(bytes: BufferControl.encode(response))
             try? await channel.writeAndFlush(buffer)
             try? await channel.close()

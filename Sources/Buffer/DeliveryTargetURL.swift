@@ -1,7 +1,7 @@
 import FerryKit
 
-/// A release target as the command line names it: `dir:PATH`, `maildir:PATH` (through FerryKit's connectors), or
-/// `lmtp://HOST:PORT` / `lmtp:/path/to/socket`.
+/// A release target as the command line names it: `dir:PATH`, `maildir:PATH`, `imap://HOST[:PORT]`,
+/// `imaps://HOST[:PORT]` (through FerryKit's connectors), or `lmtp://HOST[:PORT]` / `lmtp:/path/to/socket`.
 public enum DeliveryTargetURL: Sendable, Equatable, CustomStringConvertible {
     case mailbox(ConnectorURL)
     case lmtp(LMTPClient.Endpoint)
@@ -42,7 +42,7 @@ public enum DeliveryTargetURL: Sendable, Equatable, CustomStringConvertible {
             self = .lmtp(.unix(path: path))
         } else {
             let url = try ConnectorURL(parsing: text)
-            if case .mbox = url { throw FerryError(.usage, "mbox: is a source only; release to dir:, maildir: or lmtp://") }
+            if case .mbox = url { throw FerryError(.usage, "mbox: is a source only; release to dir:, maildir:, imap://, imaps:// or lmtp://") }
             self = .mailbox(url)
         }
     }

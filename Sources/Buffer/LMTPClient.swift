@@ -160,6 +160,23 @@ public final class LMTPClient {
         }
     }
 
+    /// A failed connect in the words a mail administrator uses.
+    static func errnoWords(_ code: Int32, port: Int?, timeoutSeconds: Int? = nil) -> String {
+        switch code {
+        case ECONNREFUSED:
+            return port.map { "connection refused (nothing listens on port \($0) there, or a firewall rejects the connection)" }
+                ?? "connection refused (nothing listens on the socket: is the LMTP service running?)"
+        // A connect bounded by SO_SNDTIMEO ends with EINPROGRESS (or EAGAIN) when the time is up.
+        case ETIMEDOUT, EINPROGRESS, EAGAIN:
+            return "timed out\(timeoutSeconds.map { " after \($0) s" } ?? "") (the host does not answer: it is down, or a firewall drops the connection)"
+        case EHOSTUNREACH, EHOSTDOWN: return "no route to the host (it is down or unreachable from here)"
+        case ENETUNREACH: return "the network is unreachable from here"
+        case ENOENT: return "no such socket (is the LMTP service running, and is the path right?)"
+        case EACCES, EPERM: return "permission denied (this user may not use it)"
+        default: return String(cString: strerror(code))
+        }
+    }
+
     private static func connect(_ endpoint: Endpoint, timeoutSeconds: Int) throws -> Int32 {
         func configure(_ fd: Int32) {
             var tv = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
@@ -189,7 +206,7 @@ public final class LMTPClient {
             guard ok == 0 else {
                 let e = errno
                 Glibc.close(fd)
-                throw LMTPClientError.connection("\(path): \(String(cString: strerror(e)))")
+                throw LMTPClientError.connection("cannot connect to the LMTP socket \(path): \(Self.errnoWords(e, port: nil))")
             }
             return fd
         case .tcp(let host, let port):
@@ -199,10 +216,11 @@ public final class LMTPClient {
             var list: UnsafeMutablePointer<addrinfo>?
             let rc = getaddrinfo(host, String(port), &hints, &list)
             guard rc == 0, let first = list else {
-                throw LMTPClientError.connection("\(host): \(String(cString: gai_strerror(rc)))")
+                throw LMTPClientError.connection(
+                    "cannot connect to the LMTP server \(host) port \(port): the name \(host) cannot be resolved (\(String(cString: gai_strerror(rc))))")
             }
             defer { freeaddrinfo(list) }
-            var lastError = "no address"
+            var lastError = "\(host) has no address"
             var current: UnsafeMutablePointer<addrinfo>? = first
             while let info = current {
                 current = info.pointee.ai_next
@@ -210,10 +228,10 @@ public final class LMTPClient {
                 if fd < 0 { lastError = String(cString: strerror(errno)); continue }
                 configure(fd)
                 if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return fd }
-                lastError = String(cString: strerror(errno))
+                lastError = Self.errnoWords(errno, port: port, timeoutSeconds: timeoutSeconds)
                 Glibc.close(fd)
             }
-            throw LMTPClientError.connection("\(host):\(port): \(lastError)")
+            throw LMTPClientError.connection("cannot connect to the LMTP server \(host) port \(port): \(lastError)")
         }
     }
 }

@@ -11,7 +11,7 @@ public enum LMTPClientError: Error, Equatable, Sendable, CustomStringConvertible
 
     public var description: String {
         switch self {
-        case .connection(let text): return "LMTP connection failed: \(text)"
+        case .connection(let text): return text.hasPrefix("cannot connect") ? text : "LMTP connection failed: \(text)"
         case .closed(let text): return "LMTP server closed the connection \(text)"
         case .refused(let step, let reply): return "LMTP server refused \(step): \(reply)"
         case .protocolViolation(let text): return "LMTP server sent something unexpected: \(text)"

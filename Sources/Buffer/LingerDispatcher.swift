@@ -13,9 +13,10 @@ final class LingerDispatcher: Sendable {
     /// Per user with a pass running: whether another pass was asked for meanwhile; and the running tasks.
     private let state = Mutex<(again: [String: Bool], tasks: [String: Task<Void, Never>])>(([:], [:]))
 
-    private let delivery: ConnectorOptions
+    /// The delivery options as the configuration file's `[imap]` section is now (read for each pass).
+    private let delivery: @Sendable () throws -> ConnectorOptions
 
-    init(spool: BufferSpool, delivery: ConnectorOptions, log: @escaping @Sendable (String) -> Void) {
+    init(spool: BufferSpool, delivery: @escaping @Sendable () throws -> ConnectorOptions, log: @escaping @Sendable (String) -> Void) {
         self.delivery = delivery
         self.spool = spool
         self.log = log
@@ -44,7 +45,7 @@ final class LingerDispatcher: Sendable {
             s.tasks[user] = Task(executorPreference: SpoolExecutor.shared) { [weak self] in
                 while true {
                     do {
-                        if let report = try ReleaseJob.passOn(user: user, spool: spool, options: delivery), report.delivered > 0 || !report.failures.isEmpty {
+                        if let report = try ReleaseJob.passOn(user: user, spool: spool, options: try delivery()), report.delivered > 0 || !report.failures.isEmpty {
                             log("linger: \(user): \(report.delivered) passed on to \(report.target), \(report.failures.count) not delivered")
                         }
                     } catch {

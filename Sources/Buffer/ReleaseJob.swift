@@ -161,7 +161,13 @@ public struct ReleaseJob {
                 progress?("\(user) is already \(status.state.rawValue) to \(url.description); \(report.delivered) message(s) that arrived since passed on")
                 return report
             }
-            throw SpoolError.invalidTransition(user: user, from: status.state, to: .releasing)
+            let recorded = status.releaseTarget.map { " to \($0.address)" } ?? ""
+            throw ReleaseError(
+                .conflict,
+                "release refused: \(user) is already \(status.state.rawValue)\(recorded), not \(undo ? "undone to" : "released to") \(url.description)"
+                    + (status.state == .closed
+                        ? "; to move the user again, hold it again first (`mailferry buffer hold`)"
+                        : "; a user is released once (run the command with the recorded target to pass on mail that arrived since)"))
         }
 
         let delivery: any DeliveryTarget
@@ -174,22 +180,33 @@ public struct ReleaseJob {
 
         var counts = ReleaseProgress(done: 0, total: status.heldCount, bytes: 0, totalBytes: status.heldBytes)
         onProgress?(counts)
-        try Self.deliverHeld(user: user, recipient: recipient, spool: spool, delivery: delivery, report: &report, progress: progress) { message in
-            counts.done += 1
-            counts.bytes += message.size
-            onProgress?(counts)
-        }
-        if report.failures.isEmpty {
+        // Mail that arrives while the release runs is held too; a few more rounds deliver it, and a user whose mail
+        // keeps coming faster stays releasing, with the reason, for the next run.
+        for round in 1...Self.rounds {
+            try Self.deliverHeld(user: user, recipient: recipient, spool: spool, delivery: delivery, report: &report, progress: progress) { message in
+                counts.done += 1
+                counts.bytes += message.size
+                onProgress?(counts)
+            }
+            guard report.failures.isEmpty else {
+                report.state = .releasing
+                break
+            }
             do {
                 report.state = try spool.finishRelease(user: user)
-            } catch SpoolError.undeliveredMessagesRemain {
-                report.state = .releasing  // mail arrived meanwhile; a second run delivers it
+                break
+            } catch SpoolError.undeliveredMessagesRemain(_, let count) {
+                report.state = .releasing
+                if round == Self.rounds {
+                    report.unfinished = "\(count) message(s) for \(user) arrived during the release and are still held; run the same command again"
+                }
             }
-        } else {
-            report.state = .releasing
         }
         return report
     }
+
+    /// Delivery rounds one run makes before it leaves a user whose mail keeps arriving `releasing`.
+    static let rounds = 3
 
     /// Delivers every message still held for `user`, in arrival order, journalling each attempt; damaged
     /// messages and permanent refusals are reported and stay held. Shared by release and the linger pass.

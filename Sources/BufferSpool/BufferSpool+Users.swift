@@ -77,9 +77,11 @@ extension BufferSpool {
         }
     }
 
-    /// releasing → released (direction target) or reverted (direction source), only once every message held for
-    /// the user is recorded as delivered to the recorded target address. Checked in the same transaction, so a
-    /// message committed meanwhile keeps the user releasing. Returns the new state.
+    /// releasing → released (direction target) or reverted (direction source), only once no message is held for
+    /// the user any more: each is recorded as delivered, to this release's target or, for mail of an earlier
+    /// migration of the same user (released, closed, then held again), to that migration's target. This is the
+    /// same rule `heldMessages(for:)` follows, so what the release delivers is what this check waits for. Checked
+    /// in the same transaction, so a message committed meanwhile keeps the user releasing. Returns the new state.
     @discardableResult
     public func finishRelease(user: String) throws -> UserState {
         try changeUsers { db in
@@ -93,9 +95,9 @@ extension BufferSpool {
                     SELECT COUNT(DISTINCT r.seq) FROM recipient r
                     WHERE r.user = ? AND NOT EXISTS (
                         SELECT 1 FROM delivery d
-                        WHERE d.seq = r.seq AND d.user = r.user AND d.target = ? AND d.state = 'delivered')
+                        WHERE d.seq = r.seq AND d.user = r.user AND d.state = 'delivered')
                     """,
-                arguments: [user, target.address]) ?? 0
+                arguments: [user]) ?? 0
             if remaining > 0 { throw SpoolError.undeliveredMessagesRemain(user: user, count: remaining) }
             let next: UserState = target.direction == .target ? .released : .reverted
             let now = Timestamp.milliseconds(Date())

@@ -67,7 +67,13 @@ public enum SpoolError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unknownMessage(let id):
             return "no held message \(id) (for that user)"
         case .invalidTransition(let user, let from, let to):
-            return "user \(user) cannot go from \(from.rawValue) to \(to.rawValue)"
+            let hint: String
+            switch (from, to) {
+            case (.holding, .closed), (.releasing, .closed): hint = " (a user is closed after its release or undo has delivered the held mail)"
+            case (.closed, _): hint = " (the user's migration is over; hold it again to start another)"
+            default: hint = ""
+            }
+            return "user \(user) cannot go from \(from.rawValue) to \(to.rawValue)\(hint)"
         case .releaseTargetConflict(let user, let recorded, let requested):
             return "user \(user) is already releasing to \(recorded), not \(requested)"
         case .undeliveredMessagesRemain(let user, let count):
@@ -87,6 +93,15 @@ public enum SpoolError: Error, Equatable, Sendable, CustomStringConvertible {
             return "user \(user) is \(state.rawValue), not releasing; begin the release first"
         case .notDelivering(let id, let user, let target):
             return "message \(id) for \(user) has no delivery attempt recorded for \(target)"
+        }
+    }
+
+    /// A change the user's state does not allow now (exit status 2, "not allowed now"), as opposed to a spool
+    /// that cannot be used (3).
+    public var isRefusedStateChange: Bool {
+        switch self {
+        case .invalidTransition, .releaseTargetConflict, .notReleasing, .userNotHeld, .unknownUser: return true
+        default: return false
         }
     }
 

@@ -10,6 +10,8 @@ public struct ConnectorOptions: Sendable {
     public var allowPlaintext: Bool
     public var journalDirectory: String
     public var maxBadItems: Int
+    /// Where the IMAP settings came from (the command line, or the buffer's configuration file).
+    public var settingsOrigin: IMAPSettingsOrigin = .commandLine
     /// `import --reimport`: an IMAP target checks on the server that what its journal placed is still there.
     public var checksPlacements = false
     /// Lines for people: reconnects, refused items, renamed folders.
@@ -46,6 +48,6 @@ public struct ConnectorOptions: Sendable {
         }
         return IMAPServerAccess(
             host: host, port: port, implicitTLS: implicitTLS, caFile: caFile, allowPlaintext: allowPlaintext,
-            credentials: credentials)
+            credentials: credentials, settingsOrigin: settingsOrigin)
     }
 }

@@ -88,8 +88,16 @@ struct Reconciler {
             let source = try target.source(users: [user.targetMailbox], options: options, forInventory: true)
             resolution = source.internalDateResolution
             try source.read(user: UserInfo(address: user.targetMailbox), into: inventory)
+        } catch let error as SourceError {
+            // The target has no (readable) mailbox for the user: everything is missing, a failed reconcile.
+            problems.append("reading the target failed: \(error.description)")
         } catch {
-            problems.append("reading the target failed: \(FerryError.from(error).description)")
+            // A server that is down, refuses the login or breaks the connection says nothing about what the
+            // target holds: an I/O or server error (exit 3), not a report of everything missing.
+            let failure = FerryError.from(error)
+            throw FerryError(
+                failure.status,
+                "reconcile of \(user.targetMailbox) could not read the target \(target.description): \(failure.description); nothing was compared")
         }
         var remaining = inventory.items
         var containers: [ContainerName: ReconcileReport.ContainerReport] = [:]

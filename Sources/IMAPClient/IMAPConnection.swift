@@ -35,6 +35,9 @@ public final class IMAPConnection {
     var listExtendedOverride: Bool?
     /// Tests: write literals this way whatever the server offers.
     var literalModeOverride: IMAPLiteralMode?
+    /// Set on a connection opened only to fetch the server's certificates for a diagnosis: the handshake takes
+    /// them and fails, so nothing after it is sent.
+    let certificateCapture: CertificateCapture?
     var appendCounter = 0
     var unfinishedWrites: [(future: EventLoopFuture<Void>, size: Int)] = []
     var unfinishedWriteBytes = 0
@@ -55,6 +58,10 @@ public final class IMAPConnection {
     /// Connects, sets up TLS (certificate and host name verified against the system roots or `caFile`), reads
     /// the greeting and the capabilities, and with `.startTLS` upgrades when the server offers STARTTLS.
     public static func open(_ endpoint: IMAPEndpoint, limits: IMAPLimits = .default) throws -> IMAPConnection {
+        try open(endpoint, limits: limits, capture: nil)
+    }
+
+    static func open(_ endpoint: IMAPEndpoint, limits: IMAPLimits, capture: CertificateCapture?) throws -> IMAPConnection {
         let server = "\(endpoint.host):\(endpoint.port)"
         let queue = InboundQueue()
         let implicitTLS = endpoint.security == .implicitTLS
@@ -67,7 +74,7 @@ public final class IMAPConnection {
                 channel.eventLoop.makeCompletedFuture {
                     if let sslContext {
                         try channel.pipeline.syncOperations.addHandler(
-                            try Self.tlsHandler(context: sslContext, host: host))
+                            try Self.tlsHandler(context: sslContext, host: host, capture: capture))
                     }
                     try channel.pipeline.syncOperations.addHandler(InboundHandler(queue: queue))
                 }
@@ -76,10 +83,12 @@ public final class IMAPConnection {
         do {
             channel = try bootstrap.connect(host: endpoint.host, port: endpoint.port).wait()
         } catch {
-            throw IMAPError(.connect, server: server, detail: "cannot connect: \(error)")
+            throw IMAPError(
+                .connect, server: server,
+                detail: ConnectionFailure.connect(error, host: endpoint.host, port: endpoint.port, timeout: endpoint.timeout))
         }
         let connection = IMAPConnection(
-            endpoint: endpoint, limits: limits, channel: channel, queue: queue, tls: implicitTLS)
+            endpoint: endpoint, limits: limits, channel: channel, queue: queue, tls: implicitTLS, capture: capture)
         do {
             try connection.start()
         } catch {
@@ -89,7 +98,11 @@ public final class IMAPConnection {
         return connection
     }
 
-    init(endpoint: IMAPEndpoint, limits: IMAPLimits, channel: any Channel, queue: InboundQueue, tls: Bool) {
+    init(
+        endpoint: IMAPEndpoint, limits: IMAPLimits, channel: any Channel, queue: InboundQueue, tls: Bool,
+        capture: CertificateCapture? = nil
+    ) {
+        self.certificateCapture = capture
         self.endpoint = endpoint
         self.limits = limits
         self.channel = channel
@@ -110,15 +123,55 @@ public final class IMAPConnection {
         } catch {
             throw IMAPError(
                 .tls, server: "\(endpoint.host):\(endpoint.port)",
-                detail: "cannot set up TLS with CA file \(endpoint.caFile ?? "(system roots)"): \(error)")
+                detail: endpoint.caFile.map { "cannot use the CA certificates in \($0) (\(endpoint.settingNames.caFile)): not a readable PEM file of certificates" }
+                    ?? "cannot set up TLS with this machine's trusted CAs: \(error)")
         }
     }
 
     /// SNI and the name verified: the host, unless it is an IP address, which NIOSSL then verifies against the
     /// certificate's IP subjectAltName from the connected address.
-    static func tlsHandler(context: NIOSSLContext, host: String) throws -> NIOSSLClientHandler {
+    static func tlsHandler(context: NIOSSLContext, host: String, capture: CertificateCapture?) throws -> NIOSSLClientHandler {
         let isIP = (try? SocketAddress(ipAddress: host, port: 0)) != nil
-        return try NIOSSLClientHandler(context: context, serverHostname: isIP ? nil : host)
+        guard let capture else { return try NIOSSLClientHandler(context: context, serverHostname: isIP ? nil : host) }
+        return try NIOSSLClientHandler(
+            context: context, serverHostname: isIP ? nil : host,
+            customVerificationCallback: { (chain: [NIOSSLCertificate], promise: EventLoopPromise<NIOSSLVerificationResult>) in
+                capture.keep(chain)
+                promise.succeed(NIOSSLVerificationResult.failed)
+            })
+    }
+
+    /// The server's certificate chain as it sends it, from a connection that goes as far as the TLS handshake
+    /// (after STARTTLS where the endpoint uses it), refuses the certificate and is closed: nothing else is sent.
+    static func fetchCertificates(_ endpoint: IMAPEndpoint) -> [NIOSSLCertificate] {
+        let capture = CertificateCapture()
+        var diagnostic = endpoint
+        diagnostic.timeout = min(endpoint.timeout, .seconds(20))
+        if let connection = try? open(diagnostic, limits: .default, capture: capture) { connection.close() }
+        return capture.chain
+    }
+
+    /// What a TLS failure happened in, for messages: the handshake, not the IMAP command that waited for it.
+    var handshake: String { endpoint.security == .implicitTLS ? "TLS handshake" : "STARTTLS handshake" }
+
+    /// Why the TLS handshake failed, for people: the certificate's problem, looked at on a second connection
+    /// (BoringSSL says only "certificate verify failed"), or the handshake's.
+    func tlsFailure(_ error: any Error) -> String {
+        let hostnameFailed = error is NIOSSLExtraError
+        guard hostnameFailed || "\(error)".contains("CERTIFICATE_VERIFY_FAILED") else {
+            return ConnectionFailure.tlsHandshake(
+                error, host: endpoint.host, port: endpoint.port, implicitTLS: endpoint.security == .implicitTLS)
+        }
+        let chain = certificateCapture == nil ? Self.fetchCertificates(endpoint) : []
+        let diagnosis = CertificateDiagnosis(chain: chain, host: endpoint.host, caFile: endpoint.caFile, names: endpoint.settingNames)
+        guard !chain.isEmpty else {
+            return hostnameFailed
+                ? "the server's certificate does not name \(endpoint.host) (host name mismatch)"
+                : "the server's certificate is not accepted: it does not verify against "
+                    + (endpoint.caFile.map { "the CAs in \($0)" } ?? "this machine's trusted CAs")
+                    + " (give the CA with \(endpoint.settingNames.caFile))"
+        }
+        return diagnosis.describe(hostnameFailed: hostnameFailed)
     }
 
     func start() throws {
@@ -156,14 +209,15 @@ public final class IMAPConnection {
         let host = endpoint.host
         let queue = self.queue
         let channel = self.channel
+        let capture = certificateCapture
         do {
             try channel.eventLoop.submit {
                 try channel.pipeline.syncOperations.addHandler(
-                    try Self.tlsHandler(context: sslContext, host: host), position: .first)
+                    try Self.tlsHandler(context: sslContext, host: host, capture: capture), position: .first)
                 queue.discardAll()
             }.wait()
         } catch {
-            throw fail(.tls, command: "STARTTLS", "cannot start TLS: \(error)")
+            throw fail(.tls, command: "STARTTLS", "cannot start TLS: \(tlsFailure(error))")
         }
         decoder.discardBuffered()
         isTLS = true
@@ -188,7 +242,7 @@ public final class IMAPConnection {
         guard isTLS || endpoint.allowPlaintextPassword else {
             throw fail(
                 .plaintextRefused, command: "LOGIN",
-                "not sending a password without TLS (the server offers no STARTTLS; set allowPlaintextPassword to allow it)",
+                "not sending a password without TLS (the server offers no STARTTLS; \(endpoint.settingNames.allowPlaintext) allows it)",
                 keepUsable: true)
         }
         let command: IMAPCommand
@@ -857,8 +911,7 @@ public final class IMAPConnection {
         case .closed(let error):
             if let error {
                 if error is NIOSSLExtraError {
-                    throw fail(
-                        .tls, command: command, "the server's certificate does not name \(endpoint.host): \(error)")
+                    throw fail(.tls, command: handshake, tlsFailure(error))
                 }
                 // A TLS connection cut without close_notify (a server killed or restarted) is a dropped
                 // connection, which a reconnect cures, not a TLS failure.
@@ -866,18 +919,20 @@ public final class IMAPConnection {
                     throw fail(.closed, command: command, "the connection was cut: \(error)")
                 }
                 if error is NIOSSLError || error is BoringSSLError {
-                    throw fail(
-                        .tls, command: command,
-                        "TLS failed (is the certificate signed by \(endpoint.caFile ?? "a system-trusted CA")?): \(error)"
-                    )
+                    throw fail(.tls, command: handshake, tlsFailure(error))
                 }
-                throw fail(.closed, command: command, "connection failed: \(error)")
+                if let io = error as? IOError {
+                    throw fail(
+                        .closed, command: command,
+                        "the connection failed: " + ConnectionFailure.errnoWords(io.errnoCode, host: endpoint.host, port: endpoint.port))
+                }
+                throw fail(.closed, command: command, "the connection failed: \(error)")
             }
             if isTLS && !tlsConfirmed {
                 throw fail(
                     .tls, command: command,
-                    "the connection closed during the TLS handshake (is the certificate signed by "
-                        + "\(endpoint.caFile ?? "a system-trusted CA") and does it name \(endpoint.host)?)")
+                    "the server closed the connection during the TLS handshake (it may refuse this program's TLS "
+                        + "versions or ciphers, or expect a client certificate)")
             }
             throw fail(.closed, command: command, "the server closed the connection")
         case .timedOut:

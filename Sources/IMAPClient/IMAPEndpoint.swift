@@ -9,11 +9,14 @@ public struct IMAPEndpoint: Sendable, Hashable {
     public var allowPlaintextPassword: Bool
     /// Longest any single wait (connect, a read, a write) may take.
     public var timeout: Duration
+    /// How the settings above are named where they were set, for refusals that say what to change.
+    public var settingNames: IMAPSettingNames
 
     public init(
         host: String, port: Int, security: IMAPSecurity, caFile: String? = nil, allowPlaintextPassword: Bool = false,
-        timeout: Duration = .seconds(120)
+        timeout: Duration = .seconds(120), settingNames: IMAPSettingNames = .commandLine
     ) {
+        self.settingNames = settingNames
         self.host = host
         self.port = port
         self.security = security

@@ -297,9 +297,7 @@ extension MigrationPlan {
                 try record(PlanEvent(at: now(), user: user.source, state: .released))
                 outcomes.append(ReleaseOutcome(user: user.source, state: .released, delivered: report.delivered))
             } else {
-                let why = report.failures.isEmpty
-                    ? "mail arrived during the release; run it again"
-                    : report.failures.prefix(3).map { "#\($0.message): \($0.reason)" }.joined(separator: "; ")
+                let why = report.problem ?? "the buffer left \(user.source) \(report.state.rawValue); run plan release again"
                 outcomes.append(ReleaseOutcome(user: user.source, state: users[i].state, delivered: report.delivered, problem: why))
             }
         }
@@ -338,9 +336,11 @@ extension MigrationPlan {
                 try record(PlanEvent(at: now(), user: user, state: .reverted))
                 outcomes.append(ReleaseOutcome(user: user, state: .reverted, delivered: report.delivered))
             } else {
-                outcomes.append(ReleaseOutcome(
-                    user: user, state: users[i].state, delivered: report?.delivered ?? 0,
-                    problem: report?.failures.prefix(3).map { "#\($0.message): \($0.reason)" }.joined(separator: "; ") ?? "not all held mail went back; run it again"))
+                // Every refusal says why: the report's problem, or what the buffer left the user in.
+                let why = report?.problem
+                    ?? report.map { "the buffer left \(user) \($0.state.rawValue), not reverted; run plan undo again" }
+                    ?? (response.error ?? "the buffer gave no release report; run plan undo again")
+                outcomes.append(ReleaseOutcome(user: user, state: users[i].state, delivered: report?.delivered ?? 0, problem: why))
             }
         }
         return outcomes

@@ -34,9 +34,9 @@ struct BufferRelease: ParsableCommand {
         discussion: """
             Delivers every message held for the user, in order of arrival, each re-hashed as it is read (a damaged message is never delivered: it is named and stays held, and the command exits 1). The receipt must be signed by the key given with --trust, have verdict pass, name this user and, when known, this user's archive (the archive of the first release run, or --archive-id).
 
-            When the buffer server runs, the release runs inside it (asked over the spool's control socket), so mail keeps being accepted meanwhile; otherwise the command opens the spool itself.
+            When the buffer server runs, the release runs inside it (asked over the spool's control socket), so mail keeps being accepted meanwhile; otherwise the command opens the spool itself. Either way the configuration's [imap] section is read again for each release: a changed credentials, ca_file or allow_plaintext takes effect at the next release, without a restart.
 
-            Targets: dir:PATH, maildir:PATH, imap://HOST:PORT and imaps://HOST:PORT (exactly once, also after a crash and a second run; IMAP passwords come from the configuration's [imap] credentials file) and lmtp://HOST:PORT or lmtp:/path/to/socket (at least once: a crash can repeat one message). A failed or killed release is finished by running the same command again.
+            Targets: dir:PATH, maildir:PATH, imap://HOST[:PORT] (STARTTLS) and imaps://HOST[:PORT] (exactly once, also after a crash and a second run; IMAP passwords come from the configuration's [imap] credentials file) and lmtp://HOST[:PORT] (port 24 if none is given) or lmtp:/path/to/socket (at least once: a crash can repeat one message). A failed or killed release is finished by running the same command again. When the buffer runs as the systemd unit in contrib/, dir: and maildir: targets must be paths the unit lets it write (ReadWritePaths=), and the receipt a path it can read.
 
             --undo delivers the held mail back to the source (TARGET is then the source); it needs no receipt but needs the source's forwarding to the buffer recorded as removed (`mailferry buffer forwarding --off`).
 
@@ -44,10 +44,12 @@ struct BufferRelease: ParsableCommand {
                   --receipt receipts/ --trust station-b.pub.pem
               mailferry buffer release --config buffer.toml --user alice@example.com --to lmtp://mx2.example:24 \\
                   --receipt receipts/alice@example.com.receipt.json --trust station-b.pub.pem
+              mailferry buffer release --config buffer.toml --user alice@example.com --to imaps://new.example \\
+                  --receipt receipts/ --trust station-b.pub.pem
               mailferry buffer forwarding --config buffer.toml --user alice@example.com --off
               mailferry buffer release --config buffer.toml --user alice@example.com --to lmtp://old-mx:24 --undo
 
-            Exit status: 0 all delivered; 1 receipt refused or a message not delivered; 2 usage; 3 I/O, spool busy or server error.
+            Exit status: 0 all delivered; 1 receipt refused or a message not delivered (or still held: mail that kept arriving during the run; run it again); 2 usage, or a change the user's state does not allow now (undo while the forwarding is on, a user already released elsewhere, a user the buffer does not know); 3 I/O, spool busy or server error.
             """)
 
     @Option(help: "The buffer's configuration file (TOML).")
@@ -56,7 +58,7 @@ struct BufferRelease: ParsableCommand {
     @Option(help: "The user whose held mail is released.")
     var user: String
 
-    @Option(help: "Where to: dir:PATH, maildir:PATH, lmtp://HOST:PORT, lmtp:/socket (with --undo: the source).")
+    @Option(help: "Where to: dir:PATH, maildir:PATH, imap://HOST[:PORT], imaps://HOST[:PORT], lmtp://HOST[:PORT] or lmtp:/path/to/socket (with --undo: where the source takes delivery).")
     var to: String
 
     @Option(help: "Station B's receipt: the .receipt.json file, or the directory holding <user>.receipt.json.")
@@ -97,11 +99,8 @@ struct BufferRelease: ParsableCommand {
                 print("  sent again after an unknown outcome (may be at the target twice): \(report.possiblyDuplicated.map { "#\($0)" }.joined(separator: " "))")
             }
         }
-        if !report.failures.isEmpty {
-            throw FerryError(
-                .verificationFailed,
-                "\(report.failures.count) message(s) for \(user) not delivered: "
-                    + report.failures.map { "#\($0.message): \($0.reason)" }.joined(separator: "; "))
+        if let problem = report.problem {
+            throw FerryError(.verificationFailed, problem)
         }
     }
 }

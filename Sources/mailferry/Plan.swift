@@ -11,7 +11,8 @@ struct PlanCommand: ParsableCommand {
         discussion: """
             Station A (source, buffer) keeps the plan: a directory with plan.json and a journal of every user's state.
             Each user goes planned -> prepared -> held -> exported -> carried -> reconciled -> released -> closed, or
-            from held onwards back to the source (reverted -> closed). Every step is recorded once it is done, so after
+            from held onwards back to the source (reverted -> closed); a user whose receipt comes back failing is
+            imported (import again, or undo). Every step is recorded once it is done, so after
             a crash or a reboot the same command carries on. `plan status` says what each user waits on and the next
             command; `plan next` runs every step station A can run now.
 
@@ -59,7 +60,20 @@ struct PlanSelection: ParsableArguments {
 }
 
 struct PlanInit: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Write a new plan from a users file.")
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Write a new plan from a users file.",
+        discussion: """
+            Writes plan.json and an empty journal into the plan's directory on station A. The settings given here
+            (keys, folders, the buffer's configuration) are the defaults of the later plan commands.
+
+              mailferry plan init --users users.csv --source imaps://old.example --target imaps://new.example \\
+                  --station-a /srv/plan --buffer-config buffer.toml --sign-key a.key.pem --archives /media/usb \\
+                  --station-b-key b.pub.pem --receipts /media/usb/receipts --credentials admin.tsv
+              mailferry plan init --users users.csv --source dir:/srv/mail --target dir:/srv/newmail \\
+                  --station-a /srv/plan --buffer-config buffer.toml --sign-key a.key.pem --archives /media/usb
+
+            users.csv: source,target[,group] per line, for example `alice@example.com,alice@example.net,sales`.
+            """)
 
     @Option(help: ArgumentHelp("CSV of source,target[,group] addresses.", valueName: "file"))
     var users: String
@@ -100,7 +114,12 @@ struct PlanInit: ParsableCommand {
 
 struct PlanStatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show every user's state, what it waits on and the next command.")
+        commandName: "status", abstract: "Show every user's state, what it waits on and the next command.",
+        discussion: """
+              mailferry plan status --plan /srv/plan
+              mailferry plan status --plan /srv/plan --group sales
+              mailferry plan status --plan /srv/plan --user alice@example.com --json
+            """)
 
     @OptionGroup var selection: PlanSelection
     @Flag(help: "Print JSON.")
@@ -133,7 +152,11 @@ struct PlanStatusCommand: ParsableCommand {
 
 struct PlanPrepared: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "prepared", abstract: "Record that the users' target accounts exist and may be used.")
+        commandName: "prepared", abstract: "Record that the users' target accounts exist and may be used.",
+        discussion: """
+              mailferry plan prepared --plan /srv/plan --group sales
+              mailferry plan prepared --plan /srv/plan --user alice@example.com --user bob@example.com
+            """)
     @OptionGroup var selection: PlanSelection
 
     func run() throws {
@@ -145,7 +168,13 @@ struct PlanPrepared: ParsableCommand {
 
 struct PlanHold: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "hold", abstract: "Have the buffer accept the users' mail from now on (then switch the source's forwarding).")
+        commandName: "hold", abstract: "Have the buffer accept the users' mail from now on (then switch the source's forwarding).",
+        discussion: """
+            The buffer must run (mailferry buffer serve), or its spool be reachable from here.
+
+              mailferry plan hold --plan /srv/plan --group sales
+              mailferry plan hold --plan /srv/plan --user alice@example.com
+            """)
     @OptionGroup var selection: PlanSelection
 
     func run() throws {
@@ -158,7 +187,13 @@ struct PlanHold: ParsableCommand {
 
 struct PlanForwarding: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "forwarding", abstract: "Record that the source now forwards the users' mail to the buffer (--on) or no longer does (--off).")
+        commandName: "forwarding", abstract: "Record that the source now forwards the users' mail to the buffer (--on) or no longer does (--off).",
+        discussion: """
+            The final export waits for --on; undo waits for --off.
+
+              mailferry plan forwarding --plan /srv/plan --group sales --on
+              mailferry plan forwarding --plan /srv/plan --user alice@example.com --off
+            """)
     @OptionGroup var selection: PlanSelection
     @Flag(help: "The source forwards the users' new mail to the buffer.")
     var on = false
@@ -179,7 +214,14 @@ struct PlanForwarding: ParsableCommand {
 struct PlanExport: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Export the users: held users get their final archive, planned users a pass that travels ahead.")
+        abstract: "Export the users: held users get their final archive, planned users a pass that travels ahead.",
+        discussion: """
+            A user who already has an archive gets a delta of it. The archive is written into the plan's archive
+            folder unless --out is given.
+
+              mailferry plan export --plan /srv/plan --group sales              # a first pass, before the cut-over
+              mailferry plan export --plan /srv/plan --user alice@example.com --out /media/usb/alice.mfa
+            """)
     @OptionGroup var selection: PlanSelection
     @Option(help: ArgumentHelp("The archive to write (default: the plan's archive directory).", valueName: "file"))
     var out: String?
@@ -277,6 +319,11 @@ struct PlanImport: ParsableCommand {
             Each archive is imported in turn (users go to the target addresses the archive records), reconciled, and a
             receipt per user is written into --receipts with the reconcile report (<archive id>.report.json). Failing
             users get a receipt too (verdict fail), so station A learns of it. Exit 1 if any user failed.
+
+              mailferry plan import /media/usb/1a2b3c4d-20261122-101500.mfa --target imaps://new.example \\
+                  --trust a.pub.pem --sign-key b.key.pem --receipts /media/usb/receipts --credentials b-admin.tsv
+              mailferry plan import /media/usb/*.mfa --target dir:/srv/newmail --trust a.pub.pem \\
+                  --sign-key b.key.pem --receipts /media/usb/receipts
             """)
     @Argument(help: "The archives.")
     var archives: [String]
@@ -322,7 +369,14 @@ struct PlanImport: ParsableCommand {
 
 struct PlanRelease: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "release", abstract: "Check station B's receipts and release each reconciled user's held mail to the target.")
+        commandName: "release", abstract: "Check station B's receipts and release each reconciled user's held mail to the target.",
+        discussion: """
+            plan next does this too, for every user whose receipt came back.
+
+              mailferry plan release --plan /srv/plan
+              mailferry plan release --plan /srv/plan --group sales /media/usb/receipts --trust b.pub.pem
+              mailferry plan release --plan /srv/plan --user alice@example.com --to lmtp://new-mx.example:24
+            """)
     @OptionGroup var selection: PlanSelection
     @Argument(help: "The receipts folder carried back from station B (default: the plan's).")
     var receipts: String?
@@ -344,7 +398,11 @@ struct PlanRelease: ParsableCommand {
 
 struct PlanClose: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "close", abstract: "End lingering for released or reverted users (the buffer refuses their mail from then on).")
+        commandName: "close", abstract: "End lingering for released or reverted users (the buffer refuses their mail from then on).",
+        discussion: """
+              mailferry plan close --plan /srv/plan --group sales
+              mailferry plan close --plan /srv/plan --user alice@example.com
+            """)
     @OptionGroup var selection: PlanSelection
 
     func run() throws {
@@ -356,7 +414,12 @@ struct PlanClose: ParsableCommand {
 
 struct PlanUndo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "undo", abstract: "Release the users' held mail back to the source (after plan forwarding --off).")
+        commandName: "undo", abstract: "Release the users' held mail back to the source (after plan forwarding --off).",
+        discussion: """
+              mailferry plan forwarding --plan /srv/plan --user alice@example.com --off
+              mailferry plan undo --plan /srv/plan --user alice@example.com --to lmtp://old-mx.example:24
+              mailferry plan undo --plan /srv/plan --group sales --to dir:/srv/mail
+            """)
     @OptionGroup var selection: PlanSelection
     @Option(help: "Where the source takes delivery, such as lmtp://old-mx:24 or maildir:/srv/mail/alice.")
     var to: String
@@ -373,7 +436,11 @@ struct PlanUndo: ParsableCommand {
 struct PlanNext: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "next",
-        abstract: "Run every step station A can run now (hold prepared users, export held users, release reconciled ones); list what waits on others.")
+        abstract: "Run every step station A can run now (hold prepared users, export held users, release reconciled ones); list what waits on others.",
+        discussion: """
+              mailferry plan next --plan /srv/plan
+              mailferry plan next --plan /srv/plan --group sales --json
+            """)
     @OptionGroup var selection: PlanSelection
     @Flag(help: "Print JSON.")
     var json = false

@@ -180,6 +180,23 @@ import Testing
         #expect(try fx.state()?.state == .closed)
     }
 
+    /// A user the spool knew from an earlier migration (released to the target and closed, then held again): the
+    /// messages of the first migration went to the old target, not to the source, and must not keep the undo
+    /// `releasing` for ever (issue 16).
+    @Test func undoOfAUserKnownFromAnEarlierMigrationEndsReverted() throws {
+        try fx.hold(2)
+        try fx.receipt()
+        #expect(try job(to: "maildir:" + fx.file("first-target")).run().state == .released)
+        try ReleaseJob.close(spoolDirectory: fx.spoolDirectory, user: ReleaseFixture.user)
+        try fx.hold(1)
+        try ReleaseJob.recordForwarding(spoolDirectory: fx.spoolDirectory, user: ReleaseFixture.user, on: false)
+        let report = try job(to: "maildir:" + fx.file("source"), receipt: nil, trust: false, undo: true).run()
+        #expect(report.delivered == 1 && report.failures.isEmpty)
+        #expect(report.state == .reverted)
+        #expect(try fx.state()?.state == .reverted && fx.state()?.heldCount == 0)
+        #expect(try maildirMessages(fx.file("source")).count == 1, "only the mail held this time goes back")
+    }
+
     /// A process holds the spool but serves no control socket (a running server is asked over it instead,
     /// see ReleaseThroughServerTests): the release cannot run, and says why.
     @Test func aSpoolLockedByAProcessThatDoesNotAnswerIsReportedAsBusy() throws {

@@ -15,10 +15,11 @@ import Testing
         private(set) var lmtpPort = 0
         private(set) var controlPath = ""
 
-        init(config: String) throws {
+        /// `wrapper`: a command that runs the binary (its last word) with the serve arguments, such as `unshare`.
+        init(config: String, wrapper: [String] = []) throws {
             process = Process()
-            process.executableURL = URL(fileURLWithPath: CLI.binary)
-            process.arguments = ["buffer", "serve", "--config", config]
+            process.executableURL = URL(fileURLWithPath: wrapper.first ?? CLI.binary)
+            process.arguments = Array(wrapper.dropFirst()) + ["buffer", "serve", "--config", config]
             let out = Pipe()
             let err = Pipe()
             process.standardOutput = out

@@ -363,6 +363,34 @@ import Testing
         #expect(s.serve.terminate() == 0)
     }
 
+    /// A user the buffer knew from an earlier migration (its held mail released elsewhere and the user closed), held
+    /// again by the plan: the undo delivers this period's mail to the source and ends `reverted`, and the plan
+    /// records it (issue 16: it stayed `releasing`, and plan undo exited 1 with an empty reason).
+    @Test func undoOfAUserTheBufferKnewFromAnEarlierMigration() throws {
+        let s = try Station()
+        let bob = "bob@example.com"
+        let buffer = ["--config", s.config, "--user", bob]
+        #expect(try CLI.run(["buffer", "hold"] + buffer).status == 0)
+        #expect(try BufferCommandLineTests.send(port: s.serve.smtpPort, to: "bob@buffer.example.com") == "OK {}\n")
+        #expect(try CLI.run(["buffer", "forwarding"] + buffer + ["--off"]).status == 0)
+        let earlier = try CLI.run(["buffer", "release"] + buffer + ["--to", "dir:" + s.work.file("earlier"), "--undo"])
+        #expect(earlier.status == 0 && earlier.stdout.contains("state reverted"), "\(earlier.stdout) \(earlier.stderr)")
+        #expect(try CLI.run(["buffer", "close"] + buffer).status == 0)
+
+        #expect(try CLI.run(["plan", "hold", "--plan", s.plan, "--user", bob]).status == 0)
+        #expect(try BufferCommandLineTests.send(port: s.serve.smtpPort, to: "bob@buffer.example.com") == "OK {}\n")
+        #expect(try CLI.run(["plan", "forwarding", "--plan", s.plan, "--user", bob, "--off"]).status == 0)
+        let before = s.messages(s.source, bob).count
+        let undone = try CLI.run(["plan", "undo", "--plan", s.plan, "--user", bob, "--to", "dir:" + s.source])
+        #expect(undone.status == 0, "\(undone.stdout) \(undone.stderr)")
+        #expect(undone.stdout.contains("\(bob): reverted, 1 delivered"), "\(undone.stdout)")
+        #expect(try s.states()[bob] == "reverted")
+        #expect(s.messages(s.source, bob).count == before + 1, "only this period's message goes back")
+        let buffered = try CLI.run(["buffer", "status", "--config", s.config])
+        #expect(buffered.stdout.contains("reverted"), "\(buffered.stdout)")
+        #expect(s.serve.terminate() == 0)
+    }
+
     @Test func aUsersFileWithMistakesIsRefusedWithItsLine() throws {
         let work = try Workspace()
         for (text, expected) in [

@@ -15,13 +15,17 @@ public struct IMAPServerAccess: Sendable, CustomStringConvertible {
     public var credentials: IMAPCredentials
     /// How long any one wait for the server may last.
     public var timeout: Duration
+    /// Where the settings came from, so refusals name the option or the configuration key to change.
+    public var settingsOrigin: IMAPSettingsOrigin
 
     public static let defaultTimeout: Duration = .seconds(120)
 
     public init(
         host: String, port: Int, implicitTLS: Bool, caFile: String? = nil, allowPlaintext: Bool = false,
-        credentials: IMAPCredentials, timeout: Duration = IMAPServerAccess.defaultTimeout
+        credentials: IMAPCredentials, timeout: Duration = IMAPServerAccess.defaultTimeout,
+        settingsOrigin: IMAPSettingsOrigin = .commandLine
     ) {
+        self.settingsOrigin = settingsOrigin
         self.host = host
         self.port = port
         self.implicitTLS = implicitTLS
@@ -43,7 +47,7 @@ public struct IMAPServerAccess: Sendable, CustomStringConvertible {
     var endpoint: IMAPEndpoint {
         IMAPEndpoint(
             host: host, port: port, security: implicitTLS ? .implicitTLS : .startTLS, caFile: caFile,
-            allowPlaintextPassword: allowPlaintext, timeout: timeout)
+            allowPlaintextPassword: allowPlaintext, timeout: timeout, settingNames: settingsOrigin.names)
     }
 
     func authentication(for user: String) throws -> IMAPAuthentication {
@@ -52,6 +56,21 @@ public struct IMAPServerAccess: Sendable, CustomStringConvertible {
             return .login(user: name, password: password)
         case .sasl(let authorizationID, let authenticationID, let password):
             return .plain(authorizationID: authorizationID, authenticationID: authenticationID, password: password)
+        }
+    }
+}
+
+/// Where an IMAP connection's settings (the CA file, plaintext passwords) were given.
+public enum IMAPSettingsOrigin: Sendable, Hashable {
+    /// `--ca-file`, `--allow-plaintext`.
+    case commandLine
+    /// The buffer's TOML file, `[imap]` section: `ca_file`, `allow_plaintext`.
+    case bufferConfiguration(path: String?)
+
+    var names: IMAPSettingNames {
+        switch self {
+        case .commandLine: return .commandLine
+        case .bufferConfiguration(let path): return .bufferConfiguration(path)
         }
     }
 }
