@@ -1,3 +1,4 @@
+import Connectors
 import FerryKit
 
 /// A release target as the command line names it: `dir:PATH`, `maildir:PATH`, `imap://HOST[:PORT]`,
@@ -13,27 +14,13 @@ public enum DeliveryTargetURL: Sendable, Equatable, CustomStringConvertible {
         let lower = text.lowercased()
         if lower.hasPrefix("lmtp://") {
             let rest = text.dropFirst("lmtp://".count).split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0]
-            var host = String(rest)
-            var port = Self.defaultLMTPPort
-            if host.hasPrefix("[") {
-                guard let close = host.firstIndex(of: "]") else { throw FerryError(.usage, "\(text): unclosed [ in the host") }
-                let after = host[host.index(after: close)...]
-                if after.hasPrefix(":") {
-                    guard let p = Int(after.dropFirst()), (1...65535).contains(p) else { throw FerryError(.usage, "\(text): bad port") }
-                    port = p
-                } else if !after.isEmpty {
-                    throw FerryError(.usage, "\(text): expected :PORT after the host")
-                }
-                host = String(host[host.index(after: host.startIndex)..<close])
-            } else if let colon = host.lastIndex(of: ":") {
-                guard let p = Int(host[host.index(after: colon)...]), (1...65535).contains(p) else {
-                    throw FerryError(.usage, "\(text): bad port")
-                }
-                port = p
-                host = String(host[..<colon])
+            let address: ServerAddress
+            do {
+                address = try ServerAddress(parsing: rest, defaultPort: Self.defaultLMTPPort)
+            } catch {
+                throw FerryError(.usage, "\(text): \(error); use lmtp://HOST:PORT")
             }
-            guard !host.isEmpty else { throw FerryError(.usage, "\(text) names no host; use lmtp://HOST:PORT") }
-            self = .lmtp(.tcp(host: host, port: port))
+            self = .lmtp(.tcp(host: address.host, port: address.port))
         } else if lower.hasPrefix("lmtp:") {
             let path = String(text.dropFirst("lmtp:".count))
             guard path.hasPrefix("/") else {

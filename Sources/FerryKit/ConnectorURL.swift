@@ -52,27 +52,13 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         guard !rest.contains("/") && !rest.contains("?") else {
             throw FerryError(.usage, "\(String(reflecting: text)): an IMAP URL here is only \(scheme)://HOST[:PORT]")
         }
-        var host = rest
-        var port = implicitTLS ? 993 : 143
-        if rest.hasPrefix("[") {
-            guard let close = rest.firstIndex(of: "]") else { throw FerryError(.usage, "\(String(reflecting: text)): unclosed [") }
-            host = String(rest[rest.index(after: rest.startIndex)..<close])
-            let after = rest[rest.index(after: close)...]
-            if !after.isEmpty {
-                guard after.hasPrefix(":"), let p = Int(after.dropFirst()) else {
-                    throw FerryError(.usage, "\(String(reflecting: text)): bad port")
-                }
-                port = p
-            }
-        } else if let colon = rest.lastIndex(of: ":") {
-            host = String(rest[..<colon])
-            guard let p = Int(rest[rest.index(after: colon)...]) else { throw FerryError(.usage, "\(String(reflecting: text)): bad port") }
-            port = p
+        let address: ServerAddress
+        do {
+            address = try ServerAddress(parsing: Substring(rest), defaultPort: implicitTLS ? 993 : 143)
+        } catch {
+            throw FerryError(.usage, "\(String(reflecting: text)): \(error)")
         }
-        guard !host.isEmpty, (1...65535).contains(port) else {
-            throw FerryError(.usage, "\(String(reflecting: text)): a host and a port from 1 to 65535 are needed")
-        }
-        return .imap(host: host, port: port, implicitTLS: implicitTLS)
+        return .imap(host: address.host, port: address.port, implicitTLS: implicitTLS)
     }
 
     public var description: String {
