@@ -1,4 +1,5 @@
 import Foundation
+import SMTPCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +26,7 @@ public final class LMTPClient {
     public let endpoint: Endpoint
     public private(set) var capabilities: [String] = []
     private var descriptor: Int32
-    private var parser = LMTPClientReplyParser()
+    private var parser = SMTPClientReplyParser()
 
     /// Connects, reads the greeting and says LHLO.
     public init(endpoint: Endpoint, clientName: String = "mailferry-buffer", timeoutSeconds: Int = LMTPClient.defaultTimeout) throws {
@@ -64,7 +65,7 @@ public final class LMTPClient {
     public func send(
         from sender: String, to recipients: [String],
         body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
-    ) throws -> [(recipient: String, reply: LMTPClientReply)] {
+    ) throws -> [(recipient: String, reply: SMTPClientReply)] {
         guard descriptor >= 0 else { throw LMTPClientError.closed("(an earlier message failed)") }
         var inData = false
         do {
@@ -77,7 +78,7 @@ public final class LMTPClient {
                 throw LMTPClientError.refused(step: "MAIL FROM:<\(sender)>", reply: mailReply)
             }
             var accepted: [String] = []
-            var refusals: [(String, LMTPClientReply)] = []
+            var refusals: [(String, SMTPClientReply)] = []
             for r in recipients {
                 let reply = try command("RCPT TO:<\(r)>")
                 if reply.isPositive { accepted.append(r) } else { refusals.append((r, reply)) }
@@ -93,7 +94,7 @@ public final class LMTPClient {
                 throw LMTPClientError.refused(step: "DATA", reply: data)
             }
             inData = true
-            var stuffer = LMTPClientDotStuffer()
+            var stuffer = SMTPDotStuffer()
             var out: [UInt8] = []
             try body { chunk in
                 out.removeAll(keepingCapacity: true)
@@ -101,7 +102,7 @@ public final class LMTPClient {
                 try writeAll(out)
             }
             try writeAll(stuffer.finish())
-            var results: [(String, LMTPClientReply)] = refusals
+            var results: [(String, SMTPClientReply)] = refusals
             for r in accepted { results.append((r, try readReply())) }
             let order = Dictionary(uniqueKeysWithValues: recipients.enumerated().map { ($1, $0) })
             return results.sorted { order[$0.0, default: 0] < order[$1.0, default: 0] }.map { (recipient: $0.0, reply: $0.1) }
@@ -124,15 +125,19 @@ public final class LMTPClient {
 
     // MARK: - Wire
 
-    func command(_ line: String) throws -> LMTPClientReply {
+    func command(_ line: String) throws -> SMTPClientReply {
         try writeAll(Array((line + "\r\n").utf8))
         return try readReply()
     }
 
-    func readReply() throws -> LMTPClientReply {
+    func readReply() throws -> SMTPClientReply {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
-            if let reply = try parser.next() { return reply }
+            do {
+                if let reply = try parser.next() { return reply }
+            } catch let error as SMTPClientReplyError {
+                throw LMTPClientError.protocolViolation(error.description)
+            }
             let n = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if n > 0 {
                 parser.feed(chunk[0..<n])

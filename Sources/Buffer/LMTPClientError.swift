@@ -1,3 +1,5 @@
+import SMTPCore
+
 /// What can go wrong talking LMTP. Server refusals carry the server's reply text.
 public enum LMTPClientError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Connecting, reading or writing failed (errno text).
@@ -5,7 +7,7 @@ public enum LMTPClientError: Error, Equatable, Sendable, CustomStringConvertible
     /// The server closed the connection or timed out.
     case closed(String)
     /// The server said no: which step, and its reply.
-    case refused(step: String, reply: LMTPClientReply)
+    case refused(step: String, reply: SMTPClientReply)
     /// The server sent something that is not LMTP.
     case protocolViolation(String)
 

@@ -1,7 +1,7 @@
-/// Turns message bytes into DATA content (RFC 5321 4.5.2): a "." at the start of a line gets a second ".".
+/// Turns message bytes into DATA content, as an SMTP or LMTP client sends it (RFC 5321 4.5.2): a "." at the start of a line gets a second ".".
 /// Streaming: chunks may split lines anywhere. `finish()` gives the end: CRLF if the message did not end with
 /// one, then ".CRLF".
-public struct LMTPClientDotStuffer: Sendable {
+public struct SMTPDotStuffer: Sendable {
     private var atLineStart = true
     private var lastTwo: (UInt8, UInt8) = (13, 10)
 

@@ -1,7 +1,7 @@
-/// One reply of an LMTP (or SMTP) server: the three-digit code and the text of every line.
+/// One reply of an SMTP or LMTP server, as a client reads it: the three-digit code and the text of every line.
 ///
 ///     Reply-line = *( Reply-code "-" [ textstring ] CRLF ) Reply-code [ SP textstring ] CRLF   (RFC 5321 4.2)
-public struct LMTPClientReply: Hashable, Sendable, CustomStringConvertible {
+public struct SMTPClientReply: Hashable, Sendable, CustomStringConvertible {
     public var code: Int
     public var lines: [String]
 
@@ -20,9 +20,15 @@ public struct LMTPClientReply: Hashable, Sendable, CustomStringConvertible {
     public var capabilities: [String] { lines.dropFirst().map { $0.uppercased() } }
 }
 
+/// Bytes from a server that are not a reply (RFC 5321 section 4.2).
+public struct SMTPClientReplyError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// Cuts replies out of the bytes a server sends. Pure: fed bytes, gives complete replies, so it is tested without
 /// sockets.
-public struct LMTPClientReplyParser: Sendable {
+public struct SMTPClientReplyParser: Sendable {
     /// RFC 5321 4.5.3.1.5: a reply line is at most 512 octets; allow more, but bound it.
     public static let maximumLineLength = 4096
     /// Bounds a multi-line reply (LHLO lists a few dozen capabilities at most).
@@ -37,32 +43,32 @@ public struct LMTPClientReplyParser: Sendable {
     public mutating func feed(_ bytes: some Sequence<UInt8>) { buffer.append(contentsOf: bytes) }
 
     /// The next complete reply, nil if more bytes are needed. Throws on bytes that are not a reply.
-    public mutating func next() throws -> LMTPClientReply? {
+    public mutating func next() throws -> SMTPClientReply? {
         while let lf = buffer.firstIndex(of: 10) {
             var line = Array(buffer[..<lf])
             buffer.removeSubrange(...lf)
             if line.last == 13 { line.removeLast() }
             guard line.count >= 3, line[0..<3].allSatisfy({ (48...57).contains($0) }),
                   line.count == 3 || line[3] == UInt8(ascii: " ") || line[3] == UInt8(ascii: "-")
-            else { throw LMTPClientError.protocolViolation("not a reply line: \(String(reflecting: String(decoding: line.prefix(80), as: UTF8.self)))") }
+            else { throw SMTPClientReplyError("not a reply line: \(String(reflecting: String(decoding: line.prefix(80), as: UTF8.self)))") }
             let code = Int(String(decoding: line[0..<3], as: UTF8.self))!
             if let pendingCode, pendingCode != code {
-                throw LMTPClientError.protocolViolation("reply lines with different codes (\(pendingCode), \(code))")
+                throw SMTPClientReplyError("reply lines with different codes (\(pendingCode), \(code))")
             }
             pendingCode = code
             pendingLines.append(line.count > 4 ? String(decoding: line[4...], as: UTF8.self) : "")
             guard pendingLines.count <= Self.maximumLines else {
-                throw LMTPClientError.protocolViolation("a reply of more than \(Self.maximumLines) lines")
+                throw SMTPClientReplyError("a reply of more than \(Self.maximumLines) lines")
             }
             if line.count == 3 || line[3] == UInt8(ascii: " ") {
-                let reply = LMTPClientReply(code: code, lines: pendingLines)
+                let reply = SMTPClientReply(code: code, lines: pendingLines)
                 pendingLines = []
                 self.pendingCode = nil
                 return reply
             }
         }
         if buffer.count > Self.maximumLineLength {
-            throw LMTPClientError.protocolViolation("a reply line longer than \(Self.maximumLineLength) bytes")
+            throw SMTPClientReplyError("a reply line longer than \(Self.maximumLineLength) bytes")
         }
         return nil
     }
