@@ -7,14 +7,14 @@ import NIOSSL
 
 /// APPEND and MULTIAPPEND, pipelined: messages are sent while earlier ones wait for their answers.
 extension IMAPConnection {
+    /// Messages up to this size are sent with their command in a single write (LITERAL+ only).
+    static let coalescedAppendLimit: Int64 = 256 * 1024
+
     /// Sends `APPEND mailbox (flags) "date" {n+}` (LITERAL+; otherwise `{n}` and a wait for the continuation),
     /// streams the body holding back its last byte, calls `beforeFinalByte` (the caller checks the checksum
     /// there), then sends that byte and CRLF. If `beforeFinalByte` or the body throws, the connection is closed
     /// so the server never completes the APPEND, and the error is rethrown. Returns a sequence number; outcomes
     /// come from `nextAppendOutcome` in the same order.
-    /// Messages up to this size are sent with their command in a single write (LITERAL+ only).
-    static let coalescedAppendLimit: Int64 = 256 * 1024
-
     public func beginAppend(
         to mailbox: String, flags: [String], internalDate: InternalDate?, body: any ItemBody,
         beforeFinalByte: () throws -> Void
