@@ -340,34 +340,22 @@ public struct ReportPage: Sendable {
         _ out: inout HTMLOutput, _ u: ReconcileReport.UserReport, _ details: [String: ReconcileReport.ItemDetail],
         _ sink: (ArraySlice<UInt8>) throws -> Void
     ) rethrows {
-        let total = u.containers.reduce(0) { $0 + $1.missing.count }
-        guard total > 0 else { return }
-        listHeading(&out, "Missing at the target", total, id: "missing", note: "In the archive, not at the target (no item there with the same bytes).")
-        out.raw("<thead><tr><th>Entry</th><th>Where</th><th>Subject or name</th><th>From</th><th>Date</th><th class=\"n\">Size</th></tr></thead>\n<tbody>\n")
-        var shown = 0
-        outer: for c in u.containers {
-            for entry in c.missing {
-                if shown == rowLimit { break outer }
-                shown += 1
-                out.raw("<tr><td><code>")
-                out.text(entry)
-                out.raw("</code></td>")
-                whereCell(&out, c)
-                itemCells(&out, details[entry])
-                out.raw("</tr>\n")
-                try out.flushIfFull(sink)
-            }
+        try itemTable(
+            &out, "Missing at the target", total: u.containers.reduce(0) { $0 + $1.missing.count }, id: "missing",
+            note: "In the archive, not at the target (no item there with the same bytes).",
+            columns: ["Entry", "Where", "Subject or name", "From", "Date", "Size"],
+            rows: u.containers.lazy.flatMap { c in c.missing.lazy.map { (c, $0) } }, sink
+        ) { out, c, entry in
+            entryCell(&out, entry)
+            whereCell(&out, c)
+            itemCells(&out, details[entry])
         }
-        out.raw("</tbody>\n</table>\n")
-        more(&out, total - shown)
     }
 
     private func differentList(
         _ out: inout HTMLOutput, _ u: ReconcileReport.UserReport, _ details: [String: ReconcileReport.ItemDetail],
         _ sink: (ArraySlice<UInt8>) throws -> Void
     ) rethrows {
-        let total = u.containers.reduce(0) { $0 + $1.mismatched.count }
-        guard total > 0 else { return }
         var byAspect: [String: Int] = [:]
         for c in u.containers {
             for m in c.mismatched {
@@ -375,92 +363,100 @@ public struct ReportPage: Sendable {
             }
         }
         let aspects = byAspect.sorted { $0.key < $1.key }.map { "\($0.value) \(Self.aspectName($0.key))" }.joined(separator: ", ")
-        listHeading(&out, "Different at the target", total, id: "different", note: "At the target, but not as in the archive: " + aspects + ".")
-        out.raw("<thead><tr><th>Entry</th><th>Where</th><th>What differs</th><th>Subject or name</th><th>Date in the archive</th><th class=\"n\">Size</th></tr></thead>\n<tbody>\n")
-        var shown = 0
-        outer: for c in u.containers {
-            for m in c.mismatched {
-                if shown == rowLimit { break outer }
-                shown += 1
-                out.raw("<tr><td><code>")
-                out.text(m.entry)
-                out.raw("</code></td>")
-                whereCell(&out, c)
-                out.raw("<td>")
-                for a in m.aspects ?? [] {
-                    out.raw("<span class=\"aspect\">")
-                    out.text(Self.aspectName(a))
-                    out.raw("</span> ")
-                }
-                out.raw("<bdi>")
-                out.text(m.difference)
-                out.raw("</bdi></td><td><bdi>")
-                let d = details[m.entry]
-                out.text(d?.title ?? "")
-                out.raw("</bdi></td><td>")
-                out.text(d?.date ?? "")
-                out.raw("</td><td class=\"n\">")
-                if let d { out.raw(Format.bytes(d.size)) }
-                out.raw("</td></tr>\n")
-                try out.flushIfFull(sink)
+        try itemTable(
+            &out, "Different at the target", total: u.containers.reduce(0) { $0 + $1.mismatched.count }, id: "different",
+            note: "At the target, but not as in the archive: " + aspects + ".",
+            columns: ["Entry", "Where", "What differs", "Subject or name", "Date in the archive", "Size"],
+            rows: u.containers.lazy.flatMap { c in c.mismatched.lazy.map { (c, $0) } }, sink
+        ) { out, c, m in
+            entryCell(&out, m.entry)
+            whereCell(&out, c)
+            out.raw("<td>")
+            for a in m.aspects ?? [] {
+                out.raw("<span class=\"aspect\">")
+                out.text(Self.aspectName(a))
+                out.raw("</span> ")
             }
+            out.raw("<bdi>")
+            out.text(m.difference)
+            out.raw("</bdi></td>")
+            titleDateSizeCells(&out, details[m.entry])
         }
-        out.raw("</tbody>\n</table>\n")
-        more(&out, total - shown)
     }
 
     private func extraList(_ out: inout HTMLOutput, _ u: ReconcileReport.UserReport, _ sink: (ArraySlice<UInt8>) throws -> Void) rethrows {
-        let total = u.containers.reduce(0) { $0 + $1.extra }
-        guard total > 0 else { return }
-        listHeading(&out, "Extra at the target", total, id: "extra", note: "At the target, not in the archive. Not a failure: the target may have held mail before.")
-        out.raw("<thead><tr><th>Where</th><th>Subject or name</th><th>From</th><th>Date</th><th class=\"n\">Size</th><th>SHA-256</th></tr></thead>\n<tbody>\n")
-        var shown = 0
-        outer: for c in u.containers {
-            for item in c.extraItems ?? [] {
-                if shown == rowLimit { break outer }
-                shown += 1
-                out.raw("<tr>")
-                whereCell(&out, c)
-                itemCells(&out, item)
-                out.raw("<td><code>")
-                out.text(String(item.sha256.prefix(16)))
-                out.raw("…</code></td></tr>\n")
-                try out.flushIfFull(sink)
-            }
+        try itemTable(
+            &out, "Extra at the target", total: u.containers.reduce(0) { $0 + $1.extra }, id: "extra",
+            note: "At the target, not in the archive. Not a failure: the target may have held mail before.",
+            columns: ["Where", "Subject or name", "From", "Date", "Size", "SHA-256"],
+            rows: u.containers.lazy.flatMap { c in (c.extraItems ?? []).lazy.map { (c, $0) } }, sink
+        ) { out, c, item in
+            whereCell(&out, c)
+            itemCells(&out, item)
+            out.raw("<td><code>")
+            out.text(String(item.sha256.prefix(16)))
+            out.raw("…</code></td>")
         }
-        out.raw("</tbody>\n</table>\n")
-        more(&out, total - shown)
     }
 
     private func refusedList(
         _ out: inout HTMLOutput, _ user: User, _ details: [String: ReconcileReport.ItemDetail],
         _ sink: (ArraySlice<UInt8>) throws -> Void
     ) rethrows {
-        let refused = user.report.containers.flatMap { c in c.refused.map { (c, $0) } }
-        guard !refused.isEmpty else { return }
         var reasons: [String: BadItem] = [:]
         for b in user.badItems where reasons[b.entry] == nil { reasons[b.entry] = b }
-        listHeading(&out, "Refused by the target (bad items)", refused.count, id: "refused", note: "The target would not take these items; the import went on within --max-bad-items.")
-        out.raw("<thead><tr><th>Entry</th><th>Where</th><th>Reason the target gave</th><th>Subject or name</th><th>Date</th><th class=\"n\">Size</th></tr></thead>\n<tbody>\n")
-        for (c, entry) in refused.prefix(rowLimit) {
-            out.raw("<tr><td><code>")
-            out.text(entry)
-            out.raw("</code></td>")
+        try itemTable(
+            &out, "Refused by the target (bad items)", total: user.report.containers.reduce(0) { $0 + $1.refused.count },
+            id: "refused", note: "The target would not take these items; the import went on within --max-bad-items.",
+            columns: ["Entry", "Where", "Reason the target gave", "Subject or name", "Date", "Size"],
+            rows: user.report.containers.lazy.flatMap { c in c.refused.lazy.map { (c, $0) } }, sink
+        ) { out, c, entry in
+            entryCell(&out, entry)
             whereCell(&out, c)
             out.raw("<td><bdi>")
             out.text(reasons[entry]?.reason ?? "(no reason recorded)")
-            out.raw("</bdi></td><td><bdi>")
-            let d = details[entry]
-            out.text(d?.title ?? "")
-            out.raw("</bdi></td><td>")
-            out.text(d?.date ?? "")
-            out.raw("</td><td class=\"n\">")
-            if let d { out.raw(Format.bytes(d.size)) }
-            out.raw("</td></tr>\n")
+            out.raw("</bdi></td>")
+            titleDateSizeCells(&out, details[entry])
+        }
+    }
+
+    /// One list of items: a heading with the total, a note, the column heads, a row per item up to `rowLimit` (the
+    /// page is flushed to `sink` as it grows), and the count of the rest.
+    private func itemTable<Rows: Sequence, Row>(
+        _ out: inout HTMLOutput, _ heading: String, total: Int, id: String, note: String, columns: [String], rows: Rows,
+        _ sink: (ArraySlice<UInt8>) throws -> Void, row: (inout HTMLOutput, ReconcileReport.ContainerReport, Row) -> Void
+    ) rethrows where Rows.Element == (ReconcileReport.ContainerReport, Row) {
+        guard total > 0 else { return }
+        listHeading(&out, heading, total, id: id, note: note)
+        out.raw("<thead><tr>" + columns.map { $0 == "Size" ? "<th class=\"n\">Size</th>" : "<th>\($0)</th>" }.joined() + "</tr></thead>\n<tbody>\n")
+        var shown = 0
+        for (c, item) in rows {
+            if shown == rowLimit { break }
+            shown += 1
+            out.raw("<tr>")
+            row(&out, c, item)
+            out.raw("</tr>\n")
             try out.flushIfFull(sink)
         }
         out.raw("</tbody>\n</table>\n")
-        more(&out, refused.count - rowLimit)
+        more(&out, total - shown)
+    }
+
+    private func entryCell(_ out: inout HTMLOutput, _ entry: String) {
+        out.raw("<td><code>")
+        out.text(entry)
+        out.raw("</code></td>")
+    }
+
+    /// Subject or name, date and size, as the archive has them.
+    private func titleDateSizeCells(_ out: inout HTMLOutput, _ d: ReconcileReport.ItemDetail?) {
+        out.raw("<td><bdi>")
+        out.text(d?.title ?? "")
+        out.raw("</bdi></td><td>")
+        out.text(d?.date ?? "")
+        out.raw("</td><td class=\"n\">")
+        if let d { out.raw(Format.bytes(d.size)) }
+        out.raw("</td>")
     }
 
     // MARK: - Pieces
