@@ -100,7 +100,7 @@ public enum BufferControl {
                 return Response(ok: true, release: report)
             }
         } catch {
-            let failure = ReleaseError.ferryError(from: error)
+            let failure = FerryError.from(error)
             return Response(ok: false, error: failure.description, exitStatus: failure.status.rawValue)
         }
     }

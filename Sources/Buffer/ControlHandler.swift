@@ -62,7 +62,7 @@ final class ControlHandler: ChannelInboundHandler {
                 if case .release = request { options = try delivery() }
                 response = BufferControl.perform(request, on: spool, delivery: options, progress: relay)
             } catch {
-                let failure = ReleaseError.ferryError(from: error)
+                let failure = FerryError.from(error)
                 response = BufferControl.Response(
                     ok: false, error: "\(failure.description) (the [imap] section is read again for each release)",
                     exitStatus: failure.status.rawValue)

@@ -1,5 +1,6 @@
 import BufferSpool
 import FerryKit
+import MailModel
 
 /// Why `buffer release` refused or stopped; each names the reason and what to do.
 public struct ReleaseError: Error, CustomStringConvertible, Sendable {
@@ -40,26 +41,21 @@ public struct ReleaseError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String { message }
-    public var ferryError: FerryError { FerryError(status, message) }
 }
 
-extension ReleaseError {
-    /// Maps whatever release, receipts, the spool, LMTP or the configuration threw to the documented exit codes:
-    /// a refused receipt and undelivered mail 1; usage and state changes the user's state does not allow now
-    /// (close while holding, undo while the forwarding is on, a release to another target) 2; I/O, spool and
-    /// server errors 3.
-    public static func ferryError(from error: any Error) -> FerryError {
-        switch error {
-        case let e as ReleaseError: return e.ferryError
-        case let e as ReceiptError: return e.ferryError
-        case SpoolError.unknownUser(let user):
-            return FerryError(.usage, "\(SpoolError.unknownUser(user: user)) (check --user and the configuration's spool)")
-        case let e as SpoolError where e.isRefusedStateChange:
-            return FerryError(.usage, e.description)
-        case let e as SpoolError: return FerryError(.ioError, e.description)
-        case let e as LMTPClientError: return FerryError(.ioError, e.description)
-        case let e as ConfigurationError: return FerryError(.usage, e.description)
-        default: return FerryError.from(error)
-        }
-    }
+extension ReleaseError: ExitStatusError {
+    public var exitStatus: ExitStatus { status }
+}
+
+extension SpoolError: ExitStatusError {
+    /// A change the user's state does not allow now is 2, a spool that cannot be used 3.
+    public var exitStatus: ExitStatus { isRefusedStateChange ? .usage : .ioError }
+}
+
+extension LMTPClientError: ExitStatusError {
+    public var exitStatus: ExitStatus { .ioError }
+}
+
+extension ConfigurationError: ExitStatusError {
+    public var exitStatus: ExitStatus { .usage }
 }

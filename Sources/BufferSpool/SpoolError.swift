@@ -63,7 +63,7 @@ public enum SpoolError: Error, Equatable, Sendable, CustomStringConvertible {
         case .userNotHeld(let user):
             return "user \(user) is not held by the buffer (not in the migration set, or released)"
         case .unknownUser(let user):
-            return "user \(user) is unknown to the spool; add it with hold first"
+            return "user \(user) is unknown to the spool (check --user and the configuration's spool); add it with hold first"
         case .unknownMessage(let id):
             return "no held message \(id) (for that user)"
         case .invalidTransition(let user, let from, let to):

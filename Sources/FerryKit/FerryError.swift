@@ -1,18 +1,8 @@
 import FerryArchive
 import MailModel
 
-/// How a command ends, mapped to the exit codes the command line documents.
-public enum ExitStatus: Int32, Sendable {
-    case ok = 0
-    /// The archive failed verification, or the target does not hold what the archive holds.
-    case verificationFailed = 1
-    case usage = 2
-    /// A file, system call or server failed.
-    case ioError = 3
-}
-
 /// An error from an operation, with the exit status it implies and a message for people.
-public struct FerryError: Error, CustomStringConvertible, Sendable {
+public struct FerryError: ExitStatusError, Sendable {
     public var status: ExitStatus
     public var description: String
     public init(_ status: ExitStatus, _ description: String) {
@@ -20,18 +10,26 @@ public struct FerryError: Error, CustomStringConvertible, Sendable {
         self.description = description
     }
 
-    /// Classifies any error an operation can throw.
+    public var exitStatus: ExitStatus { status }
+
+    /// Any error an operation can throw, with the exit status it says it means (`ExitStatusError`), or an I/O error.
     public static func from(_ error: any Error) -> FerryError {
-        switch error {
-        case let e as FerryError: return e
-        case let e as ArchiveError:
-            switch e.kind {
-            case .verification, .format: return FerryError(.verificationFailed, e.description)
-            case .io: return FerryError(.ioError, e.description)
-            case .key: return FerryError(.usage, e.description)
-            }
-        case let e as SourceError: return FerryError(.ioError, e.description)
-        default: return FerryError(.ioError, "\(error)")
+        if let e = error as? FerryError { return e }
+        if let e = error as? any ExitStatusError { return FerryError(e.exitStatus, e.description) }
+        return FerryError(.ioError, "\(error)")
+    }
+}
+
+extension ArchiveError: ExitStatusError {
+    public var exitStatus: ExitStatus {
+        switch kind {
+        case .verification, .format: .verificationFailed
+        case .io: .ioError
+        case .key: .usage
         }
     }
+}
+
+extension ReceiptError: ExitStatusError {
+    public var exitStatus: ExitStatus { reason == .unreadable ? .ioError : .verificationFailed }
 }

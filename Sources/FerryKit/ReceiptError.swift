@@ -33,7 +33,4 @@ public struct ReceiptError: Error, CustomStringConvertible, Sendable, Equatable 
 
 extension ReceiptError {
     /// Every refusal is a verification failure (exit 1), except a file that cannot be read (exit 3).
-    public var ferryError: FerryError {
-        FerryError(reason == .unreadable ? .ioError : .verificationFailed, description)
-    }
 }

@@ -59,7 +59,7 @@ extension MigrationPlan {
             do {
                 try ReleaseJob.recordForwarding(spoolDirectory: configuration.spoolDirectory, user: progress.user.source.lowercased(), on: on)
             } catch {
-                throw ReleaseError.ferryError(from: error)
+                throw FerryError.from(error)
             }
             try record(PlanEvent(at: now(), user: progress.user.source, forwarding: on))
         }
@@ -365,7 +365,7 @@ extension MigrationPlan {
         do {
             response = try BufferControlClient.send(request, spoolDirectory: configuration.spoolDirectory, delivery: configuration.deliveryOptions)
         } catch {
-            throw ReleaseError.ferryError(from: error)
+            throw FerryError.from(error)
         }
         guard response.ok else {
             let status = ExitStatus(rawValue: response.exitStatus ?? ExitStatus.ioError.rawValue) ?? .ioError

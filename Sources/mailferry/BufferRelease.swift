@@ -2,13 +2,14 @@ import ArgumentParser
 import Buffer
 import FerryKit
 import Foundation
+import MailModel
 
 /// Maps what the release layer throws to the documented exit codes.
 func performRelease<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch {
-        throw ReleaseError.ferryError(from: error)
+        throw FerryError.from(error)
     }
 }
 

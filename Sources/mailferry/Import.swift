@@ -1,5 +1,6 @@
 import ArgumentParser
 import FerryKit
+import MailModel
 
 /// What `import` and `reconcile` both take: the archive, its signer, the target and the report.
 struct TargetOptions: ParsableArguments {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FerryKit
 import Foundation
+import MailModel
 
 @main
 struct MailFerryCommand: ParsableCommand {

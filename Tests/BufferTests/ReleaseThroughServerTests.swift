@@ -1,3 +1,4 @@
+import MailModel
 import Buffer
 import BufferSpool
 import FerryArchive
@@ -34,7 +35,7 @@ import Testing
             let bad = forgedParameters
             let refused = try await Client.offThread { try BufferControlClient.send(.release(bad), spoolDirectory: spoolDirectory) }
             #expect(!refused.ok)
-            #expect(refused.exitStatus == ExitStatus.verificationFailed.rawValue, "\(String(describing: refused.error))")
+            #expect(refused.exitStatus == MailModel.ExitStatus.verificationFailed.rawValue, "\(String(describing: refused.error))")
 
             // Asked for progress, the server sends progress lines before its answer: from 0 of 3 to 3 of 3.
             var asking = parameters
