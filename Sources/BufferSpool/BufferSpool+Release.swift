@@ -1,6 +1,6 @@
-import FerryArchive
 import Foundation
 import GRDB
+import SystemLayer
 
 /// What the releaser needs: held messages in arrival order, their bytes checked against the committed SHA-256,
 /// and the delivery journal.

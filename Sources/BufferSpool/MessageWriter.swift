@@ -1,7 +1,7 @@
 import Dispatch
-import FerryArchive
 import Foundation
 import Synchronization
+import SystemLayer
 
 /// Streams one message into the spool: `append` chunks as DATA arrives, then `commit()` (answer 250 when it
 /// returns) or `abort()`. Only the current chunk is ever in memory.

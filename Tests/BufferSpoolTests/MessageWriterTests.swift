@@ -1,8 +1,8 @@
-import FerryArchive
 import Foundation
 import Testing
 
 @testable import BufferSpool
+import SystemLayer
 
 @Suite struct MessageWriterTests {
     @Test func storedMessagesReadBackWithBytesHashEnvelopeAndOrder() throws {

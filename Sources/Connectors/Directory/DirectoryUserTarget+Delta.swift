@@ -1,5 +1,5 @@
-import FerryArchive
 import MailModel
+import SystemLayer
 
 /// Delta changes in a directory store: mail through the Maildir part; a contact, calendar item or script found
 /// through the `.mailferry-import` journal and removed only while the file still holds the bytes the key names

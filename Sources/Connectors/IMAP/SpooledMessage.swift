@@ -1,7 +1,7 @@
-import FerryArchive
 import Foundation
 import MailModel
 
+import SystemLayer
 #if canImport(Glibc)
 import Glibc
 #endif
