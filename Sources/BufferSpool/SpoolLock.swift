@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Synchronization
+import SystemLayer
 
 /// An exclusive `flock` on `spool.lock`, so that a second process never runs recovery (which deletes
 /// `incoming/` files) under a live writer. Released by `release()` or deinit.
@@ -13,7 +14,7 @@ final class SpoolLock: Sendable {
 
     init(path: String) throws {
         self.path = path
-        let fd = try SystemCall.open(path, O_RDWR | O_CREAT, mode: 0o600)
+        let fd = try SpoolError.io { try SystemCall.open(path, O_RDWR | O_CREAT, mode: 0o600) }
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let code = errno
             if code == EINTR { continue }

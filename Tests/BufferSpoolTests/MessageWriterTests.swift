@@ -100,10 +100,10 @@ import SystemLayer
 
     @Test func writingToAFullDeviceIsInsufficientStorage() throws {
         // /dev/full fails every write with ENOSPC: the same write path a full file system takes.
-        let file = try SpoolFile(writingExisting: "/dev/full")
+        let file = try FileDescriptor(opening: "/dev/full", O_WRONLY)
         let bytes = [UInt8](repeating: 0x41, count: 100)
         #expect(throws: SpoolError.insufficientStorage(path: "/dev/full")) {
-            try bytes.withUnsafeBytes { try file.write($0) }
+            try bytes.withUnsafeBytes { raw in try SpoolError.io { try file.writeAll(raw) } }
         }
     }
 
