@@ -24,7 +24,8 @@ let package = Package(
         // System calls Swift's Glibc module does not export (syncfs).
         .target(name: "CSystemShims"),
         // Below everything else: system calls (EINTR retry, short writes), the system error, the owned file
-        // descriptor, and SHA-256/hex. Every module may import it; it imports only the C shims.
+        // descriptor, an unlinked temporary file, atomic replace, the file lock, and SHA-256/hex. Every module may
+        // import it; it imports only the C shims.
         .target(name: "SystemLayer", dependencies: ["CSystemShims", "COpenSSL"]),
 
         // The data model and pure codecs: no I/O beyond what a codec needs.
@@ -56,7 +57,7 @@ let package = Package(
         .target(
             name: "Buffer",
             dependencies: [
-                "SMTPCore", "BufferSpool", "FerryKit", "FerryArchive", "Connectors", "MailModel",
+                "SystemLayer", "SMTPCore", "BufferSpool", "FerryKit", "FerryArchive", "Connectors", "MailModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
