@@ -28,8 +28,9 @@ let package = Package(
         // import it; it imports only the C shims.
         .target(name: "SystemLayer", dependencies: ["CSystemShims", "COpenSSL"]),
 
-        // The data model and pure codecs: no I/O beyond what a codec needs.
-        .target(name: "MailModel"),
+        // The data model and pure codecs: no I/O beyond what a codec needs (the mbox reader's file, through the
+        // system layer).
+        .target(name: "MailModel", dependencies: ["SystemLayer"]),
         // The interchange archive: writer, reader, manifest, signatures, verification.
         .target(name: "FerryArchive", dependencies: ["SystemLayer", "MailModel", "CArchive", "CZstd", "COpenSSL"]),
         // One folder per source/target system.
