@@ -21,14 +21,20 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
-        // The data model and pure codecs: no I/O beyond what a codec needs.
-        .target(name: "MailModel"),
-        // The interchange archive: writer, reader, manifest, signatures, verification.
-        .target(name: "FerryArchive", dependencies: ["MailModel", "CArchive", "CZstd", "COpenSSL"]),
-        // One folder per source/target system.
-        .target(name: "Connectors", dependencies: ["MailModel", "CSystemShims", "IMAPClient", "IMAPCore", "FerryArchive"]),
         // System calls Swift's Glibc module does not export (syncfs).
         .target(name: "CSystemShims"),
+        // Below everything else: system calls (EINTR retry, short writes), the system error, the owned file
+        // descriptor, an unlinked temporary file, atomic replace, the file lock, and SHA-256/hex. Every module may
+        // import it; it imports only the C shims.
+        .target(name: "SystemLayer", dependencies: ["CSystemShims", "COpenSSL"]),
+
+        // The data model and pure codecs: no I/O beyond what a codec needs (the mbox reader's file, through the
+        // system layer).
+        .target(name: "MailModel", dependencies: ["SystemLayer"]),
+        // The interchange archive: writer, reader, manifest, signatures, verification.
+        .target(name: "FerryArchive", dependencies: ["SystemLayer", "MailModel", "CArchive", "CZstd", "COpenSSL"]),
+        // One folder per source/target system.
+        .target(name: "Connectors", dependencies: ["SystemLayer", "MailModel", "CSystemShims", "IMAPClient", "IMAPCore"]),
         // SMTP and LMTP as bytes: command and reply grammar, DATA framing, the session state machine.
         // No sockets here; the buffer's network layer drives it.
         .target(name: "SMTPCore"),
@@ -47,12 +53,12 @@ let package = Package(
             ]
         ),
         // The buffer's durable spool: messages held for migrating users until release.
-        .target(name: "BufferSpool", dependencies: ["MailModel", "FerryArchive", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "BufferSpool", dependencies: ["SystemLayer", "MailModel", .product(name: "GRDB", package: "GRDB.swift")]),
         // The buffer service: SMTP/LMTP listeners on SwiftNIO, configuration, release to targets.
         .target(
             name: "Buffer",
             dependencies: [
-                "SMTPCore", "BufferSpool", "FerryKit", "FerryArchive", "Connectors", "MailModel",
+                "SystemLayer", "SMTPCore", "BufferSpool", "FerryKit", "FerryArchive", "Connectors", "MailModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -61,10 +67,10 @@ let package = Package(
             ]
         ),
         // The operations the commands run: export, inspect, verify, import, reconcile.
-        .target(name: "FerryKit", dependencies: ["MailModel", "FerryArchive", "Connectors"]),
+        .target(name: "FerryKit", dependencies: ["SystemLayer", "MailModel", "FerryArchive", "Connectors"]),
         // The two-station migration plan: every user's state through the procedure, in a journal that survives
         // crashes, and the steps station A runs (hold, export, carry, release, close, undo).
-        .target(name: "MigrationPlan", dependencies: ["FerryKit", "FerryArchive", "Buffer", "BufferSpool", "MailModel"]),
+        .target(name: "MigrationPlan", dependencies: ["SystemLayer", "FerryKit", "FerryArchive", "Buffer", "BufferSpool", "MailModel"]),
         // Argument parsing and printing only.
         .executableTarget(
             name: "mailferry",
@@ -75,16 +81,16 @@ let package = Package(
         // mbox writer for test data.
         .target(name: "TestSupport", dependencies: ["MailModel"], path: "Tests/TestSupport"),
         .testTarget(name: "MailModelTests", dependencies: ["TestSupport", "MailModel"]),
-        .testTarget(name: "FerryArchiveTests", dependencies: ["TestSupport", "FerryArchive", "MailModel"]),
+        .testTarget(name: "FerryArchiveTests", dependencies: ["TestSupport", "SystemLayer", "FerryArchive", "MailModel"]),
         .testTarget(name: "ConnectorsTests", dependencies: ["TestSupport", "Connectors", "MailModel"]),
-        .testTarget(name: "FerryKitTests", dependencies: ["FerryKit", "FerryArchive", "Connectors", "MailModel"]),
+        .testTarget(name: "FerryKitTests", dependencies: ["SystemLayer", "FerryKit", "FerryArchive", "Connectors", "MailModel"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["TestSupport", "SMTPCore"]),
         .testTarget(name: "IMAPCoreTests", dependencies: ["TestSupport", "IMAPCore"], exclude: ["Transcripts"]),
         .testTarget(name: "IMAPClientTests", dependencies: ["TestSupport", "IMAPClient", "IMAPCore", "MailModel"]),
-        .testTarget(name: "BufferSpoolTests", dependencies: ["BufferSpool", "FerryArchive", "MailModel"]),
-        .testTarget(name: "BufferTests", dependencies: ["TestSupport", "Buffer", "BufferSpool", "SMTPCore", "FerryKit", "FerryArchive", "MailModel"]),
+        .testTarget(name: "BufferSpoolTests", dependencies: ["SystemLayer", "BufferSpool", "MailModel"]),
+        .testTarget(name: "BufferTests", dependencies: ["TestSupport", "SystemLayer", "Buffer", "BufferSpool", "SMTPCore", "FerryKit", "FerryArchive", "MailModel"]),
         .testTarget(
-            name: "MailFerryCLITests", dependencies: ["TestSupport", "FerryKit", "FerryArchive", "mailferry"],
+            name: "MailFerryCLITests", dependencies: ["TestSupport", "SystemLayer", "FerryKit", "FerryArchive", "mailferry"],
             exclude: ["imap_fixture.py", "png_check.py"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import FerryKit
 import Foundation
+import SystemLayer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -43,14 +44,15 @@ public struct ReleaseStateFile: Codable, Sendable, Equatable {
     @discardableResult
     public static func update<T>(spoolDirectory: String, _ change: (inout ReleaseStateFile) throws -> T) throws -> T {
         let lockPath = spoolDirectory + "/" + lockName
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw FerryError(.ioError, "\(lockPath): cannot open: \(String(cString: strerror(errno))) (is \(spoolDirectory) the spool directory?)")
+        let lock: FileLock?
+        do {
+            lock = try FileLock.acquire(lockPath, wait: true)
+        } catch where error.operation == "open" {
+            throw FerryError(.ioError, "\(lockPath): cannot open: \(error.reason) (is \(spoolDirectory) the spool directory?)")
+        } catch {
+            throw FerryError(.ioError, "\(lockPath): flock failed: \(error.reason)")
         }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno != EINTR { throw FerryError(.ioError, "\(lockPath): flock failed: \(String(cString: strerror(errno)))") }
-        }
+        defer { lock?.release() }
         var state = try read(spoolDirectory: spoolDirectory) ?? ReleaseStateFile(spoolID: newSpoolID(), users: [:])
         let before = state
         let result = try change(&state)

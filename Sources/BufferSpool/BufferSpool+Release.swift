@@ -1,6 +1,6 @@
-import FerryArchive
 import Foundation
 import GRDB
+import SystemLayer
 
 /// What the releaser needs: held messages in arrival order, their bytes checked against the committed SHA-256,
 /// and the delivery journal.
@@ -52,20 +52,20 @@ extension BufferSpool {
             try String.fetchOne(db, sql: "SELECT token FROM message WHERE seq = ?", arguments: [id.rawValue])
         }
         let path = layout.messageFile(token ?? "")
-        let file: SpoolFile
+        let file: FileDescriptor
         do {
-            file = try SpoolFile(readingAt: path)
+            file = try SpoolError.io { try FileDescriptor(opening: path, O_RDONLY) }
         } catch SpoolError.io(_, _, let code, _) where code == ENOENT {
             throw SpoolError.fileMissing(id: id, path: path)
         }
         let hasher = SHA256()
         var current = [UInt8](repeating: 0, count: chunkSize)
         var next = [UInt8](repeating: 0, count: chunkSize)
-        var currentCount = try current.withUnsafeMutableBytes { try file.read(into: $0) }
+        var currentCount = try current.withUnsafeMutableBytes { buffer in try SpoolError.io { try file.readFully(into: buffer) } }
         var total = Int64(currentCount)
         current.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<currentCount])) }
         while currentCount == chunkSize {
-            let nextCount = try next.withUnsafeMutableBytes { try file.read(into: $0) }
+            let nextCount = try next.withUnsafeMutableBytes { buffer in try SpoolError.io { try file.readFully(into: buffer) } }
             if nextCount == 0 { break }
             try current.withUnsafeBytes { try consume(UnsafeRawBufferPointer(rebasing: $0[..<currentCount])) }
             swap(&current, &next)

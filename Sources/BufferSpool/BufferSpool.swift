@@ -1,5 +1,6 @@
 import GRDB
 import Synchronization
+import SystemLayer
 
 /// The buffer's durable spool: message files plus one SQLite database (WAL, synchronous=FULL) in one directory.
 /// See format-spec/buffer-spool.md for the layout, the schema and the crash-recovery rules.
@@ -30,12 +31,13 @@ public final class BufferSpool: Sendable {
     package init(directory: String, incomingFiles: IncomingFiles) throws {
         self.directory = directory
         self.incomingFiles = incomingFiles
-        layout = SpoolLayout(root: directory)
-        try SystemCall.makeDirectory(directory)
+        let layout = SpoolLayout(root: directory)
+        self.layout = layout
+        try SpoolError.io { try SystemCall.makeDirectory(directory) }
         lock = try SpoolLock(path: layout.lock)
-        try SystemCall.makeDirectory(layout.incoming)
-        try SystemCall.makeDirectory(layout.messages)
-        try SystemCall.syncDirectory(directory)
+        try SpoolError.io { try SystemCall.makeDirectory(layout.incoming) }
+        try SpoolError.io { try SystemCall.makeDirectory(layout.messages) }
+        try SpoolError.io { try SystemCall.syncDirectory(directory) }
 
         // Not `configuration.journalMode = .wal`: GRDB then sets synchronous=NORMAL after prepareDatabase, and
         // NORMAL in WAL mode may lose the last commits on power loss, which would break the 250 promise.

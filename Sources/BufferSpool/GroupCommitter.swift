@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import GRDB
 import Synchronization
+import SystemLayer
 
 /// One thread that turns staged messages into committed ones, many at a time: it takes every message staged
 /// since its last batch, fsyncs `messages/` once, inserts all rows in one SQLite transaction (one WAL fsync with
@@ -59,7 +60,7 @@ final class GroupCommitter: Sendable {
         if accepted {
             wake.signal()
         } else {
-            try? SystemCall.unlinkIfPresent(staged.path)
+            _ = try? SystemCall.unlinkIfPresent(staged.path)
             waiter.resume(.failure(SpoolError.closed))
         }
     }
@@ -93,9 +94,9 @@ final class GroupCommitter: Sendable {
         let outcomes: [Result<HeldMessage, any Error>]
         do {
             // The renames into messages/ become durable here, before any row can refer to them.
-            try SystemCall.syncDirectory(layout.messages)
+            try SpoolError.io { try SystemCall.syncDirectory(layout.messages) }
         } catch {
-            for pending in batch { try? SystemCall.unlinkIfPresent(pending.staged.path) }
+            for pending in batch { _ = try? SystemCall.unlinkIfPresent(pending.staged.path) }
             finish(batch, outcomes: batch.map { _ in .failure(error) }, committed: 0)
             return
         }
@@ -111,7 +112,7 @@ final class GroupCommitter: Sendable {
             return
         }
         for (pending, outcome) in zip(batch, outcomes) {
-            if case .failure = outcome { try? SystemCall.unlinkIfPresent(pending.staged.path) }
+            if case .failure = outcome { _ = try? SystemCall.unlinkIfPresent(pending.staged.path) }
         }
         let committed = outcomes.filter { if case .success = $0 { return true } else { return false } }.count
         finish(batch, outcomes: outcomes, committed: committed)

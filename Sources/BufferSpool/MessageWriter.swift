@@ -1,7 +1,7 @@
 import Dispatch
-import FerryArchive
 import Foundation
 import Synchronization
+import SystemLayer
 
 /// Streams one message into the spool: `append` chunks as DATA arrives, then `commit()` (answer 250 when it
 /// returns) or `abort()`. Only the current chunk is ever in memory.
@@ -9,7 +9,7 @@ import Synchronization
 /// Not thread-safe: one SMTP session owns one writer. Dropping an uncommitted writer aborts it.
 public final class MessageWriter {
     private enum Phase {
-        case open(SpoolFile)
+        case open(FileDescriptor)
         case staged
         case finished
     }
@@ -26,10 +26,11 @@ public final class MessageWriter {
     init(spool: BufferSpool, envelope: Envelope) throws {
         self.spool = spool
         self.envelope = envelope
-        token = SpoolLayout.newToken()
+        let token = SpoolLayout.newToken()
+        self.token = token
         switch spool.incomingFiles {
-        case .spoolDirectory: phase = .open(try SpoolFile(creatingAt: spool.layout.incomingFile(token)))
-        case .existingFile(let path): phase = .open(try SpoolFile(writingExisting: path))
+        case .spoolDirectory: phase = .open(try SpoolError.io { try FileDescriptor(opening: spool.layout.incomingFile(token), O_WRONLY | O_CREAT | O_EXCL, mode: 0o600) })
+        case .existingFile(let path): phase = .open(try SpoolError.io { try FileDescriptor(opening: path, O_WRONLY) })
         }
     }
 
@@ -45,7 +46,8 @@ public final class MessageWriter {
     public func append(_ chunk: UnsafeRawBufferPointer) throws {
         guard case .open(let file) = phase else { throw SpoolError.writerNotOpen }
         do {
-            try file.write(chunk)
+            guard file.isOpen else { throw SpoolError.writerNotOpen }
+            try SpoolError.io { try file.writeAll(chunk) }
         } catch {
             abort()
             throw error
@@ -71,8 +73,8 @@ public final class MessageWriter {
     /// Drops the message: closes and removes the temporary file. Safe to call more than once.
     public func abort() {
         guard case .open(let file) = phase else { return }
-        file.close()
-        try? SystemCall.unlinkIfPresent(temporaryPath)
+        file.closeQuietly()
+        _ = try? SystemCall.unlinkIfPresent(temporaryPath)
         phase = .finished
     }
 
@@ -108,9 +110,9 @@ public final class MessageWriter {
         guard case .open(let file) = phase else { throw SpoolError.writerNotOpen }
         do {
             try envelope.validate()
-            try file.sync()
-            file.close()
-            try SystemCall.rename(temporaryPath, to: finalPath)
+            try SpoolError.io { try file.sync() }
+            file.closeQuietly()
+            try SpoolError.io { try SystemCall.rename(temporaryPath, to: finalPath) }
         } catch {
             abort()
             throw error
@@ -123,7 +125,7 @@ public final class MessageWriter {
 
     /// For crash tests: stop here as `kill -9` would, leaving the files as they are.
     func abandonAsIfKilled() {
-        if case .open(let file) = phase { file.close() }
+        if case .open(let file) = phase { file.closeQuietly() }
         phase = .finished
     }
 }

@@ -1,4 +1,5 @@
 import MailModel
+import SystemLayer
 
 /// Walks the archive's item entries and the manifest's entry records together (a merge join): each
 /// tar entry must be the next manifest entry, with the same name, position and size, and its bytes

@@ -1,5 +1,6 @@
 import Foundation
 import MailModel
+import SystemLayer
 #if canImport(Glibc)
 import Glibc
 #endif

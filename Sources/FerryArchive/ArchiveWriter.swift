@@ -1,5 +1,6 @@
 import Foundation
 import MailModel
+import SystemLayer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -409,9 +410,9 @@ public final class ArchiveWriter: MailboxSink {
         let table = try pipeline.finish()
         try output.write(table.encoded())
         try output.sync()
-        try Syscall.rename(partialPath, path)
+        try ArchiveError.io { () throws(SystemError) in try SystemCall.rename(partialPath, to: path) }
         finished = true
-        try Syscall.fsyncDirectory(of: path)
+        try ArchiveError.io { () throws(SystemError) in try SystemCall.syncDirectory(SystemCall.parentDirectory(of: path)) }
         return WrittenArchive(
             path: path, header: header, statement: statement, fileSize: try output.size, frames: table.frames.count,
             warnings: warnings)

@@ -1,4 +1,5 @@
 import MailModel
+import SystemLayer
 
 /// Streams a delta's change lines from the verified manifest copy (they were checked when its head was read).
 public final class ManifestChangeIterator {

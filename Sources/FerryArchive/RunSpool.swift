@@ -1,5 +1,6 @@
 import Foundation
 import MailModel
+import SystemLayer
 
 /// The entries of a user's run formatted while the archive is still busy with an earlier user: their tar bytes
 /// (header, data, padding, exactly as they will stand in the archive) in one spool file and their manifest

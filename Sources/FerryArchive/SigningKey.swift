@@ -1,4 +1,5 @@
 internal import COpenSSL
+import SystemLayer
 #if canImport(Glibc)
 import Glibc
 #endif

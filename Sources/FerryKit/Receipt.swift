@@ -1,5 +1,6 @@
 import FerryArchive
 import Foundation
+import SystemLayer
 
 /// What station B signs for one user once the target was reconciled against an archive: the archive (id, manifest
 /// hash, its signer), the user, the target, the verdict and the counts. The buffer releases held mail for a user

@@ -1,6 +1,7 @@
 import FerryArchive
 import Foundation
 import MailModel
+import SystemLayer
 
 /// `reconcile` on its own: compares a target with an archive without importing.
 public struct ReconcileCommand {

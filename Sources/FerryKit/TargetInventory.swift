@@ -1,5 +1,6 @@
 import FerryArchive
 import MailModel
+import SystemLayer
 
 /// Reads one user back from a target (through the matching source connector) and records every
 /// item with the SHA-256 of its bytes, grouped by container, for reconciliation.

@@ -1,6 +1,7 @@
 import FerryArchive
 import Foundation
 import MailModel
+import SystemLayer
 
 /// Source addresses to target addresses (`c.smith@abc.com` to `c_smith@abc.com`). It travels in the archive, as
 /// each user's `targetAddress` in the signed manifest, and the importer applies it to what names migrated users:

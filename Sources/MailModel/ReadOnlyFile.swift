@@ -3,9 +3,11 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SystemLayer
 
 /// An open file descriptor for reading, closed when the object goes away. Reads are positional
-/// (`pread`), so one file can serve several readers without a shared seek position.
+/// (`pread`), so one file can serve several readers without a shared seek position. Its system calls go through
+/// the system layer; its failures are `SourceError`s worded for the mbox reader.
 public final class ReadOnlyFile: Sendable {
     public let path: String
     let descriptor: Int32
@@ -13,10 +15,11 @@ public final class ReadOnlyFile: Sendable {
     /// Opens `path` for reading; throws `SourceError` with the path and the system's reason.
     public init(path: String) throws {
         self.path = path
-        var opened: Int32
-        repeat { opened = open(path, O_RDONLY | O_CLOEXEC) } while opened < 0 && errno == EINTR
-        guard opened >= 0 else { throw Self.error(path, "cannot open") }
-        descriptor = opened
+        do {
+            descriptor = try SystemCall.open(path, O_RDONLY)
+        } catch {
+            throw Self.error(path, "cannot open", error)
+        }
     }
 
     deinit { close(descriptor) }
@@ -24,7 +27,12 @@ public final class ReadOnlyFile: Sendable {
     /// The file's current size and modification time.
     public func status() throws -> (size: Int64, modified: InternalDate) {
         var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw Self.error(path, "cannot stat") }
+        let descriptor = self.descriptor
+        do {
+            try SystemCall.retrying("fstat", path) { fstat(descriptor, &info) }
+        } catch {
+            throw Self.error(path, "cannot stat", error)
+        }
         #if canImport(Darwin)
         let time = info.st_mtimespec
         #else
@@ -37,12 +45,17 @@ public final class ReadOnlyFile: Sendable {
     public func read(at offset: Int64, count: Int) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         var filled = 0
+        let descriptor = self.descriptor
+        let path = self.path
         try bytes.withUnsafeMutableBytes { buffer in
             while filled < count {
-                let got = pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
-                if got < 0 {
-                    if errno == EINTR { continue }
-                    throw Self.error(path, "cannot read at offset \(offset + Int64(filled))")
+                let got: Int
+                do {
+                    got = try SystemCall.retrying("pread", path) {
+                        pread(descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
+                    }
+                } catch let error as SystemError {
+                    throw Self.error(path, "cannot read at offset \(offset + Int64(filled))", error)
                 }
                 if got == 0 { break }
                 filled += got
@@ -52,8 +65,7 @@ public final class ReadOnlyFile: Sendable {
         return bytes
     }
 
-    static func error(_ path: String, _ what: String) -> SourceError {
-        let code = errno
-        return SourceError(location: path, message: "\(what): \(String(cString: strerror(code))) (errno \(code))")
+    static func error(_ path: String, _ what: String, _ system: SystemError) -> SourceError {
+        SourceError(location: path, message: "\(what): \(system.reason) (errno \(system.code))")
     }
 }

@@ -1,5 +1,6 @@
 import FerryKit
 import Foundation
+import SystemLayer
 
 #if canImport(Glibc)
 import Glibc
@@ -12,7 +13,7 @@ import Glibc
 /// One plan command at a time: the journal holds an exclusive lock (`plan.lock`) while it is open.
 final class PlanJournal {
     let path: String
-    private let lockDescriptor: Int32
+    private let lock: FileLock
     private let handle: FileHandle
     private let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -23,23 +24,25 @@ final class PlanJournal {
     /// Opens (creating) the journal in `directory` and takes the plan's lock; returns the events so far.
     init(directory: String) throws {
         let lockPath = directory + "/plan.lock"
-        lockDescriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard lockDescriptor >= 0 else {
-            throw FerryError(.ioError, "\(lockPath): cannot open the plan's lock: \(String(cString: strerror(errno)))")
+        let taken: FileLock?
+        do {
+            taken = try FileLock.acquire(lockPath, wait: false)
+        } catch where error.operation == "open" {
+            throw FerryError(.ioError, "\(lockPath): cannot open the plan's lock: \(error.reason)")
+        } catch {
+            taken = nil
         }
-        guard flock(lockDescriptor, LOCK_EX | LOCK_NB) == 0 else {
-            close(lockDescriptor)
+        guard let taken else {
             throw FerryError(.ioError, "\(directory): another mailferry plan command is working on this plan; wait for it to end")
         }
+        lock = taken
         path = directory + "/journal.jsonl"
         if !FileManager.default.fileExists(atPath: path) {
             guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                close(lockDescriptor)
                 throw FerryError(.ioError, "\(path): cannot create the plan's journal")
             }
         }
         guard let handle = FileHandle(forUpdatingAtPath: path) else {
-            close(lockDescriptor)
             throw FerryError(.ioError, "\(path): cannot open the plan's journal")
         }
         self.handle = handle
@@ -47,7 +50,6 @@ final class PlanJournal {
 
     deinit {
         try? handle.close()
-        close(lockDescriptor)
     }
 
     /// Every event in the journal. A line that does not parse is an error unless it is the last (torn by a crash),

@@ -4,6 +4,7 @@ import FerryArchive
 import FerryKit
 import Foundation
 import MailModel
+import SystemLayer
 
 /// The steps of the procedure that station A runs. Each checks the user's state first, does its work (through
 /// the buffer's control socket, the exporter, the receipts), and records the result in the journal only once the

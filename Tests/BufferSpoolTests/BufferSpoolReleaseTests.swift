@@ -1,8 +1,8 @@
-import FerryArchive
 import Foundation
 import Testing
 
 @testable import BufferSpool
+import SystemLayer
 
 @Suite struct BufferSpoolReleaseTests {
     private func tokenPath(_ spool: BufferSpool, _ id: MessageID) throws -> String {

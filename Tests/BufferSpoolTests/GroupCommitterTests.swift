@@ -1,9 +1,9 @@
-import FerryArchive
 import Foundation
 import Synchronization
 import Testing
 
 @testable import BufferSpool
+import SystemLayer
 
 @Suite struct GroupCommitterTests {
     @Test func concurrentWritersShareFsyncBatches() async throws {

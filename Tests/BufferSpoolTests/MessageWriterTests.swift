@@ -1,8 +1,8 @@
-import FerryArchive
 import Foundation
 import Testing
 
 @testable import BufferSpool
+import SystemLayer
 
 @Suite struct MessageWriterTests {
     @Test func storedMessagesReadBackWithBytesHashEnvelopeAndOrder() throws {
@@ -100,10 +100,10 @@ import Testing
 
     @Test func writingToAFullDeviceIsInsufficientStorage() throws {
         // /dev/full fails every write with ENOSPC: the same write path a full file system takes.
-        let file = try SpoolFile(writingExisting: "/dev/full")
+        let file = try FileDescriptor(opening: "/dev/full", O_WRONLY)
         let bytes = [UInt8](repeating: 0x41, count: 100)
         #expect(throws: SpoolError.insufficientStorage(path: "/dev/full")) {
-            try bytes.withUnsafeBytes { try file.write($0) }
+            try bytes.withUnsafeBytes { raw in try SpoolError.io { try file.writeAll(raw) } }
         }
     }
 

@@ -4,6 +4,7 @@ import FerryArchive
 import Foundation
 import Synchronization
 import Testing
+import SystemLayer
 
 /// A real buffer server on 127.0.0.1 port 0 with a temporary spool, shut down on every path.
 struct LiveBuffer {

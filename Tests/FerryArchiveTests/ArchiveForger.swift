@@ -1,6 +1,7 @@
 import Foundation
 import MailModel
 @testable import FerryArchive
+import SystemLayer
 
 // A test-only forger: it takes an archive apart into its pieces (tar members, manifest, statement,
 // signature) and puts pieces back together the way ArchiveWriter lays them out, so that a test can

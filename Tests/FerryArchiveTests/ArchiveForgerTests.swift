@@ -2,6 +2,7 @@ import Foundation
 import MailModel
 import Testing
 @testable import FerryArchive
+import SystemLayer
 
 /// The forger itself: what it takes apart and puts back must be a valid archive, or the tamper
 /// tests would prove nothing.

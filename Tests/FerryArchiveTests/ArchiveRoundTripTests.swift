@@ -2,6 +2,7 @@ import Foundation
 import MailModel
 import Testing
 @testable import FerryArchive
+import SystemLayer
 
 @Suite struct ArchiveRoundTripTests {
     @Test func writesAnArchiveThatVerifiesAndStreamsBackEveryByte() throws {

@@ -2,6 +2,7 @@ import Foundation
 import MailModel
 import Testing
 @testable import FerryArchive
+import SystemLayer
 
 /// The test vectors of `format-spec/vectors/`.
 ///

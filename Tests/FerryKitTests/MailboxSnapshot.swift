@@ -1,6 +1,7 @@
 import FerryArchive
 import Foundation
 import MailModel
+import SystemLayer
 
 /// Everything a source says about its users, as sorted lines that name bytes by SHA-256, so two
 /// stores can be compared exactly (and a difference read in the test output).

@@ -1,6 +1,7 @@
 import FerryArchive
 import Foundation
 import Testing
+import SystemLayer
 
 /// The command line run as a user runs it: outputs, JSON, exit codes, errors.
 @Suite(.serialized) struct CommandLineTests {

@@ -1,6 +1,7 @@
 import FerryArchive
 import Foundation
 import Testing
+import SystemLayer
 
 /// Incremental passes through the built binary: a full archive, changes at the source, a delta, and the target
 /// must then equal the source, byte for byte, flag for flag, date for date. The ledger refuses a replay, a delta
@@ -12,7 +13,7 @@ import Testing
         var lines: [String] = []
         var state = Array(seed.utf8)
         for _ in 0..<24 {
-            let hasher = FerryArchive.SHA256()
+            let hasher = SystemLayer.SHA256()
             hasher.update(state)
             let hex = hasher.finalizeHex()
             lines.append(hex + hex.prefix(12))
@@ -65,7 +66,7 @@ import Testing
                 for name in (try? fm.contentsOfDirectory(atPath: "\(directory)/\(sub)")) ?? [] {
                     let path = "\(directory)/\(sub)/\(name)"
                     let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-                    let hasher = FerryArchive.SHA256()
+                    let hasher = SystemLayer.SHA256()
                     hasher.update([UInt8](bytes))
                     let hash = hasher.finalizeHex()
                     let letters = name.range(of: ":2,").map { String(name[$0.upperBound...]) } ?? ""
@@ -352,7 +353,7 @@ import Testing
             if name.hasPrefix(".mailferry") || name == ".dovecot.sieve" { continue }
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: home + "/" + relative, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
-            let hasher = FerryArchive.SHA256()
+            let hasher = SystemLayer.SHA256()
             hasher.update([UInt8](try Data(contentsOf: URL(fileURLWithPath: home + "/" + relative))))
             lines.append("\(relative)|\(hasher.finalizeHex())")
         }

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
+import SystemLayer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -186,7 +187,7 @@ import Glibc
         let subjects = try FileManager.default.contentsOfDirectory(atPath: "\(maildir)/cur").filter { name in
             let data = try! Data(contentsOf: URL(fileURLWithPath: "\(maildir)/cur/\(name)"))
             let crlf = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\n", with: "\r\n")
-            let hasher = FerryArchive.SHA256()
+            let hasher = SystemLayer.SHA256()
             hasher.update(Array(crlf.utf8))
             return twice[hasher.finalizeHex()] != nil
         }

@@ -21,8 +21,8 @@ public struct DirectorySource: MailboxSource {
     /// Subdirectories whose name contains `@`, sorted by their bytes.
     public func users() throws -> [UserInfo] {
         var users: [UserInfo] = []
-        for name in try SystemCall.listDirectory(path).names where name.contains("@") {
-            guard let info = try SystemCall.lstatIfPresent("\(path)/\(name)"), SystemCall.isDirectory(info) else { continue }
+        for name in try FileSystem.listDirectory(path).names where name.contains("@") {
+            guard let info = try FileSystem.lstatIfPresent("\(path)/\(name)"), FileSystem.isDirectory(info) else { continue }
             users.append(UserInfo(address: name))
         }
         return users
@@ -31,13 +31,13 @@ public struct DirectorySource: MailboxSource {
     public func read(user: UserInfo, into sink: any MailboxSink) throws {
         try DirectoryLayout.checkAddress(user.address, root: path)
         let home = "\(path)/\(user.address)"
-        guard let info = try SystemCall.lstatIfPresent(home), SystemCall.isDirectory(info) else {
+        guard let info = try FileSystem.lstatIfPresent(home), FileSystem.isDirectory(info) else {
             throw SourceError(location: home, message: "no directory for user \(user.address)")
         }
         try sink.beginUser(user)
         let maildir = "\(home)/\(DirectoryLayout.maildir)"
-        if let info = try SystemCall.lstatIfPresent(maildir) {
-            if SystemCall.isDirectory(info) {
+        if let info = try FileSystem.lstatIfPresent(maildir) {
+            if FileSystem.isDirectory(info) {
                 try MaildirSource(path: maildir, user: user, summarizesHeaders: summarizesHeaders).readMail(into: sink)
             } else {
                 sink.warning(SourceProblem(location: maildir, message: "not a directory; no mail read"))
@@ -105,14 +105,14 @@ public struct DirectorySource: MailboxSource {
 
     /// The subdirectories of a collection folder, or nil when it is absent.
     private func collectionDirectory(_ directory: String, sink: any MailboxSink) throws -> [String]? {
-        guard let info = try SystemCall.lstatIfPresent(directory) else { return nil }
-        guard SystemCall.isDirectory(info) else {
+        guard let info = try FileSystem.lstatIfPresent(directory) else { return nil }
+        guard FileSystem.isDirectory(info) else {
             sink.warning(SourceProblem(location: directory, message: "not a directory; skipped"))
             return nil
         }
         var directories: [String] = []
-        for name in try SystemCall.listDirectory(directory).names where !name.hasPrefix(".") {
-            if let info = try SystemCall.lstatIfPresent("\(directory)/\(name)"), SystemCall.isDirectory(info) {
+        for name in try FileSystem.listDirectory(directory).names where !name.hasPrefix(".") {
+            if let info = try FileSystem.lstatIfPresent("\(directory)/\(name)"), FileSystem.isDirectory(info) {
                 directories.append(name)
             }
         }
@@ -125,15 +125,15 @@ public struct DirectorySource: MailboxSource {
         -> [(name: String, path: String, size: Int64)]
     {
         var files: [(name: String, path: String, size: Int64)] = []
-        let listing = try SystemCall.listDirectory(directory)
+        let listing = try FileSystem.listDirectory(directory)
         for name in listing.undecodable {
             sink.warning(SourceProblem(location: "\(directory)/\(name)", message: "file name is not UTF-8; skipped"))
         }
-        for name in listing.names where !name.hasSuffix(SystemCall.temporarySuffix) {
+        for name in listing.names where !name.hasSuffix(FileSystem.temporarySuffix) {
             let file = "\(directory)/\(name)"
-            guard let info = try SystemCall.lstatIfPresent(file) else { continue }
-            if SystemCall.isDirectory(info) { continue }
-            guard SystemCall.isRegular(info) else {
+            guard let info = try FileSystem.lstatIfPresent(file) else { continue }
+            if FileSystem.isDirectory(info) { continue }
+            guard FileSystem.isRegular(info) else {
                 sink.warning(SourceProblem(location: file, message: "not a regular file; skipped"))
                 continue
             }
@@ -154,7 +154,7 @@ public struct DirectorySource: MailboxSource {
                 location: file, message: "larger than \(DirectoryLayout.summaryLimit) bytes; carried without a summary"))
             return (nil, FileBody(path: file, byteCount: size))
         }
-        let bytes = try SystemCall.readFile(file, limit: DirectoryLayout.summaryLimit)
+        let bytes = try FileSystem.readFile(file, limit: DirectoryLayout.summaryLimit)
         return (bytes, MemoryBody(bytes, origin: file))
     }
 
@@ -163,9 +163,9 @@ public struct DirectorySource: MailboxSource {
     private func readSieve(home: String, into sink: any MailboxSink) throws {
         var active: String?
         let link = "\(home)/\(DirectoryLayout.activeSieveLink)"
-        if let info = try SystemCall.lstatIfPresent(link) {
-            if SystemCall.isSymlink(info) {
-                let target = SystemCall.lastComponent(of: try SystemCall.readLink(link))
+        if let info = try FileSystem.lstatIfPresent(link) {
+            if FileSystem.isSymlink(info) {
+                let target = FileSystem.lastComponent(of: try FileSystem.readLink(link))
                 if target.hasSuffix(DirectoryLayout.sieveExtension) {
                     active = String(target.dropLast(DirectoryLayout.sieveExtension.count))
                 } else {
@@ -177,7 +177,7 @@ public struct DirectorySource: MailboxSource {
             }
         }
         let directory = "\(home)/\(DirectoryLayout.sieve)"
-        guard let info = try SystemCall.lstatIfPresent(directory), SystemCall.isDirectory(info) else {
+        guard let info = try FileSystem.lstatIfPresent(directory), FileSystem.isDirectory(info) else {
             if let active { sink.warning(SourceProblem(location: link, message: "active script \(active) has no sieve/ folder")) }
             return
         }
@@ -194,12 +194,12 @@ public struct DirectorySource: MailboxSource {
 
     private func readVacation(home: String, sink: any MailboxSink) throws -> VacationReply? {
         let file = "\(home)/\(DirectoryLayout.vacation)"
-        guard let info = try SystemCall.lstatIfPresent(file) else { return nil }
-        guard SystemCall.isRegular(info) else {
+        guard let info = try FileSystem.lstatIfPresent(file) else { return nil }
+        guard FileSystem.isRegular(info) else {
             sink.warning(SourceProblem(location: file, message: "not a regular file; skipped"))
             return nil
         }
-        let bytes = try SystemCall.readFile(file, limit: DirectoryLayout.settingsLimit)
+        let bytes = try FileSystem.readFile(file, limit: DirectoryLayout.settingsLimit)
         do {
             return try JSONDecoder().decode(VacationReply.self, from: Data(bytes))
         } catch {

@@ -1,5 +1,5 @@
-import FerryArchive
 import MailModel
+import SystemLayer
 
 /// Delta changes in a directory store: mail through the Maildir part; a contact, calendar item or script found
 /// through the `.mailferry-import` journal and removed only while the file still holds the bytes the key names
@@ -20,10 +20,10 @@ extension DirectoryUserTarget: DeltaTarget {
     func deleteItem(key: ItemKey, kind: ItemKind) throws -> Bool {
         if kind == .message { return try maildir().deleteItem(key: key, kind: kind) }
         guard let file = try journalledFile(for: key) else { return false }
-        let bytes = try SystemCall.readFile(file, limit: Int(key.size) + 1)
+        let bytes = try FileSystem.readFile(file, limit: Int(key.size) + 1)
         let hasher = SHA256()
         hasher.update(bytes)
         guard bytes.count == key.size, hasher.finalizeHex() == key.sha256 else { return false }
-        return try SystemCall.unlinkIfPresent(file)
+        return try FileSystem.unlinkIfPresent(file)
     }
 }

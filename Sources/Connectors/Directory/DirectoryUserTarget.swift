@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import MailModel
+import SystemLayer
 
 /// One user's side of a `DirectoryTarget`. Mail goes to a `MaildirTarget` in `Maildir/`; contacts, calendar
 /// items and Sieve scripts are files written under a staged name in their own folder, checked, and renamed.
@@ -29,12 +30,12 @@ final class DirectoryUserTarget: UserMailboxTarget {
 
     init(home: String) throws {
         self.home = home
-        for made in try SystemCall.makeDirectories(home) {
-            directoriesToSync.insert(SystemCall.parentDirectory(of: made))
+        for made in try FileSystem.makeDirectories(home) {
+            directoriesToSync.insert(FileSystem.parentDirectory(of: made))
         }
         let journalPath = "\(home)/\(DirectoryLayout.journal)"
-        if let info = try SystemCall.lstatIfPresent(journalPath), SystemCall.isRegular(info) {
-            let text = String(decoding: try SystemCall.readFile(journalPath, limit: Self.journalLimit), as: UTF8.self)
+        if let info = try FileSystem.lstatIfPresent(journalPath), FileSystem.isRegular(info) {
+            let text = String(decoding: try FileSystem.readFile(journalPath, limit: Self.journalLimit), as: UTF8.self)
             for line in text.split(separator: "\n") {
                 // A line cut short by a crash has fewer than three fields and is ignored.
                 let fields = line.split(separator: " ", maxSplits: 2)
@@ -42,7 +43,7 @@ final class DirectoryUserTarget: UserMailboxTarget {
                 journal[String(fields[0])] = (size, String(fields[2]))
             }
         }
-        journalFile = try SystemCall.openForAppending(journalPath)
+        journalFile = try FileSystem.openForAppending(journalPath)
         directoriesToSync.insert(home)
     }
 
@@ -52,7 +53,7 @@ final class DirectoryUserTarget: UserMailboxTarget {
     func journalledFile(for key: ItemKey) throws -> String? {
         guard let entry = journal[ItemKeyDigest.hex(of: key)] else { return nil }
         let file = "\(home)/\(entry.path)"
-        guard let info = try SystemCall.lstatIfPresent(file), SystemCall.isRegular(info) else { return nil }
+        guard let info = try FileSystem.lstatIfPresent(file), FileSystem.isRegular(info) else { return nil }
         return file
     }
 
@@ -92,8 +93,8 @@ final class DirectoryUserTarget: UserMailboxTarget {
     }
 
     private func makeDirectory(_ directory: String) throws {
-        for made in try SystemCall.makeDirectories(directory) {
-            directoriesToSync.insert(SystemCall.parentDirectory(of: made))
+        for made in try FileSystem.makeDirectories(directory) {
+            directoriesToSync.insert(FileSystem.parentDirectory(of: made))
         }
     }
 
@@ -139,15 +140,15 @@ final class DirectoryUserTarget: UserMailboxTarget {
     private func activate(scriptFileName: String) throws {
         let link = "\(home)/\(DirectoryLayout.activeSieveLink)"
         let target = "\(DirectoryLayout.sieve)/\(scriptFileName)"
-        if let info = try SystemCall.lstatIfPresent(link), SystemCall.isSymlink(info),
-            try SystemCall.readLink(link) == target
+        if let info = try FileSystem.lstatIfPresent(link), FileSystem.isSymlink(info),
+            try FileSystem.readLink(link) == target
         {
             return
         }
-        let staged = "\(link).\(ProcessInfo.processInfo.processIdentifier)\(SystemCall.temporarySuffix)"
-        try SystemCall.unlinkIfPresent(staged)
-        try SystemCall.symlink(target: target, at: staged)
-        try SystemCall.rename(staged, to: link)
+        let staged = "\(link).\(ProcessInfo.processInfo.processIdentifier)\(FileSystem.temporarySuffix)"
+        try FileSystem.unlinkIfPresent(staged)
+        try FileSystem.symlink(target: target, at: staged)
+        try FileSystem.rename(staged, to: link)
         directoriesToSync.insert(home)
     }
 
@@ -155,22 +156,22 @@ final class DirectoryUserTarget: UserMailboxTarget {
         let digest = ItemKeyDigest.hex(of: key)
         let relative = String(path.dropFirst(home.count + 1))
         if let entry = journal[digest], entry.path == relative, entry.size == key.size,
-            let info = try SystemCall.lstatIfPresent(path), SystemCall.isRegular(info), Int64(info.st_size) == key.size
+            let info = try FileSystem.lstatIfPresent(path), FileSystem.isRegular(info), Int64(info.st_size) == key.size
         {
             return false
         }
-        let directory = SystemCall.parentDirectory(of: path)
+        let directory = FileSystem.parentDirectory(of: path)
         stagedCount += 1
-        let staged = "\(directory)/.\(digest).\(ProcessInfo.processInfo.processIdentifier).\(stagedCount)\(SystemCall.temporarySuffix)"
+        let staged = "\(directory)/.\(digest).\(ProcessInfo.processInfo.processIdentifier).\(stagedCount)\(FileSystem.temporarySuffix)"
         try MaildirTarget.stage(body: body, at: staged, size: key.size, date: nil, check: check)
         do {
-            try SystemCall.rename(staged, to: path)
+            try FileSystem.rename(staged, to: path)
         } catch {
-            _ = try? SystemCall.unlinkIfPresent(staged)
+            _ = try? FileSystem.unlinkIfPresent(staged)
             throw error
         }
         let line = "\(digest) \(key.size) \(relative)\n"
-        try Array(line.utf8).withUnsafeBytes { try journalFile.writeAll($0) }
+        try Array(line.utf8).withUnsafeBytes { bytes in try SourceError.io { () throws(SystemError) in try journalFile.writeAll(bytes) } }
         journal[digest] = (key.size, relative)
         filesToSync.append(path)
         directoriesToSync.insert(directory)
@@ -184,13 +185,13 @@ final class DirectoryUserTarget: UserMailboxTarget {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let file = "\(home)/\(DirectoryLayout.vacation)"
-            try SystemCall.writeFileAtomically(file, Array(try encoder.encode(vacation)))
+            try FileSystem.writeFileAtomically(file, Array(try encoder.encode(vacation)))
             filesToSync.append(file)
             directoriesToSync.insert(home)
         }
         try mail?.syncWritten()
-        for file in filesToSync { try SystemCall.fsyncPath(file) }
-        for directory in directoriesToSync.sorted() { try SystemCall.fsyncPath(directory) }
+        for file in filesToSync { try FileSystem.fsyncPath(file) }
+        for directory in directoriesToSync.sorted() { try FileSystem.fsyncPath(directory) }
         // Last: the journal only claims items whose bytes are now durable.
         try journalFile.sync()
         filesToSync.removeAll()

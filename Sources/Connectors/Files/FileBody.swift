@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import MailModel
+import SystemLayer
 
 /// The bytes of one file, streamed in chunks through one buffer so that a large message never sits in memory.
 /// The size is taken when the body is made; a file that is not that long when streamed is an error, because
@@ -24,20 +25,20 @@ public struct FileBody: ItemBody {
 
     /// A body whose size is the file's size now.
     public init(path: String) throws {
-        let file = try SystemCall.openForReading(path)
-        self.init(path: path, byteCount: Int64(try file.status().st_size))
+        let file = try FileSystem.openForReading(path)
+        self.init(path: path, byteCount: Int64(try SourceError.io { () throws(SystemError) in try file.status() }.st_size))
     }
 
     public func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let file = try SystemCall.openForReading(path)
-        let size = Int64(try file.status().st_size)
+        let file = try FileSystem.openForReading(path)
+        let size = Int64(try SourceError.io { () throws(SystemError) in try file.status() }.st_size)
         guard size == byteCount else {
             throw SourceError(location: path, message: "changed while being read: \(byteCount) bytes expected, now \(size)")
         }
         var buffer = [UInt8](repeating: 0, count: Int(min(Int64(Self.chunkSize), max(byteCount, 1))))
         var total: Int64 = 0
         while true {
-            let count = try file.read(into: &buffer)
+            let count = try SourceError.io { () throws(SystemError) in try file.readSome(into: &buffer) }
             if count == 0 { break }
             total += Int64(count)
             guard total <= byteCount else { break }

@@ -1,4 +1,3 @@
-import FerryArchive
 import Foundation
 import IMAPClient
 import MailModel

@@ -1,9 +1,9 @@
-import FerryArchive
 import Foundation
 import IMAPClient
 import IMAPCore
 import MailModel
 import Synchronization
+import SystemLayer
 
 /// Writes users' mailboxes into an IMAP server by APPEND, keeping the journal that makes imports idempotent and
 /// resumable (`IMAPImportJournal`), and counting refused items against a limit shared by all users.

@@ -37,22 +37,22 @@ public struct MaildirSource: MailboxSource {
 
     /// Folders and messages only, for a store that has more (see `DirectorySource`).
     func readMail(into sink: any MailboxSink) throws {
-        guard let rootInfo = try SystemCall.lstatIfPresent(path), SystemCall.isDirectory(rootInfo) else {
+        guard let rootInfo = try FileSystem.lstatIfPresent(path), FileSystem.isDirectory(rootInfo) else {
             throw SourceError(location: path, message: "is not a Maildir directory")
         }
         let subscribed = try readSubscriptions(sink: sink)
         var folders: [(directory: String, info: FolderInfo)] = []
         folders.append((path, FolderInfo(path: ["INBOX"], separator: ".", specialUse: "\\Inbox",
             subscribed: subscribed.contains(where: { $0.count == 1 && $0[0].uppercased() == "INBOX" }))))
-        let listing = try SystemCall.listDirectory(path)
+        let listing = try FileSystem.listDirectory(path)
         for name in listing.undecodable {
             sink.warning(SourceProblem(location: "\(path)/\(name)", message: "file name is not UTF-8; skipped"))
         }
         for name in listing.names where name.hasPrefix(".") {
             let directory = "\(path)/\(name)"
-            guard let info = try SystemCall.lstatIfPresent(directory) else { continue }
-            guard SystemCall.isDirectory(info) else {
-                if SystemCall.isSymlink(info) {
+            guard let info = try FileSystem.lstatIfPresent(directory) else { continue }
+            guard FileSystem.isDirectory(info) else {
+                if FileSystem.isSymlink(info) {
                     sink.warning(SourceProblem(location: directory, message: "symbolic link in the Maildir root; not followed"))
                 }
                 continue
@@ -95,19 +95,19 @@ public struct MaildirSource: MailboxSource {
 
     func readSubscriptions(sink: any MailboxSink) throws -> Set<[String]> {
         let file = "\(path)/\(DovecotSubscriptions.fileName)"
-        guard let info = try SystemCall.lstatIfPresent(file) else { return [] }
-        guard SystemCall.isRegular(info) else {
+        guard let info = try FileSystem.lstatIfPresent(file) else { return [] }
+        guard FileSystem.isRegular(info) else {
             sink.warning(SourceProblem(location: file, message: "not a regular file; no folder is taken as subscribed"))
             return []
         }
-        let bytes = try SystemCall.readFile(file, limit: Self.controlFileLimit)
+        let bytes = try FileSystem.readFile(file, limit: Self.controlFileLimit)
         return Set(DovecotSubscriptions.parse(String(decoding: bytes, as: UTF8.self)))
     }
 
     func readKeywords(in directory: String, sink: any MailboxSink) throws -> DovecotKeywords {
         let file = "\(directory)/\(DovecotKeywords.fileName)"
-        guard let info = try SystemCall.lstatIfPresent(file), SystemCall.isRegular(info) else { return DovecotKeywords() }
-        let bytes = try SystemCall.readFile(file, limit: Self.controlFileLimit)
+        guard let info = try FileSystem.lstatIfPresent(file), FileSystem.isRegular(info) else { return DovecotKeywords() }
+        let bytes = try FileSystem.readFile(file, limit: Self.controlFileLimit)
         let parsed = DovecotKeywords.parse(String(decoding: bytes, as: UTF8.self))
         for problem in parsed.problems {
             sink.warning(SourceProblem(location: file, message: problem))
@@ -129,8 +129,8 @@ public struct MaildirSource: MailboxSource {
         var found: [Found] = []
         for sub in ["cur", "new"] {
             let subdirectory = "\(directory)/\(sub)"
-            guard let info = try SystemCall.lstatIfPresent(subdirectory), SystemCall.isDirectory(info) else { continue }
-            let listing = try SystemCall.listDirectory(subdirectory)
+            guard let info = try FileSystem.lstatIfPresent(subdirectory), FileSystem.isDirectory(info) else { continue }
+            let listing = try FileSystem.listDirectory(subdirectory)
             for name in listing.undecodable {
                 sink.warning(SourceProblem(location: "\(subdirectory)/\(name)", message: "file name is not UTF-8; skipped"))
             }
@@ -159,11 +159,11 @@ public struct MaildirSource: MailboxSource {
     }
 
     func readMessage(_ item: Found, folder: Int, keywords: DovecotKeywords, into sink: any MailboxSink) throws {
-        guard let status = try SystemCall.lstatIfPresent(item.path) else {
+        guard let status = try FileSystem.lstatIfPresent(item.path) else {
             sink.warning(SourceProblem(location: item.path, message: "vanished while the folder was read"))
             return
         }
-        guard SystemCall.isRegular(status) else {
+        guard FileSystem.isRegular(status) else {
             sink.warning(SourceProblem(location: item.path, message: "not a regular file; skipped"))
             return
         }
@@ -187,11 +187,11 @@ public struct MaildirSource: MailboxSource {
         }
         if parsed.flags.passed { names.insert(MaildirFlags.forwardedKeyword) }
         var info = MessageInfo(
-            flags: parsed.flags.system, keywords: names.sorted(), internalDate: SystemCall.modificationDate(status),
+            flags: parsed.flags.system, keywords: names.sorted(), internalDate: FileSystem.modificationDate(status),
             sourceKey: Self.sourceKey(baseName: parsed.baseName))
         if try sink.skipsMessage(info, inFolder: folder, size: Int64(status.st_size)) { return }
         let summary = summarizesHeaders
-            ? HeaderSummary(header: try SystemCall.readPrefix(item.path, limit: Self.headerSummaryLimit))
+            ? HeaderSummary(header: try FileSystem.readPrefix(item.path, limit: Self.headerSummaryLimit))
             : HeaderSummary(header: [])
         info.subject = summary.subject
         info.from = summary.from

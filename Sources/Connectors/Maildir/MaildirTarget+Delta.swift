@@ -10,28 +10,28 @@ extension MaildirTarget: DeltaTarget {
         guard !Self.isInbox(from), !Self.isInbox(to) else { return false }
         let fromName = try MaildirFolderName.directoryName(for: from)
         let toName = try MaildirFolderName.directoryName(for: to)
-        guard try SystemCall.lstatIfPresent("\(path)/\(fromName)") != nil,
-            try SystemCall.lstatIfPresent("\(path)/\(toName)") == nil
+        guard try FileSystem.lstatIfPresent("\(path)/\(fromName)") != nil,
+            try FileSystem.lstatIfPresent("\(path)/\(toName)") == nil
         else { return false }
-        for name in try SystemCall.listDirectory(path).names where name == fromName || name.hasPrefix(fromName + ".") {
-            try SystemCall.rename("\(path)/\(name)", to: "\(path)/\(toName)\(name.dropFirst(fromName.count))")
+        for name in try FileSystem.listDirectory(path).names where name == fromName || name.hasPrefix(fromName + ".") {
+            try FileSystem.rename("\(path)/\(name)", to: "\(path)/\(toName)\(name.dropFirst(fromName.count))")
         }
         try renameSubscriptions(from: from, to: to)
         forgetLocations()
-        try SystemCall.fsyncPath(path)
+        try FileSystem.fsyncPath(path)
         return true
     }
 
     public func deleteFolder(_ folder: [String]) throws -> Bool {
         guard !Self.isInbox(folder) else { return false }
         let directory = "\(path)/\(try MaildirFolderName.directoryName(for: folder))"
-        guard try SystemCall.lstatIfPresent(directory) != nil else { return false }
+        guard try FileSystem.lstatIfPresent(directory) != nil else { return false }
         // Out of the way in one rename first, so a crash never leaves a half-removed folder under its name.
         let doomed = "\(path)/.mailferry-deleted-\(ItemKeyDigest.hex(of: ItemKey(archiveID: "", entryPath: directory, sha256: "", size: 0)))"
-        try SystemCall.removeTree(doomed)
-        try SystemCall.rename(directory, to: doomed)
-        try SystemCall.fsyncPath(path)
-        try SystemCall.removeTree(doomed)
+        try FileSystem.removeTree(doomed)
+        try FileSystem.rename(directory, to: doomed)
+        try FileSystem.fsyncPath(path)
+        try FileSystem.removeTree(doomed)
         forgetLocations()
         return true
     }
@@ -40,11 +40,11 @@ extension MaildirTarget: DeltaTarget {
         let digest = ItemKeyDigest.hex(of: key)
         guard let current = try locations()[digest] else { return .notFound }
         let flags = try flagsForDelta(info, folder: folder)
-        let base = MaildirFlags.parse(fileName: SystemCall.lastComponent(of: current)).baseName
+        let base = MaildirFlags.parse(fileName: FileSystem.lastComponent(of: current)).baseName
         let directory = directoryOfFolder(folder)
         let final = "\(directory)/cur/\(flags.fileName(baseName: base))"
         guard current != final else { return .unchanged }
-        try SystemCall.rename(current, to: final)
+        try FileSystem.rename(current, to: final)
         noteMoved(digest: digest, from: current, to: final)
         return .changed
     }
@@ -53,7 +53,7 @@ extension MaildirTarget: DeltaTarget {
         guard kind == .message else { return false }
         let digest = ItemKeyDigest.hex(of: key)
         guard let current = try locations()[digest] else { return false }
-        let removed = try SystemCall.unlinkIfPresent(current)
+        let removed = try FileSystem.unlinkIfPresent(current)
         noteMoved(digest: digest, from: current, to: nil)
         return removed
     }

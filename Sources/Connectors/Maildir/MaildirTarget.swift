@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import MailModel
+import SystemLayer
 
 /// Writes one user's Dovecot Maildir++ tree (the layout `MaildirSource` reads).
 ///
@@ -20,7 +21,7 @@ import MailModel
 /// refused (the directory store, `DirectoryTarget`, holds them beside a Maildir).
 public final class MaildirTarget: UserMailboxTarget {
     /// Suffix of staged files in `tmp/`; leftovers with it from a killed run are removed on first use.
-    static let temporarySuffix = SystemCall.temporarySuffix
+    static let temporarySuffix = FileSystem.temporarySuffix
     /// Marks the digest inside a base name.
     static let digestPrefix = "MF"
     static let digestLength = 32
@@ -43,8 +44,8 @@ public final class MaildirTarget: UserMailboxTarget {
 
     private func makeMaildir(_ directory: String) throws {
         for sub in ["cur", "new", "tmp"] {
-            let created = try SystemCall.makeDirectories("\(directory)/\(sub)")
-            for made in created { directoriesToSync.insert(SystemCall.parentDirectory(of: made)) }
+            let created = try FileSystem.makeDirectories("\(directory)/\(sub)")
+            for made in created { directoriesToSync.insert(FileSystem.parentDirectory(of: made)) }
         }
     }
 
@@ -58,16 +59,16 @@ public final class MaildirTarget: UserMailboxTarget {
             try makeMaildir(directory)
             // Dovecot marks Maildir++ subfolders with this empty file (for deliveries by other tools).
             let marker = "\(directory)/maildirfolder"
-            if try SystemCall.lstatIfPresent(marker) == nil {
-                try SystemCall.writeFileAtomically(marker, [])
+            if try FileSystem.lstatIfPresent(marker) == nil {
+                try FileSystem.writeFileAtomically(marker, [])
                 filesToSync.append(marker)
                 directoriesToSync.insert(directory)
             }
         }
         let keywordsFile = "\(directory)/\(DovecotKeywords.fileName)"
         var keywords = DovecotKeywords()
-        if let info = try SystemCall.lstatIfPresent(keywordsFile), SystemCall.isRegular(info) {
-            let bytes = try SystemCall.readFile(keywordsFile, limit: MaildirSource.controlFileLimit)
+        if let info = try FileSystem.lstatIfPresent(keywordsFile), FileSystem.isRegular(info) {
+            let bytes = try FileSystem.readFile(keywordsFile, limit: MaildirSource.controlFileLimit)
             keywords = DovecotKeywords.parse(String(decoding: bytes, as: UTF8.self)).keywords
         }
         folders.append(MaildirFolderState(path: folder.path, directory: directory, keywords: keywords, committed: nil))
@@ -79,14 +80,14 @@ public final class MaildirTarget: UserMailboxTarget {
         let file = "\(path)/\(DovecotSubscriptions.fileName)"
         if subscriptions == nil {
             subscriptions = []
-            if let info = try SystemCall.lstatIfPresent(file), SystemCall.isRegular(info) {
-                let bytes = try SystemCall.readFile(file, limit: MaildirSource.controlFileLimit)
+            if let info = try FileSystem.lstatIfPresent(file), FileSystem.isRegular(info) {
+                let bytes = try FileSystem.readFile(file, limit: MaildirSource.controlFileLimit)
                 subscriptions = DovecotSubscriptions.parse(String(decoding: bytes, as: UTF8.self))
             }
         }
         guard !subscriptions!.contains(folderPath) else { return }
         subscriptions!.append(folderPath)
-        try SystemCall.writeFileAtomically(file, Array(DovecotSubscriptions.text(for: subscriptions!).utf8))
+        try FileSystem.writeFileAtomically(file, Array(DovecotSubscriptions.text(for: subscriptions!).utf8))
         filesToSync.append(file)
         directoriesToSync.insert(path)
     }
@@ -97,12 +98,12 @@ public final class MaildirTarget: UserMailboxTarget {
         let directory = folders[number].directory
         var found: [String: String] = [:]
         for sub in ["cur", "new"] {
-            for name in try SystemCall.listDirectory("\(directory)/\(sub)").names {
+            for name in try FileSystem.listDirectory("\(directory)/\(sub)").names {
                 if let digest = Self.digest(inFileName: name) { found[digest] = "\(directory)/\(sub)/\(name)" }
             }
         }
-        for name in try SystemCall.listDirectory("\(directory)/tmp").names where name.hasSuffix(Self.temporarySuffix) {
-            try SystemCall.unlinkIfPresent("\(directory)/tmp/\(name)")
+        for name in try FileSystem.listDirectory("\(directory)/tmp").names where name.hasSuffix(Self.temporarySuffix) {
+            try FileSystem.unlinkIfPresent("\(directory)/tmp/\(name)")
         }
         folders[number].committed = found
         return found
@@ -128,9 +129,9 @@ public final class MaildirTarget: UserMailboxTarget {
         }
         let digest = ItemKeyDigest.hex(of: key)
         if let existing = try committed(in: folder)[digest] {
-            if let status = try SystemCall.lstatIfPresent(existing), Int64(status.st_size) == key.size { return false }
+            if let status = try FileSystem.lstatIfPresent(existing), Int64(status.st_size) == key.size { return false }
             // Committed before a crash but its bytes did not survive (or it was damaged): write it again.
-            try SystemCall.unlinkIfPresent(existing)
+            try FileSystem.unlinkIfPresent(existing)
             folders[folder].committed![digest] = nil
         }
         let flags = try maildirFlags(for: info, folder: folder)
@@ -142,9 +143,9 @@ public final class MaildirTarget: UserMailboxTarget {
         let staged = "\(directory)/tmp/\(digest).\(getpid()).\(stagedCount)\(Self.temporarySuffix)"
         try Self.stage(body: body, at: staged, size: key.size, date: info.internalDate, check: check)
         do {
-            try SystemCall.rename(staged, to: final)
+            try FileSystem.rename(staged, to: final)
         } catch {
-            _ = try? SystemCall.unlinkIfPresent(staged)
+            _ = try? FileSystem.unlinkIfPresent(staged)
             throw error
         }
         folders[folder].committed![digest] = final
@@ -158,20 +159,22 @@ public final class MaildirTarget: UserMailboxTarget {
         throws
     {
         do {
-            let file = try SystemCall.createExclusive(staged)
+            let file = try FileSystem.createExclusive(staged)
             var written: Int64 = 0
             try body.stream { chunk in
-                try file.writeAll(chunk)
+                try SourceError.io { () throws(SystemError) in try file.writeAll(chunk) }
                 written += Int64(chunk.count)
             }
             guard written == size else {
                 throw SourceError(location: body.origin, message: "gave \(written) bytes; the archive says \(size)")
             }
             try check()
-            if let date { try file.setTimes(date) }
-            try file.close()
+            try SourceError.io { () throws(SystemError) in
+                if let date { try file.setTimes(epochSeconds: date.epochSeconds, nanoseconds: date.nanoseconds) }
+                try file.close()
+            }
         } catch {
-            _ = try? SystemCall.unlinkIfPresent(staged)
+            _ = try? FileSystem.unlinkIfPresent(staged)
             throw error
         }
     }
@@ -189,7 +192,7 @@ public final class MaildirTarget: UserMailboxTarget {
         }
         if keywords != folders[folder].keywords {
             // Named before any message uses the letter, so a crash never leaves a letter without its name.
-            try SystemCall.writeFileAtomically(keywordsFile, Array(keywords.fileText.utf8))
+            try FileSystem.writeFileAtomically(keywordsFile, Array(keywords.fileText.utf8))
             folders[folder].keywords = keywords
             filesToSync.append(keywordsFile)
             directoriesToSync.insert(folders[folder].directory)
@@ -202,8 +205,8 @@ public final class MaildirTarget: UserMailboxTarget {
     /// The inbox and every `.NAME` folder directory.
     func folderDirectories() throws -> [String] {
         var result = [path]
-        for name in try SystemCall.listDirectory(path).names where name.hasPrefix(".") && !name.hasPrefix(".mailferry-") {
-            if let info = try SystemCall.lstatIfPresent("\(path)/\(name)"), SystemCall.isDirectory(info) {
+        for name in try FileSystem.listDirectory(path).names where name.hasPrefix(".") && !name.hasPrefix(".mailferry-") {
+            if let info = try FileSystem.lstatIfPresent("\(path)/\(name)"), FileSystem.isDirectory(info) {
                 result.append("\(path)/\(name)")
             }
         }
@@ -216,8 +219,8 @@ public final class MaildirTarget: UserMailboxTarget {
         for directory in try folderDirectories() {
             for sub in ["cur", "new"] {
                 let dir = "\(directory)/\(sub)"
-                guard try SystemCall.lstatIfPresent(dir) != nil else { continue }
-                for name in try SystemCall.listDirectory(dir).names {
+                guard try FileSystem.lstatIfPresent(dir) != nil else { continue }
+                for name in try FileSystem.listDirectory(dir).names {
                     if let digest = Self.digest(inFileName: name) { found[digest] = "\(dir)/\(name)" }
                 }
             }
@@ -235,11 +238,11 @@ public final class MaildirTarget: UserMailboxTarget {
         itemLocations?[digest] = to
         for i in folders.indices where folders[i].committed?[digest] == from { folders[i].committed?[digest] = to }
         if let to {
-            let directory = SystemCall.parentDirectory(of: SystemCall.parentDirectory(of: to))
+            let directory = FileSystem.parentDirectory(of: FileSystem.parentDirectory(of: to))
             if let i = folders.firstIndex(where: { $0.directory == directory }) { folders[i].committed?[digest] = to }
-            directoriesToSync.insert(SystemCall.parentDirectory(of: to))
+            directoriesToSync.insert(FileSystem.parentDirectory(of: to))
         }
-        directoriesToSync.insert(SystemCall.parentDirectory(of: from))
+        directoriesToSync.insert(FileSystem.parentDirectory(of: from))
     }
 
     func directoryOfFolder(_ number: Int) -> String { folders[number].directory }
@@ -249,8 +252,8 @@ public final class MaildirTarget: UserMailboxTarget {
     /// Keeps the subscriptions file in step with a folder rename (the folder and those under it).
     func renameSubscriptions(from: [String], to: [String]) throws {
         let file = "\(path)/\(DovecotSubscriptions.fileName)"
-        guard let info = try SystemCall.lstatIfPresent(file), SystemCall.isRegular(info) else { return }
-        let bytes = try SystemCall.readFile(file, limit: MaildirSource.controlFileLimit)
+        guard let info = try FileSystem.lstatIfPresent(file), FileSystem.isRegular(info) else { return }
+        let bytes = try FileSystem.readFile(file, limit: MaildirSource.controlFileLimit)
         var list = DovecotSubscriptions.parse(String(decoding: bytes, as: UTF8.self))
         var changed = false
         for i in list.indices where list[i].starts(with: from) {
@@ -259,7 +262,7 @@ public final class MaildirTarget: UserMailboxTarget {
         }
         guard changed else { return }
         subscriptions = list
-        try SystemCall.writeFileAtomically(file, Array(DovecotSubscriptions.text(for: list).utf8))
+        try FileSystem.writeFileAtomically(file, Array(DovecotSubscriptions.text(for: list).utf8))
         filesToSync.append(file)
         directoriesToSync.insert(path)
     }
@@ -294,10 +297,10 @@ public final class MaildirTarget: UserMailboxTarget {
     /// system does the same for all of them at once.
     func syncWritten() throws {
         if filesToSync.count > Self.syncfsThreshold {
-            try SystemCall.syncFileSystem(containing: path)
+            try FileSystem.syncFileSystem(containing: path)
         } else {
-            for file in filesToSync { try SystemCall.fsyncPath(file) }
-            for directory in directoriesToSync.sorted() { try SystemCall.fsyncPath(directory) }
+            for file in filesToSync { try FileSystem.fsyncPath(file) }
+            for directory in directoriesToSync.sorted() { try FileSystem.fsyncPath(directory) }
         }
         filesToSync.removeAll()
         directoriesToSync.removeAll()

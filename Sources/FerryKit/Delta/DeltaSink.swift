@@ -1,5 +1,6 @@
 import FerryArchive
 import MailModel
+import SystemLayer
 
 /// What a delta export found, per kind of change.
 public struct DeltaCounts: Codable, Sendable {

@@ -1,0 +1,54 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import SystemLayer
+
+extension ArchiveError {
+    /// A failed system call, worded as the archive code words it: "<call> failed: <reason>", kind `io`.
+    init(_ system: SystemError) {
+        self.init(.io, system.path, "\(system.operation) failed: \(system.reason)")
+    }
+
+    /// Runs `body`, turning a `SystemError` into an `ArchiveError`.
+    @discardableResult
+    static func io<T>(_ body: () throws(SystemError) -> T) throws(ArchiveError) -> T {
+        do { return try body() } catch { throw ArchiveError(error) }
+    }
+}
+
+/// An archive file open for reading or writing: the system layer's `FileDescriptor`, with its failures worded
+/// as `ArchiveError`s and a read that calls a short file a format error.
+final class OwnedFile {
+    private let descriptor: FileDescriptor
+    var path: String { descriptor.path }
+
+    init(path: String, flags: Int32, mode: mode_t = 0o644) throws {
+        descriptor = try ArchiveError.io { () throws(SystemError) in try FileDescriptor(opening: path, flags, mode: mode) }
+    }
+
+    var size: Int64 { get throws { try ArchiveError.io { () throws(SystemError) in try descriptor.size } } }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try ArchiveError.io { () throws(SystemError) in try descriptor.writeAll(bytes) }
+    }
+
+    func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+        try ArchiveError.io { () throws(SystemError) in try descriptor.read(into: buffer, at: offset) }
+    }
+
+    /// Reads exactly `count` bytes at `offset`, or throws a format error saying the file is too short.
+    func read(count: Int, at offset: Int64) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let got = try bytes.withUnsafeMutableBytes { try read(into: $0, at: offset) }
+        if got != count {
+            throw ArchiveError(.format, path, "truncated: wanted \(count) bytes at offset \(offset), file ends after \(got)")
+        }
+        return bytes
+    }
+
+    func sync() throws { try ArchiveError.io { () throws(SystemError) in try descriptor.sync() } }
+}
