@@ -1,7 +1,6 @@
 import FerryArchive
 import Foundation
 import MailModel
-import SystemLayer
 
 /// `import`: checks the signature, then streams the archive into the target, each item checked
 /// against the manifest before it is committed; then reconciles and writes the report.
