@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""A TCP relay for tests: cuts its first connection once the client has sent more than CUT bytes.
+"""A TCP relay for tests: cuts its first connection once the client has sent more than CUT bytes (or, with
+"server", once the server has sent more than CUT bytes).
 
-  cutting_proxy.py TARGET_PORT CUT
+  cutting_proxy.py TARGET_PORT CUT [client|server]
 
 Listens on 127.0.0.1 (a free port, printed as "port N" on stdout), relays every connection to
 127.0.0.1:TARGET_PORT. The first connection is closed both ways as soon as more than CUT bytes have
@@ -16,6 +17,7 @@ import threading
 signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
 
 target_port, cut = int(sys.argv[1]), int(sys.argv[2])
+from_server = len(sys.argv) > 3 and sys.argv[3] == "server"
 listener = socket.socket()
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind(("127.0.0.1", 0))
@@ -49,5 +51,5 @@ while True:
     upstream = socket.create_connection(("127.0.0.1", target_port))
     state = {"sent": 0, "cut": cut if first[0] else None}
     first[0] = False
-    threading.Thread(target=pump, args=(client, upstream, True, state), daemon=True).start()
-    threading.Thread(target=pump, args=(upstream, client, False, state), daemon=True).start()
+    threading.Thread(target=pump, args=(client, upstream, not from_server, state), daemon=True).start()
+    threading.Thread(target=pump, args=(upstream, client, from_server, state), daemon=True).start()

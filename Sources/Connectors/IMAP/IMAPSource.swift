@@ -189,12 +189,20 @@ final class ResumableIMAPBody: ItemBody {
     var byteCount: Int64 { first.byteCount }
     var origin: String { "\(session.access) \(session.user) \(mailbox) UID \(uid)" }
 
+    /// Bytes read again before the point where the connection broke, and compared with what was already given: a
+    /// server that would give other bytes at the same offset (so the message would be spliced wrongly) is caught.
+    static let overlap = 4096
+
     func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
         var given: Int64 = 0
+        // The last bytes given, for the overlap check.
+        var tail: [UInt8] = []
         do {
             try first.stream { chunk in
                 try consume(chunk)
                 given += Int64(chunk.count)
+                tail.append(contentsOf: chunk.suffix(Self.overlap))
+                if tail.count > Self.overlap { tail.removeFirst(tail.count - Self.overlap) }
             }
             return
         } catch let error as IMAPError where error.isCuredByReconnecting {
@@ -202,16 +210,30 @@ final class ResumableIMAPBody: ItemBody {
         }
         try session.run("FETCH the rest of UID \(uid) in \(mailbox)") { c in
             _ = try session.select(mailbox, readOnly: true, on: c)
-            let length = byteCount - given
+            let back = Int64(tail.count)
+            let length = byteCount - given + back
             var found = false
-            try c.fetchBodies(uids: [uid], partial: (given, length)) { _, part in
+            try c.fetchBodies(uids: [uid], partial: (given - back, length)) { _, part in
                 found = true
                 guard part.byteCount == length else {
                     throw SourceError(location: origin, message: "the server gave \(part.byteCount) bytes for the rest, not \(length)")
                 }
+                var compared = 0
                 try part.stream { chunk in
-                    try consume(chunk)
-                    given += Int64(chunk.count)
+                    var rest = UnsafeRawBufferPointer(rebasing: chunk[...])
+                    if compared < tail.count {
+                        let n = min(tail.count - compared, rest.count)
+                        guard tail[compared..<compared + n].elementsEqual(rest[0..<n]) else {
+                            throw SourceError(
+                                location: origin,
+                                message: "after the connection broke at byte \(given), the server gave other bytes than before at byte \(given - back + Int64(compared)); the message cannot be put together safely, run the export again")
+                        }
+                        compared += n
+                        rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+                    }
+                    guard !rest.isEmpty else { return }
+                    try consume(rest)
+                    given += Int64(rest.count)
                 }
             }
             guard found else { throw SourceError(location: origin, message: "the message was expunged while it was read") }
