@@ -33,6 +33,9 @@ import Testing
         let shared = "/var/tmp/mf-sandbox-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: shared) }
+        // The server's binary outside /tmp too, wherever the checkout is (a clone under /tmp is hidden by the tmpfs).
+        let binary = shared + "/mailferry"
+        try FileManager.default.copyItem(atPath: CLI.binary, toPath: binary)
         let config = shared + "/buffer.toml"
         try """
             [smtp]
@@ -46,7 +49,7 @@ import Testing
         let serve = try BufferCommandLineTests.Serve(
             config: config,
             wrapper: ["/usr/bin/unshare", "--mount", "--propagation", "private", "sh", "-c",
-                      "mount -t tmpfs tmpfs /tmp && exec \"$0\" \"$@\"", CLI.binary])
+                      "mount -t tmpfs tmpfs /tmp && exec \"$0\" \"$@\"", binary])
         #expect(try BufferCommandLineTests.send(port: serve.smtpPort, to: "alice@buffer.example.com") == "OK {}\n")
 
         let release = try CLI.run([
