@@ -380,7 +380,7 @@ public struct ReportPage: Sendable {
             out.raw("<bdi>")
             out.text(m.difference)
             out.raw("</bdi></td>")
-            titleDateSizeCells(&out, details[m.entry])
+            itemCells(&out, details[m.entry], from: false)
         }
     }
 
@@ -416,7 +416,7 @@ public struct ReportPage: Sendable {
             out.raw("<td><bdi>")
             out.text(reasons[entry]?.reason ?? "(no reason recorded)")
             out.raw("</bdi></td>")
-            titleDateSizeCells(&out, details[entry])
+            itemCells(&out, details[entry], from: false)
         }
     }
 
@@ -448,17 +448,6 @@ public struct ReportPage: Sendable {
         out.raw("</code></td>")
     }
 
-    /// Subject or name, date and size, as the archive has them.
-    private func titleDateSizeCells(_ out: inout HTMLOutput, _ d: ReconcileReport.ItemDetail?) {
-        out.raw("<td><bdi>")
-        out.text(d?.title ?? "")
-        out.raw("</bdi></td><td>")
-        out.text(d?.date ?? "")
-        out.raw("</td><td class=\"n\">")
-        if let d { out.raw(Format.bytes(d.size)) }
-        out.raw("</td>")
-    }
-
     // MARK: - Pieces
 
     private func listHeading(_ out: inout HTMLOutput, _ heading: String, _ total: Int, id: String, note: String) {
@@ -477,11 +466,14 @@ public struct ReportPage: Sendable {
         out.raw("</bdi></td>")
     }
 
-    private func itemCells(_ out: inout HTMLOutput, _ d: ReconcileReport.ItemDetail?) {
+    /// Subject or name, (with `from`) sender, date and size.
+    private func itemCells(_ out: inout HTMLOutput, _ d: ReconcileReport.ItemDetail?, from: Bool = true) {
         out.raw("<td><bdi>")
         out.text(d?.title ?? "")
-        out.raw("</bdi></td><td><bdi>")
-        out.text(d?.from ?? "")
+        if from {
+            out.raw("</bdi></td><td><bdi>")
+            out.text(d?.from ?? "")
+        }
         out.raw("</bdi></td><td>")
         out.text(d?.date ?? "")
         out.raw("</td><td class=\"n\">")

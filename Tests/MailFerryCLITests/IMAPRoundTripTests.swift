@@ -221,47 +221,61 @@ import Glibc
         #expect(try s.dump(s.target) == s.dump(s.source))
     }
 
-    /// A connection cut while a large message (kept on disk, not in memory) is on its way: the import connects
-    /// again, looks the message up and sends it once more, and ends with every message once.
-    /// Export through a relay that cuts the connection 1.5 MB into the first of three 3.1 MB messages the server
-    /// sends: the rest is fetched from that byte (`BODY.PEEK[]<offset>`), after the last 4 KiB already archived were
-    /// read again and found the same, and the archive holds every message exactly as the source does.
-    @Test func anExportCutInsideAMessageFetchesTheRestAndSplicesItExactly() throws {
-        let s = try Stations()
+    /// Three messages of about 3.1 MB each (random text, no compression helps) put into `server` by imaplib.
+    static func loadLargeMessages(_ s: Stations, into server: DovecotIMAPServer, seed: Int) throws {
         let script = #"""
             import imaplib, ssl, sys, random
             m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
             m.starttls(ssl_context=ssl.create_default_context(cafile=sys.argv[2]))
             m.login(sys.argv[3], sys.argv[4])
-            rng = random.Random(11)
+            rng = random.Random(int(sys.argv[5]))
             for i in range(3):
                 body = b'\r\n'.join(bytes(rng.choice(b'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789') for _ in range(76)) for _ in range(40000))
                 m.append('INBOX', '(\\Seen)', None, b'Subject: big %d\r\nMessage-ID: <big%d@example.org>\r\n\r\n' % (i, i) + body + b'\r\n')
             m.logout()
             """#
-        let load = try Python.run(["-c", script, "\(s.source.imapPort)", s.source.caFile, "alice@example.com", IMAPRoundTripTests.password])
+        let load = try Python.run(["-c", script, "\(server.imapPort)", server.caFile, "alice@example.com", IMAPRoundTripTests.password, "\(seed)"])
         #expect(load.status == 0, "\(load.stderr)")
-        let proxy = Process()
-        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        proxy.arguments = ["python3", CLI.repositoryRoot + "/Tests/MailFerryCLITests/cutting_proxy.py", "\(s.source.imapPort)", "1500000", "server"]
-        let out = Pipe()
-        proxy.standardOutput = out
-        proxy.standardError = FileHandle.nullDevice
-        try proxy.run()
-        defer {
-            kill(proxy.processIdentifier, SIGKILL)
-            proxy.waitUntilExit()
+    }
+
+    /// `Tests/MailFerryCLITests/cutting_proxy.py` in front of a server: it cuts its first connection once `side`
+    /// ("client" or "server") has sent more than `cut` bytes. Killed when the value goes away.
+    final class CuttingRelay {
+        let process = Process()
+        let port: Int
+
+        init(to serverPort: Int, cut: Int, side: String) throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", CLI.repositoryRoot + "/Tests/MailFerryCLITests/cutting_proxy.py", "\(serverPort)", "\(cut)", side]
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var said = ""
+            while !said.contains("\n") {
+                let data = out.fileHandleForReading.availableData
+                guard !data.isEmpty else { break }
+                said += String(decoding: data, as: UTF8.self)
+            }
+            port = try #require(Int(said.split(separator: "\n").first?.split(separator: " ").last ?? ""))
         }
-        var said = ""
-        while !said.contains("\n") {
-            let data = out.fileHandleForReading.availableData
-            guard !data.isEmpty else { break }
-            said += String(decoding: data, as: UTF8.self)
+
+        deinit {
+            kill(process.processIdentifier, SIGKILL)  // the test runner's blocked signals are inherited: SIGTERM would wait
+            process.waitUntilExit()
         }
-        let port = try #require(Int(said.split(separator: "\n")[0].split(separator: " ").last ?? ""))
+    }
+
+    /// Export through a relay that cuts the connection 1.5 MB into the first of three 3.1 MB messages the server
+    /// sends: the rest is fetched from that byte (`BODY.PEEK[]<offset>`), after the last 4 KiB already archived were
+    /// read again and found the same, and the archive holds every message exactly as the source does.
+    @Test func anExportCutInsideAMessageFetchesTheRestAndSplicesItExactly() throws {
+        let s = try Stations()
+        try Self.loadLargeMessages(s, into: s.source, seed: 11)
+        let relay = try CuttingRelay(to: s.source.imapPort, cut: 1_500_000, side: "server")
         let archive = s.work.file("a.mfa")
         let export = try CLI.run([
-            "export", "--source", "imap://127.0.0.1:\(port)", "--user", "alice@example.com", "--credentials", s.credentials,
+            "export", "--source", "imap://127.0.0.1:\(relay.port)", "--user", "alice@example.com", "--credentials", s.credentials,
             "--ca-file", s.source.caFile, "--sign-key", s.work.file("k.key.pem"), "--out", archive,
         ])
         #expect(export.status == 0, "\(export.stderr)")
@@ -273,45 +287,18 @@ import Glibc
         #expect(source == target, "\(Self.difference(source, target))")
     }
 
+    /// A connection cut while a large message (kept on disk, not in memory) is on its way: the import connects
+    /// again, looks the message up and sends it once more, and ends with every message once.
     @Test func aConnectionCutInsideALargeMessageIsResumed() throws {
         let s = try Stations()
-        let script = #"""
-            import imaplib, ssl, sys, random
-            m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
-            m.starttls(ssl_context=ssl.create_default_context(cafile=sys.argv[2]))
-            m.login(sys.argv[3], sys.argv[4])
-            rng = random.Random(7)
-            for i in range(3):
-                body = b'\r\n'.join(bytes(rng.choice(b'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789') for _ in range(76)) for _ in range(40000))
-                m.append('INBOX', '(\\Seen)', None, b'Subject: big %d\r\nMessage-ID: <big%d@example.org>\r\n\r\n' % (i, i) + body + b'\r\n')
-            m.logout()
-            """#
-        let load = try Python.run(["-c", script, "\(s.source.imapPort)", s.source.caFile, "alice@example.com", IMAPRoundTripTests.password])
-        #expect(load.status == 0, "\(load.stderr)")
+        try Self.loadLargeMessages(s, into: s.source, seed: 7)
         let archive = s.work.file("a.mfa")
         #expect(try s.export(out: archive).status == 0)
 
         // The relay cuts the first connection 1.5 MB into the first message (each is about 3.1 MB).
-        let proxy = Process()
-        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        proxy.arguments = ["python3", CLI.repositoryRoot + "/Tests/MailFerryCLITests/cutting_proxy.py", "\(s.target.imapPort)", "1500000"]
-        let out = Pipe()
-        proxy.standardOutput = out
-        proxy.standardError = FileHandle.nullDevice
-        try proxy.run()
-        defer {
-            kill(proxy.processIdentifier, SIGKILL)  // the test runner's blocked signals are inherited: SIGTERM would wait
-            proxy.waitUntilExit()
-        }
-        var said = ""
-        while !said.contains("\n") {
-            let data = out.fileHandleForReading.availableData
-            guard !data.isEmpty else { break }
-            said += String(decoding: data, as: UTF8.self)
-        }
-        let port = try #require(Int(said.split(separator: "\n")[0].split(separator: " ").last ?? ""))
+        let relay = try CuttingRelay(to: s.target.imapPort, cut: 1_500_000, side: "client")
         let imported = try CLI.run([
-            "import", archive, "--trust", s.work.file("k.pub.pem"), "--target", "imap://127.0.0.1:\(port)",
+            "import", archive, "--trust", s.work.file("k.pub.pem"), "--target", "imap://127.0.0.1:\(relay.port)",
             "--credentials", s.credentials, "--ca-file", s.target.caFile, "--journal", s.journal,
         ])
         #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
