@@ -51,9 +51,23 @@ final class TarWriter {
 
     deinit { archive_write_free(archive) }
 
+    /// The entry whose writing failed after its header went out. The stream then holds part of an entry that
+    /// cannot be taken back, so nothing more may be written to it: a caller that went on (a source retrying a
+    /// message) would make an archive whose manifest and tar stream disagree.
+    private var brokenEntry: String?
+
     /// Writes one regular file entry: header, the bytes `body` produces, padding.
-    /// `body` must produce exactly `size` bytes.
+    /// `body` must produce exactly `size` bytes. After a failure nothing more can be written.
     func writeEntry(path: String, size: Int64, mtime: InternalDateStamp, body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        if let brokenEntry {
+            throw ArchiveError(.io, path, "cannot be written: the entry \(brokenEntry) before it failed part way, so the stream cannot go on")
+        }
+        brokenEntry = path
+        try writeWholeEntry(path: path, size: size, mtime: mtime, body: body)
+        brokenEntry = nil
+    }
+
+    private func writeWholeEntry(path: String, size: Int64, mtime: InternalDateStamp, body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         guard let entry = archive_entry_new() else { fatalError("archive_entry_new: out of memory") }
         defer { archive_entry_free(entry) }
         archive_entry_set_pathname_utf8(entry, path)
@@ -82,6 +96,7 @@ final class TarWriter {
 
     /// Writes the two zero blocks that end a tar archive.
     func close() throws {
+        if let brokenEntry { throw ArchiveError(.io, brokenEntry, "failed part way; the tar stream cannot be closed") }
         guard archive_write_close(archive) == ARCHIVE_OK else { throw error("closing the tar stream") }
     }
 

@@ -205,7 +205,12 @@ extension IMAPConnection {
                     failure = error  // the rest of the response is drained so the connection stays usable
                 }
                 body.valid = false
-                if !body.finished { try skipBody() }
+                if !body.finished {
+                    // The callback's own failure is the one to report: a connection that broke inside the body
+                    // fails the drain too, and its error must not stand in for the callback's (a caller would
+                    // take it for a dropped connection and try the message again).
+                    do { try skipBody() } catch { throw failure ?? error }
+                }
             default:
                 break
             }

@@ -238,15 +238,19 @@ import Glibc
         #expect(load.status == 0, "\(load.stderr)")
     }
 
-    /// `Tests/MailFerryCLITests/cutting_proxy.py` in front of a server: it cuts its first connection once `side`
-    /// ("client" or "server") has sent more than `cut` bytes. Killed when the value goes away.
+    /// `Tests/MailFerryCLITests/cutting_proxy.py` in front of a server: it cuts each of its first `connections`
+    /// connections once `side` ("client" or "server") has sent more than `cut` bytes there. Killed when the value
+    /// goes away.
     final class CuttingRelay {
         let process = Process()
         let port: Int
 
-        init(to serverPort: Int, cut: Int, side: String) throws {
+        init(to serverPort: Int, cut: Int, side: String, connections: Int = 1) throws {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", CLI.repositoryRoot + "/Tests/MailFerryCLITests/cutting_proxy.py", "\(serverPort)", "\(cut)", side]
+            process.arguments = [
+                "python3", CLI.repositoryRoot + "/Tests/MailFerryCLITests/cutting_proxy.py", "\(serverPort)", "\(cut)", side,
+                "\(connections)",
+            ]
             let out = Pipe()
             process.standardOutput = out
             process.standardError = FileHandle.nullDevice
@@ -269,10 +273,12 @@ import Glibc
     /// Export through a relay that cuts the connection 1.5 MB into the first of three 3.1 MB messages the server
     /// sends: the rest is fetched from that byte (`BODY.PEEK[]<offset>`), after the last 4 KiB already archived were
     /// read again and found the same, and the archive holds every message exactly as the source does.
-    @Test func anExportCutInsideAMessageFetchesTheRestAndSplicesItExactly() throws {
+    /// Cut once, the export fetches the rest of the message; cut twice, the second cut falls inside the rest (each
+    /// connection is cut 1.5 MB into what the server sends, a message is about 3.1 MB) and is resumed from there.
+    @Test(arguments: [1, 2]) func anExportCutInsideAMessageFetchesTheRestAndSplicesItExactly(cuts: Int) throws {
         let s = try Stations()
         try Self.loadLargeMessages(s, into: s.source, seed: 11)
-        let relay = try CuttingRelay(to: s.source.imapPort, cut: 1_500_000, side: "server")
+        let relay = try CuttingRelay(to: s.source.imapPort, cut: 1_500_000, side: "server", connections: cuts)
         let archive = s.work.file("a.mfa")
         let export = try CLI.run([
             "export", "--source", "imap://127.0.0.1:\(relay.port)", "--user", "alice@example.com", "--credentials", s.credentials,
@@ -280,6 +286,7 @@ import Glibc
         ])
         #expect(export.status == 0, "\(export.stderr)")
         #expect(export.stderr.contains("fetching the rest from byte"), "\(export.stderr)")
+        if cuts > 1 { #expect(export.stderr.contains("FETCH the rest of UID"), "\(export.stderr)") }
         let imported = try CLI.run(s.importArguments(archive))
         #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
         let source = try s.dump(s.source)

@@ -124,23 +124,37 @@ public final class IMAPSource: MailboxSource {
     ) throws {
         let byUID = Dictionary(batch.map { ($0.uid, $0) }, uniquingKeysWith: { a, _ in a })
         var delivered = Set<UInt32>()
-        try session.run("FETCH bodies in \(mailbox)") { c in
-            _ = try session.select(mailbox, readOnly: true, on: c)
-            let wanted = batch.map(\.uid).filter { !delivered.contains($0) }
-            guard !wanted.isEmpty else { return }
-            try c.fetchBodies(uids: wanted) { uid, body in
-                guard let summary = byUID[uid], !delivered.contains(uid) else { return }
-                let resumable = ResumableIMAPBody(
-                    first: body, uid: uid, mailbox: mailbox, session: session)
-                try sink.message(Self.messageInfo(summary, mailboxKey: mailboxKey), inFolder: folder, body: resumable)
-                delivered.insert(uid)
+        do {
+            try session.run("FETCH bodies in \(mailbox)") { c in
+                _ = try session.select(mailbox, readOnly: true, on: c)
+                let wanted = batch.map(\.uid).filter { !delivered.contains($0) }
+                guard !wanted.isEmpty else { return }
+                try c.fetchBodies(uids: wanted) { uid, body in
+                    guard let summary = byUID[uid], !delivered.contains(uid) else { return }
+                    let resumable = ResumableIMAPBody(first: body, uid: uid, mailbox: mailbox, session: session)
+                    do {
+                        try sink.message(Self.messageInfo(summary, mailboxKey: mailboxKey), inFolder: folder, body: resumable)
+                    } catch {
+                        throw SinkFailure(error: error)
+                    }
+                    delivered.insert(uid)
+                }
             }
+        } catch let failure as SinkFailure {
+            throw failure.error
         }
         for summary in batch where !delivered.contains(summary.uid) {
             sink.warning(SourceProblem(
                 location: "\(access) \(session.user) \(mailbox) UID \(summary.uid)",
                 message: "the message was expunged while the export ran; it is not in the archive"))
         }
+    }
+
+    /// A failure while the sink took a message, kept apart from the connection's failures so that `IMAPSession.run`
+    /// never retries it: the sink may hold part of the message by then (the body itself comes back from a break
+    /// on its own, in `ResumableIMAPBody`).
+    private struct SinkFailure: Error {
+        let error: any Error
     }
 
     /// An IMAP message is known by its object id (Dovecot's GUID, RFC 8474 EMAILID), which survives moves between
@@ -197,23 +211,27 @@ final class ResumableIMAPBody: ItemBody {
         var given: Int64 = 0
         // The last bytes given, for the overlap check.
         var tail: [UInt8] = []
+        func pass(_ chunk: UnsafeRawBufferPointer) throws {
+            try consume(chunk)
+            given += Int64(chunk.count)
+            tail.append(contentsOf: chunk.suffix(Self.overlap))
+            if tail.count > Self.overlap { tail.removeFirst(tail.count - Self.overlap) }
+        }
         do {
-            try first.stream { chunk in
-                try consume(chunk)
-                given += Int64(chunk.count)
-                tail.append(contentsOf: chunk.suffix(Self.overlap))
-                if tail.count > Self.overlap { tail.removeFirst(tail.count - Self.overlap) }
-            }
+            try first.stream(pass)
             return
         } catch let error as IMAPError where error.isCuredByReconnecting {
             session.onRetry?("\(origin): \(error); fetching the rest from byte \(given)")
         }
+        // Each attempt starts from what has been given so far, so a connection that breaks again inside the rest
+        // is resumed from there too.
         try session.run("FETCH the rest of UID \(uid) in \(mailbox)") { c in
             _ = try session.select(mailbox, readOnly: true, on: c)
-            let back = Int64(tail.count)
-            let length = byteCount - given + back
+            let before = tail
+            let from = given - Int64(before.count)
+            let length = byteCount - from
             var found = false
-            try c.fetchBodies(uids: [uid], partial: (given - back, length)) { _, part in
+            try c.fetchBodies(uids: [uid], partial: (from, length)) { _, part in
                 found = true
                 guard part.byteCount == length else {
                     throw SourceError(location: origin, message: "the server gave \(part.byteCount) bytes for the rest, not \(length)")
@@ -221,19 +239,18 @@ final class ResumableIMAPBody: ItemBody {
                 var compared = 0
                 try part.stream { chunk in
                     var rest = UnsafeRawBufferPointer(rebasing: chunk[...])
-                    if compared < tail.count {
-                        let n = min(tail.count - compared, rest.count)
-                        guard tail[compared..<compared + n].elementsEqual(rest[0..<n]) else {
+                    if compared < before.count {
+                        let n = min(before.count - compared, rest.count)
+                        guard before[compared..<compared + n].elementsEqual(rest[0..<n]) else {
                             throw SourceError(
                                 location: origin,
-                                message: "after the connection broke at byte \(given), the server gave other bytes than before at byte \(given - back + Int64(compared)); the message cannot be put together safely, run the export again")
+                                message: "after the connection broke at byte \(given), the server gave other bytes than before at byte \(from + Int64(compared)); the message cannot be put together safely, run the export again")
                         }
                         compared += n
                         rest = UnsafeRawBufferPointer(rebasing: rest[n...])
                     }
                     guard !rest.isEmpty else { return }
-                    try consume(rest)
-                    given += Int64(rest.count)
+                    try pass(rest)
                 }
             }
             guard found else { throw SourceError(location: origin, message: "the message was expunged while it was read") }
