@@ -35,7 +35,7 @@ if [ -z "$BIN" ]; then
     BIN="$(swift build -c release --show-bin-path)/mailferry"
 fi
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. "$ROOT/scripts/servers.sh"
 WORK=$(mktemp -d /tmp/mailferry-buffer-bench.XXXXXX)
 chmod 755 "$WORK"  # Postfix's own users must reach its queue inside
 PF="$WORK/postfix"

@@ -47,78 +47,23 @@ if [ -z "$BIN" ]; then
 fi
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 
+. "$ROOT/scripts/servers.sh"
 SCRATCH="$(mktemp -d /tmp/mf-imap-bench-XXXXXX)"
 chmod 755 "$SCRATCH"
 PIDS=()
 cleanup() {
-    [ -n "${KEEP_SCRATCH:-}" ] && { echo "kept $SCRATCH (Dovecot pids ${PIDS[*]})" >&2; return; }
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    sleep 0.5
+    [ -n "${KEEP_SCRATCH:-}" ] && { echo "kept $SCRATCH (Dovecot process groups ${PIDS[*]})" >&2; return; }
+    stop_process_groups "${PIDS[@]}"
     rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# start_dovecot NAME PORT: a Dovecot with users src@bench and dst@bench (password "bench"), mail as nobody.
-start_dovecot() {
-    local name="$1" port="$2" dir="$SCRATCH/$1"
-    mkdir -p "$dir/mail" "$dir/run"
-    chmod 755 "$dir"; chmod 777 "$dir/mail"
-    printf 'src@bench:{PLAIN}bench::::::\ndst@bench:{PLAIN}bench::::::\n' >"$dir/users"
-    cat >"$dir/dovecot.conf" <<CONF
-base_dir = $dir/run
-state_dir = $dir/state
-log_path = $dir/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-default_internal_user = nobody
-default_internal_group = nogroup
-default_login_user = nobody
-mail_uid = nobody
-mail_gid = nogroup
-first_valid_uid = 1
-mail_location = maildir:$dir/mail/%u/Maildir
-namespace inbox {
-  inbox = yes
-  separator = /
-}
-passdb {
-  driver = passwd-file
-  args = $dir/users
-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=$dir/mail/%u
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $port
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-CONF
-    /usr/sbin/dovecot -F -c "$dir/dovecot.conf" >"$dir/stderr.log" 2>&1 &
-    PIDS+=("$!")
-    for _ in $(seq 1 150); do
-        python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && return
-        sleep 0.1
-    done
-    echo "imap_bench.sh: Dovecot $name did not start:" >&2
-    cat "$dir/dovecot.log" "$dir/stderr.log" >&2 || true
-    exit 1
-}
-
-SRC_PORT=$(free_port)
-DST_PORT=$(free_port)
-start_dovecot src "$SRC_PORT"
-start_dovecot dst "$DST_PORT"
+# Two Dovecots with users src@bench and dst@bench (password "bench"), plain IMAP.
+dovecot_users "$SCRATCH/users" bench src@bench dst@bench
+dovecot_start "$SCRATCH/src" "$SCRATCH/users"
+PIDS+=("$DOVECOT_PID"); SRC_PORT=$DOVECOT_IMAP
+dovecot_start "$SCRATCH/dst" "$SCRATCH/users"
+PIDS+=("$DOVECOT_PID"); DST_PORT=$DOVECOT_IMAP
 
 log "generating $MESSAGES messages"
 python3 "$ROOT/Benchmarks/make_corpus.py" --out "$SCRATCH/corpus" --messages "$MESSAGES" >/dev/null

@@ -42,65 +42,26 @@ if [ -z "$BIN" ]; then
 fi
 BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
 
+. "$ROOT/scripts/servers.sh"
 SCRATCH="$(mktemp -d /tmp/mf-export-jobs-XXXXXX)"
 chmod 755 "$SCRATCH"
 DOVECOT=""
 cleanup() {
-    [ -n "${KEEP_SCRATCH:-}" ] && { echo "kept $SCRATCH (Dovecot pid $DOVECOT)" >&2; return; }
-    [ -n "$DOVECOT" ] && kill "$DOVECOT" 2>/dev/null || true
-    sleep 0.5
+    [ -n "${KEEP_SCRATCH:-}" ] && { echo "kept $SCRATCH (Dovecot process group $DOVECOT)" >&2; return; }
+    stop_process_groups "$DOVECOT"
     rm -rf "$SCRATCH"
 }
 trap cleanup EXIT
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 DIR="$SCRATCH/dovecot"
-mkdir -p "$DIR/mail" "$DIR/run"
-chmod 755 "$DIR"; chmod 777 "$DIR/mail"
-: >"$DIR/users"; : >"$SCRATCH/credentials.tsv"; : >"$SCRATCH/users.txt"
+mkdir -p "$DIR/mail"
+: >"$SCRATCH/credentials.tsv"; : >"$SCRATCH/users.txt"
 for ((u = 1; u <= USERS; u++)); do
-    printf 'u%d@bench:{PLAIN}bench::::::\n' "$u" >>"$DIR/users"
     printf 'u%d@bench\tbench\n' "$u" >>"$SCRATCH/credentials.tsv"
     printf 'u%d@bench\n' "$u" >>"$SCRATCH/users.txt"
 done
-cat >"$DIR/dovecot.conf" <<CONF
-base_dir = $DIR/run
-state_dir = $DIR/state
-log_path = $DIR/dovecot.log
-protocols = imap
-listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-default_internal_user = nobody
-default_internal_group = nogroup
-default_login_user = nobody
-mail_uid = nobody
-mail_gid = nogroup
-first_valid_uid = 1
-mail_location = maildir:$DIR/mail/%u/Maildir
-namespace inbox {
-  inbox = yes
-  separator = /
-}
-passdb {
-  driver = passwd-file
-  args = $DIR/users
-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=$DIR/mail/%u
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $PORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-CONF
+# shellcheck disable=SC2046
+dovecot_users "$SCRATCH/dovecot-users" bench $(cat "$SCRATCH/users.txt")
 
 log "generating $USERS x $MESSAGES messages"
 for ((u = 1; u <= USERS; u++)); do
@@ -109,12 +70,9 @@ done
 chown -R nobody:nogroup "$DIR/mail" 2>/dev/null || chmod -R a+rwX "$DIR/mail"
 CORPUS_MB=$(du -sm "$DIR/mail" | awk '{ print $1 }')
 
-/usr/sbin/dovecot -F -c "$DIR/dovecot.conf" >"$DIR/stderr.log" 2>&1 &
-DOVECOT=$!
-for _ in $(seq 1 150); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)" 2>/dev/null && break
-    sleep 0.1
-done
+dovecot_start "$DIR" "$SCRATCH/dovecot-users"
+DOVECOT=$DOVECOT_PID
+PORT=$DOVECOT_IMAP
 "$BIN" keygen --out "$SCRATCH/k" >/dev/null
 
 export_with() { # JOBS OUT

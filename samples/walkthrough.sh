@@ -51,35 +51,16 @@ cd "$WORK"
 STARTED=$SECONDS
 
 # --- servers -------------------------------------------------------------------------------------------------
+. "$ROOT/scripts/servers.sh"
 PIDS=()
 cleanup() {
     local status=$?
     if [ -n "${KEEP_SERVERS:-}" ]; then echo "servers left running: process groups ${PIDS[*]:-}" >&2; return; fi
-    for pid in "${PIDS[@]:-}"; do [ -n "$pid" ] && kill -TERM -- "-$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]:-}"; do
-        [ -n "$pid" ] || continue
-        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL -- "-$pid" 2>/dev/null || true
-    done
+    stop_process_groups "${PIDS[@]:-}"
     return $status
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-listening() { python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$1" 2>/dev/null; }
-wait_for() {  # wait_for WHAT LOG PORT...
-    local what="$1" log="$2"; shift 2
-    for _ in $(seq 1 150); do
-        local all=1
-        for port in "$@"; do listening "$port" || all=0; done
-        [ "$all" = 1 ] && return 0
-        sleep 0.1
-    done
-    echo "walkthrough.sh: $what did not start listening on $*:" >&2
-    cat "$log" >&2 || true
-    exit 1
-}
 
 # One CA for both servers (and the buffer's STARTTLS), as a site's own CA would be.
 mkdir -p tls
@@ -104,110 +85,12 @@ ADMIN_PASSWORD="admin-$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
 start_dovecot() {
     local name="$1"; shift
     local dir="$WORK/dovecot-$name"
-    mkdir -p "$dir/mail" "$dir/run"
-    chmod 755 "$dir"; chmod 777 "$dir/mail"
-    : >"$dir/users"
-    for user in "$@"; do printf '%s:{PLAIN}%s::::::\n' "$user" "$PASSWORD" >>"$dir/users"; done
+    mkdir -p "$dir"
+    dovecot_users "$dir/users" "$PASSWORD" "$@"
     printf 'admin:{PLAIN}%s::::::\n' "$ADMIN_PASSWORD" >"$dir/masters"
-    local imap imaps lmtp
-    imap=$(free_port); imaps=$(free_port); lmtp=$(free_port)
-    while [ "$imaps" = "$imap" ]; do imaps=$(free_port); done
-    while [ "$lmtp" = "$imap" ] || [ "$lmtp" = "$imaps" ]; do lmtp=$(free_port); done
-    cat >"$dir/dovecot.conf" <<CONF
-base_dir = $dir/run
-state_dir = $dir/state
-log_path = $dir/dovecot.log
-protocols = imap lmtp
-listen = 127.0.0.1
-ssl = yes
-ssl_cert = <$WORK/tls/server.pem
-ssl_key = <$WORK/tls/server.key
-disable_plaintext_auth = yes
-auth_mechanisms = plain login
-auth_master_user_separator = *
-default_internal_user = nobody
-default_internal_group = nogroup
-default_login_user = nobody
-mail_uid = nobody
-mail_gid = nogroup
-first_valid_uid = 1
-mail_location = maildir:$dir/mail/%u/Maildir
-mail_plugins = acl
-lmtp_save_to_detail_mailbox = no
-protocol imap {
-  mail_plugins = \$mail_plugins imap_acl
-}
-plugin {
-  acl = vfile
-  acl_user = %u
-}
-namespace inbox {
-  inbox = yes
-  separator = /
-  mailbox Sent {
-    special_use = \\Sent
-    auto = subscribe
-  }
-  mailbox Drafts {
-    special_use = \\Drafts
-    auto = subscribe
-  }
-  mailbox Trash {
-    special_use = \\Trash
-    auto = create
-  }
-  mailbox Junk {
-    special_use = \\Junk
-    auto = no
-  }
-}
-passdb {
-  driver = passwd-file
-  args = $dir/masters
-  master = yes
-  pass = yes
-}
-passdb {
-  driver = passwd-file
-  args = $dir/users
-}
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=$dir/mail/%u
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $imap
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = $imaps
-    ssl = yes
-  }
-}
-service lmtp {
-  inet_listener lmtp {
-    address = 127.0.0.1
-    port = $lmtp
-  }
-  unix_listener lmtp {
-    mode = 0600
-  }
-}
-service stats {
-  unix_listener stats-reader {
-    mode = 0666
-  }
-  unix_listener stats-writer {
-    mode = 0666
-  }
-}
-CONF
-    setsid /usr/sbin/dovecot -F -c "$dir/dovecot.conf" >"$dir/stderr.log" 2>&1 &
-    PIDS+=("$!")
-    wait_for "Dovecot $name" "$dir/dovecot.log" "$imap" "$imaps" "$lmtp"
-    eval "${name}_IMAP=$imap ${name}_IMAPS=$imaps ${name}_LMTP=$lmtp"
+    dovecot_start "$dir" "$dir/users" --tls "$WORK/tls/server.pem" "$WORK/tls/server.key" --masters "$dir/masters" --lmtp --site
+    PIDS+=("$DOVECOT_PID")
+    eval "${name}_IMAP=$DOVECOT_IMAP ${name}_IMAPS=$DOVECOT_IMAPS ${name}_LMTP=$DOVECOT_LMTP"
 }
 
 echo "==> starting two throwaway Dovecots in $WORK (source old, target new)"
@@ -416,7 +299,7 @@ CMD="mailferry buffer serve --config buffer.toml"
 printf '==> %s &\n' "$CMD"
 setsid mailferry buffer serve --config buffer.toml >logs/buffer.out 2>logs/buffer.err &
 PIDS+=("$!")
-wait_for "mailferry buffer serve" logs/buffer.err "$SMTP_PORT" "$LMTP_PORT"
+wait_listening "mailferry buffer serve" logs/buffer.err "$SMTP_PORT" "$LMTP_PORT"
 run swaks --server "127.0.0.1:$SMTP_PORT" --tls --to alice@buffer.example.com --from sender@example.org \
     --header "Subject: held over SMTP"
 expect "250 "
