@@ -4,6 +4,7 @@ import FerryArchive
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 import SystemLayer
 
 /// A real buffer server on 127.0.0.1 port 0 with a temporary spool, shut down on every path.
@@ -113,11 +114,7 @@ func sha256(_ bytes: [UInt8]) -> String {
 
 /// Runs a real client: a Python script (smtplib) or swaks, and returns what it printed.
 enum Client {
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Output = ProcessOutput
 
     static func python(_ script: String, _ arguments: [String] = [], stdin: String? = nil) throws -> Output {
         try run("/usr/bin/env", ["python3", "-c", script] + arguments, stdin: stdin)
@@ -128,39 +125,8 @@ enum Client {
     }
 
     static func run(_ executable: String, _ arguments: [String], stdin: String? = nil) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        let input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try? input.fileHandleForWriting.close()
-        let errData = DataBox()
-        let errDone = DispatchSemaphore(value: 0)
-        Thread {
-            let data = err.fileHandleForReading.readDataToEndOfFile()
-            errData.data.withLock { $0 = data }
-            errDone.signal()
-        }.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        exited.wait()
-        errDone.wait()
-        let stderr = errData.data.withLock { $0 }
-        return Output(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        try ProcessRunner.run(executable, arguments, input: Data((stdin ?? "").utf8))
     }
-}
-
-final class DataBox: Sendable {
-    let data = Mutex(Data())
 }
 
 extension Client {

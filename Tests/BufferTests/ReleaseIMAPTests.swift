@@ -30,16 +30,8 @@ import Glibc
         """#
 
     static func inbox(_ server: DovecotIMAPServer) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", listing, "\(server.imapPort)", server.caFile, ReleaseFixture.user, password]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        let listed = try ProcessRunner.run("/usr/bin/python3", ["-c", listing, "\(server.imapPort)", server.caFile, ReleaseFixture.user, password])
+        return listed.stdout.split(separator: "\n").map(String.init)
     }
 
     @Test func killDashNineDuringAnIMAPReleaseThenRerunDeliversEachMessageExactlyOnce() throws {

@@ -1,6 +1,7 @@
 import Connectors
 import Foundation
 import MailModel
+import TestSupport
 import Testing
 
 struct DirectoryRoundTripTests {
@@ -8,7 +9,7 @@ struct DirectoryRoundTripTests {
     let card = "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:u1\r\nFN:Bob\r\nEND:VCARD\r\n"
     let event = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:e1\r\nSUMMARY:Lunch\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
 
-    func makeStore(_ tree: TemporaryTree) throws {
+    func makeStore(_ tree: TemporaryDirectory) throws {
         let home = "store/alice@example.org"
         for sub in ["cur", "new", "tmp"] { try tree.makeDirectory("\(home)/Maildir/\(sub)") }
         try tree.write(
@@ -34,11 +35,11 @@ struct DirectoryRoundTripTests {
     }
 
     @Test func sourceReadsTheTree() throws {
-        let tree = try TemporaryTree()
+        let tree = try TemporaryDirectory()
         try makeStore(tree)
-        let source = DirectorySource(path: tree.path("store"))
+        let source = DirectorySource(path: tree.file("store"))
         #expect(try source.users() == [alice])
-        let sink = try read(tree.path("store"), alice)
+        let sink = try read(tree.file("store"), alice)
         #expect(sink.messages.count == 1)
         #expect(sink.books.map(\.name) == ["contacts", "Work"])
         #expect(sink.contacts.map(\.info.resourceName) == ["50%25 off.vcf", "bob.vcf", "carol.vcf"])
@@ -53,36 +54,36 @@ struct DirectoryRoundTripTests {
     }
 
     @Test func roundTripReproducesTheTree() throws {
-        let tree = try TemporaryTree()
+        let tree = try TemporaryDirectory()
         try makeStore(tree)
-        let original = try read(tree.path("store"), alice)
-        let target = DirectoryTarget(path: tree.path("copy"))
+        let original = try read(tree.file("store"), alice)
+        let target = DirectoryTarget(path: tree.file("copy"))
         let feeder = TargetFeeder(target: try target.open(user: alice))
-        try DirectorySource(path: tree.path("store")).read(user: alice, into: feeder)
+        try DirectorySource(path: tree.file("store")).read(user: alice, into: feeder)
         #expect(feeder.results.count == 7)
         #expect(feeder.results.allSatisfy { $0 })
-        let copy = try read(tree.path("copy"), alice)
+        let copy = try read(tree.file("copy"), alice)
         #expect(copy.messageSummary == original.messageSummary)
         #expect(copy.folderSummary == original.folderSummary)
         #expect(copy.contactSummary == original.contactSummary)
         #expect(copy.calendarSummary == original.calendarSummary)
         #expect(copy.scriptSummary == original.scriptSummary)
         #expect(copy.settings == original.settings)
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: tree.path("copy/alice@example.org/.dovecot.sieve"))
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: tree.file("copy/alice@example.org/.dovecot.sieve"))
             == "sieve/main.sieve")
         #expect(copy.warnings.isEmpty, "\(copy.warnings)")
 
         // A second import of the same archive adds nothing.
         let again = TargetFeeder(target: try target.open(user: alice))
-        try DirectorySource(path: tree.path("store")).read(user: alice, into: again)
+        try DirectorySource(path: tree.file("store")).read(user: alice, into: again)
         #expect(again.results.count == 7)
         #expect(again.results.allSatisfy { !$0 })
-        #expect(try read(tree.path("copy"), alice).contactSummary == original.contactSummary)
+        #expect(try read(tree.file("copy"), alice).contactSummary == original.contactSummary)
     }
 
     @Test func failedCheckLeavesNoFile() throws {
-        let tree = try TemporaryTree()
-        let user = try DirectoryTarget(path: tree.path("copy")).open(user: alice)
+        let tree = try TemporaryDirectory()
+        let user = try DirectoryTarget(path: tree.file("copy")).open(user: alice)
         let book = try user.addressBook(AddressBookInfo(name: "contacts"))
         struct Mismatch: Error {}
         #expect(throws: Mismatch.self) {
@@ -95,11 +96,11 @@ struct DirectoryRoundTripTests {
     }
 
     @Test func untrustedNamesStayInside() throws {
-        let tree = try TemporaryTree()
-        let target = DirectoryTarget(path: tree.path("copy"))
+        let tree = try TemporaryDirectory()
+        let target = DirectoryTarget(path: tree.file("copy"))
         for bad in ["", ".", "..", "a/b", "x\0y"] {
             #expect(throws: SourceError.self) { try target.open(user: UserInfo(address: bad)) }
-            #expect(throws: SourceError.self) { try read(tree.path("copy"), UserInfo(address: bad)) }
+            #expect(throws: SourceError.self) { try read(tree.file("copy"), UserInfo(address: bad)) }
         }
         let user = try target.open(user: alice)
         let book = try user.addressBook(AddressBookInfo(name: "../evil"))

@@ -1,13 +1,14 @@
 import Connectors
 import Foundation
 import MailModel
+import TestSupport
 import Testing
 
 struct MaildirRoundTripTests {
     let user = UserInfo(address: "alice@example.org")
 
     /// A Dovecot-like tree: keywords, P, a name without info, new/ mail, nested and Unicode and escaped folders.
-    func makeSource(_ tree: TemporaryTree) throws -> String {
+    func makeSource(_ tree: TemporaryDirectory) throws -> String {
         let root = "src"
         for folder in ["", "/.Sent", "/.Archive.2024", "/.R&AOk-sum&AOk-.&ZeVnLIqe-", "/.a\\2eb.x\\2fy", "/.Bad&Zm9v"] {
             for sub in ["cur", "new", "tmp"] { try tree.makeDirectory("\(root)\(folder)/\(sub)") }
@@ -37,7 +38,7 @@ struct MaildirRoundTripTests {
             "\(root)/.a\\2eb.x\\2fy/cur/2.M1.host:2,D", "Subject: dots\r\n\r\n.\r\n",
             mtime: InternalDate(epochSeconds: 2, nanoseconds: 2))
         try tree.write("\(root)/.Sent/cur/3.M1.host:2,S", "Subject: sent\r\n\r\ns\r\n")
-        return tree.path(root)
+        return tree.file(root)
     }
 
     func read(_ path: String) throws -> RecordingSink {
@@ -47,7 +48,7 @@ struct MaildirRoundTripTests {
     }
 
     @Test func sourceReadsFoldersFlagsKeywordsAndDates() throws {
-        let tree = try TemporaryTree()
+        let tree = try TemporaryDirectory()
         let sink = try read(try makeSource(tree))
         #expect(sink.folderSummary == [
             "[\"INBOX\"] sub=false use=\\Inbox",
@@ -75,20 +76,20 @@ struct MaildirRoundTripTests {
     }
 
     @Test func roundTripThroughTargetWithOtherKeywordLetters() throws {
-        let tree = try TemporaryTree()
+        let tree = try TemporaryDirectory()
         let original = try read(try makeSource(tree))
         // The target already uses letter a, so Work and $Junk get other letters there.
         try tree.write("dst/dovecot-keywords", "0 Other\n")
-        let target = try MaildirTarget(path: tree.path("dst"))
+        let target = try MaildirTarget(path: tree.file("dst"))
         let feeder = TargetFeeder(target: target)
-        try MaildirSource(path: tree.path("src"), user: user).read(user: user, into: feeder)
+        try MaildirSource(path: tree.file("src"), user: user).read(user: user, into: feeder)
         #expect(feeder.results.count == original.messages.count)
         #expect(feeder.results.allSatisfy { $0 })
-        let copy = try read(tree.path("dst"))
+        let copy = try read(tree.file("dst"))
         #expect(copy.messageSummary == original.messageSummary)
         // The undecodable name was kept raw at the source and is now stored properly encoded.
         #expect(copy.folderSummary == original.folderSummary)
-        let keywords = try String(contentsOfFile: tree.path("dst/dovecot-keywords"), encoding: .utf8)
+        let keywords = try String(contentsOfFile: tree.file("dst/dovecot-keywords"), encoding: .utf8)
         #expect(keywords == "0 Other\n1 Work\n2 $Junk\n")
         // The unknown letter z was dropped at the source, so only warnings about the source remain.
         #expect(copy.warnings.isEmpty, "\(copy.warnings)")
@@ -98,12 +99,12 @@ struct MaildirRoundTripTests {
     }
 
     @Test func secondRunWritesNothing() throws {
-        let tree = try TemporaryTree()
+        let tree = try TemporaryDirectory()
         let source = MaildirSource(path: try makeSource(tree), user: user)
-        let first = TargetFeeder(target: try MaildirTarget(path: tree.path("dst")))
+        let first = TargetFeeder(target: try MaildirTarget(path: tree.file("dst")))
         try source.read(user: user, into: first)
         let before = try tree.files(in: "dst/cur")
-        let second = TargetFeeder(target: try MaildirTarget(path: tree.path("dst")))
+        let second = TargetFeeder(target: try MaildirTarget(path: tree.file("dst")))
         try source.read(user: user, into: second)
         #expect(second.results.count == first.results.count)
         #expect(second.results.allSatisfy { !$0 })
@@ -111,20 +112,20 @@ struct MaildirRoundTripTests {
     }
 
     @Test func truncatedCommittedMessageIsWrittenAgain() throws {
-        let tree = try TemporaryTree()
+        let tree = try TemporaryDirectory()
         let source = MaildirSource(path: try makeSource(tree), user: user)
-        try source.read(user: user, into: TargetFeeder(target: try MaildirTarget(path: tree.path("dst"))))
+        try source.read(user: user, into: TargetFeeder(target: try MaildirTarget(path: tree.file("dst"))))
         let name = try #require(try tree.files(in: "dst/cur").first)
         try tree.write("dst/cur/\(name)", "")  // as a power loss before the data reached the disk might leave it
-        let again = TargetFeeder(target: try MaildirTarget(path: tree.path("dst")))
+        let again = TargetFeeder(target: try MaildirTarget(path: tree.file("dst")))
         try source.read(user: user, into: again)
         #expect(again.results.filter { $0 }.count == 1)
-        #expect(try read(tree.path("dst")).messageSummary == (try read(tree.path("src"))).messageSummary)
+        #expect(try read(tree.file("dst")).messageSummary == (try read(tree.file("src"))).messageSummary)
     }
 
     @Test func failedCheckLeavesNothing() throws {
-        let tree = try TemporaryTree()
-        let target = try MaildirTarget(path: tree.path("dst"))
+        let tree = try TemporaryDirectory()
+        let target = try MaildirTarget(path: tree.file("dst"))
         let inbox = try target.folder(FolderInfo(path: ["INBOX"]))
         struct Mismatch: Error {}
         let key = ItemKey(archiveID: "a", entryPath: "m/1", sha256: "", size: 5)
@@ -151,8 +152,8 @@ struct MaildirRoundTripTests {
     }
 
     @Test func leftoverTemporaryFilesAreNotMessages() throws {
-        let tree = try TemporaryTree()
-        let target = try MaildirTarget(path: tree.path("dst"))
+        let tree = try TemporaryDirectory()
+        let target = try MaildirTarget(path: tree.file("dst"))
         try tree.write("dst/tmp/0123.99.1.mailferry-tmp", "killed mid-write")
         try tree.write("dst/tmp/1700000000.M1.other-writer", "someone else's delivery")
         let inbox = try target.folder(FolderInfo(path: ["INBOX"]))
@@ -161,20 +162,20 @@ struct MaildirRoundTripTests {
             key: ItemKey(archiveID: "a", entryPath: "m/1", sha256: "", size: 2), body: MemoryBody([1, 2]), check: {}))
         try target.finish(settings: UserSettings())
         #expect(try tree.files(in: "dst/tmp") == ["1700000000.M1.other-writer"])
-        let copy = try read(tree.path("dst"))
+        let copy = try read(tree.file("dst"))
         #expect(copy.messages.count == 1)
         #expect(copy.messages[0].info.internalDate == InternalDate(epochSeconds: 7, nanoseconds: 7))
     }
 
     @Test func folderNamesSurviveExactly() throws {
-        let tree = try TemporaryTree()
-        let target = try MaildirTarget(path: tree.path("dst"))
+        let tree = try TemporaryDirectory()
+        let target = try MaildirTarget(path: tree.file("dst"))
         let names: [[String]] = [
             ["Résumé", "日本語"], ["a.b", "c/d"], ["back\\slash", "\\2e"], ["~home"], ["Tom & Jerry"], ["x", "y", "z"],
         ]
         for name in names { _ = try target.folder(FolderInfo(path: name, subscribed: true)) }
         try target.finish(settings: UserSettings())
-        let copy = try read(tree.path("dst"))
+        let copy = try read(tree.file("dst"))
         #expect(Set(copy.folders.map(\.path)) == Set(names + [["INBOX"]]))
         #expect(copy.folders.allSatisfy(\.subscribed) == false)  // INBOX was never subscribed at the target
         #expect(Set(copy.folders.filter(\.subscribed).map(\.path)) == Set(names))

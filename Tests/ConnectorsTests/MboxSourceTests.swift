@@ -37,20 +37,14 @@ final class MboxRecordingSink: MailboxSink {
     static let user = UserInfo(address: "alice@example.com")
     static let march7 = InternalDate(epochSeconds: 1_709_805_600)
 
-    let root: String
+    let scratch: TemporaryDirectory
+    var root: String { scratch.path }
 
     init() throws {
-        root = NSTemporaryDirectory() + "mailferry-mboxsource-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        scratch = try TemporaryDirectory()
     }
 
-    func write(_ relative: String, _ bytes: [UInt8]) throws -> String {
-        let path = root + "/" + relative
-        try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
+    func write(_ relative: String, _ bytes: [UInt8]) throws -> String { try scratch.write(relative, bytes) }
 
     func entry(_ text: String, date: InternalDate = march7) -> [UInt8] {
         MboxWriter.entry(message: Array(text.utf8), sender: "bob@example.org", date: date)

@@ -1,39 +1,13 @@
 import Foundation
 import MailModel
+import TestSupport
 @testable import FerryArchive
 
-/// A scratch directory removed when the value is released.
-final class TemporaryDirectory {
-    let path: String
-    init() throws {
-        path = NSTemporaryDirectory() + "mailferry-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-    func file(_ name: String) -> String { path + "/" + name }
-}
-
-/// Runs a command and returns its exit status and output.
+/// Runs a command found in PATH and returns its exit status and output (stdout, then stderr).
 @discardableResult
 func run(_ arguments: [String], input: Data? = nil) throws -> (status: Int32, output: String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = arguments
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = out
-    if let input {
-        let inPipe = Pipe()
-        p.standardInput = inPipe
-        try p.run()
-        inPipe.fileHandleForWriting.write(input)
-        try inPipe.fileHandleForWriting.close()
-    } else {
-        try p.run()
-    }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    let result = try ProcessRunner.run(tool: arguments[0], Array(arguments.dropFirst()), input: input)
+    return (result.status, result.stdout + result.stderr)
 }
 
 /// A small mailbox written straight into an archive: two users, folders, items of every kind.

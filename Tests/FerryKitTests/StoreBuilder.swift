@@ -1,27 +1,22 @@
 import Foundation
+import MailModel
+import TestSupport
 
 /// Writes small mail stores into a temporary directory: Maildir++ trees, groupware files, mbox.
 final class Scratch {
-    let path: String
-    init() throws {
-        path = NSTemporaryDirectory() + "mailferry-kit-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    let directory: TemporaryDirectory
+    var path: String { directory.path }
+    init() throws { directory = try TemporaryDirectory() }
 
-    func file(_ relative: String) -> String { path + "/" + relative }
+    func file(_ relative: String) -> String { directory.file(relative) }
 
     func write(_ relative: String, _ text: String, mtime: Int64? = nil) throws {
         try write(relative, Array(text.utf8), mtime: mtime)
     }
 
+    /// `mtime` in whole seconds; the file gets a quarter second more, so a reader that rounds would show.
     func write(_ relative: String, _ bytes: [UInt8], mtime: Int64? = nil) throws {
-        let full = file(relative)
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: full))
-        if let mtime {
-            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: TimeInterval(mtime) + 0.25)], ofItemAtPath: full)
-        }
+        try directory.write(relative, bytes, mtime: mtime.map { InternalDate(epochSeconds: $0, nanoseconds: 250_000_000) })
     }
 
     func mkdir(_ relative: String) throws {

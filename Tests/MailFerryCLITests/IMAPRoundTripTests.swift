@@ -387,20 +387,7 @@ import Glibc
 
 /// Runs python3 with arguments and collects its output.
 enum Python {
-    static func run(_ arguments: [String]) throws -> CLI.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLI.Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self), stdoutBytes: stdout)
-    }
+    static func run(_ arguments: [String]) throws -> CLI.Result { try ProcessRunner.run("/usr/bin/python3", arguments) }
 }
 
 /// A server that refuses some items: they stop the import unless --max-bad-items allows them, and are listed.

@@ -1,29 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The files that install and run MailFerry outside the build folder: `.ci/install-deps` (which `samples/demo.sh`
 /// and `contrib/install.sh` run first) needs no root when nothing is missing, and the systemd unit with its
 /// release-targets drop-in is one systemd accepts.
 @Suite struct InstallFilesTests {
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CLI.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stderrData = LockedData()
-        let reader = Thread { stderrData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !stderrData.done { usleep(1000) }
-        return CLI.Result(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderrData.value, as: UTF8.self), stdoutBytes: stdout)
+        try ProcessRunner.run(executable, arguments, environment: environment)
     }
 
     static var runsAsRootWithRunuser: Bool {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -134,33 +135,7 @@ import Glibc
     }
 
     static func run(_ executable: String, _ arguments: [String], limit: TimeInterval = 120) throws -> CLI.Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let errData = LockedData()
-        let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }
-        reader.start()
-        let stopped = LockedData()
-        let pid = process.processIdentifier
-        let watchdog = Thread {
-            let deadline = Date().addingTimeInterval(limit)
-            while !stopped.done && Date() < deadline { usleep(100_000) }
-            if !stopped.done { kill(pid, SIGKILL) }
-        }
-        watchdog.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        stopped.set(Data())
-        while !errData.done { usleep(1000) }
-        return CLI.Result(
-            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData.value, as: UTF8.self), stdoutBytes: outData)
+        try ProcessRunner.run(executable, arguments, limit: limit)
     }
 
     /// Kills (SIGKILL) every process whose command line contains `marker`, and waits until they are gone.

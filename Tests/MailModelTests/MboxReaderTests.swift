@@ -3,24 +3,6 @@ import Testing
 @testable import MailModel
 import TestSupport
 
-/// Writes test mbox files into a fresh temporary directory, removed when the value goes away.
-final class MboxScratch {
-    let directory: String
-
-    init() throws {
-        directory = NSTemporaryDirectory() + "mailferry-mbox-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: directory) }
-
-    func write(_ bytes: [UInt8], name: String = "test.mbox") throws -> String {
-        let path = directory + "/" + name
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-}
-
 @Suite struct MboxReaderTests {
     static let date = InternalDate(epochSeconds: 1_709_805_600)
 
@@ -44,11 +26,11 @@ final class MboxScratch {
 
     @Test(arguments: [1, 2, 3, 7, 64, MboxReader.defaultChunkSize])
     func roundTripByteForByte(chunkSize: Int) throws {
-        let scratch = try MboxScratch()
+        let scratch = try TemporaryDirectory()
         let file = Self.messages.flatMap { MboxWriter.entry(message: $0, sender: "alice@example.com", date: Self.date) }
         let text = String(decoding: file, as: UTF8.self)
         #expect(text.contains("\n>From here\n>>From there\n>>>From x\nFrom\nFrom:x\n>Fro\n"))
-        let path = try scratch.write(file)
+        let path = try scratch.write("test.mbox", file)
         let read = try Self.readBack(path, chunkSize: chunkSize)
         #expect(read.map(\.1) == Self.messages)
         #expect(read.map { Int($0.0.unquotedLength) } == Self.messages.map(\.count))
@@ -58,42 +40,42 @@ final class MboxScratch {
     }
 
     @Test func crlfMbox() throws {
-        let scratch = try MboxScratch()
+        let scratch = try TemporaryDirectory()
         let messages = [Array("Subject: a\r\n\r\nFrom me\r\n".utf8), Array("Subject: b\r\n\r\nbody\r\n".utf8)]
         let file = messages.flatMap { MboxWriter.entry(message: $0, sender: "x@y", date: Self.date, lineBreak: "\r\n") }
         #expect(String(decoding: file, as: UTF8.self).contains("\r\n\r\nFrom x@y Thu Mar  7 10:00:00 2024\r\n"))
-        let read = try Self.readBack(try scratch.write(file), chunkSize: 5)
+        let read = try Self.readBack(try scratch.write("test.mbox", file), chunkSize: 5)
         #expect(read.map(\.1) == messages)
     }
 
     @Test func messageWithoutTrailingNewline() throws {
-        let scratch = try MboxScratch()
+        let scratch = try TemporaryDirectory()
         // At the end of a file, a message can end without a line break and is read exactly.
         let handWritten = "From a Thu Mar  7 10:00:00 2024\nSubject: x\n\nlast line\n\nFrom b Thu Mar  7 10:00:00 2024\nSubject: y\n\nno newline"
-        let read = try Self.readBack(try scratch.write(Array(handWritten.utf8)), chunkSize: 4)
+        let read = try Self.readBack(try scratch.write("test.mbox", Array(handWritten.utf8)), chunkSize: 4)
         #expect(read.map { String(decoding: $0.1, as: UTF8.self) } == ["Subject: x\n\nlast line\n", "Subject: y\n\nno newline"])
         // The writer must add the line break before the separating empty line.
         let entry = MboxWriter.entry(message: Array("Subject: z\n\nno newline".utf8), sender: "a", date: Self.date)
-        let back = try Self.readBack(try scratch.write(entry, name: "w.mbox"), chunkSize: 3)
+        let back = try Self.readBack(try scratch.write("w.mbox", entry), chunkSize: 3)
         #expect(back.map(\.1) == [Array("Subject: z\n\nno newline\n".utf8)])
     }
 
     @Test func fromInsideAParagraphDoesNotSplit() throws {
-        let scratch = try MboxScratch()
+        let scratch = try TemporaryDirectory()
         let text = "\n\nFrom a Thu Mar  7 10:00:00 2024\nSubject: x\n\ntext\nFrom here, unquoted\nmore\n"
-        let read = try Self.readBack(try scratch.write(Array(text.utf8)), chunkSize: 2)
+        let read = try Self.readBack(try scratch.write("test.mbox", Array(text.utf8)), chunkSize: 2)
         #expect(read.count == 1)
         #expect(read[0].0.lineNumber == 3)
         #expect(String(decoding: read[0].1, as: UTF8.self) == "Subject: x\n\ntext\nFrom here, unquoted\nmore\n")
     }
 
     @Test func notAnMboxFile() throws {
-        let scratch = try MboxScratch()
-        let path = try scratch.write(Array("Subject: hello\n\nbody\n".utf8))
+        let scratch = try TemporaryDirectory()
+        let path = try scratch.write("test.mbox", Array("Subject: hello\n\nbody\n".utf8))
         let error = #expect(throws: SourceError.self) { try Self.readBack(path, chunkSize: 16) }
         #expect(error?.location == path + ":1")
         #expect(error?.message == "not an mbox file: first line does not start with 'From '")
-        #expect(try Self.readBack(try scratch.write([], name: "empty"), chunkSize: 16).isEmpty)
+        #expect(try Self.readBack(try scratch.write("empty", []), chunkSize: 16).isEmpty)
     }
 
     @Test func unreadableFile() throws {
