@@ -9,104 +9,6 @@ import TestSupport
 import Glibc
 #endif
 
-/// A real Dovecot LMTP server, started by the test with its own configuration in a temporary directory and stopped
-/// at the end. If Dovecot cannot start, the test fails with Dovecot's log.
-final class DovecotLMTP {
-    let root: String
-    let port: Int
-    let process = Process()
-    var config: String { root + "/dovecot.conf" }
-    var socketPath: String { root + "/run/lmtp" }
-    var log: String {
-        ((try? String(contentsOfFile: root + "/dovecot.log", encoding: .utf8)) ?? "(no dovecot.log)") + "\n"
-            + ((try? String(contentsOfFile: root + "/stderr.log", encoding: .utf8)) ?? "")
-    }
-
-    func maildir(_ user: String) -> String { root + "/mail/\(user)/Maildir" }
-
-    init() throws {
-        root = "/tmp/mf-dovecot-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: root + "/mail", withIntermediateDirectories: true)
-        chmod(root, 0o755)
-        chmod(root + "/mail", 0o777)  // Dovecot writes as `nobody`
-        port = try FreePort.make()
-        try """
-            base_dir = \(root)/run
-            state_dir = \(root)/state
-            log_path = \(root)/dovecot.log
-            protocols = lmtp
-            listen = 127.0.0.1
-            ssl = no
-            auth_mechanisms = plain
-            default_internal_user = nobody
-            default_internal_group = nogroup
-            default_login_user = nobody
-            mail_uid = nobody
-            mail_gid = nogroup
-            mail_location = maildir:\(root)/mail/%u/Maildir
-            lmtp_save_to_detail_mailbox = no
-            passdb {
-              driver = static
-              args = nopassword=y
-            }
-            userdb {
-              driver = static
-              args = uid=nobody gid=nogroup home=\(root)/mail/%u
-            }
-            service lmtp {
-              inet_listener lmtp {
-                address = 127.0.0.1
-                port = \(port)
-              }
-              unix_listener lmtp {
-                mode = 0666
-              }
-            }
-
-            """.write(toFile: config, atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/dovecot")
-        process.arguments = ["-F", "-c", config]
-        _ = FileManager.default.createFile(atPath: root + "/stderr.log", contents: nil)
-        let err = FileHandle(forWritingAtPath: root + "/stderr.log")
-        process.standardOutput = err
-        process.standardError = err
-        do {
-            try process.run()
-        } catch {
-            throw DovecotFailure(message: "cannot run /usr/sbin/dovecot (install dovecot-core and dovecot-lmtpd): \(error)")
-        }
-        // Wait until the listener answers (at most 15 s).
-        let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline {
-            if process.isRunning, (try? LMTPClient(endpoint: .tcp(host: "127.0.0.1", port: port), timeoutSeconds: 5))?.quit() != nil {
-                return
-            }
-            if !process.isRunning { break }
-            usleep(100_000)
-        }
-        stop()
-        throw DovecotFailure(message: "Dovecot did not start listening on 127.0.0.1:\(port). Log:\n\(log)")
-    }
-
-    /// SIGTERM, then SIGKILL if the master has not gone after 5 s (its children exit when the master is gone).
-    /// Polls instead of waitUntilExit, which can block for as long as Dovecot lingers.
-    func stop() {
-        guard process.isRunning else { return }
-        let pid = process.processIdentifier
-        for signal in [SIGTERM, SIGKILL] {
-            kill(pid, signal)
-            let deadline = Date().addingTimeInterval(5)
-            while process.isRunning && Date() < deadline { usleep(50_000) }
-            if !process.isRunning { return }
-        }
-    }
-
-    deinit {
-        stop()
-        try? FileManager.default.removeItem(atPath: root)
-    }
-}
-
 struct DovecotFailure: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
@@ -128,17 +30,13 @@ struct DovecotFailure: Error, CustomStringConvertible {
         try fx.hold(2, user: "bob@example.com", sender: "")
         try fx.receipt()
         try fx.receipt(user: "bob@example.com")
-        let dovecot: DovecotLMTP
-        do {
-            dovecot = try DovecotLMTP()
-        } catch {
-            Issue.record("Dovecot could not be started: \(error)")
-            return
-        }
+        // LMTP delivers to the server's users only, as at a real site.
+        let users = [ReleaseFixture.user, "bob@example.com"].map { DovecotIMAPServer.User($0, "unused") }
+        let dovecot = try DovecotIMAPServer(users: users, tls: false, lmtp: true)
         defer { dovecot.stop() }
         let alice = fx.held.prefix(4)
         // A crash window: message 1's attempt was journalled but its outcome is unknown.
-        let address = "lmtp://127.0.0.1:\(dovecot.port)"
+        let address = "lmtp://127.0.0.1:\(dovecot.lmtpPort)"
         do {
             let spool = try BufferSpool(directory: fx.spoolDirectory)
             defer { try? spool.close() }
@@ -172,7 +70,7 @@ struct DovecotFailure: Error, CustomStringConvertible {
 
         // Bob through Dovecot's LMTP unix socket; his mail had the null sender.
         let bob = try ReleaseJob(
-            spoolDirectory: fx.spoolDirectory, user: "bob@example.com", target: "lmtp:" + dovecot.socketPath,
+            spoolDirectory: fx.spoolDirectory, user: "bob@example.com", target: "lmtp:" + dovecot.lmtpSocket,
             receiptPath: fx.file("receipts"), trustedKeyPath: fx.publicPath
         ).run()
         #expect(bob.delivered == 2 && bob.state == .released, "\(dovecot.log)")

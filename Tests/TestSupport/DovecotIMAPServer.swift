@@ -9,7 +9,8 @@ import Glibc
 /// implicit-TLS port on 127.0.0.1, passwd-file users with `{PLAIN}` passwords, an optional master user
 /// (`user*master` logins and SASL PLAIN with an authorization identity), Maildir mail written as `nobody`
 /// (Dovecot refuses uid 0, and tests may run as root), the ACL plugin, special-use folders, and a test CA
-/// made with `openssl` whose certificate is `caFile`.
+/// made with `openssl` whose certificate is `caFile`. With `lmtp`, LMTP too, on a loopback port and a Unix socket
+/// (for the same users; Dovecot stores what it is given in the user's Maildir).
 public final class DovecotIMAPServer {
     public struct User: Sendable {
         public var name: String
@@ -23,6 +24,9 @@ public final class DovecotIMAPServer {
     public let root: String
     public let imapPort: Int
     public let imapsPort: Int
+    /// The LMTP port (0 without `lmtp`), and the LMTP Unix socket.
+    public let lmtpPort: Int
+    public var lmtpSocket: String { root + "/run/lmtp" }
     public let tls: Bool
     public let allowPlaintextAuth: Bool
     public let users: [User]
@@ -51,7 +55,8 @@ public final class DovecotIMAPServer {
     /// Starts Dovecot; throws with its log if it does not listen within 15 s.
     public init(
         users: [User], masterUser: User? = nil, allowPlaintextAuth: Bool = false, tls: Bool = true,
-        subjectAltName: String = "IP:127.0.0.1,DNS:localhost", sentFolder: String = "Sent", maxMailSize: String? = nil
+        subjectAltName: String = "IP:127.0.0.1,DNS:localhost", sentFolder: String = "Sent", maxMailSize: String? = nil,
+        lmtp: Bool = false
     ) throws {
         self.subjectAltName = subjectAltName
         self.sentFolder = sentFolder
@@ -68,6 +73,12 @@ public final class DovecotIMAPServer {
         var other = try FreePort.make()
         while other == imapPort { other = try FreePort.make() }
         imapsPort = other
+        var lmtpPort = 0
+        if lmtp {
+            lmtpPort = try FreePort.make()
+            while [imapPort, imapsPort].contains(lmtpPort) { lmtpPort = try FreePort.make() }
+        }
+        self.lmtpPort = lmtpPort
         do {
             if tls { try makeCertificates() }
             try writeConfiguration()
@@ -104,7 +115,7 @@ public final class DovecotIMAPServer {
         }
         // Login and imap processes exit once the master is gone.
         let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline && (FreePort.accepts(imapPort) || FreePort.accepts(imapsPort)) { usleep(20_000) }
+        while Date() < deadline && listeningPorts.contains(where: FreePort.accepts) { usleep(20_000) }
     }
 
     func start() throws {
@@ -119,12 +130,15 @@ public final class DovecotIMAPServer {
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {
             if !master.isRunning { break }
-            if FreePort.accepts(imapPort) && (!tls || FreePort.accepts(imapsPort)) { return }
+            if listeningPorts.allSatisfy(FreePort.accepts) { return }
             usleep(20_000)
         }
         stop()
         throw DovecotIMAPFailure(message: "Dovecot did not start listening on 127.0.0.1:\(imapPort). Log:\n\(log)")
     }
+
+    /// The TCP ports this server listens on.
+    var listeningPorts: [Int] { [imapPort] + (tls ? [imapsPort] : []) + (lmtpPort != 0 ? [lmtpPort] : []) }
 
     func writeConfiguration() throws {
         let passwords = users.map { "\($0.name):{PLAIN}\($0.password)::::::" }.joined(separator: "\n") + "\n"
@@ -154,8 +168,9 @@ public final class DovecotIMAPServer {
             base_dir = \(root)/run
             state_dir = \(root)/state
             log_path = \(root)/dovecot.log
-            protocols = imap
+            protocols = imap\(lmtpPort != 0 ? " lmtp" : "")
             listen = 127.0.0.1
+            lmtp_save_to_detail_mailbox = no
             \(ssl)
             disable_plaintext_auth = \(allowPlaintextAuth ? "no" : "yes")
             auth_mechanisms = plain login
@@ -217,6 +232,7 @@ public final class DovecotIMAPServer {
                 ssl = yes
               }
             }
+            \(lmtpPort == 0 ? "" : "service lmtp {\n  inet_listener lmtp {\n    address = 127.0.0.1\n    port = \(lmtpPort)\n  }\n  unix_listener lmtp {\n    mode = 0666\n  }\n}")
             service stats {
               unix_listener stats-reader {
                 mode = 0666
@@ -243,19 +259,9 @@ public final class DovecotIMAPServer {
              "-out", "server.pem", "-days", "2", "-extfile", "server.ext"],
         ]
         for arguments in steps {
-            let openssl = Process()
-            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            openssl.arguments = arguments
-            openssl.currentDirectoryURL = URL(fileURLWithPath: root)
-            let output = Pipe()
-            openssl.standardOutput = output
-            openssl.standardError = output
-            try openssl.run()
-            let text = output.fileHandleForReading.readDataToEndOfFile()
-            openssl.waitUntilExit()
-            guard openssl.terminationStatus == 0 else {
-                throw DovecotIMAPFailure(
-                    message: "openssl \(arguments.prefix(1).joined()) failed: \(String(decoding: text, as: UTF8.self))")
+            let openssl = try ProcessRunner.run("/usr/bin/openssl", arguments, directory: root)
+            guard openssl.status == 0 else {
+                throw DovecotIMAPFailure(message: "openssl \(arguments.prefix(1).joined()) failed: \(openssl.stderr)")
             }
         }
         chmod(root + "/server.key", 0o600)
