@@ -54,9 +54,20 @@ public struct BufferConfiguration: Sendable, Equatable {
         public var connections = BufferConfiguration.defaultConnections
         /// Longest text line in DATA (RFC 5321 4.5.3.1.6: 1000 octets with CRLF).
         public var lineLength = SMTPLimits.textLineLength
+        /// Connections served at once per listener from one client address, so one address cannot take every
+        /// slot. The source's MTA forwarding to the buffer is one address: it must stay well above the few
+        /// connections an MTA opens to one destination (Postfix: 20 by default).
+        public var connectionsPerIP = BufferConfiguration.defaultConnectionsPerIP
+        /// Seconds a client has to send a complete command after the last reply (RFC 5321 4.5.3.2.7: at least
+        /// 5 minutes), so an idle client, or one that sends a byte at a time, is closed with 421.
+        public var commandTimeout = 300
+        /// Seconds a client in DATA has to send the next `BufferDefaults.dataProgressBytes` (or the end of the
+        /// message): RFC 5321 4.5.3.2.5 gives a client 3 minutes per data block.
+        public var dataTimeout = 180
     }
 
     public static let defaultConnections = 256
+    public static let defaultConnectionsPerIP = 64
 
     /// SMTP listener (RFC 5321), nil when the file has no `[smtp]`.
     public var smtp: Listener?
@@ -221,7 +232,10 @@ public struct BufferConfiguration: Sendable, Equatable {
         }
         if let value = table["limits"] {
             guard let limits = value.table else { throw fail("limits", "must be a table") }
-            try refuseUnknown(limits, allowed: ["message_size", "recipients", "connections", "line_length"], prefix: "limits.", fail: fail)
+            try refuseUnknown(
+                limits,
+                allowed: ["message_size", "recipients", "connections", "connections_per_ip", "line_length", "command_timeout", "data_timeout"],
+                prefix: "limits.", fail: fail)
             func positive(_ key: String, minimum: Int) throws -> Int? {
                 guard let v = limits[key] else { return nil }
                 guard let n = v.int, n >= minimum else { throw fail("limits.\(key)", "must be a whole number of at least \(minimum)") }
@@ -231,6 +245,9 @@ public struct BufferConfiguration: Sendable, Equatable {
             if let n = try positive("recipients", minimum: SMTPLimits.minimumRecipients) { configuration.limits.recipients = n }
             if let n = try positive("connections", minimum: 1) { configuration.limits.connections = n }
             if let n = try positive("line_length", minimum: SMTPLimits.textLineLength) { configuration.limits.lineLength = n }
+            if let n = try positive("connections_per_ip", minimum: 1) { configuration.limits.connectionsPerIP = n }
+            if let n = try positive("command_timeout", minimum: 1) { configuration.limits.commandTimeout = n }
+            if let n = try positive("data_timeout", minimum: 1) { configuration.limits.dataTimeout = n }
         }
         return configuration
     }

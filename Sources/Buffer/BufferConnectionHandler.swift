@@ -46,6 +46,12 @@ final class BufferConnectionHandler: ChannelInboundHandler {
     private var pendingWriteBytes = 0
     private var readRequested = false
     private var isClosed = false
+    /// RFC 5321 section 4.5.3.2's timeouts: the client must send a complete command within `[limits]
+    /// command_timeout` of the last reply, and in DATA the next `dataProgressBytes` within `data_timeout`. The
+    /// timer runs whenever the client is the one to act; it stops while the spool commits a message.
+    private var timeout: Scheduled<Void>?
+    /// Content octets read since the DATA timer last started.
+    private var dataProgress = 0
 
     init(
         configuration: BufferConfiguration, sessionConfiguration: SMTPSession.Configuration, tlsContext: NIOSSLContext?,
@@ -69,6 +75,7 @@ final class BufferConnectionHandler: ChannelInboundHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        timeout?.cancel()
         commands?.finish()
     }
 
@@ -79,6 +86,7 @@ final class BufferConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        timeout?.cancel()
         if !isClosed {
             isClosed = true
             carryOut(connection.handle(.connectionClosed))
@@ -91,6 +99,10 @@ final class BufferConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
         guard !isClosed, let bytes = buffer.readBytes(length: buffer.readableBytes) else { return }
+        if connection.session.isReceivingData {
+            dataProgress += bytes.count
+            if dataProgress >= BufferDefaults.dataProgressBytes { restartTimeout() }
+        }
         carryOut(connection.receive(bytes))
     }
 
@@ -108,7 +120,10 @@ final class BufferConnectionHandler: ChannelInboundHandler {
             // The read that brought the handshake may never report its completion to this handler (the TLS
             // handler consumed it), so ask for the next bytes afresh.
             readRequested = false
-            if !isClosed { carryOut(connection.handle(.tlsStarted)) }
+            if !isClosed {
+                restartTimeout()  // a new session: EHLO is due within the command timeout
+                carryOut(connection.handle(.tlsStarted))
+            }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -126,6 +141,7 @@ final class BufferConnectionHandler: ChannelInboundHandler {
         switch report {
         case .written(let count):
             pendingWriteBytes -= count
+            updateTimeout(restart: false)
             readIfReady()
         case .finished(let result):
             guard case .committing = message else { return }
@@ -144,6 +160,8 @@ final class BufferConnectionHandler: ChannelInboundHandler {
         var output = context.channel.allocator.buffer(capacity: 256)
         var close = false
         var startTLS = false
+        let wasReceivingData = connection.session.isReceivingData
+        defer { updateTimeout(restart: output.readableBytes > 0 || wasReceivingData != connection.session.isReceivingData) }
         while let action = queue.popFirst() {
             switch action {
             case .send(let reply):
@@ -194,6 +212,40 @@ final class BufferConnectionHandler: ChannelInboundHandler {
         } else {
             if output.readableBytes > 0 { context.flush() }
             readIfReady()
+        }
+    }
+
+    // MARK: - Timeouts
+
+    /// Whether the connection waits for the client: not while the spool commits a message, nor while reading is
+    /// held back because the spool writer is behind (those waits are ours, not the client's).
+    private var waitsForClient: Bool {
+        if isClosed { return false }
+        if case .committing = message { return false }
+        return pendingWriteBytes <= BufferDefaults.pendingWriteLimit
+            && connection.framer.bufferedByteCount <= BufferDefaults.bufferedInputLimit
+    }
+
+    /// The timer runs only while the connection waits for the client; it starts again with each reply (a
+    /// command was complete) and when DATA begins or ends (`restart`), and after a wait of ours.
+    private func updateTimeout(restart: Bool) {
+        guard waitsForClient else {
+            timeout?.cancel()
+            timeout = nil
+            return
+        }
+        if restart || timeout == nil { restartTimeout() }
+    }
+
+    private func restartTimeout() {
+        timeout?.cancel()
+        timeout = nil
+        dataProgress = 0
+        guard let context, !isClosed else { return }
+        let seconds = connection.session.isReceivingData ? configuration.limits.dataTimeout : configuration.limits.commandTimeout
+        timeout = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(Int64(seconds))) { [self] in
+            guard !isClosed else { return }
+            carryOut(connection.handle(.timedOut))
         }
     }
 

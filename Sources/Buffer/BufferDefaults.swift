@@ -17,6 +17,11 @@ public enum BufferDefaults {
     /// Pipelined input the framer may hold while the session waits for the spool; reading stops beyond it.
     public static let bufferedInputLimit = 256 * 1024
 
+    /// Octets a client in DATA must send within each `[limits] data_timeout` (or end the message): a client that
+    /// trickles a byte every few seconds is cut off, while one on a 300 bit/s link still sends this in a
+    /// fraction of the time.
+    public static let dataProgressBytes = 4096
+
     /// How long a graceful shutdown waits for sessions to finish their transaction before closing them.
     public static let shutdownTimeout = Duration.seconds(30)
 

@@ -40,7 +40,8 @@ public enum BufferServer {
             for user in configuration.hold.map({ $0.lowercased() }) where try spool.status(user: user) == nil {
                 try spool.hold(user: user)
             }
-            let registry = ConnectionRegistry(limit: configuration.limits.connections)
+            let registry = ConnectionRegistry(
+                limit: configuration.limits.connections, limitPerAddress: configuration.limits.connectionsPerIP)
             let log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
             // Releases and linger passes read the [imap] section of the configuration file again each time.
             let delivery: @Sendable () throws -> ConnectorOptions = { try configuration.currentDeliveryOptions() }
@@ -132,6 +133,10 @@ public enum BufferServer {
         case .overLimit:
             try channel.pipeline.syncOperations.addHandler(
                 RefusingHandler(reply: .tooManyConnections(hostname: configuration.hostname)))
+            return
+        case .overLimitForAddress:
+            try channel.pipeline.syncOperations.addHandler(
+                RefusingHandler(reply: .tooManyConnectionsFromAddress(hostname: configuration.hostname)))
             return
         case .shuttingDown:
             try channel.pipeline.syncOperations.addHandler(

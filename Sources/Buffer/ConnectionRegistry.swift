@@ -2,37 +2,44 @@ import NIOCore
 import SMTPCore
 import Synchronization
 
-/// The server's live connections, shared by its event loops: admission under the per-listener connection limit,
-/// and what a graceful shutdown has to tell and wait for (open channels, and spool workers still committing).
+/// The server's live connections, shared by its event loops: admission under the per-listener connection limits
+/// (in all, and per client address), and what a graceful shutdown has to tell and wait for (open channels, and
+/// spool workers still committing).
 final class ConnectionRegistry: Sendable {
     enum Admission {
         case admitted
         case overLimit
+        case overLimitForAddress
         case shuttingDown
     }
 
     private struct State {
-        var channels: [ObjectIdentifier: (channel: any Channel, listener: SMTPSession.Mode)] = [:]
+        var channels: [ObjectIdentifier: (channel: any Channel, listener: SMTPSession.Mode, address: String?)] = [:]
         /// Spool workers by connection; a worker outlives its channel while it finishes a commit.
         var workers: [ObjectIdentifier: Task<Void, Never>] = [:]
         var isShuttingDown = false
     }
 
     private let state = Mutex(State())
-    /// Connections served at once per listener.
+    /// Connections served at once per listener, in all and from one client address.
     let limit: Int
+    let limitPerAddress: Int
 
-    init(limit: Int) {
+    init(limit: Int, limitPerAddress: Int) {
         self.limit = limit
+        self.limitPerAddress = limitPerAddress
     }
 
-    /// Registers a new connection unless its listener is full or the server is shutting down.
+    /// Registers a new connection unless its listener is full, or holds as many from its address as one may
+    /// have, or the server is shutting down.
     func admit(_ channel: any Channel, listener: SMTPSession.Mode) -> Admission {
-        state.withLock { state in
+        let address = channel.remoteAddress?.ipAddress
+        return state.withLock { state in
             if state.isShuttingDown { return .shuttingDown }
-            let open = state.channels.values.count { $0.listener == listener }
-            guard open < limit else { return .overLimit }
-            state.channels[ObjectIdentifier(channel)] = (channel, listener)
+            let open = state.channels.values.filter { $0.listener == listener }
+            guard open.count < limit else { return .overLimit }
+            if let address, open.count(where: { $0.address == address }) >= limitPerAddress { return .overLimitForAddress }
+            state.channels[ObjectIdentifier(channel)] = (channel, listener, address)
             return .admitted
         }
     }

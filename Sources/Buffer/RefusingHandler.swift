@@ -35,4 +35,9 @@ extension SMTPReply {
     static func tooManyConnections(hostname: String) -> SMTPReply {
         SMTPReply(421, .init(4, 3, 2), "\(hostname) too many connections, try again later")
     }
+
+    /// 421 4.7.0 for a connection over the limit for one client address.
+    static func tooManyConnectionsFromAddress(hostname: String) -> SMTPReply {
+        SMTPReply(421, .init(4, 7, 0), "\(hostname) too many connections from your address, try again later")
+    }
 }

@@ -123,6 +123,11 @@ extension SMTPReply {
     public static func shuttingDown(hostname: String) -> SMTPReply {
         SMTPReply(421, .init(4, 3, 2), "\(hostname) service shutting down, closing connection")
     }
+    /// 421 4.4.2: the client sent no complete command, or no DATA progress, within the server's timeout
+    /// (RFC 5321 section 4.5.3.2).
+    public static func timeout(hostname: String) -> SMTPReply {
+        SMTPReply(421, .init(4, 4, 2), "\(hostname) timeout exceeded, closing connection")
+    }
     /// 421 4.7.0: too many errors in this session.
     public static func tooManyErrors(hostname: String) -> SMTPReply {
         SMTPReply(421, .init(4, 7, 0), "\(hostname) too many errors, closing connection")

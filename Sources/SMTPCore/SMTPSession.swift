@@ -94,6 +94,8 @@ public struct SMTPSession: Sendable {
         case tlsStarted
         /// Graceful shutdown: the transaction under way may finish; anything else gets 421.
         case shutdownRequested
+        /// The client let the host's command or DATA timeout pass (RFC 5321 section 4.5.3.2): 421 and close.
+        case timedOut
         case connectionClosed
     }
 
@@ -202,6 +204,12 @@ public struct SMTPSession: Sendable {
             isShuttingDown = true
             if acceptsCommands, transaction == nil { return close(with: .shuttingDown(hostname: hostname)) }
             return []
+        case .timedOut:
+            guard phase != .closed else { return [] }
+            // A message half received is dropped; one whose final dot was read is the host's (awaitingStorage),
+            // and the host does not time the client out while it stores.
+            let wasReceiving = phase == .receivingData
+            return (wasReceiving ? [.abortMessage] : []) + close(with: .timeout(hostname: hostname))
         case .connectionClosed:
             let wasReceiving = phase == .receivingData
             phase = .closed
