@@ -93,12 +93,7 @@ public struct BufferConfiguration: Sendable, Equatable {
 
     /// Reads and checks a configuration file; errors name the file, the key and what is wrong.
     public static func load(path: String) throws -> BufferConfiguration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(path: path, message: "cannot be read: \(error.localizedDescription)")
-        }
+        let text = try readText(path)
         var configuration = try parse(text, path: path)
         configuration.path = path
         return configuration
@@ -107,12 +102,7 @@ public struct BufferConfiguration: Sendable, Equatable {
     /// Only the `[imap]` section of the file at `path`, checked as `load` checks it: what a release in a running
     /// server uses, so that a changed section takes effect at the next release without a restart.
     public static func loadIMAPDelivery(path: String) throws -> IMAPDelivery {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(path: path, message: "cannot be read: \(error.localizedDescription)")
-        }
+        let text = try readText(path)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -120,6 +110,22 @@ public struct BufferConfiguration: Sendable, Equatable {
             throw ConfigurationError(path: path, message: "line \(error.source.begin.line): \(error.description)")
         }
         return try imapDelivery(table["imap"]) { key, message in ConfigurationError(path: path, message: "\(key): \(message)") }
+    }
+
+    /// The file's text, or an error that says what is wrong with the path in words (not Foundation's codes).
+    static func readText(_ path: String) throws -> String {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw ConfigurationError(path: path, message: "cannot be read: there is no such file")
+        }
+        guard !isFolder.boolValue else { throw ConfigurationError(path: path, message: "cannot be read: it is a folder, not a configuration file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(path: path, message: "cannot be read: permission denied (check its mode and owner)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(path: path, message: "cannot be read: it is not UTF-8 text")
+        }
+        return text
     }
 
     static func imapDelivery(_ value: TOMLValueConvertible?, fail: (String, String) -> ConfigurationError) throws -> IMAPDelivery {

@@ -31,7 +31,7 @@ public final class ArchiveReader {
     public init(path: String) throws {
         self.path = path
         do {
-            self.file = try OwnedFile(path: path, flags: O_RDONLY)
+            self.file = try OwnedFile.openRegularFile(path: path)
         } catch let e as ArchiveError {
             throw ArchiveError(.io, path, e.message)
         }

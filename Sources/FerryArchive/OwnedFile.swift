@@ -30,6 +30,19 @@ final class OwnedFile {
 
     var size: Int64 { get throws { try ArchiveError.io { () throws(SystemError) in try descriptor.size } } }
 
+    /// Opens an archive to read, refusing anything but a regular file: a FIFO, a device or a folder given as
+    /// the archive would block or mislead the reader. The open does not wait for a FIFO's writer (O_NONBLOCK,
+    /// which a regular file ignores).
+    static func openRegularFile(path: String) throws -> OwnedFile {
+        let file = try OwnedFile(path: path, flags: O_RDONLY | O_NONBLOCK)
+        let mode = try ArchiveError.io { () throws(SystemError) in try file.descriptor.status().st_mode } & S_IFMT
+        guard mode == S_IFREG else {
+            let kind = mode == S_IFIFO ? "a FIFO" : mode == S_IFDIR ? "a folder" : mode == S_IFCHR || mode == S_IFBLK ? "a device" : "a socket or other special file"
+            throw ArchiveError(.io, path, "is \(kind), not a regular file; give the archive file itself")
+        }
+        return file
+    }
+
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         try ArchiveError.io { () throws(SystemError) in try descriptor.writeAll(bytes) }
     }

@@ -63,6 +63,15 @@ public final class VerifiedManifest {
             count: changeCount)
     }
 
+    /// Reads every entry line and checks the counts the manifest states (per user, per container, in total)
+    /// against them, reading no item: format-spec section 7, a count is checked before it is shown or used.
+    public func checkCounts() throws {
+        var tally = CountTally(manifest: self)
+        let entries = self.entries()
+        while let e = try entries.next() { tally.add(e) }
+        try tally.check(location: "\(archivePath): \(EntryPath.manifest)")
+    }
+
     public func entries() -> ManifestEntryIterator {
         ManifestEntryIterator(lines: ManifestLineReader(file: file, size: size, offset: entriesOffset, location: "\(archivePath): \(EntryPath.manifest)"), manifest: self)
     }

@@ -17,11 +17,13 @@ public final class Inspector {
         signatureChecked = reader.signatureChecked
     }
 
-    /// The whole manifest, copied and checked against the statement's hash (for listings and items).
+    /// The whole manifest, copied and checked against the statement's hash (for listings and items); with a
+    /// checked signature, its stated counts are recounted from its entry lines too, before anything is shown.
     public var manifest: VerifiedManifest {
         get throws {
             if let loaded { return loaded }
             let m = try reader.loadManifest()
+            if signatureChecked { try m.checkCounts() }
             loaded = m
             return m
         }
@@ -115,6 +117,9 @@ public final class Inspector {
         public var keywords: [String]?
         public var date: String?
         public var title: String
+        /// Whether the archive's signature was checked against a trusted key; without it nothing listed is
+        /// verified.
+        public var signatureChecked: Bool
     }
 
     public func list(_ visit: (ListedItem) throws -> Void) throws {
@@ -130,7 +135,7 @@ public final class Inspector {
         return ListedItem(
             entry: e.path, user: manifest.users[e.user - 1].address, kind: e.kind, container: containerName(e), size: e.size,
             sha256: e.sha256, flags: e.message?.flags.names, keywords: e.message?.keywords, date: e.message?.internalDate.iso8601,
-            title: e.title)
+            title: e.title, signatureChecked: signatureChecked)
     }
 
     private func containerName(_ e: EntryRecord) -> String {

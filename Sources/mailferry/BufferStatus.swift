@@ -31,7 +31,7 @@ struct BufferStatus: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
-            print(String(decoding: try encoder.encode(users), as: UTF8.self))
+            Swift.print(Format.terminalSafeJSON(String(decoding: try encoder.encode(users), as: UTF8.self)))
             return
         }
         if users.isEmpty {

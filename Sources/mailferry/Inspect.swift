@@ -1,4 +1,5 @@
 import ArgumentParser
+import FerryArchive
 import FerryKit
 import Foundation
 
@@ -29,29 +30,33 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    /// Said on standard error by every output mode without --trust (the JSON says it as `signatureChecked`).
+    static let notVerified = "the signature was NOT checked (give --trust KEY, or run verify): nothing shown here is verified"
+
     func run() throws {
         let inspector = try perform { try Inspector(archivePath: archive, trustedKeyPath: trust) }
+        let safe = { (text: String) in Format.terminalSafe(text) }
         if let show {
             guard let record = try perform({ try inspector.find(show) }) else {
                 throw FerryError(.usage, "\(archive): no item \(String(reflecting: show)) (use --list to see entry names)")
             }
             let meta = try perform { try inspector.metadata(record) }
+            if !inspector.signatureChecked { printError(Self.notVerified) }
             if json {
-                var bytes: [UInt8] = []
-                try perform { try inspector.show(record) { bytes += $0 } }
-                struct Shown: Encodable { var item: Inspector.ListedItem; var contentBase64: String }
-                try printJSON(Shown(item: meta, contentBase64: Data(bytes).base64EncodedString()))
+                try perform { try Self.showJSON(meta, inspector: inspector, record: record) }
             } else {
-                let header = "entry: \(meta.entry)\nuser: \(meta.user)\nfolder: \(meta.container)\nsize: \(meta.size)\nsha256: \(meta.sha256)\n"
-                    + (meta.flags.map { "flags: \($0.joined(separator: " "))\n" } ?? "")
-                    + (meta.keywords.map { "keywords: \($0.joined(separator: " "))\n" } ?? "")
-                    + (meta.date.map { "date: \($0)\n" } ?? "") + "title: \(meta.title)\n"
+                let header = "entry: \(meta.entry)\nuser: \(safe(meta.user))\nfolder: \(safe(meta.container))\nsize: \(meta.size)\nsha256: \(meta.sha256)\n"
+                    + (meta.flags.map { "flags: \(safe($0.joined(separator: " ")))\n" } ?? "")
+                    + (meta.keywords.map { "keywords: \(safe($0.joined(separator: " ")))\n" } ?? "")
+                    + (meta.date.map { "date: \($0)\n" } ?? "") + "title: \(safe(meta.title))\n"
+                    + "signature: \(inspector.signatureChecked ? "checked" : "NOT checked")\n"
                 FileHandle.standardError.write(Data(header.utf8))
                 try perform { try inspector.show(record) { FileHandle.standardOutput.write(Data($0)) } }
             }
             return
         }
         if list {
+            if !inspector.signatureChecked { printError(Self.notVerified) }
             if json {
                 var items: [Inspector.ListedItem] = []
                 try perform { try inspector.list { items.append($0) } }
@@ -60,7 +65,8 @@ struct Inspect: ParsableCommand {
                 try perform {
                     try inspector.list { i in
                         let flags = (i.flags ?? []).map { $0.replacingOccurrences(of: "\\", with: "") } + (i.keywords ?? [])
-                        print([i.entry, i.user, i.container, i.date ?? "-", flags.isEmpty ? "-" : flags.joined(separator: ","), "\(i.size)", i.title].joined(separator: "\t"))
+                        let fields = [i.entry, i.user, i.container, i.date ?? "-", flags.isEmpty ? "-" : flags.joined(separator: ","), "\(i.size)", i.title]
+                        print(fields.map(safe).joined(separator: "\t"))
                     }
                 }
             }
@@ -68,6 +74,7 @@ struct Inspect: ParsableCommand {
         }
         let s = try perform { try inspector.summary() }
         if json {
+            if !inspector.signatureChecked { printError(Self.notVerified) }
             try printJSON(s)
             return
         }
@@ -84,11 +91,32 @@ struct Inspect: ParsableCommand {
         for u in s.users {
             let c = u.counts
             print("")
-            print("\(u.address)\(u.targetAddress.map { " (to \($0) at the target)" } ?? ""): \(c.messages) messages (\(Format.bytes(c.messageBytes))), \(c.contacts) contacts, \(c.events) events, \(c.tasks) tasks, \(c.sieveScripts) sieve scripts")
+            print("\(safe(u.address))\(u.targetAddress.map { " (to \(safe($0)) at the target)" } ?? ""): \(c.messages) messages (\(Format.bytes(c.messageBytes))), \(c.contacts) contacts, \(c.events) events, \(c.tasks) tasks, \(c.sieveScripts) sieve scripts")
             for container in u.containers {
                 let extra = [container.specialUse, container.subscribed == true ? "subscribed" : nil].compactMap { $0 }
-                print("  \(container.kind) \(container.name): \(container.items) items, \(Format.bytes(container.bytes))\(extra.isEmpty ? "" : " (" + extra.joined(separator: ", ") + ")")")
+                print("  \(container.kind) \(safe(container.name)): \(container.items) items, \(Format.bytes(container.bytes))\(extra.isEmpty ? "" : " (" + extra.joined(separator: ", ") + ")")")
             }
         }
+    }
+
+    /// `--show --json`: the item's metadata and its bytes in base64, streamed (the item may be gigabytes).
+    static func showJSON(_ meta: Inspector.ListedItem, inspector: Inspector, record: EntryRecord) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let out = FileHandle.standardOutput
+        let item = Format.terminalSafeJSON(String(decoding: try encoder.encode(meta), as: UTF8.self))
+        out.write(Data(("{\"contentBase64\":\"").utf8))
+        // Base64 in runs of whole 3-byte groups, so the pieces join into one valid encoding.
+        var pending: [UInt8] = []
+        let run = 3 * 21_846  // about 64 KiB of input
+        try inspector.show(record) { chunk in
+            pending.append(contentsOf: chunk)
+            if pending.count >= run {
+                let whole = pending.count - pending.count % 3
+                out.write(Data(Data(pending[..<whole]).base64EncodedString().utf8))
+                pending.removeFirst(whole)
+            }
+        }
+        out.write(Data((Data(pending).base64EncodedString() + "\",\"item\":" + item + ",\"signatureChecked\":\(inspector.signatureChecked)}\n").utf8))
     }
 }

@@ -50,7 +50,14 @@ struct MailFerryCommand: ParsableCommand {
 }
 
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data(("mailferry: " + text + "\n").utf8))
+    FileHandle.standardError.write(Data(("mailferry: " + Format.terminalSafe(text, keepingLayout: true) + "\n").utf8))
+}
+
+/// Every line of text the commands print comes through here (it stands in for `Swift.print` in this module):
+/// folder names, subjects and server replies come from archives and servers, and their control and bidi
+/// characters are shown escaped so that they cannot act on the terminal.
+func print(_ text: String) {
+    Swift.print(Format.terminalSafe(text, keepingLayout: true))
 }
 
 /// Runs an operation, turning its errors into `FerryError` with their exit status.
@@ -66,7 +73,7 @@ func perform<T>(_ body: () throws -> T) throws -> T {
 func printJSON(_ value: some Encodable) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    Swift.print(Format.terminalSafeJSON(String(decoding: try encoder.encode(value), as: UTF8.self)))
 }
 
 func jsonBytes(_ value: some Encodable) throws -> [UInt8] {

@@ -89,5 +89,11 @@ extension ReaderStrictnessTests {
         try parts.seal(with: key)
         try parts.write(to: dir.file("a.mfa"))
         try expectRefused(dir.file("a.mfa"), trust: key.publicKey, in: dir, stage: .items, kind: .verification, saying: "do not match")
+        // `inspect --trust` recounts from the entry lines alone before it shows a count.
+        let reader = try ArchiveReader(path: dir.file("a.mfa"))
+        try reader.verifySignature(with: key.publicKey)
+        let manifest = try reader.loadManifest()
+        let error = #expect(throws: ArchiveError.self) { try manifest.checkCounts() }
+        #expect(error?.description.contains("do not match") == true, "\(String(describing: error))")
     }
 }
