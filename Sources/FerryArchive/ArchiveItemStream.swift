@@ -54,11 +54,12 @@ public final class ArchiveItemStream {
         switch (record, header) {
         case (nil, nil):
             // The writer ends the item region exactly where the manifest begins, with no end-of-archive
-            // marker: libarchive must have stopped because the bytes ran out, not at zero blocks that
-            // could hide unsigned data after them.
+            // marker: the last entry must end there, and libarchive must have stopped because the bytes ran out,
+            // not at zero blocks that could hide unsigned data after them.
+            let end = tar.lastEntryEnd ?? 0
             let consumed = tar.consumedBytes
-            guard consumed == manifestOffset else {
-                throw ArchiveError(.verification, archivePath, "the item entries end at stream offset \(consumed), but the manifest begins at \(manifestOffset) (an end-of-archive marker or other data sits between them)")
+            guard end == manifestOffset, consumed == manifestOffset else {
+                throw ArchiveError(.verification, archivePath, "the item entries end at stream offset \(end), but the manifest begins at \(manifestOffset) (an end-of-archive marker or other data sits between them)")
             }
             try tally.check(location: "\(archivePath): \(EntryPath.manifest)")
             return nil

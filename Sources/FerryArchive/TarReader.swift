@@ -13,24 +13,55 @@ struct TarEntryHeader {
     var size: Int64
     /// Offset of the header in the stream the reader was given (after any skip).
     var position: Int64
+    /// Where the entry's padded data ends, and the next entry (or nothing) must begin.
+    var end: Int64
 }
 
 /// Reads tar entries through libarchive with only the tar format enabled (no other formats, no
-/// filters: decompression is ours and already checked), refusing every entry type but regular files.
+/// filters: decompression is ours and already checked), refusing everything format-spec section 4 does not
+/// allow: any type but a regular file ('0', after at most a pax header 'x'), sparse entries, global pax headers,
+/// and gaps between entries. libarchive reads types '7' and unknown letters as regular files and fills a sparse
+/// entry's holes with zeros, so the types are checked on the header bytes themselves.
 /// Nothing is ever extracted to disk by libarchive; entry data is handed to the caller.
 final class TarReader {
     private let archive: OpaquePointer
     private let feed: Feed
     private let location: String
     private var entryRemaining: Int64 = 0
+    /// Where the previous entry ended: the next one must start there.
+    private(set) var lastEntryEnd: Int64?
 
-    /// libarchive pulls bytes through this box; it also keeps the first error the source threw.
+    /// libarchive pulls bytes through this box; it also keeps the first error the source threw, and the bytes
+    /// around the latest header so that its type can be read.
     private final class Feed {
         let source: TarByteSource
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        /// Stream offset of `buffer[0]`, and the bytes in it.
+        var start: Int64 = 0
+        var count = 0
+        /// The last bytes of the buffer before, for a header that straddles two reads.
+        var previousTail: [UInt8] = []
         var error: Error?
         init(_ source: TarByteSource) { self.source = source }
         deinit { buffer.deallocate() }
+
+        static let keptTail = 4096
+
+        func fill() throws -> Int {
+            let kept = min(count, Self.keptTail)
+            previousTail = Array(buffer[(count - kept)..<count])
+            start += Int64(count)
+            count = try source.read(into: buffer)
+            return count
+        }
+
+        /// The byte at stream `offset` if it is still at hand.
+        func byte(at offset: Int64) -> UInt8? {
+            if offset >= start && offset < start + Int64(count) { return buffer[Int(offset - start)] }
+            let tailStart = start - Int64(previousTail.count)
+            if offset >= tailStart && offset < start { return previousTail[Int(offset - tailStart)] }
+            return nil
+        }
     }
 
     init(source: TarByteSource, location: String) throws {
@@ -44,7 +75,7 @@ final class TarReader {
             { _, context, out in
                 let feed = Unmanaged<Feed>.fromOpaque(context!).takeUnretainedValue()
                 do {
-                    let n = try feed.source.read(into: feed.buffer)
+                    let n = try feed.fill()
                     out?.pointee = UnsafeRawPointer(feed.buffer.baseAddress)
                     return la_ssize_t(n)
                 } catch {
@@ -66,16 +97,55 @@ final class TarReader {
         let position = archive_read_header_position(archive)
         let path = archive_entry_pathname_utf8(entry).map { String(cString: $0) }
             ?? archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
+        let location = "\(location): entry \(String(reflecting: path))"
         let fileType = archive_entry_filetype(entry) & mailferry_ae_ifmt()
         guard fileType == mailferry_ae_ifreg(), archive_entry_hardlink(entry) == nil, archive_entry_symlink(entry) == nil else {
-            throw ArchiveError(.verification, "\(location): entry \(String(reflecting: path))", "is not a regular file (links, devices and directories are refused)")
+            throw ArchiveError(.verification, location, "is not a regular file (links, devices and directories are refused)")
+        }
+        guard archive_entry_sparse_count(entry) == 0 else {
+            throw ArchiveError(.verification, location, "is a sparse file (refused: its holes would be bytes the archive does not hold)")
         }
         guard archive_entry_size_is_set(entry) != 0 else {
-            throw ArchiveError(.verification, "\(location): entry \(String(reflecting: path))", "has no size")
+            throw ArchiveError(.verification, location, "has no size")
         }
         let size = archive_entry_size(entry)
+        // The headers are consumed by now: the entry's own ustar header is the last block before its data.
+        let dataStart = consumedBytes
+        guard size >= 0, size <= Int64.max - 1024 - dataStart, dataStart >= position + 512 else {
+            throw ArchiveError(.verification, location, "has an impossible size or position")
+        }
+        try checkTypes(position: position, ustarHeader: dataStart - 512, location: location)
+        if let lastEntryEnd, position != lastEntryEnd {
+            throw ArchiveError(.verification, location, "starts at stream offset \(position), not where the entry before it ended (\(lastEntryEnd)): there is data or a header between them")
+        }
+        let end = dataStart + (size + 511) / 512 * 512
+        lastEntryEnd = end
         entryRemaining = size
-        return TarEntryHeader(path: path, size: size, position: position)
+        return TarEntryHeader(path: path, size: size, position: position, end: end)
+    }
+
+    /// Format-spec section 4: the entry is a ustar header of type '0', with at most one pax extended header ('x')
+    /// before it; global headers, GNU types, contiguous files ('7') and unknown letters are refused.
+    private func checkTypes(position: Int64, ustarHeader: Int64, location: String) throws {
+        let typeOffset: Int64 = 156
+        guard let type = feed.byte(at: ustarHeader + typeOffset) else {
+            throw ArchiveError(.verification, location, "its header could not be checked")
+        }
+        guard type == UInt8(ascii: "0") else {
+            throw ArchiveError(.verification, location, "has tar type \(Self.describe(type)); only regular files (type '0') are allowed")
+        }
+        if ustarHeader != position {
+            guard let first = feed.byte(at: position + typeOffset) else {
+                throw ArchiveError(.verification, location, "its header could not be checked")
+            }
+            guard first == UInt8(ascii: "x") else {
+                throw ArchiveError(.verification, location, "is preceded by a tar header of type \(Self.describe(first)); only a pax extended header ('x') may precede an entry")
+            }
+        }
+    }
+
+    private static func describe(_ type: UInt8) -> String {
+        (0x21...0x7E).contains(type) ? "'\(Character(Unicode.Scalar(type)))'" : "byte \(type)"
     }
 
     /// Bytes of the stream libarchive's tar reader has consumed (not merely buffered ahead).

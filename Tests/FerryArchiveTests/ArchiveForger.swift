@@ -17,6 +17,10 @@ struct TarMember: Equatable {
         case symlink = 0x32      // '2'
         case charDevice = 0x33   // '3'
         case directory = 0x35    // '5'
+        case contiguous = 0x37   // '7', which libarchive reads as a regular file
+        case globalPax = 0x67    // 'g'
+        case gnuSparse = 0x53    // 'S'
+        case unknownLetter = 0x51  // 'Q', no tar type
     }
 
     var name: String
@@ -27,6 +31,8 @@ struct TarMember: Equatable {
     var declaredSize: Int64? = nil
     var mode: UInt32 = 0o644
     var mtime: Int64 = 1_700_000_000
+    /// For `.gnuSparse`: the size the file claims, of which `data` is the first bytes and the rest a hole.
+    var sparseRealSize: Int64? = nil
     /// When set, these bytes are written instead of a header and data (for end blocks and junk).
     var raw: [UInt8]? = nil
 
@@ -74,6 +80,13 @@ enum UstarHeader {
         if m.type == .charDevice {
             octal(1, at: 329, width: 8)  // /dev/null is 1,3
             octal(3, at: 337, width: 8)
+        }
+        if let realSize = m.sparseRealSize {
+            // Old GNU sparse: GNU magic, one map entry (offset 0, the data's length), the real size.
+            put("ustar  ", at: 257, width: 8)
+            octal(0, at: 386, width: 12)
+            octal(Int64(m.data.count), at: 398, width: 12)
+            octal(realSize, at: 483, width: 12)
         }
         // The checksum is the byte sum with the checksum field read as spaces.
         for i in 148..<156 { h[i] = 0x20 }
