@@ -87,12 +87,11 @@ public final class ArchiveWriter: MailboxSink {
         self.signingKey = signingKey
         self.options = options
         self.output = try OwnedFile(path: partialPath, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
-        let spoolPath = partialPath + ".entries"
-        self.entrySpool = try OwnedFile(path: spoolPath, flags: O_RDWR | O_CREAT | O_TRUNC | O_EXCL, mode: 0o600)
-        unlink(spoolPath)  // it lives only as long as the descriptor
-        let changePath = partialPath + ".changes"
-        self.changeSpool = try OwnedFile(path: changePath, flags: O_RDWR | O_CREAT | O_TRUNC | O_EXCL, mode: 0o600)
-        unlink(changePath)
+        // Beside the archive, on its file system; they live only as long as their descriptors.
+        let directory = SystemCall.parentDirectory(of: partialPath)
+        let name = SystemCall.lastComponent(of: partialPath)
+        self.entrySpool = try OwnedFile.temporary(in: directory, prefix: name + ".entries.")
+        self.changeSpool = try OwnedFile.temporary(in: directory, prefix: name + ".changes.")
         self.pipeline = FramePipeline(output: output)
         self.tar = try TarWriter(pipeline: pipeline)
         var random = SystemRandomNumberGenerator()
@@ -107,7 +106,7 @@ public final class ArchiveWriter: MailboxSink {
     /// Removes the partial file of an archive that will not be finished. Called when an export fails (also done
     /// when the writer goes away unfinished, but threads that held it may outlive the failure by a moment).
     public func abandon() {
-        if !finished && !abandoned { unlink(partialPath) }
+        if !finished && !abandoned { _ = try? SystemCall.unlinkIfPresent(partialPath) }
         abandoned = true
     }
 

@@ -15,8 +15,10 @@ final class RunSpool {
     private let encoder = ManifestCoding.encoder()
 
     init(path: String) throws {
-        bytes = try SpoolFile(path: path + ".spool")
-        records = try SpoolFile(path: path + ".records")
+        let directory = SystemCall.parentDirectory(of: path)
+        let name = SystemCall.lastComponent(of: path)
+        bytes = try SpoolFile(in: directory, prefix: name + ".spool.")
+        records = try SpoolFile(in: directory, prefix: name + ".records.")
         tar = try TarWriter(pipeline: bytes)
     }
 

@@ -2,9 +2,8 @@
 import Glibc
 #endif
 
-/// A temporary file that lives only as long as its descriptor: created under a name next to the archive being
-/// written (on the same file system), then unlinked at once, so that neither a failure nor a kill -9 leaves it
-/// behind. Writes are buffered; `flush` makes everything written readable through `read`.
+/// A temporary file that lives only as long as its descriptor (`UnlinkedTemporaryFile`), next to the archive being
+/// written (on the same file system), so that neither a failure nor a kill -9 leaves it behind. Writes are buffered; `flush` makes everything written readable through `read`.
 final class SpoolFile: TarByteSink {
     private let file: OwnedFile
     private var buffer: [UInt8] = []
@@ -14,12 +13,9 @@ final class SpoolFile: TarByteSink {
 
     static let bufferSize = 1 << 20
 
-    /// `path` names the file only for the moment it exists; a file left under that name by a process killed in
-    /// that moment is replaced.
-    init(path: String) throws {
-        unlink(path)
-        file = try OwnedFile(path: path, flags: O_RDWR | O_CREAT | O_EXCL | O_TRUNC, mode: 0o600)
-        unlink(path)
+    /// In `directory`; `prefix` names the file only for the moment it exists.
+    init(in directory: String, prefix: String) throws {
+        file = try OwnedFile.temporary(in: directory, prefix: prefix)
         buffer.reserveCapacity(Self.bufferSize)
     }
 
