@@ -3,8 +3,10 @@ import Glibc
 #endif
 
 /// A temporary file that lives only as long as its descriptor (`UnlinkedTemporaryFile`), next to the archive being
-/// written (on the same file system), so that neither a failure nor a kill -9 leaves it behind. Writes are buffered; `flush` makes everything written readable through `read`.
-final class SpoolFile: TarByteSink {
+/// written (on the same file system), so that neither a failure nor a kill -9 leaves it behind: a read-ahead run's
+/// bytes and records, the manifest's entry and change lines until `finish` writes them. Writes are buffered;
+/// `flush` makes everything written readable through `read`.
+final class ScratchFile: TarByteSink {
     private let file: OwnedFile
     private var buffer: [UInt8] = []
     private var flushed: Int64 = 0
@@ -49,7 +51,7 @@ final class SpoolFile: TarByteSink {
         while offset < to {
             let want = Int(min(Int64(piece.count), to - offset))
             let got = try piece.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0.prefix(want)), at: offset) }
-            guard got == want else { throw ArchiveError(.io, file.path, "the spool ended at \(offset + Int64(got)) where \(to) bytes were written") }
+            guard got == want else { throw ArchiveError(.io, file.path, "the temporary file ended at \(offset + Int64(got)) where \(to) bytes were written") }
             try piece.withUnsafeBytes { try consume(UnsafeRawBufferPointer(rebasing: $0.prefix(got)), offset) }
             offset += Int64(got)
         }
@@ -69,6 +71,6 @@ final class SpoolFile: TarByteSink {
             }
             line.append(contentsOf: piece[start...])
         }
-        guard line.isEmpty else { throw ArchiveError(.io, file.path, "the spool's last line has no end") }
+        guard line.isEmpty else { throw ArchiveError(.io, file.path, "the temporary file's last line has no end") }
     }
 }
