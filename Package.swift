@@ -24,8 +24,8 @@ let package = Package(
         // System calls Swift's Glibc module does not export (syncfs).
         .target(name: "CSystemShims"),
         // Below everything else: system calls (EINTR retry, short writes), the system error, the owned file
-        // descriptor, an unlinked temporary file, atomic replace, the file lock, and SHA-256/hex. Every module may
-        // import it; it imports only the C shims.
+        // descriptor, an unlinked temporary file, atomic replace, the file lock, the durable JSON Lines file, and
+        // SHA-256/hex. Every module may import it; it imports only the C shims (and Foundation, for JSON).
         .target(name: "SystemLayer", dependencies: ["CSystemShims", "COpenSSL"]),
 
         // The data model and pure codecs: no I/O beyond what a codec needs (the mbox reader's file, through the
@@ -80,6 +80,7 @@ let package = Package(
         // Helpers several test targets share: a seeded generator, the built binary's location, a real Dovecot, an
         // mbox writer for test data.
         .target(name: "TestSupport", dependencies: ["MailModel"], path: "Tests/TestSupport"),
+        .testTarget(name: "SystemLayerTests", dependencies: ["SystemLayer"]),
         .testTarget(name: "MailModelTests", dependencies: ["TestSupport", "MailModel"]),
         .testTarget(name: "FerryArchiveTests", dependencies: ["TestSupport", "SystemLayer", "FerryArchive", "MailModel"]),
         .testTarget(name: "ConnectorsTests", dependencies: ["TestSupport", "Connectors", "MailModel"]),

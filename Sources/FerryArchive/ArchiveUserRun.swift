@@ -1,11 +1,11 @@
 import MailModel
 
 /// One user's run of entries: the `MailboxSink` a source feeds with one user's mailbox. It numbers the user's
-/// folders, address books, calendars and items, names their entries and counts them, and sends each entry either
-/// straight into the archive (when the archive is taking this user) or, for a user read ahead of the archive by
-/// `export --jobs N`, into a spool next to the archive, which `ArchiveWriter.append(_:)` copies in later. Either
-/// way the user's entries end up contiguous, in the order the source gave them, byte for byte as a
-/// single-threaded export writes them.
+/// folders, address books, calendars and items, names their entries and counts them, and writes each entry into
+/// its `EntrySink`: the archive's frames when the archive is taking this user, or, for a user read ahead of the
+/// archive by `export --jobs N`, a `ReadAheadFile` next to the archive, which `ArchiveWriter.append(_:)` copies in
+/// later. The writer swaps the sink between entries; the run never calls the writer. Either way the user's entries
+/// end up contiguous, in the order the source gave them, byte for byte as a single-threaded export writes them.
 public final class ArchiveUserRun: MailboxSink {
     /// The user's number in entry paths (`u/<number>/...`).
     public let number: Int
@@ -25,20 +25,20 @@ public final class ArchiveUserRun: MailboxSink {
     private var itemSequence: [ContainerKey: Int] = [:]
     private var sieveSequence = 0
     private var began = false
-    private let spoolPath: String
+    /// The archive's `PATH.partial`, beside which a read-ahead file goes.
+    private let partialPath: String
     /// The tar mtime of items that have no date of their own (the archive's creation time).
     private let itemStamp: InternalDateStamp
     let coordinator: RunCoordinator
 
     // Under the coordinator's lock.
-    enum Destination {
-        case spool
-        case archive
-    }
-    var destination = Destination.spool
-    /// The writer, once `destination` is `.archive`; weak, since the writer holds the run it is taking.
-    weak var writer: ArchiveWriter?
-    var spool: RunSpool?
+    /// Where the next entry goes. Nil until the run writes its first entry ahead of the archive (it then makes its
+    /// `readAhead` file the sink) or the writer takes it (and makes its frames the sink).
+    var sink: (any EntrySink)?
+    /// The entries written ahead of the archive, until the writer copies them in.
+    var readAhead: ReadAheadFile?
+    /// Whether the archive is not taking this run yet.
+    var isAhead: Bool { sink == nil || readAhead != nil }
     /// An entry is being written (without the lock held).
     var writing = false
     /// Set when the source is done with this user, with the error that stopped it if one did.
@@ -50,14 +50,14 @@ public final class ArchiveUserRun: MailboxSink {
     }
 
     init(
-        number: Int, index: Int, address: String, targetAddress: String? = nil, spoolPath: String, itemStamp: InternalDateStamp,
+        number: Int, index: Int, address: String, targetAddress: String? = nil, partialPath: String, itemStamp: InternalDateStamp,
         coordinator: RunCoordinator
     ) {
         self.number = number
         self.index = index
         self.itemStamp = itemStamp
         self.address = address
-        self.spoolPath = spoolPath
+        self.partialPath = partialPath
         self.coordinator = coordinator
         self.record = UserRecord(user: number, address: address, targetAddress: targetAddress, settings: UserSettings(), counts: Counts())
     }
@@ -203,8 +203,8 @@ public final class ArchiveUserRun: MailboxSink {
         return n
     }
 
-    /// Waits while this run is ahead of the archive and the spools are full, then writes the entry where this
-    /// run's entries go now; switching from the spool to the archive happens only between entries.
+    /// Waits while this run is ahead of the archive and the read-ahead files are full, then writes the entry into
+    /// its sink; the writer swaps the sink only between entries.
     private func writeItem(
         _ entry: inout EntryRecord, body: any ItemBody, mtime: InternalDateStamp, container: ContainerKey?,
         beforeRecording givenBeforeRecording: (inout EntryRecord) -> Void = { _ in }
@@ -214,26 +214,25 @@ public final class ArchiveUserRun: MailboxSink {
             givenBeforeRecording(&e)
             if e.sourceKey == nil { e.sourceKey = ArchiveWriter.contentSourceKey(sha256: e.sha256) }
         }
-        let (target, spoolBefore): (Destination, Int64) = try coordinator.locked {
+        let (target, ahead): (any EntrySink, (file: ReadAheadFile, sizeBefore: Int64)?) = try coordinator.locked {
             while true {
                 if let stopped = coordinator.stopped { throw stopped }
-                if case .spool = destination, coordinator.spooled >= coordinator.spoolLimit {
+                if isAhead, coordinator.readAheadBytes >= coordinator.readAheadLimit {
                     coordinator.condition.wait()
                     continue
                 }
                 break
             }
-            if case .spool = destination, spool == nil { spool = try RunSpool(path: spoolPath) }
+            if sink == nil {
+                let file = try ReadAheadFile(beside: partialPath, number: number)
+                readAhead = file
+                sink = file
+            }
             writing = true
-            return (destination, spool?.size ?? 0)
+            return (sink!, readAhead.map { ($0, $0.size) })
         }
         do {
-            switch target {
-            case .archive:
-                guard let writer else { throw ArchiveError(.io, address, "the archive was closed while this user was read") }
-                try writer.writeEntry(&entry, body: body, mtime: mtime, beforeRecording: beforeRecording)
-            case .spool: try spool!.writeEntry(&entry, body: body, mtime: mtime, beforeRecording: beforeRecording)
-            }
+            try target.writeEntry(&entry, body: body, mtime: mtime, beforeRecording: beforeRecording)
         } catch {
             coordinator.locked {
                 writing = false
@@ -243,7 +242,7 @@ public final class ArchiveUserRun: MailboxSink {
         }
         coordinator.locked {
             writing = false
-            if case .spool = target { coordinator.spooled += spool!.size - spoolBefore }
+            if let ahead { coordinator.readAheadBytes += ahead.file.size - ahead.sizeBefore }
             coordinator.condition.broadcast()
         }
         record.counts.add(entry)

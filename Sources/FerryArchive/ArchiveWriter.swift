@@ -40,22 +40,17 @@ public struct WrittenArchive: Sendable {
 ///
 /// Everything is written to `PATH.partial`; only `finish` fsyncs it and renames it to `PATH`, so a
 /// failed or interrupted export never leaves a file under the final name. Item bytes stream from
-/// the source through SHA-256 into tar entries and zstd frames; manifest entry lines are spooled to
-/// an unlinked temporary file, so memory does not grow with the number of items.
+/// the source through SHA-256 into tar entries and zstd frames (`ArchiveFrames`); manifest entry and change
+/// lines wait in unlinked temporary files, so memory does not grow with the number of items.
 public final class ArchiveWriter: MailboxSink {
     public let path: String
     private let partialPath: String
     private let output: OwnedFile
-    private let pipeline: FramePipeline
-    private let tar: TarWriter
-    private let entrySpool: OwnedFile
-    /// Change lines of a delta (`recordChange`), spooled like entries; they precede the entries in the manifest.
-    private let changeSpool: OwnedFile
-    private var changeBuffer: [UInt8] = []
-    private var changeSpoolSize: Int64 = 0
+    /// Where the entries of the run the archive is taking go: the tar stream, its frames, the entry lines.
+    private let frames: ArchiveFrames
+    /// Change lines of a delta (`recordChange`), kept like the entry lines; they precede the entries in the manifest.
+    private let changeLines: ScratchFile
     private var changeCount = 0
-    private var spoolBuffer: [UInt8] = []
-    private var spoolSize: Int64 = 0
     private let signingKey: SigningKey
     private let options: ArchiveOptions
     private let encoder = ManifestCoding.encoder()
@@ -68,18 +63,17 @@ public final class ArchiveWriter: MailboxSink {
     private var containers: [ContainerRecord] = []
     /// The user being written by the `MailboxSink` methods.
     private var current: ArchiveUserRun?
-    private var entryCount = 0
-    private var itemBytes: Int64 = 0
     private var finished = false
     private var abandoned = false
     public private(set) var warnings: [SourceProblem] = []
 
     /// Called after each item with the running totals (items, bytes), for progress displays.
-    public var onItem: ((Int, Int64) -> Void)?
+    public var onItem: ((Int, Int64) -> Void)? {
+        get { frames.onItem }
+        set { frames.onItem = newValue }
+    }
     /// Called for each source warning as it happens.
     public var onWarning: ((SourceProblem) -> Void)?
-
-    static let spoolFlushSize = 1 << 20
 
     public init(path: String, signingKey: SigningKey, options: ArchiveOptions) throws {
         self.path = path
@@ -87,14 +81,10 @@ public final class ArchiveWriter: MailboxSink {
         self.signingKey = signingKey
         self.options = options
         self.output = try OwnedFile(path: partialPath, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
-        let spoolPath = partialPath + ".entries"
-        self.entrySpool = try OwnedFile(path: spoolPath, flags: O_RDWR | O_CREAT | O_TRUNC | O_EXCL, mode: 0o600)
-        unlink(spoolPath)  // it lives only as long as the descriptor
-        let changePath = partialPath + ".changes"
-        self.changeSpool = try OwnedFile(path: changePath, flags: O_RDWR | O_CREAT | O_TRUNC | O_EXCL, mode: 0o600)
-        unlink(changePath)
-        self.pipeline = FramePipeline(output: output)
-        self.tar = try TarWriter(pipeline: pipeline)
+        self.frames = try ArchiveFrames(output: output, archivePath: path)
+        // Beside the archive, on its file system; it lives only as long as its descriptor.
+        self.changeLines = try ScratchFile(
+            in: SystemCall.parentDirectory(of: partialPath), prefix: SystemCall.lastComponent(of: partialPath) + ".changes.")
         var random = SystemRandomNumberGenerator()
         self.archiveID = options.fixedArchiveID ?? Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
         let seconds = options.fixedCreated ?? Int64(Date().timeIntervalSince1970.rounded(.down))
@@ -107,7 +97,7 @@ public final class ArchiveWriter: MailboxSink {
     /// Removes the partial file of an archive that will not be finished. Called when an export fails (also done
     /// when the writer goes away unfinished, but threads that held it may outlive the failure by a moment).
     public func abandon() {
-        if !finished && !abandoned { unlink(partialPath) }
+        if !finished && !abandoned { _ = try? SystemCall.unlinkIfPresent(partialPath) }
         abandoned = true
     }
 
@@ -118,7 +108,7 @@ public final class ArchiveWriter: MailboxSink {
 
     public func beginUser(_ user: UserInfo) throws {
         if let open = current { try complete(open) }
-        let run = makeRun(number: users.count + 1, index: 0, address: user.address, coordinator: RunCoordinator(spoolLimit: 0, window: 1))
+        let run = makeRun(number: users.count + 1, index: 0, address: user.address, coordinator: RunCoordinator(readAheadLimit: 0, window: 1))
         run.onWarning = onWarning
         try adopt(run)
         current = run
@@ -172,20 +162,20 @@ public final class ArchiveWriter: MailboxSink {
 
     /// One run per user, for users read side by side (`export --jobs N`), numbered after the users already
     /// written. Each is the `MailboxSink` for its user, fed on its own thread; `append(_:)` takes them into the
-    /// archive in this order. A run ahead of the archive spools its entries next to the archive (`PATH.partial.
-    /// u<N>.spool` and `.records`, unlinked as soon as they are open); it waits before its next entry while the
-    /// spools hold `spoolLimit` bytes or more, and may start only when the archive takes a run at most `window`
-    /// runs before it.
-    public func runs(for users: [UserInfo], spoolLimit: Int64, window: Int) -> [ArchiveUserRun] {
+    /// archive in this order. A run ahead of the archive writes its entries into a `ReadAheadFile` next to the
+    /// archive (`PATH.partial.u<N>.read-ahead.*` and `.records.*`, unlinked as soon as they are open); it waits
+    /// before its next entry while the read-ahead files hold `readAheadLimit` bytes or more, and may start only
+    /// when the archive takes a run at most `window` runs before it.
+    public func runs(for users: [UserInfo], readAheadLimit: Int64, window: Int) -> [ArchiveUserRun] {
         precondition(current == nil && !finished)
-        let coordinator = RunCoordinator(spoolLimit: spoolLimit, window: max(1, window))
+        let coordinator = RunCoordinator(readAheadLimit: readAheadLimit, window: max(1, window))
         return users.enumerated().map { i, user in
             makeRun(number: self.users.count + 1 + i, index: i, address: user.address, coordinator: coordinator)
         }
     }
 
-    /// Takes the next run (of `runs(for:spoolLimit:window:)`, in their order) into the archive: copies what it
-    /// spooled (re-hashing every item), lets it write straight into the archive from then on, waits until its
+    /// Takes the next run (of `runs(for:readAheadLimit:window:)`, in their order) into the archive: copies what it
+    /// read ahead (re-hashing every item), makes the archive's frames its sink from then on, waits until its
     /// source is done with it and adds its user. Throws the run's own error, or the error that stopped the
     /// export.
     public func append(_ run: ArchiveUserRun) throws {
@@ -209,22 +199,21 @@ public final class ArchiveWriter: MailboxSink {
         let mapped = targetAddresses[address.lowercased()]
         return ArchiveUserRun(
             number: number, index: index, address: address, targetAddress: mapped == address ? nil : mapped,
-            spoolPath: "\(partialPath).u\(number)", itemStamp: createdStamp, coordinator: coordinator)
+            partialPath: partialPath, itemStamp: createdStamp, coordinator: coordinator)
     }
 
-    /// Makes `run` write into the archive: once it is between entries, its spool (if any) is copied in and the
-    /// run's next entry comes straight here.
+    /// Makes the archive's frames `run`'s sink: once it is between entries, what it read ahead (if anything) is
+    /// copied in and the run's next entry comes straight into the frames.
     private func adopt(_ run: ArchiveUserRun) throws {
         let coordinator = run.coordinator
         try coordinator.locked {
             while run.writing { coordinator.condition.wait() }
-            if let spool = run.spool {
-                try copy(spool)
-                coordinator.spooled -= spool.size
-                run.spool = nil
+            if let readAhead = run.readAhead {
+                try frames.take(readAhead)
+                coordinator.readAheadBytes -= readAhead.size
+                run.readAhead = nil
             }
-            run.writer = self
-            run.destination = .archive
+            run.sink = frames
             coordinator.condition.broadcast()
         }
     }
@@ -233,61 +222,6 @@ public final class ArchiveWriter: MailboxSink {
         users.append(run.record)
         containers += run.containers
         warnings += run.warnings
-    }
-
-    /// Copies spooled entries into the frame pipeline, where they get their offsets and frames; every item's data
-    /// is hashed again and must match the hash taken as it was read.
-    private func copy(_ runSpool: RunSpool) throws {
-        try runSpool.forEachEntry { spooled, range in
-            var record = spooled
-            record.offset = pipeline.streamOffset
-            record.frame = pipeline.currentFrameIndex
-            let padded = (record.size + 511) / 512 * 512
-            let data = (range.upperBound - padded)..<(range.upperBound - padded + record.size)
-            guard data.lowerBound >= range.lowerBound else {
-                throw ArchiveError(.io, runSpool.bytes.path, "\(record.path) is shorter in the spool than its size (the spool was damaged)")
-            }
-            try runSpool.bytes.read(from: range.lowerBound, to: range.upperBound) { piece, at in
-                let low = max(at, data.lowerBound), high = min(at + Int64(piece.count), data.upperBound)
-                if low < high { hasher.update(UnsafeRawBufferPointer(rebasing: piece[Int(low - at)..<Int(high - at)])) }
-                try pipeline.append(piece)
-            }
-            guard hasher.finalizeHex() == record.sha256 else {
-                throw ArchiveError(.io, "\(path): \(record.path)", "the spooled copy no longer has the SHA-256 it was read with (the spool next to the archive was damaged)")
-            }
-            try pipeline.entryBoundary()
-            try spool(ManifestCoding.line(ManifestLine.entry(record), with: encoder))
-            entryCount += 1
-            itemBytes += record.size
-            onItem?(entryCount, itemBytes)
-        }
-    }
-
-    // MARK: Items
-
-    /// Writes one item entry into the archive; called by the run the archive is taking, on its reading thread.
-    func writeEntry(
-        _ record: inout EntryRecord, body: any ItemBody, mtime: InternalDateStamp,
-        beforeRecording: (inout EntryRecord) -> Void
-    ) throws {
-        precondition(!finished)
-        record.offset = pipeline.streamOffset
-        record.frame = pipeline.currentFrameIndex
-        try tar.writeEntry(path: record.path, size: body.byteCount, mtime: mtime) { emit in
-            try body.stream { chunk in
-                hasher.update(chunk)
-                try emit(chunk)
-            }
-        }
-        record.sha256 = hasher.finalizeHex()
-        // A source without stable ids (mbox) is known by content: the weakest key, documented as such.
-        if record.sourceKey == nil { record.sourceKey = Self.contentSourceKey(sha256: record.sha256) }
-        beforeRecording(&record)
-        try pipeline.entryBoundary()
-        try spool(ManifestCoding.line(ManifestLine.entry(record), with: encoder))
-        entryCount += 1
-        itemBytes += record.size
-        onItem?(entryCount, itemBytes)
     }
 
     // MARK: Source keys
@@ -312,32 +246,14 @@ public final class ArchiveWriter: MailboxSink {
         }
         var change = change
         change.user = run.number
-        changeBuffer += try ManifestCoding.line(ManifestLine.change(change), with: encoder)
+        try changeLines.append(ManifestCoding.line(ManifestLine.change(change), with: encoder))
         changeCount += 1
-        if changeBuffer.count >= Self.spoolFlushSize { try flushChanges() }
-    }
-
-    private func flushChanges() throws {
-        try changeSpool.write(changeBuffer)
-        changeSpoolSize += Int64(changeBuffer.count)
-        changeBuffer.removeAll(keepingCapacity: true)
     }
 
     /// The announced container of the current user, for a change line's `container`.
     public func containerNumber(kind: ContainerRecord.Kind, number: Int) -> Int? {
         guard let run = current, run.hasContainer(kind: kind, number: number) else { return nil }
         return number
-    }
-
-    private func spool(_ line: [UInt8]) throws {
-        spoolBuffer += line
-        spoolSize += Int64(line.count)
-        if spoolBuffer.count >= Self.spoolFlushSize { try flushSpool() }
-    }
-
-    private func flushSpool() throws {
-        try entrySpool.write(spoolBuffer)
-        spoolBuffer.removeAll(keepingCapacity: true)
     }
 
     // MARK: Finishing
@@ -350,20 +266,22 @@ public final class ArchiveWriter: MailboxSink {
             try complete(open)
             current = nil
         }
-        try flushSpool()
-        try flushChanges()
+        frames.closed = true
+        let pipeline = frames.pipeline, tar = frames.tar, entryLines = frames.entryLines
+        try entryLines.flush()
+        try changeLines.flush()
         let keyID = try signingKey.publicKey.keyID
         var totals = Counts()
         for u in users { totals += u.counts }
         let header = ArchiveHeader(
             format: ArchiveFormat.name, version: ArchiveFormat.version, archiveID: archiveID, created: created,
             station: options.station, sequence: options.sequence, deltaOf: options.deltaOf, tool: options.tool,
-            signerKeyID: keyID, userCount: users.count, entryCount: entryCount, itemBytes: itemBytes, totals: totals,
+            signerKeyID: keyID, userCount: users.count, entryCount: frames.entryCount, itemBytes: frames.itemBytes, totals: totals,
             changeCount: changeCount, renamedUsers: options.renamedUsers.isEmpty ? nil : options.renamedUsers)
         var head = try ManifestCoding.line(ManifestLine.archive(header), with: encoder)
         for u in users { head += try ManifestCoding.line(ManifestLine.user(u), with: encoder) }
         for c in containers { head += try ManifestCoding.line(ManifestLine.container(c), with: encoder) }
-        let manifestSize = Int64(head.count) + changeSpoolSize + spoolSize
+        let manifestSize = Int64(head.count) + changeLines.size + entryLines.size
 
         // The manifest starts a frame of its own, so readers reach it straight from the seek table.
         try pipeline.cutFrame()
@@ -372,22 +290,11 @@ public final class ArchiveWriter: MailboxSink {
         try tar.writeEntry(path: EntryPath.manifest, size: manifestSize, mtime: createdStamp) { emit in
             head.withUnsafeBytes { hasher.update($0) }
             try head.withUnsafeBytes { try emit($0) }
-            var buffer = [UInt8](repeating: 0, count: 1 << 20)
             // Change lines first, then entry lines (format-spec section 6.2).
-            for (spoolFile, total) in [(changeSpool, changeSpoolSize), (entrySpool, spoolSize)] {
-                var offset: Int64 = 0
-                while offset < total {
-                    let want = Int(min(Int64(buffer.count), total - offset))
-                    let n = try buffer.withUnsafeMutableBytes {
-                        try spoolFile.read(into: UnsafeMutableRawBufferPointer(rebasing: $0.prefix(want)), at: offset)
-                    }
-                    guard n > 0 else { throw ArchiveError(.io, partialPath, "manifest spool ended early") }
-                    try buffer.withUnsafeBytes { raw in
-                        let chunk = UnsafeRawBufferPointer(rebasing: raw.prefix(n))
-                        hasher.update(chunk)
-                        try emit(chunk)
-                    }
-                    offset += Int64(n)
+            for lines in [changeLines, entryLines] {
+                try lines.read(from: 0, to: lines.size) { chunk, _ in
+                    hasher.update(chunk)
+                    try emit(chunk)
                 }
             }
         }

@@ -28,6 +28,17 @@ final class OwnedFile {
         descriptor = try ArchiveError.io { () throws(SystemError) in try FileDescriptor(opening: path, flags, mode: mode) }
     }
 
+    private init(descriptor: FileDescriptor) {
+        self.descriptor = descriptor
+    }
+
+    /// A file with no name in `directory` (the system layer's `UnlinkedTemporaryFile`), open for reading and
+    /// writing: nothing is left behind however the process ends. `prefix` names it for the moment it exists.
+    static func temporary(in directory: String, prefix: String) throws -> OwnedFile {
+        let temporary = try ArchiveError.io { () throws(SystemError) in try UnlinkedTemporaryFile(in: directory, prefix: prefix) }
+        return OwnedFile(descriptor: temporary.file)
+    }
+
     var size: Int64 { get throws { try ArchiveError.io { () throws(SystemError) in try descriptor.size } } }
 
     /// Opens an archive to read, refusing anything but a regular file: a FIFO, a device or a folder given as

@@ -1,12 +1,12 @@
 internal import CArchive
 
-/// Where a `TarWriter` sends the bytes libarchive formats: the frame pipeline of the archive, or the spool of a
-/// user's run that is written ahead of the archive (`ArchiveUserRun`).
+/// Where a `TarWriter` sends the bytes libarchive formats: the frame pipeline of the archive, or the read-ahead
+/// file of a user's run that is written ahead of the archive (`ReadAheadFile`).
 protocol TarByteSink: AnyObject {
     func append(_ bytes: UnsafeRawBufferPointer) throws
 }
 
-/// Writes POSIX pax (restricted) tar entries through libarchive into a `FramePipeline` (or a run's spool).
+/// Writes POSIX pax (restricted) tar entries through libarchive into a `FramePipeline` (or a run's read-ahead file).
 /// libarchive only formats headers and padding here; compression is ours, so frames can end on
 /// entry boundaries. The entries' bytes depend on the entries alone, not on what was written before them,
 /// so a run of entries formatted by one `TarWriter` can be copied into the stream of another.

@@ -28,11 +28,7 @@ public final class VerifiedManifest {
     static let maximumLineLength = 1 << 20
 
     static func temporaryFile() throws -> OwnedFile {
-        let dir = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        let path = "\(dir)/mailferry-manifest-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        let file = try OwnedFile(path: path, flags: O_RDWR | O_CREAT | O_EXCL, mode: 0o600)
-        unlink(path)
-        return file
+        try OwnedFile.temporary(in: ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp", prefix: "mailferry-manifest-")
     }
 
     init(file: OwnedFile, size: Int64, archivePath: String, statement: Statement) throws {

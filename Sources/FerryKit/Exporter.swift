@@ -21,15 +21,15 @@ public struct Exporter {
     public var trustedKeyPath: String?
     /// Users read at once (`ParallelExport`); 1 reads one after another.
     public var jobs: Int
-    /// With jobs > 1: bytes the users read ahead of the archive may spool next to it, together.
-    public var spoolLimit: Int64
+    /// With jobs > 1: bytes the users read ahead of the archive may hold in read-ahead files next to it, together.
+    public var readAheadLimit: Int64
 
-    /// Default for `spoolLimit`.
-    public static let defaultSpoolLimit: Int64 = 1 << 30
+    /// Default for `readAheadLimit`.
+    public static let defaultReadAheadLimit: Int64 = 1 << 30
 
     public init(
         source: ConnectorURL, users: [String], signingKeyPath: String, outputPath: String, station: String? = nil,
-        quiet: Bool, options: ConnectorOptions = ConnectorOptions(), jobs: Int = 1, spoolLimit: Int64 = Exporter.defaultSpoolLimit
+        quiet: Bool, options: ConnectorOptions = ConnectorOptions(), jobs: Int = 1, readAheadLimit: Int64 = Exporter.defaultReadAheadLimit
     ) {
         self.source = source
         self.users = users
@@ -39,7 +39,7 @@ public struct Exporter {
         self.quiet = quiet
         self.options = options
         self.jobs = jobs
-        self.spoolLimit = spoolLimit
+        self.readAheadLimit = readAheadLimit
     }
 
     public func run(onWarning: @escaping (SourceProblem) -> Void) throws -> ExportSummary {
@@ -86,7 +86,7 @@ public struct Exporter {
     ) throws {
         if jobs > 1 && selected.count > 1 {
             try ParallelExport(
-                source: source, sourceUsers: users, options: options, users: selected, jobs: jobs, spoolLimit: spoolLimit,
+                source: source, sourceUsers: users, options: options, users: selected, jobs: jobs, readAheadLimit: readAheadLimit,
                 writer: writer, progress: progress, onWarning: onWarning
             ).run()
         } else {

@@ -9,8 +9,8 @@ import Synchronization
 ///
 /// How the runs come together, and why so: the run the archive is taking writes straight into the archive's frame
 /// pipeline, as a single-threaded export does. A run read ahead of it formats its entries as tar (header, data,
-/// padding) into a spool file next to the archive, with its manifest records in a second one; when its turn
-/// comes, the archive copies the spooled bytes into its frame pipeline (hashing every item's data again against
+/// padding) into a read-ahead file next to the archive, with its manifest records in a second one; when its turn
+/// comes, the archive copies the bytes read ahead into its frame pipeline (hashing every item's data again against
 /// the hash taken as it was read), and the run goes on writing straight into the archive. The frame pipeline thus
 /// sees the same tar stream, cut at the same entry boundaries, as with `--jobs 1`: the archive's tar stream, its
 /// frames and its manifest (offsets and frame numbers included) do not depend on N, and the format's frame cut
@@ -19,8 +19,8 @@ import Synchronization
 /// would save the copy, but every user would then start a new frame, a layout that changes with N and that the
 /// format does not allow.
 ///
-/// The spools are unlinked as soon as they are open, so a failure or a kill leaves nothing but `OUT.partial`
-/// (which the next run replaces). They hold at most `spoolLimit` bytes together (plus one item per job): a run
+/// The read-ahead files are unlinked as soon as they are open, so a failure or a kill leaves nothing but
+/// `OUT.partial` (which the next run replaces). They hold at most `readAheadLimit` bytes together (plus one item per job): a run
 /// ahead that finds them full waits before its next item until its turn comes; and a job starts a user only
 /// when the archive is taking one at most `windowPerJob * N` users before it. The first error of any job (or of
 /// the copy) stops every job and the export, naming the user.
@@ -30,7 +30,7 @@ struct ParallelExport {
     let options: ConnectorOptions
     let users: [UserInfo]
     let jobs: Int
-    let spoolLimit: Int64
+    let readAheadLimit: Int64
     let writer: ArchiveWriter
     let progress: ProgressReporter
     let onWarning: (SourceProblem) -> Void
@@ -51,7 +51,7 @@ struct ParallelExport {
     }
 
     func run() throws {
-        let runs = writer.runs(for: users, spoolLimit: spoolLimit, window: jobs * Self.windowPerJob)
+        let runs = writer.runs(for: users, readAheadLimit: readAheadLimit, window: jobs * Self.windowPerJob)
         let shared = SharedState()
         for run in runs {
             run.onWarning = { problem in shared.withLock { _ in onWarning(problem) } }

@@ -1,10 +1,11 @@
 import Foundation
 import MailModel
+import SystemLayer
 
 /// The importing station's memory of the contacts and calendar items the user mapping rewrote, per target:
 /// archived SHA-256 to the SHA-256 the target holds. A delta's reconcile needs it, because an item a delta only
 /// keeps was rewritten by an earlier import whose bytes the delta does not carry. JSON Lines beside the import
-/// ledger, appended and synced; small (a line per rewritten item).
+/// ledger (`JSONLinesFile`), appended and synced; small (a line per rewritten item).
 public final class RewrittenItemsFile {
     struct Line: Codable {
         var target: String
@@ -19,42 +20,33 @@ public final class RewrittenItemsFile {
         path = directory + "/" + Self.fileName
     }
 
-    /// Archived SHA-256 to the SHA-256 held at `target`.
+    /// Archived SHA-256 to the SHA-256 held at `target`; empty when the file is missing or cannot be read.
     public func held(at target: String) -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
+        // Files written before `JSONLinesFile` may hold a torn line glued to the next one: passed over, as always.
+        guard let lines = try? JSONLinesFile.read(path, as: Line.self, skippingDamagedLines: true) else { return [:] }
+        return Self.map(lines, at: target)
+    }
+
+    private static func map(_ lines: [Line], at target: String) -> [String: String] {
         var map: [String: String] = [:]
-        let decoder = JSONDecoder()
-        for line in data.split(separator: UInt8(ascii: "\n")) {
-            guard let l = try? decoder.decode(Line.self, from: Data(line)), l.target == target else { continue }
-            map[l.archived] = l.held
-        }
+        for l in lines where l.target == target { map[l.archived] = l.held }
         return map
     }
 
-    /// Records the rewrites of one import (those not recorded yet).
+    /// Records the rewrites of one import (those not recorded yet), in one durable append.
     public func record(_ items: [RewrittenItem], target: String) throws {
-        let known = held(at: target)
-        let new = items.filter { item in item.archivedSHA256.map { known[$0] != item.sha256 } ?? false }
-        guard !new.isEmpty else { return }
+        guard items.contains(where: { $0.archivedSHA256 != nil }) else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var bytes = Data()
-        for item in new {
-            bytes += try encoder.encode(Line(target: target, archived: item.archivedSHA256!, held: item.sha256))
-            bytes.append(UInt8(ascii: "\n"))
-        }
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            if !FileManager.default.fileExists(atPath: path) {
-                FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
-            }
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            try handle.seekToEnd()
-            try handle.write(contentsOf: bytes)
-            try handle.synchronize()
+            let (file, lines) = try JSONLinesFile.open(path, replaying: Line.self, skippingDamagedLines: true)
+            let known = Self.map(lines, at: target)
+            let new = items.filter { item in item.archivedSHA256.map { known[$0] != item.sha256 } ?? false }
+            guard !new.isEmpty else { return }
+            try file.append(contentsOf: new.map { Line(target: target, archived: $0.archivedSHA256!, held: $0.sha256) }, encoder: encoder)
         } catch {
-            throw FerryError(.ioError, "\(path): cannot record the rewritten items: \(error.localizedDescription)")
+            throw FerryError(.ioError, "\(path): cannot record the rewritten items: \(error)")
         }
     }
 }

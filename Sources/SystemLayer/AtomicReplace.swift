@@ -77,7 +77,7 @@ public final class FileLock {
 public final class UnlinkedTemporaryFile {
     public let file: FileDescriptor
 
-    public init(in directory: String, prefix: String = ".spool-") throws(SystemError) {
+    public init(in directory: String, prefix: String = ".mailferry-tmp-") throws(SystemError) {
         var template = Array((directory + "/" + prefix + "XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw SystemError("mkstemp", directory, errno) }

@@ -116,7 +116,7 @@ struct Export: ParsableCommand {
         var exporter = Exporter(
             source: url, users: named, signingKeyPath: signKey, outputPath: out, station: station, quiet: json,
             options: server.connectorOptions(quiet: json), jobs: jobs,
-            spoolLimit: spoolLimit.flatMap(Self.bytes) ?? Exporter.defaultSpoolLimit)
+            readAheadLimit: spoolLimit.flatMap(Self.bytes) ?? Exporter.defaultReadAheadLimit)
         exporter.expectedTotals = estimated.map { ($0.items, $0.bytes) }
         exporter.since = since
         exporter.trustedKeyPath = trust

@@ -6,7 +6,7 @@ import Testing
 
 /// Users fed side by side into `ArchiveWriter.runs(for:)` make the same archive, byte for byte, as the same users
 /// fed one after another through the writer's own `MailboxSink`, whatever order the runs are fed in and however
-/// little they may spool.
+/// little they may read ahead.
 struct ArchiveUserRunTests {
     static let users = ["a@example.com", "b@example.com", "c@example.com", "d@example.com"].map(UserInfo.init)
     static let options = ArchiveOptions(station: "test", tool: "tests", fixedArchiveID: String(repeating: "ab", count: 16), fixedCreated: 1_700_000_000)
@@ -40,9 +40,9 @@ struct ArchiveUserRunTests {
     }
 
     /// Every user on a thread of its own, started last user first.
-    static func parallel(_ path: String, key: SigningKey, spoolLimit: Int64, failing: Int? = nil) throws -> [UInt8] {
+    static func parallel(_ path: String, key: SigningKey, readAheadLimit: Int64, failing: Int? = nil) throws -> [UInt8] {
         let writer = try ArchiveWriter(path: path, signingKey: key, options: options)
-        let runs = writer.runs(for: users, spoolLimit: spoolLimit, window: users.count)
+        let runs = writer.runs(for: users, readAheadLimit: readAheadLimit, window: users.count)
         let box = RunsBox(runs)
         let group = DispatchGroup()
         for n in runs.indices.reversed() {
@@ -75,11 +75,11 @@ struct ArchiveUserRunTests {
     }
 
     @Test(arguments: [Int64(0), 1 << 20, 1 << 40])
-    func runsFedSideBySideMakeTheSameArchive(spoolLimit: Int64) throws {
+    func runsFedSideBySideMakeTheSameArchive(readAheadLimit: Int64) throws {
         let dir = try TemporaryDirectory()
         let key = try SigningKey.generate()
         let one = try Self.sequential(dir.file("one.mfa"), key: key)
-        let many = try Self.parallel(dir.file("many.mfa"), key: key, spoolLimit: spoolLimit)
+        let many = try Self.parallel(dir.file("many.mfa"), key: key, readAheadLimit: readAheadLimit)
         #expect(one.count > 10_000)
         #expect(one == many)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["many.mfa", "one.mfa"])
@@ -88,7 +88,7 @@ struct ArchiveUserRunTests {
     @Test func aFailingRunStopsTheOthersAndLeavesNothing() throws {
         let dir = try TemporaryDirectory()
         let key = try SigningKey.generate()
-        #expect(throws: SourceError.self) { try Self.parallel(dir.file("x.mfa"), key: key, spoolLimit: 1 << 40, failing: 2) }
+        #expect(throws: SourceError.self) { try Self.parallel(dir.file("x.mfa"), key: key, readAheadLimit: 1 << 40, failing: 2) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 }

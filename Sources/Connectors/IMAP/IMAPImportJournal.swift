@@ -1,5 +1,6 @@
 import Foundation
 import MailModel
+import SystemLayer
 
 /// The importing station's record of what one import has placed on an IMAP server, per archive, user and server:
 /// what makes a re-run add nothing and a killed import finish without duplicates.
@@ -15,7 +16,7 @@ import MailModel
 ///   server (size, then the SHA-256 of candidates' bytes) before appending, and writes each answer durably at once;
 /// - a run that ended cleanly writes `finished`, and the next run looks nothing up.
 ///
-/// The file is JSON Lines; a torn last line (a crash while writing) is ignored.
+/// The file is JSON Lines (`JSONLinesFile`); a torn last line (a crash while writing) is cut off.
 public final class IMAPImportJournal {
     /// Where one item now is on the server, from APPENDUID (RFC 4315); uid and uidValidity are nil when the server
     /// did not say or when the item was found by a lookup.
@@ -60,8 +61,7 @@ public final class IMAPImportJournal {
     /// How many of the first items without a line a resumed import must look up on the server.
     public private(set) var itemsToLookUp: Int
     public let syncInterval: Int
-    private let handle: FileHandle
-    private var unsynced = 0
+    private let file: JSONLinesFile
     private let encoder = JSONEncoder()
 
     /// Opens (creating) the journal for `archiveID`, `user` and `server` under `directory`.
@@ -75,40 +75,29 @@ public final class IMAPImportJournal {
         }
         path = folder + "/" + Self.safeName(user.lowercased()) + "@" + Self.safeName(server) + ".journal"
         self.syncInterval = syncInterval
+        let existed = FileManager.default.fileExists(atPath: path)
+        let records: [Line]
+        do {
+            // Journals written before `JSONLinesFile` may hold a torn line glued to the next one: passed over, as
+            // they always were.
+            (file, records) = try JSONLinesFile.open(path, replaying: Line.self, skippingDamagedLines: true)
+        } catch let error as SystemError {
+            throw SourceError(location: path, message: "cannot open the import journal: \(error.operation) failed: \(error.reason)")
+        }
         var finished = true
-        var existed = false
-        if let data = FileManager.default.contents(atPath: path) {
-            existed = true
-            let decoder = JSONDecoder()
-            for line in data.split(separator: UInt8(ascii: "\n")) {
-                guard let record = try? decoder.decode(Line.self, from: Data(line)) else { continue }
-                if let entry = record.entry, let location = record.location {
-                    done[entry] = location
-                    refused.remove(entry)
-                } else if let entry = record.entry, record.refused != nil {
-                    refused.insert(entry)
-                } else if record.mark == "started" {
-                    finished = false
-                } else if record.mark == "finished" {
-                    finished = true
-                }
+        for record in records {
+            if let entry = record.entry, let location = record.location {
+                done[entry] = location
+                refused.remove(entry)
+            } else if let entry = record.entry, record.refused != nil {
+                refused.insert(entry)
+            } else if record.mark == "started" {
+                finished = false
+            } else if record.mark == "finished" {
+                finished = true
             }
         }
         itemsToLookUp = existed && !finished ? window + syncInterval : 0
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                throw SourceError(location: path, message: "cannot create the import journal")
-            }
-        }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw SourceError(location: path, message: "cannot open the import journal for writing")
-        }
-        self.handle = handle
-        do {
-            try handle.seekToEnd()
-        } catch {
-            throw SourceError(location: path, message: "cannot append to the import journal: \(error.localizedDescription)")
-        }
         try recordStarted()
     }
 
@@ -120,8 +109,6 @@ public final class IMAPImportJournal {
 
     /// Whether the last mark is `finished` (set by `recordFinished`, cleared by `recordStarted`).
     public private(set) var isFinished = false
-
-    deinit { try? handle.close() }
 
     /// Uses up one of the lookups a resumed import owes; true while some remain.
     public func takeLookUp() -> Bool {
@@ -145,11 +132,10 @@ public final class IMAPImportJournal {
     /// Makes every line so far durable.
     public func sync() throws {
         do {
-            try handle.synchronize()
+            try file.sync()
         } catch {
-            throw SourceError(location: path, message: "cannot sync the import journal: \(error.localizedDescription)")
+            throw SourceError(location: path, message: "cannot sync the import journal: \(error.operation) failed: \(error.reason)")
         }
-        unsynced = 0
     }
 
     /// Marks a clean end: every APPEND confirmed and recorded.
@@ -159,26 +145,22 @@ public final class IMAPImportJournal {
     }
 
     private func append(_ line: Line, durably: Bool) throws {
-        var bytes = try encoder.encode(line)
-        bytes.append(UInt8(ascii: "\n"))
         do {
-            try handle.write(contentsOf: bytes)
-        } catch {
-            throw SourceError(location: path, message: "cannot write the import journal: \(error.localizedDescription)")
+            try file.append(line, encoder: encoder, durably: false)
+        } catch let error as SystemError {
+            throw SourceError(location: path, message: "cannot write the import journal: \(error.operation) failed: \(error.reason)")
         }
-        unsynced += 1
-        if durably || unsynced >= syncInterval { try sync() }
+        if durably || file.unsyncedLines >= syncInterval { try sync() }
     }
 
     /// Where an import of `archiveID` placed each item, read without opening the journal for writing (a later delta
     /// finds the items it moves, reflags or deletes this way); empty when that import kept no journal here.
     public static func placements(directory: String, archiveID: String, user: String, server: String) -> [String: Location] {
         let path = directory + "/" + safeName(archiveID) + "/" + safeName(user.lowercased()) + "@" + safeName(server) + ".journal"
-        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
+        guard let records = try? JSONLinesFile.read(path, as: Line.self, skippingDamagedLines: true) else { return [:] }
         var found: [String: Location] = [:]
-        let decoder = JSONDecoder()
-        for line in data.split(separator: UInt8(ascii: "\n")) {
-            if let record = try? decoder.decode(Line.self, from: Data(line)), let entry = record.entry, let location = record.location {
+        for record in records {
+            if let entry = record.entry, let location = record.location {
                 found[entry] = location
             }
         }

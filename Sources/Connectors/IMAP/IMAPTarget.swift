@@ -73,10 +73,10 @@ final class IMAPUserTarget: UserMailboxTarget {
         /// The bytes, for messages small enough to keep until their APPEND is confirmed.
         var bytes: [UInt8]?
         /// A larger message's copy on disk, kept until its APPEND is confirmed.
-        var spooled: SpooledMessage?
+        var copy: RetryCopy?
 
         /// The message again, to send once more after a dropped connection.
-        var replay: any ItemBody { bytes.map { MemoryBody($0) } ?? spooled! }
+        var replay: any ItemBody { bytes.map { MemoryBody($0) } ?? copy! }
 
         mutating func convert(to held: ItemKey) {
             archived = key
@@ -217,12 +217,12 @@ final class IMAPUserTarget: UserMailboxTarget {
             item.bytes = bytes
         } else {
             // Too large to keep in memory: checked into a temporary file, sent alone and waited for.
-            let spooled = try SpooledMessage(copying: body, directory: (journal.path as NSString).deletingLastPathComponent, inCRLFForm: true)
+            let copy = try RetryCopy(copying: body, directory: (journal.path as NSString).deletingLastPathComponent, inCRLFForm: true)
             try check()
-            if spooled.changedLineEndings > 0 {
-                item.convert(to: ItemKey(archiveID: key.archiveID, entryPath: key.entryPath, sha256: spooled.sha256, size: spooled.byteCount))
+            if copy.changedLineEndings > 0 {
+                item.convert(to: ItemKey(archiveID: key.archiveID, entryPath: key.entryPath, sha256: copy.sha256, size: copy.byteCount))
             }
-            item.spooled = spooled
+            item.copy = copy
         }
         if let archived = item.archived {
             convertedItems.append(RewrittenItem(entry: key.entryPath, sha256: item.key.sha256, size: item.key.size, archivedSHA256: archived.sha256))
@@ -286,7 +286,7 @@ final class IMAPUserTarget: UserMailboxTarget {
         }
     }
 
-    /// Streams one large message from its spooled copy in its own APPEND; if the connection breaks on the way,
+    /// Streams one large message from its retry copy in its own APPEND; if the connection breaks on the way,
     /// it is looked up and, when not there, sent again.
     private func sendStreamed(_ item: Pending) throws {
         do {
@@ -392,7 +392,7 @@ final class IMAPUserTarget: UserMailboxTarget {
     }
 
     /// After a broken connection: every APPEND that was in flight may or may not have landed. Each message is
-    /// looked up on a new connection; those not there are sent again (from memory, or a large one's spooled copy).
+    /// looked up on a new connection; those not there are sent again (from memory, or a large one's retry copy).
     private func recover(after error: IMAPError) throws {
         target.onNotice?("\(location): \(error); connecting again and checking the \(itemsInFlight) messages in flight")
         let unsettled = inFlight.flatMap { $0 }

@@ -1,14 +1,15 @@
 import FerryArchive
 import Foundation
 import MailModel
+import SystemLayer
 
 /// The importing station's record of the archives it has accepted, per signing key, target and user: what makes
 /// it refuse a replayed archive, a delta whose base it has not imported, and a delta out of order
 /// (format-spec section 13.3).
 ///
 /// An archive is recorded only when its import into a user has finished and reconciled, so an import that was
-/// interrupted (or failed) can be run again and resume. The file is JSON Lines, small (a line per archive and
-/// user), rewritten whole through a temporary name, fsync and rename.
+/// interrupted (or failed) can be run again and resume. The file is JSON Lines (`JSONLinesFile`), small (a line per
+/// archive and user), appended and fsynced before the import reports success.
 public final class ImportLedger {
     public struct Acceptance: Codable, Sendable, Hashable {
         public var signerKeyID: String
@@ -30,17 +31,22 @@ public final class ImportLedger {
     /// Opens the ledger in `directory` (the import journal's folder), creating nothing until something is accepted.
     public init(directory: String) throws {
         path = directory + "/" + Self.fileName
-        guard let data = FileManager.default.contents(atPath: path) else { return }
-        guard data.count <= Self.sizeLimit else {
+        let info: stat?
+        do {
+            info = try SystemCall.lstatIfPresent(path)
+        } catch {
+            throw FerryError(.ioError, "\(path): cannot read the import ledger: \(error.operation) failed: \(error.reason)")
+        }
+        guard let info else { return }
+        guard info.st_size <= Self.sizeLimit else {
             throw FerryError(.ioError, "\(path): larger than \(Self.sizeLimit) bytes; not an import ledger")
         }
-        let decoder = JSONDecoder()
-        for (number, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() {
-            do {
-                accepted.append(try decoder.decode(Acceptance.self, from: Data(line)))
-            } catch {
-                throw FerryError(.ioError, "\(path) line \(number + 1): not a ledger line (\(error)); the ledger is damaged, restore it from a backup")
-            }
+        do {
+            accepted = try JSONLinesFile.read(path, as: Acceptance.self) ?? []
+        } catch let damaged as JSONLinesFile.DamagedLine {
+            throw FerryError(.ioError, "\(path) line \(damaged.line): not a ledger line (\(damaged.reason)); the ledger is damaged, restore it from a backup")
+        } catch let error as SystemError {
+            throw FerryError(.ioError, "\(path): cannot read the import ledger: \(error.operation) failed: \(error.reason)")
         }
     }
 
@@ -84,26 +90,32 @@ public final class ImportLedger {
     /// Records that `header` was imported into `target` for these users, durably.
     public func accept(_ header: ArchiveHeader, target: String, users: [String]) throws {
         let now = InternalDate(epochSeconds: Int64(Date().timeIntervalSince1970)).iso8601
+        var new: [Acceptance] = []
         for user in users where !accepted.contains(where: {
             $0.signerKeyID == header.signerKeyID && $0.target == target && $0.user == user && $0.archiveID == header.archiveID
         }) {
-            accepted.append(Acceptance(
+            new.append(Acceptance(
                 signerKeyID: header.signerKeyID, target: target, user: user, archiveID: header.archiveID,
                 station: header.station, sequence: header.sequence, deltaOf: header.deltaOf, accepted: now))
         }
+        guard !new.isEmpty else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var bytes: [UInt8] = []
-        for a in accepted {
-            bytes += try encoder.encode(a)
-            bytes.append(UInt8(ascii: "\n"))
-        }
         do {
             try FileManager.default.createDirectory(
                 atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         } catch {
             throw FerryError(.ioError, "\(path): cannot create its folder: \(error.localizedDescription)")
         }
-        try AtomicFile.write(bytes, to: path, mode: 0o600)
+        do {
+            // Replaying cuts a torn end before the new lines go after it.
+            let (file, _) = try JSONLinesFile.open(path, replaying: Acceptance.self)
+            try file.append(contentsOf: new, encoder: encoder)
+        } catch let damaged as JSONLinesFile.DamagedLine {
+            throw FerryError(.ioError, "\(path) line \(damaged.line): not a ledger line (\(damaged.reason)); the ledger is damaged, restore it from a backup")
+        } catch let error as SystemError {
+            throw FerryError(.ioError, "\(path): cannot record the accepted archive: \(error.operation) failed: \(error.reason)")
+        }
+        accepted += new
     }
 }

@@ -5,24 +5,24 @@ import SystemLayer
 /// A message too large to keep in memory, copied to a temporary file that has no name (unlinked at once, so
 /// nothing is left behind however the process ends), so that an APPEND cut off by a dropped connection can be sent
 /// again from the start.
-final class SpooledMessage: ItemBody {
+final class RetryCopy: ItemBody {
     let byteCount: Int64
     let origin: String
     /// The SHA-256 of the bytes held (with `inCRLFForm`, of that form).
     let sha256: String
     /// Line endings `CRLFForm` changed on the way (0 without `inCRLFForm`).
     let changedLineEndings: Int64
-    private let spool: UnlinkedTemporaryFile
+    private let temporary: UnlinkedTemporaryFile
     static let chunkSize = 1 << 20
 
     /// Copies `body` into a file in `directory`, with `inCRLFForm` in the form an IMAP server holds.
     init(copying body: any ItemBody, directory: String, inCRLFForm: Bool = false) throws {
         do {
-            spool = try UnlinkedTemporaryFile(in: directory)
+            temporary = try UnlinkedTemporaryFile(in: directory, prefix: ".retry-copy-")
         } catch {
             throw SourceError(location: directory, message: "cannot create a temporary file for a large message: \(error.reason)")
         }
-        let file = spool.file
+        let file = temporary.file
         origin = body.origin
         var written: Int64 = 0
         let hasher = SHA256()
@@ -54,7 +54,7 @@ final class SpooledMessage: ItemBody {
             do {
                 n = try buffer.withUnsafeMutableBytes { raw in
                     Result { () throws(SystemError) in
-                        try spool.file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<wanted]), at: offset)
+                        try temporary.file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[0..<wanted]), at: offset)
                     }
                 }.get()
             } catch {

@@ -2,10 +2,11 @@
 import Glibc
 #endif
 
-/// A temporary file that lives only as long as its descriptor: created under a name next to the archive being
-/// written (on the same file system), then unlinked at once, so that neither a failure nor a kill -9 leaves it
-/// behind. Writes are buffered; `flush` makes everything written readable through `read`.
-final class SpoolFile: TarByteSink {
+/// A temporary file that lives only as long as its descriptor (`UnlinkedTemporaryFile`), next to the archive being
+/// written (on the same file system), so that neither a failure nor a kill -9 leaves it behind: a read-ahead run's
+/// bytes and records, the manifest's entry and change lines until `finish` writes them. Writes are buffered;
+/// `flush` makes everything written readable through `read`.
+final class ScratchFile: TarByteSink {
     private let file: OwnedFile
     private var buffer: [UInt8] = []
     private var flushed: Int64 = 0
@@ -14,12 +15,9 @@ final class SpoolFile: TarByteSink {
 
     static let bufferSize = 1 << 20
 
-    /// `path` names the file only for the moment it exists; a file left under that name by a process killed in
-    /// that moment is replaced.
-    init(path: String) throws {
-        unlink(path)
-        file = try OwnedFile(path: path, flags: O_RDWR | O_CREAT | O_EXCL | O_TRUNC, mode: 0o600)
-        unlink(path)
+    /// In `directory`; `prefix` names the file only for the moment it exists.
+    init(in directory: String, prefix: String) throws {
+        file = try OwnedFile.temporary(in: directory, prefix: prefix)
         buffer.reserveCapacity(Self.bufferSize)
     }
 
@@ -53,7 +51,7 @@ final class SpoolFile: TarByteSink {
         while offset < to {
             let want = Int(min(Int64(piece.count), to - offset))
             let got = try piece.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0.prefix(want)), at: offset) }
-            guard got == want else { throw ArchiveError(.io, file.path, "the spool ended at \(offset + Int64(got)) where \(to) bytes were written") }
+            guard got == want else { throw ArchiveError(.io, file.path, "the temporary file ended at \(offset + Int64(got)) where \(to) bytes were written") }
             try piece.withUnsafeBytes { try consume(UnsafeRawBufferPointer(rebasing: $0.prefix(got)), offset) }
             offset += Int64(got)
         }
@@ -73,6 +71,6 @@ final class SpoolFile: TarByteSink {
             }
             line.append(contentsOf: piece[start...])
         }
-        guard line.isEmpty else { throw ArchiveError(.io, file.path, "the spool's last line has no end") }
+        guard line.isEmpty else { throw ArchiveError(.io, file.path, "the temporary file's last line has no end") }
     }
 }

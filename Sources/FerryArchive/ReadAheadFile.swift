@@ -2,27 +2,30 @@ import Foundation
 import MailModel
 import SystemLayer
 
-/// The entries of a user's run formatted while the archive is still busy with an earlier user: their tar bytes
-/// (header, data, padding, exactly as they will stand in the archive) in one spool file and their manifest
-/// records, with offsets counted from the run's start, in another. `ArchiveWriter` later copies the bytes into
-/// its frame pipeline, where the frame cuts fall as if the run had been written there directly, re-hashing every
-/// item's data on the way.
-final class RunSpool {
-    let bytes: SpoolFile
-    private let records: SpoolFile
+/// The entries of a user's run formatted while the archive is still busy with an earlier user (`export --jobs N`):
+/// their tar bytes (header, data, padding, exactly as they will stand in the archive) in one unlinked file and
+/// their manifest records, with offsets counted from the run's start, in another. `ArchiveFrames.take(_:)` later
+/// copies the bytes into the frame pipeline, where the frame cuts fall as if the run had been written there
+/// directly, re-hashing every item's data on the way.
+final class ReadAheadFile: EntrySink {
+    let bytes: ScratchFile
+    private let records: ScratchFile
     private let tar: TarWriter
     private let hasher = SHA256()
     private let encoder = ManifestCoding.encoder()
 
-    init(path: String) throws {
-        bytes = try SpoolFile(path: path + ".spool")
-        records = try SpoolFile(path: path + ".records")
+    /// Beside the archive: `partial` is its `PATH.partial`, `number` the run's user.
+    init(beside partial: String, number: Int) throws {
+        let directory = SystemCall.parentDirectory(of: partial)
+        let name = SystemCall.lastComponent(of: partial) + ".u\(number)"
+        bytes = try ScratchFile(in: directory, prefix: name + ".read-ahead.")
+        records = try ScratchFile(in: directory, prefix: name + ".records.")
         tar = try TarWriter(pipeline: bytes)
     }
 
     deinit { tar.detach() }
 
-    /// Bytes the spool holds.
+    /// Bytes the file holds.
     var size: Int64 { bytes.size }
 
     func writeEntry(
@@ -42,7 +45,7 @@ final class RunSpool {
         try records.append(ManifestCoding.line(record, with: encoder))
     }
 
-    /// Each spooled entry in order with the byte range it covers in `bytes` (its `offset` is the range's start).
+    /// Each entry read ahead, in order, with the byte range it covers in `bytes` (its `offset` is the range's start).
     func forEachEntry(_ body: (EntryRecord, Range<Int64>) throws -> Void) throws {
         try bytes.flush()
         let decoder = JSONDecoder()
