@@ -74,7 +74,7 @@ let package = Package(
         // Argument parsing and printing only.
         .executableTarget(
             name: "mailferry",
-            dependencies: ["FerryKit", "Buffer", "MigrationPlan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SystemLayer", "MailModel", "FerryKit", "Buffer", "MigrationPlan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Helpers several test targets share: a seeded generator, the built binary's location, a real Dovecot, an

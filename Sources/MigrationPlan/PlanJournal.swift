@@ -1,5 +1,6 @@
 import FerryKit
 import Foundation
+import MailModel
 import SystemLayer
 
 #if canImport(Glibc)

@@ -3,6 +3,7 @@ import Buffer
 import Dispatch
 import FerryKit
 import Foundation
+import MailModel
 import Synchronization
 
 /// `mailferry buffer serve`: runs the SMTP/LMTP buffer until SIGTERM or SIGINT.

@@ -3,6 +3,7 @@ import Buffer
 import BufferSpool
 import FerryKit
 import Foundation
+import MailModel
 
 /// `mailferry buffer status`: what the buffer holds, per user.
 struct BufferStatus: ParsableCommand {

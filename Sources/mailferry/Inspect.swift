@@ -1,6 +1,7 @@
 import ArgumentParser
 import FerryKit
 import Foundation
+import MailModel
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(

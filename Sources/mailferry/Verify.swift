@@ -1,5 +1,6 @@
 import ArgumentParser
 import FerryKit
+import MailModel
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import BufferSpool
 import FerryArchive
 import FerryKit
 import Foundation
+import MailModel
 import Testing
 
 @testable import Buffer

@@ -1,4 +1,5 @@
 import FerryKit
+import MailModel
 import Testing
 
 struct ConnectorURLTests {

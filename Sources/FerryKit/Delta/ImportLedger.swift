@@ -1,6 +1,7 @@
 import FerryArchive
 import Foundation
 import MailModel
+import SystemLayer
 
 /// The importing station's record of the archives it has accepted, per signing key, target and user: what makes
 /// it refuse a replayed archive, a delta whose base it has not imported, and a delta out of order
@@ -104,6 +105,6 @@ public final class ImportLedger {
         } catch {
             throw FerryError(.ioError, "\(path): cannot create its folder: \(error.localizedDescription)")
         }
-        try AtomicFile.write(bytes, to: path, mode: 0o600)
+        try FerryError.io { try AtomicReplace.write(bytes, to: path, mode: 0o600) }
     }
 }
