@@ -33,7 +33,8 @@ let package = Package(
         .target(name: "MailModel", dependencies: ["SystemLayer"]),
         // The interchange archive: writer, reader, manifest, signatures, verification.
         .target(name: "FerryArchive", dependencies: ["SystemLayer", "MailModel", "CArchive", "CZstd", "COpenSSL"]),
-        // One folder per source/target system.
+        // One folder per source/target system, and the registry that names them on the command line
+        // (`ConnectorURL`, with the `ConnectorOptions` a server needs).
         .target(name: "Connectors", dependencies: ["SystemLayer", "MailModel", "CSystemShims", "IMAPClient", "IMAPCore"]),
         // SMTP and LMTP as bytes: command and reply grammar, DATA framing, the session state machine.
         // No sockets here; the buffer's network layer drives it.
@@ -70,11 +71,11 @@ let package = Package(
         .target(name: "FerryKit", dependencies: ["SystemLayer", "MailModel", "FerryArchive", "Connectors"]),
         // The two-station migration plan: every user's state through the procedure, in a journal that survives
         // crashes, and the steps station A runs (hold, export, carry, release, close, undo).
-        .target(name: "MigrationPlan", dependencies: ["SystemLayer", "FerryKit", "FerryArchive", "Buffer", "BufferSpool", "MailModel"]),
+        .target(name: "MigrationPlan", dependencies: ["SystemLayer", "FerryKit", "FerryArchive", "Connectors", "Buffer", "BufferSpool", "MailModel"]),
         // Argument parsing and printing only.
         .executableTarget(
             name: "mailferry",
-            dependencies: ["SystemLayer", "MailModel", "FerryKit", "Buffer", "MigrationPlan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SystemLayer", "MailModel", "Connectors", "FerryKit", "Buffer", "MigrationPlan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Helpers several test targets share: a seeded generator, the built binary's location, a real Dovecot, an
@@ -88,7 +89,7 @@ let package = Package(
         .testTarget(name: "IMAPCoreTests", dependencies: ["TestSupport", "IMAPCore"], exclude: ["Transcripts"]),
         .testTarget(name: "IMAPClientTests", dependencies: ["TestSupport", "IMAPClient", "IMAPCore", "MailModel"]),
         .testTarget(name: "BufferSpoolTests", dependencies: ["SystemLayer", "BufferSpool", "MailModel"]),
-        .testTarget(name: "BufferTests", dependencies: ["TestSupport", "SystemLayer", "Buffer", "BufferSpool", "SMTPCore", "FerryKit", "FerryArchive", "MailModel"]),
+        .testTarget(name: "BufferTests", dependencies: ["TestSupport", "SystemLayer", "Buffer", "BufferSpool", "SMTPCore", "FerryKit", "FerryArchive", "Connectors", "MailModel"]),
         .testTarget(
             name: "MailFerryCLITests", dependencies: ["TestSupport", "SystemLayer", "FerryKit", "FerryArchive", "mailferry"],
             exclude: ["imap_fixture.py", "png_check.py"]),

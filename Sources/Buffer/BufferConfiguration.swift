@@ -1,3 +1,4 @@
+import Connectors
 import FerryKit
 import Foundation
 import SMTPCore

@@ -1,4 +1,5 @@
 import BufferSpool
+import Connectors
 import FerryKit
 import Foundation
 import NIOCore

@@ -1,3 +1,4 @@
+import Connectors
 import FerryArchive
 import Foundation
 import MailModel

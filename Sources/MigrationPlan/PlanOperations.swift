@@ -1,5 +1,6 @@
 import Buffer
 import BufferSpool
+import Connectors
 import FerryArchive
 import FerryKit
 import Foundation

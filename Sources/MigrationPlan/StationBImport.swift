@@ -1,3 +1,4 @@
+import Connectors
 import FerryArchive
 import FerryKit
 import Foundation

@@ -1,4 +1,5 @@
 import BufferSpool
+import Connectors
 import FerryArchive
 import FerryKit
 import Foundation

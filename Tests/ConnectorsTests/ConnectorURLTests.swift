@@ -1,4 +1,4 @@
-import FerryKit
+import Connectors
 import MailModel
 import Testing
 

@@ -1,5 +1,5 @@
-import Connectors
 import Foundation
+import MailModel
 import MailModel
 
 /// What a server source or target needs besides its URL: where the passwords are, which CAs to trust, whether a
