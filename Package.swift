@@ -67,15 +67,18 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // What people and scripts read of an operation: the reconcile report and import counts (JSON), the HTML
+        // report page, progress lines, numbers as people read them, the program's name and version.
+        .target(name: "Reporting", dependencies: ["SystemLayer", "MailModel", "FerryArchive"]),
         // The operations the commands run: export, inspect, verify, import, reconcile.
-        .target(name: "FerryKit", dependencies: ["SystemLayer", "MailModel", "FerryArchive", "Connectors"]),
+        .target(name: "FerryKit", dependencies: ["SystemLayer", "MailModel", "FerryArchive", "Connectors", "Reporting"]),
         // The two-station migration plan: every user's state through the procedure, in a journal that survives
         // crashes, and the steps station A runs (hold, export, carry, release, close, undo).
-        .target(name: "MigrationPlan", dependencies: ["SystemLayer", "FerryKit", "FerryArchive", "Connectors", "Buffer", "BufferSpool", "MailModel"]),
+        .target(name: "MigrationPlan", dependencies: ["SystemLayer", "FerryKit", "FerryArchive", "Connectors", "Reporting", "Buffer", "BufferSpool", "MailModel"]),
         // Argument parsing and printing only.
         .executableTarget(
             name: "mailferry",
-            dependencies: ["SystemLayer", "MailModel", "Connectors", "FerryKit", "Buffer", "MigrationPlan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SystemLayer", "MailModel", "Connectors", "Reporting", "FerryKit", "Buffer", "MigrationPlan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Helpers several test targets share: a seeded generator, the built binary's location, a real Dovecot, an
@@ -84,14 +87,15 @@ let package = Package(
         .testTarget(name: "MailModelTests", dependencies: ["TestSupport", "MailModel"]),
         .testTarget(name: "FerryArchiveTests", dependencies: ["TestSupport", "SystemLayer", "FerryArchive", "MailModel"]),
         .testTarget(name: "ConnectorsTests", dependencies: ["TestSupport", "Connectors", "MailModel"]),
-        .testTarget(name: "FerryKitTests", dependencies: ["SystemLayer", "FerryKit", "FerryArchive", "Connectors", "MailModel"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
+        .testTarget(name: "FerryKitTests", dependencies: ["SystemLayer", "FerryKit", "FerryArchive", "Connectors", "Reporting", "MailModel"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["TestSupport", "SMTPCore"]),
         .testTarget(name: "IMAPCoreTests", dependencies: ["TestSupport", "IMAPCore"], exclude: ["Transcripts"]),
         .testTarget(name: "IMAPClientTests", dependencies: ["TestSupport", "IMAPClient", "IMAPCore", "MailModel"]),
         .testTarget(name: "BufferSpoolTests", dependencies: ["SystemLayer", "BufferSpool", "MailModel"]),
-        .testTarget(name: "BufferTests", dependencies: ["TestSupport", "SystemLayer", "Buffer", "BufferSpool", "SMTPCore", "FerryKit", "FerryArchive", "Connectors", "MailModel"]),
+        .testTarget(name: "BufferTests", dependencies: ["TestSupport", "SystemLayer", "Buffer", "BufferSpool", "SMTPCore", "FerryKit", "FerryArchive", "Connectors", "Reporting", "MailModel"]),
         .testTarget(
-            name: "MailFerryCLITests", dependencies: ["TestSupport", "SystemLayer", "FerryKit", "FerryArchive", "mailferry"],
+            name: "MailFerryCLITests", dependencies: ["TestSupport", "SystemLayer", "FerryKit", "FerryArchive", "Reporting", "mailferry"],
             exclude: ["imap_fixture.py", "png_check.py"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import FerryArchive
 import Foundation
 import MailModel
+import Reporting
 import SystemLayer
 
 /// What station B signs for one user once the target was reconciled against an archive: the archive (id, manifest

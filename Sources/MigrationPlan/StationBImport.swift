@@ -3,6 +3,7 @@ import FerryArchive
 import FerryKit
 import Foundation
 import MailModel
+import Reporting
 import SystemLayer
 
 /// Station B's side of a plan: imports the archives that came (in the order they build on one another, whatever

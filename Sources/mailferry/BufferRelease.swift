@@ -3,6 +3,7 @@ import Buffer
 import FerryKit
 import Foundation
 import MailModel
+import Reporting
 
 /// Maps what the release layer throws to the documented exit codes.
 func performRelease<T>(_ body: () throws -> T) throws -> T {

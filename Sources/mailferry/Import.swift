@@ -2,6 +2,7 @@ import ArgumentParser
 import Connectors
 import FerryKit
 import MailModel
+import Reporting
 import SystemLayer
 
 /// What `import` and `reconcile` both take: the archive, its signer, the target and the report.

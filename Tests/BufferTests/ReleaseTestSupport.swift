@@ -2,6 +2,7 @@ import BufferSpool
 import FerryArchive
 import FerryKit
 import Foundation
+import Reporting
 import SystemLayer
 
 /// A scratch directory with a spool holding mail for alice, station B's key and receipts.

@@ -2,6 +2,7 @@ import Connectors
 import FerryArchive
 import FerryKit
 import Foundation
+import Reporting
 import Testing
 
 /// Receipts: station B's signed statement, per user, that the target holds what the archive held.

@@ -1,4 +1,5 @@
 import Foundation
+import Reporting
 import Testing
 #if canImport(Glibc)
 import Glibc
