@@ -1,5 +1,4 @@
 import Connectors
-import FerryKit
 import Foundation
 import SMTPCore
 import TOMLKit

@@ -1,6 +1,5 @@
 import BufferSpool
 import Connectors
-import FerryKit
 import Foundation
 import MailModel
 

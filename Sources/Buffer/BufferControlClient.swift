@@ -5,7 +5,6 @@ import Glibc
 import Darwin
 #endif
 import BufferSpool
-import FerryKit
 import Foundation
 
 /// Sends one control request to a running buffer, or performs it on the spool when no buffer runs.

@@ -1,6 +1,5 @@
 import BufferSpool
 import Connectors
-import FerryKit
 import MailModel
 import NIOCore
 

@@ -1,5 +1,4 @@
 import Connectors
-import FerryKit
 import MailModel
 
 /// A release target as the command line names it: `dir:PATH`, `maildir:PATH`, `imap://HOST[:PORT]`,

@@ -3,6 +3,7 @@ import FerryArchive
 import FerryKit
 import Foundation
 import MailModel
+import Receipts
 import Reporting
 import SystemLayer
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Connectors
 import FerryKit
 import MailModel
+import Receipts
 import Reporting
 import SystemLayer
 

@@ -4,6 +4,7 @@ import FerryKit
 import Foundation
 import MailModel
 import MigrationPlan
+import Receipts
 import SystemLayer
 
 /// `mailferry plan ...`: the two-station migration of many users, step by step, resumable after a crash.

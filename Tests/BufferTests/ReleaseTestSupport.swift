@@ -1,7 +1,7 @@
 import BufferSpool
 import FerryArchive
-import FerryKit
 import Foundation
+import Receipts
 import Reporting
 import SystemLayer
 

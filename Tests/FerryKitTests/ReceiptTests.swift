@@ -2,6 +2,7 @@ import Connectors
 import FerryArchive
 import FerryKit
 import Foundation
+import Receipts
 import Reporting
 import Testing
 
