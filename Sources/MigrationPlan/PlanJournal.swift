@@ -1,4 +1,3 @@
-import FerryKit
 import Foundation
 import MailModel
 import SystemLayer

@@ -1,5 +1,4 @@
 import FerryArchive
-import FerryKit
 import Foundation
 import Receipts
 import Reporting

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Buffer
-import FerryKit
 import Foundation
 import MailModel
 import Reporting

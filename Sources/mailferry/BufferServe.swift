@@ -1,7 +1,6 @@
 import ArgumentParser
 import Buffer
 import Dispatch
-import FerryKit
 import Foundation
 import MailModel
 import Synchronization

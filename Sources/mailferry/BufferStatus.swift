@@ -1,7 +1,6 @@
 import ArgumentParser
 import Buffer
 import BufferSpool
-import FerryKit
 import Foundation
 import MailModel
 

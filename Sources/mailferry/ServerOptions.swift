@@ -1,6 +1,5 @@
 import ArgumentParser
 import Connectors
-import FerryKit
 import Foundation
 import MailModel
 
