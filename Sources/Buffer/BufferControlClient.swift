@@ -1,10 +1,10 @@
 #if canImport(Glibc)
-import Connectors
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 import BufferSpool
+import Connectors
 import Foundation
 
 /// Sends one control request to a running buffer, or performs it on the spool when no buffer runs.

@@ -1,6 +1,5 @@
 import Foundation
 import MailModel
-import MailModel
 
 /// What a server source or target needs besides its URL: where the passwords are, which CAs to trust, whether a
 /// password may go in the clear, where the import journal lives, how many refused items to tolerate.
