@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "SystemLayer", dependencies: ["CSystemShims", "COpenSSL"]),
 
         // The data model and pure codecs: no I/O beyond what a codec needs (the mbox reader's file, through the
-        // system layer).
+        // system layer). Also the exit statuses, `ExitStatusError` and `FerryError`, which every layer above throws.
         .target(name: "MailModel", dependencies: ["SystemLayer"]),
         // The interchange archive: writer, reader, manifest, signatures, verification.
         .target(name: "FerryArchive", dependencies: ["SystemLayer", "MailModel", "CArchive", "CZstd", "COpenSSL"]),
