@@ -29,11 +29,12 @@ let package = Package(
         .target(name: "SystemLayer", dependencies: ["CSystemShims", "COpenSSL"]),
 
         // The data model and pure codecs: no I/O beyond what a codec needs (the mbox reader's file, through the
-        // system layer).
+        // system layer). Also the exit statuses, `ExitStatusError` and `FerryError`, which every layer above throws.
         .target(name: "MailModel", dependencies: ["SystemLayer"]),
         // The interchange archive: writer, reader, manifest, signatures, verification.
         .target(name: "FerryArchive", dependencies: ["SystemLayer", "MailModel", "CArchive", "CZstd", "COpenSSL"]),
-        // One folder per source/target system.
+        // One folder per source/target system, and the registry that names them on the command line
+        // (`ConnectorURL`, with the `ConnectorOptions` a server needs).
         .target(name: "Connectors", dependencies: ["SystemLayer", "MailModel", "CSystemShims", "IMAPClient", "IMAPCore"]),
         // SMTP and LMTP as bytes: command and reply grammar, DATA framing, the session state machine.
         // No sockets here; the buffer's network layer drives it.
@@ -58,7 +59,7 @@ let package = Package(
         .target(
             name: "Buffer",
             dependencies: [
-                "SystemLayer", "SMTPCore", "BufferSpool", "FerryKit", "FerryArchive", "Connectors", "MailModel",
+                "SystemLayer", "SMTPCore", "BufferSpool", "Receipts", "FerryArchive", "Connectors", "MailModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -66,15 +67,20 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
-        // The operations the commands run: export, inspect, verify, import, reconcile.
-        .target(name: "FerryKit", dependencies: ["SystemLayer", "MailModel", "FerryArchive", "Connectors"]),
+        // What people and scripts read of an operation: the reconcile report and import counts (JSON), the HTML
+        // report page, progress lines, numbers as people read them, the program's name and version.
+        .target(name: "Reporting", dependencies: ["SystemLayer", "MailModel", "FerryArchive"]),
+        // Station B's signed receipts: one per user of a reconcile report, written and checked (format-spec/receipt.md).
+        .target(name: "Receipts", dependencies: ["SystemLayer", "MailModel", "FerryArchive", "Reporting"]),
+        // The operations the commands run: export, import, reconcile, inspect, verify, keygen, delta.
+        .target(name: "FerryKit", dependencies: ["SystemLayer", "MailModel", "FerryArchive", "Connectors", "Reporting"]),
         // The two-station migration plan: every user's state through the procedure, in a journal that survives
         // crashes, and the steps station A runs (hold, export, carry, release, close, undo).
-        .target(name: "MigrationPlan", dependencies: ["SystemLayer", "FerryKit", "FerryArchive", "Buffer", "BufferSpool", "MailModel"]),
+        .target(name: "MigrationPlan", dependencies: ["SystemLayer", "FerryKit", "FerryArchive", "Connectors", "Reporting", "Receipts", "Buffer", "BufferSpool", "MailModel"]),
         // Argument parsing and printing only.
         .executableTarget(
             name: "mailferry",
-            dependencies: ["FerryKit", "Buffer", "MigrationPlan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SystemLayer", "MailModel", "Connectors", "Reporting", "Receipts", "FerryKit", "Buffer", "MigrationPlan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
         // Helpers several test targets share: a seeded generator, the built binary's location, a real Dovecot, an
@@ -84,15 +90,16 @@ let package = Package(
         .testTarget(name: "MailModelTests", dependencies: ["TestSupport", "MailModel"]),
         .testTarget(name: "FerryArchiveTests", dependencies: ["TestSupport", "SystemLayer", "FerryArchive", "MailModel"]),
         .testTarget(name: "ConnectorsTests", dependencies: ["TestSupport", "Connectors", "MailModel"]),
-        .testTarget(name: "FerryKitTests", dependencies: ["TestSupport", "SystemLayer", "FerryKit", "FerryArchive", "Connectors", "MailModel"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
+        .testTarget(name: "FerryKitTests", dependencies: ["TestSupport", "SystemLayer", "FerryKit", "FerryArchive", "Connectors", "Reporting", "Receipts", "MailModel"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["TestSupport", "SMTPCore"]),
         .testTarget(name: "IMAPCoreTests", dependencies: ["TestSupport", "IMAPCore"], exclude: ["Transcripts"]),
         .testTarget(name: "IMAPClientTests", dependencies: ["TestSupport", "IMAPClient", "IMAPCore", "MailModel"]),
         .testTarget(name: "BufferSpoolTests", dependencies: ["SystemLayer", "BufferSpool", "MailModel"]),
-        .testTarget(name: "BufferTests", dependencies: ["TestSupport", "SystemLayer", "Buffer", "BufferSpool", "SMTPCore", "FerryKit", "FerryArchive", "MailModel"]),
+        .testTarget(name: "BufferTests", dependencies: ["TestSupport", "SystemLayer", "Buffer", "BufferSpool", "SMTPCore", "FerryArchive", "Connectors", "Reporting", "Receipts", "MailModel"]),
         .testTarget(name: "MigrationPlanTests", dependencies: ["TestSupport", "MigrationPlan", "FerryKit"]),
         .testTarget(
-            name: "MailFerryCLITests", dependencies: ["TestSupport", "SystemLayer", "FerryKit", "FerryArchive", "mailferry"],
+            name: "MailFerryCLITests", dependencies: ["TestSupport", "SystemLayer", "FerryKit", "FerryArchive", "Reporting", "mailferry"],
             exclude: ["imap_fixture.py", "png_check.py"]),
     ],
     swiftLanguageModes: [.v6]

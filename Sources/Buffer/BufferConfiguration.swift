@@ -1,4 +1,4 @@
-import FerryKit
+import Connectors
 import Foundation
 import SMTPCore
 import TOMLKit

@@ -1,6 +1,7 @@
 import BufferSpool
-import FerryKit
+import Connectors
 import Foundation
+import MailModel
 
 /// The control protocol of a running buffer, spoken on the unix socket `control.sock` in the spool directory.
 ///

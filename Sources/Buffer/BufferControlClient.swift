@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import BufferSpool
-import FerryKit
+import Connectors
 import Foundation
 
 /// Sends one control request to a running buffer, or performs it on the spool when no buffer runs.

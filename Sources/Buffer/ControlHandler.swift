@@ -1,5 +1,6 @@
 import BufferSpool
-import FerryKit
+import Connectors
+import MailModel
 import NIOCore
 
 /// Serves one control connection (see `BufferControl`): reads one request line, performs it on the spool off the

@@ -1,6 +1,5 @@
 import BufferSpool
 import Connectors
-import FerryKit
 import MailModel
 
 /// Delivers held mail into a `dir:` or `maildir:` target through the connectors: each message becomes a new INBOX

@@ -1,5 +1,5 @@
 import Connectors
-import FerryKit
+import MailModel
 
 /// A release target as the command line names it: `dir:PATH`, `maildir:PATH`, `imap://HOST[:PORT]`,
 /// `imaps://HOST[:PORT]` (through FerryKit's connectors), or `lmtp://HOST[:PORT]` / `lmtp:/path/to/socket`.

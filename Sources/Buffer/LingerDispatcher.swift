@@ -1,5 +1,5 @@
 import BufferSpool
-import FerryKit
+import Connectors
 import Foundation
 import Synchronization
 

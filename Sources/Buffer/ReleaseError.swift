@@ -1,5 +1,4 @@
 import BufferSpool
-import FerryKit
 import MailModel
 
 /// Why `buffer release` refused or stopped; each names the reason and what to do.

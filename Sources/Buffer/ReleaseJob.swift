@@ -1,7 +1,8 @@
 import BufferSpool
+import Connectors
 import FerryArchive
-import FerryKit
 import Foundation
+import Receipts
 
 /// `buffer release`: delivers a user's held mail, in order of arrival, to the migration target once a receipt
 /// signed by station B says the target holds everything the archive held; or back to the source (`undo`) once the

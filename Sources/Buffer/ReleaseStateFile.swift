@@ -1,5 +1,5 @@
-import FerryKit
 import Foundation
+import MailModel
 import SystemLayer
 #if canImport(Glibc)
 import Glibc
@@ -59,7 +59,7 @@ public struct ReleaseStateFile: Codable, Sendable, Equatable {
         if state != before || !FileManager.default.fileExists(atPath: path(spoolDirectory)) {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            try AtomicFile.write(Array(try encoder.encode(state)) + [10], to: path(spoolDirectory), mode: 0o600)
+            try FerryError.io { try AtomicReplace.write(Array(try encoder.encode(state)) + [10], to: path(spoolDirectory), mode: 0o600) }
         }
         return result
     }

@@ -1,5 +1,5 @@
-import FerryKit
 import Foundation
+import Receipts
 
 /// The files a release request names (station B's receipt with its signature, and station B's public key), copied
 /// into the spool directory before the request goes to a running server, and removed once it answered.

@@ -1,3 +1,5 @@
+import MailModel
+
 /// Everything that can go wrong reading, writing or checking an archive, with where it went wrong.
 ///
 /// `kind` decides the exit status the command line gives: a `verification` failure means the archive
@@ -23,4 +25,14 @@ public struct ArchiveError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { location.isEmpty ? message : "\(location): \(message)" }
+}
+
+extension ArchiveError: ExitStatusError {
+    public var exitStatus: ExitStatus {
+        switch kind {
+        case .verification, .format: .verificationFailed
+        case .io: .ioError
+        case .key: .usage
+        }
+    }
 }

@@ -2,6 +2,7 @@ import Connectors
 import FerryArchive
 import Foundation
 import MailModel
+import Reporting
 import SystemLayer
 
 /// `export --estimate`: counts what an export would carry and estimates the archive's size and the time it takes,

@@ -1,6 +1,8 @@
+import Connectors
 import FerryArchive
 import Foundation
 import MailModel
+import Reporting
 
 /// `export`: reads users from a source and writes one signed archive.
 public struct Exporter {

@@ -1,6 +1,8 @@
+import Connectors
 import FerryArchive
 import Foundation
 import MailModel
+import Reporting
 
 /// `import`: checks the signature, then streams the archive into the target, each item checked
 /// against the manifest before it is committed; then reconciles and writes the report.

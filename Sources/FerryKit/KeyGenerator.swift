@@ -1,5 +1,7 @@
 import FerryArchive
 import Foundation
+import MailModel
+import SystemLayer
 
 /// `keygen`.
 public enum KeyGenerator {
@@ -11,8 +13,10 @@ public enum KeyGenerator {
         for p in [privatePath, publicPath] where FileManager.default.fileExists(atPath: p) {
             throw FerryError(.usage, "\(p) exists; keygen never overwrites a key")
         }
-        try AtomicFile.write(key.privatePEM(), to: privatePath, mode: 0o600)
-        try AtomicFile.write(key.publicKey.publicPEM(), to: publicPath, mode: 0o644)
+        try FerryError.io {
+            try AtomicReplace.write(key.privatePEM(), to: privatePath, mode: 0o600)
+            try AtomicReplace.write(key.publicKey.publicPEM(), to: publicPath, mode: 0o644)
+        }
         return (privatePath, publicPath, try key.publicKey.keyID)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import MailModel
 
 /// One user of a migration: the address at the source, the address at the target, and an optional group (a
 /// batch the operator moves together).

@@ -1,6 +1,8 @@
+import Connectors
 import FerryArchive
 import Foundation
 import MailModel
+import Reporting
 import Synchronization
 
 /// `export --jobs N`: N threads, each taking the next user in the order given and reading it from its own source

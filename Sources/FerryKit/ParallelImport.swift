@@ -1,6 +1,7 @@
 import FerryArchive
 import Foundation
 import MailModel
+import Reporting
 import Synchronization
 
 /// `import --jobs N`: N threads, each taking the next user and reading only that user's run of the archive (from

@@ -1,6 +1,8 @@
+import Connectors
 import FerryArchive
 import Foundation
 import MailModel
+import Reporting
 import SystemLayer
 
 /// `reconcile` on its own: compares a target with an archive without importing.

@@ -1,6 +1,8 @@
+import Connectors
 import FerryArchive
 import Foundation
 import MailModel
+import Reporting
 
 /// `reconcile`: proves the target holds what the archive holds, per user, container and type, by
 /// reading the target back and hashing every item. Works user by user, so memory follows the

@@ -1,5 +1,6 @@
 import FerryArchive
 import MailModel
+import Reporting
 
 /// One user's import into a target: the user's mailbox with every container created up front, each checked item
 /// written into its container, and the counts once the target made everything durable. The one-job, parallel and

@@ -1,6 +1,7 @@
 import FerryArchive
 import Foundation
 import MailModel
+import Reporting
 
 /// `verify` as the command line runs it.
 public struct Verifier {

@@ -1,6 +1,9 @@
+import Connectors
 import FerryArchive
 import FerryKit
 import Foundation
+import MailModel
+import SystemLayer
 
 /// A migration of many users from one system to another through station A (source, buffer, export) and station
 /// B (import, reconcile, receipts): the plan's directory on station A holds `plan.json` (what was decided at
@@ -81,7 +84,7 @@ public final class MigrationPlan {
             users: users)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(Array(try encoder.encode(definition)) + [10], to: path, mode: 0o644)
+        try FerryError.io { try AtomicReplace.write(Array(try encoder.encode(definition)) + [10], to: path, mode: 0o644) }
         return try MigrationPlan(directory: directory)
     }
 

@@ -1,5 +1,6 @@
 import FerryKit
 import Foundation
+import Reporting
 
 /// What `plan init` fixes for the whole migration: `plan.json` in the plan's directory, written once.
 public struct PlanDefinition: Codable, Sendable, Equatable {

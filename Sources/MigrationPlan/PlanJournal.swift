@@ -1,5 +1,5 @@
-import FerryKit
 import Foundation
+import MailModel
 import SystemLayer
 
 /// The plan's journal: `journal.jsonl` in the plan's directory, one `PlanEvent` a line, each written and fsynced

@@ -1,9 +1,11 @@
 import Buffer
 import BufferSpool
+import Connectors
 import FerryArchive
 import FerryKit
 import Foundation
 import MailModel
+import Receipts
 import SystemLayer
 
 /// The steps of the procedure that station A runs. Each checks the user's state first, does its work (through

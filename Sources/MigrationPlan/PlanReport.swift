@@ -1,6 +1,7 @@
 import FerryArchive
-import FerryKit
 import Foundation
+import Receipts
+import Reporting
 
 /// The whole plan as one report: every user's state and, for those whose receipt came back, station B's reconcile
 /// of the user's final archive (read from the `<archive id>.report.json` that `plan import` writes beside the

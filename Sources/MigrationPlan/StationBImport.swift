@@ -1,6 +1,11 @@
+import Connectors
 import FerryArchive
 import FerryKit
 import Foundation
+import MailModel
+import Receipts
+import Reporting
+import SystemLayer
 
 /// Station B's side of a plan: imports the archives that came (in the order they build on one another, whatever
 /// order they are named in), reconciles, and writes per user a signed receipt and, per archive, the reconcile
@@ -88,7 +93,7 @@ public struct StationBImport {
                 report = try importer.run()
             }
             try receipts.write(report)
-            try AtomicFile.write(try Self.json(report), to: receiptsDirectory + "/" + report.archiveID + ".report.json", mode: 0o644)
+            try FerryError.io { try AtomicReplace.write(try Self.json(report), to: receiptsDirectory + "/" + report.archiveID + ".report.json", mode: 0o644) }
             reports.append(report)
         }
         return reports

@@ -44,6 +44,11 @@ public enum AtomicReplace {
         // The new name is in place; a directory that cannot be synced does not undo that.
         try? SystemCall.syncDirectory(SystemCall.parentDirectory(of: path))
     }
+
+    /// Replaces `path` with `bytes`, for small files held whole (keys, receipts, JSON reports).
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t) throws {
+        try write(to: path, mode: mode) { sink in try bytes.withUnsafeBytes { try sink($0) } }
+    }
 }
 
 /// An exclusive `flock` on a lock file, created if missing, held until `release()` or deinit (closing the only

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Buffer
-import FerryKit
 import Foundation
+import MailModel
 
 /// `mailferry buffer hold`: adds a user to the migration set, or takes one out.
 struct BufferHold: ParsableCommand {

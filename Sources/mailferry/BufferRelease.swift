@@ -1,8 +1,8 @@
 import ArgumentParser
 import Buffer
-import FerryKit
 import Foundation
 import MailModel
+import Reporting
 
 /// Maps what the release layer throws to the documented exit codes.
 func performRelease<T>(_ body: () throws -> T) throws -> T {

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Buffer
 import Dispatch
-import FerryKit
 import Foundation
+import MailModel
 import Synchronization
 
 /// `mailferry buffer serve`: runs the SMTP/LMTP buffer until SIGTERM or SIGINT.

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Buffer
 import BufferSpool
-import FerryKit
 import Foundation
+import MailModel
 
 /// `mailferry buffer status`: what the buffer holds, per user.
 struct BufferStatus: ParsableCommand {

@@ -1,4 +1,5 @@
 import FerryKit
+import Reporting
 
 /// How `export --estimate` reads for people.
 enum EstimateOutput {

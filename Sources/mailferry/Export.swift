@@ -1,5 +1,7 @@
 import ArgumentParser
+import Connectors
 import FerryKit
+import Reporting
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(

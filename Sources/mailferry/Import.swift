@@ -1,6 +1,10 @@
 import ArgumentParser
+import Connectors
 import FerryKit
 import MailModel
+import Receipts
+import Reporting
+import SystemLayer
 
 /// What `import` and `reconcile` both take: the archive, its signer, the target and the report.
 struct TargetOptions: ParsableArguments {
@@ -172,7 +176,7 @@ enum ReportOutput {
         _ report: ReconcileReport, path: String?, html: String? = nil, receipts: [String: ReportPage.ReceiptStatus] = [:], json: Bool
     ) throws {
         if let path {
-            try perform { try AtomicFile.write(jsonBytes(report), to: path, mode: 0o644) }
+            try perform { try FerryError.io { try AtomicReplace.write(jsonBytes(report), to: path, mode: 0o644) } }
         }
         if let html {
             try perform { try ReportPage(report: report, receipts: receipts).write(toFile: html) }

@@ -2,6 +2,8 @@ import ArgumentParser
 import FerryArchive
 import FerryKit
 import Foundation
+import MailModel
+import Reporting
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(

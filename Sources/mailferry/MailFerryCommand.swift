@@ -2,6 +2,7 @@ import ArgumentParser
 import FerryKit
 import Foundation
 import MailModel
+import Reporting
 
 @main
 struct MailFerryCommand: ParsableCommand {

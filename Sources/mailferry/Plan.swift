@@ -1,7 +1,11 @@
 import ArgumentParser
+import Connectors
 import FerryKit
 import Foundation
+import MailModel
 import MigrationPlan
+import Receipts
+import SystemLayer
 
 /// `mailferry plan ...`: the two-station migration of many users, step by step, resumable after a crash.
 struct PlanCommand: ParsableCommand {
@@ -530,7 +534,7 @@ struct PlanReportCommand: ParsableCommand {
         if jsonPath == "-" {
             try printJSON(data)
         } else if let jsonPath {
-            try perform { try AtomicFile.write(jsonBytes(data), to: jsonPath, mode: 0o644) }
+            try perform { try FerryError.io { try AtomicReplace.write(jsonBytes(data), to: jsonPath, mode: 0o644) } }
         }
     }
 }

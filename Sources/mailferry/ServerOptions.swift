@@ -1,6 +1,7 @@
 import ArgumentParser
-import FerryKit
+import Connectors
 import Foundation
+import MailModel
 
 /// What `export`, `import` and `reconcile` take for an IMAP server: passwords from a file (never on the command
 /// line), the CA to trust and the users of a bulk run. What only `import` and `reconcile` use is in

@@ -1,5 +1,7 @@
 import ArgumentParser
 import FerryKit
+import MailModel
+import Reporting
 
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(

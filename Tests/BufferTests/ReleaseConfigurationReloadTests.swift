@@ -1,6 +1,5 @@
 import Buffer
 import BufferSpool
-import FerryKit
 import Foundation
 import Testing
 import TestSupport

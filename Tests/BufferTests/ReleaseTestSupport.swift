@@ -1,7 +1,9 @@
 import BufferSpool
 import FerryArchive
-import FerryKit
 import Foundation
+import Receipts
+import Reporting
+import SystemLayer
 
 /// A scratch directory with a spool holding mail for alice, station B's key and receipts.
 final class ReleaseFixture {
@@ -20,8 +22,8 @@ final class ReleaseFixture {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("release-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         key = try SigningKey.generate()
-        try AtomicFile.write(key.privatePEM(), to: keyPath, mode: 0o600)
-        try AtomicFile.write(key.publicKey.publicPEM(), to: publicPath, mode: 0o644)
+        try AtomicReplace.write(key.privatePEM(), to: keyPath, mode: 0o600)
+        try AtomicReplace.write(key.publicKey.publicPEM(), to: publicPath, mode: 0o644)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }

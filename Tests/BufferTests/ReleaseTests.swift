@@ -1,7 +1,9 @@
 import BufferSpool
+import Connectors
 import FerryArchive
-import FerryKit
 import Foundation
+import MailModel
+import Receipts
 import Testing
 
 @testable import Buffer

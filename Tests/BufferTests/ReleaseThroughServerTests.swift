@@ -2,7 +2,6 @@ import MailModel
 import Buffer
 import BufferSpool
 import FerryArchive
-import FerryKit
 import Foundation
 import Synchronization
 import Testing

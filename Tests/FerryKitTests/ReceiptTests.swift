@@ -1,6 +1,9 @@
+import Connectors
 import FerryArchive
 import FerryKit
 import Foundation
+import Receipts
+import Reporting
 import Testing
 
 /// Receipts: station B's signed statement, per user, that the target holds what the archive held.

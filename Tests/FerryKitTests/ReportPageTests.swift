@@ -1,7 +1,9 @@
+import Connectors
 import FerryArchive
 import FerryKit
 import Foundation
 import MailModel
+import Reporting
 import Testing
 
 /// The HTML report page: built from a real import whose target was damaged afterwards, with hostile names

@@ -3,6 +3,7 @@ import FerryArchive
 import FerryKit
 import Foundation
 import MailModel
+import Reporting
 import Testing
 
 @Suite struct RoundTripTests {

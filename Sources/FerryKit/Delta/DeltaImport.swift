@@ -1,17 +1,7 @@
+import Connectors
 import FerryArchive
 import MailModel
-
-/// What applying a delta's change lines did at the target.
-public struct DeltaImportCounts: Codable, Sendable {
-    public var movedOrFlagged = 0
-    public var unchanged = 0
-    /// `keep` lines whose item the target does not have (reconcile reports them missing).
-    public var notFound = 0
-    public var deleted = 0
-    public var renamedFolders = 0
-    public var deletedFolders = 0
-    public init() {}
-}
+import Reporting
 
 /// Imports a delta archive, user by user: folder renames first, then the folders the delta lists, the new
 /// items through the same checked write path as a full import, then the `keep` lines (moves, flags), the

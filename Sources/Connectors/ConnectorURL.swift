@@ -1,4 +1,3 @@
-import Connectors
 import Foundation
 import MailModel
 
@@ -72,7 +71,7 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Sources that hold one user need the user named, since files do not say whose they are.
-    var holdsOneUser: Bool {
+    public var holdsOneUser: Bool {
         switch self {
         case .directory, .imap: return false
         case .maildir, .mbox: return true
@@ -81,20 +80,20 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
 
     /// Targets that hold messages in CRLF form (IMAP, RFC 9051 section 2.2): an archived message whose line
     /// endings differ is written, and expected by the reconcile, in `CRLFForm`. File stores keep the archive's bytes.
-    var holdsCRLFForm: Bool {
+    public var holdsCRLFForm: Bool {
         if case .imap = self { return true }
         return false
     }
 
     /// Sources that cannot list their users (an IMAP server) export the users named.
-    var listsUsers: Bool {
+    public var listsUsers: Bool {
         if case .imap = self { return false }
         return true
     }
 
     /// Opens this URL as a source. `users` is required for single-user sources (exactly one).
     /// `forInventory` skips what only people read (subjects), for reconciling a target.
-    func source(users: [String], options: ConnectorOptions, forInventory: Bool = false) throws -> any MailboxSource {
+    public func source(users: [String], options: ConnectorOptions, forInventory: Bool = false) throws -> any MailboxSource {
         switch self {
         case .imap:
             let source = IMAPSource(access: try options.access(for: self), users: users)

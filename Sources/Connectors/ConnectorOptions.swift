@@ -1,5 +1,5 @@
-import Connectors
 import Foundation
+import MailModel
 
 /// What a server source or target needs besides its URL: where the passwords are, which CAs to trust, whether a
 /// password may go in the clear, where the import journal lives, how many refused items to tolerate.

@@ -1,5 +1,4 @@
-import FerryArchive
-import MailModel
+import SystemLayer
 
 /// An error from an operation, with the exit status it implies and a message for people.
 public struct FerryError: ExitStatusError, Sendable {
@@ -20,16 +19,19 @@ public struct FerryError: ExitStatusError, Sendable {
     }
 }
 
-extension ArchiveError: ExitStatusError {
-    public var exitStatus: ExitStatus {
-        switch kind {
-        case .verification, .format: .verificationFailed
-        case .io: .ioError
-        case .key: .usage
+extension FerryError {
+    /// A failed system call as the operations word it for people: the path, the call and the reason, no errno.
+    public init(_ system: SystemError) {
+        self.init(.ioError, "\(system.path): \(system.operation) failed: \(system.reason)")
+    }
+
+    /// Runs `body` (an `AtomicReplace.write`, say), turning a `SystemError` into a `FerryError`; other errors
+    /// pass through as they are.
+    public static func io<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SystemError {
+            throw FerryError(error)
         }
     }
-}
-
-extension ReceiptError: ExitStatusError {
-    public var exitStatus: ExitStatus { reason == .unreadable ? .ioError : .verificationFailed }
 }

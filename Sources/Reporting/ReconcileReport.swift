@@ -16,6 +16,21 @@ public struct ReconcileReport: Codable, Sendable {
     public var users: [UserReport]
     public var imported: ImportCounts?
 
+    public init(
+        archive: String, archiveID: String, manifestSHA256: String, signerKeyID: String, target: String,
+        created: String, verdict: Verdict, users: [UserReport], imported: ImportCounts? = nil
+    ) {
+        self.archive = archive
+        self.archiveID = archiveID
+        self.manifestSHA256 = manifestSHA256
+        self.signerKeyID = signerKeyID
+        self.target = target
+        self.created = created
+        self.verdict = verdict
+        self.users = users
+        self.imported = imported
+    }
+
     public enum Verdict: String, Codable, Sendable { case pass, fail }
 
     public struct UserReport: Codable, Sendable {
@@ -27,6 +42,19 @@ public struct ReconcileReport: Codable, Sendable {
         public var target: Counts
         public var containers: [ContainerReport]
         public var problems: [String]
+
+        public init(
+            address: String, targetAddress: String? = nil, verdict: Verdict, archive: Counts, target: Counts,
+            containers: [ContainerReport], problems: [String]
+        ) {
+            self.address = address
+            self.targetAddress = targetAddress
+            self.verdict = verdict
+            self.archive = archive
+            self.target = target
+            self.containers = containers
+            self.problems = problems
+        }
     }
 
     public struct ContainerReport: Codable, Sendable {
@@ -52,6 +80,20 @@ public struct ReconcileReport: Codable, Sendable {
         public var details: [ItemDetail]?
         /// The items counted in `extra`, as the target has them.
         public var extraItems: [ItemDetail]?
+
+        public init(
+            kind: String, name: String, archiveItems: Int, archiveBytes: Int64, matched: Int, extra: Int,
+            missing: [String], mismatched: [Mismatch]
+        ) {
+            self.kind = kind
+            self.name = name
+            self.archiveItems = archiveItems
+            self.archiveBytes = archiveBytes
+            self.matched = matched
+            self.extra = extra
+            self.missing = missing
+            self.mismatched = mismatched
+        }
     }
 
     public struct Mismatch: Codable, Sendable {
@@ -59,6 +101,12 @@ public struct ReconcileReport: Codable, Sendable {
         public var difference: String
         /// What differs, by name: `bytes`, `flags`, `keywords`, `date`, `name`, `active`.
         public var aspects: [String]?
+
+        public init(entry: String, difference: String, aspects: [String]? = nil) {
+            self.entry = entry
+            self.difference = difference
+            self.aspects = aspects
+        }
     }
 
     /// One item as a person recognises it: its subject (or contact names, event summary, script name), sender,
@@ -70,5 +118,14 @@ public struct ReconcileReport: Codable, Sendable {
         public var date: String?
         public var size: Int64
         public var sha256: String
+
+        public init(entry: String?, title: String, from: String?, date: String?, size: Int64, sha256: String) {
+            self.entry = entry
+            self.title = title
+            self.from = from
+            self.date = date
+            self.size = size
+            self.sha256 = sha256
+        }
     }
 }

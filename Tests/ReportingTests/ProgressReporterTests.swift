@@ -1,5 +1,5 @@
-import FerryKit
 import Foundation
+import Reporting
 import Synchronization
 import Testing
 

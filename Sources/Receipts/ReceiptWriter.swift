@@ -1,5 +1,7 @@
 import FerryArchive
 import Foundation
+import MailModel
+import Reporting
 
 /// Writes one signed receipt per user of a reconcile report into a directory (`import`/`reconcile --receipt`).
 /// Failing users get a receipt too (verdict fail), so the operator sees why; the buffer refuses to release on it.

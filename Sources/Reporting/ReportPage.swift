@@ -1,6 +1,7 @@
 import FerryArchive
 import Foundation
 import MailModel
+import SystemLayer
 
 /// The reconcile report as one self-contained HTML page for people: no scripts, no fonts, images or style sheets
 /// fetched, so it opens the same from a USB stick on an offline station. It shows the verdict, a table of every
@@ -112,7 +113,11 @@ public struct ReportPage: Sendable {
 
     /// Writes the page atomically: a temporary name, fsync, then the final name.
     public func write(toFile path: String) throws {
-        try AtomicFile.write(to: path, mode: 0o644) { sink in try write(sink) }
+        try FerryError.io {
+            try AtomicReplace.write(to: path, mode: 0o644) { sink in
+                try write { chunk in try chunk.withUnsafeBytes { try sink($0) } }
+            }
+        }
     }
 
     /// Produces the page, handing its bytes to `sink` in order, in chunks.

@@ -1,4 +1,5 @@
-import FerryKit
+import Connectors
+import MailModel
 import Testing
 
 struct ConnectorURLTests {

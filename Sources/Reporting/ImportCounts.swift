@@ -42,23 +42,16 @@ public struct ImportCounts: Codable, Sendable {
         convertedItems = try c.decodeIfPresent([RewrittenItem].self, forKey: .convertedItems) ?? []
         changes = try c.decodeIfPresent(DeltaImportCounts.self, forKey: .changes)
     }
+}
 
-    /// Adds another part's counts (a user imported by another job); `seconds` stays this one's.
-    mutating func add(_ other: ImportCounts) {
-        written += other.written
-        alreadyPresent += other.alreadyPresent
-        bytesWritten += other.bytesWritten
-        badItems += other.badItems
-        placements += other.placements
-        rewritten += other.rewritten
-        rewrittenItems += other.rewrittenItems
-        convertedItems += other.convertedItems
-    }
-
-    /// Takes what a user's target reports once it finished: placements, refused and converted items.
-    mutating func collect(from target: any UserMailboxTarget) {
-        placements += target.placements
-        badItems += target.badItems
-        convertedItems += target.convertedItems
-    }
+/// What applying a delta's change lines did at the target.
+public struct DeltaImportCounts: Codable, Sendable {
+    public var movedOrFlagged = 0
+    public var unchanged = 0
+    /// `keep` lines whose item the target does not have (reconcile reports them missing).
+    public var notFound = 0
+    public var deleted = 0
+    public var renamedFolders = 0
+    public var deletedFolders = 0
+    public init() {}
 }

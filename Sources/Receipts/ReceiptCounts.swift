@@ -1,4 +1,5 @@
 import FerryArchive
+import Reporting
 
 /// The numbers a receipt carries for its user: what the archive held, what the target holds, and how many items
 /// matched, were missing or were different.

@@ -1,5 +1,7 @@
 import FerryArchive
 import Foundation
+import MailModel
+import Reporting
 import SystemLayer
 
 /// What station B signs for one user once the target was reconciled against an archive: the archive (id, manifest
@@ -104,8 +106,10 @@ public struct Receipt: Codable, Sendable, Equatable {
         } catch {
             throw FerryError(.ioError, "\(directory): cannot create the receipt directory: \(error.localizedDescription)")
         }
-        try AtomicFile.write(signature, to: path + Receipt.signatureSuffix, mode: 0o644)
-        try AtomicFile.write(bytes, to: path, mode: 0o644)
+        try FerryError.io {
+            try AtomicReplace.write(signature, to: path + Receipt.signatureSuffix, mode: 0o644)
+            try AtomicReplace.write(bytes, to: path, mode: 0o644)
+        }
         return path
     }
 

@@ -1,3 +1,5 @@
+import MailModel
+
 /// Why a receipt was refused: the reason as a value (for tests and scripts) and a sentence naming the file.
 public struct ReceiptError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Reason: String, Sendable, Equatable {
@@ -31,6 +33,7 @@ public struct ReceiptError: Error, CustomStringConvertible, Sendable, Equatable 
     public var description: String { "receipt \(path) \(message) (\(reason.rawValue))" }
 }
 
-extension ReceiptError {
+extension ReceiptError: ExitStatusError {
     /// Every refusal is a verification failure (exit 1), except a file that cannot be read (exit 3).
+    public var exitStatus: ExitStatus { reason == .unreadable ? .ioError : .verificationFailed }
 }

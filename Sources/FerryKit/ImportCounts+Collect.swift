@@ -1,0 +1,24 @@
+import MailModel
+import Reporting
+
+// How the operations add up counts; the counts themselves are plain report values (Reporting).
+extension ImportCounts {
+    /// Adds another part's counts (a user imported by another job); `seconds` stays this one's.
+    mutating func add(_ other: ImportCounts) {
+        written += other.written
+        alreadyPresent += other.alreadyPresent
+        bytesWritten += other.bytesWritten
+        badItems += other.badItems
+        placements += other.placements
+        rewritten += other.rewritten
+        rewrittenItems += other.rewrittenItems
+        convertedItems += other.convertedItems
+    }
+
+    /// Takes what a user's target reports once it finished: placements, refused and converted items.
+    mutating func collect(from target: any UserMailboxTarget) {
+        placements += target.placements
+        badItems += target.badItems
+        convertedItems += target.convertedItems
+    }
+}
