@@ -2,6 +2,7 @@ import ArgumentParser
 import Buffer
 import BufferSpool
 import Foundation
+import Reporting
 import MailModel
 
 /// `mailferry buffer status`: what the buffer holds, per user.
