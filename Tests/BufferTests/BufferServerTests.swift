@@ -207,9 +207,13 @@ import Testing
     @Test func shutdownLetsTheTransactionUnderWayFinishThenSays421() async throws {
         let directory = try LiveBuffer.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        // A long drain limit: on a loaded machine the probes below can take many seconds, and the transaction
-        // must not be cut by the forced close that follows the limit.
-        let server = try await BufferServer.start(LiveBuffer.configuration(spool: directory + "/spool"), shutdownTimeout: .seconds(300))
+        // A long drain limit and long client timeouts: on a loaded machine the probes below can take minutes, and the
+        // transaction must be cut neither by the forced close that follows the limit nor by the DATA timeout.
+        let configuration = LiveBuffer.configuration(spool: directory + "/spool") {
+            $0.limits.commandTimeout = 3600
+            $0.limits.dataTimeout = 3600
+        }
+        let server = try await BufferServer.start(configuration, shutdownTimeout: .seconds(300))
         let script = #"""
             import socket, sys, os, time
             s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=20)

@@ -224,36 +224,65 @@ final class ResumableIMAPBody: ItemBody {
             session.onRetry?("\(origin): \(error); fetching the rest from byte \(given)")
         }
         // Each attempt starts from what has been given so far, so a connection that breaks again inside the rest
-        // is resumed from there too.
+        // is resumed from there too. The rest comes from a partial fetch; should its first bytes not be the ones
+        // already given (Dovecot has been seen to place a partial fetch elsewhere after a restart), the whole
+        // message is fetched again and its bytes up to the break skipped, once its own bytes there match.
         try session.run("FETCH the rest of UID \(uid) in \(mailbox)") { c in
             _ = try session.select(mailbox, readOnly: true, on: c)
-            let before = tail
-            let from = given - Int64(before.count)
-            let length = byteCount - from
-            var found = false
-            try c.fetchBodies(uids: [uid], partial: (from, length)) { _, part in
-                found = true
-                guard part.byteCount == length else {
-                    throw SourceError(location: origin, message: "the server gave \(part.byteCount) bytes for the rest, not \(length)")
-                }
-                var compared = 0
-                try part.stream { chunk in
-                    var rest = UnsafeRawBufferPointer(rebasing: chunk[...])
-                    if compared < before.count {
-                        let n = min(before.count - compared, rest.count)
-                        guard before[compared..<compared + n].elementsEqual(rest[0..<n]) else {
-                            throw SourceError(
-                                location: origin,
-                                message: "after the connection broke at byte \(given), the server gave other bytes than before at byte \(from + Int64(compared)); the message cannot be put together safely, run the export again")
-                        }
-                        compared += n
-                        rest = UnsafeRawBufferPointer(rebasing: rest[n...])
-                    }
-                    guard !rest.isEmpty else { return }
-                    try pass(rest)
+            do {
+                try fetchRest(on: c, whole: false, given: given, tail: tail, pass: pass)
+            } catch is OverlapMismatch {
+                session.onRetry?("\(origin): the server's partial fetch from byte \(given - Int64(tail.count)) did not start with the bytes already archived; fetching the whole message again")
+                do {
+                    try fetchRest(on: c, whole: true, given: given, tail: tail, pass: pass)
+                } catch let mismatch as OverlapMismatch {
+                    throw SourceError(
+                        location: origin,
+                        message: "after the connection broke at byte \(given), the server gave other bytes than before at byte \(mismatch.offset); the message cannot be put together safely, run the export again")
                 }
             }
-            guard found else { throw SourceError(location: origin, message: "the message was expunged while it was read") }
         }
+    }
+
+    /// The bytes of a resumed fetch differ from those already given, at stream `offset`.
+    private struct OverlapMismatch: Error {
+        let offset: Int64
+    }
+
+    /// Fetches from `given - tail.count` (a partial fetch) or from the start (`whole`), checks the bytes before
+    /// `given` against `tail` (skipping, for `whole`, the ones before it) and passes on the rest.
+    private func fetchRest(
+        on c: IMAPConnection, whole: Bool, given: Int64, tail: [UInt8], pass: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        let from = given - Int64(tail.count)
+        let expected = whole ? byteCount : byteCount - from
+        var found = false
+        try c.fetchBodies(uids: [uid], partial: whole ? nil : (from, expected)) { _, part in
+            found = true
+            guard part.byteCount == expected else {
+                throw SourceError(location: origin, message: "the server gave \(part.byteCount) bytes for \(whole ? "the message" : "the rest"), not \(expected)")
+            }
+            // Position in the message of the next byte this fetch gives.
+            var at: Int64 = whole ? 0 : from
+            try part.stream { chunk in
+                var rest = UnsafeRawBufferPointer(rebasing: chunk[...])
+                if at < from {
+                    let skip = Int(min(from - at, Int64(rest.count)))
+                    at += Int64(skip)
+                    rest = UnsafeRawBufferPointer(rebasing: rest[skip...])
+                }
+                if at < given, !rest.isEmpty {
+                    let compared = Int(at - from)
+                    let n = min(tail.count - compared, rest.count)
+                    guard tail[compared..<compared + n].elementsEqual(rest[0..<n]) else { throw OverlapMismatch(offset: at) }
+                    at += Int64(n)
+                    rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+                }
+                guard !rest.isEmpty else { return }
+                at += Int64(rest.count)
+                try pass(rest)
+            }
+        }
+        guard found else { throw SourceError(location: origin, message: "the message was expunged while it was read") }
     }
 }
