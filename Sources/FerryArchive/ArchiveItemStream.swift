@@ -95,6 +95,9 @@ public final class ArchiveItemBody: CheckedItemBody {
     public let record: EntryRecord
     public let origin: String
     private var consumed: Int64 = 0
+    private var started = false
+    private var finished = false
+    /// Nil until the bytes were read, and also when the reader took over the hashing (`streamUnhashed`).
     private var digest: String?
     /// Whether the reader has asked for the verdict (then a mismatch is its to report).
     private(set) var checked = false
@@ -108,39 +111,71 @@ public final class ArchiveItemBody: CheckedItemBody {
 
     public var byteCount: Int64 { record.size }
 
+    /// Bytes per read when the body supplies its own buffer.
+    static let chunkSize = 256 * 1024
+
     public func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
-        guard digest == nil, consumed == 0 else {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 16)
+        defer { buffer.deallocate() }
+        try read(through: { buffer }, hashing: true) { filled in try consume(UnsafeRawBufferPointer(filled)) }
+    }
+
+    /// Reads each chunk straight into the buffer `nextBuffer` gives (so a reader handing bytes to another thread
+    /// needs no copy of its own) and passes on the filled part.
+    func stream(
+        through nextBuffer: () throws -> UnsafeMutableRawBufferPointer, _ consume: (UnsafeMutableRawBufferPointer) throws -> Void
+    ) throws {
+        try read(through: nextBuffer, hashing: true, consume)
+    }
+
+    /// Like `stream(through:_:)` but without hashing: for a reader that hashes the bytes it was given itself and
+    /// compares the digest with `record.sha256` before it trusts them. Sizes are still checked here, and `check()`
+    /// then vouches only for those.
+    func streamUnhashed(
+        through nextBuffer: () throws -> UnsafeMutableRawBufferPointer, _ consume: (UnsafeMutableRawBufferPointer) throws -> Void
+    ) throws {
+        try read(through: nextBuffer, hashing: false, consume)
+    }
+
+    private func read(
+        through nextBuffer: () throws -> UnsafeMutableRawBufferPointer, hashing: Bool,
+        _ consume: (UnsafeMutableRawBufferPointer) throws -> Void
+    ) throws {
+        guard !started else {
             throw ArchiveError(.io, origin, "an archive entry can be read only once")
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
-        defer { buffer.deallocate() }
+        started = true
         while true {
+            let buffer = try nextBuffer()
             let n = try tar.readData(into: buffer)
             if n == 0 { break }
             consumed += Int64(n)
             guard consumed <= record.size else {
                 throw ArchiveError(.verification, origin, "holds more bytes than the manifest's \(record.size)")
             }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer.prefix(n))
-            hasher.update(chunk)
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(n))
+            if hashing { hasher.update(UnsafeRawBufferPointer(chunk)) }
             try consume(chunk)
         }
-        digest = hasher.finalizeHex()
+        if hashing { digest = hasher.finalizeHex() }
+        finished = true
         guard consumed == record.size else {
             throw ArchiveError(.verification, origin, "holds \(consumed) bytes, the manifest says \(record.size) (truncated)")
         }
     }
 
     func drain() throws {
-        if digest == nil { try stream { _ in } }
+        if !finished { try stream { _ in } }
     }
 
     /// Throws unless the bytes streamed so far are the whole item and match the manifest's hash.
     public func check() throws {
         checked = true
-        guard let digest, consumed == record.size else {
+        guard finished, consumed == record.size else {
             throw ArchiveError(.verification, origin, "was not read completely")
         }
+        // Read through `streamUnhashed`: the reader compares the hash itself.
+        guard let digest else { return }
         guard digest == record.sha256 else {
             throw ArchiveError(.verification, origin, "SHA-256 \(digest) does not match the manifest's \(record.sha256) (the entry was altered)")
         }
