@@ -48,13 +48,7 @@ final class ArchiveFrames: EntrySink {
         precondition(!closed)
         record.offset = pipeline.streamOffset
         record.frame = pipeline.currentFrameIndex
-        try tar.writeEntry(path: record.path, size: body.byteCount, mtime: mtime) { emit in
-            try body.stream { chunk in
-                hasher.update(chunk)
-                try emit(chunk)
-            }
-        }
-        record.sha256 = hasher.finalizeHex()
+        try tar.writeItem(&record, body: body, mtime: mtime, hasher: hasher)
         beforeRecording(&record)
         try keep(record)
     }

@@ -34,13 +34,7 @@ final class ReadAheadFile: EntrySink {
     ) throws {
         record.offset = bytes.size
         record.frame = 0
-        try tar.writeEntry(path: record.path, size: body.byteCount, mtime: mtime) { emit in
-            try body.stream { chunk in
-                hasher.update(chunk)
-                try emit(chunk)
-            }
-        }
-        record.sha256 = hasher.finalizeHex()
+        try tar.writeItem(&record, body: body, mtime: mtime, hasher: hasher)
         beforeRecording(&record)
         try records.append(ManifestCoding.line(record, with: encoder))
     }

@@ -1,4 +1,6 @@
 internal import CArchive
+import MailModel
+import SystemLayer
 
 /// Where a `TarWriter` sends the bytes libarchive formats: the frame pipeline of the archive, or the read-ahead
 /// file of a user's run that is written ahead of the archive (`ReadAheadFile`).
@@ -104,6 +106,19 @@ final class TarWriter {
         if let e = sink.error { return e }
         let text = archive_error_string(archive).map { String(cString: $0) } ?? "unknown libarchive error"
         return ArchiveError(.io, "", "libarchive failed \(doing): \(text)")
+    }
+}
+
+extension TarWriter {
+    /// Writes `body` as the entry `record` names, hashing its bytes on the way into `record.sha256`.
+    func writeItem(_ record: inout EntryRecord, body: any ItemBody, mtime: InternalDateStamp, hasher: SHA256) throws {
+        try writeEntry(path: record.path, size: body.byteCount, mtime: mtime) { emit in
+            try body.stream { chunk in
+                hasher.update(chunk)
+                try emit(chunk)
+            }
+        }
+        record.sha256 = hasher.finalizeHex()
     }
 }
 
