@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "MigrationPlanTests", dependencies: ["TestSupport", "MigrationPlan", "FerryKit"]),
         .testTarget(
             name: "MailFerryCLITests", dependencies: ["TestSupport", "SystemLayer", "FerryKit", "FerryArchive", "Reporting", "mailferry"],
-            exclude: ["imap_fixture.py", "png_check.py"]),
+            exclude: ["imap_fixture.py", "png_check.py", "hostile_imap.py"]),
     ],
     swiftLanguageModes: [.v6]
 )

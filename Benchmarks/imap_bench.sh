@@ -74,6 +74,7 @@ chown -R nobody:nogroup "$SCRATCH/src/mail" 2>/dev/null || chmod -R a+rwX "$SCRA
 CORPUS_MB=$(du -sm "$SCRATCH/corpus" | awk '{ print $1 }')
 
 printf 'src@bench\tbench\ndst@bench\tbench\n' >"$SCRATCH/credentials.tsv"
+chmod 600 "$SCRATCH/credentials.tsv"  # mailferry refuses a credentials file others can read
 "$BIN" keygen --out "$SCRATCH/k" >/dev/null
 
 cat >"$SCRATCH/mbsyncrc" <<RC

@@ -60,6 +60,7 @@ for ((u = 1; u <= USERS; u++)); do
     printf 'u%d@bench\tbench\n' "$u" >>"$SCRATCH/credentials.tsv"
     printf 'u%d@bench\n' "$u" >>"$SCRATCH/users.txt"
 done
+chmod 600 "$SCRATCH/credentials.tsv"  # mailferry refuses a credentials file others can read
 # shellcheck disable=SC2046
 dovecot_users "$SCRATCH/dovecot-users" bench $(cat "$SCRATCH/users.txt")
 

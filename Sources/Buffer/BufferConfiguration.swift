@@ -132,7 +132,7 @@ public struct BufferConfiguration: Sendable, Equatable {
         var delivery = IMAPDelivery()
         guard let value else { return delivery }
         guard let imap = value.table else { throw fail("imap", "must be a table") }
-        try refuseUnknown(imap, allowed: ["credentials", "ca_file", "allow_plaintext"], prefix: "imap.", fail: fail)
+        try refuseUnknown(imap, allowed: ["credentials", "ca_file", "allow_plaintext", "allow_readable_credentials"], prefix: "imap.", fail: fail)
         if let v = imap["credentials"] {
             guard let p = v.string, FileManager.default.isReadableFile(atPath: p) else {
                 throw fail("imap.credentials", "must be the path of a readable credentials file (ADDRESS<TAB>PASSWORD lines)")
@@ -148,6 +148,18 @@ public struct BufferConfiguration: Sendable, Equatable {
         if let v = imap["allow_plaintext"] {
             guard let b = v.bool else { throw fail("imap.allow_plaintext", "must be true or false") }
             delivery.allowPlaintext = b
+        }
+        if let v = imap["allow_readable_credentials"] {
+            guard let b = v.bool else { throw fail("imap.allow_readable_credentials", "must be true or false") }
+            delivery.allowReadableCredentials = b
+        }
+        // Refused here too, so that `buffer serve` says so at start rather than at the first release.
+        if let p = delivery.credentialsPath, !delivery.allowReadableCredentials,
+            let mode = try? FileManager.default.attributesOfItem(atPath: p)[.posixPermissions] as? Int, mode & 0o077 != 0
+        {
+            throw fail(
+                "imap.credentials",
+                "\(p) has mode \(String(format: "%04o", mode & 0o7777)), which lets other users read the passwords; make it 0600 (chmod 600 \(p)) and owned by the user the buffer runs as, or set allow_readable_credentials = true")
         }
         return delivery
     }
@@ -306,6 +318,8 @@ public struct IMAPDelivery: Sendable, Hashable {
     public var credentialsPath: String?
     public var caFile: String?
     public var allowPlaintext = false
+    /// `allow_readable_credentials`: use a credentials file group or others may read, with a warning.
+    public var allowReadableCredentials = false
     public init() {}
 }
 
@@ -319,6 +333,7 @@ extension BufferConfiguration {
         var options = ConnectorOptions(
             credentialsPath: imap.credentialsPath, caFile: imap.caFile, allowPlaintext: imap.allowPlaintext,
             journalDirectory: spoolDirectory + "/imap-journal")
+        options.allowReadableCredentials = imap.allowReadableCredentials
         options.settingsOrigin = .bufferConfiguration(path: path)
         return options
     }

@@ -20,17 +20,21 @@ public final class LMTPClient {
         }
     }
 
-    /// Seconds to wait for any reply; RFC 5321 4.5.3.2 suggests minutes (10 for the end of DATA).
+    /// Seconds a whole reply may take, and a whole write of one chunk; RFC 5321 4.5.3.2 suggests minutes (10 for
+    /// the end of DATA). The bound is on the whole reply, not each read, so a server that trickles a reply a byte
+    /// at a time is cut off like one that says nothing; a release stops at such a failure (one timeout at most).
     public static let defaultTimeout = 300
 
     public let endpoint: Endpoint
     public private(set) var capabilities: [String] = []
     private var descriptor: Int32
     private var parser = SMTPClientReplyParser()
+    private let timeoutSeconds: Int
 
     /// Connects, reads the greeting and says LHLO.
     public init(endpoint: Endpoint, clientName: String = "mailferry-buffer", timeoutSeconds: Int = LMTPClient.defaultTimeout) throws {
         self.endpoint = endpoint
+        self.timeoutSeconds = timeoutSeconds
         descriptor = try Self.connect(endpoint, timeoutSeconds: timeoutSeconds)
         do {
             let greeting = try readReply()
@@ -132,12 +136,14 @@ public final class LMTPClient {
 
     func readReply() throws -> SMTPClientReply {
         var chunk = [UInt8](repeating: 0, count: 4096)
+        let deadline = Date().addingTimeInterval(Double(timeoutSeconds))
         while true {
             do {
                 if let reply = try parser.next() { return reply }
             } catch let error as SMTPClientReplyError {
                 throw LMTPClientError.protocolViolation(error.description)
             }
+            try waitUntilReadable(before: deadline)
             let n = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if n > 0 {
                 parser.feed(chunk[0..<n])
@@ -153,9 +159,30 @@ public final class LMTPClient {
         }
     }
 
+    /// Waits for bytes to read; a reply not complete by `deadline` is a timeout, however the bytes trickle.
+    private func waitUntilReadable(before deadline: Date) throws {
+        while true {
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else {
+                throw LMTPClientError.stalled("no complete reply within \(timeoutSeconds) s")
+            }
+            var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&entry, 1, Int32(min(left * 1000 + 1, 1e9)))
+            if ready > 0 { return }
+            if ready < 0 && errno != EINTR {
+                throw LMTPClientError.connection("poll: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
     func writeAll(_ bytes: [UInt8]) throws {
         var offset = 0
+        // SO_SNDTIMEO bounds each send, but a server reading a byte at a time would keep each one short.
+        let deadline = Date().addingTimeInterval(Double(timeoutSeconds))
         while offset < bytes.count {
+            if Date() > deadline {
+                throw LMTPClientError.stalled("it did not take \(bytes.count) bytes within \(timeoutSeconds) s")
+            }
             let n = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
             if n < 0 {
                 if errno == EINTR { continue }

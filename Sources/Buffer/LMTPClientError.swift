@@ -10,6 +10,8 @@ public enum LMTPClientError: Error, Equatable, Sendable, CustomStringConvertible
     case refused(step: String, reply: SMTPClientReply)
     /// The server sent something that is not LMTP.
     case protocolViolation(String)
+    /// The server did not complete a reply, or take what was sent, in time.
+    case stalled(String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,7 @@ public enum LMTPClientError: Error, Equatable, Sendable, CustomStringConvertible
         case .closed(let text): return "LMTP server closed the connection \(text)"
         case .refused(let step, let reply): return "LMTP server refused \(step): \(reply)"
         case .protocolViolation(let text): return "LMTP server sent something unexpected: \(text)"
+        case .stalled(let text): return "LMTP server stalled: \(text)"
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import MailModel
+import Synchronization
 
 /// What a server source or target needs besides its URL: where the passwords are, which CAs to trust, whether a
 /// password may go in the clear, where the import journal lives, how many refused items to tolerate.
@@ -12,6 +13,12 @@ public struct ConnectorOptions: Sendable {
     public var maxBadItems: Int
     /// Where the IMAP settings came from (the command line, or the buffer's configuration file).
     public var settingsOrigin: IMAPSettingsOrigin = .commandLine
+    /// `--allow-readable-credentials` (`allow_readable_credentials` in the buffer's `[imap]`): use a credentials
+    /// file that group or others may read, with a warning, instead of refusing it.
+    public var allowReadableCredentials = false
+    /// `--timeout SECONDS`: how long a server may keep a command waiting, and the window in which a response in
+    /// progress must bring at least `IMAPEndpoint.minimumProgressBytes` (IMAP; LMTP has its own).
+    public var timeout: Duration = IMAPServerAccess.defaultTimeout
     /// `import --reimport`: an IMAP target checks on the server that what its journal placed is still there.
     public var checksPlacements = false
     /// Lines for people: reconnects, refused items, renamed folders.
@@ -41,13 +48,32 @@ public struct ConnectorOptions: Sendable {
             preconditionFailure("access(for:) is for server URLs")
         }
         let credentials: IMAPCredentials
+        let allowing: String
+        switch settingsOrigin {
+        case .commandLine: allowing = "--allow-readable-credentials"
+        case .bufferConfiguration(let path):
+            allowing = "allow_readable_credentials = true in the [imap] section of \(path ?? "the buffer's configuration")"
+        }
         do {
-            credentials = try IMAPCredentials.load(path: credentialsPath)
+            credentials = try IMAPCredentials.load(
+                path: credentialsPath, allowReadable: allowReadableCredentials, allowing: allowing,
+                onReadable: Self.warnOnce)
         } catch {
             throw FerryError(.usage, "\(error)")
         }
         return IMAPServerAccess(
             host: host, port: port, implicitTLS: implicitTLS, caFile: caFile, allowPlaintext: allowPlaintext,
-            credentials: credentials, settingsOrigin: settingsOrigin)
+            credentials: credentials, timeout: timeout, settingsOrigin: settingsOrigin)
+    }
+}
+
+extension ConnectorOptions {
+    private static let warned = Mutex<Set<String>>([])
+
+    /// A warning on standard error, also with `--quiet` (it is about a secret), once a process however often the
+    /// credentials are loaded (each job of a parallel run loads them).
+    static func warnOnce(_ line: String) {
+        guard warned.withLock({ $0.insert(line).inserted }) else { return }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }

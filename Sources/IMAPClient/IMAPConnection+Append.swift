@@ -181,6 +181,7 @@ extension IMAPConnection {
         while true {
             while let event = try decodedEvent(command: "APPEND") {
                 _ = try route(event, command: "APPEND")
+                restartProgressWindow()
             }
             guard let taken = queue.takeIfAvailable() else { return }
             try accept(taken, command: "APPEND")

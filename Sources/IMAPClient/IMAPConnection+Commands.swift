@@ -30,6 +30,7 @@ extension IMAPConnection {
                 authorizationID: authorizationID, authenticationID: authenticationID, password: password,
                 initialResponse: capabilities.contains("SASL-IR"))
         }
+        secrets = Self.secretForms(of: auth)
         var found: [String]? = nil
         let response = try run(command) { untagged in
             if case .capability(let list) = untagged { found = list }
@@ -41,6 +42,27 @@ extension IMAPConnection {
         } else {
             try refreshCapabilities()
         }
+    }
+
+    /// Every form in which `auth`'s password can go on the wire: as is (an atom or a literal), quoted with IMAP's
+    /// escapes, base64 of itself, and the whole SASL PLAIN message in base64 (RFC 4616), as LOGIN's user
+    /// would send it with AUTH=PLAIN and as an admin's authorization identity would.
+    static func secretForms(of auth: IMAPAuthentication) -> [String] {
+        let user: String, authorizationID: String, password: String
+        switch auth {
+        case .login(let u, let p): (user, authorizationID, password) = (u, "", p)
+        case .plain(let z, let u, let p): (user, authorizationID, password) = (u, z ?? "", p)
+        }
+        guard !password.isEmpty else { return [] }
+        // Inside a quoted string, with `\` before each `"` and `\`.
+        let quoted = password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        let plain = Array(authorizationID.utf8) + [0] + Array(user.utf8) + [0] + Array(password.utf8)
+        let plainWithoutZ = [0] + Array(user.utf8) + [0] + Array(password.utf8)
+        let forms = [
+            password, quoted, Data(password.utf8).base64EncodedString(), Data(plain).base64EncodedString(),
+            Data(plainWithoutZ).base64EncodedString(),
+        ]
+        return Array(Set(forms)).sorted { $0.count > $1.count }
     }
 
     /// The first personal namespace, or nil when the server has no NAMESPACE.

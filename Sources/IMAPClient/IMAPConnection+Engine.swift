@@ -49,6 +49,7 @@ extension IMAPConnection {
             throw IMAPError(
                 .unusable, server: server, command: command.name, detail: "the connection is no longer usable")
         }
+        restartProgressWindow()
         var encoder = IMAPCommandEncoder(capabilities: capabilities)
         if let literalModeOverride { encoder.literalMode = literalModeOverride }
         let encoded = encoder.encode(command, tag: tags.next())
@@ -127,11 +128,26 @@ extension IMAPConnection {
         }
     }
 
+    /// The next event. Besides `end`, the progress rule bounds the wait: in every `timeout` spent waiting, the
+    /// server must complete a response (or a part of one up to a literal) or send `minimumProgressBytes`, so a
+    /// server that trickles a response a byte at a time is cut off like one that sends nothing. Only time spent
+    /// waiting counts, not time this side spent with what it got.
     func nextEvent(command: String, until end: Date) throws -> IMAPResponseEvent {
         while true {
-            if let event = try decodedEvent(command: command) { return event }
-            try accept(queue.take(until: end), command: command)
+            if let event = try decodedEvent(command: command) {
+                if case .fetchBodyBytes = event {} else { restartProgressWindow() }
+                return event
+            }
+            let began = Date()
+            let allowance = max(0, endpoint.timeoutSeconds - progressWindow.waited)
+            let taken = queue.take(until: min(end, began.addingTimeInterval(allowance)))
+            progressWindow.waited += Date().timeIntervalSince(began)
+            try accept(taken, command: command)
         }
+    }
+
+    func restartProgressWindow() {
+        progressWindow = (0, 0)
     }
 
     /// Feeds received bytes to the decoder, or turns the end of the connection or a timeout into an error.
@@ -139,6 +155,8 @@ extension IMAPConnection {
         switch taken {
         case .bytes(let buffer, let resume):
             tlsConfirmed = true
+            progressWindow.bytes += buffer.readableBytes
+            if progressWindow.bytes >= IMAPEndpoint.minimumProgressBytes { restartProgressWindow() }
             decoder.append(buffer.readableBytesView)
             if resume { channel.read() }
         case .closed(let error):
@@ -169,6 +187,17 @@ extension IMAPConnection {
             }
             throw fail(.closed, command: command, "the server closed the connection")
         case .timedOut:
+            if command == "greeting" && progressWindow.bytes == 0 {
+                throw fail(
+                    .timeout, command: command,
+                    "the server accepted the connection but sent no greeting within \(endpoint.timeout)")
+            }
+            if progressWindow.bytes > 0 {
+                throw fail(
+                    .timeout, command: command,
+                    "the server stalled part way through a response: \(progressWindow.bytes) bytes in \(endpoint.timeout) "
+                        + "(at least \(IMAPEndpoint.minimumProgressBytes) bytes are needed in every \(endpoint.timeout))")
+            }
             throw fail(.timeout, command: command, "no response within \(endpoint.timeout)")
         }
     }
@@ -211,9 +240,17 @@ extension IMAPConnection {
         guard response.status == .ok else {
             throw IMAPError(
                 .commandFailed(response.status), server: server, command: command,
-                detail: "server answered \(response.status.rawValue)", serverText: response.text.text,
+                detail: "server answered \(response.status.rawValue)", serverText: redacted(response.text.text),
                 responseCode: response.text.code)
         }
+    }
+
+    /// `text` without any of this connection's secrets (the password and its encodings as sent): a server may
+    /// echo what it was sent in a NO or BYE, and its text is shown to people.
+    func redacted(_ text: String?) -> String? {
+        guard var text, !secrets.isEmpty else { return text }
+        for secret in secrets { text = text.replacingOccurrences(of: secret, with: "[redacted]") }
+        return text
     }
 
     /// An error that leaves the connection unusable (it is closed), unless `keepUsable`.
@@ -226,7 +263,8 @@ extension IMAPConnection {
             close()
         }
         return IMAPError(
-            kind, server: server, command: command, detail: detail, serverText: serverText, responseCode: code)
+            kind, server: server, command: command, detail: redacted(detail) ?? detail, serverText: redacted(serverText),
+            responseCode: code)
     }
 
     func close() {

@@ -39,6 +39,12 @@ public final class IMAPConnection {
     /// them and fails, so nothing after it is sent.
     let certificateCapture: CertificateCapture?
     var appendCounter = 0
+    /// The password of the current authentication in every form it was sent (raw, quoted, base64 in SASL PLAIN),
+    /// longest first, to be taken out of server text before it is shown.
+    var secrets: [String] = []
+    /// Time spent waiting and bytes received since the last complete response (or command sent): the progress
+    /// rule of `nextEvent`.
+    var progressWindow: (waited: Double, bytes: Int) = (0, 0)
     var unfinishedWrites: [(future: EventLoopFuture<Void>, size: Int)] = []
     var unfinishedWriteBytes = 0
     /// Most bytes written and not yet taken by the socket before a write waits.

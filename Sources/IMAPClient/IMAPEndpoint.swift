@@ -14,7 +14,7 @@ public struct IMAPEndpoint: Sendable, Hashable {
 
     public init(
         host: String, port: Int, security: IMAPSecurity, caFile: String? = nil, allowPlaintextPassword: Bool = false,
-        timeout: Duration = .seconds(120), settingNames: IMAPSettingNames = .commandLine
+        timeout: Duration = .seconds(60), settingNames: IMAPSettingNames = .commandLine
     ) {
         self.settingNames = settingNames
         self.host = host
@@ -24,6 +24,9 @@ public struct IMAPEndpoint: Sendable, Hashable {
         self.allowPlaintextPassword = allowPlaintextPassword
         self.timeout = timeout
     }
+
+    /// While a response is in progress, at least this many bytes must come in every `timeout` spent waiting.
+    public static let minimumProgressBytes = 1024
 
     var timeoutSeconds: Double {
         let parts = timeout.components

@@ -12,6 +12,14 @@ struct ServerOptions: ParsableArguments {
         valueName: "file"))
     var credentials: String?
 
+    @Flag(name: .customLong("allow-readable-credentials"), help: "Use a --credentials file that group or others may read (with a warning) instead of refusing it; make it mode 0600 instead.")
+    var allowReadableCredentials = false
+
+    @Option(help: ArgumentHelp(
+        "Seconds an IMAP server may stay silent (connect, greeting, each answer); a response in progress must also bring at least 1 KiB in every SECONDS. After a timeout the operation is tried once more on a new connection, after a dropped connection up to 6 more times (pauses 0.5 to 8 s, 23.5 s in all), and a user gets at most 16 new connections: a server that never answers fails the command in about 2 x SECONDS, one that drops every connection in about 25 s. Default 60.",
+        valueName: "seconds"))
+    var timeout: Int = 60
+
     @Option(name: .customLong("ca-file"), help: ArgumentHelp("CA certificates (PEM) to trust for the IMAP server's certificate instead of the system's.", valueName: "file"))
     var caFile: String?
 
@@ -25,10 +33,19 @@ struct ServerOptions: ParsableArguments {
     /// error unless `quiet`.
     func connectorOptions(quiet: Bool, importing: ImportOptions? = nil) -> ConnectorOptions {
         let notice: @Sendable (String) -> Void = { message in printError(message) }
-        return ConnectorOptions(
+        var options = ConnectorOptions(
             credentialsPath: credentials, caFile: caFile, allowPlaintext: allowPlaintext,
             journalDirectory: importing?.journal, maxBadItems: importing?.maxBadItems ?? 0,
             onNotice: quiet ? nil : notice)
+        options.allowReadableCredentials = allowReadableCredentials
+        options.timeout = .seconds(timeout)
+        return options
+    }
+
+    func validate() throws {
+        guard (1...3600).contains(timeout) else {
+            throw ValidationError("--timeout must be between 1 and 3600 seconds")
+        }
     }
 
     /// `--user` values plus the addresses in `--users FILE`.

@@ -1,5 +1,8 @@
 import Buffer
+import FerryKit
+import Foundation
 import Testing
+import TestSupport
 
 @Suite struct BufferConfigurationTests {
     @Test func theMinimalConfigurationWorksAsWritten() throws {
@@ -54,5 +57,36 @@ import Testing
             let message = "\(error)"
             return message.hasPrefix("buffer.toml: ") && message.contains(expected)
         }
+    }
+
+    /// `[imap] credentials` that group or others may read is refused, naming its mode, unless
+    /// `allow_readable_credentials = true`.
+    @Test func aCredentialsFileOthersCanReadIsRefusedUnlessAllowed() throws {
+        let directory = try TemporaryDirectory()
+        let credentials = directory.file("imap.tsv")
+        try CredentialsFile.write("a@example.com\tsecret-1\n", to: credentials)
+        func configuration(_ extra: String) throws -> BufferConfiguration {
+            try BufferConfiguration.parse("""
+                [smtp]
+                listen = "127.0.0.1:2525"
+                [buffer]
+                spool = "s"
+                namespace = "b.example.com"
+                [imap]
+                credentials = "\(credentials)"
+                \(extra)
+                """, path: "buffer.toml")
+        }
+        #expect(try configuration("").imap.allowReadableCredentials == false)
+        _ = try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: credentials)
+        #expect {
+            _ = try configuration("")
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains("imap.credentials") && message.contains("mode 0644")
+                && message.contains("chmod 600 \(credentials)") && message.contains("allow_readable_credentials = true")
+        }
+        let allowed = try configuration("allow_readable_credentials = true")
+        #expect(allowed.imap.allowReadableCredentials && allowed.deliveryOptions.allowReadableCredentials)
     }
 }

@@ -17,7 +17,7 @@ import TestSupport
         try fx.hold(2)
         try fx.receipt()
         let credentials = fx.file("imap.tsv")
-        try "\(ReleaseFixture.user)\t\(Self.password)\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        try CredentialsFile.write("\(ReleaseFixture.user)\t\(Self.password)\n", to: credentials)
         let config = fx.file("buffer.toml")
         let base = """
             [lmtp]

@@ -41,7 +41,7 @@ import Glibc
         try fx.hold(count)
         try fx.receipt()
         let credentials = fx.file("imap.tsv")
-        try "\(ReleaseFixture.user)\t\(Self.password)\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        try CredentialsFile.write("\(ReleaseFixture.user)\t\(Self.password)\n", to: credentials)
         let config = fx.file("buffer.toml")
         try """
             [lmtp]

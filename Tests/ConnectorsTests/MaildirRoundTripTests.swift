@@ -182,3 +182,37 @@ struct MaildirRoundTripTests {
         #expect(copy.warnings.isEmpty, "\(copy.warnings)")
     }
 }
+
+/// Thousands of subscribed folders: the subscriptions file is written once, when the user is finished (it was
+/// rewritten for every folder), and Dovecot reads every subscription from it.
+@Suite struct MaildirSubscriptionsTests {
+    @Test func manySubscribedFoldersAreWrittenOnceAndDovecotListsThem() throws {
+        let user = "u@example.com", password = "subscriptions-pass-31"
+        let server = try DovecotIMAPServer(users: [.init(user, password)])
+        let maildir = server.maildir(user)
+        let target = try MaildirTarget(path: maildir)
+        let names = (0..<500).map { ["Projects", "p\($0)"] } + [["Sent"]]
+        for name in names { _ = try target.folder(FolderInfo(path: name, subscribed: true)) }
+        let file = maildir + "/subscriptions"
+        #expect(!FileManager.default.fileExists(atPath: file), "written before the user was finished")
+        try target.finish(settings: UserSettings())
+        #expect(FileManager.default.fileExists(atPath: file))
+        // Written here as this user; Dovecot's mail processes run as nobody when the tests run as root.
+        if getuid() == 0 {
+            try ProcessRunner.run("/bin/chown", ["-R", "nobody:nogroup", server.root + "/mail/\(user)"])
+        }
+
+        let access = IMAPServerAccess(
+            host: "127.0.0.1", port: server.imapPort, implicitTLS: false, caFile: server.caFile,
+            credentials: try IMAPCredentials(text: "\(user)\t\(password)\n", origin: "test"))
+        let sink = RecordingSink()
+        do {
+            try IMAPSource(access: access, users: [user]).read(user: UserInfo(address: user), into: sink)
+        } catch {
+            Issue.record("\(error)\n\(server.log)")
+        }
+        let listed = Set(sink.folders.filter(\.subscribed).map(\.path))
+        // Besides the folders written, the test Dovecot subscribes its own special folders (Drafts) by itself.
+        #expect(Set(names).isSubset(of: listed), "missing \(Set(names).subtracting(listed))")
+    }
+}

@@ -24,8 +24,7 @@ import TestSupport
             let exported = try CLI.run(["export", "--source", "dir:" + store, "--sign-key", work.file("a.key.pem"), "--out", path])
             #expect(exported.status == 0, "\(exported.stderr)")
             credentials = work.file("c.tsv")
-            try "alice@example.com\t\(ConnectionErrorTests.password)\nbob@example.com\t\(ConnectionErrorTests.password)\n"
-                .write(toFile: credentials, atomically: true, encoding: .utf8)
+            try CredentialsFile.write("alice@example.com\t\(ConnectionErrorTests.password)\nbob@example.com\t\(ConnectionErrorTests.password)\n", to: credentials)
         }
 
         func reconcile(_ target: String, _ extra: [String] = []) throws -> CLI.Result {

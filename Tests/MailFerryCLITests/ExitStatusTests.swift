@@ -61,7 +61,7 @@ import TestSupport
         let archive = work.file("s.mfa")
         let exported = try CLI.run(["export", "--source", "dir:" + store, "--sign-key", work.file("a.key.pem"), "--out", archive])
         #expect(exported.status == 0, "\(exported.stderr)")
-        try "*\tadmin\tadmin-secret\tmaster\n".write(toFile: work.file("c.tsv"), atomically: true, encoding: .utf8)
+        try CredentialsFile.write("*\tadmin\tadmin-secret\tmaster\n", to: work.file("c.tsv"))
         let port = try FreePort.make()
         let result = try CLI.run([
             "reconcile", archive, "--trust", work.file("a.pub.pem"), "--target", "imap://127.0.0.1:\(port)",

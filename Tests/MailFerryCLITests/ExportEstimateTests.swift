@@ -78,7 +78,7 @@ import TestSupport
         let password = IMAPRoundTripTests.password
         let server = try DovecotIMAPServer(users: [.init("alice@example.com", password)])
         let credentials = work.file("credentials.tsv")
-        try "alice@example.com\t\(password)\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        try CredentialsFile.write("alice@example.com\t\(password)\n", to: credentials)
         let load = try Python.run([IMAPRoundTripTests.fixture, "load", "127.0.0.1", "\(server.imapPort)", "alice@example.com", password, server.caFile, "7", "40", "0"])
         #expect(load.status == 0, "\(load.stderr)")
         let count = try Python.run([IMAPRoundTripTests.fixture, "count", "127.0.0.1", "\(server.imapPort)", "alice@example.com", password, server.caFile])

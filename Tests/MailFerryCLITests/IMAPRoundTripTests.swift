@@ -31,10 +31,9 @@ import Glibc
             source = try DovecotIMAPServer(users: users, masterUser: .init("admin", IMAPRoundTripTests.adminPassword))
             target = try DovecotIMAPServer(users: users, masterUser: .init("admin", IMAPRoundTripTests.adminPassword))
             credentials = work.file("credentials.tsv")
-            try "alice@example.com\t\(IMAPRoundTripTests.password)\nbob@example.com\t\(IMAPRoundTripTests.bobPassword)\n"
-                .write(toFile: credentials, atomically: true, encoding: .utf8)
+            try CredentialsFile.write("alice@example.com\t\(IMAPRoundTripTests.password)\nbob@example.com\t\(IMAPRoundTripTests.bobPassword)\n", to: credentials)
             adminCredentials = work.file("admin.tsv")
-            try "*\tadmin\t\(IMAPRoundTripTests.adminPassword)\tmaster\n".write(toFile: adminCredentials, atomically: true, encoding: .utf8)
+            try CredentialsFile.write("*\tadmin\t\(IMAPRoundTripTests.adminPassword)\tmaster\n", to: adminCredentials)
             journal = work.file("journal")
             let keygen = try CLI.run(["keygen", "--out", work.file("k")])
             #expect(keygen.status == 0)
@@ -326,7 +325,7 @@ import Glibc
         #expect(export.stdout.contains("messages 50"), "\(export.stdout)")
         // The import goes in through SASL PLAIN with an authorization identity (RFC 4616) instead.
         let sasl = s.work.file("sasl.tsv")
-        try "*\tadmin\t\(IMAPRoundTripTests.adminPassword)\tsasl\n".write(toFile: sasl, atomically: true, encoding: .utf8)
+        try CredentialsFile.write("*\tadmin\t\(IMAPRoundTripTests.adminPassword)\tsasl\n", to: sasl)
         // Both users at once, each job reading its own user's part of the archive.
         let imported = try CLI.run(s.importArguments(archive, credentials: sasl) + ["--jobs", "2"])
         #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
@@ -341,7 +340,7 @@ import Glibc
         let source = try DovecotIMAPServer(users: users, sentFolder: "Sent Items")
         let target = try DovecotIMAPServer(users: users)
         let credentials = work.file("c.tsv")
-        try "alice@example.com\t\(IMAPRoundTripTests.password)\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        try CredentialsFile.write("alice@example.com\t\(IMAPRoundTripTests.password)\n", to: credentials)
         #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
         let load = try Python.run([Self.fixture, "load", "127.0.0.1", "\(source.imapPort)", "alice@example.com", Self.password, source.caFile, "9", "40", "0"])
         #expect(load.status == 0, "\(load.stderr)")
@@ -371,7 +370,7 @@ import Glibc
     @Test func aWrongPasswordOrAnUntrustedCertificateStopsWithAClearError() throws {
         let s = try Stations()
         let wrong = s.work.file("wrong.tsv")
-        try "alice@example.com\tnot-the-password-9\n".write(toFile: wrong, atomically: true, encoding: .utf8)
+        try CredentialsFile.write("alice@example.com\tnot-the-password-9\n", to: wrong)
         let denied = try s.export(credentials: wrong, out: s.work.file("x.mfa"))
         #expect(denied.status == 3)
         #expect(denied.stderr.contains("127.0.0.1"), "\(denied.stderr)")
@@ -399,7 +398,7 @@ enum Python {
         // Four messages of about 1.4 MB among 40; the target takes nothing above 500 KB.
         let target = try DovecotIMAPServer(users: users, maxMailSize: "500k")
         let credentials = work.file("c.tsv")
-        try "alice@example.com\t\(IMAPRoundTripTests.password)\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        try CredentialsFile.write("alice@example.com\t\(IMAPRoundTripTests.password)\n", to: credentials)
         #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
         let load = try Python.run([IMAPRoundTripTests.fixture, "load", "127.0.0.1", "\(source.imapPort)", "alice@example.com", IMAPRoundTripTests.password, source.caFile, "21", "40", "1"])
         #expect(load.status == 0, "\(load.stderr)")
@@ -436,7 +435,7 @@ enum Python {
         let source = try DovecotIMAPServer(users: users)
         let target = try DovecotIMAPServer(users: users, maxMailSize: "6k")
         let credentials = work.file("c.tsv")
-        try "alice@example.com\t\(IMAPRoundTripTests.password)\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+        try CredentialsFile.write("alice@example.com\t\(IMAPRoundTripTests.password)\n", to: credentials)
         #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
         let load = try Python.run([IMAPRoundTripTests.fixture, "load", "127.0.0.1", "\(source.imapPort)", "alice@example.com", IMAPRoundTripTests.password, source.caFile, "33", "300"])
         #expect(load.status == 0, "\(load.stderr)")

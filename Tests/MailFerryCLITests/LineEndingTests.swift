@@ -24,7 +24,7 @@ import Glibc
             work = try Workspace()
             server = try DovecotIMAPServer(users: [.init(LineEndingTests.user, LineEndingTests.password)])
             credentials = work.file("credentials.tsv")
-            try "\(LineEndingTests.user)\t\(LineEndingTests.password)\n".write(toFile: credentials, atomically: true, encoding: .utf8)
+            try CredentialsFile.write("\(LineEndingTests.user)\t\(LineEndingTests.password)\n", to: credentials)
             #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
         }
 

@@ -127,8 +127,8 @@ import Glibc
             source = try DovecotIMAPServer(users: users)
             target = try DovecotIMAPServer(users: users)
             credentials = work.file("credentials.tsv")
-            try ParallelExportTests.users.map { "\($0)\t\(ParallelExportTests.password($0))\n" }.joined()
-                .write(toFile: credentials, atomically: true, encoding: .utf8)
+            try CredentialsFile.write(
+                ParallelExportTests.users.map { "\($0)\t\(ParallelExportTests.password($0))\n" }.joined(), to: credentials)
             #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
         }
 
@@ -205,8 +205,7 @@ import Glibc
 
         // carol's password is wrong: the export stops with her error, whatever the other jobs were doing.
         let wrong = s.work.file("wrong.tsv")
-        try Self.users.map { "\($0)\t\($0 == "carol@example.com" ? "not-her-password" : Self.password($0))\n" }.joined()
-            .write(toFile: wrong, atomically: true, encoding: .utf8)
+        try CredentialsFile.write(Self.users.map { "\($0)\t\($0 == "carol@example.com" ? "not-her-password" : Self.password($0))\n" }.joined(), to: wrong)
         let denied = try CLI.run(s.exportArguments(archive, jobs: 3, credentials: wrong))
         #expect(denied.status == 3, "\(denied.stdout) \(denied.stderr)")
         #expect(denied.stderr.contains("export of carol@example.com failed"), "\(denied.stderr)")

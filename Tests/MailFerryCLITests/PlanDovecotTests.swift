@@ -32,10 +32,8 @@ import TestSupport
             let r = try Python.run([Self.fixture, "load", "127.0.0.1", "\(source.imapPort)", user, password, source.caFile, "\(seed)", "60"])
             #expect(r.status == 0, "\(r.stderr)")
         }
-        try "alice@example.com\t\(Self.alicePassword)\nbob@example.com\t\(Self.bobPassword)\n"
-            .write(toFile: work.file("source.tsv"), atomically: true, encoding: .utf8)
-        try "alice.new@example.net\t\(Self.alicePassword)\nbob@example.com\t\(Self.bobPassword)\n"
-            .write(toFile: work.file("target.tsv"), atomically: true, encoding: .utf8)
+        try CredentialsFile.write("alice@example.com\t\(Self.alicePassword)\nbob@example.com\t\(Self.bobPassword)\n", to: work.file("source.tsv"))
+        try CredentialsFile.write("alice.new@example.net\t\(Self.alicePassword)\nbob@example.com\t\(Self.bobPassword)\n", to: work.file("target.tsv"))
         for name in ["a", "b"] { #expect(try CLI.run(["keygen", "--out", work.file(name)]).status == 0) }
         try "alice@example.com,alice.new@example.net\nbob@example.com\n".write(toFile: work.file("users.csv"), atomically: true, encoding: .utf8)
         try """

@@ -80,11 +80,26 @@ public struct IMAPCredentials: Sendable, CustomStringConvertible {
         guard !users.isEmpty || admin != nil else { throw SourceError(location: origin, message: "no credentials in it") }
     }
 
-    /// Reads `--credentials FILE`, or the environment variable when `path` is nil.
-    public static func load(path: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws
-        -> IMAPCredentials
-    {
+    /// Reads `--credentials FILE`, or the environment variable when `path` is nil. A file that group or others may
+    /// access is refused (as ssh refuses such a private key) unless `allowReadable`, which `onReadable` is told of;
+    /// `allowing` names the setting that allows it, for the refusal.
+    public static func load(
+        path: String?, allowReadable: Bool = false, allowing: String = "--allow-readable-credentials",
+        onReadable: (String) -> Void = { _ in },
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> IMAPCredentials {
         if let path {
+            if let mode = try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int,
+                mode & 0o077 != 0
+            {
+                let shown = "mode " + String(format: "%04o", mode & 0o7777)
+                guard allowReadable else {
+                    throw CredentialsFileRefusal(
+                        path: path,
+                        message: "\(shown) lets other users read the passwords; make it 0600 (chmod 600 \(path)), or give \(allowing)")
+                }
+                onReadable("warning: \(path): \(shown) lets other users read the passwords (used because of \(allowing))")
+            }
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw SourceError(location: path, message: "cannot read the credentials file")
             }
@@ -119,4 +134,12 @@ public struct IMAPCredentials: Sendable, CustomStringConvertible {
     public var description: String {
         "credentials from \(origin): \(users.count) users" + (admin.map { ", admin \($0.name) (\($0.method.rawValue))" } ?? "")
     }
+}
+
+/// A credentials file refused for its permissions: not allowed as asked (exit 2), unlike a file that cannot be read.
+public struct CredentialsFileRefusal: ExitStatusError, Sendable {
+    public var path: String
+    public var message: String
+    public var exitStatus: ExitStatus { .usage }
+    public var description: String { "\(path): \(message)" }
 }

@@ -18,7 +18,8 @@ public struct IMAPServerAccess: Sendable, CustomStringConvertible {
     /// Where the settings came from, so refusals name the option or the configuration key to change.
     public var settingsOrigin: IMAPSettingsOrigin
 
-    public static let defaultTimeout: Duration = .seconds(120)
+    /// `--timeout`'s default.
+    public static let defaultTimeout: Duration = .seconds(60)
 
     public init(
         host: String, port: Int, implicitTLS: Bool, caFile: String? = nil, allowPlaintext: Bool = false,

@@ -131,6 +131,13 @@ public final class IMAPSource: MailboxSource {
                 guard !wanted.isEmpty else { return }
                 try c.fetchBodies(uids: wanted) { uid, body in
                     guard let summary = byUID[uid], !delivered.contains(uid) else { return }
+                    if body.byteCount != summary.size {
+                        // The body is archived as the server gives it; a size that disagrees with RFC822.SIZE
+                        // can mean a damaged message on the server, which the person running the export must hear.
+                        sink.warning(SourceProblem(
+                            location: "\(access) \(session.user) \(mailbox) UID \(uid)",
+                            message: "the server gave \(body.byteCount) bytes, but said its RFC822.SIZE is \(summary.size); it is archived as given"))
+                    }
                     let resumable = ResumableIMAPBody(first: body, uid: uid, mailbox: mailbox, session: session)
                     do {
                         try sink.message(Self.messageInfo(summary, mailboxKey: mailboxKey), inFolder: folder, body: resumable)
@@ -221,7 +228,7 @@ final class ResumableIMAPBody: ItemBody {
             try first.stream(pass)
             return
         } catch let error as IMAPError where error.isCuredByReconnecting {
-            session.onRetry?("\(origin): \(error); fetching the rest from byte \(given)")
+            try session.retry(after: error, "UID \(uid) in \(mailbox), fetching the rest from byte \(given)")
         }
         // Each attempt starts from what has been given so far, so a connection that breaks again inside the rest
         // is resumed from there too. The rest comes from a partial fetch; should its first bytes not be the ones

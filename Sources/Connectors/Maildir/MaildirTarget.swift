@@ -15,7 +15,9 @@ import SystemLayer
 /// not the key's size is written again rather than trusted.
 ///
 /// Keyword letters are assigned per folder in `dovecot-keywords`, by name, after the letters already there;
-/// `$Forwarded` is written as the P letter. Subscriptions are merged into the existing `subscriptions` file.
+/// `$Forwarded` is written as the P letter. Subscriptions are merged into the existing `subscriptions` file, which is
+/// written once, atomically, when the user's writes are made durable (rewriting it per folder made a user with
+/// thousands of folders quadratic).
 /// Parents of a nested folder are not created: Maildir++ needs no directory for them, and Dovecot lists them.
 /// Settings have no place in a Maildir and are not written; address books, calendars and Sieve scripts are
 /// refused (the directory store, `DirectoryTarget`, holds them beside a Maildir).
@@ -29,7 +31,10 @@ public final class MaildirTarget: UserMailboxTarget {
     public let path: String
     private var folders: [MaildirFolderState] = []
     private var folderNumbers: [String: Int] = [:]
+    /// The subscriptions file as read on first use, with the folders added since; written by `syncWritten`.
     private var subscriptions: [[String]]?
+    private var subscribed: Set<[String]> = []
+    private var subscriptionsChanged = false
     private var filesToSync: [String] = []
     private var directoriesToSync: Set<String> = []
     private var stagedCount = 0
@@ -76,19 +81,33 @@ public final class MaildirTarget: UserMailboxTarget {
         return folders.count - 1
     }
 
-    private func subscribe(_ folderPath: [String]) throws {
-        let file = "\(path)/\(DovecotSubscriptions.fileName)"
-        if subscriptions == nil {
-            subscriptions = []
-            if let info = try FileSystem.lstatIfPresent(file), FileSystem.isRegular(info) {
-                let bytes = try FileSystem.readFile(file, limit: MaildirSource.controlFileLimit)
-                subscriptions = DovecotSubscriptions.parse(String(decoding: bytes, as: UTF8.self))
-            }
+    private var subscriptionsFile: String { "\(path)/\(DovecotSubscriptions.fileName)" }
+
+    /// The subscribed folders: the file's, read once, and those added since.
+    private func loadSubscriptions() throws -> [[String]] {
+        if let subscriptions { return subscriptions }
+        var list: [[String]] = []
+        if let info = try FileSystem.lstatIfPresent(subscriptionsFile), FileSystem.isRegular(info) {
+            let bytes = try FileSystem.readFile(subscriptionsFile, limit: MaildirSource.controlFileLimit)
+            list = DovecotSubscriptions.parse(String(decoding: bytes, as: UTF8.self))
         }
-        guard !subscriptions!.contains(folderPath) else { return }
+        subscriptions = list
+        subscribed = Set(list)
+        return list
+    }
+
+    private func subscribe(_ folderPath: [String]) throws {
+        _ = try loadSubscriptions()
+        guard subscribed.insert(folderPath).inserted else { return }
         subscriptions!.append(folderPath)
-        try FileSystem.writeFileAtomically(file, Array(DovecotSubscriptions.text(for: subscriptions!).utf8))
-        filesToSync.append(file)
+        subscriptionsChanged = true
+    }
+
+    private func writeSubscriptionsIfChanged() throws {
+        guard subscriptionsChanged, let list = subscriptions else { return }
+        try FileSystem.writeFileAtomically(subscriptionsFile, Array(DovecotSubscriptions.text(for: list).utf8))
+        subscriptionsChanged = false
+        filesToSync.append(subscriptionsFile)
         directoriesToSync.insert(path)
     }
 
@@ -251,10 +270,7 @@ public final class MaildirTarget: UserMailboxTarget {
 
     /// Keeps the subscriptions file in step with a folder rename (the folder and those under it).
     func renameSubscriptions(from: [String], to: [String]) throws {
-        let file = "\(path)/\(DovecotSubscriptions.fileName)"
-        guard let info = try FileSystem.lstatIfPresent(file), FileSystem.isRegular(info) else { return }
-        let bytes = try FileSystem.readFile(file, limit: MaildirSource.controlFileLimit)
-        var list = DovecotSubscriptions.parse(String(decoding: bytes, as: UTF8.self))
+        var list = try loadSubscriptions()
         var changed = false
         for i in list.indices where list[i].starts(with: from) {
             list[i] = to + list[i].dropFirst(from.count)
@@ -262,9 +278,10 @@ public final class MaildirTarget: UserMailboxTarget {
         }
         guard changed else { return }
         subscriptions = list
-        try FileSystem.writeFileAtomically(file, Array(DovecotSubscriptions.text(for: list).utf8))
-        filesToSync.append(file)
-        directoriesToSync.insert(path)
+        subscribed = Set(list)
+        subscriptionsChanged = true
+        // A rename is rare and its directories are renamed now: the file follows at once.
+        try writeSubscriptionsIfChanged()
     }
 
     // MARK: What a Maildir cannot hold
@@ -296,6 +313,7 @@ public final class MaildirTarget: UserMailboxTarget {
     /// A few files are fsynced one by one; past `syncfsThreshold` one syncfs(2) of the target's file
     /// system does the same for all of them at once.
     func syncWritten() throws {
+        try writeSubscriptionsIfChanged()
         if filesToSync.count > Self.syncfsThreshold {
             try FileSystem.syncFileSystem(containing: path)
         } else {
