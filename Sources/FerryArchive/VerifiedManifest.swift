@@ -194,6 +194,18 @@ public struct ManifestHead: Sendable {
         guard users.count == header.userCount else {
             throw ArchiveError(.format, lines.location, "lists \(users.count) users, the archive record says \(header.userCount)")
         }
+        // Stated counts are summed (progress totals) before the entries confirm them: refuse any that are
+        // negative or whose sums would overflow, so that no arithmetic on them can trap.
+        var statedSum = Counts()
+        for u in users {
+            guard let sum = statedSum.checkedAdding(u.counts) else {
+                throw ArchiveError(.format, "\(lines.location): user \(u.user)", "states counts that are negative or too large to add up")
+            }
+            statedSum = sum
+        }
+        guard Counts().checkedAdding(header.totals) != nil, header.itemBytes >= 0, header.entryCount >= 0 else {
+            throw ArchiveError(.format, "\(lines.location): archive record", "states totals that are negative or too large")
+        }
         if header.version >= 2 {
             guard header.changeCount == changeCount else {
                 throw ArchiveError(.format, lines.location, "lists \(changeCount) change records, the archive record says \(header.changeCount.map(String.init) ?? "none")")
@@ -314,7 +326,10 @@ public final class ManifestEntryIterator {
         guard EntryPath.isItemPath(e.path), e.path.hasPrefix("u/\(e.user)/") else {
             throw ArchiveError(.verification, location, "is not a MailFerry item name")
         }
-        guard e.size >= 0, Hex.isLowerHex(e.sha256, length: 64), e.offset > lastOffset else {
+        // An entry lies in the item region, before the manifest: its size and offset cannot exceed it (so sums of
+        // sizes stay far from overflow).
+        let region = manifest.statement.manifest.offset
+        guard e.size >= 0, e.size <= region, e.offset < region, Hex.isLowerHex(e.sha256, length: 64), e.offset > lastOffset else {
             throw ArchiveError(.verification, location, "has an invalid size, hash or position")
         }
         if manifest.header.version >= 2, (e.sourceKey ?? "").isEmpty {
