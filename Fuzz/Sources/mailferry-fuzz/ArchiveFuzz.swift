@@ -243,10 +243,15 @@ enum ArchiveBuilder {
         return h + data + [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
     }
 
+    /// A frame with the content size and checksum, which the reader requires of every MailFerry frame.
     static func compress(_ plain: [UInt8]) -> [UInt8] {
+        guard let context = ZSTD_createCCtx() else { return [] }
+        defer { ZSTD_freeCCtx(context) }
+        ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1)
+        ZSTD_CCtx_setParameter(context, ZSTD_c_contentSizeFlag, 1)
         var out = [UInt8](repeating: 0, count: ZSTD_compressBound(plain.count))
         let n = out.withUnsafeMutableBytes { o in
-            plain.withUnsafeBytes { p in ZSTD_compress(o.baseAddress, o.count, p.baseAddress, p.count, 1) }
+            plain.withUnsafeBytes { p in ZSTD_compress2(context, o.baseAddress, o.count, p.baseAddress, p.count) }
         }
         guard ZSTD_isError(n) == 0 else { return [] }
         return Array(out.prefix(n))
