@@ -98,17 +98,6 @@ import Testing
         try expectRefused(path, trust: key.publicKey, in: dir, stage: .items, saying: "the manifest names frame \(frame)")
     }
 
-    @Test func anEntrySizeBeyondTheItemRegionIsRefusedBeforeItIsCounted() throws {
-        let dir = try TemporaryDirectory()
-        let key = try SigningKey.generate()
-        var parts = try ArchiveParts.sample(key: key, in: dir)
-        try parts.editEntries { entries in entries[0].size = Int64.max }
-        try parts.restate(with: key)
-        let path = dir.file("a.mfa")
-        try parts.write(to: path)
-        try expectRefused(path, trust: key.publicKey, in: dir, stage: .items, saying: "has an invalid size, hash or position")
-    }
-
     // MARK: Dates
 
     @Test(arguments: [Int64.max, Int64.min, Int64.max - 86_400, Int64.min + 1])
