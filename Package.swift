@@ -83,6 +83,21 @@ let package = Package(
             dependencies: ["SystemLayer", "MailModel", "Connectors", "Reporting", "Receipts", "FerryKit", "Buffer", "MigrationPlan", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
+        // libFuzzer targets for every parser that reads outside data (Fuzz/README.md). Built normally they replay
+        // stored inputs (FuzzReplayTests runs every corpus and crash file); with -D FUZZING and -sanitize=fuzzer
+        // (Fuzz/run.sh) they are the fuzzers. The configuration parsers are apart: their dependencies (NIO, GRDB,
+        // TOMLKit) take long to build with the fuzzer.
+        .target(name: "FuzzSupport", path: "Fuzz/Sources/FuzzSupport"),
+        .executableTarget(
+            name: "mailferry-fuzz",
+            dependencies: ["FuzzSupport", "FerryArchive", "MailModel", "SystemLayer", "IMAPCore", "SMTPCore", "CZstd"],
+            path: "Fuzz/Sources/mailferry-fuzz"
+        ),
+        .executableTarget(
+            name: "mailferry-fuzz-config", dependencies: ["FuzzSupport", "Buffer", "FerryKit"],
+            path: "Fuzz/Sources/mailferry-fuzz-config"
+        ),
+
         // Helpers several test targets share: a seeded generator, the built binary's location, a real Dovecot, an
         // mbox writer for test data.
         .target(name: "TestSupport", dependencies: ["MailModel"], path: "Tests/TestSupport"),
@@ -98,6 +113,7 @@ let package = Package(
         .testTarget(name: "BufferSpoolTests", dependencies: ["SystemLayer", "BufferSpool", "MailModel"]),
         .testTarget(name: "BufferTests", dependencies: ["TestSupport", "SystemLayer", "Buffer", "BufferSpool", "SMTPCore", "FerryArchive", "Connectors", "Reporting", "Receipts", "MailModel"]),
         .testTarget(name: "MigrationPlanTests", dependencies: ["TestSupport", "MigrationPlan", "FerryKit"]),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["TestSupport", "mailferry-fuzz", "mailferry-fuzz-config"]),
         .testTarget(
             name: "MailFerryCLITests", dependencies: ["TestSupport", "SystemLayer", "FerryKit", "FerryArchive", "Reporting", "mailferry"],
             exclude: ["imap_fixture.py", "png_check.py", "hostile_imap.py"]),

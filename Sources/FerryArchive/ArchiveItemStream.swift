@@ -77,7 +77,7 @@ public final class ArchiveItemStream {
             guard h.position + (runStart ?? 0) == r.offset else {
                 throw ArchiveError(.verification, "\(archivePath): \(r.path)", "is at stream offset \(h.position), the manifest says \(r.offset)")
             }
-            guard r.frame >= 0, r.frame + 1 < frameOffsets.count, frameOffsets[r.frame] <= r.offset, r.offset < frameOffsets[r.frame + 1] else {
+            guard r.frame >= 0, r.frame < frameOffsets.count - 1, frameOffsets[r.frame] <= r.offset, r.offset < frameOffsets[r.frame + 1] else {
                 throw ArchiveError(.verification, "\(archivePath): \(r.path)", "the manifest names frame \(r.frame), but offset \(r.offset) is not in it")
             }
             let body = ArchiveItemBody(tar: tar, record: r, location: "\(archivePath): \(r.path)")

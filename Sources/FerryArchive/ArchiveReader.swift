@@ -119,6 +119,11 @@ public final class ArchiveReader {
         else {
             throw ArchiveError(.verification, path, "the statement's manifest reference does not match the archive's frames")
         }
+        // The size is checked against the region before it is rounded, so that no stated size can overflow.
+        let region = decompressedOffsets[seekTable.frames.count - 1] - m.offset
+        guard m.size >= 0, m.size <= region else {
+            throw ArchiveError(.verification, path, "the statement's manifest size \(m.size) does not fit the \(region) bytes before the statement")
+        }
         let expectedRegion = 512 + (m.size + 511) / 512 * 512
         guard decompressedOffsets[seekTable.frames.count - 1] - m.offset == expectedRegion else {
             throw ArchiveError(.verification, path, "the manifest region is not the size the statement declares (data added or removed near the manifest)")

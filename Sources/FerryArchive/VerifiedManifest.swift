@@ -199,6 +199,18 @@ public struct ManifestHead: Sendable {
         guard users.count == header.userCount else {
             throw ArchiveError(.format, lines.location, "lists \(users.count) users, the archive record says \(header.userCount)")
         }
+        // Stated counts are summed (progress totals) before the entries confirm them: refuse any that are
+        // negative or whose sums would overflow, so that no arithmetic on them can trap.
+        var statedSum = Counts()
+        for u in users {
+            guard let sum = statedSum.checkedAdding(u.counts) else {
+                throw ArchiveError(.format, "\(lines.location): user \(u.user)", "states counts that are negative or too large to add up")
+            }
+            statedSum = sum
+        }
+        guard Counts().checkedAdding(header.totals) != nil, header.itemBytes >= 0, header.entryCount >= 0 else {
+            throw ArchiveError(.format, "\(lines.location): archive record", "states totals that are negative or too large")
+        }
         if header.version >= 2 {
             guard header.changeCount == changeCount else {
                 throw ArchiveError(.format, lines.location, "lists \(changeCount) change records, the archive record says \(header.changeCount.map(String.init) ?? "none")")

@@ -167,7 +167,10 @@ public struct IMAPCommandEncoder: Sendable {
     /// zone (UTC when it has none); sub-second precision is not expressible.
     public static func dateTime(_ date: InternalDate) -> String {
         let offset = Int64(date.utcOffsetMinutes ?? 0)
-        let local = date.epochSeconds + offset * 60
+        // A date from an archive may be any Int64: clamped into the range the arithmetic handles (the server then
+        // refuses the year, and the item is reported) instead of overflowing.
+        let seconds = min(max(date.epochSeconds, InternalDate.calendarRange.lowerBound), InternalDate.calendarRange.upperBound)
+        let local = seconds + offset * 60
         let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
         let secondsOfDay = local - days * 86_400
         let (year, month, day) = civil(fromDays: days)

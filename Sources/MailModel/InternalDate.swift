@@ -26,6 +26,9 @@ public struct InternalDate: Hashable, Sendable, Codable, Comparable {
 
     /// `2024-03-01T09:00:00Z` or `2024-03-01T10:00:00+01:00` (zone as given), for people to read.
     public var iso8601: String {
+        // Any signed 64-bit epoch is valid in an archive; beyond the calendar arithmetic's safe range (some
+        // 140 million years) the date is shown as its number rather than overflowing.
+        guard Self.calendarRange.contains(epochSeconds) else { return "epoch \(epochSeconds)" }
         let offset = Int64(utcOffsetMinutes ?? 0)
         let local = epochSeconds + offset * 60
         let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
@@ -42,6 +45,9 @@ public struct InternalDate: Hashable, Sendable, Codable, Comparable {
         }
         return text
     }
+
+    /// Epoch seconds the calendar arithmetic handles without overflow (with any zone offset added).
+    public static let calendarRange: ClosedRange<Int64> = -(1 << 52)...(1 << 52)
 
     /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days).
     static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {

@@ -15,7 +15,10 @@ public enum Format {
 
     /// `45 s`, `3 min 05 s`, `2 h 07 min`.
     public static func duration(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
+        // Stated totals from an archive can make an estimate absurd (or infinite): shown capped, never converted
+        // out of Int's range.
+        guard seconds.isFinite, seconds < 1e12 else { return seconds.isNaN ? "unknown" : "over 277777777 h" }
+        let s = Int(max(0, seconds).rounded())
         if s < 60 { return "\(s) s" }
         if s < 3600 { return String(format: "%d min %02d s", s / 60, s % 60) }
         return String(format: "%d h %02d min", s / 3600, (s % 3600) / 60)

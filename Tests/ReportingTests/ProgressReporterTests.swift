@@ -72,3 +72,24 @@ import Testing
         #expect(written.withLock { $0 }.isEmpty)
     }
 }
+
+/// Totals stated by an archive can be huge without overflowing; the line must still be shown, not trap.
+@Suite struct ProgressReporterHugeTotalsTests {
+    typealias Status = ProgressReporter.Status
+
+    @Test(arguments: [(Int.max, Int64.max), (Int.max, nil), (1 << 62, Int64(1) << 62)] as [(Int, Int64?)])
+    func hugeStatedTotalsShowAnHonestTimeLeft(_ items: Int, _ bytes: Int64?) {
+        let s = Status(label: "import", items: 1, bytes: 1, totalItems: items, totalBytes: bytes, elapsed: 1000)
+        #expect(s.barLine(width: 200).contains("over 277777777 h left"), "\(s.barLine(width: 200))")
+        #expect(s.plainLine.contains("over 277777777 h left"), "\(s.plainLine)")
+        #expect(!s.finalLine.isEmpty)
+    }
+
+    @Test func durationsBeyondIntAreCapped() {
+        #expect(Format.duration(1e300) == "over 277777777 h")
+        #expect(Format.duration(.infinity) == "over 277777777 h")
+        #expect(Format.duration(.nan) == "unknown")
+        #expect(Format.duration(-5) == "0 s")
+        #expect(Format.duration(3725) == "1 h 02 min")
+    }
+}

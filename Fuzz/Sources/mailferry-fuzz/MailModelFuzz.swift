@@ -1,0 +1,64 @@
+import Foundation
+import MailModel
+
+/// The data model's codecs: what a source store (mbox, Maildir, IMAP) or an archive's items hold.
+enum MailModelFuzz {
+    static func contentLines(_ input: UnsafeRawBufferPointer) {
+        let bytes = [UInt8](input)
+        let parsed = ContentLines.parse(bytes)
+        for line in parsed.lines.prefix(64) { _ = ContentLines.unescapeText(line.value) }
+        _ = VCardCodec.summarize(bytes)
+        _ = ICalendarCodec.summarize(bytes)
+    }
+
+    static func mbox(_ input: UnsafeRawBufferPointer) {
+        FuzzFiles.withFile(input) { path in
+            guard let file = try? ReadOnlyFile(path: path) else { return }
+            // A small chunk size puts chunk boundaries inside From lines and quoted lines.
+            let chunk = input.first.map { Int($0 % 64) + 1 } ?? 64
+            let reader = MboxReader(file: file, chunkSize: chunk)
+            var locations: [MboxMessageLocation] = []
+            _ = try? reader.scan { locations.append($0) }
+            for location in locations.prefix(16) {
+                guard location.contentLength >= 0, location.contentLength <= 1 << 20,
+                      let content = try? file.read(at: location.contentOffset, count: Int(location.contentLength))
+                else { continue }
+                _ = MboxQuoting.apply(.unquote, to: content)
+            }
+        }
+        _ = MboxFromLine(String(decoding: input.prefix(4096), as: UTF8.self))
+        let bytes = [UInt8](input)
+        _ = MboxQuoting.apply(.quote, to: bytes)
+    }
+
+    static func headers(_ input: UnsafeRawBufferPointer) {
+        let bytes = [UInt8](input)
+        _ = RFC5322.headerEnd(in: bytes)
+        let summary = HeaderSummary(header: bytes)
+        _ = summary.subject
+        for field in RFC5322.headerFields(in: bytes).prefix(256) {
+            _ = field.text
+            _ = EncodedWord.decodeHeaderValue(field.rawValue)
+            if let date = RFC5322.date(RFC5322.text(field.rawValue)) { _ = date.iso8601 }
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        _ = EncodedWord.decode(text)
+        if let date = MboxFromLine.asctime(text) { _ = date.iso8601 }
+        _ = CRLFForm.converting(bytes)
+    }
+
+    static func modifiedUTF7(_ input: UnsafeRawBufferPointer) {
+        let text = String(decoding: input, as: UTF8.self)
+        if let decoded = try? ModifiedUTF7.decode(text) {
+            // Decoding then encoding gives the canonical form, which must decode to the same name.
+            let again = ModifiedUTF7.encode(decoded)
+            guard (try? ModifiedUTF7.decode(again)) == decoded else {
+                fatalError("modified UTF-7 round trip differs: \(String(reflecting: text)) -> \(String(reflecting: again))")
+            }
+        }
+        let encoded = ModifiedUTF7.encode(text)
+        guard (try? ModifiedUTF7.decode(encoded)) == text else {
+            fatalError("modified UTF-7 does not give back \(String(reflecting: text)) (encoded \(String(reflecting: encoded)))")
+        }
+    }
+}
