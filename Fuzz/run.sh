@@ -11,6 +11,12 @@ if ! command -v swift >/dev/null 2>&1 && [ -x /opt/swift/usr/bin/swift ]; then
     export PATH="/opt/swift/usr/bin:$PATH"
 fi
 
+# Fuzz/run.sh --list PRODUCT: the targets one product holds (CI runs those of mailferry-fuzz only).
+if [ "${1:-}" = "--list" ]; then
+    sed -n 's/.*FuzzTarget(name: "\([a-z0-9-]*\)".*/\1/p' "Fuzz/Sources/${2:?--list PRODUCT}/FuzzMain.swift"
+    exit 0
+fi
+
 duration="${1:-60}"
 [ $# -gt 0 ] && shift
 # Targets and the product that holds each, read from the two dispatchers.
