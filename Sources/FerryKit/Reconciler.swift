@@ -90,7 +90,7 @@ struct Reconciler {
             let source = try target.source(users: [user.targetMailbox], options: options, forInventory: true)
             resolution = source.internalDateResolution
             try source.read(user: UserInfo(address: user.targetMailbox), into: inventory)
-        } catch let error as SourceError {
+        } catch let error as ConnectorError {
             // The target has no (readable) mailbox for the user: everything is missing, a failed reconcile.
             problems.append("reading the target failed: \(error.description)")
         } catch {

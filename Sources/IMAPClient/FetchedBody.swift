@@ -19,7 +19,7 @@ final class FetchedBody: ItemBody {
 
     func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
         guard valid, !started else {
-            throw SourceError(location: origin, message: "a fetched body can be read once, during the fetch callback")
+            throw ConnectorError(location: origin, message: "a fetched body can be read once, during the fetch callback")
         }
         started = true
         var count: Int64 = 0
@@ -36,7 +36,7 @@ final class FetchedBody: ItemBody {
         }
         finished = true
         guard count == byteCount else {
-            throw SourceError(location: origin, message: "got \(count) bytes, \(byteCount) announced")
+            throw ConnectorError(location: origin, message: "got \(count) bytes, \(byteCount) announced")
         }
     }
 }

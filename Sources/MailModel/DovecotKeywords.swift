@@ -71,13 +71,13 @@ public struct DovecotKeywords: Hashable, Sendable {
     /// reused: messages may still carry a letter whose line was lost, and must not suddenly gain a keyword.
     /// Throws when the name cannot be written in the file or all 26 letters are taken; `origin` (the file's
     /// path) is named in the error.
-    public mutating func assign(_ name: String, origin: String) throws(SourceError) -> Character {
+    public mutating func assign(_ name: String, origin: String) throws(ConnectorError) -> Character {
         if let letter = letter(forName: name) { return letter }
         guard Self.isValidName(name) else {
-            throw SourceError(location: origin, message: "keyword \"\(name)\" cannot be stored (empty, or has spaces or controls)")
+            throw ConnectorError(location: origin, message: "keyword \"\(name)\" cannot be stored (empty, or has spaces or controls)")
         }
         guard names.count < Self.maximumCount else {
-            throw SourceError(
+            throw ConnectorError(
                 location: origin,
                 message: "keyword \"\(name)\" needs a letter but all \(Self.maximumCount) (a...z) are taken")
         }

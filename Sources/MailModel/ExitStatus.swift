@@ -15,7 +15,3 @@ public enum ExitStatus: Int32, Sendable {
 public protocol ExitStatusError: Error, CustomStringConvertible {
     var exitStatus: ExitStatus { get }
 }
-
-extension SourceError: ExitStatusError {
-    public var exitStatus: ExitStatus { .ioError }
-}

@@ -7,7 +7,7 @@ public protocol ItemBody {
     /// Where the bytes come from, for error messages (a path, `mbox:PATH@offset`).
     var origin: String { get }
     /// Calls `consume` with consecutive chunks until all `byteCount` bytes are given.
-    /// Throws `SourceError` when the bytes cannot be read or their number differs from `byteCount`.
+    /// Throws `ConnectorError` when the bytes cannot be read or their number differs from `byteCount`.
     func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws
 }
 

@@ -63,14 +63,3 @@ public struct SourceProblem: Hashable, Sendable, Codable, CustomStringConvertibl
     }
     public var description: String { "\(location): \(message)" }
 }
-
-/// A source could not be read at all (as opposed to a `SourceProblem`, which is a warning).
-public struct SourceError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var location: String
-    public var message: String
-    public init(location: String, message: String) {
-        self.location = location
-        self.message = message
-    }
-    public var description: String { "\(location): \(message)" }
-}

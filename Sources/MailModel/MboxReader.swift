@@ -47,7 +47,7 @@ public struct MboxReader: Sendable {
         var quotedLines: Int64 = 0
     }
 
-    /// Calls `found` with each message in file order. Throws `SourceError` when the file cannot be read
+    /// Calls `found` with each message in file order. Throws `ConnectorError` when the file cannot be read
     /// or does not start with a From_ line (after optional empty lines).
     /// Returns the file size that was scanned, for later checks that the file did not change.
     @discardableResult
@@ -81,7 +81,7 @@ public struct MboxReader: Sendable {
                         contentOffset: end, contentLength: 0, unquotedLength: 0))
             } else if current == nil {
                 if !line.isBlank {
-                    throw SourceError(
+                    throw ConnectorError(
                         location: "\(file.path):\(line.number)",
                         message: "not an mbox file: first line does not start with 'From '")
                 }
@@ -96,7 +96,7 @@ public struct MboxReader: Sendable {
         while offset < size {
             let chunk = try file.read(at: offset, count: Int(min(Int64(chunkSize), size - offset)))
             guard !chunk.isEmpty else {
-                throw SourceError(
+                throw ConnectorError(
                     location: file.path, message: "file shrank while being read: expected \(size) bytes, got \(offset)")
             }
             for (index, byte) in chunk.enumerated() {

@@ -7,12 +7,12 @@ import SystemLayer
 
 /// An open file descriptor for reading, closed when the object goes away. Reads are positional
 /// (`pread`), so one file can serve several readers without a shared seek position. Its system calls go through
-/// the system layer; its failures are `SourceError`s worded for the mbox reader.
+/// the system layer; its failures are `ConnectorError`s worded for the mbox reader.
 public final class ReadOnlyFile: Sendable {
     public let path: String
     let descriptor: Int32
 
-    /// Opens `path` for reading; throws `SourceError` with the path and the system's reason.
+    /// Opens `path` for reading; throws `ConnectorError` with the path and the system's reason.
     public init(path: String) throws {
         self.path = path
         do {
@@ -65,7 +65,7 @@ public final class ReadOnlyFile: Sendable {
         return bytes
     }
 
-    static func error(_ path: String, _ what: String, _ system: SystemError) -> SourceError {
-        SourceError(location: path, message: "\(what): \(system.reason) (errno \(system.code))")
+    static func error(_ path: String, _ what: String, _ system: SystemError) -> ConnectorError {
+        ConnectorError(location: path, message: "\(what): \(system.reason) (errno \(system.code))")
     }
 }

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// A system call that failed: which call, on which path, and the errno it set. Domain errors wrap it and
-/// word it for their users (`SourceError`, `SpoolError`, `ArchiveError`).
+/// word it for their users (`ConnectorError`, `SpoolError`, `ArchiveError`).
 public struct SystemError: Error, Equatable, Sendable {
     /// The call, as users see it: "open", "write", "rename to /x/y".
     public var operation: String

@@ -99,8 +99,8 @@ struct DirectoryRoundTripTests {
         let tree = try TemporaryDirectory()
         let target = DirectoryTarget(path: tree.file("copy"))
         for bad in ["", ".", "..", "a/b", "x\0y"] {
-            #expect(throws: SourceError.self) { try target.open(user: UserInfo(address: bad)) }
-            #expect(throws: SourceError.self) { try read(tree.file("copy"), UserInfo(address: bad)) }
+            #expect(throws: ConnectorError.self) { try target.open(user: UserInfo(address: bad)) }
+            #expect(throws: ConnectorError.self) { try read(tree.file("copy"), UserInfo(address: bad)) }
         }
         let user = try target.open(user: alice)
         let book = try user.addressBook(AddressBookInfo(name: "../evil"))

@@ -143,7 +143,7 @@ struct MaildirRoundTripTests {
             body: MemoryBody(Array("hello".utf8)), check: {}))
         // A body that gives fewer bytes than the key says is refused too.
         let short = ItemKey(archiveID: "a", entryPath: "m/2", sha256: "", size: 9)
-        #expect(throws: SourceError.self) {
+        #expect(throws: ConnectorError.self) {
             try target.writeMessage(
                 MessageInfo(internalDate: InternalDate(epochSeconds: 1)), inFolder: inbox, key: short,
                 body: MemoryBody(Array("hello".utf8)), check: {})

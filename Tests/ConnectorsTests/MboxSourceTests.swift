@@ -109,7 +109,7 @@ final class MboxRecordingSink: MailboxSink {
         defer { try? FileManager.default.removeItem(atPath: root) }
         _ = try write("INBOX", entry("Subject: fine\n\n"))
         let bad = try write("Notes.txt", Array("Just some notes\n".utf8))
-        let error = #expect(throws: SourceError.self) {
+        let error = #expect(throws: ConnectorError.self) {
             try MboxSource(path: root, user: Self.user).read(user: Self.user, into: MboxRecordingSink())
         }
         #expect(error?.location == bad + ":1")
@@ -119,11 +119,11 @@ final class MboxRecordingSink: MailboxSink {
     @Test func missingPathAndUnknownUser() throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let missing = root + "/nothing-here"
-        let error = #expect(throws: SourceError.self) {
+        let error = #expect(throws: ConnectorError.self) {
             try MboxSource(path: missing, user: Self.user).read(user: Self.user, into: MboxRecordingSink())
         }
         #expect(error?.location == missing)
-        #expect(throws: SourceError.self) {
+        #expect(throws: ConnectorError.self) {
             try MboxSource(path: root, user: Self.user).read(user: UserInfo(address: "eve@x"), into: MboxRecordingSink())
         }
     }
@@ -137,7 +137,7 @@ final class MboxRecordingSink: MailboxSink {
         try MboxReader(file: file).scan { locations.append($0) }
         let body = MboxMessageBody(path: path, location: locations[0], fileSize: size)
         _ = try write("INBOX", entry("Subject: a\n\nbody\n") + entry("Subject: b\n\n"))
-        let error = #expect(throws: SourceError.self) { try body.stream { _ in } }
+        let error = #expect(throws: ConnectorError.self) { try body.stream { _ in } }
         #expect(error?.message.contains("changed since it was scanned") == true)
     }
 }

@@ -51,7 +51,7 @@ struct ArchiveUserRunTests {
                 defer { group.leave() }
                 let run = box.runs[n]
                 do {
-                    if n == failing { throw SourceError(location: run.address, message: "made to fail") }
+                    if n == failing { throw ConnectorError(location: run.address, message: "made to fail") }
                     try feed(n, into: run)
                     run.end(nil)
                 } catch {
@@ -88,7 +88,7 @@ struct ArchiveUserRunTests {
     @Test func aFailingRunStopsTheOthersAndLeavesNothing() throws {
         let dir = try TemporaryDirectory()
         let key = try SigningKey.generate()
-        #expect(throws: SourceError.self) { try Self.parallel(dir.file("x.mfa"), key: key, readAheadLimit: 1 << 40, failing: 2) }
+        #expect(throws: ConnectorError.self) { try Self.parallel(dir.file("x.mfa"), key: key, readAheadLimit: 1 << 40, failing: 2) }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
     }
 }

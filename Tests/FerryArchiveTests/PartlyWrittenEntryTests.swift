@@ -16,7 +16,7 @@ struct PartlyWrittenEntryTests {
         var origin: String { "breaking body" }
         func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
             try bytes[..<failAfter].withUnsafeBytes { try consume($0) }
-            throw SourceError(location: origin, message: "the connection broke")
+            throw ConnectorError(location: origin, message: "the connection broke")
         }
     }
 
@@ -30,7 +30,7 @@ struct PartlyWrittenEntryTests {
         let info = MessageInfo(internalDate: InternalDate(epochSeconds: 1_600_000_000))
         try writer.message(info, inFolder: inbox, body: MemoryBody(SampleArchive.message(1)))
         let broken = BreakingBody(bytes: SampleArchive.message(2, size: 100_000), failAfter: failAfter)
-        #expect(throws: SourceError.self) { try writer.message(info, inFolder: inbox, body: broken) }
+        #expect(throws: ConnectorError.self) { try writer.message(info, inFolder: inbox, body: broken) }
         // The same message again, as a source retrying it would send it.
         let again = #expect(throws: ArchiveError.self) {
             try writer.message(info, inFolder: inbox, body: MemoryBody(SampleArchive.message(2, size: 100_000)))

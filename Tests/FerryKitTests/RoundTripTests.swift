@@ -152,7 +152,7 @@ import Testing
             let inbox = try writer.folder(FolderInfo(path: ["INBOX"]))
             try writer.message(MessageInfo(internalDate: InternalDate(epochSeconds: 0)), inFolder: inbox, body: MemoryBody(Array(repeating: 65, count: 5 << 20)))
             #expect(FileManager.default.fileExists(atPath: out + ".partial"))
-            #expect(throws: SourceError.self) {
+            #expect(throws: ConnectorError.self) {
                 try writer.message(MessageInfo(internalDate: InternalDate(epochSeconds: 0)), inFolder: inbox, body: FailingBody())
             }
         }
@@ -168,6 +168,6 @@ struct FailingBody: ItemBody {
     var origin: String { "failing-test-body" }
     func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
         try [UInt8](repeating: 1, count: 1000).withUnsafeBytes { try consume($0) }
-        throw SourceError(location: origin, message: "read failed half-way")
+        throw ConnectorError(location: origin, message: "read failed half-way")
     }
 }

@@ -377,10 +377,10 @@ import Testing
         var kept: (any ItemBody)?
         try connection.fetchBodies(uids: [uids[sequences[0]]!]) { _, body in
             _ = try Digest.of(body)
-            #expect(throws: SourceError.self) { _ = try Digest.of(body) }
+            #expect(throws: ConnectorError.self) { _ = try Digest.of(body) }
             kept = body
         }
-        #expect(throws: SourceError.self) { _ = try Digest.of(kept!) }
+        #expect(throws: ConnectorError.self) { _ = try Digest.of(kept!) }
         try connection.noop()
 
         // Search by size and by header.

@@ -26,9 +26,9 @@ struct DovecotKeywordsTests {
         #expect(try keywords.assign("New", origin: "f") == "d")
         for index in 0..<22 { _ = try keywords.assign("K\(index)", origin: "f") }
         #expect(keywords.names.count == 26)
-        #expect(throws: SourceError.self) { try keywords.assign("OneTooMany", origin: "f") }
+        #expect(throws: ConnectorError.self) { try keywords.assign("OneTooMany", origin: "f") }
         var empty = DovecotKeywords()
-        #expect(throws: SourceError.self) { try empty.assign("has space", origin: "f") }
+        #expect(throws: ConnectorError.self) { try empty.assign("has space", origin: "f") }
         #expect(empty.names.isEmpty)
     }
 }

@@ -72,14 +72,14 @@ import TestSupport
     @Test func notAnMboxFile() throws {
         let scratch = try TemporaryDirectory()
         let path = try scratch.write("test.mbox", Array("Subject: hello\n\nbody\n".utf8))
-        let error = #expect(throws: SourceError.self) { try Self.readBack(path, chunkSize: 16) }
+        let error = #expect(throws: ConnectorError.self) { try Self.readBack(path, chunkSize: 16) }
         #expect(error?.location == path + ":1")
         #expect(error?.message == "not an mbox file: first line does not start with 'From '")
         #expect(try Self.readBack(try scratch.write("empty", []), chunkSize: 16).isEmpty)
     }
 
     @Test func unreadableFile() throws {
-        let error = #expect(throws: SourceError.self) { try ReadOnlyFile(path: "/nonexistent/mailferry/x.mbox") }
+        let error = #expect(throws: ConnectorError.self) { try ReadOnlyFile(path: "/nonexistent/mailferry/x.mbox") }
         #expect(error?.location == "/nonexistent/mailferry/x.mbox")
         #expect(error?.message.contains("No such file or directory") == true)
     }

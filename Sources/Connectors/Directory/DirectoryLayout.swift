@@ -32,11 +32,11 @@ enum DirectoryLayout {
     /// A user's address is a directory name: refuse what would leave `PATH` or cannot be a name.
     static func checkAddress(_ address: String, root: String) throws {
         if address.isEmpty || address == "." || address == ".." || address.contains("/") || address.contains("\0") {
-            throw SourceError(
+            throw ConnectorError(
                 location: root, message: "user address \"\(address)\" cannot be a directory name (empty, \".\", \"..\", \"/\" or NUL)")
         }
         if address.utf8.count > maximumNameBytes {
-            throw SourceError(location: root, message: "user address is longer than \(maximumNameBytes) bytes")
+            throw ConnectorError(location: root, message: "user address is longer than \(maximumNameBytes) bytes")
         }
     }
 
@@ -57,10 +57,10 @@ enum DirectoryLayout {
         }
         if !requiredExtension.isEmpty, !out.lowercased().hasSuffix(requiredExtension) { out += requiredExtension }
         guard !out.isEmpty, out != requiredExtension else {
-            throw SourceError(location: location, message: "an item or collection needs a name")
+            throw ConnectorError(location: location, message: "an item or collection needs a name")
         }
         guard out.utf8.count <= maximumNameBytes else {
-            throw SourceError(location: location, message: "name \"\(name)\" is longer than \(maximumNameBytes) bytes")
+            throw ConnectorError(location: location, message: "name \"\(name)\" is longer than \(maximumNameBytes) bytes")
         }
         return out
     }

@@ -32,7 +32,7 @@ public struct DirectorySource: MailboxSource {
         try DirectoryLayout.checkAddress(user.address, root: path)
         let home = "\(path)/\(user.address)"
         guard let info = try FileSystem.lstatIfPresent(home), FileSystem.isDirectory(info) else {
-            throw SourceError(location: home, message: "no directory for user \(user.address)")
+            throw ConnectorError(location: home, message: "no directory for user \(user.address)")
         }
         try sink.beginUser(user)
         let maildir = "\(home)/\(DirectoryLayout.maildir)"

@@ -103,10 +103,7 @@ final class DirectoryUserTarget: UserMailboxTarget {
     func writeContact(
         _ info: ContactInfo, inAddressBook book: Int, key: ItemKey, body: any ItemBody, check: () throws -> Void
     ) throws -> Bool {
-        guard addressBooks.indices.contains(book) else {
-            throw SourceError(location: home, message: "contact \(key.entryPath) names address book \(book), which was not opened")
-        }
-        let directory = addressBooks[book]
+        let directory = try opened(addressBooks, book, "contact \(key.entryPath) names address book")
         let name = try DirectoryLayout.safeName(
             info.resourceName, requiredExtension: DirectoryLayout.contactExtension, location: directory)
         return try writeItem(at: "\(directory)/\(name)", key: key, body: body, check: check)
@@ -116,13 +113,18 @@ final class DirectoryUserTarget: UserMailboxTarget {
         _ info: CalendarItemInfo, inCalendar calendar: Int, key: ItemKey, body: any ItemBody,
         check: () throws -> Void
     ) throws -> Bool {
-        guard calendars.indices.contains(calendar) else {
-            throw SourceError(location: home, message: "calendar item \(key.entryPath) names calendar \(calendar), which was not opened")
-        }
-        let directory = calendars[calendar]
+        let directory = try opened(calendars, calendar, "calendar item \(key.entryPath) names calendar")
         let name = try DirectoryLayout.safeName(
             info.resourceName, requiredExtension: DirectoryLayout.calendarExtension, location: directory)
         return try writeItem(at: "\(directory)/\(name)", key: key, body: body, check: check)
+    }
+
+    /// The folder of an address book or calendar that was opened for this user; an item naming another is refused.
+    private func opened(_ directories: [String], _ number: Int, _ naming: String) throws -> String {
+        guard directories.indices.contains(number) else {
+            throw ConnectorError(location: home, message: "\(naming) \(number), which was not opened")
+        }
+        return directories[number]
     }
 
     func writeSieveScript(_ info: SieveScriptInfo, key: ItemKey, body: any ItemBody, check: () throws -> Void)
@@ -171,7 +173,7 @@ final class DirectoryUserTarget: UserMailboxTarget {
             throw error
         }
         let line = "\(digest) \(key.size) \(relative)\n"
-        try Array(line.utf8).withUnsafeBytes { bytes in try SourceError.io { () throws(SystemError) in try journalFile.writeAll(bytes) } }
+        try Array(line.utf8).withUnsafeBytes { bytes in try ConnectorError.io { () throws(SystemError) in try journalFile.writeAll(bytes) } }
         journal[digest] = (key.size, relative)
         filesToSync.append(path)
         directoriesToSync.insert(directory)

@@ -26,26 +26,26 @@ public struct FileBody: ItemBody {
     /// A body whose size is the file's size now.
     public init(path: String) throws {
         let file = try FileSystem.openForReading(path)
-        self.init(path: path, byteCount: Int64(try SourceError.io { () throws(SystemError) in try file.status() }.st_size))
+        self.init(path: path, byteCount: Int64(try ConnectorError.io { () throws(SystemError) in try file.status() }.st_size))
     }
 
     public func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
         let file = try FileSystem.openForReading(path)
-        let size = Int64(try SourceError.io { () throws(SystemError) in try file.status() }.st_size)
+        let size = Int64(try ConnectorError.io { () throws(SystemError) in try file.status() }.st_size)
         guard size == byteCount else {
-            throw SourceError(location: path, message: "changed while being read: \(byteCount) bytes expected, now \(size)")
+            throw ConnectorError(location: path, message: "changed while being read: \(byteCount) bytes expected, now \(size)")
         }
         var buffer = [UInt8](repeating: 0, count: Int(min(Int64(Self.chunkSize), max(byteCount, 1))))
         var total: Int64 = 0
         while true {
-            let count = try SourceError.io { () throws(SystemError) in try file.readSome(into: &buffer) }
+            let count = try ConnectorError.io { () throws(SystemError) in try file.readSome(into: &buffer) }
             if count == 0 { break }
             total += Int64(count)
             guard total <= byteCount else { break }
             try buffer.withUnsafeBytes { try consume(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
         }
         guard total == byteCount else {
-            throw SourceError(
+            throw ConnectorError(
                 location: path,
                 message: "changed while being read: \(byteCount) bytes expected, \(total > byteCount ? "more" : "only \(total)") found")
         }

@@ -6,21 +6,21 @@ import Darwin
 import MailModel
 import SystemLayer
 
-extension SourceError {
+extension ConnectorError {
     /// A failed system call, worded as the connectors word it: "<call> failed: <reason> (errno N)".
     init(_ system: SystemError) {
         self.init(location: system.path, message: "\(system.operation) failed: \(system.reason) (errno \(system.code))")
     }
 
-    /// Runs `body`, turning a `SystemError` into a `SourceError`.
+    /// Runs `body`, turning a `SystemError` into a `ConnectorError`.
     @discardableResult
-    static func io<T>(_ body: () throws(SystemError) -> T) throws(SourceError) -> T {
-        do { return try body() } catch { throw SourceError(error) }
+    static func io<T>(_ body: () throws(SystemError) -> T) throws(ConnectorError) -> T {
+        do { return try body() } catch { throw ConnectorError(error) }
     }
 }
 
 /// The file operations the file-based connectors share, over the system layer, with failures worded as
-/// `SourceError`s that name the call, the path and the system's reason.
+/// `ConnectorError`s that name the call, the path and the system's reason.
 enum FileSystem {
     /// Permissions for created directories and files; the process umask narrows them further.
     static let directoryMode: mode_t = 0o700
@@ -31,8 +31,8 @@ enum FileSystem {
     // MARK: Metadata
 
     /// `lstat`: nil when nothing is at `path`.
-    static func lstatIfPresent(_ path: String) throws(SourceError) -> stat? {
-        try SourceError.io { () throws(SystemError) in try SystemCall.lstatIfPresent(path) }
+    static func lstatIfPresent(_ path: String) throws(ConnectorError) -> stat? {
+        try ConnectorError.io { () throws(SystemError) in try SystemCall.lstatIfPresent(path) }
     }
 
     static func isDirectory(_ info: stat) -> Bool { SystemCall.isDirectory(info) }
@@ -47,22 +47,22 @@ enum FileSystem {
 
     /// The names in a directory, without `.` and `..`, sorted by their bytes. Names that are not UTF-8 cannot be
     /// carried as `String` and are returned in `undecodable` (shown with replacement characters).
-    static func listDirectory(_ path: String) throws(SourceError) -> (names: [String], undecodable: [String]) {
-        try SourceError.io { () throws(SystemError) in try SystemCall.listDirectory(path) }
+    static func listDirectory(_ path: String) throws(ConnectorError) -> (names: [String], undecodable: [String]) {
+        try ConnectorError.io { () throws(SystemError) in try SystemCall.listDirectory(path) }
     }
 
     /// `mkdir -p`: creates `path` and missing parents. Returns the directories it created, outermost first,
     /// so that a caller can fsync their parents.
     @discardableResult
-    static func makeDirectories(_ path: String) throws(SourceError) -> [String] {
+    static func makeDirectories(_ path: String) throws(ConnectorError) -> [String] {
         if let info = try lstatIfPresent(path) {
             if isDirectory(info) { return [] }
-            throw SourceError(location: path, message: "exists but is not a directory")
+            throw ConnectorError(location: path, message: "exists but is not a directory")
         }
         var created: [String] = []
         let parent = parentDirectory(of: path)
         if parent != path, !parent.isEmpty { created += try makeDirectories(parent) }
-        let made = try SourceError.io { () throws(SystemError) in
+        let made = try ConnectorError.io { () throws(SystemError) in
             try SystemCall.retrying("mkdir", path, allowing: [EEXIST]) { mkdir(path, directoryMode) }
         }
         if case .success = made { created.append(path) }  // EEXIST: another process made it meanwhile
@@ -72,63 +72,63 @@ enum FileSystem {
     static func parentDirectory(of path: String) -> String { SystemCall.parentDirectory(of: path) }
 
     /// Removes a directory and everything under it, without following symbolic links.
-    static func removeTree(_ path: String) throws(SourceError) {
-        try SourceError.io { () throws(SystemError) in try SystemCall.removeTree(path) }
+    static func removeTree(_ path: String) throws(ConnectorError) {
+        try ConnectorError.io { () throws(SystemError) in try SystemCall.removeTree(path) }
     }
 
     // MARK: Files
 
-    static func openForReading(_ path: String) throws(SourceError) -> FileDescriptor {
-        try SourceError.io { () throws(SystemError) in try FileDescriptor(opening: path, O_RDONLY | O_NOFOLLOW) }
+    static func openForReading(_ path: String) throws(ConnectorError) -> FileDescriptor {
+        try ConnectorError.io { () throws(SystemError) in try FileDescriptor(opening: path, O_RDONLY | O_NOFOLLOW) }
     }
 
     /// Creates a file that must not exist yet.
-    static func createExclusive(_ path: String) throws(SourceError) -> FileDescriptor {
-        try SourceError.io { () throws(SystemError) in
+    static func createExclusive(_ path: String) throws(ConnectorError) -> FileDescriptor {
+        try ConnectorError.io { () throws(SystemError) in
             try FileDescriptor(opening: path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: fileMode)
         }
     }
 
     /// Opens (creating if needed) a file that every write appends to.
-    static func openForAppending(_ path: String) throws(SourceError) -> FileDescriptor {
-        try SourceError.io { () throws(SystemError) in
+    static func openForAppending(_ path: String) throws(ConnectorError) -> FileDescriptor {
+        try ConnectorError.io { () throws(SystemError) in
             try FileDescriptor(opening: path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, mode: fileMode)
         }
     }
 
     /// Reads a whole small file; throws when it is longer than `limit`.
-    static func readFile(_ path: String, limit: Int) throws(SourceError) -> [UInt8] {
+    static func readFile(_ path: String, limit: Int) throws(ConnectorError) -> [UInt8] {
         let file = try openForReading(path)
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
-            let count = try SourceError.io { () throws(SystemError) in try file.readSome(into: &chunk) }
+            let count = try ConnectorError.io { () throws(SystemError) in try file.readSome(into: &chunk) }
             if count == 0 { break }
             bytes += chunk[..<count]
             if bytes.count > limit {
-                throw SourceError(location: path, message: "longer than the \(limit) bytes allowed for this file")
+                throw ConnectorError(location: path, message: "longer than the \(limit) bytes allowed for this file")
             }
         }
         return bytes
     }
 
     /// Reads at most `limit` bytes from the start of a file.
-    static func readPrefix(_ path: String, limit: Int) throws(SourceError) -> [UInt8] {
+    static func readPrefix(_ path: String, limit: Int) throws(ConnectorError) -> [UInt8] {
         let file = try openForReading(path)
         var bytes = [UInt8](repeating: 0, count: limit)
-        let filled = try SourceError.io { () throws(SystemError) in
+        let filled = try ConnectorError.io { () throws(SystemError) in
             try bytes.withUnsafeMutableBytes { raw in Result { () throws(SystemError) in try file.readFully(into: raw) } }.get()
         }
         return Array(bytes[..<filled])
     }
 
     /// Writes a small file atomically: a temporary name in the same directory, then rename over `path`.
-    static func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(SourceError) {
+    static func writeFileAtomically(_ path: String, _ bytes: [UInt8]) throws(ConnectorError) {
         let temporary = "\(parentDirectory(of: path))/.\(lastComponent(of: path)).\(getpid())\(temporarySuffix)"
         _ = try? unlinkIfPresent(temporary)
         do {
             let file = try createExclusive(temporary)
-            try SourceError.io { () throws(SystemError) in
+            try ConnectorError.io { () throws(SystemError) in
                 try bytes.withUnsafeBytes { raw in Result { () throws(SystemError) in try file.writeAll(raw) } }.get()
                 try file.close()
             }
@@ -141,33 +141,33 @@ enum FileSystem {
 
     static func lastComponent(of path: String) -> String { SystemCall.lastComponent(of: path) }
 
-    static func rename(_ from: String, to: String) throws(SourceError) {
-        try SourceError.io { () throws(SystemError) in try SystemCall.rename(from, to: to) }
+    static func rename(_ from: String, to: String) throws(ConnectorError) {
+        try ConnectorError.io { () throws(SystemError) in try SystemCall.rename(from, to: to) }
     }
 
     /// Returns false when nothing was there.
     @discardableResult
-    static func unlinkIfPresent(_ path: String) throws(SourceError) -> Bool {
-        try SourceError.io { () throws(SystemError) in try SystemCall.unlinkIfPresent(path) }
+    static func unlinkIfPresent(_ path: String) throws(ConnectorError) -> Bool {
+        try ConnectorError.io { () throws(SystemError) in try SystemCall.unlinkIfPresent(path) }
     }
 
-    static func symlink(target: String, at path: String) throws(SourceError) {
-        try SourceError.io { () throws(SystemError) in try SystemCall.symlink(target: target, at: path) }
+    static func symlink(target: String, at path: String) throws(ConnectorError) {
+        try ConnectorError.io { () throws(SystemError) in try SystemCall.symlink(target: target, at: path) }
     }
 
     /// The target of a symbolic link.
-    static func readLink(_ path: String) throws(SourceError) -> String {
-        try SourceError.io { () throws(SystemError) in try SystemCall.readLink(path) }
+    static func readLink(_ path: String) throws(ConnectorError) -> String {
+        try ConnectorError.io { () throws(SystemError) in try SystemCall.readLink(path) }
     }
 
     /// Flushes a file or directory to stable storage (a read-only descriptor is enough on Linux).
-    static func fsyncPath(_ path: String) throws(SourceError) {
-        try SourceError.io { () throws(SystemError) in try SystemCall.fsyncPath(path) }
+    static func fsyncPath(_ path: String) throws(ConnectorError) {
+        try ConnectorError.io { () throws(SystemError) in try SystemCall.fsyncPath(path) }
     }
 
     /// Makes everything written to the file system holding `path` durable, data and metadata, in one
     /// call: far cheaper than an fsync per file when an import has written thousands of messages.
-    static func syncFileSystem(containing path: String) throws(SourceError) {
-        try SourceError.io { () throws(SystemError) in try SystemCall.syncFileSystem(containing: path) }
+    static func syncFileSystem(containing path: String) throws(ConnectorError) {
+        try ConnectorError.io { () throws(SystemError) in try SystemCall.syncFileSystem(containing: path) }
     }
 }

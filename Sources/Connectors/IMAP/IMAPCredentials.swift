@@ -55,13 +55,13 @@ public struct IMAPCredentials: Sendable, CustomStringConvertible {
             let at = "\(origin) line \(index + 1)"
             if fields[0] == "*" {
                 guard fields.count == 3 || fields.count == 4, !fields[1].isEmpty, !fields[2].isEmpty else {
-                    throw SourceError(location: at, message: "an admin line is *<TAB>NAME<TAB>PASSWORD[<TAB>master|sasl]")
+                    throw ConnectorError(location: at, message: "an admin line is *<TAB>NAME<TAB>PASSWORD[<TAB>master|sasl]")
                 }
-                guard admin == nil else { throw SourceError(location: at, message: "a second admin line") }
+                guard admin == nil else { throw ConnectorError(location: at, message: "a second admin line") }
                 let method: AdminMethod
                 if fields.count == 4 {
                     guard let m = AdminMethod(rawValue: fields[3].lowercased()) else {
-                        throw SourceError(location: at, message: "unknown admin method \(String(reflecting: fields[3])); use master or sasl")
+                        throw ConnectorError(location: at, message: "unknown admin method \(String(reflecting: fields[3])); use master or sasl")
                     }
                     method = m
                 } else {
@@ -71,13 +71,13 @@ public struct IMAPCredentials: Sendable, CustomStringConvertible {
                 continue
             }
             guard fields.count == 2, !fields[0].isEmpty, !fields[1].isEmpty else {
-                throw SourceError(location: at, message: "expected ADDRESS<TAB>PASSWORD (\(fields.count) tab-separated fields found)")
+                throw ConnectorError(location: at, message: "expected ADDRESS<TAB>PASSWORD (\(fields.count) tab-separated fields found)")
             }
             let address = fields[0].lowercased()
-            guard users[address] == nil else { throw SourceError(location: at, message: "a second line for \(fields[0])") }
+            guard users[address] == nil else { throw ConnectorError(location: at, message: "a second line for \(fields[0])") }
             users[address] = fields[1]
         }
-        guard !users.isEmpty || admin != nil else { throw SourceError(location: origin, message: "no credentials in it") }
+        guard !users.isEmpty || admin != nil else { throw ConnectorError(location: origin, message: "no credentials in it") }
     }
 
     /// Reads `--credentials FILE`, or the environment variable when `path` is nil. A file that group or others may
@@ -101,15 +101,15 @@ public struct IMAPCredentials: Sendable, CustomStringConvertible {
                 onReadable("warning: \(path): \(shown) lets other users read the passwords (used because of \(allowing))")
             }
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw SourceError(location: path, message: "cannot read the credentials file")
+                throw ConnectorError(location: path, message: "cannot read the credentials file")
             }
             guard let text = String(data: data, encoding: .utf8) else {
-                throw SourceError(location: path, message: "the credentials file is not UTF-8")
+                throw ConnectorError(location: path, message: "the credentials file is not UTF-8")
             }
             return try IMAPCredentials(text: text, origin: path)
         }
         guard let text = environment[environmentVariable] else {
-            throw SourceError(
+            throw ConnectorError(
                 location: "credentials",
                 message: "an IMAP server needs passwords: give --credentials FILE or set \(environmentVariable)")
         }
@@ -125,7 +125,7 @@ public struct IMAPCredentials: Sendable, CustomStringConvertible {
             case .sasl: return .sasl(authorizationID: address, authenticationID: admin.name, password: admin.password)
             }
         }
-        throw SourceError(location: origin, message: "no password for \(address) and no admin line")
+        throw ConnectorError(location: origin, message: "no password for \(address) and no admin line")
     }
 
     /// Every password, so that messages from elsewhere (a server's reply) can be checked before printing.

@@ -71,7 +71,7 @@ public final class IMAPImportJournal {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw SourceError(location: folder, message: "cannot create the import journal's folder: \(error.localizedDescription)")
+            throw ConnectorError(location: folder, message: "cannot create the import journal's folder: \(error.localizedDescription)")
         }
         path = folder + "/" + Self.safeName(user.lowercased()) + "@" + Self.safeName(server) + ".journal"
         self.syncInterval = syncInterval
@@ -82,7 +82,7 @@ public final class IMAPImportJournal {
             // they always were.
             (file, records) = try JSONLinesFile.open(path, replaying: Line.self, skippingDamagedLines: true)
         } catch let error as SystemError {
-            throw SourceError(location: path, message: "cannot open the import journal: \(error.operation) failed: \(error.reason)")
+            throw ConnectorError(location: path, message: "cannot open the import journal: \(error.operation) failed: \(error.reason)")
         }
         var finished = true
         for record in records {
@@ -134,7 +134,7 @@ public final class IMAPImportJournal {
         do {
             try file.sync()
         } catch {
-            throw SourceError(location: path, message: "cannot sync the import journal: \(error.operation) failed: \(error.reason)")
+            throw ConnectorError(location: path, message: "cannot sync the import journal: \(error.operation) failed: \(error.reason)")
         }
     }
 
@@ -148,7 +148,7 @@ public final class IMAPImportJournal {
         do {
             try file.append(line, encoder: encoder, durably: false)
         } catch let error as SystemError {
-            throw SourceError(location: path, message: "cannot write the import journal: \(error.operation) failed: \(error.reason)")
+            throw ConnectorError(location: path, message: "cannot write the import journal: \(error.operation) failed: \(error.reason)")
         }
         if durably || file.unsyncedLines >= syncInterval { try sync() }
     }

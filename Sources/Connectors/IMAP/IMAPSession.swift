@@ -42,7 +42,7 @@ final class IMAPSession {
         current?.logout()
         current = nil
         guard opened <= Self.maxReconnects else {
-            throw SourceError(
+            throw ConnectorError(
                 location: "\(access) \(user)",
                 message: "gave up after \(Self.maxReconnects) new connections to the server in this session")
         }
@@ -104,7 +104,7 @@ final class IMAPSession {
         if let s = selection, s.connection === connection, s.name == name, s.readOnly == readOnly { return s.mailbox }
         let mailbox = try connection.select(name, readOnly: readOnly)
         if let first = firstUIDValidity[name], let now = mailbox.uidValidity, first != now {
-            throw SourceError(
+            throw ConnectorError(
                 location: "\(access) \(user) \(name)",
                 message: "UIDVALIDITY changed from \(first) to \(now) while working on it; start again")
         }

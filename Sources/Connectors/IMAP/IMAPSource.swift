@@ -243,7 +243,7 @@ final class ResumableIMAPBody: ItemBody {
                 do {
                     try fetchRest(on: c, whole: true, given: given, tail: tail, pass: pass)
                 } catch let mismatch as OverlapMismatch {
-                    throw SourceError(
+                    throw ConnectorError(
                         location: origin,
                         message: "after the connection broke at byte \(given), the server gave other bytes than before at byte \(mismatch.offset); the message cannot be put together safely, run the export again")
                 }
@@ -267,7 +267,7 @@ final class ResumableIMAPBody: ItemBody {
         try c.fetchBodies(uids: [uid], partial: whole ? nil : (from, expected)) { _, part in
             found = true
             guard part.byteCount == expected else {
-                throw SourceError(location: origin, message: "the server gave \(part.byteCount) bytes for \(whole ? "the message" : "the rest"), not \(expected)")
+                throw ConnectorError(location: origin, message: "the server gave \(part.byteCount) bytes for \(whole ? "the message" : "the rest"), not \(expected)")
             }
             // Position in the message of the next byte this fetch gives.
             var at: Int64 = whole ? 0 : from
@@ -290,6 +290,6 @@ final class ResumableIMAPBody: ItemBody {
                 try pass(rest)
             }
         }
-        guard found else { throw SourceError(location: origin, message: "the message was expunged while it was read") }
+        guard found else { throw ConnectorError(location: origin, message: "the message was expunged while it was read") }
     }
 }

@@ -175,16 +175,16 @@ final class IMAPRelocations {
                 FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
             }
             guard let handle = FileHandle(forWritingAtPath: path) else {
-                throw SourceError(location: path, message: "cannot open the relocation record for writing")
+                throw ConnectorError(location: path, message: "cannot open the relocation record for writing")
             }
             defer { try? handle.close() }
             try handle.seekToEnd()
             try handle.write(contentsOf: bytes)
             try handle.synchronize()
-        } catch let error as SourceError {
+        } catch let error as ConnectorError {
             throw error
         } catch {
-            throw SourceError(location: path, message: "cannot write the relocation record: \(error.localizedDescription)")
+            throw ConnectorError(location: path, message: "cannot write the relocation record: \(error.localizedDescription)")
         }
     }
 }

@@ -53,7 +53,7 @@ public final class IMAPTarget: MailboxTarget {
             onNotice?("\(access) \(user): refused, counted as bad item \(count) of at most \(maxBadItems): \(item)")
             return
         }
-        throw SourceError(
+        throw ConnectorError(
             location: "\(access) \(user) \(item.folder)",
             message: "the server refused \(item.entry): \(item.reason). That is bad item \(count), over the limit of \(maxBadItems) (raise it with --max-bad-items N to go on without such items)")
     }
@@ -169,11 +169,11 @@ final class IMAPUserTarget: UserMailboxTarget {
     }
 
     func addressBook(_ book: AddressBookInfo) throws -> Int {
-        throw SourceError(location: location, message: "an IMAP server holds mail only; import contacts into a dir: target")
+        throw ConnectorError(location: location, message: "an IMAP server holds mail only; import contacts into a dir: target")
     }
 
     func calendar(_ calendar: CalendarInfo) throws -> Int {
-        throw SourceError(location: location, message: "an IMAP server holds mail only; import calendars into a dir: target")
+        throw ConnectorError(location: location, message: "an IMAP server holds mail only; import calendars into a dir: target")
     }
 
     // MARK: Messages
@@ -473,15 +473,15 @@ final class IMAPUserTarget: UserMailboxTarget {
     }
 
     func writeContact(_ info: ContactInfo, inAddressBook book: Int, key: ItemKey, body: any ItemBody, check: () throws -> Void) throws -> Bool {
-        throw SourceError(location: location, message: "an IMAP server holds mail only")
+        throw ConnectorError(location: location, message: "an IMAP server holds mail only")
     }
 
     func writeCalendarItem(_ info: CalendarItemInfo, inCalendar calendar: Int, key: ItemKey, body: any ItemBody, check: () throws -> Void) throws -> Bool {
-        throw SourceError(location: location, message: "an IMAP server holds mail only")
+        throw ConnectorError(location: location, message: "an IMAP server holds mail only")
     }
 
     func writeSieveScript(_ info: SieveScriptInfo, key: ItemKey, body: any ItemBody, check: () throws -> Void) throws -> Bool {
-        throw SourceError(location: location, message: "an IMAP server holds mail only; import Sieve scripts into a dir: target")
+        throw ConnectorError(location: location, message: "an IMAP server holds mail only; import Sieve scripts into a dir: target")
     }
 
     func finish(settings: UserSettings) throws {

@@ -20,7 +20,7 @@ final class RetryCopy: ItemBody {
         do {
             temporary = try UnlinkedTemporaryFile(in: directory, prefix: ".retry-copy-")
         } catch {
-            throw SourceError(location: directory, message: "cannot create a temporary file for a large message: \(error.reason)")
+            throw ConnectorError(location: directory, message: "cannot create a temporary file for a large message: \(error.reason)")
         }
         let file = temporary.file
         origin = body.origin
@@ -32,7 +32,7 @@ final class RetryCopy: ItemBody {
             do {
                 try file.writeAll(chunk)
             } catch {
-                throw SourceError(location: directory, message: "cannot write a large message to a temporary file: \(error.reason)")
+                throw ConnectorError(location: directory, message: "cannot write a large message to a temporary file: \(error.reason)")
             }
             written += Int64(chunk.count)
         }
@@ -58,10 +58,10 @@ final class RetryCopy: ItemBody {
                     }
                 }.get()
             } catch {
-                throw SourceError(location: origin, message: "cannot read back the spooled copy of a large message: \(error.reason)")
+                throw ConnectorError(location: origin, message: "cannot read back the spooled copy of a large message: \(error.reason)")
             }
             guard n > 0 else {
-                throw SourceError(location: origin, message: "cannot read back the spooled copy of a large message: it ended early")
+                throw ConnectorError(location: origin, message: "cannot read back the spooled copy of a large message: it ended early")
             }
             try buffer.withUnsafeBytes { try consume(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             offset += Int64(n)

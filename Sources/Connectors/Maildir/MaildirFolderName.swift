@@ -15,11 +15,11 @@ enum MaildirFolderName {
 
     /// The directory name for `path` (without the root), for example `.Archive.2024`. The inbox is the root.
     static func directoryName(for path: [String]) throws -> String {
-        guard !path.isEmpty else { throw SourceError(location: "folder", message: "a folder needs a name") }
+        guard !path.isEmpty else { throw ConnectorError(location: "folder", message: "a folder needs a name") }
         var parts: [String] = []
         for component in path {
             guard !component.isEmpty else {
-                throw SourceError(
+                throw ConnectorError(
                     location: path.joined(separator: "/"),
                     message: "an empty name component cannot be stored in Maildir++ (it would read as \"..\")")
             }
@@ -27,7 +27,7 @@ enum MaildirFolderName {
         }
         let name = "." + parts.joined(separator: ".")
         guard name.utf8.count <= maximumDirectoryNameBytes else {
-            throw SourceError(
+            throw ConnectorError(
                 location: path.joined(separator: "/"),
                 message: "folder name needs \(name.utf8.count) bytes as a Maildir++ directory; at most \(maximumDirectoryNameBytes) fit")
         }

@@ -28,7 +28,7 @@ public struct MaildirSource: MailboxSource {
 
     public func read(user: UserInfo, into sink: any MailboxSink) throws {
         guard user.address == self.user.address else {
-            throw SourceError(location: path, message: "holds the mail of \(self.user.address), not of \(user.address)")
+            throw ConnectorError(location: path, message: "holds the mail of \(self.user.address), not of \(user.address)")
         }
         try sink.beginUser(user)
         try readMail(into: sink)
@@ -38,7 +38,7 @@ public struct MaildirSource: MailboxSource {
     /// Folders and messages only, for a store that has more (see `DirectorySource`).
     func readMail(into sink: any MailboxSink) throws {
         guard let rootInfo = try FileSystem.lstatIfPresent(path), FileSystem.isDirectory(rootInfo) else {
-            throw SourceError(location: path, message: "is not a Maildir directory")
+            throw ConnectorError(location: path, message: "is not a Maildir directory")
         }
         let subscribed = try readSubscriptions(sink: sink)
         var folders: [(directory: String, info: FolderInfo)] = []

@@ -144,7 +144,7 @@ public final class MaildirTarget: UserMailboxTarget {
         _ info: MessageInfo, inFolder folder: Int, key: ItemKey, body: any ItemBody, check: () throws -> Void
     ) throws -> Bool {
         guard folders.indices.contains(folder) else {
-            throw SourceError(location: path, message: "message \(key.entryPath) names folder \(folder), which was not opened")
+            throw ConnectorError(location: path, message: "message \(key.entryPath) names folder \(folder), which was not opened")
         }
         let digest = ItemKeyDigest.hex(of: key)
         if let existing = try committed(in: folder)[digest] {
@@ -181,14 +181,14 @@ public final class MaildirTarget: UserMailboxTarget {
             let file = try FileSystem.createExclusive(staged)
             var written: Int64 = 0
             try body.stream { chunk in
-                try SourceError.io { () throws(SystemError) in try file.writeAll(chunk) }
+                try ConnectorError.io { () throws(SystemError) in try file.writeAll(chunk) }
                 written += Int64(chunk.count)
             }
             guard written == size else {
-                throw SourceError(location: body.origin, message: "gave \(written) bytes; the archive says \(size)")
+                throw ConnectorError(location: body.origin, message: "gave \(written) bytes; the archive says \(size)")
             }
             try check()
-            try SourceError.io { () throws(SystemError) in
+            try ConnectorError.io { () throws(SystemError) in
                 if let date { try file.setTimes(epochSeconds: date.epochSeconds, nanoseconds: date.nanoseconds) }
                 try file.close()
             }
@@ -299,8 +299,8 @@ public final class MaildirTarget: UserMailboxTarget {
         throws -> Bool
     { throw refusal("Sieve script \(info.name)") }
 
-    private func refusal(_ what: String) -> SourceError {
-        SourceError(location: path, message: "a Maildir holds mail only and cannot store the \(what); import into a dir: target")
+    private func refusal(_ what: String) -> ConnectorError {
+        ConnectorError(location: path, message: "a Maildir holds mail only and cannot store the \(what); import into a dir: target")
     }
 
     // MARK: Durability

@@ -21,7 +21,7 @@ struct MboxLayout {
     static func discover(_ root: String) throws -> [Folder] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else {
-            throw SourceError(location: root, message: "no such file or directory")
+            throw ConnectorError(location: root, message: "no such file or directory")
         }
         if !isDirectory.boolValue { return [Folder(path: ["INBOX"], files: [root])] }
         var folders: [[String]: [String]] = [:]
@@ -31,13 +31,13 @@ struct MboxLayout {
 
     static func walk(_ directory: String, parent: [String], into folders: inout [[String]: [String]]) throws {
         guard parent.count < maximumDepth else {
-            throw SourceError(location: directory, message: "folders nested more than \(maximumDepth) deep (a link loop?)")
+            throw ConnectorError(location: directory, message: "folders nested more than \(maximumDepth) deep (a link loop?)")
         }
         let entries: [String]
         do {
             entries = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
         } catch {
-            throw SourceError(location: directory, message: "cannot list directory: \(error.localizedDescription)")
+            throw ConnectorError(location: directory, message: "cannot list directory: \(error.localizedDescription)")
         }
         for entry in entries where !entry.hasPrefix(".") {
             let full = directory + "/" + entry

@@ -27,7 +27,7 @@ public struct MboxMessageBody: ItemBody {
         let file = try ReadOnlyFile(path: path)
         let size = try file.status().size
         guard size == fileSize else {
-            throw SourceError(
+            throw ConnectorError(
                 location: origin, message: "the mbox file changed since it was scanned: \(fileSize) bytes then, \(size) now")
         }
         var quoting = MboxQuoting(.unquote)
@@ -39,7 +39,7 @@ public struct MboxMessageBody: ItemBody {
         while position < end {
             let chunk = try file.read(at: position, count: Int(min(Int64(chunkSize), end - position)))
             guard !chunk.isEmpty else {
-                throw SourceError(location: origin, message: "the mbox file ended early at offset \(position)")
+                throw ConnectorError(location: origin, message: "the mbox file ended early at offset \(position)")
             }
             position += Int64(chunk.count)
             quoting.feed(chunk, into: &output)
@@ -53,7 +53,7 @@ public struct MboxMessageBody: ItemBody {
             try output.withUnsafeBytes { try consume($0) }
         }
         guard given == byteCount else {
-            throw SourceError(
+            throw ConnectorError(
                 location: origin, message: "the message gave \(given) bytes after unquoting, \(byteCount) expected")
         }
     }

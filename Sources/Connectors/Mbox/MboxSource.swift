@@ -25,7 +25,7 @@ public struct MboxSource: MailboxSource {
 
     public func read(user: UserInfo, into sink: any MailboxSink) throws {
         guard user == self.user else {
-            throw SourceError(location: path, message: "user \(user.address) is not in this mbox source (\(self.user.address) is)")
+            throw ConnectorError(location: path, message: "user \(user.address) is not in this mbox source (\(self.user.address) is)")
         }
         let folders = try MboxLayout.discover(path)
         try sink.beginUser(user)

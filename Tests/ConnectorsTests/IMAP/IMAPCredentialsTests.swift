@@ -42,12 +42,12 @@ struct IMAPCredentialsTests {
 
     @Test func aUserWithoutALineAndNoAdminIsAnError() throws {
         let c = try IMAPCredentials(text: "a@x\tp\n", origin: "f")
-        #expect(throws: SourceError.self) { try c.login(for: "b@x") }
+        #expect(throws: ConnectorError.self) { try c.login(for: "b@x") }
     }
 
     @Test func theEnvironmentVariableIsReadWhenNoFileIsGiven() throws {
         let c = try IMAPCredentials.load(path: nil, environment: ["MAILFERRY_CREDENTIALS": "a@x\tp\n"])
         #expect(c.origin == "$MAILFERRY_CREDENTIALS")
-        #expect(throws: SourceError.self) { try IMAPCredentials.load(path: nil, environment: [:]) }
+        #expect(throws: ConnectorError.self) { try IMAPCredentials.load(path: nil, environment: [:]) }
     }
 }
