@@ -136,15 +136,7 @@ public final class ArchiveReader {
     public func loadManifest() throws -> VerifiedManifest {
         let statement = try statementWithoutSignature()
         let m = statement.manifest
-        let tar = try TarReader(
-            source: FrameReader(file: file, table: seekTable, startFrame: m.frame, endFrame: seekTable.frames.count - 1),
-            location: path)
-        guard let header = try tar.next(), header.path == EntryPath.manifest else {
-            throw ArchiveError(.verification, path, "no manifest where the statement says it is")
-        }
-        guard header.size == m.size else {
-            throw ArchiveError(.verification, "\(path): \(EntryPath.manifest)", "is \(header.size) bytes, the signed statement says \(m.size)")
-        }
+        let tar = try manifestEntry(statement)
         let copy = try VerifiedManifest.temporaryFile()
         let hasher = SHA256()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
@@ -173,17 +165,26 @@ public final class ArchiveReader {
     /// Unlike `loadManifest()` the manifest's hash is not checked (that needs all of it); callers say so.
     public func manifestHead() throws -> ManifestHead {
         let statement = try statementWithoutSignature()
-        let m = statement.manifest
-        let tar = try TarReader(
-            source: FrameReader(file: file, table: seekTable, startFrame: m.frame, endFrame: seekTable.frames.count - 1),
-            location: path)
-        guard let header = try tar.next(), header.path == EntryPath.manifest, header.size == m.size else {
-            throw ArchiveError(.verification, path, "no manifest of the signed size where the statement says it is")
-        }
+        let tar = try manifestEntry(statement)
         let lines = ManifestLineReader(offset: 0, location: "\(path): \(EntryPath.manifest)") { buffer in
             try tar.readData(into: buffer)
         }
         return try ManifestHead(lines: lines, statement: statement)
+    }
+
+    /// A tar reader positioned at the manifest's bytes, where the statement says it is and of the signed size.
+    private func manifestEntry(_ statement: Statement) throws -> TarReader {
+        let m = statement.manifest
+        let tar = try TarReader(
+            source: FrameReader(file: file, table: seekTable, startFrame: m.frame, endFrame: seekTable.frames.count - 1),
+            location: path)
+        guard let header = try tar.next(), header.path == EntryPath.manifest else {
+            throw ArchiveError(.verification, path, "no manifest where the statement says it is")
+        }
+        guard header.size == m.size else {
+            throw ArchiveError(.verification, "\(path): \(EntryPath.manifest)", "is \(header.size) bytes, the signed statement says \(m.size)")
+        }
+        return tar
     }
 
     /// Streams the item entries in archive order, each checked against its manifest entry.

@@ -172,11 +172,6 @@ public final class ArchiveUserRun: MailboxSink {
         onWarning?(problem)
     }
 
-    /// Whether the source announced this container for the user (a delta's change lines name only those).
-    public func hasContainer(kind: ContainerRecord.Kind, number: Int) -> Bool {
-        containerIndex[ContainerKey(kind: kind, number: number)] != nil
-    }
-
     // MARK: Entries
 
     private func addContainer(_ kind: ContainerRecord.Kind, _ fill: (inout ContainerRecord) -> Void) -> Int {

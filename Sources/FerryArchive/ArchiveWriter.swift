@@ -250,12 +250,6 @@ public final class ArchiveWriter: MailboxSink {
         changeCount += 1
     }
 
-    /// The announced container of the current user, for a change line's `container`.
-    public func containerNumber(kind: ContainerRecord.Kind, number: Int) -> Int? {
-        guard let run = current, run.hasContainer(kind: kind, number: number) else { return nil }
-        return number
-    }
-
     // MARK: Finishing
 
     /// Writes the manifest, the signed statement, the end of the tar stream and the seek table;

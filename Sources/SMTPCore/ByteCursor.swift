@@ -62,9 +62,6 @@ enum ASCII {
         isLetDig(byte) || Array("!#$%&'*+-/=?^_`{|}~".utf8).contains(byte)
     }
 
-    /// Printable US-ASCII without space, %d33-126.
-    static func isVisible(_ byte: UInt8) -> Bool { (33...126).contains(byte) }
-
     /// A short, printable rendering of client bytes for error messages.
     static func quote(_ bytes: some Collection<UInt8>, maximum: Int = 40) -> String {
         var text = String(

@@ -11,7 +11,6 @@ public struct SMTPClientReply: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var isPositive: Bool { (200..<300).contains(code) }
-    public var isIntermediate: Bool { (300..<400).contains(code) }
 
     /// The reply as the server sent it, lines joined by " / ", for error messages.
     public var description: String { lines.map { "\(code) \($0)" }.joined(separator: " / ") }

@@ -99,9 +99,6 @@ public struct SMTPFramer: Sendable {
         self.options = options
     }
 
-    /// Whether the framer is reading DATA content.
-    public var isInDataMode: Bool { data != nil }
-
     /// Bytes appended and not yet framed. A host that stops pulling (while the session waits)
     /// should stop reading from the socket once this grows.
     public var bufferedByteCount: Int { buffer.count - readIndex }
@@ -214,30 +211,27 @@ public struct SMTPFramer: Sendable {
             }
             lineByte(byte, &state, &output)
         case .dotCR:
-            if byte == ASCII.lf {
-                if state.lineStartFollowsCRLF { return true }
-                endLine(crlf: true, &state, &output)
-                return false
-            }
-            state.summary.bareCarriageReturns += 1
-            emit(ASCII.cr, &state, &output)
-            countLineOctet(&state)
-            state.line = .inLine
-            lineByte(byte, &state, &output)
+            if byte == ASCII.lf, state.lineStartFollowsCRLF { return true }
+            afterCR(byte, &state, &output)
         case .inLine:
             lineByte(byte, &state, &output)
         case .cr:
-            if byte == ASCII.lf {
-                endLine(crlf: true, &state, &output)
-                return false
-            }
-            state.summary.bareCarriageReturns += 1
-            emit(ASCII.cr, &state, &output)
-            countLineOctet(&state)
-            state.line = .inLine
-            lineByte(byte, &state, &output)
+            afterCR(byte, &state, &output)
         }
         return false
+    }
+
+    /// The byte after a CR: LF ends the line; anything else makes the CR a bare one, kept as content.
+    func afterCR(_ byte: UInt8, _ state: inout DataState, _ output: inout [UInt8]) {
+        if byte == ASCII.lf {
+            endLine(crlf: true, &state, &output)
+            return
+        }
+        state.summary.bareCarriageReturns += 1
+        emit(ASCII.cr, &state, &output)
+        countLineOctet(&state)
+        state.line = .inLine
+        lineByte(byte, &state, &output)
     }
 
     func lineByte(_ byte: UInt8, _ state: inout DataState, _ output: inout [UInt8]) {

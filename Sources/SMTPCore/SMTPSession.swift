@@ -162,9 +162,6 @@ public struct SMTPSession: Sendable {
         }
     }
 
-    /// The transaction under way, if MAIL was accepted.
-    public var currentEnvelope: SMTPEnvelope? { transaction }
-
     var hostname: String { configuration.hostname }
 
     public mutating func handle(_ event: Event) -> [Action] {
