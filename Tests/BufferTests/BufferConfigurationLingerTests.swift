@@ -3,20 +3,7 @@ import Foundation
 import Testing
 
 /// `[buffer] linger`: seconds or a number with a unit; errors name the key.
-@Suite struct BufferConfigurationLingerTests {
-    func text(smtp: String = "", buffer: String = "") -> String {
-        "[smtp]\nlisten = \"127.0.0.1:2525\"\n\(smtp)\n[buffer]\nspool = \"s\"\nnamespace = \"buffer.example.com\"\n\(buffer)\n"
-    }
-
-    func failure(_ text: String) -> String {
-        do {
-            _ = try BufferConfiguration.parse(text, path: "buffer.toml")
-            return "no error"
-        } catch {
-            return "\(error)"
-        }
-    }
-
+@Suite struct BufferConfigurationLingerTests: ConfigurationCases {
     @Test(arguments: [
         ("linger = \"7d\"", Duration.seconds(7 * 86400)),
         ("linger = \"36h\"", Duration.seconds(36 * 3600)),

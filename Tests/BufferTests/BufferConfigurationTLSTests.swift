@@ -4,20 +4,7 @@ import Testing
 
 /// The configuration keys for STARTTLS in a listener table (`tls_certificate`, `tls_key`, `require_tls`): what
 /// they accept, and errors that name the key and the file.
-@Suite struct BufferConfigurationTLSTests {
-    func text(smtp: String = "", buffer: String = "") -> String {
-        "[smtp]\nlisten = \"127.0.0.1:2525\"\n\(smtp)\n[buffer]\nspool = \"s\"\nnamespace = \"buffer.example.com\"\n\(buffer)\n"
-    }
-
-    func failure(_ text: String) -> String {
-        do {
-            _ = try BufferConfiguration.parse(text, path: "buffer.toml")
-            return "no error"
-        } catch {
-            return "\(error)"
-        }
-    }
-
+@Suite struct BufferConfigurationTLSTests: ConfigurationCases {
     @Test func tlsKeysAreReadAndTheFilesChecked() throws {
         let certificates = try TestCertificates()
         let c = try BufferConfiguration.parse(

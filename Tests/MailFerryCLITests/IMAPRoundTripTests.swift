@@ -23,13 +23,15 @@ import Glibc
         let adminCredentials: String
         let journal: String
 
-        init() throws {
+        /// `targetMaxMailSize`: the largest message the target takes (Dovecot's `mail_max_size`, e.g. "500k").
+        init(targetMaxMailSize: String? = nil) throws {
             work = try Workspace()
             let users: [DovecotIMAPServer.User] = [
                 .init("alice@example.com", IMAPRoundTripTests.password), .init("bob@example.com", IMAPRoundTripTests.bobPassword),
             ]
             source = try DovecotIMAPServer(users: users, masterUser: .init("admin", IMAPRoundTripTests.adminPassword))
-            target = try DovecotIMAPServer(users: users, masterUser: .init("admin", IMAPRoundTripTests.adminPassword))
+            target = try DovecotIMAPServer(
+                users: users, masterUser: .init("admin", IMAPRoundTripTests.adminPassword), maxMailSize: targetMaxMailSize)
             credentials = work.file("credentials.tsv")
             try CredentialsFile.write("alice@example.com\t\(IMAPRoundTripTests.password)\nbob@example.com\t\(IMAPRoundTripTests.bobPassword)\n", to: credentials)
             adminCredentials = work.file("admin.tsv")
@@ -240,33 +242,9 @@ import Glibc
     /// `Tests/MailFerryCLITests/cutting_proxy.py` in front of a server: it cuts each of its first `connections`
     /// connections once `side` ("client" or "server") has sent more than `cut` bytes there. Killed when the value
     /// goes away.
-    final class CuttingRelay {
-        let process = Process()
-        let port: Int
-
-        init(to serverPort: Int, cut: Int, side: String, connections: Int = 1) throws {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [
-                "python3", CLI.repositoryRoot + "/Tests/MailFerryCLITests/cutting_proxy.py", "\(serverPort)", "\(cut)", side,
-                "\(connections)",
-            ]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            var said = ""
-            while !said.contains("\n") {
-                let data = out.fileHandleForReading.availableData
-                guard !data.isEmpty else { break }
-                said += String(decoding: data, as: UTF8.self)
-            }
-            port = try #require(Int(said.split(separator: "\n").first?.split(separator: " ").last ?? ""))
-        }
-
-        deinit {
-            kill(process.processIdentifier, SIGKILL)  // the test runner's blocked signals are inherited: SIGTERM would wait
-            process.waitUntilExit()
-        }
+    static func cuttingRelay(to serverPort: Int, cut: Int, side: String, connections: Int = 1) throws -> ListeningScript {
+        try ListeningScript(
+            CLI.repositoryRoot + "/Tests/MailFerryCLITests/cutting_proxy.py", ["\(serverPort)", "\(cut)", side, "\(connections)"])
     }
 
     /// Export through a relay that cuts the connection 1.5 MB into the first of three 3.1 MB messages the server
@@ -277,7 +255,7 @@ import Glibc
     @Test(arguments: [1, 2]) func anExportCutInsideAMessageFetchesTheRestAndSplicesItExactly(cuts: Int) throws {
         let s = try Stations()
         try Self.loadLargeMessages(s, into: s.source, seed: 11)
-        let relay = try CuttingRelay(to: s.source.imapPort, cut: 1_500_000, side: "server", connections: cuts)
+        let relay = try Self.cuttingRelay(to: s.source.imapPort, cut: 1_500_000, side: "server", connections: cuts)
         let archive = s.work.file("a.mfa")
         let export = try CLI.run([
             "export", "--source", "imap://127.0.0.1:\(relay.port)", "--user", "alice@example.com", "--credentials", s.credentials,
@@ -302,7 +280,7 @@ import Glibc
         #expect(try s.export(out: archive).status == 0)
 
         // The relay cuts the first connection 1.5 MB into the first message (each is about 3.1 MB).
-        let relay = try CuttingRelay(to: s.target.imapPort, cut: 1_500_000, side: "client")
+        let relay = try Self.cuttingRelay(to: s.target.imapPort, cut: 1_500_000, side: "client")
         let imported = try CLI.run([
             "import", archive, "--trust", s.work.file("k.pub.pem"), "--target", "imap://127.0.0.1:\(relay.port)",
             "--credentials", s.credentials, "--ca-file", s.target.caFile, "--journal", s.journal,
@@ -392,22 +370,13 @@ enum Python {
 /// A server that refuses some items: they stop the import unless --max-bad-items allows them, and are listed.
 @Suite(.serialized) struct IMAPBadItemTests {
     @Test func refusedItemsStopTheImportOrAreCountedAgainstTheLimit() throws {
-        let work = try Workspace()
-        let users: [DovecotIMAPServer.User] = [.init("alice@example.com", IMAPRoundTripTests.password)]
-        let source = try DovecotIMAPServer(users: users)
         // Four messages of about 1.4 MB among 40; the target takes nothing above 500 KB.
-        let target = try DovecotIMAPServer(users: users, maxMailSize: "500k")
-        let credentials = work.file("c.tsv")
-        try CredentialsFile.write("alice@example.com\t\(IMAPRoundTripTests.password)\n", to: credentials)
-        #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
-        let load = try Python.run([IMAPRoundTripTests.fixture, "load", "127.0.0.1", "\(source.imapPort)", "alice@example.com", IMAPRoundTripTests.password, source.caFile, "21", "40", "1"])
-        #expect(load.status == 0, "\(load.stderr)")
-        let archive = work.file("a.mfa")
-        let export = try CLI.run(["export", "--source", "imap://127.0.0.1:\(source.imapPort)", "--user", "alice@example.com",
-            "--credentials", credentials, "--ca-file", source.caFile, "--sign-key", work.file("k.key.pem"), "--out", archive])
+        let s = try IMAPRoundTripTests.Stations(targetMaxMailSize: "500k")
+        try s.load(s.source, seed: 21, count: 40, bigMB: 1)
+        let archive = s.work.file("a.mfa")
+        let export = try s.export(out: archive)
         #expect(export.status == 0, "\(export.stderr)")
-        let base = ["import", archive, "--trust", work.file("k.pub.pem"), "--target", "imap://127.0.0.1:\(target.imapPort)",
-            "--credentials", credentials, "--ca-file", target.caFile, "--journal", work.file("j")]
+        let base = s.importArguments(archive)
 
         let stopped = try CLI.run(base)
         #expect(stopped.status == 3, "\(stopped.stdout) \(stopped.stderr)")
@@ -424,40 +393,29 @@ enum Python {
         let containers = ((report?["users"] as? [[String: Any]])?.first?["containers"] as? [[String: Any]]) ?? []
         #expect(containers.reduce(0) { $0 + (($1["refused"] as? [String])?.count ?? 0) } == 4)
         #expect(containers.allSatisfy { ($0["missing"] as? [String])?.isEmpty ?? true })
-        let count = try Python.run([IMAPRoundTripTests.fixture, "count", "127.0.0.1", "\(target.imapPort)", "alice@example.com", IMAPRoundTripTests.password, target.caFile])
-        #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "36")
+        #expect(try s.count(s.target) == 36)
     }
     /// Small messages travel many to a MULTIAPPEND, which the server stores whole or not at all: a refused one
     /// must not take its batch-mates with it, nor be sent twice.
     @Test func aRefusedMessageInABatchIsTheOnlyBadItem() throws {
-        let work = try Workspace()
-        let users: [DovecotIMAPServer.User] = [.init("alice@example.com", IMAPRoundTripTests.password)]
-        let source = try DovecotIMAPServer(users: users)
-        let target = try DovecotIMAPServer(users: users, maxMailSize: "6k")
-        let credentials = work.file("c.tsv")
-        try CredentialsFile.write("alice@example.com\t\(IMAPRoundTripTests.password)\n", to: credentials)
-        #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
-        let load = try Python.run([IMAPRoundTripTests.fixture, "load", "127.0.0.1", "\(source.imapPort)", "alice@example.com", IMAPRoundTripTests.password, source.caFile, "33", "300"])
-        #expect(load.status == 0, "\(load.stderr)")
-        let dump = try Python.run([IMAPRoundTripTests.fixture, "dump", "127.0.0.1", "\(source.imapPort)", "alice@example.com", IMAPRoundTripTests.password, source.caFile])
-        let folders = try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: [String: Any]] ?? [:]
+        let s = try IMAPRoundTripTests.Stations(targetMaxMailSize: "6k")
+        try s.load(s.source, seed: 33, count: 300)
+        let dump = try s.dump(s.source)
+        let folders = try JSONSerialization.jsonObject(with: Data(dump.utf8)) as? [String: [String: Any]] ?? [:]
         let sizes = folders.values.flatMap { ($0["messages"] as? [[String: Any]] ?? []).compactMap { $0["size"] as? Int } }
         let tooLarge = sizes.filter { $0 > 6 * 1024 }.count
         #expect(sizes.count == 300 && tooLarge > 0 && tooLarge < 100, "\(sizes.count) messages, \(tooLarge) over 6 KiB")
 
-        let archive = work.file("a.mfa")
-        let export = try CLI.run(["export", "--source", "imap://127.0.0.1:\(source.imapPort)", "--user", "alice@example.com",
-            "--credentials", credentials, "--ca-file", source.caFile, "--sign-key", work.file("k.key.pem"), "--out", archive])
+        let archive = s.work.file("a.mfa")
+        let export = try s.export(out: archive)
         #expect(export.status == 0, "\(export.stderr)")
-        let imported = try CLI.run(["import", archive, "--trust", work.file("k.pub.pem"), "--target", "imap://127.0.0.1:\(target.imapPort)",
-            "--credentials", credentials, "--ca-file", target.caFile, "--journal", work.file("j"), "--max-bad-items", "1000", "--report", work.file("r.json")])
+        let imported = try CLI.run(s.importArguments(archive) + ["--max-bad-items", "1000", "--report", s.work.file("r.json")])
         #expect(imported.status == 0, "\(imported.stderr)")
         #expect(imported.stderr.contains("one by one"), "the batches were refused and split: \(imported.stderr)")
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work.file("r.json")))) as? [String: Any]
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: s.work.file("r.json")))) as? [String: Any]
         #expect(report?["verdict"] as? String == "pass")
         let bad = (report?["imported"] as? [String: Any])?["badItems"] as? [[String: Any]] ?? []
         #expect(bad.count == tooLarge, "\(bad.count) bad items, \(tooLarge) messages over the limit")
-        let count = try Python.run([IMAPRoundTripTests.fixture, "count", "127.0.0.1", "\(target.imapPort)", "alice@example.com", IMAPRoundTripTests.password, target.caFile])
-        #expect(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(300 - tooLarge)")
+        #expect(try s.count(s.target) == 300 - tooLarge)
     }
 }

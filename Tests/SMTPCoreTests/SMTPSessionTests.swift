@@ -16,6 +16,18 @@ func command(_ line: String) -> SMTPSession.Event {
 }
 
 /// The replies among actions, as wire text.
+/// A session that has greeted, taken EHLO, one sender and one accepted recipient, and is now in DATA.
+func sessionInData(_ configuration: SMTPSession.Configuration = configuration()) -> SMTPSession {
+    var session = SMTPSession(configuration: configuration)
+    _ = session.handle(.connectionOpened)
+    _ = session.handle(command("EHLO c.example"))
+    _ = session.handle(command("MAIL FROM:<a@example.com>"))
+    _ = session.handle(command("RCPT TO:<alice@buffer.example>"))
+    _ = session.handle(.recipientChecked(.accept))
+    _ = session.handle(command("DATA"))
+    return session
+}
+
 func replies(_ actions: [SMTPSession.Action]) -> [String] {
     actions.compactMap { action in
         if case .send(let reply) = action { return text(reply.bytes) }
@@ -217,13 +229,7 @@ struct SMTPSessionTests {
     }
 
     @Test func clientVanishingMidDataAborts() {
-        var session = SMTPSession(configuration: configuration())
-        _ = session.handle(.connectionOpened)
-        _ = session.handle(command("EHLO c.example"))
-        _ = session.handle(command("MAIL FROM:<a@example.com>"))
-        _ = session.handle(command("RCPT TO:<alice@buffer.example>"))
-        _ = session.handle(.recipientChecked(.accept))
-        _ = session.handle(command("DATA"))
+        var session = sessionInData()
         _ = session.handle(.content(bytes("half a mess")))
         #expect(session.handle(.connectionClosed) == [.abortMessage])
         #expect(session.handle(.endOfData(summary(11))) == [])
@@ -284,13 +290,7 @@ struct SMTPSessionTests {
     }
 
     @Test func rejectedContentIsAborted() {
-        var session = SMTPSession(configuration: configuration())
-        _ = session.handle(.connectionOpened)
-        _ = session.handle(command("EHLO c.example"))
-        _ = session.handle(command("MAIL FROM:<a@example.com>"))
-        _ = session.handle(command("RCPT TO:<alice@buffer.example>"))
-        _ = session.handle(.recipientChecked(.accept))
-        _ = session.handle(command("DATA"))
+        var session = sessionInData()
         let actions = session.handle(.endOfData(summary(5, bareLF: 1, rejection: .bareLineEnding)))
         #expect(actions.first == .abortMessage)
         #expect(replies(actions).first?.hasPrefix("554 5.6.0") == true)
