@@ -132,7 +132,7 @@ public struct BufferConfiguration: Sendable, Equatable {
         var delivery = IMAPDelivery()
         guard let value else { return delivery }
         guard let imap = value.table else { throw fail("imap", "must be a table") }
-        try refuseUnknown(imap, allowed: ["credentials", "ca_file", "allow_plaintext", "allow_readable_credentials"], prefix: "imap.", fail: fail)
+        try refuseUnknown(imap, allowed: ["credentials", "ca_file", "allow_plaintext", "allow_readable_credentials", "timeout"], prefix: "imap.", fail: fail)
         if let v = imap["credentials"] {
             guard let p = v.string, FileManager.default.isReadableFile(atPath: p) else {
                 throw fail("imap.credentials", "must be the path of a readable credentials file (ADDRESS<TAB>PASSWORD lines)")
@@ -152,6 +152,12 @@ public struct BufferConfiguration: Sendable, Equatable {
         if let v = imap["allow_readable_credentials"] {
             guard let b = v.bool else { throw fail("imap.allow_readable_credentials", "must be true or false") }
             delivery.allowReadableCredentials = b
+        }
+        if let v = imap["timeout"] {
+            guard let seconds = v.int, (1...3600).contains(seconds) else {
+                throw fail("imap.timeout", "must be a whole number of seconds from 1 to 3600 (as export's --timeout)")
+            }
+            delivery.timeout = .seconds(seconds)
         }
         // Refused here too, so that `buffer serve` says so at start rather than at the first release.
         if let p = delivery.credentialsPath, !delivery.allowReadableCredentials,
@@ -320,6 +326,8 @@ public struct IMAPDelivery: Sendable, Hashable {
     public var allowPlaintext = false
     /// `allow_readable_credentials`: use a credentials file group or others may read, with a warning.
     public var allowReadableCredentials = false
+    /// `timeout`: how long an IMAP release target may keep a command waiting (export's and import's `--timeout`).
+    public var timeout = IMAPServerAccess.defaultTimeout
     public init() {}
 }
 
@@ -334,6 +342,7 @@ extension BufferConfiguration {
             credentialsPath: imap.credentialsPath, caFile: imap.caFile, allowPlaintext: imap.allowPlaintext,
             journalDirectory: spoolDirectory + "/imap-journal")
         options.allowReadableCredentials = imap.allowReadableCredentials
+        options.timeout = imap.timeout
         options.settingsOrigin = .bufferConfiguration(path: path)
         return options
     }

@@ -25,7 +25,7 @@ struct Export: ParsableCommand {
 
             With --jobs N, N users are read at once (for IMAP each on its own connection); the archive is the same
             as with one job (same entries, order, frames). Users read ahead of the one being written go into
-            temporary spool files next to FILE.partial (deleted at once, so nothing is left behind), at most
+            temporary read-ahead files next to FILE.partial (deleted at once, so nothing is left behind), at most
             --spool-limit bytes together; a user that finds them full waits for its turn.
 
               mailferry export --source dir:samples/store --sign-key a.key.pem --out june.mfa
@@ -74,7 +74,7 @@ struct Export: ParsableCommand {
     @Option(help: "Users read at once, each from its own connection, into the one archive.")
     var jobs = 1
 
-    @Option(name: .customLong("spool-limit"), help: ArgumentHelp("With --jobs: bytes the users read ahead may spool next to the archive, together: a number with K, M or G (1024-based), or bytes (default 1G).", valueName: "size"))
+    @Option(name: .customLong("spool-limit"), help: ArgumentHelp("With --jobs: bytes the users read ahead may hold in read-ahead files next to the archive, together: a number with K, M or G (1024-based), or bytes (default 1G).", valueName: "size"))
     var spoolLimit: String?
 
     /// `SIZE` in bytes: digits, optionally followed by K, M or G (powers of 1024).

@@ -6,7 +6,7 @@ import Testing
 /// byte at a time, and one that trickles its message after DATA are closed with 421, while other clients are
 /// served; one address cannot take every connection. Short timeouts (1 s) keep the tests quick; nothing here
 /// measures time.
-@Suite struct BufferTimeoutTests {
+@Suite struct BufferTimeoutTests: ConfigurationCases {
     /// Connects, reads the greeting, then: `idle` sends nothing; `drip` sends "EHLO" a byte every 0.3 s;
     /// `data-drip` sends a whole transaction up to DATA at once, then the message a byte every 0.3 s. Stops sending
     /// as soon as the server says something, then prints every line the server sent until it closed, and "closed".
@@ -104,40 +104,28 @@ import Testing
         }
     }
 
+    /// `[imap] timeout`: the releases' IMAP connections wait that long (60 s unless set), like import's `--timeout`.
+    @Test func theReleaseTimeoutIsReadFromTheIMAPSection() throws {
+        #expect(try BufferConfiguration.parse(text()).deliveryOptions.timeout == .seconds(60))
+        let set = try BufferConfiguration.parse(text() + "[imap]\ntimeout = 5\n")
+        #expect(set.deliveryOptions.timeout == .seconds(5))
+        for bad in ["0", "3601", "\"5s\""] {
+            let message = failure(text() + "[imap]\ntimeout = \(bad)\n")
+            #expect(message.contains("imap.timeout") && message.contains("from 1 to 3600"), "\(bad): \(message)")
+        }
+    }
+
     @Test func theLimitsAreReadFromTheConfiguration() throws {
-        let configuration = try BufferConfiguration.parse("""
-            [smtp]
-            listen = "127.0.0.1:2525"
-            [buffer]
-            spool = "/tmp/spool"
-            namespace = "buffer.example.com"
-            [limits]
-            command_timeout = 60
-            data_timeout = 30
-            connections_per_ip = 8
-            """)
+        let configuration = try BufferConfiguration.parse(
+            text(limits: "command_timeout = 60\ndata_timeout = 30\nconnections_per_ip = 8"))
         #expect(configuration.limits.commandTimeout == 60)
         #expect(configuration.limits.dataTimeout == 30)
         #expect(configuration.limits.connectionsPerIP == 8)
-        let defaults = try BufferConfiguration.parse("""
-            [smtp]
-            listen = "127.0.0.1:2525"
-            [buffer]
-            spool = "/tmp/spool"
-            namespace = "buffer.example.com"
-            """)
+        let defaults = try BufferConfiguration.parse(text())
         // RFC 5321 section 4.5.3.2: 5 minutes for a command, 3 for a data block.
         #expect(defaults.limits.commandTimeout == 300 && defaults.limits.dataTimeout == 180)
         #expect(throws: (any Error).self) {
-            try BufferConfiguration.parse("""
-                [smtp]
-                listen = "127.0.0.1:2525"
-                [buffer]
-                spool = "/tmp/spool"
-                namespace = "buffer.example.com"
-                [limits]
-                command_timeout = 0
-                """)
+            try BufferConfiguration.parse(text(limits: "command_timeout = 0"))
         }
     }
 }

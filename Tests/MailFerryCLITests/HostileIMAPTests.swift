@@ -13,30 +13,8 @@ import Glibc
     static let user = "alice@example.com"
 
     /// hostile_imap.py in one mode, on a free port of 127.0.0.1.
-    final class HostileServer {
-        let process = Process()
-        let port: Int
-
-        init(_ mode: String) throws {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", CLI.repositoryRoot + "/Tests/MailFerryCLITests/hostile_imap.py", mode]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            var said = ""
-            while !said.contains("\n") {
-                let data = out.fileHandleForReading.availableData
-                guard !data.isEmpty else { break }
-                said += String(decoding: data, as: UTF8.self)
-            }
-            port = try #require(Int(said.split(separator: "\n").first?.split(separator: " ").last ?? ""))
-        }
-
-        deinit {
-            kill(process.processIdentifier, SIGKILL)  // the test runner's blocked signals are inherited
-            process.waitUntilExit()
-        }
+    static func hostileServer(_ mode: String) throws -> ListeningScript {
+        try ListeningScript(CLI.repositoryRoot + "/Tests/MailFerryCLITests/hostile_imap.py", [mode])
     }
 
     /// A key, a 0600 credentials file, and the export command against `server`.
@@ -51,7 +29,7 @@ import Glibc
             #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
         }
 
-        func export(_ server: HostileServer, _ extra: [String] = []) throws -> ProcessOutput {
+        func export(_ server: ListeningScript, _ extra: [String] = []) throws -> ProcessOutput {
             try ProcessRunner.run(
                 CLI.binary,
                 [
@@ -64,7 +42,7 @@ import Glibc
     }
 
     @Test func aServerThatNeverGreetsFailsTheExportAfterOneRetry() throws {
-        let server = try HostileServer("silent")
+        let server = try Self.hostileServer("silent")
         let s = try Setup()
         let r = try s.export(server)
         #expect(r.status == 3, "\(r.stdout) \(r.stderr)")
@@ -75,7 +53,7 @@ import Glibc
     }
 
     @Test func aServerThatDropsEveryFetchFailsTheExportWithinTheRetryBudget() throws {
-        let server = try HostileServer("drop-fetch")
+        let server = try Self.hostileServer("drop-fetch")
         let s = try Setup()
         let r = try s.export(server)
         #expect(r.status == 3, "\(r.stdout) \(r.stderr)")
@@ -84,7 +62,7 @@ import Glibc
     }
 
     @Test func aServerThatTricklesABodyIsCutOff() throws {
-        let server = try HostileServer("trickle")
+        let server = try Self.hostileServer("trickle")
         let s = try Setup()
         let r = try s.export(server)
         #expect(r.status == 3, "\(r.stdout) \(r.stderr)")
@@ -94,7 +72,7 @@ import Glibc
     }
 
     @Test func aBodyOfAnotherSizeThanRFC822SizeIsArchivedWithAWarning() throws {
-        let server = try HostileServer("size-mismatch")
+        let server = try Self.hostileServer("size-mismatch")
         let s = try Setup()
         let r = try s.export(server)
         #expect(r.status == 0, "\(r.stdout) \(r.stderr)")
@@ -122,7 +100,7 @@ import Glibc
         ("echo-plain", "admin-pass-6613", true),
     ])
     func aServerThatEchoesTheLoginNeverGetsThePasswordShown(mode: String, password: String, admin: Bool) throws {
-        let server = try HostileServer(mode)
+        let server = try Self.hostileServer(mode)
         let s = try Setup(credentials: admin ? "*\tadmin\t\(password)\tsasl\n" : "\(Self.user)\t\(password)\n")
         let r = try s.export(server)
         #expect(r.status == 3, "\(r.stdout) \(r.stderr)")
@@ -135,7 +113,7 @@ import Glibc
     }
 
     @Test func aCredentialsFileOthersCanReadIsRefusedUnlessAllowed() throws {
-        let server = try HostileServer("size-mismatch")
+        let server = try Self.hostileServer("size-mismatch")
         let s = try Setup()
         chmod(s.credentials, 0o644)
         let refused = try s.export(server)
@@ -151,5 +129,30 @@ import Glibc
         chmod(s.credentials, 0o640)
         let group = try s.export(server)
         #expect(group.status == 2 && group.stderr.contains("mode 0640"), "\(group.stderr)")
+    }
+}
+
+extension HostileIMAPTests {
+    /// `[imap] timeout` in the buffer's configuration bounds a release to an IMAP server that never answers, as
+    /// `--timeout` bounds an export: the release fails with a clear message and the held mail stays held.
+    @Test func aReleaseToAServerThatNeverGreetsFailsWithinTheConfiguredTimeout() throws {
+        let server = try Self.hostileServer("silent")
+        let s = try Setup()
+        let config = try BufferCommandLineTests.writeConfig(
+            s.work, extra: "[imap]\ncredentials = \"\(s.credentials)\"\nallow_plaintext = true\ntimeout = 1")
+        do {
+            let serve = try BufferCommandLineTests.Serve(config: config)
+            #expect(try BufferCommandLineTests.send(port: serve.smtpPort, to: "alice@buffer.example.com") == "OK {}\n")
+            #expect(serve.terminate() == 0, "\(serve.errors.text)")
+        }
+        #expect(try CLI.run(["buffer", "forwarding", "--config", config, "--user", Self.user, "--off"]).status == 0)
+        let release = try ProcessRunner.run(
+            CLI.binary,
+            ["buffer", "release", "--config", config, "--user", Self.user, "--to", "imap://127.0.0.1:\(server.port)", "--undo"],
+            limit: 120)
+        #expect(release.status == 3, "\(release.stdout) \(release.stderr)")
+        #expect(release.stderr.contains("accepted the connection but sent no greeting"), "\(release.stderr)")
+        let held = try BufferCommandLineTests.statusJSON(config)
+        #expect(held.first?.heldCount == 1, "\(held)")
     }
 }
