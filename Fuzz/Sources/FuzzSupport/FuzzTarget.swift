@@ -67,3 +67,33 @@ public enum FuzzDispatch {
         chosen!.run(UnsafeRawBufferPointer(start: data, count: size))
     }
 }
+
+#if FUZZING
+@_silgen_name("LLVMFuzzerRunDriver")
+private func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
+#endif
+
+extension FuzzDispatch {
+    nonisolated(unsafe) private static var registered: [FuzzTarget] = []
+
+    /// The executables' entry point. Built with the fuzzer it runs libFuzzer's driver on `targets`; SwiftPM points
+    /// `main` here while libFuzzer brings its own `main` (run.sh links with -z muldefs), and whichever wins runs the
+    /// same driver, since each executable also exports `LLVMFuzzerTestOneInput`. Built normally it replays inputs:
+    /// `PRODUCT TARGET FILE_OR_FOLDER...`, or `PRODUCT list`.
+    public static func main(_ targets: [FuzzTarget]) -> Never {
+        #if FUZZING
+        registered = targets
+        var argc = CommandLine.argc
+        var argv = CommandLine.unsafeArgv
+        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in
+            FuzzDispatch.fuzzOne(FuzzDispatch.registered, data, size)
+            return 0
+        })
+        #else
+        exit(replayMain(targets, arguments: Array(CommandLine.arguments.dropFirst())))
+        #endif
+    }
+}
