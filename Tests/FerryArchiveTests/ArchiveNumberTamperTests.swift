@@ -129,3 +129,44 @@ import Testing
         #expect(shown > 0)
     }
 }
+
+extension ArchiveNumberTamperTests {
+    /// The same dates through the command line: `inspect --list` of the archive without a key, and an import into a
+    /// `dir:` target with its reconcile, end with their listing and report rather than a trap.
+    @Test(arguments: [Int64.max, Int64.min])
+    func theCommandLineListsAndImportsAnExtremeDate(_ epoch: Int64) throws {
+        let dir = try TemporaryDirectory()
+        let keygen = try ProcessRunner.run(BuiltBinary.path, ["keygen", "--out", dir.file("k")])
+        try #require(keygen.status == 0, "\(keygen.stderr)")
+        let key = try SigningKey(pemFile: dir.file("k.key.pem"))
+        var parts = try ArchiveParts.sample(key: key, in: dir)
+        try parts.editEntries { entries in
+            for j in entries.indices where entries[j].message != nil {
+                entries[j].message!.internalDate = InternalDate(epochSeconds: epoch)
+            }
+        }
+        try parts.seal(with: key)
+        let path = dir.file("a.mfa")
+        try parts.write(to: path)
+
+        let list = try ProcessRunner.run(BuiltBinary.path, ["inspect", path, "--list"])
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("epoch \(epoch)"), "\(list.stdout)")
+
+        let report = dir.file("report.json")
+        let imported = try ProcessRunner.run(
+            BuiltBinary.path,
+            ["import", path, "--trust", dir.file("k.pub.pem"), "--target", "dir:" + dir.file("target"), "--report", report])
+        // ext4 and tmpfs cannot hold such a time (they clamp it), and the reconcile says so for each message: a failed
+        // verdict with its report, exit 1. A file system with 64-bit seconds (btrfs) keeps it, and the import passes.
+        let written = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any]
+        #expect(!imported.stderr.contains("Fatal error"), "\(imported.stderr)")
+        if imported.status == 0 {
+            #expect(written?["verdict"] as? String == "pass")
+        } else {
+            #expect(imported.status == 1, "\(imported.stdout) \(imported.stderr)")
+            #expect(imported.stdout.contains("internal date epoch \(epoch) became "), "\(imported.stdout)")
+            #expect(written?["verdict"] as? String == "fail")
+        }
+    }
+}
