@@ -103,12 +103,7 @@ public struct BufferConfiguration: Sendable, Equatable {
     /// server uses, so that a changed section takes effect at the next release without a restart.
     public static func loadIMAPDelivery(path: String) throws -> IMAPDelivery {
         let text = try readText(path)
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError(path: path, message: "line \(error.source.begin.line): \(error.description)")
-        }
+        let table = try TOMLText.parse(text, path: path)
         return try imapDelivery(table["imap"]) { key, message in ConfigurationError(path: path, message: "\(key): \(message)") }
     }
 
@@ -171,12 +166,7 @@ public struct BufferConfiguration: Sendable, Equatable {
     }
 
     public static func parse(_ text: String, path: String = "configuration") throws -> BufferConfiguration {
-        let table: TOMLTable
-        do {
-            table = try TOMLTable(string: text)
-        } catch let error as TOMLParseError {
-            throw ConfigurationError(path: path, message: "line \(error.source.begin.line): \(error.description)")
-        }
+        let table = try TOMLText.parse(text, path: path)
         func fail(_ key: String, _ message: String) -> ConfigurationError {
             ConfigurationError(path: path, message: "\(key): \(message)")
         }
