@@ -207,6 +207,9 @@ final class BufferConnectionHandler: ChannelInboundHandler {
         } else if close {
             isClosed = true
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                // The FIN first: NIO's accepted sockets are not close-on-exec, so a child process spawned meanwhile
+                // may hold a copy of this one, and close() alone sends nothing while a copy is open.
+                context.close(mode: .output, promise: nil)
                 context.close(promise: nil)
             }
         } else {
