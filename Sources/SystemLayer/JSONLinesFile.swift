@@ -80,6 +80,22 @@ public final class JSONLinesFile {
         return try decode(try readAll(file), as: Record.self, path: path, decoder: decoder, skipping: skippingDamagedLines).records
     }
 
+    /// Like `read`, but hands each record to `body` as it is decoded instead of gathering them, so that an index
+    /// built from a large file holds only what it keeps; false when there is no file.
+    @discardableResult
+    public static func forEachRecord<Record: Decodable>(
+        in path: String, as _: Record.Type, decoder: JSONDecoder = JSONDecoder(), skippingDamagedLines: Bool = false,
+        _ body: (Record) throws -> Void
+    ) throws -> Bool {
+        let file: FileDescriptor
+        switch try SystemCall.retrying("open", path, allowing: [ENOENT], { Glibc.open(path, O_RDONLY | O_CLOEXEC) }) {
+        case .success(let fd): file = FileDescriptor(fd, path: path)
+        case .failure: return false
+        }
+        _ = try decode(try readAll(file), as: Record.self, path: path, decoder: decoder, skipping: skippingDamagedLines, body)
+        return true
+    }
+
     private init(path: String, file: FileDescriptor, lock: FileLock?) {
         self.path = path
         self.file = file
@@ -131,23 +147,36 @@ public final class JSONLinesFile {
         _ bytes: [UInt8], as _: Record.Type, path: String, decoder: JSONDecoder, skipping: Bool
     ) throws -> (records: [Record], keep: Int) {
         var records: [Record] = []
+        let keep = try decode(bytes, as: Record.self, path: path, decoder: decoder, skipping: skipping) { records.append($0) }
+        return (records, keep)
+    }
+
+    /// Hands each record to `body` in order; returns how many leading bytes of the file hold them.
+    private static func decode<Record: Decodable>(
+        _ bytes: [UInt8], as _: Record.Type, path: String, decoder: JSONDecoder, skipping: Bool,
+        _ body: (Record) throws -> Void
+    ) throws -> Int {
         var start = 0
         var lineNumber = 0
         while start < bytes.count {
             lineNumber += 1
             // No newline: an append a crash cut short.
-            guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else { return (records, start) }
+            guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else { return start }
             if end > start {
+                let record: Record
                 do {
-                    records.append(try decoder.decode(Record.self, from: Data(bytes[start..<end])))
+                    record = try decoder.decode(Record.self, from: Data(bytes[start..<end]))
                 } catch {
                     // The last line may be the garbage a crash left in the file's unwritten tail.
-                    if end + 1 == bytes.count { return (records, start) }
+                    if end + 1 == bytes.count { return start }
                     if !skipping { throw DamagedLine(path: path, line: lineNumber, reason: "\(error)") }
+                    start = end + 1
+                    continue
                 }
+                try body(record)
             }
             start = end + 1
         }
-        return (records, start)
+        return start
     }
 }
