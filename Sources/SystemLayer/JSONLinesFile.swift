@@ -80,8 +80,10 @@ public final class JSONLinesFile {
         return try decode(try readAll(file), as: Record.self, path: path, decoder: decoder, skipping: skippingDamagedLines).records
     }
 
-    /// Like `read`, but hands each record to `body` as it is decoded instead of gathering them, so that an index
-    /// built from a large file holds only what it keeps; false when there is no file.
+    /// Like `read`, but reads the file a piece at a time and hands each record to `body` as it is decoded, so that
+    /// an index built from a large file holds only what it keeps (neither the file's bytes nor every record at
+    /// once); false when there is no file. The same records as `read`: a torn end, and a last line that does not
+    /// decode, are passed over; a damaged line with lines after it is refused unless `skippingDamagedLines`.
     @discardableResult
     public static func forEachRecord<Record: Decodable>(
         in path: String, as _: Record.Type, decoder: JSONDecoder = JSONDecoder(), skippingDamagedLines: Bool = false,
@@ -92,8 +94,45 @@ public final class JSONLinesFile {
         case .success(let fd): file = FileDescriptor(fd, path: path)
         case .failure: return false
         }
-        _ = try decode(try readAll(file), as: Record.self, path: path, decoder: decoder, skipping: skippingDamagedLines, body)
-        return true
+        var buffer: [UInt8] = []
+        var start = 0
+        var atEnd = false
+        var piece = [UInt8](repeating: 0, count: 1 << 16)
+        /// Appends the next piece of the file; false at its end.
+        func readMore() throws -> Bool {
+            let count = try file.readSome(into: &piece)
+            if count == 0 { atEnd = true }
+            buffer += piece[..<count]
+            return count > 0
+        }
+        var lineNumber = 0
+        while true {
+            guard let end = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) else {
+                // No newline: the end of the file (a torn last append is passed over), or read on.
+                if atEnd { return true }
+                buffer.removeSubrange(0..<start)
+                start = 0
+                _ = try readMore()
+                continue
+            }
+            lineNumber += 1
+            if end > start {
+                let record: Record
+                do {
+                    record = try decoder.decode(Record.self, from: Data(buffer[start..<end]))
+                } catch {
+                    // The last line may be the garbage a crash left in the file's unwritten tail.
+                    var last = end + 1 == buffer.count
+                    if last && !atEnd { last = try !readMore() }
+                    if last { return true }
+                    if !skippingDamagedLines { throw DamagedLine(path: path, line: lineNumber, reason: "\(error)") }
+                    start = end + 1
+                    continue
+                }
+                try body(record)
+            }
+            start = end + 1
+        }
     }
 
     private init(path: String, file: FileDescriptor, lock: FileLock?) {
@@ -147,36 +186,23 @@ public final class JSONLinesFile {
         _ bytes: [UInt8], as _: Record.Type, path: String, decoder: JSONDecoder, skipping: Bool
     ) throws -> (records: [Record], keep: Int) {
         var records: [Record] = []
-        let keep = try decode(bytes, as: Record.self, path: path, decoder: decoder, skipping: skipping) { records.append($0) }
-        return (records, keep)
-    }
-
-    /// Hands each record to `body` in order; returns how many leading bytes of the file hold them.
-    private static func decode<Record: Decodable>(
-        _ bytes: [UInt8], as _: Record.Type, path: String, decoder: JSONDecoder, skipping: Bool,
-        _ body: (Record) throws -> Void
-    ) throws -> Int {
         var start = 0
         var lineNumber = 0
         while start < bytes.count {
             lineNumber += 1
             // No newline: an append a crash cut short.
-            guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else { return start }
+            guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else { return (records, start) }
             if end > start {
-                let record: Record
                 do {
-                    record = try decoder.decode(Record.self, from: Data(bytes[start..<end]))
+                    records.append(try decoder.decode(Record.self, from: Data(bytes[start..<end])))
                 } catch {
                     // The last line may be the garbage a crash left in the file's unwritten tail.
-                    if end + 1 == bytes.count { return start }
+                    if end + 1 == bytes.count { return (records, start) }
                     if !skipping { throw DamagedLine(path: path, line: lineNumber, reason: "\(error)") }
-                    start = end + 1
-                    continue
                 }
-                try body(record)
             }
             start = end + 1
         }
-        return start
+        return (records, start)
     }
 }
