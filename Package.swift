@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "SystemLayerTests", dependencies: ["SystemLayer"]),
         .testTarget(name: "MailModelTests", dependencies: ["TestSupport", "MailModel"]),
         .testTarget(name: "FerryArchiveTests", dependencies: ["TestSupport", "SystemLayer", "FerryArchive", "MailModel"]),
-        .testTarget(name: "ConnectorsTests", dependencies: ["TestSupport", "Connectors", "MailModel"]),
+        .testTarget(name: "ConnectorsTests", dependencies: ["TestSupport", "SystemLayer", "Connectors", "MailModel"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting"]),
         .testTarget(name: "FerryKitTests", dependencies: ["TestSupport", "SystemLayer", "FerryKit", "FerryArchive", "Connectors", "Reporting", "Receipts", "MailModel"]),
         .testTarget(name: "SMTPCoreTests", dependencies: ["TestSupport", "SMTPCore"]),

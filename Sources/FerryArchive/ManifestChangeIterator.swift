@@ -23,7 +23,8 @@ public final class ManifestChangeIterator {
 
 /// The checks one change line must pass (format-spec section 6.8).
 enum ChangeCheck {
-    static func check(_ c: ChangeRecord, containers: [ContainerRecord], location: String) throws {
+    /// `containers`: how many containers of each kind each user has (`"user/kind"`); they are numbered from 1.
+    static func check(_ c: ChangeRecord, containers: [String: Int], location: String) throws {
         func fail(_ why: String) -> ArchiveError { ArchiveError(.format, location, "a \(c.op.rawValue) change record \(why)") }
         switch c.op {
         case .keep, .delete:
@@ -42,7 +43,7 @@ enum ChangeCheck {
             }
             guard objectMatches else { throw fail("does not carry the metadata object of its kind") }
             if let containerKind {
-                guard let n = c.container, containers.contains(where: { $0.user == c.user && $0.kind == containerKind && $0.number == n })
+                guard let n = c.container, n >= 1, n <= containers["\(c.user)/\(containerKind.rawValue)"] ?? 0
                 else { throw fail("names a container that is not listed") }
             } else if c.container != nil {
                 throw fail("of a Sieve script names a container")

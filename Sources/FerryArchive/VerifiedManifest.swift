@@ -22,6 +22,7 @@ public final class VerifiedManifest {
     /// Byte offset of the first change line (where the entries begin when there are none).
     let changesOffset: Int64
     public let changeCount: Int
+    private let changeRuns: [Int: ManifestHead.ChangeRun]
     public let archivePath: String
 
     /// Longest manifest line accepted: an entry with long subjects and many cards stays far below.
@@ -47,6 +48,7 @@ public final class VerifiedManifest {
         self.entriesOffset = head.entriesOffset
         self.changesOffset = head.changesOffset
         self.changeCount = head.changeCount
+        self.changeRuns = head.changeRuns
     }
 
     /// True for a delta archive (`deltaOf` set).
@@ -57,6 +59,15 @@ public final class VerifiedManifest {
         ManifestChangeIterator(
             lines: ManifestLineReader(file: file, size: size, offset: changesOffset, location: "\(archivePath): \(EntryPath.manifest)"),
             count: changeCount)
+    }
+
+    /// Streams one user's change lines, from where they begin: a user's changes cost a read of that user's lines
+    /// only, however many users come before.
+    public func changes(of user: Int) -> ManifestChangeIterator {
+        let run = changeRuns[user] ?? ManifestHead.ChangeRun(offset: changesOffset, count: 0)
+        return ManifestChangeIterator(
+            lines: ManifestLineReader(file: file, size: size, offset: run.offset, location: "\(archivePath): \(EntryPath.manifest)"),
+            count: run.count)
     }
 
     /// Reads every entry line and checks the counts the manifest states (per user, per container, in total)
@@ -132,6 +143,13 @@ public struct ManifestHead: Sendable {
     var entriesOffset: Int64
     var changesOffset: Int64 = 0
     var changeCount = 0
+    /// Each user's change lines (they are in user order): where they begin and how many.
+    var changeRuns: [Int: ChangeRun] = [:]
+
+    struct ChangeRun: Sendable {
+        var offset: Int64
+        var count: Int
+    }
 
     public init(header: ArchiveHeader, users: [UserRecord], containers: [ContainerRecord]) {
         self.header = header
@@ -154,6 +172,7 @@ public struct ManifestHead: Sendable {
         var entriesOffset = lines.offset
         var changesOffset: Int64?
         var changeCount = 0
+        var changeRuns: [Int: ChangeRun] = [:]
         var lastChangeUser = 0
         while let line = try lines.next() {
             switch line {
@@ -166,9 +185,10 @@ public struct ManifestHead: Sendable {
                 guard change.user >= lastChangeUser, change.user >= 1, change.user <= users.count else {
                     throw ArchiveError(.format, lines.location, "a change record names user \(change.user), which is not listed or out of order")
                 }
-                try ChangeCheck.check(change, containers: containers, location: "\(lines.location) line \(lines.lineNumber)")
+                try ChangeCheck.check(change, containers: lastContainer, location: "\(lines.location) line \(lines.lineNumber)")
                 lastChangeUser = change.user
                 if changesOffset == nil { changesOffset = entriesOffset }
+                changeRuns[change.user, default: ChangeRun(offset: entriesOffset, count: 0)].count += 1
                 changeCount += 1
             case .user(let u):
                 guard containers.isEmpty, u.user == users.count + 1 else {
@@ -223,6 +243,7 @@ public struct ManifestHead: Sendable {
         }
         self.changesOffset = changesOffset ?? entriesOffset
         self.changeCount = changeCount
+        self.changeRuns = changeRuns
         self.header = header
         self.users = users
         self.containers = containers

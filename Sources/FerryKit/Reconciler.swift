@@ -34,6 +34,11 @@ struct Reconciler {
         // those too (the state after the delta, not only its new items).
         let changes = manifest.changes()
         var pendingChange = try changes.next()
+        // Built once for all users: each user's items are looked up in them.
+        let hashes = Hashes(
+            rewritten: Dictionary(rewritten.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 }),
+            converted: Dictionary(converted.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 }),
+            placedUID: Dictionary(placements.compactMap { p in p.uid.map { (p.entry, $0) } }, uniquingKeysWith: { $1 }))
         for user in manifest.users {
             var expected: [EntryRecord] = []
             var deleted: [String: String] = [:]
@@ -49,7 +54,7 @@ struct Reconciler {
                 pending = try entries.next()
             }
             guard users.contains(user.user) else { continue }
-            reports.append(try reconcile(user: user, expected: expected, deleted: deleted))
+            reports.append(try reconcile(user: user, expected: expected, deleted: deleted, hashes: hashes))
         }
         while try entries.next() != nil {}
         let verdict: ReconcileReport.Verdict = reports.allSatisfy { $0.verdict == .pass } ? .pass : .fail
@@ -73,16 +78,23 @@ struct Reconciler {
         return e
     }
 
+    /// `rewritten`, `converted` and `placements` by entry path.
+    private struct Hashes {
+        var rewritten: [String: String]
+        var converted: [String: String]
+        var placedUID: [String: UInt32]
+    }
+
     /// `deleted`: for a delta, the items it deletes (SHA-256 → origin); a copy of one left at the target fails.
-    private func reconcile(user: UserRecord, expected: [EntryRecord], deleted: [String: String] = [:]) throws -> ReconcileReport.UserReport {
+    private func reconcile(user: UserRecord, expected: [EntryRecord], deleted: [String: String] = [:], hashes: Hashes) throws -> ReconcileReport.UserReport {
         var user = user
         if manifest.isDelta {
             // The delta's own counts are its new items; the user's expected state is larger.
             user.counts = Counts()
             for e in expected { user.counts.add(e) }
         }
-        let rewrittenHashes = Dictionary(rewritten.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 })
-        let convertedHashes = Dictionary(converted.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 })
+        let rewrittenHashes = hashes.rewritten
+        let convertedHashes = hashes.converted
         let inventory = TargetInventory()
         var problems: [String] = []
         var resolution = InternalDateResolution.nanoseconds
@@ -165,7 +177,7 @@ struct Reconciler {
         }
         for name in order {
             guard var extras = remaining[name] else { continue }
-            pairChangedItems(&containers[name]!, extras: &extras, listed: listed, resolution: resolution)
+            pairChangedItems(&containers[name]!, extras: &extras, listed: listed, resolution: resolution, placedUID: hashes.placedUID)
             remaining[name] = extras
         }
         for (name, byHash) in remaining.sorted(by: { $0.key.displayName < $1.key.displayName }) {
@@ -281,7 +293,7 @@ struct Reconciler {
     /// differ least is taken, so each difference is reported once, on the right item.
     private func pairChangedItems(
         _ report: inout ReconcileReport.ContainerReport, extras: inout [String: [TargetInventory.Item]],
-        listed: [String: EntryRecord], resolution: InternalDateResolution
+        listed: [String: EntryRecord], resolution: InternalDateResolution, placedUID: [String: UInt32]
     ) {
         guard !report.missing.isEmpty, !extras.isEmpty else { return }
         struct Ref: Hashable {
@@ -295,7 +307,6 @@ struct Reconciler {
             }
         }
         guard !byIdentity.isEmpty else { return }
-        let placedUID = Dictionary(placements.compactMap { p in p.uid.map { (p.entry, $0) } }, uniquingKeysWith: { $1 })
         var taken: Set<Ref> = []
         var pairs: [String: Ref] = [:]
         let missing = report.missing.compactMap { path in listed[path].map { (path, $0, identities($0, placedUID: placedUID)) } }

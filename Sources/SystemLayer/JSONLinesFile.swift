@@ -80,6 +80,61 @@ public final class JSONLinesFile {
         return try decode(try readAll(file), as: Record.self, path: path, decoder: decoder, skipping: skippingDamagedLines).records
     }
 
+    /// Like `read`, but reads the file a piece at a time and hands each record to `body` as it is decoded, so that
+    /// an index built from a large file holds only what it keeps (neither the file's bytes nor every record at
+    /// once); false when there is no file. The same records as `read`: a torn end, and a last line that does not
+    /// decode, are passed over; a damaged line with lines after it is refused unless `skippingDamagedLines`.
+    @discardableResult
+    public static func forEachRecord<Record: Decodable>(
+        in path: String, as _: Record.Type, decoder: JSONDecoder = JSONDecoder(), skippingDamagedLines: Bool = false,
+        _ body: (Record) throws -> Void
+    ) throws -> Bool {
+        let file: FileDescriptor
+        switch try SystemCall.retrying("open", path, allowing: [ENOENT], { Glibc.open(path, O_RDONLY | O_CLOEXEC) }) {
+        case .success(let fd): file = FileDescriptor(fd, path: path)
+        case .failure: return false
+        }
+        var buffer: [UInt8] = []
+        var start = 0
+        var atEnd = false
+        var piece = [UInt8](repeating: 0, count: 1 << 16)
+        /// Appends the next piece of the file; false at its end.
+        func readMore() throws -> Bool {
+            let count = try file.readSome(into: &piece)
+            if count == 0 { atEnd = true }
+            buffer += piece[..<count]
+            return count > 0
+        }
+        var lineNumber = 0
+        while true {
+            guard let end = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) else {
+                // No newline: the end of the file (a torn last append is passed over), or read on.
+                if atEnd { return true }
+                buffer.removeSubrange(0..<start)
+                start = 0
+                _ = try readMore()
+                continue
+            }
+            lineNumber += 1
+            if end > start {
+                let record: Record
+                do {
+                    record = try decoder.decode(Record.self, from: Data(buffer[start..<end]))
+                } catch {
+                    // The last line may be the garbage a crash left in the file's unwritten tail.
+                    var last = end + 1 == buffer.count
+                    if last && !atEnd { last = try !readMore() }
+                    if last { return true }
+                    if !skippingDamagedLines { throw DamagedLine(path: path, line: lineNumber, reason: "\(error)") }
+                    start = end + 1
+                    continue
+                }
+                try body(record)
+            }
+            start = end + 1
+        }
+    }
+
     private init(path: String, file: FileDescriptor, lock: FileLock?) {
         self.path = path
         self.file = file

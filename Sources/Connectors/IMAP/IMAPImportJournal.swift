@@ -53,6 +53,7 @@ public final class IMAPImportJournal {
     }
 
     public let path: String
+    public let archiveID: String
     /// Items committed on the server, by entry path.
     public private(set) var done: [String: Location] = [:]
     /// Items the server refused (bad items). They are tried again by a later run, but they are not on the
@@ -73,6 +74,7 @@ public final class IMAPImportJournal {
         } catch {
             throw ConnectorError(location: folder, message: "cannot create the import journal's folder: \(error.localizedDescription)")
         }
+        self.archiveID = archiveID
         path = folder + "/" + Self.safeName(user.lowercased()) + "@" + Self.safeName(server) + ".journal"
         self.syncInterval = syncInterval
         let existed = FileManager.default.fileExists(atPath: path)
@@ -153,18 +155,33 @@ public final class IMAPImportJournal {
         if durably || file.unsyncedLines >= syncInterval { try sync() }
     }
 
-    /// Where an import of `archiveID` placed each item, read without opening the journal for writing (a later delta
-    /// finds the items it moves, reflags or deletes this way); empty when that import kept no journal here.
+    /// Where an import of `archiveID` placed each item, read without opening the journal for writing; empty when
+    /// that import kept no journal here.
     public static func placements(directory: String, archiveID: String, user: String, server: String) -> [String: Location] {
-        let path = directory + "/" + safeName(archiveID) + "/" + safeName(user.lowercased()) + "@" + safeName(server) + ".journal"
-        guard let records = try? JSONLinesFile.read(path, as: Line.self, skippingDamagedLines: true) else { return [:] }
         var found: [String: Location] = [:]
-        for record in records {
-            if let entry = record.entry, let location = record.location {
-                found[entry] = location
-            }
-        }
+        forEachPlacement(directory: directory, archiveID: archiveID, user: user, server: server) { found[$0] = $1 }
         return found
+    }
+
+    /// The same, as a compact index: what a delta reads once per archive and user to find the items it moves,
+    /// reflags or deletes.
+    static func placementIndex(directory: String, archiveID: String, user: String, server: String) -> IMAPPlacementIndex {
+        var index = IMAPPlacementIndex()
+        forEachPlacement(directory: directory, archiveID: archiveID, user: user, server: server) { index[$0] = $1 }
+        return index
+    }
+
+    /// Streams the journal's placements (a later line for the same entry wins); a journal that cannot be read
+    /// places nothing, as before.
+    private static func forEachPlacement(
+        directory: String, archiveID: String, user: String, server: String, _ body: (String, Location) -> Void
+    ) {
+        let path = directory + "/" + safeName(archiveID) + "/" + safeName(user.lowercased()) + "@" + safeName(server) + ".journal"
+        do {
+            try JSONLinesFile.forEachRecord(in: path, as: Line.self, skippingDamagedLines: true) { record in
+                if let entry = record.entry, let location = record.location { body(entry, location) }
+            }
+        } catch {}
     }
 
     /// A file-name-safe form: letters, digits and `.-_@+` kept, anything else as `%XX`.

@@ -7,6 +7,10 @@ import MailModel
 /// recorded in this station's relocation file; failing that, by size and SHA-256 in the folder it should be in and
 /// where it was placed. Flags are replaced with UID STORE FLAGS.SILENT, moves are UID MOVE (or COPY, \Deleted and
 /// UID EXPUNGE of that UID), deletions \Deleted and UID EXPUNGE of that UID, folders RENAME and DELETE.
+///
+/// Nothing is read per item: each earlier archive's journal is read once per user (`IMAPPlacementIndex`), the
+/// relocation file once, and each mailbox's sizes and flags with a few UID FETCH commands
+/// (`IMAPMailboxSummaries`), so a delta over a large mailbox costs a round trip only per item it changes.
 extension IMAPUserTarget: DeltaTarget {
     func renameFolder(from: [String], to: [String]) throws -> Bool {
         let old = naming.mailboxName(for: from).name, new = naming.mailboxName(for: to).name
@@ -21,6 +25,7 @@ extension IMAPUserTarget: DeltaTarget {
             try c.rename(old, to: new)
         }
         try relocations().recordRename(from: old, to: new)
+        mailboxSummaries = [:]
         existing = Set(try session.run("LIST") { c in try c.listMailboxes() }.map(\.name))
         return true
     }
@@ -35,6 +40,7 @@ extension IMAPUserTarget: DeltaTarget {
             try c.delete(name)
         }
         existing.remove(name)
+        mailboxSummaries[name] = nil
         return true
     }
 
@@ -49,6 +55,7 @@ extension IMAPUserTarget: DeltaTarget {
                 _ = try session.select(mailbox, readOnly: false, on: c)
                 try c.uidStoreFlags(uid, flags: wanted)
             }
+            mailboxSummaries[mailbox]?.forget(uid)
             changed = true
         }
         if mailbox != destination {
@@ -56,6 +63,7 @@ extension IMAPUserTarget: DeltaTarget {
                 _ = try session.select(mailbox, readOnly: false, on: c)
                 try c.uidMove(uid, to: destination)
             }
+            mailboxSummaries[mailbox]?.forget(uid)
             try relocations().recordMove(key, to: destination)
             changed = true
         }
@@ -70,14 +78,14 @@ extension IMAPUserTarget: DeltaTarget {
             _ = try session.select(mailbox, readOnly: false, on: c)
             try c.uidDelete(uid)
         }
+        mailboxSummaries[mailbox]?.forget(uid)
         return true
     }
 
     /// Where the item is now: folder, UID and flags.
     private func locate(_ key: ItemKey, preferring destination: String?) throws -> (String, UInt32, [String])? {
         let moves = try relocations()
-        let placed = IMAPImportJournal.placements(
-            directory: target.journalDirectory, archiveID: key.archiveID, user: user, server: target.access.serverName)[key.entryPath]
+        let placed = placement(of: key)
         // The server may hold the message in CRLF form: its size and hash are what the journal recorded.
         let held = placed?.held(key) ?? key
         if let placed, moves.folder(of: key) == nil, let uid = placed.uid {
@@ -98,12 +106,49 @@ extension IMAPUserTarget: DeltaTarget {
         return nil
     }
 
-    private func summary(uid: UInt32, in mailbox: String, uidValidity: UInt32?) throws -> IMAPMessageSummary? {
-        try session.run("UID FETCH \(uid) in \(mailbox)") { c in
+    /// The size and flags of `uid` in `mailbox`; nil when it is not there or the mailbox's UIDVALIDITY is not
+    /// `uidValidity`.
+    private func summary(uid: UInt32, in mailbox: String, uidValidity: UInt32?) throws -> (size: Int64, flags: [String])? {
+        let known = try summaries(of: mailbox)
+        if let uidValidity, let now = known.uidValidity, now != uidValidity { return nil }
+        if let found = known.message(uid) { return found }
+        // Not among the messages read (stored since, or changed by this import): fetched alone.
+        return try session.run("UID FETCH \(uid) in \(mailbox)") { c in
             let selected = try session.select(mailbox, readOnly: false, on: c)
             if let uidValidity, let now = selected.uidValidity, now != uidValidity { return nil }
-            return try c.fetchSummaries(uids: uid...uid).first
+            return try c.fetchSummaries(uids: uid...uid).first.map { ($0.size, $0.flags) }
         }
+    }
+
+    /// Every message's size and flags in `mailbox`, read on first use.
+    private func summaries(of mailbox: String) throws -> IMAPMailboxSummaries {
+        if let known = mailboxSummaries[mailbox] { return known }
+        let read = try session.run("UID FETCH 1:* in \(mailbox)") { c in
+            let selected = try session.select(mailbox, readOnly: false, on: c)
+            var read = IMAPMailboxSummaries(uidValidity: selected.uidValidity)
+            guard selected.exists > 0 else { return read }
+            let uids = try c.uidSearch([.all]).sorted()
+            var start = 0
+            while start < uids.count {
+                let end = min(start + IMAPMailboxSummaries.fetchChunk, uids.count)
+                for summary in try c.fetchSummaries(uids: uids[start]...uids[end - 1]) { read.add(summary) }
+                start = end
+            }
+            return read
+        }
+        mailboxSummaries[mailbox] = read
+        return read
+    }
+
+    /// Where the import of the item's archive placed it: from that archive's journal, read once per user.
+    private func placement(of key: ItemKey) -> IMAPImportJournal.Location? {
+        if let journal, journal.archiveID == key.archiveID { return journal.done[key.entryPath] }
+        if let index = placementIndexes[key.archiveID] { return index[key.entryPath] }
+        let index = IMAPImportJournal.placementIndex(
+            directory: target.journalDirectory, archiveID: key.archiveID, user: user, server: target.access.serverName)
+        target.countJournalRead()
+        placementIndexes[key.archiveID] = index
+        return index[key.entryPath]
     }
 
     private func relocations() throws -> IMAPRelocations {

@@ -32,6 +32,15 @@ public final class IMAPTarget: MailboxTarget {
     public var checksPlacements = false
     /// Shared by the users an import runs side by side (`--jobs`).
     private let badItemCount = Mutex(0)
+    private let journalReadCount = Mutex(0)
+
+    /// How many import journals delta imports have read to find earlier items: one per user and earlier archive,
+    /// however many items the delta changes.
+    public var journalReads: Int { journalReadCount.withLock { $0 } }
+
+    func countJournalRead() {
+        journalReadCount.withLock { $0 += 1 }
+    }
 
     public init(access: IMAPServerAccess, journalDirectory: String, maxBadItems: Int) {
         self.access = access
@@ -92,7 +101,7 @@ final class IMAPUserTarget: UserMailboxTarget {
     private var specialUse: [String: String] = [:]
     private let supportsACL: Bool
     private(set) var folders: [String] = []
-    private var journal: IMAPImportJournal?
+    private(set) var journal: IMAPImportJournal?
     /// Small messages for one mailbox, waiting until a batch's worth has gathered.
     private var batch: [Pending] = []
     private var batchBytes: Int64 = 0
@@ -105,6 +114,10 @@ final class IMAPUserTarget: UserMailboxTarget {
     private(set) var convertedItems: [RewrittenItem] = []
     /// Moves and renames made by delta imports (IMAPTarget+Delta.swift), opened on first use.
     var relocationRecord: IMAPRelocations?
+    /// Delta imports: where each earlier archive's import placed its items, read from its journal once.
+    var placementIndexes: [String: IMAPPlacementIndex] = [:]
+    /// Delta imports: each mailbox's sizes and flags, read once (`IMAPMailboxSummaries`).
+    var mailboxSummaries: [String: IMAPMailboxSummaries] = [:]
     /// `checksPlacements`: each mailbox's UIDVALIDITY and UIDs, read once.
     private var serverUIDs: [String: (uidValidity: UInt32?, uids: Set<UInt32>)] = [:]
 

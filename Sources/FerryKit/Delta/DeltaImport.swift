@@ -16,9 +16,9 @@ struct DeltaImport {
     /// The archive's user mapping (renamed users' target addresses).
     let mapping: UserMapping
 
-    /// The change lines of one user (they are in user order; one pass over them per call).
+    /// The change lines of one user (read from where they begin; one pass over them per call).
     private func changes(of user: Int, _ body: (ChangeRecord) throws -> Void) throws {
-        let iterator = manifest.changes()
+        let iterator = manifest.changes(of: user)
         while let c = try iterator.next() {
             if c.user == user { try body(c) } else if c.user > user { break }
         }

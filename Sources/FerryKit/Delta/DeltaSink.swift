@@ -35,8 +35,9 @@ final class DeltaSink: MailboxSink {
     private var calendars: [Int: String] = [:]
     /// Previous folder path → current folder path → messages that went that way.
     private var movedTo: [[String]: [[String]: Int]] = [:]
-    /// Previous folder path → UID → source key, for messages a source vouches unchanged (built per folder on use).
-    private var keysByUID: [[String]: [UInt32: String]] = [:]
+    /// Previous folder path → UID → source key, for messages a source vouches unchanged (built for every folder in
+    /// one pass over the user's previous items, on first use).
+    private var keysByUID: [[String]: [UInt32: String]]?
     /// Folders (numbers of this archive) whose UIDVALIDITY is not the one the previous archive recorded: their UIDs
     /// mean other messages now (RFC 9051 section 2.3.1.1), so every message in them is carried again.
     private var carriedAgain: Set<Int> = []
@@ -56,7 +57,7 @@ final class DeltaSink: MailboxSink {
         books = [:]
         calendars = [:]
         movedTo = [:]
-        keysByUID = [:]
+        keysByUID = nil
         carriedAgain = []
     }
 
@@ -70,16 +71,17 @@ final class DeltaSink: MailboxSink {
 
     func takesUnchangedMessage(uid: UInt32, inFolder folder: Int) throws -> Bool {
         guard let path = folders[folder].map(Self.name) else { return false }
-        if keysByUID[path] == nil {
-            var index: [UInt32: String] = [:]
+        if keysByUID == nil {
+            // An entry for an item taken since is passed over below: the item is no longer in `remaining`.
+            var index: [[String]: [UInt32: String]] = [:]
             for (key, items) in remaining {
-                for item in items where item.kind == .message && item.container == path {
-                    if let uid = item.message?.uid { index[uid] = key }
+                for item in items where item.kind == .message {
+                    if let uid = item.message?.uid { index[item.container, default: [:]][uid] = key }
                 }
             }
-            keysByUID[path] = index
+            keysByUID = index
         }
-        guard let key = keysByUID[path]?[uid], var list = remaining[key],
+        guard let key = keysByUID?[path]?[uid], var list = remaining[key],
             let i = list.firstIndex(where: { $0.kind == .message && $0.container == path && $0.message?.uid == uid }),
             let info = list[i].message
         else { return false }

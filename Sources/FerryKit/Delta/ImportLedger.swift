@@ -24,6 +24,16 @@ public final class ImportLedger {
 
     public let path: String
     public private(set) var accepted: [Acceptance] = []
+    /// `accepted` by signer, target and user (lowercased): what `check` and `accept` look at for one user.
+    private var byUser: [String: [Acceptance]] = [:]
+
+    private static func key(signer: String, target: String, user: String) -> String {
+        signer + "\u{0}" + target + "\u{0}" + user.lowercased()
+    }
+
+    private static func index(_ list: [Acceptance]) -> [String: [Acceptance]] {
+        Dictionary(grouping: list) { key(signer: $0.signerKeyID, target: $0.target, user: $0.user) }
+    }
 
     public static let fileName = "accepted-archives.jsonl"
     static let sizeLimit = 64 << 20
@@ -43,6 +53,7 @@ public final class ImportLedger {
         }
         do {
             accepted = try JSONLinesFile.read(path, as: Acceptance.self) ?? []
+            byUser = Self.index(accepted)
         } catch let damaged as JSONLinesFile.DamagedLine {
             throw FerryError(.ioError, "\(path) line \(damaged.line): not a ledger line (\(damaged.reason)); the ledger is damaged, restore it from a backup")
         } catch let error as SystemError {
@@ -54,9 +65,7 @@ public final class ImportLedger {
     /// an accepted archive may be imported again if it is the last one accepted from its station: an older one
     /// would roll back what later deltas changed. Every refusal says what to run instead.
     public func check(_ header: ArchiveHeader, target: String, user: String, again: Bool = false) throws {
-        let mine = accepted.filter {
-            $0.signerKeyID == header.signerKeyID && $0.target == target && $0.user.lowercased() == user.lowercased()
-        }
+        let mine = byUser[Self.key(signer: header.signerKeyID, target: target, user: user)] ?? []
         let latest = mine.filter { $0.station == header.station }.max { $0.sequence < $1.sequence }
         let fresh = "to fill a deliberately fresh target (emptied or recreated) from a full archive, import it with another --journal directory (this ledger is \(path))"
         func last(_ a: Acceptance) -> String { "archive \(a.archiveID) (sequence \(a.sequence), imported on \(a.accepted))" }
@@ -91,8 +100,8 @@ public final class ImportLedger {
     public func accept(_ header: ArchiveHeader, target: String, users: [String]) throws {
         let now = InternalDate(epochSeconds: Int64(Date().timeIntervalSince1970)).iso8601
         var new: [Acceptance] = []
-        for user in users where !accepted.contains(where: {
-            $0.signerKeyID == header.signerKeyID && $0.target == target && $0.user == user && $0.archiveID == header.archiveID
+        for user in users where !(byUser[Self.key(signer: header.signerKeyID, target: target, user: user)] ?? []).contains(where: {
+            $0.user == user && $0.archiveID == header.archiveID
         }) {
             new.append(Acceptance(
                 signerKeyID: header.signerKeyID, target: target, user: user, archiveID: header.archiveID,
@@ -117,5 +126,6 @@ public final class ImportLedger {
             throw FerryError(.ioError, "\(path): cannot record the accepted archive: \(error.operation) failed: \(error.reason)")
         }
         accepted += new
+        byUser = Self.index(accepted)
     }
 }

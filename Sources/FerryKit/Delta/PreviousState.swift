@@ -60,7 +60,7 @@ struct PreviousState {
             guard let container, let c = manifest.container(user: number, kind: containerKind, number: container) else { return [] }
             return c.folder.map { $0.isInbox ? ["INBOX"] : $0.path } ?? [c.displayName]
         }
-        let changes = manifest.changes()
+        let changes = manifest.changes(of: number)
         while let c = try changes.next() {
             if c.user > number { break }
             guard c.user == number, c.op == .keep, let kind = c.kind, let key = c.sourceKey, let origin = c.origin,

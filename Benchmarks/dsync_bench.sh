@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# A full pass and an incremental pass between two Dovecots: MailFerry against Dovecot's own dsync (doveadm backup
+# pulling from the source through the imapc storage), on the same mailbox, in the same run.
+#
+#   bash Benchmarks/dsync_bench.sh                      # 20000 messages, 500 new and 1000 reflagged; release build
+#   bash Benchmarks/dsync_bench.sh --messages 2000 --new 100 --reflag 200 --bin .build/release/mailferry
+#
+# One Dovecot on 127.0.0.1 holds the corpus (Benchmarks/make_corpus.py) for src@bench; a second one is the target:
+# MailFerry imports into its src@bench, dsync backs up into ds@bench (Dovecot's default mail_fsync) and into
+# dsf@bench (mail_fsync=always: MailFerry fsyncs its journal before it records a message as imported, so this is
+# the like-for-like column). Plain IMAP with a password on both, no TLS.
+#   full:         mailferry export --source imap://  +  mailferry import --target imap:// (with its reconcile)
+#                 against  doveadm backup -R imapc:
+#   incremental:  N new messages and M reflagged at the source (Benchmarks/dsync_mailbox.py change), then
+#                 mailferry export --since + import of the delta (with its reconcile)  against  doveadm backup again
+# After every pass each target is compared with the source message by message through imaplib (bytes, flags and
+# keywords, internal date: Benchmarks/dsync_mailbox.py compare); a difference fails the run.
+# KEEP_SCRATCH=1 leaves the scratch folder and both Dovecots running, to look at afterwards.
+# Targets: MailFerry at most 1.0 times dsync with mail_fsync=always, for both passes. Prints a table; exits 1 if a
+# target is missed, a check fails or a run fails.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MESSAGES=20000
+NEW=500
+REFLAG=1000
+BIN=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --messages) MESSAGES="$2"; shift 2 ;;
+        --new) NEW="$2"; shift 2 ;;
+        --reflag) REFLAG="$2"; shift 2 ;;
+        --bin) BIN="$2"; shift 2 ;;
+        -h|--help) sed -n 2,21p "$0"; exit 0 ;;
+        *) echo "dsync_bench.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+need=()
+for pkg in dovecot-imapd python3 time; do
+    dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || need+=("$pkg")
+done
+if [ "${#need[@]}" -gt 0 ]; then
+    log "installing ${need[*]}"
+    SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo)
+    "${SUDO[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+[ -x "$ROOT/.ci/install-deps" ] && bash "$ROOT/.ci/install-deps" >/dev/null
+if [ -z "$BIN" ]; then
+    log "building release"
+    (cd "$ROOT" && swift build -c release --product mailferry >/dev/null)
+    BIN="$ROOT/.build/release/mailferry"
+fi
+BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
+
+. "$ROOT/scripts/servers.sh"
+SCRATCH="$(mktemp -d /tmp/mf-dsync-bench-XXXXXX)"
+chmod 755 "$SCRATCH"
+PIDS=()
+cleanup() {
+    [ -n "${KEEP_SCRATCH:-}" ] && { echo "kept $SCRATCH (Dovecot process groups ${PIDS[*]})" >&2; return; }
+    stop_process_groups "${PIDS[@]}"
+    rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
+
+dovecot_users "$SCRATCH/users" bench src@bench ds@bench dsf@bench
+dovecot_start "$SCRATCH/src" "$SCRATCH/users"
+PIDS+=("$DOVECOT_PID"); SRC_PORT=$DOVECOT_IMAP
+dovecot_start "$SCRATCH/dst" "$SCRATCH/users"
+PIDS+=("$DOVECOT_PID"); DST_PORT=$DOVECOT_IMAP
+
+log "generating $MESSAGES messages"
+python3 "$ROOT/Benchmarks/make_corpus.py" --out "$SCRATCH/corpus" --messages "$MESSAGES" >/dev/null
+mkdir -p "$SCRATCH/src/mail/src@bench"
+cp -a "$SCRATCH/corpus" "$SCRATCH/src/mail/src@bench/Maildir"
+rm -rf "$SCRATCH/corpus"
+chown -R nobody:nogroup "$SCRATCH/src/mail" 2>/dev/null || chmod -R a+rwX "$SCRATCH/src/mail"
+CORPUS_MB=$(du -sm "$SCRATCH/src/mail/src@bench" | awk '{ print $1 }')
+
+printf 'src@bench\tbench\n' >"$SCRATCH/credentials.tsv"
+chmod 600 "$SCRATCH/credentials.tsv"  # mailferry refuses a credentials file others can read
+"$BIN" keygen --out "$SCRATCH/k" >/dev/null
+
+T=0; RSS=0
+timed() { # NAME CMD...: runs once, sets T (seconds) and RSS (MB)
+    local name="$1" t0 t1; shift
+    sync
+    t0=$(date +%s.%N)
+    /usr/bin/time -f '%M' -o "$SCRATCH/$name.rss" "$@" >"$SCRATCH/$name.out" 2>&1 || {
+        echo "dsync_bench.sh: $name failed: $*" >&2; tail -n 30 "$SCRATCH/$name.out" >&2; exit 1; }
+    t1=$(date +%s.%N)
+    T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    RSS=$(awk -v k="$(tail -n 1 "$SCRATCH/$name.rss")" 'BEGIN { printf "%.0f", k / 1024 }')
+    log "$name: $T s, peak RSS $RSS MB"
+}
+add() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a + b }'; }
+max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# doveadm backup into a user of the target Dovecot, pulling src@bench through imapc: "${DSYNC[@]}" -u USER imapc:
+DSYNC=(doveadm -c "$SCRATCH/dst/dovecot.conf"
+    -o imapc_host=127.0.0.1 -o imapc_port="$SRC_PORT" -o imapc_user=src@bench -o imapc_password=bench
+    -o imapc_ssl=no -o imapc_features="rfc822.size fetch-headers modseq" -o mail_prefetch_count=20)
+check() { # WHAT USER: the target's USER equals the source's src@bench, message by message
+    python3 "$ROOT/Benchmarks/dsync_mailbox.py" compare "$SRC_PORT" src@bench "$DST_PORT" "$2" bench >"$SCRATCH/check.out" 2>&1 || {
+        echo "dsync_bench.sh: after $1, $2 differs from the source:" >&2; cat "$SCRATCH/check.out" >&2; exit 1; }
+    log "$1: $2 checked, $(cat "$SCRATCH/check.out")"
+}
+# mailferry import ARCHIVE "${IMPORT[@]}" --report REPORT
+IMPORT=(--trust "$SCRATCH/k.pub.pem" --target "imap://127.0.0.1:$DST_PORT" --credentials "$SCRATCH/credentials.tsv"
+    --allow-plaintext --journal "$SCRATCH/journal")
+passed() { grep -q '"verdict" : "pass"' "$1" || { echo "dsync_bench.sh: the reconcile in $1 did not pass" >&2; exit 1; }; }
+# The import's own time, without the reconcile after it: imported.seconds in its report.
+import_seconds() { python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["imported"]["seconds"])' "$1"; }
+
+log "full pass: mailferry export + import (with its reconcile)"
+timed full-export "$BIN" export --source "imap://127.0.0.1:$SRC_PORT" --user src@bench \
+    --credentials "$SCRATCH/credentials.tsv" --allow-plaintext --sign-key "$SCRATCH/k.key.pem" --out "$SCRATCH/full.mfa"
+M_FULL=$T; M_FULL_RSS=$RSS
+timed full-import "$BIN" import "$SCRATCH/full.mfa" "${IMPORT[@]}" --report "$SCRATCH/full.json"
+passed "$SCRATCH/full.json"
+APPLY=$(import_seconds "$SCRATCH/full.json")
+M_FULL_PARTS="export $M_FULL + import $APPLY + reconcile and the rest $(add "$T" "-$APPLY")"
+M_FULL=$(add "$M_FULL" "$T"); M_FULL_RSS=$(max "$M_FULL_RSS" "$RSS")
+check "the full pass" src@bench
+
+log "full pass: dsync (doveadm backup through imapc)"
+timed full-dsync "${DSYNC[@]}" backup -R -u ds@bench imapc:
+D_FULL=$T; D_FULL_RSS=$RSS
+check "the full pass" ds@bench
+timed full-dsync-fsync "${DSYNC[@]}" -o mail_fsync=always backup -R -u dsf@bench imapc:
+DF_FULL=$T; DF_FULL_RSS=$RSS
+check "the full pass" dsf@bench
+
+log "changing the source: $NEW new messages, $REFLAG reflagged"
+python3 "$ROOT/Benchmarks/dsync_mailbox.py" change "$SRC_PORT" src@bench bench --new "$NEW" --reflag "$REFLAG" >&2
+
+log "incremental pass: mailferry delta export + import (with its reconcile)"
+timed delta-export "$BIN" export --source "imap://127.0.0.1:$SRC_PORT" --user src@bench \
+    --credentials "$SCRATCH/credentials.tsv" --allow-plaintext --sign-key "$SCRATCH/k.key.pem" \
+    --since "$SCRATCH/full.mfa" --out "$SCRATCH/delta.mfa"
+M_INC=$T; M_INC_RSS=$RSS
+timed delta-import "$BIN" import "$SCRATCH/delta.mfa" "${IMPORT[@]}" --report "$SCRATCH/delta.json"
+passed "$SCRATCH/delta.json"
+APPLY=$(import_seconds "$SCRATCH/delta.json")
+M_INC_PARTS="export $M_INC + import $APPLY + reconcile and the rest $(add "$T" "-$APPLY")"
+M_INC=$(add "$M_INC" "$T"); M_INC_RSS=$(max "$M_INC_RSS" "$RSS")
+check "the incremental pass" src@bench
+
+log "incremental pass: dsync again"
+timed delta-dsync "${DSYNC[@]}" backup -R -u ds@bench imapc:
+D_INC=$T; D_INC_RSS=$RSS
+check "the incremental pass" ds@bench
+timed delta-dsync-fsync "${DSYNC[@]}" -o mail_fsync=always backup -R -u dsf@bench imapc:
+DF_INC=$T; DF_INC_RSS=$RSS
+check "the incremental pass" dsf@bench
+
+R_FULL=$(ratio "$M_FULL" "$DF_FULL")
+R_INC=$(ratio "$M_INC" "$DF_INC")
+echo
+echo "dsync benchmark: $MESSAGES messages, $CORPUS_MB MB; incremental: $NEW new, $REFLAG reflagged; two Dovecots on loopback, one run each"
+printf '%-12s %12s %10s %14s %7s %8s %14s %10s\n' pass "mailferry s" "dsync s" "dsync fsync s" ratio target "mailferry RSS" "dsync RSS"
+printf '%-12s %12s %10s %14s %7s %8s %11s MB %7s MB\n' full "$M_FULL" "$D_FULL" "$DF_FULL" "$R_FULL" "<=1.0" "$M_FULL_RSS" "$(max "$D_FULL_RSS" "$DF_FULL_RSS")"
+printf '%-12s %12s %10s %14s %7s %8s %11s MB %7s MB\n' incremental "$M_INC" "$D_INC" "$DF_INC" "$R_INC" "<=1.0" "$M_INC_RSS" "$(max "$D_INC_RSS" "$DF_INC_RSS")"
+echo "mailferry full: $M_FULL_PARTS (s); incremental: $M_INC_PARTS (s)"
+echo "(mailferry = export + import with its reconcile; ratio = mailferry / dsync with mail_fsync=always; every target"
+echo " checked against the source message by message: bytes, flags and keywords, internal date)"
+if ! awk -v a="$R_FULL" -v b="$R_INC" 'BEGIN { exit !(a <= 1.0 && b <= 1.0) }'; then
+    echo "target missed"
+    # A smoke run (Benchmarks/smoke.sh) checks that the benchmark works, not its figures.
+    [ -n "${MAILFERRY_BENCH_SMOKE:-}" ] || exit 1
+fi

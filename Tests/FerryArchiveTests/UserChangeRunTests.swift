@@ -1,0 +1,40 @@
+import Foundation
+import MailModel
+import Testing
+import TestSupport
+
+@testable import FerryArchive
+
+/// `changes(of:)` reads one user's change lines from where they begin: the same records, in the same order, as
+/// the whole stream filtered by user; nothing for a user without changes. A keep line naming a container its user
+/// does not have is still refused.
+@Suite struct UserChangeRunTests {
+    @Test func eachUsersChangeLinesAreReadFromWhereTheyBegin() throws {
+        let dir = try TemporaryDirectory()
+        let key = try SigningKey.generate()
+        var bobKeep = ChangeRecordTests.keep()
+        bobKeep.user = 2
+        var bobDelete = ChangeRecordTests.delete()
+        bobDelete.user = 2
+        let changes = [ChangeRecordTests.keep(), ChangeRecordTests.delete(), ChangeRecordTests.keep(container: 2), bobKeep, bobDelete]
+        let path = try ChangeRecordTests.forge(changes, deltaOf: ChangeRecordTests.base, key: key, in: dir)
+        let reader = try ArchiveReader(path: path)
+        try reader.verifySignature(with: try key.publicKey)
+        let manifest = try reader.loadManifest()
+        func read(_ user: Int) throws -> [ChangeRecord] {
+            let iterator = manifest.changes(of: user)
+            var records: [ChangeRecord] = []
+            while let c = try iterator.next() { records.append(c) }
+            return records
+        }
+        #expect(try read(1) == Array(changes[0..<3]))
+        #expect(try read(2) == [bobKeep, bobDelete])
+        #expect(try read(3).isEmpty)
+
+        var unlisted = ChangeRecordTests.keep(container: 2)
+        unlisted.user = 2  // bob has one folder
+        let other = try TemporaryDirectory()
+        let refused = try ChangeRecordTests.forge([unlisted], deltaOf: ChangeRecordTests.base, key: key, in: other)
+        try expectRefused(refused, trust: key.publicKey, in: other, stage: .manifest, kind: .format, saying: "not listed")
+    }
+}
