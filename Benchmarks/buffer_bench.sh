@@ -30,12 +30,8 @@ if ! command -v postfix >/dev/null; then
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postfix >/dev/null
 fi
-if [ -z "$BIN" ]; then
-    swift build -c release >/dev/null
-    BIN="$(swift build -c release --show-bin-path)/mailferry"
-fi
-
 . "$ROOT/scripts/servers.sh"
+BIN="$(release_binary "$ROOT" "$BIN")"
 WORK=$(mktemp -d /tmp/mailferry-buffer-bench.XXXXXX)
 chmod 755 "$WORK"  # Postfix's own users must reach its queue inside
 PF="$WORK/postfix"

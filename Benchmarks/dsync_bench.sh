@@ -38,24 +38,10 @@ done
 
 log() { printf '==> %s\n' "$*" >&2; }
 
-need=()
-for pkg in dovecot-imapd python3 time; do
-    dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || need+=("$pkg")
-done
-if [ "${#need[@]}" -gt 0 ]; then
-    log "installing ${need[*]}"
-    SUDO=(); [ "$(id -u)" = 0 ] || SUDO=(sudo)
-    "${SUDO[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
-[ -x "$ROOT/.ci/install-deps" ] && bash "$ROOT/.ci/install-deps" >/dev/null
-if [ -z "$BIN" ]; then
-    log "building release"
-    (cd "$ROOT" && swift build -c release --product mailferry >/dev/null)
-    BIN="$ROOT/.build/release/mailferry"
-fi
-BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
-
 . "$ROOT/scripts/servers.sh"
+ensure_packages dovecot-imapd python3 time
+bash "$ROOT/.ci/install-deps" >/dev/null
+BIN="$(release_binary "$ROOT" "$BIN")"
 SCRATCH="$(mktemp -d /tmp/mf-dsync-bench-XXXXXX)"
 chmod 755 "$SCRATCH"
 PIDS=()

@@ -35,14 +35,8 @@ log() { printf '==> %s\n' "$*" >&2; }
 for tool in /usr/sbin/dovecot python3 zstd tar; do
     command -v "$tool" >/dev/null || { echo "imap_export_jobs.sh: $tool is missing (apt-get install dovecot-imapd zstd)" >&2; exit 1; }
 done
-if [ -z "$BIN" ]; then
-    log "building release"
-    (cd "$ROOT" && swift build -c release --product mailferry >/dev/null)
-    BIN="$ROOT/.build/release/mailferry"
-fi
-BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
-
 . "$ROOT/scripts/servers.sh"
+BIN="$(release_binary "$ROOT" "$BIN")"
 SCRATCH="$(mktemp -d /tmp/mf-export-jobs-XXXXXX)"
 chmod 755 "$SCRATCH"
 DOVECOT=""

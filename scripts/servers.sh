@@ -6,6 +6,32 @@
 #
 # The Swift tests have the same fixture in Tests/TestSupport/DovecotIMAPServer.swift; these are for scripts.
 
+# ensure_packages PKG...: installs the Debian packages that are not installed yet (as root, or through sudo).
+ensure_packages() {
+    local need=() pkg
+    for pkg in "$@"; do
+        dpkg -s "$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || need+=("$pkg")
+    done
+    [ "${#need[@]}" -eq 0 ] && return 0
+    printf '==> installing %s\n' "${need[*]}" >&2
+    local sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
+}
+
+# release_binary ROOT [BIN]: prints BIN as an absolute path, or, without BIN, builds the release mailferry in ROOT
+# and prints its path.
+release_binary() {
+    local root="$1" bin="${2:-}"
+    if [ -z "$bin" ]; then
+        printf '==> building release\n' >&2
+        (cd "$root" && swift build -c release --product mailferry >/dev/null) || return 1
+        bin="$root/.build/release/mailferry"
+    fi
+    echo "$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
+}
+
 # free_port: a port on 127.0.0.1 that nothing listens on now.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
