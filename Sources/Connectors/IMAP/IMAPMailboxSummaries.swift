@@ -10,8 +10,7 @@ struct IMAPMailboxSummaries {
     static let fetchChunk = 5000
 
     let uidValidity: UInt32?
-    private var flagLists: [[String]] = []
-    private var flagListNumbers: [[String]: UInt32] = [:]
+    private var flagLists = InternedValues<[String]>()
     private var messages: [UInt32: (size: Int64, flags: UInt32)] = [:]
 
     init(uidValidity: UInt32?) {
@@ -19,20 +18,12 @@ struct IMAPMailboxSummaries {
     }
 
     mutating func add(_ summary: IMAPMessageSummary) {
-        let number: UInt32
-        if let known = flagListNumbers[summary.flags] {
-            number = known
-        } else {
-            number = UInt32(flagLists.count)
-            flagLists.append(summary.flags)
-            flagListNumbers[summary.flags] = number
-        }
-        messages[summary.uid] = (summary.size, number)
+        messages[summary.uid] = (summary.size, flagLists.number(for: summary.flags))
     }
 
     /// The size and flags of `uid`, nil when it was not there or has been forgotten since.
     func message(_ uid: UInt32) -> (size: Int64, flags: [String])? {
-        messages[uid].map { ($0.size, flagLists[Int($0.flags)]) }
+        messages[uid].map { ($0.size, flagLists[$0.flags]) }
     }
 
     mutating func forget(_ uid: UInt32) {

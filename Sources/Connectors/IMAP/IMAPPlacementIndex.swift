@@ -53,8 +53,7 @@ struct IMAPPlacementIndex {
         }
     }
 
-    private var folders: [String] = []
-    private var folderNumbers: [String: UInt32] = [:]
+    private var folders = InternedValues<String>()
     private var placed: [String: Placed] = [:]
     /// Hashes not in the lowercase hex form, kept as written.
     private var otherHashes: [String: String] = [:]
@@ -66,7 +65,7 @@ struct IMAPPlacementIndex {
     subscript(entry: String) -> IMAPImportJournal.Location? {
         get {
             guard let p = placed[entry] else { return nil }
-            var location = IMAPImportJournal.Location(folder: folders[Int(p.folder)], uidValidity: p.uidValidity, uid: p.uid)
+            var location = IMAPImportJournal.Location(folder: folders[p.folder], uidValidity: p.uidValidity, uid: p.uid)
             location.size = p.size
             location.sha256 = p.digest?.hex ?? otherHashes[entry]
             return location
@@ -77,14 +76,7 @@ struct IMAPPlacementIndex {
                 otherHashes[entry] = nil
                 return
             }
-            let folder: UInt32
-            if let known = folderNumbers[location.folder] {
-                folder = known
-            } else {
-                folder = UInt32(folders.count)
-                folders.append(location.folder)
-                folderNumbers[location.folder] = folder
-            }
+            let folder = folders.number(for: location.folder)
             let digest = location.sha256.flatMap(Digest.init(hex:))
             otherHashes[entry] = digest == nil ? location.sha256 : nil
             placed[entry] = Placed(folder: folder, uidValidity: location.uidValidity, uid: location.uid, size: location.size, digest: digest)

@@ -1,0 +1,17 @@
+/// Values that repeat across many entries (a folder name, a flag list), each stored once and named by a small
+/// number, so that an index of hundreds of thousands of entries holds 4 bytes per entry instead of a copy.
+struct InternedValues<Value: Hashable> {
+    private var values: [Value] = []
+    private var numbers: [Value: UInt32] = [:]
+
+    /// The number of `value`, given it now if it had none.
+    mutating func number(for value: Value) -> UInt32 {
+        if let known = numbers[value] { return known }
+        let number = UInt32(values.count)
+        values.append(value)
+        numbers[value] = number
+        return number
+    }
+
+    subscript(number: UInt32) -> Value { values[Int(number)] }
+}
