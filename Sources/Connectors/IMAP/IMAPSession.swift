@@ -100,6 +100,12 @@ final class IMAPSession {
 
     /// Selects `name` on `connection` unless it is already the selected mailbox there. A changed UIDVALIDITY since
     /// the first selection means the UIDs this session holds are void (RFC 9051 section 2.3.1.1): an error.
+    /// Selects `name` even when it is the selected mailbox already, for a fresh message count and UIDNEXT.
+    func reselect(_ name: String, readOnly: Bool, on connection: IMAPConnection) throws -> IMAPSelectedMailbox {
+        selection = nil
+        return try select(name, readOnly: readOnly, on: connection)
+    }
+
     func select(_ name: String, readOnly: Bool, on connection: IMAPConnection) throws -> IMAPSelectedMailbox {
         if let s = selection, s.connection === connection, s.name == name, s.readOnly == readOnly { return s.mailbox }
         let mailbox = try connection.select(name, readOnly: readOnly)

@@ -120,6 +120,8 @@ final class IMAPUserTarget: UserMailboxTarget {
     var mailboxSummaries: [String: IMAPMailboxSummaries] = [:]
     /// `checksPlacements`: each mailbox's UIDVALIDITY and UIDs, read once.
     private var serverUIDs: [String: (uidValidity: UInt32?, uids: Set<UInt32>)] = [:]
+    /// Mailboxes a resumed import has waited for (`waitUntilQuiet`).
+    private var settledMailboxes: Set<String> = []
 
     init(target: IMAPTarget, user: String) throws {
         self.target = target
@@ -243,6 +245,7 @@ final class IMAPUserTarget: UserMailboxTarget {
         if !journal.refused.contains(key.entryPath), journal.takeLookUp() {
             // A resumed import: this item may have landed before the crash without its journal line.
             try settleAll()
+            try waitUntilQuiet(mailbox)
             if let uid = try lookUp(item.key, in: mailbox) {
                 try recordAppended(item, uidValidity: nil, uid: uid, durably: true)
                 return false
@@ -433,6 +436,24 @@ final class IMAPUserTarget: UserMailboxTarget {
     }
 
     /// Finds an archived message on the server by its size, then the SHA-256 of the bytes of each candidate.
+    /// Before a resumed import's first lookup in a mailbox, waits until the mailbox stops growing: the same UIDNEXT
+    /// and message count twice, 0.5 s apart, for at most about 5 s. A server finishes an APPEND it has read whole
+    /// even when its client was killed, and may store it after this run has started; waiting lets the lookup find
+    /// it instead of sending it again. It narrows RFC 1047's window, which no lookup can close: a server slower
+    /// than this can still leave a duplicate, never a loss.
+    private func waitUntilQuiet(_ mailbox: String) throws {
+        guard existing.contains(mailbox), settledMailboxes.insert(mailbox).inserted else { return }
+        try session.run("wait for \(mailbox) to settle") { c in
+            var last = try session.reselect(mailbox, readOnly: true, on: c)
+            for _ in 0..<10 {
+                Thread.sleep(forTimeInterval: 0.5)
+                let now = try session.reselect(mailbox, readOnly: true, on: c)
+                if now.uidNext == last.uidNext && now.exists == last.exists { return }
+                last = now
+            }
+        }
+    }
+
     func lookUp(_ key: ItemKey, in mailbox: String) throws -> UInt32? {
         try session.run("look up \(key.entryPath) in \(mailbox)") { c in try lookUp(key, in: mailbox, on: c) }
     }
