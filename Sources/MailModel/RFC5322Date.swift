@@ -31,6 +31,8 @@ extension RFC5322 {
             var year = Int(tokens[2]), let clock = clockTime(tokens[3])
         else { return nil }
         if tokens[2].count == 2 { year += year < 50 ? 2000 : 1900 } else if tokens[2].count == 3 { year += 1900 }
+        // A year of more than four digits is not a date a mailer wrote, and would overflow the seconds below.
+        guard (0...9999).contains(year) else { return nil }
         let offset = tokens.count > 4 ? zoneOffset(tokens[4]) : nil
         let days = InternalDate.days(year: Int64(year), month: Int64(monthIndex + 1), day: Int64(day))
         let local = days * 86_400 + Int64(clock)

@@ -116,4 +116,11 @@ import Testing
         #expect(RFC5322.date("yesterday") == nil)
         #expect(RFC5322.date("Thu, 32 Mar 2024 05:00:00 EST") == nil)
     }
+
+    /// Found by fuzzing `headers`: a year of 13 digits overflowed the seconds and trapped, stopping an export.
+    @Test(arguments: ["Tue, 2 Nov 2666666666005 12:34:56 +0100", "2 Nov 9223372036854775807 00:00 GMT", "2 Nov 10000 00:00 GMT"])
+    func aYearBeyondFourDigitsIsNoDate(_ text: String) {
+        #expect(RFC5322.date(text) == nil)
+        #expect(RFC5322.date("2 Nov 9999 00:00 GMT") != nil)
+    }
 }
