@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "MigrationPlanTests", dependencies: ["TestSupport", "MigrationPlan", "FerryKit"]),
         .testTarget(name: "FuzzReplayTests", dependencies: ["TestSupport", "mailferry-fuzz", "mailferry-fuzz-config"]),
         .testTarget(
-            name: "MailFerryCLITests", dependencies: ["TestSupport", "SystemLayer", "FerryKit", "FerryArchive", "Reporting", "mailferry"],
+            name: "MailFerryCLITests", dependencies: ["TestSupport", "SystemLayer", "FerryKit", "FerryArchive", "Connectors", "Reporting", "mailferry"],
             exclude: ["imap_fixture.py", "png_check.py", "hostile_imap.py"]),
     ],
     swiftLanguageModes: [.v6]

@@ -21,6 +21,9 @@ public struct ConnectorOptions: Sendable {
     public var timeout: Duration = IMAPServerAccess.defaultTimeout
     /// `import --reimport`: an IMAP target checks on the server that what its journal placed is still there.
     public var checksPlacements = false
+    /// Called with the mailbox and UID of each message body an IMAP source fetches (an export, a reconcile reading
+    /// the target back): how tests see which bodies were read.
+    public var onBodyRead: (@Sendable (String, UInt32) -> Void)?
     /// Lines for people: reconnects, refused items, renamed folders.
     public var onNotice: (@Sendable (String) -> Void)?
 

@@ -98,6 +98,7 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         case .imap:
             let source = IMAPSource(access: try options.access(for: self), users: users)
             source.onNotice = options.onNotice
+            source.onBodyRead = options.onBodyRead
             return source
         case .directory(let path):
             return DirectorySource(path: path, summarizesHeaders: !forInventory)
@@ -106,6 +107,15 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         case .mbox(let path):
             return MboxSource(path: path, user: try singleUser(users))
         }
+    }
+
+    /// For the reconcile after a delta into an IMAP target: where earlier imports placed these items and they still
+    /// are, as far as this station recorded (`IMAPSource.placedMessages`); empty for other targets.
+    public func placedMessages(of keys: [ItemKey], user: String, options: ConnectorOptions) throws -> [ItemKey: IMAPPlacedMessage] {
+        guard case .imap = self, !keys.isEmpty else { return [:] }
+        let source = IMAPSource(access: try options.access(for: self), users: [user])
+        source.onNotice = options.onNotice
+        return try source.placedMessages(of: keys, user: user, journalDirectory: options.journalDirectory)
     }
 
     /// Opens this URL as a target.

@@ -25,6 +25,13 @@ public struct Importer {
     /// Import again the last archive the ledger lists as imported for its station (a repair: only what is missing or
     /// different is put right, an IMAP target's journal checked against the server); an older one is still refused.
     public var reimport = false
+    /// `import --full-reconcile`: the reconcile after a delta reads back and hashes every item at the target, as the
+    /// standalone `reconcile` does, instead of checking the messages earlier accepted imports placed from their
+    /// metadata (`Reconciler.checksPlacedByMetadata`).
+    public var fullReconcile = false
+    /// Run between the import and its reconcile. For tests: a change made behind the import's back there is one the
+    /// reconcile must catch.
+    public var beforeReconcile: (() throws -> Void)?
 
     public init(
         archivePath: String, trustedKeyPath: String, target: ConnectorURL, users: [String], quiet: Bool,
@@ -124,6 +131,14 @@ public struct Importer {
         reconciler.rewritten = counts.rewrittenItems
         reconciler.converted = counts.convertedItems
         reconciler.placements = counts.placements
+        if manifest.isDelta, !fullReconcile, let ledger {
+            let signer = manifest.header.signerKeyID
+            reconciler.checksPlacedByMetadata = true
+            reconciler.accepted = { archiveID, user in
+                ledger.hasAccepted(archiveID, signer: signer, target: ledgerTarget, user: user)
+            }
+        }
+        try beforeReconcile?()
         let rewrites = RewrittenItemsFile(directory: options.journalDirectory)
         try rewrites.record(counts.rewrittenItems + counts.convertedItems, target: target.ledgerName)
         reconciler.rewrittenBefore = rewrites.held(at: target.ledgerName)

@@ -25,8 +25,21 @@ struct Reconciler {
     /// Where the import placed each item (IMAP APPENDUID): pairs an archived item with the target's copy by UID when
     /// their bytes differ.
     var placements: [ItemPlacement] = []
+    /// The reconcile after a delta import (unless `import --full-reconcile`): a kept message that an earlier
+    /// accepted import placed at a known UID of an IMAP target, and that no delta moved since, is checked from its
+    /// folder's metadata FETCH (present at that UID with the same UIDVALIDITY, size, flags, keywords, internal
+    /// date) instead of its bytes being read and hashed again. A UID with the same UIDVALIDITY always names the same
+    /// message, whose bytes never change (RFC 9051 section 2.3.1.1), and those bytes were checked by the reconcile
+    /// of the import that placed them. Everything else (the delta's new items, moved items, items placed where this
+    /// station does not know the UID, a folder whose UIDVALIDITY changed) is read and hashed as always.
+    var checksPlacedByMetadata = false
+    /// Whether the archive (id) was accepted at this target for the user (address): in the ledger, so its import
+    /// reconciled. Only those archives' placements are trusted.
+    var accepted: (_ archiveID: String, _ user: String) -> Bool = { _, _ in false }
+    /// Messages checked from their metadata, without their bytes (`checksPlacedByMetadata`), over all users.
+    private(set) var placedMessagesChecked = 0
 
-    func run() throws -> ReconcileReport {
+    mutating func run() throws -> ReconcileReport {
         var reports: [ReconcileReport.UserReport] = []
         let entries = manifest.entries()
         var pending = try entries.next()
@@ -42,8 +55,14 @@ struct Reconciler {
         for user in manifest.users {
             var expected: [EntryRecord] = []
             var deleted: [String: String] = [:]
+            var placedCandidates: [(key: ItemKey, entry: EntryRecord)] = []
             while let c = pendingChange, c.user == user.user {
-                if users.contains(user.user), let kept = Self.expectedEntry(keptBy: c) { expected.append(kept) }
+                if users.contains(user.user), let kept = Self.expectedEntry(keptBy: c) {
+                    expected.append(kept)
+                    if checksPlacedByMetadata, c.kind == .message, let key = c.itemKey, accepted(key.archiveID, user.address) {
+                        placedCandidates.append((key, kept))
+                    }
+                }
                 if users.contains(user.user), c.op == .delete, let sha = c.sha256, let origin = c.origin {
                     deleted[sha] = "\(origin.archiveID):\(origin.path)"
                 }
@@ -54,7 +73,10 @@ struct Reconciler {
                 pending = try entries.next()
             }
             guard users.contains(user.user) else { continue }
-            reports.append(try reconcile(user: user, expected: expected, deleted: deleted, hashes: hashes))
+            let placed = placedMessages(placedCandidates, user: user, hashes: hashes)
+            let (report, checked) = try reconcile(user: user, expected: expected, deleted: deleted, hashes: hashes, placed: placed)
+            reports.append(report)
+            placedMessagesChecked += checked
         }
         while try entries.next() != nil {}
         let verdict: ReconcileReport.Verdict = reports.allSatisfy { $0.verdict == .pass } ? .pass : .fail
@@ -78,6 +100,32 @@ struct Reconciler {
         return e
     }
 
+    /// Where earlier accepted imports placed `candidates` at the target, with the hash each must hold. A target
+    /// that cannot say (or fails to) places nothing: every item is then read and hashed.
+    private func placedMessages(
+        _ candidates: [(key: ItemKey, entry: EntryRecord)], user: UserRecord, hashes: Hashes
+    ) -> [TargetInventory.PlacedKey: TargetInventory.Placed] {
+        guard !candidates.isEmpty,
+            let found = try? target.placedMessages(of: candidates.map({ $0.key }), user: user.targetMailbox, options: options)
+        else { return [:] }
+        var placed: [TargetInventory.PlacedKey: TargetInventory.Placed] = [:]
+        for (key, entry) in candidates {
+            guard let p = found[key] else { continue }
+            placed[TargetInventory.PlacedKey(folder: ContainerName(folder: FolderInfo(path: p.path)), uid: p.uid)] =
+                TargetInventory.Placed(uidValidity: p.uidValidity, size: p.size, sha256: heldHash(entry, hashes).hash)
+        }
+        return placed
+    }
+
+    /// The hash the target holds for `entry`: its CRLF form's (`converted`, this import's or an earlier one's), its
+    /// rewritten form's, or the archived one.
+    private func heldHash(_ entry: EntryRecord, _ hashes: Hashes) -> (hash: String, converted: Bool) {
+        if let crlf = hashes.converted[entry.path] ?? (entry.kind == .message ? rewrittenBefore[entry.sha256] : nil) {
+            return (crlf, true)
+        }
+        return (hashes.rewritten[entry.path] ?? rewrittenBefore[entry.sha256] ?? entry.sha256, false)
+    }
+
     /// `rewritten`, `converted` and `placements` by entry path.
     private struct Hashes {
         var rewritten: [String: String]
@@ -86,16 +134,18 @@ struct Reconciler {
     }
 
     /// `deleted`: for a delta, the items it deletes (SHA-256 → origin); a copy of one left at the target fails.
-    private func reconcile(user: UserRecord, expected: [EntryRecord], deleted: [String: String] = [:], hashes: Hashes) throws -> ReconcileReport.UserReport {
+    /// `placed`: messages checked from their metadata (`checksPlacedByMetadata`); returns how many were.
+    private func reconcile(
+        user: UserRecord, expected: [EntryRecord], deleted: [String: String] = [:], hashes: Hashes,
+        placed: [TargetInventory.PlacedKey: TargetInventory.Placed]
+    ) throws -> (ReconcileReport.UserReport, Int) {
         var user = user
         if manifest.isDelta {
             // The delta's own counts are its new items; the user's expected state is larger.
             user.counts = Counts()
             for e in expected { user.counts.add(e) }
         }
-        let rewrittenHashes = hashes.rewritten
-        let convertedHashes = hashes.converted
-        let inventory = TargetInventory()
+        let inventory = TargetInventory(placed: placed)
         var problems: [String] = []
         var resolution = InternalDateResolution.nanoseconds
         do {
@@ -147,13 +197,8 @@ struct Reconciler {
             }
             containers[name]!.archiveItems += 1
             containers[name]!.archiveBytes += entry.size
-            let hash: String
-            if let crlf = convertedHashes[entry.path] ?? (entry.kind == .message ? rewrittenBefore[entry.sha256] : nil) {
-                hash = crlf
-                containers[name]!.lineEndingsConverted = (containers[name]!.lineEndingsConverted ?? 0) + 1
-            } else {
-                hash = rewrittenHashes[entry.path] ?? rewrittenBefore[entry.sha256] ?? entry.sha256
-            }
+            let (hash, converted) = heldHash(entry, hashes)
+            if converted { containers[name]!.lineEndingsConverted = (containers[name]!.lineEndingsConverted ?? 0) + 1 }
             guard var candidates = remaining[name]?[hash], !candidates.isEmpty else {
                 if refused.contains(entry.path) {
                     containers[name]!.refused.append(entry.path)
@@ -206,7 +251,8 @@ struct Reconciler {
         let list = order.map { containers[$0]! }
         let failed = !problems.isEmpty || list.contains { !$0.missing.isEmpty || !$0.mismatched.isEmpty }
         problems += inventory.warnings.map { "target: \($0)" }
-        return ReconcileReport.UserReport(address: user.address, targetAddress: user.targetAddress, verdict: failed ? .fail : .pass, archive: user.counts, target: targetCounts, containers: list, problems: problems)
+        let report = ReconcileReport.UserReport(address: user.address, targetAddress: user.targetAddress, verdict: failed ? .fail : .pass, archive: user.counts, target: targetCounts, containers: list, problems: problems)
+        return (report, inventory.placedMessagesChecked)
     }
 
     private func containerExists(_ name: ContainerName, _ inventory: TargetInventory) -> Bool {

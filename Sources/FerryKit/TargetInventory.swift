@@ -4,7 +4,33 @@ import SystemLayer
 
 /// Reads one user back from a target (through the matching source connector) and records every
 /// item with the SHA-256 of its bytes, grouped by container, for reconciliation.
+///
+/// `placed` (the reconcile after a delta into IMAP): messages an earlier accepted import placed at a known UID. A
+/// message the source offers at such a UID, with the same UIDVALIDITY and size, is recorded with the hash its
+/// bytes were checked to have when they were placed, and its bytes are not read (`skipsMessage`); its flags,
+/// keywords and internal date are the ones the source just read. Every other item is read and hashed.
 final class TargetInventory: MailboxSink {
+    /// A message placed by an earlier import: its folder and UID, with the UIDVALIDITY, size and hash it must have.
+    struct Placed {
+        var uidValidity: UInt32
+        var size: Int64
+        var sha256: String
+    }
+
+    struct PlacedKey: Hashable {
+        var folder: ContainerName
+        var uid: UInt32
+    }
+
+    private let placed: [PlacedKey: Placed]
+    /// Messages recorded from `placed` without reading their bytes.
+    private(set) var placedMessagesChecked = 0
+    private var folderInfos: [Int: FolderInfo] = [:]
+
+    init(placed: [PlacedKey: Placed] = [:]) {
+        self.placed = placed
+    }
+
     struct Item {
         var sha256: String
         var size: Int64
@@ -29,6 +55,7 @@ final class TargetInventory: MailboxSink {
 
     func folder(_ folder: FolderInfo) throws -> Int {
         folders[folders.count + 1] = ContainerName(folder: folder)
+        folderInfos[folders.count] = folder
         knownContainers.insert(ContainerName(folder: folder))
         if let use = folder.specialUse?.lowercased(), specialUseFolders[use] == nil {
             specialUseFolders[use] = ContainerName(folder: folder)
@@ -62,6 +89,16 @@ final class TargetInventory: MailboxSink {
             }
             item.message = info
         }
+    }
+
+    /// A message at a UID in `placed`, same UIDVALIDITY, same size: recorded without its bytes (see the type).
+    func skipsMessage(_ info: MessageInfo, inFolder folder: Int, size: Int64) throws -> Bool {
+        guard !placed.isEmpty, let uid = info.uid, let name = folders[folder], let known = placed[PlacedKey(folder: name, uid: uid)],
+            let uidValidity = folderInfos[folder]?.uidValidity, uidValidity == known.uidValidity, size == known.size
+        else { return false }
+        items[name, default: [:]][known.sha256, default: []].append(Item(sha256: known.sha256, size: size, message: info))
+        placedMessagesChecked += 1
+        return true
     }
 
     func contact(_ info: ContactInfo, inAddressBook book: Int, body: any ItemBody) throws {

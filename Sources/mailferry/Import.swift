@@ -72,7 +72,10 @@ struct Import: ParsableCommand {
             export --since LAST.mfa makes a new pass against the last archive imported, instead of a second full
             export. Another --journal DIR is for a deliberately fresh target (emptied or recreated): it takes the
             full archive, then each delta in order. A delta moves, reflags and deletes what earlier archives brought (dir:, maildir: and IMAP targets) and
-            reconcile then checks the state after it.
+            reconcile then checks the state after it. Into IMAP, that reconcile reads back the bodies of what the delta
+            wrote or moved; a message an earlier reconciled import placed at a UID still there (same UIDVALIDITY) is
+            checked from the folder's FETCH of UID, size, flags and date without reading it again (a UID always names
+            the same bytes, RFC 9051 2.3.1.1). --full-reconcile reads and hashes every message, as reconcile does.
 
             Targets: dir:PATH (the directory layout export reads), maildir:PATH (one user, needs --user), and an IMAP
             server, imap://HOST:PORT (STARTTLS) or imaps://HOST:PORT, with --credentials FILE. Into IMAP, each message
@@ -102,6 +105,9 @@ struct Import: ParsableCommand {
     @Flag(help: "Import again the last archive the ledger lists as imported into this target (writes what the target lacks).")
     var reimport = false
 
+    @Flag(help: "After a delta, read back and hash every message at the target, not only those the delta wrote or moved.")
+    var fullReconcile = false
+
     func validate() throws {
         if jobs < 1 || jobs > 64 { throw ValidationError("--jobs must be from 1 to 64") }
     }
@@ -118,6 +124,7 @@ struct Import: ParsableCommand {
                 options: connectorOptions, jobs: jobs)
             importer.ledger = try ImportLedger(directory: connectorOptions.journalDirectory)
             importer.reimport = reimport
+            importer.fullReconcile = fullReconcile
             return try importer.run()
         }
         let written = try ReportOutput.writeReceipts(result, receipts, json: o.json)

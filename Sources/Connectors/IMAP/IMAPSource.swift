@@ -17,6 +17,9 @@ public final class IMAPSource: MailboxSource {
     public let userAddresses: [String]
     /// Called with progress lines meant for people (reconnects).
     public var onNotice: ((String) -> Void)?
+    /// Called with the mailbox and UID of each message whose body was fetched and given to the sink: what tests
+    /// count to see which bodies a reconcile read (`ConnectorOptions.onBodyRead`).
+    public var onBodyRead: ((String, UInt32) -> Void)?
 
     public init(access: IMAPServerAccess, users: [String]) {
         self.access = access
@@ -145,6 +148,7 @@ public final class IMAPSource: MailboxSource {
                         throw SinkFailure(error: error)
                     }
                     delivered.insert(uid)
+                    onBodyRead?(mailbox, uid)
                 }
             }
         } catch let failure as SinkFailure {

@@ -96,6 +96,11 @@ public final class ImportLedger {
         }
     }
 
+    /// Whether archive `archiveID` from `signer` was accepted into `target` for `user`: imported and reconciled.
+    public func hasAccepted(_ archiveID: String, signer: String, target: String, user: String) -> Bool {
+        (byUser[Self.key(signer: signer, target: target, user: user)] ?? []).contains { $0.archiveID == archiveID }
+    }
+
     /// Records that `header` was imported into `target` for these users, durably.
     public func accept(_ header: ArchiveHeader, target: String, users: [String]) throws {
         let now = InternalDate(epochSeconds: Int64(Date().timeIntervalSince1970)).iso8601
