@@ -102,47 +102,48 @@ passed() { grep -q '"verdict" : "pass"' "$1" || { echo "dsync_bench.sh: the reco
 # The import's own time, without the reconcile after it: imported.seconds in its report.
 import_seconds() { python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["imported"]["seconds"])' "$1"; }
 
-log "full pass: mailferry export + import (with its reconcile)"
-timed full-export "$BIN" export --source "imap://127.0.0.1:$SRC_PORT" --user src@bench \
-    --credentials "$SCRATCH/credentials.tsv" --allow-plaintext --sign-key "$SCRATCH/k.key.pem" --out "$SCRATCH/full.mfa"
-M_FULL=$T; M_FULL_RSS=$RSS
-timed full-import "$BIN" import "$SCRATCH/full.mfa" "${IMPORT[@]}" --report "$SCRATCH/full.json"
-passed "$SCRATCH/full.json"
-APPLY=$(import_seconds "$SCRATCH/full.json")
-M_FULL_PARTS="export $M_FULL + import $APPLY + reconcile and the rest $(add "$T" "-$APPLY")"
-M_FULL=$(add "$M_FULL" "$T"); M_FULL_RSS=$(max "$M_FULL_RSS" "$RSS")
-check "the full pass" src@bench
+# mailferry_pass NAME WHAT [EXPORT-ARGS...]: export into NAME.mfa, import it with its reconcile, check the target.
+# Sets M (seconds), M_RSS and M_PARTS (export + import + reconcile).
+mailferry_pass() {
+    local name="$1" what="$2"; shift 2
+    log "$what: mailferry export + import (with its reconcile)"
+    timed "$name-export" "$BIN" export --source "imap://127.0.0.1:$SRC_PORT" --user src@bench \
+        --credentials "$SCRATCH/credentials.tsv" --allow-plaintext --sign-key "$SCRATCH/k.key.pem" "$@" \
+        --out "$SCRATCH/$name.mfa"
+    local export_s=$T export_rss=$RSS apply
+    timed "$name-import" "$BIN" import "$SCRATCH/$name.mfa" "${IMPORT[@]}" --report "$SCRATCH/$name.json"
+    passed "$SCRATCH/$name.json"
+    apply=$(import_seconds "$SCRATCH/$name.json")
+    M_PARTS="export $export_s + import $apply + reconcile and the rest $(add "$T" "-$apply")"
+    M=$(add "$export_s" "$T"); M_RSS=$(max "$export_rss" "$RSS")
+    check "$what" src@bench
+}
 
-log "full pass: dsync (doveadm backup through imapc)"
-timed full-dsync "${DSYNC[@]}" backup -R -u ds@bench imapc:
-D_FULL=$T; D_FULL_RSS=$RSS
-check "the full pass" ds@bench
-timed full-dsync-fsync "${DSYNC[@]}" -o mail_fsync=always backup -R -u dsf@bench imapc:
-DF_FULL=$T; DF_FULL_RSS=$RSS
-check "the full pass" dsf@bench
+# dsync_pass NAME WHAT: doveadm backup into ds@bench (Dovecot's default fsync) and dsf@bench (mail_fsync=always),
+# each checked. Sets D, D_RSS, DF, DF_RSS.
+dsync_pass() {
+    local name="$1" what="$2"
+    log "$what: dsync (doveadm backup through imapc)"
+    timed "$name-dsync" "${DSYNC[@]}" backup -R -u ds@bench imapc:
+    D=$T; D_RSS=$RSS
+    check "$what" ds@bench
+    timed "$name-dsync-fsync" "${DSYNC[@]}" -o mail_fsync=always backup -R -u dsf@bench imapc:
+    DF=$T; DF_RSS=$RSS
+    check "$what" dsf@bench
+}
+
+mailferry_pass full "the full pass"
+M_FULL=$M; M_FULL_RSS=$M_RSS; M_FULL_PARTS=$M_PARTS
+dsync_pass full "the full pass"
+D_FULL=$D; D_FULL_RSS=$D_RSS; DF_FULL=$DF; DF_FULL_RSS=$DF_RSS
 
 log "changing the source: $NEW new messages, $REFLAG reflagged"
 python3 "$ROOT/Benchmarks/dsync_mailbox.py" change "$SRC_PORT" src@bench bench --new "$NEW" --reflag "$REFLAG" >&2
 
-log "incremental pass: mailferry delta export + import (with its reconcile)"
-timed delta-export "$BIN" export --source "imap://127.0.0.1:$SRC_PORT" --user src@bench \
-    --credentials "$SCRATCH/credentials.tsv" --allow-plaintext --sign-key "$SCRATCH/k.key.pem" \
-    --since "$SCRATCH/full.mfa" --out "$SCRATCH/delta.mfa"
-M_INC=$T; M_INC_RSS=$RSS
-timed delta-import "$BIN" import "$SCRATCH/delta.mfa" "${IMPORT[@]}" --report "$SCRATCH/delta.json"
-passed "$SCRATCH/delta.json"
-APPLY=$(import_seconds "$SCRATCH/delta.json")
-M_INC_PARTS="export $M_INC + import $APPLY + reconcile and the rest $(add "$T" "-$APPLY")"
-M_INC=$(add "$M_INC" "$T"); M_INC_RSS=$(max "$M_INC_RSS" "$RSS")
-check "the incremental pass" src@bench
-
-log "incremental pass: dsync again"
-timed delta-dsync "${DSYNC[@]}" backup -R -u ds@bench imapc:
-D_INC=$T; D_INC_RSS=$RSS
-check "the incremental pass" ds@bench
-timed delta-dsync-fsync "${DSYNC[@]}" -o mail_fsync=always backup -R -u dsf@bench imapc:
-DF_INC=$T; DF_INC_RSS=$RSS
-check "the incremental pass" dsf@bench
+mailferry_pass delta "the incremental pass" --since "$SCRATCH/full.mfa"
+M_INC=$M; M_INC_RSS=$M_RSS; M_INC_PARTS=$M_PARTS
+dsync_pass delta "the incremental pass"
+D_INC=$D; D_INC_RSS=$D_RSS; DF_INC=$DF; DF_INC_RSS=$DF_RSS
 
 R_FULL=$(ratio "$M_FULL" "$DF_FULL")
 R_INC=$(ratio "$M_INC" "$DF_INC")
