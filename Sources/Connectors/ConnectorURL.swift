@@ -80,6 +80,14 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
 
     /// Targets that hold messages in CRLF form (IMAP, RFC 9051 section 2.2): an archived message whose line
     /// endings differ is written, and expected by the reconcile, in `CRLFForm`. File stores keep the archive's bytes.
+    /// Whether the target keeps a Maildir's P letter (`MessageInfo.maildirPassed`), which no IMAP flag stands for.
+    public var holdsMaildirPassed: Bool {
+        switch self {
+        case .directory, .maildir: return true
+        case .mbox, .imap: return false
+        }
+    }
+
     public var holdsCRLFForm: Bool {
         if case .imap = self { return true }
         return false

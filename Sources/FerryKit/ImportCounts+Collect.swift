@@ -10,14 +10,17 @@ extension ImportCounts {
         bytesWritten += other.bytesWritten
         badItems += other.badItems
         placements += other.placements
+        folderPlacements.merge(other.folderPlacements) { $0 + $1 }
         rewritten += other.rewritten
         rewrittenItems += other.rewrittenItems
         convertedItems += other.convertedItems
     }
 
     /// Takes what a user's target reports once it finished: placements, refused and converted items.
-    mutating func collect(from target: any UserMailboxTarget) {
+    mutating func collect(from target: any UserMailboxTarget, user: String) throws {
         placements += target.placements
+        let folders = try target.placedFolders()
+        if !folders.isEmpty { folderPlacements[user, default: []] += folders }
         badItems += target.badItems
         convertedItems += target.convertedItems
     }

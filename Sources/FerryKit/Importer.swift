@@ -29,6 +29,10 @@ public struct Importer {
     /// standalone `reconcile` does, instead of checking the messages earlier accepted imports placed from their
     /// metadata (`Reconciler.checksPlacedByMetadata`).
     public var fullReconcile = false
+    /// Makes each user's identity map (`IdentityMapWriter`) for the report page; with `identityMapPrefix`, writes
+    /// every row to `<prefix>.<address>.map.csv` too.
+    public var makesIdentityMaps = false
+    public var identityMapPrefix: String?
     /// Run between the import and its reconcile. For tests: a change made behind the import's back there is one the
     /// reconcile must catch.
     public var beforeReconcile: (() throws -> Void)?
@@ -144,6 +148,12 @@ public struct Importer {
         reconciler.rewrittenBefore = rewrites.held(at: target.ledgerName)
         var report = try reconciler.run()
         report.imported = counts
+        if makesIdentityMaps {
+            report.identityMaps = try IdentityMapWriter(
+                manifest: manifest, counts: counts, users: selected, prefix: identityMapPrefix,
+                rowLimit: ReportPage.defaultRowLimit
+            ).write()
+        }
         if let ledger {
             let passed = report.users.filter { $0.verdict == .pass }.map(\.address)
             if !passed.isEmpty { try ledger.accept(manifest.header, target: ledgerTarget, users: passed) }

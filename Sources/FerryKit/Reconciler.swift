@@ -265,8 +265,11 @@ struct Reconciler {
         if let m = entry.message, let t = item.message {
             var diffs: [String] = []
             var aspects: [String] = []
-            if m.flags != t.flags {
-                diffs.append("flags \(m.flags.names) became \(t.flags.names)")
+            // The P letter only where the target can hold it; elsewhere the export's warning said it is not carried.
+            let passedDiffers = target.holdsMaildirPassed && m.maildirPassed != t.maildirPassed
+            if m.flags != t.flags || passedDiffers {
+                let passed = { (info: MessageInfo) in info.maildirPassed && self.target.holdsMaildirPassed ? ["P (Maildir)"] : [] }
+                diffs.append("flags \(m.flags.names + passed(m)) became \(t.flags.names + passed(t))")
                 aspects.append("flags")
             }
             if Set(m.keywords) != Set(t.keywords) {

@@ -41,7 +41,7 @@ final class UserImport {
     /// Applies the user's settings, makes everything durable, and gives what was done.
     func finish() throws -> ImportCounts {
         try target.finish(settings: record.settings)
-        counts.collect(from: target)
+        try counts.collect(from: target, user: record.address)
         return counts
     }
 }

@@ -344,6 +344,16 @@ extension IMAPConnection {
         return entries
     }
 
+    /// STATUS with numeric items (`UIDVALIDITY`, `UIDNEXT`, `MESSAGES`): their values by name.
+    public func status(_ name: String, items: [String]) throws -> [String: UInt64] {
+        var values: [String: UInt64] = [:]
+        let response = try run(.status(mailbox: name, items: items)) { untagged in
+            if case .status(_, let found) = untagged { values.merge(found) { $1 } }
+        }
+        try check(response, "STATUS")
+        return values
+    }
+
     /// RFC 4314 SETACL.
     public func setACL(_ name: String, identifier: String, rights: String) throws {
         try check(try run(.setACL(mailbox: name, identifier: identifier, rights: rights)), "SETACL")

@@ -12,6 +12,10 @@ public struct FolderInfo: Hashable, Sendable, Codable {
     /// The source's mailbox GUID (Dovecot) or MAILBOXID (RFC 8474), when known.
     public var guid: String?
     public var uidValidity: UInt32?
+    /// The UID the source would give its next message (IMAP UIDNEXT, a `dovecot-uidlist`'s next UID). A target
+    /// that keeps the source's UIDVALIDITY gives new messages UIDs from here on, never one the source gave to a
+    /// message since expunged.
+    public var uidNext: UInt32?
     /// Access rights (RFC 4314), in the source's order.
     public var acl: [ACLEntry]
     /// The source's HIGHESTMODSEQ (RFC 7162 CONDSTORE) when it was read, so that the next delta asks the source
@@ -20,8 +24,10 @@ public struct FolderInfo: Hashable, Sendable, Codable {
 
     public init(
         path: [String], separator: String? = nil, specialUse: String? = nil, subscribed: Bool = false,
-        guid: String? = nil, uidValidity: UInt32? = nil, acl: [ACLEntry] = [], highestModSeq: UInt64? = nil
+        guid: String? = nil, uidValidity: UInt32? = nil, uidNext: UInt32? = nil, acl: [ACLEntry] = [],
+        highestModSeq: UInt64? = nil
     ) {
+        self.uidNext = uidNext
         self.highestModSeq = highestModSeq
         self.path = path
         self.separator = separator

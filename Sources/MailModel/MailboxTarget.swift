@@ -46,6 +46,9 @@ public protocol UserMailboxTarget: AnyObject {
 
     /// Where the target placed each item it wrote, where it can say (IMAP's APPENDUID); complete after `finish`.
     var placements: [ItemPlacement] { get }
+    /// Where each folder opened went (its name, UIDVALIDITY and GUID at the target), where the target can say; asked
+    /// after `finish` by an import, which maps identities (a server may be asked, so it is not a property).
+    func placedFolders() throws -> [FolderPlacement]
     /// Items the target refused (too large, a rejected flag, bad bytes), each with the target's reason.
     var badItems: [BadItem] { get }
     /// Messages the target holds in `CRLFForm` where the archive's line endings differed (LF-only mail into IMAP),
@@ -55,6 +58,7 @@ public protocol UserMailboxTarget: AnyObject {
 
 extension UserMailboxTarget {
     public var placements: [ItemPlacement] { [] }
+    public func placedFolders() throws -> [FolderPlacement] { [] }
     public var badItems: [BadItem] { [] }
     public var convertedItems: [RewrittenItem] { [] }
 }
@@ -77,7 +81,7 @@ public struct RewrittenItem: Codable, Sendable, Hashable {
 }
 
 /// One archived item's place at the target, so that clients and later passes can find it: the folder, and on IMAP
-/// the UIDVALIDITY and UID (RFC 4315 APPENDUID).
+/// the UIDVALIDITY and UID (RFC 4315 APPENDUID), in a Maildir those of its `dovecot-uidlist` and its file name.
 public struct ItemPlacement: Codable, Sendable, Hashable {
     public var entry: String
     /// The source's object id (GUID, EMAILID), when the archive has one.
@@ -85,12 +89,31 @@ public struct ItemPlacement: Codable, Sendable, Hashable {
     public var folder: String
     public var uidValidity: UInt32?
     public var uid: UInt32?
-    public init(entry: String, guid: String?, folder: String, uidValidity: UInt32?, uid: UInt32?) {
+    /// A file store's name for the item: a Maildir message's unique name (before `:2,`, which flag changes keep).
+    public var file: String?
+    public init(entry: String, guid: String?, folder: String, uidValidity: UInt32?, uid: UInt32?, file: String? = nil) {
         self.entry = entry
         self.guid = guid
         self.folder = folder
         self.uidValidity = uidValidity
         self.uid = uid
+        self.file = file
+    }
+}
+
+/// One archived folder's place at the target: its name there (a special-use folder may take another's), and the
+/// target's UIDVALIDITY and folder GUID where the target can say.
+public struct FolderPlacement: Codable, Sendable, Hashable {
+    /// The folder's path in the archive.
+    public var source: [String]
+    public var folder: String
+    public var uidValidity: UInt32?
+    public var guid: String?
+    public init(source: [String], folder: String, uidValidity: UInt32?, guid: String?) {
+        self.source = source
+        self.folder = folder
+        self.uidValidity = uidValidity
+        self.guid = guid
     }
 }
 

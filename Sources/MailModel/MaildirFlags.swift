@@ -2,7 +2,8 @@
 /// (<https://cr.yp.to/proto/maildir.html>) with Dovecot's lowercase keyword letters.
 ///
 /// Uppercase letters: D Draft, F Flagged, P Passed (forwarded), R Replied (`\Answered`), S Seen, T Trashed
-/// (`\Deleted`). P has no IMAP system flag; like Dovecot it is carried as the keyword `$Forwarded`.
+/// (`\Deleted`). P has no IMAP flag: Dovecot 2.3 shows none for it and keeps `$Forwarded` as a keyword letter like
+/// any other keyword, so MailFerry carries P as itself (`MessageInfo.maildirPassed`).
 /// Lowercase `a`...`z` are indexes into the folder's `dovecot-keywords` file (see `DovecotKeywords`).
 public struct MaildirFlags: Hashable, Sendable {
     public var system: SystemFlags
@@ -14,8 +15,6 @@ public struct MaildirFlags: Hashable, Sendable {
     /// warn about them; `suffix` does not write them.
     public var otherLetters: [Character]
 
-    /// The keyword the P letter stands for.
-    public static let forwardedKeyword = "$Forwarded"
     /// Separates the unique name from the info part; Maildir's `:`, version 2 ("experimental semantics" 1 is unused).
     public static let infoMarker = ":2,"
 

@@ -11,6 +11,8 @@ public struct ImportCounts: Codable, Sendable {
     public var badItems: [BadItem] = []
     /// Where each written item is at the target, where the target says (IMAP APPENDUID).
     public var placements: [ItemPlacement] = []
+    /// Where each user's folders are at the target, by the user's address in the archive.
+    public var folderPlacements: [String: [FolderPlacement]] = [:]
     /// For a delta archive: the changes applied to items and folders already at the target.
     public var changes: DeltaImportCounts?
     /// What the user mapping rewrote on the way in (ACL identifiers, contact EMAIL, event ORGANIZER and
@@ -25,7 +27,8 @@ public struct ImportCounts: Codable, Sendable {
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case written, alreadyPresent, bytesWritten, seconds, badItems, placements, rewritten, rewrittenItems, convertedItems, changes
+        case written, alreadyPresent, bytesWritten, seconds, badItems, placements, folderPlacements, rewritten, rewrittenItems
+        case convertedItems, changes
     }
 
     /// Reads reports written before the lists were added: a missing list is empty.
@@ -37,6 +40,7 @@ public struct ImportCounts: Codable, Sendable {
         seconds = try c.decode(Double.self, forKey: .seconds)
         badItems = try c.decodeIfPresent([BadItem].self, forKey: .badItems) ?? []
         placements = try c.decodeIfPresent([ItemPlacement].self, forKey: .placements) ?? []
+        folderPlacements = try c.decodeIfPresent([String: [FolderPlacement]].self, forKey: .folderPlacements) ?? [:]
         rewritten = try c.decodeIfPresent([String].self, forKey: .rewritten) ?? []
         rewrittenItems = try c.decodeIfPresent([RewrittenItem].self, forKey: .rewrittenItems) ?? []
         convertedItems = try c.decodeIfPresent([RewrittenItem].self, forKey: .convertedItems) ?? []

@@ -15,6 +15,13 @@ public struct ReconcileReport: Codable, Sendable {
     public var verdict: Verdict
     public var users: [UserReport]
     public var imported: ImportCounts?
+    /// Each imported user's identity map, by address, for the HTML page; not part of the JSON (its CSV files are,
+    /// and `imported.placements` holds the target's side).
+    public var identityMaps: [String: IdentityMap] = [:]
+
+    private enum CodingKeys: String, CodingKey {
+        case format, version, archive, archiveID, manifestSHA256, signerKeyID, target, created, verdict, users, imported
+    }
 
     public init(
         archive: String, archiveID: String, manifestSHA256: String, signerKeyID: String, target: String,

@@ -24,11 +24,14 @@ public struct ReportPage: Sendable {
         public var badItems: [BadItem]
         /// The user's receipt, when one was written or found; nil when there is none.
         public var receipt: ReceiptStatus?
+        /// Where the import put each folder and message (an import's page only).
+        public var identityMap: IdentityMap?
 
         public init(
             report: ReconcileReport.UserReport, archive: String, archiveID: String, target: String,
-            badItems: [BadItem] = [], receipt: ReceiptStatus? = nil
+            badItems: [BadItem] = [], receipt: ReceiptStatus? = nil, identityMap: IdentityMap? = nil
         ) {
+            self.identityMap = identityMap
             self.report = report
             self.archive = archive
             self.archiveID = archiveID
@@ -92,7 +95,7 @@ public struct ReportPage: Sendable {
             return User(
                 report: u, archive: report.archive, archiveID: report.archiveID, target: report.target,
                 badItems: report.imported?.badItems.filter { refused.contains($0.entry) } ?? [],
-                receipt: receipts[u.address])
+                receipt: receipts[u.address], identityMap: report.identityMaps[u.address])
         }
         let what = report.imported == nil ? "Reconcile" : "Import"
         let name = (report.archive as NSString).lastPathComponent
@@ -285,6 +288,7 @@ public struct ReportPage: Sendable {
         try differentList(&out, u, details, sink)
         try extraList(&out, u, sink)
         try refusedList(&out, user, details, sink)
+        if let map = user.identityMap { try identityMapTable(&out, map, sink) }
         out.raw("</section>\n")
         try out.flush(sink)
     }

@@ -83,6 +83,12 @@ struct Import: ParsableCommand {
             import resume without duplicates; refused items stop the import unless
             --max-bad-items allows them, and are listed in the report with where every item went (APPENDUID).
 
+            With --report or --html, each user's identity map is written beside it (REPORT.<address>.map.csv, the
+            report's name without .json or .html) and shown on the page: every folder and message with its source
+            identity (folder GUID and UIDVALIDITY, UID, GUID, source key) beside where it is now (folder,
+            UIDVALIDITY, UID, file). A maildir: target keeps the source's UIDVALIDITY, UIDs and GUIDs in
+            dovecot-uidlist where it can (a new folder), so a Dovecot serving it shows the same identities.
+
             With --receipt DIR --sign-key KEY, one receipt per user is written into DIR (<address>.receipt.json and
             <address>.receipt.json.sig, signed with this station's key), failing users too. `mailferry buffer
             release` delivers a user's held mail only against a passing receipt.
@@ -125,10 +131,20 @@ struct Import: ParsableCommand {
             importer.ledger = try ImportLedger(directory: connectorOptions.journalDirectory)
             importer.reimport = reimport
             importer.fullReconcile = fullReconcile
+            importer.makesIdentityMaps = o.report != nil || o.html != nil
+            importer.identityMapPrefix = (o.report ?? o.html).map(Self.identityMapPrefix)
             return try importer.run()
         }
         let written = try ReportOutput.writeReceipts(result, receipts, json: o.json)
         try ReportOutput.emit(result, path: o.report, html: o.html, receipts: written, json: o.json)
+    }
+
+    /// `june.report.json` (or `.html`) gives `june.report`, so the maps are `june.report.<address>.map.csv`.
+    static func identityMapPrefix(_ reportPath: String) -> String {
+        for suffix in [".json", ".html", ".htm"] where reportPath.hasSuffix(suffix) {
+            return String(reportPath.dropLast(suffix.count))
+        }
+        return reportPath
     }
 }
 
@@ -203,6 +219,9 @@ enum ReportOutput {
                     print("refused by the target: \(i.badItems.count) items")
                     for b in i.badItems.prefix(20) { print("  \(b)") }
                 }
+            }
+            for map in report.identityMaps.values.sorted(by: { $0.address < $1.address }) {
+                if let csv = map.csvPath { print("identity map of \(map.address): \(csv)") }
             }
             for u in report.users {
                 print("\(u.address): \(u.verdict.rawValue.uppercased())  archive \(u.archive.messages) messages, \(u.archive.contacts) contacts, \(u.archive.events) events, \(u.archive.tasks) tasks, \(u.archive.sieveScripts) scripts; target holds \(u.target.messages), \(u.target.contacts), \(u.target.events), \(u.target.tasks), \(u.target.sieveScripts)")

@@ -68,8 +68,11 @@ struct MaildirRoundTripTests {
         #expect(inbox[3].info.keywords == ["$Junk"])
         let archived = try #require(sink.messages.first { $0.folder == ["Archive", "2024"] })
         #expect(archived.info.flags == [.flagged])
-        #expect(archived.info.keywords == ["$Forwarded"])
+        // P is no IMAP flag (Dovecot shows none): carried as itself, not as a keyword, and said once per folder.
+        #expect(archived.info.keywords == [])
+        #expect(archived.info.maildirPassed)
         let warnings = sink.warnings.map(\.description)
+        #expect(warnings.contains { $0.contains(".Archive.2024") && $0.contains("1 message(s) carry the Maildir P") })
         #expect(warnings.contains { $0.contains("1600000000.noinfo.host") && $0.contains(":2,") })
         #expect(warnings.contains { $0.contains("letter \"z\"") })
         #expect(warnings.contains { $0.contains(".Bad&Zm9v") && $0.contains("modified UTF-7") })
@@ -91,8 +94,12 @@ struct MaildirRoundTripTests {
         #expect(copy.folderSummary == original.folderSummary)
         let keywords = try String(contentsOfFile: tree.file("dst/dovecot-keywords"), encoding: .utf8)
         #expect(keywords == "0 Other\n1 Work\n2 $Junk\n")
-        // The unknown letter z was dropped at the source, so only warnings about the source remain.
-        #expect(copy.warnings.isEmpty, "\(copy.warnings)")
+        // The unknown letter z was dropped at the source, so only warnings about the source remain; the P letter
+        // was carried and is said again for the copy.
+        #expect(copy.warnings.map(\.message) == [
+            "1 message(s) carry the Maildir P (passed) letter, which Dovecot shows as no IMAP flag; carried as that "
+                + "letter, which only a Maildir target can hold",
+        ], "\(copy.warnings)")
         // Folder names with dots and slashes are stored with listescape escapes.
         #expect(try tree.files(in: "dst").contains(".a\\2eb.x\\2fy"))
         #expect(try tree.files(in: "dst").contains(".R&AOk-sum&AOk-.&ZeVnLIqe-"))
@@ -214,5 +221,113 @@ struct MaildirRoundTripTests {
         let listed = Set(sink.folders.filter(\.subscribed).map(\.path))
         // Besides the folders written, the test Dovecot subscribes its own special folders (Drafts) by itself.
         #expect(Set(names).isSubset(of: listed), "missing \(Set(names).subtracting(listed))")
+    }
+}
+
+/// `dovecot-uidlist` read by the source and written by the target (the Dovecot-served checks are in
+/// `MailFerryCLITests.MaildirIdentityTests`).
+struct MaildirUIDListTests {
+    let user = UserInfo(address: "alice@example.org")
+
+    func read(_ path: String) throws -> RecordingSink {
+        let sink = RecordingSink()
+        try MaildirSource(path: path, user: user).read(user: user, into: sink)
+        return sink
+    }
+
+    /// A folder as Dovecot leaves it: listed messages with and without a `G` field, one unlisted message in new/.
+    func makeSource(_ tree: TemporaryDirectory) throws -> String {
+        for sub in ["cur", "new", "tmp"] { try tree.makeDirectory("src/\(sub)") }
+        try tree.write("src/dovecot-uidlist", """
+            3 V1234 N40 G00112233445566778899aabbccddeeff
+            7 W99 G0123456789abcdef0123456789abcdef :1700000005.M1.host,S=20
+            12 :1700000001.M2.host,S=20
+
+            """)
+        try tree.write("src/cur/1700000005.M1.host,S=20:2,S", "Subject: a\r\n\r\nfirst\r\n")
+        try tree.write("src/cur/1700000001.M2.host,S=20:2,F", "Subject: b\r\n\r\nsecond\r\n")
+        try tree.write("src/new/1700000000.M3.host", "Subject: c\r\n\r\nunlisted\r\n")
+        return tree.file("src")
+    }
+
+    @Test func sourceReadsUIDsAndGUIDsInUIDOrder() throws {
+        let tree = try TemporaryDirectory()
+        let sink = try read(try makeSource(tree))
+        let folder = try #require(sink.folders.first)
+        #expect(folder.uidValidity == 1234)
+        #expect(folder.guid == "00112233445566778899aabbccddeeff")
+        // Listed messages by UID, though their delivery times run the other way; then the unlisted one.
+        #expect(sink.messages.map(\.info.uid) == [7, 12, nil])
+        #expect(sink.messages.map(\.info.guid) == [
+            "0123456789abcdef0123456789abcdef", "1700000001.M2.host,S=20", nil,
+        ])
+    }
+
+    @Test func targetKeepsIdentityInANewFolderAndNeverReusesAUID() throws {
+        let tree = try TemporaryDirectory()
+        let source = MaildirSource(path: try makeSource(tree), user: user)
+        let target = try MaildirTarget(path: tree.file("dst"))
+        try source.read(user: user, into: TargetFeeder(target: target))
+        let copy = try read(tree.file("dst"))
+        #expect(copy.folders.first?.uidValidity == 1234)
+        #expect(copy.folders.first?.guid == "00112233445566778899aabbccddeeff")
+        // Kept UIDs and GUIDs; the unlisted message gets the source's next UID (N40), not 13, which the source
+        // may have given to a message it expunged since.
+        #expect(copy.folders.first?.uidNext == 41)
+        #expect(copy.messages.map(\.info.uid) == [7, 12, 40])
+        #expect(copy.messages.prefix(2).map(\.info.guid) == ["0123456789abcdef0123456789abcdef", "1700000001.M2.host,S=20"])
+        #expect(target.placements.map(\.uid) == [7, 12, 40])
+        #expect(target.placements.allSatisfy { $0.uidValidity == 1234 && $0.folder == "INBOX" })
+        #expect(target.placements.map(\.entry) == ["message/1", "message/2", "message/3"])
+
+        // Another source folder with the same UIDs into the same target folder: new UIDs, never 7 or 12 again.
+        try tree.write("src2/dovecot-uidlist", "3 V1234 N8 G00112233445566778899aabbccddeeff\n7 :1.M9.host\n")
+        for sub in ["cur", "new", "tmp"] { try tree.makeDirectory("src2/\(sub)") }
+        try tree.write("src2/cur/1.M9.host:2,", "Subject: d\r\n\r\nother\r\n")
+        let second = try MaildirTarget(path: tree.file("dst"))
+        try MaildirSource(path: tree.file("src2"), user: user).read(user: user, into: TargetFeeder(target: second, archiveID: "archive-2"))
+        #expect(second.placements.map(\.uid) == [41])
+        #expect(try read(tree.file("dst")).messages.map(\.info.uid) == [7, 12, 40, 41])
+    }
+
+    @Test func aFolderHoldingOtherMailGetsItsOwnUIDValidity() throws {
+        let tree = try TemporaryDirectory()
+        for sub in ["cur", "new", "tmp"] { try tree.makeDirectory("dst/\(sub)") }
+        try tree.write("dst/cur/1600000000.M0.other:2,S", "Subject: there before\r\n\r\nx\r\n")
+        let target = try MaildirTarget(path: tree.file("dst"))
+        try MaildirSource(path: try makeSource(tree), user: user).read(user: user, into: TargetFeeder(target: target))
+        let placed = try #require(target.placements.first)
+        #expect(placed.uidValidity != 1234)
+        #expect(target.placements.map(\.uid) == [1, 2, 3])
+    }
+
+    @Test func aResumedRunListsWhatACrashLeftUnlistedOnce() throws {
+        let tree = try TemporaryDirectory()
+        let source = MaildirSource(path: try makeSource(tree), user: user)
+        try source.read(user: user, into: TargetFeeder(target: try MaildirTarget(path: tree.file("dst"))))
+        let listed = try String(contentsOfFile: tree.file("dst/dovecot-uidlist"), encoding: .utf8)
+        // As if the run had been killed after its renames and before the list was written.
+        try FileManager.default.removeItem(atPath: tree.file("dst/dovecot-uidlist"))
+        let again = try MaildirTarget(path: tree.file("dst"))
+        let feeder = TargetFeeder(target: again)
+        try source.read(user: user, into: feeder)
+        #expect(feeder.results.allSatisfy { !$0 })
+        #expect(try String(contentsOfFile: tree.file("dst/dovecot-uidlist"), encoding: .utf8) == listed)
+        // And a run over a complete list adds no line.
+        try source.read(user: user, into: TargetFeeder(target: try MaildirTarget(path: tree.file("dst"))))
+        #expect(try String(contentsOfFile: tree.file("dst/dovecot-uidlist"), encoding: .utf8) == listed)
+    }
+
+    @Test func forwardedIsAKeywordLetterAndPStaysP() throws {
+        let tree = try TemporaryDirectory()
+        for sub in ["cur", "new", "tmp"] { try tree.makeDirectory("src/\(sub)") }
+        try tree.write("src/dovecot-keywords", "0 $Forwarded\n")
+        try tree.write("src/cur/1.M1.host:2,Sa", "Subject: forwarded\r\n\r\nx\r\n")
+        try tree.write("src/cur/2.M2.host:2,PS", "Subject: passed\r\n\r\ny\r\n")
+        try MaildirSource(path: tree.file("src"), user: user).read(
+            user: user, into: TargetFeeder(target: try MaildirTarget(path: tree.file("dst"))))
+        let names = try tree.files(in: "dst/cur").sorted()
+        #expect(names.map { String($0.split(separator: ",").last ?? "") } == ["Sa", "PS"])
+        #expect(try String(contentsOfFile: tree.file("dst/dovecot-keywords"), encoding: .utf8) == "0 $Forwarded\n")
     }
 }

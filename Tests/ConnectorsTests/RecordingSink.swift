@@ -70,7 +70,8 @@ final class RecordingSink: MailboxSink {
     var messageSummary: [String] {
         messages.map { m in
             let date = "\(m.info.internalDate.epochSeconds).\(m.info.internalDate.nanoseconds)"
-            return "\(m.folder) \(m.info.flags.names) \(m.info.keywords) \(date) \(m.bytes)"
+            let passed = m.info.maildirPassed ? " P" : ""
+            return "\(m.folder) \(m.info.flags.names)\(passed) \(m.info.keywords) \(date) \(m.bytes)"
         }.sorted()
     }
 

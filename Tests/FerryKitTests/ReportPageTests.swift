@@ -85,6 +85,39 @@ import Testing
         return try ReconcileCommand(archivePath: archive, trustedKeyPath: pubPath, target: ConnectorURL(parsing: "dir:" + target), users: []).run()
     }
 
+    @Test func anImportWritesEachUsersIdentityMapAsCSVAndOnThePage() throws {
+        let source = try makeHostileStore()
+        let archive = scratch.file("a.mfa")
+        _ = try Exporter(source: ConnectorURL(parsing: "dir:" + source), users: [], signingKeyPath: keyPath, outputPath: archive, quiet: true).run { _ in }
+        var importer = Importer(archivePath: archive, trustedKeyPath: pubPath, target: try ConnectorURL(parsing: "dir:" + scratch.file("dst")), users: [], quiet: true)
+        importer.makesIdentityMaps = true
+        importer.identityMapPrefix = scratch.file("june.report")
+        let report = try importer.run()
+        #expect(report.verdict == .pass)
+        let messages = try #require(report.users.first).archive.messages
+        let map = try #require(report.identityMaps[Self.user])
+        #expect(map.folderCount == 4 && map.messageCount == messages)
+        #expect(map.csvPath == scratch.file("june.report.\(Self.user).map.csv"))
+
+        // One header line, a line per folder and per message; a Maildir target's file names hold commas and are
+        // quoted; every message has the UID its folder's dovecot-uidlist gave it.
+        let csv = try String(contentsOfFile: try #require(map.csvPath), encoding: .utf8)
+        let lines = csv.components(separatedBy: "\r\n").dropLast()
+        #expect(lines.count == 1 + 4 + messages)
+        #expect(lines.first == IdentityMap.columns.joined(separator: ","))
+        let messageLines = lines.filter { $0.hasPrefix("message,") }
+        #expect(messageLines.count == messages)
+        #expect(messageLines.allSatisfy { $0.contains(".mailferry,S=") && $0.hasSuffix("\"") })
+        #expect(map.rows.filter { $0.kind == "message" }.allSatisfy { !$0.values[11].isEmpty && !$0.values[10].isEmpty })
+        #expect(IdentityMap.csvLine(["a,b", "say \"hi\"", "line\nbreak", "plain"]) == "\"a,b\",\"say \"\"hi\"\"\",\"line\nbreak\",plain\r\n")
+
+        // The page lists the map, escaped like everything else.
+        let page = ReportPage(report: report).render()
+        #expect(page.contains("<h3>Identity map: 4 folders, \(messages) messages</h3>"))
+        #expect(page.contains("Q&amp;A &lt;b&gt;"))
+        #expect(!page.contains("<b>"))
+    }
+
     @Test func aDamagedTargetIsReportedItemByItem() throws {
         let report = try damagedReport()
         #expect(report.verdict == .fail)

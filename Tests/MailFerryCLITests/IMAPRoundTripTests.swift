@@ -91,6 +91,21 @@ import Glibc
         let placements = counts?["placements"] as? [[String: Any]] ?? []
         #expect(placements.count == 150)
         #expect(placements.allSatisfy { $0["uid"] is Int && $0["uidValidity"] is Int && $0["folder"] is String })
+        // And every folder, with its name and UIDVALIDITY at the target.
+        let folders = (counts?["folderPlacements"] as? [String: Any])?["alice@example.com"] as? [[String: Any]] ?? []
+        #expect(folders.count >= 8, "\(folders)")  // the fixture's eight and those the test Dovecot makes
+        #expect(folders.contains { ($0["source"] as? [String]) == ["Archive", "2019", "Q1 Reports"] && $0["folder"] as? String == "Archive/2019/Q1 Reports" })
+        #expect(folders.allSatisfy { $0["uidValidity"] is Int })
+        // The identity map beside the report, read by Python's csv: each row's source GUID is the source's X-GUID
+        // at its source UID, and its target UID (APPENDUID) holds the same bytes on the target.
+        let mapCheck = try Python.run([
+            Self.fixture, "check-map", s.work.file("r.alice@example.com.map.csv"), "127.0.0.1", "\(s.source.imapPort)",
+            "\(s.target.imapPort)", "alice@example.com", Self.password, s.source.caFile, s.target.caFile,
+        ])
+        let checked = try JSONSerialization.jsonObject(with: Data(mapCheck.stdout.utf8)) as? [String: Any]
+        #expect(checked?["messages"] as? Int == 150, "\(mapCheck.stdout)\(mapCheck.stderr)")
+        #expect(checked?["folders"] as? Int == folders.count)
+        #expect((checked?["problems"] as? [String])?.isEmpty == true, "\(mapCheck.stdout)")
 
         let before = try s.dump(s.source)
         let after = try s.dump(s.target)

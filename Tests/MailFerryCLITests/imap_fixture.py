@@ -8,6 +8,9 @@ MailFerry's IMAP round trip is checked by a client that is not MailFerry's.
   imap_fixture.py hashes HOST PORT USER PASSWORD CAFILE     -> {folder: sorted SHA-256 of every message}
   imap_fixture.py crlf-hashes MAILDIR                       -> the same for a Maildir++ tree's files with every line
                                                                ending (CRLF, LF, CR) made CRLF, as IMAP holds them
+  imap_fixture.py check-map CSV HOST SOURCE_PORT TARGET_PORT USER PASSWORD SOURCE_CAFILE TARGET_CAFILE
+        -> an identity map's rows checked on both servers: the source's X-GUID at the source UID, the same bytes
+           at the target UID
   imap_fixture.py replace HOST PORT USER PASSWORD CAFILE FOLDER SUBJECT
         -> the message with that Subject gets a changed body (same flags, date, Message-ID): a real byte difference
 
@@ -321,7 +324,43 @@ def empty(host, port, user, password, cafile):
         m.close()
     m.logout()
 
+def check_map(csv_path, host, source_port, target_port, user, password, source_ca, target_ca):
+    """Every message row of an identity map checked against both servers: at the source, the message at
+    (source_folder, source_uid) has the row's source_guid as X-GUID; at the target, the message at (target_folder,
+    target_uid) has the same bytes. Prints {"messages": N, "folders": N, "problems": [...]}."""
+    import csv
+    source = connect(host, source_port, user, password, source_ca)
+    target = connect(host, target_port, user, password, target_ca)
+    problems, messages, folders = [], 0, 0
+    def fetch(m, folder, uid, items):
+        typ, data = m.select(quote(mutf7_encode(folder.replace("/", separator(m)))), readonly=True)
+        if typ != "OK":
+            return None
+        typ, data = m.uid("FETCH", uid, items)
+        return data[0] if typ == "OK" and data and isinstance(data[0], tuple) else None
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["kind"] == "folder":
+                folders += 1
+                if not row["target_folder"] or not row["target_uidvalidity"]:
+                    problems.append(f"folder {row['source_folder']}: no target folder or UIDVALIDITY")
+                continue
+            messages += 1
+            at_source = fetch(source, row["source_folder"], row["source_uid"], "(X-GUID BODY.PEEK[])")
+            at_target = fetch(target, row["target_folder"], row["target_uid"], "(BODY.PEEK[])")
+            if at_source is None or at_target is None:
+                problems.append(f"{row['entry']}: not found (source {at_source is not None}, target {at_target is not None})")
+                continue
+            guid = re.search(rb"X-GUID (\S+)", at_source[0]).group(1).decode()
+            if guid != row["source_guid"]:
+                problems.append(f"{row['entry']}: source X-GUID {guid}, map says {row['source_guid']}")
+            if hashlib.sha256(at_source[1]).digest() != hashlib.sha256(at_target[1]).digest():
+                problems.append(f"{row['entry']}: the target's UID {row['target_uid']} holds other bytes")
+    source.logout()
+    target.logout()
+    print(json.dumps({"messages": messages, "folders": folders, "problems": problems}))
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     {"load": load, "dump": dump, "count": count, "change": change, "recreate": recreate, "hashes": hashes,
-     "crlf-hashes": crlf_hashes, "replace": replace, "empty": empty}[command](*args)
+     "crlf-hashes": crlf_hashes, "replace": replace, "empty": empty, "check-map": check_map}[command](*args)

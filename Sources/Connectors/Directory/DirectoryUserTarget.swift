@@ -17,6 +17,9 @@ import SystemLayer
 final class DirectoryUserTarget: UserMailboxTarget {
     let home: String
     private var mail: MaildirTarget?
+    /// Where the mail went: the Maildir's placements (folder, UIDVALIDITY, UID from its `dovecot-uidlist`).
+    public var placements: [ItemPlacement] { mail?.placements ?? [] }
+    public func placedFolders() throws -> [FolderPlacement] { try mail?.placedFolders() ?? [] }
     private var addressBooks: [String] = []
     private var calendars: [String] = []
     private var journal: [String: (size: Int64, path: String)] = [:]

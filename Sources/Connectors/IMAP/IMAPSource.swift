@@ -72,7 +72,8 @@ public final class IMAPSource: MailboxSource {
         }
         let info = FolderInfo(
             path: path, separator: listing.separator, specialUse: path == ["INBOX"] ? nil : listing.specialUse,
-            subscribed: listing.subscribed, guid: selected.mailboxID, uidValidity: selected.uidValidity, acl: acl,
+            subscribed: listing.subscribed, guid: selected.mailboxID, uidValidity: selected.uidValidity,
+            uidNext: selected.uidNext, acl: acl,
             highestModSeq: selected.highestModSeq)
         let folder = try sink.folder(info)
         guard selected.exists > 0 else { return }

@@ -101,6 +101,8 @@ final class IMAPUserTarget: UserMailboxTarget {
     private var specialUse: [String: String] = [:]
     private let supportsACL: Bool
     private(set) var folders: [String] = []
+    /// Each opened folder's path in the archive, by number, beside its name here (`folders`).
+    private var folderSources: [[String]] = []
     private(set) var journal: IMAPImportJournal?
     /// Small messages for one mailbox, waiting until a batch's worth has gathered.
     private var batch: [Pending] = []
@@ -180,7 +182,18 @@ final class IMAPUserTarget: UserMailboxTarget {
             }
         }
         folders.append(name)
+        folderSources.append(folder.path)
         return folders.count - 1
+    }
+
+    /// Each opened folder's name here and its UIDVALIDITY (one STATUS per mailbox).
+    func placedFolders() throws -> [FolderPlacement] {
+        var validity: [String: UInt32] = [:]
+        for name in Set(folders) {
+            let values = try session.run("STATUS \(name)") { c in try c.status(name, items: ["UIDVALIDITY"]) }
+            validity[name] = values["UIDVALIDITY"].map { UInt32(truncatingIfNeeded: $0) }
+        }
+        return zip(folderSources, folders).map { FolderPlacement(source: $0, folder: $1, uidValidity: validity[$1], guid: nil) }
     }
 
     func addressBook(_ book: AddressBookInfo) throws -> Int {

@@ -5,12 +5,19 @@ import MailModel
 ///
 /// Keyword letters that `dovecot-keywords` does not name are reported as warnings and not carried: a made-up
 /// name would become a real keyword at the target, where nobody could tell it from one a user set.
+///
+/// Identity comes from each folder's `dovecot-uidlist` where Dovecot keeps one: the folder's UIDVALIDITY and GUID,
+/// and each listed message's UID and GUID (what Dovecot shows as X-GUID); listed messages are read in UID order,
+/// then the unlisted ones (new mail Dovecot has not seen) by delivery time. The P letter, which Dovecot shows as
+/// no flag, is carried as `maildirPassed`, not as a keyword, and counted in one warning per folder.
 public struct MaildirSource: MailboxSource {
     /// How much of a message's start is read for its subject, sender and Message-ID. A header longer than this
     /// is summarised from what fits; the bytes themselves are always carried whole.
     public static let headerSummaryLimit = 64 * 1024
     /// `dovecot-keywords` and `subscriptions` are small; anything bigger is not what we think it is.
     static let controlFileLimit = 1 << 20
+    /// `dovecot-uidlist` has a line per message: this allows well over a million.
+    static let uidListLimit = 128 << 20
 
     public let path: String
     public let user: UserInfo
@@ -74,9 +81,13 @@ public struct MaildirSource: MailboxSource {
                 path: decoded.path, separator: ".", specialUse: Self.specialUse(for: decoded.path),
                 subscribed: isSubscribed)))
         }
-        for (directory, info) in folders {
+        for (directory, var info) in folders {
+            let uidList = try readUIDList(in: directory, sink: sink)
+            info.uidValidity = uidList?.header.uidValidity
+            info.guid = uidList?.header.guid
+            info.uidNext = uidList?.nextUID
             let number = try sink.folder(info)
-            try readMessages(in: directory, folder: number, into: sink)
+            try readMessages(in: directory, folder: number, uidList: uidList, into: sink)
         }
     }
 
@@ -115,16 +126,45 @@ public struct MaildirSource: MailboxSource {
         return parsed.keywords
     }
 
+    /// The folder's `dovecot-uidlist`, or nil where it has none or one that cannot be read (reported).
+    func readUIDList(in directory: String, sink: any MailboxSink) throws -> DovecotUIDList? {
+        let file = "\(directory)/\(DovecotUIDList.fileName)"
+        guard let info = try FileSystem.lstatIfPresent(file) else { return nil }
+        guard FileSystem.isRegular(info), info.st_size <= Self.uidListLimit else {
+            sink.warning(SourceProblem(
+                location: file, message: "not a regular file of at most \(Self.uidListLimit) bytes; UIDs and GUIDs not read"))
+            return nil
+        }
+        let parsed = DovecotUIDList.parse(try FileSystem.readFile(file, limit: Self.uidListLimit))
+        for problem in parsed.problems {
+            sink.warning(SourceProblem(location: file, message: problem))
+        }
+        if parsed.list == nil { sink.warning(SourceProblem(location: file, message: "UIDs and GUIDs not read")) }
+        return parsed.list
+    }
+
     /// One message file found in `cur/` or `new/`.
     struct Found {
+        var uid: UInt32?
         var time: UInt64
         var baseName: String
         var fileName: String
         var path: String
         var isNew: Bool
+
+        /// Listed messages in UID order first, as Dovecot shows them; then delivery time (the number before the
+        /// first dot), as Dovecot orders new mail; then the name.
+        static func precedes(_ a: Found, _ b: Found) -> Bool {
+            switch (a.uid, b.uid) {
+            case let (x?, y?): return x < y
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return (a.time, a.baseName, a.fileName) < (b.time, b.baseName, b.fileName)
+            }
+        }
     }
 
-    func readMessages(in directory: String, folder: Int, into sink: any MailboxSink) throws {
+    func readMessages(in directory: String, folder: Int, uidList: DovecotUIDList?, into sink: any MailboxSink) throws {
         let keywords = try readKeywords(in: directory, sink: sink)
         var found: [Found] = []
         for sub in ["cur", "new"] {
@@ -137,16 +177,21 @@ public struct MaildirSource: MailboxSource {
             for name in listing.names where !name.hasPrefix(".") {
                 let base = MaildirFlags.parse(fileName: name).baseName
                 found.append(Found(
-                    time: Self.timePrefix(of: base), baseName: base, fileName: name, path: "\(subdirectory)/\(name)",
-                    isNew: sub == "new"))
+                    uid: uidList?.records[base]?.uid, time: Self.timePrefix(of: base), baseName: base, fileName: name,
+                    path: "\(subdirectory)/\(name)", isNew: sub == "new"))
             }
         }
-        // Delivery time first (the number before the first dot), as Dovecot orders new mail; then the name.
-        found.sort {
-            ($0.time, $0.baseName, $0.fileName) < ($1.time, $1.baseName, $1.fileName)
-        }
+        found.sort(by: Found.precedes)
+        var passed = 0
         for item in found {
-            try readMessage(item, folder: folder, keywords: keywords, into: sink)
+            let guid = uidList?.records[item.baseName]?.guid
+            if try readMessage(item, folder: folder, guid: guid, keywords: keywords, into: sink) { passed += 1 }
+        }
+        if passed > 0 {
+            sink.warning(SourceProblem(
+                location: directory,
+                message: "\(passed) message(s) carry the Maildir P (passed) letter, which Dovecot shows as no IMAP flag; "
+                    + "carried as that letter, which only a Maildir target can hold"))
         }
     }
 
@@ -158,14 +203,17 @@ public struct MaildirSource: MailboxSource {
         UInt64(baseName.prefix(while: { $0.isASCII && $0.isNumber })) ?? UInt64.max
     }
 
-    func readMessage(_ item: Found, folder: Int, keywords: DovecotKeywords, into sink: any MailboxSink) throws {
+    /// Reads one message into `sink`; true when it carried the P letter.
+    func readMessage(_ item: Found, folder: Int, guid: String?, keywords: DovecotKeywords, into sink: any MailboxSink)
+        throws -> Bool
+    {
         guard let status = try FileSystem.lstatIfPresent(item.path) else {
             sink.warning(SourceProblem(location: item.path, message: "vanished while the folder was read"))
-            return
+            return false
         }
         guard FileSystem.isRegular(status) else {
             sink.warning(SourceProblem(location: item.path, message: "not a regular file; skipped"))
-            return
+            return false
         }
         let parsed = MaildirFlags.parse(fileName: item.fileName)
         if !parsed.hasInfo, !item.isNew {
@@ -185,11 +233,11 @@ public struct MaildirSource: MailboxSource {
                     message: "keyword letter \"\(letter)\" is not named in \(DovecotKeywords.fileName); not carried"))
             }
         }
-        if parsed.flags.passed { names.insert(MaildirFlags.forwardedKeyword) }
         var info = MessageInfo(
             flags: parsed.flags.system, keywords: names.sorted(), internalDate: FileSystem.modificationDate(status),
-            sourceKey: Self.sourceKey(baseName: parsed.baseName))
-        if try sink.skipsMessage(info, inFolder: folder, size: Int64(status.st_size)) { return }
+            guid: guid, uid: item.uid, sourceKey: Self.sourceKey(baseName: parsed.baseName),
+            maildirPassed: parsed.flags.passed)
+        if try sink.skipsMessage(info, inFolder: folder, size: Int64(status.st_size)) { return info.maildirPassed }
         let summary = summarizesHeaders
             ? HeaderSummary(header: try FileSystem.readPrefix(item.path, limit: Self.headerSummaryLimit))
             : HeaderSummary(header: [])
@@ -197,5 +245,6 @@ public struct MaildirSource: MailboxSource {
         info.from = summary.from
         info.messageID = summary.messageID
         try sink.message(info, inFolder: folder, body: FileBody(path: item.path, byteCount: Int64(status.st_size)))
+        return info.maildirPassed
     }
 }

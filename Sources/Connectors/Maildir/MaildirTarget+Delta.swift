@@ -46,6 +46,10 @@ extension MaildirTarget: DeltaTarget {
         guard current != final else { return .unchanged }
         try FileSystem.rename(current, to: final)
         noteMoved(digest: digest, from: current, to: final)
+        if FileSystem.parentDirectory(of: FileSystem.parentDirectory(of: current)) != directory {
+            // Into another folder: a new UID there, as a move in Dovecot gives (the source's new one where it can).
+            toList(final, info: info, entry: key.entryPath, folder: folder)
+        }
         return .changed
     }
 

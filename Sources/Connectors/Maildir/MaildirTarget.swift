@@ -14,8 +14,11 @@ import SystemLayer
 /// durable. After a power loss a renamed file may exist with lost contents, so a committed file whose size is
 /// not the key's size is written again rather than trusted.
 ///
-/// Keyword letters are assigned per folder in `dovecot-keywords`, by name, after the letters already there;
-/// `$Forwarded` is written as the P letter. Subscriptions are merged into the existing `subscriptions` file, which is
+/// Keyword letters are assigned per folder in `dovecot-keywords`, by name, after the letters already there, as
+/// Dovecot stores them (`$Forwarded` too); the P letter is written only for `maildirPassed`. Each folder's
+/// `dovecot-uidlist` lists the messages written, with the source's UIDVALIDITY, UIDs and GUIDs where they can be
+/// kept (`MaildirUIDListUpdate`), when the user's writes are made durable; `placements` then say where each went.
+/// Subscriptions are merged into the existing `subscriptions` file, which is
 /// written once, atomically, when the user's writes are made durable (rewriting it per folder made a user with
 /// thousands of folders quadratic).
 /// Parents of a nested folder are not created: Maildir++ needs no directory for them, and Dovecot lists them.
@@ -40,6 +43,7 @@ public final class MaildirTarget: UserMailboxTarget {
     private var stagedCount = 0
     /// Every committed item's file by digest, across folders, for delta changes (built on first use).
     private var itemLocations: [String: String]?
+    public private(set) var placements: [ItemPlacement] = []
 
     /// Creates the root (the inbox's `cur/`, `new/`, `tmp/`) with its parents if missing.
     public init(path: String) throws {
@@ -76,7 +80,10 @@ public final class MaildirTarget: UserMailboxTarget {
             let bytes = try FileSystem.readFile(keywordsFile, limit: MaildirSource.controlFileLimit)
             keywords = DovecotKeywords.parse(String(decoding: bytes, as: UTF8.self)).keywords
         }
-        folders.append(MaildirFolderState(path: folder.path, directory: directory, keywords: keywords, committed: nil))
+        var state = MaildirFolderState(path: folder.path, directory: directory, keywords: keywords, source: folder)
+        let listed = try FileSystem.lstatIfPresent("\(directory)/\(DovecotUIDList.fileName)") != nil
+        state.needsList = folder.uidValidity != nil && !listed
+        folders.append(state)
         folderNumbers[directory] = folders.count - 1
         return folders.count - 1
     }
@@ -116,11 +123,17 @@ public final class MaildirTarget: UserMailboxTarget {
         if let known = folders[number].committed { return known }
         let directory = folders[number].directory
         var found: [String: String] = [:]
+        var others = false
         for sub in ["cur", "new"] {
             for name in try FileSystem.listDirectory("\(directory)/\(sub)").names {
-                if let digest = Self.digest(inFileName: name) { found[digest] = "\(directory)/\(sub)/\(name)" }
+                if let digest = Self.digest(inFileName: name) {
+                    found[digest] = "\(directory)/\(sub)/\(name)"
+                } else if !name.hasPrefix(".") {
+                    others = true
+                }
             }
         }
+        folders[number].holdsOtherMail = folders[number].holdsOtherMail || others
         for name in try FileSystem.listDirectory("\(directory)/tmp").names where name.hasSuffix(Self.temporarySuffix) {
             try FileSystem.unlinkIfPresent("\(directory)/tmp/\(name)")
         }
@@ -148,7 +161,12 @@ public final class MaildirTarget: UserMailboxTarget {
         }
         let digest = ItemKeyDigest.hex(of: key)
         if let existing = try committed(in: folder)[digest] {
-            if let status = try FileSystem.lstatIfPresent(existing), Int64(status.st_size) == key.size { return false }
+            if let status = try FileSystem.lstatIfPresent(existing), Int64(status.st_size) == key.size {
+                // Listed already unless a crash came between the rename and the list: the list update keeps
+                // the UID it has, or gives one.
+                toList(existing, info: info, entry: key.entryPath, folder: folder)
+                return false
+            }
             // Committed before a crash but its bytes did not survive (or it was damaged): write it again.
             try FileSystem.unlinkIfPresent(existing)
             folders[folder].committed![digest] = nil
@@ -170,7 +188,38 @@ public final class MaildirTarget: UserMailboxTarget {
         folders[folder].committed![digest] = final
         filesToSync.append(final)
         directoriesToSync.insert("\(directory)/cur")
+        toList(final, info: info, entry: key.entryPath, folder: folder)
         return true
+    }
+
+    /// Notes a message file that the folder's `dovecot-uidlist` must name.
+    func toList(_ file: String, info: MessageInfo, entry: String, folder: Int) {
+        let baseName = MaildirFlags.parse(fileName: FileSystem.lastComponent(of: file)).baseName
+        folders[folder].unlisted.append(
+            (MaildirUIDListUpdate.Message(baseName: baseName, sourceUID: info.uid, guid: info.guid), entry, info.guid))
+    }
+
+    /// Writes each folder's `dovecot-uidlist` for the messages noted since the last time, and records where they
+    /// are. The lists are made durable with the messages (`syncWritten`).
+    private func writeUIDLists() throws {
+        for number in folders.indices where !folders[number].unlisted.isEmpty || folders[number].needsList {
+            _ = try committed(in: number)
+            let state = folders[number]
+            let update = MaildirUIDListUpdate(
+                directory: state.directory, sourceUIDValidity: state.sourceUIDValidity, sourceUIDNext: state.sourceUIDNext,
+                sourceFolderGUID: state.sourceGUID, holdsOtherMail: state.holdsOtherMail)
+            let listed = try update.apply(state.unlisted.map(\.message))
+            let folderName = state.path.joined(separator: "/")
+            for (noted, uid) in zip(state.unlisted, listed.uids) {
+                placements.append(ItemPlacement(
+                    entry: noted.entry, guid: noted.guid, folder: folderName, uidValidity: listed.uidValidity, uid: uid,
+                    file: noted.message.baseName))
+            }
+            folders[number].unlisted.removeAll()
+            folders[number].needsList = false
+            filesToSync.append(update.listPath)
+            directoriesToSync.insert(state.directory)
+        }
     }
 
     /// Writes `body` to `staged`, runs `check`, sets the times; removes the file on any failure.
@@ -199,15 +248,11 @@ public final class MaildirTarget: UserMailboxTarget {
     }
 
     private func maildirFlags(for info: MessageInfo, folder: Int) throws -> MaildirFlags {
-        var flags = MaildirFlags(system: info.flags)
+        var flags = MaildirFlags(system: info.flags, passed: info.maildirPassed)
         var keywords = folders[folder].keywords
         let keywordsFile = "\(folders[folder].directory)/\(DovecotKeywords.fileName)"
         for name in info.keywords {
-            if name.lowercased() == MaildirFlags.forwardedKeyword.lowercased() {
-                flags.passed = true
-            } else {
-                flags.keywordLetters.insert(try keywords.assign(name, origin: keywordsFile))
-            }
+            flags.keywordLetters.insert(try keywords.assign(name, origin: keywordsFile))
         }
         if keywords != folders[folder].keywords {
             // Named before any message uses the letter, so a crash never leaves a letter without its name.
@@ -309,11 +354,29 @@ public final class MaildirTarget: UserMailboxTarget {
         try syncWritten()
     }
 
+    public func placedFolders() throws -> [FolderPlacement] {
+        try folders.map { state in
+            let header = try uidListHeader(in: state.directory)
+            return FolderPlacement(
+                source: state.path, folder: state.path.joined(separator: "/"), uidValidity: header?.uidValidity,
+                guid: header?.guid)
+        }
+    }
+
+    /// The header of a folder's `dovecot-uidlist`, read from the file's start only.
+    private func uidListHeader(in directory: String) throws -> DovecotUIDList.Header? {
+        let file = "\(directory)/\(DovecotUIDList.fileName)"
+        guard try FileSystem.lstatIfPresent(file) != nil else { return nil }
+        let start = try FileSystem.readPrefix(file, limit: 4096)
+        return DovecotUIDList.parseHeader(String(decoding: start.prefix(while: { $0 != UInt8(ascii: "\n") }), as: UTF8.self))
+    }
+
     /// Makes every file written since the last call and the directories whose entries changed durable.
     /// A few files are fsynced one by one; past `syncfsThreshold` one syncfs(2) of the target's file
     /// system does the same for all of them at once.
     func syncWritten() throws {
         try writeSubscriptionsIfChanged()
+        try writeUIDLists()
         if filesToSync.count > Self.syncfsThreshold {
             try FileSystem.syncFileSystem(containing: path)
         } else {

@@ -142,7 +142,7 @@ final class DeltaSink: MailboxSink {
         now.messageID = old.message?.messageID
         var changed: [String] = []
         if let was = old.message {
-            if was.flags != now.flags { changed.append("flags") }
+            if was.flags != now.flags || was.maildirPassed != now.maildirPassed { changed.append("flags") }
             if Set(was.keywords) != Set(now.keywords) { changed.append("keywords") }
         }
         let path = folders[folder].map(Self.name) ?? []

@@ -1,0 +1,56 @@
+import MailModel
+import Testing
+
+struct DovecotUIDListTests {
+    @Test func readsVersion3WithFieldsAndSkipsBrokenLines() throws {
+        let text = """
+            3 V1796576511 N9 G78fb0509ff94156bf30b000083ecc375
+            1 :1796576511.M151387P3059.vm,S=253,W=264
+            4 W300 G0123456789abcdef0123456789abcdef :1796576512.M2.vm,S=290:2,S
+            3 :out.of.order
+            x :not.a.uid
+            5 no-colon
+            4 :uid.again
+
+            """
+        let parsed = DovecotUIDList.parse(Array(text.utf8))
+        let list = try #require(parsed.list)
+        #expect(list.header == .init(version: 3, uidValidity: 1_796_576_511, nextUID: 9, guid: "78fb0509ff94156bf30b000083ecc375"))
+        #expect(list.records.count == 2)
+        #expect(list.records["1796576511.M151387P3059.vm,S=253,W=264"]?.guid == "1796576511.M151387P3059.vm,S=253,W=264")
+        #expect(list.records["1796576512.M2.vm,S=290"] == .init(uid: 4, baseName: "1796576512.M2.vm,S=290", storedGUID: "0123456789abcdef0123456789abcdef"))
+        #expect(list.nextUID == 9)
+        #expect(parsed.problems == [
+            "line 4: UID 3 is not above the UID before it; skipped",
+            "line 5: not a message line",
+            "line 6: not a message line",
+            "line 7: UID 4 is not above the UID before it; skipped",
+        ])
+    }
+
+    @Test func readsVersion1AndRefusesOtherHeaders() throws {
+        let list = try #require(DovecotUIDList.parse(Array("1 77 3\n2 1.M1.host:2,S\n".utf8)).list)
+        #expect(list.header.uidValidity == 77)
+        #expect(list.records["1.M1.host"]?.uid == 2)
+        #expect(list.nextUID == 3)
+        #expect(DovecotUIDList.parse(Array("2 V1 N1\n".utf8)).list == nil)
+        #expect(DovecotUIDList.parse(Array("3 N5\n".utf8)).list == nil)  // no UIDVALIDITY
+        #expect(DovecotUIDList.parse([]).list == nil)
+    }
+
+    @Test func nextUIDIsPastTheListEvenWhenTheHeaderLags() throws {
+        // Dovecot leaves N1 in the header until it rewrites the file.
+        let list = try #require(DovecotUIDList.parse(Array("3 V1 N1 G00\n1 :a\n2 :b\n".utf8)).list)
+        #expect(list.nextUID == 3)
+    }
+
+    @Test func writesLinesDovecotReads() {
+        #expect(DovecotUIDList.headerLine(.init(uidValidity: 5, nextUID: 10, guid: "ab")) == "3 V5 N10 Gab")
+        #expect(DovecotUIDList.recordLine(uid: 3, baseName: "1.M1.host", guid: "1.M1.host") == "3 :1.M1.host")
+        #expect(DovecotUIDList.recordLine(uid: 3, baseName: "1.M1.host", guid: "feed") == "3 Gfeed :1.M1.host")
+        #expect(DovecotUIDList.recordLine(uid: 3, baseName: "1.M1.host", guid: "has space") == "3 :1.M1.host")
+        #expect(DovecotUIDList.recordLine(uid: 3, baseName: "1.M1.host", guid: "a:b") == "3 :1.M1.host")
+        #expect(DovecotUIDList.isFolderGUID("00112233445566778899aabbccddeeff"))
+        #expect(!DovecotUIDList.isFolderGUID("00112233445566778899AABBCCDDEEFF0"))
+    }
+}
