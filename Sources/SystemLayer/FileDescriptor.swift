@@ -80,4 +80,15 @@ public final class FileDescriptor {
     public func sync() throws(SystemError) {
         try SystemCall.fsync(raw, path: path)
     }
+
+    /// Gives this file the owner, group and permission bits of `model` (a file it replaces), so that another
+    /// program reading that file (a server running as another user) can read this one. A change of owner that the
+    /// process may not make is left out: then the file stays the process's, with the mode.
+    public func takeOwnershipAndMode(of model: stat) throws(SystemError) {
+        let descriptor = raw
+        if fchown(descriptor, model.st_uid, model.st_gid) != 0, errno != EPERM {
+            throw SystemError("fchown", path, errno)
+        }
+        try SystemCall.retrying("fchmod", path) { fchmod(descriptor, model.st_mode & 0o7777) }
+    }
 }

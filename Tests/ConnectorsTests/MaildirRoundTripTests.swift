@@ -155,7 +155,10 @@ struct MaildirRoundTripTests {
                 MessageInfo(internalDate: InternalDate(epochSeconds: 1)), inFolder: inbox, key: short,
                 body: MemoryBody(Array("hello".utf8)), check: {})
         }
+        // The message that passed is moved into cur/ with its batch, when the import finishes.
+        try target.finish(settings: UserSettings())
         #expect(try tree.files(in: "dst/cur").count == 1)
+        #expect(try tree.files(in: "dst/tmp").isEmpty)
     }
 
     @Test func leftoverTemporaryFilesAreNotMessages() throws {

@@ -82,4 +82,69 @@ import TestSupport
             #expect(row["target_uidvalidity"] == (shownFolder?["uidValidity"] as? Int).map(String.init), "\(row)")
         }
     }
+
+    /// A delta into a Maildir that a Dovecot serves while the import runs, with a mail client looking at the inbox
+    /// over and over: every message is shown once, only ever under the UID the source gave it, and Dovecot logs no
+    /// error (no index or uidlist it had to rebuild).
+    @Test func aDovecotServingTheTargetDuringADeltaSeesEachMessageOnceWithItsKeptUID() throws {
+        let work = try Workspace()
+        let users = [DovecotIMAPServer.User(Self.user, Self.password)]
+        let source = try DovecotIMAPServer(users: users, allowPlaintextAuth: true, tls: false, lmtp: true)
+        let lmtp = ["127.0.0.1", "\(source.lmtpPort)", Self.user]
+        #expect(try Python.run([Self.script, "seed", "127.0.0.1", "\(source.imapPort)", "\(source.lmtpPort)", Self.user, Self.password]).status == 0)
+        // Dovecot gives a folder its identity when a client first opens it: every folder here has one.
+        #expect(try identity(source).count == 5)
+        #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
+        func export(_ name: String, since: String? = nil) throws {
+            let r = try CLI.run([
+                "export", "--source", "maildir:" + source.maildir(Self.user), "--user", Self.user,
+                "--sign-key", work.file("k.key.pem"), "--out", work.file(name),
+            ] + (since.map { ["--since", work.file($0)] } ?? []))
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let target = try DovecotIMAPServer(users: users, allowPlaintextAuth: true, tls: false)
+        func importArchive(_ name: String) throws {
+            let r = try CLI.run([
+                "import", work.file(name), "--trust", work.file("k.pub.pem"), "--target", "maildir:" + target.maildir(Self.user),
+                "--user", Self.user, "--journal", work.file("journal"),
+            ])
+            #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+        }
+        try export("full.mfa")
+        try importArchive("full.mfa")
+        // The Maildir becomes the mail user's, as on a server: what the delta import (run as root here) writes into
+        // it must take that owner, or Dovecot could not read it.
+        try ProcessRunner.run("/bin/chown", ["-R", "nobody:nogroup", target.root + "/mail/" + Self.user])
+        #expect(try identity(target)["INBOX"] != nil)
+
+        // 1,200 new messages at the source, carried by a delta while a client watches the target's inbox.
+        #expect(try Python.run([Self.script, "deliver"] + lmtp + ["1200", "100"]).status == 0)
+        try export("delta.mfa", since: "full.mfa")
+        let stop = work.file("stop")
+        let watcher = Process()
+        watcher.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        watcher.arguments = [Self.script, "watch", "127.0.0.1", "\(target.imapPort)", Self.user, Self.password, stop, work.file("seen.json")]
+        try watcher.run()
+        usleep(300_000)
+        try importArchive("delta.mfa")
+        FileManager.default.createFile(atPath: stop, contents: nil)
+        watcher.waitUntilExit()
+        #expect(watcher.terminationStatus == 0)
+
+        let before = try identity(source)
+        let after = try identity(target)
+        #expect(NSDictionary(dictionary: after) == NSDictionary(dictionary: before))
+        let finalPairs = Set(((after["INBOX"] as? [String: Any])?["messages"] as? [[String: Any]] ?? []).map {
+            "\($0["uid"] ?? "") \($0["guid"] ?? "")"
+        })
+        #expect(finalPairs.count == 1_205)
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work.file("seen.json")))) as? [String: Any])
+        let pairs = (seen["pairs"] as? [[Any]] ?? []).map { "\($0[0]) \($0[1])" }
+        // Every pair the client was ever shown is one of the final ones: no message under another UID, none twice.
+        #expect(!pairs.isEmpty && Set(pairs).isSubset(of: finalPairs), "\(Set(pairs).subtracting(finalPairs).prefix(10))")
+        #expect((seen["looks"] as? Int ?? 0) > 1)
+        for word in ["Error", "Panic", "Fatal", "corrupt"] {
+            #expect(!target.log.contains(word), "\(target.log)")
+        }
+    }
 }

@@ -7,6 +7,9 @@ keeps of a Dovecot Maildir is checked by Dovecot itself, not by MailFerry's read
       system flags), one message expunged so that UIDs have a gap and UIDNEXT is past the last UID
   maildir_identity.py identity HOST IMAP_PORT USER PASSWORD   -> JSON on stdout: per folder UIDVALIDITY, UIDNEXT,
       its GUID (Dovecot's STATUS X-GUID) and every message's UID, X-GUID, flags and keywords (without \\Recent) and SHA-256
+  maildir_identity.py deliver HOST LMTP_PORT USER COUNT START  -> COUNT more messages through LMTP
+  maildir_identity.py watch HOST IMAP_PORT USER PASSWORD STOP_FILE OUT
+      -> looks at INBOX over and over until STOP_FILE exists; OUT gets every (UID, X-GUID) pair shown
   maildir_identity.py csvmap FILE                              -> an identity map CSV's rows, as JSON objects
 """
 import hashlib, imaplib, json, re, smtplib, sys
@@ -67,6 +70,37 @@ def identity(host, port, user, password):
     m.logout()
     print(json.dumps(result, sort_keys=True, indent=1))
 
+def deliver(host, lmtp_port, user, count, start):
+    """COUNT more messages through LMTP, numbered from START."""
+    lmtp = smtplib.LMTP(host, int(lmtp_port))
+    for i in range(int(start), int(start) + int(count)):
+        lmtp.sendmail("sender@example.org", [user], f"From: sender@example.org\r\nSubject: later {i}\r\n\r\nbody {i}\r\n")
+    lmtp.quit()
+
+def watch(host, port, user, password, stop_file, out):
+    """Until STOP_FILE exists, looks at INBOX again and again as a mail client would (SELECT, UID FETCH of UID and
+    X-GUID), and writes to OUT every (UID, X-GUID) pair it was shown and how many looks it took."""
+    import os, time
+    m = login(host, port, user, password)
+    pairs, looks = set(), 0
+    while True:
+        stopping = os.path.exists(stop_file)
+        ok("select", m.select("INBOX", readonly=True))
+        for item in ok("fetch", m.uid("FETCH", "1:*", "(UID X-GUID)")):
+            if item:
+                head = item.decode() if isinstance(item, bytes) else item[0].decode()
+                uid = re.search(r"UID (\d+)", head)
+                guid = re.search(r"X-GUID (\S+?)\)?$", head.strip())
+                if uid and guid:
+                    pairs.add((int(uid.group(1)), guid.group(1)))
+        looks += 1
+        if stopping:
+            break
+        time.sleep(0.02)
+    m.logout()
+    with open(out, "w") as f:
+        json.dump({"looks": looks, "pairs": sorted(pairs)}, f)
+
 def csvmap(path):
     """An identity map CSV as Python's csv module reads it: JSON, a list of rows as objects."""
     import csv
@@ -75,4 +109,4 @@ def csvmap(path):
 
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"seed": seed, "identity": identity, "csvmap": csvmap}[command](*args)
+    {"seed": seed, "identity": identity, "csvmap": csvmap, "deliver": deliver, "watch": watch}[command](*args)

@@ -160,6 +160,20 @@ enum FileSystem {
         try ConnectorError.io { () throws(SystemError) in try SystemCall.readLink(path) }
     }
 
+    /// Gives what this process created at `path` the owner, group and permission bits of `model`, a directory of the
+    /// tree it writes into (files get its mode without execute bits), when `model` is another user's: a mail
+    /// server running as the mail user must read and change what an import run as root wrote into its Maildir.
+    static func adopt(_ path: String, like model: stat?) throws(ConnectorError) {
+        guard let model, model.st_uid != geteuid() || model.st_gid != getegid() else { return }
+        try ConnectorError.io { () throws(SystemError) in
+            let file = try FileDescriptor(opening: path, O_RDONLY | O_NOFOLLOW)
+            var like = model
+            if !SystemCall.isDirectory(try file.status()) { like.st_mode &= 0o666 }
+            try file.takeOwnershipAndMode(of: like)
+            try file.close()
+        }
+    }
+
     /// Flushes a file or directory to stable storage (a read-only descriptor is enough on Linux).
     static func fsyncPath(_ path: String) throws(ConnectorError) {
         try ConnectorError.io { () throws(SystemError) in try SystemCall.fsyncPath(path) }

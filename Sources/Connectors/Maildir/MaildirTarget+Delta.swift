@@ -8,6 +8,7 @@ import MailModel
 extension MaildirTarget: DeltaTarget {
     public func renameFolder(from: [String], to: [String]) throws -> Bool {
         guard !Self.isInbox(from), !Self.isInbox(to) else { return false }
+        try commitBatches()  // staged messages must be in place before their folder's directory moves
         let fromName = try MaildirFolderName.directoryName(for: from)
         let toName = try MaildirFolderName.directoryName(for: to)
         guard try FileSystem.lstatIfPresent("\(path)/\(fromName)") != nil,
@@ -24,6 +25,7 @@ extension MaildirTarget: DeltaTarget {
 
     public func deleteFolder(_ folder: [String]) throws -> Bool {
         guard !Self.isInbox(folder) else { return false }
+        try commitBatches()
         let directory = "\(path)/\(try MaildirFolderName.directoryName(for: folder))"
         guard try FileSystem.lstatIfPresent(directory) != nil else { return false }
         // Out of the way in one rename first, so a crash never leaves a half-removed folder under its name.
@@ -44,12 +46,14 @@ extension MaildirTarget: DeltaTarget {
         let directory = directoryOfFolder(folder)
         let final = "\(directory)/cur/\(flags.fileName(baseName: base))"
         guard current != final else { return .unchanged }
-        try FileSystem.rename(current, to: final)
-        noteMoved(digest: digest, from: current, to: final)
         if FileSystem.parentDirectory(of: FileSystem.parentDirectory(of: current)) != directory {
-            // Into another folder: a new UID there, as a move in Dovecot gives (the source's new one where it can).
-            toList(final, info: info, entry: key.entryPath, folder: folder)
+            // Into another folder: moved and listed there under its lock, with a new UID as a move in Dovecot
+            // gives (the source's new one where it can).
+            try moveIntoList(from: current, to: final, info: info, entry: key.entryPath, folder: folder)
+        } else {
+            try FileSystem.rename(current, to: final)
         }
+        noteMoved(digest: digest, from: current, to: final)
         return .changed
     }
 

@@ -9,7 +9,8 @@ import SystemLayer
 /// Writes one user's Dovecot Maildir++ tree (the layout `MaildirSource` reads).
 ///
 /// A message is written to `tmp/`, checked, given its internal date as mtime, and renamed into `cur/` as
-/// `SECONDS.MF<digest>.mailferry,S=SIZE:2,FLAGS`. The digest comes from the item key (`ItemKeyDigest`), so a
+/// `SECONDS.MF<digest>.mailferry,S=SIZE:2,FLAGS`, in batches per folder under the folder's `dovecot-uidlist` lock
+/// (`MaildirUIDListWriter`), so that a Dovecot serving the folder meanwhile sees each message once, with its UID. The digest comes from the item key (`ItemKeyDigest`), so a
 /// re-run finds the item and does not write it again. Nothing is fsynced per message; `finish` makes the run
 /// durable. After a power loss a renamed file may exist with lost contents, so a committed file whose size is
 /// not the key's size is written again rather than trusted.
@@ -17,7 +18,7 @@ import SystemLayer
 /// Keyword letters are assigned per folder in `dovecot-keywords`, by name, after the letters already there, as
 /// Dovecot stores them (`$Forwarded` too); the P letter is written only for `maildirPassed`. Each folder's
 /// `dovecot-uidlist` lists the messages written, with the source's UIDVALIDITY, UIDs and GUIDs where they can be
-/// kept (`MaildirUIDListUpdate`), when the user's writes are made durable; `placements` then say where each went.
+/// kept; `placements` say where each went.
 /// Subscriptions are merged into the existing `subscriptions` file, which is
 /// written once, atomically, when the user's writes are made durable (rewriting it per folder made a user with
 /// thousands of folders quadratic).
@@ -45,17 +46,30 @@ public final class MaildirTarget: UserMailboxTarget {
     private var itemLocations: [String: String]?
     public private(set) var placements: [ItemPlacement] = []
 
+    /// The Maildir root's owner and mode as found, which what this target creates takes (`FileSystem.adopt`).
+    private var owner: stat?
+
     /// Creates the root (the inbox's `cur/`, `new/`, `tmp/`) with its parents if missing.
     public init(path: String) throws {
         self.path = path
+        owner = try FileSystem.lstatIfPresent(path)
         try makeMaildir(path)
     }
 
     private func makeMaildir(_ directory: String) throws {
         for sub in ["cur", "new", "tmp"] {
             let created = try FileSystem.makeDirectories("\(directory)/\(sub)")
-            for made in created { directoriesToSync.insert(FileSystem.parentDirectory(of: made)) }
+            for made in created {
+                directoriesToSync.insert(FileSystem.parentDirectory(of: made))
+                if made.hasPrefix(path) { try FileSystem.adopt(made, like: owner) }
+            }
         }
+    }
+
+    /// Writes a small control file and gives it the Maildir's owner.
+    private func writeControlFile(_ file: String, _ bytes: [UInt8]) throws {
+        try FileSystem.writeFileAtomically(file, bytes)
+        try FileSystem.adopt(file, like: owner)
     }
 
     // MARK: Folders
@@ -69,7 +83,7 @@ public final class MaildirTarget: UserMailboxTarget {
             // Dovecot marks Maildir++ subfolders with this empty file (for deliveries by other tools).
             let marker = "\(directory)/maildirfolder"
             if try FileSystem.lstatIfPresent(marker) == nil {
-                try FileSystem.writeFileAtomically(marker, [])
+                try writeControlFile(marker, [])
                 filesToSync.append(marker)
                 directoriesToSync.insert(directory)
             }
@@ -80,10 +94,9 @@ public final class MaildirTarget: UserMailboxTarget {
             let bytes = try FileSystem.readFile(keywordsFile, limit: MaildirSource.controlFileLimit)
             keywords = DovecotKeywords.parse(String(decoding: bytes, as: UTF8.self)).keywords
         }
-        var state = MaildirFolderState(path: folder.path, directory: directory, keywords: keywords, source: folder)
         let listed = try FileSystem.lstatIfPresent("\(directory)/\(DovecotUIDList.fileName)") != nil
-        state.needsList = folder.uidValidity != nil && !listed
-        folders.append(state)
+        folders.append(MaildirFolderState(
+            path: folder.path, directory: directory, keywords: keywords, source: folder, listExists: listed, owner: owner))
         folderNumbers[directory] = folders.count - 1
         return folders.count - 1
     }
@@ -112,7 +125,7 @@ public final class MaildirTarget: UserMailboxTarget {
 
     private func writeSubscriptionsIfChanged() throws {
         guard subscriptionsChanged, let list = subscriptions else { return }
-        try FileSystem.writeFileAtomically(subscriptionsFile, Array(DovecotSubscriptions.text(for: list).utf8))
+        try writeControlFile(subscriptionsFile, Array(DovecotSubscriptions.text(for: list).utf8))
         subscriptionsChanged = false
         filesToSync.append(subscriptionsFile)
         directoriesToSync.insert(path)
@@ -133,7 +146,7 @@ public final class MaildirTarget: UserMailboxTarget {
                 }
             }
         }
-        folders[number].holdsOtherMail = folders[number].holdsOtherMail || others
+        if others { folders[number].list.holdsOtherMail = true }
         for name in try FileSystem.listDirectory("\(directory)/tmp").names where name.hasSuffix(Self.temporarySuffix) {
             try FileSystem.unlinkIfPresent("\(directory)/tmp/\(name)")
         }
@@ -162,9 +175,9 @@ public final class MaildirTarget: UserMailboxTarget {
         let digest = ItemKeyDigest.hex(of: key)
         if let existing = try committed(in: folder)[digest] {
             if let status = try FileSystem.lstatIfPresent(existing), Int64(status.st_size) == key.size {
-                // Listed already unless a crash came between the rename and the list: the list update keeps
-                // the UID it has, or gives one.
-                toList(existing, info: info, entry: key.entryPath, folder: folder)
+                // Listed already, unless a crash came between the rename and the list: listing keeps the UID it
+                // has, or gives one.
+                try queue(.init(from: nil, to: existing, sourceUID: info.uid, guid: info.guid), entry: key.entryPath, folder: folder)
                 return false
             }
             // Committed before a crash but its bytes did not survive (or it was damaged): write it again.
@@ -180,7 +193,7 @@ public final class MaildirTarget: UserMailboxTarget {
         let staged = "\(directory)/tmp/\(digest).\(getpid()).\(stagedCount)\(Self.temporarySuffix)"
         try Self.stage(body: body, at: staged, size: key.size, date: info.internalDate, check: check)
         do {
-            try FileSystem.rename(staged, to: final)
+            try FileSystem.adopt(staged, like: owner)
         } catch {
             _ = try? FileSystem.unlinkIfPresent(staged)
             throw error
@@ -188,37 +201,60 @@ public final class MaildirTarget: UserMailboxTarget {
         folders[folder].committed![digest] = final
         filesToSync.append(final)
         directoriesToSync.insert("\(directory)/cur")
-        toList(final, info: info, entry: key.entryPath, folder: folder)
+        try queue(.init(from: staged, to: final, sourceUID: info.uid, guid: info.guid), entry: key.entryPath, folder: folder)
         return true
     }
 
-    /// Notes a message file that the folder's `dovecot-uidlist` must name.
-    func toList(_ file: String, info: MessageInfo, entry: String, folder: Int) {
-        let baseName = MaildirFlags.parse(fileName: FileSystem.lastComponent(of: file)).baseName
-        folders[folder].unlisted.append(
-            (MaildirUIDListUpdate.Message(baseName: baseName, sourceUID: info.uid, guid: info.guid), entry, info.guid))
+    /// Messages moved into `cur/` and listed at once, per folder: one lock and one append to `dovecot-uidlist` for
+    /// this many. A staged message is committed when its batch is; the importer's `finish` commits the rest.
+    static let batchLimit = 256
+
+    /// Adds a message to its folder's batch, committing the batch when it is full.
+    private func queue(_ move: MaildirUIDListWriter.Move, entry: String, folder: Int) throws {
+        folders[folder].batch.append((move, entry))
+        if folders[folder].batch.count >= Self.batchLimit { try commitBatch(folder) }
     }
 
-    /// Writes each folder's `dovecot-uidlist` for the messages noted since the last time, and records where they
-    /// are. The lists are made durable with the messages (`syncWritten`).
-    private func writeUIDLists() throws {
-        for number in folders.indices where !folders[number].unlisted.isEmpty || folders[number].needsList {
-            _ = try committed(in: number)
-            let state = folders[number]
-            let update = MaildirUIDListUpdate(
-                directory: state.directory, sourceUIDValidity: state.sourceUIDValidity, sourceUIDNext: state.sourceUIDNext,
-                sourceFolderGUID: state.sourceGUID, holdsOtherMail: state.holdsOtherMail)
-            let listed = try update.apply(state.unlisted.map(\.message))
-            let folderName = state.path.joined(separator: "/")
-            for (noted, uid) in zip(state.unlisted, listed.uids) {
-                placements.append(ItemPlacement(
-                    entry: noted.entry, guid: noted.guid, folder: folderName, uidValidity: listed.uidValidity, uid: uid,
-                    file: noted.message.baseName))
+    /// Moves a folder's batch into `cur/` and lists it (`MaildirUIDListWriter.commit`); records where each went.
+    func commitBatch(_ number: Int) throws {
+        _ = try committed(in: number)  // whether the folder holds other mail decides a new list's UIDVALIDITY
+        let batch = folders[number].batch
+        folders[number].batch.removeAll()
+        let listed: (uidValidity: UInt32, uids: [UInt32])
+        do {
+            listed = try folders[number].list.commit(batch.map(\.move))
+        } catch {
+            for (move, _) in batch {
+                if let from = move.from, from.hasSuffix(Self.temporarySuffix) { _ = try? FileSystem.unlinkIfPresent(from) }
             }
-            folders[number].unlisted.removeAll()
-            folders[number].needsList = false
-            filesToSync.append(update.listPath)
-            directoriesToSync.insert(state.directory)
+            throw error
+        }
+        folders[number].touched = true
+        let folderName = folders[number].path.joined(separator: "/")
+        for ((move, entry), uid) in zip(batch, listed.uids) {
+            placements.append(ItemPlacement(
+                entry: entry, guid: move.guid, folder: folderName, uidValidity: listed.uidValidity, uid: uid,
+                file: move.baseName))
+        }
+        filesToSync.append(folders[number].list.listPath)
+        directoriesToSync.insert(folders[number].directory)
+    }
+
+    /// A delta's move into another folder: committed at once, with whatever that folder's batch holds.
+    func moveIntoList(from: String, to: String, info: MessageInfo, entry: String, folder: Int) throws {
+        folders[folder].batch.append((.init(from: from, to: to, sourceUID: info.uid, guid: info.guid), entry))
+        try commitBatch(folder)
+    }
+
+    func commitBatches() throws {
+        for number in folders.indices where !folders[number].batch.isEmpty { try commitBatch(number) }
+    }
+
+    /// Commits every batch and brings each list this run touched to its final state.
+    private func commitLists() throws {
+        for number in folders.indices where !folders[number].batch.isEmpty || folders[number].touched {
+            try commitBatch(number)
+            try folders[number].list.finish()
         }
     }
 
@@ -256,7 +292,7 @@ public final class MaildirTarget: UserMailboxTarget {
         }
         if keywords != folders[folder].keywords {
             // Named before any message uses the letter, so a crash never leaves a letter without its name.
-            try FileSystem.writeFileAtomically(keywordsFile, Array(keywords.fileText.utf8))
+            try writeControlFile(keywordsFile, Array(keywords.fileText.utf8))
             folders[folder].keywords = keywords
             filesToSync.append(keywordsFile)
             directoriesToSync.insert(folders[folder].directory)
@@ -376,7 +412,7 @@ public final class MaildirTarget: UserMailboxTarget {
     /// system does the same for all of them at once.
     func syncWritten() throws {
         try writeSubscriptionsIfChanged()
-        try writeUIDLists()
+        try commitLists()
         if filesToSync.count > Self.syncfsThreshold {
             try FileSystem.syncFileSystem(containing: path)
         } else {
