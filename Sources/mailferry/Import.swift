@@ -214,6 +214,10 @@ enum ReportOutput {
                     if !c.refused.isEmpty { line += ", refused by the target \(c.refused.count) (see above)" }
                     if !c.mismatched.isEmpty { line += ", DIFFERENT \(c.mismatched.count): " + c.mismatched.prefix(3).map { "\($0.entry) (\($0.difference))" }.joined(separator: "; ") }
                     print(line)
+                    for p in c.folderProperties ?? [] where p.outcome == .different || p.outcome == .notHeld {
+                        let folder = p.archiveFolder.map { " (archive folder \($0))" } ?? ""
+                        print("    \(p.outcome == .different ? "DIFFERENT " : "")\(p.description)\(folder)")
+                    }
                 }
                 for p in u.problems { print("  problem: \(p)") }
             }
