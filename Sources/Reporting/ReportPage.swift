@@ -5,8 +5,9 @@ import SystemLayer
 
 /// The reconcile report as one self-contained HTML page for people: no scripts, no fonts, images or style sheets
 /// fetched, so it opens the same from a USB stick on an offline station. It shows the verdict, a table of every
-/// user with the archive's counts against the target's, and per user the counts per type and container and every
-/// missing, different, extra and refused item with its subject, date, size and reason, and the receipt status.
+/// user with the archive's counts against the target's, and per user the counts per type and container, every
+/// missing, different, extra and refused item with its subject, date, size and reason, the folders' ACLs,
+/// subscriptions and special uses that differ or that the target cannot hold, and the receipt status.
 ///
 /// Pure: users' reports in, bytes out. It takes a list of users with a title and summary lines, so that a report
 /// of a whole plan (many archives, many users) renders the same way as one import. Lists are cut at `rowLimit`
