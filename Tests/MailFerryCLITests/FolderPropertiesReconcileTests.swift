@@ -12,7 +12,7 @@ import TestSupport
     static let helper = CLI.repositoryRoot + "/Tests/MailFerryCLITests/folder_properties.py"
 
     /// A source Dovecot whose alice has `folder_properties.py prepare`'s folders, exported with bob renamed to
-    /// robert (`--map`), and a target Dovecot.
+    /// robert (`--map`), and a target Dovecot (without the ACL extension unless `targetACL`).
     final class Stations {
         let work: Workspace
         let source: DovecotIMAPServer
@@ -20,14 +20,14 @@ import TestSupport
         let credentials: String
         let archive: String
 
-        init() throws {
+        init(targetACL: Bool = true) throws {
             work = try Workspace()
             let users: [DovecotIMAPServer.User] = [
                 .init("alice@example.com", FolderPropertiesReconcileTests.password),
                 .init("bob@example.com", FolderPropertiesReconcileTests.bobPassword),
             ]
             source = try DovecotIMAPServer(users: users)
-            target = try DovecotIMAPServer(users: users)
+            target = try DovecotIMAPServer(users: users, acl: targetACL)
             credentials = work.file("credentials.tsv")
             try CredentialsFile.write("alice@example.com\t\(FolderPropertiesReconcileTests.password)\n", to: credentials)
             archive = work.file("a.mfa")
@@ -160,6 +160,18 @@ import TestSupport
         let html = try String(contentsOfFile: page, encoding: .utf8)
         #expect(html.contains("Folder properties not as in the archive: 2"), "\(html)")
         #expect(html.contains("<span class=\"tag fail\">DIFFERENT</span>"))
+    }
+
+    @Test func aServerWithoutTheACLExtensionHoldsNoACLsAndTheImportStillPasses() throws {
+        let s = try Stations(targetACL: false)
+        let report = s.work.file("r.json")
+        let imported = try s.run("import", ["--report", report])
+        #expect(imported.status == 0 && imported.stdout.contains("verdict: PASS"), "\(imported.stdout) \(imported.stderr)")
+        #expect(imported.stdout.contains("not held by this target, in 6 folders: ACL: the server does not offer the ACL extension (RFC 4314)"), "\(imported.stdout)")
+        let folders = try Self.properties(report)
+        #expect(folders["Projects"]?["acl"]?["outcome"] as? String == "notHeld")
+        #expect(folders["Projects"]?["subscribed"]?["outcome"] as? String == "match")
+        #expect(folders["Sent"]?["specialUse"]?["outcome"] as? String == "match")
     }
 
     @Test func intoAMaildirACLsAreNotHeldAndDoNotFailButASubscriptionDifferenceDoes() throws {
