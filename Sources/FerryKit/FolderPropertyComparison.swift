@@ -30,7 +30,8 @@ struct FolderPropertyComparison {
         let archivedRights = Self.rights(archived.acl)
         guard case .held = support.acl else {
             guard !archivedRights.isEmpty, case .notHeld(let reason) = support.acl else { return nil }
-            return .init(property: .acl, outcome: .notHeld, archive: Self.text(archivedRights), target: nil, reason: reason)
+            return .init(
+                property: .acl, outcome: .notHeld, archive: Self.text(archivedRights), target: nil, reason: reason)
         }
         var targetRights = Self.rights(target.acl)
         let ownsImplicitly = !archivedRights.keys.contains { $0.lowercased() == owner.lowercased() }
@@ -100,7 +101,8 @@ struct FolderPropertyComparison {
     /// `alice@example.com acdeiklprstwx; bob@example.com lrs`, sorted, or `none`.
     private static func text(_ rights: [String: Set<Character>]) -> String {
         guard !rights.isEmpty else { return "none" }
-        return rights.sorted { $0.key < $1.key }.map { "\($0.key) \(String($0.value.sorted()))" }.joined(separator: "; ")
+        let pairs = rights.sorted { $0.key < $1.key }.map { "\($0.key) \(String($0.value.sorted()))" }
+        return pairs.joined(separator: "; ")
     }
 
     private static func text(subscribed: Bool) -> String { subscribed ? "subscribed" : "not subscribed" }

@@ -167,7 +167,9 @@ public struct ReconcileReport: Codable, Sendable {
             switch outcome {
             case .match: return "\(name): \(archive), as in the archive"
             case .different: return "\(name): \(archive) in the archive, \(target ?? "nothing") at the target"
-            case .extra: return "\(name): \(archive) in the archive, \(target ?? "nothing") at the target\(reason.map { " (\($0))" } ?? "")"
+            case .extra:
+                let why = reason.map { " (\($0))" } ?? ""
+                return "\(name): \(archive) in the archive, \(target ?? "nothing") at the target\(why)"
             case .notHeld: return "\(name): \(archive) in the archive, not held by this target: \(reason ?? "")"
             }
         }
