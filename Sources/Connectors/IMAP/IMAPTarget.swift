@@ -185,6 +185,14 @@ final class IMAPUserTarget: UserMailboxTarget {
         return folders.count - 1
     }
 
+    func addressBook(_ book: AddressBookInfo) throws -> Int {
+        throw ConnectorError(location: location, message: "an IMAP server holds mail only; import contacts into a dir: target")
+    }
+
+    func calendar(_ calendar: CalendarInfo) throws -> Int {
+        throw ConnectorError(location: location, message: "an IMAP server holds mail only; import calendars into a dir: target")
+    }
+
     /// A server may give a new folder its parent's ACL (Dovecot does): on a folder this import created, the entries
     /// the archive's folder does not have are removed, so that it holds the archive's ACL. The user's own entry, which
     /// the server lists for every folder, stays.
@@ -204,14 +212,6 @@ final class IMAPUserTarget: UserMailboxTarget {
                 target.onNotice?("\(location) \(name): the ACL entry for \(entry.identifier) it was given at creation was not removed: \(error)")
             }
         }
-    }
-
-    func addressBook(_ book: AddressBookInfo) throws -> Int {
-        throw ConnectorError(location: location, message: "an IMAP server holds mail only; import contacts into a dir: target")
-    }
-
-    func calendar(_ calendar: CalendarInfo) throws -> Int {
-        throw ConnectorError(location: location, message: "an IMAP server holds mail only; import calendars into a dir: target")
     }
 
     // MARK: Messages
