@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "FuzzReplayTests", dependencies: ["TestSupport", "mailferry-fuzz", "mailferry-fuzz-config"]),
         .testTarget(
             name: "MailFerryCLITests", dependencies: ["TestSupport", "SystemLayer", "FerryKit", "FerryArchive", "Connectors", "Reporting", "mailferry"],
-            exclude: ["imap_fixture.py", "png_check.py", "hostile_imap.py"]),
+            exclude: ["imap_fixture.py", "png_check.py", "hostile_imap.py", "folder_properties.py"]),
     ],
     swiftLanguageModes: [.v6]
 )

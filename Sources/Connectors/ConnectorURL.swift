@@ -93,6 +93,25 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         return false
     }
 
+    /// What a target of this kind keeps of a folder besides its items, as far as the kind says: a Maildir (also
+    /// under `dir:`) keeps subscriptions in its `subscriptions` file but no ACLs (the import writes no ACL files) and
+    /// no special-use marks (a reader guesses a few from folder names); an IMAP server may keep everything, and says
+    /// what it offers when it is read (`IMAPSource.folderPropertySupport`).
+    public var folderPropertySupport: FolderPropertySupport {
+        switch self {
+        case .imap:
+            return .all
+        case .directory, .maildir:
+            return FolderPropertySupport(
+                acl: .notHeld(reason: "a Maildir target keeps no ACLs (the import writes no ACL files)"),
+                subscriptions: .held,
+                specialUse: .notHeld(reason: "a Maildir target keeps no special-use marks (a reader guesses them from a few folder names)"))
+        case .mbox:
+            let reason = "an mbox is a source only"
+            return FolderPropertySupport(acl: .notHeld(reason: reason), subscriptions: .notHeld(reason: reason), specialUse: .notHeld(reason: reason))
+        }
+    }
+
     /// Sources that cannot list their users (an IMAP server) export the users named.
     public var listsUsers: Bool {
         if case .imap = self { return false }

@@ -52,6 +52,8 @@ struct Reconciler {
             rewritten: Dictionary(rewritten.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 }),
             converted: Dictionary(converted.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 }),
             placedUID: Dictionary(placements.compactMap { p in p.uid.map { (p.entry, $0) } }, uniquingKeysWith: { $1 }))
+        // Folders' ACLs are compared as the import wrote them: renamed users' identifiers rewritten.
+        let mapping = UserMapping(manifest: manifest)
         for user in manifest.users {
             var expected: [EntryRecord] = []
             var deleted: [String: String] = [:]
@@ -74,7 +76,7 @@ struct Reconciler {
             }
             guard users.contains(user.user) else { continue }
             let placed = placedMessages(placedCandidates, user: user, hashes: hashes)
-            let (report, checked) = try reconcile(user: user, expected: expected, deleted: deleted, hashes: hashes, placed: placed)
+            let (report, checked) = try reconcile(user: user, expected: expected, deleted: deleted, hashes: hashes, placed: placed, mapping: mapping)
             reports.append(report)
             placedMessagesChecked += checked
         }
@@ -135,9 +137,10 @@ struct Reconciler {
 
     /// `deleted`: for a delta, the items it deletes (SHA-256 → origin); a copy of one left at the target fails.
     /// `placed`: messages checked from their metadata (`checksPlacedByMetadata`); returns how many were.
+    /// `mapping`: the archive's user mapping, which the import applied to folders' ACLs.
     private func reconcile(
         user: UserRecord, expected: [EntryRecord], deleted: [String: String] = [:], hashes: Hashes,
-        placed: [TargetInventory.PlacedKey: TargetInventory.Placed]
+        placed: [TargetInventory.PlacedKey: TargetInventory.Placed], mapping: UserMapping
     ) throws -> (ReconcileReport.UserReport, Int) {
         var user = user
         if manifest.isDelta {
@@ -145,7 +148,7 @@ struct Reconciler {
             user.counts = Counts()
             for e in expected { user.counts.add(e) }
         }
-        let inventory = TargetInventory(placed: placed)
+        let inventory = TargetInventory(placed: placed, folderProperties: target.folderPropertySupport)
         var problems: [String] = []
         var resolution = InternalDateResolution.nanoseconds
         do {
@@ -175,10 +178,20 @@ struct Reconciler {
             else { return name }
             return mapped
         }
+        let targetSpecialUses = Set(inventory.folderDescriptions.values.compactMap { $0.specialUse?.lowercased() })
         for record in manifest.containers where record.user == user.user {
             let name = targetName(record)
-            if containers[name] == nil { order.append(name) }
-            containers[name] = ReconcileReport.ContainerReport(kind: name.kindName, name: name.displayName, archiveItems: 0, archiveBytes: 0, matched: 0, extra: 0, missing: [], mismatched: [])
+            if containers[name] == nil {
+                order.append(name)
+                containers[name] = ReconcileReport.ContainerReport(kind: name.kindName, name: name.displayName, archiveItems: 0, archiveBytes: 0, matched: 0, extra: 0, missing: [], mismatched: [])
+            }
+            // The folder's own properties, where the target has the folder (a missing one is a problem below).
+            if let folder = record.folder, let held = inventory.folderDescriptions[name] {
+                let comparison = FolderPropertyComparison(
+                    archived: mapping.rewritingACL(of: folder, user: user.address).0, target: held,
+                    support: inventory.folderProperties, owner: user.targetMailbox, targetSpecialUses: targetSpecialUses)
+                containers[name]!.folderProperties = (containers[name]!.folderProperties ?? []) + comparison.properties
+            }
         }
         var targetCounts = Counts()
         // The entries listed as missing, different or refused, for their details and for pairing changed items.
@@ -249,7 +262,7 @@ struct Reconciler {
             if containers[name]!.archiveItems == 0 { problems.append("\(name.kindName) \(name.displayName) is missing at the target") }
         }
         let list = order.map { containers[$0]! }
-        let failed = !problems.isEmpty || list.contains { !$0.missing.isEmpty || !$0.mismatched.isEmpty }
+        let failed = !problems.isEmpty || list.contains { !$0.missing.isEmpty || !$0.mismatched.isEmpty || $0.propertiesDiffer }
         problems += inventory.warnings.map { "target: \($0)" }
         let report = ReconcileReport.UserReport(address: user.address, targetAddress: user.targetAddress, verdict: failed ? .fail : .pass, archive: user.counts, target: targetCounts, containers: list, problems: problems)
         return (report, inventory.placedMessagesChecked)

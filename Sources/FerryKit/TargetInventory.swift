@@ -27,8 +27,11 @@ final class TargetInventory: MailboxSink {
     private(set) var placedMessagesChecked = 0
     private var folderInfos: [Int: FolderInfo] = [:]
 
-    init(placed: [PlacedKey: Placed] = [:]) {
+    /// `folderProperties`: what a target of this kind keeps of a folder (`ConnectorURL.folderPropertySupport`); a
+    /// source that knows its server better says so while reading (`folderPropertiesHeld`).
+    init(placed: [PlacedKey: Placed] = [:], folderProperties: FolderPropertySupport = .all) {
         self.placed = placed
+        self.folderProperties = folderProperties
     }
 
     struct Item {
@@ -46,6 +49,10 @@ final class TargetInventory: MailboxSink {
     private(set) var knownContainers: Set<ContainerName> = []
     /// Folders by special use (lowercased, `\\sent`), the first of each.
     private(set) var specialUseFolders: [String: ContainerName] = [:]
+    /// Each folder as the target describes it (subscription, special use, ACL), the first of each name.
+    private(set) var folderDescriptions: [ContainerName: FolderInfo] = [:]
+    /// What the target keeps of a folder besides its items: what it can be compared on.
+    private(set) var folderProperties: FolderPropertySupport
     private var folders: [Int: ContainerName] = [:]
     private var books: [Int: ContainerName] = [:]
     private var calendars: [Int: ContainerName] = [:]
@@ -57,6 +64,7 @@ final class TargetInventory: MailboxSink {
         folders[folders.count + 1] = ContainerName(folder: folder)
         folderInfos[folders.count] = folder
         knownContainers.insert(ContainerName(folder: folder))
+        if folderDescriptions[ContainerName(folder: folder)] == nil { folderDescriptions[ContainerName(folder: folder)] = folder }
         if let use = folder.specialUse?.lowercased(), specialUseFolders[use] == nil {
             specialUseFolders[use] = ContainerName(folder: folder)
         }
@@ -117,6 +125,8 @@ final class TargetInventory: MailboxSink {
     }
 
     func endUser(settings: UserSettings) throws {}
+
+    func folderPropertiesHeld(_ support: FolderPropertySupport) { folderProperties = support }
 
     func warning(_ problem: SourceProblem) { warnings.append(problem) }
 

@@ -359,6 +359,11 @@ extension IMAPConnection {
         try check(try run(.setACL(mailbox: name, identifier: identifier, rights: rights)), "SETACL")
     }
 
+    /// RFC 4314 DELETEACL: the identifier's entry removed.
+    public func deleteACL(_ name: String, identifier: String) throws {
+        try check(try run(.deleteACL(mailbox: name, identifier: identifier)), "DELETEACL")
+    }
+
     public func noop() throws {
         try check(try run(.noop), "NOOP")
     }

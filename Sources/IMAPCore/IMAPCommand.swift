@@ -32,6 +32,7 @@ public enum IMAPCommand: Sendable, Hashable {
     /// RFC 4314
     case getACL(mailbox: String)
     case setACL(mailbox: String, identifier: String, rights: String)
+    case deleteACL(mailbox: String, identifier: String)
     case myRights(mailbox: String)
     /// The command line up to and including the message literal's announcement; the message bytes and the final
     /// CRLF are the caller's to send.
@@ -69,6 +70,7 @@ public enum IMAPCommand: Sendable, Hashable {
         case .subscribe: "SUBSCRIBE"
         case .getACL: "GETACL"
         case .setACL: "SETACL"
+        case .deleteACL: "DELETEACL"
         case .myRights: "MYRIGHTS"
         case .append, .multiAppend: "APPEND"
         case .uidStoreFlags: "UID STORE"

@@ -103,6 +103,12 @@ public struct IMAPCommandEncoder: Sendable {
             w.astring(Array(identifier.utf8))
             w.raw(" ")
             w.astring(Array(rights.utf8))
+        case .deleteACL(let mailbox, let identifier):
+            // deleteacl = "DELETEACL" SP mailbox SP identifier
+            w.raw("DELETEACL ")
+            w.mailbox(mailbox)
+            w.raw(" ")
+            w.astring(Array(identifier.utf8))
         case .myRights(let mailbox):
             w.raw("MYRIGHTS ")
             w.mailbox(mailbox)

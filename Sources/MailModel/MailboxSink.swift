@@ -24,12 +24,16 @@ public protocol MailboxSink: AnyObject {
     /// The source vouches that its message `uid` in `folder` has not changed since `knownModSeq`: true when the
     /// sink took it from what it has (no metadata or bytes are read), false to have it read as usual.
     func takesUnchangedMessage(uid: UInt32, inFolder folder: Int) throws -> Bool
+    /// For a source that can say which folder properties its system keeps (an IMAP server, by its capabilities):
+    /// called once per user, before the folders. The reconcile takes it as what the target can hold.
+    func folderPropertiesHeld(_ support: FolderPropertySupport)
 }
 
 extension MailboxSink {
     public func skipsMessage(_ info: MessageInfo, inFolder folder: Int, size: Int64) throws -> Bool { false }
     public func knownModSeq(of folder: FolderInfo) -> UInt64? { nil }
     public func takesUnchangedMessage(uid: UInt32, inFolder folder: Int) throws -> Bool { false }
+    public func folderPropertiesHeld(_ support: FolderPropertySupport) {}
 }
 
 /// Reads users' mailboxes from one system (a directory store, a Maildir, an mbox, an IMAP server).

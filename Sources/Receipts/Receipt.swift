@@ -67,6 +67,9 @@ public struct Receipt: Codable, Sendable, Equatable {
                 if !c.mismatched.isEmpty {
                     problems.append("\(c.kind) \(c.name): \(c.mismatched.count) different at the target")
                 }
+                for p in c.folderProperties ?? [] where p.outcome == .different {
+                    problems.append("\(c.kind) \(c.name): \(p.description)")
+                }
             }
             return Receipt(
                 archiveID: report.archiveID, manifestSHA256: report.manifestSHA256,

@@ -87,6 +87,13 @@ public struct ReconcileReport: Codable, Sendable {
         public var details: [ItemDetail]?
         /// The items counted in `extra`, as the target has them.
         public var extraItems: [ItemDetail]?
+        /// A folder's own properties (ACL, subscription, special use) at the target against the archive's, after
+        /// the user mapping: one line per property compared or not held. Nil for address books, calendars and
+        /// scripts, and in reports written before folder properties were compared.
+        public var folderProperties: [FolderProperty]?
+
+        /// Whether a folder property differs (which fails the user).
+        public var propertiesDiffer: Bool { folderProperties?.contains { $0.outcome == .different } ?? false }
 
         public init(
             kind: String, name: String, archiveItems: Int, archiveBytes: Int64, matched: Int, extra: Int,
@@ -116,6 +123,65 @@ public struct ReconcileReport: Codable, Sendable {
         }
     }
 
+    /// One property of a folder as the archive has it (after the user mapping rewrote renamed users in its ACL) and
+    /// as the target shows it.
+    public struct FolderProperty: Codable, Sendable, Equatable {
+        public enum Property: String, Codable, Sendable {
+            /// The access rights, as `identifier rights` pairs (RFC 4314), rights letters compared as sets.
+            case acl
+            case subscribed
+            /// RFC 6154 special use (`\Sent`).
+            case specialUse
+        }
+
+        public enum Outcome: String, Codable, Sendable {
+            /// The same on both sides.
+            case match
+            /// Not as in the archive: fails the user.
+            case different
+            /// The target has more than the archive (a subscription or special use of its own, which an import does
+            /// not take away): not a failure, as extra items are not.
+            case extra
+            /// The target cannot hold the property (`reason` says why): not compared, not a failure.
+            case notHeld
+        }
+
+        public var property: Property
+        public var outcome: Outcome
+        /// The value in the archive and at the target, as people read it; `target` is nil when not held.
+        public var archive: String
+        public var target: String?
+        /// Why the target does not hold the property, or what the target has beyond the archive.
+        public var reason: String?
+        /// The archive's folder, when the target holds it under another name (its own special-use folder).
+        public var archiveFolder: String?
+
+        public init(
+            property: Property, outcome: Outcome, archive: String, target: String?, reason: String? = nil,
+            archiveFolder: String? = nil
+        ) {
+            self.property = property
+            self.outcome = outcome
+            self.archive = archive
+            self.target = target
+            self.reason = reason
+            self.archiveFolder = archiveFolder
+        }
+
+        /// One line for people: `subscribed: subscribed in the archive, not subscribed at the target`.
+        public var description: String {
+            let name = property.displayName
+            switch outcome {
+            case .match: return "\(name): \(archive), as in the archive"
+            case .different: return "\(name): \(archive) in the archive, \(target ?? "nothing") at the target"
+            case .extra:
+                let why = reason.map { " (\($0))" } ?? ""
+                return "\(name): \(archive) in the archive, \(target ?? "nothing") at the target\(why)"
+            case .notHeld: return "\(name): \(archive) in the archive, not held by this target: \(reason ?? "")"
+            }
+        }
+    }
+
     /// One item as a person recognises it: its subject (or contact names, event summary, script name), sender,
     /// date, size and hash. `entry` is the archive entry; nil for an item found only at the target.
     public struct ItemDetail: Codable, Sendable {
@@ -133,6 +199,17 @@ public struct ReconcileReport: Codable, Sendable {
             self.date = date
             self.size = size
             self.sha256 = sha256
+        }
+    }
+}
+
+extension ReconcileReport.FolderProperty.Property {
+    /// The property as people name it.
+    public var displayName: String {
+        switch self {
+        case .acl: return "ACL"
+        case .subscribed: return "subscription"
+        case .specialUse: return "special use"
         }
     }
 }

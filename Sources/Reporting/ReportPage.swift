@@ -5,8 +5,9 @@ import SystemLayer
 
 /// The reconcile report as one self-contained HTML page for people: no scripts, no fonts, images or style sheets
 /// fetched, so it opens the same from a USB stick on an offline station. It shows the verdict, a table of every
-/// user with the archive's counts against the target's, and per user the counts per type and container and every
-/// missing, different, extra and refused item with its subject, date, size and reason, and the receipt status.
+/// user with the archive's counts against the target's, and per user the counts per type and container, every
+/// missing, different, extra and refused item with its subject, date, size and reason, the folders' ACLs,
+/// subscriptions and special uses that differ or that the target cannot hold, and the receipt status.
 ///
 /// Pure: users' reports in, bytes out. It takes a list of users with a title and summary lines, so that a report
 /// of a whole plan (many archives, many users) renders the same way as one import. Lists are cut at `rowLimit`
@@ -286,6 +287,7 @@ public struct ReportPage: Sendable {
         let details = Dictionary(u.containers.flatMap { $0.details ?? [] }.compactMap { d in d.entry.map { ($0, d) } }, uniquingKeysWith: { a, _ in a })
         try missingList(&out, u, details, sink)
         try differentList(&out, u, details, sink)
+        try folderPropertyList(&out, u, sink)
         try extraList(&out, u, sink)
         try refusedList(&out, user, details, sink)
         if let map = user.identityMap { try identityMapTable(&out, map, sink) }
@@ -321,7 +323,7 @@ public struct ReportPage: Sendable {
         out.raw("<th class=\"n\">Different</th><th class=\"n\">Refused</th><th class=\"n\">Extra at target</th>")
         out.raw("<th class=\"n\">Line endings made CRLF</th></tr></thead>\n<tbody>\n")
         for c in u.containers.prefix(rowLimit) {
-            let bad = !c.missing.isEmpty || !c.mismatched.isEmpty
+            let bad = !c.missing.isEmpty || !c.mismatched.isEmpty || c.propertiesDiffer
             out.raw("<tr\(bad ? " class=\"fail\"" : "")><td>")
             out.text(c.kind)
             out.raw("</td><td><bdi>")
@@ -390,6 +392,54 @@ public struct ReportPage: Sendable {
             out.text(m.difference)
             out.raw("</bdi></td>")
             itemCells(&out, details[m.entry], from: false)
+        }
+    }
+
+    /// Folders' ACLs, subscriptions and special uses: a count of what matches, and a row for every property that
+    /// differs, that the target cannot hold, or that the target has beyond the archive.
+    private func folderPropertyList(_ out: inout HTMLOutput, _ u: ReconcileReport.UserReport, _ sink: (ArraySlice<UInt8>) throws -> Void) rethrows {
+        var byOutcome: [ReconcileReport.FolderProperty.Outcome: Int] = [:]
+        for c in u.containers {
+            for p in c.folderProperties ?? [] { byOutcome[p.outcome, default: 0] += 1 }
+        }
+        guard !byOutcome.isEmpty else { return }
+        let listed = u.containers.lazy.flatMap { c in (c.folderProperties ?? []).lazy.filter { $0.outcome != .match }.map { (c, $0) } }
+        let total = byOutcome.filter { $0.key != .match }.values.reduce(0, +)
+        let note = "Compared per folder: ACL (rights letters as sets, with renamed users as the import wrote them), subscription and special use. "
+            + "\(byOutcome[.match] ?? 0) match, \(byOutcome[.different] ?? 0) different (a failure), \(byOutcome[.notHeld] ?? 0) not held by this target, "
+            + "\(byOutcome[.extra] ?? 0) only at the target (not a failure)."
+        guard total > 0 else {
+            out.raw("<h3>Folder properties: all as in the archive</h3>\n<p class=\"note\">")
+            out.text(note)
+            out.raw("</p>\n")
+            return
+        }
+        try itemTable(
+            &out, "Folder properties not as in the archive", total: total, id: "properties", note: note,
+            columns: ["Where", "Property", "Outcome", "In the archive", "At the target", "Why"], rows: listed, sink
+        ) { out, c, p in
+            whereCell(&out, c)
+            out.raw("<td>")
+            out.text(p.property.displayName)
+            if let folder = p.archiveFolder {
+                out.raw(" <span class=\"muted\">(archive folder <bdi>")
+                out.text(folder)
+                out.raw("</bdi>)</span>")
+            }
+            out.raw("</td><td>")
+            switch p.outcome {
+            case .different: out.raw("<span class=\"tag fail\">DIFFERENT</span>")
+            case .notHeld: out.raw("not held by this target")
+            case .extra: out.raw("only at the target")
+            case .match: out.raw("match")
+            }
+            out.raw("</td><td><bdi>")
+            out.text(p.archive)
+            out.raw("</bdi></td><td><bdi>")
+            out.text(p.target ?? "")
+            out.raw("</bdi></td><td><bdi>")
+            out.text(p.reason ?? "")
+            out.raw("</bdi></td>")
         }
     }
 

@@ -233,6 +233,20 @@ enum ReportOutput {
                     if !c.refused.isEmpty { line += ", refused by the target \(c.refused.count) (see above)" }
                     if !c.mismatched.isEmpty { line += ", DIFFERENT \(c.mismatched.count): " + c.mismatched.prefix(3).map { "\($0.entry) (\($0.difference))" }.joined(separator: "; ") }
                     print(line)
+                    for p in c.folderProperties ?? [] where p.outcome == .different {
+                        let folder = p.archiveFolder.map { " (archive folder \($0))" } ?? ""
+                        print("    DIFFERENT \(p.description)\(folder)")
+                    }
+                }
+                // What the target cannot hold, once per property and reason (the reports list it per folder).
+                var notHeld: [String: Int] = [:]
+                for c in u.containers {
+                    for p in c.folderProperties ?? [] where p.outcome == .notHeld {
+                        notHeld["\(p.property.displayName): \(p.reason ?? "")", default: 0] += 1
+                    }
+                }
+                for (what, folders) in notHeld.sorted(by: { $0.key < $1.key }) {
+                    print("  not held by this target, in \(folders) folder\(folders == 1 ? "" : "s"): \(what)")
                 }
                 for p in u.problems { print("  problem: \(p)") }
             }

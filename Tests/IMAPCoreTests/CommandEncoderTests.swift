@@ -42,6 +42,7 @@ import Testing
         #expect(text(.subscribe(mailbox: "a&b")) == "A1 SUBSCRIBE a&-b\r\n")
         #expect(text(.getACL(mailbox: "INBOX")) == "A1 GETACL INBOX\r\n")
         #expect(text(.setACL(mailbox: "INBOX", identifier: "bob", rights: "+lr")) == "A1 SETACL INBOX bob +lr\r\n")
+        #expect(text(.deleteACL(mailbox: "Team Mail", identifier: "bob@example.com")) == "A1 DELETEACL \"Team Mail\" bob@example.com\r\n")
         #expect(text(.myRights(mailbox: "INBOX")) == "A1 MYRIGHTS INBOX\r\n")
     }
 

@@ -8,9 +8,9 @@ import Glibc
 /// (`/tmp/mf-imap-XXXXXXXX`) and stopped at the end: a plain port (STARTTLS offered when TLS is on) and an
 /// implicit-TLS port on 127.0.0.1, passwd-file users with `{PLAIN}` passwords, an optional master user
 /// (`user*master` logins and SASL PLAIN with an authorization identity), Maildir mail written as `nobody`
-/// (Dovecot refuses uid 0, and tests may run as root), the ACL plugin, special-use folders, and a test CA
-/// made with `openssl` whose certificate is `caFile`. With `lmtp`, LMTP too, on a loopback port and a Unix socket
-/// (for the same users; Dovecot stores what it is given in the user's Maildir).
+/// (Dovecot refuses uid 0, and tests may run as root), the ACL plugin (unless `acl` is false), special-use folders,
+/// and a test CA made with `openssl` whose certificate is `caFile`. With `lmtp`, LMTP too, on a loopback port and a
+/// Unix socket (for the same users; Dovecot stores what it is given in the user's Maildir).
 public final class DovecotIMAPServer {
     public struct User: Sendable {
         public var name: String
@@ -38,6 +38,8 @@ public final class DovecotIMAPServer {
     /// With a size (`"100k"`), the quota plugin refuses larger messages (`quota_max_mail_size`): a server that
     /// refuses items, for bad-item tests.
     public let maxMailSize: String?
+    /// Whether the ACL plugin is loaded (RFC 4314 GETACL and SETACL); false for a server without the ACL extension.
+    public let acl: Bool
     var process: SpawnedProcess?
 
     public var caFile: String { root + "/ca.pem" }
@@ -56,8 +58,9 @@ public final class DovecotIMAPServer {
     public init(
         users: [User], masterUser: User? = nil, allowPlaintextAuth: Bool = false, tls: Bool = true,
         subjectAltName: String = "IP:127.0.0.1,DNS:localhost", sentFolder: String = "Sent", maxMailSize: String? = nil,
-        lmtp: Bool = false
+        lmtp: Bool = false, acl: Bool = true
     ) throws {
+        self.acl = acl
         self.subjectAltName = subjectAltName
         self.sentFolder = sentFolder
         self.maxMailSize = maxMailSize
@@ -182,9 +185,9 @@ public final class DovecotIMAPServer {
             mail_gid = nogroup
             first_valid_uid = 1
             mail_location = maildir:\(root)/mail/%u/Maildir
-            mail_plugins = acl\(maxMailSize == nil ? "" : " quota")
+            mail_plugins =\(acl ? " acl" : "")\(maxMailSize == nil ? "" : " quota")
             protocol imap {
-              mail_plugins = $mail_plugins imap_acl
+              mail_plugins = $mail_plugins\(acl ? " imap_acl" : "")
             }
             plugin {
               acl = vfile

@@ -39,6 +39,7 @@ public final class IMAPSource: MailboxSource {
         let (naming, listings, capabilities) = try session.run("LIST") { c in
             (try Self.naming(c), try c.listMailboxes(), c.capabilities)
         }
+        sink.folderPropertiesHeld(Self.folderPropertySupport(capabilities: capabilities, listings: listings))
         let folders = listings
             .filter { !$0.attributes.contains("\\noselect") && !$0.attributes.contains("\\nonexistent") }
             .map { (listing: $0, path: naming.path(ofMailbox: $0.name)) }
@@ -51,6 +52,17 @@ public final class IMAPSource: MailboxSource {
             try readFolder(listing, path: path, capabilities: capabilities, session: session, sink: sink)
         }
         try sink.endUser(settings: UserSettings())
+    }
+
+    /// What a server keeps of a folder besides its messages: ACLs with the ACL extension (RFC 4314); special use
+    /// when it advertises SPECIAL-USE or marks a folder with one (RFC 6154); subscriptions always.
+    static func folderPropertySupport(capabilities: Set<String>, listings: [IMAPMailboxListing]) -> FolderPropertySupport {
+        FolderPropertySupport(
+            acl: capabilities.contains("ACL")
+                ? .held : .notHeld(reason: "the server does not offer the ACL extension (RFC 4314)"),
+            subscriptions: .held,
+            specialUse: capabilities.contains("SPECIAL-USE") || listings.contains { $0.specialUse != nil }
+                ? .held : .notHeld(reason: "the server marks no folder with a special use (no SPECIAL-USE, RFC 6154)"))
     }
 
     private func readFolder(

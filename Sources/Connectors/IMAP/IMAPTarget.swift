@@ -158,7 +158,8 @@ final class IMAPUserTarget: UserMailboxTarget {
             }
             name = plain
         }
-        if !folder.isInbox && !existing.contains(name) {
+        let creates = !folder.isInbox && !existing.contains(name)
+        if creates {
             try session.run("CREATE \(name)") { c in
                 for parent in naming.parents(of: name) where !existing.contains(parent) {
                     _ = try c.create(parent)
@@ -180,6 +181,7 @@ final class IMAPUserTarget: UserMailboxTarget {
                     target.onNotice?("\(location) \(name): the ACL entry for \(entry.identifier) was not set: \(error)")
                 }
             }
+            if creates { try removeInheritedACL(of: name, keeping: folder.acl) }
         }
         folders.append(name)
         folderSources.append(folder.path)
@@ -202,6 +204,27 @@ final class IMAPUserTarget: UserMailboxTarget {
 
     func calendar(_ calendar: CalendarInfo) throws -> Int {
         throw ConnectorError(location: location, message: "an IMAP server holds mail only; import calendars into a dir: target")
+    }
+
+    /// A server may give a new folder its parent's ACL (Dovecot does): on a folder this import created, the entries
+    /// the archive's folder does not have are removed, so that it holds the archive's ACL. The user's own entry, which
+    /// the server lists for every folder, stays.
+    private func removeInheritedACL(of name: String, keeping archived: [ACLEntry]) throws {
+        let kept = Set(archived.map(\.identifier))
+        let held: [(identifier: String, rights: String)]
+        do {
+            held = try session.run("GETACL \(name)") { c in try c.getACL(name) }
+        } catch let error as IMAPError where !error.isCuredByReconnecting {
+            target.onNotice?("\(location) \(name): its ACL could not be read back: \(error)")
+            return
+        }
+        for entry in held where !kept.contains(entry.identifier) && entry.identifier.lowercased() != user.lowercased() {
+            do {
+                try session.run("DELETEACL \(name)") { c in try c.deleteACL(name, identifier: entry.identifier) }
+            } catch let error as IMAPError where !error.isCuredByReconnecting {
+                target.onNotice?("\(location) \(name): the ACL entry for \(entry.identifier) it was given at creation was not removed: \(error)")
+            }
+        }
     }
 
     // MARK: Messages
