@@ -344,15 +344,23 @@ extension IMAPConnection {
         return entries
     }
 
-    /// STATUS with numeric items (`UIDVALIDITY`, `UIDNEXT`, `MESSAGES`): their values by name.
-    public func status(_ name: String, items: [String]) throws -> [String: UInt64] {
-        var values: [String: UInt64] = [:]
+    /// STATUS: the numbers (`UIDVALIDITY`, `UIDNEXT`, `MESSAGES`) and identifiers (`folderIDItem`) asked for.
+    public func status(_ name: String, items: [String]) throws -> (numbers: [String: UInt64], ids: [String: String]) {
+        var numbers: [String: UInt64] = [:]
+        var ids: [String: String] = [:]
         let response = try run(.status(mailbox: name, items: items)) { untagged in
-            if case .status(_, let found) = untagged { values.merge(found) { $1 } }
+            if case .status(_, let found, let foundIDs) = untagged {
+                numbers.merge(found) { $1 }
+                ids.merge(foundIDs) { $1 }
+            }
         }
         try check(response, "STATUS")
-        return values
+        return (numbers, ids)
     }
+
+    /// The STATUS item that gives a mailbox's own identifier: RFC 8474 `MAILBOXID`, or on Dovecot without it the
+    /// mailbox GUID (`X-GUID`); nil when the server has neither.
+    public var folderIDItem: String? { capabilities.contains("OBJECTID") ? "MAILBOXID" : isDovecot ? "X-GUID" : nil }
 
     /// RFC 4314 SETACL.
     public func setACL(_ name: String, identifier: String, rights: String) throws {

@@ -198,17 +198,34 @@ public enum IMAPResponseParser {
         try c.expectSpace()
         try c.expect(UInt8(ascii: "("))
         var values: [String: UInt64] = [:]
+        var ids: [String: String] = [:]
         while !c.skip(UInt8(ascii: ")")) {
             _ = c.skip(0x20)
             let key = try atom(&c).uppercased()
             try c.expectSpace()
-            if let byte = c.peek, byte >= 0x30 && byte <= 0x39 {
-                values[key] = try number64(&c)
+            if c.peek == UInt8(ascii: "(") {
+                // MAILBOXID (objectid): one atom in parentheses; anything else parenthesized is skipped.
+                let start = c.index
+                c.index += 1
+                if let id = try? atom(&c), c.skip(UInt8(ascii: ")")) {
+                    ids[key] = id
+                } else {
+                    c.index = start
+                    try skipValue(&c)
+                }
+            } else if c.peek.map(Cursor.isAtomChar) == true {
+                // A number, or an identifier that may start with digits (X-GUID 78fb05…).
+                let token = try atom(&c)
+                if token.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let number = UInt64(token), number <= UInt64(Int64.max) {
+                    values[key] = number
+                } else {
+                    ids[key] = token
+                }
             } else {
-                try skipValue(&c)  // MAILBOXID (id) and the like
+                try skipValue(&c)
             }
         }
-        return .status(name, values)
+        return .status(name, values, ids: ids)
     }
 
     /// mailbox-data =/ "SEARCH" *(SP nz-number) [SP search-sort-mod-seq]

@@ -9,8 +9,9 @@ public enum IMAPUntaggedResponse: Sendable, Hashable {
     case list(IMAPListResponse)
     case lsub(IMAPListResponse)
     case namespace(IMAPNamespaceResponse)
-    /// `* STATUS mailbox (NAME value ...)`, names uppercased.
-    case status(IMAPMailboxName, [String: UInt64])
+    /// `* STATUS mailbox (NAME value ...)`, names uppercased: numbers, and in `ids` the identifiers (RFC 8474
+    /// `MAILBOXID (id)`, Dovecot's `X-GUID hex`).
+    case status(IMAPMailboxName, [String: UInt64], ids: [String: String] = [:])
     case exists(UInt32)
     case recent(UInt32)
     case expunge(UInt32)

@@ -41,6 +41,23 @@ import Testing
         #expect(try decoder.next() == nil)
     }
 
+    @Test func statusGivesNumbersAndMailboxIdentifiers() throws {
+        // Dovecot's mailbox GUID may start with digits; RFC 8474's MAILBOXID comes in parentheses.
+        let events = try decode(
+            "* STATUS INBOX (UIDVALIDITY 1796576511 X-GUID 78fb0509ff94156bf30b000083ecc375 MESSAGES 3)\r\n"
+                + "* STATUS Sent (MAILBOXID (F2212ea87-6097-4256-9d51-71338625) UIDNEXT 9 X-ODD (a (b) c))\r\n")
+        #expect(events.untagged == [
+            .status(
+                IMAPMailboxName(wire: "INBOX"), ["UIDVALIDITY": 1_796_576_511, "MESSAGES": 3],
+                ids: ["X-GUID": "78fb0509ff94156bf30b000083ecc375"]),
+            .status(IMAPMailboxName(wire: "Sent"), ["UIDNEXT": 9], ids: ["MAILBOXID": "F2212ea87-6097-4256-9d51-71338625"]),
+        ])
+        // A number beyond 63 bits is no number: kept as text, never a trap.
+        #expect(try decode("* STATUS A (UIDNEXT 99999999999999999999)\r\n").untagged == [
+            .status(IMAPMailboxName(wire: "A"), [:], ids: ["UIDNEXT": "99999999999999999999"]),
+        ])
+    }
+
     @Test func overLongLineIsALimitError() {
         let limits = IMAPLimits(maxLineLength: 1000)
         var decoder = IMAPResponseDecoder(limits: limits, expectingGreeting: false)

@@ -325,7 +325,8 @@ def empty(host, port, user, password, cafile):
     m.logout()
 
 def check_map(csv_path, host, source_port, target_port, user, password, source_ca, target_ca):
-    """Every message row of an identity map checked against both servers: at the source, the message at
+    """Every row of an identity map checked against both servers: each folder's UIDVALIDITY and GUID (STATUS
+    X-GUID) on each side; at the source, the message at
     (source_folder, source_uid) has the row's source_guid as X-GUID; at the target, the message at (target_folder,
     target_uid) has the same bytes. Prints {"messages": N, "folders": N, "problems": [...]}."""
     import csv
@@ -342,8 +343,14 @@ def check_map(csv_path, host, source_port, target_port, user, password, source_c
         for row in csv.DictReader(f):
             if row["kind"] == "folder":
                 folders += 1
-                if not row["target_folder"] or not row["target_uidvalidity"]:
-                    problems.append(f"folder {row['source_folder']}: no target folder or UIDVALIDITY")
+                for m, side in ((source, "source"), (target, "target")):
+                    name = quote(mutf7_encode(row[side + "_folder"].replace("/", separator(m))))
+                    typ, data = m.status(name, "(UIDVALIDITY X-GUID)")
+                    shown = data[0].decode() if typ == "OK" else ""
+                    validity = re.search(r"UIDVALIDITY (\d+)", shown)
+                    guid = re.search(r"X-GUID (\w+)", shown)
+                    if not validity or validity.group(1) != row[side + "_uidvalidity"] or not guid or guid.group(1) != row[side + "_folder_guid"]:
+                        problems.append(f"folder {row[side + '_folder']} at the {side}: the server shows {shown}, the map {row}")
                 continue
             messages += 1
             at_source = fetch(source, row["source_folder"], row["source_uid"], "(X-GUID BODY.PEEK[])")

@@ -65,6 +65,19 @@ public final class IMAPSource: MailboxSource {
                 ? .held : .notHeld(reason: "the server marks no folder with a special use (no SPECIAL-USE, RFC 6154)"))
     }
 
+    /// A Dovecot mailbox's GUID (STATUS X-GUID), for servers without RFC 8474 MAILBOXID; nil elsewhere or when the
+    /// server will not say.
+    private func dovecotFolderGUID(_ name: String, session: IMAPSession) throws -> String? {
+        do {
+            return try session.run("STATUS \(name)") { c in
+                guard c.folderIDItem == "X-GUID" else { return nil }
+                return try c.status(name, items: ["X-GUID"]).ids["X-GUID"]
+            }
+        } catch let error as IMAPError where !error.isCuredByReconnecting {
+            return nil
+        }
+    }
+
     private func readFolder(
         _ listing: IMAPMailboxListing, path: [String], capabilities: Set<String>, session: IMAPSession,
         sink: any MailboxSink
@@ -84,7 +97,8 @@ public final class IMAPSource: MailboxSource {
         }
         let info = FolderInfo(
             path: path, separator: listing.separator, specialUse: path == ["INBOX"] ? nil : listing.specialUse,
-            subscribed: listing.subscribed, guid: selected.mailboxID, uidValidity: selected.uidValidity,
+            subscribed: listing.subscribed, guid: try selected.mailboxID ?? dovecotFolderGUID(name, session: session),
+            uidValidity: selected.uidValidity,
             uidNext: selected.uidNext, acl: acl,
             highestModSeq: selected.highestModSeq)
         let folder = try sink.folder(info)

@@ -188,14 +188,19 @@ final class IMAPUserTarget: UserMailboxTarget {
         return folders.count - 1
     }
 
-    /// Each opened folder's name here and its UIDVALIDITY (one STATUS per mailbox).
+    /// Each opened folder's name here, its UIDVALIDITY and its id where the server has one (one STATUS per mailbox).
     func placedFolders() throws -> [FolderPlacement] {
-        var validity: [String: UInt32] = [:]
+        var found: [String: (uidValidity: UInt32?, guid: String?)] = [:]
         for name in Set(folders) {
-            let values = try session.run("STATUS \(name)") { c in try c.status(name, items: ["UIDVALIDITY"]) }
-            validity[name] = values["UIDVALIDITY"].map { UInt32(truncatingIfNeeded: $0) }
+            found[name] = try session.run("STATUS \(name)") { c in
+                let idItem = c.folderIDItem
+                let status = try c.status(name, items: ["UIDVALIDITY"] + (idItem.map { [$0] } ?? []))
+                return (status.numbers["UIDVALIDITY"].map { UInt32(truncatingIfNeeded: $0) }, idItem.flatMap { status.ids[$0] })
+            }
         }
-        return zip(folderSources, folders).map { FolderPlacement(source: $0, folder: $1, uidValidity: validity[$1], guid: nil) }
+        return zip(folderSources, folders).map {
+            FolderPlacement(source: $0, folder: $1, uidValidity: found[$1]?.uidValidity, guid: found[$1]?.guid)
+        }
     }
 
     func addressBook(_ book: AddressBookInfo) throws -> Int {
