@@ -89,6 +89,12 @@ public enum SystemCall {
         try retrying("rename to \(to)", from) { Glibc.rename(from, to) }
     }
 
+    /// A second name for a file; fails with EEXIST when `to` exists, which makes it an exclusive create of a file
+    /// already written (a lock file that appears whole, with its owner and mode).
+    public static func link(_ from: String, to: String) throws(SystemError) {
+        try retrying("link to \(to)", from) { Glibc.link(from, to) }
+    }
+
     /// Removes a file; returns false when nothing was there.
     @discardableResult
     public static func unlinkIfPresent(_ path: String) throws(SystemError) -> Bool {

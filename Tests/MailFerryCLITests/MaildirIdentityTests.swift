@@ -16,33 +16,72 @@ import TestSupport
         return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
     }
 
+    /// A source Dovecot (LMTP for delivery) whose mail was seeded and whose folders all have their identity, a target
+    /// Dovecot, the keys, and export and import through the binary.
+    final class Stations {
+        let work: Workspace
+        let source: DovecotIMAPServer
+        let target: DovecotIMAPServer
+
+        init() throws {
+            work = try Workspace()
+            let users = [DovecotIMAPServer.User(MaildirIdentityTests.user, MaildirIdentityTests.password)]
+            source = try DovecotIMAPServer(users: users, allowPlaintextAuth: true, tls: false, lmtp: true)
+            target = try DovecotIMAPServer(users: users, allowPlaintextAuth: true, tls: false)
+            let seeded = try Python.run([
+                MaildirIdentityTests.script, "seed", "127.0.0.1", "\(source.imapPort)", "\(source.lmtpPort)",
+                MaildirIdentityTests.user, MaildirIdentityTests.password,
+            ])
+            #expect(seeded.status == 0, "\(seeded.stderr)\n\(source.log)")
+            #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
+        }
+
+        var targetMaildir: String { target.maildir(MaildirIdentityTests.user) }
+
+        func deliver(_ count: Int, from start: Int) throws {
+            let r = try Python.run([
+                MaildirIdentityTests.script, "deliver", "127.0.0.1", "\(source.lmtpPort)", MaildirIdentityTests.user,
+                "\(count)", "\(start)",
+            ])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+
+        @discardableResult
+        func export(_ name: String, since: String? = nil) throws -> CLI.Result {
+            let r = try CLI.run([
+                "export", "--source", "maildir:" + source.maildir(MaildirIdentityTests.user), "--user", MaildirIdentityTests.user,
+                "--sign-key", work.file("k.key.pem"), "--out", work.file(name),
+            ] + (since.map { ["--since", work.file($0)] } ?? []))
+            #expect(r.status == 0, "\(r.stderr)")
+            return r
+        }
+
+        @discardableResult
+        func importArchive(_ name: String, report: String? = nil) throws -> CLI.Result {
+            let r = try CLI.run([
+                "import", work.file(name), "--trust", work.file("k.pub.pem"), "--target", "maildir:" + targetMaildir,
+                "--user", MaildirIdentityTests.user, "--journal", work.file("journal"),
+            ] + (report.map { ["--report", work.file($0)] } ?? []))
+            #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
+            return r
+        }
+
+        /// Gives the target's Maildir to the mail user, as on a server: what a later import run as root writes into
+        /// it must take that owner, or Dovecot could not read it.
+        func handTargetToTheMailUser() throws {
+            try ProcessRunner.run("/bin/chown", ["-R", "nobody:nogroup", target.root + "/mail/" + MaildirIdentityTests.user])
+        }
+    }
+
     @Test func dovecotServesTheImportedMaildirWithTheSourcesIdentity() throws {
-        let work = try Workspace()
-        let users = [DovecotIMAPServer.User(Self.user, Self.password)]
-        let source = try DovecotIMAPServer(users: users, allowPlaintextAuth: true, tls: false, lmtp: true)
-        let seeded = try Python.run([
-            Self.script, "seed", "127.0.0.1", "\(source.imapPort)", "\(source.lmtpPort)", Self.user, Self.password,
-        ])
-        #expect(seeded.status == 0, "\(seeded.stderr)\n\(source.log)")
+        let s = try Stations()
+        let (work, source, target) = (s.work, s.source, s.target)
         let before = try identity(source)
         // INBOX and Work, and the empty special-use folders the test Dovecot makes for every user.
         #expect(Set(before.keys) == ["INBOX", "Work", "Drafts", "Sent", "Trash"])
-
-        #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
-        let export = try CLI.run([
-            "export", "--source", "maildir:" + source.maildir(Self.user), "--user", Self.user,
-            "--sign-key", work.file("k.key.pem"), "--out", work.file("a.mfa"),
-        ])
-        #expect(export.status == 0, "\(export.stderr)")
-
-        let target = try DovecotIMAPServer(users: users, allowPlaintextAuth: true, tls: false)
-        let imported = try CLI.run([
-            "import", work.file("a.mfa"), "--trust", work.file("k.pub.pem"), "--target", "maildir:" + target.maildir(Self.user),
-            "--user", Self.user, "--report", work.file("report.json"),
-        ])
-        #expect(imported.status == 0, "\(imported.stdout)\n\(imported.stderr)")
-        // Dovecot reads and writes mail as nobody; the import ran as whoever runs the tests.
-        try ProcessRunner.run("/bin/chmod", ["-R", "a+rwX", target.root + "/mail"])
+        try s.export("a.mfa")
+        let imported = try s.importArchive("a.mfa", report: "report.json")
+        try s.handTargetToTheMailUser()
 
         let after = try identity(target)
         #expect(NSDictionary(dictionary: after) == NSDictionary(dictionary: before), "\(after)\nsource: \(before)")
@@ -87,46 +126,25 @@ import TestSupport
     /// over and over: every message is shown once, only ever under the UID the source gave it, and Dovecot logs no
     /// error (no index or uidlist it had to rebuild).
     @Test func aDovecotServingTheTargetDuringADeltaSeesEachMessageOnceWithItsKeptUID() throws {
-        let work = try Workspace()
-        let users = [DovecotIMAPServer.User(Self.user, Self.password)]
-        let source = try DovecotIMAPServer(users: users, allowPlaintextAuth: true, tls: false, lmtp: true)
-        let lmtp = ["127.0.0.1", "\(source.lmtpPort)", Self.user]
-        #expect(try Python.run([Self.script, "seed", "127.0.0.1", "\(source.imapPort)", "\(source.lmtpPort)", Self.user, Self.password]).status == 0)
+        let s = try Stations()
+        let (work, source, target) = (s.work, s.source, s.target)
         // Dovecot gives a folder its identity when a client first opens it: every folder here has one.
         #expect(try identity(source).count == 5)
-        #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
-        func export(_ name: String, since: String? = nil) throws {
-            let r = try CLI.run([
-                "export", "--source", "maildir:" + source.maildir(Self.user), "--user", Self.user,
-                "--sign-key", work.file("k.key.pem"), "--out", work.file(name),
-            ] + (since.map { ["--since", work.file($0)] } ?? []))
-            #expect(r.status == 0, "\(r.stderr)")
-        }
-        let target = try DovecotIMAPServer(users: users, allowPlaintextAuth: true, tls: false)
-        func importArchive(_ name: String) throws {
-            let r = try CLI.run([
-                "import", work.file(name), "--trust", work.file("k.pub.pem"), "--target", "maildir:" + target.maildir(Self.user),
-                "--user", Self.user, "--journal", work.file("journal"),
-            ])
-            #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
-        }
-        try export("full.mfa")
-        try importArchive("full.mfa")
-        // The Maildir becomes the mail user's, as on a server: what the delta import (run as root here) writes into
-        // it must take that owner, or Dovecot could not read it.
-        try ProcessRunner.run("/bin/chown", ["-R", "nobody:nogroup", target.root + "/mail/" + Self.user])
+        try s.export("full.mfa")
+        try s.importArchive("full.mfa")
+        try s.handTargetToTheMailUser()
         #expect(try identity(target)["INBOX"] != nil)
 
         // 1,200 new messages at the source, carried by a delta while a client watches the target's inbox.
-        #expect(try Python.run([Self.script, "deliver"] + lmtp + ["1200", "100"]).status == 0)
-        try export("delta.mfa", since: "full.mfa")
+        try s.deliver(1200, from: 100)
+        try s.export("delta.mfa", since: "full.mfa")
         let stop = work.file("stop")
         let watcher = Process()
         watcher.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         watcher.arguments = [Self.script, "watch", "127.0.0.1", "\(target.imapPort)", Self.user, Self.password, stop, work.file("seen.json")]
         try watcher.run()
         usleep(300_000)
-        try importArchive("delta.mfa")
+        try s.importArchive("delta.mfa")
         FileManager.default.createFile(atPath: stop, contents: nil)
         watcher.waitUntilExit()
         #expect(watcher.terminationStatus == 0)
@@ -145,6 +163,48 @@ import TestSupport
         #expect((seen["looks"] as? Int ?? 0) > 1)
         for word in ["Error", "Panic", "Fatal", "corrupt"] {
             #expect(!target.log.contains(word), "\(target.log)")
+        }
+    }
+
+    /// The source's inbox got a new UIDVALIDITY between two passes (Dovecot rebuilt a lost dovecot-uidlist): the
+    /// delta carries the inbox again, and the target, whose UIDs clients already know, keeps its UIDVALIDITY and gives
+    /// the messages new UIDs after every UID it gave before. Each message is there once, with its flags.
+    @Test func aSourceInboxWithANewUIDValidityIsCarriedAgainWithoutReusingAUID() throws {
+        let s = try Stations()
+        #expect(try identity(s.source).count == 5)
+        try s.export("full.mfa")
+        try s.importArchive("full.mfa")
+        try s.handTargetToTheMailUser()
+        let first = try identity(s.target)
+        let firstInbox = try #require(first["INBOX"] as? [String: Any])
+
+        let inbox = s.source.maildir(Self.user)
+        for name in try FileManager.default.contentsOfDirectory(atPath: inbox)
+        where name.hasPrefix("dovecot-uidlist") || name.hasPrefix("dovecot.index") {
+            try FileManager.default.removeItem(atPath: inbox + "/" + name)
+        }
+        try s.deliver(3, from: 500)
+        let rebuilt = try identity(s.source)
+        let rebuiltInbox = try #require(rebuilt["INBOX"] as? [String: Any])
+        #expect(rebuiltInbox["uidValidity"] as? Int != firstInbox["uidValidity"] as? Int)
+        let delta = try s.export("delta.mfa", since: "full.mfa")
+        #expect(delta.stdout.contains("1 folders have a new UIDVALIDITY: carried whole again"), "\(delta.stdout)")
+        try s.importArchive("delta.mfa")
+
+        let after = try identity(s.target)
+        let inboxAfter = try #require(after["INBOX"] as? [String: Any])
+        #expect(inboxAfter["uidValidity"] as? Int == firstInbox["uidValidity"] as? Int)
+        let messages = { (folder: [String: Any]) in folder["messages"] as? [[String: Any]] ?? [] }
+        let oldNext = try #require(firstInbox["uidNext"] as? Int)
+        #expect(messages(inboxAfter).allSatisfy { ($0["uid"] as? Int ?? 0) >= oldNext }, "\(inboxAfter)")
+        let content = { (folder: [String: Any]) in
+            messages(folder).map { "\($0["sha256"] ?? "") \($0["flags"] ?? "")" }.sorted()
+        }
+        #expect(content(inboxAfter) == content(rebuiltInbox))
+        #expect(messages(inboxAfter).count == 8)
+        #expect(NSDictionary(dictionary: after["Work"] as? [String: Any] ?? [:]) == NSDictionary(dictionary: first["Work"] as? [String: Any] ?? [:]))
+        for word in ["Error", "Panic", "Fatal", "corrupt"] {
+            #expect(!s.target.log.contains(word), "\(s.target.log)")
         }
     }
 }

@@ -185,13 +185,25 @@ final class MaildirUIDListWriter {
         }
     }
 
-    /// Creates the lock file, saying who holds it, waiting while another process holds it.
+    /// Creates the lock file, saying who holds it, waiting while another process holds it. The lock is written
+    /// under a name of its own first, given the Maildir's owner and mode, and then linked to the lock's name (an
+    /// exclusive create): Dovecot, waiting for it, watches it with inotify, which needs it readable from the start.
     private func takeLock() throws {
+        let ready = "\(lockPath).\(getpid())\(FileSystem.temporarySuffix)"
+        _ = try FileSystem.unlinkIfPresent(ready)
+        let file = try FileSystem.createExclusive(ready)
+        defer { _ = try? FileSystem.unlinkIfPresent(ready) }
+        let marker = Array("\(Self.lockMarker)\(getpid())\n".utf8)
+        try ConnectorError.io { () throws(SystemError) in
+            try marker.withUnsafeBytes { raw in Result { () throws(SystemError) in try file.writeAll(raw) } }.get()
+            try file.close()
+        }
+        try FileSystem.adopt(ready, like: owner)
         var waited = 0.0
         while true {
-            let file: FileDescriptor
             do {
-                file = try FileDescriptor(opening: lockPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: FileSystem.fileMode)
+                try SystemCall.link(ready, to: lockPath)
+                return
             } catch where error.code == EEXIST {
                 if try lockIsAbandoned() {
                     _ = try FileSystem.unlinkIfPresent(lockPath)
@@ -203,24 +215,9 @@ final class MaildirUIDListWriter {
                 }
                 usleep(20_000)
                 waited += 0.02
-                continue
             } catch {
                 throw ConnectorError(error)
             }
-            do {
-                let marker = Array("\(Self.lockMarker)\(getpid())\n".utf8)
-                try ConnectorError.io { () throws(SystemError) in
-                    try marker.withUnsafeBytes { raw in Result { () throws(SystemError) in try file.writeAll(raw) } }.get()
-                    try file.close()
-                }
-                // Dovecot watches a lock it waits for (inotify), which needs it to be able to read the file.
-                try FileSystem.adopt(lockPath, like: owner)
-            } catch {
-                file.closeQuietly()
-                _ = try? FileSystem.unlinkIfPresent(lockPath)
-                throw error
-            }
-            return
         }
     }
 
