@@ -43,12 +43,17 @@ public struct DovecotUIDList: Sendable, Equatable {
     }
 
     public var header: Header
-    /// Every message the list names, by the unique part of its file name.
+    /// Every message the list names, by the unique part of its file name; empty when the list was read without
+    /// them (`keepsRecords` false: only the UIDs' order and the largest are checked, for a writer that only appends).
     public private(set) var records: [String: Record] = [:]
+    public let keepsRecords: Bool
     /// The largest UID in the list (0 for none).
     public private(set) var lastUID: UInt32 = 0
 
-    public init(header: Header) { self.header = header }
+    public init(header: Header, keepsRecords: Bool = true) {
+        self.header = header
+        self.keepsRecords = keepsRecords
+    }
 
     /// The UID a new message must get: after the header's next UID and after every UID listed.
     public var nextUID: UInt32 { max(header.nextUID, lastUID &+ 1, 1) }
@@ -56,12 +61,12 @@ public struct DovecotUIDList: Sendable, Equatable {
     /// Parses a whole file. A file whose header this type cannot read is nil (with the reason); record lines it
     /// cannot read, and UIDs not above the one before (Dovecot calls that a broken list), are skipped and named
     /// in `problems` as `line N: …`.
-    public static func parse(_ bytes: [UInt8]) -> (list: DovecotUIDList?, problems: [String]) {
+    public static func parse(_ bytes: [UInt8], keepingRecords: Bool = true) -> (list: DovecotUIDList?, problems: [String]) {
         var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).makeIterator()
         guard let first = lines.next(), let header = parseHeader(String(decoding: first, as: UTF8.self)) else {
             return (nil, ["line 1: not a dovecot-uidlist header of version 1 or 3"])
         }
-        var list = DovecotUIDList(header: header)
+        var list = DovecotUIDList(header: header, keepsRecords: keepingRecords)
         var problems: [String] = []
         var number = 1
         while let line = lines.next() {
@@ -87,7 +92,7 @@ public struct DovecotUIDList: Sendable, Equatable {
     /// Adds a record after every UID listed; the caller keeps UIDs ascending.
     public mutating func add(_ record: Record) {
         precondition(record.uid > lastUID, "dovecot-uidlist UIDs ascend")
-        records[record.baseName] = record
+        if keepsRecords { records[record.baseName] = record }
         lastUID = record.uid
     }
 

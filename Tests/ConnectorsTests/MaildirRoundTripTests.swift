@@ -321,6 +321,18 @@ struct MaildirUIDListTests {
         #expect(try String(contentsOfFile: tree.file("dst/dovecot-uidlist"), encoding: .utf8) == listed)
     }
 
+    @Test func linesAreAppendedOnALineOfTheirOwnAfterALineACrashCutShort() throws {
+        let tree = try TemporaryDirectory()
+        let source = MaildirSource(path: try makeSource(tree), user: user)
+        for sub in ["cur", "new", "tmp"] { try tree.makeDirectory("dst/\(sub)") }
+        try tree.write("dst/cur/1.torn.name:2,S", "Subject: there\r\n\r\nx\r\n")
+        try tree.write("dst/dovecot-uidlist", "3 V1234 N2 G00112233445566778899aabbccddeeff\n1 :1.torn.name")
+        try source.read(user: user, into: TargetFeeder(target: try MaildirTarget(path: tree.file("dst"))))
+        let list = try String(contentsOfFile: tree.file("dst/dovecot-uidlist"), encoding: .utf8)
+        #expect(list.hasPrefix("3 V1234 N41 G00112233445566778899aabbccddeeff\n1 :1.torn.name\n7 G0123456789abcdef"), "\(list)")
+        #expect(try read(tree.file("dst")).messages.map(\.info.uid) == [1, 7, 12, 40])
+    }
+
     @Test func forwardedIsAKeywordLetterAndPStaysP() throws {
         let tree = try TemporaryDirectory()
         for sub in ["cur", "new", "tmp"] { try tree.makeDirectory("src/\(sub)") }

@@ -9,8 +9,9 @@ import SystemLayer
 /// One Maildir folder's `dovecot-uidlist` as a `MaildirTarget` extends it, the way Dovecot itself does, so that a
 /// Dovecot serving the folder meanwhile sees each message once, with the UID given here. Under
 /// `dovecot-uidlist.lock` (created exclusively), a batch of messages is renamed into `cur/` and their lines are
-/// appended to the list; a list that does not exist yet (or must be rewritten) is written whole to a temporary file,
-/// fsynced and renamed over it. Dovecot does not list a file it finds while the lock is held. The lock file says
+/// appended to the list (made durable with the messages, by `MaildirTarget.syncWritten`: lines a crash takes are
+/// listed again by the resumed run); a list that does not exist yet (or must be rewritten) is written whole to a
+/// temporary file, fsynced and renamed over it. Dovecot does not list a file it finds while the lock is held. The lock file says
 /// `MailFerry PID`, so that a run killed while holding it is known and its lock taken over at once; any other lock
 /// (Dovecot's) is waited for, and taken over only when older than Dovecot's own stale age.
 ///
@@ -66,7 +67,10 @@ final class MaildirUIDListWriter {
     func commit(_ moves: [Move]) throws -> (uidValidity: UInt32, uids: [UInt32]) {
         try takeLock()
         defer { _ = try? FileSystem.unlinkIfPresent(lockPath) }
-        var current = try load()
+        // Only a message that was not staged by this run can be listed already (a resumed run, a move): the
+        // list's lines are held in memory only then, so a large folder costs none.
+        let mayBeListed = moves.contains { !($0.from?.hasSuffix(FileSystem.temporarySuffix) ?? false) }
+        var current = try load(records: mayBeListed)
         let creating = current == nil || current!.header.version != 3
         if current == nil {
             let guid = sourceFolderGUID.flatMap { DovecotUIDList.isFolderGUID($0) ? $0 : nil }
@@ -108,13 +112,13 @@ final class MaildirUIDListWriter {
     /// Dovecot's do). One rewrite of the list, only when needed; its message lines are kept byte for byte (with the
     /// fields Dovecot keeps there, such as POP3 UIDLs).
     func finish() throws {
-        guard let sourceUIDNext, let sourceUIDValidity, let known = try load(), known.header.version == 3,
+        guard let sourceUIDNext, let sourceUIDValidity, let known = try load(records: false), known.header.version == 3,
             known.header.uidValidity == sourceUIDValidity, known.header.nextUID < sourceUIDNext
         else { return }
         try takeLock()
         defer { _ = try? FileSystem.unlinkIfPresent(lockPath) }
         let bytes = try FileSystem.readFile(listPath, limit: MaildirSource.uidListLimit)
-        guard var list = DovecotUIDList.parse(bytes).list, let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else {
+        guard var list = DovecotUIDList.parse(bytes, keepingRecords: false).list, let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else {
             throw ConnectorError(location: listPath, message: "is not a dovecot-uidlist this version can extend")
         }
         list.header.nextUID = max(list.nextUID, sourceUIDNext)
@@ -123,12 +127,21 @@ final class MaildirUIDListWriter {
         try remember()
     }
 
-    /// The list as it is on disk now: the cached one when the file is as this writer left it.
-    private func load() throws -> DovecotUIDList? {
+    /// The list as it is on disk now: the cached one when the file is as this writer left it (and has its lines
+    /// when `records` asks for them). A version 1 list is always read with its lines: it is written anew.
+    private func load(records: Bool) throws -> DovecotUIDList? {
         guard let info = try FileSystem.lstatIfPresent(listPath) else { return nil }
-        if let seen, let list, seen == (UInt64(info.st_dev), UInt64(info.st_ino), Int64(info.st_size)) { return list }
+        if let seen, let list, seen == (UInt64(info.st_dev), UInt64(info.st_ino), Int64(info.st_size)),
+            list.keepsRecords || !records
+        {
+            return list
+        }
         let bytes = try FileSystem.readFile(listPath, limit: MaildirSource.uidListLimit)
-        guard let parsed = DovecotUIDList.parse(bytes).list else {
+        var parsed = DovecotUIDList.parse(bytes, keepingRecords: records).list
+        if let found = parsed, found.header.version != 3, !found.keepsRecords {
+            parsed = DovecotUIDList.parse(bytes, keepingRecords: true).list
+        }
+        guard let parsed else {
             throw ConnectorError(location: listPath, message: "is not a dovecot-uidlist this version can extend")
         }
         list = parsed
@@ -150,8 +163,9 @@ final class MaildirUIDListWriter {
         try replace(with: Array(text.utf8))
     }
 
-    /// Replaces the list with `bytes`, durably: a temporary file, fsynced, renamed over it (the lock is held). The new
-    /// file has the old one's owner and mode, so a Dovecot running as the mail user reads it as before.
+    /// Replaces the list with `bytes`: a temporary file, fsynced (a list lost to a crash would cost the folder its
+    /// identity), renamed over it (the lock is held), with the old one's owner and mode, so a Dovecot running as the
+    /// mail user reads it as before.
     private func replace(with bytes: [UInt8]) throws {
         let temporary = "\(directory)/.\(DovecotUIDList.fileName).\(getpid())\(FileSystem.temporarySuffix)"
         _ = try FileSystem.unlinkIfPresent(temporary)
@@ -175,13 +189,28 @@ final class MaildirUIDListWriter {
         }
     }
 
+    /// Appends lines, on a line of their own even after a line a crash cut short.
     private func append(_ text: String) throws {
+        var bytes = Array(text.utf8)
+        if try !endsWithLineFeed() { bytes.insert(UInt8(ascii: "\n"), at: 0) }
         let file = try FileSystem.openForAppending(listPath)
-        let bytes = Array(text.utf8)
         try ConnectorError.io { () throws(SystemError) in
             try bytes.withUnsafeBytes { raw in Result { () throws(SystemError) in try file.writeAll(raw) } }.get()
-            try file.sync()
             try file.close()
+        }
+    }
+
+    private func endsWithLineFeed() throws -> Bool {
+        let file = try FileSystem.openForReading(listPath)
+        return try ConnectorError.io { () throws(SystemError) in
+            let size = try file.size
+            guard size > 0 else { return true }
+            var last = [UInt8](repeating: 0, count: 1)
+            let read = try last.withUnsafeMutableBytes { raw in
+                Result { () throws(SystemError) in try file.read(into: raw, at: size - 1) }
+            }.get()
+            try file.close()
+            return read == 1 && last[0] == UInt8(ascii: "\n")
         }
     }
 
