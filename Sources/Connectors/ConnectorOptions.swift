@@ -21,6 +21,9 @@ public struct ConnectorOptions: Sendable {
     public var timeout: Duration = IMAPServerAccess.defaultTimeout
     /// `import --reimport`: an IMAP target checks on the server that what its journal placed is still there.
     public var checksPlacements = false
+    /// Whether file targets keep every item's `ItemPlacement` for the report and identity map (memory grows with
+    /// the mailbox); an import that writes no report turns it off. An IMAP target keeps them anyway (its journal).
+    public var recordsPlacements = true
     /// Called with the mailbox and UID of each message body an IMAP source fetches (an export, a reconcile reading
     /// the target back): how tests see which bodies were read.
     public var onBodyRead: (@Sendable (String, UInt32) -> Void)?

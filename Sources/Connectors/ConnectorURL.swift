@@ -154,9 +154,11 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
             target.checksPlacements = options.checksPlacements
             return target
         case .directory(let path):
-            return DirectoryTarget(path: path)
+            var target = DirectoryTarget(path: path)
+            target.recordsPlacements = options.recordsPlacements
+            return target
         case .maildir(let path):
-            return try SingleMaildirTarget(path: path, user: singleUser(users))
+            return try SingleMaildirTarget(path: path, user: singleUser(users), recordsPlacements: options.recordsPlacements)
         case .mbox:
             throw FerryError(.usage, "mbox: is a source only; import into dir:, maildir: or imap(s)://")
         }
@@ -174,12 +176,15 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
 struct SingleMaildirTarget: MailboxTarget {
     let path: String
     let user: UserInfo
+    let recordsPlacements: Bool
 
     func open(user other: UserInfo) throws -> any UserMailboxTarget {
         guard other.address.lowercased() == user.address.lowercased() else {
             throw FerryError(.usage, "maildir:\(path) is the target for \(user.address), not \(other.address)")
         }
-        return try MaildirTarget(path: path)
+        let target = try MaildirTarget(path: path)
+        target.recordsPlacements = recordsPlacements
+        return target
     }
 }
 

@@ -33,6 +33,9 @@ public struct Importer {
     /// every row to `<prefix>.<address>.map.csv` too.
     public var makesIdentityMaps = false
     public var identityMapPrefix: String?
+    /// Whether file targets keep where each item went (`ConnectorOptions.recordsPlacements`), for a report
+    /// (`imported.placements`); identity maps need them too.
+    public var recordsPlacements = true
     /// Run between the import and its reconcile. For tests: a change made behind the import's back there is one the
     /// reconcile must catch.
     public var beforeReconcile: (() throws -> Void)?
@@ -65,6 +68,7 @@ public struct Importer {
         let mapping = UserMapping(manifest: manifest)
         var targetOptions = options
         targetOptions.checksPlacements = reimport
+        targetOptions.recordsPlacements = recordsPlacements || makesIdentityMaps
         let mailboxes = try target.target(users: manifest.users.filter { selected.contains($0.user) }.map(\.targetMailbox), options: targetOptions)
         if manifest.isDelta {
             var counts = ImportCounts()

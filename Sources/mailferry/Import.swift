@@ -132,6 +132,7 @@ struct Import: ParsableCommand {
             importer.reimport = reimport
             importer.fullReconcile = fullReconcile
             importer.makesIdentityMaps = o.report != nil || o.html != nil
+            importer.recordsPlacements = o.report != nil || o.html != nil || o.json
             importer.identityMapPrefix = (o.report ?? o.html).map(Self.identityMapPrefix)
             return try importer.run()
         }

@@ -4,6 +4,8 @@ import MailModel
 /// moved through an archive into a new directory comes out as the same tree.
 public struct DirectoryTarget: MailboxTarget {
     public let path: String
+    /// See `ConnectorOptions.recordsPlacements`.
+    public var recordsPlacements = true
 
     public init(path: String) {
         self.path = path
@@ -12,6 +14,8 @@ public struct DirectoryTarget: MailboxTarget {
     /// Creates `PATH/<address>/` (and `PATH`) if missing.
     public func open(user: UserInfo) throws -> any UserMailboxTarget {
         try DirectoryLayout.checkAddress(user.address, root: path)
-        return try DirectoryUserTarget(home: "\(path)/\(user.address)")
+        let target = try DirectoryUserTarget(home: "\(path)/\(user.address)")
+        target.recordsPlacements = recordsPlacements
+        return target
     }
 }

@@ -17,6 +17,7 @@ import SystemLayer
 final class DirectoryUserTarget: UserMailboxTarget {
     let home: String
     private var mail: MaildirTarget?
+    var recordsPlacements = true
     /// Where the mail went: the Maildir's placements (folder, UIDVALIDITY, UID from its `dovecot-uidlist`).
     public var placements: [ItemPlacement] { mail?.placements ?? [] }
     public func placedFolders() throws -> [FolderPlacement] { try mail?.placedFolders() ?? [] }
@@ -63,6 +64,7 @@ final class DirectoryUserTarget: UserMailboxTarget {
     func maildir() throws -> MaildirTarget {
         if let mail { return mail }
         let made = try MaildirTarget(path: "\(home)/\(DirectoryLayout.maildir)")
+        made.recordsPlacements = recordsPlacements
         mail = made
         return made
     }

@@ -40,11 +40,15 @@ public final class MaildirTarget: UserMailboxTarget {
     private var subscribed: Set<[String]> = []
     private var subscriptionsChanged = false
     private var filesToSync: [String] = []
+    /// Set once more files were written than `syncfsThreshold` since the last sync.
+    private var syncsFileSystem = false
     private var directoriesToSync: Set<String> = []
     private var stagedCount = 0
     /// Every committed item's file by digest, across folders, for delta changes (built on first use).
     private var itemLocations: [String: String]?
     public private(set) var placements: [ItemPlacement] = []
+    /// Whether `placements` is kept (`ConnectorOptions.recordsPlacements`); the lists are written either way.
+    public var recordsPlacements = true
 
     /// The Maildir root's owner and mode as found, which what this target creates takes (`FileSystem.adopt`).
     private var owner: stat?
@@ -199,7 +203,7 @@ public final class MaildirTarget: UserMailboxTarget {
             throw error
         }
         folders[folder].committed![digest] = final
-        filesToSync.append(final)
+        noteWritten(final)
         directoriesToSync.insert("\(directory)/cur")
         try queue(.init(from: staged, to: final, sourceUID: info.uid, guid: info.guid), entry: key.entryPath, folder: folder)
         return true
@@ -231,7 +235,7 @@ public final class MaildirTarget: UserMailboxTarget {
         }
         folders[number].touched = true
         let folderName = folders[number].path.joined(separator: "/")
-        for ((move, entry), uid) in zip(batch, listed.uids) {
+        for ((move, entry), uid) in zip(batch, listed.uids) where recordsPlacements {
             placements.append(ItemPlacement(
                 entry: entry, guid: move.guid, folder: folderName, uidValidity: listed.uidValidity, uid: uid,
                 file: move.baseName))
@@ -413,7 +417,7 @@ public final class MaildirTarget: UserMailboxTarget {
     func syncWritten() throws {
         try writeSubscriptionsIfChanged()
         try commitLists()
-        if filesToSync.count > Self.syncfsThreshold {
+        if syncsFileSystem || filesToSync.count > Self.syncfsThreshold {
             try FileSystem.syncFileSystem(containing: path)
         } else {
             for file in filesToSync { try FileSystem.fsyncPath(file) }
@@ -421,8 +425,15 @@ public final class MaildirTarget: UserMailboxTarget {
         }
         filesToSync.removeAll()
         directoriesToSync.removeAll()
+        syncsFileSystem = false
     }
 
     /// Above this many files one file-system sync is cheaper than an fsync each.
     static let syncfsThreshold = 64
+
+    /// Notes a message file to make durable; past `syncfsThreshold` the whole file system is synced, so the names
+    /// of the rest are not kept (a large import would hold every path).
+    private func noteWritten(_ file: String) {
+        if filesToSync.count <= Self.syncfsThreshold { filesToSync.append(file) } else { syncsFileSystem = true }
+    }
 }
