@@ -55,6 +55,11 @@ put mbox two-messages '\x08From a@x.example Thu Nov 14 22:13:20 2023\nSubject: o
 mk headers
 for f in $(find samples/store -path '*/cur/*' | sort | head -4); do cp "$f" "$C/headers/$(basename "$f" | cut -c1-20)"; done
 put headers encoded 'Subject: =?UTF-8?B?w6l0w6k=?= =?ISO-8859-1?Q?caf=E9?=\r\n =?windows-1252?q?=80?=\r\nFrom: =?utf-8?q?J=C3=B6rg?= <j@x>\r\nDate: Tue, 1 Nov 2005 12:34:56 +0100 (CET)\r\n\r\n'
+# maildir
+mk maildir
+put maildir fields '3 V12345 N50 G00112233445566778899aabbccddeeff\n7 G0123456789abcdef0123456789abcdef :100.MFabc.mailferry,S=17\n9 W300 :101.MFdef.mailferry,S=17:2,Sa\n'
+put maildir version1 '1 77 3\n2 1.M1.host:2,S\n'
+put maildir keywords '0 $Forwarded\n1 Work\n'
 # mutf7
 mk mutf7
 put mutf7 accents 'R&AOk-sum&AOk-'

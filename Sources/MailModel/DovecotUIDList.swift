@@ -55,8 +55,9 @@ public struct DovecotUIDList: Sendable, Equatable {
         self.keepsRecords = keepsRecords
     }
 
-    /// The UID a new message must get: after the header's next UID and after every UID listed.
-    public var nextUID: UInt32 { max(header.nextUID, lastUID &+ 1, 1) }
+    /// The UID a new message must get: after the header's next UID and after every UID listed; nil when the list has
+    /// given the largest UID there is (Dovecot then starts the folder over under a new UIDVALIDITY).
+    public var nextUID: UInt32? { lastUID == .max ? nil : max(header.nextUID, lastUID + 1) }
 
     /// Parses a whole file. A file whose header this type cannot read is nil (with the reason); record lines it
     /// cannot read, and UIDs not above the one before (Dovecot calls that a broken list), are skipped and named

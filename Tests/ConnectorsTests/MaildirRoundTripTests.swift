@@ -333,6 +333,21 @@ struct MaildirUIDListTests {
         #expect(try read(tree.file("dst")).messages.map(\.info.uid) == [1, 7, 12, 40])
     }
 
+    @Test func aTargetListWithNoUIDLeftIsAClearError() throws {
+        let tree = try TemporaryDirectory()
+        for sub in ["cur", "new", "tmp"] { try tree.makeDirectory("dst/\(sub)") }
+        try tree.write("dst/cur/1.last.name:2,S", "Subject: there\r\n\r\nx\r\n")
+        try tree.write("dst/dovecot-uidlist", "3 V1234 N1 G00112233445566778899aabbccddeeff\n4294967295 :1.last.name\n")
+        let error = #expect(throws: ConnectorError.self) {
+            try MaildirSource(path: try makeSource(tree), user: user).read(
+                user: user, into: TargetFeeder(target: try MaildirTarget(path: tree.file("dst"))))
+        }
+        #expect(error?.description.contains("dovecot-uidlist: has given UID 4294967295") == true, "\(String(describing: error))")
+        // Nothing was left in tmp/ or moved into cur/ for it.
+        #expect(try tree.files(in: "dst/tmp").isEmpty)
+        #expect(try tree.files(in: "dst/cur") == ["1.last.name:2,S"])
+    }
+
     @Test func forwardedIsAKeywordLetterAndPStaysP() throws {
         let tree = try TemporaryDirectory()
         for sub in ["cur", "new", "tmp"] { try tree.makeDirectory("src/\(sub)") }

@@ -44,6 +44,11 @@ struct DovecotUIDListTests {
         #expect(list.nextUID == 3)
     }
 
+    @Test func aListThatGaveTheLargestUIDHasNoNextOne() throws {
+        let list = try #require(DovecotUIDList.parse(Array("3 V1 N9\n4294967295 :a\n".utf8)).list)
+        #expect(list.nextUID == nil)
+    }
+
     @Test func writesLinesDovecotReads() {
         #expect(DovecotUIDList.headerLine(.init(uidValidity: 5, nextUID: 10, guid: "ab")) == "3 V5 N10 Gab")
         #expect(DovecotUIDList.recordLine(uid: 3, baseName: "1.M1.host", guid: "1.M1.host") == "3 :1.M1.host")

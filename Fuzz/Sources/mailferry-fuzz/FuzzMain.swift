@@ -17,6 +17,7 @@ enum FuzzTargets {
         FuzzTarget(name: "mbox", summary: "mbox files through the reader and From-line quoting", run: MailModelFuzz.mbox),
         FuzzTarget(name: "headers", summary: "RFC 5322 headers, dates and encoded words", run: MailModelFuzz.headers),
         FuzzTarget(name: "mutf7", summary: "modified UTF-7 mailbox names", run: MailModelFuzz.modifiedUTF7),
+        FuzzTarget(name: "maildir", summary: "dovecot-uidlist, dovecot-keywords and Maildir file names", run: MailModelFuzz.maildir),
     ]
 }
 

@@ -47,6 +47,28 @@ enum MailModelFuzz {
         _ = CRLFForm.converting(bytes)
     }
 
+    /// A Maildir folder's control files and names as a source holds them: `dovecot-uidlist` (with and without its
+    /// lines kept, and a list extended as a target does), `dovecot-keywords`, and file names' info parts.
+    static func maildir(_ input: UnsafeRawBufferPointer) {
+        let bytes = [UInt8](input)
+        if var list = DovecotUIDList.parse(bytes).list {
+            _ = DovecotUIDList.headerLine(list.header)
+            for record in list.records.values.prefix(64) {
+                _ = DovecotUIDList.recordLine(uid: record.uid, baseName: record.baseName, guid: record.guid)
+            }
+            if let next = list.nextUID { list.add(.init(uid: next, baseName: "fuzz.added", storedGUID: "g")) }
+        }
+        _ = DovecotUIDList.parse(bytes, keepingRecords: false)
+        let text = String(decoding: bytes, as: UTF8.self)
+        var keywords = DovecotKeywords.parse(text).keywords
+        _ = keywords.fileText
+        _ = try? keywords.assign("Fuzz", origin: "fuzz")
+        for line in text.split(separator: "\n").prefix(64) {
+            let parsed = MaildirFlags.parse(fileName: String(line))
+            _ = parsed.flags.fileName(baseName: parsed.baseName)
+        }
+    }
+
     static func modifiedUTF7(_ input: UnsafeRawBufferPointer) {
         let text = String(decoding: input, as: UTF8.self)
         if let decoded = try? ModifiedUTF7.decode(text) {

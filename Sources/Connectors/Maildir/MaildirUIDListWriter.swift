@@ -83,18 +83,25 @@ final class MaildirUIDListWriter {
         let floor = keepsUIDs ? (sourceUIDNext ?? 1) : 1
         var added: [String] = []
         var uids: [UInt32] = []
+        // Every UID first, so that a list with none left to give moves nothing into cur/.
         for move in moves {
-            if let from = move.from { try FileSystem.rename(from, to: move.to) }
             let baseName = move.baseName
             if let listed = list.records[baseName] {
                 uids.append(listed.uid)
                 continue
             }
-            var uid = max(list.nextUID, floor)
-            if keepsUIDs, let source = move.sourceUID, source >= list.nextUID { uid = source }
+            guard let next = list.nextUID else {
+                throw ConnectorError(
+                    location: listPath, message: "has given UID \(UInt32.max), the largest there is; no new message can be listed")
+            }
+            var uid = max(next, floor)
+            if keepsUIDs, let source = move.sourceUID, source >= next { uid = source }
             list.add(.init(uid: uid, baseName: baseName, storedGUID: move.guid))
             added.append(DovecotUIDList.recordLine(uid: uid, baseName: baseName, guid: move.guid))
             uids.append(uid)
+        }
+        for move in moves {
+            if let from = move.from { try FileSystem.rename(from, to: move.to) }
         }
         if creating {
             list.header.version = 3
@@ -121,7 +128,7 @@ final class MaildirUIDListWriter {
         guard var list = DovecotUIDList.parse(bytes, keepingRecords: false).list, let newline = bytes.firstIndex(of: UInt8(ascii: "\n")) else {
             throw ConnectorError(location: listPath, message: "is not a dovecot-uidlist this version can extend")
         }
-        list.header.nextUID = max(list.nextUID, sourceUIDNext)
+        list.header.nextUID = max(list.nextUID ?? .max, sourceUIDNext)
         try replace(with: Array((DovecotUIDList.headerLine(list.header) + "\n").utf8) + bytes[(newline + 1)...])
         self.list = list
         try remember()
