@@ -152,6 +152,7 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
             let target = IMAPTarget(access: try options.access(for: self), journalDirectory: options.journalDirectory, maxBadItems: options.maxBadItems)
             target.onNotice = options.onNotice
             target.checksPlacements = options.checksPlacements
+            target.recordsPlacements = options.recordsPlacements
             return target
         case .directory(let path):
             var target = DirectoryTarget(path: path)

@@ -18,8 +18,8 @@ extension ImportCounts {
 
     /// Takes what a user's target reports once it finished: placements, refused and converted items.
     mutating func collect(from target: any UserMailboxTarget, user: String) throws {
-        placements += target.placements
-        let folders = try target.placedFolders()
+        let (items, folders) = try target.readPlacements()
+        placements += items
         if !folders.isEmpty { folderPlacements[user, default: []] += folders }
         badItems += target.badItems
         convertedItems += target.convertedItems

@@ -151,8 +151,15 @@ public struct DovecotUIDList: Sendable, Equatable {
     /// A message line, without its line feed. `guid` is written as the `G` field when it is one Dovecot can store
     /// and differs from the file name's unique part (which Dovecot reports anyway).
     public static func recordLine(uid: UInt32, baseName: String, guid: String?) -> String {
-        if let guid, guid != baseName, isStorableGUID(guid) { return "\(uid) G\(guid) :\(baseName)" }
+        if let field = fieldGUID(guid, baseName: baseName) { return "\(uid) G\(field) :\(baseName)" }
         return "\(uid) :\(baseName)"
+    }
+
+    /// What a message line's `G` field holds for `guid`: nil when there is none to write, or Dovecot could not
+    /// store it, or it is the file name's unique part anyway.
+    public static func fieldGUID(_ guid: String?, baseName: String) -> String? {
+        guard let guid, guid != baseName, isStorableGUID(guid) else { return nil }
+        return guid
     }
 
     /// A GUID fits in a `G` field when it has no space, colon or control and is not too long for Dovecot's

@@ -46,9 +46,10 @@ public protocol UserMailboxTarget: AnyObject {
 
     /// Where the target placed each item it wrote, where it can say (IMAP's APPENDUID); complete after `finish`.
     var placements: [ItemPlacement] { get }
-    /// Where each folder opened went (its name, UIDVALIDITY and GUID at the target), where the target can say; asked
-    /// after `finish` by an import, which maps identities (a server may be asked, so it is not a property).
-    func placedFolders() throws -> [FolderPlacement]
+    /// Where each item and each folder opened went, as completely as the target can say: `placements` with the
+    /// target's own id of each item, and each folder's name, UIDVALIDITY and GUID there. Asked once after `finish`
+    /// by an import, which maps identities (a server may be asked, so it is not a property).
+    func readPlacements() throws -> (items: [ItemPlacement], folders: [FolderPlacement])
     /// Items the target refused (too large, a rejected flag, bad bytes), each with the target's reason.
     var badItems: [BadItem] { get }
     /// Messages the target holds in `CRLFForm` where the archive's line endings differed (LF-only mail into IMAP),
@@ -58,7 +59,7 @@ public protocol UserMailboxTarget: AnyObject {
 
 extension UserMailboxTarget {
     public var placements: [ItemPlacement] { [] }
-    public func placedFolders() throws -> [FolderPlacement] { [] }
+    public func readPlacements() throws -> (items: [ItemPlacement], folders: [FolderPlacement]) { (placements, []) }
     public var badItems: [BadItem] { [] }
     public var convertedItems: [RewrittenItem] { [] }
 }
@@ -91,13 +92,20 @@ public struct ItemPlacement: Codable, Sendable, Hashable {
     public var uid: UInt32?
     /// A file store's name for the item: a Maildir message's unique name (before `:2,`, which flag changes keep).
     public var file: String?
-    public init(entry: String, guid: String?, folder: String, uidValidity: UInt32?, uid: UInt32?, file: String? = nil) {
+    /// The target's own id for the item, where it has one: RFC 8474 EMAILID or Dovecot's X-GUID on an IMAP server,
+    /// the GUID a Dovecot serving a Maildir target shows.
+    public var targetGUID: String?
+    public init(
+        entry: String, guid: String?, folder: String, uidValidity: UInt32?, uid: UInt32?, file: String? = nil,
+        targetGUID: String? = nil
+    ) {
         self.entry = entry
         self.guid = guid
         self.folder = folder
         self.uidValidity = uidValidity
         self.uid = uid
         self.file = file
+        self.targetGUID = targetGUID
     }
 }
 

@@ -8,7 +8,7 @@ import MailModel
 public struct IdentityMap: Sendable {
     public static let columns = [
         "kind", "source_folder", "source_folder_guid", "source_uidvalidity", "source_uid", "source_guid", "source_key",
-        "entry", "target_folder", "target_folder_guid", "target_uidvalidity", "target_uid", "target_file",
+        "entry", "target_folder", "target_folder_guid", "target_uidvalidity", "target_uid", "target_guid", "target_file",
     ]
 
     /// One folder or message, its values in `columns` order ("" where unknown).
@@ -32,7 +32,7 @@ public struct IdentityMap: Sendable {
     ) -> Row {
         Row(values: [
             "folder", source.joined(separator: "/"), sourceGUID ?? "", text(sourceUIDValidity), "", "", "", "",
-            placed?.folder ?? "", placed?.guid ?? "", text(placed?.uidValidity), "", "",
+            placed?.folder ?? "", placed?.guid ?? "", text(placed?.uidValidity), "", "", "",
         ])
     }
 
@@ -43,7 +43,7 @@ public struct IdentityMap: Sendable {
         Row(values: [
             "message", sourceFolder.joined(separator: "/"), "", text(sourceUIDValidity), text(sourceUID), sourceGUID ?? "",
             sourceKey ?? "", entry, placed?.folder ?? "", "", text(placed?.uidValidity), text(placed?.uid),
-            placed?.file ?? "",
+            placed?.targetGUID ?? "", placed?.file ?? "",
         ])
     }
 

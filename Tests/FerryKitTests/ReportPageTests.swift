@@ -109,6 +109,7 @@ import Testing
         #expect(messageLines.count == messages)
         #expect(messageLines.allSatisfy { $0.contains(".mailferry,S=") && $0.hasSuffix("\"") })
         #expect(map.rows.filter { $0.kind == "message" }.allSatisfy { !$0.values[11].isEmpty && !$0.values[10].isEmpty })
+        #expect(map.rows.filter { $0.kind == "message" }.allSatisfy { $0.values[12] == $0.values[13] })  // X-GUID = file
         #expect(IdentityMap.csvLine(["a,b", "say \"hi\"", "line\nbreak", "plain"]) == "\"a,b\",\"say \"\"hi\"\"\",\"line\nbreak\",plain\r\n")
 
         // The page lists the map, escaped like everything else.

@@ -328,7 +328,7 @@ def check_map(csv_path, host, source_port, target_port, user, password, source_c
     """Every row of an identity map checked against both servers: each folder's UIDVALIDITY and GUID (STATUS
     X-GUID) on each side; at the source, the message at
     (source_folder, source_uid) has the row's source_guid as X-GUID; at the target, the message at (target_folder,
-    target_uid) has the same bytes. Prints {"messages": N, "folders": N, "problems": [...]}."""
+    target_uid) has the same bytes and the row's target_guid as X-GUID. Prints {"messages": N, "folders": N, "problems": [...]}."""
     import csv
     source = connect(host, source_port, user, password, source_ca)
     target = connect(host, target_port, user, password, target_ca)
@@ -354,13 +354,16 @@ def check_map(csv_path, host, source_port, target_port, user, password, source_c
                 continue
             messages += 1
             at_source = fetch(source, row["source_folder"], row["source_uid"], "(X-GUID BODY.PEEK[])")
-            at_target = fetch(target, row["target_folder"], row["target_uid"], "(BODY.PEEK[])")
+            at_target = fetch(target, row["target_folder"], row["target_uid"], "(X-GUID BODY.PEEK[])")
             if at_source is None or at_target is None:
                 problems.append(f"{row['entry']}: not found (source {at_source is not None}, target {at_target is not None})")
                 continue
             guid = re.search(rb"X-GUID (\S+)", at_source[0]).group(1).decode()
             if guid != row["source_guid"]:
                 problems.append(f"{row['entry']}: source X-GUID {guid}, map says {row['source_guid']}")
+            target_guid = re.search(rb"X-GUID (\S+)", at_target[0]).group(1).decode()
+            if target_guid != row["target_guid"]:
+                problems.append(f"{row['entry']}: target X-GUID {target_guid}, map says {row['target_guid']}")
             if hashlib.sha256(at_source[1]).digest() != hashlib.sha256(at_target[1]).digest():
                 problems.append(f"{row['entry']}: the target's UID {row['target_uid']} holds other bytes")
     source.logout()

@@ -20,7 +20,9 @@ final class DirectoryUserTarget: UserMailboxTarget {
     var recordsPlacements = true
     /// Where the mail went: the Maildir's placements (folder, UIDVALIDITY, UID from its `dovecot-uidlist`).
     public var placements: [ItemPlacement] { mail?.placements ?? [] }
-    public func placedFolders() throws -> [FolderPlacement] { try mail?.placedFolders() ?? [] }
+    public func readPlacements() throws -> (items: [ItemPlacement], folders: [FolderPlacement]) {
+        try mail?.readPlacements() ?? ([], [])
+    }
     private var addressBooks: [String] = []
     private var calendars: [String] = []
     private var journal: [String: (size: Int64, path: String)] = [:]

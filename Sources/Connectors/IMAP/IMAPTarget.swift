@@ -30,6 +30,8 @@ public final class IMAPTarget: MailboxTarget {
     /// `import --reimport`: an item the journal says was placed is checked on the server first and sent again if it
     /// is gone (the target lost mail, or was emptied, after the import finished). Otherwise the journal is trusted.
     public var checksPlacements = false
+    /// Whether an import's report wants each message's id on this server (`ConnectorOptions.recordsPlacements`).
+    public var recordsPlacements = true
     /// Shared by the users an import runs side by side (`--jobs`).
     private let badItemCount = Mutex(0)
     private let journalReadCount = Mutex(0)
@@ -188,8 +190,30 @@ final class IMAPUserTarget: UserMailboxTarget {
         return folders.count - 1
     }
 
+    /// The placements with each message's id on this server (EMAILID or Dovecot's X-GUID, one UID FETCH per
+    /// mailbox, when a report wants them), and each opened folder's name, UIDVALIDITY and id here.
+    func readPlacements() throws -> (items: [ItemPlacement], folders: [FolderPlacement]) {
+        let folders = try placedFolders()
+        guard target.recordsPlacements else { return (placements, folders) }
+        var items = placements
+        let placed = Dictionary(grouping: items.indices.filter { items[$0].uid != nil }, by: { items[$0].folder })
+        for (mailbox, indices) in placed {
+            let uids = indices.compactMap { items[$0].uid }
+            guard let low = uids.min(), let high = uids.max() else { continue }
+            let (validity, ids) = try session.run("UID FETCH in \(mailbox)") { c in
+                let selected = try session.select(mailbox, readOnly: true, on: c)
+                let summaries = try c.fetchSummaries(uids: low...high)
+                return (selected.uidValidity, Dictionary(summaries.compactMap { s in s.guid.map { (s.uid, $0) } }, uniquingKeysWith: { a, _ in a }))
+            }
+            for i in indices where items[i].uidValidity == nil || items[i].uidValidity == validity {
+                items[i].targetGUID = items[i].uid.flatMap { ids[$0] }
+            }
+        }
+        return (items, folders)
+    }
+
     /// Each opened folder's name here, its UIDVALIDITY and its id where the server has one (one STATUS per mailbox).
-    func placedFolders() throws -> [FolderPlacement] {
+    private func placedFolders() throws -> [FolderPlacement] {
         var found: [String: (uidValidity: UInt32?, guid: String?)] = [:]
         for name in Set(folders) {
             found[name] = try session.run("STATUS \(name)") { c in

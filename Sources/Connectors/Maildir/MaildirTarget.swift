@@ -238,7 +238,7 @@ public final class MaildirTarget: UserMailboxTarget {
         for ((move, entry), uid) in zip(batch, listed.uids) where recordsPlacements {
             placements.append(ItemPlacement(
                 entry: entry, guid: move.guid, folder: folderName, uidValidity: listed.uidValidity, uid: uid,
-                file: move.baseName))
+                file: move.baseName, targetGUID: Self.shownGUID(move)))
         }
         filesToSync.append(folders[number].list.listPath)
         directoriesToSync.insert(folders[number].directory)
@@ -252,6 +252,11 @@ public final class MaildirTarget: UserMailboxTarget {
 
     func commitBatches() throws {
         for number in folders.indices where !folders[number].batch.isEmpty { try commitBatch(number) }
+    }
+
+    /// The GUID a Dovecot serving this Maildir shows for a message: the `G` field its line got, else its file name.
+    static func shownGUID(_ move: MaildirUIDListWriter.Move) -> String {
+        DovecotUIDList.fieldGUID(move.guid, baseName: move.baseName) ?? move.baseName
     }
 
     /// Commits every batch and brings each list this run touched to its final state.
@@ -394,13 +399,14 @@ public final class MaildirTarget: UserMailboxTarget {
         try syncWritten()
     }
 
-    public func placedFolders() throws -> [FolderPlacement] {
-        try folders.map { state in
+    public func readPlacements() throws -> (items: [ItemPlacement], folders: [FolderPlacement]) {
+        let folders = try self.folders.map { state in
             let header = try uidListHeader(in: state.directory)
             return FolderPlacement(
                 source: state.path, folder: state.path.joined(separator: "/"), uidValidity: header?.uidValidity,
                 guid: header?.guid)
         }
+        return (placements, folders)
     }
 
     /// The header of a folder's `dovecot-uidlist`, read from the file's start only.
