@@ -86,7 +86,7 @@ struct Import: ParsableCommand {
             With --report or --html, each user's identity map is written beside it (REPORT.<address>.map.csv, the
             report's name without .json or .html) and shown on the page: every folder and message with its source
             identity (folder GUID and UIDVALIDITY, UID, GUID, source key) beside where it is now (folder,
-            UIDVALIDITY, UID, file). A maildir: target keeps the source's UIDVALIDITY, UIDs and GUIDs in
+            UIDVALIDITY, UID, the target's id of it, file). A maildir: target keeps the source's UIDVALIDITY, UIDs and GUIDs in
             dovecot-uidlist where it can (a new folder), so a Dovecot serving it shows the same identities.
 
             With --receipt DIR --sign-key KEY, one receipt per user is written into DIR (<address>.receipt.json and
