@@ -70,6 +70,10 @@ public final class VerifiedManifest {
             count: run.count)
     }
 
+    /// How many of one user's change lines rename a folder (counted when the head was read), so that an import
+    /// that applies renames first reads that user's change lines for them only when there are some.
+    public func folderRenames(of user: Int) -> Int { changeRuns[user]?.renames ?? 0 }
+
     /// Reads every entry line and checks the counts the manifest states (per user, per container, in total)
     /// against them, reading no item: format-spec section 7, a count is checked before it is shown or used.
     public func checkCounts() throws {
@@ -149,6 +153,8 @@ public struct ManifestHead: Sendable {
     struct ChangeRun: Sendable {
         var offset: Int64
         var count: Int
+        /// Of those, the folder renames.
+        var renames = 0
     }
 
     public init(header: ArchiveHeader, users: [UserRecord], containers: [ContainerRecord]) {
@@ -189,6 +195,7 @@ public struct ManifestHead: Sendable {
                 lastChangeUser = change.user
                 if changesOffset == nil { changesOffset = entriesOffset }
                 changeRuns[change.user, default: ChangeRun(offset: entriesOffset, count: 0)].count += 1
+                if change.op == .renameFolder { changeRuns[change.user]!.renames += 1 }
                 changeCount += 1
             case .user(let u):
                 guard containers.isEmpty, u.user == users.count + 1 else {

@@ -291,35 +291,67 @@ extension IMAPConnection {
 
     /// Replaces a message's flags and keywords (UID STORE FLAGS.SILENT) in the selected mailbox.
     public func uidStoreFlags(_ uid: UInt32, flags: [String]) throws {
+        try uidStoreFlags(IMAPUIDSet([uid]), flags: flags)
+    }
+
+    /// Replaces the flags and keywords of every message of `uids` in the selected mailbox with `flags`: one
+    /// UID STORE FLAGS.SILENT per part of the set (`IMAPUIDSet.split`), so that each command line stays short.
+    public func uidStoreFlags(_ uids: IMAPUIDSet, flags: [String]) throws {
         for flag in flags where !IMAPCommandEncoder.isValidFlag(flag) {
             throw fail(.invalidArgument, command: "UID STORE", "\(String(reflecting: flag)) cannot be written as an IMAP flag")
         }
-        try check(try run(.uidStoreFlags(IMAPUIDSet([uid]), flags: flags)), "UID STORE")
+        for part in uids.split() {
+            try check(try run(.uidStoreFlags(part, flags: flags)), "UID STORE")
+        }
     }
 
     /// Moves a message of the selected mailbox to `mailbox`: UID MOVE (RFC 6851) when offered, else UID COPY, then
     /// \\Deleted and UID EXPUNGE (RFC 4315) of that UID only.
     public func uidMove(_ uid: UInt32, to mailbox: String) throws {
-        let set = IMAPUIDSet([uid])
-        if capabilities.contains("MOVE") {
-            try check(try run(.uidMove(set, mailbox: mailbox)), "UID MOVE")
-            return
-        }
-        guard capabilities.contains("UIDPLUS") else {
+        _ = try uidMove(IMAPUIDSet([uid]), to: mailbox)
+    }
+
+    /// Moves the messages `uids` of the selected mailbox to `mailbox`, as `uidMove(_:to:)` moves one, one command
+    /// per part of the set (`IMAPUIDSet.split`). Returns their UIDs in `mailbox` when the server said them
+    /// (COPYUID, RFC 4315: with MOVE in an untagged OK before the expunges, RFC 6851 section 4.3; with COPY in the
+    /// tagged OK); UIDs that were not there any more are not moved and not named.
+    public func uidMove(_ uids: IMAPUIDSet, to mailbox: String) throws -> IMAPCopiedUIDs? {
+        let move = capabilities.contains("MOVE")
+        guard move || capabilities.contains("UIDPLUS") else {
             throw fail(.invalidArgument, command: "UID COPY", "the server offers neither MOVE nor UIDPLUS, so a message cannot be moved without touching others")
         }
-        try check(try run(.uidCopy(set, mailbox: mailbox)), "UID COPY")
-        try uidDelete(uid)
+        var copied: IMAPCopiedUIDs?
+        func take(_ code: IMAPResponseCode?) {
+            guard case .copyUID(let validity, let source, let destination) = code,
+                let found = IMAPCopiedUIDs(uidValidity: validity, source: source, destination: destination)
+            else { return }
+            if copied == nil { copied = found } else { copied!.merge(found) }
+        }
+        for part in uids.split() {
+            let response = try run(move ? .uidMove(part, mailbox: mailbox) : .uidCopy(part, mailbox: mailbox)) { untagged in
+                if case .condition(.ok, let text) = untagged { take(text.code) }
+            }
+            try check(response, move ? "UID MOVE" : "UID COPY")
+            take(response.text.code)
+            if !move { try uidDelete(part) }
+        }
+        return copied
     }
 
     /// Sets \\Deleted on one message of the selected mailbox and expunges that UID only (UIDPLUS).
     public func uidDelete(_ uid: UInt32) throws {
+        try uidDelete(IMAPUIDSet([uid]))
+    }
+
+    /// Sets \\Deleted on the messages `uids` of the selected mailbox and expunges those UIDs only (UIDPLUS).
+    public func uidDelete(_ uids: IMAPUIDSet) throws {
         guard capabilities.contains("UIDPLUS") else {
             throw fail(.invalidArgument, command: "UID EXPUNGE", "the server does not offer UIDPLUS, so one message cannot be expunged alone")
         }
-        let set = IMAPUIDSet([uid])
-        try check(try run(.uidStoreFlags(set, flags: ["\\Deleted"])), "UID STORE")
-        try check(try run(.uidExpunge(set)), "UID EXPUNGE")
+        for part in uids.split() {
+            try check(try run(.uidStoreFlags(part, flags: ["\\Deleted"])), "UID STORE")
+            try check(try run(.uidExpunge(part)), "UID EXPUNGE")
+        }
     }
 
     public func rename(_ from: String, to: String) throws {

@@ -19,6 +19,22 @@ public struct IMAPUIDSet: Sendable, Hashable, CustomStringConvertible {
 
     public var isEmpty: Bool { ranges.isEmpty }
 
+    /// The set cut into sets of at most `maxRanges` ranges each, in order, so that a command naming a large set
+    /// stays within the line length servers accept (`IMAPUIDSet.maxRangesPerCommand`).
+    public func split(maxRanges: Int = IMAPUIDSet.maxRangesPerCommand) -> [IMAPUIDSet] {
+        precondition(maxRanges > 0)
+        return stride(from: 0, to: ranges.count, by: maxRanges).map { start in
+            var part = IMAPUIDSet([])
+            part.ranges = Array(ranges[start..<min(start + maxRanges, ranges.count)])
+            return part
+        }
+    }
+
+    /// Ranges one command names at most. RFC 7162 section 4 asks clients to keep command lines within 8192
+    /// octets; a range is at most 22 octets (`4294967294:4294967295,`), so 300 of them take at most 6600 and
+    /// leave room for the rest of the command (a flag list, a mailbox name).
+    public static let maxRangesPerCommand = 300
+
     /// The UIDs of a uid-set as a server wrote it (RFC 4315 APPENDUID/COPYUID: `1,4:6`), in the order written,
     /// each range counted upwards; nil when it is malformed, holds `*` or names more than `limit` UIDs.
     public static func expand(_ text: String, limit: Int = 1 << 20) -> [UInt32]? {

@@ -238,4 +238,17 @@ import Testing
         #expect(IMAPUIDSet([UInt32.max - 1, UInt32.max]).description == "4294967294:*")
         #expect(IMAPUIDSet(7...7).description == "7")
     }
+
+    /// A large set is cut into sets of at most `maxRanges` ranges, in order, together naming every UID once, and
+    /// each command line stays within RFC 7162's 8192 octets at the largest UIDs.
+    @Test func aLargeUIDSetIsCutIntoBoundedCommands() {
+        let uids = (0..<1000).map { UInt32($0 * 2 + 1) } + Array(5000...5100)
+        let parts = IMAPUIDSet(uids).split(maxRanges: 300)
+        #expect(parts.map(\.ranges.count) == [300, 300, 300, 101])
+        #expect(parts.flatMap { $0.ranges.flatMap { Array($0) } } == uids)
+        #expect(IMAPUIDSet([]).split().isEmpty)
+        let widest = IMAPUIDSet((0..<2000).map { UInt32.max - 1 - UInt32($0) * 2 }).split()
+        let line = text(.uidStoreFlags(widest[0], flags: ["\\Seen", "$label1"]))
+        #expect(widest.count == 7 && line.utf8.count <= 8192, "\(line.utf8.count) octets")
+    }
 }

@@ -4,7 +4,8 @@ import IMAPClient
 /// UID's size and flags, read with a few UID FETCH commands instead of one per item. Flag lists are stored once
 /// each (most messages share a few), so an entry costs about 40 bytes.
 ///
-/// The import forgets a UID it changes (flags stored, moved, expunged); a UID it does not know is fetched alone.
+/// Flags the import is about to store (`IMAPPendingUpdates`) stand for the UID's until they are sent; then the
+/// import forgets the UID, as it forgets one it moved or expunged, and a UID it does not know is fetched alone.
 struct IMAPMailboxSummaries {
     /// UIDs per UID FETCH when the mailbox is read, which bounds the memory a reply takes.
     static let fetchChunk = 5000
@@ -24,6 +25,12 @@ struct IMAPMailboxSummaries {
     /// The size and flags of `uid`, nil when it was not there or has been forgotten since.
     func message(_ uid: UInt32) -> (size: Int64, flags: [String])? {
         messages[uid].map { ($0.size, flagLists[$0.flags]) }
+    }
+
+    /// The flags `uid` is to have: a STORE waiting to be sent.
+    mutating func setFlags(_ uid: UInt32, _ flags: [String]) {
+        guard let known = messages[uid] else { return }
+        messages[uid] = (known.size, flagLists.number(for: flags))
     }
 
     mutating func forget(_ uid: UInt32) {

@@ -14,9 +14,10 @@ public struct IMAPPlacedMessage: Sendable, Hashable {
 
 extension IMAPSource {
     /// Where the import of each key's archive placed it, for the keys whose place is still known: the archive's
-    /// import journal gave a UID and UIDVALIDITY (APPENDUID), and no delta moved the item since (the station's
-    /// relocation record; a UID MOVE gives the item a UID that is not recorded). A folder renamed since is looked
-    /// for under its new name. Each earlier archive's journal is read once, the relocation record once.
+    /// import journal gave a UID and UIDVALIDITY (APPENDUID) and no delta moved the item since, or the station's
+    /// relocation record names the UID a delta's move gave it (COPYUID; a move the server did not answer so is not
+    /// known here). A folder renamed since is looked for under its new name. Each earlier archive's journal is read
+    /// once, the relocation record once.
     ///
     /// What the placement is good for (RFC 9051 section 2.3.1.1): a UID with the same UIDVALIDITY names the same
     /// message for ever, and a message's bytes never change, so the message at that UID still has the bytes the
@@ -34,18 +35,25 @@ extension IMAPSource {
         // A UID claimed by two keys (a journal that disagrees with itself) vouches for neither.
         var claimed: [IMAPPlacedMessage: ItemKey] = [:]
         var doubtful: Set<ItemKey> = []
-        for key in keys where moves.folder(of: key) == nil {
+        for key in keys {
+            let moved = moves.folder(of: key)
+            // Moved without the server naming its new UID: not known here.
+            if moved != nil && moves.uid(of: key) == nil { continue }
             if indexes[key.archiveID] == nil {
                 indexes[key.archiveID] = IMAPImportJournal.placementIndex(
                     directory: journalDirectory, archiveID: key.archiveID, user: user, server: access.serverName)
             }
-            guard let placed = indexes[key.archiveID]![key.entryPath], let uid = placed.uid,
-                let uidValidity = placed.uidValidity
-            else { continue }
+            guard let placed = indexes[key.archiveID]![key.entryPath] else { continue }
             let held = placed.held(key)
-            let message = IMAPPlacedMessage(
-                path: naming.path(ofMailbox: moves.currentName(of: placed.folder)), uidValidity: uidValidity, uid: uid,
-                size: held.size)
+            let message: IMAPPlacedMessage
+            if let moved, let now = moves.uid(of: key) {
+                message = IMAPPlacedMessage(path: naming.path(ofMailbox: moved), uidValidity: now.uidValidity, uid: now.uid, size: held.size)
+            } else {
+                guard let uid = placed.uid, let uidValidity = placed.uidValidity else { continue }
+                message = IMAPPlacedMessage(
+                    path: naming.path(ofMailbox: moves.currentName(of: placed.folder)), uidValidity: uidValidity, uid: uid,
+                    size: held.size)
+            }
             var slot = message
             slot.size = 0
             if let other = claimed[slot] {

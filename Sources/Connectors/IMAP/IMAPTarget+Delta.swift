@@ -1,16 +1,20 @@
 import Foundation
 import IMAPClient
+import IMAPCore
 import MailModel
 
 /// Delta changes on an IMAP server. An earlier item is found where the import journal of the archive that carried
 /// it says it was placed (folder, UIDVALIDITY, UID from APPENDUID), after the moves and renames earlier deltas
 /// recorded in this station's relocation file; failing that, by size and SHA-256 in the folder it should be in and
 /// where it was placed. Flags are replaced with UID STORE FLAGS.SILENT, moves are UID MOVE (or COPY, \Deleted and
-/// UID EXPUNGE of that UID), deletions \Deleted and UID EXPUNGE of that UID, folders RENAME and DELETE.
+/// UID EXPUNGE of those UIDs), deletions \Deleted and UID EXPUNGE of that UID, folders RENAME and DELETE.
 ///
 /// Nothing is read per item: each earlier archive's journal is read once per user (`IMAPPlacementIndex`), the
 /// relocation file once, and each mailbox's sizes and flags with a few UID FETCH commands
-/// (`IMAPMailboxSummaries`), so a delta over a large mailbox costs a round trip only per item it changes.
+/// (`IMAPMailboxSummaries`). Nor is anything sent per item: flag changes and moves wait (`IMAPPendingUpdates`) and
+/// go as one UID STORE per mailbox and flag set and one UID MOVE per mailbox and destination, sent before anything
+/// that depends on them (a deletion in the same mailbox, a search by content, a folder renamed or deleted,
+/// `settleAll`, `finish`). A moved item's new UID is recorded where the server says it (COPYUID).
 extension IMAPUserTarget: DeltaTarget {
     func renameFolder(from: [String], to: [String]) throws -> Bool {
         let old = naming.mailboxName(for: from).name, new = naming.mailboxName(for: to).name
@@ -45,41 +49,72 @@ extension IMAPUserTarget: DeltaTarget {
     }
 
     func updateMessage(key: ItemKey, info: MessageInfo, inFolder folder: Int) throws -> ItemUpdate {
-        try settleAll()
+        try settleAppends()
         let destination = folders[folder]
         guard let (mailbox, uid, flags) = try locate(key, preferring: destination) else { return .notFound }
         let wanted = info.flags.names + info.keywords
         var changed = false
         if Set(flags.map { $0.lowercased() }) != Set(wanted.map { $0.lowercased() }) {
-            try session.run("UID STORE in \(mailbox)") { c in
-                _ = try session.select(mailbox, readOnly: false, on: c)
-                try c.uidStoreFlags(uid, flags: wanted)
+            // Found now rather than when the STORE is sent, so the delta line that carries it is the one that fails.
+            if let invalid = wanted.first(where: { !IMAPCommandEncoder.isValidFlag($0) }) {
+                throw ConnectorError(
+                    location: "\(location) \(mailbox)",
+                    message: "\(key.entryPath): \(String(reflecting: invalid)) cannot be written as an IMAP flag")
             }
-            mailboxSummaries[mailbox]?.forget(uid)
+            pendingUpdates.store(wanted, uid: uid, in: mailbox)
+            mailboxSummaries[mailbox]?.setFlags(uid, wanted)
             changed = true
         }
         if mailbox != destination {
-            try session.run("UID MOVE to \(destination)") { c in
-                _ = try session.select(mailbox, readOnly: false, on: c)
-                try c.uidMove(uid, to: destination)
-            }
-            mailboxSummaries[mailbox]?.forget(uid)
-            try relocations().recordMove(key, to: destination)
+            pendingUpdates.move(uid, holding: key, from: mailbox, to: destination)
             changed = true
         }
+        if pendingUpdates.count >= IMAPPendingUpdates.limit { try flushUpdates() }
         return changed ? .changed : .unchanged
     }
 
     func deleteItem(key: ItemKey, kind: ItemKind) throws -> Bool {
         guard kind == .message else { return false }
-        try settleAll()
+        try settleAppends()
         guard let (mailbox, uid, _) = try locate(key, preferring: nil) else { return false }
+        try flushUpdates(of: mailbox)
         try session.run("UID EXPUNGE in \(mailbox)") { c in
             _ = try session.select(mailbox, readOnly: false, on: c)
             try c.uidDelete(uid)
         }
         mailboxSummaries[mailbox]?.forget(uid)
         return true
+    }
+
+    /// Sends the flag changes and moves waiting (`pendingUpdates`), of every mailbox or of `only`: per mailbox, one
+    /// UID STORE per flag set, then one UID MOVE per destination; each move recorded in the relocation record with
+    /// the new UID the server gave, the moves of one command with one fsync.
+    func flushUpdates(of only: String? = nil) throws {
+        guard !pendingUpdates.isEmpty else { return }
+        for mailbox in only.map({ [$0] }) ?? pendingUpdates.mailboxes {
+            let (stores, moves) = pendingUpdates.take(mailbox)
+            if !stores.isEmpty {
+                try session.run("UID STORE in \(mailbox)") { c in
+                    _ = try session.select(mailbox, readOnly: false, on: c)
+                    for store in stores { try c.uidStoreFlags(IMAPUIDSet(store.uids), flags: store.flags) }
+                }
+                for store in stores {
+                    for uid in store.uids { mailboxSummaries[mailbox]?.forget(uid) }
+                }
+            }
+            for move in moves {
+                let copied = try session.run("UID MOVE to \(move.destination)") { c in
+                    _ = try session.select(mailbox, readOnly: false, on: c)
+                    return try c.uidMove(IMAPUIDSet(move.items.map(\.uid)), to: move.destination)
+                }
+                for item in move.items { mailboxSummaries[mailbox]?.forget(item.uid) }
+                try relocations().recordMoves(
+                    move.items.map { item in
+                        (item.key, copied.flatMap { c in c.destination[item.uid].map { (c.uidValidity, $0) } })
+                    },
+                    to: move.destination)
+            }
+        }
     }
 
     /// Where the item is now: folder, UID and flags.
@@ -91,13 +126,21 @@ extension IMAPUserTarget: DeltaTarget {
         if let placed, moves.folder(of: key) == nil, let uid = placed.uid {
             let mailbox = moves.currentName(of: placed.folder)
             if existing.contains(mailbox), let found = try summary(uid: uid, in: mailbox, uidValidity: placed.uidValidity), found.size == held.size {
-                return (mailbox, uid, found.flags)
+                return (mailbox, uid, pendingUpdates.flags(of: uid, in: mailbox) ?? found.flags)
             }
+        }
+        // Moved by an earlier delta to a UID the server named (COPYUID); the record gives the folder's name now.
+        if let mailbox = moves.folder(of: key), let moved = moves.uid(of: key), existing.contains(mailbox),
+            let found = try summary(uid: moved.uid, in: mailbox, uidValidity: moved.uidValidity), found.size == held.size
+        {
+            return (mailbox, moved.uid, pendingUpdates.flags(of: moved.uid, in: mailbox) ?? found.flags)
         }
         var folders: [String] = []
         for candidate in [moves.folder(of: key), destination, placed.map { moves.currentName(of: $0.folder) }] {
             if let candidate, existing.contains(candidate), !folders.contains(candidate) { folders.append(candidate) }
         }
+        // A search by content sees the folders as the updates decided so far leave them.
+        if !folders.isEmpty { try flushUpdates() }
         for mailbox in folders {
             if let uid = try lookUp(held, in: mailbox), let found = try summary(uid: uid, in: mailbox, uidValidity: nil) {
                 return (mailbox, uid, found.flags)

@@ -122,6 +122,8 @@ final class IMAPUserTarget: UserMailboxTarget {
     var placementIndexes: [String: IMAPPlacementIndex] = [:]
     /// Delta imports: each mailbox's sizes and flags, read once (`IMAPMailboxSummaries`).
     var mailboxSummaries: [String: IMAPMailboxSummaries] = [:]
+    /// Delta imports: flag changes and moves decided and not sent yet (`flushUpdates`).
+    var pendingUpdates = IMAPPendingUpdates()
     /// `checksPlacements`: each mailbox's UIDVALIDITY and UIDs, read once.
     private var serverUIDs: [String: (uidValidity: UInt32?, uids: Set<UInt32>)] = [:]
     /// Mailboxes a resumed import has waited for (`waitUntilQuiet`).
@@ -434,14 +436,21 @@ final class IMAPUserTarget: UserMailboxTarget {
             // A MULTIAPPEND is stored whole or not at all (RFC 3502): none of these landed. Each goes alone, so
             // that only the message the server refuses is a bad item, with the server's reason.
             target.onNotice?("\(location) \(items[0].mailbox): the server refused a batch of \(items.count) messages (\(describe(outcome.result))); sending them one by one")
-            try settleAll()
+            try settleAppends()
             for item in items { try appendNow(item) }
         case .refused:
             try record(outcome.result, for: items[0])
         }
     }
 
+    /// Every APPEND sent and answered, and every delta update waiting sent (`flushUpdates`).
     func settleAll() throws {
+        try settleAppends()
+        try flushUpdates()
+    }
+
+    /// Every APPEND gathered sent, and every APPEND sent answered.
+    func settleAppends() throws {
         try sendBatch()
         while !inFlight.isEmpty { try settleOldest() }
     }

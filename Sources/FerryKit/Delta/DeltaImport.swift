@@ -37,8 +37,11 @@ struct DeltaImport {
             throw FerryError(.usage, "\(target) cannot apply a delta archive (no moves, flag changes or deletions there)")
         }
         var renamed = 0
-        try changes(of: user.user) { c in
-            if c.op == .renameFolder, let from = c.from, let to = c.to, try delta.renameFolder(from: from, to: to) { renamed += 1 }
+        // Decoding change lines is much of what a delta costs here: read for renames only when the user has some.
+        if manifest.folderRenames(of: user.user) > 0 {
+            try changes(of: user.user) { c in
+                if c.op == .renameFolder, let from = c.from, let to = c.to, try delta.renameFolder(from: from, to: to) { renamed += 1 }
+            }
         }
         applied.renamedFolders += renamed
         return Open(unit: try UserImport(user, at: userTarget, manifest: manifest, mapping: mapping), delta: delta)
