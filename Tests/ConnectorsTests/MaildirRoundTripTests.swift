@@ -333,6 +333,20 @@ struct MaildirUIDListTests {
         #expect(try read(tree.file("dst")).messages.map(\.info.uid) == [1, 7, 12, 40])
     }
 
+    @Test func aVersion1ListIsKeptAndWrittenAsVersion3() throws {
+        let tree = try TemporaryDirectory()
+        for sub in ["cur", "new", "tmp"] { try tree.makeDirectory("dst/\(sub)") }
+        try tree.write("dst/cur/1.M1.host:2,S", "Subject: there\r\n\r\nx\r\n")
+        try tree.write("dst/dovecot-uidlist", "1 77 3\n2 1.M1.host\n")
+        let target = try MaildirTarget(path: tree.file("dst"))
+        try MaildirSource(path: try makeSource(tree), user: user).read(user: user, into: TargetFeeder(target: target))
+        let list = try String(contentsOfFile: tree.file("dst/dovecot-uidlist"), encoding: .utf8)
+        // Another UIDVALIDITY than the source's: the list's UIDs go on after its own.
+        #expect(list.hasPrefix("3 V77 N3\n2 :1.M1.host\n"), "\(list)")
+        #expect(list.contains("\n2 :1.M1.host\n3 G0123456789abcdef0123456789abcdef :"), "\(list)")
+        #expect(try read(tree.file("dst")).messages.map(\.info.uid) == [2, 3, 4, 5])
+    }
+
     @Test func aTargetListWithNoUIDLeftIsAClearError() throws {
         let tree = try TemporaryDirectory()
         for sub in ["cur", "new", "tmp"] { try tree.makeDirectory("dst/\(sub)") }

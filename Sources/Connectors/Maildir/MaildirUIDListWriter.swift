@@ -71,12 +71,15 @@ final class MaildirUIDListWriter {
         // list's lines are held in memory only then, so a large folder costs none.
         let mayBeListed = moves.contains { !($0.from?.hasSuffix(FileSystem.temporarySuffix) ?? false) }
         var current = try load(records: mayBeListed)
-        let creating = current == nil || current!.header.version != 3
+        let isNew = current == nil
         if current == nil {
+            // A new list names nothing yet: its lines need not be held, whatever this run adds to it later.
             let guid = sourceFolderGUID.flatMap { DovecotUIDList.isFolderGUID($0) ? $0 : nil }
-            current = DovecotUIDList(header: .init(
-                uidValidity: (holdsOtherMail ? nil : sourceUIDValidity) ?? Self.newUIDValidity(), nextUID: 1,
-                guid: guid ?? Self.newFolderGUID()))
+            current = DovecotUIDList(
+                header: .init(
+                    uidValidity: (holdsOtherMail ? nil : sourceUIDValidity) ?? Self.newUIDValidity(), nextUID: 1,
+                    guid: guid ?? Self.newFolderGUID()),
+                keepsRecords: false)
         }
         var list = current!
         let keepsUIDs = sourceUIDValidity != nil && list.header.uidValidity == sourceUIDValidity
@@ -103,9 +106,11 @@ final class MaildirUIDListWriter {
         for move in moves {
             if let from = move.from { try FileSystem.rename(from, to: move.to) }
         }
-        if creating {
+        if isNew {
+            try replace(with: Array((DovecotUIDList.headerLine(list.header) + "\n" + added.map { $0 + "\n" }.joined()).utf8))
+        } else if list.header.version != 3 {
             list.header.version = 3
-            try writeWhole(list)
+            try writeWhole(list)  // a version 1 list, read with its lines, written anew in version 3
         } else if !added.isEmpty {
             try append(added.map { $0 + "\n" }.joined())
         }
@@ -161,7 +166,7 @@ final class MaildirUIDListWriter {
         seen = (UInt64(info.st_dev), UInt64(info.st_ino), Int64(info.st_size))
     }
 
-    /// Writes a list made here (or read from a version 1 file, whose lines have no fields) whole.
+    /// Writes a list read from a version 1 file (whose lines have no fields) whole, in version 3.
     private func writeWhole(_ list: DovecotUIDList) throws {
         var text = DovecotUIDList.headerLine(list.header) + "\n"
         for record in list.records.values.sorted(by: { $0.uid < $1.uid }) {
