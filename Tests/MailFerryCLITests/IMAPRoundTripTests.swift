@@ -24,12 +24,15 @@ import Glibc
         let journal: String
 
         /// `targetMaxMailSize`: the largest message the target takes (Dovecot's `mail_max_size`, e.g. "500k").
-        init(targetMaxMailSize: String? = nil) throws {
+        /// `plaintextSource`: a source without TLS (passwords in the clear), for relays that write into the stream.
+        init(targetMaxMailSize: String? = nil, plaintextSource: Bool = false) throws {
             work = try Workspace()
             let users: [DovecotIMAPServer.User] = [
                 .init("alice@example.com", IMAPRoundTripTests.password), .init("bob@example.com", IMAPRoundTripTests.bobPassword),
             ]
-            source = try DovecotIMAPServer(users: users, masterUser: .init("admin", IMAPRoundTripTests.adminPassword))
+            source = try DovecotIMAPServer(
+                users: users, masterUser: .init("admin", IMAPRoundTripTests.adminPassword), allowPlaintextAuth: plaintextSource,
+                tls: !plaintextSource)
             target = try DovecotIMAPServer(
                 users: users, masterUser: .init("admin", IMAPRoundTripTests.adminPassword), maxMailSize: targetMaxMailSize)
             credentials = work.file("credentials.tsv")
@@ -42,21 +45,24 @@ import Glibc
         }
 
         var sourceURL: String { "imap://127.0.0.1:\(source.imapPort)" }
+
+        /// The CA file Python's fixtures check a server against, "-" for a server without TLS.
+        static func caFile(_ server: DovecotIMAPServer) -> String { server.tls ? server.caFile : "-" }
         var targetURL: String { "imaps://127.0.0.1:\(target.imapsPort)" }
 
         func load(_ server: DovecotIMAPServer, user: String = "alice@example.com", password: String = IMAPRoundTripTests.password, seed: Int, count: Int, bigMB: Int = 0) throws {
-            let r = try Python.run([IMAPRoundTripTests.fixture, "load", "127.0.0.1", "\(server.imapPort)", user, password, server.caFile, "\(seed)", "\(count)", "\(bigMB)"])
+            let r = try Python.run([IMAPRoundTripTests.fixture, "load", "127.0.0.1", "\(server.imapPort)", user, password, Self.caFile(server), "\(seed)", "\(count)", "\(bigMB)"])
             #expect(r.status == 0, "\(r.stderr)")
         }
 
         func dump(_ server: DovecotIMAPServer, user: String = "alice@example.com", password: String = IMAPRoundTripTests.password) throws -> String {
-            let r = try Python.run([IMAPRoundTripTests.fixture, "dump", "127.0.0.1", "\(server.imapPort)", user, password, server.caFile])
+            let r = try Python.run([IMAPRoundTripTests.fixture, "dump", "127.0.0.1", "\(server.imapPort)", user, password, Self.caFile(server)])
             #expect(r.status == 0, "\(r.stderr)")
             return r.stdout
         }
 
         func count(_ server: DovecotIMAPServer) throws -> Int {
-            let r = try Python.run([IMAPRoundTripTests.fixture, "count", "127.0.0.1", "\(server.imapPort)", "alice@example.com", IMAPRoundTripTests.password, server.caFile])
+            let r = try Python.run([IMAPRoundTripTests.fixture, "count", "127.0.0.1", "\(server.imapPort)", "alice@example.com", IMAPRoundTripTests.password, Self.caFile(server)])
             return Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         }
 
@@ -242,7 +248,8 @@ import Glibc
         let script = #"""
             import imaplib, ssl, sys, random
             m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
-            m.starttls(ssl_context=ssl.create_default_context(cafile=sys.argv[2]))
+            if sys.argv[2] != '-':
+                m.starttls(ssl_context=ssl.create_default_context(cafile=sys.argv[2]))
             m.login(sys.argv[3], sys.argv[4])
             rng = random.Random(int(sys.argv[5]))
             for i in range(3):
@@ -250,16 +257,17 @@ import Glibc
                 m.append('INBOX', '(\\Seen)', None, b'Subject: big %d\r\nMessage-ID: <big%d@example.org>\r\n\r\n' % (i, i) + body + b'\r\n')
             m.logout()
             """#
-        let load = try Python.run(["-c", script, "\(server.imapPort)", server.caFile, "alice@example.com", IMAPRoundTripTests.password, "\(seed)"])
+        let load = try Python.run(["-c", script, "\(server.imapPort)", Stations.caFile(server), "alice@example.com", IMAPRoundTripTests.password, "\(seed)"])
         #expect(load.status == 0, "\(load.stderr)")
     }
 
     /// `Tests/MailFerryCLITests/cutting_proxy.py` in front of a server: it cuts each of its first `connections`
     /// connections once `side` ("client" or "server") has sent more than `cut` bytes there. Killed when the value
     /// goes away.
-    static func cuttingRelay(to serverPort: Int, cut: Int, side: String, connections: Int = 1) throws -> ListeningScript {
+    static func cuttingRelay(to serverPort: Int, cut: Int, side: String, connections: Int = 1, bye: Bool = false) throws -> ListeningScript {
         try ListeningScript(
-            CLI.repositoryRoot + "/Tests/MailFerryCLITests/cutting_proxy.py", ["\(serverPort)", "\(cut)", side, "\(connections)"])
+            CLI.repositoryRoot + "/Tests/MailFerryCLITests/cutting_proxy.py",
+            ["\(serverPort)", "\(cut)", side, "\(connections)"] + (bye ? ["bye"] : []))
     }
 
     /// Export through a relay that cuts the connection 1.5 MB into the first of three 3.1 MB messages the server
@@ -267,15 +275,19 @@ import Glibc
     /// read again and found the same, and the archive holds every message exactly as the source does.
     /// Cut once, the export fetches the rest of the message; cut twice, the second cut falls inside the rest (each
     /// connection is cut 1.5 MB into what the server sends, a message is about 3.1 MB) and is resumed from there.
-    @Test(arguments: [1, 2]) func anExportCutInsideAMessageFetchesTheRestAndSplicesItExactly(cuts: Int) throws {
-        let s = try Stations()
+    /// With `bye`, each cut connection is first sent `* BYE Server shutting down.` inside the literal, as a Dovecot
+    /// being restarted does: those bytes are not the message's and must not reach the archive.
+    @Test(arguments: zip([1, 2, 2], [false, false, true]))
+    func anExportCutInsideAMessageFetchesTheRestAndSplicesItExactly(cuts: Int, bye: Bool) throws {
+        // A relay can write into the stream only without TLS.
+        let s = try Stations(plaintextSource: bye)
         try Self.loadLargeMessages(s, into: s.source, seed: 11)
-        let relay = try Self.cuttingRelay(to: s.source.imapPort, cut: 1_500_000, side: "server", connections: cuts)
+        let relay = try Self.cuttingRelay(to: s.source.imapPort, cut: 1_500_000, side: "server", connections: cuts, bye: bye)
         let archive = s.work.file("a.mfa")
         let export = try CLI.run([
             "export", "--source", "imap://127.0.0.1:\(relay.port)", "--user", "alice@example.com", "--credentials", s.credentials,
             "--ca-file", s.source.caFile, "--sign-key", s.work.file("k.key.pem"), "--out", archive,
-        ])
+        ] + (bye ? ["--allow-plaintext"] : []))
         #expect(export.status == 0, "\(export.stderr)")
         #expect(export.stderr.contains("fetching the rest from byte"), "\(export.stderr)")
         if cuts > 1 { #expect(export.stderr.contains("FETCH the rest of UID"), "\(export.stderr)") }

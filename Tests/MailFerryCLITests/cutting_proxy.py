@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """A TCP relay for tests: cuts its first connection once the client has sent more than CUT bytes (or, with
 "server", once the server has sent more than CUT bytes); with CONNECTIONS, each of its first CONNECTIONS
-connections.
+connections; with "bye", a cut connection is first sent a BYE line, as a Dovecot shutting down writes one into
+whatever it was sending, the middle of a literal included.
 
-  cutting_proxy.py TARGET_PORT CUT [client|server] [CONNECTIONS]
+  cutting_proxy.py TARGET_PORT CUT [client|server] [CONNECTIONS] [bye]
 
 Listens on 127.0.0.1 (a free port, printed as "port N" on stdout), relays every connection to
 127.0.0.1:TARGET_PORT. Each of the first CONNECTIONS (1 by default) connections is closed both ways as soon
@@ -21,6 +22,7 @@ signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
 target_port, cut = int(sys.argv[1]), int(sys.argv[2])
 from_server = len(sys.argv) > 3 and sys.argv[3] == "server"
 to_cut = [int(sys.argv[4]) if len(sys.argv) > 4 else 1]
+parting = b"* BYE Server shutting down.\r\n" if len(sys.argv) > 5 and sys.argv[5] == "bye" else b""
 listener = socket.socket()
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 listener.bind(("127.0.0.1", 0))
@@ -37,6 +39,8 @@ def pump(src, dst, counted, state):
                 state["sent"] += len(data)
                 if state["sent"] > state["cut"]:
                     print("cut after", state["sent"], flush=True)
+                    if parting:
+                        dst.sendall(parting)
                     break
             dst.sendall(data)
     except OSError:

@@ -51,7 +51,8 @@ def quote(name):
 
 def connect(host, port, user, password, cafile):
     m = imaplib.IMAP4(host, int(port))
-    m.starttls(ssl_context=ssl.create_default_context(cafile=cafile))
+    if cafile != "-":  # "-": a server without TLS
+        m.starttls(ssl_context=ssl.create_default_context(cafile=cafile))
     m.login(user, password)
     return m
 

@@ -225,6 +225,11 @@ public final class IMAPSource: MailboxSource {
 
 /// A message body streamed from a FETCH that, should the connection break part way, fetches the rest from the byte
 /// where it broke (`BODY.PEEK[]<offset>`) on a new connection and goes on, so the consumer sees every byte once.
+///
+/// The last bytes read before a break are not trusted: a server shutting down may write its `* BYE` line into the
+/// middle of a literal before it closes (Dovecot does), and those bytes look like the message's own. So bytes are
+/// passed on only once `unconfirmed` more have followed them or the literal has ended; on a break the ones held back
+/// are dropped and fetched again.
 final class ResumableIMAPBody: ItemBody {
     let first: any ItemBody
     let uid: UInt32
@@ -244,41 +249,96 @@ final class ResumableIMAPBody: ItemBody {
     /// Bytes read again before the point where the connection broke, and compared with what was already given: a
     /// server that would give other bytes at the same offset (so the message would be spliced wrongly) is caught.
     static let overlap = 4096
+    /// Bytes held back from the consumer until more follow them, since the last ones before a break may be a
+    /// server's parting words rather than the message (a BYE line is some 30 bytes).
+    static let unconfirmed = 4096
 
     func stream(_ consume: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var given: Int64 = 0
-        // The last bytes given, for the overlap check.
-        var tail: [UInt8] = []
-        func pass(_ chunk: UnsafeRawBufferPointer) throws {
-            try consume(chunk)
-            given += Int64(chunk.count)
-            tail.append(contentsOf: chunk.suffix(Self.overlap))
-            if tail.count > Self.overlap { tail.removeFirst(tail.count - Self.overlap) }
-        }
-        do {
-            try first.stream(pass)
-            return
-        } catch let error as IMAPError where error.isCuredByReconnecting {
-            try session.retry(after: error, "UID \(uid) in \(mailbox), fetching the rest from byte \(given)")
-        }
-        // Each attempt starts from what has been given so far, so a connection that breaks again inside the rest
-        // is resumed from there too. The rest comes from a partial fetch; should its first bytes not be the ones
-        // already given (Dovecot has been seen to place a partial fetch elsewhere after a restart), the whole
-        // message is fetched again and its bytes up to the break skipped, once its own bytes there match.
-        try session.run("FETCH the rest of UID \(uid) in \(mailbox)") { c in
-            _ = try session.select(mailbox, readOnly: true, on: c)
+        // The splice keeps the consumer only for the length of this call.
+        try withoutActuallyEscaping(consume) { consume in
+            var splice = Splice(consume: consume)
             do {
-                try fetchRest(on: c, whole: false, given: given, tail: tail, pass: pass)
-            } catch is OverlapMismatch {
-                session.onRetry?("\(origin): the server's partial fetch from byte \(given - Int64(tail.count)) did not start with the bytes already archived; fetching the whole message again")
-                do {
-                    try fetchRest(on: c, whole: true, given: given, tail: tail, pass: pass)
-                } catch let mismatch as OverlapMismatch {
-                    throw ConnectorError(
-                        location: origin,
-                        message: "after the connection broke at byte \(given), the server gave other bytes than before at byte \(mismatch.offset); the message cannot be put together safely, run the export again")
-                }
+                try first.stream { try splice.receive($0) }
+                try splice.endOfLiteral()
+                return
+            } catch let error as IMAPError where error.isCuredByReconnecting {
+                splice.dropUnconfirmed()
+                try session.retry(after: error, "UID \(uid) in \(mailbox), fetching the rest from byte \(splice.given)")
             }
+            // Each attempt starts from what has been given so far, so a connection that breaks again inside the rest
+            // is resumed from there too. The rest comes from a partial fetch; should its first bytes not be the ones
+            // already given (a partial fetch placed elsewhere by a faulty server), the whole message is fetched again
+            // and its bytes up to the break skipped, once its own bytes there match.
+            try session.run("FETCH the rest of UID \(uid) in \(mailbox)") { c in
+                splice.dropUnconfirmed()
+                _ = try session.select(mailbox, readOnly: true, on: c)
+                do {
+                    try fetchRest(on: c, whole: false, splice: &splice)
+                } catch is OverlapMismatch {
+                    session.onRetry?("\(origin): the server's partial fetch from byte \(splice.given - Int64(splice.tail.count)) did not start with the bytes already archived; fetching the whole message again")
+                    splice.dropUnconfirmed()
+                    do {
+                        try fetchRest(on: c, whole: true, splice: &splice)
+                    } catch let mismatch as OverlapMismatch {
+                        throw ConnectorError(
+                            location: origin,
+                            message: "after the connection broke at byte \(splice.given), the server gave other bytes than before at byte \(mismatch.offset); the message cannot be put together safely, run the export again")
+                    }
+                }
+                try splice.endOfLiteral()
+            }
+        }
+    }
+
+    /// What has reached the consumer so far, and the bytes read but not yet passed on.
+    struct Splice {
+        let consume: (UnsafeRawBufferPointer) throws -> Void
+        /// Bytes passed on to the consumer.
+        private(set) var given: Int64 = 0
+        /// The last bytes passed on (at most `overlap`), for the overlap check.
+        private(set) var tail: [UInt8] = []
+        /// Bytes read after `given`, held back until `unconfirmed` more follow or the literal ends.
+        private var held: [UInt8] = []
+
+        init(consume: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+            self.consume = consume
+        }
+
+        /// Takes bytes read from the literal, passing on all but the last `unconfirmed`.
+        mutating func receive(_ chunk: UnsafeRawBufferPointer) throws {
+            let release = held.count + chunk.count - ResumableIMAPBody.unconfirmed
+            guard release > 0 else {
+                held.append(contentsOf: chunk)
+                return
+            }
+            let fromHeld = min(release, held.count)
+            if fromHeld > 0 {
+                let confirmed = Array(held[..<fromHeld])
+                held.removeFirst(fromHeld)
+                try confirmed.withUnsafeBytes { try pass($0) }
+            }
+            try pass(UnsafeRawBufferPointer(rebasing: chunk[..<(release - fromHeld)]))
+            held.append(contentsOf: chunk[(release - fromHeld)...])
+        }
+
+        /// The literal ended whole: what was held back is the message's.
+        mutating func endOfLiteral() throws {
+            let rest = held
+            held = []
+            try rest.withUnsafeBytes { try pass($0) }
+        }
+
+        /// The connection broke: what was held back may not be the message's, and is read again.
+        mutating func dropUnconfirmed() {
+            held = []
+        }
+
+        private mutating func pass(_ bytes: UnsafeRawBufferPointer) throws {
+            guard !bytes.isEmpty else { return }
+            try consume(bytes)
+            given += Int64(bytes.count)
+            tail.append(contentsOf: bytes.suffix(ResumableIMAPBody.overlap))
+            if tail.count > ResumableIMAPBody.overlap { tail.removeFirst(tail.count - ResumableIMAPBody.overlap) }
         }
     }
 
@@ -288,10 +348,9 @@ final class ResumableIMAPBody: ItemBody {
     }
 
     /// Fetches from `given - tail.count` (a partial fetch) or from the start (`whole`), checks the bytes before
-    /// `given` against `tail` (skipping, for `whole`, the ones before it) and passes on the rest.
-    private func fetchRest(
-        on c: IMAPConnection, whole: Bool, given: Int64, tail: [UInt8], pass: (UnsafeRawBufferPointer) throws -> Void
-    ) throws {
+    /// `given` against `tail` (skipping, for `whole`, the ones before it) and hands the rest to the splice.
+    private func fetchRest(on c: IMAPConnection, whole: Bool, splice: inout Splice) throws {
+        let given = splice.given, tail = splice.tail
         let from = given - Int64(tail.count)
         let expected = whole ? byteCount : byteCount - from
         var found = false
@@ -318,7 +377,7 @@ final class ResumableIMAPBody: ItemBody {
                 }
                 guard !rest.isEmpty else { return }
                 at += Int64(rest.count)
-                try pass(rest)
+                try splice.receive(rest)
             }
         }
         guard found else { throw ConnectorError(location: origin, message: "the message was expunged while it was read") }
