@@ -192,11 +192,11 @@ final class IMAPUserTarget: UserMailboxTarget {
         return folders.count - 1
     }
 
-    /// The placements with each message's id on this server (EMAILID or Dovecot's X-GUID, one UID FETCH per
-    /// mailbox, when a report wants them), and each opened folder's name, UIDVALIDITY and id here.
+    /// When a report wants them (`recordsPlacements`): the placements with each message's id on this server (EMAILID
+    /// or Dovecot's X-GUID, one UID FETCH per mailbox), and each opened folder's name, UIDVALIDITY and id here.
     func readPlacements() throws -> (items: [ItemPlacement], folders: [FolderPlacement]) {
+        guard target.recordsPlacements else { return (placements, []) }  // no report asks
         let folders = try placedFolders()
-        guard target.recordsPlacements else { return (placements, folders) }
         var items = placements
         let placed = Dictionary(grouping: items.indices.filter { items[$0].uid != nil }, by: { items[$0].folder })
         for (mailbox, indices) in placed {

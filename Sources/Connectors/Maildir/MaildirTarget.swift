@@ -205,7 +205,9 @@ public final class MaildirTarget: UserMailboxTarget {
         folders[folder].committed![digest] = final
         noteWritten(final)
         directoriesToSync.insert("\(directory)/cur")
-        try queue(.init(from: staged, to: final, sourceUID: info.uid, guid: info.guid), entry: key.entryPath, folder: folder)
+        try queue(
+            .init(from: staged, to: final, sourceUID: info.uid, guid: info.guid, isStaged: true), entry: key.entryPath,
+            folder: folder)
         return true
     }
 
@@ -229,7 +231,7 @@ public final class MaildirTarget: UserMailboxTarget {
             listed = try folders[number].list.commit(batch.map(\.move))
         } catch {
             for (move, _) in batch {
-                if let from = move.from, from.hasSuffix(Self.temporarySuffix) { _ = try? FileSystem.unlinkIfPresent(from) }
+                if move.isStaged, let from = move.from { _ = try? FileSystem.unlinkIfPresent(from) }
             }
             throw error
         }

@@ -28,6 +28,8 @@ final class MaildirUIDListWriter {
         var to: String
         var sourceUID: UInt32?
         var guid: String?
+        /// Written and staged by this run under a name of its own, so no list can name it yet.
+        var isStaged = false
         var baseName: String { MaildirFlags.parse(fileName: SystemCall.lastComponent(of: to)).baseName }
     }
 
@@ -69,7 +71,7 @@ final class MaildirUIDListWriter {
         defer { _ = try? FileSystem.unlinkIfPresent(lockPath) }
         // Only a message that was not staged by this run can be listed already (a resumed run, a move): the
         // list's lines are held in memory only then, so a large folder costs none.
-        let mayBeListed = moves.contains { !($0.from?.hasSuffix(FileSystem.temporarySuffix) ?? false) }
+        let mayBeListed = moves.contains { !$0.isStaged }
         var current = try load(records: mayBeListed)
         let isNew = current == nil
         if current == nil {
