@@ -4,4 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/err.h>
 #include <openssl/bio.h>
+#include <openssl/kdf.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #endif

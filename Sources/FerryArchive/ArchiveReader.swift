@@ -14,11 +14,14 @@ import Glibc
 /// through the manifest every entry's name, position, size and hash.
 public final class ArchiveReader {
     public let path: String
-    let file: OwnedFile
+    /// The archive's bytes: the file, or the plaintext inside it when it is encrypted (format-spec 13.2).
+    let file: any ArchiveBytes
     public let seekTable: SeekTable
     let decompressedOffsets: [Int64]
-    /// The archive file's size in bytes.
-    public var fileSize: Int64 { (try? file.size) ?? 0 }
+    /// The file's size in bytes (for an encrypted archive, the encrypted file's).
+    public let fileSize: Int64
+    /// Whether the file is an age file, read through one of the identities given.
+    public let isEncrypted: Bool
     /// The exact statement bytes the signature covers.
     public let statementBytes: [UInt8]
     public let signature: [UInt8]
@@ -28,12 +31,25 @@ public final class ArchiveReader {
     /// The statement and signature entries are tiny; a statement larger than this is not ours.
     static let maximumStatementSize = 16 * 1024
 
-    public init(path: String) throws {
+    /// Opens `path`; an encrypted archive (an age file) is read through the first of `identities` that opens it,
+    /// and refused without one.
+    public init(path: String, identities: [AgeIdentity] = []) throws {
         self.path = path
+        let plain: OwnedFile
         do {
-            self.file = try OwnedFile.openRegularFile(path: path)
+            plain = try OwnedFile.openRegularFile(path: path)
         } catch let e as ArchiveError {
             throw ArchiveError(.io, path, e.message)
+        }
+        fileSize = try plain.size
+        isEncrypted = try AgeDecryptingFile.isAge(plain)
+        if isEncrypted {
+            guard !identities.isEmpty else {
+                throw ArchiveError(.key, path, "is encrypted (age); give the importing station's key with --identity KEY.age.key")
+            }
+            self.file = try AgeDecryptingFile(file: plain, identities: identities)
+        } else {
+            self.file = plain
         }
         self.seekTable = try SeekTable.read(from: file)
         self.decompressedOffsets = seekTable.decompressedOffsets
@@ -137,7 +153,7 @@ public final class ArchiveReader {
         let statement = try statementWithoutSignature()
         let m = statement.manifest
         let tar = try manifestEntry(statement)
-        let copy = try VerifiedManifest.temporaryFile()
+        let copy = try ManifestCopy(sealed: isEncrypted)
         let hasher = SHA256()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
@@ -149,7 +165,7 @@ public final class ArchiveReader {
             guard total <= m.size else { break }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer.prefix(n))
             hasher.update(chunk)
-            try copy.write(chunk)
+            try copy.append(chunk)
         }
         guard total == m.size else {
             throw ArchiveError(.verification, "\(path): \(EntryPath.manifest)", "holds \(total) bytes, the signed statement says \(m.size)")

@@ -27,6 +27,8 @@ public final class ArchiveUserRun: MailboxSink {
     private var began = false
     /// The archive's `PATH.partial`, beside which a read-ahead file goes.
     private let partialPath: String
+    /// Whether a read-ahead file is sealed (the archive is encrypted: no plaintext byte reaches the disk).
+    private let sealsScratch: Bool
     /// The tar mtime of items that have no date of their own (the archive's creation time).
     private let itemStamp: InternalDateStamp
     let coordinator: RunCoordinator
@@ -50,9 +52,10 @@ public final class ArchiveUserRun: MailboxSink {
     }
 
     init(
-        number: Int, index: Int, address: String, targetAddress: String? = nil, partialPath: String, itemStamp: InternalDateStamp,
-        coordinator: RunCoordinator
+        number: Int, index: Int, address: String, targetAddress: String? = nil, partialPath: String, sealsScratch: Bool,
+        itemStamp: InternalDateStamp, coordinator: RunCoordinator
     ) {
+        self.sealsScratch = sealsScratch
         self.number = number
         self.index = index
         self.itemStamp = itemStamp
@@ -219,7 +222,7 @@ public final class ArchiveUserRun: MailboxSink {
                 break
             }
             if sink == nil {
-                let file = try ReadAheadFile(beside: partialPath, number: number)
+                let file = try ReadAheadFile(beside: partialPath, number: number, sealed: sealsScratch)
                 readAhead = file
                 sink = file
             }

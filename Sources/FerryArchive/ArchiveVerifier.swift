@@ -18,9 +18,10 @@ public enum ArchiveVerifier {
     /// `started` is told the number of entries and bytes the signed manifest lists, before the walk; `progress` the
     /// running counts during it.
     public static func verify(
-        path: String, trust key: PublicKey, started: ((Int, Int64) -> Void)? = nil, progress: ((Int, Int64) -> Void)? = nil
+        path: String, trust key: PublicKey, identities: [AgeIdentity] = [], started: ((Int, Int64) -> Void)? = nil,
+        progress: ((Int, Int64) -> Void)? = nil
     ) throws -> VerificationResult {
-        let reader = try ArchiveReader(path: path)
+        let reader = try ArchiveReader(path: path, identities: identities)
         let statement = try reader.verifySignature(with: key)
         let manifest = try reader.loadManifest()
         started?(manifest.users.reduce(0) { $0 + $1.counts.items }, manifest.users.reduce(0) { $0 + $1.counts.bytes })

@@ -16,6 +16,8 @@ public struct ArchiveOptions: Sendable {
     public var fixedCreated: Int64?
     /// The migration's renamed users (source address to target address), recorded in the header.
     public var renamedUsers: [String: String] = [:]
+    /// Encrypts the archive to these age recipients as it is written (format-spec 13.2); none: a plain archive.
+    public var encryptTo: [AgeRecipient] = []
     public init(station: String, sequence: Int = 1, deltaOf: String? = nil, tool: String, fixedArchiveID: String? = nil, fixedCreated: Int64? = nil) {
         self.station = station
         self.sequence = sequence
@@ -45,7 +47,7 @@ public struct WrittenArchive: Sendable {
 public final class ArchiveWriter: MailboxSink {
     public let path: String
     private let partialPath: String
-    private let output: OwnedFile
+    private let output: any ArchiveOutput
     /// Where the entries of the run the archive is taking go: the tar stream, its frames, the entry lines.
     private let frames: ArchiveFrames
     /// Change lines of a delta (`recordChange`), kept like the entry lines; they precede the entries in the manifest.
@@ -80,11 +82,14 @@ public final class ArchiveWriter: MailboxSink {
         self.partialPath = path + ".partial"
         self.signingKey = signingKey
         self.options = options
-        self.output = try OwnedFile(path: partialPath, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
-        self.frames = try ArchiveFrames(output: output, archivePath: path)
+        let file = try OwnedFile(path: partialPath, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        let sealed = !options.encryptTo.isEmpty
+        self.output = sealed ? try AgeEncryptingOutput(file: file, recipients: options.encryptTo) : file
+        self.frames = try ArchiveFrames(output: output, archivePath: path, sealed: sealed)
         // Beside the archive, on its file system; it lives only as long as its descriptor.
         self.changeLines = try ScratchFile(
-            in: SystemCall.parentDirectory(of: partialPath), prefix: SystemCall.lastComponent(of: partialPath) + ".changes.")
+            in: SystemCall.parentDirectory(of: partialPath), prefix: SystemCall.lastComponent(of: partialPath) + ".changes.",
+            sealed: sealed)
         var random = SystemRandomNumberGenerator()
         self.archiveID = options.fixedArchiveID ?? Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &random) })
         let seconds = options.fixedCreated ?? Int64(Date().timeIntervalSince1970.rounded(.down))
@@ -199,7 +204,7 @@ public final class ArchiveWriter: MailboxSink {
         let mapped = targetAddresses[address.lowercased()]
         return ArchiveUserRun(
             number: number, index: index, address: address, targetAddress: mapped == address ? nil : mapped,
-            partialPath: partialPath, itemStamp: createdStamp, coordinator: coordinator)
+            partialPath: partialPath, sealsScratch: !options.encryptTo.isEmpty, itemStamp: createdStamp, coordinator: coordinator)
     }
 
     /// Makes the archive's frames `run`'s sink: once it is between entries, what it read ahead (if anything) is
@@ -310,6 +315,7 @@ public final class ArchiveWriter: MailboxSink {
         try tar.close()
         let table = try pipeline.finish()
         try output.write(table.encoded())
+        try output.finish()
         try output.sync()
         try ArchiveError.io { () throws(SystemError) in try SystemCall.rename(partialPath, to: path) }
         finished = true

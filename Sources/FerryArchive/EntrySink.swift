@@ -32,12 +32,14 @@ final class ArchiveFrames: EntrySink {
     /// Called after each item with the running totals (items, bytes).
     var onItem: ((Int, Int64) -> Void)?
 
-    /// Frames go to `output` (`PATH.partial`); the entry lines to a file beside it.
-    init(output: OwnedFile, archivePath: String) throws {
+    /// Frames go to `output` (`PATH.partial`); the entry lines to a file beside it, `sealed` when the archive is
+    /// encrypted (`ScratchFile`).
+    init(output: any ArchiveOutput, archivePath: String, sealed: Bool) throws {
         pipeline = FramePipeline(output: output)
         tar = try TarWriter(pipeline: pipeline)
         entryLines = try ScratchFile(
-            in: SystemCall.parentDirectory(of: output.path), prefix: SystemCall.lastComponent(of: output.path) + ".entries.")
+            in: SystemCall.parentDirectory(of: output.path), prefix: SystemCall.lastComponent(of: output.path) + ".entries.",
+            sealed: sealed)
         self.archivePath = archivePath
     }
 

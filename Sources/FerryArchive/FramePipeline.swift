@@ -14,7 +14,7 @@ final class FramePipeline: TarByteSink {
     /// Two cores: two frames compressing while the caller fills the next one.
     static let maximumInFlight = 3
 
-    private let output: OwnedFile
+    private let output: any ArchiveOutput
     private var current: [UInt8] = []
     private var inFlight: [FrameJob] = []
     private(set) var frames: [SeekTable.Frame] = []
@@ -22,7 +22,7 @@ final class FramePipeline: TarByteSink {
     private(set) var streamOffset: Int64 = 0
     private(set) var compressedOffset: Int64 = 0
 
-    init(output: OwnedFile) {
+    init(output: any ArchiveOutput) {
         self.output = output
         current.reserveCapacity(Self.hardFrameSize)
     }

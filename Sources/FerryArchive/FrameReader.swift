@@ -3,7 +3,7 @@
 /// and produce exactly the size the table says (decompressed, never a byte more: a frame that
 /// inflates past its declared size is refused at once, which bounds decompression bombs).
 final class FrameReader {
-    private let file: OwnedFile
+    private let file: any ArchiveBytes
     private let table: SeekTable
     private let compressedOffsets: [Int64]
     private let decoder = ZstdStreamDecoder()
@@ -21,7 +21,7 @@ final class FrameReader {
     static let inputChunkSize = 1 << 20
 
     /// Reads frames `startFrame ..< endFrame`, discarding the first `skip` decompressed bytes.
-    init(file: OwnedFile, table: SeekTable, startFrame: Int, endFrame: Int? = nil, skip: Int64 = 0) throws {
+    init(file: any ArchiveBytes, table: SeekTable, startFrame: Int, endFrame: Int? = nil, skip: Int64 = 0) throws {
         self.file = file
         self.table = table
         self.compressedOffsets = table.compressedOffsets

@@ -20,7 +20,7 @@ extension ArchiveError {
 
 /// An archive file open for reading or writing: the system layer's `FileDescriptor`, with its failures worded
 /// as `ArchiveError`s and a read that calls a short file a format error.
-final class OwnedFile {
+final class OwnedFile: ArchiveBytes, ArchiveOutput {
     private let descriptor: FileDescriptor
     var path: String { descriptor.path }
 
@@ -58,21 +58,12 @@ final class OwnedFile {
         try ArchiveError.io { () throws(SystemError) in try descriptor.writeAll(bytes) }
     }
 
-    func write(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try write($0) } }
-
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
         try ArchiveError.io { () throws(SystemError) in try descriptor.read(into: buffer, at: offset) }
     }
 
-    /// Reads exactly `count` bytes at `offset`, or throws a format error saying the file is too short.
-    func read(count: Int, at offset: Int64) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        let got = try bytes.withUnsafeMutableBytes { try read(into: $0, at: offset) }
-        if got != count {
-            throw ArchiveError(.format, path, "truncated: wanted \(count) bytes at offset \(offset), file ends after \(got)")
-        }
-        return bytes
-    }
-
     func sync() throws { try ArchiveError.io { () throws(SystemError) in try descriptor.sync() } }
+
+    /// A plain file has nothing to add after its last byte.
+    func finish() throws {}
 }

@@ -14,12 +14,13 @@ final class ReadAheadFile: EntrySink {
     private let hasher = SHA256()
     private let encoder = ManifestCoding.encoder()
 
-    /// Beside the archive: `partial` is its `PATH.partial`, `number` the run's user.
-    init(beside partial: String, number: Int) throws {
+    /// Beside the archive: `partial` is its `PATH.partial`, `number` the run's user; `sealed` for an encrypted
+    /// archive (`ScratchFile`).
+    init(beside partial: String, number: Int, sealed: Bool) throws {
         let directory = SystemCall.parentDirectory(of: partial)
         let name = SystemCall.lastComponent(of: partial) + ".u\(number)"
-        bytes = try ScratchFile(in: directory, prefix: name + ".read-ahead.")
-        records = try ScratchFile(in: directory, prefix: name + ".records.")
+        bytes = try ScratchFile(in: directory, prefix: name + ".read-ahead.", sealed: sealed)
+        records = try ScratchFile(in: directory, prefix: name + ".records.", sealed: sealed)
         tar = try TarWriter(pipeline: bytes)
     }
 

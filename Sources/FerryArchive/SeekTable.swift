@@ -45,7 +45,7 @@ public struct SeekTable: Hashable, Sendable {
 
     /// Reads the table from the end of `file`, checking that it is well formed and that the frames
     /// it lists exactly fill the file before it.
-    static func read(from file: OwnedFile) throws -> SeekTable {
+    static func read(from file: any ArchiveBytes) throws -> SeekTable {
         let size = try file.size
         guard size >= Int64(8 + footerSize) else {
             throw ArchiveError(.format, file.path, "too short (\(size) bytes) to be a MailFerry archive")

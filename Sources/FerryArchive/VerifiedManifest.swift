@@ -9,7 +9,7 @@ import Glibc
 /// signed statement, so later reads cannot be fooled by the archive file changing underneath.
 /// The leading records (archive, users, containers) are parsed once; entries are streamed.
 public final class VerifiedManifest {
-    let file: OwnedFile
+    let file: ManifestCopy
     public let size: Int64
     public let statement: Statement
     public let header: ArchiveHeader
@@ -28,11 +28,7 @@ public final class VerifiedManifest {
     /// Longest manifest line accepted: an entry with long subjects and many cards stays far below.
     static let maximumLineLength = 1 << 20
 
-    static func temporaryFile() throws -> OwnedFile {
-        try OwnedFile.temporary(in: ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp", prefix: "mailferry-manifest-")
-    }
-
-    init(file: OwnedFile, size: Int64, archivePath: String, statement: Statement) throws {
+    init(file: ManifestCopy, size: Int64, archivePath: String, statement: Statement) throws {
         self.file = file
         self.size = size
         self.statement = statement
@@ -270,7 +266,7 @@ final class ManifestLineReader {
     private(set) var lineNumber = 0
 
     /// Lines of `file` from `offset` to `size`.
-    convenience init(file: OwnedFile, size: Int64, offset: Int64, location: String) {
+    convenience init(file: any ArchiveBytes, size: Int64, offset: Int64, location: String) {
         var fileOffset = offset
         self.init(offset: offset, location: location) { buffer in
             let want = Int(min(Int64(buffer.count), size - fileOffset))
@@ -405,5 +401,40 @@ public final class ManifestEntryIterator {
         guard let c = e.container else { return false }
         return known.contains(ContainerKey(user: e.user, kind: kind, number: c))
             && e.path.hasPrefix("u/\(e.user)/\(kind == .folder ? "m" : kind == .addressBook ? "c" : "k")/\(c)/")
+    }
+}
+
+/// The private copy of a manifest that `ArchiveReader.loadManifest` checks and later reads: an unlinked file in
+/// `$TMPDIR`, sealed (`ScratchCipher`) when the archive was encrypted, so its plaintext never reaches the disk.
+final class ManifestCopy: ArchiveBytes {
+    private let file: OwnedFile
+    private let cipher: ScratchCipher?
+    private var written: Int64 = 0
+    private var sealing: [UInt8] = []
+
+    init(sealed: Bool) throws {
+        file = try OwnedFile.temporary(in: ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp", prefix: "mailferry-manifest-")
+        cipher = sealed ? try ScratchCipher() : nil
+    }
+
+    var path: String { file.path }
+    var size: Int64 { written }
+
+    func append(_ bytes: UnsafeRawBufferPointer) throws {
+        if let cipher {
+            sealing.removeAll(keepingCapacity: true)
+            sealing.append(contentsOf: bytes)
+            sealing.withUnsafeMutableBytes { cipher.apply($0, at: written) }
+            try file.write(sealing)
+        } else {
+            try file.write(bytes)
+        }
+        written += Int64(bytes.count)
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+        let got = try file.read(into: buffer, at: offset)
+        if let cipher { cipher.apply(UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(got)), at: offset) }
+        return got
     }
 }

@@ -21,6 +21,11 @@ public struct Exporter {
     /// (or the public half of the signing key).
     public var since: String?
     public var trustedKeyPath: String?
+    /// `--encrypt-to`: age recipient files (`KEY.age.pub`); the archive is encrypted to every key in them as it is
+    /// written, and named `NAME.mfa.age` (`writtenPath`).
+    public var encryptToPaths: [String] = []
+    /// `--identity`: age identity files that open an encrypted `since` archive.
+    public var identityPaths: [String] = []
     /// Users read at once (`ParallelExport`); 1 reads one after another.
     public var jobs: Int
     /// With jobs > 1: bytes the users read ahead of the archive may hold in read-ahead files next to it, together.
@@ -48,14 +53,16 @@ public struct Exporter {
         let started = Date()
         let key = try SigningKey(pemFile: signingKeyPath)
         let (reader, selected) = try Self.openSource(source, users: users, options: options, purpose: "export")
-        let previous = try since.map { try DeltaBase.load(path: $0, trustedKeyPath: trustedKeyPath, signingKey: key) }
+        let identities = try AgeKeyFile.identities(files: identityPaths)
+        let previous = try since.map { try DeltaBase.load(path: $0, trustedKeyPath: trustedKeyPath, signingKey: key, identities: identities) }
         var archiveOptions = ArchiveOptions(station: station, tool: MailFerryVersion.tool)
         archiveOptions.renamedUsers = mapping.renamedPairs
+        archiveOptions.encryptTo = try encryptToPaths.flatMap { try AgeKeyFile.recipients($0) }
         if let previous {
             archiveOptions.sequence = previous.header.sequence + 1
             archiveOptions.deltaOf = previous.header.archiveID
         }
-        let writer = try ArchiveWriter(path: outputPath, signingKey: key, options: archiveOptions)
+        let writer = try ArchiveWriter(path: writtenPath, signingKey: key, options: archiveOptions)
         writer.targetAddresses = mapping.byLowercasedSource
         let delta = previous.map { DeltaSink(writer: writer, previous: $0) }
         let progress = ProgressReporter(label: "export", quiet: quiet, totalItems: expectedTotals?.items, totalBytes: expectedTotals?.bytes)
@@ -80,6 +87,11 @@ public struct Exporter {
             users: selected.map(\.address), totals: written.header.totals, fileSize: written.fileSize, frames: written.frames,
             warnings: written.warnings, seconds: Date().timeIntervalSince(started), deltaOf: written.header.deltaOf,
             sequence: written.header.sequence, changes: delta?.counts)
+    }
+
+    /// The file the export writes: `outputPath`, with `.age` added when it is encrypted (format-spec 13.2).
+    public var writtenPath: String {
+        encryptToPaths.isEmpty || outputPath.hasSuffix(".age") ? outputPath : outputPath + ".age"
     }
 
     private func write(

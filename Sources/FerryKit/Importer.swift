@@ -13,6 +13,8 @@ import Reporting
 public struct Importer {
     public var archivePath: String
     public var trustedKeyPath: String
+    /// Age identity files that open an encrypted archive.
+    public var identityPaths: [String] = []
     public var target: ConnectorURL
     public var users: [String]
     public var quiet: Bool
@@ -56,7 +58,8 @@ public struct Importer {
     public func run() throws -> ReconcileReport {
         let started = Date()
         // Nothing is written before the signature checks.
-        let (archive, reader) = try VerifiedArchive.open(archivePath, trusting: PublicKey(pemFile: trustedKeyPath))
+        let (archive, reader) = try VerifiedArchive.open(
+            archivePath, trusting: PublicKey(pemFile: trustedKeyPath), identities: AgeKeyFile.identities(files: identityPaths))
         let manifest = try reader.loadManifest()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
         let ledgerTarget = target.ledgerName

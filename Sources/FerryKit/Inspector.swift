@@ -9,8 +9,8 @@ public final class Inspector {
     public let signatureChecked: Bool
     private var loaded: VerifiedManifest?
 
-    public init(archivePath: String, trustedKeyPath: String?) throws {
-        reader = try ArchiveReader(path: archivePath)
+    public init(archivePath: String, trustedKeyPath: String?, identityPaths: [String] = []) throws {
+        reader = try ArchiveReader(path: archivePath, identities: AgeKeyFile.identities(files: identityPaths))
         if let trustedKeyPath {
             try reader.verifySignature(with: PublicKey(pemFile: trustedKeyPath))
         }
@@ -46,6 +46,8 @@ public final class Inspector {
         /// without a trusted key reads only the manifest's head, which is all it shows.
         public var manifestChecked: Bool
         public var fileSize: Int64
+        /// Whether the file is encrypted (age, format-spec 13.2); `fileSize` is then the encrypted file's.
+        public var encrypted: Bool
         public var frames: Int
         public var totals: Counts
         public var users: [UserSummary]
@@ -93,7 +95,7 @@ public final class Inspector {
             archive: reader.path, archiveID: h.archiveID, format: h.format, version: h.version, created: h.created,
             station: h.station, sequence: h.sequence, deltaOf: h.deltaOf, tool: h.tool, signerKeyID: h.signerKeyID,
             signatureChecked: signatureChecked, manifestSHA256: try reader.statementWithoutSignature().manifest.sha256,
-            manifestChecked: loaded != nil, fileSize: size, frames: reader.seekTable.frames.count, totals: h.totals, users: users,
+            manifestChecked: loaded != nil, fileSize: size, encrypted: reader.isEncrypted, frames: reader.seekTable.frames.count, totals: h.totals, users: users,
             changeCount: h.changeCount, changes: try changeKinds())
     }
 

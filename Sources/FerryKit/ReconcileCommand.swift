@@ -9,6 +9,8 @@ import SystemLayer
 public struct ReconcileCommand {
     public var archivePath: String
     public var trustedKeyPath: String
+    /// Age identity files that open an encrypted archive.
+    public var identityPaths: [String] = []
     public var target: ConnectorURL
     public var users: [String]
     public var options: ConnectorOptions
@@ -25,7 +27,8 @@ public struct ReconcileCommand {
     }
 
     public func run() throws -> ReconcileReport {
-        let (archive, reader) = try VerifiedArchive.open(archivePath, trusting: PublicKey(pemFile: trustedKeyPath))
+        let (archive, reader) = try VerifiedArchive.open(
+            archivePath, trusting: PublicKey(pemFile: trustedKeyPath), identities: AgeKeyFile.identities(files: identityPaths))
         let manifest = try reader.loadManifest()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
         var reconciler = Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options)

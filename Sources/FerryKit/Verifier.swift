@@ -8,8 +8,11 @@ public struct Verifier {
     public var archivePath: String
     public var trustedKeyPath: String
     public var quiet: Bool
-    public init(archivePath: String, trustedKeyPath: String, quiet: Bool) {
+    /// Age identity files that open an encrypted archive.
+    public var identityPaths: [String]
+    public init(archivePath: String, trustedKeyPath: String, quiet: Bool, identityPaths: [String] = []) {
         self.archivePath = archivePath
+        self.identityPaths = identityPaths
         self.trustedKeyPath = trustedKeyPath
         self.quiet = quiet
     }
@@ -18,7 +21,7 @@ public struct Verifier {
         let key = try PublicKey(pemFile: trustedKeyPath)
         let progress = ProgressReporter(label: "verify", quiet: quiet)
         let result = try ArchiveVerifier.verify(
-            path: archivePath, trust: key, started: { progress.setTotal(items: $0, bytes: $1) },
+            path: archivePath, trust: key, identities: AgeKeyFile.identities(files: identityPaths), started: { progress.setTotal(items: $0, bytes: $1) },
             progress: { progress.update(items: $0, bytes: $1) })
         progress.finish()
         return result

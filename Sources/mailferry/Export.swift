@@ -39,6 +39,12 @@ struct Export: ParsableCommand {
               mailferry export --source dir:/srv/mail --estimate
 
               mailferry export --source dir:samples/store --sign-key a.key.pem --since june.mfa --out june-2.mfa
+
+            With --encrypt-to B.age.pub (repeatable: station B, an escrow key) the archive is signed, then encrypted
+            to those age keys as it is written (age v1, X25519), into NAME.mfa.age: no plaintext byte of it reaches
+            the disk. `age -d -i B.age.key` gives back the plain archive; MailFerry's readers take --identity.
+
+              mailferry export --source dir:samples/store --sign-key a.key.pem --encrypt-to b.age.pub --out june.mfa
             """)
 
     @Option(help: "The source URL (dir:PATH, maildir:PATH, mbox:PATH, imap://HOST:PORT, imaps://HOST:PORT).")
@@ -64,6 +70,11 @@ struct Export: ParsableCommand {
 
     @Option(help: "The public key (PEM) that checks the --since archive's signature (default: that of --sign-key).")
     var trust: String?
+
+    @Option(name: .customLong("encrypt-to"), help: ArgumentHelp("Encrypt the archive to the age public keys in this file (KEY.age.pub, or age1... lines as age -R takes them); repeatable. Writes NAME.mfa.age.", valueName: "file"))
+    var encryptTo: [String] = []
+
+    @OptionGroup(title: "Encrypted archives (for --since)") var identity: IdentityOptions
 
     @Flag(help: "Print the result as JSON.")
     var json = false
@@ -122,6 +133,8 @@ struct Export: ParsableCommand {
         exporter.expectedTotals = estimated.map { ($0.items, $0.bytes) }
         exporter.since = since
         exporter.trustedKeyPath = trust
+        exporter.encryptToPaths = encryptTo
+        exporter.identityPaths = identity.paths
         if let map {
             exporter.mapping = UserMapping(try perform { try MigrationUsersFile.read(path: map) }.map { ($0.source, $0.target) })
         }

@@ -14,6 +14,8 @@ struct TargetOptions: ParsableArguments {
     @Option(help: "The signer's public key (PEM).")
     var trust: String
 
+    @OptionGroup var identity: IdentityOptions
+
     @Option(help: "The target URL (dir:PATH, maildir:PATH, imap://HOST:PORT, imaps://HOST:PORT).")
     var target: String
 
@@ -128,6 +130,7 @@ struct Import: ParsableCommand {
             var importer = Importer(
                 archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: users, quiet: o.json,
                 options: connectorOptions, jobs: jobs)
+            importer.identityPaths = o.identity.paths
             importer.ledger = try ImportLedger(directory: connectorOptions.journalDirectory)
             importer.reimport = reimport
             importer.fullReconcile = fullReconcile
@@ -169,10 +172,11 @@ struct Reconcile: ParsableCommand {
         let receipts = try o.receiptWriter()
         let users = try perform { try server.allUsers(o.users) }
         let result = try perform {
-            try ReconcileCommand(
+            var command = ReconcileCommand(
                 archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: users,
-                options: server.connectorOptions(quiet: o.json, importing: importing)
-            ).run()
+                options: server.connectorOptions(quiet: o.json, importing: importing))
+            command.identityPaths = o.identity.paths
+            return try command.run()
         }
         let written = try ReportOutput.writeReceipts(result, receipts, json: o.json)
         try ReportOutput.emit(result, path: o.report, html: o.html, receipts: written, json: o.json)

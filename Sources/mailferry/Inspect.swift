@@ -13,6 +13,7 @@ struct Inspect: ParsableCommand {
             Give --trust to check the signature as well; otherwise the output says it was not checked.
 
               mailferry inspect june.mfa
+              mailferry inspect june.mfa.age --identity station-b.age.key
               mailferry inspect june.mfa --list
               mailferry inspect june.mfa --show u/1/m/2/7.eml > message.eml
             """)
@@ -29,6 +30,8 @@ struct Inspect: ParsableCommand {
     @Option(help: "A trusted public key: check the signature too.")
     var trust: String?
 
+    @OptionGroup var identity: IdentityOptions
+
     @Flag(help: "Print JSON.")
     var json = false
 
@@ -36,7 +39,7 @@ struct Inspect: ParsableCommand {
     static let notVerified = "the signature was NOT checked (give --trust KEY, or run verify): nothing shown here is verified"
 
     func run() throws {
-        let inspector = try perform { try Inspector(archivePath: archive, trustedKeyPath: trust) }
+        let inspector = try perform { try Inspector(archivePath: archive, trustedKeyPath: trust, identityPaths: identity.paths) }
         let safe = { (text: String) in Format.terminalSafe(text) }
         if let show {
             guard let record = try perform({ try inspector.find(show) }) else {
@@ -80,7 +83,7 @@ struct Inspect: ParsableCommand {
             try printJSON(s)
             return
         }
-        print("archive:   \(s.archive) (\(Format.bytes(s.fileSize)), \(s.frames) frames)")
+        print("archive:   \(s.archive) (\(Format.bytes(s.fileSize)), \(s.frames) frames\(s.encrypted ? ", encrypted with age: opened with --identity" : ""))")
         print("id:        \(s.archiveID)")
         print("format:    \(s.format) version \(s.version), made by \(s.tool)")
         print("created:   \(s.created) on station \(s.station), sequence \(s.sequence)\(s.deltaOf.map { ", delta of \($0)" } ?? "")")

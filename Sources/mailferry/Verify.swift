@@ -11,6 +11,7 @@ struct Verify: ParsableCommand {
             compared with the signed manifest. The first difference is named and the exit status is 1.
 
               mailferry verify june.mfa --trust station-a.pub.pem
+              mailferry verify june.mfa.age --trust station-a.pub.pem --identity station-b.age.key
             """)
 
     @Argument(help: "The archive.")
@@ -19,12 +20,14 @@ struct Verify: ParsableCommand {
     @Option(help: "The signer's public key (PEM).")
     var trust: String
 
+    @OptionGroup var identity: IdentityOptions
+
     @Flag(help: "Print JSON.")
     var json = false
 
     func run() throws {
         do {
-            let result = try perform { try Verifier(archivePath: archive, trustedKeyPath: trust, quiet: json).run() }
+            let result = try perform { try Verifier(archivePath: archive, trustedKeyPath: trust, quiet: json, identityPaths: identity.paths).run() }
             if json {
                 struct Out: Encodable { var verdict = "pass"; var archive: String; var archiveID: String; var signerKeyID: String; var entries: Int; var bytes: Int64 }
                 try printJSON(Out(archive: archive, archiveID: result.header.archiveID, signerKeyID: result.header.signerKeyID, entries: result.entries, bytes: result.bytes))
