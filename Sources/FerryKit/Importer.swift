@@ -61,6 +61,8 @@ public struct Importer {
         let (archive, reader) = try VerifiedArchive.open(
             archivePath, trusting: PublicKey(pemFile: trustedKeyPath), identities: AgeKeyFile.identities(files: identityPaths))
         let manifest = try reader.loadManifest()
+        // Damage anywhere in an encrypted file is refused before the target is touched.
+        try reader.authenticateEncryption()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
         let ledgerTarget = target.ledgerName
         if let ledger {

@@ -97,6 +97,11 @@ final class AgeDecryptingFile: ArchiveBytes {
         return done
     }
 
+    /// Opens every chunk in order, so damage anywhere is found before an import writes anything.
+    func authenticateAll() throws {
+        for index in 0..<chunkCount { try openChunk(index) }
+    }
+
     private func sealedRange(_ index: Int64) -> Range<Int64> {
         let start = payloadStart + index * Int64(AgePayload.sealedChunkSize)
         return start..<min(start + Int64(AgePayload.sealedChunkSize), fileSize)
