@@ -2,6 +2,9 @@ import Foundation
 import TestSupport
 import MailModel
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import FerryArchive
 import SystemLayer
 
@@ -122,6 +125,25 @@ import SystemLayer
         let manifest = try reader.loadManifest()
         let manifestBytes = try manifest.file.read(count: Int(manifest.size), at: 0)
         return ["manifest.jsonl": manifestBytes, "statement.json": reader.statementBytes, "statement.sig": reader.signature]
+    }
+
+    /// The encrypted vector (section 13.2), made by `age -R`: MailFerry's reader and `age -d` both give back
+    /// `tiny.mfa` byte for byte, and it verifies as the plain one does.
+    @Test func theEncryptedVectorDecryptsToTheTinyArchive() throws {
+        let identities = try AgeKeyFile.identities(Self.vector("TEST-ONLY-DO-NOT-USE.age.key"))
+        let file = try AgeDecryptingFile(file: OwnedFile(path: Self.vector("tiny.mfa.age"), flags: O_RDONLY), identities: identities)
+        let plain = try Self.read(Self.vector("tiny.mfa"))
+        #expect(try file.read(count: Int(file.size), at: 0) == plain)
+        let dir = try TemporaryDirectory()
+        let out = dir.file("tiny.mfa")
+        let decrypted = try run(["age", "-d", "-i", Self.vector("TEST-ONLY-DO-NOT-USE.age.key"), "-o", out, Self.vector("tiny.mfa.age")])
+        #expect(decrypted.status == 0, "\(decrypted.output)")
+        #expect(try Self.read(out) == plain)
+        let reader = try ArchiveReader(path: Self.vector("tiny.mfa.age"), identities: identities)
+        let key = try PublicKey(pemFile: Self.vector("TEST-ONLY-DO-NOT-USE.pub.pem"))
+        let result = try ArchiveVerifier.verify(path: Self.vector("tiny.mfa.age"), trust: key, identities: identities)
+        #expect(result.entries == 6)
+        #expect(reader.isEncrypted)
     }
 
     static func read(_ path: String) throws -> [UInt8] {
