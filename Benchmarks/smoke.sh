@@ -32,6 +32,7 @@ small_arguments() {
         imap_export_jobs.sh) echo "--users 2 --messages 150 --jobs 2 --repeat 1" ;;
         buffer_bench.sh) echo "--seconds 2 --clients 4" ;;
         dsync_bench.sh) echo "--messages 200 --new 20 --reflag 30" ;;
+        age_bench.sh) echo "--messages 300 --repeat 1 --scratch $scratch/age" ;;
         *) return 1 ;;
     esac
 }

@@ -53,6 +53,19 @@ public final class MigrationPlan {
     /// In the order of the users file.
     public private(set) var users: [Progress]
 
+    /// Encrypted archives: a delta reads the archive it builds on, so station A must be able to open what it writes: one
+    /// of its identities must belong to one of the recipients.
+    static func checkEncryption(_ stationA: StationSettings) throws {
+        let recipientFiles = stationA.encryptTo ?? [], identityFiles = stationA.identities ?? []
+        guard !recipientFiles.isEmpty || !identityFiles.isEmpty else { return }
+        guard !recipientFiles.isEmpty else { throw FerryError(.usage, "--identity is for reading archives encrypted with --encrypt-to; give --encrypt-to too") }
+        let recipients = Set(try recipientFiles.flatMap { try AgeKeyFile.recipients($0) })
+        let identities = try AgeKeyFile.identities(files: identityFiles)
+        guard identities.contains(where: { recipients.contains($0.recipient) }) else {
+            throw FerryError(.usage, "the plan's archives are encrypted, and a delta reads the archive before it: give --identity with a key of station A's own (an escrow key) and add its public half to --encrypt-to")
+        }
+    }
+
     /// Writes a new plan into `directory` (created if missing; it must not hold a plan already).
     public static func create(
         directory: String, usersFile: String, source: String, target: String, bufferConfig: String?,
@@ -64,6 +77,7 @@ public final class MigrationPlan {
         if let bufferConfig, !FileManager.default.isReadableFile(atPath: bufferConfig) {
             throw FerryError(.usage, "\(bufferConfig): the buffer's configuration cannot be read")
         }
+        try checkEncryption(stationA)
         let path = directory + "/" + definitionFile
         if FileManager.default.fileExists(atPath: path) {
             throw FerryError(.usage, "\(directory) already holds a plan (\(definitionFile)); use plan status, or another directory")
@@ -80,7 +94,8 @@ public final class MigrationPlan {
                 signKey: stationA.signKey.map(Self.absolute), archiveDirectory: stationA.archiveDirectory.map(Self.absolute),
                 stationBKey: stationA.stationBKey.map(Self.absolute),
                 receiptsDirectory: stationA.receiptsDirectory.map(Self.absolute),
-                credentials: stationA.credentials.map(Self.absolute), caFile: stationA.caFile.map(Self.absolute)),
+                credentials: stationA.credentials.map(Self.absolute), caFile: stationA.caFile.map(Self.absolute),
+                encryptTo: stationA.encryptTo.map { $0.map(Self.absolute) }, identities: stationA.identities.map { $0.map(Self.absolute) }),
             users: users)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

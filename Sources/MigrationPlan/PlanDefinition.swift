@@ -115,11 +115,18 @@ public struct StationSettings: Codable, Sendable, Equatable {
     /// IMAP credentials for the source, and the CA that signs its certificate when it is a private one.
     public var credentials: String?
     public var caFile: String?
+    /// Age recipient files every archive is encrypted to (station B's, and a key of station A's own), and station A's
+    /// age identity files, which open its earlier archives when a delta builds on one. Absent in older plans.
+    public var encryptTo: [String]?
+    public var identities: [String]?
 
     public init(
         signKey: String? = nil, archiveDirectory: String? = nil, stationBKey: String? = nil,
-        receiptsDirectory: String? = nil, credentials: String? = nil, caFile: String? = nil
+        receiptsDirectory: String? = nil, credentials: String? = nil, caFile: String? = nil,
+        encryptTo: [String]? = nil, identities: [String]? = nil
     ) {
+        self.encryptTo = encryptTo
+        self.identities = identities
         self.caFile = caFile
         self.signKey = signKey
         self.archiveDirectory = archiveDirectory

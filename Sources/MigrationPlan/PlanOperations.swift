@@ -136,6 +136,8 @@ extension MigrationPlan {
                 signingKeyPath: signingKey, outputPath: path, quiet: quiet, options: options)
             exporter.mapping = definition.mapping
             exporter.since = previous?.path
+            exporter.encryptToPaths = definition.stationA.encryptTo ?? []
+            exporter.identityPaths = definition.stationA.identities ?? []
             let summary = try exporter.run(onWarning: onWarning)
             let fileHash = try Self.fileSHA256(summary.archive)
             let stamp = now()

@@ -94,12 +94,14 @@ extension MigrationPlan {
 
     /// Station B's command for a user: every archive of the user's chain (station B applies them in chain order
     /// whatever order they are named in, and skips those it has imported already). A server target needs station B's
-    /// credentials, which station A does not know: a placeholder names the option.
+    /// credentials, which station A does not know: a placeholder names the option (so for station B's age key, when
+    /// the archives are encrypted).
     public func stationBCommand(for p: Progress) -> String {
         let files = p.chain.map(\.path)
         let server = definition.target.hasPrefix("imap://") || definition.target.hasPrefix("imaps://")
         return "mailferry plan import \(files.isEmpty ? "ARCHIVE" : files.joined(separator: " ")) --target \(definition.target) --trust A.pub.pem --sign-key B.key.pem --receipts \(receiptsFolder)"
             + (server ? " --credentials B-CREDENTIALS.tsv" : "")
+            + (definition.stationA.encryptTo?.isEmpty == false ? " --identity B.age.key" : "")
     }
 
     var receiptsFolder: String { definition.stationA.receiptsDirectory ?? "RECEIPTS" }

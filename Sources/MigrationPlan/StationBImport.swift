@@ -15,6 +15,8 @@ public struct StationBImport {
     public var archives: [String]
     public var target: ConnectorURL
     public var trustedKeyPath: String
+    /// Age identity files that open encrypted archives.
+    public var identityPaths: [String] = []
     public var receipts: ReceiptWriter
     public var receiptsDirectory: String
     public var options: ConnectorOptions
@@ -38,9 +40,10 @@ public struct StationBImport {
     /// The archives in chain order: a delta after the archive it builds on; otherwise by sequence, then as given.
     public func ordered() throws -> [(path: String, header: ArchiveHeader)] {
         let key = try PublicKey(pemFile: trustedKeyPath)
+        let identities = try AgeKeyFile.identities(files: identityPaths)
         var headers: [(path: String, header: ArchiveHeader)] = []
         for path in archives {
-            let reader = try ArchiveReader(path: path)
+            let reader = try ArchiveReader(path: path, identities: identities)
             try reader.verifySignature(with: key)
             headers.append((path, try reader.loadManifest().header))
         }
@@ -59,8 +62,9 @@ public struct StationBImport {
         let ledger = try ImportLedger(directory: options.journalDirectory)
         var reports: [ReconcileReport] = []
         let chain = try ordered()
+        let identities = try AgeKeyFile.identities(files: identityPaths)
         for (path, header) in chain {
-            let reader = try ArchiveReader(path: path)
+            let reader = try ArchiveReader(path: path, identities: identities)
             try reader.verifySignature(with: PublicKey(pemFile: trustedKeyPath))
             let users = try reader.loadManifest().users.map(\.address)
             let done = users.allSatisfy { user in
@@ -76,7 +80,9 @@ public struct StationBImport {
             let report: ReconcileReport
             if done {
                 say("\(path): already imported into \(target); reconciling again")
-                var again = try ReconcileCommand(archivePath: path, trustedKeyPath: trustedKeyPath, target: target, users: [], options: options).run()
+                var reconcile = ReconcileCommand(archivePath: path, trustedKeyPath: trustedKeyPath, target: target, users: [], options: options)
+                reconcile.identityPaths = identityPaths
+                var again = try reconcile.run()
                 // Keep what the import itself did (written, rewritten, refused) from the report of the first run.
                 let earlier = receiptsDirectory + "/" + header.archiveID + ".report.json"
                 if let data = FileManager.default.contents(atPath: earlier),
@@ -90,6 +96,7 @@ public struct StationBImport {
                     archivePath: path, trustedKeyPath: trustedKeyPath, target: target, users: [], quiet: quiet, options: options,
                     jobs: jobs)
                 importer.ledger = ledger
+                importer.identityPaths = identityPaths
                 report = try importer.run()
             }
             try receipts.write(report)

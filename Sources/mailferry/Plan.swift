@@ -75,6 +75,7 @@ struct PlanInit: ParsableCommand {
                   --station-b-key b.pub.pem --receipts /media/usb/receipts --credentials admin.tsv
               mailferry plan init --users users.csv --source dir:/srv/mail --target dir:/srv/newmail \\
                   --station-a /srv/plan --buffer-config buffer.toml --sign-key a.key.pem --archives /media/usb
+              mailferry plan init ... --encrypt-to b.age.pub --encrypt-to a.age.pub --identity a.age.key
 
             users.csv: source,target[,group] per line, for example `alice@example.com,alice@example.net,sales`.
             """)
@@ -101,6 +102,10 @@ struct PlanInit: ParsableCommand {
     var credentials: String?
     @Option(name: .customLong("ca-file"), help: ArgumentHelp("CA certificates (PEM) for the source's IMAP certificate.", valueName: "file"))
     var caFile: String?
+    @Option(name: .customLong("encrypt-to"), help: ArgumentHelp("Encrypt every archive to the age public keys in this file (station B's; repeatable, with one of station A's own for deltas).", valueName: "file"))
+    var encryptTo: [String] = []
+    @Option(name: .customLong("identity"), help: ArgumentHelp("Station A's age identity, among --encrypt-to, which opens its earlier archives when a delta builds on one.", valueName: "file"))
+    var identities: [String] = []
 
     func run() throws {
         let plan = try perform {
@@ -108,7 +113,8 @@ struct PlanInit: ParsableCommand {
                 directory: stationA, usersFile: users, source: source, target: target, bufferConfig: bufferConfig,
                 stationA: StationSettings(
                     signKey: signKey, archiveDirectory: archives, stationBKey: stationBKey, receiptsDirectory: receipts,
-                    credentials: credentials, caFile: caFile))
+                    credentials: credentials, caFile: caFile, encryptTo: encryptTo.isEmpty ? nil : encryptTo,
+                    identities: identities.isEmpty ? nil : identities))
         }
         let renamed = plan.users.filter { $0.user.source.lowercased() != $0.user.target.lowercased() }.count
         print("plan \(plan.definition.planID) in \(stationA): \(plan.users.count) users (\(renamed) renamed at the target)")
@@ -345,13 +351,15 @@ struct PlanImport: ParsableCommand {
     var json = false
     @OptionGroup(title: "IMAP targets") var server: ServerOptions
     @OptionGroup(title: "IMAP targets") var importing: ImportOptions
+    @OptionGroup var identity: IdentityOptions
 
     func run() throws {
         let url = try perform { try ConnectorURL(parsing: target) }
         let writer = try perform { try ReceiptWriter(directory: receipts, signingKeyPath: signKey) }
-        let station = StationBImport(
+        var station = StationBImport(
             archives: archives, target: url, trustedKeyPath: trust, receipts: writer, receiptsDirectory: receipts,
             options: server.connectorOptions(quiet: json, importing: importing), jobs: jobs, quiet: json)
+        station.identityPaths = identity.paths
         let reports = try perform { try station.run { if !json { print($0) } } }
         if json {
             try printJSON(reports)

@@ -91,8 +91,8 @@ import SystemLayer
         try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
     }
 
-    static func archiveID(_ path: String) throws -> String {
-        let statement = try CLI.run(["inspect", path, "--json"])
+    static func archiveID(_ path: String, identity: String? = nil) throws -> String {
+        let statement = try CLI.run(["inspect", path, "--json"] + (identity.map { ["--identity", $0] } ?? []))
         let object = try JSONSerialization.jsonObject(with: Data(statement.stdout.utf8)) as? [String: Any]
         if let id = object?["archiveID"] as? String { return id }
         if let header = object?["header"] as? [String: Any], let id = header["archiveID"] as? String { return id }

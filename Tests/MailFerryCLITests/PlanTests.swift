@@ -15,7 +15,8 @@ import Testing
         let config: String
         let serve: Serve
 
-        init() throws {
+        /// `encrypted`: every archive encrypted to station B's age key and to station A's own (for its deltas).
+        init(encrypted: Bool = false) throws {
             work = try Workspace()
             source = try work.sampleStore()
             target = work.file("target")
@@ -39,9 +40,17 @@ import Testing
                 "plan", "init", "--users", work.file("users.csv"), "--source", "dir:" + source, "--target", "dir:" + target,
                 "--station-a", plan, "--buffer-config", config, "--sign-key", work.file("a.key.pem"),
                 "--archives", work.file("archives"), "--station-b-key", work.file("b.pub.pem"), "--receipts", work.file("receipts"),
-            ])
+            ] + (encrypted ? try Self.encryption(work) : []))
             #expect(initialized.status == 0, "\(initialized.stderr)")
             #expect(initialized.stdout.contains("2 users (1 renamed at the target)"))
+        }
+
+        /// Age keys for both stations and the options of `plan init` that encrypt to them.
+        static func encryption(_ work: Workspace) throws -> [String] {
+            for name in ["a", "b"] {
+                #expect(try CLI.run(["keygen", "--encryption", "--out", work.file(name)]).status == 0)
+            }
+            return ["--encrypt-to", work.file("b.age.pub"), "--encrypt-to", work.file("a.age.pub"), "--identity", work.file("a.age.key")]
         }
 
         func status() throws -> [String: [String: Any]] {
@@ -217,6 +226,7 @@ import Testing
             switch $0 {
             case "A.pub.pem": s.work.file("a.pub.pem")
             case "B.key.pem": s.work.file("b.key.pem")
+            case "B.age.key": s.work.file("b.age.key")
             default: String($0)
             }
         }
@@ -226,13 +236,16 @@ import Testing
     /// later step taken from what plan status says: a pass for the group, carried ahead; held, forwarded, the
     /// final pass a delta of the first; station B given the archives status names. Station B needs the pass too
     /// (a delta is refused without its base), so status, its hint and plan carried must name the whole chain.
-    @Test func theWalkThroughWithAFirstPassWorksAsStatusSays() throws {
-        let s = try Station()
+    /// Encrypted, the same walk: every archive is `.mfa.age`, the final delta reads the pass with station A's own key,
+    /// and station B's command (from status) names its key.
+    @Test(arguments: [false, true]) func theWalkThroughWithAFirstPassWorksAsStatusSays(encrypted: Bool) throws {
+        let s = try Station(encrypted: encrypted)
         let pass = try CLI.run(["plan", "export", "--plan", s.plan, "--group", "first"])
         #expect(pass.status == 0, "\(pass.stderr)")
         #expect(pass.stdout.contains("pass for: alice@example.com, bob@example.com"), "\(pass.stdout)")
         let passArchive = try #require(pass.stdout.split(separator: "\n").first { $0.hasPrefix("wrote ") }?.split(separator: " ")[1]).description
-        let passID = try DeltaRoundTripTests.archiveID(passArchive)
+        #expect(passArchive.hasSuffix(encrypted ? ".mfa.age" : ".mfa"), "\(passArchive)")
+        let passID = try DeltaRoundTripTests.archiveID(passArchive, identity: encrypted ? s.work.file("b.age.key") : nil)
 
         // The pass leaves ahead of the cut-over: plan carried says whose pass it is and what station B may do.
         let carriedAhead = try CLI.run(["plan", "carried", "--plan", s.plan, passArchive])
@@ -405,5 +418,23 @@ import Testing
             #expect(r.status == 2 && r.stderr.contains(expected), "\(text): \(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: work.file("p/plan.json")))
         }
+    }
+
+    /// Encrypted plans: station A must hold a key among the recipients, or its deltas could not read the archive before.
+    @Test func anEncryptedPlanWithoutAKeyOfStationAsOwnIsRefused() throws {
+        let work = try Workspace()
+        try "a@x.org\n".write(toFile: work.file("u.csv"), atomically: true, encoding: .utf8)
+        _ = try Station.encryption(work)
+        let base = ["plan", "init", "--users", work.file("u.csv"), "--source", "dir:/nowhere", "--target", "dir:/t", "--station-a", work.file("p")]
+        for extra in [
+            ["--encrypt-to", work.file("b.age.pub")],
+            ["--encrypt-to", work.file("b.age.pub"), "--identity", work.file("a.age.key")],
+        ] {
+            let r = try CLI.run(base + extra)
+            #expect(r.status == 2 && r.stderr.contains("give --identity with a key of station A's own"), "\(extra): \(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: work.file("p/plan.json")))
+        }
+        let r = try CLI.run(base + ["--encrypt-to", work.file("b.age.pub"), "--encrypt-to", work.file("a.age.pub"), "--identity", work.file("a.age.key")])
+        #expect(r.status == 0, "\(r.stderr)")
     }
 }
