@@ -7,8 +7,8 @@
 #
 #   bash Benchmarks/age_bench.sh [--messages N] [--repeat N] [--bin PATH] [--scratch DIR]
 #
-# Defaults: 20000 messages (~450 MB, Benchmarks/make_corpus.py), 3 timed runs after a warm-up, median kept; each pair
-# is timed baseline first. Exit 1 when a goal is missed (0 with MAILFERRY_BENCH_SMOKE=1, where the figures mean
+# Defaults: 20000 messages (~450 MB, Benchmarks/make_corpus.py), 3 timed rounds after a warm-up, median kept; the
+# two sides of a comparison alternate in going first. Exit 1 when a goal is missed (0 with MAILFERRY_BENCH_SMOKE=1, where the figures mean
 # nothing). Needs `age`, `zstd`, GNU time.
 set -euo pipefail
 
@@ -46,50 +46,64 @@ python3 "$ROOT/Benchmarks/make_corpus.py" --out "$corpus" --messages "$MESSAGES"
 "$BIN" keygen --encryption --out "$SCRATCH/b" >/dev/null
 plain="$SCRATCH/x.mfa" sealed="$SCRATCH/y.mfa.age"
 
-SECONDS_=0 RSS_=0
-# measure PREP CMD...: a warm-up, then REPEAT timed runs; sets SECONDS_ (median wall) and RSS_ (largest peak, MB).
-measure() {
+# timed PREP CMD...: one run under GNU time; sets T_ (wall seconds) and R_ (peak RSS, MB).
+timed() {
     local prep="$1"; shift
-    "$prep"; "$@" >/dev/null 2>"$SCRATCH/err" || { cat "$SCRATCH/err" >&2; exit 1; }
-    local runs=() rss=0 t0 t1 r i
+    "$prep"
+    local t0 t1
+    t0=$(date +%s.%N)
+    /usr/bin/time -f '%M' -o "$SCRATCH/rss" "$@" >/dev/null 2>"$SCRATCH/err" || { cat "$SCRATCH/err" >&2; exit 1; }
+    t1=$(date +%s.%N)
+    T_=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    R_=$(awk '{ printf "%.1f", $1 / 1024 }' "$SCRATCH/rss")
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+maxof() { printf '%s\n' "$@" | sort -g | tail -n 1; }
+# pair PREP_A ARRAY_A PREP_B ARRAY_B: a warm-up of each, then REPEAT rounds that alternate which goes first (so the
+# drift of a shared VM falls on both); sets A_S A_R B_S B_R (median seconds, largest RSS).
+pair() {
+    local prep_a="$1" prep_b="$3"
+    local -n cmd_a="$2" cmd_b="$4"
+    local as=() ar=() bs=() br=() i
+    timed "$prep_a" "${cmd_a[@]}"; timed "$prep_b" "${cmd_b[@]}"
     for ((i = 1; i <= REPEAT; i++)); do
-        "$prep"
-        t0=$(date +%s.%N)
-        /usr/bin/time -f '%M' -o "$SCRATCH/rss" "$@" >/dev/null 2>"$SCRATCH/err" || { cat "$SCRATCH/err" >&2; exit 1; }
-        t1=$(date +%s.%N)
-        runs+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
-        r=$(awk '{ printf "%.1f", $1 / 1024 }' "$SCRATCH/rss")
-        rss=$(awk -v a="$rss" -v b="$r" 'BEGIN { print (a > b ? a : b) }')
+        if ((i % 2)); then
+            timed "$prep_a" "${cmd_a[@]}"; as+=("$T_"); ar+=("$R_")
+            timed "$prep_b" "${cmd_b[@]}"; bs+=("$T_"); br+=("$R_")
+        else
+            timed "$prep_b" "${cmd_b[@]}"; bs+=("$T_"); br+=("$R_")
+            timed "$prep_a" "${cmd_a[@]}"; as+=("$T_"); ar+=("$R_")
+        fi
     done
-    SECONDS_=$(printf '%s\n' "${runs[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-    RSS_=$rss
+    A_S=$(median "${as[@]}") A_R=$(maxof "${ar[@]}") B_S=$(median "${bs[@]}") B_R=$(maxof "${br[@]}")
 }
 no_prep() { sync; }
 drop_plain() { rm -f "$plain"; sync; }
 drop_sealed() { rm -f "$sealed"; sync; }
-drop_targets() { rm -rf "$SCRATCH/t1" "$SCRATCH/t2" "$SCRATCH/journal"; sync; }
+drop_t1() { rm -rf "$SCRATCH/t1" "$SCRATCH/journal"; sync; }
+drop_t2() { rm -rf "$SCRATCH/t2" "$SCRATCH/journal"; sync; }
 
-export_args=(export --source "maildir:$corpus" --user bench@example.com --sign-key "$SCRATCH/a.key.pem")
-log "export, plain then encrypted"
-measure drop_plain "$BIN" "${export_args[@]}" --out "$plain"
-e_plain=$SECONDS_ e_plain_rss=$RSS_
-measure drop_sealed "$BIN" "${export_args[@]}" --encrypt-to "$SCRATCH/b.age.pub" --out "$sealed"
-e_sealed=$SECONDS_ e_sealed_rss=$RSS_
-"$BIN" export "${export_args[@]:1}" --encrypt-to "$SCRATCH/b.age.pub" --out "$sealed" >/dev/null 2>&1
+export_common=(export --source "maildir:$corpus" --user bench@example.com --sign-key "$SCRATCH/a.key.pem")
+export_plain=("$BIN" "${export_common[@]}" --out "$plain")
+export_sealed=("$BIN" "${export_common[@]}" --encrypt-to "$SCRATCH/b.age.pub" --out "$sealed")
+log "export, plain and encrypted"
+pair drop_plain export_plain drop_sealed export_sealed
+e_plain=$A_S e_plain_rss=$A_R e_sealed=$B_S e_sealed_rss=$B_R
+"${export_plain[@]}" >/dev/null 2>&1
+"${export_sealed[@]}" >/dev/null 2>&1
 
-log "verify: age -d | zstd -dc | sha256sum, then mailferry"
-measure no_prep bash -c 'set -o pipefail; age -d -i "$1" "$2" | zstd -dc | sha256sum >/dev/null' _ "$SCRATCH/b.age.key" "$sealed"
-v_base=$SECONDS_ v_base_rss=$RSS_
-measure no_prep "$BIN" verify "$sealed" --trust "$SCRATCH/a.pub.pem" --identity "$SCRATCH/b.age.key"
-v_sealed=$SECONDS_ v_sealed_rss=$RSS_
+log "verify: age -d | zstd -dc | sha256sum, and mailferry"
+verify_base=(bash -c 'set -o pipefail; age -d -i "$1" "$2" | zstd -dc | sha256sum >/dev/null' _ "$SCRATCH/b.age.key" "$sealed")
+verify_sealed=("$BIN" verify "$sealed" --trust "$SCRATCH/a.pub.pem" --identity "$SCRATCH/b.age.key")
+pair no_prep verify_base no_prep verify_sealed
+v_base=$A_S v_base_rss=$A_R v_sealed=$B_S v_sealed_rss=$B_R
 
-log "import, plain then encrypted"
-"$BIN" export "${export_args[@]:1}" --out "$plain" >/dev/null 2>&1
-import_args=(--trust "$SCRATCH/a.pub.pem" --user bench@example.com --journal "$SCRATCH/journal")
-measure drop_targets "$BIN" import "$plain" "${import_args[@]}" --target "maildir:$SCRATCH/t1"
-i_plain=$SECONDS_ i_plain_rss=$RSS_
-measure drop_targets "$BIN" import "$sealed" "${import_args[@]}" --identity "$SCRATCH/b.age.key" --target "maildir:$SCRATCH/t2"
-i_sealed=$SECONDS_ i_sealed_rss=$RSS_
+log "import, plain and encrypted"
+import_common=(--trust "$SCRATCH/a.pub.pem" --user bench@example.com --journal "$SCRATCH/journal")
+import_plain=("$BIN" import "$plain" "${import_common[@]}" --target "maildir:$SCRATCH/t1")
+import_sealed=("$BIN" import "$sealed" "${import_common[@]}" --identity "$SCRATCH/b.age.key" --target "maildir:$SCRATCH/t2")
+pair drop_t1 import_plain drop_t2 import_sealed
+i_plain=$A_S i_plain_rss=$A_R i_sealed=$B_S i_sealed_rss=$B_R
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 failed=0

@@ -178,11 +178,14 @@ final class AgeEncryptingOutput: ArchiveOutput {
     private let file: OwnedFile
     var path: String { file.path }
     private let cipher: ChaChaPoly
-    private var plain: [UInt8] = []
-    private var sealed: [UInt8] = []
+    /// The chunk being filled, `plainCount` bytes of it so far.
+    private var plain: [UInt8]
+    private var plainCount = 0
+    /// Sealed chunks gathered before a write to the file, `sealedCount` bytes of them.
+    private var sealed: [UInt8]
+    private var sealedCount = 0
     private var index: Int64 = 0
     private var finished = false
-    /// Sealed chunks gathered before a write to the file.
     private static let batch = 16
 
     init(file: OwnedFile, recipients: [AgeRecipient]) throws {
@@ -190,8 +193,8 @@ final class AgeEncryptingOutput: ArchiveOutput {
         let (header, fileKey) = try AgeHeader.make(for: recipients)
         let nonce = try AgeCrypto.random(AgePayload.nonceSize)
         cipher = ChaChaPoly(key: AgePayload.key(fileKey: fileKey, nonce: nonce))
-        plain.reserveCapacity(AgePayload.chunkSize)
-        sealed.reserveCapacity(Self.batch * AgePayload.sealedChunkSize)
+        plain = [UInt8](repeating: 0, count: AgePayload.chunkSize)
+        sealed = [UInt8](repeating: 0, count: Self.batch * AgePayload.sealedChunkSize)
         try file.write(header + nonce)
     }
 
@@ -199,28 +202,35 @@ final class AgeEncryptingOutput: ArchiveOutput {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         precondition(!finished)
-        var rest = bytes[...]
-        while !rest.isEmpty {
-            if plain.count == AgePayload.chunkSize { try seal(last: false) }
-            let n = min(AgePayload.chunkSize - plain.count, rest.count)
-            plain.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest.prefix(n)))
-            rest = rest.dropFirst(n)
+        var done = 0
+        while done < bytes.count {
+            if plainCount == AgePayload.chunkSize { try seal(last: false) }
+            let n = min(AgePayload.chunkSize - plainCount, bytes.count - done)
+            plain.withUnsafeMutableBytes { target in
+                UnsafeMutableRawBufferPointer(rebasing: target[plainCount..<(plainCount + n)])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[done..<(done + n)]))
+            }
+            plainCount += n
+            done += n
         }
     }
 
     private func seal(last: Bool) throws {
-        let start = sealed.count
-        sealed.append(contentsOf: repeatElement(0, count: plain.count + ChaChaPoly.tagSize))
+        let start = sealedCount
+        let count = plainCount + ChaChaPoly.tagSize
         plain.withUnsafeBytes { p in
             sealed.withUnsafeMutableBytes { out in
-                cipher.seal(nonce: AgePayload.chunkNonce(index, last: last), p, into: UnsafeMutableRawBufferPointer(rebasing: out[start...]))
+                cipher.seal(
+                    nonce: AgePayload.chunkNonce(index, last: last), UnsafeRawBufferPointer(rebasing: p[..<plainCount]),
+                    into: UnsafeMutableRawBufferPointer(rebasing: out[start..<(start + count)]))
             }
         }
+        sealedCount += count
         index += 1
-        plain.removeAll(keepingCapacity: true)
-        if sealed.count >= Self.batch * AgePayload.sealedChunkSize || last {
-            try file.write(sealed)
-            sealed.removeAll(keepingCapacity: true)
+        plainCount = 0
+        if sealedCount + AgePayload.sealedChunkSize > sealed.count || last {
+            try sealed.withUnsafeBytes { try file.write(UnsafeRawBufferPointer(rebasing: $0[..<sealedCount])) }
+            sealedCount = 0
         }
     }
 
