@@ -71,7 +71,8 @@ public enum MediumCheck {
         }
         var needed: Int64 = 0
         for file in files {
-            let (sum, overflow) = needed.addingReportingOverflow(spaceTaken(by: file.bytesToWrite, blockSize: fileSystem.blockSize))
+            let (sum, overflow) = needed.addingReportingOverflow(
+                spaceTaken(by: file.bytesToWrite, blockSize: fileSystem.blockSize))
             needed = overflow ? .max : sum
         }
         if needed > fileSystem.availableBytes {

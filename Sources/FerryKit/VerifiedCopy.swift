@@ -111,7 +111,8 @@ public struct VerifiedCopy {
             let outcome: Outcome
             switch file.action {
             case .checkExisting: outcome = try checkExisting(file, meter)
-            case .copy(let partialSize): outcome = try copy(file, partialSize: partialSize, pauseAt: pauseAt, meter, report)
+            case .copy(let partialSize):
+                outcome = try copy(file, partialSize: partialSize, pauseAt: pauseAt, meter, report)
             }
             meter.fileDone()
             switch outcome {
@@ -155,7 +156,10 @@ public struct VerifiedCopy {
                 throw FerryError(.usage, "\(source) does not name a file")
             }
             if let other = sourceOfName[name] {
-                throw FerryError(.usage, "\(other) and \(source) would both be copied to \(base)/\(name); copy them to different directories")
+                throw FerryError(
+                    .usage,
+                    "\(other) and \(source) would both be copied to \(base)/\(name); copy them to different directories"
+                )
             }
             sourceOfName[name] = source
             guard let info = try FerryError.io({ try SystemCall.statIfPresent(source) }) else {
@@ -174,7 +178,8 @@ public struct VerifiedCopy {
                 guard Int64(existing.st_size) == size else {
                     throw FerryError(
                         .usage,
-                        "\(target) exists with \(existing.st_size) bytes and \(source) has \(size): it is another file, and copy replaces nothing; remove it or copy into another directory")
+                        "\(target) exists with \(existing.st_size) bytes and \(source) has \(size): it is another file, and copy replaces nothing; remove it or copy into another directory"
+                    )
                 }
                 action = .checkExisting
             } else if let partial = try FerryError.io({ try SystemCall.lstatIfPresent(target + ".partial") }) {
@@ -185,31 +190,40 @@ public struct VerifiedCopy {
             } else {
                 action = .copy(partialSize: nil)
             }
-            planned.append(Planned(source: source, target: target, size: size, mode: info.st_mode & 0o777, action: action))
+            planned.append(
+                Planned(source: source, target: target, size: size, mode: info.st_mode & 0o777, action: action))
         }
         return planned
     }
 
     // MARK: - Copying
 
-    func copy(_ file: Planned, partialSize: Int64?, pauseAt: Int64?, _ meter: Meter, _ report: (Event) -> Void) throws -> Outcome {
+    func copy(_ file: Planned, partialSize: Int64?, pauseAt: Int64?, _ meter: Meter, _ report: (Event) -> Void) throws
+        -> Outcome
+    {
         let source = try FerryError.io { try FileDescriptor(opening: file.source, O_RDONLY) }
         try checkSize(source, file)
         var hash = SHA256()
         var offset: Int64 = 0
         if let partialSize, partialSize > file.size {
-            report(.startingOver(
-                path: file.target,
-                reason: "the partial copy \(file.partialPath) has \(partialSize) bytes, more than the source's \(file.size)"))
+            report(
+                .startingOver(
+                    path: file.target,
+                    reason:
+                        "the partial copy \(file.partialPath) has \(partialSize) bytes, more than the source's \(file.size)"
+                ))
         } else if let partialSize, partialSize > 0 {
             let prefixes = try hashPrefixes(of: file, length: partialSize, source: source, continuing: hash, meter)
             if prefixes.partial == prefixes.source {
                 report(.resumed(path: file.target, from: partialSize))
                 offset = partialSize
             } else {
-                report(.startingOver(
-                    path: file.target,
-                    reason: "the partial copy's \(partialSize) bytes read back from the medium have SHA-256 \(prefixes.partial), the source's first \(partialSize) bytes \(prefixes.source)"))
+                report(
+                    .startingOver(
+                        path: file.target,
+                        reason:
+                            "the partial copy's \(partialSize) bytes read back from the medium have SHA-256 \(prefixes.partial), the source's first \(partialSize) bytes \(prefixes.source)"
+                    ))
                 hash = SHA256()
                 meter.addToTotal(partialSize)
             }
@@ -237,7 +251,10 @@ public struct VerifiedCopy {
 
     /// Writes the source from `offset` on to the partial file (appending to a verified prefix, or from scratch),
     /// then fsyncs it.
-    func write(_ file: Planned, from source: FileDescriptor, startingAt offset: Int64, hash: SHA256, pauseAt: Int64?, _ meter: Meter) throws {
+    func write(
+        _ file: Planned, from source: FileDescriptor, startingAt offset: Int64, hash: SHA256, pauseAt: Int64?,
+        _ meter: Meter
+    ) throws {
         var offset = offset
         do {
             let output =
@@ -272,10 +289,12 @@ public struct VerifiedCopy {
         } catch let error as SystemError {
             var message = "\(error.path): \(error.operation) failed: \(error.reason)."
             if error.code == EFBIG {
-                message += " The file system refuses a file of \(file.size) bytes (FAT32 holds files up to 4 GiB - 1 byte); copy onto an exFAT or ext4 medium."
+                message +=
+                    " The file system refuses a file of \(file.size) bytes (FAT32 holds files up to 4 GiB - 1 byte); copy onto an exFAT or ext4 medium."
             }
             if error.path == file.partialPath && error.operation != "open" {
-                message += " \(file.partialPath) keeps what was written; run the same copy again to resume once the cause is fixed."
+                message +=
+                    " \(file.partialPath) keeps what was written; run the same copy again to resume once the cause is fixed."
             }
             throw FerryError(.ioError, message)
         }
@@ -283,7 +302,8 @@ public struct VerifiedCopy {
 
     /// Hashes the partial copy's `length` bytes, read back from the device, and the source's first `length` bytes,
     /// which also go into `continuing` (the whole source's hash, should the copy resume).
-    func hashPrefixes(of file: Planned, length: Int64, source: FileDescriptor, continuing: SHA256, _ meter: Meter) throws
+    func hashPrefixes(of file: Planned, length: Int64, source: FileDescriptor, continuing: SHA256, _ meter: Meter)
+        throws
         -> (partial: String, source: String)
     {
         try FerryError.io {
@@ -384,7 +404,10 @@ public struct VerifiedCopy {
     }
 
     static func shrank(_ file: Planned) -> FerryError {
-        FerryError(.ioError, "\(file.source) changed size while it was being copied (it had \(file.size) bytes); copy it again once nothing writes to it")
+        FerryError(
+            .ioError,
+            "\(file.source) changed size while it was being copied (it had \(file.size) bytes); copy it again once nothing writes to it"
+        )
     }
 
     /// Counts files and bytes for the progress line: each byte of a file counts twice, once written (or, for a

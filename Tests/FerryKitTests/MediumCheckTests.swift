@@ -21,7 +21,8 @@ import Testing
 
     @Test func aFileLargerThanFAT32sLargestIsRefusedWithTheVolumeSizeAdvice() throws {
         let size = 4 * Self.gib + 1
-        let error = try #require(Self.refusal([MediumCheck.File(name: "june.mfa", size: size, bytesToWrite: size)], on: Self.fat32))
+        let error = try #require(
+            Self.refusal([MediumCheck.File(name: "june.mfa", size: size, bytesToWrite: size)], on: Self.fat32))
         #expect(error.exitStatus == .usage)
         #expect(error.description.contains("june.mfa is 4.3 GB (4294967297 bytes)"))
         #expect(error.description.contains("/media/stick is on FAT (FAT32)"))
@@ -33,7 +34,8 @@ import Testing
 
     @Test func everyFileTooLargeIsNamedAndOneThatFitsIsNot() throws {
         let files = [
-            MediumCheck.File(name: "a.001.mfa", size: MediumCheck.fatLargestFile, bytesToWrite: MediumCheck.fatLargestFile),
+            MediumCheck.File(
+                name: "a.001.mfa", size: MediumCheck.fatLargestFile, bytesToWrite: MediumCheck.fatLargestFile),
             MediumCheck.File(name: "b.mfa.age", size: 5 * Self.gib, bytesToWrite: 5 * Self.gib),
             MediumCheck.File(name: "c.mfa", size: 6 * Self.gib, bytesToWrite: 6 * Self.gib),
         ]
@@ -44,7 +46,8 @@ import Testing
     }
 
     @Test func fourGiBMinusOneFitsFAT32AndExFATHasNoLimit() {
-        let largest = MediumCheck.File(name: "a.mfa", size: MediumCheck.fatLargestFile, bytesToWrite: MediumCheck.fatLargestFile)
+        let largest = MediumCheck.File(
+            name: "a.mfa", size: MediumCheck.fatLargestFile, bytesToWrite: MediumCheck.fatLargestFile)
         #expect(Self.refusal([largest], on: Self.fat32) == nil)
         let exFAT = FileSystemInfo(type: MediumCheck.exFATType, blockSize: 131072, availableBytes: 64 * Self.gib)
         let large = MediumCheck.File(name: "a.mfa", size: 20 * Self.gib, bytesToWrite: 20 * Self.gib)
@@ -64,7 +67,10 @@ import Testing
         let three = two + [MediumCheck.File(name: "c.mfa", size: 1, bytesToWrite: 1)]
         let error = try #require(Self.refusal(three, on: disk))
         #expect(error.exitStatus == .usage)
-        #expect(error.description.contains("not enough space on /media/stick: the 3 files need 16.4 KB (16384 bytes), and 12.3 KB (12288 bytes) is free"))
+        #expect(
+            error.description.contains(
+                "not enough space on /media/stick: the 3 files need 16.4 KB (16384 bytes), and 12.3 KB (12288 bytes) is free"
+            ))
     }
 
     @Test func onlyTheBytesStillToWriteCount() {

@@ -41,7 +41,12 @@ import Testing
     @Test func aFreshCopyMatchesTheSourceAndLeavesNoPartial() throws {
         let setup = try Setup()
         let (events, copied) = try setup.run()
-        #expect(copied == [VerifiedCopy.Copied(path: setup.target, size: Int64(setup.bytes.count), sha256: SHA256.hex(setup.bytes), wasThere: false)])
+        #expect(
+            copied == [
+                VerifiedCopy.Copied(
+                    path: setup.target, size: Int64(setup.bytes.count), sha256: SHA256.hex(setup.bytes), wasThere: false
+                )
+            ])
         #expect(events.count == 1)
         #expect(try setup.contents(setup.target) == setup.bytes)
         #expect(!setup.exists(setup.target + ".partial"))
@@ -72,7 +77,9 @@ import Testing
             Issue.record("expected a start over first, got \(events)")
             return
         }
-        #expect(reason.contains("the partial copy's 2097152 bytes read back from the medium have SHA-256 \(SHA256.hex(damaged))"))
+        #expect(
+            reason.contains(
+                "the partial copy's 2097152 bytes read back from the medium have SHA-256 \(SHA256.hex(damaged))"))
         #expect(reason.contains("the source's first 2097152 bytes \(SHA256.hex(Array(setup.bytes[..<(2 << 20)])))"))
         #expect(copied.first?.sha256 == SHA256.hex(setup.bytes))
         #expect(try setup.contents(setup.target) == setup.bytes)
@@ -98,7 +105,9 @@ import Testing
         #expect(copied.first?.wasThere == true)
         #expect(copied.first?.sha256 == SHA256.hex(setup.bytes))
         let after = try #require(try SystemCall.lstatIfPresent(setup.target))
-        #expect(after.st_ino == before.st_ino && after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec)
+        #expect(
+            after.st_ino == before.st_ino && after.st_mtim.tv_sec == before.st_mtim.tv_sec
+                && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec)
     }
 
     @Test func aDifferentFileOfTheSameSizeFailsAndIsMovedOffTheName() throws {
