@@ -127,6 +127,25 @@ import Testing
         #expect(try setup.contents(setup.target + ".bad") == other)
     }
 
+    @Test func theFilesAfterOneThatFailsAreStillCopied() throws {
+        let setup = try Setup(size: 50_000)
+        try Data(setup.bytes.reversed()).write(to: URL(fileURLWithPath: setup.target))
+        let second = try setup.folder.write("b.mfa", Array(setup.bytes.prefix(1000)))
+        var events: [VerifiedCopy.Event] = []
+        #expect(throws: FerryError.self) {
+            try VerifiedCopy(sources: [setup.source, second], destination: setup.medium, quiet: true).run {
+                events.append($0)
+            }
+        }
+        guard case .verified(let copied) = events.last else {
+            Issue.record("the second file was not reported verified: \(events)")
+            return
+        }
+        #expect(copied.path == setup.folder.file("medium/b.mfa"))
+        #expect(try setup.contents(copied.path) == Array(setup.bytes.prefix(1000)))
+        #expect(setup.exists(setup.target + ".bad") && !setup.exists(setup.target))
+    }
+
     @Test func aFileOfAnotherSizeUnderTheNameIsRefusedBeforeAnythingIsWritten() throws {
         let setup = try Setup(size: 200_000)
         try Data([1, 2, 3]).write(to: URL(fileURLWithPath: setup.target))
