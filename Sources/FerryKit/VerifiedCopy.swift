@@ -231,6 +231,10 @@ public struct VerifiedCopy {
 
         try write(file, from: source, startingAt: offset, hash: hash, pauseAt: pauseAt, meter)
         let expected = hash.finalizeHex()
+        // Read back before the rename, not after: the bytes are the same either way (a rename moves no data), but
+        // then a kill or power cut at any moment leaves under the final name only a copy that was verified, and a
+        // copy that does not match never has the final name at all (it is moved to NAME.bad, kept for inspection
+        // rather than removed, so that a failing medium can be shown with `cmp`).
         let readBack = try FerryError.io { try hashFromDevice(file.partialPath, meter) }
         if readBack == expected {
             try FerryError.io {
