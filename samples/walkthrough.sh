@@ -2,7 +2,7 @@
 # The README's commands, run in README order as a user would type them, against the bundled samples and two
 # throwaway Dovecots (source "old" and target "new": IMAP with STARTTLS, IMAPS and LMTP on free loopback ports,
 # a CA made here with openssl, a master user `admin`). Only hostnames (old.example.com, new.example -> 127.0.0.1:PORT),
-# paths (/srv/plan, /media/usb, /home/c -> folders under WORKDIR) and credentials files are substituted, and
+# paths (/srv/plan, /media/usb, /media/stick, /home/c -> folders under WORKDIR) and credentials files are substituted, and
 # --ca-file is added where a command talks to a server (its certificate comes from the CA made here).
 # Each step prints its command (==> mailferry ...), runs it and checks its exit status and output; the first failure
 # stops the script, naming the README section and the command (exit 1). Servers it started are stopped on exit.
@@ -212,6 +212,14 @@ run --status 1 mailferry import samples.mfa --trust a.pub.pem --target dir:targe
 expect "replay" "--reimport"
 run mailferry import samples.mfa --trust a.pub.pem --target dir:target --reimport
 expect "verdict: PASS"
+mkdir -p "$WORK/media/stick"
+run mailferry copy samples.mfa --to "$WORK/media/stick"
+expect "samples.mfa: [0-9]+ bytes .*, SHA-256 [0-9a-f]{64}, verified"
+[ "$(sha256sum <"$WORK/media/stick/samples.mfa" | cut -d' ' -f1)" = "$(sha256sum <samples.mfa | cut -d' ' -f1)" ] ||
+    fail "the copy on the medium differs from samples.mfa"
+grep -q "SHA-256 $(sha256sum <samples.mfa | cut -d' ' -f1), verified" "$OUT" || fail "copy printed another SHA-256 than sha256sum's"
+run mailferry copy samples.mfa --to "$WORK/media/stick"
+expect "already there, verified"
 
 # ---------------------------------------------------------------------------------------------------------------
 section "Incremental passes"

@@ -1,5 +1,8 @@
 #define _GNU_SOURCE
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/vfs.h>
+#endif
 #include "mailferry_system.h"
 
 int mailferry_syncfs(int fd) {
@@ -8,6 +11,19 @@ int mailferry_syncfs(int fd) {
 #else
     (void)fd;
     sync();
+    return 0;
+#endif
+}
+
+int mailferry_file_system_type(int fd, long long *type) {
+#ifdef __linux__
+    struct statfs info;
+    int result = fstatfs(fd, &info);
+    if (result == 0) *type = (long long)info.f_type;
+    return result;
+#else
+    (void)fd;
+    *type = 0;
     return 0;
 #endif
 }

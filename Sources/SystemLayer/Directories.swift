@@ -19,6 +19,15 @@ extension SystemCall {
         }
     }
 
+    /// `stat`, following symbolic links: nil when nothing is at `path`.
+    public static func statIfPresent(_ path: String) throws(SystemError) -> stat? {
+        var info = stat()
+        switch try retrying("stat", path, allowing: [ENOENT, ENOTDIR], { fstatat(AT_FDCWD, path, &info, 0) }) {
+        case .success: return info
+        case .failure: return nil
+        }
+    }
+
     /// The names in a directory, without `.` and `..`, sorted by their bytes. Names that are not UTF-8 cannot be
     /// carried as `String` and are returned in `undecodable` (shown with replacement characters).
     public static func listDirectory(_ path: String) throws(SystemError) -> (names: [String], undecodable: [String]) {

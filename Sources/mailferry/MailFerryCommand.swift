@@ -21,7 +21,7 @@ struct MailFerryCommand: ParsableCommand {
             Exit status: 0 ok, 1 verification or reconciliation failure, 2 usage, 3 I/O or server error.
             """,
         version: MailFerryVersion.version,
-        subcommands: [Keygen.self, Export.self, Inspect.self, Verify.self, Import.self, Reconcile.self, BufferCommand.self, PlanCommand.self]
+        subcommands: [Keygen.self, Export.self, Inspect.self, Verify.self, Import.self, Reconcile.self, Copy.self, BufferCommand.self, PlanCommand.self]
     )
 
     /// Parses and runs, mapping every failure to the documented exit codes (argument errors are 2,

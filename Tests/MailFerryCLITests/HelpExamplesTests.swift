@@ -5,7 +5,7 @@ import Testing
 /// that runs that very command, and `buffer release --to` names every target the release accepts.
 @Suite struct HelpExamplesTests {
     static let commands: [[String]] = [
-        ["keygen"], ["export"], ["inspect"], ["verify"], ["import"], ["reconcile"],
+        ["keygen"], ["export"], ["inspect"], ["verify"], ["import"], ["reconcile"], ["copy"],
         ["buffer", "serve"], ["buffer", "status"], ["buffer", "hold"], ["buffer", "release"], ["buffer", "forwarding"],
         ["buffer", "close"],
         ["plan", "init"], ["plan", "status"], ["plan", "next"], ["plan", "prepared"], ["plan", "hold"], ["plan", "forwarding"],
