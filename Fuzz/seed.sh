@@ -24,6 +24,13 @@ mk tar
 # archive
 mk archive
 cp $V/tiny.mfa $C/archive/tiny.mfa
+# age: the encrypted vector, cut short, and a header alone
+mk age
+cp $V/tiny.mfa.age $C/age/tiny.mfa.age
+head -c 300 $V/tiny.mfa.age > $C/age/cut-after-header
+head -c 1000 $V/tiny.mfa.age > $C/age/cut-in-chunk
+put age grease '-> X25519 AAAA\nAAAA\n-> x-grease a b\n\n--- AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n'
+sed -i '1i age-encryption.org/v1' $C/age/grease
 # seektable
 mk seektable
 cp $V/tiny.mfa $C/seektable/tiny.mfa

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The systemd unit in contrib/ gives the buffer a private /tmp (PrivateTmp=yes) and hides /home, and releases run
 /// inside the server. A receipt and key the operator keeps under /tmp must still reach the release: the command
@@ -35,7 +36,10 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: shared) }
         // The server's binary outside /tmp too, wherever the checkout is (a clone under /tmp is hidden by the tmpfs).
         let binary = shared + "/mailferry"
-        try FileManager.default.copyItem(atPath: CLI.binary, toPath: binary)
+        // Copied by cp, not in this process: a descriptor open for writing here would be inherited by whatever another
+        // test starts meanwhile, and exec of the copy would then fail with ETXTBSY ("Text file busy").
+        let copied = try ProcessRunner.run("/bin/cp", [CLI.binary, binary])
+        #expect(copied.status == 0, "\(copied.stderr)")
         let config = shared + "/buffer.toml"
         try """
             [smtp]

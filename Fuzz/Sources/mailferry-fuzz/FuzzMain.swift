@@ -10,6 +10,7 @@ enum FuzzTargets {
         FuzzTarget(name: "tar", summary: "the item region's tar bytes and a manifest, framed and signed, then verified", run: ArchiveFuzz.tar),
         FuzzTarget(name: "archive", summary: "whole archive files: open, inspect without a key, verify with the fuzz key", run: ArchiveFuzz.archive),
         FuzzTarget(name: "seektable", summary: "the end of an archive file: seek table and last frame", run: ArchiveFuzz.seekTable),
+        FuzzTarget(name: "age", summary: "encrypted archives: the age header, stanzas and payload layout, opened with the test identity", run: AgeFuzz.age),
         FuzzTarget(name: "imap", summary: "IMAP server bytes through the response framer and parser", run: ProtocolFuzz.imap),
         FuzzTarget(name: "smtp", summary: "SMTP/LMTP client bytes through the framer, command parser and session", run: ProtocolFuzz.smtp),
         FuzzTarget(name: "lmtp-reply", summary: "LMTP server replies through the client reply parser", run: ProtocolFuzz.lmtpReply),
