@@ -2,7 +2,7 @@
 # The README's commands, run in README order as a user would type them, against the bundled samples and two
 # throwaway Dovecots (source "old" and target "new": IMAP with STARTTLS, IMAPS and LMTP on free loopback ports,
 # a CA made here with openssl, a master user `admin`). Only hostnames (old.example.com, new.example -> 127.0.0.1:PORT),
-# paths (/srv/plan, /media/usb, /media/stick, /home/c -> folders under WORKDIR) and credentials files are substituted, and
+# paths (/srv/plan, /srv/newmail, /media/usb, /media/stick, /home/c -> folders under WORKDIR) and credentials files are substituted, and
 # --ca-file is added where a command talks to a server (its certificate comes from the CA made here).
 # Each step prints its command (==> mailferry ...), runs it and checks its exit status and output; the first failure
 # stops the script, naming the README section and the command (exit 1). Servers it started are stopped on exit.
@@ -424,6 +424,29 @@ run mailferry plan close --plan "$PLAN" --group sales
 expect "closed: 2 of 2 users"
 run mailferry plan status --plan "$PLAN" --json
 [ "$(json "$OUT" '",".join(r["state"] for r in d)')" = "closed,closed" ] || fail "the users are not closed"
+
+# ---------------------------------------------------------------------------------------------------------------
+section "Encrypted archives for the media leg"
+run mailferry keygen --encryption --out b
+expect_file b.age.key b.age.pub
+run mailferry keygen --encryption --out escrow
+run mailferry export --source maildir:home/c/Maildir --user c@example.com --sign-key a.key.pem \
+    --encrypt-to b.age.pub --encrypt-to escrow.age.pub --out c.mfa
+expect_file c.mfa.age
+[ ! -e c.mfa ] || fail "an encrypted export left a plain c.mfa"
+run mailferry inspect c.mfa.age --identity b.age.key
+expect "c@example.com" "encrypted with age"
+run mailferry verify c.mfa.age --trust a.pub.pem --identity b.age.key
+expect "OK"
+run mailferry import c.mfa.age --trust a.pub.pem --identity b.age.key --target dir:srv/newmail
+expect "verdict: PASS"
+run mailferry copy c.mfa.age --to "$WORK/media/stick"
+expect "verified"
+if command -v age >/dev/null 2>&1; then
+    run age -d -i b.age.key -o c.mfa c.mfa.age
+    run mailferry verify c.mfa --trust a.pub.pem
+    expect "OK"
+fi
 
 # ---------------------------------------------------------------------------------------------------------------
 section "The archive (checked without MailFerry)"
