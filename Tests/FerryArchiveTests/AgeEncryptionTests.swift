@@ -239,8 +239,11 @@ import Glibc
         try writer.beginUser(UserInfo(address: "alice@example.com"))
         let inbox = try writer.folder(FolderInfo(path: ["INBOX"]))
         var bodies: [[UInt8]] = []
-        for n in 0..<40 {
-            let body = SampleArchive.message(n, size: 20_000 + n * 3_001)
+        // Random letters, which compress to about 5 bits each: some 2 MB of archive, many 64 KiB chunks.
+        var generator = SplitMix64(seed: 11)
+        for n in 0..<60 {
+            let letters = (0..<(40_000 + n * 1_001)).map { _ in UInt8.random(in: 65...90, using: &generator) }
+            let body = SampleArchive.message(n) + letters
             bodies.append(body)
             try writer.message(MessageInfo(flags: [.seen], keywords: [], internalDate: InternalDate(epochSeconds: 1_700_000_000)), inFolder: inbox, body: MemoryBody(body))
         }
@@ -263,6 +266,14 @@ import Glibc
             read.append(collected)
         }
         #expect(read == bodies)
+
+        // What inspect reads (seek table, statement, the manifest's head) costs a few of the file's chunks.
+        let inspecting = try ArchiveReader(path: dir.file("a.mfa.age"), identities: [b])
+        _ = try inspecting.statementWithoutSignature()
+        _ = try inspecting.manifestHead()
+        let decrypting = try #require(inspecting.file as? AgeDecryptingFile)
+        let chunks = bytes.count / AgePayload.sealedChunkSize + 1
+        #expect(chunks > 20 && decrypting.chunksOpened <= 6, "\(decrypting.chunksOpened) of \(chunks) chunks decrypted")
 
         // Scratch files of an encrypted export hold no plaintext.
         let scratch = try ScratchFile(in: dir.path, prefix: "s.", sealed: true)

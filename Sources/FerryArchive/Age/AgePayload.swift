@@ -43,6 +43,8 @@ final class AgeDecryptingFile: ArchiveBytes {
     private var opened: [UInt8]
     private var openedIndex: Int64 = -1
     private var openedCount = 0
+    /// Chunks decrypted so far (a chunk read again after another counts again): what `inspect`'s few reads cost.
+    private(set) var chunksOpened = 0
 
     /// Does the file begin as an age file does?
     static func isAge(_ file: OwnedFile) throws -> Bool {
@@ -134,6 +136,7 @@ final class AgeDecryptingFile: ArchiveBytes {
         }
         openedIndex = index
         openedCount = count
+        chunksOpened += 1
     }
 
     /// Chunks around a failed one that are tried in its place to tell a moved chunk from a damaged one.
