@@ -57,6 +57,17 @@ import TestSupport
         let plainInspect = try CLI.run(["inspect", s.work.file("plain-b.age.key.mfa"), "--list"])
         #expect(inspect.stdout == plainInspect.stdout)
 
+        // Two users read at once: the one read ahead waits in sealed scratch files, and the archive is the same.
+        let jobs = try CLI.run([
+            "export", "--source", "dir:\(s.store)", "--sign-key", s.work.file("a.key.pem"), "--out", s.work.file("jobs.mfa"),
+            "--jobs", "2", "--encrypt-to", s.work.file("b.age.pub"),
+        ])
+        #expect(jobs.status == 0, "\(jobs.stderr)")
+        let jobsInspect = try CLI.run(["inspect", s.work.file("jobs.mfa.age"), "--identity", s.work.file("b.age.key"), "--list"])
+        #expect(jobsInspect.status == 0 && jobsInspect.stdout == plainInspect.stdout, "\(jobsInspect.stdout) \(jobsInspect.stderr)")
+        let jobsVerify = try CLI.run(["verify", s.work.file("jobs.mfa.age"), "--trust", s.work.file("a.pub.pem"), "--identity", s.work.file("b.age.key")])
+        #expect(jobsVerify.status == 0, "\(jobsVerify.stderr)")
+
         // Without a key: a clear refusal naming --identity, exit 2.
         let noKey = try CLI.run(["verify", encrypted, "--trust", s.work.file("a.pub.pem")])
         #expect(noKey.status == 2 && noKey.stderr.contains("--identity"), "\(noKey.stderr)")
