@@ -95,7 +95,7 @@ public struct Importer {
         let progress = ProgressReporter(
             label: "import", quiet: quiet, totalItems: read.reduce(0) { $0 + $1.counts.items },
             totalBytes: read.reduce(0) { $0 + $1.counts.bytes })
-        let items = parallel ? nil : archive.items()
+        var items = parallel ? nil : archive.items()
         var open: UserImport?
         var seenItems = 0
         var seenBytes: Int64 = 0
@@ -129,6 +129,8 @@ public struct Importer {
             }
             try open!.write(record, body: body)
         }
+        // The read-ahead's buffers (8 MiB) are not needed by the reconcile.
+        items = nil
         try finishOpenUser()
         progress.finish()
         counts.seconds = Date().timeIntervalSince(started)
