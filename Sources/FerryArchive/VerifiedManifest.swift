@@ -212,13 +212,13 @@ public struct ManifestHead: Sendable {
                 changeRuns[change.user, default: ChangeRun(offset: entriesOffset, count: 0)].count += 1
                 if change.op == .renameFolder { changeRuns[change.user]!.renames += 1 }
                 changeCount += 1
+                // Appended in place: a copy of the run taken out and put back would copy its records every line.
                 if limit > 0, firstChanges?.user ?? change.user == change.user {
-                    var run = firstChanges ?? KeptChanges.Run(user: change.user, records: [], endOffset: 0)
-                    if run.records.count < limit {
-                        run.records.append(change)
-                        run.endOffset = lines.offset
+                    if firstChanges == nil { firstChanges = KeptChanges.Run(user: change.user, records: [], endOffset: 0) }
+                    if firstChanges!.records.count < limit {
+                        firstChanges!.records.append(change)
+                        firstChanges!.endOffset = lines.offset
                     }
-                    firstChanges = run
                 }
             case .user(let u):
                 guard containers.isEmpty, u.user == users.count + 1 else {
