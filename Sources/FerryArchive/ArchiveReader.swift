@@ -157,6 +157,11 @@ public final class ArchiveReader {
     /// Copies the manifest into a private temporary file while hashing it, and checks size and hash
     /// against the statement before returning, so the manifest that is parsed is exactly the signed one.
     public func loadManifest() throws -> VerifiedManifest {
+        try loadManifest(keepingChanges: KeptChanges.defaultLimit)
+    }
+
+    /// `loadManifest()`, keeping at most `limit` of one user's decoded change lines (`KeptChanges`).
+    func loadManifest(keepingChanges limit: Int) throws -> VerifiedManifest {
         let statement = try statementWithoutSignature()
         let m = statement.manifest
         let tar = try manifestEntry(statement)
@@ -180,7 +185,7 @@ public final class ArchiveReader {
         guard hasher.finalizeHex() == m.sha256 else {
             throw ArchiveError(.verification, "\(path): \(EntryPath.manifest)", "does not match the SHA-256 in the signed statement (the manifest was altered or swapped)")
         }
-        return try VerifiedManifest(file: copy, size: total, archivePath: path, statement: statement)
+        return try VerifiedManifest(file: copy, size: total, archivePath: path, statement: statement, keptChangeLimit: limit)
     }
 
     /// Reads only the manifest's leading records (archive, users, containers), decoding no more of it

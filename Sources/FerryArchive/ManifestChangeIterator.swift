@@ -1,22 +1,52 @@
 import MailModel
 import SystemLayer
 
-/// Streams a delta's change lines from the verified manifest copy (they were checked when its head was read).
+/// Streams a delta's change lines from the verified manifest copy (they were checked when its head was read). One
+/// user's lines (`VerifiedManifest.changes(of:)`) come first from those the manifest keeps decoded (`KeptChanges`),
+/// then from the copy; a user read from its first line is kept for the next pass.
 public final class ManifestChangeIterator {
     let lines: ManifestLineReader
+    private let kept: KeptChanges
+    /// Lines decoded before, served first.
+    private let served: [ChangeRecord]
+    private var nextServed = 0
+    /// Lines still to decode from `lines`.
     private var remaining: Int
+    /// The user whose run this reads from its first line, collected (up to the limit) to be kept at its end.
+    private var keeping: Int?
+    private var collected: [ChangeRecord] = []
+    private var collectedEnd: Int64 = 0
 
-    init(lines: ManifestLineReader, count: Int) {
+    init(lines: ManifestLineReader, count: Int, kept: KeptChanges, served: [ChangeRecord] = [], keeping user: Int? = nil) {
         self.lines = lines
+        self.kept = kept
+        self.served = served
         self.remaining = count
+        self.keeping = user
     }
 
     public func next() throws -> ChangeRecord? {
+        if nextServed < served.count {
+            nextServed += 1
+            return served[nextServed - 1]
+        }
         guard remaining > 0 else { return nil }
         guard case .change(let change)? = try lines.next() else {
             throw ArchiveError(.format, lines.location, "the change records end early")
         }
         remaining -= 1
+        kept.countDecoded()
+        if let user = keeping {
+            if collected.count < kept.limit {
+                collected.append(change)
+                collectedEnd = lines.offset
+            }
+            if remaining == 0 {
+                kept.keep(KeptChanges.Run(user: user, records: collected, endOffset: collectedEnd))
+                keeping = nil
+                collected = []
+            }
+        }
         return change
     }
 }

@@ -47,7 +47,8 @@ public final class PrefetchingItemStream {
         let archivePath = archive.path
         do {
             let reader = try archive.openReader()
-            let items = try reader.items(reader.loadManifest())
+            // Entries only: none of its change lines are kept decoded here (the consumer's manifest keeps them).
+            let items = try reader.items(reader.loadManifest(keepingChanges: 0))
             while let (record, body) = try items.next() {
                 let consumerHashes = record.size >= Self.consumerHashedSize
                 guard queue.put(.item(record, consumerHashes: consumerHashes)) else { return }

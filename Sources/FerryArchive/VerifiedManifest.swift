@@ -23,18 +23,21 @@ public final class VerifiedManifest {
     let changesOffset: Int64
     public let changeCount: Int
     private let changeRuns: [Int: ManifestHead.ChangeRun]
+    /// One user's decoded change lines, kept for the next pass over them.
+    private let kept: KeptChanges
     public let archivePath: String
 
     /// Longest manifest line accepted: an entry with long subjects and many cards stays far below.
     static let maximumLineLength = 1 << 20
 
-    init(file: ManifestCopy, size: Int64, archivePath: String, statement: Statement) throws {
+    /// `keptChangeLimit`: how many of one user's decoded change lines are kept for the next pass (`KeptChanges`).
+    init(file: ManifestCopy, size: Int64, archivePath: String, statement: Statement, keptChangeLimit: Int = KeptChanges.defaultLimit) throws {
         self.file = file
         self.size = size
         self.statement = statement
         self.archivePath = archivePath
         let lines = ManifestLineReader(file: file, size: size, offset: 0, location: "\(archivePath): \(EntryPath.manifest)")
-        let head = try ManifestHead(lines: lines, statement: statement)
+        let head = try ManifestHead(lines: lines, statement: statement, keeping: keptChangeLimit)
         self.header = head.header
         self.users = head.users
         self.containers = head.containers
@@ -45,6 +48,7 @@ public final class VerifiedManifest {
         self.changesOffset = head.changesOffset
         self.changeCount = head.changeCount
         self.changeRuns = head.changeRuns
+        self.kept = KeptChanges(limit: keptChangeLimit, first: head.firstChanges, decoded: head.changeCount)
     }
 
     /// True for a delta archive (`deltaOf` set).
@@ -54,17 +58,28 @@ public final class VerifiedManifest {
     public func changes() -> ManifestChangeIterator {
         ManifestChangeIterator(
             lines: ManifestLineReader(file: file, size: size, offset: changesOffset, location: "\(archivePath): \(EntryPath.manifest)"),
-            count: changeCount)
+            count: changeCount, kept: kept)
     }
 
     /// Streams one user's change lines, from where they begin: a user's changes cost a read of that user's lines
-    /// only, however many users come before.
+    /// only, however many users come before. The lines of the user read last (the first user's, after the head's
+    /// checks) are kept decoded (`KeptChanges`, bounded), so the passes over them decode each once.
     public func changes(of user: Int) -> ManifestChangeIterator {
         let run = changeRuns[user] ?? ManifestHead.ChangeRun(offset: changesOffset, count: 0)
+        if let start = kept.run(of: user) {
+            return ManifestChangeIterator(
+                lines: ManifestLineReader(file: file, size: size, offset: start.endOffset, location: "\(archivePath): \(EntryPath.manifest)"),
+                count: run.count - start.records.count, kept: kept, served: start.records)
+        }
+        if run.count > 0 { kept.forget() }
         return ManifestChangeIterator(
             lines: ManifestLineReader(file: file, size: size, offset: run.offset, location: "\(archivePath): \(EntryPath.manifest)"),
-            count: run.count)
+            count: run.count, kept: kept, keeping: user)
     }
+
+    /// Change lines decoded since the manifest was loaded (the head's checks included): the seam that shows what
+    /// keeping them saves.
+    var changeLinesDecoded: Int { kept.decodedLines }
 
     /// How many of one user's change lines rename a folder (counted when the head was read), so that an import
     /// that applies renames first reads that user's change lines for them only when there are some.
@@ -145,6 +160,8 @@ public struct ManifestHead: Sendable {
     var changeCount = 0
     /// Each user's change lines (they are in user order): where they begin and how many.
     var changeRuns: [Int: ChangeRun] = [:]
+    /// The first user's change lines as they were checked (at most the limit given), kept for the passes after.
+    var firstChanges: KeptChanges.Run?
 
     struct ChangeRun: Sendable {
         var offset: Int64
@@ -160,7 +177,8 @@ public struct ManifestHead: Sendable {
         self.entriesOffset = 0
     }
 
-    init(lines: ManifestLineReader, statement: Statement) throws {
+    /// `limit`: how many of the first user's change lines to keep decoded (`firstChanges`).
+    init(lines: ManifestLineReader, statement: Statement, keeping limit: Int = 0) throws {
         guard case .archive(let header)? = try lines.next() else {
             throw ArchiveError(.format, lines.location, "the first line is not the archive record")
         }
@@ -176,6 +194,7 @@ public struct ManifestHead: Sendable {
         var changeCount = 0
         var changeRuns: [Int: ChangeRun] = [:]
         var lastChangeUser = 0
+        var firstChanges: KeptChanges.Run?
         while let line = try lines.next() {
             switch line {
             case .archive: throw ArchiveError(.format, lines.location, "a second archive record")
@@ -193,6 +212,14 @@ public struct ManifestHead: Sendable {
                 changeRuns[change.user, default: ChangeRun(offset: entriesOffset, count: 0)].count += 1
                 if change.op == .renameFolder { changeRuns[change.user]!.renames += 1 }
                 changeCount += 1
+                // Appended in place: a copy of the run taken out and put back would copy its records every line.
+                if limit > 0, firstChanges?.user ?? change.user == change.user {
+                    if firstChanges == nil { firstChanges = KeptChanges.Run(user: change.user, records: [], endOffset: 0) }
+                    if firstChanges!.records.count < limit {
+                        firstChanges!.records.append(change)
+                        firstChanges!.endOffset = lines.offset
+                    }
+                }
             case .user(let u):
                 guard containers.isEmpty, u.user == users.count + 1 else {
                     throw ArchiveError(.format, lines.location, "user records out of order")
@@ -247,6 +274,7 @@ public struct ManifestHead: Sendable {
         self.changesOffset = changesOffset ?? entriesOffset
         self.changeCount = changeCount
         self.changeRuns = changeRuns
+        self.firstChanges = firstChanges
         self.header = header
         self.users = users
         self.containers = containers

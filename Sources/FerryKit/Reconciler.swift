@@ -43,10 +43,6 @@ struct Reconciler {
         var reports: [ReconcileReport.UserReport] = []
         let entries = manifest.entries()
         var pending = try entries.next()
-        // A delta lists what the source still holds from earlier archives as `keep` lines: the target must hold
-        // those too (the state after the delta, not only its new items).
-        let changes = manifest.changes()
-        var pendingChange = try changes.next()
         // Built once for all users: each user's items are looked up in them.
         let hashes = Hashes(
             rewritten: Dictionary(rewritten.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 }),
@@ -58,17 +54,19 @@ struct Reconciler {
             var expected: [EntryRecord] = []
             var deleted: [String: String] = [:]
             var placedCandidates: [(key: ItemKey, entry: EntryRecord)] = []
-            while let c = pendingChange, c.user == user.user {
-                if users.contains(user.user), let kept = Self.expectedEntry(keptBy: c) {
+            // A delta lists what the source still holds from earlier archives as `keep` lines: the target must hold
+            // those too (the state after the delta, not only its new items). Only the selected users' lines are read.
+            let changes = users.contains(user.user) ? manifest.changes(of: user.user) : nil
+            while let c = try changes?.next() {
+                if let kept = Self.expectedEntry(keptBy: c) {
                     expected.append(kept)
                     if checksPlacedByMetadata, c.kind == .message, let key = c.itemKey, accepted(key.archiveID, user.address) {
                         placedCandidates.append((key, kept))
                     }
                 }
-                if users.contains(user.user), c.op == .delete, let sha = c.sha256, let origin = c.origin {
+                if c.op == .delete, let sha = c.sha256, let origin = c.origin {
                     deleted[sha] = "\(origin.archiveID):\(origin.path)"
                 }
-                pendingChange = try changes.next()
             }
             while let e = pending, e.user == user.user {
                 if users.contains(user.user) { expected.append(e) }

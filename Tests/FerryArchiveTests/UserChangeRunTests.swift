@@ -37,4 +37,43 @@ import TestSupport
         let refused = try ChangeRecordTests.forge([unlisted], deltaOf: ChangeRecordTests.base, key: key, in: other)
         try expectRefused(refused, trust: key.publicKey, in: other, stage: .manifest, kind: .format, saying: "not listed")
     }
+
+    /// Each change line is decoded once however many passes read it: the head's checks decode every line and
+    /// keep the first user's; a pass over a kept user decodes nothing, another user's lines are decoded once and
+    /// kept in its place. Past the limit, the lines after the kept start of the run are decoded again.
+    @Test func aUsersChangeLinesAreDecodedOnceAcrossPasses() throws {
+        let dir = try TemporaryDirectory()
+        let key = try SigningKey.generate()
+        var bobKeep = ChangeRecordTests.keep()
+        bobKeep.user = 2
+        var bobDelete = ChangeRecordTests.delete()
+        bobDelete.user = 2
+        let changes = [ChangeRecordTests.keep(), ChangeRecordTests.delete(), ChangeRecordTests.keep(container: 2), bobKeep, bobDelete]
+        let path = try ChangeRecordTests.forge(changes, deltaOf: ChangeRecordTests.base, key: key, in: dir)
+        let reader = try ArchiveReader(path: path)
+        try reader.verifySignature(with: try key.publicKey)
+        func read(_ manifest: VerifiedManifest, _ user: Int) throws -> [ChangeRecord] {
+            let iterator = manifest.changes(of: user)
+            var records: [ChangeRecord] = []
+            while let c = try iterator.next() { records.append(c) }
+            return records
+        }
+
+        let manifest = try reader.loadManifest()
+        #expect(manifest.changeLinesDecoded == 5)
+        #expect(try read(manifest, 1) == Array(changes[0..<3]))
+        #expect(try read(manifest, 1) == Array(changes[0..<3]))
+        #expect(manifest.changeLinesDecoded == 5)
+        #expect(try read(manifest, 2) == [bobKeep, bobDelete])
+        #expect(try read(manifest, 2) == [bobKeep, bobDelete])
+        #expect(manifest.changeLinesDecoded == 7)
+        #expect(try read(manifest, 1) == Array(changes[0..<3]))
+        #expect(manifest.changeLinesDecoded == 10)
+
+        let bounded = try reader.loadManifest(keepingChanges: 2)
+        #expect(try read(bounded, 1) == Array(changes[0..<3]))
+        #expect(bounded.changeLinesDecoded == 6)
+        #expect(try read(bounded, 1) == Array(changes[0..<3]))
+        #expect(bounded.changeLinesDecoded == 7)
+    }
 }

@@ -16,12 +16,11 @@ struct DeltaImport {
     /// The archive's user mapping (renamed users' target addresses).
     let mapping: UserMapping
 
-    /// The change lines of one user (read from where they begin; one pass over them per call).
+    /// The change lines of one user (read from where they begin; decoded once for both passes over them, since the
+    /// manifest keeps the user's decoded lines: `KeptChanges`).
     private func changes(of user: Int, _ body: (ChangeRecord) throws -> Void) throws {
         let iterator = manifest.changes(of: user)
-        while let c = try iterator.next() {
-            if c.user == user { try body(c) } else if c.user > user { break }
-        }
+        while let c = try iterator.next() { try body(c) }
     }
 
     private struct Open {
@@ -37,7 +36,7 @@ struct DeltaImport {
             throw FerryError(.usage, "\(target) cannot apply a delta archive (no moves, flag changes or deletions there)")
         }
         var renamed = 0
-        // Decoding change lines is much of what a delta costs here: read for renames only when the user has some.
+        // Read for renames only when the user has some (the pass after them then finds the lines decoded).
         if manifest.folderRenames(of: user.user) > 0 {
             try changes(of: user.user) { c in
                 if c.op == .renameFolder, let from = c.from, let to = c.to, try delta.renameFolder(from: from, to: to) { renamed += 1 }
