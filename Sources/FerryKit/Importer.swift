@@ -3,6 +3,7 @@ import FerryArchive
 import Foundation
 import MailModel
 import Reporting
+import SystemLayer
 
 /// `import`: checks the signature, then streams the archive into the target, each item checked
 /// against the manifest before it is committed; then reconciles and writes the report.
@@ -157,9 +158,11 @@ public struct Importer {
         let rewrites = RewrittenItemsFile(directory: options.journalDirectory)
         try rewrites.record(counts.rewrittenItems + counts.convertedItems, target: target.ledgerName)
         reconciler.rewrittenBefore = rewrites.held(at: target.ledgerName)
+        FreeMemory.returnToSystem()
         var report = try reconciler.run()
         report.imported = counts
         if makesIdentityMaps {
+            FreeMemory.returnToSystem()
             report.identityMaps = try IdentityMapWriter(
                 manifest: manifest, counts: counts, users: selected, prefix: identityMapPrefix,
                 rowLimit: ReportPage.defaultRowLimit

@@ -51,30 +51,48 @@ struct Reconciler {
         // Folders' ACLs are compared as the import wrote them: renamed users' identifiers rewritten.
         let mapping = UserMapping(manifest: manifest)
         for user in manifest.users {
-            var expected: [EntryRecord] = []
+            guard users.contains(user.user) else {
+                while let e = pending, e.user == user.user { pending = try entries.next() }
+                continue
+            }
+            // A delta lists what the source still holds from earlier archives as `keep` lines: the target must hold
+            // those too (the state after the delta, not only its new items). A first pass over them finds what must
+            // be known before the target is read (placed messages) or after the items (deleted ones); the items
+            // themselves stream past the target's inventory (`eachExpected`), so that a large mailbox's entries are
+            // never all held at once.
             var deleted: [String: String] = [:]
             var placedCandidates: [(key: ItemKey, entry: EntryRecord)] = []
-            // A delta lists what the source still holds from earlier archives as `keep` lines: the target must hold
-            // those too (the state after the delta, not only its new items). Only the selected users' lines are read.
-            let changes = users.contains(user.user) ? manifest.changes(of: user.user) : nil
-            while let c = try changes?.next() {
-                if let kept = Self.expectedEntry(keptBy: c) {
-                    expected.append(kept)
-                    if checksPlacedByMetadata, c.kind == .message, let key = c.itemKey, accepted(key.archiveID, user.address) {
+            let hasChanges = manifest.changeCount > 0
+            if hasChanges {
+                let changes = manifest.changes(of: user.user)
+                while let c = try changes.next() {
+                    if checksPlacedByMetadata, c.kind == .message, let key = c.itemKey, accepted(key.archiveID, user.address),
+                        let kept = Self.expectedEntry(keptBy: c)
+                    {
                         placedCandidates.append((key, kept))
                     }
-                }
-                if c.op == .delete, let sha = c.sha256, let origin = c.origin {
-                    deleted[sha] = "\(origin.archiveID):\(origin.path)"
+                    if c.op == .delete, let sha = c.sha256, let origin = c.origin {
+                        deleted[sha] = "\(origin.archiveID):\(origin.path)"
+                    }
                 }
             }
-            while let e = pending, e.user == user.user {
-                if users.contains(user.user) { expected.append(e) }
-                pending = try entries.next()
+            /// The items the target must hold, in manifest order: kept items, then the archive's own entries.
+            func eachExpected(_ body: (EntryRecord) throws -> Void) throws {
+                if hasChanges {
+                    let changes = manifest.changes(of: user.user)
+                    while let c = try changes.next() {
+                        if let kept = Self.expectedEntry(keptBy: c) { try body(kept) }
+                    }
+                }
+                while let e = pending, e.user == user.user {
+                    try body(e)
+                    pending = try entries.next()
+                }
             }
-            guard users.contains(user.user) else { continue }
             let placed = placedMessages(placedCandidates, user: user, hashes: hashes)
-            let (report, checked) = try reconcile(user: user, expected: expected, deleted: deleted, hashes: hashes, placed: placed, mapping: mapping)
+            placedCandidates = []
+            let (report, checked) = try reconcile(
+                user: user, expected: eachExpected, deleted: deleted, hashes: hashes, placed: placed, mapping: mapping)
             reports.append(report)
             placedMessagesChecked += checked
         }
@@ -137,15 +155,12 @@ struct Reconciler {
     /// `placed`: messages checked from their metadata (`checksPlacedByMetadata`); returns how many were.
     /// `mapping`: the archive's user mapping, which the import applied to folders' ACLs.
     private func reconcile(
-        user: UserRecord, expected: [EntryRecord], deleted: [String: String] = [:], hashes: Hashes,
-        placed: [TargetInventory.PlacedKey: TargetInventory.Placed], mapping: UserMapping
+        user: UserRecord, expected: ((EntryRecord) throws -> Void) throws -> Void, deleted: [String: String] = [:],
+        hashes: Hashes, placed: [TargetInventory.PlacedKey: TargetInventory.Placed], mapping: UserMapping
     ) throws -> (ReconcileReport.UserReport, Int) {
         var user = user
-        if manifest.isDelta {
-            // The delta's own counts are its new items; the user's expected state is larger.
-            user.counts = Counts()
-            for e in expected { user.counts.add(e) }
-        }
+        // A delta's own counts are its new items; the user's expected state, counted as it streams, is larger.
+        var expectedCounts = Counts()
         let inventory = TargetInventory(placed: placed, folderProperties: target.folderPropertySupport)
         var problems: [String] = []
         var resolution = InternalDateResolution.nanoseconds
@@ -194,7 +209,8 @@ struct Reconciler {
         var targetCounts = Counts()
         // The entries listed as missing, different or refused, for their details and for pairing changed items.
         var listed: [String: EntryRecord] = [:]
-        for entry in expected {
+        try expected { entry in
+            expectedCounts.add(entry)
             let name: ContainerName
             if entry.kind == .sieveScript {
                 name = .sieve
@@ -217,12 +233,12 @@ struct Reconciler {
                     containers[name]!.missing.append(entry.path)
                 }
                 listed[entry.path] = entry
-                continue
+                return
             }
             // Prefer a copy whose metadata also matches, so duplicates pair up correctly.
             let index = candidates.firstIndex { difference(entry, $0, resolution) == nil } ?? 0
             let found = candidates.remove(at: index)
-            remaining[name]![hash] = candidates
+            remaining[name]![hash] = candidates.isEmpty ? nil : candidates
             if let diff = difference(entry, found, resolution) {
                 containers[name]!.mismatched.append(.init(entry: entry.path, difference: diff.text, aspects: diff.aspects))
                 listed[entry.path] = entry
@@ -231,6 +247,7 @@ struct Reconciler {
             }
             targetCounts.add(entry)
         }
+        if manifest.isDelta { user.counts = expectedCounts }
         for name in order {
             guard var extras = remaining[name] else { continue }
             pairChangedItems(&containers[name]!, extras: &extras, listed: listed, resolution: resolution, placedUID: hashes.placedUID)
