@@ -266,7 +266,13 @@ struct Reconciler {
                 containers[name] = ReconcileReport.ContainerReport(kind: name.kindName, name: name.displayName, archiveItems: 0, archiveBytes: 0, matched: 0, extra: 0, missing: [], mismatched: [])
             }
             containers[name]!.extra = extra
-            containers[name]!.extraItems = byHash.values.joined().map(Self.detail).sorted { ($0.date ?? "", $0.sha256) < ($1.date ?? "", $1.sha256) }
+            // The first by date: a target that already held a large mailbox would otherwise list all of it.
+            func byDate(_ item: TargetInventory.Item) -> (Int, Int64, Int32, String) {
+                let date = item.message?.internalDate
+                return (date == nil ? 0 : 1, date?.epochSeconds ?? 0, date?.nanoseconds ?? 0, item.sha256)
+            }
+            let first = byHash.values.joined().sorted { byDate($0) < byDate($1) }.prefix(ReconcileReport.listedExtraLimit)
+            containers[name]!.extraItems = first.map(Self.detail)
         }
         for name in order {
             let c = containers[name]!

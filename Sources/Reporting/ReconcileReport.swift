@@ -74,6 +74,9 @@ public struct ReconcileReport: Codable, Sendable {
 
     public enum Verdict: String, Codable, Sendable { case pass, fail }
 
+    /// Extra items listed per container (`ContainerReport.extraItems`); `extra` counts them all.
+    public static let listedExtraLimit = 1000
+
     public struct UserReport: Codable, Sendable {
         public var address: String
         /// The user's address at the target, when the migration renames the user.
@@ -119,7 +122,8 @@ public struct ReconcileReport: Codable, Sendable {
         /// What the archive says about each entry listed in `missing`, `mismatched` and `refused` (subject, date,
         /// size), for people reading the report.
         public var details: [ItemDetail]?
-        /// The items counted in `extra`, as the target has them.
+        /// The items counted in `extra`, as the target has them: the first `listedExtraLimit` by date (a target that
+        /// already held a large mailbox would otherwise list all of it).
         public var extraItems: [ItemDetail]?
         /// A folder's own properties (ACL, subscription, special use) at the target against the archive's, after
         /// the user mapping: one line per property compared or not held. Nil for address books, calendars and

@@ -134,6 +134,34 @@ import Testing
         #expect(inbox?.extra == 1)
     }
 
+    /// A target that already held a large mailbox: every extra message is counted, the first 1,000 by date are
+    /// listed (not all of them: the report and the reconcile's memory would grow with the target), and the verdict
+    /// still passes.
+    @Test func extraMessagesAtTheTargetAreCountedAndTheFirstThousandListed() throws {
+        try scratch.makeMaildir("md")
+        let user = "c@example.com"
+        let archive = try export("maildir:" + scratch.file("md"), users: [user])
+        for sub in ["cur", "new", "tmp"] { try scratch.mkdir("md2/\(sub)") }
+        let cur = scratch.file("md2/cur")
+        let held = ReconcileReport.listedExtraLimit + 10
+        for n in 0..<held {
+            // Dated newest first by file order, so that listing by date is not listing by name.
+            let path = cur + "/\(2_000_000_000 - n).M\(n)P1.host:2,S"
+            try Data("Subject: held \(n)\n\nalready here\n".utf8).write(to: URL(fileURLWithPath: path))
+            let date = Date(timeIntervalSince1970: TimeInterval(1_600_000_000 - n * 60))
+            try FileManager.default.setAttributes([.modificationDate: date], ofItemAtPath: path)
+        }
+        let report = try importArchive(archive, into: "maildir:" + scratch.file("md2"), users: [user])
+        #expect(report.verdict == .pass)
+        let inbox = try #require(report.users[0].containers.first { $0.name == "INBOX" })
+        #expect(inbox.extra == held)
+        let listed = inbox.extraItems ?? []
+        #expect(listed.count == ReconcileReport.listedExtraLimit)
+        // The oldest first: the last files written.
+        #expect(listed.first?.title == "held \(held - 1)")
+        #expect(listed.last?.title == "held \(held - ReconcileReport.listedExtraLimit)")
+    }
+
     @Test func importRefusesAnArchiveFromAnUntrustedKeyBeforeWritingAnything() throws {
         try scratch.makeMaildir("md")
         let archive = try export("maildir:" + scratch.file("md"), users: ["c@example.com"])
