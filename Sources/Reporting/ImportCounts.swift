@@ -11,7 +11,7 @@ public struct ImportCounts: Codable, Sendable {
     public var badItems: [BadItem] = []
     /// Where each written item is at the target, where the target says (IMAP APPENDUID, a Maildir's UID and file).
     /// Not in the JSON report: the identity map's CSV beside it holds these rows, joined with the source's identity
-    /// of each item, and a report of a large mailbox stays small (`encode(to:)`).
+    /// of each item, and a report of a large mailbox stays small.
     public var placements: [ItemPlacement] = []
     /// Where each user's folders are at the target, by the user's address in the archive.
     public var folderPlacements: [String: [FolderPlacement]] = [:]
@@ -29,7 +29,8 @@ public struct ImportCounts: Codable, Sendable {
     public init() {}
 
     private enum CodingKeys: String, CodingKey {
-        case written, alreadyPresent, bytesWritten, seconds, badItems, placements, folderPlacements, rewritten, rewrittenItems
+        // Not `placements`: the identity map's CSV files hold them.
+        case written, alreadyPresent, bytesWritten, seconds, badItems, folderPlacements, rewritten, rewrittenItems
         case convertedItems, changes
     }
 
@@ -41,27 +42,11 @@ public struct ImportCounts: Codable, Sendable {
         bytesWritten = try c.decode(Int64.self, forKey: .bytesWritten)
         seconds = try c.decode(Double.self, forKey: .seconds)
         badItems = try c.decodeIfPresent([BadItem].self, forKey: .badItems) ?? []
-        placements = try c.decodeIfPresent([ItemPlacement].self, forKey: .placements) ?? []
         folderPlacements = try c.decodeIfPresent([String: [FolderPlacement]].self, forKey: .folderPlacements) ?? [:]
         rewritten = try c.decodeIfPresent([String].self, forKey: .rewritten) ?? []
         rewrittenItems = try c.decodeIfPresent([RewrittenItem].self, forKey: .rewrittenItems) ?? []
         convertedItems = try c.decodeIfPresent([RewrittenItem].self, forKey: .convertedItems) ?? []
         changes = try c.decodeIfPresent(DeltaImportCounts.self, forKey: .changes)
-    }
-
-    /// Everything but `placements`, which the identity map's CSV files hold.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(written, forKey: .written)
-        try c.encode(alreadyPresent, forKey: .alreadyPresent)
-        try c.encode(bytesWritten, forKey: .bytesWritten)
-        try c.encode(seconds, forKey: .seconds)
-        try c.encode(badItems, forKey: .badItems)
-        try c.encode(folderPlacements, forKey: .folderPlacements)
-        try c.encode(rewritten, forKey: .rewritten)
-        try c.encode(rewrittenItems, forKey: .rewrittenItems)
-        try c.encode(convertedItems, forKey: .convertedItems)
-        try c.encodeIfPresent(changes, forKey: .changes)
     }
 }
 

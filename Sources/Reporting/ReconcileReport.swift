@@ -15,46 +15,20 @@ public struct ReconcileReport: Codable, Sendable {
     public var verdict: Verdict
     public var users: [UserReport]
     public var imported: ImportCounts?
-    /// Each imported user's identity map, by address, for the HTML page. The JSON names each map's CSV file
-    /// (`identityMapFiles`), which holds every row.
-    public var identityMaps: [String: IdentityMap] = [:]
+    /// Each imported user's identity map, by address, for the HTML page; the JSON names the maps' CSV files
+    /// (`identityMapFiles`), which hold every row.
+    public var identityMaps: [String: IdentityMap] = [:] {
+        didSet {
+            let files = identityMaps.compactMapValues(\.csvPath)
+            identityMapFiles = files.isEmpty ? nil : files
+        }
+    }
+    /// Each identity map's CSV file, by address.
+    public private(set) var identityMapFiles: [String: String]?
 
     private enum CodingKeys: String, CodingKey {
         case format, version, archive, archiveID, manifestSHA256, signerKeyID, target, created, verdict, users, imported
         case identityMapFiles
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        format = try c.decode(String.self, forKey: .format)
-        version = try c.decode(Int.self, forKey: .version)
-        archive = try c.decode(String.self, forKey: .archive)
-        archiveID = try c.decode(String.self, forKey: .archiveID)
-        manifestSHA256 = try c.decode(String.self, forKey: .manifestSHA256)
-        signerKeyID = try c.decode(String.self, forKey: .signerKeyID)
-        target = try c.decode(String.self, forKey: .target)
-        created = try c.decode(String.self, forKey: .created)
-        verdict = try c.decode(Verdict.self, forKey: .verdict)
-        users = try c.decode([UserReport].self, forKey: .users)
-        imported = try c.decodeIfPresent(ImportCounts.self, forKey: .imported)
-        // `identityMapFiles` only names files: the maps' rows are read from them, not kept here.
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(format, forKey: .format)
-        try c.encode(version, forKey: .version)
-        try c.encode(archive, forKey: .archive)
-        try c.encode(archiveID, forKey: .archiveID)
-        try c.encode(manifestSHA256, forKey: .manifestSHA256)
-        try c.encode(signerKeyID, forKey: .signerKeyID)
-        try c.encode(target, forKey: .target)
-        try c.encode(created, forKey: .created)
-        try c.encode(verdict, forKey: .verdict)
-        try c.encode(users, forKey: .users)
-        try c.encodeIfPresent(imported, forKey: .imported)
-        let files = identityMaps.compactMapValues(\.csvPath)
-        if !files.isEmpty { try c.encode(files, forKey: .identityMapFiles) }
     }
 
     public init(
