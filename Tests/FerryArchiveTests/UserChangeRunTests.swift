@@ -11,22 +11,10 @@ import TestSupport
 @Suite struct UserChangeRunTests {
     @Test func eachUsersChangeLinesAreReadFromWhereTheyBegin() throws {
         let dir = try TemporaryDirectory()
-        let key = try SigningKey.generate()
-        var bobKeep = ChangeRecordTests.keep()
-        bobKeep.user = 2
-        var bobDelete = ChangeRecordTests.delete()
-        bobDelete.user = 2
-        let changes = [ChangeRecordTests.keep(), ChangeRecordTests.delete(), ChangeRecordTests.keep(container: 2), bobKeep, bobDelete]
-        let path = try ChangeRecordTests.forge(changes, deltaOf: ChangeRecordTests.base, key: key, in: dir)
-        let reader = try ArchiveReader(path: path)
-        try reader.verifySignature(with: try key.publicKey)
+        let (reader, changes, key) = try Self.twoUsersDelta(in: dir)
+        let (bobKeep, bobDelete) = (changes[3], changes[4])
         let manifest = try reader.loadManifest()
-        func read(_ user: Int) throws -> [ChangeRecord] {
-            let iterator = manifest.changes(of: user)
-            var records: [ChangeRecord] = []
-            while let c = try iterator.next() { records.append(c) }
-            return records
-        }
+        func read(_ user: Int) throws -> [ChangeRecord] { try Self.read(manifest, user) }
         #expect(try read(1) == Array(changes[0..<3]))
         #expect(try read(2) == [bobKeep, bobDelete])
         #expect(try read(3).isEmpty)
@@ -43,21 +31,9 @@ import TestSupport
     /// kept in its place. Past the limit, the lines after the kept start of the run are decoded again.
     @Test func aUsersChangeLinesAreDecodedOnceAcrossPasses() throws {
         let dir = try TemporaryDirectory()
-        let key = try SigningKey.generate()
-        var bobKeep = ChangeRecordTests.keep()
-        bobKeep.user = 2
-        var bobDelete = ChangeRecordTests.delete()
-        bobDelete.user = 2
-        let changes = [ChangeRecordTests.keep(), ChangeRecordTests.delete(), ChangeRecordTests.keep(container: 2), bobKeep, bobDelete]
-        let path = try ChangeRecordTests.forge(changes, deltaOf: ChangeRecordTests.base, key: key, in: dir)
-        let reader = try ArchiveReader(path: path)
-        try reader.verifySignature(with: try key.publicKey)
-        func read(_ manifest: VerifiedManifest, _ user: Int) throws -> [ChangeRecord] {
-            let iterator = manifest.changes(of: user)
-            var records: [ChangeRecord] = []
-            while let c = try iterator.next() { records.append(c) }
-            return records
-        }
+        let (reader, changes, _) = try Self.twoUsersDelta(in: dir)
+        let (bobKeep, bobDelete) = (changes[3], changes[4])
+        let read = Self.read
 
         let manifest = try reader.loadManifest()
         #expect(manifest.changeLinesDecoded == 5)
@@ -75,5 +51,26 @@ import TestSupport
         #expect(bounded.changeLinesDecoded == 6)
         #expect(try read(bounded, 1) == Array(changes[0..<3]))
         #expect(bounded.changeLinesDecoded == 7)
+    }
+
+    /// A signed delta in `dir` whose change lines are alice's three, then bob's keep and delete; its reader, checked.
+    static func twoUsersDelta(in dir: TemporaryDirectory) throws -> (ArchiveReader, [ChangeRecord], SigningKey) {
+        let key = try SigningKey.generate()
+        var bobKeep = ChangeRecordTests.keep()
+        bobKeep.user = 2
+        var bobDelete = ChangeRecordTests.delete()
+        bobDelete.user = 2
+        let changes = [ChangeRecordTests.keep(), ChangeRecordTests.delete(), ChangeRecordTests.keep(container: 2), bobKeep, bobDelete]
+        let path = try ChangeRecordTests.forge(changes, deltaOf: ChangeRecordTests.base, key: key, in: dir)
+        let reader = try ArchiveReader(path: path)
+        try reader.verifySignature(with: try key.publicKey)
+        return (reader, changes, key)
+    }
+
+    static func read(_ manifest: VerifiedManifest, _ user: Int) throws -> [ChangeRecord] {
+        let iterator = manifest.changes(of: user)
+        var records: [ChangeRecord] = []
+        while let c = try iterator.next() { records.append(c) }
+        return records
     }
 }
