@@ -29,12 +29,12 @@ public final class PrefetchingItemStream {
     /// cost the consumer a file each, so the reading thread keeps hashing them.
     static let consumerHashedSize: Int64 = 4 << 20
 
-    init(archive: VerifiedArchive) {
+    init(archive: VerifiedArchive, manifest: VerifiedManifest) {
         let queue = HandOffQueue(capacity: Self.queueCapacity)
         let pool = ChunkPool(count: Self.chunkCount, size: Self.chunkSize)
         self.queue = queue
         self.pool = pool
-        let thread = Thread { Self.produce(archive, into: queue, pool: pool) }
+        let thread = Thread { Self.produce(archive, manifest, into: queue, pool: pool) }
         thread.start()
     }
 
@@ -43,12 +43,13 @@ public final class PrefetchingItemStream {
         pool.cancel()
     }
 
-    private static func produce(_ archive: VerifiedArchive, into queue: HandOffQueue, pool: ChunkPool) {
+    private static func produce(_ archive: VerifiedArchive, _ manifest: VerifiedManifest, into queue: HandOffQueue, pool: ChunkPool) {
         let archivePath = archive.path
         do {
+            // The reader checks the signature again and must see the same statement, so the consumer's manifest
+            // (hash-checked against that statement) is this reader's: read through `pread`, shared safely.
             let reader = try archive.openReader()
-            // Entries only: none of its change lines are kept decoded here (the consumer's manifest keeps them).
-            let items = try reader.items(reader.loadManifest(keepingChanges: 0))
+            let items = try reader.items(manifest)
             while let (record, body) = try items.next() {
                 let consumerHashes = record.size >= Self.consumerHashedSize
                 guard queue.put(.item(record, consumerHashes: consumerHashes)) else { return }

@@ -33,6 +33,9 @@ public struct VerifiedArchive: Sendable {
         return reader
     }
 
-    /// Every item, read, decompressed and checked on a thread of its own.
-    public func items() -> PrefetchingItemStream { PrefetchingItemStream(archive: self) }
+    /// Every item, read, decompressed and checked on a thread of its own against `manifest`, which must be this
+    /// archive's (loaded from a reader it opened): the thread reads it rather than copying and checking it again.
+    public func items(_ manifest: VerifiedManifest) -> PrefetchingItemStream {
+        PrefetchingItemStream(archive: self, manifest: manifest)
+    }
 }

@@ -8,7 +8,11 @@ import Glibc
 /// The manifest, copied out of the archive into a private unlinked file and checked against the
 /// signed statement, so later reads cannot be fooled by the archive file changing underneath.
 /// The leading records (archive, users, containers) are parsed once; entries are streamed.
-public final class VerifiedManifest {
+///
+/// Sendable because nothing in it changes once it is loaded: every iterator reads the private copy with `pread` at
+/// offsets of its own, and the one shared mutable part, `KeptChanges`, is behind a mutex. The import's read-ahead
+/// thread and parallel jobs read the manifest the calling thread loaded.
+public final class VerifiedManifest: @unchecked Sendable {
     let file: ManifestCopy
     public let size: Int64
     public let statement: Statement

@@ -96,7 +96,7 @@ public struct Importer {
         let progress = ProgressReporter(
             label: "import", quiet: quiet, totalItems: read.reduce(0) { $0 + $1.counts.items },
             totalBytes: read.reduce(0) { $0 + $1.counts.bytes })
-        var items = parallel ? nil : archive.items()
+        var items = parallel ? nil : archive.items(manifest)
         var open: UserImport?
         var seenItems = 0
         var seenBytes: Int64 = 0

@@ -38,7 +38,7 @@ public struct ReconcileCommand {
         if rewrites || converts {
             // What the import wrote where it did not write the archived bytes: renamed users' addresses rewritten in
             // contacts and events, messages in CRLF form for a target that holds that form. Expect those bytes.
-            let items = archive.items()
+            let items = archive.items(manifest)
             while let (record, body) = try items.next() {
                 guard selected.contains(record.user) else { continue }
                 if converts, record.kind == .message {

@@ -10,8 +10,8 @@ import Testing
 @Suite struct PrefetchingItemStreamTests {
     /// Every item through the prefetching stream: its bytes hashed here, and `check()` passing.
     func readAll(_ path: String, key: SigningKey) throws -> [String: String] {
-        let (archive, _) = try VerifiedArchive.open(path, trusting: key.publicKey)
-        let items = archive.items()
+        let (archive, reader) = try VerifiedArchive.open(path, trusting: key.publicKey)
+        let items = archive.items(try reader.loadManifest())
         var hashes: [String: String] = [:]
         while let (record, body) = try items.next() {
             let hasher = SHA256()
@@ -58,8 +58,8 @@ import Testing
         let path = dir.file("stop.mfa")
         try parts.write(to: path)
         for _ in 0..<3 {
-            let (archive, _) = try VerifiedArchive.open(path, trusting: key.publicKey)
-            var items: PrefetchingItemStream? = archive.items()
+            let (archive, reader) = try VerifiedArchive.open(path, trusting: key.publicKey)
+            var items: PrefetchingItemStream? = archive.items(try reader.loadManifest())
             // Read the first item only, then drop the stream while the reader may be blocked on a full pool.
             if let (_, body) = try items!.next() { try body.stream { _ in } }
             items = nil

@@ -98,7 +98,7 @@ struct DeltaImport {
                 current = try open(next, &applied)
             }
         }
-        let items = archive.items()
+        let items = archive.items(manifest)
         var seenItems = 0
         var seenBytes: Int64 = 0
         while let (record, body) = try items.next() {
