@@ -30,12 +30,14 @@ final class TarReader {
     private var entryRemaining: Int64 = 0
     /// Where the previous entry ended: the next one must start there.
     private(set) var lastEntryEnd: Int64?
+    /// Bytes asked of the source at a time.
+    static let bufferSize = 1 << 20
 
     /// libarchive pulls bytes through this box; it also keeps the first error the source threw, and the bytes
     /// around the latest header so that its type can be read.
     private final class Feed {
         let source: TarByteSource
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: TarReader.bufferSize, alignment: 16)
         /// Stream offset of `buffer[0]`, and the bytes in it.
         var start: Int64 = 0
         var count = 0
