@@ -219,14 +219,17 @@ public final class ArchiveReader {
         return try ArchiveItemStream(tar: tar, entries: manifest.entries(), archivePath: path, manifestOffset: statement.manifest.offset, frameOffsets: decompressedOffsets)
     }
 
-    /// Like `items(_:)`, checking the same things in the same order, but with the frames decompressed on a second
-    /// thread (`ThreadedFrameReader`) from a reader of its own that `archive` (this archive, verified) opens there.
-    func items(_ manifest: VerifiedManifest, decompressingWith archive: VerifiedArchive) throws -> ArchiveItemStream {
+    /// Like `items(_:)`, checking the same things in the same order, but with the frames decompressed
+    /// (`ThreadedFrameReader`) and the manifest's entry lines decoded (`PrefetchedManifestEntries`) on threads of
+    /// their own, each from a reader of its own that `archive` (this archive, verified) opens there; the caller's
+    /// thread reads the tar entries and hashes them.
+    func items(_ manifest: VerifiedManifest, readingAheadWith archive: VerifiedArchive) throws -> ArchiveItemStream {
         let statement = try statementWithoutSignature()
         guard statement.manifest.offset != 0 else { return try items(manifest) }
         let frames = ThreadedFrameReader { try archive.openReader().itemFrames() }
+        let entries = PrefetchedManifestEntries(manifest: manifest) { try archive.openReader().loadManifest().entries() }
         return try ArchiveItemStream(
-            tar: TarReader(source: frames, location: path), entries: manifest.entries(), archivePath: path,
+            tar: TarReader(source: frames, location: path), entries: entries, archivePath: path,
             manifestOffset: statement.manifest.offset, frameOffsets: decompressedOffsets)
     }
 

@@ -10,8 +10,9 @@ public struct VerificationResult: Sendable {
 }
 
 /// `verify`: the signature first, then the manifest against the signed statement, then every entry
-/// against the manifest, streaming the whole archive once with bounded memory; the frames are decompressed on a
-/// second thread (`ThreadedFrameReader`) while this one reads the tar entries and hashes them.
+/// against the manifest, streaming the whole archive once with bounded memory; the frames are decompressed
+/// (`ThreadedFrameReader`) and the manifest's entry lines decoded (`PrefetchedManifestEntries`) on threads of their
+/// own while this one reads the tar entries and hashes them.
 public enum ArchiveVerifier {
     /// Past this many damaged entries the archive is clearly broken; the walk stops there.
     static let maximumReported = 1000
@@ -26,8 +27,8 @@ public enum ArchiveVerifier {
         let statement = try reader.statementWithoutSignature()
         let manifest = try reader.loadManifest()
         started?(manifest.users.reduce(0) { $0 + $1.counts.items }, manifest.users.reduce(0) { $0 + $1.counts.bytes })
-        // zstd on a second thread, tar and SHA-256 on this one.
-        let items = try reader.items(manifest, decompressingWith: archive)
+        // zstd and the manifest's entry lines on threads of their own, tar and SHA-256 on this one.
+        let items = try reader.items(manifest, readingAheadWith: archive)
         var count = 0
         var bytes: Int64 = 0
         var damaged: [ArchiveError] = []
