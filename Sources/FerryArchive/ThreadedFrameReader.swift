@@ -22,8 +22,8 @@ final class ThreadedFrameReader: TarByteSource {
     private let pool: ChunkPool
     /// The end or the error, once taken: every later read gives it again, as a `FrameReader` would.
     private var outcome: Result<Void, any Error>?
-    /// The chunk being read (a caller's buffer smaller than a chunk takes it in parts): its index, the next byte to
-    /// give and its end.
+    /// The chunk being read (a caller's buffer smaller than a chunk takes it in parts) or lent: its index, the next
+    /// byte to give and its end.
     private var pending: (index: Int, start: Int, end: Int)?
 
     /// Buffers in flight: 8 MiB, enough to keep the decompressing thread busy while an entry is hashed.
@@ -75,22 +75,51 @@ final class ThreadedFrameReader: TarByteSource {
         }
     }
 
+    /// The next chunk as it is, without a copy; the chunk lent before goes back to the decompressing thread.
+    func lendNext() throws -> UnsafeRawBufferPointer? {
+        if let (index, start, end) = pending {
+            if start < end {
+                // What a smaller `read(into:)` left of the chunk.
+                pending = (index, end, end)
+                return UnsafeRawBufferPointer(rebasing: pool.buffer(index)[start..<end])
+            }
+            pending = nil
+            pool.release(index)
+        }
+        guard try takeChunk() else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        let (index, start, end) = pending!
+        // Stays pending (lent) until the next call.
+        pending = (index, end, end)
+        return UnsafeRawBufferPointer(rebasing: pool.buffer(index)[start..<end])
+    }
+
+    /// Makes the next chunk pending; false at the end (an error is thrown, the same one on every later call).
+    private func takeChunk() throws -> Bool {
+        if let outcome {
+            try outcome.get()
+            return false
+        }
+        switch queue.take() {
+        case .bytes(let index, let count):
+            pending = (index, 0, count)
+            return true
+        case .end:
+            outcome = .success(())
+            return false
+        case .failure(let error):
+            outcome = .failure(error)
+            throw error
+        }
+    }
+
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let (index, start, end) = pending, start == end {
+            // A lent chunk, all given.
+            pending = nil
+            pool.release(index)
+        }
         if pending == nil {
-            if let outcome {
-                try outcome.get()
-                return 0
-            }
-            switch queue.take() {
-            case .bytes(let index, let count):
-                pending = (index, 0, count)
-            case .end:
-                outcome = .success(())
-                return 0
-            case .failure(let error):
-                outcome = .failure(error)
-                throw error
-            }
+            guard try takeChunk() else { return 0 }
         }
         let (index, start, end) = pending!
         let count = min(buffer.count, end - start)

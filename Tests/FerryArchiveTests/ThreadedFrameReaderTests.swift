@@ -52,6 +52,15 @@ import Testing
         #expect(try threadedBytes(path, key: key) == plain)
         // A caller whose buffer is smaller than a chunk gets every byte too, in order.
         #expect(try threadedBytes(path, key: key, piece: 300_007) == plain)
+        // Lent chunks (the tar reader's way), after a first smaller read that leaves a part of a chunk.
+        let (archive, _) = try VerifiedArchive.open(path, trusting: key.publicKey)
+        let frames = ThreadedFrameReader { try archive.openReader().itemFrames() }
+        let first = UnsafeMutableRawBufferPointer.allocate(byteCount: 1000, alignment: 16)
+        defer { first.deallocate() }
+        var lent = Array(first.prefix(try frames.read(into: first)))
+        while let chunk = try frames.lendNext(), !chunk.isEmpty { lent += chunk }
+        #expect(lent == plain)
+        #expect(try frames.lendNext()?.isEmpty == true)
         _ = try ArchiveVerifier.verify(path: path, trust: key.publicKey)
     }
 
