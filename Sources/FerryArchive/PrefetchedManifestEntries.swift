@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Where `ArchiveItemStream` takes its manifest entry records from, in manifest order.
@@ -27,6 +28,8 @@ final class PrefetchedManifestEntries: EntryRecordSource {
 
     let manifest: VerifiedManifest
     private let queue: HandOffQueue<Batch>
+    /// Signalled when the other thread has ended.
+    private let finished: DispatchSemaphore
     private var batch: [EntryRecord] = []
     private var index = 0
     /// The end or the error, once taken: every later call gives it again.
@@ -41,11 +44,21 @@ final class PrefetchedManifestEntries: EntryRecordSource {
         self.manifest = manifest
         let queue = HandOffQueue<Batch>(capacity: Self.queueCapacity)
         self.queue = queue
-        let thread = Thread { Self.produce(open, into: queue) }
+        let finished = DispatchSemaphore(value: 0)
+        self.finished = finished
+        let thread = Thread {
+            Self.produce(open, into: queue)
+            finished.signal()
+        }
         thread.start()
     }
 
-    deinit { queue.cancel() }
+    /// Wakes the other thread and waits for it to end (after the batch it is decoding, at most), so that it never
+    /// runs on while the process exits (OpenSSL's exit handler frees what the manifest's hash there may be using).
+    deinit {
+        queue.cancel()
+        finished.wait()
+    }
 
     private static func produce(_ open: () throws -> ManifestEntryIterator, into queue: HandOffQueue<Batch>) {
         var records: [EntryRecord] = []

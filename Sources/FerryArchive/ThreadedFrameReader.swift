@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// The item frames of an archive decompressed on a thread of their own: a `FrameReader` there fills recycled buffers
@@ -20,6 +21,8 @@ final class ThreadedFrameReader: TarByteSource {
 
     private let queue: HandOffQueue<Chunk>
     private let pool: ChunkPool
+    /// Signalled when the other thread has ended.
+    private let finished: DispatchSemaphore
     /// The end or the error, once taken: every later read gives it again, as a `FrameReader` would.
     private var outcome: Result<Void, any Error>?
     /// The chunk being read (a caller's buffer smaller than a chunk takes it in parts) or lent: its index, the next
@@ -37,13 +40,21 @@ final class ThreadedFrameReader: TarByteSource {
         let pool = ChunkPool(count: Self.chunkCount, size: Self.chunkSize)
         self.queue = queue
         self.pool = pool
-        let thread = Thread { Self.produce(open, into: queue, pool: pool) }
+        let finished = DispatchSemaphore(value: 0)
+        self.finished = finished
+        let thread = Thread {
+            Self.produce(open, into: queue, pool: pool)
+            finished.signal()
+        }
         thread.start()
     }
 
+    /// Wakes the other thread and waits for it to end, so that it never runs on while the process exits (OpenSSL's
+    /// exit handler frees what a signature check or a hash there may be using).
     deinit {
         queue.cancel()
         pool.cancel()
+        finished.wait()
     }
 
     private static func produce(_ open: () throws -> FrameReader, into queue: HandOffQueue<Chunk>, pool: ChunkPool) {
