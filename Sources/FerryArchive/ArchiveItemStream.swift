@@ -8,7 +8,7 @@ import SystemLayer
 public final class ArchiveItemStream {
     /// Nil when the archive has no item region at all.
     private let tar: TarReader?
-    private let entries: ManifestEntryIterator
+    private let entries: any EntryRecordSource
     private let archivePath: String
     private let manifestOffset: Int64
     /// Where each frame starts in the decompressed stream, to check each entry's `frame`.
@@ -19,7 +19,7 @@ public final class ArchiveItemStream {
     private let runStart: Int64?
 
     init(
-        tar: TarReader?, entries: ManifestEntryIterator, archivePath: String, manifestOffset: Int64, frameOffsets: [Int64],
+        tar: TarReader?, entries: any EntryRecordSource, archivePath: String, manifestOffset: Int64, frameOffsets: [Int64],
         runStart: Int64? = nil
     ) throws {
         self.tar = tar

@@ -218,10 +218,30 @@ public final class ArchiveReader {
     /// Streams the item entries in archive order, each checked against its manifest entry.
     public func items(_ manifest: VerifiedManifest) throws -> ArchiveItemStream {
         let statement = try statementWithoutSignature()
-        let frames = try FrameReader(file: file, table: seekTable, startFrame: 0, endFrame: statement.manifest.frame)
+        let frames = try itemFrames()
         // No items (a delta that only changes flags): the item region is empty, no tar stream to open.
         let tar = statement.manifest.offset == 0 ? nil : try TarReader(source: frames, location: path)
         return try ArchiveItemStream(tar: tar, entries: manifest.entries(), archivePath: path, manifestOffset: statement.manifest.offset, frameOffsets: decompressedOffsets)
+    }
+
+    /// Like `items(_:)`, checking the same things in the same order, but with the frames decompressed
+    /// (`ThreadedFrameReader`) and the manifest's entry lines decoded (`PrefetchedManifestEntries`) on threads of
+    /// their own, each from a reader of its own that `archive` (this archive, verified) opens there; the caller's
+    /// thread reads the tar entries and hashes them.
+    func items(_ manifest: VerifiedManifest, readingAheadWith archive: VerifiedArchive) throws -> ArchiveItemStream {
+        let statement = try statementWithoutSignature()
+        guard statement.manifest.offset != 0 else { return try items(manifest) }
+        let frames = ThreadedFrameReader { try archive.openReader().itemFrames() }
+        let entries = PrefetchedManifestEntries(manifest: manifest) { try archive.openReader().loadManifest().entries() }
+        return try ArchiveItemStream(
+            tar: TarReader(source: frames, location: path), entries: entries, archivePath: path,
+            manifestOffset: statement.manifest.offset, frameOffsets: decompressedOffsets)
+    }
+
+    /// Every frame of the item region, from the first to the manifest's.
+    func itemFrames() throws -> FrameReader {
+        let statement = try statementWithoutSignature()
+        return try FrameReader(file: file, table: seekTable, startFrame: 0, endFrame: statement.manifest.frame)
     }
 
     /// The items of one user's run only, decoding from the frame where it starts; each is checked against the

@@ -10,7 +10,9 @@ public struct VerificationResult: Sendable {
 }
 
 /// `verify`: the signature first, then the manifest against the signed statement, then every entry
-/// against the manifest, streaming the whole archive once with bounded memory.
+/// against the manifest, streaming the whole archive once with bounded memory; the frames are decompressed
+/// (`ThreadedFrameReader`) and the manifest's entry lines decoded (`PrefetchedManifestEntries`) on threads of their
+/// own while this one reads the tar entries and hashes them.
 public enum ArchiveVerifier {
     /// Past this many damaged entries the archive is clearly broken; the walk stops there.
     static let maximumReported = 1000
@@ -21,11 +23,12 @@ public enum ArchiveVerifier {
         path: String, trust key: PublicKey, identities: [AgeIdentity] = [], started: ((Int, Int64) -> Void)? = nil,
         progress: ((Int, Int64) -> Void)? = nil
     ) throws -> VerificationResult {
-        let reader = try ArchiveReader(path: path, identities: identities)
-        let statement = try reader.verifySignature(with: key)
+        let (archive, reader) = try VerifiedArchive.open(path, trusting: key, identities: identities)
+        let statement = try reader.statementWithoutSignature()
         let manifest = try reader.loadManifest()
         started?(manifest.users.reduce(0) { $0 + $1.counts.items }, manifest.users.reduce(0) { $0 + $1.counts.bytes })
-        let items = try reader.items(manifest)
+        // zstd and the manifest's entry lines on threads of their own, tar and SHA-256 on this one.
+        let items = try reader.items(manifest, readingAheadWith: archive)
         var count = 0
         var bytes: Int64 = 0
         var damaged: [ArchiveError] = []

@@ -13,10 +13,12 @@ import SystemLayer
 /// The other thread opens the archive again through `VerifiedArchive`, so both threads read the same signed
 /// archive.
 public final class PrefetchingItemStream {
-    private let queue: HandOffQueue
+    private let queue: HandOffQueue<HandOff>
     private let pool: ChunkPool
     private var current: PrefetchedItemBody?
     private var finished = false
+    /// Signalled when the other thread has ended.
+    private let ended: DispatchSemaphore
 
     /// At most this many hand-offs wait in the queue.
     static let queueCapacity = 32
@@ -30,20 +32,31 @@ public final class PrefetchingItemStream {
     static let consumerHashedSize: Int64 = 4 << 20
 
     init(archive: VerifiedArchive, manifest: VerifiedManifest) {
-        let queue = HandOffQueue(capacity: Self.queueCapacity)
+        let queue = HandOffQueue<HandOff>(capacity: Self.queueCapacity)
         let pool = ChunkPool(count: Self.chunkCount, size: Self.chunkSize)
+        let ended = DispatchSemaphore(value: 0)
         self.queue = queue
         self.pool = pool
-        let thread = Thread { Self.produce(archive, manifest, into: queue, pool: pool) }
+        self.ended = ended
+        let thread = Thread {
+            Self.produce(archive, manifest, into: queue, pool: pool)
+            ended.signal()
+        }
         thread.start()
     }
 
+    /// Wakes the other thread and waits for it to end (after the chunk it is reading, at most), so that it never
+    /// runs on while the process exits after a failure: OpenSSL's exit handler would pull away the state of a
+    /// signature check or hash it is in the middle of (a crash instead of the failure's exit status).
     deinit {
         queue.cancel()
         pool.cancel()
+        ended.wait()
     }
 
-    private static func produce(_ archive: VerifiedArchive, _ manifest: VerifiedManifest, into queue: HandOffQueue, pool: ChunkPool) {
+    private static func produce(
+        _ archive: VerifiedArchive, _ manifest: VerifiedManifest, into queue: HandOffQueue<HandOff>, pool: ChunkPool
+    ) {
         let archivePath = archive.path
         do {
             // The reader checks the signature again and must see the same statement, so the consumer's manifest
@@ -123,13 +136,13 @@ public final class PrefetchingItemStream {
 /// One item's bytes as the reading thread hands them over.
 public final class PrefetchedItemBody: CheckedItemBody {
     public let record: EntryRecord
-    private let queue: HandOffQueue
+    private let queue: HandOffQueue<HandOff>
     private let pool: ChunkPool
     /// Set when this thread hashes the bytes (a large item): `check()` then also compares that digest.
     private let hasher: SHA256?
     private var verdict: Result<Void, ArchiveError>?
 
-    init(record: EntryRecord, queue: HandOffQueue, pool: ChunkPool, hashing: Bool) {
+    init(record: EntryRecord, queue: HandOffQueue<HandOff>, pool: ChunkPool, hashing: Bool) {
         self.record = record
         self.queue = queue
         self.pool = pool
@@ -231,11 +244,11 @@ final class ChunkPool: @unchecked Sendable {
 
 /// A bounded single-producer, single-consumer queue. `put` blocks while it is full and returns false
 /// once the consumer has gone away, so the producer stops instead of waiting forever.
-final class HandOffQueue: Sendable {
+final class HandOffQueue<Element: Sendable>: Sendable {
     private let capacity: Int
     private let free: DispatchSemaphore
     private let filled = DispatchSemaphore(value: 0)
-    private let state = Mutex<(items: [HandOff], head: Int, cancelled: Bool)>(([], 0, false))
+    private let state = Mutex<(items: [Element], head: Int, cancelled: Bool)>(([], 0, false))
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -245,7 +258,7 @@ final class HandOffQueue: Sendable {
         for _ in 0..<capacity { free.signal() }
     }
 
-    func put(_ value: HandOff) -> Bool {
+    func put(_ value: Element) -> Bool {
         free.wait()
         let accepted = state.withLock { s -> Bool in
             guard !s.cancelled else { return false }
@@ -256,9 +269,9 @@ final class HandOffQueue: Sendable {
         return accepted
     }
 
-    func take() -> HandOff {
+    func take() -> Element {
         filled.wait()
-        let value = state.withLock { s -> HandOff in
+        let value = state.withLock { s -> Element in
             let v = s.items[s.head]
             s.head += 1
             if s.head > 64 && s.head * 2 > s.items.count {

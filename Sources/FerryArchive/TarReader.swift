@@ -3,6 +3,13 @@ internal import CArchive
 /// Where a `TarReader` gets its (already decompressed) bytes.
 protocol TarByteSource: AnyObject {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+    /// The next bytes in a buffer of the source's own, valid until the next call (no copy); empty at the end. Nil
+    /// when the source has no buffers to lend: the tar reader then reads into its own with `read(into:)`.
+    func lendNext() throws -> UnsafeRawBufferPointer?
+}
+
+extension TarByteSource {
+    func lendNext() throws -> UnsafeRawBufferPointer? { nil }
 }
 
 extension FrameReader: TarByteSource {}
@@ -30,13 +37,17 @@ final class TarReader {
     private var entryRemaining: Int64 = 0
     /// Where the previous entry ended: the next one must start there.
     private(set) var lastEntryEnd: Int64?
+    /// Bytes asked of the source at a time.
+    static let bufferSize = 1 << 20
 
     /// libarchive pulls bytes through this box; it also keeps the first error the source threw, and the bytes
     /// around the latest header so that its type can be read.
     private final class Feed {
         let source: TarByteSource
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        /// Stream offset of `buffer[0]`, and the bytes in it.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: TarReader.bufferSize, alignment: 16)
+        /// The bytes libarchive reads now: the start of `buffer`, or a buffer the source lent.
+        var current = UnsafeRawBufferPointer(start: nil, count: 0)
+        /// Stream offset of `current[0]`, and the bytes in it.
         var start: Int64 = 0
         var count = 0
         /// The last bytes of the buffer before, for a header that straddles two reads.
@@ -49,15 +60,25 @@ final class TarReader {
 
         func fill() throws -> Int {
             let kept = min(count, Self.keptTail)
-            previousTail = Array(buffer[(count - kept)..<count])
+            // Kept before the source is asked again: a lent buffer is given back then.
+            previousTail = Array(current[(count - kept)..<count])
             start += Int64(count)
-            count = try source.read(into: buffer)
+            count = 0
+            if let lent = try source.lendNext() {
+                current = lent
+            } else {
+                current = UnsafeRawBufferPointer(rebasing: buffer.prefix(try source.read(into: buffer)))
+            }
+            count = current.count
             return count
         }
 
+        /// Where libarchive is to read the current bytes (never nil, also when there are none).
+        var currentAddress: UnsafeRawPointer { current.baseAddress ?? UnsafeRawPointer(buffer.baseAddress!) }
+
         /// The byte at stream `offset` if it is still at hand.
         func byte(at offset: Int64) -> UInt8? {
-            if offset >= start && offset < start + Int64(count) { return buffer[Int(offset - start)] }
+            if offset >= start && offset < start + Int64(count) { return current[Int(offset - start)] }
             let tailStart = start - Int64(previousTail.count)
             if offset >= tailStart && offset < start { return previousTail[Int(offset - tailStart)] }
             return nil
@@ -76,7 +97,7 @@ final class TarReader {
                 let feed = Unmanaged<Feed>.fromOpaque(context!).takeUnretainedValue()
                 do {
                     let n = try feed.fill()
-                    out?.pointee = UnsafeRawPointer(feed.buffer.baseAddress)
+                    out?.pointee = feed.currentAddress
                     return la_ssize_t(n)
                 } catch {
                     feed.error = error

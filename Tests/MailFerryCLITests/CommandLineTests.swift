@@ -86,6 +86,21 @@ import SystemLayer
         #expect(reconcile.status == 0)
     }
 
+    /// verify stops at the first damaged frame while its helper threads (decompression, manifest lines) may still
+    /// be starting (a signature check, the manifest's hash): they must be ended before the process exits, or
+    /// OpenSSL's exit handler pulls their state away (a crash, 1 run in 15 or so before they were waited for).
+    @Test func aDamagedArchiveFailsCleanlyEveryTime() throws {
+        let archive = try exportSamples()
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: archive))
+        bytes[bytes.count / 3] ^= 0x55
+        try bytes.write(to: URL(fileURLWithPath: work.file("flipped.mfa")))
+        for _ in 0..<60 {
+            let flipped = try CLI.run(["verify", work.file("flipped.mfa"), "--trust", pub])
+            #expect(flipped.status == 1, "\(flipped.stderr)")
+            #expect(flipped.stderr.contains("flipped.mfa"))
+        }
+    }
+
     @Test func exitCodesSayWhatKindOfFailureItWas() throws {
         let archive = try exportSamples()
         // 2: usage.
