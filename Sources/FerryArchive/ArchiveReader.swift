@@ -225,14 +225,14 @@ public final class ArchiveReader {
     }
 
     /// Like `items(_:)`, checking the same things in the same order, but with the frames decompressed
-    /// (`ThreadedFrameReader`) and the manifest's entry lines decoded (`PrefetchedManifestEntries`) on threads of
-    /// their own, each from a reader of its own that `archive` (this archive, verified) opens there; the caller's
-    /// thread reads the tar entries and hashes them.
+    /// (`ThreadedFrameReader`, from a reader of its own that `archive`, this archive verified, opens there) and the
+    /// manifest's entry lines decoded (`PrefetchedManifestEntries`, from this manifest, which is read with `pread`)
+    /// on threads of their own; the caller's thread reads the tar entries and hashes them.
     func items(_ manifest: VerifiedManifest, readingAheadWith archive: VerifiedArchive) throws -> ArchiveItemStream {
         let statement = try statementWithoutSignature()
         guard statement.manifest.offset != 0 else { return try items(manifest) }
         let frames = ThreadedFrameReader { try archive.openReader().itemFrames() }
-        let entries = PrefetchedManifestEntries(manifest: manifest) { try archive.openReader().loadManifest().entries() }
+        let entries = PrefetchedManifestEntries(manifest: manifest) { manifest.entries() }
         return try ArchiveItemStream(
             tar: TarReader(source: frames, location: path), entries: entries, archivePath: path,
             manifestOffset: statement.manifest.offset, frameOffsets: decompressedOffsets)

@@ -16,9 +16,8 @@ extension ManifestEntryIterator: EntryRecordSource {}
 /// items, so the three parts of the walk (zstd, the manifest, tar and SHA-256) share the cores.
 ///
 /// The records, and the error that stops them, are exactly what a `ManifestEntryIterator` over the same signed
-/// manifest gives, in the same order: the other thread opens its own reader of the verified archive
-/// (`VerifiedArchive.openReader`, the same statement byte for byte, so the same manifest by its SHA-256) and loads
-/// its own private copy of the manifest (sealed when the archive is encrypted), so nothing is shared between threads.
+/// manifest gives, in the same order: the other thread reads the verified manifest through an iterator of its own
+/// (`pread` at its own offsets; the manifest does not change once loaded).
 final class PrefetchedManifestEntries: EntryRecordSource {
     enum Batch: Sendable {
         case records([EntryRecord])
@@ -39,7 +38,7 @@ final class PrefetchedManifestEntries: EntryRecordSource {
     static let batchSize = 64
     static let queueCapacity = 8
 
-    /// `manifest` is this thread's copy (for the counts); `open` makes the iterator the other thread reads, there.
+    /// `manifest` gives the counts checked at the end; `open` makes the iterator the other thread reads, there.
     init(manifest: VerifiedManifest, open: @escaping @Sendable () throws -> ManifestEntryIterator) {
         self.manifest = manifest
         let queue = HandOffQueue<Batch>(capacity: Self.queueCapacity)
