@@ -18,6 +18,9 @@ sed -e 's/"frame":1,"offset":6144/"frame":0,"offset":0/' $V/statement.json > $C/
 mk manifest
 cp $V/manifest.jsonl $C/manifest/vector.jsonl
 head -n 2 $V/manifest.jsonl > $C/manifest/head-only.jsonl
+# manifestline: the vectors' manifest (the stored corpus also has the writer's change lines of every kind)
+mk manifestline
+cp $V/manifest.jsonl $C/manifestline/vector.jsonl
 # tar
 mk tar
 { zstd -dc $V/tiny.mfa | head -c 6144; printf '\n--mailferry-fuzz-manifest--\n'; cat $V/manifest.jsonl; } > $C/tar/vector

@@ -4,6 +4,8 @@ import MailModel
 /// and folders an earlier archive of the chain carried. A delta lists every item still at the source: new ones
 /// as entries, the others as `keep` lines with their current folder and metadata, so a delta alone says what
 /// the target must hold after it is applied.
+/// Decoded on a fast path too (`CanonicalManifestLine`, in the writer's exact form): a field or a check added to
+/// its decoding must be added there as well, or lines holding it must be left to JSONDecoder.
 public struct ChangeRecord: Codable, Sendable, Hashable {
     public enum Operation: String, Codable, Sendable {
         /// An item carried earlier is still at the source; `container` and the metadata object are its state now.

@@ -159,6 +159,8 @@ public struct ContainerRecord: Codable, Sendable, Hashable {
 }
 
 /// One item entry: where it is, how big, its hash, and the item's metadata.
+/// Decoded on a fast path too (`CanonicalManifestLine`, in the writer's exact form): a field or a check added to
+/// its decoding must be added there as well, or lines holding it must be left to JSONDecoder.
 public struct EntryRecord: Codable, Sendable, Hashable {
     public var path: String
     public var kind: ItemKind

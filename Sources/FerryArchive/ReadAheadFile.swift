@@ -47,10 +47,15 @@ final class ReadAheadFile: EntrySink {
         var pending: EntryRecord?
         try records.forEachLine { line in
             let record: EntryRecord
-            do {
-                record = try decoder.decode(EntryRecord.self, from: Data(line))
-            } catch {
-                throw ArchiveError(.io, records.path, "a spooled record cannot be read back: \(error)")
+            // The spool holds the writer's own lines: the fast path reads them, JSONDecoder anything else.
+            if let fast = line.withUnsafeBytes(CanonicalManifestLine.decodeEntryRecord) {
+                record = fast
+            } else {
+                do {
+                    record = try decoder.decode(EntryRecord.self, from: Data(line))
+                } catch {
+                    throw ArchiveError(.io, records.path, "a spooled record cannot be read back: \(error)")
+                }
             }
             if let p = pending { try body(p, p.offset..<record.offset) }
             pending = record

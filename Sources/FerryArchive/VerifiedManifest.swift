@@ -296,6 +296,8 @@ final class ManifestLineReader {
     private let fill: (UnsafeMutableRawBufferPointer) throws -> Int
     private let decoder = JSONDecoder()
     private(set) var lineNumber = 0
+    /// Lines the canonical fast path decoded (the rest went to JSONDecoder): a seam for tests.
+    private(set) var fastPathLines = 0
 
     /// Lines of `file` from `offset` to `size`.
     convenience init(file: any ArchiveBytes, size: Int64, offset: Int64, location: String) {
@@ -324,6 +326,11 @@ final class ManifestLineReader {
                 bufferStart = nl + 1
                 offset += Int64(line.count + 1)
                 lineNumber += 1
+                // The writer's own form decodes without JSONDecoder; anything else is JSONDecoder's to judge.
+                if let fast = line.withUnsafeBytes(CanonicalManifestLine.decode) {
+                    fastPathLines += 1
+                    return fast
+                }
                 do {
                     return try decoder.decode(ManifestLine.self, from: Data(line))
                 } catch {

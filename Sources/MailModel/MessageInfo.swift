@@ -1,4 +1,6 @@
 /// What is known about one message besides its bytes, which are carried separately and exactly.
+/// Decoded on a fast path too (`CanonicalManifestLine` in FerryArchive, in the writer's exact form): a field or a check added to
+/// its decoding must be added there as well, or lines holding it must be left to JSONDecoder.
 public struct MessageInfo: Hashable, Sendable, Codable {
     public var flags: SystemFlags
     /// IMAP keywords by name (`$Forwarded`, `Work`), whatever letters or ids a source used for them.

@@ -16,6 +16,17 @@ enum ArchiveFuzz {
         }
     }
 
+    /// The fuzz input as manifest lines, each decoded by the canonical fast path and by JSONDecoder: the fast
+    /// path must give nil or JSONDecoder's value, never a value where JSONDecoder throws.
+    static func manifestLine(_ input: UnsafeRawBufferPointer) {
+        var start = 0
+        for i in 0...input.count where i == input.count || input[i] == UInt8(ascii: "\n") {
+            let line = UnsafeRawBufferPointer(rebasing: input[start..<i])
+            precondition(ManifestLineFastPathCheck.agrees(line), "the fast path and JSONDecoder disagree")
+            start = i + 1
+        }
+    }
+
     /// The fuzz input as the end of an archive file: only the seek table and the last frame are read.
     static func seekTable(_ input: UnsafeRawBufferPointer) {
         FuzzFiles.withFile(input) { path in

@@ -7,6 +7,7 @@ enum FuzzTargets {
     static let all: [FuzzTarget] = [
         FuzzTarget(name: "statement", summary: "statement JSON, signed by the fuzz key and read by verify", run: ArchiveFuzz.statement),
         FuzzTarget(name: "manifest", summary: "manifest lines in a signed archive (inspect's head, verify)", run: ArchiveFuzz.manifest),
+        FuzzTarget(name: "manifestline", summary: "manifest lines: the canonical fast path against JSONDecoder", run: ArchiveFuzz.manifestLine),
         FuzzTarget(name: "tar", summary: "the item region's tar bytes and a manifest, framed and signed, then verified", run: ArchiveFuzz.tar),
         FuzzTarget(name: "archive", summary: "whole archive files: open, inspect without a key, verify with the fuzz key", run: ArchiveFuzz.archive),
         FuzzTarget(name: "seektable", summary: "the end of an archive file: seek table and last frame", run: ArchiveFuzz.seekTable),
