@@ -71,20 +71,7 @@ chmod 600 "$SCRATCH/credentials.tsv"  # mailferry refuses a credentials file oth
 "$BIN" keygen --out "$SCRATCH/k" >/dev/null
 
 T=0; RSS=0
-timed() { # NAME CMD...: runs once, sets T (seconds) and RSS (MB)
-    local name="$1" t0 t1; shift
-    sync
-    t0=$(date +%s.%N)
-    /usr/bin/time -f '%M' -o "$SCRATCH/$name.rss" "$@" >"$SCRATCH/$name.out" 2>&1 || {
-        echo "dsync_bench.sh: $name failed: $*" >&2; tail -n 30 "$SCRATCH/$name.out" >&2; exit 1; }
-    t1=$(date +%s.%N)
-    T=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-    RSS=$(awk -v k="$(tail -n 1 "$SCRATCH/$name.rss")" 'BEGIN { printf "%.0f", k / 1024 }')
-    log "$name: $T s, peak RSS $RSS MB"
-}
-add() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a + b }'; }
-max() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > b ? a : b) }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+. "$ROOT/Benchmarks/measure.bash"
 
 # doveadm backup into a user of the target Dovecot, pulling src@bench through imapc: "${DSYNC[@]}" -u USER imapc:
 DSYNC=(doveadm -c "$SCRATCH/dst/dovecot.conf"

@@ -33,6 +33,7 @@ small_arguments() {
         buffer_bench.sh) echo "--seconds 2 --clients 4" ;;
         dsync_bench.sh) echo "--messages 200 --new 20 --reflag 30" ;;
         age_bench.sh) echo "--messages 300 --repeat 1 --scratch $scratch/age" ;;
+        scaling_bench.sh) echo "--messages 200 --sizes 2" ;;
         *) return 1 ;;
     esac
 }
