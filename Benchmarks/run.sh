@@ -52,6 +52,7 @@ USER_ADDR="bench@example.com"
 
 # Targets: mailferry time / baseline time, and limits.
 TARGET_EXPORT=1.2
+TARGET_EXPORT_PIPELINED=1.05  # against the pipelined tar | tee >(openssl) | zstd -T0 baseline (issue 15)
 TARGET_VERIFY=1.2
 TARGET_IMPORT=1.5
 TARGET_INSPECT_MS=50
@@ -165,12 +166,12 @@ add_row() {
     local rss_result="PASS" time_result
     if [ "$8" = 1 ]; then time_result="PASS"; else time_result="FAIL"; FAILED=1; fi
     if ! lt "$6" "$TARGET_RSS_MB"; then rss_result="FAIL"; FAILED=1; fi
-    ROWS+=("$(printf '%-16s %12s %12s %8s %9s %10s %10s %6s %6s' \
+    ROWS+=("$(printf '%-20s %11s %12s %8s %9s %10s %10s %6s %6s' \
         "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$time_result" "$rss_result")")
 }
 print_table() { # TITLE
     printf '\n%s\n' "$1"
-    printf '%-16s %12s %12s %8s %9s %10s %10s %6s %6s\n' \
+    printf '%-20s %11s %12s %8s %9s %10s %10s %6s %6s\n' \
         task "mailferry s" "baseline s" ratio target "mf RSS MB" "base RSS" time rss
     printf '%s\n' "-------------------------------------------------------------------------------------------------"
     printf '%s\n' "${ROWS[@]}"
@@ -195,6 +196,12 @@ bench_corpus() {
     run_measured "$label-base-sha256" no_prep \
         bash -c 'set -o pipefail; find "$1" -type f -print0 | xargs -0 sha256sum >/dev/null' _ "$corpus"
     local b_sha="$T_SECONDS" b_sha_rss="$T_RSS_MB"
+    # The honest baseline (issue 15): the same raw work the fastest way plain tools do it, one pass over the bytes,
+    # hashed with OpenSSL (SHA-NI where the CPU has it) while zstd compresses on every core.
+    run_measured "$label-base-export-pipelined" prep_base \
+        bash -c 'set -o pipefail; tar -cf - -C "$1" . | tee >(openssl dgst -sha256 >/dev/null) | zstd -3 -T0 -q -o "$2"' \
+        _ "$corpus" "$base"
+    local b_pipe="$T_SECONDS" b_pipe_rss="$T_RSS_MB"
     run_measured "$label-mf-export" prep_mfa \
         "$BIN" export --source "maildir:$corpus" --user "$USER_ADDR" --sign-key "$key" --out "$mfa"
     local mf_exp="$T_SECONDS" mf_exp_rss="$T_RSS_MB"
@@ -203,8 +210,11 @@ bench_corpus() {
     b_exp_rss=$(maxf "$b_tar_rss" "$b_sha_rss")
     local r
     r=$(ratio "$mf_exp" "$b_exp")
-    add_row export "$mf_exp" "$b_exp" "$r" "<=$TARGET_EXPORT" "$mf_exp_rss" "$b_exp_rss" \
+    add_row "export:tar+sha256sum" "$mf_exp" "$b_exp" "$r" "<=$TARGET_EXPORT" "$mf_exp_rss" "$b_exp_rss" \
         "$(le "$r" "$TARGET_EXPORT" && echo 1 || echo 0)"
+    r=$(ratio "$mf_exp" "$b_pipe")
+    add_row "export:pipelined" "$mf_exp" "$b_pipe" "$r" "<=$TARGET_EXPORT_PIPELINED" "$mf_exp_rss" "$b_pipe_rss" \
+        "$(le "$r" "$TARGET_EXPORT_PIPELINED" && echo 1 || echo 0)"
 
     # (b) verify vs decompress-and-hash of the same archive
     log "[$label] verify"
@@ -296,8 +306,8 @@ if [ "$BIG_MB" != 0 ]; then
 fi
 rm -rf "$SCRATCH/run-main/out-mf" "$SCRATCH/run-main/out-tar"
 
-printf '\ntargets: export <= %s x, verify <= %s x, import <= %s x baseline; inspect < %s ms; peak RSS < %s MB\n' \
-    "$TARGET_EXPORT" "$TARGET_VERIFY" "$TARGET_IMPORT" "$TARGET_INSPECT_MS" "$TARGET_RSS_MB"
+printf '\ntargets: export <= %s x (<= %s x the pipelined baseline), verify <= %s x, import <= %s x baseline; inspect < %s ms; peak RSS < %s MB\n' \
+    "$TARGET_EXPORT" "$TARGET_EXPORT_PIPELINED" "$TARGET_VERIFY" "$TARGET_IMPORT" "$TARGET_INSPECT_MS" "$TARGET_RSS_MB"
 if [ "$KEEP" = 1 ]; then
     printf 'every timed run: %s\n' "$SCRATCH/timings.log"
 fi
