@@ -136,6 +136,12 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether `placedMessages(of:user:options:)` can find anything at this target.
+    public var recordsPlacements: Bool {
+        if case .imap = self { return true }
+        return false
+    }
+
     /// For the reconcile after a delta into an IMAP target: where earlier imports placed these items and they still
     /// are, as far as this station recorded (`IMAPSource.placedMessages`); empty for other targets.
     public func placedMessages(of keys: [ItemKey], user: String, options: ConnectorOptions) throws -> [ItemKey: IMAPPlacedMessage] {

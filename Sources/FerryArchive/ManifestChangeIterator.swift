@@ -25,7 +25,11 @@ public final class ManifestChangeIterator {
         self.keeping = user
     }
 
+    /// Where the line `next()` returned last lies in the manifest; nil for a line served from those kept decoded.
+    public private(set) var lastLine: ManifestLineRef?
+
     public func next() throws -> ChangeRecord? {
+        lastLine = nil
         if nextServed < served.count {
             nextServed += 1
             return served[nextServed - 1]
@@ -35,6 +39,7 @@ public final class ManifestChangeIterator {
             throw ArchiveError(.format, lines.location, "the change records end early")
         }
         remaining -= 1
+        lastLine = lines.lastLine
         kept.countDecoded()
         if let user = keeping {
             if collected.count < kept.limit {

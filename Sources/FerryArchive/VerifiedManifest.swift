@@ -81,6 +81,30 @@ public final class VerifiedManifest: @unchecked Sendable {
             count: run.count, kept: kept, keeping: user)
     }
 
+    /// One user's change lines read from the copy, never from those kept decoded, so that each line's place is
+    /// known (`ManifestChangeIterator.lastLine`) for a caller that keeps places instead of records.
+    public func changeLines(of user: Int) -> ManifestChangeIterator {
+        let run = changeRuns[user] ?? ManifestHead.ChangeRun(offset: changesOffset, count: 0)
+        return ManifestChangeIterator(
+            lines: ManifestLineReader(file: file, size: size, offset: run.offset, location: "\(archivePath): \(EntryPath.manifest)"),
+            count: run.count, kept: kept)
+    }
+
+    /// The line at `ref` (a place an iterator of this manifest gave) read again from the copy. The copy was
+    /// checked whole against the signed statement and is never written again, so the line says what it said
+    /// when the iterator returned it.
+    public func line(_ ref: ManifestLineRef) throws -> ManifestLine {
+        let location = "\(archivePath): \(EntryPath.manifest)"
+        guard ref.offset >= 0, ref.length <= Self.maximumLineLength, ref.offset + Int64(ref.length) <= size else {
+            throw ArchiveError(.io, location, "no manifest line at byte \(ref.offset)")
+        }
+        var bytes = [UInt8](repeating: 0, count: ref.length)
+        let got = try bytes.withUnsafeMutableBytes { try file.read(into: $0, at: ref.offset) }
+        guard got == ref.length else { throw ArchiveError(.io, location, "the manifest copy is short") }
+        if let fast = bytes.withUnsafeBytes(CanonicalManifestLine.decode) { return fast }
+        return try ManifestLineReader.decodeOther(bytes, decoder: JSONDecoder(), location: location, at: ref.offset)
+    }
+
     /// Change lines decoded since the manifest was loaded (the head's checks included): the seam that shows what
     /// keeping them saves.
     var changeLinesDecoded: Int { kept.decodedLines }
@@ -286,6 +310,20 @@ public struct ManifestHead: Sendable {
     }
 }
 
+/// Where one line lies in the manifest copy (without its newline), to read it again later on its own
+/// (`VerifiedManifest.line(_:)`) instead of holding what it says.
+public struct ManifestLineRef: Sendable, Hashable {
+    public let offset: Int64
+    let storedLength: UInt32
+    public var length: Int { Int(storedLength) }
+
+    init(offset: Int64, length: Int) {
+        self.offset = offset
+        // A line is at most VerifiedManifest.maximumLineLength (1 MiB) long.
+        self.storedLength = UInt32(length)
+    }
+}
+
 /// Reads manifest lines with a bounded buffer, from the verified copy or straight from the archive.
 final class ManifestLineReader {
     private(set) var offset: Int64
@@ -298,6 +336,8 @@ final class ManifestLineReader {
     private(set) var lineNumber = 0
     /// Lines the canonical fast path decoded (the rest went to JSONDecoder): a seam for tests.
     private(set) var fastPathLines = 0
+    /// Where the line `next()` returned last lies in the manifest.
+    private(set) var lastLine: ManifestLineRef?
 
     /// Lines of `file` from `offset` to `size`.
     convenience init(file: any ArchiveBytes, size: Int64, offset: Int64, location: String) {
@@ -324,6 +364,7 @@ final class ManifestLineReader {
             if let nl = buffer[bufferStart...].firstIndex(of: UInt8(ascii: "\n")) {
                 let line = buffer[bufferStart..<nl]
                 bufferStart = nl + 1
+                lastLine = ManifestLineRef(offset: offset, length: line.count)
                 offset += Int64(line.count + 1)
                 lineNumber += 1
                 // The writer's own form decodes without JSONDecoder; anything else is JSONDecoder's to judge.
@@ -331,13 +372,10 @@ final class ManifestLineReader {
                     fastPathLines += 1
                     return fast
                 }
-                do {
-                    return try decoder.decode(ManifestLine.self, from: Data(line))
-                } catch {
-                    throw ArchiveError(.format, "\(location) at byte \(offset - Int64(line.count + 1))", "not a valid manifest line: \(error)")
-                }
+                return try Self.decodeOther(line, decoder: decoder, location: location, at: offset - Int64(line.count + 1))
             }
             if exhausted {
+                lastLine = nil
                 if bufferStart < buffer.count {
                     throw ArchiveError(.format, location, "the last line has no newline")
                 }
@@ -356,6 +394,15 @@ final class ManifestLineReader {
             if got == 0 { exhausted = true }
         }
     }
+
+    /// A line the fast path left (not in the writer's exact form) decoded by JSONDecoder, which judges it.
+    static func decodeOther(_ line: some Collection<UInt8>, decoder: JSONDecoder, location: String, at offset: Int64) throws -> ManifestLine {
+        do {
+            return try decoder.decode(ManifestLine.self, from: Data(line))
+        } catch {
+            throw ArchiveError(.format, "\(location) at byte \(offset)", "not a valid manifest line: \(error)")
+        }
+    }
 }
 
 /// Streams entry records, checking that each is well formed and refers to listed users and containers.
@@ -371,6 +418,9 @@ public final class ManifestEntryIterator {
 
     /// For one user's run: stop after this many entries (the total is then not checked).
     private let limit: Int?
+
+    /// Where the entry `next()` returned last lies in the manifest (`VerifiedManifest.line(_:)` reads it again).
+    public var lastLine: ManifestLineRef? { lines.lastLine }
 
     init(lines: ManifestLineReader, manifest: VerifiedManifest, limit: Int? = nil) {
         self.lines = lines

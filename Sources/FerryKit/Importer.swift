@@ -147,7 +147,8 @@ public struct Importer {
         reconciler.rewritten = counts.rewrittenItems
         reconciler.converted = counts.convertedItems
         reconciler.placements = counts.placements
-        if manifest.isDelta, !fullReconcile, let ledger {
+        // Only a target that records where it placed each message (IMAP: the journal's UIDs) can be checked so.
+        if manifest.isDelta, !fullReconcile, target.recordsPlacements, let ledger {
             let signer = manifest.header.signerKeyID
             reconciler.checksPlacedByMetadata = true
             reconciler.accepted = { archiveID, user in

@@ -61,15 +61,16 @@ struct Reconciler {
             // themselves stream past the target's inventory (`eachExpected`), so that a large mailbox's entries are
             // never all held at once.
             var deleted: [String: String] = [:]
-            var placedCandidates: [(key: ItemKey, entry: EntryRecord)] = []
+            // Only the keys: a kept message's entry is named by its origin, and its key holds its hash.
+            var placedCandidates: [ItemKey] = []
             let hasChanges = manifest.changeCount > 0
             if hasChanges {
                 let changes = manifest.changes(of: user.user)
                 while let c = try changes.next() {
-                    if checksPlacedByMetadata, c.kind == .message, let key = c.itemKey, accepted(key.archiveID, user.address),
-                        let kept = Self.expectedEntry(keptBy: c)
+                    if checksPlacedByMetadata, c.op == .keep, c.kind == .message, let key = c.itemKey,
+                        accepted(key.archiveID, user.address)
                     {
-                        placedCandidates.append((key, kept))
+                        placedCandidates.append(key)
                     }
                     if c.op == .delete, let sha = c.sha256, let origin = c.origin {
                         deleted[sha] = "\(origin.archiveID):\(origin.path)"
@@ -121,16 +122,18 @@ struct Reconciler {
     /// Where earlier accepted imports placed `candidates` at the target, with the hash each must hold. A target
     /// that cannot say (or fails to) places nothing: every item is then read and hashed.
     private func placedMessages(
-        _ candidates: [(key: ItemKey, entry: EntryRecord)], user: UserRecord, hashes: Hashes
+        _ candidates: [ItemKey], user: UserRecord, hashes: Hashes
     ) -> [TargetInventory.PlacedKey: TargetInventory.Placed] {
         guard !candidates.isEmpty,
-            let found = try? target.placedMessages(of: candidates.map({ $0.key }), user: user.targetMailbox, options: options)
+            let found = try? target.placedMessages(of: candidates, user: user.targetMailbox, options: options)
         else { return [:] }
         var placed: [TargetInventory.PlacedKey: TargetInventory.Placed] = [:]
-        for (key, entry) in candidates {
+        for key in candidates {
             guard let p = found[key] else { continue }
+            // As `expectedEntry(keptBy:)` names a kept message.
+            let hash = heldHash(path: "\(key.archiveID):\(key.entryPath)", kind: .message, sha256: key.sha256, hashes).hash
             placed[TargetInventory.PlacedKey(folder: ContainerName(folder: FolderInfo(path: p.path)), uid: p.uid)] =
-                TargetInventory.Placed(uidValidity: p.uidValidity, size: p.size, sha256: heldHash(entry, hashes).hash)
+                TargetInventory.Placed(uidValidity: p.uidValidity, size: p.size, sha256: hash)
         }
         return placed
     }
@@ -138,10 +141,14 @@ struct Reconciler {
     /// The hash the target holds for `entry`: its CRLF form's (`converted`, this import's or an earlier one's), its
     /// rewritten form's, or the archived one.
     private func heldHash(_ entry: EntryRecord, _ hashes: Hashes) -> (hash: String, converted: Bool) {
-        if let crlf = hashes.converted[entry.path] ?? (entry.kind == .message ? rewrittenBefore[entry.sha256] : nil) {
+        heldHash(path: entry.path, kind: entry.kind, sha256: entry.sha256, hashes)
+    }
+
+    private func heldHash(path: String, kind: ItemKind, sha256: String, _ hashes: Hashes) -> (hash: String, converted: Bool) {
+        if let crlf = hashes.converted[path] ?? (kind == .message ? rewrittenBefore[sha256] : nil) {
             return (crlf, true)
         }
-        return (hashes.rewritten[entry.path] ?? rewrittenBefore[entry.sha256] ?? entry.sha256, false)
+        return (hashes.rewritten[path] ?? rewrittenBefore[sha256] ?? sha256, false)
     }
 
     /// `rewritten`, `converted` and `placements` by entry path.

@@ -53,6 +53,40 @@ import TestSupport
         #expect(bounded.changeLinesDecoded == 7)
     }
 
+    /// `changeLines(of:)` gives each line's place, even for a user whose lines are kept decoded, and the line read
+    /// again at that place is the same record; entries' places too. A place outside the copy is an error.
+    @Test func aLineReadAgainAtItsPlaceIsTheSameRecord() throws {
+        let dir = try TemporaryDirectory()
+        let (reader, changes, _) = try Self.twoUsersDelta(in: dir)
+        let manifest = try reader.loadManifest()
+        var again: [ChangeRecord] = []
+        for user in [1, 2] {
+            let lines = manifest.changeLines(of: user)
+            while let c = try lines.next() {
+                let place = try #require(lines.lastLine)
+                guard case .change(let read) = try manifest.line(place) else {
+                    Issue.record("the line at \(place.offset) is not a change line")
+                    continue
+                }
+                #expect(read == c)
+                again.append(read)
+            }
+        }
+        #expect(again == changes)
+        let entries = manifest.entries()
+        var seen = 0
+        while let e = try entries.next() {
+            guard case .entry(let read) = try manifest.line(try #require(entries.lastLine)) else {
+                Issue.record("not an entry line")
+                continue
+            }
+            #expect(read == e)
+            seen += 1
+        }
+        #expect(seen == manifest.header.entryCount)
+        #expect(throws: ArchiveError.self) { try manifest.line(ManifestLineRef(offset: manifest.size, length: 10)) }
+    }
+
     /// A signed delta in `dir` whose change lines are alice's three, then bob's keep and delete; its reader, checked.
     static func twoUsersDelta(in dir: TemporaryDirectory) throws -> (ArchiveReader, [ChangeRecord], SigningKey) {
         let key = try SigningKey.generate()

@@ -29,6 +29,8 @@ final class DeltaSink: MailboxSink {
     private(set) var counts = DeltaCounts()
 
     private var remaining: [String: [PreviousState.Item]] = [:]
+    /// The previous items' container paths (`PreviousState.Item.container`).
+    private var previousContainers: [[String]] = [[]]
     private var previousFolders: [FolderInfo] = []
     private var folders: [Int: FolderInfo] = [:]
     private var books: [Int: String] = [:]
@@ -52,6 +54,7 @@ final class DeltaSink: MailboxSink {
         try writer.beginUser(user)
         let state = try previous.user(user.address)
         remaining = state?.items ?? [:]
+        previousContainers = state?.containers ?? [[]]
         previousFolders = state?.folders ?? []
         folders = [:]
         books = [:]
@@ -75,19 +78,22 @@ final class DeltaSink: MailboxSink {
             // An entry for an item taken since is passed over below: the item is no longer in `remaining`.
             var index: [[String]: [UInt32: String]] = [:]
             for (key, items) in remaining {
-                for item in items where item.kind == .message {
-                    if let uid = item.message?.uid { index[item.container, default: [:]][uid] = key }
+                for item in items where item.kind == .message && item.uid != 0 {
+                    index[previousContainers[Int(item.container)], default: [:]][item.uid] = key
                 }
             }
             keysByUID = index
         }
         guard let key = keysByUID?[path]?[uid], var list = remaining[key],
-            let i = list.firstIndex(where: { $0.kind == .message && $0.container == path && $0.message?.uid == uid }),
-            let info = list[i].message
+            let i = list.firstIndex(where: {
+                $0.kind == .message && previousContainers[Int($0.container)] == path && $0.uid == uid
+            })
         else { return false }
+        let details = try previous.details(of: list[i])
+        guard let info = details.message else { return false }
         let old = list.remove(at: i)
         remaining[key] = list.isEmpty ? nil : list
-        try keep(old, info: info, folder: folder)
+        try keep(old, details, info: info, folder: folder)
         counts.unchangedByModSeq += 1
         return true
     }
@@ -118,47 +124,55 @@ final class DeltaSink: MailboxSink {
 
     private static func name(_ folder: FolderInfo) -> [String] { folder.isInbox ? ["INBOX"] : folder.path }
 
-    /// Takes the previous item with this key (and size, and hash when known) out of what is left to match.
-    private func take(_ key: String, kind: ItemKind, size: Int64, sha256: String? = nil) -> PreviousState.Item? {
-        guard var list = remaining[key],
-            let i = list.firstIndex(where: { $0.kind == kind && $0.size == size && (sha256 == nil || $0.sha256 == sha256) })
-        else { return nil }
-        let item = list.remove(at: i)
-        remaining[key] = list.isEmpty ? nil : list
-        return item
+    /// Takes the previous item with this key (and size, and hash when known) out of what is left to match, with
+    /// the rest of what its line says.
+    private func take(
+        _ key: String, kind: ItemKind, size: Int64, sha256: String? = nil
+    ) throws -> (item: PreviousState.Item, details: PreviousState.Details)? {
+        guard var list = remaining[key] else { return nil }
+        for (i, item) in list.enumerated() where item.kind == kind && item.size == size {
+            let details = try previous.details(of: item)
+            guard sha256 == nil || details.sha256 == sha256 else { continue }
+            list.remove(at: i)
+            remaining[key] = list.isEmpty ? nil : list
+            return (item, details)
+        }
+        return nil
     }
 
     func skipsMessage(_ info: MessageInfo, inFolder folder: Int, size: Int64) throws -> Bool {
-        guard !carriedAgain.contains(folder), let key = info.sourceKey, let old = take(key, kind: .message, size: size) else { return false }
-        try keep(old, info: info, folder: folder)
+        guard !carriedAgain.contains(folder), let key = info.sourceKey, let old = try take(key, kind: .message, size: size)
+        else { return false }
+        try keep(old.item, old.details, info: info, folder: folder)
         return true
     }
 
-    private func keep(_ old: PreviousState.Item, info: MessageInfo, folder: Int) throws {
+    private func keep(_ old: PreviousState.Item, _ details: PreviousState.Details, info: MessageInfo, folder: Int) throws {
         var now = info
         // The header summary is for people; the previous archive read it, this one does not read the bytes.
-        now.subject = old.message?.subject
-        now.from = old.message?.from
-        now.messageID = old.message?.messageID
+        now.subject = details.message?.subject
+        now.from = details.message?.from
+        now.messageID = details.message?.messageID
         var changed: [String] = []
-        if let was = old.message {
+        if let was = details.message {
             if was.flags != now.flags || was.maildirPassed != now.maildirPassed { changed.append("flags") }
             if Set(was.keywords) != Set(now.keywords) { changed.append("keywords") }
         }
         let path = folders[folder].map(Self.name) ?? []
-        if path != old.container {
+        let oldPath = previousContainers[Int(old.container)]
+        if path != oldPath {
             changed.append("folder")
-            movedTo[old.container, default: [:]][path, default: 0] += 1
+            movedTo[oldPath, default: [:]][path, default: 0] += 1
             counts.moves += 1
         }
         if changed.contains("flags") || changed.contains("keywords") { counts.flagChanges += 1 }
         var record = ChangeRecord(op: .keep, user: 0)
         record.kind = .message
         record.container = folder
-        record.sourceKey = old.sourceKey
-        record.origin = old.origin
+        record.sourceKey = details.sourceKey
+        record.origin = details.origin
         record.size = old.size
-        record.sha256 = old.sha256
+        record.sha256 = details.sha256
         record.message = now
         record.changed = changed.isEmpty ? nil : changed
         try writer.recordChange(record)
@@ -171,8 +185,8 @@ final class DeltaSink: MailboxSink {
             // A source without stable ids (mbox) is recognised by content, which means reading every message.
             let sha = try hash(body)
             let key = ArchiveWriter.contentSourceKey(sha256: sha)
-            if let old = take(key, kind: .message, size: body.byteCount, sha256: sha) {
-                try keep(old, info: info, folder: folder)
+            if let old = try take(key, kind: .message, size: body.byteCount, sha256: sha) {
+                try keep(old.item, old.details, info: info, folder: folder)
                 return
             }
             info.sourceKey = key
@@ -183,23 +197,27 @@ final class DeltaSink: MailboxSink {
 
     /// Contacts, calendar items and scripts are small: compared by content, carried again when it changed (the
     /// target replaces the resource of the same name).
-    private func unchanged(_ key: String, kind: ItemKind, body: any ItemBody) throws -> PreviousState.Item? {
+    private func unchanged(
+        _ key: String, kind: ItemKind, body: any ItemBody
+    ) throws -> (item: PreviousState.Item, details: PreviousState.Details)? {
         guard remaining[key] != nil else { return nil }
         let sha = try hash(body)
-        if let same = take(key, kind: kind, size: body.byteCount, sha256: sha) { return same }
+        if let same = try take(key, kind: kind, size: body.byteCount, sha256: sha) { return same }
         // Changed: the new version replaces the old one, which is therefore not deleted.
         remaining[key] = nil
         return nil
     }
 
-    private func keepResource(_ old: PreviousState.Item, container: Int?, fill: (inout ChangeRecord) -> Void) throws {
+    private func keepResource(
+        _ old: (item: PreviousState.Item, details: PreviousState.Details), container: Int?, fill: (inout ChangeRecord) -> Void
+    ) throws {
         var record = ChangeRecord(op: .keep, user: 0)
-        record.kind = old.kind
+        record.kind = old.item.kind
         record.container = container
-        record.sourceKey = old.sourceKey
-        record.origin = old.origin
-        record.size = old.size
-        record.sha256 = old.sha256
+        record.sourceKey = old.details.sourceKey
+        record.origin = old.details.origin
+        record.size = old.item.size
+        record.sha256 = old.details.sha256
         fill(&record)
         try writer.recordChange(record)
         counts.kept += 1
@@ -227,7 +245,7 @@ final class DeltaSink: MailboxSink {
 
     func sieveScript(_ info: SieveScriptInfo, body: any ItemBody) throws {
         let key = ArchiveWriter.sourceKey(sieve: info)
-        if let old = try unchanged(key, kind: .sieveScript, body: body), old.sieve?.active == info.active {
+        if let old = try unchanged(key, kind: .sieveScript, body: body), old.details.sieve?.active == info.active {
             try keepResource(old, container: nil) { $0.sieve = info }
             return
         }
@@ -238,12 +256,13 @@ final class DeltaSink: MailboxSink {
     func endUser(settings: UserSettings) throws {
         for (_, items) in remaining.sorted(by: { $0.key < $1.key }) {
             for old in items {
+                let details = try previous.details(of: old)
                 var record = ChangeRecord(op: .delete, user: 0)
                 record.kind = old.kind
-                record.sourceKey = old.sourceKey
-                record.origin = old.origin
+                record.sourceKey = details.sourceKey
+                record.origin = details.origin
                 record.size = old.size
-                record.sha256 = old.sha256
+                record.sha256 = details.sha256
                 try writer.recordChange(record)
                 counts.deleted += 1
             }

@@ -5,17 +5,28 @@ import MailModel
 /// for a full archive its entries; for a delta its new entries and its `keep` lines (a delta lists every item
 /// still at the source). A delta export compares the source with this.
 ///
-/// One user at a time is held in memory (a source key, an origin and a folder path per item: roughly 300 bytes an
-/// item); the others stay in the manifest copy.
+/// One user at a time is held in memory, and of each item only what the source is matched on (source key, kind,
+/// size, folder, UID) and where its manifest line is: about 150 bytes an item, so that a mailbox of hundreds of
+/// thousands of messages stays within the memory budget. The rest of an item (origin, hash, metadata) is read
+/// again from the manifest copy (`details(of:)`) for the items that need it: those kept, deleted or compared by
+/// hash. The other users stay in the manifest copy.
 struct PreviousState {
     struct Item {
         var kind: ItemKind
+        var size: Int64
+        /// Index into the user's `containers`: the folder path, or the address book or calendar name (0, the empty
+        /// path, for Sieve scripts).
+        var container: Int32
+        /// The message's UID at the source when the archive recorded one; 0 otherwise (no IMAP UID is 0).
+        var uid: UInt32
+        var line: ManifestLineRef
+    }
+
+    /// What an item's line says besides what it is matched on.
+    struct Details {
         var sourceKey: String
         var origin: ItemOrigin
         var sha256: String
-        var size: Int64
-        /// The folder path, or the address book or calendar name; empty for Sieve scripts.
-        var container: [String]
         var message: MessageInfo?
         var contact: ContactInfo?
         var calendarItem: CalendarItemInfo?
@@ -26,6 +37,8 @@ struct PreviousState {
         /// Items by source key; a key can repeat (identical mbox messages, copies sharing an object id).
         var items: [String: [Item]] = [:]
         var folders: [FolderInfo] = []
+        /// The container paths items name by index (`Item.container`); the first is the empty path.
+        var containers: [[String]] = [[]]
     }
 
     let header: ArchiveHeader
@@ -49,38 +62,59 @@ struct PreviousState {
         guard let number = numbers[address.lowercased()] else { return nil }
         var user = User()
         user.folders = manifest.containers.filter { $0.user == number && $0.kind == .folder }.map { $0.folder! }
-        func containerPath(_ kind: ItemKind, _ container: Int?) -> [String] {
+        var containerNumbers: [[String]: Int32] = [[]: 0]
+        func container(_ kind: ItemKind, _ container: Int?) -> Int32 {
             let containerKind: ContainerRecord.Kind
             switch kind {
             case .message: containerKind = .folder
             case .contact: containerKind = .addressBook
             case .calendarItem: containerKind = .calendar
-            case .sieveScript: return []
+            case .sieveScript: return 0
             }
-            guard let container, let c = manifest.container(user: number, kind: containerKind, number: container) else { return [] }
-            return c.folder.map { $0.isInbox ? ["INBOX"] : $0.path } ?? [c.displayName]
+            guard let container, let c = manifest.container(user: number, kind: containerKind, number: container) else { return 0 }
+            let path = c.folder.map { $0.isInbox ? ["INBOX"] : $0.path } ?? [c.displayName]
+            if let n = containerNumbers[path] { return n }
+            let n = Int32(user.containers.count)
+            user.containers.append(path)
+            containerNumbers[path] = n
+            return n
         }
-        let changes = manifest.changes(of: number)
+        let changes = manifest.changeLines(of: number)
         while let c = try changes.next() {
             if c.user > number { break }
-            guard c.user == number, c.op == .keep, let kind = c.kind, let key = c.sourceKey, let origin = c.origin,
-                let sha = c.sha256, let size = c.size
+            guard c.user == number, c.op == .keep, let kind = c.kind, let key = c.sourceKey, let size = c.size,
+                let line = changes.lastLine
             else { continue }
             user.items[key, default: []].append(Item(
-                kind: kind, sourceKey: key, origin: origin, sha256: sha, size: size,
-                container: containerPath(kind, c.container), message: c.message, contact: c.contact,
-                calendarItem: c.calendarItem, sieve: c.sieve))
+                kind: kind, size: size, container: container(kind, c.container), uid: c.message?.uid ?? 0, line: line))
         }
         if let run = runs[number] {
             let entries = manifest.entries(of: run)
             while let e = try entries.next() {
-                let key = e.sourceKey!
-                user.items[key, default: []].append(Item(
-                    kind: e.kind, sourceKey: key, origin: ItemOrigin(archiveID: header.archiveID, path: e.path),
-                    sha256: e.sha256, size: e.size, container: containerPath(e.kind, e.container), message: e.message,
-                    contact: e.contact, calendarItem: e.calendarItem, sieve: e.sieve))
+                guard let line = entries.lastLine else { continue }
+                user.items[e.sourceKey!, default: []].append(Item(
+                    kind: e.kind, size: e.size, container: container(e.kind, e.container), uid: e.message?.uid ?? 0,
+                    line: line))
             }
         }
         return user
+    }
+
+    /// The rest of `item`, from its line in the manifest copy (checked when the archive was loaded).
+    func details(of item: Item) throws -> Details {
+        switch try manifest.line(item.line) {
+        case .entry(let e):
+            return Details(
+                sourceKey: e.sourceKey ?? "", origin: ItemOrigin(archiveID: header.archiveID, path: e.path), sha256: e.sha256,
+                message: e.message, contact: e.contact, calendarItem: e.calendarItem, sieve: e.sieve)
+        case .change(let c):
+            if let key = c.sourceKey, let origin = c.origin, let sha = c.sha256 {
+                return Details(
+                    sourceKey: key, origin: origin, sha256: sha, message: c.message, contact: c.contact,
+                    calendarItem: c.calendarItem, sieve: c.sieve)
+            }
+        default: break
+        }
+        throw FerryError(.ioError, "\(manifest.archivePath): the manifest line at byte \(item.line.offset) is not the item read there before")
     }
 }
