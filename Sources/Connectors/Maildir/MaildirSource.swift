@@ -143,14 +143,29 @@ public struct MaildirSource: MailboxSource {
         return parsed.list
     }
 
-    /// One message file found in `cur/` or `new/`.
+    /// One message file found in `cur/` or `new/`. A folder's every file is listed (and sorted) before the first
+    /// is read, so this is kept small: one string, the file's name (a folder of 130,000 messages holds about 15 MB
+    /// of these; with the base name and path as strings of their own it held three times as much).
     struct Found {
         var uid: UInt32?
         var time: UInt64
-        var baseName: String
         var fileName: String
-        var path: String
+        /// Where the unique part of the name (`MaildirFlags.parse`'s base name) ends in `fileName`.
+        var baseEnd: String.Index
         var isNew: Bool
+
+        init(uid: UInt32?, time: UInt64, baseName: String, fileName: String, isNew: Bool) {
+            self.uid = uid
+            self.time = time
+            self.fileName = fileName
+            self.baseEnd = fileName.utf8.index(fileName.startIndex, offsetBy: baseName.utf8.count)
+            self.isNew = isNew
+        }
+
+        /// The unique part of the name, which flag changes and moves keep.
+        var baseName: Substring { fileName[..<baseEnd] }
+
+        func path(in directory: String) -> String { "\(directory)/\(isNew ? "new" : "cur")/\(fileName)" }
 
         /// Listed messages in UID order first, as Dovecot shows them; then delivery time (the number before the
         /// first dot), as Dovecot orders new mail; then the name.
@@ -159,7 +174,7 @@ public struct MaildirSource: MailboxSource {
             case let (x?, y?): return x < y
             case (.some, nil): return true
             case (nil, .some): return false
-            case (nil, nil): return (a.time, a.baseName, a.fileName) < (b.time, b.baseName, b.fileName)
+            case (nil, nil): return (a.time, a.baseName, a.fileName[...]) < (b.time, b.baseName, b.fileName[...])
             }
         }
     }
@@ -178,14 +193,16 @@ public struct MaildirSource: MailboxSource {
                 let base = MaildirFlags.parse(fileName: name).baseName
                 found.append(Found(
                     uid: uidList?.records[base]?.uid, time: Self.timePrefix(of: base), baseName: base, fileName: name,
-                    path: "\(subdirectory)/\(name)", isNew: sub == "new"))
+                    isNew: sub == "new"))
             }
         }
         found.sort(by: Found.precedes)
         var passed = 0
         for item in found {
-            let guid = uidList?.records[item.baseName]?.guid
-            if try readMessage(item, folder: folder, guid: guid, keywords: keywords, into: sink) { passed += 1 }
+            let guid = uidList?.records[String(item.baseName)]?.guid
+            if try readMessage(item.path(in: directory), item, folder: folder, guid: guid, keywords: keywords, into: sink) {
+                passed += 1
+            }
         }
         if passed > 0 {
             sink.warning(SourceProblem(
@@ -203,25 +220,25 @@ public struct MaildirSource: MailboxSource {
         UInt64(baseName.prefix(while: { $0.isASCII && $0.isNumber })) ?? UInt64.max
     }
 
-    /// Reads one message into `sink`; true when it carried the P letter.
-    func readMessage(_ item: Found, folder: Int, guid: String?, keywords: DovecotKeywords, into sink: any MailboxSink)
-        throws -> Bool
-    {
-        guard let status = try FileSystem.lstatIfPresent(item.path) else {
-            sink.warning(SourceProblem(location: item.path, message: "vanished while the folder was read"))
+    /// Reads one message (at `path`) into `sink`; true when it carried the P letter.
+    func readMessage(
+        _ path: String, _ item: Found, folder: Int, guid: String?, keywords: DovecotKeywords, into sink: any MailboxSink
+    ) throws -> Bool {
+        guard let status = try FileSystem.lstatIfPresent(path) else {
+            sink.warning(SourceProblem(location: path, message: "vanished while the folder was read"))
             return false
         }
         guard FileSystem.isRegular(status) else {
-            sink.warning(SourceProblem(location: item.path, message: "not a regular file; skipped"))
+            sink.warning(SourceProblem(location: path, message: "not a regular file; skipped"))
             return false
         }
         let parsed = MaildirFlags.parse(fileName: item.fileName)
         if !parsed.hasInfo, !item.isNew {
-            sink.warning(SourceProblem(location: item.path, message: "no \":2,\" info part; carried without flags"))
+            sink.warning(SourceProblem(location: path, message: "no \":2,\" info part; carried without flags"))
         }
         if !parsed.flags.otherLetters.isEmpty {
             sink.warning(SourceProblem(
-                location: item.path, message: "unknown flag letters \"\(String(parsed.flags.otherLetters))\" ignored"))
+                location: path, message: "unknown flag letters \"\(String(parsed.flags.otherLetters))\" ignored"))
         }
         var names: Set<String> = []
         for letter in parsed.flags.keywordLetters.sorted() {
@@ -229,7 +246,7 @@ public struct MaildirSource: MailboxSource {
                 names.insert(name)
             } else {
                 sink.warning(SourceProblem(
-                    location: item.path,
+                    location: path,
                     message: "keyword letter \"\(letter)\" is not named in \(DovecotKeywords.fileName); not carried"))
             }
         }
@@ -239,12 +256,12 @@ public struct MaildirSource: MailboxSource {
             maildirPassed: parsed.flags.passed)
         if try sink.skipsMessage(info, inFolder: folder, size: Int64(status.st_size)) { return info.maildirPassed }
         let summary = summarizesHeaders
-            ? HeaderSummary(header: try FileSystem.readPrefix(item.path, limit: Self.headerSummaryLimit))
+            ? HeaderSummary(header: try FileSystem.readPrefix(path, limit: Self.headerSummaryLimit))
             : HeaderSummary(header: [])
         info.subject = summary.subject
         info.from = summary.from
         info.messageID = summary.messageID
-        try sink.message(info, inFolder: folder, body: FileBody(path: item.path, byteCount: Int64(status.st_size)))
+        try sink.message(info, inFolder: folder, body: FileBody(path: path, byteCount: Int64(status.st_size)))
         return info.maildirPassed
     }
 }
