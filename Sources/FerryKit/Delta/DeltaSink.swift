@@ -28,7 +28,7 @@ final class DeltaSink: MailboxSink {
     let previous: PreviousState
     private(set) var counts = DeltaCounts()
 
-    private var remaining: [String: [PreviousState.Item]] = [:]
+    private var remaining = PreviousItems()
     /// The previous items' container paths (`PreviousState.Item.container`).
     private var previousContainers: [[String]] = [[]]
     private var previousFolders: [FolderInfo] = []
@@ -37,9 +37,9 @@ final class DeltaSink: MailboxSink {
     private var calendars: [Int: String] = [:]
     /// Previous folder path → current folder path → messages that went that way.
     private var movedTo: [[String]: [[String]: Int]] = [:]
-    /// Previous folder path → UID → source key, for messages a source vouches unchanged (built for every folder in
-    /// one pass over the user's previous items, on first use).
-    private var keysByUID: [[String]: [UInt32: String]]?
+    /// Previous folder path → UID → item, for messages a source vouches unchanged (built for every folder in one
+    /// pass over the user's previous items, on first use).
+    private var itemsByUID: [[String]: [UInt32: PreviousState.Item]]?
     /// Folders (numbers of this archive) whose UIDVALIDITY is not the one the previous archive recorded: their UIDs
     /// mean other messages now (RFC 9051 section 2.3.1.1), so every message in them is carried again.
     private var carriedAgain: Set<Int> = []
@@ -53,14 +53,14 @@ final class DeltaSink: MailboxSink {
     func beginUser(_ user: UserInfo) throws {
         try writer.beginUser(user)
         let state = try previous.user(user.address)
-        remaining = state?.items ?? [:]
+        remaining = state?.items ?? PreviousItems()
         previousContainers = state?.containers ?? [[]]
         previousFolders = state?.folders ?? []
         folders = [:]
         books = [:]
         calendars = [:]
         movedTo = [:]
-        keysByUID = nil
+        itemsByUID = nil
         carriedAgain = []
     }
 
@@ -74,26 +74,20 @@ final class DeltaSink: MailboxSink {
 
     func takesUnchangedMessage(uid: UInt32, inFolder folder: Int) throws -> Bool {
         guard let path = folders[folder].map(Self.name) else { return false }
-        if keysByUID == nil {
-            // An entry for an item taken since is passed over below: the item is no longer in `remaining`.
-            var index: [[String]: [UInt32: String]] = [:]
-            for (key, items) in remaining {
-                for item in items where item.kind == .message && item.uid != 0 {
-                    index[previousContainers[Int(item.container)], default: [:]][item.uid] = key
-                }
+        if itemsByUID == nil {
+            var index: [[String]: [UInt32: PreviousState.Item]] = [:]
+            for item in remaining.all where item.kind == .message && item.uid != 0 {
+                index[previousContainers[Int(item.container)], default: [:]][item.uid] = item
             }
-            keysByUID = index
+            itemsByUID = index
         }
-        guard let key = keysByUID?[path]?[uid], var list = remaining[key],
-            let i = list.firstIndex(where: {
-                $0.kind == .message && previousContainers[Int($0.container)] == path && $0.uid == uid
-            })
+        guard let item = itemsByUID?[path]?[uid] else { return false }
+        let details = try previous.details(of: item)
+        // An item taken since (by its key) is no longer among its key's candidates: passed over.
+        guard let info = details.message, remaining.candidates(details.sourceKey).contains(where: { $0.line == item.line })
         else { return false }
-        let details = try previous.details(of: list[i])
-        guard let info = details.message else { return false }
-        let old = list.remove(at: i)
-        remaining[key] = list.isEmpty ? nil : list
-        try keep(old, details, info: info, folder: folder)
+        remaining.remove(item, key: details.sourceKey)
+        try keep(item, details, info: info, folder: folder)
         counts.unchangedByModSeq += 1
         return true
     }
@@ -129,12 +123,10 @@ final class DeltaSink: MailboxSink {
     private func take(
         _ key: String, kind: ItemKind, size: Int64, sha256: String? = nil
     ) throws -> (item: PreviousState.Item, details: PreviousState.Details)? {
-        guard var list = remaining[key] else { return nil }
-        for (i, item) in list.enumerated() where item.kind == kind && item.size == size {
+        for item in remaining.candidates(key) where item.kind == kind && item.size == size {
             let details = try previous.details(of: item)
-            guard sha256 == nil || details.sha256 == sha256 else { continue }
-            list.remove(at: i)
-            remaining[key] = list.isEmpty ? nil : list
+            guard details.sourceKey == key, sha256 == nil || details.sha256 == sha256 else { continue }
+            remaining.remove(item, key: key)
             return (item, details)
         }
         return nil
@@ -200,11 +192,13 @@ final class DeltaSink: MailboxSink {
     private func unchanged(
         _ key: String, kind: ItemKind, body: any ItemBody
     ) throws -> (item: PreviousState.Item, details: PreviousState.Details)? {
-        guard remaining[key] != nil else { return nil }
+        guard !remaining.candidates(key).isEmpty else { return nil }
         let sha = try hash(body)
         if let same = try take(key, kind: kind, size: body.byteCount, sha256: sha) { return same }
         // Changed: the new version replaces the old one, which is therefore not deleted.
-        remaining[key] = nil
+        for item in remaining.candidates(key) where try previous.details(of: item).sourceKey == key {
+            remaining.remove(item, key: key)
+        }
         return nil
     }
 
@@ -254,20 +248,18 @@ final class DeltaSink: MailboxSink {
     }
 
     func endUser(settings: UserSettings) throws {
-        for (_, items) in remaining.sorted(by: { $0.key < $1.key }) {
-            for old in items {
-                let details = try previous.details(of: old)
-                var record = ChangeRecord(op: .delete, user: 0)
-                record.kind = old.kind
-                record.sourceKey = details.sourceKey
-                record.origin = details.origin
-                record.size = old.size
-                record.sha256 = details.sha256
-                try writer.recordChange(record)
-                counts.deleted += 1
-            }
+        for old in remaining.all {
+            let details = try previous.details(of: old)
+            var record = ChangeRecord(op: .delete, user: 0)
+            record.kind = old.kind
+            record.sourceKey = details.sourceKey
+            record.origin = details.origin
+            record.size = old.size
+            record.sha256 = details.sha256
+            try writer.recordChange(record)
+            counts.deleted += 1
         }
-        remaining = [:]
+        remaining = PreviousItems()
         try recordFolderChanges()
         try writer.endUser(settings: settings)
     }

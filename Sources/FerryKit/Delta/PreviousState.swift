@@ -34,8 +34,7 @@ struct PreviousState {
     }
 
     struct User {
-        /// Items by source key; a key can repeat (identical mbox messages, copies sharing an object id).
-        var items: [String: [Item]] = [:]
+        var items = PreviousItems()
         var folders: [FolderInfo] = []
         /// The container paths items name by index (`Item.container`); the first is the empty path.
         var containers: [[String]] = [[]]
@@ -85,16 +84,18 @@ struct PreviousState {
             guard c.user == number, c.op == .keep, let kind = c.kind, let key = c.sourceKey, let size = c.size,
                 let line = changes.lastLine
             else { continue }
-            user.items[key, default: []].append(Item(
-                kind: kind, size: size, container: container(kind, c.container), uid: c.message?.uid ?? 0, line: line))
+            user.items.add(
+                Item(kind: kind, size: size, container: container(kind, c.container), uid: c.message?.uid ?? 0, line: line),
+                key: key)
         }
         if let run = runs[number] {
             let entries = manifest.entries(of: run)
             while let e = try entries.next() {
                 guard let line = entries.lastLine else { continue }
-                user.items[e.sourceKey!, default: []].append(Item(
-                    kind: e.kind, size: e.size, container: container(e.kind, e.container), uid: e.message?.uid ?? 0,
-                    line: line))
+                user.items.add(
+                    Item(kind: e.kind, size: e.size, container: container(e.kind, e.container), uid: e.message?.uid ?? 0,
+                        line: line),
+                    key: e.sourceKey!)
             }
         }
         return user
@@ -116,5 +117,65 @@ struct PreviousState {
         default: break
         }
         throw FerryError(.ioError, "\(manifest.archivePath): the manifest line at byte \(item.line.offset) is not the item read there before")
+    }
+}
+
+/// One user's previous items by source key. A key is held as its 64-bit hash, not as a string (a Maildir key is
+/// about 50 bytes): what is found under a hash is a candidate, which the caller confirms with the source key its
+/// line holds (`PreviousState.details(of:)`), so two keys with one hash are told apart there. A hash that more than
+/// one item has (a repeated key: identical mbox messages, copies sharing an object id; or two keys with one hash)
+/// keeps a list; every other hash one item, without a list's allocation.
+struct PreviousItems {
+    private typealias Item = PreviousState.Item
+    private var single: [UInt64: Item] = [:]
+    private var shared: [UInt64: [Item]] = [:]
+    private let hash: (String) -> UInt64
+
+    /// `hash`: the process's own by default (`Hasher`, randomly seeded: stable for as long as this is held); a
+    /// test gives one under which keys collide.
+    init(hash: @escaping (String) -> UInt64 = PreviousItems.processHash) {
+        self.hash = hash
+    }
+
+    static func processHash(_ key: String) -> UInt64 {
+        var hasher = Hasher()
+        hasher.combine(key)
+        return UInt64(bitPattern: Int64(hasher.finalize()))
+    }
+
+    var isEmpty: Bool { single.isEmpty && shared.isEmpty }
+
+    mutating func add(_ item: PreviousState.Item, key: String) {
+        let h = hash(key)
+        if shared[h] != nil {
+            shared[h]!.append(item)
+        } else if let first = single.removeValue(forKey: h) {
+            shared[h] = [first, item]
+        } else {
+            single[h] = item
+        }
+    }
+
+    /// The items whose key has `key`'s hash, in the order added.
+    func candidates(_ key: String) -> [PreviousState.Item] {
+        let h = hash(key)
+        if let one = single[h] { return [one] }
+        return shared[h] ?? []
+    }
+
+    /// Takes `item` (one of `key`'s candidates, told apart by its manifest line) out.
+    mutating func remove(_ item: PreviousState.Item, key: String) {
+        let h = hash(key)
+        if single[h]?.line == item.line {
+            single[h] = nil
+        } else if var list = shared[h], let i = list.firstIndex(where: { $0.line == item.line }) {
+            list.remove(at: i)
+            shared[h] = list.isEmpty ? nil : list
+        }
+    }
+
+    /// Every item left, in manifest order (a delta's delete lines come out in the same order every time).
+    var all: [PreviousState.Item] {
+        (Array(single.values) + shared.values.joined()).sorted { $0.line.offset < $1.line.offset }
     }
 }
