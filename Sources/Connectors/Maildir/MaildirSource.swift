@@ -189,6 +189,7 @@ public struct MaildirSource: MailboxSource {
             for name in listing.undecodable {
                 sink.warning(SourceProblem(location: "\(subdirectory)/\(name)", message: "file name is not UTF-8; skipped"))
             }
+            found.reserveCapacity(found.count + listing.names.count)  // not doubled by appends: a folder may be large
             for name in listing.names where !name.hasPrefix(".") {
                 let base = MaildirFlags.parse(fileName: name).baseName
                 found.append(Found(
