@@ -61,7 +61,7 @@ public struct Importer {
         // Nothing is written before the signature checks.
         let (archive, reader) = try VerifiedArchive.open(
             archivePath, trusting: PublicKey(pemFile: trustedKeyPath), identities: AgeKeyFile.identities(files: identityPaths))
-        let manifest = try reader.loadManifest()
+        let manifest = try reader.loadManifest().refusingVolume(archivePath, for: "import")
         // Damage anywhere in an encrypted file is refused before the target is touched.
         try reader.authenticateEncryption()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)

@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Volume sets as a user runs them: `export --volume-size`, then `verify` and `inspect` of the volumes in any order or
+/// of their folder, each volume verified on its own, and the set's refusals with their exit statuses.
+@Suite struct VolumeSetCommandTests {
+    /// The sample store with 30 barely compressible 12 KB messages added to each user's INBOX: several 256K volumes.
+    final class Setup {
+        let work: Workspace
+        let store: String
+        init() throws {
+            work = try Workspace()
+            store = try work.sampleStore()
+            #expect(try CLI.run(["keygen", "--out", work.file("a")]).status == 0)
+            var random = SplitMix64(seed: 11)
+            for user in ["alice@example.com", "bob@example.com"] {
+                let cur = store + "/\(user)/Maildir/cur"
+                try FileManager.default.createDirectory(atPath: cur, withIntermediateDirectories: true)
+                for i in 0..<30 {
+                    let body = (0..<12_000).map { n in n % 77 == 76 ? UInt8(10) : UInt8(33 + random.next() % 90) }
+                    let message = Data("From: s\(i)@example.org\nSubject: volume \(i)\nMessage-ID: <v\(i)@example.org>\n\n".utf8) + Data(body)
+                    try message.write(to: URL(fileURLWithPath: cur + "/\(1_700_000_000 + i).M\(i)P9.host:2,S"))
+                }
+            }
+        }
+
+        func export(_ extra: [String], out: String = "june.mfa") throws -> ProcessOutput {
+            try CLI.run(["export", "--source", "dir:\(store)", "--sign-key", work.file("a.key.pem"), "--out", work.file(out)] + extra)
+        }
+
+        var volumes: [String] {
+            get throws {
+                try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.hasPrefix("june.") && $0.contains(".mfa") }.sorted()
+            }
+        }
+    }
+
+    @Test func anExportIntoVolumesVerifiesAsASetInAnyOrderAndEachVolumeAlone() throws {
+        let s = try Setup()
+        let export = try s.export(["--volume-size", "256K"])
+        #expect(export.status == 0, "\(export.stderr)")
+        let volumes = try s.volumes
+        #expect(volumes.count >= 3)
+        #expect(volumes.first == "june.001.mfa")
+        #expect(export.stdout.contains("set id "))
+        #expect(export.stdout.contains("\(volumes.count) volumes"))
+        #expect(export.stdout.contains("wrote \(s.work.file("june.set"))"), "\(export.stdout)")
+        for name in volumes {
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: s.work.file(name))[.size] as? Int)
+            #expect(size <= 256 << 10)
+            let alone = try CLI.run(["verify", s.work.file(name), "--trust", s.work.file("a.pub.pem")])
+            #expect(alone.status == 0, "\(name): \(alone.stderr)")
+        }
+
+        var random = SplitMix64(seed: 3)
+        let shuffled = volumes.map { s.work.file($0) }.shuffled(using: &random)
+        let verify = try CLI.run(["verify"] + shuffled + ["--trust", s.work.file("a.pub.pem")])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        #expect(verify.stdout.contains("all \(volumes.count) volumes present and verified"), "\(verify.stdout)")
+        let byFolder = try CLI.run(["verify", s.work.path, "--trust", s.work.file("a.pub.pem"), "--json"])
+        #expect(byFolder.status == 0, "\(byFolder.stderr)")
+        #expect(byFolder.stdout.contains("\"verdict\":\"pass\""), "\(byFolder.stdout)")
+
+        // The whole set's items are the whole export's: the same counts as one archive of the same store.
+        let single = try s.export([], out: "whole.mfa")
+        #expect(single.status == 0, "\(single.stderr)")
+        let whole = try CLI.run(["verify", s.work.file("whole.mfa"), "--trust", s.work.file("a.pub.pem")])
+        let entries = try #require(whole.stdout.firstMatch(of: /and (\d+) entries/)?.1)
+        #expect(verify.stdout.contains("present and verified, \(entries) entries"), "\(verify.stdout)")
+
+        let inspect = try CLI.run(["inspect", s.work.path, "--trust", s.work.file("a.pub.pem")])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("(\(volumes.count) volumes, \(volumes.count) here)"), "\(inspect.stdout)")
+        #expect(inspect.stdout.contains("signature checked"))
+        #expect(inspect.stdout.contains("volume 1: \(s.work.file("june.001.mfa"))"))
+    }
+
+    @Test func aMissingVolumeIsNamedAndFailsVerify() throws {
+        let s = try Setup()
+        #expect(try s.export(["--volume-size", "256K"]).status == 0)
+        try FileManager.default.removeItem(atPath: s.work.file("june.002.mfa"))
+        let verify = try CLI.run(["verify", s.work.path, "--trust", s.work.file("a.pub.pem")])
+        #expect(verify.status == 1)
+        #expect(verify.stderr.contains("missing: volume 2 (june.002.mfa, archive "), "\(verify.stderr)")
+        // inspect shows what is there and what is not.
+        let inspect = try CLI.run(["inspect", s.work.path])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("missing:   volume 2 (june.002.mfa)"), "\(inspect.stdout)")
+        #expect(inspect.stdout.contains("NOT HERE"))
+        #expect(inspect.stderr.contains("the signature was NOT checked"))
+    }
+
+    @Test func aVolumeOfAnotherExportIsNamedAndFailsVerify() throws {
+        let s = try Setup()
+        try FileManager.default.createDirectory(atPath: s.work.file("other"), withIntermediateDirectories: true)
+        #expect(try s.export(["--volume-size", "256K"], out: "other/june.mfa").status == 0)
+        #expect(try s.export(["--volume-size", "256K"]).status == 0)
+        try FileManager.default.removeItem(atPath: s.work.file("june.002.mfa"))
+        try FileManager.default.copyItem(atPath: s.work.file("other/june.002.mfa"), toPath: s.work.file("june.002.mfa"))
+        let verify = try CLI.run(["verify", s.work.file("june.002.mfa"), s.work.file("june.001.mfa"), "--trust", s.work.file("a.pub.pem")])
+        #expect(verify.status == 1)
+        #expect(verify.stderr.contains("june.002.mfa: is volume 2 of another export"), "\(verify.stderr)")
+        #expect(verify.stderr.contains("a foreign or replayed volume"))
+    }
+
+    @Test func aSetStatementSignedByAnotherKeyFailsVerify() throws {
+        let s = try Setup()
+        #expect(try s.export(["--volume-size", "256K"]).status == 0)
+        #expect(try CLI.run(["keygen", "--out", s.work.file("x")]).status == 0)
+        let verify = try CLI.run(["verify", s.work.path, "--trust", s.work.file("x.pub.pem")])
+        #expect(verify.status == 1)
+        #expect(verify.stderr.contains("june.set: the set statement's signature does not match under the trusted key"), "\(verify.stderr)")
+    }
+
+    @Test func anItemLargerThanTheVolumeSizeIsRefusedNamingItAndWritesNothing() throws {
+        let s = try Setup()
+        let big = s.store + "/bob@example.com/Maildir/cur/1700009999.M1P9.host:2,S"
+        try (Data("Subject: big\n\n".utf8) + Data(repeating: 0x41, count: 400_000)).write(to: URL(fileURLWithPath: big))
+        let export = try s.export(["--volume-size", "256K"])
+        #expect(export.status == 2)
+        #expect(export.stderr.contains("1700009999.M1P9.host:2,S"), "\(export.stderr)")
+        #expect(export.stderr.contains("(user bob@example.com, 400014 bytes) does not fit a volume of 262144 bytes"), "\(export.stderr)")
+        #expect(export.stderr.contains("--volume-size 1M or more"))
+        #expect(try s.volumes.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: s.work.file("june.set")))
+    }
+
+    @Test func aVolumeAloneIsNotImported() throws {
+        let s = try Setup()
+        #expect(try s.export(["--volume-size", "256K"]).status == 0)
+        let target = s.work.file("target")
+        let result = try CLI.run(["import", s.work.file("june.001.mfa"), "--trust", s.work.file("a.pub.pem"), "--target", "dir:\(target)"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("june.001.mfa is volume 1 of volume set"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: target + "/alice@example.com"))
+    }
+
+    @Test func anEncryptedSetIsVerifiedWithTheIdentity() throws {
+        let s = try Setup()
+        #expect(try CLI.run(["keygen", "--encryption", "--out", s.work.file("b")]).status == 0)
+        let export = try s.export(["--volume-size", "256K", "--encrypt-to", s.work.file("b.age.pub")])
+        #expect(export.status == 0, "\(export.stderr)")
+        let volumes = try s.volumes
+        #expect(volumes.count >= 3 && volumes.allSatisfy { $0.hasSuffix(".mfa.age") })
+        let verify = try CLI.run(["verify", s.work.path, "--trust", s.work.file("a.pub.pem"), "--identity", s.work.file("b.age.key")])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        let without = try CLI.run(["verify", s.work.path, "--trust", s.work.file("a.pub.pem")])
+        #expect(without.status == 2)
+        #expect(without.stderr.contains("--identity"))
+    }
+}
