@@ -101,6 +101,9 @@ struct Inspect: ParsableCommand {
         print("created:   \(s.created) on station \(s.station), sequence \(s.sequence)\(s.deltaOf.map { ", delta of \($0)" } ?? "")")
         print("signer:    key \(s.signerKeyID), signature \(s.signatureChecked ? "checked" : "NOT checked (give --trust KEY, or run verify)")")
         print("manifest:  sha256 \(s.manifestSHA256)\(s.manifestChecked ? " (checked)" : "")")
+        if let volume = s.volume {
+            print("volume:    \(volume.number) of set \(volume.set): part of an export (inspect or verify the whole set: its folder, or its volumes)")
+        }
         if s.deltaOf != nil, let n = s.changeCount {
             let kinds = s.changes.map { k in ["keep", "delete", "renameFolder", "deleteFolder"].map { "\($0) \(k[$0] ?? 0)" }.joined(separator: ", ") }
             print("changes:   \(n) change lines\(kinds.map { " (\($0))" } ?? " (give --trust KEY to count them by kind)")")

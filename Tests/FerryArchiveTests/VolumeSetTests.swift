@@ -105,7 +105,7 @@ import Testing
         let set = try VolumeSet.open(shuffled, trusting: key.publicKey, requireAll: true)
         #expect(set.present == statement.volumes.map { dir.file($0.file) })
         #expect(set.missing.isEmpty && set.signatureChecked)
-        let read = try Self.readMessages(shuffled, key: key.publicKey)
+        let read = try Self.readMessages(shuffled, key: try key.publicKey)
         #expect(read.count == written.count)
         for message in written {
             let back = try #require(read[message.info.subject!])
@@ -149,7 +149,7 @@ import Testing
         let statement = try SetStatement.read(dir.file("june.set"), trusting: key.publicKey)
         try FileManager.default.removeItem(atPath: dir.file("june.002.mfa"))
         Self.expectRefused(
-            [dir.path], key: key.publicKey,
+            [dir.path], key: try key.publicKey,
             saying: ["set \(statement.setID) has \(statement.volumes.count) volumes; missing: volume 2 (june.002.mfa, archive \(statement.volumes[1].archiveID))"])
     }
 
@@ -163,7 +163,7 @@ import Testing
         try FileManager.default.removeItem(atPath: dir.file("june.002.mfa"))
         try FileManager.default.copyItem(atPath: dir.file("other/june.002.mfa"), toPath: dir.file("june.002.mfa"))
         Self.expectRefused(
-            [dir.file("june.set"), dir.file("june.001.mfa"), dir.file("june.002.mfa"), dir.file("june.003.mfa")], key: key.publicKey,
+            [dir.file("june.set"), dir.file("june.001.mfa"), dir.file("june.002.mfa"), dir.file("june.003.mfa")], key: try key.publicKey,
             saying: ["june.002.mfa: is volume 2 of another export (set \(other.setID)", "a foreign or replayed volume"])
     }
 
@@ -178,7 +178,7 @@ import Testing
         try FileManager.default.copyItem(atPath: dir.file("may/june.001.mfa"), toPath: dir.file("june.001.mfa"))
         let now = try SetStatement.read(dir.file("june.set"), trusting: key.publicKey)
         Self.expectRefused(
-            [dir.path], key: key.publicKey,
+            [dir.path], key: try key.publicKey,
             saying: ["june.001.mfa: is volume 1 of an older export", "created 2023-11-14T22:13:20Z", "a foreign or replayed volume",
                      "volume 1 of this set is june.001.mfa, archive \(now.volumes[0].archiveID)"])
     }
@@ -189,7 +189,7 @@ import Testing
         try Self.writeSet(base: dir.file("june"), key: key)
         try FileManager.default.copyItem(atPath: dir.file("june.002.mfa"), toPath: dir.file("copy.002.mfa"))
         Self.expectRefused(
-            [dir.file("june.set"), dir.file("june.001.mfa"), dir.file("june.002.mfa"), dir.file("copy.002.mfa")], key: key.publicKey,
+            [dir.file("june.set"), dir.file("june.001.mfa"), dir.file("june.002.mfa"), dir.file("copy.002.mfa")], key: try key.publicKey,
             saying: ["june.002.mfa: is volume 2 of set", "a second time (also \(dir.file("copy.002.mfa")))", "a duplicated volume"])
     }
 
@@ -202,8 +202,8 @@ import Testing
         let line = Array(bytes.prefix { $0 != 0x0A }) + [0x0A]
         try Data(line + Array(Hex.encode(try other.sign(line)).utf8) + [0x0A]).write(to: URL(fileURLWithPath: dir.file("june.set")))
         Self.expectRefused(
-            [dir.path], key: key.publicKey,
-            saying: ["june.set: the set statement's signature does not match under the trusted key \(key.publicKey.keyID) (signed by another key, or altered)"])
+            [dir.path], key: try key.publicKey,
+            saying: ["june.set: the set statement's signature does not match under the trusted key \(try key.publicKey.keyID) (signed by another key, or altered)"])
     }
 
     @Test func aVolumeThatDiffersFromTheSetStatementIsRefused() throws {
@@ -216,7 +216,7 @@ import Testing
         var statement = try JSONDecoder().decode(SetStatement.self, from: Data(text.prefix { $0 != "\n" }.utf8))
         statement.volumes[0].size += 1
         try Data(try statement.signed(with: key)).write(to: URL(fileURLWithPath: dir.file("june.set")))
-        Self.expectRefused([dir.path], key: key.publicKey, saying: ["june.001.mfa: says it is volume 1 of set", "altered or replaced"])
+        Self.expectRefused([dir.path], key: try key.publicKey, saying: ["june.001.mfa: says it is volume 1 of set", "altered or replaced"])
     }
 
     @Test func anItemLargerThanAVolumeIsRefusedNamingItAndLeavesNothing() throws {
