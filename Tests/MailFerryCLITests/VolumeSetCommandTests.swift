@@ -60,7 +60,9 @@ import TestSupport
         #expect(verify.stdout.contains("all \(volumes.count) volumes present and verified"), "\(verify.stdout)")
         let byFolder = try CLI.run(["verify", s.work.path, "--trust", s.work.file("a.pub.pem"), "--json"])
         #expect(byFolder.status == 0, "\(byFolder.stderr)")
-        #expect(byFolder.stdout.contains("\"verdict\":\"pass\""), "\(byFolder.stdout)")
+        let verdict = try #require(try JSONSerialization.jsonObject(with: Data(byFolder.stdout.utf8)) as? [String: Any])
+        #expect(verdict["verdict"] as? String == "pass", "\(byFolder.stdout)")
+        #expect((verdict["volumes"] as? [Any])?.count == volumes.count)
 
         // The whole set's items are the whole export's: the same counts as one archive of the same store.
         let single = try s.export([], out: "whole.mfa")

@@ -49,6 +49,9 @@ public struct VolumeSet: Sendable {
         }
         statements = Array(Set(statements)).sorted()
         guard statements.count == 1, let statementPath = statements.first else {
+            if statements.isEmpty, paths.count == 1, let folder = paths.first, isDirectory(folder) {
+                throw ArchiveError(.io, folder, "is a folder, not a regular file, and holds no volume set (no NAME.set in it)")
+            }
             if statements.isEmpty {
                 throw ArchiveError(.format, paths.joined(separator: " "), "no set statement (NAME.set) among these paths or beside the volumes: it is written with the volumes and travels with them")
             }
