@@ -170,7 +170,8 @@ struct Export: ParsableCommand {
             return
         }
         let t = summary.totals
-        print("wrote \(summary.archive): \(Format.bytes(summary.fileSize)) in \(summary.frames) frames, \(String(format: "%.2f", summary.seconds)) s")
+        let written = summary.volumes.map { "\($0.count) volumes and their set statement \(summary.archive)" } ?? summary.archive
+        print("wrote \(written): \(Format.bytes(summary.fileSize)) in \(summary.frames) frames, \(String(format: "%.2f", summary.seconds)) s")
         if let volumes = summary.volumes {
             print("set id \(summary.archiveID), signed by key \(summary.signerKeyID): \(volumes.count) volumes")
             for (i, v) in volumes.enumerated() {

@@ -45,7 +45,7 @@ import TestSupport
         #expect(volumes.first == "june.001.mfa")
         #expect(export.stdout.contains("set id "))
         #expect(export.stdout.contains("\(volumes.count) volumes"))
-        #expect(export.stdout.contains("wrote \(s.work.file("june.set"))"), "\(export.stdout)")
+        #expect(export.stdout.contains("wrote \(volumes.count) volumes and their set statement \(s.work.file("june.set")):"), "\(export.stdout)")
         for name in volumes {
             let size = try #require(try FileManager.default.attributesOfItem(atPath: s.work.file(name))[.size] as? Int)
             #expect(size <= 256 << 10)
