@@ -106,6 +106,30 @@ import TestSupport
         #expect(verify.stderr.contains("a foreign or replayed volume"))
     }
 
+    @Test func aDuplicatedVolumeInTheFolderIsNamedAndFailsVerify() throws {
+        let s = try Setup()
+        #expect(try s.export(["--volume-size", "256K"]).status == 0)
+        try FileManager.default.copyItem(atPath: s.work.file("june.002.mfa"), toPath: s.work.file("june-copy.002.mfa"))
+        let verify = try CLI.run(["verify", s.work.path, "--trust", s.work.file("a.pub.pem")])
+        #expect(verify.status == 1)
+        #expect(verify.stderr.contains("june.002.mfa: is volume 2 of set "), "\(verify.stderr)")
+        #expect(verify.stderr.contains("a second time (also \(s.work.file("june-copy.002.mfa"))): a duplicated volume"), "\(verify.stderr)")
+    }
+
+    /// Last week's export to the same name, its volume 1 put back over this week's: refused before any volume is read.
+    @Test func aReplayedVolumeOfAnEarlierExportFailsVerify() throws {
+        let s = try Setup()
+        #expect(try s.export(["--volume-size", "256K"]).status == 0)
+        try FileManager.default.moveItem(atPath: s.work.file("june.001.mfa"), toPath: s.work.file("earlier-june.001.mfa"))
+        #expect(try s.export(["--volume-size", "256K"]).status == 0)
+        try FileManager.default.removeItem(atPath: s.work.file("june.001.mfa"))
+        try FileManager.default.moveItem(atPath: s.work.file("earlier-june.001.mfa"), toPath: s.work.file("june.001.mfa"))
+        let verify = try CLI.run(["verify", s.work.path, "--trust", s.work.file("a.pub.pem")])
+        #expect(verify.status == 1)
+        #expect(verify.stderr.contains("june.001.mfa: is volume 1 of "), "\(verify.stderr)")
+        #expect(verify.stderr.contains("a foreign or replayed volume; volume 1 of this set is june.001.mfa, archive "), "\(verify.stderr)")
+    }
+
     @Test func aSetStatementSignedByAnotherKeyFailsVerify() throws {
         let s = try Setup()
         #expect(try s.export(["--volume-size", "256K"]).status == 0)
