@@ -225,14 +225,14 @@ expect "already there, verified"
 section "Volume sets, for FAT32 and for exports larger than one medium"
 mkdir -p out
 run mailferry export --source dir:store --sign-key a.key.pem --volume-size fat32 --out out/june.mfa
-expect "set id [0-9a-f]{32}, signed by key [0-9a-f]{16}: 1 volumes" "volume 1: out/june.001.mfa"
+expect "set id [0-9a-f]{32}, signed by key [0-9a-f]{16}: 1 volume" "volume 1: out/june.001.mfa"
 expect_file out/june.001.mfa out/june.set
 run mailferry copy out/june.* --to "$WORK/media/stick"
 expect "june.001.mfa: .*verified" "june.set: .*verified"
 run mailferry verify "$WORK/media/stick" --trust a.pub.pem
-expect "all 1 volumes present and verified"
+expect "its one volume present and verified"
 run mailferry inspect "$WORK/media/stick" --trust a.pub.pem
-expect "\\(1 volumes, 1 here\\)" "signature checked"
+expect "\\(1 volume, 1 here\\)" "signature checked"
 run mailferry verify "$WORK/media/stick/june.001.mfa" --trust a.pub.pem
 expect "OK"
 

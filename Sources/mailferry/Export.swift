@@ -50,7 +50,8 @@ struct Export: ParsableCommand {
             file size limit: NAME.001.mfa, NAME.002.mfa, ... (NAME.NNN.mfa.age when encrypted), each at most SIZE and
             each a whole archive that verifies on its own, and the signed set statement NAME.set naming every volume.
             Users and folders may span volumes; an item larger than a volume is refused, naming it and the size
-            needed. verify, inspect and import take the volumes in any order, or the folder holding them.
+            needed. verify and inspect take the volumes in any order, or the folder holding them; import, reconcile
+            and --since take single archives only in this version and refuse a volume.
 
               mailferry export --source dir:samples/store --sign-key a.key.pem --volume-size fat32 --out june.mfa
             """)
@@ -170,10 +171,10 @@ struct Export: ParsableCommand {
             return
         }
         let t = summary.totals
-        let written = summary.volumes.map { "\($0.count) volumes and their set statement \(summary.archive)" } ?? summary.archive
+        let written = summary.volumes.map { "\(volumeCount($0.count)) and their set statement \(summary.archive)" } ?? summary.archive
         print("wrote \(written): \(Format.bytes(summary.fileSize)) in \(summary.frames) frames, \(String(format: "%.2f", summary.seconds)) s")
         if let volumes = summary.volumes {
-            print("set id \(summary.archiveID), signed by key \(summary.signerKeyID): \(volumes.count) volumes")
+            print("set id \(summary.archiveID), signed by key \(summary.signerKeyID): \(volumeCount(volumes.count))")
             for (i, v) in volumes.enumerated() {
                 print("  volume \(i + 1): \(v.path) (\(Format.bytes(v.fileSize))), archive id \(v.archiveID)")
             }

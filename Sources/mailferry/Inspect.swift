@@ -143,7 +143,7 @@ struct Inspect: ParsableCommand {
                 signatureChecked: set.signatureChecked, volumes: s.volumes, missing: set.missing.map(\.number), present: summaries))
             return
         }
-        print("set:       \(set.statementPath) (\(s.volumes.count) volumes, \(set.present.count) here)")
+        print("set:       \(set.statementPath) (\(volumeCount(s.volumes.count)), \(set.present.count) here)")
         print("id:        \(s.setID)")
         print("created:   \(s.created) on station \(Format.terminalSafe(s.station))")
         print("signer:    key \(s.signerKeyID), signature \(set.signatureChecked ? "checked" : "NOT checked (give --trust KEY, or run verify)")")

@@ -74,7 +74,7 @@ struct Verify: ParsableCommand {
                 for (path, v) in zip(result.set.present, result.volumes) {
                     print("\(path): OK: volume \(v.statement.volume?.number ?? 0) of \(s.volumes.count), \(v.entries) entries (\(Format.bytes(v.bytes))) verified")
                 }
-                print("\(result.set.statementPath): OK: set \(s.setID) signed by key \(s.signerKeyID), all \(s.volumes.count) volumes present and verified, \(result.entries) entries (\(Format.bytes(result.bytes)))")
+                print("\(result.set.statementPath): OK: set \(s.setID) signed by key \(s.signerKeyID), \(s.volumes.count == 1 ? "its one volume" : "all \(s.volumes.count) volumes") present and verified, \(result.entries) entries (\(Format.bytes(result.bytes)))")
             }
         } catch let error as FerryError where json {
             struct Out: Encodable { var verdict = "fail"; var archive: String; var error: String }
