@@ -169,6 +169,17 @@ import TestSupport
         #expect(export.status == 0, "\(export.stderr)")
         let volumes = try s.volumes
         #expect(volumes.count >= 3 && volumes.allSatisfy { $0.hasSuffix(".mfa.age") })
+        // age's header and tags are counted too: no encrypted volume is over the size.
+        for name in volumes {
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: s.work.file(name))[.size] as? Int)
+            #expect(size <= 256 << 10, "\(name) is \(size) bytes")
+        }
+        let inspect = try CLI.run(["inspect", s.work.path, "--identity", s.work.file("b.age.key"), "--json"])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        let shown = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
+        #expect((shown["present"] as? [[String: Any]])?.count == volumes.count)
+        #expect((shown["present"] as? [[String: Any]])?.allSatisfy { $0["encrypted"] as? Bool == true } == true)
+        #expect(shown["signatureChecked"] as? Bool == false)
         let verify = try CLI.run(["verify", s.work.path, "--trust", s.work.file("a.pub.pem"), "--identity", s.work.file("b.age.key")])
         #expect(verify.status == 0, "\(verify.stderr)")
         let without = try CLI.run(["verify", s.work.path, "--trust", s.work.file("a.pub.pem")])
