@@ -1,4 +1,5 @@
 import Foundation
+import SystemLayer
 import Testing
 import TestSupport
 
@@ -159,7 +160,78 @@ import TestSupport
         let result = try CLI.run(["import", s.work.file("june.001.mfa"), "--trust", s.work.file("a.pub.pem"), "--target", "dir:\(target)"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("june.001.mfa is volume 1 of volume set"), "\(result.stderr)")
+        #expect(result.stderr.contains("does not take one volume alone"))
         #expect(!FileManager.default.fileExists(atPath: target + "/alice@example.com"))
+    }
+
+    /// (content SHA-256, Maildir flags) of every message file under `root`, for comparing two targets' mail.
+    static func messages(under root: String) throws -> [String] {
+        guard let walk = FileManager.default.enumerator(atPath: root) else { return [] }
+        var found: [String] = []
+        for case let relative as String in walk where relative.contains("/cur/") {
+            let data = try Data(contentsOf: URL(fileURLWithPath: root + "/" + relative))
+            let flags = relative.split(separator: ":").last.map(String.init) ?? ""
+            found.append(SHA256.hex([UInt8](data)) + " " + flags)
+        }
+        return found.sorted()
+    }
+
+    @Test func aSetImportedWithSomeVolumesFinishesWhenTheRestArrive() throws {
+        let s = try Setup()
+        #expect(try s.export(["--volume-size", "256K"]).status == 0)
+        let volumes = try s.volumes
+        let stick = s.work.file("stick")
+        try FileManager.default.createDirectory(atPath: stick, withIntermediateDirectories: true)
+        for name in ["june.set", "june.001.mfa", "june.003.mfa"] {
+            try FileManager.default.copyItem(atPath: s.work.file(name), toPath: stick + "/" + name)
+        }
+        let target = "dir:" + s.work.file("target")
+        let journal = s.work.file("journal")
+        let first = try CLI.run(["import", stick, "--trust", s.work.file("a.pub.pem"), "--target", target, "--journal", journal])
+        #expect(first.status == 2, "\(first.stderr)")
+        #expect(first.stdout.contains("june.001.mfa: imported: "), "\(first.stdout)")
+        #expect(first.stdout.contains("june.003.mfa: imported: "))
+        #expect(first.stderr.contains("still lacks volume 2 (june.002.mfa, archive "), "\(first.stderr)")
+        #expect(first.stderr.contains("The reconcile waits for the whole set"))
+        #expect(!first.stdout.contains("verdict"))
+
+        for name in volumes where !FileManager.default.fileExists(atPath: stick + "/" + name) {
+            try FileManager.default.copyItem(atPath: s.work.file(name), toPath: stick + "/" + name)
+        }
+        let rest = try CLI.run(["import", stick, "--trust", s.work.file("a.pub.pem"), "--target", target, "--journal", journal])
+        #expect(rest.status == 0, "\(rest.stderr)")
+        #expect(rest.stdout.contains("PASS, all \(volumes.count) volumes imported and reconciled"), "\(rest.stdout)")
+        #expect(!rest.stdout.contains("FAIL"))
+        // What the first run committed is not written again.
+        #expect(rest.stdout.contains("june.001.mfa: imported: 0 items written (0 B)"), "\(rest.stdout)")
+
+        // The target holds what one archive of the same store brings: the same bytes with the same flags.
+        #expect(try s.export([], out: "whole.mfa").status == 0)
+        let whole = try CLI.run(["import", s.work.file("whole.mfa"), "--trust", s.work.file("a.pub.pem"), "--target", "dir:" + s.work.file("whole-target"), "--journal", s.work.file("journal-whole")])
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let fromSet = try Self.messages(under: s.work.file("target"))
+        #expect(fromSet.count == 80)
+        #expect(fromSet == (try Self.messages(under: s.work.file("whole-target"))))
+
+        // The set imported is in the ledger: again, it is a replay.
+        let again = try CLI.run(["import", stick, "--trust", s.work.file("a.pub.pem"), "--target", target, "--journal", journal])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("was already imported into"), "\(again.stderr)")
+        #expect(again.stderr.contains("a replay is refused"))
+    }
+
+    @Test func aSetWithAForeignVolumeWritesNothing() throws {
+        let s = try Setup()
+        try FileManager.default.createDirectory(atPath: s.work.file("other"), withIntermediateDirectories: true)
+        #expect(try s.export(["--volume-size", "256K"], out: "other/june.mfa").status == 0)
+        #expect(try s.export(["--volume-size", "256K"]).status == 0)
+        try FileManager.default.removeItem(atPath: s.work.file("june.003.mfa"))
+        try FileManager.default.copyItem(atPath: s.work.file("other/june.003.mfa"), toPath: s.work.file("june.003.mfa"))
+        let target = s.work.file("target")
+        let result = try CLI.run(["import", s.work.path, "--trust", s.work.file("a.pub.pem"), "--target", "dir:" + target])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("june.003.mfa: is volume 3 of another export"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: target))
     }
 
     @Test func anEncryptedSetIsVerifiedWithTheIdentity() throws {
