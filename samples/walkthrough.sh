@@ -235,6 +235,8 @@ run mailferry inspect "$WORK/media/stick" --trust a.pub.pem
 expect "\\(1 volume, 1 here\\)" "signature checked"
 run mailferry verify "$WORK/media/stick/june.001.mfa" --trust a.pub.pem
 expect "OK"
+run mailferry import "$WORK/media/stick" --trust a.pub.pem --target dir:srv/newmail
+expect "PASS, all 1 volume imported and reconciled"
 
 # ---------------------------------------------------------------------------------------------------------------
 section "Incremental passes"

@@ -50,8 +50,8 @@ struct Export: ParsableCommand {
             file size limit: NAME.001.mfa, NAME.002.mfa, ... (NAME.NNN.mfa.age when encrypted), each at most SIZE and
             each a whole archive that verifies on its own, and the signed set statement NAME.set naming every volume.
             Users and folders may span volumes; an item larger than a volume is refused, naming it and the size
-            needed. verify and inspect take the volumes in any order, or the folder holding them; import, reconcile
-            and --since take single archives only in this version and refuse a volume.
+            needed. verify, inspect and import take the volumes in any order, or the folder holding them; import of
+            a set with volumes missing imports those there and finishes when run again with the rest.
 
               mailferry export --source dir:samples/store --sign-key a.key.pem --volume-size fat32 --out june.mfa
             """)
