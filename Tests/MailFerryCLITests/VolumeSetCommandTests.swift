@@ -97,8 +97,9 @@ import TestSupport
     @Test func aVolumeOfAnotherExportIsNamedAndFailsVerify() throws {
         let s = try Setup()
         try FileManager.default.createDirectory(atPath: s.work.file("other"), withIntermediateDirectories: true)
-        #expect(try s.export(["--volume-size", "256K"], out: "other/june.mfa").status == 0)
+        // The other export is the later one: an earlier one would be named as older (aReplayedVolume... below).
         #expect(try s.export(["--volume-size", "256K"]).status == 0)
+        #expect(try s.export(["--volume-size", "256K"], out: "other/june.mfa").status == 0)
         try FileManager.default.removeItem(atPath: s.work.file("june.002.mfa"))
         try FileManager.default.copyItem(atPath: s.work.file("other/june.002.mfa"), toPath: s.work.file("june.002.mfa"))
         let verify = try CLI.run(["verify", s.work.file("june.002.mfa"), s.work.file("june.001.mfa"), "--trust", s.work.file("a.pub.pem")])
@@ -198,7 +199,10 @@ import TestSupport
         for name in volumes where !FileManager.default.fileExists(atPath: stick + "/" + name) {
             try FileManager.default.copyItem(atPath: s.work.file(name), toPath: stick + "/" + name)
         }
-        let rest = try CLI.run(["import", stick, "--trust", s.work.file("a.pub.pem"), "--target", target, "--journal", journal])
+        // This time the volumes one by one, in no particular order, and the set statement among them.
+        var random = SplitMix64(seed: 5)
+        let shuffled = (volumes + ["june.set"]).map { stick + "/" + $0 }.shuffled(using: &random)
+        let rest = try CLI.run(["import"] + shuffled + ["--trust", s.work.file("a.pub.pem"), "--target", target, "--journal", journal])
         #expect(rest.status == 0, "\(rest.stderr)")
         #expect(rest.stdout.contains("PASS, all \(volumes.count) volumes imported and reconciled"), "\(rest.stdout)")
         #expect(!rest.stdout.contains("FAIL"))
@@ -223,8 +227,9 @@ import TestSupport
     @Test func aSetWithAForeignVolumeWritesNothing() throws {
         let s = try Setup()
         try FileManager.default.createDirectory(atPath: s.work.file("other"), withIntermediateDirectories: true)
-        #expect(try s.export(["--volume-size", "256K"], out: "other/june.mfa").status == 0)
+        // The other export is the later one: an earlier one would be named as older (aReplayedVolume... below).
         #expect(try s.export(["--volume-size", "256K"]).status == 0)
+        #expect(try s.export(["--volume-size", "256K"], out: "other/june.mfa").status == 0)
         try FileManager.default.removeItem(atPath: s.work.file("june.003.mfa"))
         try FileManager.default.copyItem(atPath: s.work.file("other/june.003.mfa"), toPath: s.work.file("june.003.mfa"))
         let target = s.work.file("target")
