@@ -50,6 +50,12 @@ public struct SetImporter {
         {
             throw FerryError(.usage, "the volume set \(set.statement.setID) holds no user \(absent)")
         }
+        // A target of one user takes one user of the set, named (each volume would check only its own users).
+        let everyone = Set(volumes.flatMap(\.users))
+        if importer.target.holdsOneUser, named.isEmpty, everyone.count > 1 {
+            throw FerryError(
+                .usage, "the volume set holds \(everyone.count) users (\(everyone.sorted().joined(separator: ", "))) but the target holds one: name it with --user")
+        }
         if let ledger = importer.ledger {
             for volume in volumes {
                 for user in taken(volume.users) { try ledger.check(volume.header, target: importer.target.ledgerName, user: user) }

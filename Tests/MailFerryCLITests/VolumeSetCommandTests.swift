@@ -224,6 +224,18 @@ import TestSupport
         #expect(again.stderr.contains("a replay is refused"))
     }
 
+    /// A maildir: target holds one user; the set's first volume holds only alice, a later one bob too: refused before
+    /// the first volume is imported.
+    @Test func aSetOfTwoUsersIntoAOneUserTargetIsRefusedBeforeAnythingIsWritten() throws {
+        let s = try Setup()
+        #expect(try s.export(["--volume-size", "256K"]).status == 0)
+        let maildir = s.work.file("alice-maildir")
+        let result = try CLI.run(["import", s.work.path, "--trust", s.work.file("a.pub.pem"), "--target", "maildir:" + maildir])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("the volume set holds 2 users (alice@example.com, bob@example.com) but the target holds one: name it with --user"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: maildir))
+    }
+
     @Test func aSetWithAForeignVolumeWritesNothing() throws {
         let s = try Setup()
         try FileManager.default.createDirectory(atPath: s.work.file("other"), withIntermediateDirectories: true)
