@@ -222,6 +222,23 @@ run mailferry copy samples.mfa --to "$WORK/media/stick"
 expect "already there, verified"
 
 # ---------------------------------------------------------------------------------------------------------------
+section "Volume sets, for FAT32 and for exports larger than one medium"
+mkdir -p out
+run mailferry export --source dir:store --sign-key a.key.pem --volume-size fat32 --out out/june.mfa
+expect "set id [0-9a-f]{32}, signed by key [0-9a-f]{16}: 1 volume" "volume 1: out/june.001.mfa"
+expect_file out/june.001.mfa out/june.set
+run mailferry copy out/june.* --to "$WORK/media/stick"
+expect "june.001.mfa: .*verified" "june.set: .*verified"
+run mailferry verify "$WORK/media/stick" --trust a.pub.pem
+expect "its one volume present and verified"
+run mailferry inspect "$WORK/media/stick" --trust a.pub.pem
+expect "\\(1 volume, 1 here\\)" "signature checked"
+run mailferry verify "$WORK/media/stick/june.001.mfa" --trust a.pub.pem
+expect "OK"
+run mailferry import "$WORK/media/stick" --trust a.pub.pem --target dir:srv/newmail
+expect "PASS, all 1 volume imported and reconciled"
+
+# ---------------------------------------------------------------------------------------------------------------
 section "Incremental passes"
 mkdir -p home/c
 cp -a store/alice@example.com/Maildir home/c/Maildir

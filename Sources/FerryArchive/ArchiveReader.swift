@@ -136,6 +136,14 @@ public final class ArchiveReader {
         guard statement.version == ArchiveFormat.statementVersion else {
             throw ArchiveError(.format, path, "statement version \(statement.version) is not supported by this MailFerry (it reads version \(ArchiveFormat.statementVersion)); use a newer MailFerry")
         }
+        // A volume is version 3 and says so in its statement; any other archive is not (format-spec 13.1).
+        if let volume = statement.volume {
+            guard statement.archiveVersion == ArchiveFormat.volumeVersion, Hex.isLowerHex(volume.set, length: 32), volume.number >= 1 else {
+                throw ArchiveError(.format, path, "the statement's volume member is not valid for archive version \(statement.archiveVersion)")
+            }
+        } else if statement.archiveVersion == ArchiveFormat.volumeVersion {
+            throw ArchiveError(.format, path, "a version \(ArchiveFormat.volumeVersion) archive without a volume member in its statement")
+        }
         let m = statement.manifest
         guard m.path == EntryPath.manifest, Hex.isLowerHex(m.sha256, length: 64), m.frame >= 0,
               m.frame < seekTable.frames.count - 1, decompressedOffsets[m.frame] == m.offset

@@ -18,6 +18,8 @@ public struct ArchiveOptions: Sendable {
     public var renamedUsers: [String: String] = [:]
     /// Encrypts the archive to these age recipients as it is written (format-spec 13.2); none: a plain archive.
     public var encryptTo: [AgeRecipient] = []
+    /// Makes the archive a volume of a volume set (format-spec 13.1): version 3, with this in its statement.
+    public var volume: VolumeMembership?
     public init(station: String, sequence: Int = 1, deltaOf: String? = nil, tool: String, fixedArchiveID: String? = nil, fixedCreated: Int64? = nil) {
         self.station = station
         self.sequence = sequence
@@ -33,6 +35,8 @@ public struct WrittenArchive: Sendable {
     public var path: String
     public var header: ArchiveHeader
     public var statement: Statement
+    /// SHA-256 of the signed statement's exact bytes (what a volume set's statement names).
+    public var statementSHA256: String = ""
     public var fileSize: Int64
     public var frames: Int
     public var warnings: [SourceProblem]
@@ -63,6 +67,10 @@ public final class ArchiveWriter: MailboxSink {
 
     private var users: [UserRecord] = []
     private var containers: [ContainerRecord] = []
+    /// Encoded size of the manifest's user and container lines of the users completed so far (`sizeBound`).
+    private var completedHeadBytes: Int64 = 0
+    /// The open run's container lines, encoded when their number last changed, and that number (`sizeBound`).
+    private var openHeadBytes: (containers: Int, bytes: Int64) = (0, 0)
     /// The user being written by the `MailboxSink` methods.
     private var current: ArchiveUserRun?
     private var finished = false
@@ -227,6 +235,52 @@ public final class ArchiveWriter: MailboxSink {
         users.append(run.record)
         containers += run.containers
         warnings += run.warnings
+        completedHeadBytes += try Self.encodedSize([ManifestLine.user(run.record)] + run.containers.map { ManifestLine.container($0) }, with: encoder)
+        openHeadBytes = (0, 0)
+    }
+
+    private static func encodedSize(_ lines: [ManifestLine], with encoder: JSONEncoder) throws -> Int64 {
+        try lines.reduce(0) { $0 + Int64(try ManifestCoding.line($1, with: encoder).count) }
+    }
+
+    // MARK: Volumes
+
+    /// Items written so far.
+    public var itemCount: Int { frames.entryCount }
+
+    /// An upper bound on the size of the finished file if one more item of `itemBytes` bytes were written now and
+    /// `finish` called after it: what is written, what waits in the frame pipeline, the item's tar entry, the
+    /// manifest with one more line, the statement's frame and the seek table, each at zstd's worst-case expansion,
+    /// and age's framing when the archive is encrypted. A volume set (`VolumeSetWriter`) starts the next volume when
+    /// this passes the volume size. Tight for what is written (the real compressed size), loose for the rest.
+    public func sizeBound(addingItemOf itemBytes: Int64) throws -> Int64 {
+        let pipeline = frames.pipeline
+        // zstd's compressBound is n + n/256 + at most 64, and a frame's header and checksum add at most 18 bytes.
+        func worst(_ n: Int64, frames k: Int64) -> Int64 { n + n / 128 + 1024 * k }
+        let pending = pipeline.pending
+        let frameSize = Int64(FramePipeline.targetFrameSize)
+        // An entry: up to three headers (pax, its data, the entry's own) and the data padded to 512.
+        let itemTar = 3 * 512 + (itemBytes + 511) / 512 * 512
+        let itemFrames = itemTar / frameSize + 2
+        if let run = current, run.containers.count != openHeadBytes.containers {
+            openHeadBytes = (run.containers.count, try Self.encodedSize(run.containers.map { ManifestLine.container($0) }, with: encoder))
+        }
+        // The archive record and the open user's line are small; the renamed users (in the archive record) may not be.
+        let renamed = Int64(options.renamedUsers.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count + 8 })
+        let open = Int64(current.map { $0.containers.count * 64 } ?? 0)
+        let manifest = 512 + 16_384 + renamed + completedHeadBytes + openHeadBytes.bytes + open + changeLines.size + frames.entryLines.size
+            + 32_768  // the next entry line, whatever its header summary
+        let manifestFrames = manifest / Int64(FramePipeline.hardFrameSize) + 1
+        let statementFrame: Int64 = 512 + Int64(ArchiveReader.maximumStatementSize) + 512 + 512 + 1024
+        let frameCount = Int64(pipeline.currentFrameIndex) + 1 + itemFrames + manifestFrames + 1
+        let seekTable = 9 + 8 * frameCount
+        var total = pipeline.compressedOffset + worst(pending.bytes, frames: Int64(pending.frames)) + worst(itemTar, frames: itemFrames)
+            + worst(manifest, frames: manifestFrames) + worst(statementFrame, frames: 1) + seekTable
+        if !options.encryptTo.isEmpty {
+            // age: the header (a stanza of about 200 bytes per recipient), the nonce, a 16-byte tag per 64 KiB chunk.
+            total += 4096 + 256 * Int64(options.encryptTo.count) + 16 + 16 * (total / 65_536 + 1)
+        }
+        return total
     }
 
     // MARK: Source keys
@@ -270,10 +324,12 @@ public final class ArchiveWriter: MailboxSink {
         try entryLines.flush()
         try changeLines.flush()
         let keyID = try signingKey.publicKey.keyID
+        // A volume is version 3; every other archive stays version 2, which older readers read (format-spec 13.1).
+        let version = options.volume == nil ? ArchiveFormat.version : ArchiveFormat.volumeVersion
         var totals = Counts()
         for u in users { totals += u.counts }
         let header = ArchiveHeader(
-            format: ArchiveFormat.name, version: ArchiveFormat.version, archiveID: archiveID, created: created,
+            format: ArchiveFormat.name, version: version, archiveID: archiveID, created: created,
             station: options.station, sequence: options.sequence, deltaOf: options.deltaOf, tool: options.tool,
             signerKeyID: keyID, userCount: users.count, entryCount: frames.entryCount, itemBytes: frames.itemBytes, totals: totals,
             changeCount: changeCount, renamedUsers: options.renamedUsers.isEmpty ? nil : options.renamedUsers)
@@ -303,8 +359,9 @@ public final class ArchiveWriter: MailboxSink {
         try pipeline.cutFrame()
         let statement = Statement(
             format: ArchiveFormat.statementName, version: ArchiveFormat.statementVersion, archiveFormat: ArchiveFormat.name,
-            archiveVersion: ArchiveFormat.version, archiveID: archiveID, created: created, signerKeyID: keyID,
-            manifest: .init(path: EntryPath.manifest, size: manifestSize, sha256: manifestHash, offset: manifestOffset, frame: manifestFrame))
+            archiveVersion: version, archiveID: archiveID, created: created, signerKeyID: keyID,
+            manifest: .init(path: EntryPath.manifest, size: manifestSize, sha256: manifestHash, offset: manifestOffset, frame: manifestFrame),
+            volume: options.volume)
         let statementBytes = try ManifestCoding.line(statement, with: encoder)
         let signature = try signingKey.sign(statementBytes)
         for (name, bytes) in [(EntryPath.statement, statementBytes), (EntryPath.signature, signature)] {
@@ -321,7 +378,7 @@ public final class ArchiveWriter: MailboxSink {
         finished = true
         try ArchiveError.io { () throws(SystemError) in try SystemCall.syncDirectory(SystemCall.parentDirectory(of: path)) }
         return WrittenArchive(
-            path: path, header: header, statement: statement, fileSize: try output.size, frames: table.frames.count,
-            warnings: warnings)
+            path: path, header: header, statement: statement, statementSHA256: SHA256.hex(statementBytes), fileSize: try output.size,
+            frames: table.frames.count, warnings: warnings)
     }
 }

@@ -27,6 +27,12 @@ final class FramePipeline: TarByteSink {
         current.reserveCapacity(Self.hardFrameSize)
     }
 
+    /// Tar bytes accepted but not yet written as compressed frames (being compressed, or in the open frame), and
+    /// how many frames at most they make: what `ArchiveWriter.sizeBound` counts at zstd's worst case.
+    var pending: (bytes: Int64, frames: Int) {
+        (Int64(current.count + inFlight.reduce(0) { $0 + $1.decompressedSize }), inFlight.count + 1)
+    }
+
     /// The index of the frame the next appended byte lands in.
     var currentFrameIndex: Int { frames.count + inFlight.count }
 

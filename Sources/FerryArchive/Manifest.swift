@@ -47,7 +47,10 @@ public enum ArchiveFormat {
     /// `archive.changeCount` and the `change` records of delta archives.
     public static let version = 2
     /// The versions this tool reads: every archive it ever wrote.
-    public static let readableVersions = 1...2
+    public static let readableVersions = 1...3
+    /// The version of a volume of a volume set (format-spec section 13.1): a version 2 archive whose statement says
+    /// which set it belongs to and which volume it is. Plain single archives stay version 2, so older readers read them.
+    public static let volumeVersion = 3
     public static let statementName = "mailferry-statement"
     /// The statement's own structure version, which has not changed since version 1.
     public static let statementVersion = 1
@@ -216,6 +219,8 @@ public struct Statement: Codable, Sendable, Hashable {
     public var created: String
     public var signerKeyID: String
     public var manifest: ManifestReference
+    /// Version 3 only: the volume set this archive is a volume of (format-spec section 13.1); absent otherwise.
+    public var volume: VolumeMembership? = nil
 
     public struct ManifestReference: Codable, Sendable, Hashable {
         public var path: String
@@ -224,5 +229,17 @@ public struct Statement: Codable, Sendable, Hashable {
         /// Offset of the manifest's tar header in the decompressed stream; it starts a frame.
         public var offset: Int64
         public var frame: Int
+    }
+}
+
+/// A volume's place in its set, in its signed statement (`volume` member, format-spec section 13.1).
+public struct VolumeMembership: Codable, Sendable, Hashable {
+    /// The set's id (hex, 32 digits): the `setID` of the set statement.
+    public var set: String
+    /// The volume's number in the set, from 1.
+    public var number: Int
+    public init(set: String, number: Int) {
+        self.set = set
+        self.number = number
     }
 }

@@ -16,4 +16,13 @@ public struct ExportSummary: Codable, Sendable {
     public var deltaOf: String?
     public var sequence: Int = 1
     public var changes: DeltaCounts?
+    /// For a volume set (`--volume-size`): its volumes, in order; `archive` is then the set statement and `archiveID`
+    /// the set's id.
+    public var volumes: [Volume]?
+
+    public struct Volume: Codable, Sendable {
+        public var path: String
+        public var archiveID: String
+        public var fileSize: Int64
+    }
 }

@@ -31,6 +31,10 @@ public struct Exporter {
     /// With jobs > 1: bytes the users read ahead of the archive may hold in read-ahead files next to it, together.
     public var readAheadLimit: Int64
 
+    /// `--volume-size`: write a volume set of volumes of at most this many bytes (`VolumeSetWriter`) instead of one
+    /// archive: `NAME.001.mfa`, `NAME.002.mfa`, ... and the signed set statement `NAME.set`.
+    public var volumeSize: Int64?
+
     /// Default for `readAheadLimit`.
     public static let defaultReadAheadLimit: Int64 = 1 << 30
 
@@ -62,6 +66,9 @@ public struct Exporter {
             archiveOptions.sequence = previous.header.sequence + 1
             archiveOptions.deltaOf = previous.header.archiveID
         }
+        if let volumeSize {
+            return try writeVolumeSet(volumeSize, selected: selected, from: reader, key: key, options: archiveOptions, started: started, onWarning: onWarning)
+        }
         let writer = try ArchiveWriter(path: writtenPath, signingKey: key, options: archiveOptions)
         writer.targetAddresses = mapping.byLowercasedSource
         let delta = previous.map { DeltaSink(writer: writer, previous: $0) }
@@ -87,6 +94,45 @@ public struct Exporter {
             users: selected.map(\.address), totals: written.header.totals, fileSize: written.fileSize, frames: written.frames,
             warnings: written.warnings, seconds: Date().timeIntervalSince(started), deltaOf: written.header.deltaOf,
             sequence: written.header.sequence, changes: delta?.counts)
+    }
+
+    /// A volume set: one user after another into `VolumeSetWriter`, which starts a new volume when the next item would
+    /// not fit. Deltas and parallel jobs are not written as volume sets (refused before anything is read).
+    private func writeVolumeSet(
+        _ volumeSize: Int64, selected: [UserInfo], from reader: any MailboxSource, key: SigningKey, options: ArchiveOptions,
+        started: Date, onWarning: @escaping (SourceProblem) -> Void
+    ) throws -> ExportSummary {
+        let writer = try VolumeSetWriter(base: volumeBase, volumeSize: volumeSize, signingKey: key, options: options)
+        writer.targetAddresses = mapping.byLowercasedSource
+        let progress = ProgressReporter(label: "export", quiet: quiet, totalItems: expectedTotals?.items, totalBytes: expectedTotals?.bytes)
+        writer.onItem = { progress.update(items: $0, bytes: $1) }
+        writer.onWarning = onWarning
+        let written: WrittenVolumeSet
+        do {
+            for user in selected { try reader.read(user: user, into: writer) }
+            written = try writer.finish()
+        } catch {
+            writer.abandon()
+            throw error
+        }
+        progress.finish()
+        var totals = Counts()
+        for v in written.volumes { totals += v.header.totals }
+        var summary = ExportSummary(
+            archive: written.statementPath, archiveID: written.statement.setID, signerKeyID: written.statement.signerKeyID,
+            users: selected.map(\.address), totals: totals, fileSize: written.volumes.reduce(0) { $0 + $1.fileSize },
+            frames: written.volumes.reduce(0) { $0 + $1.frames }, warnings: written.volumes.flatMap(\.warnings),
+            seconds: Date().timeIntervalSince(started))
+        summary.volumes = written.volumes.map { .init(path: $0.path, archiveID: $0.header.archiveID, fileSize: $0.fileSize) }
+        return summary
+    }
+
+    /// `DIR/NAME` of the output path `DIR/NAME.mfa` (or `DIR/NAME`, `DIR/NAME.mfa.age`): volumes are `DIR/NAME.001.mfa`...
+    public var volumeBase: String {
+        var base = Substring(outputPath)
+        if base.hasSuffix(".age") { base = base.dropLast(4) }
+        if base.hasSuffix(".mfa") { base = base.dropLast(4) }
+        return String(base)
     }
 
     /// The file the export writes: `outputPath`, with `.age` added when it is encrypted (format-spec 13.2).

@@ -56,12 +56,30 @@ public struct Importer {
         self.jobs = jobs
     }
 
+    /// Set by `SetImporter` for a volume of the set it imports: the volume is taken (not refused as part of an
+    /// export), and the set's own ledger checks stand for the volume's.
+    var importsVolume = false
+
     public func run() throws -> ReconcileReport {
+        let written = try importItems()
+        return try reconcileAndRecord(written.manifest, selected: written.selected, counts: written.counts, ledgerTarget: target.ledgerName)
+    }
+
+    /// What `importItems` wrote: the manifest it checked, the users it took, and the counts.
+    struct Written {
+        var manifest: VerifiedManifest
+        var selected: Set<Int>
+        var counts: ImportCounts
+    }
+
+    /// The import without its reconcile: the checks, then every item written.
+    func importItems() throws -> Written {
         let started = Date()
         // Nothing is written before the signature checks.
         let (archive, reader) = try VerifiedArchive.open(
             archivePath, trusting: PublicKey(pemFile: trustedKeyPath), identities: AgeKeyFile.identities(files: identityPaths))
-        let manifest = try reader.loadManifest()
+        let loaded = try reader.loadManifest()
+        let manifest = importsVolume ? loaded : try loaded.refusingVolume(archivePath, for: "import")
         // Damage anywhere in an encrypted file is refused before the target is touched.
         try reader.authenticateEncryption()
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
@@ -85,7 +103,7 @@ public struct Importer {
             ).run(into: &counts)
             progress.finish()
             counts.seconds = Date().timeIntervalSince(started)
-            return try reconcileAndRecord(manifest, selected: selected, counts: counts, ledgerTarget: ledgerTarget)
+            return Written(manifest: manifest, selected: selected, counts: counts)
         }
 
         var counts = ImportCounts()
@@ -135,11 +153,11 @@ public struct Importer {
         try finishOpenUser()
         progress.finish()
         counts.seconds = Date().timeIntervalSince(started)
-        return try reconcileAndRecord(manifest, selected: selected, counts: counts, ledgerTarget: ledgerTarget)
+        return Written(manifest: manifest, selected: selected, counts: counts)
     }
 
     /// Reconciles, then records in the ledger the users whose import passed.
-    private func reconcileAndRecord(
+    func reconcileAndRecord(
         _ manifest: VerifiedManifest, selected: Set<Int>, counts: ImportCounts, ledgerTarget: String
     ) throws -> ReconcileReport {
         var reconciler = Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options)

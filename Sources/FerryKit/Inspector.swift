@@ -55,6 +55,8 @@ public final class Inspector {
         /// manifest was checked (with a trusted key), else just their number from the archive record.
         public var changeCount: Int?
         public var changes: [String: Int]?
+        /// For a volume of a volume set (format-spec 13.1): its set and place in it.
+        public var volume: VolumeMembership?
     }
 
     public struct UserSummary: Codable, Sendable {
@@ -96,7 +98,7 @@ public final class Inspector {
             station: h.station, sequence: h.sequence, deltaOf: h.deltaOf, tool: h.tool, signerKeyID: h.signerKeyID,
             signatureChecked: signatureChecked, manifestSHA256: try reader.statementWithoutSignature().manifest.sha256,
             manifestChecked: loaded != nil, fileSize: size, encrypted: reader.isEncrypted, frames: reader.seekTable.frames.count, totals: h.totals, users: users,
-            changeCount: h.changeCount, changes: try changeKinds())
+            changeCount: h.changeCount, changes: try changeKinds(), volume: try reader.statementWithoutSignature().volume)
     }
 
     private func changeKinds() throws -> [String: Int]? {

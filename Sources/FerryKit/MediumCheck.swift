@@ -63,9 +63,9 @@ public enum MediumCheck {
                     """
                     \(names.joined(separator: "; ")), but \(destination) is on \(typeName(fileSystem.type)), which \
                     holds files up to 4 GiB - 1 byte (\(limit) bytes). Nothing was copied. Copy onto a medium \
-                    formatted as exFAT or ext4 (neither has this limit). An archive cut into volumes that fit \
-                    would be written by `export --volume-size fat32` (4 GiB - 1 byte per volume), but volume sets \
-                    are not in this version yet.
+                    formatted as exFAT or ext4 (neither has this limit), or export again as a volume set that fits: \
+                    `export --volume-size fat32` writes volumes of at most 4 GiB - 1 byte each and their set \
+                    statement NAME.set; copy them all.
                     """)
             }
         }

@@ -29,7 +29,7 @@ public struct ReconcileCommand {
     public func run() throws -> ReconcileReport {
         let (archive, reader) = try VerifiedArchive.open(
             archivePath, trusting: PublicKey(pemFile: trustedKeyPath), identities: AgeKeyFile.identities(files: identityPaths))
-        let manifest = try reader.loadManifest()
+        let manifest = try reader.loadManifest().refusingVolume(archivePath, for: "reconcile")
         let selected = try selectUsers(manifest, users: users, singleUserTarget: target.holdsOneUser)
         var reconciler = Reconciler(manifest: manifest, archivePath: archivePath, target: target, users: selected, options: options)
         let mapping = UserMapping(manifest: manifest)

@@ -45,6 +45,15 @@ struct Export: ParsableCommand {
             the disk. `age -d -i B.age.key` gives back the plain archive; MailFerry's readers take --identity.
 
               mailferry export --source dir:samples/store --sign-key a.key.pem --encrypt-to b.age.pub --out june.mfa
+
+            With --volume-size SIZE (4G, 700M, or fat32 for 4 GiB - 1 byte) the export is a volume set for media with a
+            file size limit: NAME.001.mfa, NAME.002.mfa, ... (NAME.NNN.mfa.age when encrypted), each at most SIZE and
+            each a whole archive that verifies on its own, and the signed set statement NAME.set naming every volume.
+            Users and folders may span volumes; an item larger than a volume is refused, naming it and the size
+            needed. verify, inspect and import take the volumes in any order, or the folder holding them; import of
+            a set with volumes missing imports those there and finishes when run again with the rest.
+
+              mailferry export --source dir:samples/store --sign-key a.key.pem --volume-size fat32 --out june.mfa
             """)
 
     @Option(help: "The source URL (dir:PATH, maildir:PATH, mbox:PATH, imap://HOST:PORT, imaps://HOST:PORT).")
@@ -88,6 +97,14 @@ struct Export: ParsableCommand {
     @Option(name: .customLong("spool-limit"), help: ArgumentHelp("With --jobs: bytes the users read ahead may hold in read-ahead files next to the archive, together: a number with K, M or G (1024-based), or bytes (default 1G).", valueName: "size"))
     var spoolLimit: String?
 
+    @Option(name: .customLong("volume-size"), help: ArgumentHelp("Write a volume set of volumes of at most this size: a number with K, M or G (1024-based), bytes, or fat32 (4 GiB - 1 byte).", valueName: "size"))
+    var volumeSize: String?
+
+    /// `--volume-size`: `fat32` is FAT's largest file, 4 GiB - 1 byte; anything else as `bytes(_:)` reads it.
+    static func volumeBytes(_ text: String) -> Int64? {
+        text.lowercased() == "fat32" ? MediumCheck.fatLargestFile : bytes(text)
+    }
+
     /// `SIZE` in bytes: digits, optionally followed by K, M or G (powers of 1024).
     static func bytes(_ text: String) -> Int64? {
         let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
@@ -107,6 +124,13 @@ struct Export: ParsableCommand {
         if jobs < 1 || jobs > 64 { throw ValidationError("--jobs must be from 1 to 64") }
         if let spoolLimit, Self.bytes(spoolLimit) == nil {
             throw ValidationError("--spool-limit \(spoolLimit): give bytes, or a number with K, M or G")
+        }
+        if let volumeSize {
+            guard Self.volumeBytes(volumeSize) != nil else {
+                throw ValidationError("--volume-size \(volumeSize): give bytes, a number with K, M or G, or fat32")
+            }
+            if since != nil { throw ValidationError("--volume-size with --since: a delta is written as one archive in this version") }
+            if jobs > 1 { throw ValidationError("--volume-size with --jobs: a volume set is written with one job in this version") }
         }
         if !estimate && (out == nil || signKey == nil) { throw ValidationError("--out FILE and --sign-key KEY are required (or --estimate)") }
         if (out == nil) != (signKey == nil) { throw ValidationError("--out FILE and --sign-key KEY go together") }
@@ -135,6 +159,7 @@ struct Export: ParsableCommand {
         exporter.trustedKeyPath = trust
         exporter.encryptToPaths = encryptTo
         exporter.identityPaths = identity.paths
+        exporter.volumeSize = volumeSize.flatMap(Self.volumeBytes)
         if let map {
             exporter.mapping = UserMapping(try perform { try MigrationUsersFile.read(path: map) }.map { ($0.source, $0.target) })
         }
@@ -146,8 +171,16 @@ struct Export: ParsableCommand {
             return
         }
         let t = summary.totals
-        print("wrote \(summary.archive): \(Format.bytes(summary.fileSize)) in \(summary.frames) frames, \(String(format: "%.2f", summary.seconds)) s")
-        print("archive id \(summary.archiveID), signed by key \(summary.signerKeyID)")
+        let written = summary.volumes.map { "\(volumeCount($0.count)) and their set statement \(summary.archive)" } ?? summary.archive
+        print("wrote \(written): \(Format.bytes(summary.fileSize)) in \(summary.frames) frames, \(String(format: "%.2f", summary.seconds)) s")
+        if let volumes = summary.volumes {
+            print("set id \(summary.archiveID), signed by key \(summary.signerKeyID): \(volumeCount(volumes.count))")
+            for (i, v) in volumes.enumerated() {
+                print("  volume \(i + 1): \(v.path) (\(Format.bytes(v.fileSize))), archive id \(v.archiveID)")
+            }
+        } else {
+            print("archive id \(summary.archiveID), signed by key \(summary.signerKeyID)")
+        }
         if let base = summary.deltaOf, let c = summary.changes {
             print("delta of \(base), sequence \(summary.sequence): \(c.newItems) new items, \(c.kept) kept (\(c.flagChanges) with changed flags, \(c.moves) moved), \(c.deleted) deleted, \(c.renamedFolders) folders renamed, \(c.deletedFolders) deleted")
             if c.foldersCarriedAgain > 0 { print("\(c.foldersCarriedAgain) folders have a new UIDVALIDITY: carried whole again") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Connectors
+import FerryArchive
 import FerryKit
 import MailModel
 import Receipts
@@ -8,8 +9,13 @@ import SystemLayer
 
 /// What `import` and `reconcile` both take: the archive, its signer, the target and the report.
 struct TargetOptions: ParsableArguments {
-    @Argument(help: "The archive.")
-    var archive: String
+    @Argument(help: "The archive; for import also the volumes of a volume set (any order), its NAME.set, or their folder.")
+    var archives: [String]
+
+    var archive: String { archives[0] }
+
+    /// Whether the archives given are a volume set (`VolumeSet.names`).
+    var namesSet: Bool { VolumeSet.names(archives) }
 
     @Option(help: "The signer's public key (PEM).")
     var trust: String
@@ -40,6 +46,7 @@ struct TargetOptions: ParsableArguments {
     func targetURL() throws -> ConnectorURL { try perform { try ConnectorURL(parsing: target) } }
 
     func validate() throws {
+        if archives.isEmpty { throw ValidationError("give the archive") }
         if (receipt == nil) != (signKey == nil) {
             throw ValidationError("--receipt DIR and --sign-key KEY go together")
         }
@@ -101,6 +108,14 @@ struct Import: ParsableCommand {
                   --receipt receipts/ --sign-key station-b.key.pem
               mailferry import june.mfa --trust station-a.pub.pem --target imaps://mail.example.com \\
                   --credentials admin.tsv --max-bad-items 10 --report june.report.json
+
+            A volume set (export --volume-size) is imported from its volumes in any order, its NAME.set, or the
+            folder holding them. The set is checked first; then each volume there is imported. With volumes
+            missing, the import stops there (exit 2) and names them: run it again with the rest, and it finishes
+            the set. The reconcile runs once every volume is imported, volume by volume, and the ledger then accepts
+            the set. --report, --html, --receipt, --jobs and --reimport take single archives in this version.
+
+              mailferry import /media/stick --trust station-a.pub.pem --target dir:/srv/newmail
             """)
 
     @OptionGroup var options: TargetOptions
@@ -122,6 +137,7 @@ struct Import: ParsableCommand {
 
     func run() throws {
         let o = options
+        if o.namesSet { return try runSet() }
         let url = try o.targetURL()
         let receipts = try o.receiptWriter()
         let users = try perform { try server.allUsers(o.users) }
@@ -144,6 +160,65 @@ struct Import: ParsableCommand {
     }
 
     /// `june.report.json` (or `.html`) gives `june.report`, so the maps are `june.report.<address>.map.csv`.
+    /// A volume set: every volume there imported; with all there, each reconciled and the set accepted.
+    private func runSet() throws {
+        let o = options
+        if o.report != nil || o.html != nil || o.receipt != nil || jobs > 1 || reimport {
+            throw FerryError(.usage, "--report, --html, --receipt, --jobs and --reimport take a single archive in this version, not a volume set")
+        }
+        let url = try o.targetURL()
+        let users = try perform { try server.allUsers(o.users) }
+        let connectorOptions = server.connectorOptions(quiet: o.json, importing: importing)
+        let result = try perform {
+            var importer = Importer(
+                archivePath: o.archive, trustedKeyPath: o.trust, target: url, users: users, quiet: o.json, options: connectorOptions)
+            importer.identityPaths = o.identity.paths
+            importer.ledger = try ImportLedger(directory: connectorOptions.journalDirectory)
+            importer.fullReconcile = fullReconcile
+            importer.recordsPlacements = o.json
+            return try SetImporter(paths: o.archives, importer: importer).run()
+        }
+        let s = result.set.statement
+        let lacking = result.set.missing.map { "volume \($0.number) (\($0.file), archive \($0.archiveID))" }.joined(separator: ", ")
+        if o.json {
+            struct Out: Encodable {
+                var set: String; var setID: String; var complete: Bool; var imported: [String]; var missing: [Int]
+                var verdict: String?; var volumes: [ReconcileReport]
+            }
+            let verdict = result.complete ? (result.reports.allSatisfy { $0.verdict == .pass } ? "pass" : "fail") : nil
+            try printJSON(Out(
+                set: result.set.statementPath, setID: s.setID, complete: result.complete, imported: result.imported.map(\.path),
+                missing: result.set.missing.map(\.number), verdict: verdict, volumes: result.reports))
+        } else {
+            for (path, counts) in result.imported {
+                print("\(path): imported: \(counts.written) items written (\(Format.bytes(counts.bytesWritten))), \(counts.alreadyPresent) already present")
+            }
+        }
+        guard result.complete else {
+            throw FerryError(
+                .usage,
+                "\(result.set.statementPath): the volumes here are imported; set \(s.setID) still lacks \(lacking). The reconcile waits for "
+                    + "the whole set: run the same import again with them (what is imported already is recognised)")
+        }
+        if o.json {
+            if result.reports.contains(where: { $0.verdict == .fail }) { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
+            return
+        }
+        var failed = false
+        for (volume, report) in zip(result.set.present, result.reports) {
+            print("")
+            print("volume \(volume): the items of the set's other volumes count as extra here")
+            do {
+                try ReportOutput.emit(report, path: nil, json: false)
+            } catch let exit as ExitCode where exit.rawValue == ExitStatus.verificationFailed.rawValue {
+                failed = true
+            }
+        }
+        print("")
+        print("set \(s.setID): \(failed ? "FAIL" : "PASS"), all \(volumeCount(s.volumes.count)) imported and reconciled")
+        if failed { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
+    }
+
     static func identityMapPrefix(_ reportPath: String) -> String {
         for suffix in [".json", ".html", ".htm"] where reportPath.hasSuffix(suffix) {
             return String(reportPath.dropLast(suffix.count))
@@ -168,6 +243,9 @@ struct Reconcile: ParsableCommand {
 
     func run() throws {
         let o = options
+        if o.namesSet {
+            throw FerryError(.usage, "reconcile takes one archive; a volume set is reconciled by `mailferry import` once all its volumes are there")
+        }
         let url = try o.targetURL()
         let receipts = try o.receiptWriter()
         let users = try perform { try server.allUsers(o.users) }

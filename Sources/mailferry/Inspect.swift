@@ -16,10 +16,17 @@ struct Inspect: ParsableCommand {
               mailferry inspect june.mfa.age --identity station-b.age.key
               mailferry inspect june.mfa --list
               mailferry inspect june.mfa --show u/1/m/2/7.eml > message.eml
+
+            A volume set (its volumes in any order, its NAME.set, or the folder holding them) is shown as the set
+            (which volumes it has, which are here) and a line per volume; --list and --show take one volume:
+
+              mailferry inspect /media/stick --trust station-a.pub.pem
             """)
 
-    @Argument(help: "The archive.")
-    var archive: String
+    @Argument(help: "The archive; or the volumes of a volume set (any order), its NAME.set, or the folder holding them.")
+    var archives: [String]
+
+    var archive: String { archives[0] }
 
     @Flag(help: "List every item with folder, flags, date, size and subject or name.")
     var list = false
@@ -38,7 +45,12 @@ struct Inspect: ParsableCommand {
     /// Said on standard error by every output mode without --trust (the JSON says it as `signatureChecked`).
     static let notVerified = "the signature was NOT checked (give --trust KEY, or run verify): nothing shown here is verified"
 
+    func validate() throws {
+        if archives.isEmpty { throw ValidationError("give the archive (or a volume set's volumes or folder)") }
+    }
+
     func run() throws {
+        if VolumeSet.names(archives) { return try runSet() }
         let inspector = try perform { try Inspector(archivePath: archive, trustedKeyPath: trust, identityPaths: identity.paths) }
         let safe = { (text: String) in Format.terminalSafe(text) }
         if let show {
@@ -89,6 +101,9 @@ struct Inspect: ParsableCommand {
         print("created:   \(s.created) on station \(s.station), sequence \(s.sequence)\(s.deltaOf.map { ", delta of \($0)" } ?? "")")
         print("signer:    key \(s.signerKeyID), signature \(s.signatureChecked ? "checked" : "NOT checked (give --trust KEY, or run verify)")")
         print("manifest:  sha256 \(s.manifestSHA256)\(s.manifestChecked ? " (checked)" : "")")
+        if let volume = s.volume {
+            print("volume:    \(volume.number) of set \(volume.set): part of an export (inspect or verify the whole set: its folder, or its volumes)")
+        }
         if s.deltaOf != nil, let n = s.changeCount {
             let kinds = s.changes.map { k in ["keep", "delete", "renameFolder", "deleteFolder"].map { "\($0) \(k[$0] ?? 0)" }.joined(separator: ", ") }
             print("changes:   \(n) change lines\(kinds.map { " (\($0))" } ?? " (give --trust KEY to count them by kind)")")
@@ -101,6 +116,48 @@ struct Inspect: ParsableCommand {
                 let extra = [container.specialUse, container.subscribed == true ? "subscribed" : nil].compactMap { $0 }
                 print("  \(container.kind) \(safe(container.name)): \(container.items) items, \(Format.bytes(container.bytes))\(extra.isEmpty ? "" : " (" + extra.joined(separator: ", ") + ")")")
             }
+        }
+    }
+
+    /// A volume set: the set statement (checked with --trust), which volumes are here, and each one's summary.
+    private func runSet() throws {
+        if list || show != nil {
+            throw FerryError(.usage, "--list and --show take one archive: give the one volume of the set to look into")
+        }
+        let key = try trust.map { path in try perform { try PublicKey(pemFile: path) } }
+        let set = try perform {
+            try VolumeSet.open(archives, trusting: key, identities: AgeKeyFile.identities(files: identity.paths), requireAll: false)
+        }
+        if !set.signatureChecked { printError(Self.notVerified) }
+        let summaries = try set.present.map { path in
+            try perform { try Inspector(archivePath: path, trustedKeyPath: trust, identityPaths: identity.paths).summary() }
+        }
+        let s = set.statement
+        if json {
+            struct Out: Encodable {
+                var set: String; var setID: String; var created: String; var station: String; var signerKeyID: String
+                var signatureChecked: Bool; var volumes: [SetStatement.Volume]; var missing: [Int]; var present: [Inspector.Summary]
+            }
+            try printJSON(Out(
+                set: set.statementPath, setID: s.setID, created: s.created, station: s.station, signerKeyID: s.signerKeyID,
+                signatureChecked: set.signatureChecked, volumes: s.volumes, missing: set.missing.map(\.number), present: summaries))
+            return
+        }
+        print("set:       \(set.statementPath) (\(volumeCount(s.volumes.count)), \(set.present.count) here)")
+        print("id:        \(s.setID)")
+        print("created:   \(s.created) on station \(Format.terminalSafe(s.station))")
+        print("signer:    key \(s.signerKeyID), signature \(set.signatureChecked ? "checked" : "NOT checked (give --trust KEY, or run verify)")")
+        if !set.missing.isEmpty {
+            print("missing:   " + set.missing.map { "volume \($0.number) (\($0.file))" }.joined(separator: ", "))
+        }
+        for v in s.volumes {
+            guard let summary = summaries.first(where: { $0.archiveID == v.archiveID }) else {
+                print("volume \(v.number): \(v.file) (\(Format.bytes(v.size))), archive id \(v.archiveID): NOT HERE")
+                continue
+            }
+            let t = summary.totals
+            let users = summary.users.map { Format.terminalSafe($0.address) }.joined(separator: ", ")
+            print("volume \(v.number): \(summary.archive) (\(Format.bytes(summary.fileSize))), archive id \(v.archiveID): \(t.messages) messages (\(Format.bytes(t.messageBytes))), \(t.contacts) contacts, \(t.events) events; users \(users)")
         }
     }
 

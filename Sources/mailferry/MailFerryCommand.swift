@@ -82,3 +82,6 @@ func jsonBytes(_ value: some Encodable) throws -> [UInt8] {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
     return Array(try encoder.encode(value)) + [10]
 }
+
+/// "1 volume", "3 volumes": the size of a volume set in the commands' output.
+func volumeCount(_ n: Int) -> String { n == 1 ? "1 volume" : "\(n) volumes" }

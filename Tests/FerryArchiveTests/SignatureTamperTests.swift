@@ -101,10 +101,21 @@ import Testing
         let dir = try TemporaryDirectory()
         let key = try SigningKey.generate()
         var parts = try ArchiveParts.sample(key: key, in: dir)
+        try parts.restate(with: key) { $0.archiveVersion = 4 }
+        try parts.write(to: dir.file("v4.mfa"))
+        try expectRefused(dir.file("v4.mfa"), trust: key.publicKey, in: dir, stage: .signature, kind: .format,
+                          saying: "archive format version 4 is not supported")
+    }
+
+    /// Version 3 is a volume of a set (format-spec 13.1): a version 3 statement without its `volume` member is refused.
+    @Test func aVersion3StatementWithoutItsVolumeIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        let key = try SigningKey.generate()
+        var parts = try ArchiveParts.sample(key: key, in: dir)
         try parts.restate(with: key) { $0.archiveVersion = 3 }
         try parts.write(to: dir.file("v3.mfa"))
         try expectRefused(dir.file("v3.mfa"), trust: key.publicKey, in: dir, stage: .signature, kind: .format,
-                          saying: "archive format version 3 is not supported")
+                          saying: "a version 3 archive without a volume member")
     }
 
     @Test func anotherArchiveFormatNameIsRefused() throws {

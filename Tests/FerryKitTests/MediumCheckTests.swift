@@ -29,7 +29,7 @@ import Testing
         #expect(error.description.contains("up to 4 GiB - 1 byte (4294967295 bytes)"))
         #expect(error.description.contains("Nothing was copied"))
         #expect(error.description.contains("`export --volume-size fat32`"))
-        #expect(error.description.contains("volume sets are not in this version yet"))
+        #expect(error.description.contains("volumes of at most 4 GiB - 1 byte each and their set statement NAME.set"))
     }
 
     @Test func everyFileTooLargeIsNamedAndOneThatFitsIsNot() throws {

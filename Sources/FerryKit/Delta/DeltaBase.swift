@@ -9,7 +9,7 @@ enum DeltaBase {
         let trusted = try trustedKeyPath.map { try PublicKey(pemFile: $0) } ?? signingKey.publicKey
         let reader = try ArchiveReader(path: path, identities: identities)
         try reader.verifySignature(with: trusted)
-        let manifest = try reader.loadManifest()
+        let manifest = try reader.loadManifest().refusingVolume(path, for: "export --since")
         let ours = try signingKey.publicKey.keyID
         guard manifest.header.signerKeyID == ours else {
             throw FerryError(.usage, "\(path) was signed by key \(manifest.header.signerKeyID), the delta would be signed by \(ours): a chain of archives has one signer")
