@@ -137,7 +137,7 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether `placedMessages(of:user:options:)` can find anything at this target.
-    public var recordsPlacements: Bool {
+    public var findsEarlierPlacements: Bool {
         if case .imap = self { return true }
         return false
     }

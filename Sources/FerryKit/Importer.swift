@@ -166,7 +166,7 @@ public struct Importer {
         reconciler.converted = counts.convertedItems
         reconciler.placements = counts.placements
         // Only a target that records where it placed each message (IMAP: the journal's UIDs) can be checked so.
-        if manifest.isDelta, !fullReconcile, target.recordsPlacements, let ledger {
+        if manifest.isDelta, !fullReconcile, target.findsEarlierPlacements, let ledger {
             let signer = manifest.header.signerKeyID
             reconciler.checksPlacedByMetadata = true
             reconciler.accepted = { archiveID, user in
