@@ -16,7 +16,7 @@ struct TargetOptions: ParsableArguments {
 
     @OptionGroup var identity: IdentityOptions
 
-    @Option(help: "The target URL (dir:PATH, maildir:PATH, imap://HOST:PORT, imaps://HOST:PORT).")
+    @Option(help: "The target URL (dir:PATH, maildir:PATH, imap://HOST:PORT, imaps://HOST:PORT, sieve://HOST:PORT).")
     var target: String
 
     @Option(name: .customLong("user"), help: "Only this user (repeatable).")
@@ -84,6 +84,10 @@ struct Import: ParsableCommand {
             goes by APPEND with its flags, keywords and date; a journal on this station (--journal) makes a killed
             import resume without duplicates; refused items stop the import unless
             --max-bad-items allows them, and are listed in the report with where every item went (APPENDUID).
+            A ManageSieve server, sieve://HOST:PORT (port 4190, STARTTLS; logins as for IMAP), takes Sieve scripts
+            only: each goes through CHECKSCRIPT (a script the server cannot run is a bad item with its reason) and
+            PUTSCRIPT, the archive's active one is made active, and one already there with the same bytes is not
+            written again.
 
             With --report or --html, each user's identity map is written beside it (REPORT.<address>.map.csv, the
             report's name without .json or .html) and shown on the page: every folder and message with its source
