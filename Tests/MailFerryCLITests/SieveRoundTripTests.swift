@@ -215,6 +215,36 @@ import Glibc
         #expect(try s.dump(s.target) == before)
     }
 
+    /// A delta export carries a changed and a new script and the deletion of another; its import puts the target
+    /// in the source's state, the new active script active.
+    @Test func aDeltaMovesChangedNewAndDeletedScripts() throws {
+        let s = try Stations()
+        for script in Self.scripts.prefix(2) { try s.put(s.source, script.name, script.bytes, active: script.active) }
+        let full = s.work.file("a.mfa")
+        #expect(try s.export(credentials: s.credentials, out: full).status == 0)
+        #expect(try CLI.run(s.importArguments(full, credentials: s.credentials)).status == 0)
+
+        try s.put(s.source, "filters", Array("# changed\r\nkeep;\r\n".utf8), active: true)
+        try s.put(s.source, "extra", Array("discard;\r\n".utf8), active: true)
+        let deleted = try Python.run([
+            Self.client, "127.0.0.1", "\(s.source.sievePort)", s.source.caFile, Self.user, Self.password, "delete", "Grüße",
+        ])
+        #expect(deleted.status == 0, "\(deleted.stderr)")
+        let after = try s.dump(s.source)
+        #expect(Set(after.keys) == ["filters", "extra"] && after["extra"]?.active == true, "\(after)")
+
+        let delta = s.work.file("d.mfa")
+        let export = try CLI.run([
+            "export", "--source", s.url(s.source), "--user", Self.user, "--credentials", s.credentials, "--ca-file", s.source.caFile,
+            "--sign-key", s.work.file("k.key.pem"), "--since", full, "--out", delta,
+        ])
+        #expect(export.status == 0, "\(export.stderr)")
+        let imported = try CLI.run(s.importArguments(delta, credentials: s.credentials) + ["--json"])
+        #expect(imported.status == 0, "\(imported.stdout.prefix(3000)) \(imported.stderr)")
+        #expect(try Self.report(imported)["verdict"] as? String == "pass")
+        #expect(try s.dump(s.target) == after)
+    }
+
     @Test func aWrongPasswordIsRefusedWithoutShowingIt() throws {
         let s = try Stations()
         let wrong = s.work.file("wrong.tsv")

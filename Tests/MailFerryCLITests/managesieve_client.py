@@ -4,6 +4,7 @@ verified against a CA file, AUTHENTICATE PLAIN, then one action.
 
     managesieve_client.py HOST PORT CAFILE USER PASSWORD put NAME FILE [active]
     managesieve_client.py HOST PORT CAFILE USER PASSWORD put-many PREFIX COUNT
+    managesieve_client.py HOST PORT CAFILE USER PASSWORD delete NAME
     managesieve_client.py HOST PORT CAFILE USER PASSWORD dump DIR
 
 `put` stores FILE's bytes as script NAME (PUTSCRIPT) and, with `active`, makes it active (SETACTIVE).
@@ -111,6 +112,9 @@ def main():
         if sys.argv[9:] == ["active"]:
             status, rest, _ = s.command("SETACTIVE", name.encode())
             assert status == "OK", "SETACTIVE refused: %r" % (rest,)
+    elif action == "delete":
+        status, rest, _ = s.command("DELETESCRIPT", sys.argv[7].encode())
+        assert status == "OK", "DELETESCRIPT refused: %r" % (rest,)
     elif action == "put-many":
         prefix, count = sys.argv[7], int(sys.argv[8])
         for n in range(count):
