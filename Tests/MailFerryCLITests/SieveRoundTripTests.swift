@@ -79,9 +79,9 @@ import Glibc
             ])
         }
 
-        func importArguments(_ archive: String, credentials: String) -> [String] {
+        func importArguments(_ archive: String, credentials: String, journal: String? = nil) -> [String] {
             ["import", archive, "--trust", work.file("k.pub.pem"), "--target", url(target), "--credentials", credentials,
-             "--ca-file", target.caFile, "--journal", journal]
+             "--ca-file", target.caFile, "--journal", journal ?? self.journal]
         }
     }
 
@@ -245,6 +245,35 @@ import Glibc
         #expect(try s.dump(s.target) == after)
     }
 
+    /// Scripts from a `dir:` tree go into a ManageSieve server with the active one; an archive that holds mail as
+    /// well is refused by the ManageSieve target, naming the targets that take mail.
+    @Test func scriptsFromADirectoryTreeArriveAndMailIsRefused() throws {
+        let s = try Stations()
+        let home = s.work.file("tree/\(Self.user)")
+        try FileManager.default.createDirectory(atPath: home + "/sieve", withIntermediateDirectories: true)
+        for script in Self.scripts { try Data(script.bytes).write(to: URL(fileURLWithPath: "\(home)/sieve/\(script.name).sieve")) }
+        try FileManager.default.createSymbolicLink(atPath: home + "/.dovecot.sieve", withDestinationPath: "sieve/filters.sieve")
+        let archive = s.work.file("tree.mfa")
+        let export = try CLI.run(["export", "--source", "dir:" + s.work.file("tree"), "--sign-key", s.work.file("k.key.pem"), "--out", archive])
+        #expect(export.status == 0, "\(export.stderr)")
+        let imported = try CLI.run(s.importArguments(archive, credentials: s.credentials) + ["--json"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(try Self.report(imported)["verdict"] as? String == "pass")
+        let held = try s.dump(s.target)
+        #expect(held.count == 3 && held.filter(\.value.active).map(\.key) == ["filters"], "\(held)")
+        for script in Self.scripts { #expect(held[script.name]?.size == script.bytes.count) }
+
+        // The same user with a message too.
+        for sub in ["cur", "new", "tmp"] { try FileManager.default.createDirectory(atPath: "\(home)/Maildir/\(sub)", withIntermediateDirectories: true) }
+        try Data("From: a@example.com\r\nSubject: hi\r\n\r\nhello\r\n".utf8).write(to: URL(fileURLWithPath: "\(home)/Maildir/cur/1.host:2,S"))
+        let mixed = s.work.file("mixed.mfa")
+        #expect(try CLI.run(["export", "--source", "dir:" + s.work.file("tree"), "--sign-key", s.work.file("k.key.pem"), "--out", mixed]).status == 0)
+        // Another journal: this station's ledger would refuse a second full archive for the target anyway.
+        let refused = try CLI.run(s.importArguments(mixed, credentials: s.credentials, journal: s.work.file("journal2")))
+        #expect(refused.status == 3, "\(refused.stdout) \(refused.stderr)")
+        #expect(refused.stderr.contains("holds Sieve scripts only") && refused.stderr.contains("imap(s)://"), "\(refused.stderr)")
+    }
+
     @Test func aWrongPasswordIsRefusedWithoutShowingIt() throws {
         let s = try Stations()
         let wrong = s.work.file("wrong.tsv")
@@ -265,7 +294,7 @@ import Glibc
         try CredentialsFile.write("alice@example.com\tsecret-Hostile-1\n", to: credentials)
         return try ProcessRunner.run("/usr/bin/time", ["-f", "maxrss %M", CLI.binary,
             "export", "--source", "sieve://127.0.0.1:\(server.port)", "--user", "alice@example.com", "--credentials", credentials,
-            "--sign-key", work.file("k.key.pem"), "--out", work.file("a.mfa"), "--timeout", "20"] + extra)
+            "--sign-key", work.file("k.key.pem"), "--out", work.file("a.mfa")] + extra + (extra.contains("--timeout") ? [] : ["--timeout", "20"]))
     }
 
     /// A literal announced as 5 GB is refused when its `{N}` arrives; the 64 MiB the server sends after it are
@@ -279,6 +308,15 @@ import Glibc
         let rss = r.stderr.split(separator: "\n").last { $0.hasPrefix("maxrss ") }.flatMap { Int($0.dropFirst(7)) } ?? 0
         #expect(rss > 0 && rss < 64 * 1024, "peak RSS \(rss) KiB")
         #expect(!FileManager.default.fileExists(atPath: work.file("a.mfa")))
+    }
+
+    /// A server that accepts the connection and says nothing ends the export after --timeout, with exit 3.
+    @Test func aSilentServerEndsTheCommandAfterTheTimeout() throws {
+        let work = try Workspace()
+        let server = try ListeningScript(SieveRoundTripTests.hostile, ["silent"])
+        let r = try Self.export(server, work, ["--allow-plaintext", "--timeout", "2"])
+        #expect(r.status == 3, "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains("greeting") && r.stderr.contains("no response within 2"), "\(r.stderr)")
     }
 
     /// No STARTTLS offered: no password is sent unless --allow-plaintext.

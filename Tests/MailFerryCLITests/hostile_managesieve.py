@@ -7,6 +7,7 @@ Listens on 127.0.0.1 (a free port, printed as "port N" on stdout) and serves eve
 
   huge-literal  accepts any login, lists one script, and answers GETSCRIPT with a literal announced as 5 GB,
                 then sends 64 MiB of it as fast as the client takes it
+  silent        accepts the connection and never sends anything
   echo-login    answers AUTHENTICATE with NO and the base64 it got, as a careless server might
 """
 import signal
@@ -22,6 +23,10 @@ GREETING = b'"IMPLEMENTATION" "hostile"\r\n"SASL" "PLAIN"\r\n"VERSION" "1.0"\r\n
 
 def serve(sock):
     buffer = b""
+    if mode == "silent":
+        while sock.recv(65536):
+            pass
+        return
     try:
         sock.sendall(GREETING)
         while True:

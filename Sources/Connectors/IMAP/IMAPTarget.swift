@@ -589,7 +589,7 @@ final class IMAPUserTarget: UserMailboxTarget {
     }
 
     func writeSieveScript(_ info: SieveScriptInfo, key: ItemKey, body: any ItemBody, check: () throws -> Void) throws -> Bool {
-        throw ConnectorError(location: location, message: "an IMAP server holds mail only; import Sieve scripts into a dir: target")
+        throw ConnectorError(location: location, message: "an IMAP server holds mail only; import Sieve scripts into a sieve:// (ManageSieve) or dir: target")
     }
 
     func finish(settings: UserSettings) throws {

@@ -392,7 +392,7 @@ public final class MaildirTarget: UserMailboxTarget {
     { throw refusal("Sieve script \(info.name)") }
 
     private func refusal(_ what: String) -> ConnectorError {
-        ConnectorError(location: path, message: "a Maildir holds mail only and cannot store the \(what); import into a dir: target")
+        ConnectorError(location: path, message: "a Maildir holds mail only and cannot store the \(what); import into a dir: target (Sieve scripts also into sieve://)")
     }
 
     // MARK: Durability
