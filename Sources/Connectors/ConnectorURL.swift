@@ -131,6 +131,17 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The kinds of item a target of this kind holds, as its `UserMailboxTarget.heldKinds` says: an import leaves
+    /// the others out and lists them as not imported, and the reconcile does not look for them there.
+    public var heldKinds: Set<ItemKind> {
+        switch self {
+        case .directory: return Set(ItemKind.allCases)
+        case .maildir, .imap: return [.message]
+        case .sieve: return [.sieveScript]
+        case .mbox: return []
+        }
+    }
+
     /// Sources that cannot list their users (an IMAP or ManageSieve server) export the users named.
     public var listsUsers: Bool {
         switch self {

@@ -224,6 +224,10 @@ enum ReportOutput {
                         print("  the target lacks items that earlier archives of the chain brought, which a delta cannot bring back; if it lost them (emptied or recreated), import the chain again from its full archive, each archive in order, with another --journal directory")
                     }
                 }
+                if !i.notImported.isEmpty {
+                    print("not imported (the target holds no such items): \(i.notImported.count) items")
+                    for b in i.notImported.prefix(20) { print("  \(b.entry) (\(b.folder))") }
+                }
                 if !i.badItems.isEmpty {
                     print("refused by the target: \(i.badItems.count) items")
                     for b in i.badItems.prefix(20) { print("  \(b)") }

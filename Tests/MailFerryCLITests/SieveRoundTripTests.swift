@@ -245,9 +245,10 @@ import Glibc
         #expect(try s.dump(s.target) == after)
     }
 
-    /// Scripts from a `dir:` tree go into a ManageSieve server with the active one; an archive that holds mail as
-    /// well is refused by the ManageSieve target, naming the targets that take mail.
-    @Test func scriptsFromADirectoryTreeArriveAndMailIsRefused() throws {
+    /// Scripts from a `dir:` tree go into a ManageSieve server with the active one. An archive that holds mail as
+    /// well goes into a ManageSieve target and an IMAP target of the same server: each takes what it holds and lists
+    /// the rest as not imported, and the reconcile fails the user while anything was left behind.
+    @Test func scriptsFromADirectoryTreeArriveAndWhatATargetCannotHoldIsListedNotImported() throws {
         let s = try Stations()
         let home = s.work.file("tree/\(Self.user)")
         try FileManager.default.createDirectory(atPath: home + "/sieve", withIntermediateDirectories: true)
@@ -263,15 +264,33 @@ import Glibc
         #expect(held.count == 3 && held.filter(\.value.active).map(\.key) == ["filters"], "\(held)")
         for script in Self.scripts { #expect(held[script.name]?.size == script.bytes.count) }
 
-        // The same user with a message too.
+        // The same user with a message too, into a fresh server's ManageSieve and IMAP.
         for sub in ["cur", "new", "tmp"] { try FileManager.default.createDirectory(atPath: "\(home)/Maildir/\(sub)", withIntermediateDirectories: true) }
         try Data("From: a@example.com\r\nSubject: hi\r\n\r\nhello\r\n".utf8).write(to: URL(fileURLWithPath: "\(home)/Maildir/cur/1.host:2,S"))
         let mixed = s.work.file("mixed.mfa")
         #expect(try CLI.run(["export", "--source", "dir:" + s.work.file("tree"), "--sign-key", s.work.file("k.key.pem"), "--out", mixed]).status == 0)
-        // Another journal: this station's ledger would refuse a second full archive for the target anyway.
-        let refused = try CLI.run(s.importArguments(mixed, credentials: s.credentials, journal: s.work.file("journal2")))
-        #expect(refused.status == 3, "\(refused.stdout) \(refused.stderr)")
-        #expect(refused.stderr.contains("holds Sieve scripts only") && refused.stderr.contains("imap(s)://"), "\(refused.stderr)")
+        let fresh = try DovecotIMAPServer(users: [.init(Self.user, Self.password)], sieve: true)
+        for (url, left, kind) in [
+            ("sieve://127.0.0.1:\(fresh.sievePort)", 1, "message"), ("imaps://127.0.0.1:\(fresh.imapsPort)", 3, "Sieve script"),
+        ] {
+            let r = try CLI.run([
+                "import", mixed, "--trust", s.work.file("k.pub.pem"), "--target", url, "--credentials", s.credentials,
+                "--ca-file", fresh.caFile, "--journal", s.work.file("journal-fresh"), "--json",
+            ])
+            #expect(r.status == 1, "\(url): \(r.stdout.prefix(2000)) \(r.stderr)")
+            let report = try Self.report(r)
+            #expect(report["verdict"] as? String == "fail", "\(url)")
+            let counts = report["imported"] as? [String: Any]
+            let notImported = counts?["notImported"] as? [[String: Any]] ?? []
+            #expect(notImported.count == left && notImported.allSatisfy { $0["folder"] as? String == kind }, "\(url): \(notImported)")
+            #expect(counts?["written"] as? Int == 4 - left, "\(url): \(String(describing: counts))")
+            let problems = (report["users"] as? [[String: Any]])?.first?["problems"] as? [String] ?? []
+            #expect(problems.contains { $0.contains("not imported") && $0.contains(url) }, "\(url): \(problems)")
+        }
+        let scripts = try Python.run([
+            Self.client, "127.0.0.1", "\(fresh.sievePort)", fresh.caFile, Self.user, Self.password, "dump", s.work.path,
+        ])
+        #expect(scripts.status == 0 && scripts.stdout.contains("\"filters\": {\"active\": true"), "\(scripts.stdout) \(scripts.stderr)")
     }
 
     @Test func aWrongPasswordIsRefusedWithoutShowingIt() throws {

@@ -115,6 +115,8 @@ final class IMAPUserTarget: UserMailboxTarget {
     private var bytesInFlight: Int64 = 0
     private(set) var placements: [ItemPlacement] = []
     private(set) var badItems: [BadItem] = []
+    /// An IMAP server holds mail only.
+    var heldKinds: Set<ItemKind> { [.message] }
     private(set) var convertedItems: [RewrittenItem] = []
     /// Moves and renames made by delta imports (IMAPTarget+Delta.swift), opened on first use.
     var relocationRecord: IMAPRelocations?

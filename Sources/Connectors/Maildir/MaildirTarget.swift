@@ -26,6 +26,8 @@ import SystemLayer
 /// Settings have no place in a Maildir and are not written; address books, calendars and Sieve scripts are
 /// refused (the directory store, `DirectoryTarget`, holds them beside a Maildir).
 public final class MaildirTarget: UserMailboxTarget {
+    /// A Maildir holds mail only.
+    public var heldKinds: Set<ItemKind> { [.message] }
     /// Suffix of staged files in `tmp/`; leftovers with it from a killed run are removed on first use.
     static let temporarySuffix = FileSystem.temporarySuffix
     /// Marks the digest inside a base name.

@@ -16,11 +16,13 @@ import SystemLayer
 final class SieveUserTarget: UserMailboxTarget {
     let target: SieveTarget
     let user: String
-    private let connection: ManageSieveConnection
+    let connection: ManageSieveConnection
     /// The scripts on the server by name, with whether each is active; kept up to date as scripts are written.
-    private var present: [String: Bool]
+    var present: [String: Bool]
     private(set) var placements: [ItemPlacement] = []
     private(set) var badItems: [BadItem] = []
+
+    var heldKinds: Set<ItemKind> { [.sieveScript] }
 
     /// Where scripts are filed in placements and bad items (a ManageSieve server has no folders).
     static let place = "sieve"
@@ -124,26 +126,5 @@ final class SieveUserTarget: UserMailboxTarget {
         if settings.vacation != nil {
             target.onNotice?("\(location): the archive's vacation setting is not written (a ManageSieve target takes scripts only)")
         }
-    }
-}
-
-/// Delta imports into a ManageSieve server: a script the delta removes is found by its bytes' SHA-256 (its name is
-/// not in the key) and deleted, deactivated first when active (RFC 5804 DELETESCRIPT refuses the active script).
-/// A ManageSieve server has no folders or messages, so folder and message changes find nothing.
-extension SieveUserTarget: DeltaTarget {
-    func renameFolder(from: [String], to: [String]) throws -> Bool { false }
-    func deleteFolder(_ path: [String]) throws -> Bool { false }
-    func updateMessage(key: ItemKey, info: MessageInfo, inFolder folder: Int) throws -> ItemUpdate { .notFound }
-
-    func deleteItem(key: ItemKey, kind: ItemKind) throws -> Bool {
-        guard kind == .sieveScript else { return false }
-        for (name, active) in present.sorted(by: { $0.key < $1.key }) {
-            guard Self.sha256(try connection.getScript(name)) == key.sha256 else { continue }
-            if active { try connection.setActive("") }
-            try connection.deleteScript(name)
-            present[name] = nil
-            return true
-        }
-        return false
     }
 }
