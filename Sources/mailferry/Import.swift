@@ -88,6 +88,8 @@ struct Import: ParsableCommand {
             only: each goes through CHECKSCRIPT (a script the server cannot run is a bad item with its reason) and
             PUTSCRIPT, the archive's active one is made active, and one already there with the same bytes is not
             written again.
+            A target takes only the kinds of item it holds (ManageSieve scripts; IMAP and maildir: mail; dir: all):
+            the others are listed in the report as not imported and the reconcile fails the user.
 
             With --report or --html, each user's identity map is written beside it (REPORT.<address>.map.csv, the
             report's name without .json or .html) and shown on the page: every folder and message with its source
