@@ -77,7 +77,7 @@ final class SieveUserTarget: UserMailboxTarget {
         try body.stream { bytes.append(contentsOf: $0) }
         // Nothing reaches the server before the bytes matched the manifest.
         try check()
-        var written = false
+        let written: Bool
         if present[info.name] != nil, Self.sha256(try connection.getScript(info.name)) == key.sha256 {
             written = false
         } else {
@@ -96,7 +96,7 @@ final class SieveUserTarget: UserMailboxTarget {
                 break
             }
             if present[info.name] != nil {
-                target.onNotice?("\(location): replaced the server's own script \(info.name), which held other bytes")
+                target.onNotice?("\(location): replaced script \(info.name), which held other bytes on the server")
             }
             present[info.name] = present[info.name] ?? false
             written = true
