@@ -46,6 +46,11 @@ for f in Tests/IMAPCoreTests/Transcripts/*; do
 done
 put imap fetch-literal '\x05* 1 FETCH (UID 7 RFC822.SIZE 12 FLAGS (\\\\Seen) BODY[] {12}\r\nHello world!)\r\na1 OK done\r\n'
 put imap list '\x07* LIST (\\\\HasNoChildren) "/" "INBOX/R&AOk-sum&AOk-"\r\n* STATUS "x" (MESSAGES 3 UIDNEXT 9)\r\na2 OK [UIDVALIDITY 5] ok\r\n'
+# managesieve: Pigeonhole's greeting, a GETSCRIPT literal, a NO with a literal, and small limits (first byte 0x85)
+mk managesieve
+put managesieve greeting '\x03"IMPLEMENTATION" "Dovecot Pigeonhole"\r\n"SASL" "PLAIN LOGIN"\r\n"STARTTLS"\r\n"VERSION" "1.0"\r\nOK "Dovecot ready."\r\n'
+put managesieve getscript '\x06"filters" ACTIVE\r\n"b\\\\x"\r\nOK\r\n{14}\r\nkeep;\r\nstop;\r\n\r\nOK (WARNINGS) "w"\r\n'
+put managesieve no-literal '\x85NO (QUOTA/MAXSIZE) {13}\r\nline 1\r\nline2\r\nBYE (TAG {3}\r\nabc) "x"\r\n{99999}\r\n'
 # smtp
 mk smtp
 put smtp smtp-session '\x04EHLO a.example\r\nMAIL FROM:<a@x.example> SIZE=100 BODY=8BITMIME\r\nRCPT TO:<b@y.example>\r\nRCPT TO:<c@y.example> NOTIFY=NEVER\r\nDATA\r\nSubject: x\r\n\r\n..dot\r\n.\r\nRSET\r\nQUIT\r\n'

@@ -50,8 +50,11 @@ public struct ConnectorOptions: Sendable {
     }
 
     func access(for url: ConnectorURL) throws -> IMAPServerAccess {
-        guard case .imap(let host, let port, let implicitTLS) = url else {
-            preconditionFailure("access(for:) is for server URLs")
+        let host: String, port: Int, implicitTLS: Bool
+        switch url {
+        case .imap(let h, let p, let tls): (host, port, implicitTLS) = (h, p, tls)
+        case .sieve(let h, let p): (host, port, implicitTLS) = (h, p, false)
+        case .directory, .maildir, .mbox: preconditionFailure("access(for:) is for server URLs")
         }
         let credentials: IMAPCredentials
         let allowing: String

@@ -2,7 +2,7 @@ import Foundation
 import MailModel
 
 /// A source or target named the way the command line names it: `dir:PATH`, `maildir:PATH`,
-/// `mbox:PATH`, `imap://HOST[:PORT]`, `imaps://HOST[:PORT]`.
+/// `mbox:PATH`, `imap://HOST[:PORT]`, `imaps://HOST[:PORT]`, `sieve://HOST[:PORT]`.
 public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     /// A tree of users: `PATH/<address>/Maildir/`, `contacts/`, `calendars/`, `sieve/`.
     case directory(String)
@@ -12,6 +12,12 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     case mbox(String)
     /// An IMAP server; `implicitTLS` for `imaps:`, STARTTLS otherwise.
     case imap(host: String, port: Int, implicitTLS: Bool)
+    /// A ManageSieve server (RFC 5804; the scheme is RFC 5804 section 3's): each user's Sieve scripts, STARTTLS
+    /// required unless `--allow-plaintext`, logins as for IMAP.
+    case sieve(host: String, port: Int)
+
+    /// ManageSieve's registered port (RFC 5804 section 1.8).
+    public static let sievePort = 4190
 
     public init(parsing text: String) throws {
         guard let colon = text.firstIndex(of: ":") else {
@@ -22,6 +28,11 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
             self = try Self.parseServer(text, implicitTLS: scheme == "imaps")
             return
         }
+        if scheme == "sieve" {
+            let address = try Self.parseAddress(text, scheme: "sieve", defaultPort: Self.sievePort)
+            self = .sieve(host: address.host, port: address.port)
+            return
+        }
         let path = String(text[text.index(after: colon)...])
         guard !path.isEmpty else { throw FerryError(.usage, "\(String(reflecting: text)) names no path") }
         switch scheme {
@@ -29,16 +40,21 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         case "maildir": self = .maildir(path)
         case "mbox": self = .mbox(path)
         case "caldav", "carddav":
-            throw FerryError(.usage, "\(scheme): sources and targets are not supported by this version yet; use dir:, maildir:, mbox: or imap(s)://")
+            throw FerryError(.usage, "\(scheme): sources and targets are not supported by this version yet; use dir:, maildir:, mbox:, imap(s):// or sieve://")
         default:
-            throw FerryError(.usage, "unknown scheme \(String(reflecting: scheme)) in \(String(reflecting: text)); use dir:PATH, maildir:PATH, mbox:PATH, imap://HOST:PORT or imaps://HOST:PORT")
+            throw FerryError(.usage, "unknown scheme \(String(reflecting: scheme)) in \(String(reflecting: text)); use dir:PATH, maildir:PATH, mbox:PATH, imap://HOST:PORT, imaps://HOST:PORT or sieve://HOST:PORT")
         }
     }
 
     /// `imap://HOST[:PORT]` or `imaps://HOST[:PORT]`, HOST a name, an IPv4 address or `[IPv6]`; no user or
     /// password (those come from --credentials), no path.
     private static func parseServer(_ text: String, implicitTLS: Bool) throws -> ConnectorURL {
-        let scheme = implicitTLS ? "imaps" : "imap"
+        let address = try parseAddress(text, scheme: implicitTLS ? "imaps" : "imap", defaultPort: implicitTLS ? 993 : 143)
+        return .imap(host: address.host, port: address.port, implicitTLS: implicitTLS)
+    }
+
+    /// `SCHEME://HOST[:PORT]`: no user or password, no path.
+    private static func parseAddress(_ text: String, scheme: String, defaultPort: Int) throws -> ServerAddress {
         guard text.lowercased().hasPrefix(scheme + "://") else {
             throw FerryError(.usage, "\(String(reflecting: text)): write \(scheme)://HOST or \(scheme)://HOST:PORT")
         }
@@ -49,15 +65,13 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
             throw FerryError(.usage, "\(String(reflecting: text)): no user names or passwords in the URL; give them with --credentials FILE")
         }
         guard !rest.contains("/") && !rest.contains("?") else {
-            throw FerryError(.usage, "\(String(reflecting: text)): an IMAP URL here is only \(scheme)://HOST[:PORT]")
+            throw FerryError(.usage, "\(String(reflecting: text)): a server URL here is only \(scheme)://HOST[:PORT]")
         }
-        let address: ServerAddress
         do {
-            address = try ServerAddress(parsing: Substring(rest), defaultPort: implicitTLS ? 993 : 143)
+            return try ServerAddress(parsing: Substring(rest), defaultPort: defaultPort)
         } catch {
             throw FerryError(.usage, "\(String(reflecting: text)): \(error)")
         }
-        return .imap(host: address.host, port: address.port, implicitTLS: implicitTLS)
     }
 
     public var description: String {
@@ -67,13 +81,15 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         case .mbox(let p): return "mbox:\(p)"
         case .imap(let host, let port, let implicitTLS):
             return "\(implicitTLS ? "imaps" : "imap")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        case .sieve(let host, let port):
+            return "sieve://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         }
     }
 
     /// Sources that hold one user need the user named, since files do not say whose they are.
     public var holdsOneUser: Bool {
         switch self {
-        case .directory, .imap: return false
+        case .directory, .imap, .sieve: return false
         case .maildir, .mbox: return true
         }
     }
@@ -84,7 +100,7 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     public var holdsMaildirPassed: Bool {
         switch self {
         case .directory, .maildir: return true
-        case .mbox, .imap: return false
+        case .mbox, .imap, .sieve: return false
         }
     }
 
@@ -109,13 +125,29 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         case .mbox:
             let reason = "an mbox is a source only"
             return FolderPropertySupport(acl: .notHeld(reason: reason), subscriptions: .notHeld(reason: reason), specialUse: .notHeld(reason: reason))
+        case .sieve:
+            let reason = "a ManageSieve server holds Sieve scripts only"
+            return FolderPropertySupport(acl: .notHeld(reason: reason), subscriptions: .notHeld(reason: reason), specialUse: .notHeld(reason: reason))
         }
     }
 
-    /// Sources that cannot list their users (an IMAP server) export the users named.
+    /// The kinds of item a target of this kind holds, as its `UserMailboxTarget.heldKinds` says: an import leaves
+    /// the others out and lists them as not imported, and the reconcile does not look for them there.
+    public var heldKinds: Set<ItemKind> {
+        switch self {
+        case .directory: return Set(ItemKind.allCases)
+        case .maildir, .imap: return [.message]
+        case .sieve: return [.sieveScript]
+        case .mbox: return []
+        }
+    }
+
+    /// Sources that cannot list their users (an IMAP or ManageSieve server) export the users named.
     public var listsUsers: Bool {
-        if case .imap = self { return false }
-        return true
+        switch self {
+        case .imap, .sieve: return false
+        case .directory, .maildir, .mbox: return true
+        }
     }
 
     /// Opens this URL as a source. `users` is required for single-user sources (exactly one).
@@ -133,6 +165,8 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
             return MaildirSource(path: path, user: try singleUser(users), summarizesHeaders: !forInventory)
         case .mbox(let path):
             return MboxSource(path: path, user: try singleUser(users))
+        case .sieve:
+            return SieveSource(access: try options.access(for: self), users: users)
         }
     }
 
@@ -167,7 +201,11 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         case .maildir(let path):
             return try SingleMaildirTarget(path: path, user: singleUser(users), recordsPlacements: options.recordsPlacements)
         case .mbox:
-            throw FerryError(.usage, "mbox: is a source only; import into dir:, maildir: or imap(s)://")
+            throw FerryError(.usage, "mbox: is a source only; import into dir:, maildir:, imap(s):// or sieve://")
+        case .sieve:
+            let target = SieveTarget(access: try options.access(for: self), maxBadItems: options.maxBadItems)
+            target.onNotice = options.onNotice
+            return target
         }
     }
 
@@ -205,7 +243,7 @@ extension ConnectorURL {
         case .directory(let p): return "dir:" + absolute(p)
         case .maildir(let p): return "maildir:" + absolute(p)
         case .mbox(let p): return "mbox:" + absolute(p)
-        case .imap: return description
+        case .imap, .sieve: return description
         }
     }
 }

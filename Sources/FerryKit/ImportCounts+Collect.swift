@@ -9,6 +9,7 @@ extension ImportCounts {
         alreadyPresent += other.alreadyPresent
         bytesWritten += other.bytesWritten
         badItems += other.badItems
+        notImported += other.notImported
         placements += other.placements
         folderPlacements.merge(other.folderPlacements) { $0 + $1 }
         rewritten += other.rewritten

@@ -201,7 +201,8 @@ public struct Importer {
         rewritten: inout [String]
     ) throws -> [ContainerKey: Int] {
         var map: [ContainerKey: Int] = [:]
-        for c in manifest.containers where c.user == user.user {
+        let held = target.heldKinds
+        for c in manifest.containers where c.user == user.user && held.contains(c.kind.itemKind) {
             let key = ContainerKey(kind: c.kind, number: c.number)
             switch c.kind {
             case .folder:
@@ -282,6 +283,17 @@ func selectUsers(_ manifest: VerifiedManifest, users: [String], singleUserTarget
         throw FerryError(.usage, "a maildir: target holds one user: name exactly one --user")
     }
     return selected
+}
+
+extension ContainerRecord.Kind {
+    /// The kind of the items a container of this kind holds.
+    var itemKind: ItemKind {
+        switch self {
+        case .folder: return .message
+        case .addressBook: return .contact
+        case .calendar: return .calendarItem
+        }
+    }
 }
 
 extension Counts {

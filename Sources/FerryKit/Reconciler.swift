@@ -199,7 +199,10 @@ struct Reconciler {
             return mapped
         }
         let targetSpecialUses = Set(inventory.folderDescriptions.values.compactMap { $0.specialUse?.lowercased() })
-        for record in manifest.containers where record.user == user.user {
+        // Items of kinds the target does not hold were left out by the import: not looked for, counted as a problem.
+        let held = target.heldKinds
+        var notHeld: [ItemKind: Int] = [:]
+        for record in manifest.containers where record.user == user.user && held.contains(record.kind.itemKind) {
             let name = targetName(record)
             if containers[name] == nil {
                 order.append(name)
@@ -218,6 +221,10 @@ struct Reconciler {
         var listed: [String: EntryRecord] = [:]
         try expected { entry in
             expectedCounts.add(entry)
+            guard held.contains(entry.kind) else {
+                notHeld[entry.kind, default: 0] += 1
+                return
+            }
             let name: ContainerName
             if entry.kind == .sieveScript {
                 name = .sieve
@@ -288,6 +295,10 @@ struct Reconciler {
         }
         for name in order where name.kind != nil && !containerExists(name, inventory) {
             if containers[name]!.archiveItems == 0 { problems.append("\(name.kindName) \(name.displayName) is missing at the target") }
+        }
+        for (kind, count) in notHeld.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            problems.append(
+                "\(count) \(UserImport.kindName(kind))\(count == 1 ? "" : "s") not imported: \(target.description) holds no \(UserImport.kindName(kind))s (listed under notImported in the import's report)")
         }
         let list = order.map { containers[$0]! }
         let failed = !problems.isEmpty || list.contains { !$0.missing.isEmpty || !$0.mismatched.isEmpty || $0.propertiesDiffer }

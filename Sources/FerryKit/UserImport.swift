@@ -22,6 +22,16 @@ final class UserImport {
         containers = try Importer.openContainers(of: record, in: manifest, at: target, mapping: mapping, rewritten: &counts.rewritten)
     }
 
+    /// What the report calls each kind of item left out.
+    static func kindName(_ kind: ItemKind) -> String {
+        switch kind {
+        case .message: return "message"
+        case .contact: return "contact"
+        case .calendarItem: return "calendar item"
+        case .sieveScript: return "Sieve script"
+        }
+    }
+
     /// Opens the user's mailbox at the target, then its containers.
     convenience init(_ record: UserRecord, in mailboxes: any MailboxTarget, manifest: VerifiedManifest, mapping: UserMapping) throws {
         try self.init(record, at: mailboxes.open(user: UserInfo(address: record.targetMailbox)), manifest: manifest, mapping: mapping)
@@ -29,6 +39,11 @@ final class UserImport {
 
     /// Writes one item, committed only once its bytes matched the manifest.
     func write(_ entry: EntryRecord, body: some CheckedItemBody) throws {
+        guard target.heldKinds.contains(entry.kind) else {
+            let kind = Self.kindName(entry.kind)
+            counts.notImported.append(BadItem(entry: entry.path, folder: kind, reason: "the target holds no \(kind)s"))
+            return
+        }
         let key = ItemKey(archiveID: archiveID, entryPath: entry.path, sha256: entry.sha256, size: entry.size)
         if try Importer.write(entry, body: body, key: key, to: target, containers: containers, mapping: mapping, counts: &counts) {
             counts.written += 1

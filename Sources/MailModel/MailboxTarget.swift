@@ -44,6 +44,10 @@ public protocol UserMailboxTarget: AnyObject {
     /// Applies settings and makes everything written durable (fsync or the system's equivalent).
     func finish(settings: UserSettings) throws
 
+    /// The kinds of item this target can hold (`ConnectorURL.heldKinds` says the same of its kind of target). An
+    /// import opens no container and writes no item of another kind: it lists them as not imported.
+    var heldKinds: Set<ItemKind> { get }
+
     /// Where the target placed each item it wrote, where it can say (IMAP's APPENDUID); complete after `finish`.
     var placements: [ItemPlacement] { get }
     /// Where each item and each folder opened went, as completely as the target can say: `placements` with the
@@ -58,6 +62,7 @@ public protocol UserMailboxTarget: AnyObject {
 }
 
 extension UserMailboxTarget {
+    public var heldKinds: Set<ItemKind> { Set(ItemKind.allCases) }
     public var placements: [ItemPlacement] { [] }
     public func readPlacements() throws -> (items: [ItemPlacement], folders: [FolderPlacement]) { (placements, []) }
     public var badItems: [BadItem] { [] }

@@ -9,6 +9,9 @@ public struct ImportCounts: Codable, Sendable {
     public var seconds: Double = 0
     /// Items the target refused, with its reasons (counted against --max-bad-items).
     public var badItems: [BadItem] = []
+    /// Items of a kind the target does not hold (Sieve scripts for an IMAP server, mail for a ManageSieve server),
+    /// left out: `folder` names the kind. The reconcile fails the user while any are left behind.
+    public var notImported: [BadItem] = []
     /// Where each written item is at the target, where the target says (IMAP APPENDUID, a Maildir's UID and file).
     /// Not in the JSON report: the identity map's CSV beside it holds these rows, joined with the source's identity
     /// of each item, and a report of a large mailbox stays small.
@@ -31,7 +34,7 @@ public struct ImportCounts: Codable, Sendable {
     private enum CodingKeys: String, CodingKey {
         // Not `placements`: the identity map's CSV files hold them.
         case written, alreadyPresent, bytesWritten, seconds, badItems, folderPlacements, rewritten, rewrittenItems
-        case convertedItems, changes
+        case convertedItems, changes, notImported
     }
 
     /// Reads reports written before the lists were added: a missing list is empty.
@@ -42,6 +45,7 @@ public struct ImportCounts: Codable, Sendable {
         bytesWritten = try c.decode(Int64.self, forKey: .bytesWritten)
         seconds = try c.decode(Double.self, forKey: .seconds)
         badItems = try c.decodeIfPresent([BadItem].self, forKey: .badItems) ?? []
+        notImported = try c.decodeIfPresent([BadItem].self, forKey: .notImported) ?? []
         folderPlacements = try c.decodeIfPresent([String: [FolderPlacement]].self, forKey: .folderPlacements) ?? [:]
         rewritten = try c.decodeIfPresent([String].self, forKey: .rewritten) ?? []
         rewrittenItems = try c.decodeIfPresent([RewrittenItem].self, forKey: .rewrittenItems) ?? []

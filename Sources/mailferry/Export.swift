@@ -14,6 +14,9 @@ struct Export: ParsableCommand {
               imap://HOST:PORT, imaps://HOST:PORT
                             an IMAP server (STARTTLS, or TLS from the start); name the users with --user or --users
                             FILE and give passwords with --credentials FILE (or $MAILFERRY_CREDENTIALS)
+              sieve://HOST[:PORT]
+                            a ManageSieve server (RFC 5804, port 4190, STARTTLS): each user's Sieve scripts and which
+                            is active; users and passwords as for IMAP
 
             The archive is written to FILE.partial and renamed to FILE only when complete and on disk.
 

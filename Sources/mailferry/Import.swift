@@ -22,7 +22,7 @@ struct TargetOptions: ParsableArguments {
 
     @OptionGroup var identity: IdentityOptions
 
-    @Option(help: "The target URL (dir:PATH, maildir:PATH, imap://HOST:PORT, imaps://HOST:PORT).")
+    @Option(help: "The target URL (dir:PATH, maildir:PATH, imap://HOST:PORT, imaps://HOST:PORT, sieve://HOST:PORT).")
     var target: String
 
     @Option(name: .customLong("user"), help: "Only this user (repeatable).")
@@ -91,6 +91,12 @@ struct Import: ParsableCommand {
             goes by APPEND with its flags, keywords and date; a journal on this station (--journal) makes a killed
             import resume without duplicates; refused items stop the import unless
             --max-bad-items allows them, and are listed in the report with where every item went (APPENDUID).
+            A ManageSieve server, sieve://HOST:PORT (port 4190, STARTTLS; logins as for IMAP), takes Sieve scripts
+            only: each goes through CHECKSCRIPT (a script the server cannot run is a bad item with its reason) and
+            PUTSCRIPT, the archive's active one is made active, and one already there with the same bytes is not
+            written again.
+            A target takes only the kinds of item it holds (ManageSieve scripts; IMAP and maildir: mail; dir: all):
+            the others are listed in the report as not imported and the reconcile fails the user.
 
             With --report or --html, each user's identity map is written beside it (REPORT.<address>.map.csv, the
             report's name without .json or .html) and shown on the page: every folder and message with its source
@@ -297,6 +303,10 @@ enum ReportOutput {
                     if c.notFound > 0 {
                         print("  the target lacks items that earlier archives of the chain brought, which a delta cannot bring back; if it lost them (emptied or recreated), import the chain again from its full archive, each archive in order, with another --journal directory")
                     }
+                }
+                if !i.notImported.isEmpty {
+                    print("not imported (the target holds no such items): \(i.notImported.count) items")
+                    for b in i.notImported.prefix(20) { print("  \(b.entry) (\(b.folder))") }
                 }
                 if !i.badItems.isEmpty {
                     print("refused by the target: \(i.badItems.count) items")

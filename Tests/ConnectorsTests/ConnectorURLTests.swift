@@ -21,4 +21,15 @@ struct ConnectorURLTests {
             #expect("\(error)".contains("--credentials"))
         }
     }
+
+    @Test func sieveURLsGiveHostAndPort4190ByDefault() throws {
+        #expect(try ConnectorURL(parsing: "sieve://mail.example.com") == .sieve(host: "mail.example.com", port: 4190))
+        #expect(try ConnectorURL(parsing: "SIEVE://127.0.0.1:14190/") == .sieve(host: "127.0.0.1", port: 14190))
+        #expect(try ConnectorURL(parsing: "sieve://[::1]").description == "sieve://[::1]:4190")
+        #expect(try ConnectorURL(parsing: "sieve://h").ledgerName == "sieve://h:4190")
+        #expect(try ConnectorURL(parsing: "sieve://h").listsUsers == false)
+        for text in ["sieve://alice:pw@host", "sieve://host:0", "sieve://", "sieve:host", "sieve://host/script"] {
+            #expect(throws: FerryError.self, "\(text)") { try ConnectorURL(parsing: text) }
+        }
+    }
 }

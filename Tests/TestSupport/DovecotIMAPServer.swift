@@ -10,7 +10,9 @@ import Glibc
 /// (`user*master` logins and SASL PLAIN with an authorization identity), Maildir mail written as `nobody`
 /// (Dovecot refuses uid 0, and tests may run as root), the ACL plugin (unless `acl` is false), special-use folders,
 /// and a test CA made with `openssl` whose certificate is `caFile`. With `lmtp`, LMTP too, on a loopback port and a
-/// Unix socket (for the same users; Dovecot stores what it is given in the user's Maildir).
+/// Unix socket (for the same users; Dovecot stores what it is given in the user's Maildir). With `sieve`,
+/// Pigeonhole's ManageSieve (RFC 5804) too, on a loopback port (`sievePort`), STARTTLS when TLS is on; each user's
+/// scripts live in `sieve/` under the user's home, the active one linked from `.dovecot.sieve`.
 public final class DovecotIMAPServer {
     public struct User: Sendable {
         public var name: String
@@ -26,6 +28,12 @@ public final class DovecotIMAPServer {
     public let imapsPort: Int
     /// The LMTP port (0 without `lmtp`), and the LMTP Unix socket.
     public let lmtpPort: Int
+    /// The ManageSieve port (0 without `sieve`).
+    public let sievePort: Int
+    /// Pigeonhole's largest script (`sieve_max_script_size`), with `sieve`.
+    public let maxScriptSize: String
+    /// Pigeonhole's `sieve_extensions` (e.g. `-imap4flags`: a server that cannot run scripts needing it), or nil.
+    public let sieveExtensions: String?
     public var lmtpSocket: String { root + "/run/lmtp" }
     public let tls: Bool
     public let allowPlaintextAuth: Bool
@@ -58,8 +66,11 @@ public final class DovecotIMAPServer {
     public init(
         users: [User], masterUser: User? = nil, allowPlaintextAuth: Bool = false, tls: Bool = true,
         subjectAltName: String = "IP:127.0.0.1,DNS:localhost", sentFolder: String = "Sent", maxMailSize: String? = nil,
-        lmtp: Bool = false, acl: Bool = true
+        lmtp: Bool = false, acl: Bool = true, sieve: Bool = false, maxScriptSize: String = "1M",
+        sieveExtensions: String? = nil
     ) throws {
+        self.maxScriptSize = maxScriptSize
+        self.sieveExtensions = sieveExtensions
         self.acl = acl
         self.subjectAltName = subjectAltName
         self.sentFolder = sentFolder
@@ -82,6 +93,12 @@ public final class DovecotIMAPServer {
             while [imapPort, imapsPort].contains(lmtpPort) { lmtpPort = try FreePort.make() }
         }
         self.lmtpPort = lmtpPort
+        var sievePort = 0
+        if sieve {
+            sievePort = try FreePort.make()
+            while [imapPort, imapsPort, lmtpPort].contains(sievePort) { sievePort = try FreePort.make() }
+        }
+        self.sievePort = sievePort
         do {
             if tls { try makeCertificates() }
             try writeConfiguration()
@@ -141,7 +158,12 @@ public final class DovecotIMAPServer {
     }
 
     /// The TCP ports this server listens on.
-    var listeningPorts: [Int] { [imapPort] + (tls ? [imapsPort] : []) + (lmtpPort != 0 ? [lmtpPort] : []) }
+    var listeningPorts: [Int] {
+        [imapPort] + (tls ? [imapsPort] : []) + (lmtpPort != 0 ? [lmtpPort] : []) + (sievePort != 0 ? [sievePort] : [])
+    }
+
+    /// A user's home (the userdb's), where Pigeonhole keeps `sieve/` and `.dovecot.sieve`.
+    public func home(_ user: String) -> String { root + "/mail/\(user)" }
 
     func writeConfiguration() throws {
         let passwords = users.map { "\($0.name):{PLAIN}\($0.password)::::::" }.joined(separator: "\n") + "\n"
@@ -171,7 +193,7 @@ public final class DovecotIMAPServer {
             base_dir = \(root)/run
             state_dir = \(root)/state
             log_path = \(root)/dovecot.log
-            protocols = imap\(lmtpPort != 0 ? " lmtp" : "")
+            protocols = imap\(lmtpPort != 0 ? " lmtp" : "")\(sievePort != 0 ? " sieve" : "")
             listen = 127.0.0.1
             lmtp_save_to_detail_mailbox = no
             \(ssl)
@@ -194,6 +216,7 @@ public final class DovecotIMAPServer {
               # A master login acts with the user's own rights (by default the ACL identity is the master user).
               acl_user = %u
             \(maxMailSize.map { "  quota = maildir:User quota\n  quota_rule = *:storage=10G\n  quota_max_mail_size = \($0)" } ?? "")
+            \(sievePort == 0 ? "" : "  sieve = file:~/sieve;active=~/.dovecot.sieve\n  sieve_max_script_size = \(maxScriptSize)\(sieveExtensions.map { "\n  sieve_extensions = \($0)" } ?? "")")
             }
             namespace inbox {
               inbox = yes
@@ -236,6 +259,7 @@ public final class DovecotIMAPServer {
               }
             }
             \(lmtpPort == 0 ? "" : "service lmtp {\n  inet_listener lmtp {\n    address = 127.0.0.1\n    port = \(lmtpPort)\n  }\n  unix_listener lmtp {\n    mode = 0666\n  }\n}")
+            \(sievePort == 0 ? "" : "service managesieve-login {\n  inet_listener sieve {\n    address = 127.0.0.1\n    port = \(sievePort)\n  }\n}")
             service stats {
               unix_listener stats-reader {
                 mode = 0666

@@ -13,6 +13,7 @@ enum FuzzTargets {
         FuzzTarget(name: "seektable", summary: "the end of an archive file: seek table and last frame", run: ArchiveFuzz.seekTable),
         FuzzTarget(name: "age", summary: "encrypted archives: the age header, stanzas and payload layout, opened with the test identity", run: AgeFuzz.age),
         FuzzTarget(name: "imap", summary: "IMAP server bytes through the response framer and parser", run: ProtocolFuzz.imap),
+        FuzzTarget(name: "managesieve", summary: "ManageSieve server bytes through the response line parser", run: ProtocolFuzz.manageSieve),
         FuzzTarget(name: "smtp", summary: "SMTP/LMTP client bytes through the framer, command parser and session", run: ProtocolFuzz.smtp),
         FuzzTarget(name: "lmtp-reply", summary: "LMTP server replies through the client reply parser", run: ProtocolFuzz.lmtpReply),
         FuzzTarget(name: "contentlines", summary: "vCard and iCalendar content lines", run: MailModelFuzz.contentLines),

@@ -45,6 +45,27 @@ enum ProtocolFuzz {
         }
     }
 
+    /// ManageSieve server bytes (RFC 5804): lines cut by the parser under small limits (bit 7 of the first byte:
+    /// a 64-byte literal and line limit, so the limit paths are reached), each checked as a completion too.
+    static func manageSieve(_ input: UnsafeRawBufferPointer) {
+        guard let seed = input.first else { return }
+        let bytes = ArraySlice(Array(input.dropFirst()))
+        let limits = seed & 0x80 != 0
+            ? ManageSieveLimits(maxLiteralBytes: 64, maxLineBytes: 64, maxResponseLines: 8)
+            : ManageSieveLimits.default
+        var parser = ManageSieveResponseParser(limits: limits)
+        do {
+            for chunk in chunks(bytes, seed: seed) {
+                parser.append(chunk)
+                while let line = try parser.nextLine() {
+                    _ = try? ManageSieveResponse.completion(line)
+                }
+            }
+        } catch {
+            parser.discardBuffered()
+        }
+    }
+
     static func smtp(_ input: UnsafeRawBufferPointer) {
         guard let seed = input.first else { return }
         let bytes = ArraySlice(Array(input.dropFirst()))

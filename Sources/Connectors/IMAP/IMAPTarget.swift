@@ -115,6 +115,8 @@ final class IMAPUserTarget: UserMailboxTarget {
     private var bytesInFlight: Int64 = 0
     private(set) var placements: [ItemPlacement] = []
     private(set) var badItems: [BadItem] = []
+    /// An IMAP server holds mail only.
+    var heldKinds: Set<ItemKind> { [.message] }
     private(set) var convertedItems: [RewrittenItem] = []
     /// Moves and renames made by delta imports (IMAPTarget+Delta.swift), opened on first use.
     var relocationRecord: IMAPRelocations?
@@ -589,7 +591,7 @@ final class IMAPUserTarget: UserMailboxTarget {
     }
 
     func writeSieveScript(_ info: SieveScriptInfo, key: ItemKey, body: any ItemBody, check: () throws -> Void) throws -> Bool {
-        throw ConnectorError(location: location, message: "an IMAP server holds mail only; import Sieve scripts into a dir: target")
+        throw ConnectorError(location: location, message: "an IMAP server holds mail only; import Sieve scripts into a sieve:// (ManageSieve) or dir: target")
     }
 
     func finish(settings: UserSettings) throws {

@@ -26,6 +26,8 @@ import SystemLayer
 /// Settings have no place in a Maildir and are not written; address books, calendars and Sieve scripts are
 /// refused (the directory store, `DirectoryTarget`, holds them beside a Maildir).
 public final class MaildirTarget: UserMailboxTarget {
+    /// A Maildir holds mail only.
+    public var heldKinds: Set<ItemKind> { [.message] }
     /// Suffix of staged files in `tmp/`; leftovers with it from a killed run are removed on first use.
     static let temporarySuffix = FileSystem.temporarySuffix
     /// Marks the digest inside a base name.
@@ -392,7 +394,7 @@ public final class MaildirTarget: UserMailboxTarget {
     { throw refusal("Sieve script \(info.name)") }
 
     private func refusal(_ what: String) -> ConnectorError {
-        ConnectorError(location: path, message: "a Maildir holds mail only and cannot store the \(what); import into a dir: target")
+        ConnectorError(location: path, message: "a Maildir holds mail only and cannot store the \(what); import into a dir: target (Sieve scripts also into sieve://)")
     }
 
     // MARK: Durability
