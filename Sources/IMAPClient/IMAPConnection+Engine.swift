@@ -193,10 +193,7 @@ extension IMAPConnection {
                     "the server accepted the connection but sent no greeting within \(endpoint.timeout)")
             }
             if progressWindow.bytes > 0 {
-                throw fail(
-                    .timeout, command: command,
-                    "the server stalled part way through a response: \(progressWindow.bytes) bytes in \(endpoint.timeout) "
-                        + "(at least \(IMAPEndpoint.minimumProgressBytes) bytes are needed in every \(endpoint.timeout))")
+                throw fail(.timeout, command: command, endpoint.stalled(after: progressWindow.bytes))
             }
             throw fail(.timeout, command: command, "no response within \(endpoint.timeout)")
         }

@@ -70,21 +70,7 @@ public final class IMAPConnection {
     static func open(_ endpoint: IMAPEndpoint, limits: IMAPLimits, capture: CertificateCapture?) throws -> IMAPConnection {
         let server = "\(endpoint.host):\(endpoint.port)"
         let queue = InboundQueue()
-        let implicitTLS = endpoint.security == .implicitTLS
-        let sslContext = implicitTLS ? try makeTLSContext(endpoint) : nil
-        let host = endpoint.host
-        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.nanoseconds(Int64(endpoint.timeoutSeconds * 1e9)))
-            .channelOption(.socketOption(.so_keepalive), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let sslContext {
-                        try channel.pipeline.syncOperations.addHandler(
-                            try Self.tlsHandler(context: sslContext, host: host, capture: capture))
-                    }
-                    try channel.pipeline.syncOperations.addHandler(InboundHandler(queue: queue))
-                }
-            }
+        let bootstrap = try Self.bootstrap(endpoint, into: queue, capture: capture)
         let channel: any Channel
         do {
             channel = try bootstrap.connect(host: endpoint.host, port: endpoint.port).wait()
@@ -94,7 +80,8 @@ public final class IMAPConnection {
                 detail: ConnectionFailure.connect(error, host: endpoint.host, port: endpoint.port, timeout: endpoint.timeout))
         }
         let connection = IMAPConnection(
-            endpoint: endpoint, limits: limits, channel: channel, queue: queue, tls: implicitTLS, capture: capture)
+            endpoint: endpoint, limits: limits, channel: channel, queue: queue, tls: endpoint.security == .implicitTLS,
+            capture: capture)
         do {
             try connection.start()
         } catch {
@@ -120,6 +107,25 @@ public final class IMAPConnection {
     deinit { channel.close(promise: nil) }
 
     /// Full certificate verification against the system roots, or only `caFile`'s certificates when given.
+    /// A TCP connection's bootstrap for `endpoint` (TLS from the start for `.implicitTLS`) whose bytes go to
+    /// `queue`: the IMAP and ManageSieve connections both start so.
+    static func bootstrap(_ endpoint: IMAPEndpoint, into queue: InboundQueue, capture: CertificateCapture?) throws -> ClientBootstrap {
+        let sslContext = endpoint.security == .implicitTLS ? try makeTLSContext(endpoint) : nil
+        let host = endpoint.host
+        return ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.nanoseconds(Int64(endpoint.timeoutSeconds * 1e9)))
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let sslContext {
+                        try channel.pipeline.syncOperations.addHandler(
+                            try Self.tlsHandler(context: sslContext, host: host, capture: capture))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(InboundHandler(queue: queue))
+                }
+            }
+    }
+
     static func makeTLSContext(_ endpoint: IMAPEndpoint) throws -> NIOSSLContext {
         do {
             var configuration = TLSConfiguration.makeClientConfiguration()

@@ -28,6 +28,12 @@ public struct IMAPEndpoint: Sendable, Hashable {
     /// While a response is in progress, at least this many bytes must come in every `timeout` spent waiting.
     public static let minimumProgressBytes = 1024
 
+    /// Why a response that began stopped short of the minimum progress (`bytes` in the last window).
+    func stalled(after bytes: Int) -> String {
+        "the server stalled part way through a response: \(bytes) bytes in \(timeout) "
+            + "(at least \(Self.minimumProgressBytes) bytes are needed in every \(timeout))"
+    }
+
     var timeoutSeconds: Double {
         let parts = timeout.components
         return Double(parts.seconds) + Double(parts.attoseconds) / 1e18

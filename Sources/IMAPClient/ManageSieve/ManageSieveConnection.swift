@@ -34,21 +34,7 @@ public final class ManageSieveConnection {
     /// offers STARTTLS (ManageSieve has no implicit-TLS port; `.implicitTLS` starts TLS at once all the same).
     public static func open(_ endpoint: IMAPEndpoint, limits: ManageSieveLimits = .default) throws -> ManageSieveConnection {
         let queue = InboundQueue()
-        let implicitTLS = endpoint.security == .implicitTLS
-        let sslContext = implicitTLS ? try IMAPConnection.makeTLSContext(endpoint) : nil
-        let host = endpoint.host
-        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.nanoseconds(Int64(endpoint.timeoutSeconds * 1e9)))
-            .channelOption(.socketOption(.so_keepalive), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let sslContext {
-                        try channel.pipeline.syncOperations.addHandler(
-                            try IMAPConnection.tlsHandler(context: sslContext, host: host, capture: nil))
-                    }
-                    try channel.pipeline.syncOperations.addHandler(InboundHandler(queue: queue))
-                }
-            }
+        let bootstrap = try IMAPConnection.bootstrap(endpoint, into: queue, capture: nil)
         let channel: any Channel
         do {
             channel = try bootstrap.connect(host: endpoint.host, port: endpoint.port).wait()
@@ -58,7 +44,7 @@ public final class ManageSieveConnection {
                 detail: ConnectionFailure.connect(error, host: endpoint.host, port: endpoint.port, timeout: endpoint.timeout))
         }
         let connection = ManageSieveConnection(endpoint: endpoint, limits: limits, channel: channel, queue: queue)
-        connection.isTLS = implicitTLS
+        connection.isTLS = endpoint.security == .implicitTLS
         do {
             try connection.readCapabilities(command: "greeting")
             if endpoint.security == .startTLS && connection.capabilities["STARTTLS"] != nil {
@@ -311,10 +297,7 @@ public final class ManageSieveConnection {
             throw fail(.closed, command: command, "the server closed the connection")
         case .timedOut:
             if progressWindow.bytes > 0 {
-                throw fail(
-                    .timeout, command: command,
-                    "the server stalled part way through a response: \(progressWindow.bytes) bytes in \(endpoint.timeout) "
-                        + "(at least \(IMAPEndpoint.minimumProgressBytes) bytes are needed in every \(endpoint.timeout))")
+                throw fail(.timeout, command: command, endpoint.stalled(after: progressWindow.bytes))
             }
             throw fail(.timeout, command: command, "no response within \(endpoint.timeout)")
         }
