@@ -156,7 +156,10 @@ extension MigrationPlan {
         return results
     }
 
-    func defaultArchivePath() throws -> String {
+    /// A new archive's path in the archive directory, named by the plan and the time (`at`), with `-2`, `-3`...
+    /// when that name is taken in either form the export may write: `.mfa`, or `.mfa.age` when encrypting. (Two
+    /// exports in one second, a pass and its delta, must never share a name: the second would replace the first.)
+    func defaultArchivePath(at date: Date = Date()) throws -> String {
         guard let directory = definition.stationA.archiveDirectory else {
             throw FerryError(.usage, "give --out FILE, or set an archive directory with plan init --archives DIR")
         }
@@ -165,10 +168,13 @@ extension MigrationPlan {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd-HHmmss"
-        let base = directory + "/" + definition.planID.prefix(8) + "-" + formatter.string(from: Date())
+        let base = directory + "/" + definition.planID.prefix(8) + "-" + formatter.string(from: date)
+        func taken(_ path: String) -> Bool {
+            FileManager.default.fileExists(atPath: path) || FileManager.default.fileExists(atPath: path + ".age")
+        }
         var path = base + ".mfa"
         var n = 1
-        while FileManager.default.fileExists(atPath: path) {
+        while taken(path) {
             n += 1
             path = base + "-\(n).mfa"
         }
