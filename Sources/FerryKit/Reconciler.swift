@@ -3,6 +3,7 @@ import FerryArchive
 import Foundation
 import MailModel
 import Reporting
+import SystemLayer
 
 /// `reconcile`: proves the target holds what the archive holds, per user, container and type, by
 /// reading the target back and hashing every item. Works user by user, so memory follows the
@@ -60,7 +61,7 @@ struct Reconciler {
             // be known before the target is read (placed messages) or after the items (deleted ones); the items
             // themselves stream past the target's inventory (`eachExpected`), so that a large mailbox's entries are
             // never all held at once.
-            var deleted: [String: String] = [:]
+            var deleted: [SHA256Digest: String] = [:]
             // Only the keys: a kept message's entry is named by its origin, and its key holds its hash.
             var placedCandidates: [ItemKey] = []
             let hasChanges = manifest.changeCount > 0
@@ -72,7 +73,7 @@ struct Reconciler {
                     {
                         placedCandidates.append(key)
                     }
-                    if c.op == .delete, let sha = c.sha256, let origin = c.origin {
+                    if c.op == .delete, let sha = c.sha256.flatMap(SHA256Digest.init(hex:)), let origin = c.origin {
                         deleted[sha] = "\(origin.archiveID):\(origin.path)"
                     }
                 }
@@ -132,8 +133,9 @@ struct Reconciler {
             guard let p = found[key] else { continue }
             // As `expectedEntry(keptBy:)` names a kept message.
             let hash = heldHash(path: "\(key.archiveID):\(key.entryPath)", kind: .message, sha256: key.sha256, hashes).hash
+            guard let digest = SHA256Digest(hex: hash) else { continue }
             placed[TargetInventory.PlacedKey(folder: ContainerName(folder: FolderInfo(path: p.path)), uid: p.uid)] =
-                TargetInventory.Placed(uidValidity: p.uidValidity, size: p.size, sha256: hash)
+                TargetInventory.Placed(uidValidity: p.uidValidity, size: p.size, digest: digest)
         }
         return placed
     }
@@ -162,7 +164,7 @@ struct Reconciler {
     /// `placed`: messages checked from their metadata (`checksPlacedByMetadata`); returns how many were.
     /// `mapping`: the archive's user mapping, which the import applied to folders' ACLs.
     private func reconcile(
-        user: UserRecord, expected: ((EntryRecord) throws -> Void) throws -> Void, deleted: [String: String] = [:],
+        user: UserRecord, expected: ((EntryRecord) throws -> Void) throws -> Void, deleted: [SHA256Digest: String] = [:],
         hashes: Hashes, placed: [TargetInventory.PlacedKey: TargetInventory.Placed], mapping: UserMapping
     ) throws -> (ReconcileReport.UserReport, Int) {
         var user = user
@@ -186,14 +188,19 @@ struct Reconciler {
                 failure.status,
                 "reconcile of \(user.targetMailbox) could not read the target \(target.description): \(failure.description); nothing was compared")
         }
-        var remaining = inventory.items
+        // Taken from the inventory, not copied: matched items are taken out of it as the entries stream past.
+        var remaining = inventory.takeItems()
+        let containersWithItems = Set(remaining.keys)
+        func containerExists(_ name: ContainerName) -> Bool {
+            containersWithItems.contains(name) || inventory.knownContainers.contains(name)
+        }
         var containers: [ContainerName: ReconcileReport.ContainerReport] = [:]
         var order: [ContainerName] = []
         // A target with its own special-use folders (IMAP) takes a source's Sent into its Sent, whatever each is
         // called; where the target has no folder of the archived name, look for it there.
         func targetName(_ record: ContainerRecord) -> ContainerName {
             let name = ContainerName(record)
-            guard let f = record.folder, !f.isInbox, let use = f.specialUse?.lowercased(), !containerExists(name, inventory),
+            guard let f = record.folder, !f.isInbox, let use = f.specialUse?.lowercased(), !containerExists(name),
                 let mapped = inventory.specialUseFolders[use]
             else { return name }
             return mapped
@@ -240,7 +247,10 @@ struct Reconciler {
             containers[name]!.archiveBytes += entry.size
             let (hash, converted) = heldHash(entry, hashes)
             if converted { containers[name]!.lineEndingsConverted = (containers[name]!.lineEndingsConverted ?? 0) + 1 }
-            guard var candidates = remaining[name]?[hash], !candidates.isEmpty else {
+            // Prefer a copy whose metadata also matches, so duplicates pair up correctly.
+            guard let digest = SHA256Digest(hex: hash),
+                let found = remaining[name]?.take(digest, preferring: { difference(entry, $0, inventory, resolution) == nil })
+            else {
                 if refused.contains(entry.path) {
                     containers[name]!.refused.append(entry.path)
                 } else {
@@ -249,11 +259,7 @@ struct Reconciler {
                 listed[entry.path] = entry
                 return
             }
-            // Prefer a copy whose metadata also matches, so duplicates pair up correctly.
-            let index = candidates.firstIndex { difference(entry, $0, resolution) == nil } ?? 0
-            let found = candidates.remove(at: index)
-            remaining[name]![hash] = candidates.isEmpty ? nil : candidates
-            if let diff = difference(entry, found, resolution) {
+            if let diff = difference(entry, found, inventory, resolution) {
                 containers[name]!.mismatched.append(.init(entry: entry.path, difference: diff.text, aspects: diff.aspects))
                 listed[entry.path] = entry
             } else {
@@ -263,15 +269,19 @@ struct Reconciler {
         }
         if manifest.isDelta { user.counts = expectedCounts }
         for name in order {
-            guard var extras = remaining[name] else { continue }
-            pairChangedItems(&containers[name]!, extras: &extras, listed: listed, resolution: resolution, placedUID: hashes.placedUID)
-            remaining[name] = extras
+            guard remaining[name] != nil else { continue }
+            pairChangedItems(
+                &containers[name]!, extras: &remaining[name]!, inventory: inventory, listed: listed, resolution: resolution,
+                placedUID: hashes.placedUID)
         }
-        for (name, byHash) in remaining.sorted(by: { $0.key.displayName < $1.key.displayName }) {
-            let extra = byHash.values.reduce(0) { $0 + $1.count }
+        for (name, held) in remaining.sorted(by: { $0.key.displayName < $1.key.displayName }) {
+            let extra = held.remainingCount
             guard extra > 0 else { continue }
-            for (sha, items) in byHash where !items.isEmpty {
-                if let origin = deleted[sha] {
+            let extras = held.remainingIndices.map { held[$0] }
+            var reported: Set<SHA256Digest> = []
+            for item in extras where !reported.contains(item.digest) {
+                if let origin = deleted[item.digest] {
+                    reported.insert(item.digest)
                     problems.append("\(name.kindName) \(name.displayName): the item \(origin), deleted at the source, is still at the target")
                 }
             }
@@ -281,19 +291,19 @@ struct Reconciler {
             }
             containers[name]!.extra = extra
             // The first by date: a target that already held a large mailbox would otherwise list all of it.
-            func byDate(_ item: TargetInventory.Item) -> (Int, Int64, Int32, String) {
-                let date = item.message?.internalDate
-                return (date == nil ? 0 : 1, date?.epochSeconds ?? 0, date?.nanoseconds ?? 0, item.sha256)
+            func byDate(_ item: HeldItem) -> (Int, Int64, Int32, UInt64, UInt64) {
+                let date = item.internalDate
+                return (date == nil ? 0 : 1, date?.epochSeconds ?? 0, date?.nanoseconds ?? 0, item.digest.a, item.digest.b)
             }
-            let first = byHash.values.joined().sorted { byDate($0) < byDate($1) }.prefix(ReconcileReport.listedExtraLimit)
-            containers[name]!.extraItems = first.map(Self.detail)
+            let first = extras.sorted { byDate($0) < byDate($1) }.prefix(ReconcileReport.listedExtraLimit)
+            containers[name]!.extraItems = first.map { Self.detail($0, inventory) }
         }
         for name in order {
             let c = containers[name]!
             let paths = c.missing + c.mismatched.map(\.entry) + c.refused
             if !paths.isEmpty { containers[name]!.details = paths.compactMap { listed[$0].map(Self.detail) } }
         }
-        for name in order where name.kind != nil && !containerExists(name, inventory) {
+        for name in order where name.kind != nil && !containerExists(name) {
             if containers[name]!.archiveItems == 0 { problems.append("\(name.kindName) \(name.displayName) is missing at the target") }
         }
         for (kind, count) in notHeld.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
@@ -307,14 +317,14 @@ struct Reconciler {
         return (report, inventory.placedMessagesChecked)
     }
 
-    private func containerExists(_ name: ContainerName, _ inventory: TargetInventory) -> Bool {
-        inventory.items[name] != nil || inventory.knownContainers.contains(name)
-    }
-
     /// What differs between an archived item and the target's copy with the same bytes, or nil: a sentence and the
     /// names of the aspects (`flags`, `keywords`, `date`, `name`, `active`).
-    private func difference(_ entry: EntryRecord, _ item: TargetInventory.Item, _ resolution: InternalDateResolution) -> (text: String, aspects: [String])? {
-        if let m = entry.message, let t = item.message {
+    private func difference(
+        _ entry: EntryRecord, _ item: HeldItem, _ inventory: TargetInventory, _ resolution: InternalDateResolution
+    ) -> (text: String, aspects: [String])? {
+        if let m = entry.message, item.isMessage, let date = item.internalDate {
+            let t = MessageInfo(
+                flags: item.flags, keywords: inventory.keywords(of: item), internalDate: date, maildirPassed: item.maildirPassed)
             var diffs: [String] = []
             var aspects: [String] = []
             // The P letter only where the target can hold it; elsewhere the export's warning said it is not carried.
@@ -335,13 +345,14 @@ struct Reconciler {
             }
             return diffs.isEmpty ? nil : (diffs.joined(separator: "; "), aspects)
         }
-        if let c = entry.contact, c.resourceName != item.resourceName { return ("file name \(c.resourceName) became \(item.resourceName ?? "?")", ["name"]) }
-        if let k = entry.calendarItem, k.resourceName != item.resourceName { return ("file name \(k.resourceName) became \(item.resourceName ?? "?")", ["name"]) }
-        if let s = entry.sieve, s.name != item.resourceName || s.active != item.sieveActive {
+        let itemName = inventory.name(of: item)
+        if let c = entry.contact, c.resourceName != itemName { return ("file name \(c.resourceName) became \(itemName ?? "?")", ["name"]) }
+        if let k = entry.calendarItem, k.resourceName != itemName { return ("file name \(k.resourceName) became \(itemName ?? "?")", ["name"]) }
+        if let s = entry.sieve, s.name != itemName || s.active != item.sieveActive {
             var aspects: [String] = []
-            if s.name != item.resourceName { aspects.append("name") }
+            if s.name != itemName { aspects.append("name") }
             if s.active != item.sieveActive { aspects.append("active") }
-            return ("script \(s.name) (active \(s.active)) became \(item.resourceName ?? "?") (active \(item.sieveActive ?? false))", aspects)
+            return ("script \(s.name) (active \(s.active)) became \(itemName ?? "?") (active \(item.sieveActive ?? false))", aspects)
         }
         return nil
     }
@@ -350,30 +361,36 @@ struct Reconciler {
     /// both sides have one, the UID the import was given for it (`placements`), a message's Message-ID; a contact's
     /// or calendar item's file name; a script's name. A missing entry and an extra item with the same identity in
     /// the same container are one item whose bytes changed.
-    private func identities(_ entry: EntryRecord, placedUID: [String: UInt32]) -> [String] {
+    private enum Identity: Hashable {
+        /// Hashes (`TargetInventory.identityHash`): the target's items keep no more.
+        case guid(Int), uid(UInt32), messageID(Int)
+        case file(String), script(String)
+    }
+
+    private func identities(_ entry: EntryRecord, placedUID: [String: UInt32]) -> [Identity] {
         if let m = entry.message {
-            var ids: [String] = []
-            if let guid = m.guid { ids.append("guid:" + guid) }
-            if let uid = placedUID[entry.path] { ids.append("uid:\(uid)") }
-            if let id = m.messageID { ids.append("message-id:" + id) }
+            var ids: [Identity] = []
+            if let guid = m.guid { ids.append(.guid(TargetInventory.identityHash(guid))) }
+            if let uid = placedUID[entry.path] { ids.append(.uid(uid)) }
+            if let id = m.messageID { ids.append(.messageID(TargetInventory.identityHash(id))) }
             return ids
         }
-        if let c = entry.contact { return ["file:" + c.resourceName] }
-        if let k = entry.calendarItem { return ["file:" + k.resourceName] }
-        if let s = entry.sieve { return ["script:" + s.name] }
+        if let c = entry.contact { return [.file(c.resourceName)] }
+        if let k = entry.calendarItem { return [.file(k.resourceName)] }
+        if let s = entry.sieve { return [.script(s.name)] }
         return []
     }
 
-    private static func identities(_ item: TargetInventory.Item) -> [String] {
-        if let m = item.message {
-            var ids: [String] = []
-            if let guid = m.guid { ids.append("guid:" + guid) }
-            if let uid = m.uid { ids.append("uid:\(uid)") }
-            if let id = m.messageID { ids.append("message-id:" + id) }
+    private static func identities(_ item: HeldItem, _ inventory: TargetInventory) -> [Identity] {
+        if item.isMessage {
+            var ids: [Identity] = []
+            if item.guidHash != 0 { ids.append(.guid(item.guidHash)) }
+            if let uid = item.uid { ids.append(.uid(uid)) }
+            if item.messageIDHash != 0 { ids.append(.messageID(item.messageIDHash)) }
             return ids
         }
-        if item.sieveActive != nil { return item.resourceName.map { ["script:" + $0] } ?? [] }
-        return item.resourceName.map { ["file:" + $0] } ?? []
+        guard let name = inventory.name(of: item) else { return [] }
+        return item.sieveActive != nil ? [.script(name)] : [.file(name)]
     }
 
     static func detail(_ entry: EntryRecord) -> ReconcileReport.ItemDetail {
@@ -382,10 +399,11 @@ struct Reconciler {
             size: entry.size, sha256: entry.sha256)
     }
 
-    static func detail(_ item: TargetInventory.Item) -> ReconcileReport.ItemDetail {
-        ReconcileReport.ItemDetail(
-            entry: nil, title: item.message?.subject ?? item.resourceName ?? "", from: item.message?.from,
-            date: item.message?.internalDate.iso8601, size: item.size, sha256: item.sha256)
+    static func detail(_ item: HeldItem, _ inventory: TargetInventory) -> ReconcileReport.ItemDetail {
+        let header = inventory.header(of: item)
+        return ReconcileReport.ItemDetail(
+            entry: nil, title: header.subject ?? inventory.name(of: item) ?? "", from: header.from,
+            date: item.internalDate?.iso8601, size: item.size, sha256: item.digest.hex)
     }
 
     /// Pairs each missing entry of a container with an extra target item of the same identity (see `identities`):
@@ -393,23 +411,17 @@ struct Reconciler {
     /// tried strongest first; among several items with the same Message-ID, the one whose flags, keywords and date
     /// differ least is taken, so each difference is reported once, on the right item.
     private func pairChangedItems(
-        _ report: inout ReconcileReport.ContainerReport, extras: inout [String: [TargetInventory.Item]],
+        _ report: inout ReconcileReport.ContainerReport, extras: inout HeldItems, inventory: TargetInventory,
         listed: [String: EntryRecord], resolution: InternalDateResolution, placedUID: [String: UInt32]
     ) {
-        guard !report.missing.isEmpty, !extras.isEmpty else { return }
-        struct Ref: Hashable {
-            var hash: String
-            var index: Int
-        }
-        var byIdentity: [String: [Ref]] = [:]
-        for (hash, items) in extras {
-            for (index, item) in items.enumerated() {
-                for id in Self.identities(item) { byIdentity[id, default: []].append(Ref(hash: hash, index: index)) }
-            }
+        guard !report.missing.isEmpty, extras.remainingCount > 0 else { return }
+        var byIdentity: [Identity: [Int32]] = [:]
+        for index in extras.remainingIndices {
+            for id in Self.identities(extras[index], inventory) { byIdentity[id, default: []].append(index) }
         }
         guard !byIdentity.isEmpty else { return }
-        var taken: Set<Ref> = []
-        var pairs: [String: Ref] = [:]
+        var taken: Set<Int32> = []
+        var pairs: [String: Int32] = [:]
         let missing = report.missing.compactMap { path in listed[path].map { (path, $0, identities($0, placedUID: placedUID)) } }
         // One pass per strength: a GUID or UID pairing is never taken away by a Message-ID one.
         for strength in 0..<3 {
@@ -417,8 +429,8 @@ struct Reconciler {
                 let free = (byIdentity[ids[strength]] ?? []).filter { !taken.contains($0) }
                 guard !free.isEmpty else { continue }
                 let best = free.min { a, b in
-                    let da = difference(entry, extras[a.hash]![a.index], resolution)?.aspects.count ?? 0
-                    let db = difference(entry, extras[b.hash]![b.index], resolution)?.aspects.count ?? 0
+                    let da = difference(entry, extras[a], inventory, resolution)?.aspects.count ?? 0
+                    let db = difference(entry, extras[b], inventory, resolution)?.aspects.count ?? 0
                     return da < db
                 }!
                 taken.insert(best)
@@ -432,18 +444,16 @@ struct Reconciler {
                 stillMissing.append(path)
                 continue
             }
-            let item = extras[pick.hash]![pick.index]
-            var text = "bytes changed: \(entry.size) B (SHA-256 \(entry.sha256.prefix(12))…) became \(item.size) B (SHA-256 \(item.sha256.prefix(12))…)"
+            let item = extras[pick]
+            var text = "bytes changed: \(entry.size) B (SHA-256 \(entry.sha256.prefix(12))…) became \(item.size) B (SHA-256 \(item.digest.hex.prefix(12))…)"
             var aspects = ["bytes"]
-            if let more = difference(entry, item, resolution) {
+            if let more = difference(entry, item, inventory, resolution) {
                 text += "; " + more.text
                 aspects += more.aspects
             }
             report.mismatched.append(.init(entry: path, difference: text, aspects: aspects))
         }
         report.missing = stillMissing
-        for hash in Set(taken.map(\.hash)) {
-            extras[hash] = extras[hash]!.enumerated().filter { !taken.contains(Ref(hash: hash, index: $0.offset)) }.map(\.element)
-        }
+        for index in taken { extras.take(at: index) }
     }
 }

@@ -14,7 +14,7 @@ final class TargetInventory: MailboxSink {
     struct Placed {
         var uidValidity: UInt32
         var size: Int64
-        var sha256: String
+        var digest: SHA256Digest
     }
 
     struct PlacedKey: Hashable {
@@ -34,16 +34,20 @@ final class TargetInventory: MailboxSink {
         self.folderProperties = folderProperties
     }
 
-    struct Item {
-        var sha256: String
-        var size: Int64
-        var message: MessageInfo?
-        var resourceName: String?
-        var sieveActive: Bool?
-    }
+    /// Items by container (`ContainerName`), found by hash.
+    private var items: [ContainerName: HeldItems] = [:]
 
-    /// Items by container (`ContainerName`), then by hash.
-    private(set) var items: [ContainerName: [String: [Item]]] = [:]
+    /// The items read, handed over and no longer held here (the reconcile takes matched items out of them).
+    func takeItems() -> [ContainerName: HeldItems] {
+        defer { items = [:] }
+        return items
+    }
+    /// Every keyword list the items have, each once (`HeldItem.keywords`).
+    private(set) var keywordLists = InternedValues<[String]>()
+    /// The messages' subjects and senders (`HeldItem.header`).
+    private(set) var headers = HeaderTexts()
+    /// Groupware items' file names and scripts' names (`HeldItem.name`).
+    private(set) var names: [String] = []
     private(set) var warnings: [SourceProblem] = []
     /// Every container the target has, including empty ones.
     private(set) var knownContainers: Set<ContainerName> = []
@@ -95,8 +99,26 @@ final class TargetInventory: MailboxSink {
                 info.from = summary.from
                 info.messageID = summary.messageID
             }
-            item.message = info
+            hold(info, in: &item)
         }
+    }
+
+    private func hold(_ info: MessageInfo, in item: inout HeldItem) {
+        item.isMessage = true
+        item.flags = info.flags
+        item.maildirPassed = info.maildirPassed
+        item.internalDate = info.internalDate
+        item.uid = info.uid
+        item.keywords = keywordLists.number(for: info.keywords)
+        item.guidHash = info.guid.map(Self.identityHash) ?? 0
+        item.messageIDHash = info.messageID.map(Self.identityHash) ?? 0
+        item.header = headers.append(subject: info.subject, from: info.from)
+    }
+
+    /// A hash for pairing identities (`HeldItem.guidHash`); never 0, which stands for none.
+    static func identityHash(_ text: String) -> Int {
+        let h = text.hashValue
+        return h == 0 ? 1 : h
     }
 
     /// A message at a UID in `placed`, same UIDVALIDITY, same size: recorded without its bytes (see the type).
@@ -104,22 +126,34 @@ final class TargetInventory: MailboxSink {
         guard !placed.isEmpty, let uid = info.uid, let name = folders[folder], let known = placed[PlacedKey(folder: name, uid: uid)],
             let uidValidity = folderInfos[folder]?.uidValidity, uidValidity == known.uidValidity, size == known.size
         else { return false }
-        items[name, default: [:]][known.sha256, default: []].append(Item(sha256: known.sha256, size: size, message: info))
+        var item = HeldItem(digest: known.digest, size: size)
+        hold(info, in: &item)
+        items[name, default: HeldItems()].append(item)
         placedMessagesChecked += 1
         return true
     }
 
+    private func name(_ text: String) -> UInt32 {
+        names.append(text)
+        return UInt32(names.count - 1)
+    }
+
+    /// The item's keywords, file or script name, subject and sender, as read.
+    func keywords(of item: HeldItem) -> [String] { item.isMessage ? keywordLists[item.keywords] : [] }
+    func name(of item: HeldItem) -> String? { item.name == UInt32.max ? nil : names[Int(item.name)] }
+    func header(of item: HeldItem) -> (subject: String?, from: String?) { headers[item.header] }
+
     func contact(_ info: ContactInfo, inAddressBook book: Int, body: any ItemBody) throws {
-        try record(books[book]!, body: body) { $0.resourceName = info.resourceName }
+        try record(books[book]!, body: body) { $0.name = name(info.resourceName) }
     }
 
     func calendarItem(_ info: CalendarItemInfo, inCalendar calendar: Int, body: any ItemBody) throws {
-        try record(calendars[calendar]!, body: body) { $0.resourceName = info.resourceName }
+        try record(calendars[calendar]!, body: body) { $0.name = name(info.resourceName) }
     }
 
     func sieveScript(_ info: SieveScriptInfo, body: any ItemBody) throws {
         try record(ContainerName.sieve, body: body) {
-            $0.resourceName = info.name
+            $0.name = name(info.name)
             $0.sieveActive = info.active
         }
     }
@@ -133,13 +167,13 @@ final class TargetInventory: MailboxSink {
     /// How much of a message's start is kept for its header summary.
     static let headerPrefixLimit = 16 << 10
 
-    private func record(_ container: ContainerName, body: any ItemBody, fill: (inout Item) -> Void) throws {
+    private func record(_ container: ContainerName, body: any ItemBody, fill: (inout HeldItem) -> Void) throws {
         try record(container, body: body, prefixLimit: 0) { item, _ in fill(&item) }
     }
 
     /// Hashes the item and records it; `fill` gets the first `prefixLimit` bytes of it too.
     private func record(
-        _ container: ContainerName, body: any ItemBody, prefixLimit: Int, fill: (inout Item, [UInt8]) -> Void
+        _ container: ContainerName, body: any ItemBody, prefixLimit: Int, fill: (inout HeldItem, [UInt8]) -> Void
     ) throws {
         var size: Int64 = 0
         var prefix: [UInt8] = []
@@ -148,9 +182,9 @@ final class TargetInventory: MailboxSink {
             size += Int64(chunk.count)
             if prefix.count < prefixLimit { prefix.append(contentsOf: chunk.prefix(prefixLimit - prefix.count)) }
         }
-        var item = Item(sha256: hasher.finalizeHex(), size: size)
+        var item = HeldItem(digest: hasher.finalizeDigest(), size: size)
         fill(&item, prefix)
-        items[container, default: [:]][item.sha256, default: []].append(item)
+        items[container, default: HeldItems()].append(item)
     }
 }
 

@@ -51,3 +51,65 @@ public enum Hex {
         text.utf8.count == length && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 }
+
+/// A SHA-256 as its 32 bytes in four words. An index of hundreds of thousands of hashes holds 32 bytes for each
+/// instead of a 64-digit string (about 100 bytes with its allocation).
+public struct SHA256Digest: Hashable, Sendable {
+    public var a: UInt64, b: UInt64, c: UInt64, d: UInt64
+
+    public init(a: UInt64, b: UInt64, c: UInt64, d: UInt64) {
+        (self.a, self.b, self.c, self.d) = (a, b, c, d)
+    }
+
+    /// From 64 lowercase hex digits (the only form this tool writes); nil for anything else.
+    public init?(hex: String) {
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var count = 0
+        for byte in hex.utf8 {
+            let nibble: UInt64
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = UInt64(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = UInt64(byte - UInt8(ascii: "a") + 10)
+            default: return nil
+            }
+            switch count / 16 {
+            case 0: words.0 = words.0 << 4 | nibble
+            case 1: words.1 = words.1 << 4 | nibble
+            case 2: words.2 = words.2 << 4 | nibble
+            case 3: words.3 = words.3 << 4 | nibble
+            default: return nil
+            }
+            count += 1
+        }
+        guard count == 64 else { return nil }
+        (a, b, c, d) = words
+    }
+
+    /// From the 32 bytes of a digest, most significant first.
+    init(bytes: [UInt8]) {
+        func word(_ start: Int) -> UInt64 { bytes[start..<start + 8].reduce(0) { $0 << 8 | UInt64($1) } }
+        self.init(a: word(0), b: word(8), c: word(16), d: word(24))
+    }
+
+    /// The 64 lowercase hex digits.
+    public var hex: String {
+        var text = ""
+        text.reserveCapacity(64)
+        for word in [a, b, c, d] {
+            let digits = String(word, radix: 16)
+            text += String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        return text
+    }
+}
+
+extension SHA256 {
+    /// The digest as its 32 bytes. The hasher is reset afterwards.
+    public func finalizeDigest() -> SHA256Digest {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(context, &digest, &length)
+        EVP_DigestInit_ex(context, EVP_sha256(), nil)
+        return SHA256Digest(bytes: digest)
+    }
+}

@@ -1,4 +1,5 @@
 import IMAPClient
+import SystemLayer
 
 /// One mailbox's messages as a delta import needs them to find earlier items: its UIDVALIDITY when read, and each
 /// UID's size and flags, read with a few UID FETCH commands instead of one per item. Flag lists are stored once

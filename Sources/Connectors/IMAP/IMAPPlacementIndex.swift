@@ -1,4 +1,5 @@
 import MailModel
+import SystemLayer
 
 /// Where one import placed each item (`IMAPImportJournal.Location` by entry path), read from its journal once and
 /// kept compact, so that a delta finds every item it moves, reflags or deletes without reading the journal again.
@@ -12,45 +13,7 @@ struct IMAPPlacementIndex {
         var uidValidity: UInt32?
         var uid: UInt32?
         var size: Int64?
-        var digest: Digest?
-    }
-
-    /// A SHA-256 as four words.
-    private struct Digest: Hashable {
-        var a: UInt64, b: UInt64, c: UInt64, d: UInt64
-
-        init?(hex: String) {
-            var words: [UInt64] = []
-            words.reserveCapacity(4)
-            var word: UInt64 = 0
-            var count = 0
-            for byte in hex.utf8 {
-                let nibble: UInt8
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = byte - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = byte - UInt8(ascii: "a") + 10
-                default: return nil
-                }
-                word = word << 4 | UInt64(nibble)
-                count += 1
-                if count % 16 == 0 {
-                    words.append(word)
-                    word = 0
-                }
-            }
-            guard count == 64 else { return nil }
-            (a, b, c, d) = (words[0], words[1], words[2], words[3])
-        }
-
-        var hex: String {
-            var text = ""
-            text.reserveCapacity(64)
-            for word in [a, b, c, d] {
-                let digits = String(word, radix: 16)
-                text += String(repeating: "0", count: 16 - digits.count) + digits
-            }
-            return text
-        }
+        var digest: SHA256Digest?
     }
 
     private var folders = InternedValues<String>()
@@ -77,7 +40,7 @@ struct IMAPPlacementIndex {
                 return
             }
             let folder = folders.number(for: location.folder)
-            let digest = location.sha256.flatMap(Digest.init(hex:))
+            let digest = location.sha256.flatMap(SHA256Digest.init(hex:))
             otherHashes[entry] = digest == nil ? location.sha256 : nil
             placed[entry] = Placed(folder: folder, uidValidity: location.uidValidity, uid: location.uid, size: location.size, digest: digest)
         }

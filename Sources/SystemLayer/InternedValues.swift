@@ -1,11 +1,13 @@
 /// Values that repeat across many entries (a folder name, a flag list), each stored once and named by a small
 /// number, so that an index of hundreds of thousands of entries holds 4 bytes per entry instead of a copy.
-struct InternedValues<Value: Hashable> {
+public struct InternedValues<Value: Hashable> {
     private var values: [Value] = []
     private var numbers: [Value: UInt32] = [:]
 
+    public init() {}
+
     /// The number of `value`, given it now if it had none.
-    mutating func number(for value: Value) -> UInt32 {
+    public mutating func number(for value: Value) -> UInt32 {
         if let known = numbers[value] { return known }
         let number = UInt32(values.count)
         values.append(value)
@@ -13,5 +15,5 @@ struct InternedValues<Value: Hashable> {
         return number
     }
 
-    subscript(number: UInt32) -> Value { values[Int(number)] }
+    public subscript(number: UInt32) -> Value { values[Int(number)] }
 }
