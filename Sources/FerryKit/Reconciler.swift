@@ -47,8 +47,7 @@ struct Reconciler {
         // Built once for all users: each user's items are looked up in them.
         let hashes = Hashes(
             rewritten: Dictionary(rewritten.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 }),
-            converted: Dictionary(converted.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 }),
-            placedUID: Dictionary(placements.compactMap { p in p.uid.map { (p.entry, $0) } }, uniquingKeysWith: { $1 }))
+            converted: Dictionary(converted.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 }))
         // Folders' ACLs are compared as the import wrote them: renamed users' identifiers rewritten.
         let mapping = UserMapping(manifest: manifest)
         for user in manifest.users {
@@ -153,11 +152,10 @@ struct Reconciler {
         return (hashes.rewritten[path] ?? rewrittenBefore[sha256] ?? sha256, false)
     }
 
-    /// `rewritten`, `converted` and `placements` by entry path.
+    /// `rewritten` and `converted` by entry path.
     private struct Hashes {
         var rewritten: [String: String]
         var converted: [String: String]
-        var placedUID: [String: UInt32]
     }
 
     /// `deleted`: for a delta, the items it deletes (SHA-256 → origin); a copy of one left at the target fails.
@@ -272,7 +270,7 @@ struct Reconciler {
             guard remaining[name] != nil else { continue }
             pairChangedItems(
                 &containers[name]!, extras: &remaining[name]!, inventory: inventory, listed: listed, resolution: resolution,
-                placedUID: hashes.placedUID)
+                placedUID: placedUIDs(of: containers[name]!.missing))
         }
         for (name, held) in remaining.sorted(by: { $0.key.displayName < $1.key.displayName }) {
             let extra = held.remainingCount
@@ -355,6 +353,16 @@ struct Reconciler {
             return ("script \(s.name) (active \(s.active)) became \(itemName ?? "?") (active \(item.sieveActive ?? false))", aspects)
         }
         return nil
+    }
+
+    /// The UIDs the import placed `entries` at (`placements`), looked up only for entries found missing: a table of
+    /// every placement would hold one more string key per imported message through the whole reconcile.
+    private func placedUIDs(of entries: [String]) -> [String: UInt32] {
+        guard !entries.isEmpty else { return [:] }
+        let wanted = Set(entries)
+        var found: [String: UInt32] = [:]
+        for p in placements where wanted.contains(p.entry) { found[p.entry] = p.uid ?? found[p.entry] }
+        return found
     }
 
     /// What names an item on both sides whatever its bytes, strongest first: the object id (GUID, EMAILID) where

@@ -204,7 +204,9 @@ public final class MaildirTarget: UserMailboxTarget {
             _ = try? FileSystem.unlinkIfPresent(staged)
             throw error
         }
-        folders[folder].committed![digest] = final
+        // Not added to `committed`: that table is what the folder held before this run, for finding an item a killed
+        // run wrote; an archive names each item once, so nothing this run writes is looked for again (a 200,000-
+        // message import would otherwise hold every new file's path).
         noteWritten(final)
         directoriesToSync.insert("\(directory)/cur")
         try queue(
@@ -240,9 +242,11 @@ public final class MaildirTarget: UserMailboxTarget {
         folders[number].touched = true
         let folderName = folders[number].path.joined(separator: "/")
         for ((move, entry), uid) in zip(batch, listed.uids) where recordsPlacements {
+            // One string for the file name and, where the list gives no G field, the GUID shown (the same name).
+            let baseName = move.baseName
             placements.append(ItemPlacement(
                 entry: entry, guid: move.guid, folder: folderName, uidValidity: listed.uidValidity, uid: uid,
-                file: move.baseName, targetGUID: Self.shownGUID(move)))
+                file: baseName, targetGUID: Self.shownGUID(move.guid, baseName: baseName)))
         }
         filesToSync.append(folders[number].list.listPath)
         directoriesToSync.insert(folders[number].directory)
@@ -259,8 +263,8 @@ public final class MaildirTarget: UserMailboxTarget {
     }
 
     /// The GUID a Dovecot serving this Maildir shows for a message: the `G` field its line got, else its file name.
-    static func shownGUID(_ move: MaildirUIDListWriter.Move) -> String {
-        DovecotUIDList.fieldGUID(move.guid, baseName: move.baseName) ?? move.baseName
+    static func shownGUID(_ guid: String?, baseName: String) -> String {
+        DovecotUIDList.fieldGUID(guid, baseName: baseName) ?? baseName
     }
 
     /// Commits every batch and brings each list this run touched to its final state.
