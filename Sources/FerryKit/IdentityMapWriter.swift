@@ -21,7 +21,7 @@ struct IdentityMapWriter {
     }
 
     func write() throws -> [String: IdentityMap] {
-        let placed = Dictionary(counts.placements.map { ($0.entry, $0) }, uniquingKeysWith: { $1 })
+        let placed = try counts.placements.index()
         let runs = try manifest.userEntries()
         let containers = Dictionary(grouping: manifest.containers.filter { $0.kind == .folder }, by: \.user)
         var maps: [String: IdentityMap] = [:]
@@ -48,7 +48,7 @@ struct IdentityMapWriter {
                     let folder = entry.container.flatMap { folders[$0] }
                     try each(IdentityMap.messageRow(
                         sourceFolder: folder?.path ?? [], sourceUIDValidity: folder?.uidValidity, sourceUID: message.uid,
-                        sourceGUID: message.guid, sourceKey: entry.sourceKey, entry: entry.path, placed: placed[entry.path]))
+                        sourceGUID: message.guid, sourceKey: entry.sourceKey, entry: entry.path, placed: try placed.placement(of: entry.path)))
                 }
             }
             func keep(_ row: IdentityMap.Row) {

@@ -121,7 +121,7 @@ public struct Importer {
 
         func finishOpenUser() throws {
             if let o = open {
-                counts.add(try o.finish())
+                try counts.add(try o.finish())
                 open = nil
             }
         }

@@ -44,7 +44,7 @@ struct ParallelImport {
         group.wait()
         let result = shared.state.withLock { $0 }
         if let failure = result.failure { throw failure }
-        counts.add(result.counts)
+        try counts.add(result.counts)
     }
 
     private final class SharedState: Sendable {
@@ -79,7 +79,7 @@ struct ParallelImport {
             }
         }
         let counts = try unit.finish()
-        shared.withLock { $0.counts.add(counts) }
+        try shared.withLock { try $0.counts.add(counts) }
     }
 }
 

@@ -25,7 +25,7 @@ struct Reconciler {
     var rewrittenBefore: [String: String] = [:]
     /// Where the import placed each item (IMAP APPENDUID): pairs an archived item with the target's copy by UID when
     /// their bytes differ.
-    var placements: [ItemPlacement] = []
+    var placements = PlacementLog()
     /// The reconcile after a delta import (unless `import --full-reconcile`): a kept message that an earlier
     /// accepted import placed at a known UID of an IMAP target, and that no delta moved since, is checked from its
     /// folder's metadata FETCH (present at that UID with the same UIDVALIDITY, size, flags, keywords, internal
@@ -270,7 +270,7 @@ struct Reconciler {
             guard remaining[name] != nil else { continue }
             pairChangedItems(
                 &containers[name]!, extras: &remaining[name]!, inventory: inventory, listed: listed, resolution: resolution,
-                placedUID: placedUIDs(of: containers[name]!.missing))
+                placedUID: try placedUIDs(of: containers[name]!.missing))
         }
         for (name, held) in remaining.sorted(by: { $0.key.displayName < $1.key.displayName }) {
             let extra = held.remainingCount
@@ -357,11 +357,13 @@ struct Reconciler {
 
     /// The UIDs the import placed `entries` at (`placements`), looked up only for entries found missing: a table of
     /// every placement would hold one more string key per imported message through the whole reconcile.
-    private func placedUIDs(of entries: [String]) -> [String: UInt32] {
+    private func placedUIDs(of entries: [String]) throws -> [String: UInt32] {
         guard !entries.isEmpty else { return [:] }
         let wanted = Set(entries)
         var found: [String: UInt32] = [:]
-        for p in placements where wanted.contains(p.entry) { found[p.entry] = p.uid ?? found[p.entry] }
+        try placements.forEach { p in
+            if wanted.contains(p.entry) { found[p.entry] = p.uid ?? found[p.entry] }
+        }
         return found
     }
 

@@ -49,11 +49,11 @@ public protocol UserMailboxTarget: AnyObject {
     var heldKinds: Set<ItemKind> { get }
 
     /// Where the target placed each item it wrote, where it can say (IMAP's APPENDUID); complete after `finish`.
-    var placements: [ItemPlacement] { get }
+    var placements: PlacementLog { get }
     /// Where each item and each folder opened went, as completely as the target can say: `placements` with the
     /// target's own id of each item, and each folder's name, UIDVALIDITY and GUID there. Asked once after `finish`
     /// by an import, which maps identities (a server may be asked, so it is not a property).
-    func readPlacements() throws -> (items: [ItemPlacement], folders: [FolderPlacement])
+    func readPlacements() throws -> (items: PlacementLog, folders: [FolderPlacement])
     /// Items the target refused (too large, a rejected flag, bad bytes), each with the target's reason.
     var badItems: [BadItem] { get }
     /// Messages the target holds in `CRLFForm` where the archive's line endings differed (LF-only mail into IMAP),
@@ -63,8 +63,8 @@ public protocol UserMailboxTarget: AnyObject {
 
 extension UserMailboxTarget {
     public var heldKinds: Set<ItemKind> { Set(ItemKind.allCases) }
-    public var placements: [ItemPlacement] { [] }
-    public func readPlacements() throws -> (items: [ItemPlacement], folders: [FolderPlacement]) { (placements, []) }
+    public var placements: PlacementLog { PlacementLog() }
+    public func readPlacements() throws -> (items: PlacementLog, folders: [FolderPlacement]) { (placements, []) }
     public var badItems: [BadItem] { [] }
     public var convertedItems: [RewrittenItem] { [] }
 }

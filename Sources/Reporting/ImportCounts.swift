@@ -15,7 +15,7 @@ public struct ImportCounts: Codable, Sendable {
     /// Where each written item is at the target, where the target says (IMAP APPENDUID, a Maildir's UID and file).
     /// Not in the JSON report: the identity map's CSV beside it holds these rows, joined with the source's identity
     /// of each item, and a report of a large mailbox stays small.
-    public var placements: [ItemPlacement] = []
+    public var placements = PlacementLog()
     /// Where each user's folders are at the target, by the user's address in the archive.
     public var folderPlacements: [String: [FolderPlacement]] = [:]
     /// For a delta archive: the changes applied to items and folders already at the target.

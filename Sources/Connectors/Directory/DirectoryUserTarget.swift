@@ -19,9 +19,9 @@ final class DirectoryUserTarget: UserMailboxTarget {
     private var mail: MaildirTarget?
     var recordsPlacements = true
     /// Where the mail went: the Maildir's placements (folder, UIDVALIDITY, UID from its `dovecot-uidlist`).
-    public var placements: [ItemPlacement] { mail?.placements ?? [] }
-    public func readPlacements() throws -> (items: [ItemPlacement], folders: [FolderPlacement]) {
-        try mail?.readPlacements() ?? ([], [])
+    public var placements: PlacementLog { mail?.placements ?? PlacementLog() }
+    public func readPlacements() throws -> (items: PlacementLog, folders: [FolderPlacement]) {
+        try mail?.readPlacements() ?? (PlacementLog(), [])
     }
     private var addressBooks: [String] = []
     private var calendars: [String] = []

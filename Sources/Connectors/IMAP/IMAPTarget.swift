@@ -113,7 +113,7 @@ final class IMAPUserTarget: UserMailboxTarget {
     private var inFlight: [[Pending]] = []
     private var itemsInFlight = 0
     private var bytesInFlight: Int64 = 0
-    private(set) var placements: [ItemPlacement] = []
+    let placements = PlacementLog()
     private(set) var badItems: [BadItem] = []
     /// An IMAP server holds mail only.
     var heldKinds: Set<ItemKind> { [.message] }
@@ -196,22 +196,31 @@ final class IMAPUserTarget: UserMailboxTarget {
 
     /// When a report wants them (`recordsPlacements`): the placements with each message's id on this server (EMAILID
     /// or Dovecot's X-GUID, one UID FETCH per mailbox), and each opened folder's name, UIDVALIDITY and id here.
-    func readPlacements() throws -> (items: [ItemPlacement], folders: [FolderPlacement]) {
+    func readPlacements() throws -> (items: PlacementLog, folders: [FolderPlacement]) {
         guard target.recordsPlacements else { return (placements, []) }  // no report asks
         let folders = try placedFolders()
-        var items = placements
-        let placed = Dictionary(grouping: items.indices.filter { items[$0].uid != nil }, by: { items[$0].folder })
-        for (mailbox, indices) in placed {
-            let uids = indices.compactMap { items[$0].uid }
-            guard let low = uids.min(), let high = uids.max() else { continue }
-            let (validity, ids) = try session.run("UID FETCH in \(mailbox)") { c in
+        // Each mailbox's range of placed UIDs, then one FETCH of that range, then the placements again with the ids.
+        var ranges: [String: ClosedRange<UInt32>] = [:]
+        try placements.forEach { p in
+            guard let uid = p.uid else { return }
+            let known = ranges[p.folder]
+            ranges[p.folder] = min(known?.lowerBound ?? uid, uid)...max(known?.upperBound ?? uid, uid)
+        }
+        var ids: [String: (uidValidity: UInt32?, ids: [UInt32: String])] = [:]
+        for (mailbox, range) in ranges {
+            ids[mailbox] = try session.run("UID FETCH in \(mailbox)") { c in
                 let selected = try session.select(mailbox, readOnly: true, on: c)
-                let summaries = try c.fetchSummaries(uids: low...high)
+                let summaries = try c.fetchSummaries(uids: range)
                 return (selected.uidValidity, Dictionary(summaries.compactMap { s in s.guid.map { (s.uid, $0) } }, uniquingKeysWith: { a, _ in a }))
             }
-            for i in indices where items[i].uidValidity == nil || items[i].uidValidity == validity {
-                items[i].targetGUID = items[i].uid.flatMap { ids[$0] }
+        }
+        let items = PlacementLog()
+        try placements.forEach { p in
+            var p = p
+            if let uid = p.uid, let found = ids[p.folder], p.uidValidity == nil || p.uidValidity == found.uidValidity {
+                p.targetGUID = found.ids[uid]
             }
+            try items.append(p)
         }
         return (items, folders)
     }
@@ -461,7 +470,7 @@ final class IMAPUserTarget: UserMailboxTarget {
         let location = IMAPImportJournal.Location(
             folder: item.mailbox, uidValidity: uidValidity, uid: uid, held: item.archived == nil ? nil : item.key)
         try journal!.recordDone(item.key.entryPath, at: location, durably: durably)
-        placements.append(ItemPlacement(entry: item.key.entryPath, guid: item.guid, folder: item.mailbox, uidValidity: uidValidity, uid: uid))
+        try placements.append(ItemPlacement(entry: item.key.entryPath, guid: item.guid, folder: item.mailbox, uidValidity: uidValidity, uid: uid))
     }
 
     private func describe(_ result: IMAPAppendOutcome.Result) -> String {

@@ -48,7 +48,7 @@ public final class MaildirTarget: UserMailboxTarget {
     private var stagedCount = 0
     /// Every committed item's file by digest, across folders, for delta changes (built on first use).
     private var itemLocations: [String: String]?
-    public private(set) var placements: [ItemPlacement] = []
+    public let placements = PlacementLog()
     /// Whether `placements` is kept (`ConnectorOptions.recordsPlacements`); the lists are written either way.
     public var recordsPlacements = true
 
@@ -244,7 +244,7 @@ public final class MaildirTarget: UserMailboxTarget {
         for ((move, entry), uid) in zip(batch, listed.uids) where recordsPlacements {
             // One string for the file name and, where the list gives no G field, the GUID shown (the same name).
             let baseName = move.baseName
-            placements.append(ItemPlacement(
+            try placements.append(ItemPlacement(
                 entry: entry, guid: move.guid, folder: folderName, uidValidity: listed.uidValidity, uid: uid,
                 file: baseName, targetGUID: Self.shownGUID(move.guid, baseName: baseName)))
         }
@@ -407,7 +407,7 @@ public final class MaildirTarget: UserMailboxTarget {
         try syncWritten()
     }
 
-    public func readPlacements() throws -> (items: [ItemPlacement], folders: [FolderPlacement]) {
+    public func readPlacements() throws -> (items: PlacementLog, folders: [FolderPlacement]) {
         let folders = try self.folders.map { state in
             let header = try uidListHeader(in: state.directory)
             return FolderPlacement(

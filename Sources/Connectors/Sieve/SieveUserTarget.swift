@@ -19,7 +19,7 @@ final class SieveUserTarget: UserMailboxTarget {
     let connection: ManageSieveConnection
     /// The scripts on the server by name, with whether each is active; kept up to date as scripts are written.
     var present: [String: Bool]
-    private(set) var placements: [ItemPlacement] = []
+    let placements = PlacementLog()
     private(set) var badItems: [BadItem] = []
 
     var heldKinds: Set<ItemKind> { [.sieveScript] }
@@ -105,7 +105,7 @@ final class SieveUserTarget: UserMailboxTarget {
             try connection.setActive(info.name)
             for name in present.keys { present[name] = name == info.name }
         }
-        placements.append(ItemPlacement(entry: key.entryPath, guid: nil, folder: Self.place, uidValidity: nil, uid: nil, file: info.name))
+        try placements.append(ItemPlacement(entry: key.entryPath, guid: nil, folder: Self.place, uidValidity: nil, uid: nil, file: info.name))
         return written
     }
 

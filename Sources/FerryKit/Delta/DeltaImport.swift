@@ -74,7 +74,7 @@ struct DeltaImport {
             result.deletedFolders += 1
         }
         applied = result
-        counts.add(try o.unit.finish())
+        try counts.add(try o.unit.finish())
     }
 
     /// One user at a time (one target connection, one user's state in memory) while the whole archive streams and
