@@ -82,12 +82,12 @@ public struct MaildirSource: MailboxSource {
                 subscribed: isSubscribed)))
         }
         for (directory, var info) in folders {
-            let uidList = try readUIDList(in: directory, sink: sink)
+            var uidList = try readUIDList(in: directory, sink: sink)
             info.uidValidity = uidList?.header.uidValidity
             info.guid = uidList?.header.guid
             info.uidNext = uidList?.nextUID
             let number = try sink.folder(info)
-            try readMessages(in: directory, folder: number, uidList: uidList, into: sink)
+            try readMessages(in: directory, folder: number, uidList: &uidList, into: sink)
         }
     }
 
@@ -148,14 +148,17 @@ public struct MaildirSource: MailboxSource {
     /// of these; with the base name and path as strings of their own it held three times as much).
     struct Found {
         var uid: UInt32?
+        /// The list's `G` field for the message, where it has one (else its GUID is its base name).
+        var storedGUID: String?
         var time: UInt64
         var fileName: String
         /// Where the unique part of the name (`MaildirFlags.parse`'s base name) ends in `fileName`.
         var baseEnd: String.Index
         var isNew: Bool
 
-        init(uid: UInt32?, time: UInt64, baseName: String, fileName: String, isNew: Bool) {
+        init(uid: UInt32?, storedGUID: String? = nil, time: UInt64, baseName: String, fileName: String, isNew: Bool) {
             self.uid = uid
+            self.storedGUID = storedGUID
             self.time = time
             self.fileName = fileName
             self.baseEnd = fileName.utf8.index(fileName.startIndex, offsetBy: baseName.utf8.count)
@@ -179,7 +182,9 @@ public struct MaildirSource: MailboxSource {
         }
     }
 
-    func readMessages(in directory: String, folder: Int, uidList: DovecotUIDList?, into sink: any MailboxSink) throws {
+    /// `uidList` is let go once the files are listed (each file took its UID and GUID from it): a large folder's
+    /// list held as a table is as large again as the listing.
+    func readMessages(in directory: String, folder: Int, uidList: inout DovecotUIDList?, into sink: any MailboxSink) throws {
         let keywords = try readKeywords(in: directory, sink: sink)
         var found: [Found] = []
         for sub in ["cur", "new"] {
@@ -192,15 +197,18 @@ public struct MaildirSource: MailboxSource {
             found.reserveCapacity(found.count + listing.names.count)  // not doubled by appends: a folder may be large
             for name in listing.names where !name.hasPrefix(".") {
                 let base = MaildirFlags.parse(fileName: name).baseName
+                let record = uidList?.records[base]
                 found.append(Found(
-                    uid: uidList?.records[base]?.uid, time: Self.timePrefix(of: base), baseName: base, fileName: name,
-                    isNew: sub == "new"))
+                    uid: record?.uid, storedGUID: record?.storedGUID, time: Self.timePrefix(of: base), baseName: base,
+                    fileName: name, isNew: sub == "new"))
             }
         }
+        uidList = nil
         found.sort(by: Found.precedes)
         var passed = 0
         for item in found {
-            let guid = uidList?.records[String(item.baseName)]?.guid
+            // As `DovecotUIDList.Record.guid`: the G field, else the base name, for a message the list names (it has a UID).
+            let guid = item.storedGUID ?? (item.uid != nil ? String(item.baseName) : nil)
             if try readMessage(item.path(in: directory), item, folder: folder, guid: guid, keywords: keywords, into: sink) {
                 passed += 1
             }
