@@ -150,6 +150,51 @@ import Glibc
         #expect(reconcile.stdout.contains("\"entry\" : \"u/1/c/1/1.vcf\""))
     }
 
+    /// A delta export carries a changed, a new and a deleted contact and a changed and a deleted event; its import
+    /// puts Xandikos in Radicale's state (events with the same content lines, as Xandikos orders them its way).
+    @Test func aDeltaMovesChangedNewAndDeletedContactsAndEvents() throws {
+        let s = try Stations()
+        #expect(try s.python(s.source, ["seed"]).status == 0)
+        let full = s.work.file("a.mfa")
+        #expect(try s.export(out: full).status == 0)
+        #expect(try CLI.run(s.importArguments(full)).status == 0)
+
+        func put(_ collection: String, _ name: String, _ text: String) throws {
+            let file = s.work.file("put-\(name)")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+            let r = try s.python(s.source, ["put", collection, name, file])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        try put("contacts", "bob.vcf", "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:bob-1\r\nFN:Bob Builder Jr\r\nN:Bob Builder;;;;\r\nEND:VCARD\r\n")
+        try put("contacts", "dave.vcf", "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:dave-4\r\nFN:Dave\r\nN:Dave;;;;\r\nEND:VCARD\r\n")
+        try put(
+            "work", "event-3.ics",
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:event-3\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260110T100000Z\r\nSUMMARY:Moved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+        for (collection, name) in [("contacts", "chloe.vcf"), ("work", "event-2.ics")] {
+            let r = try s.python(s.source, ["delete", collection, name])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let after = try s.dump(s.source)
+        #expect(Set(Self.objects(after["contacts"]).keys) == ["bob.vcf", "dave.vcf", "friends.vcf"])
+
+        let delta = s.work.file("d.mfa")
+        let export = try CLI.run([
+            "export", "--source", s.sourceURL, "--user", Self.user, "--credentials", s.credentials, "--ca-file", s.source.caFile,
+            "--sign-key", s.work.file("k.key.pem"), "--since", full, "--out", delta,
+        ])
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(export.stdout.contains("3 new items") && export.stdout.contains("2 deleted"), "\(export.stdout)")
+        let imported = try CLI.run(s.importArguments(delta))
+        #expect(imported.status == 0, "\(imported.stdout.prefix(3000)) \(imported.stderr)")
+        #expect(imported.stdout.contains("2 deleted") && imported.stdout.contains("verdict: PASS"), "\(imported.stdout.prefix(3000))")
+
+        let target = try s.dump(s.target)
+        #expect(Self.objects(target["contacts"]) == Self.objects(after["contacts"]))
+        #expect(Self.objects(target["work"], "lines") == Self.objects(after["work"], "lines"))
+        #expect(Set(Self.objects(target["work"]).keys) == Set(Self.objects(after["work"]).keys))
+        #expect(Self.objects(target["tasks"]) == Self.objects(after["tasks"]))
+    }
+
     /// Killed with SIGKILL part way, run again: every object exactly once.
     @Test func anImportKilledPartWayFinishesWithEveryObjectOnce() throws {
         let s = try Stations()

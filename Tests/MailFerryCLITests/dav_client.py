@@ -7,6 +7,8 @@
                                                       object's SHA-256 and size as GET returns it
     dav_client.py BASE USER PASSWORD count NAME       how many objects the collection NAME holds
     dav_client.py BASE USER PASSWORD replace BOOK FILE  put other bytes over the contact FILE of address book BOOK
+    dav_client.py BASE USER PASSWORD put COLLECTION NAME FILE   put FILE's bytes as NAME (over what is there)
+    dav_client.py BASE USER PASSWORD delete COLLECTION NAME     delete the object NAME
 
 BASE is http://127.0.0.1:PORT or https://127.0.0.1:PORT (the CA in $DAV_CA). Discovery as RFC 6764 / RFC 5397 say: current-user-principal from the root, then
 the principal's calendar-home-set and addressbook-home-set, each listed with Depth 1.
@@ -207,6 +209,25 @@ def main():
     elif command == "count":
         collections = dump(server)
         print(len(collections.get(sys.argv[5], {}).get("objects", {})))
+    elif command in ("put", "delete"):
+        collection, name = sys.argv[5], sys.argv[6]
+        _, calendar_home, address_home = server.principal_homes()
+        path = None
+        for home in (calendar_home, address_home):
+            status, _, _ = server.request("PROPFIND", home.rstrip("/") + "/" + collection + "/", None, {"Depth": "0"})
+            if status == 207:
+                path = home.rstrip("/") + "/" + collection + "/" + name
+                break
+        if path is None:
+            raise SystemExit(f"no collection {collection}")
+        if command == "put":
+            data = open(sys.argv[7], "rb").read()
+            kind = "text/calendar" if name.endswith(".ics") else "text/vcard"
+            status, _, answer = server.request("PUT", path, data, {"Content-Type": kind})
+        else:
+            status, _, answer = server.request("DELETE", path)
+        if status not in (200, 201, 204):
+            raise SystemExit(f"{command} {path}: {status} {answer[:300]!r}")
     elif command == "replace":
         _, _, address_home = server.principal_homes()
         path = address_home.rstrip("/") + "/" + sys.argv[5] + "/" + sys.argv[6]

@@ -1,3 +1,4 @@
+import IMAPCore
 import MailModel
 import SystemLayer
 
@@ -25,6 +26,8 @@ final class DAVUserTarget: UserMailboxTarget {
     private(set) var placements: [ItemPlacement] = []
     private(set) var badItems: [BadItem] = []
     private(set) var convertedItems: [RewrittenItem] = []
+    /// Set for a delta import: a changed object's new version replaces the old one.
+    private var replacesChanged = false
     /// Objects written and not yet read back, by collection path: each one's key and content-lines digest.
     private var unread: [String: (calendar: Bool, objects: [(path: String, key: ItemKey, digest: String)])] = [:]
 
@@ -156,20 +159,9 @@ final class DAVUserTarget: UserMailboxTarget {
         // Nothing reaches the server before the bytes matched the manifest.
         try check()
         let path = collection.path + DAVServer.encodedSegment(resourceName)
-        let response = try session.request(
-            "PUT", path, headers: [("Content-Type", contentType), ("If-None-Match", "*")], body: bytes)
-        // A PUT answered with 207 (Xandikos, for a refused precondition) carries its real status inside.
-        var status = response.status
-        if status == 207, let inner = try? session.multistatus(response, of: path).first?.status { status = inner }
-        let written: Bool
-        switch status {
-        case 200..<300 where status != 207:
-            written = true
-            let isCalendar = contentType.hasPrefix("text/calendar")
-            unread[collection.path, default: (isCalendar, [])].objects.append(
-                (path, key, DAVObjectBytes.contentLinesDigest(bytes)))
-            if unread[collection.path]!.objects.count >= DAVSession.multigetBatch { try readBack(collection.path) }
-        case 412:
+        let isCalendar = contentType.hasPrefix("text/calendar")
+        var (status, response) = try send(bytes, to: path, contentType: contentType, condition: ("If-None-Match", "*"))
+        if status == 412 {
             // Something has this name already (or, for Xandikos, this UID): the same object counts as present.
             let existing = try session.request("GET", path)
             guard existing.status == 200 else {
@@ -177,20 +169,44 @@ final class DAVUserTarget: UserMailboxTarget {
                 return false
             }
             let held = Self.sha256(existing.body)
-            if held != key.sha256 {
-                guard DAVObjectBytes.contentLinesDigest(existing.body) == DAVObjectBytes.contentLinesDigest(bytes) else {
-                    try refuse(key, collection.name, "another object is already stored as \(resourceName); it is left as it is")
-                    return false
-                }
+            if held == key.sha256 {
+                status = 0
+            } else if DAVObjectBytes.contentLinesDigest(existing.body) == DAVObjectBytes.contentLinesDigest(bytes) {
                 convertedItems.append(RewrittenItem(entry: key.entryPath, sha256: held, size: Int64(existing.body.count), archivedSHA256: key.sha256))
+                status = 0
+            } else if replacesChanged {
+                // A delta's new version of a changed object replaces the one there, only if it is still that one.
+                (status, response) = try send(
+                    bytes, to: path, contentType: contentType, condition: existing.header("etag").map { ("If-Match", $0) })
+            } else {
+                try refuse(key, collection.name, "another object is already stored as \(resourceName); it is left as it is")
+                return false
             }
+        }
+        let written: Bool
+        switch status {
+        case 0:
             written = false
+        case 200..<300 where status != 207:
+            written = true
+            unread[collection.path, default: (isCalendar, [])].objects.append(
+                (path, key, DAVObjectBytes.contentLinesDigest(bytes)))
+            if unread[collection.path]!.objects.count >= DAVSession.multigetBatch { try readBack(collection.path) }
         default:
             try refuse(key, collection.name, "PUT \(resourceName): \(status) \(response.reason)\(DAVSession.serverReason(response.body))")
             return false
         }
         placements.append(ItemPlacement(entry: key.entryPath, guid: nil, folder: collection.name, uidValidity: nil, uid: nil, file: resourceName))
         return written
+    }
+
+    /// One PUT; its status, or for a 207 (Xandikos answers a refused precondition so) the status inside.
+    private func send(_ bytes: [UInt8], to path: String, contentType: String, condition: (String, String)?) throws -> (Int, HTTPResponse) {
+        let response = try session.request(
+            "PUT", path, headers: [("Content-Type", contentType)] + (condition.map { [$0] } ?? []), body: bytes)
+        var status = response.status
+        if status == 207, let inner = try? session.multistatus(response, of: path).first?.status { status = inner }
+        return (status, response)
     }
 
     /// Reads back, with one multiget, the objects written into `collectionPath` since the last time. A server may
@@ -235,5 +251,41 @@ final class DAVUserTarget: UserMailboxTarget {
         if settings.vacation != nil {
             target.onNotice?("\(location): the archive's vacation setting is not written (a DAV target takes contacts and calendars only)")
         }
+    }
+}
+
+/// Delta imports: a changed object's new version replaces the one there (`If-Match` on its ETag, so nothing changed
+/// meanwhile is overwritten); a deleted one is found by the name its source key records and removed only while it
+/// still holds the archived bytes (or the form this target was recorded holding). A DAV server has no folders or
+/// messages, so folder and message changes find nothing.
+extension DAVUserTarget: DeltaTarget {
+    func renameFolder(from: [String], to: [String]) throws -> Bool { false }
+    func deleteFolder(_ path: [String]) throws -> Bool { false }
+    func updateMessage(key: ItemKey, info: MessageInfo, inFolder folder: Int) throws -> ItemUpdate { .notFound }
+    func deleteItem(key: ItemKey, kind: ItemKind) throws -> Bool { false }
+
+    func beginDelta() { replacesChanged = true }
+
+    func deleteItem(key: ItemKey, kind: ItemKind, sourceKey: String?, heldSHA256: String?) throws -> Bool {
+        let prefix = kind == .contact ? "contact:" : kind == .calendarItem ? "calendar:" : nil
+        guard let prefix, let sourceKey, sourceKey.hasPrefix(prefix),
+            let slash = sourceKey.lastIndex(of: "/"),
+            let home = kind == .contact ? homes.addressBooks : homes.calendars
+        else { return false }
+        let collection = String(sourceKey[sourceKey.index(sourceKey.startIndex, offsetBy: prefix.count)..<slash])
+        let name = String(sourceKey[sourceKey.index(after: slash)...])
+        let path = home + DAVServer.encodedSegment(collection) + "/" + DAVServer.encodedSegment(name)
+        let existing = try session.request("GET", path)
+        guard existing.status == 200 else { return false }
+        let held = Self.sha256(existing.body)
+        guard held == key.sha256 || held == heldSHA256 else {
+            target.onNotice?("\(location): \(path) is not deleted: it changed at the target since it was imported")
+            return false
+        }
+        let deleted = try session.request("DELETE", path, headers: existing.header("etag").map { [("If-Match", $0)] } ?? [])
+        guard (200..<300).contains(deleted.status) || deleted.status == 404 else {
+            throw session.failure("DELETE \(path): \(deleted.status) \(deleted.reason)\(DAVSession.serverReason(deleted.body))")
+        }
+        return true
     }
 }
