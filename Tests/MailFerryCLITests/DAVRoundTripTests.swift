@@ -277,6 +277,8 @@ import Glibc
         ("other-host", "another server; refused"),
         ("outside", "outside that collection; refused"),
         ("loop", "a redirect loop"),
+        ("away", "redirects to \"http://evil.example.org/dav/\", another server; refused"),
+        ("chain", "more than 5 redirects"),
     ])
     func aHostileAnswerIsAClearErrorWithBoundedMemory(mode: String, words: String) throws {
         let work = try Workspace()

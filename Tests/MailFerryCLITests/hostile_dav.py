@@ -10,6 +10,8 @@ Discovery works (current-user-principal /alice/, both home sets /alice/) until t
     other-host    the home listing names a calendar on another host
     outside       the home listing names a calendar outside the home set (another user's)
     loop          every request is redirected: /a/ -> /b/ -> /a/ ...
+    away          every request is redirected to another host
+    chain         every request is redirected one step further: /r1/ -> /r2/ -> /r3/ ...
 Prints "listening on PORT" first.
 """
 import socket
@@ -88,6 +90,13 @@ def serve(stream):
             if MODE == "loop":
                 target = b"/b/" if path == "/a/" else b"/a/"
                 answer(stream, b"301 Moved Permanently", b"", b"Location: " + target + b"\r\n")
+                continue
+            if MODE == "away":
+                answer(stream, b"307 Temporary Redirect", b"", b"Location: http://evil.example.org/dav/\r\n")
+                continue
+            if MODE == "chain":
+                step = int(path.strip("/")[1:]) + 1 if path.startswith("/r") else 1
+                answer(stream, b"302 Found", b"", b"Location: /r%d/\r\n" % step)
                 continue
             if path != "/alice/":
                 answer(stream, b"207 Multi-Status", PRINCIPAL)

@@ -43,7 +43,15 @@ final class DAVSession {
 
     var location: String { "\(server.name) \(user)" }
 
-    func failure(_ message: String) -> ConnectorError { ConnectorError(location: location, message: message) }
+    /// An error for this user at this server; the message, which may quote the server, without the password.
+    func failure(_ message: String) -> ConnectorError { ConnectorError(location: location, message: redacted(message)) }
+
+    /// `text` without the password or its Basic form (a server may echo what it was sent).
+    func redacted(_ text: String) -> String {
+        var text = text
+        for secret in connection.secrets where !secret.isEmpty { text = text.replacingOccurrences(of: secret, with: "[redacted]") }
+        return text
+    }
 
     // MARK: Requests
 

@@ -202,8 +202,10 @@ final class DAVUserTarget: UserMailboxTarget {
 
     /// One PUT; its status, or for a 207 (Xandikos answers a refused precondition so) the status inside.
     private func send(_ bytes: [UInt8], to path: String, contentType: String, condition: (String, String)?) throws -> (Int, HTTPResponse) {
+        // Schedule-Reply: F (RFC 6638 section 8.1): a server that schedules sends no reply for what is only a copy.
         let response = try session.request(
-            "PUT", path, headers: [("Content-Type", contentType)] + (condition.map { [$0] } ?? []), body: bytes)
+            "PUT", path, headers: [("Content-Type", contentType), ("Schedule-Reply", "F")] + (condition.map { [$0] } ?? []),
+            body: bytes)
         var status = response.status
         if status == 207, let inner = try? session.multistatus(response, of: path).first?.status { status = inner }
         return (status, response)
@@ -234,7 +236,7 @@ final class DAVUserTarget: UserMailboxTarget {
     }
 
     private func refuse(_ key: ItemKey, _ collection: String, _ reason: String) throws {
-        let bad = BadItem(entry: key.entryPath, folder: collection, reason: reason)
+        let bad = BadItem(entry: key.entryPath, folder: collection, reason: session.redacted(reason))
         badItems.append(bad)
         try target.countBadItem(bad, user: user)
     }
