@@ -53,6 +53,10 @@ final class DAVXMLElement {
         parser.delegate = builder
         let parsed = parser.parse()
         if let refusal = builder.refusal { throw Refusal(description: refusal) }
+        // libxml2 through Foundation on Linux can report success for a document cut short: every element must close.
+        guard builder.stack.isEmpty else {
+            throw Refusal(description: "not well-formed XML: it ends before <\(builder.stack.last!.name)> is closed (a cut-off answer?)")
+        }
         guard parsed, let root = builder.root else {
             let reason = parser.parserError.map { "\($0.localizedDescription)" } ?? "no document element"
             throw Refusal(description: "not well-formed XML (line \(parser.lineNumber)): \(reason)")
