@@ -130,6 +130,34 @@ import Glibc
         #expect(s.target.log.components(separatedBy: "\"REPORT ").count >= reports + 3)
     }
 
+    /// The other way round: Xandikos (plain HTTP) as the source, Radicale (HTTPS) as the target, which stores vCards
+    /// and iCalendar objects in its own serialisation; the content lines arrive, the reconcile passes.
+    @Test func xandikosToRadicaleTheOtherWayRound() throws {
+        let s = try Stations()
+        let seeded = try s.python(s.target, ["seed"])
+        #expect(seeded.status == 0, "\(seeded.stderr)")
+        let before = try s.dump(s.target)
+        #expect(Self.objects(before["contacts"]).count == 3 && Self.objects(before["work"]).count == 5)
+        let archive = s.work.file("x.mfa")
+        let export = try CLI.run([
+            "export", "--source", s.targetURL, "--allow-plaintext", "--user", Self.user, "--credentials", s.credentials,
+            "--sign-key", s.work.file("k.key.pem"), "--out", archive,
+        ])
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(export.stdout.contains("contacts 3 in 3 files, events 5, tasks 3"), "\(export.stdout)")
+        let imported = try CLI.run([
+            "import", archive, "--trust", s.work.file("k.pub.pem"), "--target", s.sourceURL, "--credentials", s.credentials,
+            "--ca-file", s.source.caFile, "--journal", s.work.file("journal"),
+        ])
+        #expect(imported.status == 0, "\(imported.stdout.prefix(3000)) \(imported.stderr)")
+        #expect(imported.stdout.contains("11 items written") && imported.stdout.contains("verdict: PASS"), "\(imported.stdout.prefix(3000))")
+        let after = try s.dump(s.source)
+        for name in ["contacts", "work", "tasks"] {
+            #expect(Self.objects(after[name], "lines") == Self.objects(before[name], "lines"), "\(name)")
+            #expect(after[name]?["displayname"] as? String == before[name]?["displayname"] as? String, "\(name)")
+        }
+    }
+
     /// The reconcile reads the target back: an object changed there behind the import's back fails the user.
     @Test func theReconcileReadsTheTargetBack() throws {
         let s = try Stations()
