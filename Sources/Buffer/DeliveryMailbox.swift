@@ -22,6 +22,7 @@ final class DeliveryMailbox: DeliveryTarget {
         case .maildir(let path): target = try MaildirTarget(path: path)
         case .mbox: throw FerryError(.usage, "mbox: is a source only")
         case .sieve: throw FerryError(.usage, "sieve:// holds Sieve scripts, not mail; deliver into imap(s)://, maildir: or dir:")
+        case .dav: throw FerryError(.usage, "davs:// holds contacts and calendars, not mail; deliver into imap(s)://, maildir: or dir:")
         case .imap:
             // The IMAP target's journal (in the spool) recognises each key again, and looks up on the server a
             // message whose APPEND outcome a crash left unknown: exactly once, as for the directory targets.

@@ -54,6 +54,7 @@ public struct ConnectorOptions: Sendable {
         switch url {
         case .imap(let h, let p, let tls): (host, port, implicitTLS) = (h, p, tls)
         case .sieve(let h, let p): (host, port, implicitTLS) = (h, p, false)
+        case .dav(let h, let p, _, let tls): (host, port, implicitTLS) = (h, p, tls)
         case .directory, .maildir, .mbox: preconditionFailure("access(for:) is for server URLs")
         }
         let credentials: IMAPCredentials

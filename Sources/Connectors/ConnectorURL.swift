@@ -2,7 +2,8 @@ import Foundation
 import MailModel
 
 /// A source or target named the way the command line names it: `dir:PATH`, `maildir:PATH`,
-/// `mbox:PATH`, `imap://HOST[:PORT]`, `imaps://HOST[:PORT]`, `sieve://HOST[:PORT]`.
+/// `mbox:PATH`, `imap://HOST[:PORT]`, `imaps://HOST[:PORT]`, `sieve://HOST[:PORT]`, `davs://HOST[:PORT][/PATH]`,
+/// `dav://HOST[:PORT][/PATH]`.
 public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     /// A tree of users: `PATH/<address>/Maildir/`, `contacts/`, `calendars/`, `sieve/`.
     case directory(String)
@@ -15,6 +16,9 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     /// A ManageSieve server (RFC 5804; the scheme is RFC 5804 section 3's): each user's Sieve scripts, STARTTLS
     /// required unless `--allow-plaintext`, logins as for IMAP.
     case sieve(host: String, port: Int)
+    /// A CalDAV/CardDAV server (RFC 4791, RFC 6352): each user's address books and calendars. `davs:` is HTTPS,
+    /// `dav:` plain HTTP (only with `--allow-plaintext`); discovery starts at `path` (RFC 6764).
+    case dav(host: String, port: Int, path: String, implicitTLS: Bool)
 
     /// ManageSieve's registered port (RFC 5804 section 1.8).
     public static let sievePort = 4190
@@ -33,6 +37,10 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
             self = .sieve(host: address.host, port: address.port)
             return
         }
+        if scheme == "davs" || scheme == "dav" {
+            self = try Self.parseDAV(text, implicitTLS: scheme == "davs")
+            return
+        }
         let path = String(text[text.index(after: colon)...])
         guard !path.isEmpty else { throw FerryError(.usage, "\(String(reflecting: text)) names no path") }
         switch scheme {
@@ -40,7 +48,7 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         case "maildir": self = .maildir(path)
         case "mbox": self = .mbox(path)
         case "caldav", "carddav":
-            throw FerryError(.usage, "\(scheme): sources and targets are not supported by this version yet; use dir:, maildir:, mbox:, imap(s):// or sieve://")
+            throw FerryError(.usage, "\(scheme): is not a scheme here; name a CalDAV/CardDAV server as davs://HOST[:PORT][/PATH] (address books and calendars together)")
         default:
             throw FerryError(.usage, "unknown scheme \(String(reflecting: scheme)) in \(String(reflecting: text)); use dir:PATH, maildir:PATH, mbox:PATH, imap://HOST:PORT, imaps://HOST:PORT or sieve://HOST:PORT")
         }
@@ -51,6 +59,23 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     private static func parseServer(_ text: String, implicitTLS: Bool) throws -> ConnectorURL {
         let address = try parseAddress(text, scheme: implicitTLS ? "imaps" : "imap", defaultPort: implicitTLS ? 993 : 143)
         return .imap(host: address.host, port: address.port, implicitTLS: implicitTLS)
+    }
+
+    /// `davs://HOST[:PORT][/PATH]` or `dav://HOST[:PORT][/PATH]`: no user or password, no query; PATH as it goes on
+    /// the wire (percent-encoded), `/` when absent.
+    private static func parseDAV(_ text: String, implicitTLS: Bool) throws -> ConnectorURL {
+        let scheme = implicitTLS ? "davs" : "dav"
+        let rest = text.dropFirst(scheme.count + 3)
+        guard text.lowercased().hasPrefix(scheme + "://") else {
+            throw FerryError(.usage, "\(String(reflecting: text)): write \(scheme)://HOST[:PORT][/PATH]")
+        }
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let path = rest[slash...].isEmpty ? "/" : String(rest[slash...])
+        guard !path.contains("?") && !path.contains("#") else {
+            throw FerryError(.usage, "\(String(reflecting: text)): no query or fragment in a DAV server's URL")
+        }
+        let address = try parseAddress(scheme + "://" + rest[..<slash], scheme: scheme, defaultPort: implicitTLS ? 443 : 80)
+        return .dav(host: address.host, port: address.port, path: path, implicitTLS: implicitTLS)
     }
 
     /// `SCHEME://HOST[:PORT]`: no user or password, no path.
@@ -83,13 +108,15 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
             return "\(implicitTLS ? "imaps" : "imap")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
         case .sieve(let host, let port):
             return "sieve://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        case .dav(let host, let port, let path, let implicitTLS):
+            return "\(implicitTLS ? "davs" : "dav")://\(host.contains(":") ? "[\(host)]" : host):\(port)\(path == "/" ? "" : path)"
         }
     }
 
     /// Sources that hold one user need the user named, since files do not say whose they are.
     public var holdsOneUser: Bool {
         switch self {
-        case .directory, .imap, .sieve: return false
+        case .directory, .imap, .sieve, .dav: return false
         case .maildir, .mbox: return true
         }
     }
@@ -100,7 +127,7 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     public var holdsMaildirPassed: Bool {
         switch self {
         case .directory, .maildir: return true
-        case .mbox, .imap, .sieve: return false
+        case .mbox, .imap, .sieve, .dav: return false
         }
     }
 
@@ -128,6 +155,9 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         case .sieve:
             let reason = "a ManageSieve server holds Sieve scripts only"
             return FolderPropertySupport(acl: .notHeld(reason: reason), subscriptions: .notHeld(reason: reason), specialUse: .notHeld(reason: reason))
+        case .dav:
+            let reason = "a CalDAV/CardDAV server holds contacts and calendars only"
+            return FolderPropertySupport(acl: .notHeld(reason: reason), subscriptions: .notHeld(reason: reason), specialUse: .notHeld(reason: reason))
         }
     }
 
@@ -138,6 +168,7 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         case .directory: return Set(ItemKind.allCases)
         case .maildir, .imap: return [.message]
         case .sieve: return [.sieveScript]
+        case .dav: return [.contact, .calendarItem]
         case .mbox: return []
         }
     }
@@ -145,7 +176,7 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     /// Sources that cannot list their users (an IMAP or ManageSieve server) export the users named.
     public var listsUsers: Bool {
         switch self {
-        case .imap, .sieve: return false
+        case .imap, .sieve, .dav: return false
         case .directory, .maildir, .mbox: return true
         }
     }
@@ -167,6 +198,8 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
             return MboxSource(path: path, user: try singleUser(users))
         case .sieve:
             return SieveSource(access: try options.access(for: self), users: users)
+        case .dav(_, _, let path, _):
+            return DAVSource(server: DAVServer(access: try options.access(for: self), path: path), users: users)
         }
     }
 
@@ -201,9 +234,13 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         case .maildir(let path):
             return try SingleMaildirTarget(path: path, user: singleUser(users), recordsPlacements: options.recordsPlacements)
         case .mbox:
-            throw FerryError(.usage, "mbox: is a source only; import into dir:, maildir:, imap(s):// or sieve://")
+            throw FerryError(.usage, "mbox: is a source only; import into dir:, maildir:, imap(s)://, sieve:// or davs://")
         case .sieve:
             let target = SieveTarget(access: try options.access(for: self), maxBadItems: options.maxBadItems)
+            target.onNotice = options.onNotice
+            return target
+        case .dav(_, _, let path, _):
+            let target = DAVTarget(server: DAVServer(access: try options.access(for: self), path: path), maxBadItems: options.maxBadItems)
             target.onNotice = options.onNotice
             return target
         }
@@ -243,7 +280,7 @@ extension ConnectorURL {
         case .directory(let p): return "dir:" + absolute(p)
         case .maildir(let p): return "maildir:" + absolute(p)
         case .mbox(let p): return "mbox:" + absolute(p)
-        case .imap, .sieve: return description
+        case .imap, .sieve, .dav: return description
         }
     }
 }

@@ -97,10 +97,11 @@ public struct Importer {
         if manifest.isDelta {
             var counts = ImportCounts()
             let progress = ProgressReporter(label: "import", quiet: quiet)
-            try DeltaImport(
+            var delta = DeltaImport(
                 manifest: manifest, archive: archive, selected: selected, mailboxes: mailboxes, target: target, progress: progress,
-                mapping: mapping
-            ).run(into: &counts)
+                mapping: mapping)
+            delta.heldForms = RewrittenItemsFile(directory: options.journalDirectory).held(at: target.ledgerName)
+            try delta.run(into: &counts)
             progress.finish()
             counts.seconds = Date().timeIntervalSince(started)
             return Written(manifest: manifest, selected: selected, counts: counts)

@@ -139,15 +139,17 @@ struct Reconciler {
         return placed
     }
 
-    /// The hash the target holds for `entry`: its CRLF form's (`converted`, this import's or an earlier one's), its
-    /// rewritten form's, or the archived one.
+    /// The hash the target holds for `entry`: its CRLF form's or a DAV server's own serialisation's (`converted`,
+    /// this import's or an earlier one's), its rewritten form's, or the archived one.
     private func heldHash(_ entry: EntryRecord, _ hashes: Hashes) -> (hash: String, converted: Bool) {
         heldHash(path: entry.path, kind: entry.kind, sha256: entry.sha256, hashes)
     }
 
     private func heldHash(path: String, kind: ItemKind, sha256: String, _ hashes: Hashes) -> (hash: String, converted: Bool) {
         if let crlf = hashes.converted[path] ?? (kind == .message ? rewrittenBefore[sha256] : nil) {
-            return (crlf, true)
+            // Only messages are converted for their line ends (an IMAP target); a DAV target's converted objects
+            // are in the server's own serialisation and are not counted as line-end conversions.
+            return (crlf, kind == .message)
         }
         return (hashes.rewritten[path] ?? rewrittenBefore[sha256] ?? sha256, false)
     }

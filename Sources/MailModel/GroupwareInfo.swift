@@ -1,14 +1,40 @@
 /// An address book (a `contacts/` folder, a CardDAV collection).
 public struct AddressBookInfo: Hashable, Sendable, Codable {
-    /// The collection's name as the source gave it.
+    /// The collection's name as the source gave it (a folder's name, a DAV collection's last path segment).
     public var name: String
-    public init(name: String) { self.name = name }
+    /// What people see of a DAV collection (WebDAV `displayname`, CardDAV `addressbook-description`); nil where the
+    /// source has none (a `dir:` folder).
+    public var displayName: String?
+    public var description: String?
+    public init(name: String, displayName: String? = nil, description: String? = nil) {
+        self.name = name
+        self.displayName = displayName
+        self.description = description
+    }
 }
 
 /// A calendar (a `calendars/<name>/` folder, a CalDAV collection) holding events and tasks.
 public struct CalendarInfo: Hashable, Sendable, Codable {
     public var name: String
-    public init(name: String) { self.name = name }
+    /// A CalDAV collection's properties, nil where the source has none: `displayname`, `calendar-description`,
+    /// Apple's `calendar-color` (`#RRGGBB[AA]`), `calendar-timezone` (an iCalendar object holding one VTIMEZONE) and
+    /// `supported-calendar-component-set` (`VEVENT`, `VTODO`, `VJOURNAL`, ...; nil when the server did not say).
+    public var displayName: String?
+    public var description: String?
+    public var color: String?
+    public var timeZone: String?
+    public var components: [String]?
+    public init(
+        name: String, displayName: String? = nil, description: String? = nil, color: String? = nil,
+        timeZone: String? = nil, components: [String]? = nil
+    ) {
+        self.name = name
+        self.displayName = displayName
+        self.description = description
+        self.color = color
+        self.timeZone = timeZone
+        self.components = components
+    }
 }
 
 /// One contact resource: a `.vcf` file (or DAV resource) carried byte for byte.

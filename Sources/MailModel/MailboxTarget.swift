@@ -165,4 +165,17 @@ public protocol DeltaTarget: AnyObject {
     func updateMessage(key: ItemKey, info: MessageInfo, inFolder folder: Int) throws -> ItemUpdate
     /// Removes an earlier item; true when it was there.
     func deleteItem(key: ItemKey, kind: ItemKind) throws -> Bool
+    /// Removes an earlier item that a target finds by its name: `sourceKey` as the delta records it
+    /// (`contact:BOOK/NAME`, `calendar:CALENDAR/NAME`), `heldSHA256` the hash of the form this target was recorded
+    /// holding when it is not the archived one (`RewrittenItem`). By default `deleteItem(key:kind:)`.
+    func deleteItem(key: ItemKey, kind: ItemKind, sourceKey: String?, heldSHA256: String?) throws -> Bool
+    /// Called once a user is opened for a delta: the new versions of changed items then replace the old ones.
+    func beginDelta()
+}
+
+extension DeltaTarget {
+    public func deleteItem(key: ItemKey, kind: ItemKind, sourceKey: String?, heldSHA256: String?) throws -> Bool {
+        try deleteItem(key: key, kind: kind)
+    }
+    public func beginDelta() {}
 }

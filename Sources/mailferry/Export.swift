@@ -17,6 +17,10 @@ struct Export: ParsableCommand {
               sieve://HOST[:PORT]
                             a ManageSieve server (RFC 5804, port 4190, STARTTLS): each user's Sieve scripts and which
                             is active; users and passwords as for IMAP
+              davs://HOST[:PORT][/PATH], dav://HOST[:PORT][/PATH]
+                            a CalDAV/CardDAV server (HTTPS; plain HTTP only with --allow-plaintext): each user's
+                            address books and calendars with their properties, found from PATH and the well-known
+                            URIs; users and passwords as for IMAP (HTTP Basic)
 
             The archive is written to FILE.partial and renamed to FILE only when complete and on disk.
 

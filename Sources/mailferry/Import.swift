@@ -22,7 +22,7 @@ struct TargetOptions: ParsableArguments {
 
     @OptionGroup var identity: IdentityOptions
 
-    @Option(help: "The target URL (dir:PATH, maildir:PATH, imap://HOST:PORT, imaps://HOST:PORT, sieve://HOST:PORT).")
+    @Option(help: "The target URL (dir:PATH, maildir:PATH, imap://HOST:PORT, imaps://HOST:PORT, sieve://HOST:PORT, davs://HOST[:PORT][/PATH]).")
     var target: String
 
     @Option(name: .customLong("user"), help: "Only this user (repeatable).")
@@ -95,7 +95,12 @@ struct Import: ParsableCommand {
             only: each goes through CHECKSCRIPT (a script the server cannot run is a bad item with its reason) and
             PUTSCRIPT, the archive's active one is made active, and one already there with the same bytes is not
             written again.
-            A target takes only the kinds of item it holds (ManageSieve scripts; IMAP and maildir: mail; dir: all):
+            A CalDAV/CardDAV server, davs://HOST[:PORT][/PATH] (dav:// only with --allow-plaintext; logins as for
+            IMAP, HTTP Basic), takes address books and calendars: each collection is made in the user's home set with
+            its properties, each object goes by PUT with If-None-Match: * (one already there with the same bytes is
+            not written again; a refused one is a bad item with the server's reason).
+            A target takes only the kinds of item it holds (ManageSieve scripts; DAV contacts and calendars; IMAP and
+            maildir: mail; dir: all):
             the others are listed in the report as not imported and the reconcile fails the user.
 
             With --report or --html, each user's identity map is written beside it (REPORT.<address>.map.csv, the

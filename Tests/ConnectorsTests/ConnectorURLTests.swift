@@ -32,4 +32,25 @@ struct ConnectorURLTests {
             #expect(throws: FerryError.self, "\(text)") { try ConnectorURL(parsing: text) }
         }
     }
+
+    @Test func davURLsGiveHostPortPathAndSecurity() throws {
+        #expect(try ConnectorURL(parsing: "davs://dav.example.com") == .dav(host: "dav.example.com", port: 443, path: "/", implicitTLS: true))
+        #expect(try ConnectorURL(parsing: "dav://127.0.0.1:5232/") == .dav(host: "127.0.0.1", port: 5232, path: "/", implicitTLS: false))
+        #expect(
+            try ConnectorURL(parsing: "DAVS://[::1]:8443/remote.php/dav/")
+                == .dav(host: "::1", port: 8443, path: "/remote.php/dav/", implicitTLS: true))
+        #expect(try ConnectorURL(parsing: "davs://h/dav/").description == "davs://h:443/dav/")
+        #expect(try ConnectorURL(parsing: "davs://h").ledgerName == "davs://h:443")
+        #expect(try ConnectorURL(parsing: "davs://h").listsUsers == false)
+        #expect(try ConnectorURL(parsing: "davs://h").heldKinds == [.contact, .calendarItem])
+        for text in ["davs://alice:pw@host", "davs://host:0", "davs://", "davs:host", "davs://host/x?y=1"] {
+            #expect(throws: FerryError.self, "\(text)") { try ConnectorURL(parsing: text) }
+        }
+        do {
+            _ = try ConnectorURL(parsing: "caldav:https://host")
+            Issue.record("caldav: was taken")
+        } catch {
+            #expect("\(error)".contains("davs://"))
+        }
+    }
 }

@@ -15,6 +15,8 @@ struct DeltaImport {
     let progress: ProgressReporter
     /// The archive's user mapping (renamed users' target addresses).
     let mapping: UserMapping
+    /// Archived SHA-256 to the one held at this target, for items earlier imports recorded in another form.
+    var heldForms: [String: String] = [:]
 
     /// The change lines of one user (read from where they begin; decoded once for both passes over them, since the
     /// manifest keeps the user's decoded lines: `KeptChanges`).
@@ -35,6 +37,7 @@ struct DeltaImport {
         guard let delta = userTarget as? any DeltaTarget else {
             throw FerryError(.usage, "\(target) cannot apply a delta archive (no moves, flag changes or deletions there)")
         }
+        delta.beginDelta()
         var renamed = 0
         // Read for renames only when the user has some (the pass after them then finds the lines decoded).
         if manifest.folderRenames(of: user.user) > 0 {
@@ -62,7 +65,11 @@ struct DeltaImport {
                 case .notFound: result.notFound += 1
                 }
             case .delete:
-                if let key = c.itemKey, let kind = c.kind, try o.delta.deleteItem(key: key, kind: kind) { result.deleted += 1 }
+                if let key = c.itemKey, let kind = c.kind,
+                    try o.delta.deleteItem(key: key, kind: kind, sourceKey: c.sourceKey, heldSHA256: heldForms[key.sha256])
+                {
+                    result.deleted += 1
+                }
             case .deleteFolder:
                 if let folder = c.folder { folderDeletions.append(folder) }
             case .renameFolder:
