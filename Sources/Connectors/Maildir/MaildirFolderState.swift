@@ -14,7 +14,7 @@ struct MaildirFolderState {
     var keywords: DovecotKeywords
     /// Digest to the committed file's path, of the files the folder held when first used (and those a delta moved
     /// into it since); nil until the folder's `cur/` and `new/` are scanned. What this run writes is not added.
-    var committed: [String: String]?
+    var committed: MaildirFileIndex?
     let list: MaildirUIDListWriter
     /// Staged messages and messages found in place, waiting for the list, with the archive entry each came from.
     var batch: [(move: MaildirUIDListWriter.Move, entry: String)] = []

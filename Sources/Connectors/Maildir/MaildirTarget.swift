@@ -47,7 +47,7 @@ public final class MaildirTarget: UserMailboxTarget {
     private var directoriesToSync: Set<String> = []
     private var stagedCount = 0
     /// Every committed item's file by digest, across folders, for delta changes (built on first use).
-    private var itemLocations: [String: String]?
+    private var itemLocations: MaildirFileIndex?
     public let placements = PlacementLog()
     /// Whether `placements` is kept (`ConnectorOptions.recordsPlacements`); the lists are written either way.
     public var recordsPlacements = true
@@ -138,20 +138,21 @@ public final class MaildirTarget: UserMailboxTarget {
     }
 
     /// Scans a folder once: which digests are committed, and removes our staged leftovers from `tmp/`.
-    private func committed(in number: Int) throws -> [String: String] {
+    private func committed(in number: Int) throws -> MaildirFileIndex {
         if let known = folders[number].committed { return known }
         let directory = folders[number].directory
-        var found: [String: String] = [:]
+        var found = MaildirFileIndex()
         var others = false
         for sub in ["cur", "new"] {
             for name in try FileSystem.listDirectory("\(directory)/\(sub)").names {
                 if let digest = Self.digest(inFileName: name) {
-                    found[digest] = "\(directory)/\(sub)/\(name)"
+                    found.scanned(digest: digest, directory: "\(directory)/\(sub)", name: name)
                 } else if !name.hasPrefix(".") {
                     others = true
                 }
             }
         }
+        found.finishScan()
         if others { folders[number].list.holdsOtherMail = true }
         for name in try FileSystem.listDirectory("\(directory)/tmp").names where name.hasSuffix(Self.temporarySuffix) {
             try FileSystem.unlinkIfPresent("\(directory)/tmp/\(name)")
@@ -330,18 +331,19 @@ public final class MaildirTarget: UserMailboxTarget {
         return result
     }
 
-    func locations() throws -> [String: String] {
+    func locations() throws -> MaildirFileIndex {
         if let itemLocations { return itemLocations }
-        var found: [String: String] = [:]
+        var found = MaildirFileIndex()
         for directory in try folderDirectories() {
             for sub in ["cur", "new"] {
                 let dir = "\(directory)/\(sub)"
                 guard try FileSystem.lstatIfPresent(dir) != nil else { continue }
                 for name in try FileSystem.listDirectory(dir).names {
-                    if let digest = Self.digest(inFileName: name) { found[digest] = "\(dir)/\(name)" }
+                    if let digest = Self.digest(inFileName: name) { found.scanned(digest: digest, directory: dir, name: name) }
                 }
             }
         }
+        found.finishScan()
         itemLocations = found
         return found
     }
