@@ -17,9 +17,13 @@ final class ControlHandler: ChannelInboundHandler {
     /// so a changed section takes effect without a restart.
     private let delivery: @Sendable () throws -> ConnectorOptions
 
-    init(spool: BufferSpool, delivery: @escaping @Sendable () throws -> ConnectorOptions) {
+    /// Where a release's progress is counted (`mailferry_buffer_release_*`).
+    private let metrics: BufferMetrics
+
+    init(spool: BufferSpool, delivery: @escaping @Sendable () throws -> ConnectorOptions, metrics: BufferMetrics = .disabled) {
         self.spool = spool
         self.delivery = delivery
+        self.metrics = metrics
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -42,13 +46,17 @@ final class ControlHandler: ChannelInboundHandler {
         let spool = self.spool
         let delivery = self.delivery
         let channel = context.channel
+        let metrics = self.metrics
         // SQLite writes fsync: not on the event loop.
         Task(executorPreference: SpoolExecutor.shared) {
             var relay: ((ReleaseProgress) -> Void)?
-            if case .release(let parameters) = request, parameters.reportsProgress == true {
+            if case .release(let parameters) = request {
+                let asksForLines = parameters.reportsProgress == true
                 // A line every tenth of a second at most (and the first and the last), not one per message.
                 var last = ContinuousClock.now - .seconds(1)
                 relay = { progress in
+                    metrics.releaseProgressed(user: parameters.user, progress)
+                    guard asksForLines else { return }
                     let now = ContinuousClock.now
                     guard progress.done == 0 || progress.done >= progress.total || now - last >= .milliseconds(100) else { return }
                     last = now
