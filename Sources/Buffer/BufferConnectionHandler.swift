@@ -152,7 +152,13 @@ final class BufferConnectionHandler: ChannelInboundHandler {
             guard case .committing = message else { return }
             message = .idle
             transaction?.stored = stored
-            guard !isClosed else { return }
+            guard !isClosed else {
+                // The client left before its reply; a message stored all the same is in the spool and is logged
+                // (code "none"): the client will likely send it again.
+                if let record = transaction, record.stored != nil { record.finish(telemetry) }
+                transaction = nil
+                return
+            }
             carryOut(connection.handle(.messageStored(result)))
         }
     }

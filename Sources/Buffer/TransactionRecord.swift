@@ -35,7 +35,7 @@ struct TransactionRecord {
         return reply.code == 421 || replies.count >= (mode == .lmtp ? recipients.count : 1)
     }
 
-    /// Writes the transaction's log line and counts it as accepted when stored and answered positively.
+    /// Writes the transaction's log line and counts it as accepted when stored (and not answered negatively).
     func finish(_ telemetry: BufferTelemetry) {
         let elapsed = ContinuousClock.now - started
         let codes = replies.map { String($0.code) }
@@ -53,7 +53,8 @@ struct TransactionRecord {
             metadata["queue_id"] = .string(stored.id.description)
             metadata["sha256"] = .string(String(stored.sha256.prefix(Self.hashPrefixLength)))
         }
-        let accepted = stored != nil && replies.contains { $0.isPositive }
+        // Stored is accepted: also when the client left before its 250 (no reply), the message is in the spool.
+        let accepted = stored != nil && (replies.isEmpty || replies.contains { $0.isPositive })
         if accepted { telemetry.metrics.accepted(bytes: size) }
         telemetry.logger.log(level: accepted ? .info : .notice, "transaction", metadata: metadata)
     }
