@@ -80,7 +80,7 @@ public enum BufferServer {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            ControlHandler(spool: spool, delivery: delivery, metrics: metrics))
+                            ControlHandler(spool: spool, delivery: delivery, telemetry: telemetry))
                     }
                 }
                 .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()

@@ -17,13 +17,13 @@ final class ControlHandler: ChannelInboundHandler {
     /// so a changed section takes effect without a restart.
     private let delivery: @Sendable () throws -> ConnectorOptions
 
-    /// Where a release's progress is counted (`mailferry_buffer_release_*`).
-    private let metrics: BufferMetrics
+    /// Where a release's progress is counted (`mailferry_buffer_release_*`) and what changed is logged.
+    private let telemetry: BufferTelemetry
 
-    init(spool: BufferSpool, delivery: @escaping @Sendable () throws -> ConnectorOptions, metrics: BufferMetrics = .disabled) {
+    init(spool: BufferSpool, delivery: @escaping @Sendable () throws -> ConnectorOptions, telemetry: BufferTelemetry) {
         self.spool = spool
         self.delivery = delivery
-        self.metrics = metrics
+        self.telemetry = telemetry
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -46,7 +46,8 @@ final class ControlHandler: ChannelInboundHandler {
         let spool = self.spool
         let delivery = self.delivery
         let channel = context.channel
-        let metrics = self.metrics
+        let telemetry = self.telemetry
+        let metrics = telemetry.metrics
         // SQLite writes fsync: not on the event loop.
         Task(executorPreference: SpoolExecutor.shared) {
             var relay: ((ReleaseProgress) -> Void)?
@@ -76,6 +77,7 @@ final class ControlHandler: ChannelInboundHandler {
                     ok: false, error: "\(failure.description) (the [imap] section is read again for each release)",
                     exitStatus: failure.status.rawValue)
             }
+            telemetry.logControl(request, response)
             let buffer = channel.allocator.buffer(bytes: BufferControl.encode(response))
             try? await channel.writeAndFlush(buffer)
             try? await channel.close()

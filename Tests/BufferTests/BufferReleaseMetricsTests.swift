@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// Release progress on the endpoint: a release run by the server, asked without progress lines, still moves
-/// `mailferry_buffer_release_*` to what was delivered, and the held gauge to 0.
+/// `mailferry_buffer_release_*` to what was delivered, and the held gauge to 0; the release is logged.
 @Suite struct BufferReleaseMetricsTests {
     static let scrape = #"""
         import json, re, sys, urllib.request
@@ -17,7 +17,8 @@ import Testing
         """#
 
     @Test func aReleaseMovesTheReleaseGauges() async throws {
-        try await LiveBuffer.with(edit: { $0.metrics = .init(host: "127.0.0.1", port: 0) }) { live in
+        let log = BufferLogTests.CapturedLog()
+        try await LiveBuffer.with(logSink: log.sink, edit: { $0.metrics = .init(host: "127.0.0.1", port: 0) }) { live in
             let port = try #require(live.server.metricsAddress?.port)
             let fixture = try ReleaseFixture()
             let body = live.directory + "/body.eml"
@@ -46,6 +47,14 @@ import Testing
                 == before[#"mailferry_buffer_held_bytes{user="alice@example.com"}"#])
             #expect(after[#"mailferry_buffer_held_messages{user="alice@example.com"}"#] == 0)
         }
+        // The release has its line in the log, with its counts.
+        let control = try log.lines.map(BufferLogTests.parsePlain).filter { $0["message"] as? String == "control" }
+        #expect(control.count == 1)
+        #expect(control.first?["request"] as? String == "release")
+        #expect(control.first?["user"] as? String == "alice@example.com")
+        #expect(control.first?["delivered"] as? String == "3")
+        #expect(control.first?["state"] as? String == "released")
+        #expect(control.first?["ok"] as? String == "true")
     }
 
     func metrics(_ port: Int) async throws -> [String: Double] {
