@@ -1,5 +1,6 @@
 import BufferSpool
 import CoreMetrics
+import Synchronization
 import SystemLayer
 
 /// What the buffer counts for its Prometheus endpoint (`[metrics] listen`), recorded through swift-metrics so the
@@ -18,6 +19,8 @@ struct BufferMetrics: Sendable {
     static let releaseDoneLabel = "mailferry_buffer_release_done_messages"
     static let releaseTotalLabel = "mailferry_buffer_release_total_messages"
     static let releaseDoneBytesLabel = "mailferry_buffer_release_done_bytes"
+    static let commitBatchesLabel = "mailferry_buffer_commit_batches_total"
+    static let largestBatchLabel = "mailferry_buffer_commit_largest_batch"
 
     /// Commit latency buckets: a group commit is one fsync of the batch's files and one SQLite commit, so
     /// milliseconds on local disks and up to seconds on a slow or busy one.
@@ -33,6 +36,14 @@ struct BufferMetrics: Sendable {
     private let refused: [RefusalReason: Counter]
     private let commitLatency: Timer
     private let spoolFreeBytes: Gauge
+    private let commitBatches: Counter
+    private let largestBatch: Gauge
+    /// The group committer's batch count at the last scrape: it only grows, so each scrape adds the difference.
+    private let seenBatches = SeenBatches()
+
+    private final class SeenBatches: Sendable {
+        let count = Mutex(0)
+    }
 
     init(factory: any MetricsFactory) {
         self.factory = factory
@@ -47,6 +58,8 @@ struct BufferMetrics: Sendable {
         self.refused = refused
         commitLatency = Timer(label: Self.commitLatencyLabel, factory: factory)
         spoolFreeBytes = Gauge(label: Self.spoolFreeBytesLabel, factory: factory)
+        commitBatches = Counter(label: Self.commitBatchesLabel, factory: factory)
+        largestBatch = Gauge(label: Self.largestBatchLabel, factory: factory)
     }
 
     static let disabled = BufferMetrics(factory: NOOPMetricsHandler.instance)
@@ -73,9 +86,17 @@ struct BufferMetrics: Sendable {
         Gauge(label: Self.releaseDoneBytesLabel, dimensions: dimensions, factory: factory).record(progress.bytes)
     }
 
-    /// Reads the spool's gauges: held messages and bytes per user, and the free space of its file system. A
-    /// failed read leaves the previous values (the scrape still answers).
+    /// Reads the spool's gauges: held messages and bytes per user, the free space of its file system, and the
+    /// group committer's batches (messages per batch = accepted messages / batches). A failed read leaves the
+    /// previous values (the scrape still answers).
     func refresh(from spool: BufferSpool) {
+        let statistics = spool.commitStatistics
+        let added = seenBatches.count.withLock { seen in
+            defer { seen = statistics.batches }
+            return statistics.batches - seen
+        }
+        if added > 0 { commitBatches.increment(by: added) }
+        largestBatch.record(statistics.largestBatch)
         if let users = try? spool.status() {
             for user in users {
                 let dimensions = [("user", user.user)]

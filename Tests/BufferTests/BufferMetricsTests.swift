@@ -97,6 +97,8 @@ import Testing
             "alice": after.get('mailferry_buffer_held_messages{user="alice@example.com"}'),
             "commits": after.get("mailferry_buffer_commit_seconds_count"),
             "free": after.get("mailferry_buffer_spool_free_bytes"),
+            "batches": after.get("mailferry_buffer_commit_batches_total"),
+            "largest_batch": after.get("mailferry_buffer_commit_largest_batch"),
         }
         print(json.dumps({"sent": sent, "scraped": scraped, "scrapes": scrapes[0], "monotonic": monotonic[0]}))
         """#
@@ -122,6 +124,10 @@ import Testing
             #expect(scraped["commits"].map { Int($0) } == sent["accepted"])
             #expect(scraped["alice"].map { Int($0) } == (try live.spool.status(user: "alice@example.com"))?.heldCount)
             #expect((scraped["free"] ?? 0) > 0)
+            // Every accepted message was in one batch: between 1 and 60 batches, none larger than the 4 clients.
+            let batches = Int(scraped["batches"] ?? 0)
+            #expect(batches >= 1 && batches <= 60, "\(batches)")
+            #expect((1...4).contains(Int(scraped["largest_batch"] ?? 0)))
             #expect(result["monotonic"] as? Bool == true)
             #expect((result["scrapes"] as? Int ?? 0) >= 1)
         }
