@@ -93,8 +93,8 @@ public enum BufferServer {
                     channel = try await MetricsEndpoint.bind(
                         host: listener.host, port: listener.port, metrics: prometheus, group: group
                     ) {
-                        // The spool's gauges read on the spool executor: SQLite may wait for a commit.
-                        await Task(executorPreference: SpoolExecutor.shared) { metrics.refresh(from: spool) }.value
+                        // The spool's gauges, read off the event loop by the endpoint: SQLite may wait for a commit.
+                        metrics.refresh(from: spool)
                     }
                 } catch {
                     throw ServerError(message: "cannot listen for metrics on \(listener.host):\(listener.port): \(error)")

@@ -1,3 +1,4 @@
+import Dispatch
 import NIOCore
 import NIOHTTP1
 
@@ -8,13 +9,17 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     private let metrics: PrometheusMetrics
-    private let beforeScrape: @Sendable () async -> Void
+    private let beforeScrape: @Sendable () -> Void
+    /// Where `beforeScrape` runs: a queue of this endpoint's own, not the event loop (it may wait for a
+    /// database) and not Swift's cooperative pool (a busy process can hold every thread of it).
+    private let scrapeQueue: DispatchQueue
     private var request: HTTPRequestHead?
     /// The connection went away while the gauges were read: nothing is written.
     private var isRemoved = false
 
-    init(metrics: PrometheusMetrics, beforeScrape: @escaping @Sendable () async -> Void) {
+    init(metrics: PrometheusMetrics, scrapeQueue: DispatchQueue, beforeScrape: @escaping @Sendable () -> Void) {
         self.metrics = metrics
+        self.scrapeQueue = scrapeQueue
         self.beforeScrape = beforeScrape
     }
 
@@ -44,7 +49,10 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
             let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
             let refreshed = loop.makePromise(of: Void.self)
             let beforeScrape = self.beforeScrape
-            refreshed.completeWithTask { await beforeScrape() }
+            scrapeQueue.async {
+                beforeScrape()
+                refreshed.succeed()
+            }
             let metrics = self.metrics
             refreshed.futureResult.whenComplete { _ in
                 guard !bound.value.handler.isRemoved else { return }
