@@ -14,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian, reached only through these shims.
@@ -55,11 +58,26 @@ let package = Package(
         ),
         // The buffer's durable spool: messages held for migrating users until release.
         .target(name: "BufferSpool", dependencies: ["SystemLayer", "MailModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        // What an operator watches of the service: swift-log handlers (plain and JSON lines) and the Prometheus
+        // /metrics endpoint on NIOHTTP1. Knows nothing of SMTP or the spool.
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The buffer service: SMTP/LMTP listeners on SwiftNIO, configuration, release to targets.
         .target(
             name: "Buffer",
             dependencies: [
-                "SystemLayer", "SMTPCore", "BufferSpool", "Receipts", "FerryArchive", "Connectors", "MailModel",
+                "SystemLayer", "SMTPCore", "BufferSpool", "Receipts", "FerryArchive", "Connectors", "MailModel", "Telemetry",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -111,7 +129,7 @@ let package = Package(
         .testTarget(name: "IMAPCoreTests", dependencies: ["TestSupport", "IMAPCore"], exclude: ["Transcripts"]),
         .testTarget(name: "IMAPClientTests", dependencies: ["TestSupport", "IMAPClient", "IMAPCore", "MailModel"]),
         .testTarget(name: "BufferSpoolTests", dependencies: ["SystemLayer", "BufferSpool", "MailModel"]),
-        .testTarget(name: "BufferTests", dependencies: ["TestSupport", "SystemLayer", "Buffer", "BufferSpool", "SMTPCore", "FerryArchive", "Connectors", "Reporting", "Receipts", "MailModel"]),
+        .testTarget(name: "BufferTests", dependencies: ["TestSupport", "SystemLayer", "Buffer", "Telemetry", "BufferSpool", "SMTPCore", "FerryArchive", "Connectors", "Reporting", "Receipts", "MailModel"]),
         .testTarget(name: "MigrationPlanTests", dependencies: ["TestSupport", "MigrationPlan", "FerryKit"]),
         .testTarget(name: "FuzzReplayTests", dependencies: ["TestSupport", "mailferry-fuzz", "mailferry-fuzz-config"]),
         .testTarget(

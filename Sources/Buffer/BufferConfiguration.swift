@@ -1,6 +1,7 @@
 import Connectors
 import Foundation
 import SMTPCore
+import Telemetry
 import TOMLKit
 
 /// The buffer service's configuration, read from TOML. The minimal file is:
@@ -17,6 +18,9 @@ import TOMLKit
 /// A listener table may add STARTTLS (RFC 3207) with `tls_certificate` and `tls_key` (PEM files, checked at
 /// load) and `require_tls = true` (MAIL before STARTTLS gets 530 5.7.0). `[buffer] linger = "7d"` closes a
 /// released or reverted user automatically that long after the release.
+///
+/// `[log] format = "json"` writes one JSON object per log line (plain lines by default); `[metrics] listen =
+/// "127.0.0.1:9464"` serves Prometheus metrics at `/metrics` on that address.
 ///
 /// Unknown keys are refused, so a misspelt limit is never silently ignored.
 public struct BufferConfiguration: Sendable, Equatable {
@@ -90,6 +94,10 @@ public struct BufferConfiguration: Sendable, Equatable {
     /// The file this configuration was loaded from (nil when parsed from text).
     public var path: String?
     public var limits = Limits()
+    /// `[log] format`: how log lines (one per SMTP/LMTP transaction, linger passes) are written to standard error.
+    public var logFormat = LogFormat.plain
+    /// `[metrics] listen`: where the Prometheus endpoint answers `GET /metrics`; nil: no endpoint.
+    public var metrics: Listener?
 
     /// Reads and checks a configuration file; errors name the file, the key and what is wrong.
     public static func load(path: String) throws -> BufferConfiguration {
@@ -170,13 +178,10 @@ public struct BufferConfiguration: Sendable, Equatable {
         func fail(_ key: String, _ message: String) -> ConfigurationError {
             ConfigurationError(path: path, message: "\(key): \(message)")
         }
-        try refuseUnknown(table, allowed: ["smtp", "lmtp", "buffer", "limits", "imap"], prefix: "", fail: fail)
+        try refuseUnknown(table, allowed: ["smtp", "lmtp", "buffer", "limits", "imap", "log", "metrics"], prefix: "", fail: fail)
 
-        func listener(_ name: String) throws -> Listener? {
-            guard let value = table[name] else { return nil }
-            guard let section = value.table else { throw fail(name, "must be a table ([\(name)])") }
-            try refuseUnknown(
-                section, allowed: ["listen", "tls_certificate", "tls_key", "require_tls"], prefix: name + ".", fail: fail)
+        /// `listen = "HOST:PORT"` of a listener table; an IPv6 host in brackets.
+        func address(_ section: TOMLTable, _ name: String) throws -> (host: String, port: Int) {
             guard let listen = section["listen"]?.string else { throw fail("\(name).listen", "is required, as \"HOST:PORT\"") }
             guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
                   (0...65535).contains(port)
@@ -184,6 +189,15 @@ public struct BufferConfiguration: Sendable, Equatable {
             var host = String(listen[..<colon])
             if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             guard !host.isEmpty else { throw fail("\(name).listen", "names no host") }
+            return (host, port)
+        }
+
+        func listener(_ name: String) throws -> Listener? {
+            guard let value = table[name] else { return nil }
+            guard let section = value.table else { throw fail(name, "must be a table ([\(name)])") }
+            try refuseUnknown(
+                section, allowed: ["listen", "tls_certificate", "tls_key", "require_tls"], prefix: name + ".", fail: fail)
+            let (host, port) = try address(section, name)
             var tls: TLS?
             switch (section["tls_certificate"], section["tls_key"]) {
             case (nil, nil):
@@ -241,6 +255,23 @@ public struct BufferConfiguration: Sendable, Equatable {
             configuration.linger = linger
         }
         configuration.imap = try imapDelivery(table["imap"], fail: fail)
+        if let value = table["log"] {
+            guard let log = value.table else { throw fail("log", "must be a table ([log])") }
+            try refuseUnknown(log, allowed: ["format"], prefix: "log.", fail: fail)
+            if let format = log["format"] {
+                let known = LogFormat.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+                guard let name = format.string, let parsed = LogFormat(rawValue: name) else {
+                    throw fail("log.format", "\(format) is not a log format: \(known)")
+                }
+                configuration.logFormat = parsed
+            }
+        }
+        if let value = table["metrics"] {
+            guard let metrics = value.table else { throw fail("metrics", "must be a table ([metrics])") }
+            try refuseUnknown(metrics, allowed: ["listen"], prefix: "metrics.", fail: fail)
+            let (host, port) = try address(metrics, "metrics")
+            configuration.metrics = Listener(host: host, port: port)
+        }
         if configuration.smtp == nil && configuration.lmtp == nil {
             throw fail("smtp", "at least one of [smtp] and [lmtp] must be configured")
         }

@@ -1,5 +1,6 @@
 import BufferSpool
 import Foundation
+import Logging
 import NIOCore
 import NIOSSL
 import NIOTLS
@@ -34,6 +35,9 @@ final class BufferConnectionHandler: ChannelInboundHandler {
 
     private let configuration: BufferConfiguration
     private let spool: BufferSpool
+    private let telemetry: BufferTelemetry
+    /// The transaction between DATA and its final reply, for its log line.
+    private var transaction: TransactionRecord?
     private var connection: SMTPServerConnection
     private let mode: SMTPSession.Mode
     /// The listener's TLS context when it offers STARTTLS.
@@ -55,9 +59,10 @@ final class BufferConnectionHandler: ChannelInboundHandler {
 
     init(
         configuration: BufferConfiguration, sessionConfiguration: SMTPSession.Configuration, tlsContext: NIOSSLContext?,
-        spool: BufferSpool
+        spool: BufferSpool, telemetry: BufferTelemetry
     ) {
         self.configuration = configuration
+        self.telemetry = telemetry
         self.tlsContext = tlsContext
         self.spool = spool
         self.mode = sessionConfiguration.mode
@@ -143,10 +148,17 @@ final class BufferConnectionHandler: ChannelInboundHandler {
             pendingWriteBytes -= count
             updateTimeout(restart: false)
             readIfReady()
-        case .finished(let result):
+        case .finished(let result, let stored):
             guard case .committing = message else { return }
             message = .idle
-            guard !isClosed else { return }
+            transaction?.stored = stored
+            guard !isClosed else {
+                // The client left before its reply; a message stored all the same is in the spool and is logged
+                // (code "none"): the client will likely send it again.
+                if let record = transaction, record.stored != nil { record.finish(telemetry) }
+                transaction = nil
+                return
+            }
             carryOut(connection.handle(.messageStored(result)))
         }
     }
@@ -166,6 +178,7 @@ final class BufferConnectionHandler: ChannelInboundHandler {
             switch action {
             case .send(let reply):
                 output.writeBytes(reply.bytes)
+                observe(reply)
             case .startTLS:
                 // The session asks for it only when the listener offers STARTTLS, which needs a context.
                 if tlsContext != nil { startTLS = true } else { close = true }
@@ -173,12 +186,19 @@ final class BufferConnectionHandler: ChannelInboundHandler {
                 close = true
             case .checkRecipient(let path, _):
                 // The RCPT check reads the spool's in-memory set: answered at once.
-                queue = connection.handle(.recipientChecked(decide(path)))[...] + queue
+                let decision = decide(path)
+                if case .reject(let reply) = decision { logRefusedRecipient(path, reply) }
+                queue = connection.handle(.recipientChecked(decision))[...] + queue
             case .beginMessage(let envelope):
+                transaction = TransactionRecord(
+                    mode: mode, clientAddress: clientAddress, sender: envelope.reversePath?.address ?? "",
+                    recipients: envelope.recipients.map(Self.loggedAddress))
                 beginMessage(envelope)
             case .appendContent(let bytes):
+                transaction?.size += bytes.count
                 appendContent(bytes)
-            case .finishMessage:
+            case .finishMessage(_, let summary):
+                transaction?.size = summary.size
                 if let result = finishMessage() {
                     queue = connection.handle(.messageStored(result))[...] + queue
                 }
@@ -216,6 +236,36 @@ final class BufferConnectionHandler: ChannelInboundHandler {
             if output.readableBytes > 0 { context.flush() }
             readIfReady()
         }
+    }
+
+    // MARK: - Telemetry
+
+    /// Counts a refusing reply, and ends the open transaction's record once its final replies are out.
+    private func observe(_ reply: SMTPReply) {
+        if let reason = RefusalReason(reply: reply) { telemetry.metrics.refused(reason) }
+        guard var record = transaction else { return }
+        transaction = nil
+        if record.answered(with: reply) {
+            record.finish(telemetry)
+        } else {
+            transaction = record
+        }
+    }
+
+    /// A refused RCPT gets a line of its own: no transaction follows when every recipient was refused.
+    private func logRefusedRecipient(_ path: SMTPForwardPath, _ reply: SMTPReply) {
+        var metadata: Logger.Metadata = [
+            "protocol": .string(mode == .lmtp ? "lmtp" : "smtp"), "recipient": .string(Self.loggedAddress(path)),
+            "code": .string(String(reply.code)),
+        ]
+        if let clientAddress { metadata["client"] = .string(clientAddress) }
+        telemetry.logger.notice("recipient refused", metadata: metadata)
+    }
+
+    /// A recipient as logged: the address without angle brackets.
+    static func loggedAddress(_ path: SMTPForwardPath) -> String {
+        if case .mailbox(let mailbox) = path { return mailbox.address }
+        return "Postmaster"
     }
 
     // MARK: - Timeouts

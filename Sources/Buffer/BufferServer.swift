@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import SMTPCore
+import Telemetry
 
 /// Starts the buffer service: the spool, the SMTP and LMTP listeners from the configuration, and the control
 /// socket. `start` returns once every listener is bound; `RunningServer` tells the bound ports (a configured
@@ -16,24 +17,33 @@ public enum BufferServer {
     /// Opens the spool (taking its lock and recovering from a crash), puts the configuration's `hold` users that
     /// the spool does not know yet in the migration set, and binds the listeners.
     /// `lingerCheckInterval`: how often users whose linger time (`[buffer] linger`) is over are looked for.
+    /// `logSink`: where the log lines (`[log] format`) go.
     public static func start(
         _ configuration: BufferConfiguration, shutdownTimeout: Duration = BufferDefaults.shutdownTimeout,
-        lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval
+        lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval, logSink: LogSink = .standardError
     ) async throws -> RunningServer {
         try await start(
             configuration, shutdownTimeout: shutdownTimeout, lingerCheckInterval: lingerCheckInterval,
-            incomingFiles: .spoolDirectory)
+            incomingFiles: .spoolDirectory, logSink: logSink)
     }
 
     /// `incomingFiles` other than `.spoolDirectory` is for fault tests only (see `IncomingFiles`).
     package static func start(
         _ configuration: BufferConfiguration, shutdownTimeout: Duration = BufferDefaults.shutdownTimeout,
-        lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval, incomingFiles: IncomingFiles
+        lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval, incomingFiles: IncomingFiles,
+        logSink: LogSink = .standardError
     ) async throws -> RunningServer {
         let spool = try BufferSpool(directory: configuration.spoolDirectory, incomingFiles: incomingFiles)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
         var bound: [any Channel] = []
         do {
+            let logger = ServiceLogger.make(label: "mailferry.buffer", format: configuration.logFormat, sink: logSink)
+            // Each server its own registry: no process-wide metrics bootstrap, so tests may run several.
+            let prometheus = configuration.metrics.map { _ in
+                PrometheusMetrics(durationBuckets: [BufferMetrics.commitLatencyLabel: BufferMetrics.commitLatencyBuckets])
+            }
+            let metrics = prometheus.map { BufferMetrics(factory: $0.factory) } ?? .disabled
+            let telemetry = BufferTelemetry(logger: logger, metrics: metrics)
             // Held in lower case, as `buffer hold` does; RCPT TO matches as given, then in lower case. Only users
             // new to the spool: one the spool knows keeps its state across restarts (closed stays closed, a user
             // taken out with `buffer hold --remove` stays out), as the operator left it.
@@ -42,7 +52,8 @@ public enum BufferServer {
             }
             let registry = ConnectionRegistry(
                 limit: configuration.limits.connections, limitPerAddress: configuration.limits.connectionsPerIP)
-            let log: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            // Linger passes log through the same logger as the transactions, in the same format.
+            let log: @Sendable (String) -> Void = { line in logger.notice("\(line)") }
             // Releases and linger passes read the [imap] section of the configuration file again each time.
             let delivery: @Sendable () throws -> ConnectorOptions = { try configuration.currentDeliveryOptions() }
             let linger = LingerDispatcher(spool: spool, delivery: delivery, log: log)
@@ -54,12 +65,12 @@ public enum BufferServer {
             var smtp: SocketAddress?
             var lmtp: SocketAddress?
             if let listener = configuration.smtp {
-                let channel = try await bind(listener, mode: .smtp, configuration, spool, registry, linger, group)
+                let channel = try await bind(listener, mode: .smtp, configuration, spool, registry, linger, telemetry, group)
                 bound.append(channel)
                 smtp = channel.localAddress
             }
             if let listener = configuration.lmtp {
-                let channel = try await bind(listener, mode: .lmtp, configuration, spool, registry, linger, group)
+                let channel = try await bind(listener, mode: .lmtp, configuration, spool, registry, linger, telemetry, group)
                 bound.append(channel)
                 lmtp = channel.localAddress
             }
@@ -68,16 +79,34 @@ public enum BufferServer {
             let control = try await ServerBootstrap(group: group)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ControlHandler(spool: spool, delivery: delivery))
+                        try channel.pipeline.syncOperations.addHandler(
+                            ControlHandler(spool: spool, delivery: delivery, telemetry: telemetry))
                     }
                 }
                 .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()
             bound.append(control)
             chmod(socketPath, 0o600)
+            var metricsAddress: SocketAddress?
+            if let listener = configuration.metrics, let prometheus {
+                let channel: any Channel
+                do {
+                    channel = try await MetricsEndpoint.bind(
+                        host: listener.host, port: listener.port, metrics: prometheus, group: group
+                    ) {
+                        // The spool's gauges, read off the event loop by the endpoint: SQLite may wait for a commit.
+                        metrics.refresh(from: spool)
+                    }
+                } catch {
+                    throw ServerError(message: "cannot listen for metrics on \(listener.host):\(listener.port): \(error)")
+                }
+                bound.append(channel)
+                metricsAddress = channel.localAddress
+            }
             closer?.start()
             return RunningServer(
                 configuration: configuration, spool: spool, group: group, listeners: bound, registry: registry, linger: linger,
-                lingerCloser: closer, smtpAddress: smtp, lmtpAddress: lmtp, controlSocketPath: socketPath,
+                lingerCloser: closer, smtpAddress: smtp, lmtpAddress: lmtp, metricsAddress: metricsAddress,
+                controlSocketPath: socketPath,
                 shutdownTimeout: shutdownTimeout)
         } catch {
             for channel in bound { try? await channel.close() }
@@ -100,7 +129,8 @@ public enum BufferServer {
 
     private static func bind(
         _ listener: BufferConfiguration.Listener, mode: SMTPSession.Mode, _ configuration: BufferConfiguration,
-        _ spool: BufferSpool, _ registry: ConnectionRegistry, _ linger: LingerDispatcher, _ group: MultiThreadedEventLoopGroup
+        _ spool: BufferSpool, _ registry: ConnectionRegistry, _ linger: LingerDispatcher, _ telemetry: BufferTelemetry,
+        _ group: MultiThreadedEventLoopGroup
     ) async throws -> any Channel {
         let session = sessionConfiguration(configuration, mode: mode, listener: listener)
         // One server context per listener, built (and its files checked) before the listener binds.
@@ -113,7 +143,7 @@ public enum BufferServer {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try setUp(channel, mode: mode, configuration, session, tls, spool, registry, linger)
+                        try setUp(channel, mode: mode, configuration, session, tls, spool, registry, linger, telemetry)
                     }
                 }
                 .bind(host: listener.host, port: listener.port).get()
@@ -127,7 +157,7 @@ public enum BufferServer {
     private static func setUp(
         _ channel: any Channel, mode: SMTPSession.Mode, _ configuration: BufferConfiguration,
         _ session: SMTPSession.Configuration, _ tls: NIOSSLContext?, _ spool: BufferSpool, _ registry: ConnectionRegistry,
-        _ linger: LingerDispatcher
+        _ linger: LingerDispatcher, _ telemetry: BufferTelemetry
     ) throws {
         switch registry.admit(channel, listener: mode) {
         case .overLimit:
@@ -147,7 +177,8 @@ public enum BufferServer {
         }
         channel.closeFuture.whenComplete { _ in registry.remove(channel) }
         let handler = BufferConnectionHandler(
-            configuration: configuration, sessionConfiguration: session, tlsContext: tls, spool: spool)
+            configuration: configuration, sessionConfiguration: session, tlsContext: tls, spool: spool,
+            telemetry: telemetry)
         let (commands, continuation) = AsyncStream.makeStream(of: SpoolWorker.Command.self)
         handler.attach(commands: continuation)
         let loop = channel.eventLoop
@@ -155,7 +186,9 @@ public enum BufferServer {
         let id = ObjectIdentifier(channel)
         // Writes and fsyncs block: the worker runs on the spool executor, not the cooperative pool.
         let worker = Task(executorPreference: SpoolExecutor.shared) {
-            await SpoolWorker.run(spool: spool, commands: commands, committed: { linger.committed($0) }) { report in
+            await SpoolWorker.run(
+                spool: spool, commands: commands, metrics: telemetry.metrics, committed: { linger.committed($0) }
+            ) { report in
                 loop.execute { boundHandler.value.workerReported(report) }
             }
             registry.workerEnded(for: id)

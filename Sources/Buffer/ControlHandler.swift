@@ -17,9 +17,13 @@ final class ControlHandler: ChannelInboundHandler {
     /// so a changed section takes effect without a restart.
     private let delivery: @Sendable () throws -> ConnectorOptions
 
-    init(spool: BufferSpool, delivery: @escaping @Sendable () throws -> ConnectorOptions) {
+    /// Where a release's progress is counted (`mailferry_buffer_release_*`) and what changed is logged.
+    private let telemetry: BufferTelemetry
+
+    init(spool: BufferSpool, delivery: @escaping @Sendable () throws -> ConnectorOptions, telemetry: BufferTelemetry) {
         self.spool = spool
         self.delivery = delivery
+        self.telemetry = telemetry
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -42,13 +46,18 @@ final class ControlHandler: ChannelInboundHandler {
         let spool = self.spool
         let delivery = self.delivery
         let channel = context.channel
+        let telemetry = self.telemetry
+        let metrics = telemetry.metrics
         // SQLite writes fsync: not on the event loop.
         Task(executorPreference: SpoolExecutor.shared) {
             var relay: ((ReleaseProgress) -> Void)?
-            if case .release(let parameters) = request, parameters.reportsProgress == true {
+            if case .release(let parameters) = request {
+                let asksForLines = parameters.reportsProgress == true
                 // A line every tenth of a second at most (and the first and the last), not one per message.
                 var last = ContinuousClock.now - .seconds(1)
                 relay = { progress in
+                    metrics.releaseProgressed(user: parameters.user, progress)
+                    guard asksForLines else { return }
                     let now = ContinuousClock.now
                     guard progress.done == 0 || progress.done >= progress.total || now - last >= .milliseconds(100) else { return }
                     last = now
@@ -68,6 +77,7 @@ final class ControlHandler: ChannelInboundHandler {
                     ok: false, error: "\(failure.description) (the [imap] section is read again for each release)",
                     exitStatus: failure.status.rawValue)
             }
+            telemetry.logControl(request, response)
             let buffer = channel.allocator.buffer(bytes: BufferControl.encode(response))
             try? await channel.writeAndFlush(buffer)
             try? await channel.close()

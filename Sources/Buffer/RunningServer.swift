@@ -25,6 +25,8 @@ public final class RunningServer: Sendable {
     public let smtpAddress: SocketAddress?
     /// The bound LMTP address; nil without `[lmtp]`.
     public let lmtpAddress: SocketAddress?
+    /// The bound Prometheus endpoint (`GET /metrics`); nil without `[metrics]`.
+    public let metricsAddress: SocketAddress?
     /// The control socket `buffer status` and `buffer hold` talk to.
     public let controlSocketPath: String
     public let shutdownTimeout: Duration
@@ -40,8 +42,9 @@ public final class RunningServer: Sendable {
         configuration: BufferConfiguration, spool: BufferSpool, group: MultiThreadedEventLoopGroup,
         listeners: [any Channel], registry: ConnectionRegistry, linger: LingerDispatcher, lingerCloser: LingerCloser?,
         smtpAddress: SocketAddress?,
-        lmtpAddress: SocketAddress?, controlSocketPath: String, shutdownTimeout: Duration
+        lmtpAddress: SocketAddress?, metricsAddress: SocketAddress?, controlSocketPath: String, shutdownTimeout: Duration
     ) {
+        self.metricsAddress = metricsAddress
         self.configuration = configuration
         self.spool = spool
         self.group = group

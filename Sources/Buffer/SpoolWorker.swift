@@ -22,12 +22,13 @@ enum SpoolWorker {
     enum Report: Sendable {
         /// This many bytes of an `open` or `append` were handled (written, or dropped after a failure).
         case written(Int)
-        /// The outcome of `commit`, ready for the session's `.messageStored`.
-        case finished(SMTPSession.StorageResult)
+        /// The outcome of `commit`, ready for the session's `.messageStored`, with the spool's record when stored.
+        case finished(SMTPSession.StorageResult, HeldMessage?)
     }
 
     static func run(
-        spool: BufferSpool, commands: AsyncStream<Command>, committed: @escaping @Sendable (HeldMessage) -> Void = { _ in },
+        spool: BufferSpool, commands: AsyncStream<Command>, metrics: BufferMetrics = .disabled,
+        committed: @escaping @Sendable (HeldMessage) -> Void = { _ in },
         report: @escaping @Sendable (Report) -> Void
     ) async {
         var writer: MessageWriter?
@@ -59,12 +60,17 @@ enum SpoolWorker {
                 writer?.setMessageID(messageID)
             case .commit:
                 let result: SMTPSession.StorageResult
+                var stored: HeldMessage?
                 if let failure {
                     result = .failed(reply(for: failure))
                 } else if let open = writer {
                     do {
+                        // From the end of DATA to durable: the wait for the group commit included.
+                        let started = ContinuousClock.now
                         let held = try await open.commit()
+                        metrics.committed(after: ContinuousClock.now - started)
                         result = .stored(id: held.id.description)
+                        stored = held
                         committed(held)
                     } catch {
                         result = .failed(reply(for: error))
@@ -74,7 +80,7 @@ enum SpoolWorker {
                 }
                 writer = nil
                 failure = nil
-                report(.finished(result))
+                report(.finished(result, stored))
             case .abort:
                 writer?.abort()
                 writer = nil

@@ -11,9 +11,11 @@ struct BufferServe: ParsableCommand {
         commandName: "serve",
         abstract: "Accept and hold mail for migrating users over SMTP and LMTP.",
         discussion: """
-            Listens on the addresses of the configuration's [smtp] and [lmtp] tables and answers 250 only once a message is durable in the spool. Mail is accepted for ALICE@NAMESPACE and for the held address itself, for users in the migration set (the [buffer] hold list, plus `buffer hold`). Prints one line per listening address. SIGTERM or SIGINT stops it gracefully: transactions under way finish, then sessions get 421.
+            Listens on the addresses of the configuration's [smtp] and [lmtp] tables and answers 250 only once a message is durable in the spool. Mail is accepted for ALICE@NAMESPACE and for the held address itself, for users in the migration set (the [buffer] hold list, plus `buffer hold`). Prints one line per listening address (smtp, lmtp, metrics). SIGTERM or SIGINT stops it gracefully: transactions under way finish, then sessions get 421.
 
             A listener table with tls_certificate and tls_key (PEM files) offers STARTTLS; require_tls = true refuses MAIL before it (530 5.7.0). [buffer] linger = "7d" (or s, m, h, or a number of seconds) closes a released or reverted user that long after its release, as `buffer close` does.
+
+            Logs one line per SMTP/LMTP transaction on standard error (queue id, sender, recipients, size, SHA-256 prefix, reply code, duration; never the content): plain text, or one JSON object per line with [log] format = "json". [metrics] listen = "127.0.0.1:9464" serves Prometheus metrics at http://127.0.0.1:9464/metrics.
 
               mailferry buffer serve --config /etc/mailferry/buffer.toml
 
@@ -41,6 +43,7 @@ struct BufferServe: ParsableCommand {
                 var lines = ""
                 if let address = server.smtpAddress { lines += "listening smtp \(describe(address))\n" }
                 if let address = server.lmtpAddress { lines += "listening lmtp \(describe(address))\n" }
+                if let address = server.metricsAddress { lines += "listening metrics \(describe(address))\n" }
                 lines += "control \(server.controlSocketPath)\n"
                 FileHandle.standardOutput.write(Data(lines.utf8))
                 await server.run()

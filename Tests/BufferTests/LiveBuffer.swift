@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 import TestSupport
 import SystemLayer
+import Telemetry
 
 /// A real buffer server on 127.0.0.1 port 0 with a temporary spool, shut down on every path.
 struct LiveBuffer {
@@ -45,15 +46,15 @@ struct LiveBuffer {
     /// Runs `body` against a fresh server; the server is shut down and the directory removed afterwards.
     static func with<T>(
         shutdownTimeout: Duration = .seconds(5), lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval,
-        incomingFiles: IncomingFiles = .spoolDirectory, edit: (inout BufferConfiguration) -> Void = { _ in },
-        _ body: (LiveBuffer) async throws -> T
+        incomingFiles: IncomingFiles = .spoolDirectory, logSink: LogSink = .discard,
+        edit: (inout BufferConfiguration) -> Void = { _ in }, _ body: (LiveBuffer) async throws -> T
     ) async throws -> T {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let configuration = Self.configuration(spool: directory + "/spool", edit: edit)
         let server = try await BufferServer.start(
             configuration, shutdownTimeout: shutdownTimeout, lingerCheckInterval: lingerCheckInterval,
-            incomingFiles: incomingFiles)
+            incomingFiles: incomingFiles, logSink: logSink)
         let live = LiveBuffer(server: server, directory: directory)
         do {
             let result = try await body(live)
@@ -75,7 +76,7 @@ struct LiveBuffer {
         let deadline = ContinuousClock.now + .seconds(10)
         while true {
             do {
-                return try await BufferServer.start(configuration, lingerCheckInterval: lingerCheckInterval)
+                return try await BufferServer.start(configuration, lingerCheckInterval: lingerCheckInterval, logSink: .discard)
             } catch SpoolError.locked where ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
             }
