@@ -47,6 +47,23 @@ public enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `count` 64-bit words from exactly `16 * count` lowercase hex digits, most significant first; nil for anything
+    /// else. For values kept as numbers rather than text (a digest, a key's hash).
+    public static func words(_ text: String, count: Int) -> [UInt64]? {
+        guard text.utf8.count == 16 * count else { return nil }
+        var words = [UInt64](repeating: 0, count: count)
+        for (i, byte) in text.utf8.enumerated() {
+            let nibble: UInt64
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = UInt64(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = UInt64(byte - UInt8(ascii: "a") + 10)
+            default: return nil
+            }
+            words[i / 16] = words[i / 16] << 4 | nibble
+        }
+        return words
+    }
+
     public static func isLowerHex(_ text: String, length: Int) -> Bool {
         text.utf8.count == length && text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
@@ -63,26 +80,8 @@ public struct SHA256Digest: Hashable, Sendable {
 
     /// From 64 lowercase hex digits (the only form this tool writes); nil for anything else.
     public init?(hex: String) {
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        var count = 0
-        for byte in hex.utf8 {
-            let nibble: UInt64
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = UInt64(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = UInt64(byte - UInt8(ascii: "a") + 10)
-            default: return nil
-            }
-            switch count / 16 {
-            case 0: words.0 = words.0 << 4 | nibble
-            case 1: words.1 = words.1 << 4 | nibble
-            case 2: words.2 = words.2 << 4 | nibble
-            case 3: words.3 = words.3 << 4 | nibble
-            default: return nil
-            }
-            count += 1
-        }
-        guard count == 64 else { return nil }
-        (a, b, c, d) = words
+        guard let words = Hex.words(hex, count: 4) else { return nil }
+        self.init(a: words[0], b: words[1], c: words[2], d: words[3])
     }
 
     /// From the 32 bytes of a digest, most significant first.

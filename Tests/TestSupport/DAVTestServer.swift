@@ -99,21 +99,6 @@ public final class DAVTestServer {
 
     /// A CA and a server certificate it signs for 127.0.0.1 and localhost.
     private func makeCertificates() throws {
-        try "subjectAltName = IP:127.0.0.1,DNS:localhost\nbasicConstraints = CA:FALSE\n"
-            .write(toFile: root + "/server.ext", atomically: true, encoding: .utf8)
-        let steps: [[String]] = [
-            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-             "-subj", "/CN=MailFerry Test CA"],
-            ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-             "-subj", "/CN=localhost"],
-            ["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-             "-out", "server.pem", "-days", "2", "-extfile", "server.ext"],
-        ]
-        for arguments in steps {
-            let openssl = try ProcessRunner.run("/usr/bin/openssl", arguments, directory: root)
-            guard openssl.status == 0 else {
-                throw DovecotIMAPFailure(message: "openssl \(arguments.prefix(1).joined()) failed: \(openssl.stderr)")
-            }
-        }
+        try TestCertificateAuthority.make(in: root)
     }
 }

@@ -168,7 +168,7 @@ final class DAVUserTarget: UserMailboxTarget {
                 try refuse(key, collection.name, "PUT \(resourceName): 412 \(response.reason)\(DAVSession.serverReason(response.body))")
                 return false
             }
-            let held = Self.sha256(existing.body)
+            let held = SHA256.hex(existing.body)
             if held == key.sha256 {
                 status = 0
             } else if DAVObjectBytes.contentLinesDigest(existing.body) == DAVObjectBytes.contentLinesDigest(bytes) {
@@ -225,7 +225,7 @@ final class DAVUserTarget: UserMailboxTarget {
             collectionPath, calendar: pending.calendar, pending.objects.map(\.path), gone: { _ in },
             take: { path, bytes in
                 guard let written = byPath[DAVServer.decoded(path)] else { return }
-                let held = Self.sha256(bytes)
+                let held = SHA256.hex(bytes)
                 guard held != written.key.sha256, DAVObjectBytes.contentLinesDigest(bytes) == written.digest else { return }
                 convertedItems.append(RewrittenItem(entry: written.key.entryPath, sha256: held, size: Int64(bytes.count), archivedSHA256: written.key.sha256))
                 reordered += 1
@@ -239,12 +239,6 @@ final class DAVUserTarget: UserMailboxTarget {
         let bad = BadItem(entry: key.entryPath, folder: collection, reason: session.redacted(reason))
         badItems.append(bad)
         try target.countBadItem(bad, user: user)
-    }
-
-    static func sha256(_ bytes: [UInt8]) -> String {
-        let hasher = SHA256()
-        hasher.update(bytes)
-        return hasher.finalizeHex()
     }
 
     /// Every object is stored once the server answered; vacation settings have no place here and are named.
@@ -279,7 +273,7 @@ extension DAVUserTarget: DeltaTarget {
         let path = home + DAVServer.encodedSegment(collection) + "/" + DAVServer.encodedSegment(name)
         let existing = try session.request("GET", path)
         guard existing.status == 200 else { return false }
-        let held = Self.sha256(existing.body)
+        let held = SHA256.hex(existing.body)
         guard held == key.sha256 || held == heldSHA256 else {
             target.onNotice?("\(location): \(path) is not deleted: it changed at the target since it was imported")
             return false

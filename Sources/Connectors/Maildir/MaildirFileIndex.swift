@@ -1,3 +1,5 @@
+import SystemLayer
+
 /// Where the messages a `MaildirTarget` wrote are, by the digest in their names (`ItemKeyDigest`): a folder's
 /// committed files, or every folder's for a delta. A table of path strings cost about 200 bytes a message (90 MB at
 /// 200,000 for the two a delta builds); this one keeps a file in the name form the target writes,
@@ -12,20 +14,8 @@ struct MaildirFileIndex {
 
         /// From 32 lowercase hex digits; nil for anything else.
         init?(_ hex: String) {
-            var words: (UInt64, UInt64) = (0, 0)
-            var count = 0
-            for byte in hex.utf8 {
-                let nibble: UInt64
-                switch byte {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = UInt64(byte - UInt8(ascii: "0"))
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = UInt64(byte - UInt8(ascii: "a") + 10)
-                default: return nil
-                }
-                if count < 16 { words.0 = words.0 << 4 | nibble } else { words.1 = words.1 << 4 | nibble }
-                count += 1
-            }
-            guard count == 32 else { return nil }
-            (high, low) = words
+            guard let words = Hex.words(hex, count: 2) else { return nil }
+            (high, low) = (words[0], words[1])
         }
     }
 

@@ -1,4 +1,5 @@
 import MailModel
+import SystemLayer
 
 /// Delta imports into a ManageSieve server: a script the delta removes is found by its bytes' SHA-256 (its name is
 /// not in the key) and deleted, deactivated first when active (RFC 5804 DELETESCRIPT refuses the active script).
@@ -11,7 +12,7 @@ extension SieveUserTarget: DeltaTarget {
     func deleteItem(key: ItemKey, kind: ItemKind) throws -> Bool {
         guard kind == .sieveScript else { return false }
         for (name, active) in present.sorted(by: { $0.key < $1.key }) {
-            guard Self.sha256(try connection.getScript(name)) == key.sha256 else { continue }
+            guard SHA256.hex(try connection.getScript(name)) == key.sha256 else { continue }
             if active { try connection.setActive("") }
             try connection.deleteScript(name)
             present[name] = nil

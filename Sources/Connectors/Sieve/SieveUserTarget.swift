@@ -78,7 +78,7 @@ final class SieveUserTarget: UserMailboxTarget {
         // Nothing reaches the server before the bytes matched the manifest.
         try check()
         let written: Bool
-        if present[info.name] != nil, Self.sha256(try connection.getScript(info.name)) == key.sha256 {
+        if present[info.name] != nil, SHA256.hex(try connection.getScript(info.name)) == key.sha256 {
             written = false
         } else {
             switch try connection.checkScript(bytes) {
@@ -113,12 +113,6 @@ final class SieveUserTarget: UserMailboxTarget {
         let bad = BadItem(entry: key.entryPath, folder: Self.place, reason: reason)
         badItems.append(bad)
         try target.countBadItem(bad, user: user)
-    }
-
-    static func sha256(_ bytes: [UInt8]) -> String {
-        let hasher = SHA256()
-        hasher.update(bytes)
-        return hasher.finalizeHex()
     }
 
     /// Everything is stored once the server answered OK; vacation settings have no place here and are named.
