@@ -26,6 +26,8 @@ struct HeldItem {
     var flags: SystemFlags
     var isMessage: Bool
     var maildirPassed: Bool
+    /// A message whose header was not kept: its hash is one the archive says the target holds (`TargetInventory`).
+    var headerSkipped: Bool
     var sieveActive: Bool?
     fileprivate var taken: Bool
 
@@ -44,6 +46,7 @@ struct HeldItem {
         flags = []
         isMessage = false
         maildirPassed = false
+        headerSkipped = false
         sieveActive = nil
         taken = false
     }

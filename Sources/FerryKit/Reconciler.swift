@@ -50,6 +50,8 @@ struct Reconciler {
             converted: Dictionary(converted.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 }))
         // Folders' ACLs are compared as the import wrote them: renamed users' identifiers rewritten.
         let mapping = UserMapping(manifest: manifest)
+        // Where each user's entries are, for a first look at their hashes before the target is read (`expected`).
+        let runs = try manifest.userEntries()
         for user in manifest.users {
             guard users.contains(user.user) else {
                 while let e = pending, e.user == user.user { pending = try entries.next() }
@@ -63,10 +65,20 @@ struct Reconciler {
             var deleted: [SHA256Digest: String] = [:]
             // Only the keys: a kept message's entry is named by its origin, and its key holds its hash.
             var placedCandidates: [ItemKey] = []
+            // The first word of every hash the target should hold: what the inventory need not keep a header for.
+            var expected = Set<UInt64>()
+            func expect(_ entry: EntryRecord) {
+                if let digest = SHA256Digest(hex: heldHash(entry, hashes).hash) { expected.insert(digest.a) }
+            }
+            if let run = runs[user.user] {
+                let own = manifest.entries(of: run)
+                while let e = try own.next() { expect(e) }
+            }
             let hasChanges = manifest.changeCount > 0
             if hasChanges {
                 let changes = manifest.changes(of: user.user)
                 while let c = try changes.next() {
+                    if let kept = Self.expectedEntry(keptBy: c) { expect(kept) }
                     if checksPlacedByMetadata, c.op == .keep, c.kind == .message, let key = c.itemKey,
                         accepted(key.archiveID, user.address)
                     {
@@ -93,7 +105,8 @@ struct Reconciler {
             let placed = placedMessages(placedCandidates, user: user, hashes: hashes)
             placedCandidates = []
             let (report, checked) = try reconcile(
-                user: user, expected: eachExpected, deleted: deleted, hashes: hashes, placed: placed, mapping: mapping)
+                user: user, expected: eachExpected, deleted: deleted, hashes: hashes, placed: placed, mapping: mapping,
+                expectedHashes: expected)
             reports.append(report)
             placedMessagesChecked += checked
         }
@@ -165,12 +178,13 @@ struct Reconciler {
     /// `mapping`: the archive's user mapping, which the import applied to folders' ACLs.
     private func reconcile(
         user: UserRecord, expected: ((EntryRecord) throws -> Void) throws -> Void, deleted: [SHA256Digest: String] = [:],
-        hashes: Hashes, placed: [TargetInventory.PlacedKey: TargetInventory.Placed], mapping: UserMapping
+        hashes: Hashes, placed: [TargetInventory.PlacedKey: TargetInventory.Placed], mapping: UserMapping,
+        expectedHashes: Set<UInt64>
     ) throws -> (ReconcileReport.UserReport, Int) {
         var user = user
         // A delta's own counts are its new items; the user's expected state, counted as it streams, is larger.
         var expectedCounts = Counts()
-        let inventory = TargetInventory(placed: placed, folderProperties: target.folderPropertySupport)
+        let inventory = TargetInventory(placed: placed, folderProperties: target.folderPropertySupport, expected: expectedHashes)
         var problems: [String] = []
         var resolution = InternalDateResolution.nanoseconds
         do {
@@ -413,8 +427,10 @@ struct Reconciler {
 
     static func detail(_ item: HeldItem, _ inventory: TargetInventory) -> ReconcileReport.ItemDetail {
         let header = inventory.header(of: item)
+        // A message whose header was not kept (its bytes are an archived message's: a second copy) says so.
+        let unread = item.headerSkipped ? "(another copy of an archived message)" : nil
         return ReconcileReport.ItemDetail(
-            entry: nil, title: header.subject ?? inventory.name(of: item) ?? "", from: header.from,
+            entry: nil, title: header.subject ?? inventory.name(of: item) ?? unread ?? "", from: header.from,
             date: item.internalDate?.iso8601, size: item.size, sha256: item.digest.hex)
     }
 

@@ -29,10 +29,16 @@ final class TargetInventory: MailboxSink {
 
     /// `folderProperties`: what a target of this kind keeps of a folder (`ConnectorURL.folderPropertySupport`); a
     /// source that knows its server better says so while reading (`folderPropertiesHeld`).
-    init(placed: [PlacedKey: Placed] = [:], folderProperties: FolderPropertySupport = .all) {
+    /// `expected`: the first words of the hashes the archive says the target holds. A message with one of them will
+    /// almost always be matched, so its header is neither parsed nor kept (only an extra item is listed with its
+    /// subject and sender); a second copy of an archived message is listed without them.
+    init(placed: [PlacedKey: Placed] = [:], folderProperties: FolderPropertySupport = .all, expected: Set<UInt64> = []) {
         self.placed = placed
         self.folderProperties = folderProperties
+        self.expected = expected
     }
+
+    private let expected: Set<UInt64>
 
     /// Items by container (`ContainerName`), found by hash.
     private var items: [ContainerName: HeldItems] = [:]
@@ -93,7 +99,7 @@ final class TargetInventory: MailboxSink {
         // archived copy and for listing extra messages.
         try record(folders[folder]!, body: body, prefixLimit: Self.headerPrefixLimit) { item, header in
             var info = info
-            if info.messageID == nil && info.subject == nil {
+            if info.messageID == nil && info.subject == nil && !expected.contains(item.digest.a) {
                 let summary = HeaderSummary(header: header)
                 info.subject = summary.subject
                 info.from = summary.from
@@ -112,7 +118,8 @@ final class TargetInventory: MailboxSink {
         item.keywords = keywordLists.number(for: info.keywords)
         item.guidHash = info.guid.map(Self.identityHash) ?? 0
         item.messageIDHash = info.messageID.map(Self.identityHash) ?? 0
-        item.header = headers.append(subject: info.subject, from: info.from)
+        item.headerSkipped = expected.contains(item.digest.a)
+        item.header = item.headerSkipped ? UInt32.max : headers.append(subject: info.subject, from: info.from)
     }
 
     /// A hash for pairing identities (`HeldItem.guidHash`); never 0, which stands for none.

@@ -162,6 +162,25 @@ import Testing
         #expect(listed.last?.title == "held \(held - ReconcileReport.listedExtraLimit)")
     }
 
+    /// A second copy of an archived message at the target is extra. Its header was not kept (its hash is an
+    /// archived one: the inventory skips those), and the listing says what it is; a message the archive does not
+    /// hold is listed with its subject.
+    @Test func aSecondCopyOfAnArchivedMessageIsListedAsSuch() throws {
+        try scratch.makeMaildir("md")
+        let user = "c@example.com"
+        let archive = try export("maildir:" + scratch.file("md"), users: [user])
+        for sub in ["cur", "new", "tmp"] { try scratch.mkdir("md2/\(sub)") }
+        let original = try FileManager.default.contentsOfDirectory(atPath: scratch.file("md/cur")).sorted().first!
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: scratch.file("md/cur/" + original)))
+        try bytes.write(to: URL(fileURLWithPath: scratch.file("md2/cur/1700000000.Mcopy.host:2,S")))
+        try Data("Subject: only here\n\nnot archived\n".utf8).write(to: URL(fileURLWithPath: scratch.file("md2/cur/1700000001.Mother.host:2,S")))
+        let report = try importArchive(archive, into: "maildir:" + scratch.file("md2"), users: [user])
+        #expect(report.verdict == .pass)
+        let inbox = try #require(report.users[0].containers.first { $0.name == "INBOX" })
+        #expect(inbox.extra == 2)
+        #expect(Set((inbox.extraItems ?? []).map(\.title)) == ["(another copy of an archived message)", "only here"])
+    }
+
     @Test func importRefusesAnArchiveFromAnUntrustedKeyBeforeWritingAnything() throws {
         try scratch.makeMaildir("md")
         let archive = try export("maildir:" + scratch.file("md"), users: ["c@example.com"])
