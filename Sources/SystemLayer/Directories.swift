@@ -31,10 +31,24 @@ extension SystemCall {
     /// The names in a directory, without `.` and `..`, sorted by their bytes. Names that are not UTF-8 cannot be
     /// carried as `String` and are returned in `undecodable` (shown with replacement characters).
     public static func listDirectory(_ path: String) throws(SystemError) -> (names: [String], undecodable: [String]) {
-        guard let stream = opendir(path) else { throw SystemError("opendir", path, errno) }
-        defer { closedir(stream) }
         var names: [String] = []
         var undecodable: [String] = []
+        try forEachName(in: path) { raw in
+            if let name = String(validating: raw, as: UTF8.self) {
+                names.append(name)
+            } else {
+                undecodable.append(String(decoding: raw, as: UTF8.self))
+            }
+        }
+        names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return (names, undecodable)
+    }
+
+    /// Each name in a directory as its bytes, in the directory's order, without `.` and `..`: for a caller that
+    /// keeps a large folder's names its own way rather than as a `String` each.
+    public static func forEachName(in path: String, _ body: (UnsafeRawBufferPointer) -> Void) throws(SystemError) {
+        guard let stream = opendir(path) else { throw SystemError("opendir", path, errno) }
+        defer { closedir(stream) }
         while true {
             errno = 0
             guard let entry = readdir(stream) else {
@@ -42,20 +56,13 @@ extension SystemCall {
                 if errno == EINTR { continue }
                 throw SystemError("readdir", path, errno)
             }
-            let name: String? = withUnsafeBytes(of: &entry.pointee.d_name) { raw in
-                let bytes = raw.prefix(while: { $0 != 0 })
-                return String(validating: bytes, as: UTF8.self)
+            withUnsafeBytes(of: &entry.pointee.d_name) { raw in
+                let length = raw.firstIndex(of: 0) ?? raw.count
+                let name = UnsafeRawBufferPointer(rebasing: raw[..<length])
+                if name.count == 1 && name[0] == UInt8(ascii: ".") { return }
+                if name.count == 2 && name[0] == UInt8(ascii: ".") && name[1] == UInt8(ascii: ".") { return }
+                body(name)
             }
-            guard let name else {
-                undecodable.append(withUnsafeBytes(of: &entry.pointee.d_name) {
-                    String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
-                })
-                continue
-            }
-            if name == "." || name == ".." { continue }
-            names.append(name)
         }
-        names.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        return (names, undecodable)
     }
 }

@@ -375,3 +375,34 @@ struct MaildirUIDListTests {
         #expect(try String(contentsOfFile: tree.file("dst/dovecot-keywords"), encoding: .utf8) == "0 $Forwarded\n")
     }
 }
+
+/// How a folder's files are listed before they are read: in UID order, then delivery time, then name, whatever order
+/// the directory gives them; a name that is not UTF-8 is named in a warning and skipped.
+@Suite struct MaildirListingTests {
+    let user = UserInfo(address: "alice@example.org")
+
+    @Test func filesComeInListOrderThenTimeThenNameAndAnUndecodableNameIsReported() throws {
+        let tree = try TemporaryDirectory()
+        for sub in ["cur", "new", "tmp"] { try tree.makeDirectory("src/\(sub)") }
+        try tree.write("src/dovecot-uidlist", "3 V7 N20\n5 :300.b.host\n9 G0123456789abcdef0123456789abcdef :100.z.host\n")
+        let names = ["100.z.host:2,S", "300.b.host:2,", "200.c.host:2,", "200.a.host:2,F", "050.q.host"]
+        for (i, name) in names.enumerated() {
+            try tree.write("src/\(name.contains(":2,") ? "cur" : "new")/\(name)", "Subject: \(i)\n\nbody \(i)\n")
+        }
+        // A name with a byte that is not UTF-8 (0xFF), made through the C library.
+        let bad = tree.file("src/cur/") + "400.x"
+        let fd = (Array(bad.utf8) + [0xFF, 0]).withUnsafeBufferPointer { p in
+            p.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o644) }
+        }
+        #expect(fd >= 0)
+        close(fd)
+
+        let sink = RecordingSink()
+        try MaildirSource(path: tree.file("src"), user: user).read(user: user, into: sink)
+        // UID 5, UID 9 (its G field as GUID), then by time: 050 (new/), 200.a, 200.c.
+        #expect(sink.messages.map(\.info.uid) == [5, 9, nil, nil, nil])
+        #expect(sink.messages.map { String(decoding: $0.bytes, as: UTF8.self).split(separator: "\n").last! } == ["body 1", "body 0", "body 4", "body 3", "body 2"])
+        #expect(sink.messages.map(\.info.guid) == ["300.b.host", "0123456789abcdef0123456789abcdef", nil, nil, nil])
+        #expect(sink.warnings.contains { $0.message.contains("not UTF-8") && $0.location.contains("400.x") })
+    }
+}

@@ -51,6 +51,11 @@ enum FileSystem {
         try ConnectorError.io { () throws(SystemError) in try SystemCall.listDirectory(path) }
     }
 
+    /// Each name's bytes, in the directory's order (`SystemCall.forEachName`).
+    static func forEachName(in path: String, _ body: (UnsafeRawBufferPointer) -> Void) throws(ConnectorError) {
+        try ConnectorError.io { () throws(SystemError) in try SystemCall.forEachName(in: path, body) }
+    }
+
     /// `mkdir -p`: creates `path` and missing parents. Returns the directories it created, outermost first,
     /// so that a caller can fsync their parents.
     @discardableResult

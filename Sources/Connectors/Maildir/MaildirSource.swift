@@ -144,40 +144,86 @@ public struct MaildirSource: MailboxSource {
     }
 
     /// One message file found in `cur/` or `new/`. A folder's every file is listed (and sorted) before the first
-    /// is read, so this is kept small: one string, the file's name (a folder of 130,000 messages holds about 15 MB
-    /// of these; with the base name and path as strings of their own it held three times as much).
+    /// is read, so this is kept small: its name and the list's G field are in the folder's `FoundTexts`, not strings
+    /// of their own (a folder of 140,000 messages held about 30 MB of those).
     struct Found {
         var uid: UInt32?
-        /// The list's `G` field for the message, where it has one (else its GUID is its base name).
-        var storedGUID: String?
         var time: UInt64
-        var fileName: String
-        /// Where the unique part of the name (`MaildirFlags.parse`'s base name) ends in `fileName`.
-        var baseEnd: String.Index
+        var name: FoundTexts.Text
+        /// How many bytes of the name are its unique part (`MaildirFlags.parse`'s base name).
+        var baseLength: UInt16
         var isNew: Bool
+        /// The list's `G` field for the message, where it has one (else its GUID is its base name).
+        var storedGUID: FoundTexts.Text?
 
-        init(uid: UInt32?, storedGUID: String? = nil, time: UInt64, baseName: String, fileName: String, isNew: Bool) {
-            self.uid = uid
-            self.storedGUID = storedGUID
-            self.time = time
-            self.fileName = fileName
-            self.baseEnd = fileName.utf8.index(fileName.startIndex, offsetBy: baseName.utf8.count)
-            self.isNew = isNew
-        }
-
-        /// The unique part of the name, which flag changes and moves keep.
-        var baseName: Substring { fileName[..<baseEnd] }
-
-        func path(in directory: String) -> String { "\(directory)/\(isNew ? "new" : "cur")/\(fileName)" }
+        func fileName(_ texts: FoundTexts) -> String { texts.string(name) }
+        func baseName(_ texts: FoundTexts) -> String { texts.string(name, prefix: Int(baseLength)) }
+        func path(in directory: String, _ texts: FoundTexts) -> String { "\(directory)/\(isNew ? "new" : "cur")/\(fileName(texts))" }
 
         /// Listed messages in UID order first, as Dovecot shows them; then delivery time (the number before the
-        /// first dot), as Dovecot orders new mail; then the name.
-        static func precedes(_ a: Found, _ b: Found) -> Bool {
+        /// first dot), as Dovecot orders new mail; then the name, by its bytes.
+        static func precedes(_ a: Found, _ b: Found, _ texts: FoundTexts) -> Bool {
+            let byName = { texts.compare(a.name, prefix: Int.max, b.name, prefix: Int.max) < 0 }
             switch (a.uid, b.uid) {
-            case let (x?, y?): return x < y
+            case let (x?, y?): return x != y ? x < y : byName()  // one UID twice (a broken list): by name
             case (.some, nil): return true
             case (nil, .some): return false
-            case (nil, nil): return (a.time, a.baseName, a.fileName[...]) < (b.time, b.baseName, b.fileName[...])
+            case (nil, nil):
+                if a.time != b.time { return a.time < b.time }
+                let order = texts.compare(a.name, prefix: Int(a.baseLength), b.name, prefix: Int(b.baseLength))
+                return order != 0 ? order < 0 : byName()
+            }
+        }
+    }
+
+    /// The names (and G fields) of a folder's files, in chunks of 1 MiB: no string per file, and no doubling array's
+    /// copy of them all. A text longer than a chunk's tenth (a G field nobody writes) is kept as a string aside.
+    struct FoundTexts {
+        struct Text {
+            /// Chunk number << 20 | offset in it; for a text kept aside, its number there with `aside` set.
+            var position: UInt32
+            var length: UInt32
+            var aside: Bool
+        }
+
+        private static let chunkSize = 1 << 20
+        private var chunks: [[UInt8]] = []
+        private var asideTexts: [String] = []
+
+        mutating func add(_ bytes: some Collection<UInt8>) -> Text {
+            guard bytes.count <= Self.chunkSize / 10 else {
+                asideTexts.append(String(decoding: bytes, as: UTF8.self))
+                return Text(position: UInt32(asideTexts.count - 1), length: UInt32(bytes.count), aside: true)
+            }
+            if chunks.isEmpty || chunks[chunks.count - 1].count + bytes.count > Self.chunkSize {
+                chunks.append([])
+                chunks[chunks.count - 1].reserveCapacity(Self.chunkSize)
+            }
+            let position = UInt32((chunks.count - 1) << 20 | chunks[chunks.count - 1].count)
+            chunks[chunks.count - 1].append(contentsOf: bytes)
+            return Text(position: position, length: UInt32(bytes.count), aside: false)
+        }
+
+        func bytes<R>(_ text: Text, prefix: Int = Int.max, _ body: (ArraySlice<UInt8>) -> R) -> R {
+            if text.aside {
+                let utf8 = Array(asideTexts[Int(text.position)].utf8)
+                return body(utf8[0..<min(prefix, utf8.count)])
+            }
+            let start = Int(text.position) & (Self.chunkSize - 1)
+            return body(chunks[Int(text.position) >> 20][start..<start + min(prefix, Int(text.length))])
+        }
+
+        func string(_ text: Text, prefix: Int = Int.max) -> String {
+            bytes(text, prefix: prefix) { String(decoding: $0, as: UTF8.self) }
+        }
+
+        /// Byte order of two texts' first `prefix` bytes: negative, zero or positive.
+        func compare(_ a: Text, prefix pa: Int, _ b: Text, prefix pb: Int) -> Int {
+            bytes(a, prefix: pa) { x in
+                bytes(b, prefix: pb) { y in
+                    for (p, q) in zip(x, y) where p != q { return p < q ? -1 : 1 }
+                    return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
+                }
             }
         }
     }
@@ -187,29 +233,38 @@ public struct MaildirSource: MailboxSource {
     func readMessages(in directory: String, folder: Int, uidList: inout DovecotUIDList?, into sink: any MailboxSink) throws {
         let keywords = try readKeywords(in: directory, sink: sink)
         var found: [Found] = []
+        var texts = FoundTexts()
         for sub in ["cur", "new"] {
             let subdirectory = "\(directory)/\(sub)"
             guard let info = try FileSystem.lstatIfPresent(subdirectory), FileSystem.isDirectory(info) else { continue }
-            let listing = try FileSystem.listDirectory(subdirectory)
-            for name in listing.undecodable {
-                sink.warning(SourceProblem(location: "\(subdirectory)/\(name)", message: "file name is not UTF-8; skipped"))
-            }
-            found.reserveCapacity(found.count + listing.names.count)  // not doubled by appends: a folder may be large
-            for name in listing.names where !name.hasPrefix(".") {
+            var undecodable: [String] = []
+            try FileSystem.forEachName(in: subdirectory) { raw in
+                guard let name = String(validating: raw, as: UTF8.self) else {
+                    undecodable.append(String(decoding: raw, as: UTF8.self))
+                    return
+                }
+                guard !name.hasPrefix(".") else { return }
                 let base = MaildirFlags.parse(fileName: name).baseName
                 let record = uidList?.records[base]
                 found.append(Found(
-                    uid: record?.uid, storedGUID: record?.storedGUID, time: Self.timePrefix(of: base), baseName: base,
-                    fileName: name, isNew: sub == "new"))
+                    uid: record?.uid, time: Self.timePrefix(of: base), name: texts.add(name.utf8),
+                    baseLength: UInt16(base.utf8.count), isNew: sub == "new",
+                    storedGUID: record?.storedGUID.map { texts.add($0.utf8) }))
+            }
+            for name in undecodable.sorted() {
+                sink.warning(SourceProblem(location: "\(subdirectory)/\(name)", message: "file name is not UTF-8; skipped"))
             }
         }
         uidList = nil
-        found.sort(by: Found.precedes)
+        found.sort { Found.precedes($0, $1, texts) }
         var passed = 0
         for item in found {
             // As `DovecotUIDList.Record.guid`: the G field, else the base name, for a message the list names (it has a UID).
-            let guid = item.storedGUID ?? (item.uid != nil ? String(item.baseName) : nil)
-            if try readMessage(item.path(in: directory), item, folder: folder, guid: guid, keywords: keywords, into: sink) {
+            let guid = item.storedGUID.map { texts.string($0) } ?? (item.uid != nil ? item.baseName(texts) : nil)
+            if try readMessage(
+                item.path(in: directory, texts), item, fileName: item.fileName(texts), folder: folder, guid: guid,
+                keywords: keywords, into: sink)
+            {
                 passed += 1
             }
         }
@@ -231,7 +286,8 @@ public struct MaildirSource: MailboxSource {
 
     /// Reads one message (at `path`) into `sink`; true when it carried the P letter.
     func readMessage(
-        _ path: String, _ item: Found, folder: Int, guid: String?, keywords: DovecotKeywords, into sink: any MailboxSink
+        _ path: String, _ item: Found, fileName: String, folder: Int, guid: String?, keywords: DovecotKeywords,
+        into sink: any MailboxSink
     ) throws -> Bool {
         guard let status = try FileSystem.lstatIfPresent(path) else {
             sink.warning(SourceProblem(location: path, message: "vanished while the folder was read"))
@@ -241,7 +297,7 @@ public struct MaildirSource: MailboxSource {
             sink.warning(SourceProblem(location: path, message: "not a regular file; skipped"))
             return false
         }
-        let parsed = MaildirFlags.parse(fileName: item.fileName)
+        let parsed = MaildirFlags.parse(fileName: fileName)
         if !parsed.hasInfo, !item.isNew {
             sink.warning(SourceProblem(location: path, message: "no \":2,\" info part; carried without flags"))
         }
