@@ -1,3 +1,5 @@
+import SystemLayer
+
 /// A Maildir folder's `dovecot-uidlist`: the identity Dovecot gives the folder and each message in it.
 ///
 /// Version 3 (Dovecot 1.1 and later) is a header line `3 V<UIDVALIDITY> N<NEXTUID> G<MAILBOX GUID> …` and one
@@ -45,7 +47,7 @@ public struct DovecotUIDList: Sendable, Equatable {
     public var header: Header
     /// Every message the list names, by the unique part of its file name; empty when the list was read without
     /// them (`keepsRecords` false: only the UIDs' order and the largest are checked, for a writer that only appends).
-    public private(set) var records: [String: Record] = [:]
+    public private(set) var records = UIDListRecords()
     public let keepsRecords: Bool
     /// The largest UID in the list (0 for none).
     public private(set) var lastUID: UInt32 = 0
@@ -93,7 +95,7 @@ public struct DovecotUIDList: Sendable, Equatable {
     /// Adds a record after every UID listed; the caller keeps UIDs ascending.
     public mutating func add(_ record: Record) {
         precondition(record.uid > lastUID, "dovecot-uidlist UIDs ascend")
-        if keepsRecords { records[record.baseName] = record }
+        if keepsRecords { records.insert(record) }
         lastUID = record.uid
     }
 
@@ -172,5 +174,65 @@ public struct DovecotUIDList: Sendable, Equatable {
     /// A folder GUID fits in the header when it is 128 bits in hex, as Dovecot writes and expects it.
     public static func isFolderGUID(_ guid: String) -> Bool {
         guid.utf8.count == 32 && guid.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+}
+
+/// A list's message lines by the unique part of their file names, kept compactly: names and G fields in a
+/// `TextArena`, found through a table of the names' hashes (a folder of 143,000 messages held 32 MB as a dictionary
+/// of strings, about half of that so).
+public struct UIDListRecords: Sendable, Equatable {
+    private struct Stored: Sendable {
+        var uid: UInt32
+        var name: TextArena.Text
+        var guid: TextArena.Text?
+        /// The next record whose name has the same hash, or -1.
+        var next: Int32
+    }
+
+    private var texts = TextArena()
+    private var stored: [Stored] = []
+    private var heads: [Int: Int32] = [:]
+
+    public init() {}
+
+    public var count: Int { stored.count }
+
+    private func index(of baseName: String) -> Int32? {
+        var at = heads[baseName.hashValue] ?? -1
+        while at >= 0 {
+            if texts.equals(stored[Int(at)].name, baseName) { return at }
+            at = stored[Int(at)].next
+        }
+        return nil
+    }
+
+    private func record(at index: Int32, baseName: String? = nil) -> DovecotUIDList.Record {
+        let s = stored[Int(index)]
+        return DovecotUIDList.Record(
+            uid: s.uid, baseName: baseName ?? texts.string(s.name), storedGUID: s.guid.map { texts.string($0) })
+    }
+
+    public subscript(baseName: String) -> DovecotUIDList.Record? {
+        index(of: baseName).map { record(at: $0, baseName: baseName) }
+    }
+
+    /// Adds the record, or replaces the one with its name.
+    public mutating func insert(_ record: DovecotUIDList.Record) {
+        let guid = record.storedGUID.map { texts.add($0.utf8) }
+        if let at = index(of: record.baseName) {
+            stored[Int(at)].uid = record.uid
+            stored[Int(at)].guid = guid
+            return
+        }
+        let hash = record.baseName.hashValue
+        stored.append(Stored(uid: record.uid, name: texts.add(record.baseName.utf8), guid: guid, next: heads[hash] ?? -1))
+        heads[hash] = Int32(stored.count - 1)
+    }
+
+    /// Every record, in the order added.
+    public var values: [DovecotUIDList.Record] { stored.indices.map { record(at: Int32($0)) } }
+
+    public static func == (a: UIDListRecords, b: UIDListRecords) -> Bool {
+        a.count == b.count && a.values.allSatisfy { b[$0.baseName] == $0 }
     }
 }

@@ -59,3 +59,27 @@ struct DovecotUIDListTests {
         #expect(!DovecotUIDList.isFolderGUID("00112233445566778899AABBCCDDEEFF0"))
     }
 }
+
+/// The list's records kept compactly: each found by its name with its UID and G field, a record added again
+/// replacing the first, and two lists equal when they hold the same records.
+@Suite struct UIDListRecordsTests {
+    @Test func recordsAreFoundByNameAndReplaced() throws {
+        var list = DovecotUIDList(header: .init(uidValidity: 1, nextUID: 1, guid: nil))
+        for uid in UInt32(1)...5_000 {
+            list.add(.init(uid: uid, baseName: "\(1_700_000_000 + uid).M\(uid).host", storedGUID: uid % 3 == 0 ? "g\(uid)" : nil))
+        }
+        #expect(list.records.count == 5_000)
+        #expect(list.records["1700000003.M3.host"] == .init(uid: 3, baseName: "1700000003.M3.host", storedGUID: "g3"))
+        #expect(list.records["1700004999.M4999.host"]?.guid == "1700004999.M4999.host")
+        #expect(list.records["1700005001.M5001.host"] == nil)
+        #expect(list.records.values.map(\.uid) == Array(UInt32(1)...5_000))
+
+        var again = UIDListRecords()
+        for record in list.records.values.reversed() { again.insert(record) }
+        #expect(again == list.records)
+        again.insert(.init(uid: 9_999, baseName: "1700000003.M3.host", storedGUID: nil))
+        #expect(again.count == 5_000)
+        #expect(again["1700000003.M3.host"] == .init(uid: 9_999, baseName: "1700000003.M3.host", storedGUID: nil))
+        #expect(again != list.records)
+    }
+}

@@ -1,4 +1,5 @@
 import MailModel
+import SystemLayer
 
 /// Reads one user's Dovecot Maildir++ tree: the inbox is the root (`cur/`, `new/`, `tmp/`), other folders are
 /// the directories `.A.B` beside them (see `MaildirFolderName`).
@@ -144,25 +145,25 @@ public struct MaildirSource: MailboxSource {
     }
 
     /// One message file found in `cur/` or `new/`. A folder's every file is listed (and sorted) before the first
-    /// is read, so this is kept small: its name and the list's G field are in the folder's `FoundTexts`, not strings
+    /// is read, so this is kept small: its name and the list's G field are in the folder's `TextArena`, not strings
     /// of their own (a folder of 140,000 messages held about 30 MB of those).
     struct Found {
         var uid: UInt32?
         var time: UInt64
-        var name: FoundTexts.Text
+        var name: TextArena.Text
         /// How many bytes of the name are its unique part (`MaildirFlags.parse`'s base name).
         var baseLength: UInt16
         var isNew: Bool
         /// The list's `G` field for the message, where it has one (else its GUID is its base name).
-        var storedGUID: FoundTexts.Text?
+        var storedGUID: TextArena.Text?
 
-        func fileName(_ texts: FoundTexts) -> String { texts.string(name) }
-        func baseName(_ texts: FoundTexts) -> String { texts.string(name, prefix: Int(baseLength)) }
-        func path(in directory: String, _ texts: FoundTexts) -> String { "\(directory)/\(isNew ? "new" : "cur")/\(fileName(texts))" }
+        func fileName(_ texts: TextArena) -> String { texts.string(name) }
+        func baseName(_ texts: TextArena) -> String { texts.string(name, prefix: Int(baseLength)) }
+        func path(in directory: String, _ texts: TextArena) -> String { "\(directory)/\(isNew ? "new" : "cur")/\(fileName(texts))" }
 
         /// Listed messages in UID order first, as Dovecot shows them; then delivery time (the number before the
         /// first dot), as Dovecot orders new mail; then the name, by its bytes.
-        static func precedes(_ a: Found, _ b: Found, _ texts: FoundTexts) -> Bool {
+        static func precedes(_ a: Found, _ b: Found, _ texts: TextArena) -> Bool {
             let byName = { texts.compare(a.name, prefix: Int.max, b.name, prefix: Int.max) < 0 }
             switch (a.uid, b.uid) {
             case let (x?, y?): return x != y ? x < y : byName()  // one UID twice (a broken list): by name
@@ -176,64 +177,12 @@ public struct MaildirSource: MailboxSource {
         }
     }
 
-    /// The names (and G fields) of a folder's files, in chunks of 1 MiB: no string per file, and no doubling array's
-    /// copy of them all. A text longer than a chunk's tenth (a G field nobody writes) is kept as a string aside.
-    struct FoundTexts {
-        struct Text {
-            /// Chunk number << 20 | offset in it; for a text kept aside, its number there with `aside` set.
-            var position: UInt32
-            var length: UInt32
-            var aside: Bool
-        }
-
-        private static let chunkSize = 1 << 20
-        private var chunks: [[UInt8]] = []
-        private var asideTexts: [String] = []
-
-        mutating func add(_ bytes: some Collection<UInt8>) -> Text {
-            guard bytes.count <= Self.chunkSize / 10 else {
-                asideTexts.append(String(decoding: bytes, as: UTF8.self))
-                return Text(position: UInt32(asideTexts.count - 1), length: UInt32(bytes.count), aside: true)
-            }
-            if chunks.isEmpty || chunks[chunks.count - 1].count + bytes.count > Self.chunkSize {
-                chunks.append([])
-                chunks[chunks.count - 1].reserveCapacity(Self.chunkSize)
-            }
-            let position = UInt32((chunks.count - 1) << 20 | chunks[chunks.count - 1].count)
-            chunks[chunks.count - 1].append(contentsOf: bytes)
-            return Text(position: position, length: UInt32(bytes.count), aside: false)
-        }
-
-        func bytes<R>(_ text: Text, prefix: Int = Int.max, _ body: (ArraySlice<UInt8>) -> R) -> R {
-            if text.aside {
-                let utf8 = Array(asideTexts[Int(text.position)].utf8)
-                return body(utf8[0..<min(prefix, utf8.count)])
-            }
-            let start = Int(text.position) & (Self.chunkSize - 1)
-            return body(chunks[Int(text.position) >> 20][start..<start + min(prefix, Int(text.length))])
-        }
-
-        func string(_ text: Text, prefix: Int = Int.max) -> String {
-            bytes(text, prefix: prefix) { String(decoding: $0, as: UTF8.self) }
-        }
-
-        /// Byte order of two texts' first `prefix` bytes: negative, zero or positive.
-        func compare(_ a: Text, prefix pa: Int, _ b: Text, prefix pb: Int) -> Int {
-            bytes(a, prefix: pa) { x in
-                bytes(b, prefix: pb) { y in
-                    for (p, q) in zip(x, y) where p != q { return p < q ? -1 : 1 }
-                    return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
-                }
-            }
-        }
-    }
-
     /// `uidList` is let go once the files are listed (each file took its UID and GUID from it): a large folder's
     /// list held as a table is as large again as the listing.
     func readMessages(in directory: String, folder: Int, uidList: inout DovecotUIDList?, into sink: any MailboxSink) throws {
         let keywords = try readKeywords(in: directory, sink: sink)
         var found: [Found] = []
-        var texts = FoundTexts()
+        var texts = TextArena()
         for sub in ["cur", "new"] {
             let subdirectory = "\(directory)/\(sub)"
             guard let info = try FileSystem.lstatIfPresent(subdirectory), FileSystem.isDirectory(info) else { continue }
