@@ -4,26 +4,11 @@ import Logging
 /// One JSON object per line: `time`, `level`, `label`, `message`, then every metadata key at the top level
 /// (lists as arrays, dictionaries as objects). A metadata key named like one of the four is written as
 /// `meta_KEY`, so it never hides them.
-public struct JSONLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level = .info
-    private let label: String
-    private let sink: LogSink
-
+enum JSONLogFormat {
     static let reservedKeys: Set<String> = ["time", "level", "label", "message"]
 
-    public init(label: String, sink: LogSink) {
-        self.label = label
-        self.sink = sink
-    }
-
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        let line = LogLine(event: event, label: label, handlerMetadata: metadata)
+    /// The line's text; nil if it cannot be serialised (nothing is logged then).
+    static func render(_ line: LogLine) -> String? {
         var object: [String: Any] = [
             "time": line.timestamp, "level": line.level.rawValue, "label": line.label, "message": line.message,
         ]
@@ -32,8 +17,8 @@ public struct JSONLogHandler: LogHandler {
         }
         // Sorted keys: the same event always gives the same line.
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        else { return }
-        sink.emit(String(decoding: data, as: UTF8.self))
+        else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     static func json(_ value: Logger.Metadata.Value) -> Any {

@@ -2,29 +2,13 @@ import Logging
 
 /// `2026-12-07T03:55:00.123Z info mailferry.buffer: transaction code=250 queue_id=17 ...`: one line per event,
 /// metadata as `key=value` in key order, values with spaces, quotes or `=` in double quotes.
-public struct PlainLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level = .info
-    private let label: String
-    private let sink: LogSink
-
-    public init(label: String, sink: LogSink) {
-        self.label = label
-        self.sink = sink
-    }
-
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        let line = LogLine(event: event, label: label, handlerMetadata: metadata)
+enum PlainLogFormat {
+    static func render(_ line: LogLine) -> String {
         var text = "\(line.timestamp) \(line.level) \(line.label): \(Self.singleLine(line.message))"
         for (key, value) in line.fields {
             text += " \(key)=\(Self.quoted(Self.text(value)))"
         }
-        sink.emit(text)
+        return text
     }
 
     /// Lists are comma-separated; a dictionary is `{key=value,...}` in key order.
