@@ -166,9 +166,30 @@ public struct Importer {
         reconciler.rewritten = counts.rewrittenItems
         reconciler.converted = counts.convertedItems
         reconciler.placements = counts.placements
+        var report = try reconcile(reconciler, delta: manifest.isDelta ? manifest.header.signerKeyID : nil, counts: counts)
+        if makesIdentityMaps {
+            FreeMemory.returnToSystem()
+            report.identityMaps = try IdentityMapWriter(
+                manifest: manifest, counts: counts, users: selected, prefix: identityMapPrefix,
+                rowLimit: ReportPage.defaultRowLimit
+            ).write()
+        }
+        if let ledger {
+            let passed = report.users.filter { $0.verdict == .pass }.map(\.address)
+            if !passed.isEmpty { try ledger.accept(manifest.header, target: ledgerTarget, users: passed) }
+        }
+        return report
+    }
+
+    /// The reconcile after an import of one archive or of a whole volume set (`SetImporter`): the rewrites and
+    /// conversions recorded for later deltas, then `reconciler` run, the report carrying `counts`. `delta` is the
+    /// signer's key id when a delta was imported: kept messages earlier accepted imports placed may then be checked
+    /// from their metadata.
+    func reconcile(_ reconciler: Reconciler, delta signer: String?, counts: ImportCounts) throws -> ReconcileReport {
+        var reconciler = reconciler
+        let ledgerTarget = target.ledgerName
         // Only a target that records where it placed each message (IMAP: the journal's UIDs) can be checked so.
-        if manifest.isDelta, !fullReconcile, target.findsEarlierPlacements, let ledger {
-            let signer = manifest.header.signerKeyID
+        if let signer, !fullReconcile, target.findsEarlierPlacements, let ledger {
             reconciler.checksPlacedByMetadata = true
             reconciler.accepted = { archiveID, user in
                 ledger.hasAccepted(archiveID, signer: signer, target: ledgerTarget, user: user)
@@ -181,17 +202,6 @@ public struct Importer {
         FreeMemory.returnToSystem()
         var report = try reconciler.run()
         report.imported = counts
-        if makesIdentityMaps {
-            FreeMemory.returnToSystem()
-            report.identityMaps = try IdentityMapWriter(
-                manifest: manifest, counts: counts, users: selected, prefix: identityMapPrefix,
-                rowLimit: ReportPage.defaultRowLimit
-            ).write()
-        }
-        if let ledger {
-            let passed = report.users.filter { $0.verdict == .pass }.map(\.address)
-            if !passed.isEmpty { try ledger.accept(manifest.header, target: ledgerTarget, users: passed) }
-        }
         return report
     }
 

@@ -9,23 +9,17 @@ import SystemLayer
 /// reading the target back and hashing every item. Works user by user, so memory follows the
 /// largest user, not the archive.
 struct Reconciler {
-    let manifest: VerifiedManifest
+    /// What is reconciled: one archive, or the volumes of a volume set (format-spec 13.1), each with what its import
+    /// found. A user that spans volumes is reconciled once, against everything every volume holds of it.
+    var parts: [Part]
     let archivePath: String
     let target: ConnectorURL
-    let users: Set<Int>
     let options: ConnectorOptions
-    /// Entries the import's target refused (tolerated by --max-bad-items).
-    var refused: Set<String> = []
-    /// Contacts and calendar items written with the user mapping applied: the target holds these bytes.
-    var rewritten: [RewrittenItem] = []
-    /// Messages the target holds in CRLF form (`CRLFForm`) where the archived line endings differed.
-    var converted: [RewrittenItem] = []
+    /// What the report and its receipts name: the archive's id and manifest hash, or a set's (`SetImporter`).
+    var identity: ReportIdentity
     /// Earlier imports' rewrites and conversions at this target (archived SHA-256 to held SHA-256), for the items a
     /// delta keeps.
     var rewrittenBefore: [String: String] = [:]
-    /// Where the import placed each item (IMAP APPENDUID): pairs an archived item with the target's copy by UID when
-    /// their bytes differ.
-    var placements = PlacementLog()
     /// The reconcile after a delta import (unless `import --full-reconcile`): a kept message that an earlier
     /// accepted import placed at a known UID of an IMAP target, and that no delta moved since, is checked from its
     /// folder's metadata FETCH (present at that UID with the same UIDVALIDITY, size, flags, keywords, internal
@@ -40,23 +34,101 @@ struct Reconciler {
     /// Messages checked from their metadata, without their bytes (`checksPlacedByMetadata`), over all users.
     private(set) var placedMessagesChecked = 0
 
+    /// One archive of what is reconciled, with what its import found.
+    struct Part {
+        let manifest: VerifiedManifest
+        /// The archive's user numbers to reconcile.
+        let users: Set<Int>
+        /// Put before the archive's entry paths in the report: empty for one archive, `FILE:` for a volume, whose
+        /// entry paths another volume may use too.
+        var prefix = ""
+        /// Entries the import's target refused (tolerated by --max-bad-items).
+        var refused: Set<String> = []
+        /// Contacts and calendar items written with the user mapping applied: the target holds these bytes.
+        var rewritten: [RewrittenItem] = []
+        /// Messages the target holds in CRLF form (`CRLFForm`) where the archived line endings differed.
+        var converted: [RewrittenItem] = []
+        /// Where the import placed each item (IMAP APPENDUID): pairs an archived item with the target's copy by UID
+        /// when their bytes differ.
+        var placements = PlacementLog()
+    }
+
+    /// What a report names as reconciled.
+    struct ReportIdentity {
+        var archiveID: String
+        var manifestSHA256: String
+        var signerKeyID: String
+        /// A volume set's volumes (their archive ids, in order); nil for one archive.
+        var volumes: [String]?
+    }
+
+    init(manifest: VerifiedManifest, archivePath: String, target: ConnectorURL, users: Set<Int>, options: ConnectorOptions) {
+        self.init(
+            parts: [Part(manifest: manifest, users: users)], archivePath: archivePath, target: target, options: options,
+            identity: ReportIdentity(
+                archiveID: manifest.header.archiveID, manifestSHA256: manifest.statement.manifest.sha256,
+                signerKeyID: manifest.header.signerKeyID))
+    }
+
+    init(parts: [Part], archivePath: String, target: ConnectorURL, options: ConnectorOptions, identity: ReportIdentity) {
+        precondition(!parts.isEmpty)
+        self.parts = parts
+        self.archivePath = archivePath
+        self.target = target
+        self.options = options
+        self.identity = identity
+    }
+
+    /// One archive's refused, rewritten and converted items (`reconcile` and the import of one archive).
+    var refused: Set<String> {
+        get { parts[0].refused }
+        set { parts[0].refused = newValue }
+    }
+    var rewritten: [RewrittenItem] {
+        get { parts[0].rewritten }
+        set { parts[0].rewritten = newValue }
+    }
+    var converted: [RewrittenItem] {
+        get { parts[0].converted }
+        set { parts[0].converted = newValue }
+    }
+    var placements: PlacementLog {
+        get { parts[0].placements }
+        set { parts[0].placements = newValue }
+    }
+
+    /// A user as the parts hold it: its record in each part that holds it (and selects it).
+    private struct PartUser {
+        let part: Int
+        let record: UserRecord
+    }
+
     mutating func run() throws -> ReconcileReport {
         var reports: [ReconcileReport.UserReport] = []
-        let entries = manifest.entries()
-        var pending = try entries.next()
         // Built once for all users: each user's items are looked up in them.
-        let hashes = Hashes(
-            rewritten: Dictionary(rewritten.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 }),
-            converted: Dictionary(converted.map { ($0.entry, $0.sha256) }, uniquingKeysWith: { $1 }))
-        // Folders' ACLs are compared as the import wrote them: renamed users' identifiers rewritten.
-        let mapping = UserMapping(manifest: manifest)
-        // Where each user's entries are, for a first look at their hashes before the target is read (`expected`).
-        let runs = try manifest.userEntries()
-        for user in manifest.users {
-            guard users.contains(user.user) else {
-                while let e = pending, e.user == user.user { pending = try entries.next() }
-                continue
+        var hashes = Hashes(rewritten: [:], converted: [:])
+        for part in parts {
+            for item in part.rewritten { hashes.rewritten[part.prefix + item.entry] = item.sha256 }
+            for item in part.converted { hashes.converted[part.prefix + item.entry] = item.sha256 }
+        }
+        let refused = Set(parts.flatMap { part in part.refused.map { part.prefix + $0 } })
+        // Folders' ACLs are compared as the import wrote them: renamed users' identifiers rewritten (the mapping is the
+        // export's, the same in every volume).
+        let mapping = UserMapping(manifest: parts[0].manifest)
+        // Where each user's entries are in each part.
+        let runs = try parts.map { try $0.manifest.userEntries() }
+        // Users by address, in the order the parts first list them.
+        var order: [String] = []
+        var holding: [String: [PartUser]] = [:]
+        for (index, part) in parts.enumerated() {
+            for user in part.manifest.users where part.users.contains(user.user) {
+                let key = user.address.lowercased()
+                if holding[key] == nil { order.append(key) }
+                holding[key, default: []].append(PartUser(part: index, record: user))
             }
+        }
+        for key in order {
+            let held = holding[key]!
             // A delta lists what the source still holds from earlier archives as `keep` lines: the target must hold
             // those too (the state after the delta, not only its new items). A first pass over them finds what must
             // be known before the target is read (placed messages) or after the items (deleted ones); the items
@@ -70,17 +142,22 @@ struct Reconciler {
             func expect(_ entry: EntryRecord) {
                 if let digest = SHA256Digest(hex: heldHash(entry, hashes).hash) { expected.insert(digest.a) }
             }
-            if let run = runs[user.user] {
-                let own = manifest.entries(of: run)
-                while let e = try own.next() { expect(e) }
-            }
-            let hasChanges = manifest.changeCount > 0
-            if hasChanges {
-                let changes = manifest.changes(of: user.user)
+            for p in held {
+                let manifest = parts[p.part].manifest
+                let prefix = parts[p.part].prefix
+                if let run = runs[p.part][p.record.user] {
+                    let own = manifest.entries(of: run)
+                    while var e = try own.next() {
+                        e.path = prefix + e.path
+                        expect(e)
+                    }
+                }
+                guard manifest.changeCount > 0 else { continue }
+                let changes = manifest.changes(of: p.record.user)
                 while let c = try changes.next() {
                     if let kept = Self.expectedEntry(keptBy: c) { expect(kept) }
                     if checksPlacedByMetadata, c.op == .keep, c.kind == .message, let key = c.itemKey,
-                        accepted(key.archiveID, user.address)
+                        accepted(key.archiveID, p.record.address)
                     {
                         placedCandidates.append(key)
                     }
@@ -89,33 +166,53 @@ struct Reconciler {
                     }
                 }
             }
-            /// The items the target must hold, in manifest order: kept items, then the archive's own entries.
-            func eachExpected(_ body: (EntryRecord) throws -> Void) throws {
-                if hasChanges {
-                    let changes = manifest.changes(of: user.user)
-                    while let c = try changes.next() {
-                        if let kept = Self.expectedEntry(keptBy: c) { try body(kept) }
+            /// The items the target must hold, part by part, in manifest order: kept items, then the part's own
+            /// entries (their paths with the part's prefix), each with its container.
+            func eachExpected(_ body: (EntryRecord, ContainerRecord?) throws -> Void) throws {
+                for p in held {
+                    let manifest = parts[p.part].manifest
+                    func container(_ entry: EntryRecord) -> ContainerRecord? {
+                        guard entry.kind != .sieveScript else { return nil }
+                        let kind: ContainerRecord.Kind = entry.kind == .message ? .folder : entry.kind == .contact ? .addressBook : .calendar
+                        return manifest.container(user: p.record.user, kind: kind, number: entry.container ?? 0)
+                    }
+                    if manifest.changeCount > 0 {
+                        let changes = manifest.changes(of: p.record.user)
+                        while let c = try changes.next() {
+                            if let kept = Self.expectedEntry(keptBy: c) { try body(kept, container(kept)) }
+                        }
+                    }
+                    guard let run = runs[p.part][p.record.user] else { continue }
+                    let own = manifest.entries(of: run)
+                    while var e = try own.next() {
+                        let record = container(e)
+                        e.path = parts[p.part].prefix + e.path
+                        try body(e, record)
                     }
                 }
-                while let e = pending, e.user == user.user {
-                    try body(e)
-                    pending = try entries.next()
-                }
             }
+            var user = held[0].record
+            if held.count > 1 {
+                // A user that spans volumes: its counts are those of every part, its settings those of the last.
+                for p in held.dropFirst() { user.counts += p.record.counts }
+            }
+            let containers = held.flatMap { p in parts[p.part].manifest.containers.filter { $0.user == p.record.user } }
             let placed = placedMessages(placedCandidates, user: user, hashes: hashes)
             placedCandidates = []
             let (report, checked) = try reconcile(
-                user: user, expected: eachExpected, deleted: deleted, hashes: hashes, placed: placed, mapping: mapping,
+                user: user, containers: containers, isDelta: held.contains { parts[$0.part].manifest.isDelta },
+                expected: eachExpected, deleted: deleted, hashes: hashes, refused: refused, placed: placed, mapping: mapping,
                 expectedHashes: expected)
             reports.append(report)
             placedMessagesChecked += checked
         }
-        while try entries.next() != nil {}
         let verdict: ReconcileReport.Verdict = reports.allSatisfy { $0.verdict == .pass } ? .pass : .fail
-        return ReconcileReport(
-            archive: archivePath, archiveID: manifest.header.archiveID, manifestSHA256: manifest.statement.manifest.sha256,
-            signerKeyID: manifest.header.signerKeyID, target: target.description,
+        var report = ReconcileReport(
+            archive: archivePath, archiveID: identity.archiveID, manifestSHA256: identity.manifestSHA256,
+            signerKeyID: identity.signerKeyID, target: target.description,
             created: InternalDate(epochSeconds: Int64(Date().timeIntervalSince1970)).iso8601, verdict: verdict, users: reports)
+        report.volumes = identity.volumes
+        return report
     }
 
     /// An item a delta's `keep` line says the target holds, as an entry named by its origin (archive id and path).
@@ -176,9 +273,11 @@ struct Reconciler {
     /// `deleted`: for a delta, the items it deletes (SHA-256 → origin); a copy of one left at the target fails.
     /// `placed`: messages checked from their metadata (`checksPlacedByMetadata`); returns how many were.
     /// `mapping`: the archive's user mapping, which the import applied to folders' ACLs.
+    /// `containers`: the user's container records, of every part that holds the user.
     private func reconcile(
-        user: UserRecord, expected: ((EntryRecord) throws -> Void) throws -> Void, deleted: [SHA256Digest: String] = [:],
-        hashes: Hashes, placed: [TargetInventory.PlacedKey: TargetInventory.Placed], mapping: UserMapping,
+        user: UserRecord, containers records: [ContainerRecord], isDelta: Bool,
+        expected: ((EntryRecord, ContainerRecord?) throws -> Void) throws -> Void, deleted: [SHA256Digest: String] = [:],
+        hashes: Hashes, refused: Set<String>, placed: [TargetInventory.PlacedKey: TargetInventory.Placed], mapping: UserMapping,
         expectedHashes: Set<UInt64>
     ) throws -> (ReconcileReport.UserReport, Int) {
         var user = user
@@ -223,7 +322,9 @@ struct Reconciler {
         // Items of kinds the target does not hold were left out by the import: not looked for, counted as a problem.
         let held = target.heldKinds
         var notHeld: [ItemKind: Int] = [:]
-        for record in manifest.containers where record.user == user.user && held.contains(record.kind.itemKind) {
+        // A container a later volume lists again is compared once.
+        var seen = Set<ContainerName>()
+        for record in records where held.contains(record.kind.itemKind) && seen.insert(ContainerName(record)).inserted {
             let name = targetName(record)
             if containers[name] == nil {
                 order.append(name)
@@ -240,19 +341,13 @@ struct Reconciler {
         var targetCounts = Counts()
         // The entries listed as missing, different or refused, for their details and for pairing changed items.
         var listed: [String: EntryRecord] = [:]
-        try expected { entry in
+        try expected { entry, record in
             expectedCounts.add(entry)
             guard held.contains(entry.kind) else {
                 notHeld[entry.kind, default: 0] += 1
                 return
             }
-            let name: ContainerName
-            if entry.kind == .sieveScript {
-                name = .sieve
-            } else {
-                let kind: ContainerRecord.Kind = entry.kind == .message ? .folder : entry.kind == .contact ? .addressBook : .calendar
-                name = targetName(manifest.container(user: user.user, kind: kind, number: entry.container ?? 0)!)
-            }
+            let name = entry.kind == .sieveScript ? ContainerName.sieve : targetName(record!)
             if containers[name] == nil {
                 order.append(name)
                 containers[name] = ReconcileReport.ContainerReport(kind: name.kindName, name: name.displayName, archiveItems: 0, archiveBytes: 0, matched: 0, extra: 0, missing: [], mismatched: [])
@@ -281,7 +376,7 @@ struct Reconciler {
             }
             targetCounts.add(entry)
         }
-        if manifest.isDelta { user.counts = expectedCounts }
+        if isDelta { user.counts = expectedCounts }
         for name in order {
             guard remaining[name] != nil else { continue }
             pairChangedItems(
@@ -377,8 +472,11 @@ struct Reconciler {
         guard !entries.isEmpty else { return [:] }
         let wanted = Set(entries)
         var found: [String: UInt32] = [:]
-        try placements.forEach { p in
-            if wanted.contains(p.entry) { found[p.entry] = p.uid ?? found[p.entry] }
+        for part in parts {
+            try part.placements.forEach { p in
+                let entry = part.prefix + p.entry
+                if wanted.contains(entry) { found[entry] = p.uid ?? found[entry] }
+            }
         }
         return found
     }

@@ -2,15 +2,16 @@ import FerryArchive
 import Foundation
 import MailModel
 import Reporting
+import SystemLayer
 
 /// `import` of a volume set (format-spec 13.1): the set is checked first (`VolumeSet`: the signed set statement, then
 /// every volume given against it), and every volume's ledger check is made before anything is written. Then each
 /// volume present is imported as a single archive is (each item committed only once checked); with volumes missing,
 /// that is all, and `Result.set.missing` names them: the same import run again with the rest finishes the set (the
 /// volumes already imported are read again, and the target recognises what it holds). Only with every volume there
-/// does the reconcile run, volume by volume after all are imported (the items of the set's other volumes are extra in
-/// each volume's report, which does not fail it), and only then does the ledger accept the set's volumes, for the users
-/// that passed in every volume that holds them.
+/// does the reconcile run, once for the whole set (`Reconciler` over every volume: each user against all that the
+/// volumes hold of it), so one report, and one receipt per user, covers the set; only then does the ledger accept the
+/// set's volumes, for the users that passed.
 public struct SetImporter {
     public var paths: [String]
     /// Each volume is imported by this importer with the volume's path; its ledger checks and records the set.
@@ -25,8 +26,9 @@ public struct SetImporter {
         public var set: VolumeSet
         /// Each volume imported now, in the set's order, with its counts.
         public var imported: [(path: String, counts: ImportCounts)]
-        /// Each volume's reconcile report, in the set's order; empty while volumes are missing.
-        public var reports: [ReconcileReport]
+        /// The reconcile of the whole set (one per user, over every volume that holds it, with `volumes` set); nil
+        /// while volumes are missing.
+        public var report: ReconcileReport?
         public var complete: Bool { self.set.missing.isEmpty }
     }
 
@@ -63,7 +65,7 @@ public struct SetImporter {
         }
 
         var imported: [(path: String, counts: ImportCounts)] = []
-        var written: [(path: String, header: ArchiveHeader, import: Importer, written: Importer.Written)] = []
+        var written: [(path: String, header: ArchiveHeader, written: Importer.Written)] = []
         for volume in volumes {
             let users = taken(volume.users)
             guard !users.isEmpty else { continue }
@@ -74,24 +76,39 @@ public struct SetImporter {
             one.users = named.isEmpty ? [] : users
             let result = try one.importItems()
             imported.append((volume.path, result.counts))
-            written.append((volume.path, volume.header, one, result))
+            written.append((volume.path, volume.header, result))
         }
-        guard set.missing.isEmpty else { return Result(set: set, imported: imported, reports: []) }
+        guard set.missing.isEmpty else { return Result(set: set, imported: imported, report: nil) }
 
-        var reports: [ReconcileReport] = []
+        // One reconcile of the whole set: each user against everything every volume holds of it.
+        var parts: [Reconciler.Part] = []
+        var counts = ImportCounts()
         for volume in written {
-            let report = try volume.import.reconcileAndRecord(
-                volume.written.manifest, selected: volume.written.selected, counts: volume.written.counts,
-                ledgerTarget: importer.target.ledgerName)
-            reports.append(report)
+            let prefix = SystemCall.lastComponent(of: volume.path) + ":"
+            var part = Reconciler.Part(manifest: volume.written.manifest, users: volume.written.selected, prefix: prefix)
+            let c = volume.written.counts
+            part.refused = Set(c.badItems.map(\.entry))
+            part.rewritten = c.rewrittenItems
+            part.converted = c.convertedItems
+            part.placements = c.placements
+            parts.append(part)
+            try counts.add(c.naming(prefix: prefix))
+            counts.seconds += c.seconds
         }
+        let reconciler = Reconciler(
+            parts: parts, archivePath: set.statementPath, target: importer.target, options: importer.options,
+            identity: .init(
+                archiveID: set.statement.setID, manifestSHA256: set.statementSHA256, signerKeyID: set.statement.signerKeyID,
+                volumes: set.statement.volumes.map(\.archiveID)))
+        let signer = written.contains { $0.header.deltaOf != nil } ? set.statement.signerKeyID : nil
+        let report = try importer.reconcile(reconciler, delta: signer, counts: counts)
         if let ledger = importer.ledger {
-            let failed = Set(reports.flatMap { $0.users.filter { $0.verdict != .pass }.map(\.address) })
-            for (volume, report) in zip(written, reports) {
-                let passed = report.users.map(\.address).filter { !failed.contains($0) }
-                if !passed.isEmpty { try ledger.accept(volume.header, target: importer.target.ledgerName, users: passed) }
+            let passed = Set(report.users.filter { $0.verdict == .pass }.map { $0.address.lowercased() })
+            for volume in written {
+                let users = volume.written.manifest.users.filter { volume.written.selected.contains($0.user) && passed.contains($0.address.lowercased()) }
+                if !users.isEmpty { try ledger.accept(volume.header, target: importer.target.ledgerName, users: users.map(\.address)) }
             }
         }
-        return Result(set: set, imported: imported, reports: reports)
+        return Result(set: set, imported: imported, report: report)
     }
 }

@@ -39,11 +39,14 @@ public struct Receipt: Codable, Sendable, Equatable {
     public var created: String
     /// Key id of the key that signs this receipt (station B).
     public var signerKeyID: String
+    /// For a volume set reconciled whole: its volumes' archive ids, in order (`archiveID` is then the set's id,
+    /// `manifestSHA256` the SHA-256 of its signed set statement line). Absent for one archive.
+    public var volumes: [String]?
 
     public init(
         archiveID: String, manifestSHA256: String, archiveSignerKeyID: String, user: String, target: String,
         verdict: ReconcileReport.Verdict, counts: ReceiptCounts, problems: [String], created: String,
-        signerKeyID: String
+        signerKeyID: String, volumes: [String]? = nil
     ) {
         self.archiveID = archiveID
         self.manifestSHA256 = manifestSHA256
@@ -55,6 +58,7 @@ public struct Receipt: Codable, Sendable, Equatable {
         self.problems = problems
         self.created = created
         self.signerKeyID = signerKeyID
+        self.volumes = volumes
     }
 
     /// One receipt per user of a reconcile report.
@@ -75,7 +79,7 @@ public struct Receipt: Codable, Sendable, Equatable {
                 archiveID: report.archiveID, manifestSHA256: report.manifestSHA256,
                 archiveSignerKeyID: report.signerKeyID, user: user.address, target: report.target,
                 verdict: user.verdict, counts: ReceiptCounts(user), problems: problems, created: stamp,
-                signerKeyID: signerKeyID)
+                signerKeyID: signerKeyID, volumes: report.volumes)
         }
     }
 

@@ -15,6 +15,9 @@ public struct ReconcileReport: Codable, Sendable {
     public var verdict: Verdict
     public var users: [UserReport]
     public var imported: ImportCounts?
+    /// For a volume set (format-spec 13.1), reconciled whole: its volumes' archive ids, in order. `archiveID` is then
+    /// the set's id and `manifestSHA256` the SHA-256 of its signed set statement line. Nil for one archive.
+    public var volumes: [String]?
     /// Each imported user's identity map, by address, for the HTML page; the JSON names the maps' CSV files
     /// (`identityMapFiles`), which hold every row.
     public var identityMaps: [String: IdentityMap] = [:] {
@@ -28,7 +31,7 @@ public struct ReconcileReport: Codable, Sendable {
 
     private enum CodingKeys: String, CodingKey {
         case format, version, archive, archiveID, manifestSHA256, signerKeyID, target, created, verdict, users, imported
-        case identityMapFiles
+        case identityMapFiles, volumes
     }
 
     public init(

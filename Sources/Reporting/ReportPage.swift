@@ -87,6 +87,13 @@ public struct ReportPage: Sendable {
             Fact("Archive", report.archive), Fact("Archive id", report.archiveID), Fact("Signed by key", report.signerKeyID),
             Fact("Manifest SHA-256", report.manifestSHA256), Fact("Target", report.target), Fact("Reconciled", report.created),
         ]
+        if let volumes = report.volumes {
+            // A volume set reconciled whole: its statement, its id, and each volume's archive id.
+            facts[0] = Fact("Volume set", report.archive)
+            facts[1] = Fact("Set id", report.archiveID)
+            facts[3] = Fact("Set statement SHA-256", report.manifestSHA256)
+            facts.insert(Fact("Volumes", volumes.enumerated().map { "\($0.offset + 1): \($0.element)" }.joined(separator: ", ")), at: 2)
+        }
         if let i = report.imported {
             facts.append(Fact("Imported", "\(i.written) items written (\(Format.bytes(i.bytesWritten))), \(i.alreadyPresent) already present, \(String(format: "%.1f", i.seconds)) s"))
             if !i.badItems.isEmpty { facts.append(Fact("Refused by the target", "\(i.badItems.count) items")) }

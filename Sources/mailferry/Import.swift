@@ -123,10 +123,13 @@ struct Import: ParsableCommand {
             A volume set (export --volume-size) is imported from its volumes in any order, its NAME.set, or the
             folder holding them. The set is checked first; then each volume there is imported. With volumes
             missing, the import stops there (exit 2) and names them: run it again with the rest, and it finishes
-            the set. The reconcile runs once every volume is imported, volume by volume, and the ledger then accepts
-            the set. --report, --html, --receipt, --jobs and --reimport take single archives in this version.
+            the set. The reconcile runs once every volume is imported, over the whole set: one report (--report,
+            --html) and one receipt per user (--receipt) cover the set, naming its id and its volumes; while volumes
+            are missing none is written. The ledger then accepts the set. --jobs and --reimport take single archives
+            in this version, and a set's report has no identity maps.
 
-              mailferry import /media/stick --trust station-a.pub.pem --target dir:/srv/newmail
+              mailferry import /media/stick --trust station-a.pub.pem --target dir:/srv/newmail \\
+                  --report june.report.json --receipt receipts/ --sign-key station-b.key.pem
             """)
 
     @OptionGroup var options: TargetOptions
@@ -170,14 +173,15 @@ struct Import: ParsableCommand {
         try ReportOutput.emit(result, path: o.report, html: o.html, receipts: written, json: o.json)
     }
 
-    /// `june.report.json` (or `.html`) gives `june.report`, so the maps are `june.report.<address>.map.csv`.
-    /// A volume set: every volume there imported; with all there, each reconciled and the set accepted.
+    /// A volume set: every volume there imported; with all there, the set reconciled whole: one report, and one
+    /// receipt per user, as for one archive. While volumes are missing nothing is reported and no receipt written.
     private func runSet() throws {
         let o = options
-        if o.report != nil || o.html != nil || o.receipt != nil || jobs > 1 || reimport {
-            throw FerryError(.usage, "--report, --html, --receipt, --jobs and --reimport take a single archive in this version, not a volume set")
+        if jobs > 1 || reimport {
+            throw FerryError(.usage, "--jobs and --reimport take a single archive in this version, not a volume set")
         }
         let url = try o.targetURL()
+        let receipts = try o.receiptWriter()
         let users = try perform { try server.allUsers(o.users) }
         let connectorOptions = server.connectorOptions(quiet: o.json, importing: importing)
         let result = try perform {
@@ -186,50 +190,42 @@ struct Import: ParsableCommand {
             importer.identityPaths = o.identity.paths
             importer.ledger = try ImportLedger(directory: connectorOptions.journalDirectory)
             importer.fullReconcile = fullReconcile
-            importer.recordsPlacements = o.json
+            importer.recordsPlacements = o.json || o.report != nil || o.html != nil
             return try SetImporter(paths: o.archives, importer: importer).run()
         }
-        let s = result.set.statement
-        let lacking = result.set.missing.map { "volume \($0.number) (\($0.file), archive \($0.archiveID))" }.joined(separator: ", ")
-        if o.json {
-            struct Out: Encodable {
-                var set: String; var setID: String; var complete: Bool; var imported: [String]; var missing: [Int]
-                var verdict: String?; var volumes: [ReconcileReport]
+        guard let report = result.report else {
+            let s = result.set.statement
+            let lacking = result.set.missing.map { "volume \($0.number) (\($0.file), archive \($0.archiveID))" }.joined(separator: ", ")
+            if o.json {
+                struct Out: Encodable {
+                    var set: String; var setID: String; var complete: Bool; var imported: [String]; var missing: [Int]
+                }
+                try printJSON(Out(
+                    set: result.set.statementPath, setID: s.setID, complete: false, imported: result.imported.map(\.path),
+                    missing: result.set.missing.map(\.number)))
+            } else {
+                for (path, counts) in result.imported {
+                    print("\(path): imported: \(counts.written) items written (\(Format.bytes(counts.bytesWritten))), \(counts.alreadyPresent) already present")
+                }
             }
-            let verdict = result.complete ? (result.reports.allSatisfy { $0.verdict == .pass } ? "pass" : "fail") : nil
-            try printJSON(Out(
-                set: result.set.statementPath, setID: s.setID, complete: result.complete, imported: result.imported.map(\.path),
-                missing: result.set.missing.map(\.number), verdict: verdict, volumes: result.reports))
-        } else {
-            for (path, counts) in result.imported {
-                print("\(path): imported: \(counts.written) items written (\(Format.bytes(counts.bytesWritten))), \(counts.alreadyPresent) already present")
-            }
-        }
-        guard result.complete else {
+            let unwritten = [o.report, o.html].compactMap { $0 } + (o.receipt.map { ["receipts in \($0)"] } ?? [])
             throw FerryError(
                 .usage,
                 "\(result.set.statementPath): the volumes here are imported; set \(s.setID) still lacks \(lacking). The reconcile waits for "
-                    + "the whole set: run the same import again with them (what is imported already is recognised)")
+                    + "the whole set: run the same import again with them (what is imported already is recognised)"
+                    + (unwritten.isEmpty ? "" : "; nothing written yet of \(unwritten.joined(separator: ", "))"))
         }
-        if o.json {
-            if result.reports.contains(where: { $0.verdict == .fail }) { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
-            return
-        }
-        var failed = false
-        for (volume, report) in zip(result.set.present, result.reports) {
-            print("")
-            print("volume \(volume): the items of the set's other volumes count as extra here")
-            do {
-                try ReportOutput.emit(report, path: nil, json: false)
-            } catch let exit as ExitCode where exit.rawValue == ExitStatus.verificationFailed.rawValue {
-                failed = true
+        if !o.json {
+            for (path, counts) in result.imported {
+                print("\(path): imported: \(counts.written) items written (\(Format.bytes(counts.bytesWritten))), \(counts.alreadyPresent) already present")
             }
+            print("set \(result.set.statement.setID): all \(volumeCount(result.set.statement.volumes.count)) imported; reconciled as one")
         }
-        print("")
-        print("set \(s.setID): \(failed ? "FAIL" : "PASS"), all \(volumeCount(s.volumes.count)) imported and reconciled")
-        if failed { throw ExitCode(ExitStatus.verificationFailed.rawValue) }
+        let written = try ReportOutput.writeReceipts(report, receipts, json: o.json)
+        try ReportOutput.emit(report, path: o.report, html: o.html, receipts: written, json: o.json)
     }
 
+    /// `june.report.json` (or `.html`) gives `june.report`, so the maps are `june.report.<address>.map.csv`.
     static func identityMapPrefix(_ reportPath: String) -> String {
         for suffix in [".json", ".html", ".htm"] where reportPath.hasSuffix(suffix) {
             return String(reportPath.dropLast(suffix.count))

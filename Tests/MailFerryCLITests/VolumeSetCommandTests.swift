@@ -204,7 +204,8 @@ import TestSupport
         let shuffled = (volumes + ["june.set"]).map { stick + "/" + $0 }.shuffled(using: &random)
         let rest = try CLI.run(["import"] + shuffled + ["--trust", s.work.file("a.pub.pem"), "--target", target, "--journal", journal])
         #expect(rest.status == 0, "\(rest.stderr)")
-        #expect(rest.stdout.contains("PASS, all \(volumes.count) volumes imported and reconciled"), "\(rest.stdout)")
+        #expect(rest.stdout.contains("all \(volumes.count) volumes imported; reconciled as one"), "\(rest.stdout)")
+        #expect(rest.stdout.contains("verdict: PASS"), "\(rest.stdout)")
         #expect(!rest.stdout.contains("FAIL"))
         // What the first run committed is not written again.
         #expect(rest.stdout.contains("june.001.mfa: imported: 0 items written (0 B)"), "\(rest.stdout)")
@@ -222,6 +223,131 @@ import TestSupport
         #expect(again.status == 1)
         #expect(again.stderr.contains("was already imported into"), "\(again.stderr)")
         #expect(again.stderr.contains("a replay is refused"))
+    }
+
+    /// The set statement's id and its volumes' archive ids, read from `NAME.set` as any JSON reader would.
+    static func setStatement(_ path: String) throws -> (setID: String, volumes: [String]) {
+        let line = try #require(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").first)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let volumes = try #require(json["volumes"] as? [[String: Any]]).compactMap { $0["archiveID"] as? String }
+        return (try #require(json["setID"] as? String), volumes)
+    }
+
+    /// `--report` and `--receipt` for a set: nothing while a volume is missing (exit 2, naming it); once the rest
+    /// arrives, one report and one signed receipt per user covering the whole set, with the counts one archive of the
+    /// same store gives and no item of one volume counted as extra in another's.
+    @Test func aSetImportWritesOneReportAndOneReceiptPerUserOnlyOnceTheSetIsWhole() throws {
+        let s = try Setup()
+        #expect(try s.export(["--volume-size", "256K"]).status == 0)
+        #expect(try CLI.run(["keygen", "--out", s.work.file("b")]).status == 0)
+        let volumes = try s.volumes
+        let stick = s.work.file("stick")
+        try FileManager.default.createDirectory(atPath: stick, withIntermediateDirectories: true)
+        for name in ["june.set"] + volumes where name != "june.002.mfa" {
+            try FileManager.default.copyItem(atPath: s.work.file(name), toPath: stick + "/" + name)
+        }
+        let report = s.work.file("june.report.json"), page = s.work.file("june.report.html"), receipts = s.work.file("receipts")
+        let arguments = [
+            "--trust", s.work.file("a.pub.pem"), "--target", "dir:" + s.work.file("target"), "--journal", s.work.file("journal"),
+            "--report", report, "--html", page, "--receipt", receipts, "--sign-key", s.work.file("b.key.pem"),
+        ]
+        let first = try CLI.run(["import", stick] + arguments)
+        #expect(first.status == 2, "\(first.stderr)")
+        #expect(first.stderr.contains("still lacks volume 2 (june.002.mfa, archive "), "\(first.stderr)")
+        #expect(first.stderr.contains("nothing written yet of \(report), \(page), receipts in \(receipts)"), "\(first.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: report))
+        #expect(!FileManager.default.fileExists(atPath: page))
+        #expect(!FileManager.default.fileExists(atPath: receipts + "/alice@example.com.receipt.json"))
+
+        try FileManager.default.copyItem(atPath: s.work.file("june.002.mfa"), toPath: stick + "/june.002.mfa")
+        let rest = try CLI.run(["import", stick] + arguments)
+        #expect(rest.status == 0, "\(rest.stderr)")
+        #expect(rest.stdout.contains("verdict: PASS (report: \(report)) (page: \(page))"), "\(rest.stdout)")
+
+        // What one archive of the same store reports, for comparison.
+        #expect(try s.export([], out: "whole.mfa").status == 0)
+        let wholeReport = s.work.file("whole.report.json")
+        let whole = try CLI.run([
+            "import", s.work.file("whole.mfa"), "--trust", s.work.file("a.pub.pem"), "--target", "dir:" + s.work.file("whole-target"),
+            "--journal", s.work.file("journal-whole"), "--report", wholeReport,
+        ])
+        #expect(whole.status == 0, "\(whole.stderr)")
+
+        let statement = try Self.setStatement(s.work.file("june.set"))
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as? [String: Any])
+        let wholeJSON = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: wholeReport))) as? [String: Any])
+        #expect(json["archiveID"] as? String == statement.setID)
+        #expect(json["volumes"] as? [String] == statement.volumes)
+        #expect(json["verdict"] as? String == "pass")
+        let users = try #require(json["users"] as? [[String: Any]])
+        let wholeUsers = try #require(wholeJSON["users"] as? [[String: Any]])
+        #expect(users.map { $0["address"] as? String } == ["alice@example.com", "bob@example.com"])
+        for (user, one) in zip(users, wholeUsers) {
+            // The same counts per type, archive and target, as one archive of the same store.
+            #expect((user["archive"] as? NSDictionary) == (one["archive"] as? NSDictionary), "\(user["address"] ?? "")")
+            #expect((user["target"] as? NSDictionary) == (one["target"] as? NSDictionary), "\(user["address"] ?? "")")
+            let containers = try #require(user["containers"] as? [[String: Any]])
+            #expect(containers.allSatisfy { $0["extra"] as? Int == 0 }, "\(containers)")
+            func matched(_ report: [String: Any]) -> Int {
+                ((report["containers"] as? [[String: Any]]) ?? []).reduce(0) { $0 + ($1["matched"] as? Int ?? 0) }
+            }
+            #expect(matched(user) == matched(one) && matched(one) > 30)
+        }
+        // The second run wrote what the first could not (volume 2's items); both together are the whole archive's.
+        let secondWritten = try #require((json["imported"] as? [String: Any])?["written"] as? Int)
+        let firstWritten = try #require(first.stdout.matches(of: /imported: (\d+) items written/).map { Int($0.1)! }.reduce(0, +) as Int?)
+        #expect(secondWritten + firstWritten == (wholeJSON["imported"] as? [String: Any])?["written"] as? Int)
+
+        for address in ["alice@example.com", "bob@example.com"] {
+            let path = receipts + "/\(address).receipt.json"
+            let check = try ProcessRunner.run("/usr/bin/openssl", [
+                "pkeyutl", "-verify", "-pubin", "-inkey", s.work.file("b.pub.pem"), "-rawin", "-in", path, "-sigfile", path + ".sig",
+            ])
+            #expect(check.status == 0, "\(check.stderr)")
+            let receipt = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+            #expect(receipt["archiveID"] as? String == statement.setID)
+            #expect(receipt["volumes"] as? [String] == statement.volumes)
+            #expect(receipt["verdict"] as? String == "pass")
+            #expect((receipt["counts"] as? [String: Any])?["extra"] as? Int == 0)
+        }
+        #expect(try String(contentsOfFile: page, encoding: .utf8).contains(statement.setID))
+    }
+
+    /// A difference in an item of the first volume, made at the target between the two runs, fails its user in the
+    /// set's one report and receipt (exit 1); the other user passes.
+    @Test func aSetsReportAndReceiptFailAUserWhoseItemChangedAtTheTarget() throws {
+        let s = try Setup()
+        #expect(try s.export(["--volume-size", "256K"]).status == 0)
+        #expect(try CLI.run(["keygen", "--out", s.work.file("b")]).status == 0)
+        let stick = s.work.file("stick")
+        try FileManager.default.createDirectory(atPath: stick, withIntermediateDirectories: true)
+        for name in ["june.set", "june.001.mfa"] {
+            try FileManager.default.copyItem(atPath: s.work.file(name), toPath: stick + "/" + name)
+        }
+        let target = s.work.file("target"), receipts = s.work.file("receipts"), report = s.work.file("r.json")
+        let arguments = [
+            "--trust", s.work.file("a.pub.pem"), "--target", "dir:" + target, "--journal", s.work.file("journal"),
+            "--report", report, "--receipt", receipts, "--sign-key", s.work.file("b.key.pem"),
+        ]
+        #expect(try CLI.run(["import", stick] + arguments).status == 2)
+        // Volume 1 holds alice's first messages: one of them flagged at the target behind the import's back.
+        let cur = target + "/alice@example.com/Maildir/cur"
+        let seen = try #require(try FileManager.default.contentsOfDirectory(atPath: cur).sorted().first { $0.hasSuffix(":2,S") })
+        try FileManager.default.moveItem(atPath: cur + "/" + seen, toPath: cur + "/" + seen.dropLast() + "FS")
+        for name in try s.volumes where name != "june.001.mfa" {
+            try FileManager.default.copyItem(atPath: s.work.file(name), toPath: stick + "/" + name)
+        }
+        let rest = try CLI.run(["import", stick] + arguments)
+        #expect(rest.status == 1, "\(rest.stdout)\(rest.stderr)")
+        #expect(rest.stdout.contains("alice@example.com: FAIL"), "\(rest.stdout)")
+        #expect(rest.stdout.contains("bob@example.com: PASS"), "\(rest.stdout)")
+        #expect(rest.stdout.contains("DIFFERENT 1: june.001.mfa:u/1/"), "\(rest.stdout)")
+        let alice = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: receipts + "/alice@example.com.receipt.json"))) as? [String: Any])
+        #expect(alice["verdict"] as? String == "fail")
+        #expect((alice["counts"] as? [String: Any])?["mismatched"] as? Int == 1)
+        let bob = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: receipts + "/bob@example.com.receipt.json"))) as? [String: Any])
+        #expect(bob["verdict"] as? String == "pass")
+        #expect(FileManager.default.fileExists(atPath: report))
     }
 
     /// A maildir: target holds one user; the set's first volume holds only alice, a later one bob too: refused before

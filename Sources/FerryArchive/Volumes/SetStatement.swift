@@ -40,6 +40,11 @@ public struct SetStatement: Codable, Sendable, Hashable {
     /// Reads `path`, checks the signature with `key` before anything in it is believed, then the statement's form.
     /// Without a key (`inspect` without `--trust`, which says so) the signature is not checked.
     public static func read(_ path: String, trusting key: PublicKey?) throws -> SetStatement {
+        try readSigned(path, trusting: key).statement
+    }
+
+    /// `read`, with the signed line's exact bytes (newline included), which a receipt for the whole set names by hash.
+    public static func readSigned(_ path: String, trusting key: PublicKey?) throws -> (statement: SetStatement, signedLine: [UInt8]) {
         let bytes: [UInt8]
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -81,7 +86,7 @@ public struct SetStatement: Codable, Sendable, Hashable {
         else {
             throw ArchiveError(.format, path, "the set statement's volumes are not numbered 1 to N with distinct archive ids, hashes and plain file names")
         }
-        return statement
+        return (statement, line)
     }
 
     private static func hexBytes(_ text: ArraySlice<UInt8>) -> [UInt8]? {

@@ -12,6 +12,9 @@ public struct VolumeSet: Sendable {
     public var signatureChecked: Bool
     public var statementPath: String
     public var statement: SetStatement
+    /// SHA-256 (hex) of the set statement's signed line: it binds every volume's statement, and through each its
+    /// manifest and items. A receipt for the whole set names it where one archive's names its manifest's hash.
+    public var statementSHA256: String
     /// The paths of the volumes present, in the set's order.
     public var present: [String]
     /// The volumes the statement lists that were not given.
@@ -57,7 +60,7 @@ public struct VolumeSet: Sendable {
             }
             throw ArchiveError(.format, paths.joined(separator: " "), "more than one set statement (\(statements.joined(separator: ", "))): give the volumes of one set")
         }
-        let statement = try SetStatement.read(statementPath, trusting: key)
+        let (statement, signedLine) = try SetStatement.readSigned(statementPath, trusting: key)
         if candidates.isEmpty {
             // Only the statement given: its volumes are looked for beside it.
             let folder = SystemCall.parentDirectory(of: statementPath)
@@ -102,7 +105,8 @@ public struct VolumeSet: Sendable {
                     + missing.map { "volume \($0.number) (\($0.file), archive \($0.archiveID))" }.joined(separator: ", "))
         }
         return VolumeSet(
-            signatureChecked: key != nil, statementPath: statementPath, statement: statement, present: found.sorted { $0.key < $1.key }.map(\.value),
+            signatureChecked: key != nil, statementPath: statementPath, statement: statement, statementSHA256: SHA256.hex(signedLine),
+            present: found.sorted { $0.key < $1.key }.map(\.value),
             missing: missing)
     }
 
