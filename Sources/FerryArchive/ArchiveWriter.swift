@@ -247,6 +247,8 @@ public final class ArchiveWriter: MailboxSink {
 
     /// Items written so far.
     public var itemCount: Int { frames.entryCount }
+    /// Change lines written so far (a delta's).
+    public var changeLineCount: Int { changeCount }
 
     /// An upper bound on the size of the finished file if one more item of `itemBytes` bytes were written now and
     /// `finish` called after it: what is written, what waits in the frame pipeline, the item's tar entry, the

@@ -67,7 +67,9 @@ public struct Exporter {
             archiveOptions.deltaOf = previous.header.archiveID
         }
         if let volumeSize {
-            return try writeVolumeSet(volumeSize, selected: selected, from: reader, key: key, options: archiveOptions, started: started, onWarning: onWarning)
+            return try writeVolumeSet(
+                volumeSize, selected: selected, from: reader, key: key, options: archiveOptions, previous: previous, started: started,
+                onWarning: onWarning)
         }
         let writer = try ArchiveWriter(path: writtenPath, signingKey: key, options: archiveOptions)
         writer.targetAddresses = mapping.byLowercasedSource
@@ -96,20 +98,23 @@ public struct Exporter {
             sequence: written.header.sequence, changes: delta?.counts)
     }
 
-    /// A volume set: one user after another into `VolumeSetWriter`, which starts a new volume when the next item would
-    /// not fit. Deltas and parallel jobs are not written as volume sets (refused before anything is read).
+    /// A volume set: one user after another into `VolumeSetWriter`, which starts a new volume when the next item (or a
+    /// delta's change line) would not fit. A delta (`previous`) goes through `DeltaSink` into it, as into one archive:
+    /// every volume is then a delta of the same base, with the same sequence. Parallel jobs are not written as volume
+    /// sets (refused before anything is read).
     private func writeVolumeSet(
         _ volumeSize: Int64, selected: [UserInfo], from reader: any MailboxSource, key: SigningKey, options: ArchiveOptions,
-        started: Date, onWarning: @escaping (SourceProblem) -> Void
+        previous: PreviousState?, started: Date, onWarning: @escaping (SourceProblem) -> Void
     ) throws -> ExportSummary {
         let writer = try VolumeSetWriter(base: volumeBase, volumeSize: volumeSize, signingKey: key, options: options)
         writer.targetAddresses = mapping.byLowercasedSource
         let progress = ProgressReporter(label: "export", quiet: quiet, totalItems: expectedTotals?.items, totalBytes: expectedTotals?.bytes)
         writer.onItem = { progress.update(items: $0, bytes: $1) }
         writer.onWarning = onWarning
+        let delta = previous.map { DeltaSink(writer: writer, previous: $0) }
         let written: WrittenVolumeSet
         do {
-            for user in selected { try reader.read(user: user, into: writer) }
+            for user in selected { try reader.read(user: user, into: delta ?? writer) }
             written = try writer.finish()
         } catch {
             writer.abandon()
@@ -122,7 +127,7 @@ public struct Exporter {
             archive: written.statementPath, archiveID: written.statement.setID, signerKeyID: written.statement.signerKeyID,
             users: selected.map(\.address), totals: totals, fileSize: written.volumes.reduce(0) { $0 + $1.fileSize },
             frames: written.volumes.reduce(0) { $0 + $1.frames }, warnings: written.volumes.flatMap(\.warnings),
-            seconds: Date().timeIntervalSince(started))
+            seconds: Date().timeIntervalSince(started), deltaOf: options.deltaOf, sequence: options.sequence, changes: delta?.counts)
         summary.volumes = written.volumes.map { .init(path: $0.path, archiveID: $0.header.archiveID, fileSize: $0.fileSize) }
         return summary
     }

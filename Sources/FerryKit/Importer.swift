@@ -59,6 +59,8 @@ public struct Importer {
     /// Set by `SetImporter` for a volume of the set it imports: the volume is taken (not refused as part of an
     /// export), and the set's own ledger checks stand for the volume's.
     var importsVolume = false
+    /// Set by `SetImporter` for a volume of a delta set: the whole set's folder renames (`DeltaImport.setRenames`).
+    var setRenames: [String: [(from: [String], to: [String])]] = [:]
 
     public func run() throws -> ReconcileReport {
         let written = try importItems()
@@ -101,6 +103,7 @@ public struct Importer {
                 manifest: manifest, archive: archive, selected: selected, mailboxes: mailboxes, target: target, progress: progress,
                 mapping: mapping)
             delta.heldForms = RewrittenItemsFile(directory: options.journalDirectory).held(at: target.ledgerName)
+            delta.setRenames = setRenames
             try delta.run(into: &counts)
             progress.finish()
             counts.seconds = Date().timeIntervalSince(started)

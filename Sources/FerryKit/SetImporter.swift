@@ -39,11 +39,28 @@ public struct SetImporter {
 
         // Which users each volume holds, and the ledger's word on each, before anything is written.
         var volumes: [(path: String, header: ArchiveHeader, users: [String])] = []
+        var renames: [String: [(from: [String], to: [String])]] = [:]
         for path in set.present {
             let reader = try ArchiveReader(path: path, identities: identities)
             try reader.verifySignature(with: key)
             let manifest = try reader.loadManifest()
             volumes.append((path, manifest.header, manifest.users.map(\.address)))
+            for user in manifest.users where manifest.folderRenames(of: user.user) > 0 {
+                let changes = manifest.changes(of: user.user)
+                while let c = try changes.next() {
+                    if c.op == .renameFolder, let from = c.from, let to = c.to { renames[user.address.lowercased(), default: []].append((from, to)) }
+                }
+            }
+        }
+        // A delta's change lines (moves, deletions, folder renames) span its volumes as its items do: a delta set is
+        // applied only whole, volume by volume in order, the set's folder renames first.
+        if volumes.contains(where: { $0.header.deltaOf != nil }), !set.missing.isEmpty {
+            throw FerryError(
+                .usage,
+                "\(set.statementPath): set \(set.statement.setID) is a delta (of archive \(volumes.first { $0.header.deltaOf != nil }!.header.deltaOf!)), "
+                    + "which is applied only whole, and it lacks "
+                    + set.missing.map { "volume \($0.number) (\($0.file), archive \($0.archiveID))" }.joined(separator: ", ")
+                    + "; nothing was written. Run the same import with every volume")
         }
         let named = Set(importer.users.map { $0.lowercased() })
         func taken(_ users: [String]) -> [String] { named.isEmpty ? users : users.filter { named.contains($0.lowercased()) } }
@@ -74,6 +91,7 @@ public struct SetImporter {
             one.importsVolume = true
             one.ledger = nil
             one.users = named.isEmpty ? [] : users
+            one.setRenames = renames
             let result = try one.importItems()
             imported.append((volume.path, result.counts))
             written.append((volume.path, volume.header, result))

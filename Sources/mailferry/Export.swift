@@ -58,7 +58,9 @@ struct Export: ParsableCommand {
             each a whole archive that verifies on its own, and the signed set statement NAME.set naming every volume.
             Users and folders may span volumes; an item larger than a volume is refused, naming it and the size
             needed. verify, inspect and import take the volumes in any order, or the folder holding them; import of
-            a set with volumes missing imports those there and finishes when run again with the rest.
+            a set with volumes missing imports those there and finishes when run again with the rest. With --since
+            the set is a delta (every volume a delta of the same base); its import waits for every volume, then
+            applies them in order.
 
               mailferry export --source dir:samples/store --sign-key a.key.pem --volume-size fat32 --out june.mfa
             """)
@@ -136,7 +138,6 @@ struct Export: ParsableCommand {
             guard Self.volumeBytes(volumeSize) != nil else {
                 throw ValidationError("--volume-size \(volumeSize): give bytes, a number with K, M or G, or fat32")
             }
-            if since != nil { throw ValidationError("--volume-size with --since: a delta is written as one archive in this version") }
             if jobs > 1 { throw ValidationError("--volume-size with --jobs: a volume set is written with one job in this version") }
         }
         if !estimate && (out == nil || signKey == nil) { throw ValidationError("--out FILE and --sign-key KEY are required (or --estimate)") }

@@ -125,8 +125,10 @@ struct Import: ParsableCommand {
             missing, the import stops there (exit 2) and names them: run it again with the rest, and it finishes
             the set. The reconcile runs once every volume is imported, over the whole set: one report (--report,
             --html) and one receipt per user (--receipt) cover the set, naming its id and its volumes; while volumes
-            are missing none is written. The ledger then accepts the set. --jobs and --reimport take single archives
-            in this version, and a set's report has no identity maps.
+            are missing none is written. The ledger then accepts the set. A delta written as a set (export --since
+            with --volume-size) is applied only whole: with a volume missing nothing is written; with all there,
+            the volumes in order, the set's folder renames first. --jobs and --reimport take single archives in
+            this version, and a set's report has no identity maps.
 
               mailferry import /media/stick --trust station-a.pub.pem --target dir:/srv/newmail \\
                   --report june.report.json --receipt receipts/ --sign-key station-b.key.pem

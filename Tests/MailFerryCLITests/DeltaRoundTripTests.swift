@@ -147,6 +147,62 @@ import SystemLayer
         try fm.moveItem(atPath: "\(root)/.Old", toPath: "\(root)/.Renamed")
     }
 
+    /// A delta written as a volume set (`--since` with `--volume-size`): every volume a delta of the same base. Its
+    /// import waits for every volume (nothing is written while one is missing), then applies them in order, the set's
+    /// folder rename first although it travels in the last volume; the target then equals the source, byte for byte,
+    /// flag for flag, and the set imported again is a replay.
+    @Test func aDeltaWrittenAsAVolumeSetIsAppliedWholeAndInOrder() throws {
+        let s = try Self.setUp(count: 60)
+        try Self.change(s.source)
+        // Enough new mail for several 128K volumes, in every folder, the renamed one too.
+        for n in 0..<90 {
+            let folder = ["", ".Work", ".Renamed"][n % 3]
+            try Self.writeMessage(root: s.source, folder: folder, name: "\(1_800_000_100 + n).M\(n)P2.new", flags: n % 2 == 0 ? "S" : "", body: "\(5000 + n)")
+        }
+        let delta = try CLI.run([
+            "export", "--source", "maildir:" + s.source, "--user", Self.user, "--sign-key", s.work.file("k.key.pem"),
+            "--out", s.work.file("d1.mfa"), "--since", s.work.file("full.mfa"), "--volume-size", "128K",
+        ])
+        #expect(delta.status == 0, "\(delta.stderr)")
+        #expect(delta.stdout.contains("92 new items"), "\(delta.stdout)")
+        #expect(delta.stdout.contains("1 deleted") && delta.stdout.contains("1 folders renamed"), "\(delta.stdout)")
+        let volumes = try FileManager.default.contentsOfDirectory(atPath: s.work.path).filter { $0.hasPrefix("d1.") && $0.hasSuffix(".mfa") }.sorted()
+        #expect(volumes.count >= 3, "\(volumes)")
+        for name in volumes {
+            #expect(try Self.fileSize(s.work.file(name)) <= 128 << 10, "\(name)")
+            let inspected = try CLI.run(["inspect", s.work.file(name), "--json"])
+            #expect(inspected.stdout.contains(try Self.archiveID(s.work.file("full.mfa"))), "\(name) is not a delta of full.mfa")
+        }
+        #expect(try CLI.run(["verify", s.work.file("d1.set"), "--trust", s.work.file("k.pub.pem")]).status == 0)
+
+        // One volume missing: refused before anything is written.
+        let stick = s.work.file("stick")
+        try FileManager.default.createDirectory(atPath: stick, withIntermediateDirectories: true)
+        for name in ["d1.set"] + volumes where name != volumes[1] {
+            try FileManager.default.copyItem(atPath: s.work.file(name), toPath: stick + "/" + name)
+        }
+        let before = try Self.dump(s.target)
+        let arguments = ["--trust", s.work.file("k.pub.pem"), "--target", "maildir:" + s.target, "--user", Self.user, "--journal", s.journal]
+        let partial = try CLI.run(["import", stick] + arguments)
+        #expect(partial.status == 2, "\(partial.stdout) \(partial.stderr)")
+        #expect(partial.stderr.contains("is a delta (of archive "), "\(partial.stderr)")
+        #expect(partial.stderr.contains("which is applied only whole, and it lacks volume 2 (\(volumes[1]), archive "), "\(partial.stderr)")
+        #expect(try Self.dump(s.target) == before)
+
+        try FileManager.default.copyItem(atPath: s.work.file(volumes[1]), toPath: stick + "/" + volumes[1])
+        let imported = try CLI.run(["import", stick] + arguments)
+        #expect(imported.status == 0, "\(imported.stdout) \(imported.stderr)")
+        #expect(imported.stdout.contains("verdict: PASS"), "\(imported.stdout)")
+        #expect(imported.stdout.contains("1 deleted, 1 folders renamed"), "\(imported.stdout)")
+        try Self.expectSame(s)
+        #expect(FileManager.default.fileExists(atPath: s.target + "/.Renamed/cur"))
+        #expect(!FileManager.default.fileExists(atPath: s.target + "/.Old"))
+
+        let again = try CLI.run(["import", stick] + arguments)
+        #expect(again.status == 1, "\(again.stderr)")
+        #expect(again.stderr.contains("a replay is refused"), "\(again.stderr)")
+    }
+
     @Test func aDeltaBringsTheTargetToTheSourceAndIsSmall() throws {
         let s = try Self.setUp(count: 60)
         try Self.change(s.source)

@@ -15,10 +15,11 @@ public struct WrittenVolumeSet: Sendable {
 /// written as `.partial`, fsynced, renamed and its directory fsynced, as a single archive is), then the signed set
 /// statement `NAME.set` (`AtomicReplace`). It is a `MailboxSink`: before each item it asks the open volume for a
 /// bound on its finished size with that item (`ArchiveWriter.sizeBound`) and, past the volume size, finishes it and
-/// opens the next one, where the open user begins again with every container declared so far. An item that does not
+/// opens the next one, where the open user begins again with every container declared so far. A delta's change lines
+/// (`recordChange`) are placed the same way. An item that does not
 /// fit even an empty volume is refused, naming it and the volume size it needs. Volumes written before a failure are
 /// removed: a set exists under its final names only whole.
-public final class VolumeSetWriter: MailboxSink {
+public final class VolumeSetWriter: ChangeRecordingSink {
     /// `DIR/NAME`: volumes are `DIR/NAME.NNN.mfa`, the statement `DIR/NAME.set`.
     public let base: String
     public let volumeSize: Int64
@@ -143,6 +144,18 @@ public final class VolumeSetWriter: MailboxSink {
     public func sieveScript(_ info: SieveScriptInfo, body: any ItemBody) throws {
         try makeRoom(for: body)
         try writer.sieveScript(info, body: body)
+    }
+
+    /// A delta's change line goes into the volume open now (the next one when the line might not fit), its container
+    /// renumbered as that volume declares it. A user's change lines may so span volumes, as its items do; each volume's
+    /// lines name only containers that volume declares.
+    public func recordChange(_ change: ChangeRecord) throws {
+        if try writer.sizeBound(addingItemOf: 0) > volumeSize, writer.itemCount > 0 || writer.changeLineCount > 0 {
+            try nextVolume()
+        }
+        var change = change
+        change.container = change.container.map { inner[$0] }
+        try writer.recordChange(change)
     }
 
     /// A user's settings travel in the last volume that holds the user.

@@ -17,6 +17,10 @@ struct DeltaImport {
     let mapping: UserMapping
     /// Archived SHA-256 to the one held at this target, for items earlier imports recorded in another form.
     var heldForms: [String: String] = [:]
+    /// For a volume of a delta set: the folder renames of the whole set, by lower-cased address. A user's renames are in
+    /// the volume where the user ends, but its earlier volumes already declare the new names; applied first, as one
+    /// archive's are. Renaming is idempotent, so the volume's own renames, applied again, change nothing.
+    var setRenames: [String: [(from: [String], to: [String])]] = [:]
 
     /// The change lines of one user (read from where they begin; decoded once for both passes over them, since the
     /// manifest keeps the user's decoded lines: `KeptChanges`).
@@ -39,6 +43,7 @@ struct DeltaImport {
         }
         delta.beginDelta()
         var renamed = 0
+        for r in setRenames[user.address.lowercased()] ?? [] where try delta.renameFolder(from: r.from, to: r.to) { renamed += 1 }
         // Read for renames only when the user has some (the pass after them then finds the lines decoded).
         if manifest.folderRenames(of: user.user) > 0 {
             try changes(of: user.user) { c in

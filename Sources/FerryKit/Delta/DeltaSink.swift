@@ -24,7 +24,8 @@ public struct DeltaCounts: Codable, Sendable {
 /// the previous archive had and the source no longer has becomes `delete` lines, and vanished folders whose
 /// messages all went to one new folder (or whose object id reappears under a new name) become renames.
 final class DeltaSink: MailboxSink {
-    let writer: ArchiveWriter
+    /// One archive, or a volume set (`VolumeSetWriter`): a delta is written either way.
+    let writer: any ChangeRecordingSink
     let previous: PreviousState
     private(set) var counts = DeltaCounts()
 
@@ -45,7 +46,7 @@ final class DeltaSink: MailboxSink {
     private var carriedAgain: Set<Int> = []
     private let hasher = SHA256()
 
-    init(writer: ArchiveWriter, previous: PreviousState) {
+    init(writer: any ChangeRecordingSink, previous: PreviousState) {
         self.writer = writer
         self.previous = previous
     }
