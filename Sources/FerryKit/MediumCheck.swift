@@ -1,3 +1,4 @@
+import FerryArchive
 import MailModel
 import Reporting
 import SystemLayer
@@ -77,6 +78,11 @@ public enum MediumCheck {
         }
         if needed > fileSystem.availableBytes {
             let count = files.filter { $0.bytesToWrite > 0 }.count
+            let advice = fittingVolumeSize(on: fileSystem).map {
+                " Or export again as a volume set whose volumes fit here, `export --volume-size \($0)`, and carry its "
+                    + "volumes on as many media as they need (copy each medium's share, then the set statement NAME.set with "
+                    + "the last)."
+            } ?? " No volume set fits either: a volume is at least \(Format.bytes(VolumeSetWriter.minimumVolumeSize))."
             throw FerryError(
                 .usage,
                 """
@@ -84,7 +90,17 @@ public enum MediumCheck {
                 \(Format.bytes(needed)) (\(needed) bytes), and \(Format.bytes(fileSystem.availableBytes)) \
                 (\(fileSystem.availableBytes) bytes) is free. Nothing was copied. Free space on the medium or use \
                 a larger one.
-                """)
+                """ + advice)
         }
+    }
+
+    /// The largest `--volume-size` (in whole MiB, else whole KiB) whose volumes fit `fileSystem` now: its free space in
+    /// whole blocks, and at most its largest file. Nil when that is below the smallest volume a set can have.
+    public static func fittingVolumeSize(on fileSystem: FileSystemInfo) -> String? {
+        let blockSize = max(fileSystem.blockSize, 1)
+        var size = fileSystem.availableBytes / blockSize * blockSize
+        if let limit = largestFile(onType: fileSystem.type) { size = min(size, limit) }
+        guard size >= VolumeSetWriter.minimumVolumeSize else { return nil }
+        return size >= 1 << 20 ? "\(size >> 20)M" : "\(size >> 10)K"
     }
 }

@@ -27,6 +27,11 @@ public struct VerifiedCopy {
     public var sources: [String]
     public var destination: String
     public var quiet: Bool
+    /// What the destination's file system says of itself (`MediumCheck` decides from it). Tests give an ordinary
+    /// folder FAT's kind here, to check the 4 GiB - 1 byte rule on a sparse file where no FAT32 medium can be mounted.
+    public var fileSystemInfo: (String) throws(SystemError) -> FileSystemInfo = { path throws(SystemError) in
+        try SystemCall.fileSystemInfo(of: path)
+    }
 
     public init(sources: [String], destination: String, quiet: Bool) {
         self.sources = sources
@@ -95,7 +100,7 @@ public struct VerifiedCopy {
     @discardableResult
     public func run(_ report: (Event) -> Void) throws -> [Copied] {
         let planned = try plan()
-        let fileSystem = try FerryError.io { try SystemCall.fileSystemInfo(of: destination) }
+        let fileSystem = try FerryError.io { try fileSystemInfo(destination) }
         try MediumCheck.check(
             planned.map { MediumCheck.File(name: $0.source, size: $0.size, bytesToWrite: $0.bytesToWrite) },
             destination: destination, on: fileSystem)

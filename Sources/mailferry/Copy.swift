@@ -12,7 +12,8 @@ struct Copy: ParsableCommand {
             does not match is kept as DIR/NAME.bad and the exit status is 1.
 
             Before anything is written, every file must fit the file system's largest file (FAT32: 4 GiB - 1 \
-            byte; exFAT has no such limit) and all of them its free space (exit status 2 otherwise). An interrupted \
+            byte; exFAT has no such limit) and all of them its free space (exit status 2 otherwise, with the \
+            --volume-size of an export whose volumes would fit). An interrupted \
             copy leaves DIR/NAME.partial: run the same command again and it goes on after the prefix that matches \
             the source, or starts over if none does. A DIR/NAME already there with the source's size is read back \
             and compared, not written again.

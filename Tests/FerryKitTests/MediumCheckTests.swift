@@ -81,4 +81,25 @@ import Testing
         ]
         #expect(Self.refusal(files, on: disk) == nil)
     }
+    @Test func theAdvisedVolumeSizeFitsTheFreeSpaceAndFAT32sLargestFile() throws {
+        func on(_ type: Int64, free: Int64, block: Int64 = 4096) -> String? {
+            MediumCheck.fittingVolumeSize(on: FileSystemInfo(type: type, blockSize: block, availableBytes: free))
+        }
+        #expect(on(0xEF53, free: 6 << 20) == "6M")
+        #expect(on(0xEF53, free: (6 << 20) + 123_456) == "6M")
+        #expect(on(0xEF53, free: 700 << 10) == "700K")
+        #expect(on(0xEF53, free: 100 << 10) == nil)
+        // FAT32: never over 4 GiB - 1 byte, however much is free (4095M is the largest whole MiB under it).
+        #expect(on(MediumCheck.fatType, free: 64 * Self.gib, block: 32768) == "4095M")
+        #expect(on(MediumCheck.exFATType, free: 64 * Self.gib, block: 131072) == "65536M")
+        // The refusal for free space carries it.
+        let error = try #require(Self.refusal(
+            [MediumCheck.File(name: "june.mfa", size: 9 << 20, bytesToWrite: 9 << 20)],
+            on: FileSystemInfo(type: 0xEF53, blockSize: 4096, availableBytes: 6 << 20)))
+        #expect(error.description.contains("`export --volume-size 6M`"), "\(error.description)")
+        let none = try #require(Self.refusal(
+            [MediumCheck.File(name: "june.mfa", size: 9 << 20, bytesToWrite: 9 << 20)],
+            on: FileSystemInfo(type: 0xEF53, blockSize: 4096, availableBytes: 64 << 10)))
+        #expect(none.description.contains("No volume set fits either: a volume is at least"), "\(none.description)")
+    }
 }

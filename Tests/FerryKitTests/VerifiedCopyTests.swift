@@ -176,4 +176,37 @@ import Testing
         #expect(copied.first?.sha256 == SHA256.hex([]))
         #expect(try setup.contents(setup.target) == [])
     }
+    /// FAT32's largest file checked on real files: sparse files of 4 GiB + 1 byte and of 4 GiB - 1 byte (no disk space
+    /// taken), against a folder whose file system is given FAT's kind and room for both. The larger is refused before a
+    /// byte is written, with the volume-size advice; the other passes the check (then the copy runs out of the small
+    /// space the test folder reports, which shows the check let it through).
+    @Test func aSparseFileOver4GiBIsRefusedOnFATAndOneOf4GiBMinus1PassesTheCheck() throws {
+        let folder = try TemporaryDirectory(prefix: "mailferry-copy-sparse")
+        try folder.makeDirectory("medium")
+        func sparse(_ name: String, _ size: Int64) throws -> String {
+            let path = folder.file(name)
+            #expect(FileManager.default.createFile(atPath: path, contents: nil))
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            try handle.truncate(atOffset: UInt64(size))
+            try handle.close()
+            return path
+        }
+        let over = try sparse("over.mfa", MediumCheck.fatLargestFile + 2)
+        let largest = try sparse("largest.mfa", MediumCheck.fatLargestFile)
+        var copy = VerifiedCopy(sources: [over], destination: folder.file("medium"), quiet: true)
+        copy.fileSystemInfo = { _ in FileSystemInfo(type: MediumCheck.fatType, blockSize: 32768, availableBytes: 64 << 30) }
+        let error = try #require(throws: FerryError.self) { try copy.run { _ in } }
+        #expect(error.exitStatus == .usage)
+        #expect(error.description.contains("over.mfa is 4.3 GB (4294967297 bytes)"), "\(error.description)")
+        #expect(error.description.contains("`export --volume-size fat32`"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("medium")).isEmpty)
+
+        // 4 GiB - 1 byte fits FAT32: the check passes, and the copy is then stopped by the free space this test gives.
+        copy.sources = [largest]
+        copy.fileSystemInfo = { _ in FileSystemInfo(type: MediumCheck.fatType, blockSize: 32768, availableBytes: 1 << 20) }
+        let space = try #require(throws: FerryError.self) { try copy.run { _ in } }
+        #expect(space.description.contains("not enough space"), "\(space.description)")
+        #expect(!space.description.contains("4 GiB - 1 byte ("), "\(space.description)")
+        #expect(space.description.contains("`export --volume-size 1M`"), "\(space.description)")
+    }
 }

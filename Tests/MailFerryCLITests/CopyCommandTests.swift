@@ -161,12 +161,13 @@ import Testing
         return (try? Self.mountFAT32(in: work, then: { _ in })) != nil
     }()
 
-    /// Makes a 64 MiB FAT32 image in `work`, loop-mounts it, runs `body` with the mount point, and unmounts.
-    static func mountFAT32(in work: TemporaryDirectory, then body: (String) throws -> Void) throws {
+    /// Makes a FAT32 image of `size` (64 MiB unless said) in `work`, loop-mounts it, runs `body` with the mount point,
+    /// and unmounts.
+    static func mountFAT32(in work: TemporaryDirectory, size: String = "64M", then body: (String) throws -> Void) throws {
         let image = work.file("fat32.img")
         let mountPoint = work.file("stick")
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
-        _ = try ProcessRunner.run("/usr/bin/truncate", ["-s", "64M", image])
+        _ = try ProcessRunner.run("/usr/bin/truncate", ["-s", size, image])
         guard try ProcessRunner.run("/usr/sbin/mkfs.vfat", ["-F", "32", image]).status == 0,
             try ProcessRunner.run("/usr/bin/mount", ["-o", "loop", image, mountPoint]).status == 0
         else { throw CocoaError(.fileWriteUnknown) }
@@ -213,6 +214,93 @@ import Testing
             #expect(try FileManager.default.contentsOfDirectory(atPath: stick).isEmpty)
             let small = try CLI.run(["copy", work.file("small.mfa"), "--to", stick])
             #expect(small.status == 0, "\(small.stderr)")
+        }
+    }
+    /// A small medium, made here: a loop-mounted FAT32 image when this machine can (loop devices, mkfs.vfat, the vfat
+    /// driver), else a tmpfs with a size limit. Says on standard output which it is; `body` gets the mount point and the
+    /// medium's name. Always unmounted.
+    static func withSmallMedium(in work: Workspace, _ body: (String, String) throws -> Void) throws {
+        if canMountFAT32 {
+            print("CopyCommandTests: the medium is a 40 MiB FAT32 image, loop-mounted (mkfs.vfat -F 32)")
+            let folder = try TemporaryDirectory(prefix: "mailferry-fat")
+            try mountFAT32(in: folder, size: "40M") { try body($0, "FAT32") }
+            return
+        }
+        let loop = (try? ProcessRunner.run("/usr/sbin/losetup", ["-f"]))?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        print(
+            "CopyCommandTests: FAT32 cannot be loop-mounted here (free loop device: \(loop.isEmpty ? "none" : loop); "
+                + "mkfs.vfat: \(FileManager.default.isExecutableFile(atPath: "/usr/sbin/mkfs.vfat") ? "present" : "missing"); "
+                + "the kernel's vfat driver: \(vfatDriver ? "present" : "missing")): the medium is a tmpfs of 6 MiB instead")
+        let medium = work.file("medium")
+        try FileManager.default.createDirectory(atPath: medium, withIntermediateDirectories: false)
+        guard try ProcessRunner.run("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", medium]).status == 0 else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        defer { _ = try? ProcessRunner.run("/usr/bin/umount", [medium]) }
+        try body(medium, "tmpfs")
+    }
+
+    /// Whether the kernel lists a vfat file system (/proc/filesystems), for saying why FAT32 could not be used.
+    static var vfatDriver: Bool {
+        ((try? String(contentsOfFile: "/proc/filesystems", encoding: .utf8)) ?? "").contains("vfat")
+    }
+
+    /// An export larger than the medium: one archive is refused before a byte is written, with the volume size that
+    /// fits the medium; exported again as a volume set of that size, its volumes go onto the medium one medium-load at
+    /// a time (each copy read back and compared), and the set carried so verifies whole at the other end.
+    @Test(.enabled(if: canMount, "needs root to mount a loop image or a tmpfs"))
+    func anExportLargerThanTheMediumTravelsAsAVolumeSetOfTheAdvisedSize() throws {
+        let work = try Workspace()
+        #expect(try CLI.run(["keygen", "--out", work.file("a")]).status == 0)
+        try Self.withSmallMedium(in: work) { medium, kind in
+            let free = try #require(try FileManager.default.attributesOfFileSystem(forPath: medium)[.systemFreeSize] as? Int64)
+            // Incompressible mail of about 1.5 times the free space, so no single archive of it fits.
+            let cur = work.file("store/alice@example.com/Maildir/cur")
+            try FileManager.default.createDirectory(atPath: cur, withIntermediateDirectories: true)
+            let urandom = try #require(FileHandle(forReadingAtPath: "/dev/urandom"))
+            let messages = Int(free * 3 / 2 / (256 << 10)) + 1
+            for i in 0..<messages {
+                let body = try #require(try urandom.read(upToCount: 256 << 10)).base64EncodedData(options: .lineLength76Characters)
+                try (Data("Subject: part \(i)\n\n".utf8) + body).write(to: URL(fileURLWithPath: cur + "/\(1_700_000_000 + i).M\(i)P1.host:2,S"))
+            }
+            try urandom.close()
+            let export = try CLI.run(["export", "--source", "dir:" + work.file("store"), "--sign-key", work.file("a.key.pem"), "--out", work.file("whole.mfa")])
+            #expect(export.status == 0, "\(export.stderr)")
+            #expect(Self.size(work.file("whole.mfa")) > free)
+
+            let refused = try CLI.run(["copy", work.file("whole.mfa"), "--to", medium])
+            #expect(refused.status == 2, "\(kind): \(refused.stderr)")
+            #expect(refused.stderr.contains("not enough space on \(medium)"), "\(refused.stderr)")
+            let advised = try #require(refused.stderr.firstMatch(of: /export --volume-size (\d+)([MK])`/), "\(refused.stderr)")
+            let volumeSize = Int64(advised.1)! << (advised.2 == "M" ? 20 : 10)
+            #expect(volumeSize <= free && volumeSize > free - (1 << 20), "advised \(volumeSize) bytes for \(free) free")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: medium).isEmpty)
+
+            try FileManager.default.createDirectory(atPath: work.file("out"), withIntermediateDirectories: true)
+            let set = try CLI.run([
+                "export", "--source", "dir:" + work.file("store"), "--sign-key", work.file("a.key.pem"), "--out", work.file("out/june.mfa"),
+                "--volume-size", "\(advised.1)\(advised.2)",
+            ])
+            #expect(set.status == 0, "\(set.stderr)")
+            let volumes = try FileManager.default.contentsOfDirectory(atPath: work.file("out")).filter { $0.hasSuffix(".mfa") }.sorted()
+            #expect(volumes.count >= 2, "\(volumes)")
+            // Each medium-load: one volume (the set statement with the last), copied, read back, then carried off.
+            let arrived = work.file("station-b")
+            try FileManager.default.createDirectory(atPath: arrived, withIntermediateDirectories: true)
+            for (n, name) in volumes.enumerated() {
+                let files = [work.file("out/" + name)] + (n == volumes.count - 1 ? [work.file("out/june.set")] : [])
+                let copy = try CLI.run(["copy"] + files + ["--to", medium])
+                #expect(copy.status == 0, "\(kind), \(name): \(copy.stderr)")
+                #expect(copy.stdout.contains("\(medium)/\(name): "), "\(copy.stdout)")
+                #expect(copy.stdout.contains("verified"))
+                for file in try FileManager.default.contentsOfDirectory(atPath: medium) {
+                    try FileManager.default.copyItem(atPath: medium + "/" + file, toPath: arrived + "/" + file)
+                    try FileManager.default.removeItem(atPath: medium + "/" + file)
+                }
+            }
+            let verify = try CLI.run(["verify", arrived, "--trust", work.file("a.pub.pem")])
+            #expect(verify.status == 0, "\(verify.stderr)")
+            #expect(verify.stdout.contains("all \(volumes.count) volumes present and verified"), "\(verify.stdout)")
         }
     }
 }
