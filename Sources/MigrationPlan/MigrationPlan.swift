@@ -23,8 +23,21 @@ public final class MigrationPlan {
         public var since: String
         public var note: String?
 
-        /// The archives (by id) recorded as carried to station B.
+        /// The archives (by id) recorded as carried to station B; for a volume set, the set's id (its statement) and
+        /// each volume's archive id, one by one.
         public var carried: Set<String> = []
+
+        /// Whether `archive` left whole: one archive; a set's statement and every volume.
+        public func isCarried(_ archive: ArchiveRecord) -> Bool {
+            carried.contains(archive.archiveID) && (archive.volumes ?? []).allSatisfy { carried.contains($0.archiveID) }
+        }
+
+        /// What of `archive` has not left yet: the files (paths), for a set its volumes and its statement.
+        public func notCarried(_ archive: ArchiveRecord) -> [String] {
+            guard let volumes = archive.volumes else { return carried.contains(archive.archiveID) ? [] : [archive.path] }
+            return volumes.filter { !carried.contains($0.archiveID) }.map { archive.path(of: $0) }
+                + (carried.contains(archive.archiveID) ? [] : [archive.path])
+        }
 
         /// The archive the release waits for: the last one made while the user was held.
         public var finalArchive: ArchiveRecord? { archives.last(where: \.final) }

@@ -1,6 +1,7 @@
 import FerryKit
 import Foundation
 import Reporting
+import SystemLayer
 
 /// What `plan init` fixes for the whole migration: `plan.json` in the plan's directory, written once.
 public struct PlanDefinition: Codable, Sendable, Equatable {
@@ -81,13 +82,40 @@ public struct ArchiveRecord: Codable, Sendable, Equatable {
     /// Made while the user was held: the pass that the release waits for.
     public var final: Bool
     public var deltaOf: String?
+    /// For a volume set (`plan export --volume-size`): its volumes, in order. `path` is then the set statement
+    /// (`NAME.set`), `archiveID` the set's id and `fileSHA256` the statement file's hash. Absent for one archive.
+    public var volumes: [VolumeRecord]?
 
-    public init(path: String, archiveID: String, fileSHA256: String, final: Bool, deltaOf: String? = nil) {
+    public init(path: String, archiveID: String, fileSHA256: String, final: Bool, deltaOf: String? = nil, volumes: [VolumeRecord]? = nil) {
         self.path = path
         self.archiveID = archiveID
         self.fileSHA256 = fileSHA256
         self.final = final
         self.deltaOf = deltaOf
+        self.volumes = volumes
+    }
+
+    /// The volume file `volume` beside the set statement.
+    public func path(of volume: VolumeRecord) -> String {
+        SystemCall.parentDirectory(of: path) + "/" + volume.file
+    }
+}
+
+/// One volume of a volume set the plan wrote, recognised by its file's SHA-256 when it is said to be carried.
+public struct VolumeRecord: Codable, Sendable, Equatable {
+    public var number: Int
+    /// The file's name (`NAME.001.mfa`), beside the set statement.
+    public var file: String
+    public var archiveID: String
+    public var fileSHA256: String
+    public var size: Int64
+
+    public init(number: Int, file: String, archiveID: String, fileSHA256: String, size: Int64) {
+        self.number = number
+        self.file = file
+        self.archiveID = archiveID
+        self.fileSHA256 = fileSHA256
+        self.size = size
     }
 }
 

@@ -85,8 +85,12 @@ extension MigrationPlan {
     ///
     /// A user who already has an archive gets a delta against the last one (`export --since`): only what changed
     /// since travels. Users are grouped by the archive they build on, one archive per group.
+    ///
+    /// With `volumeSize` each archive is a volume set (`export --volume-size`), recorded with its volumes. A delta of a
+    /// volume set is not written in this version: a user whose last archive is a set is refused, before anything is
+    /// read, naming it.
     public func export(
-        _ selection: [Int], out: String?, signingKey: String?, options: ConnectorOptions, quiet: Bool,
+        _ selection: [Int], out: String?, signingKey: String?, options: ConnectorOptions, quiet: Bool, volumeSize: Int64? = nil,
         onWarning: @escaping (SourceProblem) -> Void
     ) throws -> [ExportResult] {
         var final: Set<Int> = []
@@ -125,6 +129,13 @@ extension MigrationPlan {
         var options = options
         if options.credentialsPath == nil { options.credentialsPath = definition.stationA.credentials }
         if options.caFile == nil { options.caFile = definition.stationA.caFile }
+        for (previous, members) in groups where previous?.volumes != nil {
+            throw FerryError(
+                .usage,
+                "\(members.map { users[$0].user.source }.joined(separator: ", ")): the last archive, \(previous!.path) (set \(previous!.archiveID)), "
+                    + "is a volume set, and a delta of a volume set is not written in this version; nothing was exported. Export "
+                    + "the users' passes as single archives (without --volume-size), so that the final archive can be a delta of one")
+        }
         var results: [ExportResult] = []
         for (previous, members) in groups {
             if let previous, !FileManager.default.fileExists(atPath: previous.path) {
@@ -138,18 +149,26 @@ extension MigrationPlan {
             exporter.since = previous?.path
             exporter.encryptToPaths = definition.stationA.encryptTo ?? []
             exporter.identityPaths = definition.stationA.identities ?? []
+            exporter.volumeSize = volumeSize
             let summary = try exporter.run(onWarning: onWarning)
             let fileHash = try Self.fileSHA256(summary.archive)
+            let volumes = try summary.volumes?.enumerated().map { n, v in
+                VolumeRecord(
+                    number: n + 1, file: SystemCall.lastComponent(of: v.path), archiveID: v.archiveID, fileSHA256: try Self.fileSHA256(v.path),
+                    size: v.fileSize)
+            }
             let stamp = now()
             for i in members {
                 let isFinal = final.contains(i)
                 let archive = ArchiveRecord(
                     path: summary.archive, archiveID: summary.archiveID, fileSHA256: fileHash, final: isFinal,
-                    deltaOf: summary.deltaOf)
+                    deltaOf: summary.deltaOf, volumes: volumes)
                 try record(PlanEvent(at: stamp, user: users[i].user.source, state: isFinal ? .exported : nil, archive: archive, note: isFinal ? nil : "pass"))
             }
             results.append(ExportResult(
-                archive: ArchiveRecord(path: summary.archive, archiveID: summary.archiveID, fileSHA256: fileHash, final: members.contains { final.contains($0) }, deltaOf: summary.deltaOf),
+                archive: ArchiveRecord(
+                    path: summary.archive, archiveID: summary.archiveID, fileSHA256: fileHash, final: members.contains { final.contains($0) },
+                    deltaOf: summary.deltaOf, volumes: volumes),
                 summary: summary, final: members.filter { final.contains($0) }.map { users[$0].user.source },
                 passes: members.filter { !final.contains($0) }.map { users[$0].user.source }))
         }
@@ -157,7 +176,8 @@ extension MigrationPlan {
     }
 
     /// A new archive's path in the archive directory, named by the plan and the time (`at`), with `-2`, `-3`...
-    /// when that name is taken in either form the export may write: `.mfa`, or `.mfa.age` when encrypting. (Two
+    /// when that name is taken in any form the export may write: `.mfa`, `.mfa.age` when encrypting, or a volume set's
+    /// `.set`. (Two
     /// exports in one second, a pass and its delta, must never share a name: the second would replace the first.)
     func defaultArchivePath(at date: Date = Date()) throws -> String {
         guard let directory = definition.stationA.archiveDirectory else {
@@ -170,7 +190,9 @@ extension MigrationPlan {
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         let base = directory + "/" + definition.planID.prefix(8) + "-" + formatter.string(from: date)
         func taken(_ path: String) -> Bool {
+            // A volume set of this name: NAME.set beside NAME.001.mfa.
             FileManager.default.fileExists(atPath: path) || FileManager.default.fileExists(atPath: path + ".age")
+                || FileManager.default.fileExists(atPath: String(path.dropLast(4)) + ".set")
         }
         var path = base + ".mfa"
         var n = 1
@@ -195,46 +217,90 @@ extension MigrationPlan {
 
     // MARK: Carrying
 
-    /// What `plan carried` recorded for one archive.
+    /// What `plan carried` recorded for one file: an archive, or a volume set's statement or one of its volumes.
     public struct CarriedArchive: Sendable {
         public var path: String
+        /// The archive's id; for a set's statement or volume, the set's id.
         public var archiveID: String
-        /// Users whose final archive it is: they became `carried`.
+        /// The volume's number, when the file is a volume of a set.
+        public var volume: Int?
+        /// The file is a volume set's statement.
+        public var isSetStatement = false
+        /// Users whose final archive it is (for a set: the whole set has now left): they became `carried`.
         public var final: [String] = []
-        /// Users for whom it is an earlier archive of the chain (a pass, travelling ahead or with the final one).
+        /// Users for whom it is an earlier archive of the chain (a pass, travelling ahead or with the final one), or
+        /// whose final set has not left whole yet.
         public var earlier: [String] = []
         /// Users for whom it was recorded as carried before.
         public var already: [String] = []
+        /// For a set: what of it has not left yet (volume files, the statement), after this file.
+        public var stillMissing: [String] = []
+    }
+
+    /// The files `plan carried` was given: each file, and each archive, volume or set statement in a folder given.
+    static func carriedFiles(_ paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var directory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &directory) else {
+                throw FerryError(.usage, "\(path) does not exist (is the medium mounted?)")
+            }
+            guard directory.boolValue else {
+                files.append(path)
+                continue
+            }
+            let names = try FerryError.io { try SystemCall.listDirectory(path).names }.sorted()
+            let found = names.filter { $0.hasSuffix(".mfa") || $0.hasSuffix(".mfa.age") || $0.hasSuffix(".set") }
+            guard !found.isEmpty else { throw FerryError(.usage, "\(path) holds no archive, volume or set statement (NAME.mfa, NAME.NNN.mfa, NAME.set)") }
+            files += found.map { path.hasSuffix("/") ? path + $0 : path + "/" + $0 }
+        }
+        return files
     }
 
     /// Records that archives left station A. Users whose final archive one is become `carried`; an earlier archive
     /// of a user's chain (a first pass) is recorded as carried without changing the user's state: station B needs
-    /// it too, before or with the final archive. Each file is recognised by its SHA-256, so a copy on the courier's
-    /// medium works as well as the original. Every file is checked before anything is recorded.
+    /// it too, before or with the final archive. A volume set leaves file by file: each volume and its statement are
+    /// recorded as they are named (or found in a folder named), and the set counts as carried once all of them are.
+    /// Each file is recognised by its SHA-256, so a copy on the courier's medium works as well as the original. Every
+    /// file named is checked before anything is recorded; in a folder, files that are not the plan's are passed over.
     public func markCarried(archivePaths: [String]) throws -> [CarriedArchive] {
-        var found: [(path: String, archive: ArchiveRecord)] = []
-        for path in archivePaths {
+        var found: [(path: String, archive: ArchiveRecord, volume: VolumeRecord?)] = []
+        let named = Set(archivePaths)
+        for path in try Self.carriedFiles(archivePaths) {
             let hash = try Self.fileSHA256(path)
-            guard let archive = users.lazy.compactMap({ $0.archives.first { $0.fileSHA256 == hash } }).first else {
+            let records = users.lazy.flatMap(\.archives)
+            if let archive = records.first(where: { $0.fileSHA256 == hash }) {
+                found.append((path, archive, nil))
+            } else if let (archive, volume) = records.lazy.compactMap({ a in a.volumes?.first { $0.fileSHA256 == hash }.map { (a, $0) } }).first {
+                found.append((path, archive, volume))
+            } else if named.contains(path) {
                 throw FerryError(.usage, "\(path) is not an archive of this plan (no export recorded a file with its SHA-256 \(hash.prefix(16)))")
             }
-            found.append((path, archive))
         }
+        guard !found.isEmpty else { throw FerryError(.usage, "\(archivePaths.joined(separator: " ")): no archive of this plan there") }
         var results: [CarriedArchive] = []
-        for (path, archive) in found {
-            var result = CarriedArchive(path: path, archiveID: archive.archiveID)
+        for (path, archive, volume) in found {
+            let id = volume?.archiveID ?? archive.archiveID
+            var result = CarriedArchive(path: path, archiveID: archive.archiveID, volume: volume?.number, isSetStatement: volume == nil && archive.volumes != nil)
             for i in users.indices where users[i].archives.contains(where: { $0.archiveID == archive.archiveID }) {
                 let user = users[i].user.source
-                if users[i].carried.contains(archive.archiveID) {
+                if users[i].carried.contains(id) {
                     result.already.append(user)
-                } else if users[i].finalArchive?.archiveID == archive.archiveID {
+                    continue
+                }
+                var after = users[i]
+                after.carried.insert(id)
+                if users[i].finalArchive?.archiveID == archive.archiveID, after.isCarried(archive) {
                     let state: PlanState? = users[i].state == .exported ? .carried : nil
-                    try record(PlanEvent(at: now(), user: user, state: state, carried: archive.archiveID))
+                    try record(PlanEvent(at: now(), user: user, state: state, carried: id))
                     result.final.append(user)
                 } else {
-                    try record(PlanEvent(at: now(), user: user, carried: archive.archiveID))
+                    try record(PlanEvent(at: now(), user: user, carried: id))
                     result.earlier.append(user)
                 }
+            }
+            if archive.volumes != nil, let holder = users.first(where: { $0.archives.contains { $0.archiveID == archive.archiveID } }) {
+                result.stillMissing = holder.notCarried(archive)
             }
             results.append(result)
         }

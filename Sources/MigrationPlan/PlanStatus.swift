@@ -1,4 +1,5 @@
 import Foundation
+import SystemLayer
 
 /// Who the next step of a user waits on.
 public enum PlanActor: String, Codable, Sendable {
@@ -36,7 +37,27 @@ public struct PlanStatusRow: Codable, Sendable, Equatable {
         public var archiveID: String
         public var deltaOf: String?
         public var final: Bool
-        /// Recorded as carried to station B (`plan carried`).
+        /// Recorded as carried to station B (`plan carried`); for a volume set, its statement and every volume.
+        public var carried: Bool
+        /// For a volume set: each volume, and whether it is recorded as carried; `path` is the set statement.
+        public var volumes: [ChainVolume]?
+        /// For a volume set: whether its statement (`path`) is recorded as carried.
+        public var statementCarried: Bool?
+
+        /// For people: a volume set's volumes station B has (`2 of 3 volumes: missing NAME.003.mfa`), or nil.
+        public var volumesCarried: String? {
+            guard let volumes else { return nil }
+            let missing = volumes.filter { !$0.carried }.map(\.file)
+                + (statementCarried == true ? [] : [SystemCall.lastComponent(of: path)])
+            return "\(volumes.filter(\.carried).count) of \(volumes.count) volumes"
+                + (missing.isEmpty ? "" : ": missing \(missing.joined(separator: ", "))")
+        }
+    }
+
+    public struct ChainVolume: Codable, Sendable, Equatable {
+        public var number: Int
+        public var file: String
+        public var archiveID: String
         public var carried: Bool
     }
 }
@@ -50,10 +71,13 @@ extension MigrationPlan {
                 user: p.user.source, target: p.user.target, group: p.user.group, state: p.state, since: p.since,
                 forwarding: p.forwarding.map { $0 ? "on" : "off" } ?? "-", archives: p.archives.count,
                 finalArchive: p.finalArchive?.archiveID,
-                chain: p.chain.map {
+                chain: p.chain.map { a in
                     PlanStatusRow.ChainArchive(
-                        path: $0.path, archiveID: $0.archiveID, deltaOf: $0.deltaOf, final: $0.final,
-                        carried: p.carried.contains($0.archiveID))
+                        path: a.path, archiveID: a.archiveID, deltaOf: a.deltaOf, final: a.final, carried: p.isCarried(a),
+                        volumes: a.volumes?.map {
+                            PlanStatusRow.ChainVolume(number: $0.number, file: $0.file, archiveID: $0.archiveID, carried: p.carried.contains($0.archiveID))
+                        },
+                        statementCarried: a.volumes == nil ? nil : p.carried.contains(a.archiveID))
                 },
                 receipt: p.receipt.map { $0.verdict.rawValue }, waitingOn: actor, next: next)
         }
@@ -73,7 +97,8 @@ extension MigrationPlan {
             return (.stationA, "mailferry plan export \(plan) \(user)")
         case .exported:
             // Every archive of the chain that has not left yet: station B refuses a delta without its base.
-            let waiting = p.chain.filter { !p.carried.contains($0.archiveID) }.map(\.path)
+            // For a volume set, the volumes (and its statement) not carried yet.
+            let waiting = p.chain.flatMap { p.notCarried($0) }
             let files = waiting.isEmpty ? [p.finalArchive?.path ?? "ARCHIVE"] : waiting
             return (.courier, "carry \(files.joined(separator: " and ")) to station B, then: mailferry plan carried \(plan) \(files.joined(separator: " "))")
         case .carried:

@@ -151,7 +151,8 @@ struct PlanStatusCommand: ParsableCommand {
             print("\(row.user)\(renamed)\(row.group.map { " [\($0)]" } ?? ""): \(row.state.rawValue) since \(row.since), forwarding \(row.forwarding), \(row.archives) archive(s)\(row.receipt.map { ", receipt \($0)" } ?? "")")
             if !row.chain.isEmpty {
                 let listed = row.chain.map { a in
-                    "\(a.path) (\(a.deltaOf.map { "delta of \($0.prefix(8))" } ?? "full")\(a.final ? ", final" : ""), \(a.carried ? "carried" : "not carried"))"
+                    let carried = a.volumesCarried.map { a.carried ? "carried, \($0)" : "station B has \($0)" } ?? (a.carried ? "carried" : "not carried")
+                    return "\(a.path) (\(a.volumes == nil ? "" : "volume set, ")\(a.deltaOf.map { "delta of \($0.prefix(8))" } ?? "full")\(a.final ? ", final" : ""), \(carried))"
                 }
                 print("    archives for station B: \(listed.joined(separator: ", "))")
             }
@@ -231,10 +232,25 @@ struct PlanExport: ParsableCommand {
 
               mailferry plan export --plan /srv/plan --group sales              # a first pass, before the cut-over
               mailferry plan export --plan /srv/plan --user alice@example.com --out /media/usb/alice.mfa
+
+            With --volume-size SIZE the archive is a volume set (as export --volume-size writes it), recorded with its
+            volumes: plan carried takes them as they leave (or the folder holding them), and plan status says which
+            volumes of which set station B has. A delta of a volume set is not written in this version: a user whose
+            last archive is a set is refused; export passes as single archives.
+
+              mailferry plan export --plan /srv/plan --group sales --volume-size fat32
             """)
     @OptionGroup var selection: PlanSelection
     @Option(help: ArgumentHelp("The archive to write (default: the plan's archive directory).", valueName: "file"))
     var out: String?
+    @Option(name: .customLong("volume-size"), help: ArgumentHelp("Write each archive as a volume set of volumes of at most this size (as export --volume-size: 700M, 4G, fat32).", valueName: "size"))
+    var volumeSize: String?
+
+    func validate() throws {
+        if let volumeSize, Export.volumeBytes(volumeSize) == nil {
+            throw ValidationError("--volume-size \(volumeSize): give bytes, a number with K, M or G, or fat32")
+        }
+    }
     @Option(name: .customLong("sign-key"), help: ArgumentHelp("Station A's private key (default: the plan's).", valueName: "file"))
     var signKey: String?
     @Flag(help: "Print the result as JSON.")
@@ -247,6 +263,7 @@ struct PlanExport: ParsableCommand {
         let results = try perform {
             try plan.export(
                 try selection.selected(plan), out: out, signingKey: signKey, options: options, quiet: json,
+                volumeSize: volumeSize.flatMap(Export.volumeBytes),
                 onWarning: { problem in if !json { printError("warning: \(problem)") } })
         }
         if json {
@@ -255,7 +272,12 @@ struct PlanExport: ParsableCommand {
         }
         for result in results {
             let kind = result.archive.deltaOf.map { "delta of \($0)" } ?? "full"
-            print("wrote \(result.archive.path) (archive \(result.archive.archiveID), \(kind), SHA-256 \(result.archive.fileSHA256))")
+            if let volumes = result.archive.volumes {
+                print("wrote volume set \(result.archive.path) (set \(result.archive.archiveID), \(kind), \(volumes.count) volumes)")
+                for v in volumes { print("  volume \(v.number): \(result.archive.path(of: v)) (archive \(v.archiveID), SHA-256 \(v.fileSHA256))") }
+            } else {
+                print("wrote \(result.archive.path) (archive \(result.archive.archiveID), \(kind), SHA-256 \(result.archive.fileSHA256))")
+            }
             if !result.final.isEmpty { print("final archive for: \(result.final.joined(separator: ", "))") }
             if !result.passes.isEmpty { print("pass for: \(result.passes.joined(separator: ", "))") }
             if result.final.isEmpty {
@@ -285,10 +307,16 @@ struct PlanCarried: ParsableCommand {
 
               mailferry plan carried --plan /srv/plan /media/usb/1a2b3c4d-20261120-090000.mfa     # a first pass, ahead
               mailferry plan carried --plan /srv/plan /media/usb/1a2b3c4d-20261122-101500.mfa     # the final archive
+
+            A volume set leaves as its files do: name its volumes and its NAME.set (or the folder holding them) as
+            each medium leaves; the set counts as carried once all of them have, and plan status says which volumes
+            station B has until then.
+
+              mailferry plan carried --plan /srv/plan /media/usb          # every archive, volume and NAME.set there
             """)
     @Option(help: ArgumentHelp("The plan's directory on station A.", valueName: "dir"))
     var plan: String
-    @Argument(help: "The archives (or copies of them).")
+    @Argument(help: "The archives, a volume set's volumes and its NAME.set (or copies of them), or folders holding them.")
     var archives: [String]
 
     func validate() throws {
@@ -302,9 +330,18 @@ struct PlanCarried: ParsableCommand {
         for r in results {
             var parts: [String] = []
             if !r.final.isEmpty { parts.append("final archive of \(r.final.joined(separator: ", "))") }
-            if !r.earlier.isEmpty { parts.append("a pass (an earlier archive of the chain) for \(r.earlier.joined(separator: ", ")); station B needs it before or with the final archive") }
+            if !r.earlier.isEmpty {
+                parts.append(
+                    r.stillMissing.isEmpty
+                        ? "a pass (an earlier archive of the chain) for \(r.earlier.joined(separator: ", ")); station B needs it before or with the final archive"
+                        : "part of an archive of \(r.earlier.joined(separator: ", "))")
+            }
             if !r.already.isEmpty { parts.append("recorded as carried before for \(r.already.joined(separator: ", "))") }
-            print("carried \(r.path) (archive \(r.archiveID)): \(parts.joined(separator: "; "))")
+            let what = r.volume.map { "volume \($0) of set \(r.archiveID)" } ?? (r.isSetStatement ? "the statement of set \(r.archiveID)" : "archive \(r.archiveID)")
+            let missing = r.stillMissing.isEmpty
+                ? ""
+                : "; the set still lacks \(r.stillMissing.joined(separator: ", ")): station B imports a set's volumes as they come, and reconciles once it has them all"
+            print("carried \(r.path) (\(what)): \(parts.joined(separator: "; "))\(missing)")
             for address in r.final + r.earlier {
                 guard let user = p.users.first(where: { $0.user.source == address }) else { continue }
                 let command = p.stationBCommand(for: user)
@@ -328,14 +365,16 @@ struct PlanImport: ParsableCommand {
         discussion: """
             Each archive is imported in turn (users go to the target addresses the archive records), reconciled, and a
             receipt per user is written into --receipts with the reconcile report (<archive id>.report.json). Failing
-            users get a receipt too (verdict fail), so station A learns of it. Exit 1 if any user failed.
+            users get a receipt too (verdict fail), so station A learns of it. Exit 1 if any user failed. A volume set
+            is given by its NAME.set, its volumes beside it: with a volume missing, those there are imported and no
+            receipt is written (exit 2, naming the volume); once it is whole, one receipt per user covers the set.
 
               mailferry plan import /media/usb/1a2b3c4d-20261122-101500.mfa --target imaps://new.example \\
                   --trust a.pub.pem --sign-key b.key.pem --receipts /media/usb/receipts --credentials b-admin.tsv
               mailferry plan import /media/usb/*.mfa --target dir:/srv/newmail --trust a.pub.pem \\
                   --sign-key b.key.pem --receipts /media/usb/receipts
             """)
-    @Argument(help: "The archives.")
+    @Argument(help: "The archives, and volume sets by their NAME.set.")
     var archives: [String]
     @Option(help: "The target URL.")
     var target: String
