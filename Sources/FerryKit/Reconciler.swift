@@ -97,12 +97,6 @@ struct Reconciler {
         set { parts[0].placements = newValue }
     }
 
-    /// A user as the parts hold it: its record in each part that holds it (and selects it).
-    private struct PartUser {
-        let part: Int
-        let record: UserRecord
-    }
-
     mutating func run() throws -> ReconcileReport {
         var reports: [ReconcileReport.UserReport] = []
         // Built once for all users: each user's items are looked up in them.
@@ -117,18 +111,7 @@ struct Reconciler {
         let mapping = UserMapping(manifest: parts[0].manifest)
         // Where each user's entries are in each part.
         let runs = try parts.map { try $0.manifest.userEntries() }
-        // Users by address, in the order the parts first list them.
-        var order: [String] = []
-        var holding: [String: [PartUser]] = [:]
-        for (index, part) in parts.enumerated() {
-            for user in part.manifest.users where part.users.contains(user.user) {
-                let key = user.address.lowercased()
-                if holding[key] == nil { order.append(key) }
-                holding[key, default: []].append(PartUser(part: index, record: user))
-            }
-        }
-        for key in order {
-            let held = holding[key]!
+        for held in UsersAcrossArchives.group(parts.map { ($0.manifest, $0.users) }) {
             // A delta lists what the source still holds from earlier archives as `keep` lines: the target must hold
             // those too (the state after the delta, not only its new items). A first pass over them finds what must
             // be known before the target is read (placed messages) or after the items (deleted ones); the items

@@ -119,7 +119,18 @@ public struct SetImporter {
                 archiveID: set.statement.setID, manifestSHA256: set.statementSHA256, signerKeyID: set.statement.signerKeyID,
                 volumes: set.statement.volumes.map(\.archiveID)))
         let signer = written.contains { $0.header.deltaOf != nil } ? set.statement.signerKeyID : nil
-        let report = try importer.reconcile(reconciler, delta: signer, counts: counts)
+        var report = try importer.reconcile(reconciler, delta: signer, counts: counts)
+        if importer.makesIdentityMaps {
+            // One map per user over every volume, its entries named as in the report.
+            FreeMemory.returnToSystem()
+            report.identityMaps = try IdentityMapWriter(
+                parts: zip(written, parts).map { volume, part in
+                    IdentityMapWriter.Part(
+                        manifest: volume.written.manifest, counts: volume.written.counts, users: volume.written.selected, prefix: part.prefix)
+                },
+                prefix: importer.identityMapPrefix, rowLimit: ReportPage.defaultRowLimit
+            ).write()
+        }
         if let ledger = importer.ledger {
             let passed = Set(report.users.filter { $0.verdict == .pass }.map { $0.address.lowercased() })
             for volume in written {

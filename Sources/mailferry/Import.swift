@@ -128,7 +128,7 @@ struct Import: ParsableCommand {
             are missing none is written. The ledger then accepts the set. A delta written as a set (export --since
             with --volume-size) is applied only whole: with a volume missing nothing is written; with all there,
             the volumes in order, the set's folder renames first. --jobs and --reimport take single archives in
-            this version, and a set's report has no identity maps.
+            this version.
 
               mailferry import /media/stick --trust station-a.pub.pem --target dir:/srv/newmail \\
                   --report june.report.json --receipt receipts/ --sign-key station-b.key.pem
@@ -192,7 +192,9 @@ struct Import: ParsableCommand {
             importer.identityPaths = o.identity.paths
             importer.ledger = try ImportLedger(directory: connectorOptions.journalDirectory)
             importer.fullReconcile = fullReconcile
+            importer.makesIdentityMaps = o.report != nil || o.html != nil
             importer.recordsPlacements = o.json || o.report != nil || o.html != nil
+            importer.identityMapPrefix = (o.report ?? o.html).map(Self.identityMapPrefix)
             return try SetImporter(paths: o.archives, importer: importer).run()
         }
         guard let report = result.report else {

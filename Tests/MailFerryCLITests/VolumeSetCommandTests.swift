@@ -298,6 +298,19 @@ import TestSupport
         let firstWritten = try #require(first.stdout.matches(of: /imported: (\d+) items written/).map { Int($0.1)! }.reduce(0, +) as Int?)
         #expect(secondWritten + firstWritten == (wholeJSON["imported"] as? [String: Any])?["written"] as? Int)
 
+        // One identity map per user over the whole set, as many rows as one archive's, its entries named by volume.
+        let maps = try #require(json["identityMapFiles"] as? [String: String], "\(json.keys)")
+        let wholeMaps = try #require(wholeJSON["identityMapFiles"] as? [String: String])
+        #expect(Set(maps.keys) == ["alice@example.com", "bob@example.com"])
+        for (address, path) in maps {
+            // CSV lines end in CRLF (RFC 4180), one Character to Swift.
+            let rows = try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline)
+            let wholeRows = try String(contentsOfFile: try #require(wholeMaps[address]), encoding: .utf8).split(whereSeparator: \.isNewline)
+            #expect(rows.count == wholeRows.count && rows.count > 10, "\(address): \(rows.count) rows, one archive's \(wholeRows.count)")
+            let named = Set(rows.compactMap { $0.firstMatch(of: /(june\.\d{3}\.mfa):u\//).map { String($0.1) } })
+            #expect(named.count >= 2, "\(address)'s map names entries of \(named)")
+        }
+
         for address in ["alice@example.com", "bob@example.com"] {
             let path = receipts + "/\(address).receipt.json"
             let check = try ProcessRunner.run("/usr/bin/openssl", [
