@@ -235,8 +235,13 @@ run mailferry inspect "$WORK/media/stick" --trust a.pub.pem
 expect "\\(1 volume, 1 here\\)" "signature checked"
 run mailferry verify "$WORK/media/stick/june.001.mfa" --trust a.pub.pem
 expect "OK"
-run mailferry import "$WORK/media/stick" --trust a.pub.pem --target dir:srv/newmail
-expect "PASS, all 1 volume imported and reconciled"
+run mailferry import "$WORK/media/stick" --trust a.pub.pem --target dir:srv/newmail \
+    --report stick.report.json --receipt stick-receipts/ --sign-key b.key.pem
+expect "set [0-9a-f]{32}: all 1 volume imported; reconciled as one" "verdict: PASS \\(report: stick.report.json\\)"
+expect_file stick.report.json stick-receipts/alice@example.com.receipt.json stick-receipts/bob@example.com.receipt.json
+[ "$(json stick-receipts/alice@example.com.receipt.json 'd["archiveID"]')" = "$(json stick.report.json 'd["archiveID"]')" ] ||
+    fail "the set's receipt does not name the set's id"
+[ "$(json stick-receipts/alice@example.com.receipt.json 'len(d["volumes"])')" = 1 ] || fail "the set's receipt does not list its volume"
 
 # ---------------------------------------------------------------------------------------------------------------
 section "Incremental passes"
