@@ -16,7 +16,7 @@ public struct Importer {
     public var trustedKeyPath: String
     /// Age identity files that open an encrypted archive.
     public var identityPaths: [String] = []
-    public var target: ConnectorURL
+    public var target: ConnectorSet
     public var users: [String]
     public var quiet: Bool
     public var options: ConnectorOptions
@@ -44,7 +44,7 @@ public struct Importer {
     public var beforeReconcile: (() throws -> Void)?
 
     public init(
-        archivePath: String, trustedKeyPath: String, target: ConnectorURL, users: [String], quiet: Bool,
+        archivePath: String, trustedKeyPath: String, target: ConnectorSet, users: [String], quiet: Bool,
         options: ConnectorOptions = ConnectorOptions(), jobs: Int = 1
     ) {
         self.archivePath = archivePath

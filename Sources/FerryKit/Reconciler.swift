@@ -11,7 +11,7 @@ import SystemLayer
 struct Reconciler {
     let manifest: VerifiedManifest
     let archivePath: String
-    let target: ConnectorURL
+    let target: ConnectorSet
     let users: Set<Int>
     let options: ConnectorOptions
     /// Entries the import's target refused (tolerated by --max-bad-items).
@@ -320,12 +320,20 @@ struct Reconciler {
         for name in order where name.kind != nil && !containerExists(name) {
             if containers[name]!.archiveItems == 0 { problems.append("\(name.kindName) \(name.displayName) is missing at the target") }
         }
+        // Kinds the operator left out with --types are named, but do not fail the user: the run was asked that way.
+        var leftOut: [String] = []
         for (kind, count) in notHeld.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            problems.append(
-                "\(count) \(UserImport.kindName(kind))\(count == 1 ? "" : "s") not imported: \(target.description) holds no \(UserImport.kindName(kind))s (listed under notImported in the import's report)")
+            let items = "\(count) \(UserImport.kindName(kind))\(count == 1 ? "" : "s")"
+            if target.excludedKinds.contains(kind) {
+                leftOut.append("\(items) left out of this run by --types: not imported, not checked")
+            } else {
+                problems.append(
+                    "\(items) not imported: \(target.description) holds no \(UserImport.kindName(kind))s (listed under notImported in the import's report)")
+            }
         }
         let list = order.map { containers[$0]! }
         let failed = !problems.isEmpty || list.contains { !$0.missing.isEmpty || !$0.mismatched.isEmpty || $0.propertiesDiffer }
+        problems += leftOut
         problems += inventory.warnings.map { "target: \($0)" }
         let report = ReconcileReport.UserReport(address: user.address, targetAddress: user.targetAddress, verdict: failed ? .fail : .pass, archive: user.counts, target: targetCounts, containers: list, problems: problems)
         return (report, inventory.placedMessagesChecked)
