@@ -13,7 +13,7 @@ struct ConnectorSetTests {
         let set = try ConnectorSet([imap, dav, sieve])
         #expect(set.members.map(\.kinds) == [[.message], [.contact, .calendarItem], [.sieveScript]])
         #expect(set.heldKinds == Set(ItemKind.allCases) && set.excludedKinds.isEmpty)
-        #expect(set.description == "imaps://mail.example.com:993 + davs://dav.example.com:443/dav/ + sieve://mail.example.com:4190")
+        #expect(set.description == "imaps://mail.example.com:993 (mail) + davs://dav.example.com:443/dav/ (contacts,calendars) + sieve://mail.example.com:4190 (sieve)")
         #expect(set.ledgerName == "imaps://mail.example.com:993 [mail] + davs://dav.example.com:443/dav/ [contacts,calendars] + sieve://mail.example.com:4190 [sieve]")
         // What concerns mail is the mail member's: IMAP holds CRLF and has earlier placements to find.
         #expect(set.holdsCRLFForm && set.findsEarlierPlacements && !set.holdsMaildirPassed && !set.listsUsers)

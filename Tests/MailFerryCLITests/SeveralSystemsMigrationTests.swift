@@ -155,6 +155,8 @@ import TestSupport
         let receipt = try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: receipts + "/\(Self.user).receipt.json"))) as? [String: Any] ?? [:]
         #expect(receipt["verdict"] as? String == "pass", "\(receipt)")
+        // The receipt names which system holds which types, so its counts are per target.
+        #expect(receipt["target"] as? String == "imap://127.0.0.1:\(s.mailTarget.imapPort) (mail) + dav://127.0.0.1:\(s.davTarget.port) (contacts,calendars) + sieve://127.0.0.1:\(s.mailTarget.sievePort) (sieve)", "\(receipt)")
         let held = (receipt["counts"] as? [String: Any])?["target"] as? [String: Any] ?? [:]
         #expect(
             held["messages"] as? Int == 30 && held["contacts"] as? Int == 3 && held["events"] as? Int == 5 && held["tasks"] as? Int == 3

@@ -93,9 +93,13 @@ public struct ConnectorSet: Sendable, Equatable, CustomStringConvertible {
     /// The kinds the set carries.
     public var heldKinds: Set<ItemKind> { members.reduce(into: []) { $0.formUnion($1.kinds) } }
 
+    /// A set of one as its URL (with the types when narrowed); several with the types each carries, so that a
+    /// report or receipt names which system holds which of the counts.
     public var description: String {
-        let names = members.map(\.url.description).joined(separator: " + ")
-        return excludedKinds.isEmpty ? names : "\(names) (\(Self.typeList(heldKinds)) only)"
+        if let single {
+            return excludedKinds.isEmpty ? single.description : "\(single) (\(Self.typeList(heldKinds)) only)"
+        }
+        return members.map { "\($0.url) (\(Self.typeList($0.kinds)))" }.joined(separator: " + ")
     }
 
     /// Whether a member holds one user's mail (the user must be named).
