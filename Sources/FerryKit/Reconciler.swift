@@ -236,6 +236,16 @@ struct Reconciler {
                     support: inventory.folderProperties, owner: user.targetMailbox, targetSpecialUses: targetSpecialUses)
                 containers[name]!.folderProperties = (containers[name]!.folderProperties ?? []) + comparison.properties
             }
+            // An address book's or calendar's own properties, where the target has the collection.
+            var collection: [ReconcileReport.FolderProperty] = []
+            if let book = record.addressBook, let held = inventory.addressBookDescriptions[name] {
+                collection = CollectionPropertyComparison(archived: book, target: held).properties
+            } else if let calendar = record.calendar, let held = inventory.calendarDescriptions[name] {
+                collection = CollectionPropertyComparison(archived: calendar, target: held).properties
+            }
+            if !collection.isEmpty {
+                containers[name]!.folderProperties = (containers[name]!.folderProperties ?? []) + collection
+            }
         }
         var targetCounts = Counts()
         // The entries listed as missing, different or refused, for their details and for pairing changed items.

@@ -9,8 +9,12 @@ public enum SieveAddressRewriter {
     public static func rewrite(_ bytes: [UInt8], map: (String) -> String?) -> (bytes: [UInt8], changes: [AddressRewriter.Change])? {
         let tokens = Lexer(bytes: bytes).tokens()
         var replacements: [(range: Range<Int>, text: String, change: AddressRewriter.Change)] = []
+        var taken: Set<Int> = []
         func consider(_ token: Token, property: String) {
-            guard case .quoted(let value) = token.kind, let mapped = map(value), mapped != value else { return }
+            // A string two commands could claim (a damaged script with a `;` missing) is replaced once.
+            guard case .quoted(let value) = token.kind, let mapped = map(value), mapped != value,
+                taken.insert(token.range.lowerBound).inserted
+            else { return }
             let line = bytes[..<token.range.lowerBound].reduce(1) { $1 == RFC5322.lf ? $0 + 1 : $0 }
             replacements.append((token.range, mapped, AddressRewriter.Change(property: property, from: value, to: mapped, lineNumber: line)))
         }

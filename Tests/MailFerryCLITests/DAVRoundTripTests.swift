@@ -178,6 +178,45 @@ import Glibc
         #expect(reconcile.stdout.contains("\"entry\" : \"u/1/c/1/1.vcf\""))
     }
 
+    /// The reconcile compares each collection's own properties too: display names, the colour and the components
+    /// match on Xandikos; the calendar's description and time zone, which Xandikos does not keep, are listed as not
+    /// held (not a failure). A display name changed at the target afterwards fails the user, named.
+    @Test func theReconcileComparesEachCollectionsProperties() throws {
+        let s = try Stations()
+        #expect(try s.python(s.source, ["seed"]).status == 0)
+        let archive = s.work.file("a.mfa")
+        #expect(try s.export(out: archive).status == 0)
+        let imported = try CLI.run(s.importArguments(archive) + ["--json"])
+        #expect(imported.status == 0, "\(imported.stdout.suffix(2000)) \(imported.stderr)")
+        func properties(_ output: CLI.Result) throws -> [String: [String: String]] {
+            var found: [String: [String: String]] = [:]
+            for user in try Self.report(output)["users"] as? [[String: Any]] ?? [] {
+                for c in user["containers"] as? [[String: Any]] ?? [] {
+                    for p in c["folderProperties"] as? [[String: Any]] ?? [] {
+                        found["\(c["name"] ?? "")", default: [:]]["\(p["property"] ?? "")"] = "\(p["outcome"] ?? "")"
+                    }
+                }
+            }
+            return found
+        }
+        let compared = try properties(imported)
+        #expect(compared["contacts"]?["displayName"] == "match", "\(compared)")
+        #expect(compared["work"]?["displayName"] == "match" && compared["work"]?["color"] == "match", "\(compared)")
+        // Xandikos sets its own component set, a superset of the archived one: extra, not a failure.
+        #expect(compared["work"]?["components"] == "extra" && compared["tasks"]?["components"] == "extra", "\(compared)")
+        #expect(compared["work"]?["description"] == "notHeld" && compared["work"]?["timeZone"] == "notHeld", "\(compared)")
+
+        let renamed = try s.python(s.target, ["rename", "work", "Freizeit"])
+        #expect(renamed.status == 0, "\(renamed.stderr)")
+        let check = try CLI.run([
+            "reconcile", archive, "--trust", s.work.file("k.pub.pem"), "--target", s.targetURL, "--allow-plaintext",
+            "--credentials", s.credentials,
+        ])
+        #expect(check.status == 1, "\(check.stdout.suffix(2000)) \(check.stderr)")
+        #expect(check.stdout.contains("DIFFERENT display name: Arbeit in the archive, Freizeit at the target"), "\(check.stdout.suffix(2000))")
+        #expect(check.stdout.contains("not held by this target, in 1 folder: time zone: the target's collection shows no time zone"), "\(check.stdout.suffix(2000))")
+    }
+
     /// A delta export carries a changed, a new and a deleted contact and a changed and a deleted event; its import
     /// puts Xandikos in Radicale's state (events with the same content lines, as Xandikos orders them its way).
     @Test func aDeltaMovesChangedNewAndDeletedContactsAndEvents() throws {

@@ -74,4 +74,13 @@ import Testing
         #expect(SieveAddressRewriter.rewrite(Array("redirect \"alice@example.com".utf8), map: map) == nil)
         #expect(SieveAddressRewriter.rewrite(Array("/* redirect \"alice@example.com\";".utf8), map: map) == nil)
     }
+
+    /// Found by the fuzzer: two commands with no `;` between them both claimed one string, which was then replaced
+    /// twice over (a trap). It is replaced once.
+    @Test func aStringTwoCommandsClaimIsReplacedOnce() throws {
+        let damaged = Array("redirect redirect \"alice@example.com\" vacation :addresses \"alice@example.com\";".utf8)
+        let (bytes, changes) = try #require(SieveAddressRewriter.rewrite(damaged, map: map))
+        #expect(String(decoding: bytes, as: UTF8.self) == "redirect redirect \"alice@example.com\" vacation :addresses \"alice.new@example.net\";")
+        #expect(changes.count == 1)
+    }
 }
