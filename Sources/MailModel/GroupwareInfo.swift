@@ -43,9 +43,13 @@ public struct ContactInfo: Hashable, Sendable, Codable {
     /// The resource's name at the source (a file name), restored at the target; never used as an archive path.
     public var resourceName: String
     public var cards: [CardSummary]
-    public init(resourceName: String, cards: [CardSummary]) {
+    /// The resource's entity tag at a DAV source (RFC 4918 `getetag`), as the server gave it: a delta export takes
+    /// an object whose tag is unchanged from the previous archive without reading it again.
+    public var etag: String?
+    public init(resourceName: String, cards: [CardSummary], etag: String? = nil) {
         self.resourceName = resourceName
         self.cards = cards
+        self.etag = etag
     }
 }
 
@@ -65,9 +69,12 @@ public struct CardSummary: Hashable, Sendable, Codable {
 public struct CalendarItemInfo: Hashable, Sendable, Codable {
     public var resourceName: String
     public var components: [ComponentSummary]
-    public init(resourceName: String, components: [ComponentSummary]) {
+    /// As `ContactInfo.etag`.
+    public var etag: String?
+    public init(resourceName: String, components: [ComponentSummary], etag: String? = nil) {
         self.resourceName = resourceName
         self.components = components
+        self.etag = etag
     }
 }
 

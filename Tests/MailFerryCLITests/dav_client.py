@@ -214,7 +214,9 @@ def main():
         collection, name = sys.argv[5], sys.argv[6]
         _, calendar_home, address_home = server.principal_homes()
         path = None
-        for home in (calendar_home, address_home):
+        # Some servers answer a PROPFIND on a path that does not exist: look where the object's kind lives first.
+        homes = (address_home, calendar_home) if name.endswith(".vcf") else (calendar_home, address_home)
+        for home in homes:
             status, _, _ = server.request("PROPFIND", home.rstrip("/") + "/" + collection + "/", None, {"Depth": "0"})
             if status == 207:
                 path = home.rstrip("/") + "/" + collection + "/" + name

@@ -112,6 +112,10 @@ final class ConnectorSetSource: MailboxSource {
             folder == Self.dropped ? true : try sink.takesUnchangedMessage(uid: uid, inFolder: folder)
         }
 
+        func takesUnchangedObject(_ kind: ItemKind, resourceName: String, inContainer container: Int, etag: String) throws -> Bool {
+            container == Self.dropped ? true : try sink.takesUnchangedObject(kind, resourceName: resourceName, inContainer: container, etag: etag)
+        }
+
         func folderPropertiesHeld(_ support: FolderPropertySupport) {
             if kinds.contains(.message) { sink.folderPropertiesHeld(support) }
         }
