@@ -241,4 +241,103 @@ import TestSupport
         let unknown = try CLI.run(s.importArguments(archive, targets: mailOnly, journal: "journal-3") + ["--types", "mail,notes"])
         #expect(unknown.status == 2 && unknown.stderr.contains("\"notes\" is not a type"), "\(unknown.stderr)")
     }
+
+    /// Two users, one renamed (alice@example.com becomes alice.new@example.net), a meeting between them, a contact
+    /// group naming alice, and bob's filters forwarding to her; mail, contacts, calendars and filters from Dovecot,
+    /// Radicale and Pigeonhole into another Dovecot, Radicale and Pigeonhole in one run each way. At the target the
+    /// meeting is in both calendars with the same UID, alice's new address as organizer in both copies and bob's
+    /// PARTSTAT kept in his; the group and the script name her new address; mail arrives as it was; every user's
+    /// reconcile passes. (The target's DAV server is a second Radicale here: Xandikos serves one principal.)
+    @Test func twoUsersOneRenamedWithAMeetingBetweenThem() throws {
+        let work = try Workspace()
+        let alice = "alice@example.com", bob = "bob@example.com", renamed = "alice.new@example.net"
+        let password = Self.password
+        let mailSource = try DovecotIMAPServer(users: [.init(alice, password), .init(bob, password)], sieve: true)
+        let mailTarget = try DovecotIMAPServer(users: [.init(renamed, password), .init(bob, password)], sieve: true)
+        let davSource = try DAVTestServer.radicale(users: [(alice, password), (bob, password)])
+        let davTarget = try DAVTestServer.radicale(users: [(renamed, password), (bob, password)])
+        let credentials = work.file("credentials.tsv")
+        try CredentialsFile.write([alice, bob, renamed].map { "\($0)\t\(password)\n" }.joined(), to: credentials)
+        let cas = work.file("cas.pem")
+        try ([mailSource.caFile, davSource.caFile, mailTarget.caFile, davTarget.caFile].map { try String(contentsOfFile: $0, encoding: .utf8) })
+            .joined().write(toFile: cas, atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["keygen", "--out", work.file("k")]).status == 0)
+        func dav(_ server: DAVTestServer, _ user: String, _ arguments: [String]) throws -> CLI.Result {
+            try ProcessRunner.run("/usr/bin/python3", [DAVRoundTripTests.client, server.base, user, password] + arguments, adding: ["DAV_CA": server.caFile])
+        }
+        func file(_ name: String, _ text: String) throws -> String {
+            let path = work.file(name)
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+
+        // The source: mail for both, the fixture collections for both, a meeting alice organises with bob (who
+        // accepted) in both calendars, bob's contact group naming alice, bob's filter forwarding to her.
+        for (user, seed) in [(alice, "11"), (bob, "12")] {
+            let load = try Python.run([
+                IMAPRoundTripTests.fixture, "load", "127.0.0.1", "\(mailSource.imapPort)", user, password, mailSource.caFile, seed, "12", "0",
+            ])
+            #expect(load.status == 0, "\(load.stderr)")
+            #expect(try dav(davSource, user, ["seed"]).status == 0)
+        }
+        let meeting = { (partstat: String) in
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:planning-2026\r\nDTSTAMP:20260101T000000Z\r\n"
+                + "DTSTART:20260115T090000Z\r\nDTEND:20260115T100000Z\r\nSUMMARY:Planning\r\nORGANIZER;CN=Alice:mailto:\(alice)\r\n"
+                + "ATTENDEE;CN=Alice;PARTSTAT=ACCEPTED:mailto:\(alice)\r\nATTENDEE;CN=Bob;PARTSTAT=\(partstat):mailto:\(bob)\r\n"
+                + "END:VEVENT\r\nEND:VCALENDAR\r\n"
+        }
+        #expect(try dav(davSource, alice, ["put", "work", "planning.ics", file("alice-planning.ics", meeting("NEEDS-ACTION"))]).status == 0)
+        #expect(try dav(davSource, bob, ["put", "work", "planning.ics", file("bob-planning.ics", meeting("ACCEPTED"))]).status == 0)
+        let group = "BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\nUID:team-9\r\nFN:Team\r\nMEMBER:mailto:\(alice)\r\nMEMBER:urn:uuid:bob-1\r\nEND:VCARD\r\n"
+        #expect(try dav(davSource, bob, ["put", "contacts", "team.vcf", file("team.vcf", group)]).status == 0)
+        let script = "require [\"copy\"];\r\nredirect :copy \"\(alice)\";\r\n"
+        let put = try Python.run([
+            SieveRoundTripTests.client, "127.0.0.1", "\(mailSource.sievePort)", mailSource.caFile, bob, password, "put", "forward",
+            file("forward.sieve", script), "active",
+        ])
+        #expect(put.status == 0, "\(put.stderr)")
+
+        let map = try file("map.csv", "source,target\n\(alice),\(renamed)\n")
+        let archive = work.file("both.mfa")
+        let export = try CLI.run([
+            "export", "--source", "imap://127.0.0.1:\(mailSource.imapPort)", "--source", "davs://127.0.0.1:\(davSource.port)",
+            "--source", "sieve://127.0.0.1:\(mailSource.sievePort)", "--user", alice, "--user", bob, "--map", map,
+            "--credentials", credentials, "--ca-file", cas, "--sign-key", work.file("k.key.pem"), "--out", archive,
+        ])
+        #expect(export.status == 0, "\(export.stdout) \(export.stderr)")
+        let imported = try CLI.run([
+            "import", archive, "--trust", work.file("k.pub.pem"), "--target", "imap://127.0.0.1:\(mailTarget.imapPort)",
+            "--target", "davs://127.0.0.1:\(davTarget.port)", "--target", "sieve://127.0.0.1:\(mailTarget.sievePort)",
+            "--credentials", credentials, "--ca-file", cas, "--journal", work.file("journal"), "--json",
+        ])
+        #expect(imported.status == 0, "\(imported.stdout.suffix(3000)) \(imported.stderr)")
+        let report = try Self.json(imported)
+        #expect(report["verdict"] as? String == "pass")
+        let users = (report["users"] as? [[String: Any]] ?? []).map { "\($0["address"] ?? "") \($0["targetAddress"] ?? "-") \($0["verdict"] ?? "")" }
+        #expect(Set(users) == ["\(alice) \(renamed) pass", "\(bob) - pass"], "\(users)")
+
+        // The meeting: one UID in both calendars, alice's new address as organizer and attendee, bob's PARTSTAT kept.
+        let alicesCopy = try dav(davTarget, renamed, ["get", "work", "planning.ics"]).stdout
+        let bobsCopy = try dav(davTarget, bob, ["get", "work", "planning.ics"]).stdout
+        // Radicale keeps objects in its own property order: compared by their content lines.
+        func lines(_ text: String) -> [String] { text.split(whereSeparator: \.isNewline).map(String.init).sorted() }
+        #expect(lines(alicesCopy) == lines(meeting("NEEDS-ACTION").replacingOccurrences(of: "mailto:\(alice)", with: "mailto:\(renamed)")), "\(alicesCopy)")
+        #expect(lines(bobsCopy) == lines(meeting("ACCEPTED").replacingOccurrences(of: "mailto:\(alice)", with: "mailto:\(renamed)")), "\(bobsCopy)")
+        let groupThere = try dav(davTarget, bob, ["get", "contacts", "team.vcf"]).stdout
+        #expect(lines(groupThere) == lines(group.replacingOccurrences(of: "mailto:\(alice)", with: "mailto:\(renamed)")), "\(groupThere)")
+        let dump = work.file("bob-scripts")
+        try FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true)
+        let scripts = try Python.run([SieveRoundTripTests.client, "127.0.0.1", "\(mailTarget.sievePort)", mailTarget.caFile, bob, password, "dump", dump])
+        #expect(scripts.status == 0 && scripts.stdout.contains("\"active\": true"), "\(scripts.stdout) \(scripts.stderr)")
+        #expect(try String(contentsOfFile: dump + "/forward", encoding: .utf8) == script.replacingOccurrences(of: alice, with: renamed))
+
+        // Mail as it was, in alice's new mailbox and in bob's.
+        for (from, to) in [(alice, renamed), (bob, bob)] {
+            let source = try Python.run([IMAPRoundTripTests.fixture, "dump", "127.0.0.1", "\(mailSource.imapPort)", from, password, mailSource.caFile])
+            let target = try Python.run([IMAPRoundTripTests.fixture, "dump", "127.0.0.1", "\(mailTarget.imapPort)", to, password, mailTarget.caFile])
+            // Folder ACLs name the renamed user by her new address (the mapping rewrites ACL identifiers).
+            let expected = source.stdout.replacingOccurrences(of: "\"\(alice)\"", with: "\"\(renamed)\"")
+            #expect(source.status == 0 && target.status == 0 && expected == target.stdout, "\(from): \(source.stdout.prefix(600)) \(target.stdout.prefix(600))")
+        }
+    }
 }

@@ -10,6 +10,7 @@
     dav_client.py BASE USER PASSWORD put COLLECTION NAME FILE   put FILE's bytes as NAME (over what is there)
     dav_client.py BASE USER PASSWORD delete COLLECTION NAME     delete the object NAME
     dav_client.py BASE USER PASSWORD rename COLLECTION TEXT     set the collection's display name (PROPPATCH)
+    dav_client.py BASE USER PASSWORD get COLLECTION NAME        the object's bytes on standard output
 
 BASE is http://127.0.0.1:PORT or https://127.0.0.1:PORT (the CA in $DAV_CA). Discovery as RFC 6764 / RFC 5397 say: current-user-principal from the root, then
 the principal's calendar-home-set and addressbook-home-set, each listed with Depth 1.
@@ -231,6 +232,15 @@ def main():
             status, _, answer = server.request("DELETE", path)
         if status not in (200, 201, 204):
             raise SystemExit(f"{command} {path}: {status} {answer[:300]!r}")
+    elif command == "get":
+        # The object NAME of COLLECTION, its bytes on standard output.
+        collection, name = sys.argv[5], sys.argv[6]
+        _, calendar_home, address_home = server.principal_homes()
+        home = address_home if name.endswith(".vcf") else calendar_home
+        status, _, data = server.request("GET", home.rstrip("/") + "/" + collection + "/" + name)
+        if status != 200:
+            raise SystemExit(f"GET {collection}/{name}: {status}")
+        sys.stdout.buffer.write(data)
     elif command == "rename":
         # PROPPATCH the display name of the calendar or address book COLLECTION.
         collection, shown = sys.argv[5], sys.argv[6]
