@@ -54,7 +54,7 @@ enum CanonicalManifestLine {
         static let contact = table("cards", "etag", "resourceName")
         static let card = table("formattedName", "uid", "version")
         static let calendarItem = table("components", "etag", "resourceName")
-        static let component = table("kind", "summary", "uid")
+        static let component = table("kind", "organizer", "summary", "uid")
         static let sieve = table("active", "name")
         static let origin = table("archiveID", "path")
 
@@ -216,16 +216,17 @@ enum CanonicalManifestLine {
     }
 
     static func component(_ c: inout CanonicalCursor) -> ComponentSummary? {
-        var kind: String?, summary: String?, uid: String?
+        var kind: String?, organizer: String?, summary: String?, uid: String?
         let ok = members(&c, Keys.component) { c, k in
             switch k {
             case 0: kind = c.string(); return kind != nil
-            case 1: summary = c.string(); return summary != nil
+            case 1: organizer = c.string(); return organizer != nil
+            case 2: summary = c.string(); return summary != nil
             default: uid = c.string(); return uid != nil
             }
         }
         guard ok, let kind else { return nil }
-        return ComponentSummary(kind: kind, uid: uid, summary: summary)
+        return ComponentSummary(kind: kind, uid: uid, summary: summary, organizer: organizer)
     }
 
     static func sieve(_ c: inout CanonicalCursor) -> SieveScriptInfo? {

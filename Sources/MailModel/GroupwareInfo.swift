@@ -83,10 +83,14 @@ public struct ComponentSummary: Hashable, Sendable, Codable {
     public var kind: String
     public var uid: String?
     public var summary: String?
-    public init(kind: String, uid: String?, summary: String?) {
+    /// The ORGANIZER's address (its `mailto:` cal-address without the scheme, RFC 5545 3.8.4.3), for a scheduled
+    /// meeting; nil when the component has none. Reconcile links an attendee's copy to the organizer's event by it.
+    public var organizer: String?
+    public init(kind: String, uid: String?, summary: String?, organizer: String? = nil) {
         self.kind = kind
         self.uid = uid
         self.summary = summary
+        self.organizer = organizer
     }
 }
 

@@ -65,7 +65,7 @@ import TestSupport
                 components: (0..<int(0...3)).map { _ in
                     ComponentSummary(
                         kind: ["VEVENT", "VTODO", "VJOURNAL"][int(0...2)] + (chance(20) ? string() : ""),
-                        uid: maybe { $0.string() }, summary: maybe { $0.string() })
+                        uid: maybe { $0.string() }, summary: maybe { $0.string() }, organizer: maybe { $0.string() })
                 }, etag: maybe { $0.string() })
         }
         mutating func sieve() -> SieveScriptInfo { SieveScriptInfo(name: string(), active: chance(50)) }
