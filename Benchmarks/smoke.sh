@@ -34,6 +34,7 @@ small_arguments() {
         dsync_bench.sh) echo "--messages 200 --new 20 --reflag 30" ;;
         age_bench.sh) echo "--messages 300 --repeat 1 --scratch $scratch/age" ;;
         scaling_bench.sh) echo "--messages 200 --sizes 2" ;;
+        dav_bench.sh) echo "--contacts 150 --events 150" ;;
         *) return 1 ;;
     esac
 }

@@ -63,6 +63,7 @@ put lmtp-reply data '\x02250 2.1.0 ok\r\n550 5.1.1 <b@y> unknown\r\n354 go\r\n25
 # contentlines
 mk contentlines
 for f in $(find samples/store -name '*.vcf' -o -name '*.ics' | sort | head -6); do cp "$f" "$C/contentlines/$(basename "$f")"; done
+put contentlines redirect.sieve 'require ["vacation", "copy"];\r\n# redirect "a@x.example";\r\n/* "b@x.example" */ if header :is "to" "a@x.example" { redirect :copy "a@x.example"; }\r\nvacation :addresses ["a@x.example", "c\\"d@x.example"] text:\r\nAway.\r\n..\r\n.\r\n;\r\n'
 # mbox
 mk mbox
 put mbox two-messages '\x08From a@x.example Thu Nov 14 22:13:20 2023\nSubject: one\n\n>From quoted\nbody\n\nFrom b@x.example Fri Nov 15 01:02:03 2023 +0100\nSubject: two\n\n>>From twice\n'

@@ -161,15 +161,15 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The kinds of item a target of this kind holds, as its `UserMailboxTarget.heldKinds` says: an import leaves
-    /// the others out and lists them as not imported, and the reconcile does not look for them there.
+    /// The kinds of item a system of this kind holds, as a target's `UserMailboxTarget.heldKinds` says: an import
+    /// leaves the others out and lists them as not imported, and the reconcile does not look for them there; a
+    /// source reads these (an mbox, a source only, holds mail).
     public var heldKinds: Set<ItemKind> {
         switch self {
         case .directory: return Set(ItemKind.allCases)
-        case .maildir, .imap: return [.message]
+        case .maildir, .imap, .mbox: return [.message]
         case .sieve: return [.sieveScript]
         case .dav: return [.contact, .calendarItem]
-        case .mbox: return []
         }
     }
 

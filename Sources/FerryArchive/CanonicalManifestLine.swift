@@ -51,10 +51,10 @@ enum CanonicalManifestLine {
         static let message = table(
             "flags", "from", "guid", "internalDate", "keywords", "maildirPassed", "messageID", "subject", "uid")
         static let date = table("epoch", "nanos", "offset")
-        static let contact = table("cards", "resourceName")
+        static let contact = table("cards", "etag", "resourceName")
         static let card = table("formattedName", "uid", "version")
-        static let calendarItem = table("components", "resourceName")
-        static let component = table("kind", "summary", "uid")
+        static let calendarItem = table("components", "etag", "resourceName")
+        static let component = table("kind", "organizer", "summary", "uid")
         static let sieve = table("active", "name")
         static let origin = table("archiveID", "path")
 
@@ -178,15 +178,16 @@ enum CanonicalManifestLine {
     }
 
     static func contact(_ c: inout CanonicalCursor) -> ContactInfo? {
-        var cards: [CardSummary]?, name: String?
+        var cards: [CardSummary]?, etag: String?, name: String?
         let ok = members(&c, Keys.contact) { c, k in
             switch k {
             case 0: cards = c.array { c in Self.card(&c) }; return cards != nil
+            case 1: etag = c.string(); return etag != nil
             default: name = c.string(); return name != nil
             }
         }
         guard ok, let cards, let name else { return nil }
-        return ContactInfo(resourceName: name, cards: cards)
+        return ContactInfo(resourceName: name, cards: cards, etag: etag)
     }
 
     static func card(_ c: inout CanonicalCursor) -> CardSummary? {
@@ -202,28 +203,30 @@ enum CanonicalManifestLine {
     }
 
     static func calendarItem(_ c: inout CanonicalCursor) -> CalendarItemInfo? {
-        var components: [ComponentSummary]?, name: String?
+        var components: [ComponentSummary]?, etag: String?, name: String?
         let ok = members(&c, Keys.calendarItem) { c, k in
             switch k {
             case 0: components = c.array { c in Self.component(&c) }; return components != nil
+            case 1: etag = c.string(); return etag != nil
             default: name = c.string(); return name != nil
             }
         }
         guard ok, let components, let name else { return nil }
-        return CalendarItemInfo(resourceName: name, components: components)
+        return CalendarItemInfo(resourceName: name, components: components, etag: etag)
     }
 
     static func component(_ c: inout CanonicalCursor) -> ComponentSummary? {
-        var kind: String?, summary: String?, uid: String?
+        var kind: String?, organizer: String?, summary: String?, uid: String?
         let ok = members(&c, Keys.component) { c, k in
             switch k {
             case 0: kind = c.string(); return kind != nil
-            case 1: summary = c.string(); return summary != nil
+            case 1: organizer = c.string(); return organizer != nil
+            case 2: summary = c.string(); return summary != nil
             default: uid = c.string(); return uid != nil
             }
         }
         guard ok, let kind else { return nil }
-        return ComponentSummary(kind: kind, uid: uid, summary: summary)
+        return ComponentSummary(kind: kind, uid: uid, summary: summary, organizer: organizer)
     }
 
     static func sieve(_ c: inout CanonicalCursor) -> SieveScriptInfo? {

@@ -19,14 +19,14 @@ import SystemLayer
 /// - Each item also costs a tar header, padding and a manifest line: counted as `overheadPerItem` bytes after
 ///   compression (an assumption, about what the sample archives in `samples/` show).
 public struct ExportEstimator {
-    public var source: ConnectorURL
+    public var source: ConnectorSet
     public var users: [String]
     public var options: ConnectorOptions
     public var sampleBudget: Int64 = 8 << 20
     public static let sampleItemCap = 1 << 20
     public static let overheadPerItem: Int64 = 300
 
-    public init(source: ConnectorURL, users: [String], options: ConnectorOptions = ConnectorOptions()) {
+    public init(source: ConnectorSet, users: [String], options: ConnectorOptions = ConnectorOptions()) {
         self.source = source
         self.users = users
         self.options = options

@@ -6,7 +6,7 @@ import Reporting
 
 /// `export`: reads users from a source and writes one signed archive.
 public struct Exporter {
-    public var source: ConnectorURL
+    public var source: ConnectorSet
     public var users: [String]
     public var signingKeyPath: String
     public var outputPath: String
@@ -39,7 +39,7 @@ public struct Exporter {
     public static let defaultReadAheadLimit: Int64 = 1 << 30
 
     public init(
-        source: ConnectorURL, users: [String], signingKeyPath: String, outputPath: String, station: String? = nil,
+        source: ConnectorSet, users: [String], signingKeyPath: String, outputPath: String, station: String? = nil,
         quiet: Bool, options: ConnectorOptions = ConnectorOptions(), jobs: Int = 1, readAheadLimit: Int64 = Exporter.defaultReadAheadLimit
     ) {
         self.source = source
@@ -167,7 +167,7 @@ public struct Exporter {
 extension Exporter {
     /// Opens the source and picks the users: those named (each must be there), or all the source lists.
     static func openSource(
-        _ source: ConnectorURL, users: [String], options: ConnectorOptions, forInventory: Bool = false, purpose: String
+        _ source: ConnectorSet, users: [String], options: ConnectorOptions, forInventory: Bool = false, purpose: String
     ) throws -> (any MailboxSource, [UserInfo]) {
         if !source.listsUsers && users.isEmpty {
             throw FerryError(.usage, "\(source) cannot list its users: name them with --user ADDRESS or --users FILE")

@@ -16,7 +16,7 @@ public struct Importer {
     public var trustedKeyPath: String
     /// Age identity files that open an encrypted archive.
     public var identityPaths: [String] = []
-    public var target: ConnectorURL
+    public var target: ConnectorSet
     public var users: [String]
     public var quiet: Bool
     public var options: ConnectorOptions
@@ -44,7 +44,7 @@ public struct Importer {
     public var beforeReconcile: (() throws -> Void)?
 
     public init(
-        archivePath: String, trustedKeyPath: String, target: ConnectorURL, users: [String], quiet: Bool,
+        archivePath: String, trustedKeyPath: String, target: ConnectorSet, users: [String], quiet: Bool,
         options: ConnectorOptions = ConnectorOptions(), jobs: Int = 1
     ) {
         self.archivePath = archivePath
@@ -230,17 +230,18 @@ public struct Importer {
         return map
     }
 
-    /// Contacts and calendar items up to this size are read whole to apply the user mapping.
+    /// Contacts, calendar items and Sieve scripts up to this size are read whole to apply the user mapping.
     static let rewriteLimit: Int64 = 64 << 20
 
     /// Writes one item into its container at the target; false when the target already had it. With a user
-    /// mapping, a contact's EMAIL or an event's ORGANIZER and ATTENDEE naming a renamed user are rewritten on the
-    /// way (after the archived bytes were checked); `counts` lists them, with the hash the target now holds.
+    /// mapping, what names a renamed user in a contact, an event or a Sieve script (`UserMapping.rewriting`) is
+    /// rewritten on the way (after the archived bytes were checked); `counts` lists it, with the hash the target now
+    /// holds.
     static func write(
         _ record: EntryRecord, body: some CheckedItemBody, key: ItemKey, to target: any UserMailboxTarget,
         containers: [ContainerKey: Int], mapping: UserMapping, counts: inout ImportCounts
     ) throws -> Bool {
-        if !mapping.isEmpty, record.kind == .contact || record.kind == .calendarItem, record.size <= rewriteLimit {
+        if !mapping.isEmpty, record.kind != .message, record.size <= rewriteLimit {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(Int(record.size))
             try body.stream { bytes.append(contentsOf: $0) }

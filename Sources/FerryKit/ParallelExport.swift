@@ -27,7 +27,7 @@ import Synchronization
 /// when the archive is taking one at most `windowPerJob * N` users before it. The first error of any job (or of
 /// the copy) stops every job and the export, naming the user.
 struct ParallelExport {
-    let source: ConnectorURL
+    let source: ConnectorSet
     let sourceUsers: [String]
     let options: ConnectorOptions
     let users: [UserInfo]

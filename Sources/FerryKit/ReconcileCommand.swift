@@ -11,12 +11,12 @@ public struct ReconcileCommand {
     public var trustedKeyPath: String
     /// Age identity files that open an encrypted archive.
     public var identityPaths: [String] = []
-    public var target: ConnectorURL
+    public var target: ConnectorSet
     public var users: [String]
     public var options: ConnectorOptions
 
     public init(
-        archivePath: String, trustedKeyPath: String, target: ConnectorURL, users: [String],
+        archivePath: String, trustedKeyPath: String, target: ConnectorSet, users: [String],
         options: ConnectorOptions = ConnectorOptions()
     ) {
         self.archivePath = archivePath

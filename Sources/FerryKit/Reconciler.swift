@@ -13,7 +13,7 @@ struct Reconciler {
     /// found. A user that spans volumes is reconciled once, against everything every volume holds of it.
     var parts: [Part]
     let archivePath: String
-    let target: ConnectorURL
+    let target: ConnectorSet
     let options: ConnectorOptions
     /// What the report and its receipts name: the archive's id and manifest hash, or a set's (`SetImporter`).
     var identity: ReportIdentity
@@ -62,7 +62,7 @@ struct Reconciler {
         var volumes: [String]?
     }
 
-    init(manifest: VerifiedManifest, archivePath: String, target: ConnectorURL, users: Set<Int>, options: ConnectorOptions) {
+    init(manifest: VerifiedManifest, archivePath: String, target: ConnectorSet, users: Set<Int>, options: ConnectorOptions) {
         self.init(
             parts: [Part(manifest: manifest, users: users)], archivePath: archivePath, target: target, options: options,
             identity: ReportIdentity(
@@ -70,7 +70,7 @@ struct Reconciler {
                 signerKeyID: manifest.header.signerKeyID))
     }
 
-    init(parts: [Part], archivePath: String, target: ConnectorURL, options: ConnectorOptions, identity: ReportIdentity) {
+    init(parts: [Part], archivePath: String, target: ConnectorSet, options: ConnectorOptions, identity: ReportIdentity) {
         precondition(!parts.isEmpty)
         self.parts = parts
         self.archivePath = archivePath
@@ -320,6 +320,16 @@ struct Reconciler {
                     support: inventory.folderProperties, owner: user.targetMailbox, targetSpecialUses: targetSpecialUses)
                 containers[name]!.folderProperties = (containers[name]!.folderProperties ?? []) + comparison.properties
             }
+            // An address book's or calendar's own properties, where the target has the collection.
+            var collection: [ReconcileReport.FolderProperty] = []
+            if let book = record.addressBook, let held = inventory.addressBookDescriptions[name] {
+                collection = CollectionPropertyComparison(archived: book, target: held).properties
+            } else if let calendar = record.calendar, let held = inventory.calendarDescriptions[name] {
+                collection = CollectionPropertyComparison(archived: calendar, target: held).properties
+            }
+            if !collection.isEmpty {
+                containers[name]!.folderProperties = (containers[name]!.folderProperties ?? []) + collection
+            }
         }
         var targetCounts = Counts()
         // The entries listed as missing, different or refused, for their details and for pairing changed items.
@@ -398,12 +408,20 @@ struct Reconciler {
         for name in order where name.kind != nil && !containerExists(name) {
             if containers[name]!.archiveItems == 0 { problems.append("\(name.kindName) \(name.displayName) is missing at the target") }
         }
+        // Kinds the operator left out with --types are named, but do not fail the user: the run was asked that way.
+        var leftOut: [String] = []
         for (kind, count) in notHeld.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            problems.append(
-                "\(count) \(UserImport.kindName(kind))\(count == 1 ? "" : "s") not imported: \(target.description) holds no \(UserImport.kindName(kind))s (listed under notImported in the import's report)")
+            let items = "\(count) \(UserImport.kindName(kind))\(count == 1 ? "" : "s")"
+            if target.excludedKinds.contains(kind) {
+                leftOut.append("\(items) left out of this run by --types: not imported, not checked")
+            } else {
+                problems.append(
+                    "\(items) not imported: \(target.description) holds no \(UserImport.kindName(kind))s (listed under notImported in the import's report)")
+            }
         }
         let list = order.map { containers[$0]! }
         let failed = !problems.isEmpty || list.contains { !$0.missing.isEmpty || !$0.mismatched.isEmpty || $0.propertiesDiffer }
+        problems += leftOut
         problems += inventory.warnings.map { "target: \($0)" }
         let report = ReconcileReport.UserReport(address: user.address, targetAddress: user.targetAddress, verdict: failed ? .fail : .pass, archive: user.counts, target: targetCounts, containers: list, problems: problems)
         return (report, inventory.placedMessagesChecked)

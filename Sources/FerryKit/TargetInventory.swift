@@ -61,6 +61,9 @@ final class TargetInventory: MailboxSink {
     private(set) var specialUseFolders: [String: ContainerName] = [:]
     /// Each folder as the target describes it (subscription, special use, ACL), the first of each name.
     private(set) var folderDescriptions: [ContainerName: FolderInfo] = [:]
+    /// Each address book and calendar with its properties as the target shows them.
+    private(set) var addressBookDescriptions: [ContainerName: AddressBookInfo] = [:]
+    private(set) var calendarDescriptions: [ContainerName: CalendarInfo] = [:]
     /// What the target keeps of a folder besides its items: what it can be compared on.
     private(set) var folderProperties: FolderPropertySupport
     private var folders: [Int: ContainerName] = [:]
@@ -84,12 +87,14 @@ final class TargetInventory: MailboxSink {
     func addressBook(_ book: AddressBookInfo) throws -> Int {
         books[books.count + 1] = ContainerName(kind: .addressBook, name: [book.name])
         knownContainers.insert(books[books.count]!)
+        addressBookDescriptions[books[books.count]!] = book
         return books.count
     }
 
     func calendar(_ calendar: CalendarInfo) throws -> Int {
         calendars[calendars.count + 1] = ContainerName(kind: .calendar, name: [calendar.name])
         knownContainers.insert(calendars[calendars.count]!)
+        calendarDescriptions[calendars[calendars.count]!] = calendar
         return calendars.count
     }
 

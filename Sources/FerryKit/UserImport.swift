@@ -41,7 +41,8 @@ final class UserImport {
     func write(_ entry: EntryRecord, body: some CheckedItemBody) throws {
         guard target.heldKinds.contains(entry.kind) else {
             let kind = Self.kindName(entry.kind)
-            counts.notImported.append(BadItem(entry: entry.path, folder: kind, reason: "the target holds no \(kind)s"))
+            let reason = target.excludedKinds.contains(entry.kind) ? "left out of this run by --types" : "the target holds no \(kind)s"
+            counts.notImported.append(BadItem(entry: entry.path, folder: kind, reason: reason))
             return
         }
         let key = ItemKey(archiveID: archiveID, entryPath: entry.path, sha256: entry.sha256, size: entry.size)

@@ -55,16 +55,18 @@ extension UserMapping {
         return mapped.lowercased() == address.lowercased() ? nil : mapped
     }
 
-    /// A contact's or calendar item's bytes with renamed users' addresses rewritten, with the report's lines;
-    /// nil when nothing names a renamed user (and for other kinds).
+    /// A contact's, calendar item's or Sieve script's bytes with renamed users' addresses rewritten (vCard EMAIL and
+    /// MEMBER, iCalendar ORGANIZER and ATTENDEE, Sieve `redirect` and `vacation :addresses`), with the report's
+    /// lines; nil when nothing names a renamed user (and for messages, whose bytes are never rewritten).
     func rewriting(_ bytes: [UInt8], of record: EntryRecord) -> ([UInt8], RewrittenItem, [String])? {
-        let format: AddressRewriter.Format
+        let found: (bytes: [UInt8], changes: [AddressRewriter.Change])?
         switch record.kind {
-        case .contact: format = .vCard
-        case .calendarItem: format = .iCalendar
-        default: return nil
+        case .contact: found = AddressRewriter.rewrite(bytes, as: .vCard, map: renamed)
+        case .calendarItem: found = AddressRewriter.rewrite(bytes, as: .iCalendar, map: renamed)
+        case .sieveScript: found = SieveAddressRewriter.rewrite(bytes, map: renamed)
+        case .message: return nil
         }
-        guard let (rewritten, changes) = AddressRewriter.rewrite(bytes, as: format, map: renamed) else { return nil }
+        guard let (rewritten, changes) = found else { return nil }
         let item = RewrittenItem(
             entry: record.path, sha256: SHA256.hex(rewritten), size: Int64(rewritten.count), archivedSHA256: record.sha256)
         let notes = changes.map { "\(record.path) line \($0.lineNumber): \($0.property) \($0.from) is \($0.to) at the target" }

@@ -1,5 +1,5 @@
 /// Rewrites the addresses of renamed users inside vCard and iCalendar bytes: vCard `EMAIL` values (RFC 6350
-/// section 6.4.2) and iCalendar `ORGANIZER` and `ATTENDEE` cal-addresses (`mailto:`, RFC 5545 sections 3.8.4.1
+/// section 6.4.2) and contact groups' `mailto:` `MEMBER`s (section 6.6.5), and iCalendar `ORGANIZER` and `ATTENDEE` cal-addresses (`mailto:`, RFC 5545 sections 3.8.4.1
 /// and 3.8.4.3). Only the lines that change are rewritten (unfolded, the value replaced, folded again at 75
 /// octets with the line break they had); every other byte stays as it was.
 public enum AddressRewriter {
@@ -29,11 +29,13 @@ public enum AddressRewriter {
         var copied = 0
         for unfolded in ContentLines.unfold(bytes) {
             guard let line = ContentLines.parseLine(unfolded) else { continue }
-            let properties: Set<String> = format == .vCard ? ["EMAIL"] : ["ORGANIZER", "ATTENDEE"]
+            let properties: Set<String> = format == .vCard ? ["EMAIL", "MEMBER"] : ["ORGANIZER", "ATTENDEE"]
             guard properties.contains(line.name) else { continue }
             var value = line.value
             var scheme = ""
-            if format == .iCalendar {
+            // A cal-address, and a contact group's MEMBER, are URIs: only `mailto:` ones name an address (a MEMBER
+            // may also be `urn:uuid:` of another card, which stays).
+            if format == .iCalendar || line.name == "MEMBER" {
                 guard value.lowercased().hasPrefix("mailto:") else { continue }
                 scheme = String(value.prefix(7))
                 value = String(value.dropFirst(7))

@@ -43,9 +43,13 @@ public struct ContactInfo: Hashable, Sendable, Codable {
     /// The resource's name at the source (a file name), restored at the target; never used as an archive path.
     public var resourceName: String
     public var cards: [CardSummary]
-    public init(resourceName: String, cards: [CardSummary]) {
+    /// The resource's entity tag at a DAV source (RFC 4918 `getetag`), as the server gave it: a delta export takes
+    /// an object whose tag is unchanged from the previous archive without reading it again.
+    public var etag: String?
+    public init(resourceName: String, cards: [CardSummary], etag: String? = nil) {
         self.resourceName = resourceName
         self.cards = cards
+        self.etag = etag
     }
 }
 
@@ -65,9 +69,12 @@ public struct CardSummary: Hashable, Sendable, Codable {
 public struct CalendarItemInfo: Hashable, Sendable, Codable {
     public var resourceName: String
     public var components: [ComponentSummary]
-    public init(resourceName: String, components: [ComponentSummary]) {
+    /// As `ContactInfo.etag`.
+    public var etag: String?
+    public init(resourceName: String, components: [ComponentSummary], etag: String? = nil) {
         self.resourceName = resourceName
         self.components = components
+        self.etag = etag
     }
 }
 
@@ -76,10 +83,14 @@ public struct ComponentSummary: Hashable, Sendable, Codable {
     public var kind: String
     public var uid: String?
     public var summary: String?
-    public init(kind: String, uid: String?, summary: String?) {
+    /// The ORGANIZER's address (its `mailto:` cal-address without the scheme, RFC 5545 3.8.4.3), for a scheduled
+    /// meeting; nil when the component has none. Reconcile links an attendee's copy to the organizer's event by it.
+    public var organizer: String?
+    public init(kind: String, uid: String?, summary: String?, organizer: String? = nil) {
         self.kind = kind
         self.uid = uid
         self.summary = summary
+        self.organizer = organizer
     }
 }
 

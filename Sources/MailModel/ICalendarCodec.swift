@@ -48,9 +48,16 @@ public enum ICalendarCodec {
                         "line \(unclosed.line): BEGIN:\(unclosed.name) without END:\(unclosed.name) (END:\(value) at line \(line.lineNumber) closes the enclosing component)")
                 }
                 stack.removeSubrange(depth...)
-            case "UID", "SUMMARY":
+            case "UID", "SUMMARY", "ORGANIZER":
                 // Only properties of the listed component itself, not of a VALARM inside it.
                 guard let index = stack.last?.summaryIndex else { continue }
+                if line.name == "ORGANIZER" {
+                    let value = line.value.trimmingWhiteSpace()
+                    if components[index].organizer == nil, value.lowercased().hasPrefix("mailto:") {
+                        components[index].organizer = String(value.dropFirst(7))
+                    }
+                    continue
+                }
                 let text = ContentLines.unescapeText(line.value)
                 if line.name == "UID", components[index].uid == nil { components[index].uid = text }
                 if line.name == "SUMMARY", components[index].summary == nil { components[index].summary = text }

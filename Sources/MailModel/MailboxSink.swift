@@ -24,6 +24,10 @@ public protocol MailboxSink: AnyObject {
     /// The source vouches that its message `uid` in `folder` has not changed since `knownModSeq`: true when the
     /// sink took it from what it has (no metadata or bytes are read), false to have it read as usual.
     func takesUnchangedMessage(uid: UInt32, inFolder folder: Int) throws -> Bool
+    /// For a source that tags its objects (a DAV server's ETags): asked before an address book's or calendar's object
+    /// is read, with its resource name and tag. True when the sink took it from what it has (a delta export whose
+    /// previous archive holds that object with the same tag); the source then does not read it.
+    func takesUnchangedObject(_ kind: ItemKind, resourceName: String, inContainer container: Int, etag: String) throws -> Bool
     /// For a source that can say which folder properties its system keeps (an IMAP server, by its capabilities):
     /// called once per user, before the folders. The reconcile takes it as what the target can hold.
     func folderPropertiesHeld(_ support: FolderPropertySupport)
@@ -33,6 +37,9 @@ extension MailboxSink {
     public func skipsMessage(_ info: MessageInfo, inFolder folder: Int, size: Int64) throws -> Bool { false }
     public func knownModSeq(of folder: FolderInfo) -> UInt64? { nil }
     public func takesUnchangedMessage(uid: UInt32, inFolder folder: Int) throws -> Bool { false }
+    public func takesUnchangedObject(_ kind: ItemKind, resourceName: String, inContainer container: Int, etag: String) throws -> Bool {
+        false
+    }
     public func folderPropertiesHeld(_ support: FolderPropertySupport) {}
 }
 

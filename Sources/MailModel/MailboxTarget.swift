@@ -47,6 +47,9 @@ public protocol UserMailboxTarget: AnyObject {
     /// The kinds of item this target can hold (`ConnectorURL.heldKinds` says the same of its kind of target). An
     /// import opens no container and writes no item of another kind: it lists them as not imported.
     var heldKinds: Set<ItemKind> { get }
+    /// The kinds the operator left out of this run (`--types`): not imported either, but listed as left out rather
+    /// than as not held.
+    var excludedKinds: Set<ItemKind> { get }
 
     /// Where the target placed each item it wrote, where it can say (IMAP's APPENDUID); complete after `finish`.
     var placements: PlacementLog { get }
@@ -63,6 +66,7 @@ public protocol UserMailboxTarget: AnyObject {
 
 extension UserMailboxTarget {
     public var heldKinds: Set<ItemKind> { Set(ItemKind.allCases) }
+    public var excludedKinds: Set<ItemKind> { [] }
     public var placements: PlacementLog { PlacementLog() }
     public func readPlacements() throws -> (items: PlacementLog, folders: [FolderPlacement]) { (placements, []) }
     public var badItems: [BadItem] { [] }

@@ -143,7 +143,7 @@ extension MigrationPlan {
             }
             let path = try out ?? defaultArchivePath()
             var exporter = Exporter(
-                source: try ConnectorURL(parsing: definition.source), users: members.map { users[$0].user.source },
+                source: ConnectorSet(try ConnectorURL(parsing: definition.source)), users: members.map { users[$0].user.source },
                 signingKeyPath: signingKey, outputPath: path, quiet: quiet, options: options)
             exporter.mapping = definition.mapping
             exporter.since = previous?.path

@@ -13,7 +13,7 @@ import SystemLayer
 /// into this target (a second run after a crash) is reconciled again instead, so its receipts are written anyway.
 public struct StationBImport {
     public var archives: [String]
-    public var target: ConnectorURL
+    public var target: ConnectorSet
     public var trustedKeyPath: String
     /// Age identity files that open encrypted archives.
     public var identityPaths: [String] = []
@@ -24,7 +24,7 @@ public struct StationBImport {
     public var quiet: Bool
 
     public init(
-        archives: [String], target: ConnectorURL, trustedKeyPath: String, receipts: ReceiptWriter, receiptsDirectory: String,
+        archives: [String], target: ConnectorSet, trustedKeyPath: String, receipts: ReceiptWriter, receiptsDirectory: String,
         options: ConnectorOptions, jobs: Int, quiet: Bool
     ) {
         self.archives = archives

@@ -147,6 +147,14 @@ public struct ReconcileReport: Codable, Sendable {
             case subscribed
             /// RFC 6154 special use (`\Sent`).
             case specialUse
+            /// An address book's or calendar's own properties (a DAV collection's): WebDAV `displayname`, the
+            /// CardDAV/CalDAV description, the calendar's colour, time zone (compared by its TZID) and supported
+            /// components (compared as a set).
+            case displayName
+            case collectionDescription = "description"
+            case color
+            case timeZone
+            case components
         }
 
         public enum Outcome: String, Codable, Sendable {
@@ -225,6 +233,11 @@ extension ReconcileReport.FolderProperty.Property {
         case .acl: return "ACL"
         case .subscribed: return "subscription"
         case .specialUse: return "special use"
+        case .displayName: return "display name"
+        case .collectionDescription: return "description"
+        case .color: return "colour"
+        case .timeZone: return "time zone"
+        case .components: return "components"
         }
     }
 }

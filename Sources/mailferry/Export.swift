@@ -7,7 +7,9 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read users' mailboxes from a source and write one signed archive.",
         discussion: """
-            Sources:
+            Sources (--source again for each system of the migration: mail from an IMAP server, contacts and
+            calendars from a DAV server and filters from ManageSieve go into one archive, each system giving the
+            types it holds; --types mail,contacts,calendars,sieve narrows the export):
               dir:PATH      a tree of users: PATH/<address>/Maildir/, contacts/*.vcf, calendars/<name>/*.ics, sieve/*.sieve
               maildir:PATH  one Dovecot Maildir++ tree (needs --user)
               mbox:PATH     one mbox file or a folder of them (needs --user)
@@ -39,6 +41,9 @@ struct Export: ParsableCommand {
               mailferry export --source maildir:/home/c/Maildir --user c@example.com --sign-key a.key.pem --out c.mfa
               mailferry export --source imaps://mail.example.com --users users.txt --credentials admin.tsv \\
                   --sign-key a.key.pem --out june.mfa --jobs 4
+              mailferry export --source imaps://mail.example.com --source davs://dav.example.com \\
+                  --source sieve://mail.example.com --users users.txt --credentials admin.tsv \\
+                  --sign-key a.key.pem --out june.mfa
 
             --estimate prints, per user, the items and bytes at the source and the archive's size and the time the
             export should take, measured on a sample, and writes nothing (with --out it then exports):
@@ -65,8 +70,11 @@ struct Export: ParsableCommand {
               mailferry export --source dir:samples/store --sign-key a.key.pem --volume-size fat32 --out june.mfa
             """)
 
-    @Option(help: "The source URL (dir:PATH, maildir:PATH, mbox:PATH, imap://HOST:PORT, imaps://HOST:PORT).")
-    var source: String
+    @Option(help: "The source URL (dir:PATH, maildir:PATH, mbox:PATH, imap://HOST:PORT, imaps://HOST:PORT, sieve://HOST:PORT, davs://HOST[:PORT][/PATH]); repeatable, each source giving the types it holds (mail, contacts and calendars, Sieve scripts).")
+    var source: [String] = []
+
+    @Option(help: ArgumentHelp("Only these types (mail,contacts,calendars,sieve).", valueName: "types"))
+    var types: String?
 
     @Option(name: .customLong("user"), help: "A user to export (repeatable); all users of a dir: source when omitted.")
     var users: [String] = []
@@ -131,6 +139,11 @@ struct Export: ParsableCommand {
 
     func validate() throws {
         if jobs < 1 || jobs > 64 { throw ValidationError("--jobs must be from 1 to 64") }
+        if source.isEmpty { throw ValidationError("give the source with --source URL") }
+        if since != nil, types != nil {
+            // A delta records what left the source; a type left out would read as all of it deleted.
+            throw ValidationError("--types with --since: a delta is made of the same types as the archive before it; name the same sources instead")
+        }
         if let spoolLimit, Self.bytes(spoolLimit) == nil {
             throw ValidationError("--spool-limit \(spoolLimit): give bytes, or a number with K, M or G")
         }
@@ -145,7 +158,7 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
-        let url = try perform { try ConnectorURL(parsing: source) }
+        let url = try perform { try ConnectorSet(source.map(ConnectorURL.init(parsing:)), types: types.map(ConnectorSet.parseTypes)) }
         let named = try perform { try server.allUsers(users) }
         var estimated: ExportEstimate?
         if estimate {

@@ -22,8 +22,11 @@ struct TargetOptions: ParsableArguments {
 
     @OptionGroup var identity: IdentityOptions
 
-    @Option(help: "The target URL (dir:PATH, maildir:PATH, imap://HOST:PORT, imaps://HOST:PORT, sieve://HOST:PORT, davs://HOST[:PORT][/PATH]).")
-    var target: String
+    @Option(help: "The target URL (dir:PATH, maildir:PATH, imap://HOST:PORT, imaps://HOST:PORT, sieve://HOST:PORT, davs://HOST[:PORT][/PATH]); repeatable, each target taking the types it holds (mail, contacts and calendars, Sieve scripts).")
+    var target: [String] = []
+
+    @Option(help: ArgumentHelp("Only these types (mail,contacts,calendars,sieve); the others are listed as left out and the reconcile does not hold them against the target.", valueName: "types"))
+    var types: String?
 
     @Option(name: .customLong("user"), help: "Only this user (repeatable).")
     var users: [String] = []
@@ -43,10 +46,14 @@ struct TargetOptions: ParsableArguments {
     @Option(name: .customLong("sign-key"), help: "This station's private key (PEM), which signs the receipts.")
     var signKey: String?
 
-    func targetURL() throws -> ConnectorURL { try perform { try ConnectorURL(parsing: target) } }
+    /// The targets named, each claiming the types it holds of those selected.
+    func targets() throws -> ConnectorSet {
+        try perform { try ConnectorSet(target.map(ConnectorURL.init(parsing:)), types: types.map(ConnectorSet.parseTypes)) }
+    }
 
     func validate() throws {
         if archives.isEmpty { throw ValidationError("give the archive") }
+        if target.isEmpty { throw ValidationError("give the target with --target URL") }
         if (receipt == nil) != (signKey == nil) {
             throw ValidationError("--receipt DIR and --sign-key KEY go together")
         }
@@ -102,6 +109,15 @@ struct Import: ParsableCommand {
             A target takes only the kinds of item it holds (ManageSieve scripts; DAV contacts and calendars; IMAP and
             maildir: mail; dir: all):
             the others are listed in the report as not imported and the reconcile fails the user.
+            Give --target again for each system of the migration: each takes the types it holds, and one reconcile,
+            one report and one receipt per user cover them all (two targets holding the same type are refused).
+            --types mail,contacts,calendars,sieve narrows the run: the types left out are listed as left out, and
+            the reconcile names them without failing the user, since the operator chose it.
+
+              mailferry import june.mfa --trust station-a.pub.pem --target imaps://mail.example.com \\
+                  --target davs://dav.example.com --target sieve://mail.example.com --credentials admin.tsv
+              mailferry import june.mfa --trust station-a.pub.pem --target imaps://mail.example.com \\
+                  --types mail --credentials admin.tsv
 
             With --report or --html, each user's identity map is written beside it (REPORT.<address>.map.csv, the
             report's name without .json or .html) and shown on the page: every folder and message with its source
@@ -154,7 +170,7 @@ struct Import: ParsableCommand {
     func run() throws {
         let o = options
         if o.namesSet { return try runSet() }
-        let url = try o.targetURL()
+        let url = try o.targets()
         let receipts = try o.receiptWriter()
         let users = try perform { try server.allUsers(o.users) }
         let connectorOptions = server.connectorOptions(quiet: o.json, importing: importing)
@@ -182,7 +198,7 @@ struct Import: ParsableCommand {
         if jobs > 1 || reimport {
             throw FerryError(.usage, "--jobs and --reimport take a single archive in this version, not a volume set")
         }
-        let url = try o.targetURL()
+        let url = try o.targets()
         let receipts = try o.receiptWriter()
         let users = try perform { try server.allUsers(o.users) }
         let connectorOptions = server.connectorOptions(quiet: o.json, importing: importing)
@@ -257,7 +273,7 @@ struct Reconcile: ParsableCommand {
         if o.namesSet {
             throw FerryError(.usage, "reconcile takes one archive; a volume set is reconciled by `mailferry import` once all its volumes are there")
         }
-        let url = try o.targetURL()
+        let url = try o.targets()
         let receipts = try o.receiptWriter()
         let users = try perform { try server.allUsers(o.users) }
         let result = try perform {

@@ -393,7 +393,7 @@ struct PlanImport: ParsableCommand {
     @OptionGroup var identity: IdentityOptions
 
     func run() throws {
-        let url = try perform { try ConnectorURL(parsing: target) }
+        let url = ConnectorSet(try perform { try ConnectorURL(parsing: target) })
         let writer = try perform { try ReceiptWriter(directory: receipts, signingKeyPath: signKey) }
         var station = StationBImport(
             archives: archives, target: url, trustedKeyPath: trust, receipts: writer, receiptsDirectory: receipts,

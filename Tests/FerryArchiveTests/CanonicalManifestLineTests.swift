@@ -57,7 +57,7 @@ import TestSupport
                 resourceName: string(),
                 cards: (0..<int(0...3)).map { _ in
                     CardSummary(version: maybe { $0.string() }, uid: maybe { $0.string() }, formattedName: maybe { $0.string() })
-                })
+                }, etag: maybe { $0.string() })
         }
         mutating func calendarItem() -> CalendarItemInfo {
             CalendarItemInfo(
@@ -65,8 +65,8 @@ import TestSupport
                 components: (0..<int(0...3)).map { _ in
                     ComponentSummary(
                         kind: ["VEVENT", "VTODO", "VJOURNAL"][int(0...2)] + (chance(20) ? string() : ""),
-                        uid: maybe { $0.string() }, summary: maybe { $0.string() })
-                })
+                        uid: maybe { $0.string() }, summary: maybe { $0.string() }, organizer: maybe { $0.string() })
+                }, etag: maybe { $0.string() })
         }
         mutating func sieve() -> SieveScriptInfo { SieveScriptInfo(name: string(), active: chance(50)) }
 

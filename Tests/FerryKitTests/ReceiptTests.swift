@@ -23,8 +23,8 @@ import Testing
     func importWithReceipts() throws -> (report: ReconcileReport, paths: [String]) {
         try scratch.makeDirectoryStore("src")
         let archive = scratch.file("a.mfa")
-        _ = try Exporter(source: ConnectorURL(parsing: "dir:" + scratch.file("src")), users: [], signingKeyPath: stationA.privatePath, outputPath: archive, quiet: true).run { _ in }
-        let report = try Importer(archivePath: archive, trustedKeyPath: stationA.publicPath, target: ConnectorURL(parsing: "dir:" + scratch.file("dst")), users: [], quiet: true).run()
+        _ = try Exporter(source: ConnectorSet(ConnectorURL(parsing: "dir:" + scratch.file("src"))), users: [], signingKeyPath: stationA.privatePath, outputPath: archive, quiet: true).run { _ in }
+        let report = try Importer(archivePath: archive, trustedKeyPath: stationA.publicPath, target: ConnectorSet(ConnectorURL(parsing: "dir:" + scratch.file("dst"))), users: [], quiet: true).run()
         let paths = try ReceiptWriter(directory: scratch.file("receipts"), signingKeyPath: stationB.privatePath).write(report)
         return (report, paths)
     }
@@ -138,10 +138,10 @@ import Testing
     @Test func failingUsersGetAFailingReceiptThatRefusesRelease() throws {
         try scratch.makeDirectoryStore("src")
         let archive = scratch.file("a.mfa")
-        _ = try Exporter(source: ConnectorURL(parsing: "dir:" + scratch.file("src")), users: [], signingKeyPath: stationA.privatePath, outputPath: archive, quiet: true).run { _ in }
+        _ = try Exporter(source: ConnectorSet(ConnectorURL(parsing: "dir:" + scratch.file("src"))), users: [], signingKeyPath: stationA.privatePath, outputPath: archive, quiet: true).run { _ in }
         // Reconcile against an empty target: nothing is there.
         try FileManager.default.createDirectory(atPath: scratch.file("empty"), withIntermediateDirectories: true)
-        let report = try ReconcileCommand(archivePath: archive, trustedKeyPath: stationA.publicPath, target: ConnectorURL(parsing: "dir:" + scratch.file("empty")), users: []).run()
+        let report = try ReconcileCommand(archivePath: archive, trustedKeyPath: stationA.publicPath, target: ConnectorSet(ConnectorURL(parsing: "dir:" + scratch.file("empty"))), users: []).run()
         #expect(report.verdict == .fail)
         let paths = try ReceiptWriter(directory: scratch.file("receipts"), signingKeyPath: stationB.privatePath).write(report)
         #expect(paths.count == 2)

@@ -64,9 +64,9 @@ import Testing
     func damagedReport() throws -> ReconcileReport {
         let source = try makeHostileStore()
         let archive = scratch.file("a.mfa")
-        _ = try Exporter(source: ConnectorURL(parsing: "dir:" + source), users: [], signingKeyPath: keyPath, outputPath: archive, quiet: true).run { _ in }
+        _ = try Exporter(source: ConnectorSet(ConnectorURL(parsing: "dir:" + source)), users: [], signingKeyPath: keyPath, outputPath: archive, quiet: true).run { _ in }
         let target = scratch.file("dst")
-        let imported = try Importer(archivePath: archive, trustedKeyPath: pubPath, target: ConnectorURL(parsing: "dir:" + target), users: [], quiet: true).run()
+        let imported = try Importer(archivePath: archive, trustedKeyPath: pubPath, target: ConnectorSet(ConnectorURL(parsing: "dir:" + target)), users: [], quiet: true).run()
         #expect(imported.verdict == .pass)
 
         let home = target + "/" + Self.user + "/Maildir"
@@ -82,14 +82,14 @@ import Testing
             "dst/\(Self.user)/Maildir/cur/1800000000.M99.host:2,S",
             "From: <script>@example.com\nSubject: extra </td></tr></table><img src=x onerror=alert(1)>\nMessage-ID: <extra@example.com>\n\nextra\n",
             mtime: 1_650_000_000)
-        return try ReconcileCommand(archivePath: archive, trustedKeyPath: pubPath, target: ConnectorURL(parsing: "dir:" + target), users: []).run()
+        return try ReconcileCommand(archivePath: archive, trustedKeyPath: pubPath, target: ConnectorSet(ConnectorURL(parsing: "dir:" + target)), users: []).run()
     }
 
     @Test func anImportWritesEachUsersIdentityMapAsCSVAndOnThePage() throws {
         let source = try makeHostileStore()
         let archive = scratch.file("a.mfa")
-        _ = try Exporter(source: ConnectorURL(parsing: "dir:" + source), users: [], signingKeyPath: keyPath, outputPath: archive, quiet: true).run { _ in }
-        var importer = Importer(archivePath: archive, trustedKeyPath: pubPath, target: try ConnectorURL(parsing: "dir:" + scratch.file("dst")), users: [], quiet: true)
+        _ = try Exporter(source: ConnectorSet(ConnectorURL(parsing: "dir:" + source)), users: [], signingKeyPath: keyPath, outputPath: archive, quiet: true).run { _ in }
+        var importer = Importer(archivePath: archive, trustedKeyPath: pubPath, target: try ConnectorSet(ConnectorURL(parsing: "dir:" + scratch.file("dst"))), users: [], quiet: true)
         importer.makesIdentityMaps = true
         importer.identityMapPrefix = scratch.file("june.report")
         let report = try importer.run()

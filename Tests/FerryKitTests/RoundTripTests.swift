@@ -24,12 +24,12 @@ import Testing
 
     func exportWithWarnings(_ source: String, users: [String] = [], to name: String = "a.mfa") throws -> (archive: String, summary: ExportSummary) {
         let out = scratch.file(name)
-        let summary = try Exporter(source: ConnectorURL(parsing: source), users: users, signingKeyPath: keyPath, outputPath: out, quiet: true).run { _ in }
+        let summary = try Exporter(source: ConnectorSet(ConnectorURL(parsing: source)), users: users, signingKeyPath: keyPath, outputPath: out, quiet: true).run { _ in }
         return (out, summary)
     }
 
     func importArchive(_ archive: String, into target: String, users: [String] = []) throws -> ReconcileReport {
-        try Importer(archivePath: archive, trustedKeyPath: pubPath, target: ConnectorURL(parsing: target), users: users, quiet: true).run()
+        try Importer(archivePath: archive, trustedKeyPath: pubPath, target: ConnectorSet(ConnectorURL(parsing: target)), users: users, quiet: true).run()
     }
 
     @Test func directoryStoreSurvivesExportAndImportExactly() throws {
@@ -127,7 +127,7 @@ import Testing
         let files = try FileManager.default.contentsOfDirectory(atPath: cur).sorted()
         try FileManager.default.removeItem(atPath: cur + "/" + files[0])
         try Data("changed".utf8).write(to: URL(fileURLWithPath: cur + "/" + files[1]))
-        let report = try ReconcileCommand(archivePath: archive, trustedKeyPath: pubPath, target: ConnectorURL(parsing: "maildir:" + scratch.file("md2")), users: [user]).run()
+        let report = try ReconcileCommand(archivePath: archive, trustedKeyPath: pubPath, target: ConnectorSet(ConnectorURL(parsing: "maildir:" + scratch.file("md2"))), users: [user]).run()
         #expect(report.verdict == .fail)
         let inbox = report.users[0].containers.first { $0.name == "INBOX" }
         #expect(inbox?.missing.count == 2)
@@ -186,7 +186,7 @@ import Testing
         let archive = try export("maildir:" + scratch.file("md"), users: ["c@example.com"])
         let other = try KeyGenerator.generate(prefix: scratch.file("other"))
         #expect(throws: ArchiveError.self) {
-            _ = try Importer(archivePath: archive, trustedKeyPath: other.publicPath, target: ConnectorURL(parsing: "maildir:" + scratch.file("never")), users: ["c@example.com"], quiet: true).run()
+            _ = try Importer(archivePath: archive, trustedKeyPath: other.publicPath, target: ConnectorSet(ConnectorURL(parsing: "maildir:" + scratch.file("never"))), users: ["c@example.com"], quiet: true).run()
         }
         #expect(!FileManager.default.fileExists(atPath: scratch.file("never")))
     }

@@ -138,3 +138,38 @@ import SystemLayer
         }
     }
 }
+
+/// `export --types` narrows what is read from a source that holds every type.
+@Suite(.serialized) struct ExportTypesTests {
+    @Test func onlyTheTypesAskedForAreExported() throws {
+        let work = try Workspace()
+        #expect(try CLI.run(["keygen", "--out", work.file("a")]).status == 0)
+        let store = try work.sampleStore()
+        let all = try CLI.run(["export", "--source", "dir:" + store, "--sign-key", work.file("a.key.pem"), "--out", work.file("all.mfa"), "--json"])
+        #expect(all.status == 0, "\(all.stderr)")
+        let mail = try CLI.run([
+            "export", "--source", "dir:" + store, "--types", "mail", "--sign-key", work.file("a.key.pem"), "--out", work.file("mail.mfa"),
+        ])
+        #expect(mail.status == 0, "\(mail.stderr)")
+        #expect(mail.stdout.contains("messages 20") && mail.stdout.contains("contacts 0 in 0 files, events 0, tasks 0, sieve scripts 0"), "\(mail.stdout)")
+        let listed = try CLI.run(["inspect", work.file("mail.mfa"), "--list", "--json"])
+        let items = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(items.count == 20 && items.allSatisfy { $0["kind"] as? String == "message" }, "\(items.prefix(2))")
+        let groupware = try CLI.run([
+            "export", "--source", "dir:" + store, "--types", "contacts,calendars,sieve", "--sign-key", work.file("a.key.pem"),
+            "--out", work.file("groupware.mfa"), "--json",
+        ])
+        #expect(groupware.status == 0, "\(groupware.stderr)")
+        let listedToo = try CLI.run(["inspect", work.file("groupware.mfa"), "--list", "--json"])
+        let others = try JSONSerialization.jsonObject(with: Data(listedToo.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(!others.isEmpty && others.allSatisfy { $0["kind"] as? String != "message" })
+        let whole = try CLI.run(["inspect", work.file("all.mfa"), "--list", "--json"])
+        #expect((try JSONSerialization.jsonObject(with: Data(whole.stdout.utf8)) as? [[String: Any]])?.count == items.count + others.count)
+        // A delta must be made of the same types as the archive before it.
+        let delta = try CLI.run([
+            "export", "--source", "dir:" + store, "--types", "mail", "--since", work.file("all.mfa"), "--sign-key", work.file("a.key.pem"),
+            "--out", work.file("d.mfa"),
+        ])
+        #expect(delta.status == 2 && delta.stderr.contains("--types with --since"), "\(delta.stderr)")
+    }
+}

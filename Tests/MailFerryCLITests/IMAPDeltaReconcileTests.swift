@@ -72,7 +72,7 @@ import TestSupport
         var options = ConnectorOptions(credentialsPath: s.credentials, caFile: s.target.caFile, journalDirectory: s.journal)
         options.onBodyRead = { mailbox, uid in reads.seen.withLock { $0.append("\(mailbox) \(uid)") } }
         var importer = Importer(
-            archivePath: delta, trustedKeyPath: s.work.file("k.pub.pem"), target: try ConnectorURL(parsing: s.targetURL),
+            archivePath: delta, trustedKeyPath: s.work.file("k.pub.pem"), target: try ConnectorSet(ConnectorURL(parsing: s.targetURL)),
             users: ["alice@example.com"], quiet: true, options: options)
         importer.ledger = try ImportLedger(directory: s.journal)
         importer.reimport = again

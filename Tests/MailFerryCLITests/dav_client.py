@@ -9,6 +9,8 @@
     dav_client.py BASE USER PASSWORD replace BOOK FILE  put other bytes over the contact FILE of address book BOOK
     dav_client.py BASE USER PASSWORD put COLLECTION NAME FILE   put FILE's bytes as NAME (over what is there)
     dav_client.py BASE USER PASSWORD delete COLLECTION NAME     delete the object NAME
+    dav_client.py BASE USER PASSWORD rename COLLECTION TEXT     set the collection's display name (PROPPATCH)
+    dav_client.py BASE USER PASSWORD get COLLECTION NAME        the object's bytes on standard output
 
 BASE is http://127.0.0.1:PORT or https://127.0.0.1:PORT (the CA in $DAV_CA). Discovery as RFC 6764 / RFC 5397 say: current-user-principal from the root, then
 the principal's calendar-home-set and addressbook-home-set, each listed with Depth 1.
@@ -213,7 +215,9 @@ def main():
         collection, name = sys.argv[5], sys.argv[6]
         _, calendar_home, address_home = server.principal_homes()
         path = None
-        for home in (calendar_home, address_home):
+        # Some servers answer a PROPFIND on a path that does not exist: look where the object's kind lives first.
+        homes = (address_home, calendar_home) if name.endswith(".vcf") else (calendar_home, address_home)
+        for home in homes:
             status, _, _ = server.request("PROPFIND", home.rstrip("/") + "/" + collection + "/", None, {"Depth": "0"})
             if status == 207:
                 path = home.rstrip("/") + "/" + collection + "/" + name
@@ -228,6 +232,31 @@ def main():
             status, _, answer = server.request("DELETE", path)
         if status not in (200, 201, 204):
             raise SystemExit(f"{command} {path}: {status} {answer[:300]!r}")
+    elif command == "get":
+        # The object NAME of COLLECTION, its bytes on standard output.
+        collection, name = sys.argv[5], sys.argv[6]
+        _, calendar_home, address_home = server.principal_homes()
+        home = address_home if name.endswith(".vcf") else calendar_home
+        status, _, data = server.request("GET", home.rstrip("/") + "/" + collection + "/" + name)
+        if status != 200:
+            raise SystemExit(f"GET {collection}/{name}: {status}")
+        sys.stdout.buffer.write(data)
+    elif command == "rename":
+        # PROPPATCH the display name of the calendar or address book COLLECTION.
+        collection, shown = sys.argv[5], sys.argv[6]
+        _, calendar_home, address_home = server.principal_homes()
+        body = ('<?xml version="1.0" encoding="utf-8"?><d:propertyupdate xmlns:d="DAV:"><d:set><d:prop>'
+                f'<d:displayname>{shown}</d:displayname></d:prop></d:set></d:propertyupdate>')
+        for home in (calendar_home, address_home):
+            path = home.rstrip("/") + "/" + collection + "/"
+            status, _, _ = server.request("PROPFIND", path, None, {"Depth": "0"})
+            if status == 207:
+                status, _, answer = server.request("PROPPATCH", path, body, {"Content-Type": "application/xml"})
+                if status != 207 or b"200" not in answer:
+                    raise SystemExit(f"PROPPATCH {path}: {status} {answer[:300]!r}")
+                break
+        else:
+            raise SystemExit(f"no collection {collection}")
     elif command == "replace":
         _, _, address_home = server.principal_homes()
         path = address_home.rstrip("/") + "/" + sys.argv[5] + "/" + sys.argv[6]

@@ -47,6 +47,15 @@ import Testing
         ])
     }
 
+    @Test func theOrganizersAddressIsTakenFromItsMailtoURI() {
+        let text = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:m-1\r\nORGANIZER;CN=\"Alice, A.\":MAILTO:alice@example.com\r\n"
+            + "ATTENDEE:mailto:bob@example.com\r\nBEGIN:VALARM\r\nORGANIZER:mailto:alarm@example.com\r\nEND:VALARM\r\nEND:VEVENT\r\n"
+            + "BEGIN:VEVENT\r\nUID:m-2\r\nORGANIZER:urn:uuid:not-an-address\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        let (components, problems) = ICalendarCodec.summarize(Array(text.utf8))
+        #expect(problems.isEmpty)
+        #expect(components.map(\.organizer) == ["alice@example.com", nil])
+    }
+
     @Test func missingEndsAreReportedWithLines() {
         let text = "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:1\nBEGIN:VALARM\nEND:VEVENT\nBEGIN:VTODO\nUID:2\n"
         let (components, problems) = ICalendarCodec.summarize(Array(text.utf8))

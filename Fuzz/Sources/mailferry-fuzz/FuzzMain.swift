@@ -16,7 +16,7 @@ enum FuzzTargets {
         FuzzTarget(name: "managesieve", summary: "ManageSieve server bytes through the response line parser", run: ProtocolFuzz.manageSieve),
         FuzzTarget(name: "smtp", summary: "SMTP/LMTP client bytes through the framer, command parser and session", run: ProtocolFuzz.smtp),
         FuzzTarget(name: "lmtp-reply", summary: "LMTP server replies through the client reply parser", run: ProtocolFuzz.lmtpReply),
-        FuzzTarget(name: "contentlines", summary: "vCard and iCalendar content lines", run: MailModelFuzz.contentLines),
+        FuzzTarget(name: "contentlines", summary: "vCard and iCalendar content lines, and the address rewriters (with Sieve scripts)", run: MailModelFuzz.contentLines),
         FuzzTarget(name: "mbox", summary: "mbox files through the reader and From-line quoting", run: MailModelFuzz.mbox),
         FuzzTarget(name: "headers", summary: "RFC 5322 headers, dates and encoded words", run: MailModelFuzz.headers),
         FuzzTarget(name: "mutf7", summary: "modified UTF-7 mailbox names", run: MailModelFuzz.modifiedUTF7),

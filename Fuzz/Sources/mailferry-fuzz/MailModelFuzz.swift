@@ -9,6 +9,11 @@ enum MailModelFuzz {
         for line in parsed.lines.prefix(64) { _ = ContentLines.unescapeText(line.value) }
         _ = VCardCodec.summarize(bytes)
         _ = ICalendarCodec.summarize(bytes)
+        // The user mapping's rewriters, which read archived contacts, events and Sieve scripts: every address renamed.
+        let everyone: (String) -> String? = { $0.isEmpty ? nil : "renamed@example.net" }
+        _ = AddressRewriter.rewrite(bytes, as: .vCard, map: everyone)
+        _ = AddressRewriter.rewrite(bytes, as: .iCalendar, map: everyone)
+        _ = SieveAddressRewriter.rewrite(bytes, map: everyone)
     }
 
     static func mbox(_ input: UnsafeRawBufferPointer) {

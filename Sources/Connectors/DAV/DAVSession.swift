@@ -223,20 +223,22 @@ final class DAVSession {
 
     // MARK: Objects
 
-    /// The objects in `collection` (their paths, sorted), sub-collections left out.
-    func members(of collection: DAVCollection) throws -> [String] {
+    /// The objects in `collection` (their paths, sorted, with their entity tags where the server gives them),
+    /// sub-collections left out.
+    func members(of collection: DAVCollection) throws -> [(path: String, etag: String?)] {
         guard let answers = try propfind(collection.path, depth: 1, [(DAVXMLElement.dav, "resourcetype"), (DAVXMLElement.dav, "getetag")]) else {
             throw failure("the collection \(collection.path) went away while it was read")
         }
-        var paths: [String] = []
+        var paths: [(path: String, etag: String?)] = []
         for answer in answers {
             let path = try memberPath(answer.href, of: collection.path)
             if DAVServer.decoded(path).trimmingSlash == DAVServer.decoded(collection.path).trimmingSlash { continue }
             if answer.property(DAVXMLElement.dav, "resourcetype")?.child(DAVXMLElement.dav, "collection") != nil { continue }
             if path.hasSuffix("/") { continue }
-            paths.append(path)
+            let etag = answer.property(DAVXMLElement.dav, "getetag")?.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            paths.append((path, etag?.isEmpty == false ? etag : nil))
         }
-        return paths.sorted()
+        return paths.sorted { $0.path < $1.path }
     }
 
     /// Each object's exact bytes with multiget REPORTs (RFC 4791 section 7.9, RFC 6352 section 8.7) of

@@ -11,7 +11,7 @@ struct DeltaImport {
     let archive: VerifiedArchive
     let selected: Set<Int>
     let mailboxes: any MailboxTarget
-    let target: ConnectorURL
+    let target: ConnectorSet
     let progress: ProgressReporter
     /// The archive's user mapping (renamed users' target addresses).
     let mapping: UserMapping

@@ -133,6 +133,29 @@ final class DeltaSink: MailboxSink {
         return nil
     }
 
+    /// A DAV object whose entity tag is the one the previous archive recorded for the same resource is the same
+    /// object (RFC 9110 8.8.3: a strong tag changes with the bytes): kept as it was, without reading it.
+    func takesUnchangedObject(_ kind: ItemKind, resourceName: String, inContainer container: Int, etag: String) throws -> Bool {
+        let key: String
+        switch kind {
+        case .contact: key = ArchiveWriter.sourceKey(contact: ContactInfo(resourceName: resourceName, cards: []), book: books[container] ?? "")
+        case .calendarItem:
+            key = ArchiveWriter.sourceKey(calendarItem: CalendarItemInfo(resourceName: resourceName, components: []), calendar: calendars[container] ?? "")
+        case .message, .sieveScript: return false
+        }
+        for item in remaining.candidates(key) where item.kind == kind {
+            let details = try previous.details(of: item)
+            guard details.sourceKey == key, (details.contact?.etag ?? details.calendarItem?.etag) == etag else { continue }
+            remaining.remove(item, key: key)
+            try keepResource((item, details), container: container) {
+                $0.contact = details.contact
+                $0.calendarItem = details.calendarItem
+            }
+            return true
+        }
+        return false
+    }
+
     func skipsMessage(_ info: MessageInfo, inFolder folder: Int, size: Int64) throws -> Bool {
         guard !carriedAgain.contains(folder), let key = info.sourceKey, let old = try take(key, kind: .message, size: size)
         else { return false }
