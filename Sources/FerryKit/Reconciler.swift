@@ -99,6 +99,7 @@ struct Reconciler {
 
     mutating func run() throws -> ReconcileReport {
         var reports: [ReconcileReport.UserReport] = []
+        let links = MeetingLinks()
         // Built once for all users: each user's items are looked up in them.
         var hashes = Hashes(rewritten: [:], converted: [:])
         for part in parts {
@@ -185,9 +186,15 @@ struct Reconciler {
             let (report, checked) = try reconcile(
                 user: user, containers: containers, isDelta: held.contains { parts[$0.part].manifest.isDelta },
                 expected: eachExpected, deleted: deleted, hashes: hashes, refused: refused, placed: placed, mapping: mapping,
-                expectedHashes: expected)
+                expectedHashes: expected, links: links)
             reports.append(report)
             placedMessagesChecked += checked
+        }
+        // An attendee's copy without its organizer's event is named, not failed: the organizer's own reconcile fails
+        // if the import lost the event, and a source can hold such a copy (the organizer deleted the meeting).
+        let unlinked = links.unlinked(reconciled: Set(reports.map { ($0.targetAddress ?? $0.address).lowercased() }))
+        for index in reports.indices {
+            reports[index].problems += unlinked[(reports[index].targetAddress ?? reports[index].address).lowercased()] ?? []
         }
         let verdict: ReconcileReport.Verdict = reports.allSatisfy { $0.verdict == .pass } ? .pass : .fail
         var report = ReconcileReport(
@@ -261,12 +268,14 @@ struct Reconciler {
         user: UserRecord, containers records: [ContainerRecord], isDelta: Bool,
         expected: ((EntryRecord, ContainerRecord?) throws -> Void) throws -> Void, deleted: [SHA256Digest: String] = [:],
         hashes: Hashes, refused: Set<String>, placed: [TargetInventory.PlacedKey: TargetInventory.Placed], mapping: UserMapping,
-        expectedHashes: Set<UInt64>
+        expectedHashes: Set<UInt64>, links: MeetingLinks
     ) throws -> (ReconcileReport.UserReport, Int) {
         var user = user
         // A delta's own counts are its new items; the user's expected state, counted as it streams, is larger.
         var expectedCounts = Counts()
         let inventory = TargetInventory(placed: placed, folderProperties: target.folderPropertySupport, expected: expectedHashes)
+        let owner = user.targetMailbox
+        inventory.onCalendarItem = { info, calendar in links.add(info, calendar: calendar, owner: owner) }
         var problems: [String] = []
         var resolution = InternalDateResolution.nanoseconds
         do {

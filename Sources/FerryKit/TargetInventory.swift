@@ -55,6 +55,8 @@ final class TargetInventory: MailboxSink {
     /// Groupware items' file names and scripts' names (`HeldItem.name`).
     private(set) var names: [String] = []
     private(set) var warnings: [SourceProblem] = []
+    /// Each calendar item the target holds, with its calendar's name, for the meeting links (`MeetingLinks`).
+    var onCalendarItem: ((CalendarItemInfo, String) -> Void)?
     /// Every container the target has, including empty ones.
     private(set) var knownContainers: Set<ContainerName> = []
     /// Folders by special use (lowercased, `\\sent`), the first of each.
@@ -161,6 +163,7 @@ final class TargetInventory: MailboxSink {
 
     func calendarItem(_ info: CalendarItemInfo, inCalendar calendar: Int, body: any ItemBody) throws {
         try record(calendars[calendar]!, body: body) { $0.name = name(info.resourceName) }
+        onCalendarItem?(info, calendars[calendar]!.displayName)
     }
 
     func sieveScript(_ info: SieveScriptInfo, body: any ItemBody) throws {

@@ -339,5 +339,19 @@ import TestSupport
             let expected = source.stdout.replacingOccurrences(of: "\"\(alice)\"", with: "\"\(renamed)\"")
             #expect(source.status == 0 && target.status == 0 && expected == target.stdout, "\(from): \(source.stdout.prefix(600)) \(target.stdout.prefix(600))")
         }
+
+        // The organizer's event gone at the target: her reconcile misses it, and bob's names his copy as unlinked.
+        #expect(try dav(davTarget, renamed, ["delete", "work", "planning.ics"]).status == 0)
+        let check = try CLI.run([
+            "reconcile", archive, "--trust", work.file("k.pub.pem"), "--target", "imap://127.0.0.1:\(mailTarget.imapPort)",
+            "--target", "davs://127.0.0.1:\(davTarget.port)", "--target", "sieve://127.0.0.1:\(mailTarget.sievePort)",
+            "--credentials", credentials, "--ca-file", cas, "--journal", work.file("journal"), "--json",
+        ])
+        #expect(check.status == 1, "\(check.stdout.suffix(2000)) \(check.stderr)")
+        let checked = (try Self.json(check)["users"] as? [[String: Any]] ?? [])
+        let bobs = (checked.first { $0["address"] as? String == bob }?["problems"] as? [String] ?? []).joined(separator: "\n")
+        #expect(bobs.contains("planning.ics (Planning) is an attendee's copy of a meeting \(renamed) organises (UID planning-2026)"), "\(bobs)")
+        #expect(checked.first { $0["address"] as? String == bob }?["verdict"] as? String == "pass")
+        #expect(checked.first { $0["address"] as? String == alice }?["verdict"] as? String == "fail")
     }
 }
