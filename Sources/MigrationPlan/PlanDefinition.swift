@@ -1,5 +1,7 @@
+import FerryArchive
 import FerryKit
 import Foundation
+import Receipts
 import Reporting
 import SystemLayer
 
@@ -125,12 +127,16 @@ public struct ReceiptRecord: Codable, Sendable, Equatable {
     public var archiveID: String
     public var verdict: ReconcileReport.Verdict
     public var problems: [String]
+    /// What the receipt counts, per kind (messages, contacts, events, tasks, Sieve scripts), in the archive and at the
+    /// target; absent in journals written before it was recorded.
+    public var counts: ReceiptCounts?
 
-    public init(path: String, archiveID: String, verdict: ReconcileReport.Verdict, problems: [String]) {
+    public init(path: String, archiveID: String, verdict: ReconcileReport.Verdict, problems: [String], counts: ReceiptCounts? = nil) {
         self.path = path
         self.archiveID = archiveID
         self.verdict = verdict
         self.problems = problems
+        self.counts = counts
     }
 }
 

@@ -349,7 +349,8 @@ extension MigrationPlan {
                     outcomes.append(ReleaseOutcome(user: user.source, state: users[i].state, delivered: 0, problem: "the receipt is for archive \(receipt.archiveID), not the final archive \(archive.archiveID)"))
                     continue
                 }
-                let record = ReceiptRecord(path: file, archiveID: receipt.archiveID, verdict: receipt.verdict, problems: receipt.problems)
+                let record = ReceiptRecord(
+                    path: file, archiveID: receipt.archiveID, verdict: receipt.verdict, problems: receipt.problems, counts: receipt.counts)
                 if receipt.verdict == .pass {
                     try self.record(PlanEvent(at: now(), user: user.source, state: .reconciled, receipt: record))
                 } else {

@@ -1,3 +1,4 @@
+import FerryArchive
 import Foundation
 import SystemLayer
 
@@ -29,6 +30,8 @@ public struct PlanStatusRow: Codable, Sendable, Equatable {
     /// every archive it builds on back to a full one.
     public var chain: [ChainArchive]
     public var receipt: String?
+    /// What station B's receipt says the target holds for the user, per kind; nil before a receipt came back.
+    public var held: Counts?
     public var waitingOn: PlanActor
     public var next: String
 
@@ -79,7 +82,7 @@ extension MigrationPlan {
                         },
                         statementCarried: a.volumes == nil ? nil : p.carried.contains(a.archiveID))
                 },
-                receipt: p.receipt.map { $0.verdict.rawValue }, waitingOn: actor, next: next)
+                receipt: p.receipt.map { $0.verdict.rawValue }, held: p.receipt?.counts?.target, waitingOn: actor, next: next)
         }
     }
 

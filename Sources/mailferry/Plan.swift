@@ -156,6 +156,9 @@ struct PlanStatusCommand: ParsableCommand {
                 }
                 print("    archives for station B: \(listed.joined(separator: ", "))")
             }
+            if let held = row.held {
+                print("    target holds (station B's receipt): \(held.messages) messages, \(held.contacts) contacts, \(held.events) events, \(held.tasks) tasks, \(held.sieveScripts) Sieve scripts")
+            }
             print("    waits on \(row.waitingOn.rawValue): \(row.next)")
         }
     }

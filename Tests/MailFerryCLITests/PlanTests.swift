@@ -199,6 +199,18 @@ import TestSupport
         let released = try CLI.run(["plan", "next", "--plan", s.plan])
         #expect(released.status == 0, "\(released.stdout) \(released.stderr)")
         #expect(try s.states() == ["alice@example.com": "released", "bob@example.com": "released"])
+        // plan status counts, per user and kind, what station B's receipt says the target holds.
+        let receipt = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: s.work.file("receipts/alice@example.com.receipt.json")))) as? [String: Any]
+        let inReceipt = (receipt?["counts"] as? [String: Any])?["target"] as? [String: Any] ?? [:]
+        let counted = try CLI.run(["plan", "status", "--plan", s.plan])
+        #expect(counted.stdout.contains(
+            "target holds (station B's receipt): \(inReceipt["messages"] ?? "?") messages, \(inReceipt["contacts"] ?? "?") contacts, \(inReceipt["events"] ?? "?") events, \(inReceipt["tasks"] ?? "?") tasks, \(inReceipt["sieveScripts"] ?? "?") Sieve scripts"),
+            "\(counted.stdout)")
+        #expect(inReceipt["messages"] as? Int == aliceSource && inReceipt["contacts"] as? Int ?? 0 > 0, "\(inReceipt)")
+        let countedJSON = try JSONSerialization.jsonObject(with: Data(try CLI.run(["plan", "status", "--plan", s.plan, "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
+        let bobHeld = countedJSON.first { $0["user"] as? String == "bob@example.com" }?["held"] as? [String: Any]
+        #expect(bobHeld?["messages"] as? Int == bobSource, "\(String(describing: bobHeld))")
         // The target holds the source plus the held mail, each once.
         #expect(s.messages(s.target, "alice.new@example.net").count == aliceSource + 2)
         #expect(s.messages(s.target, "bob@example.com").count == bobSource + 1)
