@@ -6,10 +6,14 @@ public struct AddressBookInfo: Hashable, Sendable, Codable {
     /// source has none (a `dir:` folder).
     public var displayName: String?
     public var description: String?
-    public init(name: String, displayName: String? = nil, description: String? = nil) {
+    /// The collection's `DAV:sync-token` (RFC 6578) when the source read it, taken before its objects were listed:
+    /// a later delta export asks the server only for what changed since (`MailboxSink.syncToken`).
+    public var syncToken: String?
+    public init(name: String, displayName: String? = nil, description: String? = nil, syncToken: String? = nil) {
         self.name = name
         self.displayName = displayName
         self.description = description
+        self.syncToken = syncToken
     }
 }
 
@@ -24,9 +28,11 @@ public struct CalendarInfo: Hashable, Sendable, Codable {
     public var color: String?
     public var timeZone: String?
     public var components: [String]?
+    /// As `AddressBookInfo.syncToken`.
+    public var syncToken: String?
     public init(
         name: String, displayName: String? = nil, description: String? = nil, color: String? = nil,
-        timeZone: String? = nil, components: [String]? = nil
+        timeZone: String? = nil, components: [String]? = nil, syncToken: String? = nil
     ) {
         self.name = name
         self.displayName = displayName
@@ -34,6 +40,7 @@ public struct CalendarInfo: Hashable, Sendable, Codable {
         self.color = color
         self.timeZone = timeZone
         self.components = components
+        self.syncToken = syncToken
     }
 }
 

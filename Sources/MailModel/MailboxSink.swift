@@ -28,6 +28,14 @@ public protocol MailboxSink: AnyObject {
     /// is read, with its resource name and tag. True when the sink took it from what it has (a delta export whose
     /// previous archive holds that object with the same tag); the source then does not read it.
     func takesUnchangedObject(_ kind: ItemKind, resourceName: String, inContainer container: Int, etag: String) throws -> Bool
+    /// For a source that can name what changed in a collection since a token (DAV sync-collection, RFC 6578): the
+    /// `syncToken` the sink already knows the address book or calendar `container` at (the same collection in a delta
+    /// export's previous archive), or nil.
+    func syncToken(ofContainer container: Int, kind: ItemKind) -> String?
+    /// The source vouches that every object of `container` it does not name in `reported` (changed, new or removed
+    /// since `syncToken`) is unchanged: the sink takes those from what it has, without their bytes. Returns how many
+    /// it took.
+    func takesUnreportedObjects(_ kind: ItemKind, inContainer container: Int, reported: Set<String>) throws -> Int
     /// For a source that can say which folder properties its system keeps (an IMAP server, by its capabilities):
     /// called once per user, before the folders. The reconcile takes it as what the target can hold.
     func folderPropertiesHeld(_ support: FolderPropertySupport)
@@ -40,6 +48,8 @@ extension MailboxSink {
     public func takesUnchangedObject(_ kind: ItemKind, resourceName: String, inContainer container: Int, etag: String) throws -> Bool {
         false
     }
+    public func syncToken(ofContainer container: Int, kind: ItemKind) -> String? { nil }
+    public func takesUnreportedObjects(_ kind: ItemKind, inContainer container: Int, reported: Set<String>) throws -> Int { 0 }
     public func folderPropertiesHeld(_ support: FolderPropertySupport) {}
 }
 

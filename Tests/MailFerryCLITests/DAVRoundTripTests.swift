@@ -262,10 +262,10 @@ import Glibc
         #expect(Self.objects(target["tasks"]) == Self.objects(after["tasks"]))
     }
 
-    /// A delta export reads only what changed: the listing of each collection gives every object's entity tag, and
-    /// an object whose tag the previous archive recorded is kept without being read. Xandikos as the source, whose
-    /// log shows each request: one contact changed, so one multiget REPORT (the address book's), none for the
-    /// unchanged calendars, and the delta carries that one contact.
+    /// A delta export reads only what changed. Xandikos offers sync-collection (RFC 6578), and the full archive
+    /// recorded each collection's sync token: the address book, where one contact changed, one was added and one
+    /// removed, costs one sync-collection REPORT and one multiget of the two; the calendars, whose tokens are
+    /// unchanged, cost no request at all (no listing, no REPORT). Xandikos's log shows each request.
     @Test func aDeltaExportReadsOnlyTheObjectsWhoseTagChanged() throws {
         let s = try Stations()
         #expect(try s.python(s.target, ["seed"]).status == 0)
@@ -277,19 +277,32 @@ import Glibc
         }
         let full = s.work.file("full.mfa")
         #expect(try export(full).status == 0)
+        let manifest = try ProcessRunner.run(tool: "tar", ["--zstd", "-xOf", full, "mailferry/manifest.jsonl"])
+        #expect(manifest.stdout.components(separatedBy: "\"syncToken\":").count - 1 == 3, "each collection's sync token: \(manifest.stdout.prefix(2000))")
 
-        let file = s.work.file("bob.vcf")
-        try Data("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:bob-1\r\nFN:Bob Builder Jr\r\nN:Bob Builder;;;;\r\nEND:VCARD\r\n".utf8).write(to: URL(fileURLWithPath: file))
-        let changed = try s.python(s.target, ["put", "contacts", "bob.vcf", file])
-        #expect(changed.status == 0, "\(changed.stderr)")
-        let reportsBefore = s.target.log.components(separatedBy: "\"REPORT ").count
+        for (name, text) in [
+            ("bob.vcf", "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:bob-1\r\nFN:Bob Builder Jr\r\nN:Bob Builder;;;;\r\nEND:VCARD\r\n"),
+            ("erin.vcf", "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:erin-5\r\nFN:Erin\r\nN:Erin;;;;\r\nEND:VCARD\r\n"),
+        ] {
+            let file = s.work.file(name)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: file))
+            let put = try s.python(s.target, ["put", "contacts", name, file])
+            #expect(put.status == 0, "\(put.stderr)")
+        }
+        let removed = try s.python(s.target, ["delete", "contacts", "chloe.vcf"])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        let logBefore = s.target.log
         let delta = s.work.file("delta.mfa")
         let exported = try export(delta, since: full)
         #expect(exported.status == 0, "\(exported.stderr)")
-        #expect(s.target.log.components(separatedBy: "\"REPORT ").count == reportsBefore + 1, "one multiget, for the address book")
-        #expect(exported.stdout.contains("1 new items"), "\(exported.stdout)")
+        let requests = String(s.target.log.dropFirst(logBefore.count))
+        #expect(requests.components(separatedBy: "\"REPORT ").count - 1 == 2, "a sync-collection and one multiget, for the address book: \(requests)")
+        // Discovery and the home sets' listings are PROPFINDs too; no collection's own objects are listed.
+        #expect(!requests.contains("\"PROPFIND /\(Self.userInPaths)/calendars/work/"), "\(requests)")
+        #expect(!requests.contains("\"PROPFIND /\(Self.userInPaths)/contacts/contacts/"), "\(requests)")
+        #expect(exported.stdout.contains("2 new items") && exported.stdout.contains("1 deleted"), "\(exported.stdout)")
         let items = try JSONSerialization.jsonObject(with: Data(try CLI.run(["inspect", delta, "--list", "--json"]).stdout.utf8)) as? [[String: Any]] ?? []
-        #expect(items.count == 1, "\(items)")
+        #expect(items.count == 2, "\(items)")
 
         // The delta applied to a target built from the full archive gives the source's state.
         let fresh = try DAVTestServer.radicale(users: [(Self.user, Self.password)])
@@ -302,6 +315,42 @@ import Glibc
         let target = try s.dump(fresh)
         #expect(Self.objects(target["contacts"], "lines") == Self.objects(source["contacts"], "lines"))
         #expect(Self.objects(target["work"], "lines") == Self.objects(source["work"], "lines"))
+    }
+
+    /// The user as Xandikos's log shows its paths.
+    static var userInPaths: String { user.replacingOccurrences(of: "@", with: "%40") }
+
+    /// A server that does not know the archived sync token (restored from a backup, or another server under the same
+    /// name) refuses the sync-collection REPORT: the delta export lists the collections instead, and the objects
+    /// whose entity tags are the archived ones are kept unread. A second Xandikos seeded with the same objects (the
+    /// same bytes, so the same tags) but for one contact plays that server: Xandikos's tokens name its states by
+    /// content, and it never was in the archived state.
+    @Test func aSyncTokenTheServerDoesNotKnowFallsBackToTheListing() throws {
+        let s = try Stations()
+        #expect(try s.python(s.target, ["seed"]).status == 0)
+        let file = s.work.file("only-here.vcf")
+        try Data("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:only-9\r\nFN:Only Here\r\nN:Here;Only;;;\r\nEND:VCARD\r\n".utf8).write(to: URL(fileURLWithPath: file))
+        #expect(try s.python(s.target, ["put", "contacts", "only-here.vcf", file]).status == 0)
+        let full = s.work.file("full.mfa")
+        func export(from url: String, _ out: String, since: String? = nil) throws -> CLI.Result {
+            try CLI.run([
+                "export", "--source", url, "--allow-plaintext", "--user", Self.user, "--credentials", s.credentials,
+                "--sign-key", s.work.file("k.key.pem"), "--out", out,
+            ] + (since.map { ["--since", $0] } ?? []))
+        }
+        #expect(try export(from: s.targetURL, full).status == 0)
+        let other = try DAVTestServer.xandikos(principal: Self.user)
+        #expect(try s.python(other, ["seed"]).status == 0)
+        let logBefore = other.log
+        let delta = s.work.file("delta.mfa")
+        let exported = try export(from: "dav://127.0.0.1:\(other.port)", delta, since: full)
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let requests = String(other.log.dropFirst(logBefore.count))
+        // The address book's sync-collection is refused and the book listed; no multiget: every tag there was the
+        // archived one. The calendars were never changed, so their tokens are the archived ones: nothing is asked.
+        #expect(requests.components(separatedBy: "\"REPORT ").count - 1 == 1, "\(requests)")
+        #expect(requests.contains("\"PROPFIND /\(Self.userInPaths)/contacts/contacts/"), "\(requests)")
+        #expect(exported.stdout.contains("0 new items") && exported.stdout.contains("1 deleted"), "\(exported.stdout)")
     }
 
     /// Killed with SIGKILL part way, run again: every object exactly once.

@@ -116,6 +116,14 @@ final class ConnectorSetSource: MailboxSource {
             container == Self.dropped ? true : try sink.takesUnchangedObject(kind, resourceName: resourceName, inContainer: container, etag: etag)
         }
 
+        func syncToken(ofContainer container: Int, kind: ItemKind) -> String? {
+            container == Self.dropped ? nil : sink.syncToken(ofContainer: container, kind: kind)
+        }
+
+        func takesUnreportedObjects(_ kind: ItemKind, inContainer container: Int, reported: Set<String>) throws -> Int {
+            container == Self.dropped ? 0 : try sink.takesUnreportedObjects(kind, inContainer: container, reported: reported)
+        }
+
         func folderPropertiesHeld(_ support: FolderPropertySupport) {
             if kinds.contains(.message) { sink.folderPropertiesHeld(support) }
         }

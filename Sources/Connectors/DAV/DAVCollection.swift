@@ -14,13 +14,15 @@ struct DAVCollection {
     var color: String?
     var timeZone: String?
     var components: [String]?
+    /// `DAV:sync-token` (RFC 6578 section 4): nil where the server offers no sync-collection.
+    var syncToken: String?
 
     /// What a home-set listing asks of each collection.
     static let properties: [(String, String)] = [
         (DAVXMLElement.dav, "resourcetype"), (DAVXMLElement.dav, "displayname"),
         (DAVXMLElement.calDAV, "calendar-description"), (DAVXMLElement.cardDAV, "addressbook-description"),
         (DAVXMLElement.apple, "calendar-color"), (DAVXMLElement.calDAV, "calendar-timezone"),
-        (DAVXMLElement.calDAV, "supported-calendar-component-set"),
+        (DAVXMLElement.calDAV, "supported-calendar-component-set"), (DAVXMLElement.dav, "sync-token"),
     ]
 
     /// A collection from its home-set listing entry; nil for anything that is neither an address book nor a calendar
@@ -41,6 +43,7 @@ struct DAVCollection {
             return text
         }
         displayName = text(DAVXMLElement.dav, "displayname")
+        syncToken = text(DAVXMLElement.dav, "sync-token")?.trimmingCharacters(in: .whitespacesAndNewlines)
         if kind == .calendar {
             description = text(DAVXMLElement.calDAV, "calendar-description")
             color = text(DAVXMLElement.apple, "calendar-color")
@@ -52,9 +55,10 @@ struct DAVCollection {
         }
     }
 
-    var addressBookInfo: AddressBookInfo { AddressBookInfo(name: name, displayName: displayName, description: description) }
+    var addressBookInfo: AddressBookInfo { AddressBookInfo(name: name, displayName: displayName, description: description, syncToken: syncToken) }
 
     var calendarInfo: CalendarInfo {
-        CalendarInfo(name: name, displayName: displayName, description: description, color: color, timeZone: timeZone, components: components)
+        CalendarInfo(name: name, displayName: displayName, description: description, color: color, timeZone: timeZone, components: components,
+            syncToken: syncToken)
     }
 }

@@ -21,6 +21,14 @@ enum DAVRequestBody {
             "<D:prop><D:getetag/><\(qualified(data))/></D:prop>" + hrefs.map { "<D:href>\(escaped($0))</D:href>" }.joined())
     }
 
+    /// A sync-collection REPORT (RFC 6578 section 3.2) for the members changed or removed since `token`, with their
+    /// entity tags.
+    static func syncCollection(since token: String) -> [UInt8] {
+        document(
+            (DAVXMLElement.dav, "sync-collection"),
+            "<D:sync-token>\(escaped(token))</D:sync-token><D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop>")
+    }
+
     /// The properties of a collection to set, as `<D:prop>` content; the component set only when creating.
     static func collectionProperties(_ collection: CollectionProperties, creating: Bool) -> String {
         var inside = ""

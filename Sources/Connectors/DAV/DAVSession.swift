@@ -241,6 +241,55 @@ final class DAVSession {
         return paths.sorted { $0.path < $1.path }
     }
 
+    /// What changed in `collection` since `token` (a sync-collection REPORT, RFC 6578): the members changed or added,
+    /// with their entity tags, and the members removed (a 404 response, section 3.5.2). A truncated answer (507 on the
+    /// collection itself, section 3.6) is asked again from the token it came with. Nil when the server takes no
+    /// sync-collection or no longer knows the token (403/409 `valid-sync-token`, section 3.2): the caller lists the
+    /// collection instead.
+    func changes(of collection: DAVCollection, since token: String) throws
+        -> (changed: [(path: String, etag: String?)], removed: [String])?
+    {
+        var changed: [String: (path: String, etag: String?)] = [:]
+        var removed: [String: String] = [:]
+        var token = token
+        for _ in 0..<Self.maxSyncRounds {
+            let response = try request(
+                "REPORT", collection.path, headers: [("Depth", "0"), ("Content-Type", "application/xml; charset=utf-8")],
+                body: DAVRequestBody.syncCollection(since: token))
+            guard response.status == 207 else { return nil }
+            var truncated = false
+            for answer in try multistatus(response, of: collection.path) {
+                let path = try memberPath(answer.href, of: collection.path)
+                let decoded = DAVServer.decoded(path)
+                if decoded.trimmingSlash == DAVServer.decoded(collection.path).trimmingSlash {
+                    // The collection itself: 507 says the answer is cut short; some servers list it as changed.
+                    if answer.status == 507 { truncated = true }
+                    continue
+                }
+                if path.hasSuffix("/") { continue }
+                if answer.status == 404 {
+                    changed[decoded] = nil
+                    removed[decoded] = path
+                } else {
+                    let etag = answer.property(DAVXMLElement.dav, "getetag")?.text.trimmingCharacters(in: .whitespacesAndNewlines)
+                    removed[decoded] = nil
+                    changed[decoded] = (path, etag?.isEmpty == false ? etag : nil)
+                }
+            }
+            guard truncated else {
+                return (changed.values.sorted { $0.path < $1.path }, removed.values.sorted())
+            }
+            guard let next = try DAVXMLElement.parse(response.body).child(DAVXMLElement.dav, "sync-token")?.text
+                .trimmingCharacters(in: .whitespacesAndNewlines), !next.isEmpty, next != token
+            else { return nil }
+            token = next
+        }
+        return nil
+    }
+
+    /// How many truncated sync-collection answers one collection may take before it is listed instead.
+    static let maxSyncRounds = 1000
+
     /// Each object's exact bytes with multiget REPORTs (RFC 4791 section 7.9, RFC 6352 section 8.7) of
     /// `multigetBatch` objects each, handed to `take` in the order asked. An object gone since the listing is
     /// passed to `gone`.

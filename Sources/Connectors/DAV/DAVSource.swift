@@ -5,7 +5,9 @@ import MailModel
 /// with multiget REPORTs of `DAVSession.multigetBatch` (never one GET per object), byte for byte
 /// (`DAVObjectBytes`). Each object's entity tag is recorded, and an object the sink already holds with that tag (a
 /// delta export's previous archive) is not read at all: a delta pass reads the listing of each collection (one
-/// PROPFIND with `getetag`) and the bodies of what changed. A DAV server cannot list its users.
+/// PROPFIND with `getetag`) and the bodies of what changed. Where the server offers sync-collection (RFC 6578) and
+/// the previous archive recorded the collection's sync token, the listing is replaced by the changes since that
+/// token, and an unchanged token asks nothing. A DAV server cannot list its users.
 public final class DAVSource: MailboxSource {
     public let server: DAVServer
     public let userAddresses: [String]
@@ -27,13 +29,13 @@ public final class DAVSource: MailboxSource {
             case .addressBook: number = try sink.addressBook(collection.addressBookInfo)
             case .calendar: number = try sink.calendar(collection.calendarInfo)
             }
+            let kind: ItemKind = collection.kind == .addressBook ? .contact : .calendarItem
             var etags: [String: String] = [:]
             var unread: [String] = []
-            for member in try session.members(of: collection) {
+            for member in try members(of: collection, number: number, kind: kind, session: session, sink: sink) {
                 let resourceName = Self.resourceName(member.path)
                 // Only a strong tag vouches for the bytes (RFC 9110 8.8.1); a weak one is read again.
                 if let etag = member.etag, !etag.hasPrefix("W/") {
-                    let kind: ItemKind = collection.kind == .addressBook ? .contact : .calendarItem
                     if try sink.takesUnchangedObject(kind, resourceName: resourceName, inContainer: number, etag: etag) { continue }
                     etags[resourceName] = etag
                 }
@@ -65,6 +67,24 @@ public final class DAVSource: MailboxSource {
                 })
         }
         try sink.endUser(settings: UserSettings())
+    }
+
+    /// The members of `collection` to consider: every one (a PROPFIND listing), or, when the sink knows the collection
+    /// at a sync token and the server still does, only those changed since (sync-collection, RFC 6578), the rest
+    /// handed to the sink as unchanged. A token equal to the collection's present one means nothing changed, and
+    /// nothing more is asked.
+    private func members(
+        of collection: DAVCollection, number: Int, kind: ItemKind, session: DAVSession, sink: any MailboxSink
+    ) throws -> [(path: String, etag: String?)] {
+        if let known = sink.syncToken(ofContainer: number, kind: kind), let now = collection.syncToken {
+            let changes = known == now ? ([], []) : try session.changes(of: collection, since: known)
+            if let changes {
+                let reported = Set((changes.changed.map(\.path) + changes.removed).map(Self.resourceName))
+                _ = try sink.takesUnreportedObjects(kind, inContainer: number, reported: reported)
+                return changes.changed
+            }
+        }
+        return try session.members(of: collection)
     }
 
     /// An object's name: its path's last segment, percent-decoded.

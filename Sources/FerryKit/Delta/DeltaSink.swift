@@ -33,6 +33,7 @@ final class DeltaSink: MailboxSink {
     /// The previous items' container paths (`PreviousState.Item.container`).
     private var previousContainers: [[String]] = [[]]
     private var previousFolders: [FolderInfo] = []
+    private var previousSyncTokens: [ItemKind: [String: String]] = [:]
     private var folders: [Int: FolderInfo] = [:]
     private var books: [Int: String] = [:]
     private var calendars: [Int: String] = [:]
@@ -57,6 +58,7 @@ final class DeltaSink: MailboxSink {
         remaining = state?.items ?? PreviousItems()
         previousContainers = state?.containers ?? [[]]
         previousFolders = state?.folders ?? []
+        previousSyncTokens = state?.syncTokens ?? [:]
         folders = [:]
         books = [:]
         calendars = [:]
@@ -154,6 +156,40 @@ final class DeltaSink: MailboxSink {
             return true
         }
         return false
+    }
+
+    /// The name of address book or calendar `container` of this archive.
+    private func collectionName(_ kind: ItemKind, _ container: Int) -> String? {
+        switch kind {
+        case .contact: books[container]
+        case .calendarItem: calendars[container]
+        case .message, .sieveScript: nil
+        }
+    }
+
+    func syncToken(ofContainer container: Int, kind: ItemKind) -> String? {
+        collectionName(kind, container).flatMap { previousSyncTokens[kind]?[$0] }
+    }
+
+    /// The previous archive's objects of the same collection that the source did not report changed or removed since
+    /// its sync token are the same objects (RFC 6578 section 3.5: every change of a member is reported): kept as they
+    /// were, without reading them.
+    func takesUnreportedObjects(_ kind: ItemKind, inContainer container: Int, reported: Set<String>) throws -> Int {
+        guard let name = collectionName(kind, container) else { return 0 }
+        var taken = 0
+        for item in remaining.all where item.kind == kind && previousContainers[Int(item.container)] == [name] {
+            let details = try previous.details(of: item)
+            guard let resourceName = details.contact?.resourceName ?? details.calendarItem?.resourceName,
+                !reported.contains(resourceName)
+            else { continue }
+            remaining.remove(item, key: details.sourceKey)
+            try keepResource((item, details), container: container) {
+                $0.contact = details.contact
+                $0.calendarItem = details.calendarItem
+            }
+            taken += 1
+        }
+        return taken
     }
 
     func skipsMessage(_ info: MessageInfo, inFolder folder: Int, size: Int64) throws -> Bool {

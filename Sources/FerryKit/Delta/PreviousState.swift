@@ -38,6 +38,9 @@ struct PreviousState {
         var folders: [FolderInfo] = []
         /// The container paths items name by index (`Item.container`); the first is the empty path.
         var containers: [[String]] = [[]]
+        /// The sync tokens the archive recorded for the user's address books (kind `.contact`) and calendars
+        /// (`.calendarItem`), by name.
+        var syncTokens: [ItemKind: [String: String]] = [:]
     }
 
     let header: ArchiveHeader
@@ -61,6 +64,10 @@ struct PreviousState {
         guard let number = numbers[address.lowercased()] else { return nil }
         var user = User()
         user.folders = manifest.containers.filter { $0.user == number && $0.kind == .folder }.map { $0.folder! }
+        for c in manifest.containers where c.user == number {
+            if let book = c.addressBook, let token = book.syncToken { user.syncTokens[.contact, default: [:]][book.name] = token }
+            if let calendar = c.calendar, let token = calendar.syncToken { user.syncTokens[.calendarItem, default: [:]][calendar.name] = token }
+        }
         var containerNumbers: [[String]: Int32] = [[]: 0]
         func container(_ kind: ItemKind, _ container: Int?) -> Int32 {
             let containerKind: ContainerRecord.Kind
