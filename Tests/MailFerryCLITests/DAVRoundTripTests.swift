@@ -279,6 +279,12 @@ import Glibc
         #expect(try export(full).status == 0)
         let manifest = try ProcessRunner.run(tool: "tar", ["--zstd", "-xOf", full, "mailferry/manifest.jsonl"])
         #expect(manifest.stdout.components(separatedBy: "\"syncToken\":").count - 1 == 3, "each collection's sync token: \(manifest.stdout.prefix(2000))")
+        // The collections' properties and tokens follow the manifest's schema.
+        let extracted = try ProcessRunner.run(tool: "tar", ["--zstd", "-xf", full, "-C", s.work.path, "mailferry/manifest.jsonl", "mailferry/statement.json"])
+        #expect(extracted.status == 0, "\(extracted.stderr)")
+        let checked = try Python.run([CLI.repositoryRoot + "/format-spec/check_schema.py", s.work.file("mailferry/manifest.jsonl"),
+                                      s.work.file("mailferry/statement.json")])
+        #expect(checked.status == 0, "\(checked.stdout) \(checked.stderr)")
 
         for (name, text) in [
             ("bob.vcf", "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:bob-1\r\nFN:Bob Builder Jr\r\nN:Bob Builder;;;;\r\nEND:VCARD\r\n"),
