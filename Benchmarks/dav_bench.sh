@@ -43,36 +43,10 @@ cleanup() {
 trap cleanup EXIT
 . "$ROOT/Benchmarks/measure.bash"
 
-# radicale_start DIR: a Radicale on a free port of 127.0.0.1 (users u@bench and v@bench, password "bench");
-# sets RADICALE_PORT and RADICALE_PID.
-radicale_start() {
-    local dir="$1"
-    mkdir -p "$dir/collections"
-    printf 'u@bench:bench\nv@bench:bench\n' > "$dir/users"
-    RADICALE_PORT=$(free_port)
-    cat > "$dir/config" <<CONFIG
-[server]
-hosts = 127.0.0.1:$RADICALE_PORT
-[auth]
-type = htpasswd
-htpasswd_filename = $dir/users
-htpasswd_encryption = plain
-[storage]
-filesystem_folder = $dir/collections
-[rights]
-type = owner_only
-[logging]
-level = warning
-CONFIG
-    setsid /usr/bin/radicale --config "$dir/config" >"$dir/server.log" 2>&1 &
-    RADICALE_PID=$!
-    wait_listening radicale "$dir/server.log" "$RADICALE_PORT"
-}
-
 log "seeding $CONTACTS contacts and $EVENTS events"
 python3 "$ROOT/Benchmarks/dav_baseline.py" seed "$SCRATCH/src/collections" u@bench "$CONTACTS" "$EVENTS" >&2
-radicale_start "$SCRATCH/src"; PIDS+=("$RADICALE_PID"); SRC="http://127.0.0.1:$RADICALE_PORT"; SRC_URL="dav://127.0.0.1:$RADICALE_PORT"
-radicale_start "$SCRATCH/dst"; PIDS+=("$RADICALE_PID"); DST="http://127.0.0.1:$RADICALE_PORT"; DST_URL="dav://127.0.0.1:$RADICALE_PORT"
+radicale_start "$SCRATCH/src" u@bench:bench v@bench:bench; PIDS+=("$RADICALE_PID"); SRC="http://127.0.0.1:$RADICALE_PORT"; SRC_URL="dav://127.0.0.1:$RADICALE_PORT"
+radicale_start "$SCRATCH/dst" u@bench:bench v@bench:bench; PIDS+=("$RADICALE_PID"); DST="http://127.0.0.1:$RADICALE_PORT"; DST_URL="dav://127.0.0.1:$RADICALE_PORT"
 printf 'u@bench\tbench\n' > "$SCRATCH/credentials.tsv"; chmod 600 "$SCRATCH/credentials.tsv"
 "$BIN" keygen --out "$SCRATCH/k" >/dev/null
 

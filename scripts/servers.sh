@@ -192,6 +192,35 @@ CONF
     wait_listening "Dovecot in $dir" "$dir/dovecot.log" "${ports[@]}"
 }
 
+# radicale_start DIR USER:PASSWORD...: a Radicale (in its own process group) on a free port of 127.0.0.1, plain
+#   HTTP, its collections in DIR/collections (which may be seeded before), each user with the password given, every
+#   user owning only their own collections. Sets RADICALE_PID (for stop_process_groups) and RADICALE_PORT.
+radicale_start() {
+    local dir="$1"; shift
+    mkdir -p "$dir/collections"
+    : > "$dir/users"
+    local user
+    for user in "$@"; do printf '%s\n' "$user" >> "$dir/users"; done
+    RADICALE_PORT=$(free_port)
+    cat > "$dir/config" <<CONFIG
+[server]
+hosts = 127.0.0.1:$RADICALE_PORT
+[auth]
+type = htpasswd
+htpasswd_filename = $dir/users
+htpasswd_encryption = plain
+[storage]
+filesystem_folder = $dir/collections
+[rights]
+type = owner_only
+[logging]
+level = warning
+CONFIG
+    setsid /usr/bin/radicale --config "$dir/config" >"$dir/server.log" 2>&1 &
+    RADICALE_PID=$!
+    wait_listening radicale "$dir/server.log" "$RADICALE_PORT"
+}
+
 # stop_process_groups PID...: ends each process group (a Dovecot, a server started with setsid): SIGTERM, then
 # SIGKILL after 5 s.
 stop_process_groups() {

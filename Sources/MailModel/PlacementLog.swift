@@ -41,6 +41,16 @@ public final class PlacementLog: @unchecked Sendable {
         try other.forEach { try append($0) }
     }
 
+    /// The placements of several logs in their order: the one log that holds any as it is (a large import's log is
+    /// not copied), else a new log with them all.
+    public static func joined(_ logs: [PlacementLog]) throws -> PlacementLog {
+        let filled = logs.filter { !$0.isEmpty }
+        if filled.count == 1 { return filled[0] }
+        let joined = PlacementLog()
+        for log in filled { try joined.append(contentsOf: log) }
+        return joined
+    }
+
     /// Every placement, in the order appended.
     public func forEach(_ body: (ItemPlacement) throws -> Void) throws {
         try forEachWithOffset { p, _ in try body(p) }

@@ -78,22 +78,14 @@ final class ConnectorSetUserTarget: UserMailboxTarget, DeltaTarget {
         for part in parts {
             try part.target.finish(settings: part.name == owner ? settings : UserSettings())
         }
-        let log = PlacementLog()
-        for part in parts { try log.append(contentsOf: part.target.placements) }
-        combined = log
+        combined = try PlacementLog.joined(parts.map(\.target.placements))
     }
 
     var placements: PlacementLog { combined }
 
     func readPlacements() throws -> (items: PlacementLog, folders: [FolderPlacement]) {
-        let items = PlacementLog()
-        var folders: [FolderPlacement] = []
-        for part in parts {
-            let read = try part.target.readPlacements()
-            try items.append(contentsOf: read.items)
-            folders += read.folders
-        }
-        return (items, folders)
+        let read = try parts.map { try $0.target.readPlacements() }
+        return (try PlacementLog.joined(read.map(\.items)), read.flatMap(\.folders))
     }
 
     var badItems: [BadItem] { parts.flatMap(\.target.badItems) }

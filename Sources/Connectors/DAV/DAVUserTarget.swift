@@ -23,7 +23,8 @@ final class DAVUserTarget: UserMailboxTarget {
     /// Paths of the containers opened so far, by the number the import gave them (1-based, per kind).
     private var addressBooks: [(path: String, name: String)] = []
     private var calendars: [(path: String, name: String)] = []
-    private(set) var placements: [ItemPlacement] = []
+    /// Where each object went: its collection and resource name.
+    let placements = PlacementLog()
     private(set) var badItems: [BadItem] = []
     private(set) var convertedItems: [RewrittenItem] = []
     /// Set for a delta import: a changed object's new version replaces the old one.
@@ -196,7 +197,7 @@ final class DAVUserTarget: UserMailboxTarget {
             try refuse(key, collection.name, "PUT \(resourceName): \(status) \(response.reason)\(DAVSession.serverReason(response.body))")
             return false
         }
-        placements.append(ItemPlacement(entry: key.entryPath, guid: nil, folder: collection.name, uidValidity: nil, uid: nil, file: resourceName))
+        try placements.append(ItemPlacement(entry: key.entryPath, guid: nil, folder: collection.name, uidValidity: nil, uid: nil, file: resourceName))
         return written
     }
 
