@@ -6,7 +6,7 @@ public struct AddressBookInfo: Hashable, Sendable, Codable {
     /// source has none (a `dir:` folder).
     public var displayName: String?
     public var description: String?
-    /// The collection's `DAV:sync-token` (RFC 6578) when the source read it, taken before its objects were listed:
+    /// The collection's `DAV:sync-token` (RFC 6578) for the objects read: the token that came with their listing, so
     /// a later delta export asks the server only for what changed since (`MailboxSink.syncToken`).
     public var syncToken: String?
     public init(name: String, displayName: String? = nil, description: String? = nil, syncToken: String? = nil) {

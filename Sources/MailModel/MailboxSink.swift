@@ -29,9 +29,10 @@ public protocol MailboxSink: AnyObject {
     /// previous archive holds that object with the same tag); the source then does not read it.
     func takesUnchangedObject(_ kind: ItemKind, resourceName: String, inContainer container: Int, etag: String) throws -> Bool
     /// For a source that can name what changed in a collection since a token (DAV sync-collection, RFC 6578): the
-    /// `syncToken` the sink already knows the address book or calendar `container` at (the same collection in a delta
-    /// export's previous archive), or nil.
-    func syncToken(ofContainer container: Int, kind: ItemKind) -> String?
+    /// `syncToken` the sink already knows the address book (`kind` `.contact`) or calendar (`.calendarItem`) named
+    /// `collection` at (the same collection in a delta export's previous archive), or nil. Asked before the collection
+    /// is announced, since its new token comes with the changes.
+    func syncToken(of kind: ItemKind, collection: String) -> String?
     /// The source vouches that every object of `container` it does not name in `reported` (changed, new or removed
     /// since `syncToken`) is unchanged: the sink takes those from what it has, without their bytes. Returns how many
     /// it took.
@@ -48,7 +49,7 @@ extension MailboxSink {
     public func takesUnchangedObject(_ kind: ItemKind, resourceName: String, inContainer container: Int, etag: String) throws -> Bool {
         false
     }
-    public func syncToken(ofContainer container: Int, kind: ItemKind) -> String? { nil }
+    public func syncToken(of kind: ItemKind, collection: String) -> String? { nil }
     public func takesUnreportedObjects(_ kind: ItemKind, inContainer container: Int, reported: Set<String>) throws -> Int { 0 }
     public func folderPropertiesHeld(_ support: FolderPropertySupport) {}
 }

@@ -116,8 +116,8 @@ final class ConnectorSetSource: MailboxSource {
             container == Self.dropped ? true : try sink.takesUnchangedObject(kind, resourceName: resourceName, inContainer: container, etag: etag)
         }
 
-        func syncToken(ofContainer container: Int, kind: ItemKind) -> String? {
-            container == Self.dropped ? nil : sink.syncToken(ofContainer: container, kind: kind)
+        func syncToken(of kind: ItemKind, collection: String) -> String? {
+            kinds.contains(kind) ? sink.syncToken(of: kind, collection: collection) : nil
         }
 
         func takesUnreportedObjects(_ kind: ItemKind, inContainer container: Int, reported: Set<String>) throws -> Int {

@@ -241,13 +241,14 @@ final class DAVSession {
         return paths.sorted { $0.path < $1.path }
     }
 
-    /// What changed in `collection` since `token` (a sync-collection REPORT, RFC 6578): the members changed or added,
-    /// with their entity tags, and the members removed (a 404 response, section 3.5.2). A truncated answer (507 on the
-    /// collection itself, section 3.6) is asked again from the token it came with. Nil when the server takes no
-    /// sync-collection or no longer knows the token (403/409 `valid-sync-token`, section 3.2): the caller lists the
-    /// collection instead.
+    /// What changed in `collection` since `token` (a sync-collection REPORT, RFC 6578), with the token that names
+    /// the collection's state now: the members changed or added, with their entity tags, and the members removed (a
+    /// 404 response, section 3.5.2). An empty `token` asks for the initial sync (section 3.4): every member, the
+    /// listing and its token taken together. A truncated answer (507 on the collection itself, section 3.6) is asked
+    /// again from the token it came with. Nil when the server takes no sync-collection, no longer knows the token
+    /// (403/409 `valid-sync-token`, section 3.2) or names no new token: the caller lists the collection instead.
     func changes(of collection: DAVCollection, since token: String) throws
-        -> (changed: [(path: String, etag: String?)], removed: [String])?
+        -> (changed: [(path: String, etag: String?)], removed: [String], token: String)?
     {
         var changed: [String: (path: String, etag: String?)] = [:]
         var removed: [String: String] = [:]
@@ -258,6 +259,12 @@ final class DAVSession {
                 body: DAVRequestBody.syncCollection(since: token))
             guard response.status == 207 else { return nil }
             var truncated = false
+            let root: DAVXMLElement
+            do {
+                root = try DAVXMLElement.parse(response.body)
+            } catch {
+                throw failure("the answer for \(collection.path): \(error)")
+            }
             for answer in try multistatus(response, of: collection.path) {
                 let path = try memberPath(answer.href, of: collection.path)
                 let decoded = DAVServer.decoded(path)
@@ -276,12 +283,13 @@ final class DAVSession {
                     changed[decoded] = (path, etag?.isEmpty == false ? etag : nil)
                 }
             }
-            guard truncated else {
-                return (changed.values.sorted { $0.path < $1.path }, removed.values.sorted())
-            }
-            guard let next = try DAVXMLElement.parse(response.body).child(DAVXMLElement.dav, "sync-token")?.text
-                .trimmingCharacters(in: .whitespacesAndNewlines), !next.isEmpty, next != token
+            guard let next = root.child(DAVXMLElement.dav, "sync-token")?.text.trimmingCharacters(in: .whitespacesAndNewlines),
+                !next.isEmpty
             else { return nil }
+            guard truncated else {
+                return (changed.values.sorted { $0.path < $1.path }, removed.values.sorted(), next)
+            }
+            guard next != token else { return nil }
             token = next
         }
         return nil

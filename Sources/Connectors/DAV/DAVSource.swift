@@ -5,9 +5,9 @@ import MailModel
 /// with multiget REPORTs of `DAVSession.multigetBatch` (never one GET per object), byte for byte
 /// (`DAVObjectBytes`). Each object's entity tag is recorded, and an object the sink already holds with that tag (a
 /// delta export's previous archive) is not read at all: a delta pass reads the listing of each collection (one
-/// PROPFIND with `getetag`) and the bodies of what changed. Where the server offers sync-collection (RFC 6578) and
-/// the previous archive recorded the collection's sync token, the listing is replaced by the changes since that
-/// token, and an unchanged token asks nothing. A DAV server cannot list its users.
+/// PROPFIND with `getetag`) and the bodies of what changed. Where the server offers sync-collection (RFC 6578), the
+/// listing is an initial sync, whose token the archive records; a delta export whose previous archive recorded one
+/// asks only for the changes since. A DAV server cannot list its users.
 public final class DAVSource: MailboxSource {
     public let server: DAVServer
     public let userAddresses: [String]
@@ -23,16 +23,22 @@ public final class DAVSource: MailboxSource {
         let session = try DAVSession(server: server, user: user.address)
         let collections = try session.collections()
         try sink.beginUser(user)
-        for collection in collections {
+        for var collection in collections {
+            let kind: ItemKind = collection.kind == .addressBook ? .contact : .calendarItem
+            // The listing first: its token is part of what the collection is recorded with.
+            let listing = try members(of: collection, kind: kind, session: session, sink: sink)
+            collection.syncToken = listing.token
             let number: Int
             switch collection.kind {
             case .addressBook: number = try sink.addressBook(collection.addressBookInfo)
             case .calendar: number = try sink.calendar(collection.calendarInfo)
             }
-            let kind: ItemKind = collection.kind == .addressBook ? .contact : .calendarItem
+            if let reported = listing.reported {
+                _ = try sink.takesUnreportedObjects(kind, inContainer: number, reported: reported)
+            }
             var etags: [String: String] = [:]
             var unread: [String] = []
-            for member in try members(of: collection, number: number, kind: kind, session: session, sink: sink) {
+            for member in listing.members {
                 let resourceName = Self.resourceName(member.path)
                 // Only a strong tag vouches for the bytes (RFC 9110 8.8.1); a weak one is read again.
                 if let etag = member.etag, !etag.hasPrefix("W/") {
@@ -69,22 +75,25 @@ public final class DAVSource: MailboxSource {
         try sink.endUser(settings: UserSettings())
     }
 
-    /// The members of `collection` to consider: every one (a PROPFIND listing), or, when the sink knows the collection
-    /// at a sync token and the server still does, only those changed since (sync-collection, RFC 6578), the rest
-    /// handed to the sink as unchanged. A token equal to the collection's present one means nothing changed, and
-    /// nothing more is asked.
+    /// The members of `collection` to consider, and the sync token that names the state they were listed in.
+    /// - The sink knows the collection at a token and the server still does: the members changed since
+    ///   (sync-collection, RFC 6578), and `reported`, every name the server reported changed or removed; the sink
+    ///   keeps the rest as unchanged.
+    /// - Otherwise every member, from an initial sync-collection (the listing and its token in one answer), or where
+    ///   the server has none, from a PROPFIND listing, without a token.
     private func members(
-        of collection: DAVCollection, number: Int, kind: ItemKind, session: DAVSession, sink: any MailboxSink
-    ) throws -> [(path: String, etag: String?)] {
-        if let known = sink.syncToken(ofContainer: number, kind: kind), let now = collection.syncToken {
-            let changes = known == now ? ([], []) : try session.changes(of: collection, since: known)
-            if let changes {
-                let reported = Set((changes.changed.map(\.path) + changes.removed).map(Self.resourceName))
-                _ = try sink.takesUnreportedObjects(kind, inContainer: number, reported: reported)
-                return changes.changed
-            }
+        of collection: DAVCollection, kind: ItemKind, session: DAVSession, sink: any MailboxSink
+    ) throws -> (members: [(path: String, etag: String?)], token: String?, reported: Set<String>?) {
+        if let known = sink.syncToken(of: kind, collection: collection.name), !known.isEmpty,
+            let changes = try session.changes(of: collection, since: known)
+        {
+            let reported = Set((changes.changed.map(\.path) + changes.removed).map(Self.resourceName))
+            return (changes.changed, changes.token, reported)
         }
-        return try session.members(of: collection)
+        if let initial = try session.changes(of: collection, since: ""), initial.removed.isEmpty {
+            return (initial.changed, initial.token, nil)
+        }
+        return (try session.members(of: collection), nil, nil)
     }
 
     /// An object's name: its path's last segment, percent-decoded.

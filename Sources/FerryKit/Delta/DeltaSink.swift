@@ -167,9 +167,7 @@ final class DeltaSink: MailboxSink {
         }
     }
 
-    func syncToken(ofContainer container: Int, kind: ItemKind) -> String? {
-        collectionName(kind, container).flatMap { previousSyncTokens[kind]?[$0] }
-    }
+    func syncToken(of kind: ItemKind, collection: String) -> String? { previousSyncTokens[kind]?[collection] }
 
     /// The previous archive's objects of the same collection that the source did not report changed or removed since
     /// its sync token are the same objects (RFC 6578 section 3.5: every change of a member is reported): kept as they
