@@ -99,12 +99,20 @@ final class DAVSession {
     }
 
     func multistatus(_ response: HTTPResponse, of path: String) throws -> [DAVResponse] {
-        let root: DAVXMLElement
+        try responses(in: parsed(response, of: path), of: path)
+    }
+
+    /// The answer's XML document.
+    func parsed(_ response: HTTPResponse, of path: String) throws -> DAVXMLElement {
         do {
-            root = try DAVXMLElement.parse(response.body)
+            return try DAVXMLElement.parse(response.body)
         } catch {
             throw failure("the answer for \(path): \(error)")
         }
+    }
+
+    /// The `response` elements of a parsed multistatus.
+    func responses(in root: DAVXMLElement, of path: String) throws -> [DAVResponse] {
         guard root.namespace == DAVXMLElement.dav && root.name == "multistatus" else {
             throw failure("the answer for \(path) is not a DAV multistatus (its root is \(root.name))")
         }
@@ -259,13 +267,8 @@ final class DAVSession {
                 body: DAVRequestBody.syncCollection(since: token))
             guard response.status == 207 else { return nil }
             var truncated = false
-            let root: DAVXMLElement
-            do {
-                root = try DAVXMLElement.parse(response.body)
-            } catch {
-                throw failure("the answer for \(collection.path): \(error)")
-            }
-            for answer in try multistatus(response, of: collection.path) {
+            let root = try parsed(response, of: collection.path)
+            for answer in try responses(in: root, of: collection.path) {
                 let path = try memberPath(answer.href, of: collection.path)
                 let decoded = DAVServer.decoded(path)
                 if decoded.trimmingSlash == DAVServer.decoded(collection.path).trimmingSlash {
