@@ -5,7 +5,7 @@ import Testing
 
 /// `mailferry buffer serve` in a child process, killed with SIGKILL at random moments while concurrent
 /// smtplib senders deliver: every message that got a 250 must be in the spool afterwards, whole.
-@Suite struct BufferCrashDurabilityTests {
+@Suite(.blocking) struct BufferCrashDurabilityTests {
     static let binary = BuiltBinary.path
 
     /// argv: port prefix ready stop threads. Prints `OK <message-id>` for every 250 after DATA, creates `ready`

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,7 +9,7 @@ import Testing
 
 /// An LMTP server that trickles its greeting a byte at a time (each byte well within any per-read timeout) or says
 /// nothing: the client's bound is on the whole reply, so both end with `stalled` after the timeout.
-@Suite struct LMTPClientStallTests {
+@Suite(.blocking) struct LMTPClientStallTests {
     /// Listens on a unix socket and, for its one connection, sends `greeting` one byte every 0.2 s (or nothing).
     final class TricklingServer: @unchecked Sendable {
         let path = "/tmp/mf-lmtp-stall-\(UUID().uuidString.prefix(8)).sock"

@@ -7,7 +7,7 @@ import TestSupport
 /// Releases run inside the running server; the `[imap]` section of its configuration file is read again for each
 /// release, so a changed section takes effect at the next release without a restart. The plaintext refusal names
 /// the configuration key, since that is where a release's IMAP settings are made.
-@Suite struct ReleaseConfigurationReloadTests {
+@Suite(.blocking) struct ReleaseConfigurationReloadTests {
     static let password = "alice-Reload-Secret-5"
 
     @Test func aChangedIMAPSectionTakesEffectAtTheNextReleaseWithoutARestart() async throws {

@@ -14,7 +14,7 @@ struct DovecotFailure: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-@Suite(.serialized) struct ReleaseDovecotTests {
+@Suite(.serialized, .blocking) struct ReleaseDovecotTests {
     /// What Dovecot stores: CRLF turned into LF, and its own trace fields (Return-Path, Delivered-To, Received)
     /// added at the top. The held message must be what follows them.
     static func delivered(_ stored: [UInt8], equals original: [UInt8]) -> Bool {

@@ -12,7 +12,7 @@ import Glibc
 /// `buffer release --to imaps://...` into a real Dovecot, killed with SIGKILL part way and run again: every held
 /// message is in the user's INBOX exactly once, byte for byte (the IMAP import journal in the spool, and a lookup
 /// of the message whose APPEND the kill left unknown).
-@Suite struct ReleaseIMAPTests {
+@Suite(.blocking) struct ReleaseIMAPTests {
     static let password = "alice-Imap-Secret-77"
 
     /// Prints the SHA-256 of every message in INBOX, one a line.

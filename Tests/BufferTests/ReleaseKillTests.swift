@@ -10,7 +10,7 @@ import Glibc
 #endif
 
 /// The built `mailferry` binary, killed with SIGKILL in the middle of a release and run again.
-@Suite struct ReleaseKillTests {
+@Suite(.blocking) struct ReleaseKillTests {
     static let binary = BuiltBinary.path
 
     @Test func killDashNineDuringReleaseThenRerunDeliversEachMessageExactlyOnce() throws {

@@ -1,10 +1,11 @@
 @testable import Buffer
 import Foundation
 import Testing
+import TestSupport
 
 /// The spool executor's thread bound: blocking jobs beyond the limit queue, and a job that suspends (a commit
 /// waiting for its group batch) gives its thread back.
-@Suite struct SpoolExecutorTests {
+@Suite(.blocking) struct SpoolExecutorTests {
     @Test func atMostTheLimitRunAtOnceAndTheRestQueue() async {
         let executor = SpoolExecutor(threadLimit: 2, name: "test.spool")
         let finished = await withTaskGroup(of: Int.self) { group in

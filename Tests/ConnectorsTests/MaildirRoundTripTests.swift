@@ -4,7 +4,7 @@ import MailModel
 import TestSupport
 import Testing
 
-struct MaildirRoundTripTests {
+@Suite(.blocking) struct MaildirRoundTripTests {
     let user = UserInfo(address: "alice@example.org")
 
     /// A Dovecot-like tree: keywords, P, a name without info, new/ mail, nested and Unicode and escaped folders.
@@ -195,7 +195,7 @@ struct MaildirRoundTripTests {
 
 /// Thousands of subscribed folders: the subscriptions file is written once, when the user is finished (it was
 /// rewritten for every folder), and Dovecot reads every subscription from it.
-@Suite struct MaildirSubscriptionsTests {
+@Suite(.blocking) struct MaildirSubscriptionsTests {
     @Test func manySubscribedFoldersAreWrittenOnceAndDovecotListsThem() throws {
         let user = "u@example.com", password = "subscriptions-pass-31"
         let server = try DovecotIMAPServer(users: [.init(user, password)])
@@ -229,7 +229,7 @@ struct MaildirRoundTripTests {
 
 /// `dovecot-uidlist` read by the source and written by the target (the Dovecot-served checks are in
 /// `MailFerryCLITests.MaildirIdentityTests`).
-struct MaildirUIDListTests {
+@Suite(.blocking) struct MaildirUIDListTests {
     let user = UserInfo(address: "alice@example.org")
 
     func read(_ path: String) throws -> RecordingSink {
@@ -378,7 +378,7 @@ struct MaildirUIDListTests {
 
 /// How a folder's files are listed before they are read: in UID order, then delivery time, then name, whatever order
 /// the directory gives them; a name that is not UTF-8 is named in a warning and skipped.
-@Suite struct MaildirListingTests {
+@Suite(.blocking) struct MaildirListingTests {
     let user = UserInfo(address: "alice@example.org")
 
     @Test func filesComeInListOrderThenTimeThenNameAndAnUndecodableNameIsReported() throws {

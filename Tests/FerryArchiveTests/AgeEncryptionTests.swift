@@ -10,7 +10,7 @@ import Glibc
 
 /// The age v1 layer (format-spec 13.2) against the real `age` and `age-keygen`: each side reads what the other
 /// writes, every chunk size edge, and each kind of damage refused with its own message.
-@Suite struct AgeEncryptionTests {
+@Suite(.blocking) struct AgeEncryptionTests {
     /// Writes `plaintext` encrypted to `recipients` with MailFerry's writer.
     static func encrypt(_ plaintext: [UInt8], to recipients: [AgeRecipient], at path: String) throws {
         let file = try OwnedFile(path: path, flags: O_WRONLY | O_CREAT | O_TRUNC)

@@ -7,7 +7,7 @@ import SystemLayer
 
 /// The forger itself: what it takes apart and puts back must be a valid archive, or the tamper
 /// tests would prove nothing.
-@Suite struct ArchiveForgerTests {
+@Suite(.blocking) struct ArchiveForgerTests {
     @Test func decodesAWriterArchiveIntoItsParts() throws {
         let dir = try TemporaryDirectory()
         let key = try SigningKey.generate()

@@ -5,7 +5,7 @@ import Testing
 @testable import FerryArchive
 import SystemLayer
 
-@Suite struct ArchiveRoundTripTests {
+@Suite(.blocking) struct ArchiveRoundTripTests {
     @Test func writesAnArchiveThatVerifiesAndStreamsBackEveryByte() throws {
         let dir = try TemporaryDirectory()
         let key = try SigningKey.generate()

@@ -6,7 +6,7 @@ import Testing
 
 /// Single flipped bytes at every level (entry data, compressed frames, manifest, seek table),
 /// truncation, junk, and files that are not MailFerry archives at all.
-@Suite struct ByteTamperTests {
+@Suite(.blocking) struct ByteTamperTests {
     /// The sample's frames: item data, manifest, statement and signature.
     static let dataFrame = 0, manifestFrame = 1, lastFrame = 2
 

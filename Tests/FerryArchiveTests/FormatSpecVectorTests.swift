@@ -14,7 +14,7 @@ import SystemLayer
 /// FormatSpecVectorTests` rewrites them instead (and skips the checks, which a second, normal run
 /// then performs). The archive bytes depend on the zstd version, so only the extracted manifest,
 /// statement and signature are compared byte for byte; `tiny.mfa` itself must still verify.
-@Suite(.serialized) struct FormatSpecVectorTests {
+@Suite(.serialized, .blocking) struct FormatSpecVectorTests {
     static let writeMode = ProcessInfo.processInfo.environment["MAILFERRY_WRITE_VECTORS"] == "1"
 
     /// `format-spec/vectors`, found from this file's place in the repository.

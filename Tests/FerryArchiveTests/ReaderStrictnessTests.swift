@@ -5,7 +5,7 @@ import Testing
 @testable import FerryArchive
 
 /// Signed but malformed archives that a first version of the reader accepted: each is refused now.
-@Suite struct ReaderStrictnessTests {
+@Suite(.blocking) struct ReaderStrictnessTests {
     /// A (buggy or compromised) signer lists the same synthetic name twice, each copy with its own
     /// correct position, size and hash. Names are meant to be unique (EntryPath: "numbers ... from 1",
     /// one per item), and a plain `tar -x` of such an archive silently keeps only the second copy,

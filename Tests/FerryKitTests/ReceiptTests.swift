@@ -5,9 +5,10 @@ import Foundation
 import Receipts
 import Reporting
 import Testing
+import TestSupport
 
 /// Receipts: station B's signed statement, per user, that the target holds what the archive held.
-@Suite struct ReceiptTests {
+@Suite(.blocking) struct ReceiptTests {
     let scratch: Scratch
     /// Station A signs archives; station B signs receipts.
     let stationA: (privatePath: String, publicPath: String, keyID: String)

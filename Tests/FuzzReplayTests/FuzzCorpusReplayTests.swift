@@ -4,7 +4,7 @@ import Testing
 
 /// Every stored fuzz input (Fuzz/corpus/TARGET, and the crashes fixed since, Fuzz/crashes/TARGET) replayed
 /// through its target by the normally built fuzz executables: a parser that traps on one again fails here.
-@Suite struct FuzzCorpusReplayTests {
+@Suite(.blocking) struct FuzzCorpusReplayTests {
     static let root: String = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }

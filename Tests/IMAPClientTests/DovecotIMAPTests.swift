@@ -11,7 +11,7 @@ import Testing
 #endif
 
 /// The client against a real Dovecot started by each test (DovecotIMAPServer).
-@Suite(.serialized) struct DovecotIMAPTests {
+@Suite(.serialized, .blocking) struct DovecotIMAPTests {
     static let users = [DovecotIMAPServer.User("alice", "secret"), DovecotIMAPServer.User("bob", "bobpw")]
     static let master = DovecotIMAPServer.User("admin", "masterpw")
     #if DEBUG

@@ -101,7 +101,7 @@ final class InjectingProxy {
     }
 }
 
-@Suite(.serialized) struct STARTTLSInjectionTests {
+@Suite(.serialized, .blocking) struct STARTTLSInjectionTests {
     @Test func plaintextSentWithTheSTARTTLSAnswerIsDiscarded() throws {
         let dovecot = try DovecotIMAPServer(users: [.init("alice", "secret")])
         let proxy = try InjectingProxy(

@@ -1,11 +1,12 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 
 /// The built `mailferry` binary's buffer commands, as an operator runs them: `buffer serve` as a process on
 /// 127.0.0.1 port 0, then `status` (text and JSON), `hold`, `forwarding --off`, `release --undo`, `close`
 /// against it, SIGTERM ending it with exit 0, and configurations that cannot be used.
-@Suite struct BufferCommandLineTests {
+@Suite(.blocking) struct BufferCommandLineTests {
     /// A running `mailferry buffer serve`; its stdout lines tell the bound addresses.
     final class Serve {
         let process: Process

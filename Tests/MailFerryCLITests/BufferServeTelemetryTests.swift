@@ -4,7 +4,7 @@ import TestSupport
 
 /// `mailferry buffer serve` as installed: with `[log] format = "json"` and `[metrics] listen` it prints the metrics
 /// address beside the listeners, writes its transaction lines as JSON on standard error, and answers a scrape.
-@Suite struct BufferServeTelemetryTests {
+@Suite(.blocking) struct BufferServeTelemetryTests {
     @Test func serveLogsJSONAndServesMetrics() throws {
         let work = try Workspace()
         let config = try BufferCommandLineTests.writeConfig(

@@ -2,9 +2,10 @@ import FerryArchive
 import Foundation
 import Testing
 import SystemLayer
+import TestSupport
 
 /// The command line run as a user runs it: outputs, JSON, exit codes, errors.
-@Suite(.serialized) struct CommandLineTests {
+@Suite(.serialized, .blocking) struct CommandLineTests {
     let work: Workspace
     let key: String
     let pub: String
@@ -140,7 +141,7 @@ import SystemLayer
 }
 
 /// `export --types` narrows what is read from a source that holds every type.
-@Suite(.serialized) struct ExportTypesTests {
+@Suite(.serialized, .blocking) struct ExportTypesTests {
     @Test func onlyTheTypesAskedForAreExported() throws {
         let work = try Workspace()
         #expect(try CLI.run(["keygen", "--out", work.file("a")]).status == 0)

@@ -5,7 +5,7 @@ import TestSupport
 /// What an operator reads when a server cannot be reached or its certificate is not accepted: the host, the port
 /// and the problem in a mail administrator's words (connection refused, an issuer not trusted, expired, made out
 /// to another name), and the option that changes it; never SwiftNIO's or BoringSSL's error values.
-@Suite struct ConnectionErrorTests {
+@Suite(.blocking) struct ConnectionErrorTests {
     static let password = "alice-Cert-Test-42"
 
     /// An archive of the sample store, its key and an admin credentials line.

@@ -6,7 +6,7 @@ import Testing
 /// `mailferry copy` as a user runs it: the printed SHA-256 is what `sha256sum` says, the copy verifies, a kill -9
 /// is resumed from the verified prefix, a damaged prefix starts over, and a medium that is too small (a tmpfs with
 /// a size limit) or a FAT32 one (when a loop-mounted image can be made here) is refused before a byte is written.
-@Suite(.serialized) struct CopyCommandTests {
+@Suite(.serialized, .blocking) struct CopyCommandTests {
     /// The SHA-256 the command printed for `path`.
     static func printedHash(_ output: String, for path: String) -> String? {
         for line in output.split(separator: "\n") where line.hasPrefix(path + ":") {

@@ -10,7 +10,7 @@ import Glibc
 /// HTTPS as the source, Xandikos over plain HTTP as the target, both started by the tests. An independent Python
 /// client on raw `http.client` (`dav_client.py`) puts the objects in and reads both servers back with PROPFIND and
 /// GET, comparing each object's bytes and each collection's properties.
-@Suite(.serialized) struct DAVRoundTripTests {
+@Suite(.serialized, .blocking) struct DAVRoundTripTests {
     static let user = "alice@example.com"
     static let password = "alice-DAV-4711"
     static let client = CLI.repositoryRoot + "/Tests/MailFerryCLITests/dav_client.py"
@@ -442,7 +442,7 @@ import Glibc
 
 /// Hostile DAV servers (`hostile_dav.py`): each is a clear error with a non-zero exit, no archive, and the export's
 /// peak memory stays far below what the answer would take.
-@Suite(.serialized) struct HostileDAVTests {
+@Suite(.serialized, .blocking) struct HostileDAVTests {
     static let script = CLI.repositoryRoot + "/Tests/MailFerryCLITests/hostile_dav.py"
     static let peakRSS = CLI.repositoryRoot + "/Tests/MailFerryCLITests/peak_rss.py"
 

@@ -2,11 +2,12 @@ import FerryArchive
 import Foundation
 import Testing
 import SystemLayer
+import TestSupport
 
 /// Incremental passes through the built binary: a full archive, changes at the source, a delta, and the target
 /// must then equal the source, byte for byte, flag for flag, date for date. The ledger refuses a replay, a delta
 /// without its base and one out of order; a delta import killed with -9 finishes when run again.
-@Suite(.serialized) struct DeltaRoundTripTests {
+@Suite(.serialized, .blocking) struct DeltaRoundTripTests {
     static let user = "u@example.com"
     /// Text that does not compress away, so archive sizes follow the number of messages carried.
     static func filler(_ seed: String) -> String {
@@ -397,7 +398,7 @@ import SystemLayer
 
 /// A directory store (mail, contacts, calendars, Sieve) through a full pass and a delta in which contacts and events
 /// change, vanish and appear; and the delta's manifest against the JSON Schema and check_schema.py.
-@Suite(.serialized) struct DirectoryDeltaTests {
+@Suite(.serialized, .blocking) struct DirectoryDeltaTests {
     /// Every file of a user's folder outside the Maildir and MailFerry's own records, as `path|SHA-256`.
     static func files(_ home: String) throws -> [String] {
         let fm = FileManager.default

@@ -5,7 +5,7 @@ import TestSupport
 /// The media leg encrypted, as a user runs it: keys from `mailferry keygen --encryption` and `age-keygen`, an export
 /// encrypted to station B and an escrow key, opened by `age -d` and by MailFerry's readers, and damage refused
 /// before a target is touched.
-@Suite struct EncryptedArchiveTests {
+@Suite(.blocking) struct EncryptedArchiveTests {
     /// Station A's signing key, station B's age key (ours), an escrow key made by `age-keygen`, the sample store.
     final class Setup {
         let work: Workspace

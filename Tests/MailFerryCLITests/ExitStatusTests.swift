@@ -5,7 +5,7 @@ import TestSupport
 /// The documented exit statuses (README, "Commands"), run as an operator runs the binary: 1 a check failed (a
 /// signature, a receipt, a reconcile, mail not delivered), 2 usage or a state change not allowed now, 3 an I/O or
 /// server error. Every refusal says why on standard error.
-@Suite struct ExitStatusTests {
+@Suite(.blocking) struct ExitStatusTests {
     static func expect(
         _ arguments: [String], exits status: Int32, saying words: String..., sourceLocation: SourceLocation = #_sourceLocation
     ) throws {

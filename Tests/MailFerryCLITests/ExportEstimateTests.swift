@@ -4,7 +4,7 @@ import TestSupport
 
 /// `export --estimate`: the counts must be what the export then carries, nothing may be written, and the estimated
 /// archive size must be of the archive's order; on a generated Maildir and on a real Dovecot.
-@Suite(.serialized) struct ExportEstimateTests {
+@Suite(.serialized, .blocking) struct ExportEstimateTests {
     /// A Maildir of three folders with `perFolder` messages each, of varied sizes: text that compresses and
     /// base64 of random bytes that does not.
     static func makeMaildir(_ root: String, perFolder: Int) throws {

@@ -6,7 +6,7 @@ import TestSupport
 /// Maildir: the reconcile compares them per folder, reports each, fails on a difference the target could hold, and
 /// lists what the target cannot hold. Python's imaplib gives the source its ACLs and subscriptions and changes the
 /// target afterwards, so MailFerry never checks only itself.
-@Suite(.serialized) struct FolderPropertiesReconcileTests {
+@Suite(.serialized, .blocking) struct FolderPropertiesReconcileTests {
     static let password = "alice-Props-2718"
     static let bobPassword = "bob-Props-3141"
     static let helper = CLI.repositoryRoot + "/Tests/MailFerryCLITests/folder_properties.py"

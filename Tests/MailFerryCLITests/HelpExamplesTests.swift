@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The README says every command has `--help` with examples: each command's help shows at least one example line
 /// that runs that very command, and `buffer release --to` names every target the release accepts.
-@Suite struct HelpExamplesTests {
+@Suite(.blocking) struct HelpExamplesTests {
     static let commands: [[String]] = [
         ["keygen"], ["export"], ["inspect"], ["verify"], ["import"], ["reconcile"], ["copy"],
         ["buffer", "serve"], ["buffer", "status"], ["buffer", "hold"], ["buffer", "release"], ["buffer", "forwarding"],

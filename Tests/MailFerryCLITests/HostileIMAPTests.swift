@@ -9,7 +9,7 @@ import Glibc
 /// Exports from a server that stalls, cuts, trickles, lies about sizes or echoes the password (hostile_imap.py),
 /// with a 1 s `--timeout`: each ends with a clear message and never shows the password. The process limit is a
 /// guard against a hang, not a measurement.
-@Suite(.serialized) struct HostileIMAPTests {
+@Suite(.serialized, .blocking) struct HostileIMAPTests {
     static let user = "alice@example.com"
 
     /// hostile_imap.py in one mode, on a free port of 127.0.0.1.

@@ -10,7 +10,7 @@ import TestSupport
 /// earlier accepted import placed at a known UID is checked from its folder's metadata FETCH (there at that UID, same
 /// UIDVALIDITY, size, flags, keywords, internal date). It must still fail when such a message is gone or was
 /// reflagged behind the tool's back, and `--full-reconcile` must read every body. Bodies are counted, not timed.
-@Suite(.serialized) struct IMAPDeltaReconcileTests {
+@Suite(.serialized, .blocking) struct IMAPDeltaReconcileTests {
     /// imaplib against one Dovecot user: `append N` (new mail in INBOX), `reflag` and `expunge` (the first message of
     /// INBOX, whose UID is printed).
     static let script = #"""

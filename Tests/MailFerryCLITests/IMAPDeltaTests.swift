@@ -5,7 +5,7 @@ import TestSupport
 /// A full pass and a delta from one real Dovecot into another through the built binary; between them the mailbox
 /// changes through Python's imaplib (new mail, flags set and cleared, a deletion, a UID MOVE, a RENAME). After the
 /// delta the target must equal the source again, as imaplib sees both.
-@Suite(.serialized) struct IMAPDeltaTests {
+@Suite(.serialized, .blocking) struct IMAPDeltaTests {
     @Test func aDeltaBetweenTwoDovecotsCarriesNewMailFlagsMovesDeletionsAndRenames() throws {
         let s = try IMAPRoundTripTests.Stations()
         try s.load(s.source, seed: 11, count: 45)

@@ -8,7 +8,7 @@ import Glibc
 
 /// Export from one real Dovecot and import into another through the built binary; Python's imaplib loads the
 /// source and compares both servers, so MailFerry's IMAP client never checks itself.
-@Suite(.serialized) struct IMAPRoundTripTests {
+@Suite(.serialized, .blocking) struct IMAPRoundTripTests {
     static let password = "alice-Secret-4711"
     static let bobPassword = "bob-Secret-0815"
     static let adminPassword = "admin-Secret-2342"
@@ -396,7 +396,7 @@ enum Python {
 }
 
 /// A server that refuses some items: they stop the import unless --max-bad-items allows them, and are listed.
-@Suite(.serialized) struct IMAPBadItemTests {
+@Suite(.serialized, .blocking) struct IMAPBadItemTests {
     @Test func refusedItemsStopTheImportOrAreCountedAgainstTheLimit() throws {
         // Four messages of about 1.4 MB among 40; the target takes nothing above 500 KB.
         let s = try IMAPRoundTripTests.Stations(targetMaxMailSize: "500k")

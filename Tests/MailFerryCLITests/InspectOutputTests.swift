@@ -5,7 +5,7 @@ import TestSupport
 /// What `inspect` shows comes from an archive, which may come from anyone: names and subjects must not act on the
 /// terminal, every mode must say when nothing was verified, a large item shown as JSON must stream, and a FIFO
 /// given as the archive must not block (issue 13, "Output that misleads or misbehaves").
-@Suite struct InspectOutputTests {
+@Suite(.blocking) struct InspectOutputTests {
     let work: Workspace
 
     init() throws {

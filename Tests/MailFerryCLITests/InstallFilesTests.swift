@@ -5,7 +5,7 @@ import TestSupport
 /// The files that install and run MailFerry outside the build folder: `.ci/install-deps` (which `samples/demo.sh`
 /// and `contrib/install.sh` run first) needs no root when nothing is missing, and the systemd unit with its
 /// release-targets drop-in is one systemd accepts.
-@Suite struct InstallFilesTests {
+@Suite(.blocking) struct InstallFilesTests {
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws -> CLI.Result {
         try ProcessRunner.run(executable, arguments, environment: environment)
     }

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// kill -9 in the middle of an import or an export, then run it again: the import ends with every
 /// archived message present exactly once, and a killed export never leaves a file under its final name.
-@Suite(.serialized) struct KillAndResumeTests {
+@Suite(.serialized, .blocking) struct KillAndResumeTests {
     static let messageCount = 3000
 
     /// A Maildir of `messageCount` messages of a few KB each, in two folders.

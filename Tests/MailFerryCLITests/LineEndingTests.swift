@@ -11,7 +11,7 @@ import Glibc
 /// Mail stored with LF line endings (Maildir, mbox) imported into a real Dovecot over IMAP: the server gets and holds
 /// the CRLF form, the reconcile expects that form and passes, the report counts the converted messages per folder,
 /// and Python's imaplib confirms the server holds exactly the CRLF form of every source file.
-@Suite(.serialized) struct LineEndingTests {
+@Suite(.serialized, .blocking) struct LineEndingTests {
     static let user = "alice@example.com"
     static let password = IMAPRoundTripTests.password
 

@@ -5,7 +5,7 @@ import TestSupport
 /// A Dovecot Maildir's identity through an archive: made by a real Dovecot (LMTP delivery, IMAP flags), exported from
 /// its files, imported into a fresh Maildir and served by a second Dovecot, which must show the same UIDVALIDITY,
 /// UIDNEXT and folder GUID, and the same UIDs, X-GUIDs, flags and keywords message by message, to imaplib.
-@Suite(.serialized) struct MaildirIdentityTests {
+@Suite(.serialized, .blocking) struct MaildirIdentityTests {
     static let user = "alice"
     static let password = "alice-Secret-4711"
     static let script = CLI.repositoryRoot + "/Tests/MailFerryCLITests/maildir_identity.py"

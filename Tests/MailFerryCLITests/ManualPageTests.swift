@@ -5,7 +5,7 @@ import TestSupport
 /// `contrib/mailferry.1`, the page the systemd unit points at (`man:mailferry(1)`) and `contrib/install.sh`
 /// installs: groff renders it without a warning, and it documents exactly the commands the parser has, so a
 /// command added, renamed or removed without `bash scripts/generate-manual.sh` fails here.
-@Suite struct ManualPageTests {
+@Suite(.blocking) struct ManualPageTests {
     static let page = CLI.repositoryRoot + "/contrib/mailferry.1"
 
     @Test func groffRendersThePageWithoutWarnings() throws {

@@ -8,7 +8,7 @@ import Glibc
 
 /// `export --jobs N` reads users side by side into one archive that is the same as with one job: the same
 /// manifest (entries, order, sizes, hashes, metadata, offsets and frames), only the archive id and time differ.
-@Suite(.serialized) struct ParallelExportTests {
+@Suite(.serialized, .blocking) struct ParallelExportTests {
     static let users = ["alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"]
     static func password(_ user: String) -> String { "pw-\(user.prefix(while: { $0 != "@" }))-Secret-31" }
 

@@ -1,8 +1,9 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `import --jobs N` reads each user's part of the archive on its own and ends with the same target as one job.
-struct ParallelImportTests {
+@Suite(.blocking) struct ParallelImportTests {
     /// Every file under `root` with its bytes, by relative path. A `dovecot-uidlist` is taken without its header:
     /// the sample store has no UIDVALIDITY or folder GUID to keep, so each import makes new ones.
     static func tree(_ root: String) throws -> [String: Data] {

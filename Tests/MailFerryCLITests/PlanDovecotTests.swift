@@ -7,7 +7,7 @@ import TestSupport
 /// the buffer holding mail that keeps arriving over SMTP; the final pass as a delta; the import of both with
 /// receipts at station B; the release into the target over IMAP. Afterwards the target must hold the source plus
 /// the held mail: nothing lost, nothing doubled, the ACL naming the renamed user rewritten.
-@Suite(.serialized) struct PlanDovecotTests {
+@Suite(.serialized, .blocking) struct PlanDovecotTests {
     static let alicePassword = IMAPRoundTripTests.password
     static let bobPassword = IMAPRoundTripTests.bobPassword
     static let fixture = IMAPRoundTripTests.fixture

@@ -6,7 +6,7 @@ import TestSupport
 /// The two-station plan as an operator runs it, on one machine playing both stations: a dir: source, the buffer
 /// serving SMTP, a dir: target, users renamed by the mapping; every step killed once between its work and its
 /// journal line and run again; and the undo branch.
-@Suite(.serialized) struct PlanTests {
+@Suite(.serialized, .blocking) struct PlanTests {
     typealias Serve = BufferCommandLineTests.Serve
 
     struct Station {

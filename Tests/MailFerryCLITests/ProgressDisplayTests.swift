@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The progress display as people see it: on a terminal (a pseudo-terminal made by util-linux `script`) one line
 /// rewritten in place with a bar, share and item total from the manifest; through a pipe plain lines only.
-@Suite(.serialized) struct ProgressDisplayTests {
+@Suite(.serialized, .blocking) struct ProgressDisplayTests {
     /// Runs the binary on a pseudo-terminal and returns everything it wrote there.
     static func onTerminal(_ arguments: [String], _ work: Workspace) throws -> (status: Int32, output: String) {
         let command = ([CLI.binary] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")

@@ -9,7 +9,7 @@ import Glibc
 /// The HTML report opened in a real browser: a generated mailbox is exported and imported into a dir: target,
 /// the target is damaged, and `reconcile --html` writes the page; headless Chromium (Debian's `chromium`, which
 /// `.ci/install-deps` installs) must put the tables in its DOM and paint a screenshot that is a real render.
-@Suite(.serialized) struct ReportBrowserTests {
+@Suite(.serialized, .blocking) struct ReportBrowserTests {
     static let chromium = "/usr/bin/chromium"
     static let pngCheck = CLI.repositoryRoot + "/Tests/MailFerryCLITests/png_check.py"
 

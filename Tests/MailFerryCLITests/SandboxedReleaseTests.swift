@@ -6,7 +6,7 @@ import TestSupport
 /// inside the server. A receipt and key the operator keeps under /tmp must still reach the release: the command
 /// copies them into the spool, the one folder both see. The server runs here in its own mount namespace with a
 /// fresh tmpfs on /tmp, as the unit's sandbox has it (needs root, as CI runs; skipped where unshare is refused).
-@Suite struct SandboxedReleaseTests {
+@Suite(.blocking) struct SandboxedReleaseTests {
     static var canUnshare: Bool {
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")

@@ -7,7 +7,7 @@ import TestSupport
 /// Dovecot (IMAP and ManageSieve) and Xandikos (`--target` three times), with one reconcile and one receipt per user
 /// over every type. Independent clients read both sides back: imaplib, a raw-`http.client` DAV client and a raw
 /// ManageSieve client.
-@Suite(.serialized) struct SeveralSystemsMigrationTests {
+@Suite(.serialized, .blocking) struct SeveralSystemsMigrationTests {
     static let user = "alice@example.com"
     static let password = "alice-several-4711"
 

@@ -9,7 +9,7 @@ import Glibc
 /// ManageSieve (RFC 5804) as source and target: scripts put into one real Dovecot with Pigeonhole by an independent
 /// Python client on a raw socket (`managesieve_client.py`), exported from it through `sieve://`, imported into a
 /// second one, and read back from both by that Python client, which compares bytes and the active script.
-@Suite(.serialized) struct SieveRoundTripTests {
+@Suite(.serialized, .blocking) struct SieveRoundTripTests {
     static let password = "alice-Sieve-4711"
     static let adminPassword = "admin-Sieve-2342"
     static let client = CLI.repositoryRoot + "/Tests/MailFerryCLITests/managesieve_client.py"
@@ -306,7 +306,7 @@ import Glibc
 }
 
 /// Servers that misbehave: stand-ins in Python, without TLS.
-@Suite(.serialized) struct HostileManageSieveTests {
+@Suite(.serialized, .blocking) struct HostileManageSieveTests {
     static func export(_ server: ListeningScript, _ work: Workspace, _ extra: [String]) throws -> CLI.Result {
         _ = try CLI.run(["keygen", "--out", work.file("k")])
         let credentials = work.file("c.tsv")

@@ -5,7 +5,7 @@ import TestSupport
 /// The user mapping reaches every address of a renamed user that groupware holds: a contact group's `MEMBER`, and a
 /// Sieve script's `redirect` and `vacation :addresses`. The rewritten script is checked by Pigeonhole itself
 /// (CHECKSCRIPT before PUTSCRIPT) on a real Dovecot, and read back by a raw ManageSieve client.
-@Suite(.serialized) struct UserMappingGroupwareTests {
+@Suite(.serialized, .blocking) struct UserMappingGroupwareTests {
     static let password = "bob-mapping-4711"
     static let group = "BEGIN:VCARD\r\nVERSION:4.0\r\nKIND:group\r\nFN:Team\r\nUID:urn:uuid:5b1e4c2a-team\r\nMEMBER:mailto:alice@example.com\r\nMEMBER:mailto:carol@example.org\r\nEND:VCARD\r\n"
     static let script = """

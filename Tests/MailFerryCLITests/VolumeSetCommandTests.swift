@@ -5,7 +5,7 @@ import TestSupport
 
 /// Volume sets as a user runs them: `export --volume-size`, then `verify` and `inspect` of the volumes in any order or
 /// of their folder, each volume verified on its own, and the set's refusals with their exit statuses.
-@Suite struct VolumeSetCommandTests {
+@Suite(.blocking) struct VolumeSetCommandTests {
     /// The sample store with 30 barely compressible 12 KB messages added to each user's INBOX: several 256K volumes.
     final class Setup {
         let work: Workspace

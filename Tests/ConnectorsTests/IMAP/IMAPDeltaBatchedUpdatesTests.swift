@@ -9,7 +9,7 @@ import TestSupport
 /// UID MOVE per mailbox and destination), sent once the delta's lines are read. Whatever the grouping, the server
 /// must end with exactly the flags and folders the delta gives each message, as Python's imaplib reads them, and the
 /// same delta applied again must change nothing and say so.
-@Suite(.serialized) struct IMAPDeltaBatchedUpdatesTests {
+@Suite(.serialized, .blocking) struct IMAPDeltaBatchedUpdatesTests {
     static let password = "batched-updates-pass-17"
     static let archiveID = String(repeating: "cd", count: 16)
     static let user = "batch@example.com"

@@ -9,7 +9,7 @@ import TestSupport
 /// journal must be read once per user and archive, whatever the number of messages the delta changes: it was read
 /// (and every line decoded) once per message, which made a delta over a large mailbox quadratic. Counted, not
 /// timed: the mailbox grows fourfold and the reads stay at one.
-@Suite(.serialized) struct IMAPDeltaLookupTests {
+@Suite(.serialized, .blocking) struct IMAPDeltaLookupTests {
     static let password = "delta-lookup-pass-17"
     static let archiveID = String(repeating: "ab", count: 16)
 
