@@ -58,15 +58,27 @@ public final class FileLock {
     private let file: FileDescriptor
 
     /// Takes the lock, waiting for it when `wait` is true. Returns nil when `wait` is false and another
-    /// process holds it.
-    public static func acquire(_ path: String, wait: Bool) throws(SystemError) -> FileLock? {
+    /// process holds it for longer than `grace`.
+    ///
+    /// Why the grace: a child that another thread of this process is starting shares our descriptors until its
+    /// exec closes them (they are all `O_CLOEXEC`), so a lock this process has just released can stay taken for
+    /// the few milliseconds between the fork and the exec. Without it, closing and reopening a spool while a
+    /// sibling thread starts a program was refused now and then as "in use by another process".
+    public static func acquire(_ path: String, wait: Bool, grace: Duration = .seconds(1)) throws(SystemError) -> FileLock? {
         let file = try FileDescriptor(opening: path, O_RDWR | O_CREAT, mode: 0o600)
         let raw = file.raw
-        let taken = try SystemCall.retrying("flock", path, allowing: wait ? [] : [EWOULDBLOCK]) {
-            flock(raw, wait ? LOCK_EX : LOCK_EX | LOCK_NB)
+        if wait {
+            _ = try SystemCall.retrying("flock", path) { flock(raw, LOCK_EX) }
+            return FileLock(path: path, file: file)
         }
-        guard case .success = taken else { return nil }
-        return FileLock(path: path, file: file)
+        let clock = ContinuousClock()
+        let deadline = clock.now + grace
+        while true {
+            let taken = try SystemCall.retrying("flock", path, allowing: [EWOULDBLOCK]) { flock(raw, LOCK_EX | LOCK_NB) }
+            if case .success = taken { return FileLock(path: path, file: file) }
+            guard clock.now < deadline else { return nil }
+            usleep(10_000)
+        }
     }
 
     private init(path: String, file: FileDescriptor) {

@@ -123,4 +123,20 @@ struct JSONLinesFileTests {
         }
         #expect(try FileLock.acquire(dir + "/lock", wait: false) != nil)
     }
+
+    /// A holder that lets go within the grace (a child between its fork and its exec) does not make the lock
+    /// look taken; `flock(1)` plays the holder.
+    @Test func aLockHeldForAMomentIsTakenWithinTheGrace() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/lock"
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+        holder.arguments = [path, "sleep", "0.5"]
+        try holder.run()
+        defer { holder.waitUntilExit() }
+        // Until flock(1) has it: a lock taken here is dropped at once (deinit), and flock(1) gets it next.
+        while try FileLock.acquire(path, wait: false, grace: .zero) != nil { usleep(5_000) }
+        #expect(try FileLock.acquire(path, wait: false, grace: .seconds(60)) != nil)
+    }
 }
