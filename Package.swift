@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // C libraries from Debian, reached only through these shims.
@@ -58,6 +59,18 @@ let package = Package(
         ),
         // The buffer's durable spool: messages held for migrating users until release.
         .target(name: "BufferSpool", dependencies: ["SystemLayer", "MailModel", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The shared spool on PostgreSQL: the same `SpoolStore` as BufferSpool, for several buffer hosts.
+        .target(
+            name: "PostgresSpool",
+            dependencies: [
+                "SystemLayer", "MailModel", "BufferSpool",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         // What an operator watches of the service: swift-log handlers (plain and JSON lines) and the Prometheus
         // /metrics endpoint on NIOHTTP1. Knows nothing of SMTP or the spool.
         .target(
@@ -75,7 +88,7 @@ let package = Package(
         .target(
             name: "Buffer",
             dependencies: [
-                "SystemLayer", "SMTPCore", "BufferSpool", "Receipts", "FerryArchive", "Connectors", "MailModel", "Telemetry",
+                "SystemLayer", "SMTPCore", "BufferSpool", "PostgresSpool", "Receipts", "FerryArchive", "Connectors", "MailModel", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -129,7 +142,7 @@ let package = Package(
         .testTarget(name: "IMAPCoreTests", dependencies: ["TestSupport", "IMAPCore"], exclude: ["Transcripts"]),
         .testTarget(name: "IMAPClientTests", dependencies: ["TestSupport", "IMAPClient", "IMAPCore", "MailModel"]),
         .testTarget(name: "BufferSpoolTests", dependencies: ["SystemLayer", "BufferSpool", "MailModel"]),
-        .testTarget(name: "BufferTests", dependencies: ["TestSupport", "SystemLayer", "Buffer", "Telemetry", "BufferSpool", "SMTPCore", "FerryArchive", "Connectors", "Reporting", "Receipts", "MailModel"]),
+        .testTarget(name: "BufferTests", dependencies: ["TestSupport", "SystemLayer", "Buffer", "Telemetry", "BufferSpool", "PostgresSpool", "SMTPCore", "FerryArchive", "Connectors", "Reporting", "Receipts", "MailModel"]),
         .testTarget(name: "MigrationPlanTests", dependencies: ["TestSupport", "MigrationPlan", "FerryKit"]),
         .testTarget(name: "FuzzReplayTests", dependencies: ["TestSupport", "mailferry-fuzz", "mailferry-fuzz-config"]),
         .testTarget(

@@ -1,5 +1,6 @@
 import Connectors
 import Foundation
+import PostgresSpool
 import SMTPCore
 import Telemetry
 import TOMLKit
@@ -77,8 +78,17 @@ public struct BufferConfiguration: Sendable, Equatable {
     public var smtp: Listener?
     /// LMTP listener (RFC 2033), nil when the file has no `[lmtp]`.
     public var lmtp: Listener?
-    /// Where held mail and the spool's database live.
+    /// `[buffer] spool`: the directory where held mail and the spool's database live, or a shared spool's
+    /// `postgres://USER@HOST[:PORT]/DB` URL (`isSharedSpool`).
     public var spoolDirectory: String
+    /// `[buffer] spool_password_file`: the shared spool's password (its first line); without it, `PGPASSFILE`.
+    public var spoolPasswordFile: String?
+    /// `[buffer] state_directory`: with a shared spool, where this host keeps what is its own (the IMAP delivery
+    /// journal); nil: the system's temporary directory.
+    public var stateDirectory: String?
+
+    /// The spool is a PostgreSQL database several hosts share.
+    public var isSharedSpool: Bool { PostgresSpoolURL.isURL(spoolDirectory) }
     /// The temporary domain the buffer answers for: `alice@NAMESPACE` stands for the held user `alice@example.com`.
     public var namespace: String
     /// Users held from the start; `buffer hold` adds more at run time.
@@ -228,8 +238,17 @@ public struct BufferConfiguration: Sendable, Equatable {
         }
 
         guard let buffer = table["buffer"]?.table else { throw fail("buffer", "the [buffer] table is required") }
-        try refuseUnknown(buffer, allowed: ["spool", "namespace", "hold", "hostname", "linger"], prefix: "buffer.", fail: fail)
+        try refuseUnknown(
+            buffer, allowed: ["spool", "namespace", "hold", "hostname", "linger", "spool_password_file", "state_directory"],
+            prefix: "buffer.", fail: fail)
         guard let spool = buffer["spool"]?.string, !spool.isEmpty else { throw fail("buffer.spool", "is required") }
+        if PostgresSpoolURL.isURL(spool) {
+            do { _ = try PostgresSpoolURL(parsing: spool) } catch let error as PostgresSpoolError {
+                throw fail("buffer.spool", "\(error)")
+            }
+        } else if buffer["spool_password_file"] != nil {
+            throw fail("buffer.spool_password_file", "is only for a PostgreSQL spool (spool = \"postgres://...\")")
+        }
         guard let namespace = buffer["namespace"]?.string, namespace.contains("."), !namespace.contains("@") else {
             throw fail("buffer.namespace", "is required: a domain such as \"buffer.example.com\"")
         }
@@ -246,6 +265,8 @@ public struct BufferConfiguration: Sendable, Equatable {
         var configuration = BufferConfiguration(
             smtp: try listener("smtp"), lmtp: try listener("lmtp"), spoolDirectory: spool, namespace: namespace.lowercased(),
             hold: hold, hostname: buffer["hostname"]?.string ?? ProcessInfo.processInfo.hostName)
+        configuration.spoolPasswordFile = buffer["spool_password_file"]?.string
+        configuration.stateDirectory = buffer["state_directory"]?.string
         if let value = buffer["linger"] {
             guard let linger = parseDuration(value) else {
                 throw fail(
@@ -361,7 +382,8 @@ extension BufferConfiguration {
     func deliveryOptions(_ imap: IMAPDelivery) -> ConnectorOptions {
         var options = ConnectorOptions(
             credentialsPath: imap.credentialsPath, caFile: imap.caFile, allowPlaintext: imap.allowPlaintext,
-            journalDirectory: spoolDirectory + "/imap-journal")
+            journalDirectory: (isSharedSpool
+                ? (stateDirectory ?? NSTemporaryDirectory() + "/mailferry-buffer") : spoolDirectory) + "/imap-journal")
         options.allowReadableCredentials = imap.allowReadableCredentials
         options.timeout = imap.timeout
         options.settingsOrigin = .bufferConfiguration(path: path)

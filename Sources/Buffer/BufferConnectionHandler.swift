@@ -34,7 +34,7 @@ final class BufferConnectionHandler: ChannelInboundHandler {
     }
 
     private let configuration: BufferConfiguration
-    private let spool: BufferSpool
+    private let spool: any SpoolStore
     private let telemetry: BufferTelemetry
     /// The transaction between DATA and its final reply, for its log line.
     private var transaction: TransactionRecord?
@@ -59,7 +59,7 @@ final class BufferConnectionHandler: ChannelInboundHandler {
 
     init(
         configuration: BufferConfiguration, sessionConfiguration: SMTPSession.Configuration, tlsContext: NIOSSLContext?,
-        spool: BufferSpool, telemetry: BufferTelemetry
+        spool: any SpoolStore, telemetry: BufferTelemetry
     ) {
         self.configuration = configuration
         self.telemetry = telemetry

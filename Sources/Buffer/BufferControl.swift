@@ -78,7 +78,7 @@ public enum BufferControl {
     /// Runs a request on an open spool: what the server does for a client, and what the commands do themselves
     /// when no server runs.
     public static func perform(
-        _ request: Request, on spool: BufferSpool, delivery: ConnectorOptions, progress: ((ReleaseProgress) -> Void)? = nil
+        _ request: Request, on spool: any SpoolStore, delivery: ConnectorOptions, progress: ((ReleaseProgress) -> Void)? = nil
     ) -> Response {
         do {
             switch request {
@@ -94,7 +94,7 @@ public enum BufferControl {
                 try spool.close(user: user)
                 return Response(ok: true, users: try spool.status(user: user).map { [$0] })
             case .release(let parameters):
-                var job = ReleaseJob(parameters: parameters, spoolDirectory: spool.directory)
+                var job = ReleaseJob(parameters: parameters, spoolDirectory: spool.location)
                 job.deliveryOptions = delivery
                 job.onProgress = progress
                 let report = try job.run(on: spool)

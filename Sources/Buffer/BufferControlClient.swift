@@ -6,6 +6,7 @@ import Darwin
 import BufferSpool
 import Connectors
 import Foundation
+import PostgresSpool
 
 /// Sends one control request to a running buffer, or performs it on the spool when no buffer runs.
 public enum BufferControlClient {
@@ -20,14 +21,20 @@ public enum BufferControlClient {
     /// `progress` gets a release's progress, from the server (when the request asks for it) or from the release run
     /// here.
     public static func send(
-        _ request: BufferControl.Request, spoolDirectory: String, delivery: ConnectorOptions = ConnectorOptions(),
-        progress: ((ReleaseProgress) -> Void)? = nil
+        _ request: BufferControl.Request, spoolDirectory: String, passwordFile: String? = nil,
+        delivery: ConnectorOptions = ConnectorOptions(), progress: ((ReleaseProgress) -> Void)? = nil
     ) throws -> BufferControl.Response {
+        // A shared spool: every host's commands act on the database; row and advisory locks order them.
+        if PostgresSpoolURL.isURL(spoolDirectory) {
+            let spool = try SpoolStores.open(spoolDirectory, passwordFile: passwordFile)
+            defer { try? spool.close() }
+            return BufferControl.perform(request, on: spool, delivery: delivery, progress: progress)
+        }
         let path = BufferControl.socketPath(spoolDirectory: spoolDirectory)
         if let response = try ask(request, socketPath: path, spoolDirectory: spoolDirectory, progress: progress) { return response }
-        let spool: BufferSpool
+        let spool: any SpoolStore
         do {
-            spool = try BufferSpool(directory: spoolDirectory)
+            spool = try SpoolStores.open(spoolDirectory, passwordFile: nil)
         } catch SpoolError.locked {
             throw Failure(
                 description: "the spool \(spoolDirectory) is in use by a buffer that does not answer on \(path); "

@@ -89,7 +89,7 @@ struct BufferMetrics: Sendable {
     /// Reads the spool's gauges: held messages and bytes per user, the free space of its file system, and the
     /// group committer's batches (messages per batch = accepted messages / batches). A failed read leaves the
     /// previous values (the scrape still answers).
-    func refresh(from spool: BufferSpool) {
+    func refresh(from spool: any SpoolStore) {
         let statistics = spool.commitStatistics
         let added = seenBatches.count.withLock { seen in
             defer { seen = statistics.batches }
@@ -104,7 +104,7 @@ struct BufferMetrics: Sendable {
                 Gauge(label: Self.heldBytesLabel, dimensions: dimensions, factory: factory).record(user.heldBytes)
             }
         }
-        if let info = try? SystemCall.fileSystemInfo(of: spool.directory) {
+        if let directory = spool.localDirectory, let info = try? SystemCall.fileSystemInfo(of: directory) {
             spoolFreeBytes.record(info.availableBytes)
         }
     }

@@ -33,7 +33,9 @@ public enum BufferServer {
         lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval, incomingFiles: IncomingFiles,
         logSink: LogSink = .standardError
     ) async throws -> RunningServer {
-        let spool = try BufferSpool(directory: configuration.spoolDirectory, incomingFiles: incomingFiles)
+        let spool = try SpoolStores.open(
+            configuration.spoolDirectory, passwordFile: configuration.spoolPasswordFile, serving: true,
+            incomingFiles: incomingFiles)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
         var bound: [any Channel] = []
         do {
@@ -74,18 +76,22 @@ public enum BufferServer {
                 bound.append(channel)
                 lmtp = channel.localAddress
             }
-            let socketPath = BufferControl.socketPath(spoolDirectory: configuration.spoolDirectory)
-            // A socket file left by a killed server is stale: we hold the spool lock, so nobody else serves it.
-            let control = try await ServerBootstrap(group: group)
-                .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            ControlHandler(spool: spool, delivery: delivery, telemetry: telemetry))
+            // A shared spool has no directory and needs no control socket: the commands on any host act on the
+            // database themselves.
+            let socketPath = spool.localDirectory.map { BufferControl.socketPath(spoolDirectory: $0) }
+            if let socketPath {
+                // A socket file left by a killed server is stale: we hold the spool lock, so nobody else serves it.
+                let control = try await ServerBootstrap(group: group)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                ControlHandler(spool: spool, delivery: delivery, telemetry: telemetry))
+                        }
                     }
-                }
-                .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()
-            bound.append(control)
-            chmod(socketPath, 0o600)
+                    .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true).get()
+                bound.append(control)
+                chmod(socketPath, 0o600)
+            }
             var metricsAddress: SocketAddress?
             if let listener = configuration.metrics, let prometheus {
                 let channel: any Channel
@@ -129,7 +135,7 @@ public enum BufferServer {
 
     private static func bind(
         _ listener: BufferConfiguration.Listener, mode: SMTPSession.Mode, _ configuration: BufferConfiguration,
-        _ spool: BufferSpool, _ registry: ConnectionRegistry, _ linger: LingerDispatcher, _ telemetry: BufferTelemetry,
+        _ spool: any SpoolStore, _ registry: ConnectionRegistry, _ linger: LingerDispatcher, _ telemetry: BufferTelemetry,
         _ group: MultiThreadedEventLoopGroup
     ) async throws -> any Channel {
         let session = sessionConfiguration(configuration, mode: mode, listener: listener)
@@ -156,7 +162,7 @@ public enum BufferServer {
     /// Runs on the new channel's event loop.
     private static func setUp(
         _ channel: any Channel, mode: SMTPSession.Mode, _ configuration: BufferConfiguration,
-        _ session: SMTPSession.Configuration, _ tls: NIOSSLContext?, _ spool: BufferSpool, _ registry: ConnectionRegistry,
+        _ session: SMTPSession.Configuration, _ tls: NIOSSLContext?, _ spool: any SpoolStore, _ registry: ConnectionRegistry,
         _ linger: LingerDispatcher, _ telemetry: BufferTelemetry
     ) throws {
         switch registry.admit(channel, listener: mode) {
@@ -173,7 +179,13 @@ public enum BufferServer {
                 RefusingHandler(reply: .shuttingDown(hostname: configuration.hostname)))
             return
         case .admitted:
-            break
+            // A shared spool whose database does not answer: 421 at once rather than take mail it cannot commit.
+            if !spool.isAvailable {
+                registry.remove(channel)
+                try channel.pipeline.syncOperations.addHandler(
+                    RefusingHandler(reply: .spoolUnavailable(hostname: configuration.hostname)))
+                return
+            }
         }
         channel.closeFuture.whenComplete { _ in registry.remove(channel) }
         let handler = BufferConnectionHandler(

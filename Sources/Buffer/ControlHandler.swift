@@ -9,7 +9,7 @@ final class ControlHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private let spool: BufferSpool
+    private let spool: any SpoolStore
     private var line: [UInt8] = []
     private var answered = false
 
@@ -20,7 +20,7 @@ final class ControlHandler: ChannelInboundHandler {
     /// Where a release's progress is counted (`mailferry_buffer_release_*`) and what changed is logged.
     private let telemetry: BufferTelemetry
 
-    init(spool: BufferSpool, delivery: @escaping @Sendable () throws -> ConnectorOptions, telemetry: BufferTelemetry) {
+    init(spool: any SpoolStore, delivery: @escaping @Sendable () throws -> ConnectorOptions, telemetry: BufferTelemetry) {
         self.spool = spool
         self.delivery = delivery
         self.telemetry = telemetry

@@ -14,7 +14,7 @@ final class DeliveryLMTP: DeliveryTarget {
         client = try LMTPClient(endpoint: endpoint)  // fail early, before anything is journalled
     }
 
-    func deliver(_ message: HeldMessage, user: String, from spool: BufferSpool) throws -> Bool {
+    func deliver(_ message: HeldMessage, user: String, from spool: any SpoolStore) throws -> Bool {
         let connection = try client ?? LMTPClient(endpoint: endpoint)
         client = connection
         do {

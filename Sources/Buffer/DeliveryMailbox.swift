@@ -36,7 +36,7 @@ final class DeliveryMailbox: DeliveryTarget {
         ItemKey(archiveID: "buffer-\(spoolID)", entryPath: "msg/\(message.id.rawValue)", sha256: message.sha256, size: message.size)
     }
 
-    func deliver(_ message: HeldMessage, user: String, from spool: BufferSpool) throws -> Bool {
+    func deliver(_ message: HeldMessage, user: String, from spool: any SpoolStore) throws -> Bool {
         let date = message.receivedAt.timeIntervalSince1970
         let seconds = date.rounded(.down)
         let info = MessageInfo(
@@ -55,7 +55,7 @@ final class DeliveryMailbox: DeliveryTarget {
 
 /// A held message's bytes as a connector item body, read (and re-hashed) from the spool.
 struct SpoolBody: ItemBody {
-    let spool: BufferSpool
+    let spool: any SpoolStore
     let message: HeldMessage
     var byteCount: Int64 { message.size }
     var origin: String { "buffer spool message \(message.id)" }

@@ -9,7 +9,7 @@ protocol DeliveryTarget: AnyObject {
     /// Delivers one held message, reading its bytes from the spool (which re-hashes them and throws before the
     /// message is complete if they are damaged). Returns false if the target already held it (recognised by
     /// its key), true if it was delivered now. When this returns, the message is durable at the target.
-    func deliver(_ message: HeldMessage, user: String, from spool: BufferSpool) throws -> Bool
+    func deliver(_ message: HeldMessage, user: String, from spool: any SpoolStore) throws -> Bool
     /// Ends the run (closes connections).
     func close()
 }

@@ -6,7 +6,7 @@ import Synchronization
 /// by the server itself, with the same effect as `mailferry buffer close --user`. Checked once when the server
 /// starts and then every `interval`; the time of the release is the user's `state_changed_at` in the spool.
 final class LingerCloser: Sendable {
-    private let spool: BufferSpool
+    private let spool: any SpoolStore
     private let linger: Duration
     private let interval: Duration
     private let now: @Sendable () -> Date
@@ -14,7 +14,7 @@ final class LingerCloser: Sendable {
     private let task = Mutex<Task<Void, Never>?>(nil)
 
     init(
-        spool: BufferSpool, linger: Duration, interval: Duration, now: @escaping @Sendable () -> Date = { Date() },
+        spool: any SpoolStore, linger: Duration, interval: Duration, now: @escaping @Sendable () -> Date = { Date() },
         log: @escaping @Sendable (String) -> Void
     ) {
         self.spool = spool
@@ -28,6 +28,16 @@ final class LingerCloser: Sendable {
     /// the next check tries again.
     @discardableResult
     func closeExpired() -> [String] {
+        // On a shared spool one host at a time checks; the others find the lock taken and skip this round.
+        do {
+            return try spool.exclusively("linger-close") { closeExpiredNow() } ?? []
+        } catch {
+            log("linger: cannot take the linger lock: \(error) (checked again in \(interval))")
+            return []
+        }
+    }
+
+    private func closeExpiredNow() -> [String] {
         let users: [UserStatus]
         do {
             users = try spool.status()

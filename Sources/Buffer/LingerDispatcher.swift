@@ -8,7 +8,7 @@ import Synchronization
 /// same journalled delivery as the release (`ReleaseJob.passOn`). One pass per user runs at a time; a message
 /// committed during a pass asks for one more pass, so nothing committed is left waiting.
 final class LingerDispatcher: Sendable {
-    private let spool: BufferSpool
+    private let spool: any SpoolStore
     private let log: @Sendable (String) -> Void
     /// Per user with a pass running: whether another pass was asked for meanwhile; and the running tasks.
     private let state = Mutex<(again: [String: Bool], tasks: [String: Task<Void, Never>])>(([:], [:]))
@@ -16,7 +16,7 @@ final class LingerDispatcher: Sendable {
     /// The delivery options as the configuration file's `[imap]` section is now (read for each pass).
     private let delivery: @Sendable () throws -> ConnectorOptions
 
-    init(spool: BufferSpool, delivery: @escaping @Sendable () throws -> ConnectorOptions, log: @escaping @Sendable (String) -> Void) {
+    init(spool: any SpoolStore, delivery: @escaping @Sendable () throws -> ConnectorOptions, log: @escaping @Sendable (String) -> Void) {
         self.delivery = delivery
         self.spool = spool
         self.log = log
@@ -45,7 +45,21 @@ final class LingerDispatcher: Sendable {
             s.tasks[user] = Task(executorPreference: SpoolExecutor.shared) { [weak self] in
                 while true {
                     do {
-                        if let report = try ReleaseJob.passOn(user: user, spool: spool, options: try delivery()), report.delivered > 0 || !report.failures.isEmpty {
+                        // One pass of a user at a time across the hosts of a shared spool (and never beside a
+                        // release of the user): a pass running elsewhere may have read its page before this
+                        // message committed, so wait for it and pass on after it.
+                        var outcome: ReleaseReport??
+                        for attempt in 0..<Self.lockAttempts {
+                            outcome = try spool.exclusively("release " + user) {
+                                try ReleaseJob.passOn(user: user, spool: spool, options: try delivery())
+                            }
+                            if outcome != nil { break }
+                            if attempt + 1 < Self.lockAttempts { try? await Task.sleep(for: .seconds(1)) }
+                        }
+                        if outcome == nil {
+                            log("linger: \(user): a release or pass of the user runs elsewhere; held for the next pass")
+                        }
+                        if let report = outcome ?? nil, report.delivered > 0 || !report.failures.isEmpty {
                             log("linger: \(user): \(report.delivered) passed on to \(report.target), \(report.failures.count) not delivered")
                         }
                     } catch {
@@ -64,6 +78,9 @@ final class LingerDispatcher: Sendable {
             }
         }
     }
+
+    /// How many times (a second apart) a pass waits for the user's lock held elsewhere.
+    static let lockAttempts = 30
 
     /// Waits for the passes under way (before the spool closes at shutdown).
     func drain() async {

@@ -14,6 +14,8 @@ public struct ReleaseError: Error, CustomStringConvertible, Sendable {
         case undelivered
         /// The spool is locked by a running server.
         case spoolBusy
+        /// Another release (or linger pass) of the same user runs now, on this host or another sharing the spool.
+        case running
         /// A release asked for what contradicts the one already started (another target address).
         case conflict
 
@@ -25,6 +27,7 @@ public struct ReleaseError: Error, CustomStringConvertible, Sendable {
             case .receipt, .undelivered: return .verificationFailed
             case .untrusted, .forwardingOn, .conflict: return .usage
             case .spoolBusy: return .ioError
+            case .running: return .usage
             }
         }
     }

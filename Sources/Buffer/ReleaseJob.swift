@@ -2,6 +2,7 @@ import BufferSpool
 import Connectors
 import FerryArchive
 import Foundation
+import PostgresSpool
 import Receipts
 
 /// `buffer release`: delivers a user's held mail, in order of arrival, to the migration target once a receipt
@@ -49,7 +50,10 @@ public struct ReleaseJob {
         }
     }
 
+    /// The `[buffer] spool` value: a directory, or a shared spool's URL.
     public var spoolDirectory: String
+    /// A shared spool's password file (`[buffer] spool_password_file`).
+    public var spoolPasswordFile: String?
     public var user: String
     public var target: String
     public var receiptPath: String?
@@ -95,9 +99,11 @@ public struct ReleaseJob {
         return path
     }
 
-    /// Checks the receipt (or, for undo, the forwarding record) without touching the spool. Returns the archive id.
-    public func authorize() throws -> String? {
-        let stateUser = try ReleaseStateFile.read(spoolDirectory: spoolDirectory)?.users[ReleaseStateFile.key(user)]
+    /// Checks the receipt (or, for undo, the forwarding record) without touching the spool's messages (a shared
+    /// spool's release state is read from `store`). Returns the archive id.
+    public func authorize(on store: (any SpoolStore)? = nil) throws -> String? {
+        let stateUser = try (store.map { try ReleaseStateFile.read(spool: $0) }
+            ?? ReleaseStateFile.read(spoolDirectory: spoolDirectory))?.users[ReleaseStateFile.key(user)]
         if undo {
             guard stateUser?.forwarding == .off else {
                 throw ReleaseError(
@@ -128,16 +134,32 @@ public struct ReleaseJob {
     }
 
     /// Runs the release on `openSpool` (the running server's), or on the spool opened here when nil.
-    public func run(on openSpool: BufferSpool? = nil) throws -> ReleaseReport {
+    public func run(on openSpool: (any SpoolStore)? = nil) throws -> ReleaseReport {
         let url = try DeliveryTargetURL(parsing: target)
-        let archive = try authorize()
-        let spool = try openSpool ?? Self.openSpool(spoolDirectory)
-        defer { if openSpool == nil { try? spool.close() } }
+        // A file spool is opened only once the receipt checked; a shared spool holds the release state itself.
+        let shared = openSpool.map { $0.localDirectory == nil } ?? PostgresSpoolURL.isURL(spoolDirectory)
+        var opened: (any SpoolStore)? = openSpool
+        if shared && opened == nil { opened = try Self.openSpool(spoolDirectory, passwordFile: spoolPasswordFile) }
+        defer { if openSpool == nil { try? opened?.close() } }
+        let archive = try authorize(on: shared ? opened : nil)
+        if opened == nil { opened = try Self.openSpool(spoolDirectory, passwordFile: spoolPasswordFile) }
+        let spool = opened!
+        // One release of a user at a time, across every host sharing the spool: the second is refused, not run.
+        guard let report = try spool.exclusively("release " + user, { try run(url: url, archive: archive, spool: spool) })
+        else {
+            throw ReleaseError(
+                .running,
+                "release refused: a release or linger pass of \(user) is running now (on this or another host sharing the spool); wait for it to end, then run the command again")
+        }
+        return report
+    }
+
+    private func run(url: DeliveryTargetURL, archive: String?, spool: any SpoolStore) throws -> ReleaseReport {
         guard let status = try spool.status(user: user) else { throw SpoolError.unknownUser(user: user) }
 
         // Remember the archive and the target address (first release) and get the spool's identity for the
         // delivery keys. A release started for one address is not finished for another.
-        let (spoolID, recipient) = try ReleaseStateFile.update(spoolDirectory: spoolDirectory) { state -> (String, String) in
+        let (spoolID, recipient) = try ReleaseStateFile.update(spool: spool) { state -> (String, String) in
             let key = ReleaseStateFile.key(user)
             if let archive { state.users[key, default: .init()].archiveID = archive }
             guard !undo else { return (state.spoolID, user) }
@@ -212,7 +234,7 @@ public struct ReleaseJob {
     /// Delivers every message still held for `user`, in arrival order, journalling each attempt; damaged
     /// messages and permanent refusals are reported and stay held. Shared by release and the linger pass.
     static func deliverHeld(
-        user: String, recipient: String, spool: BufferSpool, delivery: any DeliveryTarget, report: inout ReleaseReport,
+        user: String, recipient: String, spool: any SpoolStore, delivery: any DeliveryTarget, report: inout ReleaseReport,
         progress: ((String) -> Void)?, dealtWith: ((HeldMessage) -> Void)? = nil
     ) throws {
         let unknown = Set(try spool.unknownOutcomes(for: user).filter { $0.target == delivery.address }.map(\.id))
@@ -255,12 +277,12 @@ public struct ReleaseJob {
     /// The linger pass: for a released (or reverted) user, passes mail that arrived after the release on to
     /// the recorded target. No receipt is needed: it was checked when the release began. Nil when the user
     /// does not linger.
-    public static func passOn(user: String, spool: BufferSpool, options: ConnectorOptions) throws -> ReleaseReport? {
+    public static func passOn(user: String, spool: any SpoolStore, options: ConnectorOptions) throws -> ReleaseReport? {
         guard let status = try spool.status(user: user), status.state.lingers, let recorded = status.releaseTarget else {
             return nil
         }
         let url = try DeliveryTargetURL(parsing: recorded.address)
-        let (spoolID, recipient) = try ReleaseStateFile.update(spoolDirectory: spool.directory) { state in
+        let (spoolID, recipient) = try ReleaseStateFile.update(spool: spool) { state in
             (state.spoolID, recorded.direction == .target ? state.users[ReleaseStateFile.key(user)]?.deliverAs ?? user : user)
         }
         let delivery: any DeliveryTarget
@@ -275,27 +297,34 @@ public struct ReleaseJob {
     }
 
     /// `buffer forwarding --on|--off`: records whether the source still forwards the user's mail to the buffer.
-    public static func recordForwarding(spoolDirectory: String, user: String, on: Bool) throws {
-        try ReleaseStateFile.update(spoolDirectory: spoolDirectory) { state in
+    public static func recordForwarding(spoolDirectory: String, passwordFile: String? = nil, user: String, on: Bool) throws {
+        let change = { (state: inout ReleaseStateFile) in
             var record = state.users[ReleaseStateFile.key(user)] ?? .init()
             record.forwarding = on ? .on : .off
             record.forwardingChanged = ISO8601DateFormatter().string(from: Date())
             state.users[ReleaseStateFile.key(user)] = record
         }
+        if PostgresSpoolURL.isURL(spoolDirectory) {
+            let spool = try openSpool(spoolDirectory, passwordFile: passwordFile)
+            defer { try? spool.close() }
+            try ReleaseStateFile.update(spool: spool, change)
+        } else {
+            try ReleaseStateFile.update(spoolDirectory: spoolDirectory, change)
+        }
     }
 
     /// `buffer close`: released or reverted → closed.
-    public static func close(spoolDirectory: String, user: String) throws {
-        let spool = try openSpool(spoolDirectory)
+    public static func close(spoolDirectory: String, passwordFile: String? = nil, user: String) throws {
+        let spool = try openSpool(spoolDirectory, passwordFile: passwordFile)
         defer { try? spool.close() }
         try spool.close(user: user)
     }
 
     /// Opens the spool exclusively (when no server runs); a spool locked by a server that did not answer on its
     /// control socket is reported as busy.
-    static func openSpool(_ directory: String) throws -> BufferSpool {
+    static func openSpool(_ directory: String, passwordFile: String?) throws -> any SpoolStore {
         do {
-            return try BufferSpool(directory: directory)
+            return try SpoolStores.open(directory, passwordFile: passwordFile)
         } catch SpoolError.locked(let path) {
             throw ReleaseError(
                 .spoolBusy, status: .ioError,

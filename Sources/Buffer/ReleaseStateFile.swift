@@ -1,3 +1,4 @@
+import BufferSpool
 import Foundation
 import MailModel
 import SystemLayer
@@ -62,6 +63,45 @@ public struct ReleaseStateFile: Codable, Sendable, Equatable {
             try FerryError.io { try AtomicReplace.write(Array(try encoder.encode(state)) + [10], to: path(spoolDirectory), mode: 0o600) }
         }
         return result
+    }
+
+    /// The document's name in a shared spool (`SpoolStore.updateDocument`).
+    static let documentName = "release-state"
+
+    /// `update(spoolDirectory:)` for an open spool: the file in a file spool's directory, or the document a
+    /// shared spool keeps in its database (changed under its row lock, so hosts take turns).
+    @discardableResult
+    public static func update<T>(spool: any SpoolStore, _ change: (inout ReleaseStateFile) throws -> T) throws -> T {
+        if let directory = spool.localDirectory { return try update(spoolDirectory: directory, change) }
+        return try spool.updateDocument(documentName) { data in
+            var state = try data.map { try decode($0, origin: "\(spool.location) document \(documentName)") }
+                ?? ReleaseStateFile(spoolID: newSpoolID(), users: [:])
+            let before = state
+            let result = try change(&state)
+            guard state != before || data == nil else { return (nil, result) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return (try encoder.encode(state), result)
+        }
+    }
+
+    /// `read(spoolDirectory:)` for an open spool.
+    public static func read(spool: any SpoolStore) throws -> ReleaseStateFile? {
+        if let directory = spool.localDirectory { return try read(spoolDirectory: directory) }
+        return try spool.updateDocument(documentName) { data in
+            (nil, try data.map { try decode($0, origin: "\(spool.location) document \(documentName)") })
+        }
+    }
+
+    static func decode(_ data: Data, origin: String) throws -> ReleaseStateFile {
+        let state: ReleaseStateFile
+        do { state = try JSONDecoder().decode(ReleaseStateFile.self, from: data) } catch {
+            throw FerryError(.ioError, "\(origin): cannot be read (\(error))")
+        }
+        guard state.format == "mailferry-buffer-release-state", state.version == 1 else {
+            throw FerryError(.ioError, "\(origin): not a version-1 release state")
+        }
+        return state
     }
 
     /// The state as stored, nil if there is none yet.

@@ -20,15 +20,16 @@ public final class RunningServer: Sendable {
     }
 
     public let configuration: BufferConfiguration
-    public let spool: BufferSpool
+    public let spool: any SpoolStore
     /// The bound SMTP address (the real port when the configuration said 0); nil without `[smtp]`.
     public let smtpAddress: SocketAddress?
     /// The bound LMTP address; nil without `[lmtp]`.
     public let lmtpAddress: SocketAddress?
     /// The bound Prometheus endpoint (`GET /metrics`); nil without `[metrics]`.
     public let metricsAddress: SocketAddress?
-    /// The control socket `buffer status` and `buffer hold` talk to.
-    public let controlSocketPath: String
+    /// The control socket `buffer status` and `buffer hold` talk to; nil with a shared spool (the commands use
+    /// the database).
+    public let controlSocketPath: String?
     public let shutdownTimeout: Duration
 
     private let group: MultiThreadedEventLoopGroup
@@ -39,10 +40,10 @@ public final class RunningServer: Sendable {
     private let state = Mutex(State.running(waiters: []))
 
     init(
-        configuration: BufferConfiguration, spool: BufferSpool, group: MultiThreadedEventLoopGroup,
+        configuration: BufferConfiguration, spool: any SpoolStore, group: MultiThreadedEventLoopGroup,
         listeners: [any Channel], registry: ConnectionRegistry, linger: LingerDispatcher, lingerCloser: LingerCloser?,
         smtpAddress: SocketAddress?,
-        lmtpAddress: SocketAddress?, metricsAddress: SocketAddress?, controlSocketPath: String, shutdownTimeout: Duration
+        lmtpAddress: SocketAddress?, metricsAddress: SocketAddress?, controlSocketPath: String?, shutdownTimeout: Duration
     ) {
         self.metricsAddress = metricsAddress
         self.configuration = configuration
@@ -117,7 +118,7 @@ public final class RunningServer: Sendable {
         await linger.drain()
         try? await group.shutdownGracefully()
         try? spool.close()
-        unlink(controlSocketPath)
+        if let controlSocketPath { unlink(controlSocketPath) }
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { state in
             defer { state = .stopped }
             if case .stopping(let waiters) = state { return waiters }

@@ -27,11 +27,11 @@ enum SpoolWorker {
     }
 
     static func run(
-        spool: BufferSpool, commands: AsyncStream<Command>, metrics: BufferMetrics = .disabled,
+        spool: any SpoolStore, commands: AsyncStream<Command>, metrics: BufferMetrics = .disabled,
         committed: @escaping @Sendable (HeldMessage) -> Void = { _ in },
         report: @escaping @Sendable (Report) -> Void
     ) async {
-        var writer: MessageWriter?
+        var writer: (any SpoolMessageWriter)?
         // The first failure of the current message; its commit reports it.
         var failure: (any Error)?
         for await command in commands {
@@ -41,7 +41,7 @@ enum SpoolWorker {
                 writer = nil
                 failure = nil
                 do {
-                    let opened = try spool.openMessage(envelope)
+                    let opened = try spool.openWriter(envelope)
                     try opened.append(prefix)
                     writer = opened
                 } catch {
@@ -94,6 +94,7 @@ enum SpoolWorker {
     /// 452 4.3.1 for a full disk (the client retries later); 451 4.3.0 for anything else.
     static func reply(for error: any Error) -> SMTPReply {
         if case SpoolError.insufficientStorage = error { return .insufficientStorage }
+        if case SpoolError.database = error { return .spoolUnavailable }
         return .localError
     }
 }

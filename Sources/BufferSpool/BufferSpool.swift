@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Synchronization
 import SystemLayer
@@ -140,3 +141,22 @@ public final class BufferSpool: Sendable {
                 sql: "SELECT name FROM spool_user WHERE in_migration_set = 1 AND state IN ('holding', 'releasing', 'released', 'reverted')"))
     }
 }
+
+extension BufferSpool: SpoolStore {
+    public var location: String { directory }
+    public var localDirectory: String? { directory }
+    public var isAvailable: Bool { true }
+
+    public func openWriter(_ envelope: Envelope) throws -> any SpoolMessageWriter {
+        try openMessage(envelope)
+    }
+
+    /// One process holds the spool's lock: nothing else can run the same work.
+    public func exclusively<T>(_ name: String, _ body: () throws -> T) throws -> T? { try body() }
+
+    public func updateDocument<T>(_ name: String, _ change: (Data?) throws -> (Data?, T)) throws -> T {
+        throw SpoolError.database(path: directory, reason: "a file spool keeps its documents in its directory")
+    }
+}
+
+extension MessageWriter: SpoolMessageWriter {}

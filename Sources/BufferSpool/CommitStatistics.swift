@@ -6,4 +6,6 @@ public struct CommitStatistics: Hashable, Sendable {
     public var messages: Int = 0
     /// The largest batch seen.
     public var largestBatch: Int = 0
+
+    public init() {}
 }

@@ -16,4 +16,15 @@ public struct DeliveryRecord: Hashable, Codable, Sendable {
     public var firstAttemptAt: Date
     public var lastAttemptAt: Date
     public var deliveredAt: Date?
+
+    package init(id: MessageID, user: String, target: String, state: State, attempts: Int, firstAttemptAt: Date, lastAttemptAt: Date, deliveredAt: Date?) {
+        self.id = id
+        self.user = user
+        self.target = target
+        self.state = state
+        self.attempts = attempts
+        self.firstAttemptAt = firstAttemptAt
+        self.lastAttemptAt = lastAttemptAt
+        self.deliveredAt = deliveredAt
+    }
 }

@@ -19,7 +19,7 @@ public struct Envelope: Hashable, Codable, Sendable {
         return recipients.map(\.user).filter { seen.insert($0).inserted }
     }
 
-    func validate() throws {
+    package func validate() throws {
         if recipients.isEmpty { throw SpoolError.invalidEnvelope(reason: "no recipients") }
         if recipients.count > SpoolLimits.recipientsPerMessage {
             throw SpoolError.invalidEnvelope(

@@ -11,4 +11,12 @@ public struct HeldMessage: Hashable, Codable, Sendable {
     public var size: Int64
     /// SHA-256 of the stored bytes, 64 lowercase hex digits.
     public var sha256: String
+
+    package init(id: MessageID, envelope: Envelope, receivedAt: Date, size: Int64, sha256: String) {
+        self.id = id
+        self.envelope = envelope
+        self.receivedAt = receivedAt
+        self.size = size
+        self.sha256 = sha256
+    }
 }

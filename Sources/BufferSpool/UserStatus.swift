@@ -15,4 +15,17 @@ public struct UserStatus: Hashable, Codable, Sendable {
     /// When the user was first put in the migration set.
     public var createdAt: Date
     public var stateChangedAt: Date
+
+    package init(user: String, state: UserState, inMigrationSet: Bool, heldCount: Int, heldBytes: Int64, oldestArrival: Date?, newestArrival: Date?, releaseTarget: ReleaseTarget?, createdAt: Date, stateChangedAt: Date) {
+        self.user = user
+        self.state = state
+        self.inMigrationSet = inMigrationSet
+        self.heldCount = heldCount
+        self.heldBytes = heldBytes
+        self.oldestArrival = oldestArrival
+        self.newestArrival = newestArrival
+        self.releaseTarget = releaseTarget
+        self.createdAt = createdAt
+        self.stateChangedAt = stateChangedAt
+    }
 }

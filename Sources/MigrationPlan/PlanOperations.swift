@@ -60,7 +60,9 @@ extension MigrationPlan {
                 throw FerryError(.usage, "\(progress.user.source) is \(progress.state.rawValue): forwarding is recorded for held users (run plan hold first)")
             }
             do {
-                try ReleaseJob.recordForwarding(spoolDirectory: configuration.spoolDirectory, user: progress.user.source.lowercased(), on: on)
+                try ReleaseJob.recordForwarding(
+                    spoolDirectory: configuration.spoolDirectory, passwordFile: configuration.spoolPasswordFile,
+                    user: progress.user.source.lowercased(), on: on)
             } catch {
                 throw FerryError.from(error)
             }
@@ -441,7 +443,9 @@ extension MigrationPlan {
     func control(_ request: BufferControl.Request, _ configuration: BufferConfiguration) throws -> BufferControl.Response {
         let response: BufferControl.Response
         do {
-            response = try BufferControlClient.send(request, spoolDirectory: configuration.spoolDirectory, delivery: configuration.deliveryOptions)
+            response = try BufferControlClient.send(
+                request, spoolDirectory: configuration.spoolDirectory, passwordFile: configuration.spoolPasswordFile,
+                delivery: configuration.deliveryOptions)
         } catch {
             throw FerryError.from(error)
         }

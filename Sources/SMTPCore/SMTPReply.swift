@@ -136,6 +136,13 @@ extension SMTPReply {
     public static let mailboxBusy = SMTPReply(450, .init(4, 2, 1), "Mailbox temporarily unavailable, try again later")
     /// 451 4.3.0: local error in processing.
     public static let localError = SMTPReply(451, .init(4, 3, 0), "Local error in processing, try again later")
+    /// 451 4.3.0: the spool's database did not take the message (a shared spool whose database is unreachable).
+    public static let spoolUnavailable = SMTPReply(
+        451, .init(4, 3, 0), "Spool database unavailable, message not stored; try again later")
+    /// 421 4.3.0: at the greeting, while the spool's database does not answer.
+    public static func spoolUnavailable(hostname: String) -> SMTPReply {
+        SMTPReply(421, .init(4, 3, 0), "\(hostname) spool database unavailable, try again later")
+    }
     /// 452 4.3.1: insufficient system storage.
     public static let insufficientStorage = SMTPReply(452, .init(4, 3, 1), "Insufficient system storage")
     /// 452 4.5.3: too many recipients (RFC 5321 section 4.5.3.1.10).

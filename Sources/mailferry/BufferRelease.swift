@@ -20,7 +20,8 @@ func controlResponse(
 ) throws -> BufferControl.Response {
     let response = try performRelease {
         try BufferControlClient.send(
-            request, spoolDirectory: configuration.spoolDirectory, delivery: configuration.deliveryOptions, progress: progress)
+            request, spoolDirectory: configuration.spoolDirectory, passwordFile: configuration.spoolPasswordFile,
+            delivery: configuration.deliveryOptions, progress: progress)
     }
     guard response.ok else {
         throw FerryError(ExitStatus(rawValue: response.exitStatus ?? ExitStatus.ioError.rawValue) ?? .ioError, response.error ?? "the buffer refused")
@@ -134,7 +135,8 @@ struct BufferForwarding: ParsableCommand {
 
     func run() throws {
         let configuration = try performRelease { try BufferConfiguration.load(path: config) }
-        try performRelease { try ReleaseJob.recordForwarding(spoolDirectory: configuration.spoolDirectory, user: user, on: on) }
+        try performRelease { try ReleaseJob.recordForwarding(
+            spoolDirectory: configuration.spoolDirectory, passwordFile: configuration.spoolPasswordFile, user: user, on: on) }
         print("\(user): forwarding to the buffer recorded as \(on ? "on" : "off (removed)")")
     }
 }

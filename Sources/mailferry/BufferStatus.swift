@@ -68,7 +68,8 @@ private func formatDate(_ date: Date) -> String {
 func controlRequest(_ request: BufferControl.Request, _ configuration: BufferConfiguration) throws -> [UserStatus] {
     let response: BufferControl.Response
     do {
-        response = try BufferControlClient.send(request, spoolDirectory: configuration.spoolDirectory)
+        response = try BufferControlClient.send(
+            request, spoolDirectory: configuration.spoolDirectory, passwordFile: configuration.spoolPasswordFile)
     } catch {
         throw FerryError(.ioError, "\(error)")
     }

@@ -18,7 +18,7 @@ struct LiveBuffer {
 
     var smtpPort: Int { server.smtpPort! }
     var lmtpPort: Int { server.lmtpPort! }
-    var spool: BufferSpool { server.spool }
+    var spool: BufferSpool { server.spool as! BufferSpool }
 
     static func configuration(spool: String, hold: [String] = ["alice@example.com", "bob@example.com"],
                               edit: (inout BufferConfiguration) -> Void = { _ in }) -> BufferConfiguration {

@@ -1,0 +1,263 @@
+import BufferSpool
+import Foundation
+import PostgresSpool
+import Testing
+import TestSupport
+
+@testable import Buffer
+
+/// Several `mailferry buffer serve` processes on one PostgreSQL spool, as on several MX hosts: crashes, a
+/// release asked on two hosts at once, and the database going away under load.
+@Suite(.serialized) struct SharedSpoolTests {
+    static let binary = BuiltBinary.path
+    static let alice = "alice@example.com"
+
+    static func writeConfig(_ path: String, spool: String) throws {
+        try """
+            [smtp]
+            listen = "127.0.0.1:0"
+            [buffer]
+            spool = "\(spool)"
+            namespace = "buffer.example.com"
+            hold = ["\(alice)"]
+            hostname = "\(LiveBuffer.hostname)"
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// Every held message of alice, by its Message-ID (without brackets), each read back through `readMessage`,
+    /// which checks the committed SHA-256 and size.
+    static func heldByMessageID(_ spool: any SpoolStore) throws -> [String: [[UInt8]]] {
+        var stored: [String: [[UInt8]]] = [:]
+        var after: MessageID?
+        while true {
+            let page = try spool.heldMessages(for: alice, after: after)
+            guard let last = page.last else { break }
+            for message in page {
+                var bytes: [UInt8] = []
+                try spool.readMessage(message.id) { bytes += $0 }
+                #expect(message.sha256 == sha256(bytes))
+                let mid = try #require(message.envelope.messageID)
+                stored[String(mid.dropFirst().dropLast()), default: []].append(bytes)
+            }
+            after = last.id
+        }
+        return stored
+    }
+
+    @Test func twoServersOnOneDatabaseKeepEveryAcknowledgedMessageOnceAcrossKillNine() async throws {
+        let postgres = try PostgresTestServer()
+        defer { postgres.stop(remove: true) }
+        let directory = try LiveBuffer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = directory + "/buffer.toml"
+        try Self.writeConfig(config, spool: postgres.url)
+        var random = SplitMix64(seed: 0x7067_7370_6f6f_6c21)
+        var acknowledged: [String] = []
+        var servers: [(Process, Int)?] = [nil, nil]
+        for round in 0..<6 {
+            for host in 0..<2 where servers[host] == nil {
+                servers[host] = try await BufferCrashDurabilityTests.startServer(config: config)
+            }
+            let ready = directory + "/ready-\(round)"
+            let stop = directory + "/stop-\(round)"
+            let senders = (0..<2).map { host in
+                let port = servers[host]!.1
+                return Task {
+                    try await Client.python(
+                        BufferCrashDurabilityTests.sender, ["\(port)", "r\(round)h\(host)", ready, stop, "3"])
+                }
+            }
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !FileManager.default.fileExists(atPath: ready) && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await Task.sleep(for: .milliseconds(200 + Int(random.next() % 600)))
+            // Each host in turn is killed; the other keeps taking mail on the same database meanwhile.
+            let victim = round % 2
+            let (process, _) = servers[victim]!
+            kill(process.processIdentifier, SIGKILL)
+            try await Client.offThread { process.waitUntilExit() }
+            servers[victim] = nil
+            try await Task.sleep(for: .milliseconds(300))
+            FileManager.default.createFile(atPath: stop, contents: nil)
+            for sender in senders {
+                for line in try await sender.value.stdout.split(separator: "\n") where line.hasPrefix("OK ") {
+                    acknowledged.append(String(line.dropFirst(3)))
+                }
+            }
+        }
+        for case let (process, _)? in servers {
+            #expect(process.isRunning, "a server that was not killed must still run")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        #expect(acknowledged.count > 20, "the senders barely got through: \(acknowledged.count)")
+        #expect(Set(acknowledged).count == acknowledged.count)
+
+        let spool = try SpoolStores.open(postgres.url, passwordFile: nil)
+        defer { try? spool.close() }
+        let stored = try Self.heldByMessageID(spool)
+        let missing = Set(acknowledged).subtracting(stored.keys)
+        #expect(missing.isEmpty, "answered 250 but not held: \(missing.sorted().prefix(10))")
+        let twice = acknowledged.filter { (stored[$0]?.count ?? 0) > 1 }
+        #expect(twice.isEmpty, "answered 250 once but held more than once: \(twice.prefix(10))")
+        for mid in acknowledged {
+            for bytes in stored[mid] ?? [] {
+                #expect(splitTrace(bytes).message == BufferCrashDurabilityTests.expectedBody(mid), "\(mid) is not whole")
+            }
+        }
+    }
+
+    @Test func aReleaseAskedOnTwoHostsAtOnceRunsOnce() async throws {
+        let postgres = try PostgresTestServer()
+        defer { postgres.stop(remove: true) }
+        let fx = try ReleaseFixture()
+        let url = postgres.url
+        try fx.receipt()
+        let count = 60
+        do {
+            let spool = try SpoolStores.open(postgres.url, passwordFile: nil)
+            defer { try? spool.close() }
+            try spool.hold(user: Self.alice)
+            for n in 0..<count {
+                let writer = try spool.openWriter(
+                    Envelope(
+                        sender: "s@example.org", recipients: [Recipient(address: Self.alice, user: Self.alice)],
+                        messageID: "<\(n)@example.org>"))
+                try writer.append(Array("Message-ID: <\(n)@example.org>\r\nSubject: \(n)\r\n\r\nbody \(n)\r\n".utf8))
+                _ = try writer.commitAndWait()
+            }
+        }
+        let target = "maildir:" + fx.file("target")
+        let (receipts, trusted) = (fx.file("receipts"), fx.publicPath)
+        // Two hosts: two processes' worth of connections (each job opens its own spool), started together.
+        let start = DispatchSemaphore(value: 0)
+        let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<2 {
+                group.addTask {
+                    try await Client.offThread {
+                        start.wait()
+                        let job = ReleaseJob(
+                            spoolDirectory: url, user: Self.alice, target: target,
+                            receiptPath: receipts, trustedKeyPath: trusted)
+                        do {
+                            let report = try job.run()
+                            return "delivered \(report.delivered) \(report.state.rawValue)"
+                        } catch let error as ReleaseError {
+                            return "refused \(error.reason.rawValue)"
+                        }
+                    }
+                }
+            }
+            start.signal()
+            start.signal()
+            return try await group.reduce(into: []) { $0.append($1) }.sorted()
+        }
+        let delivered = outcomes.compactMap { line -> Int? in
+            line.hasPrefix("delivered ") ? Int(line.split(separator: " ")[1]) : nil
+        }
+        #expect(delivered.reduce(0, +) == count, "\(outcomes)")
+        #expect(
+            outcomes.contains("refused running") || outcomes.contains("delivered 0 released"),
+            "the second release must be refused or find the user released: \(outcomes)")
+        #expect(try maildirMessages(fx.file("target")).count == count, "every message delivered exactly once")
+        let spool = try SpoolStores.open(postgres.url, passwordFile: nil)
+        defer { try? spool.close() }
+        #expect(try spool.status(user: Self.alice)?.state == .released)
+    }
+
+    /// argv: port prefix stop. One message per connection, sequentially, until `stop` exists; prints `OK mid`
+    /// for a 250, `TEMP code mid` for a 4xx at any step, `DISC mid` when the server dropped the connection
+    /// without a reply, `ERR mid text` otherwise.
+    static let outageSender = #"""
+        import os, smtplib, sys, time
+        port, prefix, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+        n = 0
+        end = time.time() + 120
+        while time.time() < end and not os.path.exists(stop):
+            mid = '%s-%d@outage.test' % (prefix, n)
+            n += 1
+            body = ('Message-ID: <%s>\r\nSubject: %s\r\n\r\nbody\r\n' % (mid, mid)).encode()
+            try:
+                s = smtplib.SMTP('127.0.0.1', port, timeout=60, local_hostname='outage.test')
+                try:
+                    s.sendmail('c@example.org', ['alice@buffer.example.com'], body)
+                    print('OK', mid, flush=True)
+                finally:
+                    try: s.quit()
+                    except Exception: pass
+            except smtplib.SMTPConnectError as e:
+                print('TEMP' if 400 <= e.smtp_code < 500 else 'ERR', e.smtp_code, mid, flush=True); time.sleep(0.05)
+            except smtplib.SMTPRecipientsRefused as e:
+                code = list(e.recipients.values())[0][0]
+                print('TEMP' if 400 <= code < 500 else 'ERR', code, mid, flush=True); time.sleep(0.05)
+            except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused, smtplib.SMTPResponseException) as e:
+                print('TEMP' if 400 <= e.smtp_code < 500 else 'ERR', e.smtp_code, mid, flush=True); time.sleep(0.05)
+            except smtplib.SMTPServerDisconnected as e:
+                print('DISC', mid, flush=True); time.sleep(0.05)
+            except Exception as e:
+                print('ERR', mid, repr(e), flush=True); time.sleep(0.05)
+        """#
+
+    @Test func aDatabaseThatGoesAwayGets4xxAndTheBufferRecoversByItself() async throws {
+        let postgres = try PostgresTestServer()
+        defer { postgres.stop(remove: true) }
+        let directory = try LiveBuffer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = directory + "/buffer.toml"
+        try Self.writeConfig(config, spool: postgres.url)
+        let (server, port) = try await BufferCrashDurabilityTests.startServer(config: config)
+        defer {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
+        let stop = directory + "/stop"
+        let sending = Task { try await Client.python(Self.outageSender, ["\(port)", "load", stop]) }
+        try await Task.sleep(for: .seconds(2))
+        postgres.stop()
+        // Load goes on against the missing database for a while.
+        try await Task.sleep(for: .seconds(4))
+        #expect(server.isRunning, "the buffer must stay up while its database is down")
+        try postgres.start()
+        // Back within a bounded wait, by itself: a fresh message gets its 250.
+        let deadline = ContinuousClock.now + .seconds(60)
+        var recovered = false
+        var n = 0
+        while ContinuousClock.now < deadline {
+            let once = try await Client.python(
+                """
+                import smtplib, sys
+                try:
+                    s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=30, local_hostname='outage.test')
+                    s.sendmail('c@example.org', ['alice@buffer.example.com'],
+                               b'Message-ID: <%s>\\r\\nSubject: after\\r\\n\\r\\nbody\\r\\n' % sys.argv[2].encode())
+                    s.quit()
+                    print('OK')
+                except Exception as e:
+                    print('NO', repr(e))
+                """, ["\(port)", "after-\(n)@outage.test"])
+            n += 1
+            if once.stdout.hasPrefix("OK") {
+                recovered = true
+                break
+            }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+        FileManager.default.createFile(atPath: stop, contents: nil)
+        let lines = try await sending.value.stdout.split(separator: "\n").map(String.init)
+        #expect(recovered, "no 250 within 60 s of the database's restart")
+        #expect(server.isRunning, "the buffer must still run after the outage")
+        let ok = lines.filter { $0.hasPrefix("OK ") }.map { String($0.dropFirst(3)) }
+        let temporary = lines.filter { $0.hasPrefix("TEMP ") }
+        let dropped = lines.filter { $0.hasPrefix("DISC ") || $0.hasPrefix("ERR ") }
+        #expect(!temporary.isEmpty, "the outage must have been answered with 4xx: \(lines.suffix(5))")
+        #expect(temporary.allSatisfy { $0.hasPrefix("TEMP 421") || $0.hasPrefix("TEMP 451") }, "\(Set(temporary.map { $0.prefix(8) }))")
+        #expect(dropped.isEmpty, "connections dropped without a reply: \(dropped.prefix(5))")
+        // Never 250 for what was not committed: every acknowledged message is held.
+        let spool = try SpoolStores.open(postgres.url, passwordFile: nil)
+        defer { try? spool.close() }
+        let stored = try Self.heldByMessageID(spool)
+        let missing = Set(ok).subtracting(stored.keys)
+        #expect(missing.isEmpty, "answered 250 but not held: \(missing.sorted().prefix(10))")
+    }
+}

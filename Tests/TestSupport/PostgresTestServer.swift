@@ -1,0 +1,135 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A throwaway PostgreSQL server for tests: `initdb` into a temporary folder, `postgres` on a free loopback port
+/// (its unix socket in the same folder), one database made for the test; stopped and removed on `stop(remove:)`
+/// or deinit. initdb refuses to run as root, so as root the cluster belongs to `nobody` (its folder is chowned to
+/// it and every server program runs through `setpriv` as `nobody`); as anyone else it runs as that user.
+///
+/// The binaries are looked up in /usr/lib/postgresql/*/bin (Debian's `postgresql` package), the newest first.
+public final class PostgresTestServer: @unchecked Sendable {
+    public let root: String
+    public let port: Int
+    public let user = "mailferry"
+    public let database: String
+    /// `postgres://mailferry@127.0.0.1:PORT/DB`: trust authentication on loopback, so no password.
+    public var url: String { "postgres://\(user)@127.0.0.1:\(port)/\(database)" }
+    public var dataDirectory: String { root + "/data" }
+    private let bin: String
+    private var process: SpawnedProcess?
+
+    /// Where the server programs are; nil when PostgreSQL is not installed.
+    public static var binDirectory: String? {
+        let base = "/usr/lib/postgresql"
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [])
+            .filter { FileManager.default.isExecutableFile(atPath: "\(base)/\($0)/bin/postgres") }
+            .sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }
+        return versions.first.map { "\(base)/\($0)/bin" }
+    }
+
+    public static var isInstalled: Bool { binDirectory != nil }
+
+    public init(database: String = "spool") throws {
+        guard let bin = Self.binDirectory else {
+            throw FixtureError("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/postgres): apt-get install postgresql")
+        }
+        self.bin = bin
+        self.database = database
+        var template = Array("/tmp/mailferry-pg.XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw FixtureError("mkdtemp failed: \(errno)") }
+        root = String(cString: made)
+        port = try FreePort.make()
+        if getuid() == 0 {
+            guard chown(root, Self.nobody.uid, Self.nobody.gid) == 0 else { throw FixtureError("chown \(root) failed: \(errno)") }
+        }
+        chmod(root, 0o700)
+        let initdb = try runAsOwner(
+            "initdb", ["-D", dataDirectory, "-U", user, "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C"])
+        guard initdb.status == 0 else { throw FixtureError("initdb failed: \(initdb.stderr)\(initdb.stdout)") }
+        try start()
+        let created = try runAsOwner(
+            "createdb", ["-h", "127.0.0.1", "-p", String(port), "-U", user, database])
+        guard created.status == 0 else { throw FixtureError("createdb failed: \(created.stderr)") }
+    }
+
+    deinit {
+        stop(remove: true)
+    }
+
+    /// Starts the server (again, after `stop()`) in the foreground as a child of the test (spawned as
+    /// `DovecotIMAPServer` spawns Dovecot, with a clean signal mask) and waits until it accepts connections.
+    public func start() throws {
+        let server = bin + "/postgres"
+        let arguments = [
+            "-D", dataDirectory, "-p", String(port), "-k", root, "-c", "listen_addresses=127.0.0.1",
+            "-c", "max_connections=200", "-c", "shared_buffers=32MB",
+        ]
+        process = try getuid() == 0
+            ? SpawnedProcess("/usr/bin/setpriv", arguments: Self.asNobody + [server] + arguments, outputFile: root + "/server.log")
+            : SpawnedProcess(server, arguments: arguments, outputFile: root + "/server.log")
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            guard process?.isRunning == true else { break }
+            if FreePort.accepts(port),
+                let ready = try? runAsOwner("pg_isready", ["-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", "postgres"]),
+                ready.status == 0
+            {
+                return
+            }
+            usleep(50_000)
+        }
+        let log = (try? String(contentsOfFile: root + "/server.log", encoding: .utf8)) ?? ""
+        stop()
+        throw FixtureError("postgres did not start on 127.0.0.1:\(port):\n\(log.suffix(2000))")
+    }
+
+    /// Stops the server at once (SIGQUIT, PostgreSQL's immediate shutdown: clients see their connections cut, as
+    /// when a database host fails) and waits until it has exited; `remove` also deletes its folder.
+    public func stop(remove: Bool = false) {
+        if let process {
+            process.signal(SIGQUIT)
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning && Date() < deadline { usleep(20_000) }
+            if process.isRunning { process.signal(SIGKILL) }
+            while process.isRunning { usleep(20_000) }
+            self.process = nil
+        }
+        if remove { try? FileManager.default.removeItem(atPath: root) }
+    }
+
+    /// Runs one SQL command with psql and returns its output (unaligned, tuples only).
+    public func psql(_ sql: String) throws -> String {
+        let output = try runAsOwner(
+            "psql", ["-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", database, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        guard output.status == 0 else { throw FixtureError("psql failed: \(output.stderr)") }
+        return output.stdout
+    }
+
+    /// setpriv's arguments that run the rest as `nobody` (it execs the program: no extra process in between).
+    private static var asNobody: [String] {
+        let (uid, gid) = nobody
+        return ["--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--"]
+    }
+
+    private func runAsOwner(_ program: String, _ arguments: [String]) throws -> ProcessOutput {
+        if getuid() == 0 {
+            return try ProcessRunner.run(
+                "/usr/bin/setpriv", Self.asNobody + [bin + "/" + program] + arguments, directory: root, limit: 120)
+        }
+        return try ProcessRunner.run(bin + "/" + program, arguments, directory: root, limit: 120)
+    }
+
+    private static var nobody: (uid: uid_t, gid: gid_t) {
+        guard let entry = getpwnam("nobody") else { return (65534, 65534) }
+        return (entry.pointee.pw_uid, entry.pointee.pw_gid)
+    }
+}
+
+/// A fixture could not be set up.
+public struct FixtureError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
