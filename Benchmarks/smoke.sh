@@ -30,7 +30,7 @@ small_arguments() {
         run.sh) echo "--messages 300 --big-message-mb 4 --repeat 1 --scratch $scratch/run" ;;
         imap_bench.sh) echo "--messages 300 --repeat 1" ;;
         imap_export_jobs.sh) echo "--users 2 --messages 150 --jobs 2 --repeat 1" ;;
-        buffer_bench.sh) echo "--seconds 2 --clients 4" ;;
+        buffer_bench.sh) echo "--seconds 2 --clients 4 --store both" ;;
         dsync_bench.sh) echo "--messages 200 --new 20 --reflag 30" ;;
         age_bench.sh) echo "--messages 300 --repeat 1 --scratch $scratch/age" ;;
         scaling_bench.sh) echo "--messages 200 --sizes 2" ;;
