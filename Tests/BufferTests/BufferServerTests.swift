@@ -3,7 +3,8 @@ import BufferSpool
 import Foundation
 import Testing
 
-/// The real server on 127.0.0.1 port 0, driven by real clients (Python's smtplib, swaks).
+/// The real server on 127.0.0.1 port 0, driven by real clients (Python's smtplib, swaks). The tests that concern
+/// any spool run on both stores: the file spool and the shared one on PostgreSQL.
 @Suite struct BufferServerTests {
     static let message = Array(
         "From: Carol <carol@example.org>\r\nTo: alice@buffer.example.com\r\nSubject: hello\r\nMessage-ID: <m1@example.org>\r\n\r\nHi Alice,\r\nsee you.\r\n".utf8)
@@ -14,8 +15,8 @@ import Testing
         return path
     }
 
-    @Test func heldUserThroughTheNamespaceGets250AndTheExactBytesAreHeld() async throws {
-        try await LiveBuffer.with { live in
+    @Test(arguments: SpoolStoreTests.Kind.allCases) func heldUserThroughTheNamespaceGets250AndTheExactBytesAreHeld(_ store: SpoolStoreTests.Kind) async throws {
+        try await LiveBuffer.with(store: store) { live in
             let body = try write(Self.message, in: live.directory)
             let out = try await Client.python(
                 Scripts.send, ["\(live.smtpPort)", "carol@example.org", "alice@buffer.example.com", body])
@@ -34,8 +35,8 @@ import Testing
         }
     }
 
-    @Test func theHeldAddressItselfIsAcceptedToo() async throws {
-        try await LiveBuffer.with { live in
+    @Test(arguments: SpoolStoreTests.Kind.allCases) func theHeldAddressItselfIsAcceptedToo(_ store: SpoolStoreTests.Kind) async throws {
+        try await LiveBuffer.with(store: store) { live in
             let body = try write(Self.message, in: live.directory)
             let out = try await Client.python(
                 Scripts.send, ["\(live.smtpPort)", "", "Bob@Example.COM,alice@buffer.example.com", body])
@@ -47,8 +48,8 @@ import Testing
         }
     }
 
-    @Test func recipientsOutsideTheMigrationSetGet550() async throws {
-        try await LiveBuffer.with { live in
+    @Test(arguments: SpoolStoreTests.Kind.allCases) func recipientsOutsideTheMigrationSetGet550(_ store: SpoolStoreTests.Kind) async throws {
+        try await LiveBuffer.with(store: store) { live in
             let body = try write(Self.message, in: live.directory)
             let out = try await Client.python(
                 Scripts.send,
@@ -78,8 +79,8 @@ import Testing
         }
     }
 
-    @Test func dotStuffedContentRoundTrips() async throws {
-        try await LiveBuffer.with { live in
+    @Test(arguments: SpoolStoreTests.Kind.allCases) func dotStuffedContentRoundTrips(_ store: SpoolStoreTests.Kind) async throws {
+        try await LiveBuffer.with(store: store) { live in
             let message = Array("Subject: dots\r\n\r\n.\r\n..\r\n.leading dot\r\n...three\r\nend.\r\n. \r\n".utf8)
             let body = try write(message, in: live.directory)
             let out = try await Client.python(Scripts.send, ["\(live.smtpPort)", "c@example.org", "alice@buffer.example.com", body])
@@ -108,8 +109,8 @@ import Testing
         }
     }
 
-    @Test func lmtpAnswersOncePerRecipient() async throws {
-        try await LiveBuffer.with { live in
+    @Test(arguments: SpoolStoreTests.Kind.allCases) func lmtpAnswersOncePerRecipient(_ store: SpoolStoreTests.Kind) async throws {
+        try await LiveBuffer.with(store: store) { live in
             let script = #"""
                 import smtplib, sys
                 l = smtplib.LMTP('127.0.0.1', int(sys.argv[1]), timeout=20, local_hostname='client.test')
@@ -139,8 +140,8 @@ import Testing
         }
     }
 
-    @Test func aMessageCarryingOurMarkerIsALoopAndGets554() async throws {
-        try await LiveBuffer.with { live in
+    @Test(arguments: SpoolStoreTests.Kind.allCases) func aMessageCarryingOurMarkerIsALoopAndGets554(_ store: SpoolStoreTests.Kind) async throws {
+        try await LiveBuffer.with(store: store) { live in
             let looped = Array("X-MailFerry-Buffered: other.test\r\nX-MailFerry-Buffered:\r\n  BUFFER.test\r\nSubject: loop\r\n\r\nagain\r\n".utf8)
             let out = try await Client.python(
                 Scripts.send, ["\(live.smtpPort)", "c@example.org", "alice@buffer.example.com", try write(looped, in: live.directory)])

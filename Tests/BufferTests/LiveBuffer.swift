@@ -18,7 +18,10 @@ struct LiveBuffer {
 
     var smtpPort: Int { server.smtpPort! }
     var lmtpPort: Int { server.lmtpPort! }
+    /// The file spool (the default store).
     var spool: BufferSpool { server.spool as! BufferSpool }
+    /// The spool, whichever store it is.
+    var store: any SpoolStore { server.spool }
 
     static func configuration(spool: String, hold: [String] = ["alice@example.com", "bob@example.com"],
                               edit: (inout BufferConfiguration) -> Void = { _ in }) -> BufferConfiguration {
@@ -46,12 +49,15 @@ struct LiveBuffer {
     /// Runs `body` against a fresh server; the server is shut down and the directory removed afterwards.
     static func with<T>(
         shutdownTimeout: Duration = .seconds(5), lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval,
-        incomingFiles: IncomingFiles = .spoolDirectory, logSink: LogSink = .discard,
+        incomingFiles: IncomingFiles = .spoolDirectory, logSink: LogSink = .discard, store: SpoolStoreTests.Kind = .sqlite,
         edit: (inout BufferConfiguration) -> Void = { _ in }, _ body: (LiveBuffer) async throws -> T
     ) async throws -> T {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let configuration = Self.configuration(spool: directory + "/spool", edit: edit)
+        // The shared spool: a throwaway PostgreSQL for this server alone.
+        let postgres = store == .postgres ? try PostgresTestServer() : nil
+        defer { postgres?.stop(remove: true) }
+        let configuration = Self.configuration(spool: postgres?.url ?? directory + "/spool", edit: edit)
         let server = try await BufferServer.start(
             configuration, shutdownTimeout: shutdownTimeout, lingerCheckInterval: lingerCheckInterval,
             incomingFiles: incomingFiles, logSink: logSink)
@@ -85,9 +91,9 @@ struct LiveBuffer {
 
     /// The held messages of `user`, with their stored bytes.
     func held(_ user: String) throws -> [(message: HeldMessage, bytes: [UInt8])] {
-        try spool.heldMessages(for: user).map { message in
+        try store.heldMessages(for: user).map { message in
             var bytes: [UInt8] = []
-            try spool.readMessage(message.id) { bytes += $0 }
+            try store.readMessage(message.id) { bytes += $0 }
             return (message, bytes)
         }
     }
