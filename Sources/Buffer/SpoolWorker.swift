@@ -71,7 +71,6 @@ enum SpoolWorker {
                         metrics.committed(after: ContinuousClock.now - started)
                         result = .stored(id: held.id.description)
                         stored = held
-                        committed(held)
                     } catch {
                         result = .failed(reply(for: error))
                     }
@@ -81,6 +80,8 @@ enum SpoolWorker {
                 writer = nil
                 failure = nil
                 report(.finished(result, stored))
+                // After the reply: scheduling a linger pass reads the user's state, which need not delay the 250.
+                if let stored { committed(stored) }
             case .abort:
                 writer?.abort()
                 writer = nil

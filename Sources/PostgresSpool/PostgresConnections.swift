@@ -115,7 +115,7 @@ final class PostgresConnections: Sendable {
         } catch {
             // A connection that completes after the wait gave up is closed, never dropped open.
             connecting.whenSuccess { Self.closeQuietly($0) }
-            throw mapped(error)
+            throw mapped(error, connecting: true)
         }
         do {
             // The 250 promise needs a durable commit; an operator's synchronous_commit = off would break it.
@@ -161,10 +161,11 @@ final class PostgresConnections: Sendable {
         return try promise.futureResult.wait()
     }
 
-    /// Every failure as a `SpoolError` naming the database; a lost or unreachable database marks the store
-    /// unhealthy.
-    func mapped(_ error: any Error) -> any Error {
+    /// Every failure of the database as a `SpoolError` naming it; a lost or unreachable database marks the
+    /// store unhealthy. Errors of the caller's own work (a refused release inside `exclusively`) pass unchanged.
+    func mapped(_ error: any Error, connecting: Bool = false) -> any Error {
         if error is SpoolError || error is PostgresSpoolError { return error }
+        if !connecting && !(error is PSQLError) && !(error is PostgresTimeout) { return error }
         if let timeout = error as? PostgresTimeout {
             healthy.store(false, ordering: .relaxed)
             return SpoolError.database(path: url.description, reason: "no answer within \(timeout.seconds) s")
