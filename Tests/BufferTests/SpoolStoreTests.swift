@@ -209,4 +209,21 @@ import TestSupport
         let code = PostgresSchema.migrations.flatMap(\.sql).map { $0 + ";" }.joined(separator: "\n")
         #expect(normalized(String(text[fence.upperBound..<end.lowerBound])) == normalized(code))
     }
+
+    @Test func sharedSpoolPasswordComesFromItsFileOrPGPASSFILEAndNeverFromAReadableFile() throws {
+        let directory = try LiveBuffer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let url = try PostgresSpoolURL(parsing: "postgres://mf@db.example:5433/spool")
+        let own = directory + "/password"
+        try "s3cret\nignored\n".write(toFile: own, atomically: true, encoding: .utf8)
+        chmod(own, 0o600)
+        #expect(try url.password(passwordFile: own, environment: [:]) == "s3cret")
+        let pgpass = directory + "/pgpass"
+        try "other:5433:spool:mf:wrong\n*:5433:spool:mf:p\\:w\n".write(toFile: pgpass, atomically: true, encoding: .utf8)
+        chmod(pgpass, 0o600)
+        #expect(try url.password(passwordFile: nil, environment: ["PGPASSFILE": pgpass]) == "p:w")
+        #expect(try url.password(passwordFile: nil, environment: [:]) == nil)
+        chmod(own, 0o644)
+        #expect(throws: PostgresSpoolError.self) { try url.password(passwordFile: own, environment: [:]) }
+    }
 }
