@@ -44,7 +44,11 @@ struct BufferServe: ParsableCommand {
                 if let address = server.smtpAddress { lines += "listening smtp \(describe(address))\n" }
                 if let address = server.lmtpAddress { lines += "listening lmtp \(describe(address))\n" }
                 if let address = server.metricsAddress { lines += "listening metrics \(describe(address))\n" }
-                lines += "control \(server.controlSocketPath)\n"
+                if let path = server.controlSocketPath {
+                    lines += "control \(path)\n"
+                } else {
+                    lines += "shared spool \(server.spool.location)\n"
+                }
                 FileHandle.standardOutput.write(Data(lines.utf8))
                 await server.run()
                 for source in sources { source.cancel() }
