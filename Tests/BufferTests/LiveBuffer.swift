@@ -54,8 +54,9 @@ struct LiveBuffer {
     ) async throws -> T {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        // The shared spool: a throwaway PostgreSQL for this server alone.
-        let postgres = store == .postgres ? try PostgresTestServer() : nil
+        // The shared spool: a throwaway PostgreSQL for this server alone, set up on a thread of its own (initdb and
+        // the wait for the server block; the servers' tasks need the concurrency threads).
+        let postgres = store == .postgres ? try await Client.offThread { try PostgresTestServer() } : nil
         defer { postgres?.stop(remove: true) }
         let configuration = Self.configuration(spool: postgres?.url ?? directory + "/spool", edit: edit)
         let server = try await BufferServer.start(

@@ -45,7 +45,7 @@ import TestSupport
     }
 
     @Test func twoServersOnOneDatabaseKeepEveryAcknowledgedMessageOnceAcrossKillNine() async throws {
-        let postgres = try PostgresTestServer()
+        let postgres = try await Client.offThread { try PostgresTestServer() }
         defer { postgres.stop(remove: true) }
         let directory = try LiveBuffer.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -109,7 +109,7 @@ import TestSupport
     }
 
     @Test func aReleaseAskedOnTwoHostsAtOnceRunsOnce() async throws {
-        let postgres = try PostgresTestServer()
+        let postgres = try await Client.offThread { try PostgresTestServer() }
         defer { postgres.stop(remove: true) }
         let fx = try ReleaseFixture()
         let url = postgres.url
@@ -200,7 +200,7 @@ import TestSupport
         """#
 
     @Test func aDatabaseThatGoesAwayGets4xxAndTheBufferRecoversByItself() async throws {
-        let postgres = try PostgresTestServer()
+        let postgres = try await Client.offThread { try PostgresTestServer() }
         defer { postgres.stop(remove: true) }
         let directory = try LiveBuffer.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
