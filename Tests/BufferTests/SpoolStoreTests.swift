@@ -16,7 +16,7 @@ import TestSupport
 
     /// An open store of `kind` in a fresh place; `reopen()` opens another handle on the same spool (a second
     /// host, for the shared one).
-    final class Store {
+    final class Store: @unchecked Sendable {
         let kind: Kind
         let directory: String
         let postgres: PostgresTestServer?
@@ -37,6 +37,12 @@ import TestSupport
         }
 
         var location: String { postgres?.url ?? directory + "/spool" }
+
+        /// Set up on a thread of its own: initdb and the wait for PostgreSQL block, and the concurrency threads
+        /// are few (other suites' servers need them meanwhile).
+        static func make(_ kind: Kind) async throws -> Store {
+            try await Client.offThread { try Store(kind) }
+        }
 
         func reopen() throws -> any SpoolStore {
             try store.close()
@@ -73,8 +79,8 @@ import TestSupport
         return out
     }
 
-    @Test(arguments: Kind.allCases) func committedMessagesReadBackWithTheirHash(_ kind: Kind) throws {
-        let fx = try Store(kind)
+    @Test(arguments: Kind.allCases) func committedMessagesReadBackWithTheirHash(_ kind: Kind) async throws {
+        let fx = try await Store.make(kind)
         try fx.store.hold(user: Self.alice)
         #expect(fx.store.acceptsMail(for: Self.alice))
         #expect(!fx.store.acceptsMail(for: "bob@example.com"))
@@ -103,8 +109,8 @@ import TestSupport
         }
     }
 
-    @Test(arguments: Kind.allCases) func holdReleaseDeliverAndStatus(_ kind: Kind) throws {
-        let fx = try Store(kind)
+    @Test(arguments: Kind.allCases) func holdReleaseDeliverAndStatus(_ kind: Kind) async throws {
+        let fx = try await Store.make(kind)
         let store = fx.store
         try store.hold(user: Self.alice)
         let messages = try (0..<3).map { try Self.commit(store, Self.bytes($0)) }
@@ -149,7 +155,7 @@ import TestSupport
     }
 
     @Test(arguments: Kind.allCases) func concurrentCommitsShareTransactions(_ kind: Kind) async throws {
-        let fx = try Store(kind)
+        let fx = try await Store.make(kind)
         let store = fx.store
         try store.hold(user: Self.alice)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -167,8 +173,8 @@ import TestSupport
         #expect(try store.status(user: Self.alice)?.heldCount == 40)
     }
 
-    @Test func sharedSpoolKeepsTheReleaseStateInTheDatabase() throws {
-        let fx = try Store(.postgres)
+    @Test func sharedSpoolKeepsTheReleaseStateInTheDatabase() async throws {
+        let fx = try await Store.make(.postgres)
         let first = try ReleaseStateFile.update(spool: fx.store) { $0.spoolID }
         try ReleaseJob.recordForwarding(spoolDirectory: fx.location, user: Self.alice, on: false)
         let other = try fx.reopen()
@@ -177,8 +183,8 @@ import TestSupport
         #expect(state.users[Self.alice]?.forwarding == .off)
     }
 
-    @Test func sharedSpoolRunsOneExclusivePassAtATime() throws {
-        let fx = try Store(.postgres)
+    @Test func sharedSpoolRunsOneExclusivePassAtATime() async throws {
+        let fx = try await Store.make(.postgres)
         let second = try SpoolStores.open(fx.location, passwordFile: nil)
         defer { try? second.close() }
         let inner = try fx.store.exclusively("release alice") {
