@@ -95,9 +95,16 @@ final class PostgresConnections: Sendable {
     func transaction<T>(_ body: (PostgresSession) throws -> T) throws -> T {
         try withSession { session in
             try session.execute("BEGIN")
-            let result = try body(session)
-            try session.execute("COMMIT")
-            return result
+            do {
+                let result = try body(session)
+                try session.execute("COMMIT")
+                return result
+            } catch {
+                // At once, not when the server notices the closed connection: a refused state change must not
+                // keep the user's row lock (the next operation on that user would wait for it).
+                try? session.execute("ROLLBACK")
+                throw error
+            }
         }
     }
 
