@@ -8,7 +8,7 @@ import TestSupport
 
 /// Several `mailferry buffer serve` processes on one PostgreSQL spool, as on several MX hosts: crashes, a
 /// release asked on two hosts at once, and the database going away under load.
-@Suite(.serialized) struct SharedSpoolTests {
+@Suite(.serialized, .blocking) struct SharedSpoolTests {
     static let binary = BuiltBinary.path
     static let alice = "alice@example.com"
 

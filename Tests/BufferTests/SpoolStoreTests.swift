@@ -8,7 +8,7 @@ import TestSupport
 
 /// The spool's operations as the buffer uses them (`SpoolStore`), run against both stores: the file spool
 /// (SQLite) and the shared spool on a throwaway PostgreSQL (`PostgresTestServer`).
-@Suite struct SpoolStoreTests {
+@Suite(.blocking) struct SpoolStoreTests {
     enum Kind: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case sqlite, postgres
         var testDescription: String { rawValue }
