@@ -91,12 +91,14 @@ public final class RunningServer: Sendable {
             await run()
             return
         }
-        await lingerCloser?.stop()
         let channels = registry.beginShutdown()
         // Tell the open connections first, then close the listeners: once a client can see that the listener is
         // gone, every open connection already has the event queued ahead of anything it reads later.
         for channel in channels { channel.pipeline.fireUserInboundEventTriggered(BufferShutdownEvent()) }
         for listener in listeners { try? await listener.close() }
+        // After the listeners: a linger pass under way (on a shared spool it may wait for the database) must not
+        // keep the server taking new connections once it was told to stop.
+        await lingerCloser?.stop()
         let timeout = shutdownTimeout
         let registry = self.registry
         await withTaskGroup(of: Bool.self) { group in
