@@ -14,8 +14,10 @@ import Synchronization
 /// The API blocks its caller (the spool's callers are threads that may block: the spool executor, the group
 /// committer, the commands), never an event loop: a call from an event loop thread is refused, not a crash.
 /// The connections run on their own event loop group.
-final class PostgresConnections: Sendable {
-    let url: PostgresSpoolURL
+///
+/// `package`: the plan's store on PostgreSQL (MigrationPlan) connects through the same code.
+package final class PostgresConnections: Sendable {
+    package let url: PostgresSpoolURL
     private let configuration: PostgresConnection.Configuration
     private let group: MultiThreadedEventLoopGroup
     let logger: Logger
@@ -23,11 +25,11 @@ final class PostgresConnections: Sendable {
     private let nextID = Atomic<Int>(0)
     private let closed = Atomic<Bool>(false)
     private let healthy = Atomic<Bool>(true)
-    let statementTimeout: TimeAmount
+    package let statementTimeout: TimeAmount
     /// Connections kept open between operations.
     static let keptOpen = 8
 
-    init(url: PostgresSpoolURL, password: String?, connectTimeout: TimeAmount, statementTimeout: TimeAmount) throws {
+    package init(url: PostgresSpoolURL, password: String?, connectTimeout: TimeAmount, statementTimeout: TimeAmount) throws {
         self.url = url
         self.statementTimeout = statementTimeout
         let tls: PostgresConnection.Configuration.TLS
@@ -60,9 +62,9 @@ final class PostgresConnections: Sendable {
 
     /// False after an operation failed for want of the database (not for a refused statement), true again after
     /// one succeeded.
-    var isHealthy: Bool { healthy.load(ordering: .relaxed) }
+    package var isHealthy: Bool { healthy.load(ordering: .relaxed) }
 
-    func close() {
+    package func close() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let connections = idle.withLock { list in
             defer { list.removeAll() }
@@ -76,7 +78,7 @@ final class PostgresConnections: Sendable {
     }
 
     /// Runs `body` on one connection. A connection whose operation threw is closed, not reused.
-    func withSession<T>(_ body: (PostgresSession) throws -> T) throws -> T {
+    package func withSession<T>(_ body: (PostgresSession) throws -> T) throws -> T {
         guard !closed.load(ordering: .acquiring) else { throw SpoolError.closed }
         let connection = try checkout()
         let session = PostgresSession(connection: connection, pool: self)
@@ -92,7 +94,7 @@ final class PostgresConnections: Sendable {
     }
 
     /// `body` in one transaction (READ COMMITTED; row locks where a decision depends on a row).
-    func transaction<T>(_ body: (PostgresSession) throws -> T) throws -> T {
+    package func transaction<T>(_ body: (PostgresSession) throws -> T) throws -> T {
         try withSession { session in
             try session.execute("BEGIN")
             do {
@@ -210,19 +212,19 @@ struct PostgresTimeout: Error {
 }
 
 /// One checked-out connection: statements run one after another, each bounded by the pool's statement timeout.
-struct PostgresSession {
+package struct PostgresSession {
     let connection: PostgresConnection
     let pool: PostgresConnections
 
     @discardableResult
-    func query(_ query: PostgresQuery) throws -> [PostgresRow] {
+    package func query(_ query: PostgresQuery) throws -> [PostgresRow] {
         try pool.wait(
             connection.query(query, logger: pool.logger), timeout: pool.statementTimeout,
             closing: connection
         ).rows
     }
 
-    func execute(_ query: PostgresQuery) throws {
+    package func execute(_ query: PostgresQuery) throws {
         try self.query(query)
     }
 }

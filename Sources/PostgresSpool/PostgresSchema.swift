@@ -90,23 +90,46 @@ enum PostgresSchema {
 
     /// Applies the missing migrations. Refuses a database whose schema is newer than this program's.
     static func migrate(_ connections: PostgresConnections) throws {
+        try PostgresMigrator(versionTable: "schema_version", lock: migrationLock, migrations: migrations).migrate(connections)
+    }
+}
+
+/// Applies a schema's migrations, each version once: the missing ones in one transaction under an advisory lock
+/// (so processes starting together apply each once), each recorded in a version table. The shared spool
+/// (`schema_version`) and the plan's store (`plan_schema_version`, MigrationPlan) each keep their own table, so
+/// one database may hold both.
+package struct PostgresMigrator: Sendable {
+    package var versionTable: String
+    package var lock: Int64
+    package var migrations: [(version: Int, sql: [String])]
+
+    package init(versionTable: String, lock: Int64, migrations: [(version: Int, sql: [String])]) {
+        self.versionTable = versionTable
+        self.lock = lock
+        self.migrations = migrations
+    }
+
+    package var latest: Int { migrations.last?.version ?? 0 }
+
+    /// Applies the missing migrations; throws `PostgresSpoolError.newerSchema` for a schema newer than `latest`.
+    package func migrate(_ connections: PostgresConnections) throws {
         try connections.transaction { session in
-            try session.execute("SELECT pg_advisory_xact_lock(\(migrationLock))")
+            try session.execute(PostgresQuery(unsafeSQL: "SELECT pg_advisory_xact_lock(\(lock))"))
             try session.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")
-            let current = try session.query("SELECT COALESCE(MAX(version), 0) FROM schema_version").first?
+                PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(versionTable) (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)"))
+            let current = try session.query(PostgresQuery(unsafeSQL: "SELECT COALESCE(MAX(version), 0) FROM \(versionTable)")).first?
                 .decode(Int.self) ?? 0
             if current > latest { throw PostgresSpoolError.newerSchema(found: current, known: latest) }
             for migration in migrations where migration.version > current {
                 for statement in migration.sql { try session.execute(PostgresQuery(unsafeSQL: statement)) }
                 try session.execute(
-                    "INSERT INTO schema_version (version, applied_at) VALUES (\(migration.version), \(PostgresClock.milliseconds()))")
+                    PostgresQuery(unsafeSQL: "INSERT INTO \(versionTable) (version, applied_at) VALUES (\(migration.version), \(PostgresClock.milliseconds()))"))
             }
         }
     }
 }
 
-enum PostgresClock {
-    static func milliseconds(_ date: Date = Date()) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+package enum PostgresClock {
+    package static func milliseconds(_ date: Date = Date()) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    package static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 }
