@@ -107,7 +107,14 @@ let package = Package(
         .target(name: "FerryKit", dependencies: ["SystemLayer", "MailModel", "FerryArchive", "Connectors", "Reporting"]),
         // The two-station migration plan: every user's state through the procedure, in a journal that survives
         // crashes, and the steps station A runs (hold, export, carry, release, close, undo).
-        .target(name: "MigrationPlan", dependencies: ["SystemLayer", "FerryKit", "FerryArchive", "Connectors", "Reporting", "Receipts", "Buffer", "BufferSpool", "MailModel"]),
+        // Kept in PostgreSQL (plan init --store), several station-A machines work on one plan: the connection code
+        // is the shared spool's (PostgresSpool).
+        .target(
+            name: "MigrationPlan",
+            dependencies: [
+                "SystemLayer", "FerryKit", "FerryArchive", "Connectors", "Reporting", "Receipts", "Buffer", "BufferSpool", "PostgresSpool",
+                "MailModel", .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         // Argument parsing and printing only.
         .executableTarget(
             name: "mailferry",

@@ -9,6 +9,10 @@ import SystemLayer
 /// B (import, reconcile, receipts): the plan's directory on station A holds `plan.json` (what was decided at
 /// `plan init`) and `journal.jsonl` (what happened since, per user). Every command that changes a user appends
 /// an event and syncs it before it reports, so after a crash the same command run again goes on from there.
+///
+/// Kept in PostgreSQL (`plan init --store postgres://...`), the definition and the events are in the database
+/// (`PostgresPlanStore`) and the directory holds only `store.json`, which names it, and the archives: several
+/// station-A machines then work on the plan at once (`plan export --worker`).
 public final class MigrationPlan {
     /// One user's progress, replayed from the journal.
     public struct Progress: Sendable, Equatable {
@@ -22,6 +26,12 @@ public final class MigrationPlan {
         /// When the state last changed (ISO 8601 UTC).
         public var since: String
         public var note: String?
+
+        /// The export worker holding the user now (a plan kept in PostgreSQL), and when its lease ends unless renewed.
+        public var holder: String?
+        public var leaseExpires: String?
+        /// Archives of workers that lost the user's lease: not the user's, to be deleted.
+        public var abandoned: [PlanAbandonedArchive] = []
 
         /// The archives (by id) recorded as carried to station B; for a volume set, the set's id (its statement) and
         /// each volume's archive id, one by one.
@@ -62,9 +72,11 @@ public final class MigrationPlan {
 
     public let directory: String
     public let definition: PlanDefinition
-    private let journal: PlanJournal
+    let store: any PlanStore
     /// In the order of the users file.
     public private(set) var users: [Progress]
+    /// Events this process recorded under an export worker's lease (for a test's kill point).
+    private var leasedRecords = 0
 
     /// Encrypted archives: a delta reads the archive it builds on, so station A must be able to open what it writes: one
     /// of its identities must belong to one of the recipients.
@@ -82,7 +94,7 @@ public final class MigrationPlan {
     /// Writes a new plan into `directory` (created if missing; it must not hold a plan already).
     public static func create(
         directory: String, usersFile: String, source: String, target: String, bufferConfig: String?,
-        stationA: StationSettings = StationSettings(), now: Date = Date()
+        stationA: StationSettings = StationSettings(), store: PlanStoreSettings = PlanStoreSettings(), now: Date = Date()
     ) throws -> MigrationPlan {
         let users = try MigrationUsersFile.read(path: usersFile)
         _ = try ConnectorURL(parsing: source)
@@ -92,8 +104,8 @@ public final class MigrationPlan {
         }
         try checkEncryption(stationA)
         let path = directory + "/" + definitionFile
-        if FileManager.default.fileExists(atPath: path) {
-            throw FerryError(.usage, "\(directory) already holds a plan (\(definitionFile)); use plan status, or another directory")
+        if FileManager.default.fileExists(atPath: path) || FileManager.default.fileExists(atPath: directory + "/" + PlanStorePointer.fileName) {
+            throw FerryError(.usage, "\(directory) already holds a plan (\(definitionFile) or \(PlanStorePointer.fileName)); use plan status, or another directory")
         }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -112,33 +124,106 @@ public final class MigrationPlan {
             users: users)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        if store.url != nil {
+            // The definition goes into the database; the directory names it (store.json).
+            let shared = try PostgresPlanStore(settings: store)
+            try shared.create(definition, bytes: try encoder.encode(definition))
+            try PlanStorePointer(url: shared.url.description, passwordFile: store.passwordFile.map(Self.absolute), planID: definition.planID)
+                .write(directory: directory)
+            return try MigrationPlan(directory: directory)
+        }
         try FerryError.io { try AtomicReplace.write(Array(try encoder.encode(definition)) + [10], to: path, mode: 0o644) }
         return try MigrationPlan(directory: directory)
     }
 
-    /// Opens the plan in `directory`, taking its lock, and replays its journal.
-    public init(directory: String) throws {
+    /// Opens the plan in `directory` and replays its events: from its journal file (taking the plan's lock), or, when
+    /// the directory's `store.json` names a PostgreSQL database, from there. `store.url` joins such a plan from
+    /// another machine: it writes `store.json` into the directory (created if missing).
+    public init(directory: String, store settings: PlanStoreSettings = PlanStoreSettings()) throws {
         self.directory = directory
         let path = directory + "/" + Self.definitionFile
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FerryError(.usage, "\(directory) holds no plan (\(Self.definitionFile) is missing); start one with mailferry plan init")
+        var pointer = try PlanStorePointer.read(directory: directory)
+        var joining: PostgresPlanStore?
+        if let url = settings.url {
+            if FileManager.default.fileExists(atPath: path) {
+                throw FerryError(.usage, "\(directory) holds a plan kept in its journal file (\(Self.definitionFile)); --store is for plans kept in PostgreSQL")
+            }
+            let named = try PostgresPlanStore.parse(url)
+            if let pointer, pointer.url != named.description {
+                throw FerryError(.usage, "\(directory) belongs to the plan in \(pointer.url), not \(named); use another directory")
+            }
+            let shared = try PostgresPlanStore(url: named, passwordFile: settings.passwordFile ?? pointer?.passwordFile)
+            if pointer == nil {
+                guard let data = try shared.definition() else {
+                    throw FerryError(.usage, "\(shared.url) holds no plan; start one with mailferry plan init --store \(shared.url)")
+                }
+                let planID = try Self.decodeDefinition(data, from: shared.location).planID
+                let joined = PlanStorePointer(url: shared.url.description, passwordFile: settings.passwordFile.map(Self.absolute), planID: planID)
+                try joined.write(directory: directory)
+                pointer = joined
+            }
+            joining = shared
         }
+        if let pointer {
+            let shared = try joining ?? PostgresPlanStore(
+                settings: PlanStoreSettings(url: pointer.url, passwordFile: settings.passwordFile ?? pointer.passwordFile))
+            guard let data = try shared.definition() else {
+                throw FerryError(.ioError, "\(shared.location) holds no plan, but \(directory)/\(PlanStorePointer.fileName) names plan \(pointer.planID) there; restore the database, or start again with plan init")
+            }
+            definition = try Self.decodeDefinition(data, from: shared.location)
+            guard definition.planID == pointer.planID else {
+                throw FerryError(.usage, "\(shared.location) holds plan \(definition.planID), not plan \(pointer.planID) that \(directory)/\(PlanStorePointer.fileName) names")
+            }
+            store = shared
+        } else {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw FerryError(.usage, "\(directory) holds no plan (\(Self.definitionFile) is missing); start one with mailferry plan init")
+            }
+            definition = try Self.decodeDefinition(data, from: path)
+            store = try PlanJournal(directory: directory)
+        }
+        let created = definition.created
+        users = definition.users.map { Progress(user: $0, since: created) }
+        for event in try store.readEvents() {
+            guard let index = index(of: event.user) else {
+                throw FerryError(.ioError, "\(store.location): an event names \(event.user), who is not in the plan")
+            }
+            Self.apply(event, to: &users[index])
+        }
+        try loadLeases()
+    }
+
+    static func decodeDefinition(_ data: Data, from place: String) throws -> PlanDefinition {
+        let definition: PlanDefinition
         do {
             definition = try JSONDecoder().decode(PlanDefinition.self, from: data)
         } catch {
-            throw FerryError(.ioError, "\(path): not a MailFerry plan (\(error))")
+            throw FerryError(.ioError, "\(place): not a MailFerry plan (\(error))")
         }
         guard definition.format == PlanDefinition.formatName, definition.version == 1 else {
-            throw FerryError(.ioError, "\(path): format \(definition.format) version \(definition.version) is not a plan this program reads")
+            throw FerryError(.ioError, "\(place): format \(definition.format) version \(definition.version) is not a plan this program reads")
         }
-        journal = try PlanJournal(directory: directory)
-        let created = definition.created
-        users = definition.users.map { Progress(user: $0, since: created) }
-        for event in try journal.readEvents() {
-            guard let index = index(of: event.user) else {
-                throw FerryError(.ioError, "\(journal.path): an event names \(event.user), who is not in the plan")
-            }
-            Self.apply(event, to: &users[index])
+        return definition
+    }
+
+    /// Applies events another machine recorded for the user at `index` (read with a claim).
+    func apply(_ events: [PlanEvent], toUserAt index: Int) {
+        for event in events { Self.apply(event, to: &users[index]) }
+    }
+
+    /// Whether the plan is kept in PostgreSQL (several station-A machines) rather than in its journal file.
+    public var isShared: Bool { store is PostgresPlanStore }
+
+    /// Reads again who holds which user, and the abandoned archives (a plan kept in PostgreSQL).
+    public func loadLeases() throws {
+        guard let shared = store as? PostgresPlanStore else { return }
+        let leases = try shared.leases()
+        let abandoned = try shared.abandoned()
+        for i in users.indices {
+            let name = users[i].user.source
+            users[i].holder = leases[name]?.holder
+            users[i].leaseExpires = leases[name]?.expires
+            users[i].abandoned = abandoned[name] ?? []
         }
     }
 
@@ -157,24 +242,41 @@ public final class MigrationPlan {
 
     /// Records an event, refusing a state change the procedure does not allow.
     public func record(_ event: PlanEvent) throws {
+        try record(event, lease: nil)
+    }
+
+    /// Records an event; with `lease`, an export worker's, only while the lease is still the worker's (and ending it).
+    func record(_ event: PlanEvent, lease: PlanLease?) throws {
         guard let index = index(of: event.user) else {
             throw FerryError(.usage, "\(event.user) is not in the plan")
         }
-        if let state = event.state {
-            let from = users[index].state
-            guard from.next.contains(state) else {
-                throw FerryError(
-                    .usage,
-                    "\(users[index].user.source) is \(from.rawValue); it cannot become \(state.rawValue) (from \(from.rawValue) the plan goes on to \(from.next.map(\.rawValue).sorted().joined(separator: ", ").nonEmpty ?? "nothing: the user is done"))")
-            }
+        func check(_ from: PlanState) throws {
+            guard let state = event.state, !from.next.contains(state) else { return }
+            throw FerryError(
+                .usage,
+                "\(users[index].user.source) is \(from.rawValue); it cannot become \(state.rawValue) (from \(from.rawValue) the plan goes on to \(from.next.map(\.rawValue).sorted().joined(separator: ", ").nonEmpty ?? "nothing: the user is done"))")
         }
+        try check(users[index].state)
         var event = event
         event.user = users[index].user.source
-        if let state = event.state, ProcessInfo.processInfo.environment["MAILFERRY_TEST_KILL_BEFORE_RECORDING"] == state.rawValue {
+        let environment = ProcessInfo.processInfo.environment
+        if let state = event.state, environment["MAILFERRY_TEST_KILL_BEFORE_RECORDING"] == state.rawValue {
             // Tests: die the hardest way between a step's work and its journal line, the worst moment for a crash.
             kill(getpid(), SIGKILL)
         }
-        try journal.append(event)
+        if lease != nil {
+            leasedRecords += 1
+            if environment["MAILFERRY_TEST_KILL_WORKER_AT"] == String(leasedRecords) {
+                // Tests: an export worker dies with its Nth user's archive written and its lease held.
+                kill(getpid(), SIGKILL)
+            }
+        }
+        // Others may have moved the user on since this process read the plan (a plan kept in PostgreSQL): their
+        // events come first, and the change is judged again on the user's latest state.
+        try store.append(event, lease: lease) { newer in
+            for earlier in newer { Self.apply(earlier, to: &users[index]) }
+            if !newer.isEmpty { try check(users[index].state) }
+        }
         Self.apply(event, to: &users[index])
     }
 

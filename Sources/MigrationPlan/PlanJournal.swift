@@ -8,7 +8,7 @@ import SystemLayer
 /// (`JSONLinesFile`).
 ///
 /// One plan command at a time: the journal holds an exclusive lock (`plan.lock`) while it is open.
-final class PlanJournal {
+final class PlanJournal: PlanStore {
     let path: String
     private let file: JSONLinesFile
     private let events: [PlanEvent]
@@ -42,11 +42,18 @@ final class PlanJournal {
         }
     }
 
+    var location: String { path }
+
     /// Every event in the journal when it was opened.
     func readEvents() throws -> [PlanEvent] { events }
 
-    /// Appends one event and makes it durable.
-    func append(_ event: PlanEvent) throws {
+    /// Appends one event and makes it durable. Nobody else writes while the plan's lock is held: nothing is new to
+    /// `check`. Leases are the PostgreSQL store's.
+    func append(_ event: PlanEvent, lease: PlanLease?, check: ([PlanEvent]) throws -> Void) throws {
+        guard lease == nil else {
+            throw FerryError(.usage, "\(path): export workers need a plan kept in PostgreSQL (plan init --store)")
+        }
+        try check([])
         do {
             try file.append(event, encoder: encoder)
         } catch {

@@ -93,7 +93,7 @@ extension MigrationPlan {
     /// read, naming it.
     public func export(
         _ selection: [Int], out: String?, signingKey: String?, options: ConnectorOptions, quiet: Bool, volumeSize: Int64? = nil,
-        onWarning: @escaping (SourceProblem) -> Void
+        lease: PlanLease? = nil, onWarning: @escaping (SourceProblem) -> Void
     ) throws -> [ExportResult] {
         var final: Set<Int> = []
         var chosen: [Int] = []
@@ -165,7 +165,9 @@ extension MigrationPlan {
                 let archive = ArchiveRecord(
                     path: summary.archive, archiveID: summary.archiveID, fileSHA256: fileHash, final: isFinal,
                     deltaOf: summary.deltaOf, volumes: volumes)
-                try record(PlanEvent(at: stamp, user: users[i].user.source, state: isFinal ? .exported : nil, archive: archive, note: isFinal ? nil : "pass"))
+                try record(
+                    PlanEvent(at: stamp, user: users[i].user.source, state: isFinal ? .exported : nil, archive: archive, note: isFinal ? nil : "pass"),
+                    lease: lease)
             }
             results.append(ExportResult(
                 archive: ArchiveRecord(
@@ -181,7 +183,9 @@ extension MigrationPlan {
     /// when that name is taken in any form the export may write: `.mfa`, `.mfa.age` when encrypting, or a volume set's
     /// `.set`. (Two
     /// exports in one second, a pass and its delta, must never share a name: the second would replace the first.)
-    func defaultArchivePath(at date: Date = Date()) throws -> String {
+    ///
+    /// An export worker's archives carry its name too (`-host-1234`), so workers writing into one folder never meet.
+    func defaultArchivePath(at date: Date = Date(), worker: String? = nil) throws -> String {
         guard let directory = definition.stationA.archiveDirectory else {
             throw FerryError(.usage, "give --out FILE, or set an archive directory with plan init --archives DIR")
         }
@@ -190,7 +194,10 @@ extension MigrationPlan {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd-HHmmss"
-        let base = directory + "/" + definition.planID.prefix(8) + "-" + formatter.string(from: date)
+        var base = directory + "/" + definition.planID.prefix(8) + "-" + formatter.string(from: date)
+        if let worker {
+            base += "-" + String(worker.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" ? $0 : "-" })
+        }
         func taken(_ path: String) -> Bool {
             // A volume set of this name: NAME.set beside NAME.001.mfa.
             FileManager.default.fileExists(atPath: path) || FileManager.default.fileExists(atPath: path + ".age")

@@ -34,6 +34,13 @@ public struct PlanStatusRow: Codable, Sendable, Equatable {
     public var held: Counts?
     public var waitingOn: PlanActor
     public var next: String
+    /// A plan kept in PostgreSQL: the export worker holding the user now, and when its lease ends unless renewed
+    /// (ISO 8601 UTC, the database's clock). Absent when no worker holds the user.
+    public var holder: String?
+    public var leaseExpires: String?
+    /// Archives of workers that lost the user's lease (another worker took the user over): not the user's; delete
+    /// them. Absent when there are none.
+    public var abandoned: [PlanAbandonedArchive]?
 
     public struct ChainArchive: Codable, Sendable, Equatable {
         public var path: String
@@ -82,7 +89,8 @@ extension MigrationPlan {
                         },
                         statementCarried: a.volumes == nil ? nil : p.carried.contains(a.archiveID))
                 },
-                receipt: p.receipt.map { $0.verdict.rawValue }, held: p.receipt?.counts?.target, waitingOn: actor, next: next)
+                receipt: p.receipt.map { $0.verdict.rawValue }, held: p.receipt?.counts?.target, waitingOn: actor, next: next,
+                holder: p.holder, leaseExpires: p.leaseExpires, abandoned: p.abandoned.isEmpty ? nil : p.abandoned)
         }
     }
 
