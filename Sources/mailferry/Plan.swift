@@ -48,10 +48,23 @@ struct PlanCommand: ParsableCommand {
         ])
 }
 
+/// Where a plan kept in PostgreSQL is (`plan init --store`, or joining it from another machine).
+struct PlanStoreOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Keep the plan in this PostgreSQL database (postgres://USER@HOST[:PORT]/DB[?sslmode=...], no password), so several station-A machines work on it; given once on another machine, it joins the plan (the directory's store.json remembers it).", valueName: "url"))
+    var store: String?
+
+    @Option(name: .customLong("store-password-file"), help: ArgumentHelp("The database password (first line; mode 600). Default: PGPASSFILE's matching line, else none.", valueName: "file"))
+    var storePasswordFile: String?
+
+    var settings: PlanStoreSettings { PlanStoreSettings(url: store, passwordFile: storePasswordFile) }
+}
+
 /// Which plan and which of its users.
 struct PlanSelection: ParsableArguments {
     @Option(help: ArgumentHelp("The plan's directory on station A.", valueName: "dir"))
     var plan: String
+
+    @OptionGroup var store: PlanStoreOptions
 
     @Option(name: .customLong("user"), help: "Only this user (source or target address; repeatable).")
     var users: [String] = []
@@ -59,7 +72,7 @@ struct PlanSelection: ParsableArguments {
     @Option(help: "Only the users of this group (the users file's third column).")
     var group: String?
 
-    func open() throws -> MigrationPlan { try perform { try MigrationPlan(directory: plan) } }
+    func open() throws -> MigrationPlan { try perform { try MigrationPlan(directory: plan, store: store.settings) } }
     func selected(_ p: MigrationPlan) throws -> [Int] { try perform { try p.indices(users, group: group) } }
 }
 
@@ -76,6 +89,14 @@ struct PlanInit: ParsableCommand {
               mailferry plan init --users users.csv --source dir:/srv/mail --target dir:/srv/newmail \\
                   --station-a /srv/plan --buffer-config buffer.toml --sign-key a.key.pem --archives /media/usb
               mailferry plan init ... --encrypt-to b.age.pub --encrypt-to a.age.pub --identity a.age.key
+
+            With --store postgres://USER@HOST/DB the plan (its definition, every user's state and events) is kept in
+            PostgreSQL instead of plan.json and journal.jsonl, so several station-A machines work on it at once (plan
+            export --worker); the directory then holds store.json, which names the database. Another machine joins
+            with any plan command given --plan DIR --store URL.
+
+              mailferry plan init --users users.csv --source imaps://old.example --target imaps://new.example \\
+                  --station-a /srv/plan --store postgres://mailferry@db.example/plan --store-password-file pg.pw ...
 
             users.csv: source,target[,group] per line, for example `alice@example.com,alice@example.net,sales`.
             """)
@@ -106,6 +127,7 @@ struct PlanInit: ParsableCommand {
     var encryptTo: [String] = []
     @Option(name: .customLong("identity"), help: ArgumentHelp("Station A's age identity, among --encrypt-to, which opens its earlier archives when a delta builds on one.", valueName: "file"))
     var identities: [String] = []
+    @OptionGroup var store: PlanStoreOptions
 
     func run() throws {
         let plan = try perform {
@@ -114,10 +136,14 @@ struct PlanInit: ParsableCommand {
                 stationA: StationSettings(
                     signKey: signKey, archiveDirectory: archives, stationBKey: stationBKey, receiptsDirectory: receipts,
                     credentials: credentials, caFile: caFile, encryptTo: encryptTo.isEmpty ? nil : encryptTo,
-                    identities: identities.isEmpty ? nil : identities))
+                    identities: identities.isEmpty ? nil : identities),
+                store: store.settings)
         }
         let renamed = plan.users.filter { $0.user.source.lowercased() != $0.user.target.lowercased() }.count
-        print("plan \(plan.definition.planID) in \(stationA): \(plan.users.count) users (\(renamed) renamed at the target)")
+        print("plan \(plan.definition.planID) in \(store.store.map { "\($0) (this machine: \(stationA))" } ?? stationA): \(plan.users.count) users (\(renamed) renamed at the target)")
+        if let url = store.store {
+            print("other station-A machines join with: mailferry plan status --plan DIR --store \(url)")
+        }
         print("next: mailferry plan status --plan \(stationA)")
     }
 }
@@ -158,6 +184,12 @@ struct PlanStatusCommand: ParsableCommand {
             }
             if let held = row.held {
                 print("    target holds (station B's receipt): \(held.messages) messages, \(held.contacts) contacts, \(held.events) events, \(held.tasks) tasks, \(held.sieveScripts) Sieve scripts")
+            }
+            if let holder = row.holder {
+                print("    held by worker \(holder), lease until \(row.leaseExpires ?? "-")")
+            }
+            for a in row.abandoned ?? [] {
+                print("    abandoned archive (worker \(a.holder) lost the lease to \(a.takenBy) at \(a.at); not recorded, delete it): \(a.path ?? "none named yet")")
             }
             print("    waits on \(row.waitingOn.rawValue): \(row.next)")
         }
@@ -242,8 +274,36 @@ struct PlanExport: ParsableCommand {
             last archive is a set is refused; export passes as single archives.
 
               mailferry plan export --plan /srv/plan --group sales --volume-size fat32
+
+            With --worker (a plan kept in PostgreSQL, plan init --store), run on several station-A machines at once:
+            each worker takes one user at a time that needs an export (no archive yet, or held with the forwarding
+            recorded) and that no other worker holds, under a lease renewed while it exports, writes the user's own
+            archive (named with the worker) and records it, ending the lease; it returns once no user is left. A
+            worker that dies leaves its users to the others once its leases expire (--lease); its unrecorded archive
+            is named in plan status as abandoned.
+
+              mailferry plan export --plan /srv/plan --worker                   # on each station-A machine
+              mailferry plan export --plan /srv/plan --worker --worker-name a2 --lease 2m --group sales
             """)
     @OptionGroup var selection: PlanSelection
+    @Flag(help: "Work as one of several export workers on a plan kept in PostgreSQL: one user at a time, each into an archive of its own, until none is left.")
+    var worker = false
+    @Option(name: .customLong("worker-name"), help: ArgumentHelp("This worker's name in plan status (default: hostname:pid).", valueName: "name"))
+    var workerName: String?
+    @Option(help: ArgumentHelp("How long a worker's hold on a user lasts unless renewed (it is renewed while the export runs): seconds, or a number with s, m or h.", valueName: "duration"))
+    var lease: String = "60s"
+
+    static func milliseconds(_ text: String) -> Int64? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+        var number = Substring(text)
+        var factor = 1.0
+        if let last = text.last, let unit = units[last] {
+            number = number.dropLast()
+            factor = unit
+        }
+        guard let value = Double(number), value > 0, value.isFinite else { return nil }
+        return Int64((value * factor * 1000).rounded())
+    }
     @Option(help: ArgumentHelp("The archive to write (default: the plan's archive directory).", valueName: "file"))
     var out: String?
     @Option(name: .customLong("volume-size"), help: ArgumentHelp("Write each archive as a volume set of volumes of at most this size (as export --volume-size: 700M, 4G, fat32).", valueName: "size"))
@@ -253,6 +313,9 @@ struct PlanExport: ParsableCommand {
         if let volumeSize, Export.volumeBytes(volumeSize) == nil {
             throw ValidationError("--volume-size \(volumeSize): give bytes, a number with K, M or G, or fat32")
         }
+        if Self.milliseconds(lease) == nil { throw ValidationError("--lease \(lease): give seconds, or a number with s, m or h (90s, 2m)") }
+        if worker && out != nil { throw ValidationError("--worker writes each user's archive into the plan's archive folder; leave out --out") }
+        if !worker && workerName != nil { throw ValidationError("--worker-name is for --worker") }
     }
     @Option(name: .customLong("sign-key"), help: ArgumentHelp("Station A's private key (default: the plan's).", valueName: "file"))
     var signKey: String?
@@ -263,6 +326,10 @@ struct PlanExport: ParsableCommand {
     func run() throws {
         let plan = try selection.open()
         let options = server.connectorOptions(quiet: json)
+        if worker {
+            try runWorker(plan, options: options)
+            return
+        }
         let results = try perform {
             try plan.export(
                 try selection.selected(plan), out: out, signingKey: signKey, options: options, quiet: json,
@@ -299,6 +366,32 @@ struct PlanExport: ParsableCommand {
     }
 }
 
+extension PlanExport {
+    func runWorker(_ plan: MigrationPlan, options: ConnectorOptions) throws {
+        let name = workerName ?? MigrationPlan.defaultWorkerName
+        let summary = try perform {
+            try plan.exportAsWorker(
+                try selection.selected(plan), worker: name, leaseMilliseconds: Self.milliseconds(lease) ?? 60_000, signingKey: signKey,
+                options: options, quiet: true, volumeSize: volumeSize.flatMap(Export.volumeBytes),
+                onWarning: { problem in if !json { printError("warning: \(problem)") } },
+                onExport: { done in
+                    if !json {
+                        let taken = done.tookOverFrom.map { ", taken over from worker \($0)" } ?? ""
+                        print("\(done.user): \(done.final ? "final archive" : "pass") \(done.archive) (archive \(done.archiveID)\(taken))")
+                    }
+                })
+        }
+        if json {
+            try printJSON(summary)
+            return
+        }
+        print("worker \(name): \(summary.exported.count) user(s) exported; no user of the selection needs an export now")
+        if !summary.lost.isEmpty {
+            print("lost to other workers (leases expired while exporting; archives removed): \(summary.lost.joined(separator: ", "))")
+        }
+    }
+}
+
 struct PlanCarried: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "carried",
@@ -319,6 +412,7 @@ struct PlanCarried: ParsableCommand {
             """)
     @Option(help: ArgumentHelp("The plan's directory on station A.", valueName: "dir"))
     var plan: String
+    @OptionGroup var store: PlanStoreOptions
     @Argument(help: "The archives, a volume set's volumes and its NAME.set (or copies of them), or folders holding them.")
     var archives: [String]
 
@@ -327,7 +421,7 @@ struct PlanCarried: ParsableCommand {
     }
 
     func run() throws {
-        let p = try perform { try MigrationPlan(directory: plan) }
+        let p = try perform { try MigrationPlan(directory: plan, store: store.settings) }
         let results = try perform { try p.markCarried(archivePaths: archives) }
         var commands: [(command: String, final: Bool)] = []
         for r in results {
