@@ -272,13 +272,23 @@ public final class MigrationPlan {
             }
         }
         // Others may have moved the user on since this process read the plan (a plan kept in PostgreSQL): their
-        // events come first, and the change is judged again on the user's latest state.
-        try store.append(event, lease: lease) { newer in
-            for earlier in newer { Self.apply(earlier, to: &users[index]) }
-            if !newer.isEmpty { try check(users[index].state) }
+        // events come first, and the change is judged again on the user's latest state. Where another machine took
+        // the same step meanwhile (two plan next holding the same user), the step is done: nothing is recorded twice.
+        do {
+            try store.append(event, lease: lease) { newer in
+                for earlier in newer { Self.apply(earlier, to: &users[index]) }
+                guard !newer.isEmpty else { return }
+                if let state = event.state, users[index].state == state, !state.next.contains(state) { throw DoneElsewhere() }
+                try check(users[index].state)
+            }
+        } catch is DoneElsewhere {
+            return
         }
         Self.apply(event, to: &users[index])
     }
+
+    /// The step was recorded by another machine since this one read the user.
+    private struct DoneElsewhere: Error {}
 
     static func apply(_ event: PlanEvent, to progress: inout Progress) {
         if let state = event.state {

@@ -126,12 +126,10 @@ final class PostgresPlanStore: PlanStore {
 
     deinit { connections.close() }
 
-    /// Every failure as a `FerryError` naming the database (never a password).
+    /// Every failure of the database as a `FerryError` naming it (never a password); other errors unchanged.
     static func failure(_ error: any Error, _ url: PostgresSpoolURL?) -> any Error {
         let place = url.map { "the plan's store \($0)" } ?? "--store"
         switch error {
-        case let error as FerryError: return error
-        case let error as PlanLeaseLost: return error
         case PostgresSpoolError.invalidURL(let reason):
             return FerryError(.usage, "--store: the PostgreSQL URL \(reason)")
         case PostgresSpoolError.passwordFile(let path, let reason):
@@ -140,8 +138,11 @@ final class PostgresPlanStore: PlanStore {
             return FerryError(.ioError, "\(place) has plan schema version \(found); this mailferry knows up to \(known): upgrade mailferry")
         case SpoolError.database(_, let reason):
             return FerryError(.ioError, "\(place): \(reason)")
-        default:
+        case let error as SpoolError:
             return FerryError(.ioError, "\(place): \(error)")
+        default:
+            // The caller's own refusals (a state change, a lost lease) pass unchanged.
+            return error
         }
     }
 

@@ -586,6 +586,10 @@ struct PlanNext: ParsableCommand {
         commandName: "next",
         abstract: "Run every step station A can run now (hold prepared users, export held users, release reconciled ones); list what waits on others.",
         discussion: """
+            On a plan kept in PostgreSQL several machines may run it at once: each held user is exported by one of them
+            (as by plan export --worker, one archive per user), and a step another machine took meanwhile is not
+            recorded twice.
+
               mailferry plan next --plan /srv/plan
               mailferry plan next --plan /srv/plan --group sales --json
             """)
@@ -605,7 +609,19 @@ struct PlanNext: ParsableCommand {
         }
         // Export the held users that have no final archive since they were held.
         let toExport = chosen.filter { plan.users[$0].state == .held && plan.users[$0].forwarding == true }
-        if !toExport.isEmpty {
+        if !toExport.isEmpty && plan.isShared {
+            // A plan kept in PostgreSQL: other machines may run plan next too; each user is exported by one of them
+            // (the export workers' claims and leases, with the default lease).
+            let options = server.connectorOptions(quiet: json)
+            let summary = try perform {
+                try plan.exportAsWorker(
+                    toExport, worker: MigrationPlan.defaultWorkerName, leaseMilliseconds: 60_000, signingKey: nil, options: options,
+                    quiet: true, onWarning: { _ in })
+            }
+            if !json {
+                for done in summary.exported { print("exported \(done.user) into \(done.archive)") }
+            }
+        } else if !toExport.isEmpty {
             let options = server.connectorOptions(quiet: json)
             let result = try perform {
                 try plan.export(toExport, out: nil, signingKey: nil, options: options, quiet: json, onWarning: { _ in })

@@ -125,15 +125,36 @@ import TestSupport
     @Test func aStepIsJudgedOnTheStateAnotherMachineRecorded() throws {
         let setup = try Setup()
         let (a, b) = (try setup.machine("a"), try setup.machine("b"))
-        let user = Self.users[2]
+        let (user, other) = (Self.users[2], Self.users[3])
         try a.record(PlanEvent(at: "2026-12-07T10:00:00Z", user: user, state: .prepared))
         // b read the plan before: it still thinks the user planned, and learns otherwise under the user's row lock.
+        // The same step taken by both is recorded once.
         #expect(try b.progress(of: user).state == .planned)
-        #expect(throws: FerryError.self) { try b.record(PlanEvent(at: "2026-12-07T10:00:01Z", user: user, state: .prepared)) }
+        try b.record(PlanEvent(at: "2026-12-07T10:00:01Z", user: user, state: .prepared))
         #expect(try b.progress(of: user).state == .prepared)
+        #expect(try setup.server.psql("SELECT count(*) FROM plan_event WHERE username = '\(user)'").hasPrefix("1"))
         try b.record(PlanEvent(at: "2026-12-07T10:00:02Z", user: user, state: .held))
         #expect(try setup.machine("c").progress(of: user).state == .held)
         #expect(try a.progress(of: user).state == .prepared, "a has not read since")
+        // A step the user's latest state does not allow is refused, and not recorded.
+        try a.record(PlanEvent(at: "2026-12-07T10:00:03Z", user: other, state: .held))
+        #expect(throws: FerryError.self) { try b.record(PlanEvent(at: "2026-12-07T10:00:04Z", user: other, state: .prepared)) }
+        #expect(try b.progress(of: other).state == .held)
+        #expect(try setup.machine("d").progress(of: other).state == .held)
+    }
+
+    @Test func formatSpecShowsThePlanSchemaVerbatim() throws {
+        let spec = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("format-spec/plan-store.md")
+        let text = try String(contentsOf: spec, encoding: .utf8)
+        let section = try #require(text.range(of: "## 5. Schema versions"))
+        let fence = try #require(text.range(of: "```sql\n", range: section.upperBound..<text.endIndex))
+        let end = try #require(text.range(of: "```", range: fence.upperBound..<text.endIndex))
+        func normalized(_ text: String) -> [String] {
+            text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        let code = PostgresPlanStore.schema.migrations.flatMap(\.sql).map { $0 + ";" }.joined(separator: "\n")
+        #expect(normalized(String(text[fence.upperBound..<end.lowerBound])) == normalized(code))
     }
 
     @Test func aJoiningDirectoryRemembersTheStoreAndRefusesAnother() throws {
