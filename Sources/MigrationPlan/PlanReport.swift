@@ -66,7 +66,9 @@ extension MigrationPlan {
             let listed = waiting.prefix(50).map { "\($0.user) (\($0.state.rawValue), waits on \($0.waitingOn.rawValue))" }
             facts.append(ReportPage.Fact("Not reconciled yet", listed.joined(separator: "; ") + (waiting.count > 50 ? "; and \(waiting.count - 50) more" : "")))
         }
-        let abandoned = users.flatMap { p in p.abandoned.map { "\(p.user.source): \($0.path ?? "(no archive named yet)") (worker \($0.holder), taken over by \($0.takenBy))" } }
+        let abandoned = users.flatMap { p in
+            p.abandoned.compactMap { a in a.path.map { "\(p.user.source): \($0) (worker \(a.holder), taken over by \(a.takenBy))" } }
+        }
         if !abandoned.isEmpty {
             facts.append(ReportPage.Fact("Abandoned archives (not recorded: delete them)", abandoned.prefix(50).joined(separator: "; ")))
         }

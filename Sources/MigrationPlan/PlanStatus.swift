@@ -97,6 +97,9 @@ extension MigrationPlan {
     func nextStep(_ p: Progress) -> (PlanActor, String) {
         let plan = "--plan \(directory)"
         let user = "--user \(p.user.source)"
+        if let holder = p.holder {
+            return (.stationA, "export worker \(holder) is exporting \(p.user.source) (lease until \(p.leaseExpires ?? "-")); if it died, another worker takes the user once the lease has expired: mailferry plan export \(plan) --worker")
+        }
         switch p.state {
         case .planned:
             return (.operator, "create the target account, then: mailferry plan prepared \(plan) \(user) (or plan hold to start holding mail)")

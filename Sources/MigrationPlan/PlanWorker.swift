@@ -67,7 +67,7 @@ extension MigrationPlan {
     public func exportAsWorker(
         _ selection: [Int], worker: String, leaseMilliseconds: Int64, signingKey: String?, options: ConnectorOptions,
         quiet: Bool, volumeSize: Int64? = nil, onWarning: @escaping (SourceProblem) -> Void,
-        onExport: (WorkerExport) -> Void = { _ in }
+        onExport: (WorkerExport) -> Void = { _ in }, onWait: (Double) -> Void = { _ in }
     ) throws -> WorkerSummary {
         guard let shared = store as? PostgresPlanStore else {
             throw FerryError(.usage, "--worker takes users from a plan kept in PostgreSQL (plan init --store postgres://...); this plan's journal is a file: run plan export without --worker")
@@ -75,13 +75,17 @@ extension MigrationPlan {
         guard leaseMilliseconds > 0 else { throw FerryError(.usage, "--lease must be longer than 0") }
         let names = selection.map { users[$0].user.source }
         var summary = WorkerSummary(worker: worker)
+        var waiting = false
         while true {
             guard let (lease, newer) = try shared.claim(among: names, worker: worker, milliseconds: leaseMilliseconds) else {
                 // Nothing free: done, unless other workers still hold users that need an export (one may have died).
                 guard let wait = try shared.secondsUntilALeaseEnds(among: names) else { break }
+                if !waiting { onWait(wait) }
+                waiting = true
                 Thread.sleep(forTimeInterval: min(max(wait, 0.05), max(Double(leaseMilliseconds) / 3000, 0.05)))
                 continue
             }
+            waiting = false
             guard let i = index(of: lease.user) else {
                 try? shared.release(lease)
                 throw FerryError(.ioError, "\(shared.location): the store gave \(lease.user), who is not in the plan")

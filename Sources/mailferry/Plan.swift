@@ -172,6 +172,10 @@ struct PlanStatusCommand: ParsableCommand {
         let counts = Dictionary(grouping: rows, by: \.state).mapValues(\.count)
         print("plan \(plan.definition.planID): \(plan.definition.source) -> \(plan.definition.target)")
         print(PlanState.allCases.compactMap { s in counts[s].map { "\(s.rawValue) \($0)" } }.joined(separator: ", "))
+        let holders = Dictionary(grouping: rows.compactMap(\.holder), by: { $0 }).mapValues(\.count)
+        if !holders.isEmpty {
+            print("export workers holding users: " + holders.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
+        }
         for row in rows {
             let renamed = row.target.lowercased() == row.user.lowercased() ? "" : " -> \(row.target)"
             print("\(row.user)\(renamed)\(row.group.map { " [\($0)]" } ?? ""): \(row.state.rawValue) since \(row.since), forwarding \(row.forwarding), \(row.archives) archive(s)\(row.receipt.map { ", receipt \($0)" } ?? "")")
@@ -189,7 +193,11 @@ struct PlanStatusCommand: ParsableCommand {
                 print("    held by worker \(holder), lease until \(row.leaseExpires ?? "-")")
             }
             for a in row.abandoned ?? [] {
-                print("    abandoned archive (worker \(a.holder) lost the lease to \(a.takenBy) at \(a.at); not recorded, delete it): \(a.path ?? "none named yet")")
+                if let path = a.path {
+                    print("    abandoned archive (worker \(a.holder) lost the lease to \(a.takenBy) at \(a.at); not recorded, delete it): \(path)")
+                } else {
+                    print("    taken over from worker \(a.holder) by \(a.takenBy) at \(a.at) (it had named no archive)")
+                }
             }
             print("    waits on \(row.waitingOn.rawValue): \(row.next)")
         }
@@ -378,6 +386,11 @@ extension PlanExport {
                     if !json {
                         let taken = done.tookOverFrom.map { ", taken over from worker \($0)" } ?? ""
                         print("\(done.user): \(done.final ? "final archive" : "pass") \(done.archive) (archive \(done.archiveID)\(taken))")
+                    }
+                },
+                onWait: { seconds in
+                    if !json {
+                        print("waiting: other workers hold the users left; a lease ends in \(Int(seconds.rounded(.up))) s unless renewed (see plan status)")
                     }
                 })
         }

@@ -81,7 +81,7 @@ import TestSupport
         let plan = try setup.machine("b")
         for row in plan.status() {
             let holder = claims.first { $0.value.contains(row.user) }?.key
-            #expect(row.holder == holder && row.leaseExpires != nil, "\(row.user): \(row.holder ?? "-")")
+            #expect(row.holder == holder && row.leaseExpires != nil && row.next.hasPrefix("export worker \(holder ?? "")"), "\(row.user): \(row.holder ?? "-") \(row.next)")
         }
     }
 
