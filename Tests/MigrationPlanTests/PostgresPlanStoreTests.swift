@@ -141,6 +141,13 @@ import TestSupport
         #expect(throws: FerryError.self) { try b.record(PlanEvent(at: "2026-12-07T10:00:04Z", user: other, state: .prepared)) }
         #expect(try b.progress(of: other).state == .held)
         #expect(try setup.machine("d").progress(of: other).state == .held)
+        // And a step the latest state allows is taken, though this machine's last reading would not have allowed it.
+        let third = Self.users[4]
+        try a.record(PlanEvent(at: "2026-12-07T10:00:05Z", user: third, state: .held))
+        try a.record(PlanEvent(at: "2026-12-07T10:00:06Z", user: third, state: .exported))
+        #expect(try b.progress(of: third).state == .planned)
+        try b.record(PlanEvent(at: "2026-12-07T10:00:07Z", user: third, state: .carried))
+        #expect(try setup.machine("e").progress(of: third).state == .carried)
     }
 
     @Test func formatSpecShowsThePlanSchemaVerbatim() throws {
