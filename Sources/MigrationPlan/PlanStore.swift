@@ -62,7 +62,8 @@ struct PlanStorePointer: Codable, Equatable {
             throw FerryError(.ioError, "\(path): not a MailFerry plan store pointer (\(error))")
         }
         guard pointer.format == formatName, pointer.version == 1 else {
-            throw FerryError(.ioError, "\(path): format \(pointer.format) version \(pointer.version) is not one this program reads")
+            throw FerryError(
+                .ioError, "\(path): format \(pointer.format) version \(pointer.version) is not one this program reads")
         }
         return pointer
     }
@@ -73,9 +74,13 @@ struct PlanStorePointer: Codable, Equatable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw FerryError(.ioError, "\(directory): cannot create the plan's directory: \(error.localizedDescription)")
+            throw FerryError(
+                .ioError, "\(directory): cannot create the plan's directory: \(error.localizedDescription)")
         }
-        try FerryError.io { try AtomicReplace.write(Array(try encoder.encode(self)) + [10], to: directory + "/" + Self.fileName, mode: 0o644) }
+        try FerryError.io {
+            try AtomicReplace.write(
+                Array(try encoder.encode(self)) + [10], to: directory + "/" + Self.fileName, mode: 0o644)
+        }
     }
 }
 

@@ -70,14 +70,18 @@ extension MigrationPlan {
         onExport: (WorkerExport) -> Void = { _ in }, onWait: (Double) -> Void = { _ in }
     ) throws -> WorkerSummary {
         guard let shared = store as? PostgresPlanStore else {
-            throw FerryError(.usage, "--worker takes users from a plan kept in PostgreSQL (plan init --store postgres://...); this plan's journal is a file: run plan export without --worker")
+            throw FerryError(
+                .usage,
+                "--worker takes users from a plan kept in PostgreSQL (plan init --store postgres://...); this plan's journal is a file: run plan export without --worker"
+            )
         }
         guard leaseMilliseconds > 0 else { throw FerryError(.usage, "--lease must be longer than 0") }
         let names = selection.map { users[$0].user.source }
         var summary = WorkerSummary(worker: worker)
         var waiting = false
         while true {
-            guard let (lease, newer) = try shared.claim(among: names, worker: worker, milliseconds: leaseMilliseconds) else {
+            guard let (lease, newer) = try shared.claim(among: names, worker: worker, milliseconds: leaseMilliseconds)
+            else {
                 // Nothing free: done, unless other workers still hold users that need an export (one may have died).
                 guard let wait = try shared.secondsUntilALeaseEnds(among: names) else { break }
                 if !waiting { onWait(wait) }
@@ -105,12 +109,14 @@ extension MigrationPlan {
             let renewal = PlanLeaseRenewal(lease, connections: shared.connections)
             do {
                 let results = try export(
-                    [i], out: path, signingKey: signingKey, options: options, quiet: quiet, volumeSize: volumeSize, lease: lease,
+                    [i], out: path, signingKey: signingKey, options: options, quiet: quiet, volumeSize: volumeSize,
+                    lease: lease,
                     onWarning: onWarning)
                 renewal.stop()
                 for result in results {
                     let done = WorkerExport(
-                        user: lease.user, archive: result.archive.path, archiveID: result.archive.archiveID, final: !result.final.isEmpty,
+                        user: lease.user, archive: result.archive.path, archiveID: result.archive.archiveID,
+                        final: !result.final.isEmpty,
                         tookOverFrom: lease.tookOverFrom)
                     summary.exported.append(done)
                     onExport(done)
@@ -136,9 +142,13 @@ extension MigrationPlan {
     static func removeArchive(_ path: String) {
         let stem = String(path.dropLast(4))
         var paths = [path, path + ".partial", path + ".age", path + ".age.partial", stem + ".set"]
-        if let names = try? FileManager.default.contentsOfDirectory(atPath: (path as NSString).deletingLastPathComponent) {
+        if let names = try? FileManager.default.contentsOfDirectory(
+            atPath: (path as NSString).deletingLastPathComponent)
+        {
             let prefix = SystemCall.lastComponent(of: stem) + "."
-            paths += names.filter { $0.hasPrefix(prefix) && $0.contains(".mfa") }.map { (path as NSString).deletingLastPathComponent + "/" + $0 }
+            paths += names.filter { $0.hasPrefix(prefix) && $0.contains(".mfa") }.map {
+                (path as NSString).deletingLastPathComponent + "/" + $0
+            }
         }
         for file in Set(paths) { try? FileManager.default.removeItem(atPath: file) }
     }

@@ -135,7 +135,9 @@ final class PostgresPlanStore: PlanStore {
         case PostgresSpoolError.passwordFile(let path, let reason):
             return FerryError(.usage, "\(place): password file \(path): \(reason)")
         case PostgresSpoolError.newerSchema(let found, let known):
-            return FerryError(.ioError, "\(place) has plan schema version \(found); this mailferry knows up to \(known): upgrade mailferry")
+            return FerryError(
+                .ioError,
+                "\(place) has plan schema version \(found); this mailferry knows up to \(known): upgrade mailferry")
         case SpoolError.database(_, let reason):
             return FerryError(.ioError, "\(place): \(reason)")
         case let error as SpoolError:
@@ -172,7 +174,10 @@ final class PostgresPlanStore: PlanStore {
         do {
             return try JSONDecoder().decode(PlanEvent.self, from: Data(text.utf8))
         } catch {
-            throw FerryError(.ioError, "the plan's store \(url): event \(id) is not a plan event (\(error)); restore the database from a backup")
+            throw FerryError(
+                .ioError,
+                "the plan's store \(url): event \(id) is not a plan event (\(error)); restore the database from a backup"
+            )
         }
     }
 
@@ -181,7 +186,9 @@ final class PostgresPlanStore: PlanStore {
     /// The definition `plan init --store` wrote (plan.json's bytes), or nil when the database holds no plan.
     func definition() throws -> Data? {
         try session { session in
-            try session.query("SELECT definition FROM plan_definition").first.map { Data(try $0.decode(String.self).utf8) }
+            try session.query("SELECT definition FROM plan_definition").first.map {
+                Data(try $0.decode(String.self).utf8)
+            }
         }
     }
 
@@ -191,13 +198,18 @@ final class PostgresPlanStore: PlanStore {
             try session.execute("LOCK TABLE plan_definition IN EXCLUSIVE MODE")
             if let existing = try session.query("SELECT plan_id FROM plan_definition").first {
                 let id = try existing.decode(String.self)
-                throw FerryError(.usage, "\(url) holds plan \(id) already (one plan per database); join it with --plan DIR --store \(url), or use another database")
+                throw FerryError(
+                    .usage,
+                    "\(url) holds plan \(id) already (one plan per database); join it with --plan DIR --store \(url), or use another database"
+                )
             }
             let text = String(decoding: bytes, as: UTF8.self)
             try session.execute(
-                "INSERT INTO plan_definition (plan_id, created_at, definition) VALUES (\(definition.planID), \(unescaped: Self.now), \(text))")
+                "INSERT INTO plan_definition (plan_id, created_at, definition) VALUES (\(definition.planID), \(unescaped: Self.now), \(text))"
+            )
             for (position, user) in definition.users.enumerated() {
-                try session.execute("INSERT INTO plan_user (username, position, state) VALUES (\(user.source), \(position), 'planned')")
+                try session.execute(
+                    "INSERT INTO plan_user (username, position, state) VALUES (\(user.source), \(position), 'planned')")
             }
         }
     }
@@ -206,7 +218,9 @@ final class PostgresPlanStore: PlanStore {
 
     func readEvents() throws -> [PlanEvent] {
         let rows = try session { session in
-            try session.query("SELECT id, event FROM plan_event ORDER BY id").map { try $0.decode((Int64, String).self) }
+            try session.query("SELECT id, event FROM plan_event ORDER BY id").map {
+                try $0.decode((Int64, String).self)
+            }
         }
         var events: [PlanEvent] = []
         events.reserveCapacity(rows.count)
@@ -222,7 +236,9 @@ final class PostgresPlanStore: PlanStore {
     private func newer(_ session: PostgresSession, _ user: String) throws -> [PlanEvent] {
         let after = seen[user] ?? 0
         var events: [PlanEvent] = []
-        for row in try session.query("SELECT id, event FROM plan_event WHERE username = \(user) AND id > \(after) ORDER BY id") {
+        for row in try session.query(
+            "SELECT id, event FROM plan_event WHERE username = \(user) AND id > \(after) ORDER BY id")
+        {
             let (id, text) = try row.decode((Int64, String).self)
             events.append(try Self.decode(text, id: id, url))
             seen[user] = id
@@ -234,8 +250,11 @@ final class PostgresPlanStore: PlanStore {
         let text = String(decoding: try encoder.encode(event), as: UTF8.self)
         let user = event.user
         try transaction { session in
-            guard let row = try session.query("SELECT lease_id FROM plan_user WHERE username = \(user) FOR UPDATE").first else {
-                throw FerryError(.ioError, "the plan's store \(url) has no row for \(user); restore the database from a backup")
+            guard
+                let row = try session.query("SELECT lease_id FROM plan_user WHERE username = \(user) FOR UPDATE").first
+            else {
+                throw FerryError(
+                    .ioError, "the plan's store \(url) has no row for \(user); restore the database from a backup")
             }
             if let lease {
                 let current = try row.decode(String?.self)
@@ -254,7 +273,8 @@ final class PostgresPlanStore: PlanStore {
                 """)
             if lease != nil {
                 try session.execute(
-                    "UPDATE plan_user SET holder = NULL, lease_id = NULL, lease_expires_at = NULL, lease_archive = NULL WHERE username = \(user)")
+                    "UPDATE plan_user SET holder = NULL, lease_id = NULL, lease_expires_at = NULL, lease_archive = NULL WHERE username = \(user)"
+                )
             }
             if let id { seen[user] = id }
         }
@@ -292,7 +312,8 @@ final class PostgresPlanStore: PlanStore {
                     lease_archive = NULL
                 WHERE username = \(user)
                 """)
-            let lease = PlanLease(user: user, holder: worker, id: id, milliseconds: milliseconds, tookOverFrom: previous)
+            let lease = PlanLease(
+                user: user, holder: worker, id: id, milliseconds: milliseconds, tookOverFrom: previous)
             return (lease, try newer(session, user))
         }
     }
@@ -346,7 +367,8 @@ final class PostgresPlanStore: PlanStore {
     /// Every lease held now: user -> (holder, expiry by the database's clock, ISO 8601).
     func leases() throws -> [String: (holder: String, expires: String)] {
         let rows = try session { session in
-            try session.query("SELECT username, holder, lease_expires_at FROM plan_user WHERE lease_id IS NOT NULL").map {
+            try session.query("SELECT username, holder, lease_expires_at FROM plan_user WHERE lease_id IS NOT NULL").map
+            {
                 try $0.decode((String, String, Int64).self)
             }
         }
@@ -360,14 +382,17 @@ final class PostgresPlanStore: PlanStore {
     /// The archives of workers whose leases were taken over, not removed since: user -> archives.
     func abandoned() throws -> [String: [PlanAbandonedArchive]] {
         let rows = try session { session in
-            try session.query("SELECT username, holder, archive, taken_by, taken_at FROM plan_abandoned WHERE NOT removed ORDER BY id").map {
+            try session.query(
+                "SELECT username, holder, archive, taken_by, taken_at FROM plan_abandoned WHERE NOT removed ORDER BY id"
+            ).map {
                 try $0.decode((String, String, String?, String, Int64).self)
             }
         }
         var found: [String: [PlanAbandonedArchive]] = [:]
         for (user, holder, archive, takenBy, at) in rows {
             found[user, default: []].append(
-                PlanAbandonedArchive(path: archive, holder: holder, takenBy: takenBy, at: MigrationPlan.stamp(PostgresClock.date(at))))
+                PlanAbandonedArchive(
+                    path: archive, holder: holder, takenBy: takenBy, at: MigrationPlan.stamp(PostgresClock.date(at))))
         }
         return found
     }
@@ -376,7 +401,8 @@ final class PostgresPlanStore: PlanStore {
     func markRemoved(_ path: String, user: String, holder: String) throws {
         try session { session in
             try session.execute(
-                "UPDATE plan_abandoned SET removed = true WHERE username = \(user) AND holder = \(holder) AND archive = \(path)")
+                "UPDATE plan_abandoned SET removed = true WHERE username = \(user) AND holder = \(holder) AND archive = \(path)"
+            )
         }
     }
 }

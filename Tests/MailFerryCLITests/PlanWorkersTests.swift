@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// A plan kept in PostgreSQL, exported by three worker processes at once from one real Dovecot, one of them killed
 /// (SIGKILL) with an archive written and its lease held: the others take its user over once the lease expires, and in
@@ -17,7 +17,8 @@ import TestSupport
 
         init(_ arguments: [String], environment: [String: String] = [:]) {
             Thread { [self] in
-                let result = (try? CLI.run(arguments, environment: environment))
+                let result =
+                    (try? CLI.run(arguments, environment: environment))
                     ?? CLI.Result(status: -1, stdout: "", stderr: "could not run \(arguments)", stdoutBytes: Data())
                 outcome.withLock { $0 = result }
                 done.signal()
@@ -38,16 +39,21 @@ import TestSupport
         let postgres = try PostgresTestServer(database: "plan")
         let source = try DovecotIMAPServer(users: Self.users.map { .init($0, Self.password) })
         for (n, user) in Self.users.enumerated() {
-            let r = try Python.run([IMAPRoundTripTests.fixture, "load", "127.0.0.1", "\(source.imapPort)", user, Self.password, source.caFile, "\(n + 1)", "3"])
+            let r = try Python.run([
+                IMAPRoundTripTests.fixture, "load", "127.0.0.1", "\(source.imapPort)", user, Self.password,
+                source.caFile, "\(n + 1)", "3",
+            ])
             #expect(r.status == 0, "\(r.stderr)")
         }
         try CredentialsFile.write(Self.users.map { "\($0)\t\(Self.password)\n" }.joined(), to: work.file("source.tsv"))
         #expect(try CLI.run(["keygen", "--out", work.file("a")]).status == 0)
-        try (Self.users.joined(separator: "\n") + "\n").write(toFile: work.file("users.csv"), atomically: true, encoding: .utf8)
+        try (Self.users.joined(separator: "\n") + "\n").write(
+            toFile: work.file("users.csv"), atomically: true, encoding: .utf8)
         let initialized = try CLI.run([
             "plan", "init", "--users", work.file("users.csv"), "--source", "imap://127.0.0.1:\(source.imapPort)",
             "--target", "dir:" + work.file("target"), "--station-a", work.file("plan-a"), "--store", postgres.url,
-            "--sign-key", work.file("a.key.pem"), "--archives", work.file("archives"), "--credentials", work.file("source.tsv"),
+            "--sign-key", work.file("a.key.pem"), "--archives", work.file("archives"), "--credentials",
+            work.file("source.tsv"),
             "--ca-file", source.caFile,
         ])
         #expect(initialized.status == 0, "\(initialized.stdout) \(initialized.stderr)")
@@ -56,7 +62,10 @@ import TestSupport
         // Each worker as on a machine of its own: a plan directory joined with the database's URL.
         func worker(_ name: String, environment: [String: String] = [:]) -> Running {
             Running(
-                ["plan", "export", "--plan", work.file("plan-" + name), "--store", postgres.url, "--worker", "--worker-name", name, "--lease", "2s"],
+                [
+                    "plan", "export", "--plan", work.file("plan-" + name), "--store", postgres.url, "--worker",
+                    "--worker-name", name, "--lease", "2s",
+                ],
                 environment: environment)
         }
         // w1 dies (SIGKILL) with its third user's archive written, before recording it; the others start once w1 has
@@ -65,7 +74,10 @@ import TestSupport
         var recorded = 0
         // A guard against a hang, not a measurement: w1 alone exports 30 users, and recording two takes moments.
         for _ in 0..<6000 where recorded < 2 && !w1.isFinished {
-            recorded = Int(try postgres.psql("SELECT count(*) FROM plan_event WHERE worker = 'w1'").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            recorded =
+                Int(
+                    try postgres.psql("SELECT count(*) FROM plan_event WHERE worker = 'w1'").trimmingCharacters(
+                        in: .whitespacesAndNewlines)) ?? 0
             if recorded < 2 { usleep(50_000) }
         }
         #expect(recorded >= 2, "w1 recorded no two users")
@@ -77,8 +89,10 @@ import TestSupport
         #expect((r2.stdout + r3.stdout).contains("taken over from worker w1"), "\(r2.stdout) \(r3.stdout)")
 
         // Every user recorded exported exactly once, by one of the three workers.
-        let counts = try postgres.psql("SELECT username, count(*), min(worker) FROM plan_event GROUP BY username ORDER BY username")
-            .split(separator: "\n").map { $0.split(separator: "|").map(String.init) }
+        let counts = try postgres.psql(
+            "SELECT username, count(*), min(worker) FROM plan_event GROUP BY username ORDER BY username"
+        )
+        .split(separator: "\n").map { $0.split(separator: "|").map(String.init) }
         #expect(counts.map { $0[0] } == Self.users.sorted())
         #expect(counts.allSatisfy { $0[1] == "1" }, "\(counts)")
         let byWorker = Dictionary(grouping: counts, by: { $0[2] }).mapValues(\.count)
@@ -90,18 +104,26 @@ import TestSupport
         let rows = try JSONSerialization.jsonObject(with: status.stdoutBytes) as? [[String: Any]] ?? []
         #expect(rows.count == 30)
         #expect(rows.allSatisfy { $0["archives"] as? Int == 1 && $0["holder"] == nil }, "\(status.stdout)")
-        let abandoned = rows.compactMap { row in (row["abandoned"] as? [[String: Any]]).map { (row["user"] as! String, $0) } }
+        let abandoned = rows.compactMap { row in
+            (row["abandoned"] as? [[String: Any]]).map { (row["user"] as! String, $0) }
+        }
         #expect(abandoned.count == 1 && abandoned.first?.1.first?["holder"] as? String == "w1", "\(abandoned)")
         let abandonedPath = abandoned.first?.1.first?["path"] as? String
-        #expect(abandonedPath?.contains("-w1") == true && FileManager.default.fileExists(atPath: abandonedPath ?? "/"), "\(abandoned)")
+        #expect(
+            abandonedPath?.contains("-w1") == true && FileManager.default.fileExists(atPath: abandonedPath ?? "/"),
+            "\(abandoned)")
         let text = try CLI.run(["plan", "status", "--plan", work.file("plan-a")])
         #expect(text.stdout.contains("abandoned archive (worker w1 lost the lease"), "\(text.stdout)")
 
         // The report is complete.
         let report = try CLI.run(["plan", "report", "--plan", work.file("plan-a"), "--json", "-"])
         #expect(report.status == 0, "\(report.stderr)")
-        let reported = (try JSONSerialization.jsonObject(with: report.stdoutBytes) as? [String: Any])?["users"] as? [[String: Any]] ?? []
-        #expect(reported.compactMap { ($0["status"] as? [String: Any])?["user"] as? String }.sorted() == Self.users.sorted())
+        let reported =
+            (try JSONSerialization.jsonObject(with: report.stdoutBytes) as? [String: Any])?["users"] as? [[String: Any]]
+            ?? []
+        #expect(
+            reported.compactMap { ($0["status"] as? [String: Any])?["user"] as? String }.sorted() == Self.users.sorted()
+        )
         #expect(reported.allSatisfy { ($0["status"] as? [String: Any])?["archives"] as? Int == 1 })
 
         // The recorded archives verify, and together hold each user once.
@@ -112,7 +134,9 @@ import TestSupport
             let verify = try CLI.run(["verify", path, "--trust", work.file("a.pub.pem")])
             #expect(verify.status == 0, "\(path): \(verify.stdout) \(verify.stderr)")
             let inspect = try CLI.run(["inspect", path, "--json"])
-            let users = (try JSONSerialization.jsonObject(with: inspect.stdoutBytes) as? [String: Any])?["users"] as? [[String: Any]] ?? []
+            let users =
+                (try JSONSerialization.jsonObject(with: inspect.stdoutBytes) as? [String: Any])?["users"]
+                as? [[String: Any]] ?? []
             seen += users.compactMap { $0["address"] as? String }
         }
         #expect(seen.sorted() == Self.users.sorted(), "\(seen.sorted())")
@@ -121,10 +145,12 @@ import TestSupport
     @Test func aWorkerOnAPlanKeptInItsJournalFileIsRefused() throws {
         let work = try Workspace()
         try "alice@example.com\n".write(toFile: work.file("users.csv"), atomically: true, encoding: .utf8)
-        #expect(try CLI.run([
-            "plan", "init", "--users", work.file("users.csv"), "--source", "dir:" + work.file("old"), "--target", "dir:" + work.file("new"),
-            "--station-a", work.file("plan"),
-        ]).status == 0)
+        #expect(
+            try CLI.run([
+                "plan", "init", "--users", work.file("users.csv"), "--source", "dir:" + work.file("old"), "--target",
+                "dir:" + work.file("new"),
+                "--station-a", work.file("plan"),
+            ]).status == 0)
         let refused = try CLI.run(["plan", "export", "--plan", work.file("plan"), "--worker"])
         #expect(refused.status == 2 && refused.stderr.contains("PostgreSQL"), "\(refused.stderr)")
     }

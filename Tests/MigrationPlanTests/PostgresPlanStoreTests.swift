@@ -2,8 +2,9 @@ import FerryKit
 import Foundation
 import MailModel
 import Synchronization
-import Testing
 import TestSupport
+import Testing
+
 @testable import MigrationPlan
 
 /// The plan kept in a real PostgreSQL (`PostgresTestServer`): export workers' claims, leases and their takeover, and
@@ -19,7 +20,8 @@ import TestSupport
             dir = try TemporaryDirectory()
             let usersFile = try dir.write("users.csv", PostgresPlanStoreTests.users.joined(separator: "\n") + "\n")
             _ = try MigrationPlan.create(
-                directory: dir.file("a"), usersFile: usersFile, source: "dir:" + dir.file("old"), target: "dir:" + dir.file("new"),
+                directory: dir.file("a"), usersFile: usersFile, source: "dir:" + dir.file("old"),
+                target: "dir:" + dir.file("new"),
                 bufferConfig: nil, store: PlanStoreSettings(url: server.url))
         }
 
@@ -38,7 +40,8 @@ import TestSupport
     static func pass(_ user: String, _ id: String) -> PlanEvent {
         PlanEvent(
             at: "2026-12-07T10:00:00Z", user: user,
-            archive: ArchiveRecord(path: "/srv/\(id).mfa", archiveID: id, fileSHA256: String(repeating: "0", count: 64), final: false),
+            archive: ArchiveRecord(
+                path: "/srv/\(id).mfa", archiveID: id, fileSHA256: String(repeating: "0", count: 64), final: false),
             note: "pass")
     }
 
@@ -81,7 +84,9 @@ import TestSupport
         let plan = try setup.machine("b")
         for row in plan.status() {
             let holder = claims.first { $0.value.contains(row.user) }?.key
-            #expect(row.holder == holder && row.leaseExpires != nil && row.next.hasPrefix("export worker \(holder ?? "")"), "\(row.user): \(row.holder ?? "-") \(row.next)")
+            #expect(
+                row.holder == holder && row.leaseExpires != nil && row.next.hasPrefix("export worker \(holder ?? "")"),
+                "\(row.user): \(row.holder ?? "-") \(row.next)")
         }
     }
 
@@ -97,7 +102,9 @@ import TestSupport
         #expect(try PostgresPlanStore.renew(first, connections: a.connections) == false)
         #expect(try a.noteArchive("/srv/a/other.mfa", of: first) == false)
         let abandoned = try b.abandoned()[user]
-        #expect(abandoned?.map(\.path) == ["/srv/a/plan-a.mfa"] && abandoned?.first?.holder == "a" && abandoned?.first?.takenBy == "b")
+        #expect(
+            abandoned?.map(\.path) == ["/srv/a/plan-a.mfa"] && abandoned?.first?.holder == "a"
+                && abandoned?.first?.takenBy == "b")
         let row = try #require(try setup.machine("c").status().first { $0.user == user })
         #expect(row.holder == "b" && row.abandoned?.first?.path == "/srv/a/plan-a.mfa")
         // A live lease is not taken.
@@ -138,7 +145,9 @@ import TestSupport
         #expect(try a.progress(of: user).state == .prepared, "a has not read since")
         // A step the user's latest state does not allow is refused, and not recorded.
         try a.record(PlanEvent(at: "2026-12-07T10:00:03Z", user: other, state: .held))
-        #expect(throws: FerryError.self) { try b.record(PlanEvent(at: "2026-12-07T10:00:04Z", user: other, state: .prepared)) }
+        #expect(throws: FerryError.self) {
+            try b.record(PlanEvent(at: "2026-12-07T10:00:04Z", user: other, state: .prepared))
+        }
         #expect(try b.progress(of: other).state == .held)
         #expect(try setup.machine("d").progress(of: other).state == .held)
         // And a step the latest state allows is taken, though this machine's last reading would not have allowed it.
@@ -170,13 +179,15 @@ import TestSupport
         let reopened = try MigrationPlan(directory: setup.dir.file("b"))
         #expect(reopened.isShared && reopened.users.count == Self.users.count)
         #expect(throws: FerryError.self) {
-            try MigrationPlan(directory: setup.dir.file("b"), store: PlanStoreSettings(url: "postgres://other@127.0.0.1:1/x"))
+            try MigrationPlan(
+                directory: setup.dir.file("b"), store: PlanStoreSettings(url: "postgres://other@127.0.0.1:1/x"))
         }
         // A second plan in the same database is refused.
         let usersFile = try setup.dir.write("more.csv", "x@old.example\n")
         #expect(throws: FerryError.self) {
             try MigrationPlan.create(
-                directory: setup.dir.file("second"), usersFile: usersFile, source: "dir:/x", target: "dir:/y", bufferConfig: nil,
+                directory: setup.dir.file("second"), usersFile: usersFile, source: "dir:/x", target: "dir:/y",
+                bufferConfig: nil,
                 store: PlanStoreSettings(url: setup.server.url))
         }
     }
