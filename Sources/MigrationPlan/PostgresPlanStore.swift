@@ -130,6 +130,11 @@ final class PostgresPlanStore: PlanStore {
     static func failure(_ error: any Error, _ url: PostgresSpoolURL?) -> any Error {
         let place = url.map { "the plan's store \($0)" } ?? "--store"
         switch error {
+        case PostgresSpoolError.invalidURL(let reason) where reason.hasPrefix("has a password"):
+            return FerryError(
+                .usage,
+                "--store: the PostgreSQL URL has a password; put it in a file named by --store-password-file (or PGPASSFILE) instead"
+            )
         case PostgresSpoolError.invalidURL(let reason):
             return FerryError(.usage, "--store: the PostgreSQL URL \(reason)")
         case PostgresSpoolError.passwordFile(let path, let reason):

@@ -182,6 +182,14 @@ import Testing
             try MigrationPlan(
                 directory: setup.dir.file("b"), store: PlanStoreSettings(url: "postgres://other@127.0.0.1:1/x"))
         }
+        // A password in the URL is refused, naming where it goes instead.
+        let withPassword = #expect(throws: FerryError.self) {
+            try MigrationPlan(
+                directory: setup.dir.file("c"), store: PlanStoreSettings(url: "postgres://mf:secret@127.0.0.1/plan"))
+        }
+        #expect(
+            withPassword?.description.contains("--store-password-file") == true
+                && withPassword?.description.contains("secret") == false)
         // A second plan in the same database is refused.
         let usersFile = try setup.dir.write("more.csv", "x@old.example\n")
         #expect(throws: FerryError.self) {
