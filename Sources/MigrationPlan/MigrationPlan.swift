@@ -272,6 +272,11 @@ public final class MigrationPlan {
                 // Tests: an export worker dies with its Nth user's archive written and its lease held.
                 kill(getpid(), SIGKILL)
             }
+            if environment["MAILFERRY_TEST_STOP_WORKER_AT"] == String(leasedRecords) {
+                // Tests: an export worker stands still there (its lease not renewed) until it is continued (SIGCONT),
+                // as a machine that froze would: by then another worker may have taken the user over.
+                kill(getpid(), SIGSTOP)
+            }
         }
         // Others may have moved the user on since this process read the plan (a plan kept in PostgreSQL): their
         // events come first, and the change is judged again on the user's latest state. Where another machine took

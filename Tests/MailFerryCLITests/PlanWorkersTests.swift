@@ -142,6 +142,80 @@ import Testing
         #expect(seen.sorted() == Self.users.sorted(), "\(seen.sorted())")
     }
 
+    /// Whether the process stands stopped (state T in /proc/PID/stat).
+    static func isStopped(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        return stat[stat.index(close, offsetBy: 2)...].hasPrefix("T")
+    }
+
+    @Test func aWorkerThatFrozePastItsLeaseDoesNotRecordAndRemovesItsArchive() throws {
+        let work = try Workspace()
+        let postgres = try PostgresTestServer(database: "plan")
+        let store = try work.sampleStore()
+        #expect(try CLI.run(["keygen", "--out", work.file("a")]).status == 0)
+        try "alice@example.com\nbob@example.com\n".write(
+            toFile: work.file("users.csv"), atomically: true, encoding: .utf8)
+        let initialized = try CLI.run([
+            "plan", "init", "--users", work.file("users.csv"), "--source", "dir:" + store, "--target",
+            "dir:" + work.file("new"),
+            "--station-a", work.file("plan-a"), "--store", postgres.url, "--sign-key", work.file("a.key.pem"),
+            "--archives", work.file("archives"),
+        ])
+        #expect(initialized.status == 0, "\(initialized.stderr)")
+        // w1 takes alice, exports her, and stops before recording: its lease (1 s) is not renewed.
+        let output = work.file("w1.out")
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let w1 = Process()
+        w1.executableURL = URL(fileURLWithPath: CLI.binary)
+        w1.arguments = [
+            "plan", "export", "--plan", work.file("plan-1"), "--store", postgres.url, "--worker", "--worker-name", "w1",
+            "--lease", "1s",
+        ]
+        w1.environment = ProcessInfo.processInfo.environment.merging(["MAILFERRY_TEST_STOP_WORKER_AT": "1"]) { $1 }
+        w1.standardOutput = FileHandle(forWritingAtPath: output)
+        w1.standardError = FileHandle.nullDevice
+        try w1.run()
+        defer {
+            if w1.isRunning {
+                kill(w1.processIdentifier, SIGKILL)
+                kill(w1.processIdentifier, SIGCONT)
+                w1.waitUntilExit()
+            }
+        }
+        // A guard against a hang, not a measurement.
+        for _ in 0..<6000 where w1.isRunning && !Self.isStopped(w1.processIdentifier) { usleep(20_000) }
+        #expect(Self.isStopped(w1.processIdentifier), "w1 did not stop before recording")
+        let written = try postgres.psql("SELECT lease_archive FROM plan_user WHERE holder = 'w1'")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(written.contains("-w1") && FileManager.default.fileExists(atPath: written), "\(written)")
+
+        // w2 exports bob, waits for w1's lease on alice to end, takes her over and records her.
+        let w2 = try CLI.run([
+            "plan", "export", "--plan", work.file("plan-2"), "--store", postgres.url, "--worker", "--worker-name", "w2",
+            "--lease", "1s",
+        ])
+        #expect(
+            w2.status == 0 && w2.stdout.contains("alice@example.com: pass")
+                && w2.stdout.contains("taken over from worker w1"), "\(w2.stdout) \(w2.stderr)")
+
+        // w1 goes on: its export is not recorded, its archive is removed, and it ends with nothing left to do.
+        kill(w1.processIdentifier, SIGCONT)
+        w1.waitUntilExit()
+        let said = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        #expect(w1.terminationStatus == 0, "\(said)")
+        #expect(said.contains("lost to other workers") && said.contains("alice@example.com"), "\(said)")
+        #expect(!FileManager.default.fileExists(atPath: written))
+        let events = try postgres.psql("SELECT username, worker FROM plan_event ORDER BY username")
+        #expect(events == "alice@example.com|w2\nbob@example.com|w2\n", "\(events)")
+        let status = try CLI.run(["plan", "status", "--plan", work.file("plan-a"), "--json"])
+        let rows = try JSONSerialization.jsonObject(with: status.stdoutBytes) as? [[String: Any]] ?? []
+        #expect(
+            rows.count == 2 && rows.allSatisfy { $0["archives"] as? Int == 1 && $0["abandoned"] == nil },
+            "\(status.stdout)")
+    }
+
     @Test func aWorkerOnAPlanKeptInItsJournalFileIsRefused() throws {
         let work = try Workspace()
         try "alice@example.com\n".write(toFile: work.file("users.csv"), atomically: true, encoding: .utf8)
