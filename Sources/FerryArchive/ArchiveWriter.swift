@@ -239,7 +239,7 @@ public final class ArchiveWriter: MailboxSink {
         openHeadBytes = (0, 0)
     }
 
-    private static func encodedSize(_ lines: [ManifestLine], with encoder: JSONEncoder) throws -> Int64 {
+    private static func encodedSize(_ lines: [ManifestLine], with encoder: CanonicalJSONEncoder) throws -> Int64 {
         try lines.reduce(0) { $0 + Int64(try ManifestCoding.line($1, with: encoder).count) }
     }
 
