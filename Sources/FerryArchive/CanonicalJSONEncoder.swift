@@ -9,7 +9,7 @@
 struct CanonicalJSONEncoder {
     func encode(_ value: some Encodable) throws -> [UInt8] {
         let output = CanonicalOutput()
-        try output.encodeValue(value, codingPath: [])
+        try output.encodeValue(value, parent: nil, key: nil)
         return output.bytes
     }
 }
@@ -25,17 +25,20 @@ final class CanonicalOutput {
 
     init() { bytes.reserveCapacity(512) }
 
-    func encodeValue(_ value: some Encodable, codingPath: [any CodingKey]) throws {
-        // The common leaves directly, without the Encoder round trip.
-        switch value {
-        case let string as String: writeString(string)
-        case let bool as Bool: writeLiteral(bool ? "true" : "false")
-        case let int as Int: writeInteger(int)
-        case let int as Int64: writeInteger(int)
-        case let int as UInt32: writeInteger(int)
-        case let int as UInt64: writeInteger(int)
-        default:
-            let encoder = CanonicalValueEncoder(output: self, codingPath: codingPath)
+    /// `key` (under `parent`) is where the value sits, turned into a path only for a value that is not a leaf.
+    func encodeValue(_ value: some Encodable, parent: CanonicalPath?, key: (any CodingKey)?) throws {
+        // The common leaves directly, without the Encoder round trip (a type comparison, not a dynamic cast).
+        let type = type(of: value)
+        if type == String.self {
+            writeString(unsafeBitCast(value, to: String.self))
+        } else if type == Int.self {
+            writeInteger(unsafeBitCast(value, to: Int.self))
+        } else if type == Int64.self {
+            writeInteger(unsafeBitCast(value, to: Int64.self))
+        } else if type == Bool.self {
+            writeLiteral(unsafeBitCast(value, to: Bool.self) ? "true" : "false")
+        } else {
+            let encoder = CanonicalValueEncoder(output: self, path: CanonicalPath.appending(key, to: parent))
             let start = bytes.count
             try value.encode(to: encoder)
             try encoder.finish()
@@ -85,28 +88,29 @@ final class CanonicalOutput {
 /// Containers write into the shared output at once; an object's members are put in order when it is finished.
 final class CanonicalValueEncoder: Encoder {
     let output: CanonicalOutput
-    let codingPath: [any CodingKey]
+    let path: CanonicalPath?
+    var codingPath: [any CodingKey] { path?.keys ?? [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
     private var object: CanonicalObject?
     private var array: CanonicalArray?
 
-    init(output: CanonicalOutput, codingPath: [any CodingKey]) {
+    init(output: CanonicalOutput, path: CanonicalPath?) {
         self.output = output
-        self.codingPath = codingPath
+        self.path = path
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if object == nil { object = CanonicalObject(output: output, codingPath: codingPath) }
+        if object == nil { object = CanonicalObject(output: output, path: path) }
         return KeyedEncodingContainer(CanonicalKeyedContainer<Key>(object: object!))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        if array == nil { array = CanonicalArray(output: output, codingPath: codingPath) }
+        if array == nil { array = CanonicalArray(output: output, path: path) }
         return CanonicalUnkeyedContainer(array: array!)
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
-        CanonicalSingleValueContainer(output: output, codingPath: codingPath)
+        CanonicalSingleValueContainer(output: output, path: path)
     }
 
     func finish() throws {
@@ -119,16 +123,16 @@ final class CanonicalValueEncoder: Encoder {
 /// it and, if the members did not come in byte order of their names, rewrites them in that order.
 final class CanonicalObject {
     let output: CanonicalOutput
-    let codingPath: [any CodingKey]
+    let path: CanonicalPath?
     private let start: Int
     /// Each member's name and where its bytes start in the output.
     private var members: [(name: String, start: Int)] = []
     private var sorted = true
     private var open: [CanonicalValueEncoder] = []
 
-    init(output: CanonicalOutput, codingPath: [any CodingKey]) {
+    init(output: CanonicalOutput, path: CanonicalPath?) {
         self.output = output
-        self.codingPath = codingPath
+        self.path = path
         start = output.bytes.count
         output.bytes.append(UInt8(ascii: "{"))
     }
@@ -139,7 +143,7 @@ final class CanonicalObject {
         let name = key.stringValue
         if let last = members.last, !last.name.utf8.lexicographicallyPrecedes(name.utf8) {
             guard last.name != name else {
-                throw CanonicalJSONError(description: "member \(name) written twice at \(path)")
+                throw CanonicalJSONError(description: "member \(name) written twice at \(described)")
             }
             sorted = false
         }
@@ -152,7 +156,7 @@ final class CanonicalObject {
     /// A nested container's encoder, finished when the next member begins or the object ends.
     func nested(_ key: any CodingKey) throws -> CanonicalValueEncoder {
         try begin(key)
-        let encoder = CanonicalValueEncoder(output: output, codingPath: codingPath + [key])
+        let encoder = CanonicalValueEncoder(output: output, path: CanonicalPath.appending(key, to: path))
         open.append(encoder)
         return encoder
     }
@@ -162,7 +166,7 @@ final class CanonicalObject {
         open.removeAll()
     }
 
-    var path: String { codingPath.map(\.stringValue).joined(separator: ".") }
+    var described: String { path?.description ?? "" }
 
     func finish() throws {
         try closeNested()
@@ -191,7 +195,7 @@ final class CanonicalObject {
 
 struct CanonicalKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     let object: CanonicalObject
-    var codingPath: [any CodingKey] { object.codingPath }
+    var codingPath: [any CodingKey] { object.path?.keys ?? [] }
 
     mutating func encodeNil(forKey key: Key) throws {
         try object.begin(key)
@@ -224,28 +228,28 @@ struct CanonicalKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     mutating func encode(_ value: some Encodable, forKey key: Key) throws {
         try object.begin(key)
-        try object.output.encodeValue(value, codingPath: codingPath + [key])
+        try object.output.encodeValue(value, parent: object.path, key: key)
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
         -> KeyedEncodingContainer<NestedKey>
     {
         // The protocol cannot throw here; a name written twice is caught when the object's member order is checked.
-        let encoder = (try? object.nested(key)) ?? CanonicalValueEncoder(output: object.output, codingPath: codingPath)
+        let encoder = (try? object.nested(key)) ?? CanonicalValueEncoder(output: object.output, path: object.path)
         return encoder.container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        let encoder = (try? object.nested(key)) ?? CanonicalValueEncoder(output: object.output, codingPath: codingPath)
+        let encoder = (try? object.nested(key)) ?? CanonicalValueEncoder(output: object.output, path: object.path)
         return encoder.unkeyedContainer()
     }
 
     mutating func superEncoder() -> any Encoder {
-        (try? object.nested(CanonicalKey("super"))) ?? CanonicalValueEncoder(output: object.output, codingPath: codingPath)
+        (try? object.nested(CanonicalKey("super"))) ?? CanonicalValueEncoder(output: object.output, path: object.path)
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
-        (try? object.nested(key)) ?? CanonicalValueEncoder(output: object.output, codingPath: codingPath)
+        (try? object.nested(key)) ?? CanonicalValueEncoder(output: object.output, path: object.path)
     }
 
     private func integer(_ value: some BinaryInteger, _ key: Key) throws {
@@ -254,20 +258,20 @@ struct CanonicalKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 
     private func fraction(_ key: Key) -> CanonicalJSONError {
-        CanonicalJSONError(description: "\(object.path).\(key.stringValue): the manifest's numbers are integers")
+        CanonicalJSONError(description: "\(object.described).\(key.stringValue): the manifest's numbers are integers")
     }
 }
 
 /// An array being written: elements land in the output as they come, separated by commas.
 final class CanonicalArray {
     let output: CanonicalOutput
-    let codingPath: [any CodingKey]
+    let path: CanonicalPath?
     private(set) var count = 0
     private var open: [CanonicalValueEncoder] = []
 
-    init(output: CanonicalOutput, codingPath: [any CodingKey]) {
+    init(output: CanonicalOutput, path: CanonicalPath?) {
         self.output = output
-        self.codingPath = codingPath
+        self.path = path
         output.bytes.append(UInt8(ascii: "["))
     }
 
@@ -280,7 +284,7 @@ final class CanonicalArray {
 
     func nested() throws -> CanonicalValueEncoder {
         try beginElement()
-        let encoder = CanonicalValueEncoder(output: output, codingPath: codingPath + [CanonicalKey(index: count - 1)])
+        let encoder = CanonicalValueEncoder(output: output, path: CanonicalPath.appending(CanonicalKey(index: count - 1), to: path))
         open.append(encoder)
         return encoder
     }
@@ -294,7 +298,7 @@ final class CanonicalArray {
 
 struct CanonicalUnkeyedContainer: UnkeyedEncodingContainer {
     let array: CanonicalArray
-    var codingPath: [any CodingKey] { array.codingPath }
+    var codingPath: [any CodingKey] { array.path?.keys ?? [] }
     var count: Int { array.count }
 
     mutating func encodeNil() throws {
@@ -307,33 +311,34 @@ struct CanonicalUnkeyedContainer: UnkeyedEncodingContainer {
 
     mutating func encode(_ value: some Encodable) throws {
         try array.beginElement()
-        try array.output.encodeValue(value, codingPath: codingPath + [CanonicalKey(index: array.count - 1)])
+        try array.output.encodeValue(value, parent: array.path, key: CanonicalKey(index: array.count - 1))
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type)
         -> KeyedEncodingContainer<NestedKey>
     {
-        let encoder = (try? array.nested()) ?? CanonicalValueEncoder(output: array.output, codingPath: codingPath)
+        let encoder = (try? array.nested()) ?? CanonicalValueEncoder(output: array.output, path: array.path)
         return encoder.container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        let encoder = (try? array.nested()) ?? CanonicalValueEncoder(output: array.output, codingPath: codingPath)
+        let encoder = (try? array.nested()) ?? CanonicalValueEncoder(output: array.output, path: array.path)
         return encoder.unkeyedContainer()
     }
 
     mutating func superEncoder() -> any Encoder {
-        (try? array.nested()) ?? CanonicalValueEncoder(output: array.output, codingPath: codingPath)
+        (try? array.nested()) ?? CanonicalValueEncoder(output: array.output, path: array.path)
     }
 
     private var fraction: CanonicalJSONError {
-        CanonicalJSONError(description: "\(codingPath.map(\.stringValue).joined(separator: ".")): the manifest's numbers are integers")
+        CanonicalJSONError(description: "\(array.path?.description ?? ""): the manifest's numbers are integers")
     }
 }
 
 struct CanonicalSingleValueContainer: SingleValueEncodingContainer {
     let output: CanonicalOutput
-    let codingPath: [any CodingKey]
+    let path: CanonicalPath?
+    var codingPath: [any CodingKey] { path?.keys ?? [] }
 
     mutating func encodeNil() throws { output.writeLiteral("null") }
     mutating func encode(_ value: Bool) throws { output.writeLiteral(value ? "true" : "false") }
@@ -350,10 +355,10 @@ struct CanonicalSingleValueContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt16) throws { output.writeInteger(value) }
     mutating func encode(_ value: UInt32) throws { output.writeInteger(value) }
     mutating func encode(_ value: UInt64) throws { output.writeInteger(value) }
-    mutating func encode(_ value: some Encodable) throws { try output.encodeValue(value, codingPath: codingPath) }
+    mutating func encode(_ value: some Encodable) throws { try output.encodeValue(value, parent: path, key: nil) }
 
     private var fraction: CanonicalJSONError {
-        CanonicalJSONError(description: "\(codingPath.map(\.stringValue).joined(separator: ".")): the manifest's numbers are integers")
+        CanonicalJSONError(description: "\(path?.description ?? ""): the manifest's numbers are integers")
     }
 }
 
@@ -367,4 +372,23 @@ struct CanonicalKey: CodingKey {
         intValue = index
     }
     init?(intValue: Int) { self.init(index: intValue) }
+}
+
+/// Where a value sits: its key and its parent's path, made into the `codingPath` array only when asked (error
+/// messages), since most values never are.
+final class CanonicalPath: CustomStringConvertible {
+    let parent: CanonicalPath?
+    let key: any CodingKey
+
+    init(parent: CanonicalPath?, key: any CodingKey) {
+        self.parent = parent
+        self.key = key
+    }
+
+    static func appending(_ key: (any CodingKey)?, to parent: CanonicalPath?) -> CanonicalPath? {
+        key.map { CanonicalPath(parent: parent, key: $0) } ?? parent
+    }
+
+    var keys: [any CodingKey] { (parent?.keys ?? []) + [key] }
+    var description: String { keys.map(\.stringValue).joined(separator: ".") }
 }
