@@ -58,6 +58,16 @@ public struct PostgresSpoolURL: Hashable, Sendable, CustomStringConvertible {
                 throw fail("parameter \(item.name) is not supported (sslmode, sslrootcert)")
             }
         }
+        // SwiftNIO's TLS checks a certificate against a host name only (an IP address cannot go in SNI, and is not
+        // compared with the certificate's IP entries): verify-full to an address would check the chain alone.
+        if sslMode == .verifyFull, Self.isIPAddress(self.host) {
+            throw fail("sslmode=verify-full needs the server's host name as its certificate names it, not the address \(self.host)")
+        }
+    }
+
+    static func isIPAddress(_ host: String) -> Bool {
+        var v4 = in_addr(), v6 = in6_addr()
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host.trimmingCharacters(in: ["[", "]"]), &v6) == 1
     }
 
     /// The URL as given, without a password (there is none).

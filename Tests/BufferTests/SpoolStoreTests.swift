@@ -194,6 +194,36 @@ import TestSupport
         #expect(try second.exclusively("release alice") { 2 } == 2, "free again once the first is done")
     }
 
+    /// TLS to the database: with `verify-full` and the CA that signed the server's certificate the spool works;
+    /// without that CA the certificate is refused, and without TLS the server refuses the connection. Each refusal
+    /// names the database.
+    @Test func sharedSpoolOverTLSChecksTheServersCertificate() async throws {
+        let postgres = try await Client.offThread { try PostgresTestServer(tls: true) }
+        defer { postgres.stop(remove: true) }
+        let ca = try #require(postgres.certificateAuthority)
+        // By the name its certificate gives (localhost), as verify-full checks it.
+        let byName = postgres.url.replacingOccurrences(of: "@127.0.0.1:", with: "@localhost:")
+        let verified = try SpoolStores.open(byName + "?sslmode=verify-full&sslrootcert=" + ca, passwordFile: nil)
+        try verified.hold(user: Self.alice)
+        let held = try Self.commit(verified, Self.bytes(2000))
+        #expect(try Self.read(verified, held.id) == Self.bytes(2000))
+        try verified.close()
+        #expect(try postgres.psql("SHOW ssl") == "on\n")
+        for (url, what, said) in [
+            (byName + "?sslmode=verify-full", "a certificate from a CA the client does not trust", "CERTIFICATE_VERIFY_FAILED"),
+            (postgres.url + "?sslmode=verify-full&sslrootcert=" + ca, "verify-full to an address, not a name", "verify-full needs"),
+            (postgres.url, "no TLS, which the server's pg_hba.conf rejects", "no encryption"),
+        ] {
+            do {
+                let store = try SpoolStores.open(url, passwordFile: nil)
+                try? store.close()
+                Issue.record("opened with \(what)")
+            } catch {
+                #expect("\(error)".contains(said), "\(what): \(error)")
+            }
+        }
+    }
+
     @Test func sharedSpoolURLRefusesAPasswordAndParsesTLS() throws {
         #expect(throws: PostgresSpoolError.self) { try PostgresSpoolURL(parsing: "postgres://u:secret@db/spool") }
         #expect(throws: PostgresSpoolError.self) { try PostgresSpoolURL(parsing: "postgres://db/spool") }

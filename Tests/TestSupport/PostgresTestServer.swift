@@ -32,7 +32,12 @@ public final class PostgresTestServer: @unchecked Sendable {
 
     public static var isInstalled: Bool { binDirectory != nil }
 
-    public init(database: String = "spool") throws {
+    /// With TLS, where the CA that signed the server's certificate is (`ca.pem`), for `sslrootcert`.
+    public let certificateAuthority: String?
+
+    /// `tls`: the server takes TCP connections over TLS only (its certificate signed by a throwaway CA for
+    /// 127.0.0.1, `certificateAuthority`); a connection without TLS is rejected by pg_hba.conf.
+    public init(database: String = "spool", tls: Bool = false) throws {
         guard let bin = Self.binDirectory else {
             throw FixtureError("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/postgres): apt-get install postgresql")
         }
@@ -41,6 +46,7 @@ public final class PostgresTestServer: @unchecked Sendable {
         var template = Array("/tmp/mailferry-pg.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw FixtureError("mkdtemp failed: \(errno)") }
         root = String(cString: made)
+        certificateAuthority = tls ? root + "/tls/ca.pem" : nil
         port = try FreePort.make()
         if getuid() == 0 {
             guard chown(root, Self.nobody.uid, Self.nobody.gid) == 0 else { throw FixtureError("chown \(root) failed: \(errno)") }
@@ -49,9 +55,26 @@ public final class PostgresTestServer: @unchecked Sendable {
         let initdb = try runAsOwner(
             "initdb", ["-D", dataDirectory, "-U", user, "-A", "trust", "-E", "UTF8", "--no-sync", "--locale=C"])
         guard initdb.status == 0 else { throw FixtureError("initdb failed: \(initdb.stderr)\(initdb.stdout)") }
+        if tls {
+            // The certificate and key inside the data folder, which belongs to the server's user: PostgreSQL
+            // refuses a key that others can read or that belongs to somebody else.
+            let folder = root + "/data"
+            let made = root + "/tls"
+            try FileManager.default.createDirectory(atPath: made, withIntermediateDirectories: true)
+            try TestCertificateAuthority.make(in: made)
+            for name in ["server.pem", "server.key"] {
+                try FileManager.default.copyItem(atPath: made + "/" + name, toPath: folder + "/" + name)
+                if getuid() == 0 { chown(folder + "/" + name, Self.nobody.uid, Self.nobody.gid) }
+            }
+            chmod(folder + "/server.key", 0o600)
+            try "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n"
+                .write(toFile: folder + "/pg_hba.conf", atomically: false, encoding: .utf8)
+            try "ssl = on\nssl_cert_file = 'server.pem'\nssl_key_file = 'server.key'\n"
+                .write(toFile: folder + "/postgresql.auto.conf", atomically: false, encoding: .utf8)
+        }
         try start()
         let created = try runAsOwner(
-            "createdb", ["-h", "127.0.0.1", "-p", String(port), "-U", user, database])
+            "createdb", ["-h", root, "-p", String(port), "-U", user, database])
         guard created.status == 0 else { throw FixtureError("createdb failed: \(created.stderr)") }
     }
 
@@ -103,7 +126,7 @@ public final class PostgresTestServer: @unchecked Sendable {
     /// Runs one SQL command with psql and returns its output (unaligned, tuples only).
     public func psql(_ sql: String) throws -> String {
         let output = try runAsOwner(
-            "psql", ["-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", database, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            "psql", ["-h", root, "-p", String(port), "-U", user, "-d", database, "-X", "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
         guard output.status == 0 else { throw FixtureError("psql failed: \(output.stderr)") }
         return output.stdout
     }
