@@ -12,7 +12,8 @@ import Glibc
 /// The binaries are looked up in /usr/lib/postgresql/*/bin (Debian's `postgresql` package), the newest first.
 public final class PostgresTestServer: @unchecked Sendable {
     public let root: String
-    public let port: Int
+    /// Chosen when the server first starts; a restart (`stop()`, `start()`) keeps it.
+    public private(set) var port: Int
     public let user = "mailferry"
     public let database: String
     /// `postgres://mailferry@127.0.0.1:PORT/DB`: trust authentication on loopback, so no password.
@@ -72,7 +73,17 @@ public final class PostgresTestServer: @unchecked Sendable {
             try "ssl = on\nssl_cert_file = 'server.pem'\nssl_key_file = 'server.key'\n"
                 .write(toFile: folder + "/postgresql.auto.conf", atomically: false, encoding: .utf8)
         }
-        try start()
+        // The port is chosen again just before the first start: initdb takes seconds, in which any client's
+        // ephemeral port may become the one chosen above. One taken meanwhile is replaced by another.
+        for attempt in 1... {
+            port = try FreePort.make()
+            do {
+                try start()
+                break
+            } catch let error as FixtureError where attempt < 5 && error.description.contains("Address already in use") {
+                continue
+            }
+        }
         let created = try runAsOwner(
             "createdb", ["-h", root, "-p", String(port), "-U", user, database])
         guard created.status == 0 else { throw FixtureError("createdb failed: \(created.stderr)") }
