@@ -14,8 +14,7 @@ struct IMAPByteCursor {
 
     func error(_ message: String) -> IMAPCoreError {
         IMAPCoreError(
-            atEnd ? .incomplete : .badInput, message, offset: index,
-            excerpt: IMAPCoreError.excerpt(of: bytes[max(0, index - 20)...]))
+            atEnd ? .incomplete : .badInput, message, offset: index, excerptOf: bytes[max(0, index - 20)...])
     }
 
     /// Runs `rule`; on failure the position is restored.
@@ -49,21 +48,25 @@ struct IMAPByteCursor {
 
     /// Case-insensitive keyword, not followed by more atom characters.
     mutating func expectKeyword(_ word: String) throws(IMAPCoreError) {
+        guard skipKeyword(word) else { throw error("expected \(word)") }
+    }
+
+    /// `expectKeyword` without the error: true and past the keyword, or false and where it was.
+    mutating func skipKeyword(_ word: String) -> Bool {
         let saved = index
         for expected in word.utf8 {
             guard let byte = peek, Self.upper(byte) == expected else {
                 index = saved
-                throw error("expected \(word)")
+                return false
             }
             index += 1
         }
         if let next = peek, Self.isAtomChar(next) {
             index = saved
-            throw error("expected \(word)")
+            return false
         }
+        return true
     }
-
-    mutating func skipKeyword(_ word: String) -> Bool { (try? expectKeyword(word)) != nil }
 
     static func upper(_ byte: UInt8) -> UInt8 { byte >= 0x61 && byte <= 0x7a ? byte - 0x20 : byte }
 

@@ -119,7 +119,7 @@ public final class JSONLinesFile {
             if end > start {
                 let record: Record
                 do {
-                    record = try decoder.decode(Record.self, from: Data(buffer[start..<end]))
+                    record = try decodeLine(buffer[start..<end], as: Record.self, decoder: decoder)
                 } catch {
                     // The last line may be the garbage a crash left in the file's unwritten tail.
                     var last = end + 1 == buffer.count
@@ -182,6 +182,20 @@ public final class JSONLinesFile {
     }
 
     /// The records and how many leading bytes of the file hold them (what a writer keeps).
+    /// One line's record: read by the type itself where it can (`JSONLineFastDecodable`) and understands the
+    /// whole line, by JSONDecoder otherwise.
+    static func decodeLine<Record: Decodable>(_ line: ArraySlice<UInt8>, as _: Record.Type, decoder: JSONDecoder) throws -> Record {
+        if let fast = Record.self as? any JSONLineFastDecodable.Type {
+            let record = line.withUnsafeBytes { raw -> Record? in
+                var scanner = JSONLineScanner(raw)
+                guard let value = fast.decodeLine(&scanner), scanner.atEnd() else { return nil }
+                return value as? Record
+            }
+            if let record { return record }
+        }
+        return try decoder.decode(Record.self, from: Data(line))
+    }
+
     private static func decode<Record: Decodable>(
         _ bytes: [UInt8], as _: Record.Type, path: String, decoder: JSONDecoder, skipping: Bool
     ) throws -> (records: [Record], keep: Int) {
@@ -194,7 +208,7 @@ public final class JSONLinesFile {
             guard let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) else { return (records, start) }
             if end > start {
                 do {
-                    records.append(try decoder.decode(Record.self, from: Data(bytes[start..<end])))
+                    records.append(try decodeLine(bytes[start..<end], as: Record.self, decoder: decoder))
                 } catch {
                     // The last line may be the garbage a crash left in the file's unwritten tail.
                     if end + 1 == bytes.count { return (records, start) }

@@ -43,13 +43,65 @@ public final class IMAPImportJournal {
         }
     }
 
-    private struct Line: Codable {
+    private struct Line: Codable, JSONLineFastDecodable {
         /// The archive entry path, or nil for a `finished` or `started` marker.
         var entry: String?
         var location: Location?
         /// The server refused the entry (a bad item), with its reason.
         var refused: String?
         var mark: String?
+
+        /// A line per message, read whole by a delta import and its reconcile: read without JSONDecoder. Any
+        /// member this does not know, or a value of another type, leaves the line to JSONDecoder.
+        static func decodeLine(_ scanner: inout JSONLineScanner) -> Line? {
+            var line = Line()
+            let read = scanner.object { name, value in
+                switch name {
+                case "entry": line.entry = value.string()
+                case "refused": line.refused = value.string()
+                case "mark": line.mark = value.string()
+                case "location": line.location = Self.location(&value)
+                default: return false
+                }
+                // A value this cannot read (null, another type) gives up on the line.
+                switch name {
+                case "entry": return line.entry != nil
+                case "refused": return line.refused != nil
+                case "mark": return line.mark != nil
+                default: return line.location != nil
+                }
+            }
+            return read ? line : nil
+        }
+
+        private static func location(_ scanner: inout JSONLineScanner) -> Location? {
+            var folder: String?
+            var location = Location(folder: "", uidValidity: nil, uid: nil)
+            let read = scanner.object { name, value in
+                switch name {
+                case "folder":
+                    folder = value.string()
+                    return folder != nil
+                case "uidValidity":
+                    location.uidValidity = value.uint32()
+                    return location.uidValidity != nil
+                case "uid":
+                    location.uid = value.uint32()
+                    return location.uid != nil
+                case "size":
+                    location.size = value.int64()
+                    return location.size != nil
+                case "sha256":
+                    location.sha256 = value.string()
+                    return location.sha256 != nil
+                default:
+                    return false
+                }
+            }
+            guard read, let folder else { return nil }
+            location.folder = folder
+            return location
+        }
     }
 
     public let path: String
