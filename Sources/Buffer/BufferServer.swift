@@ -33,13 +33,13 @@ public enum BufferServer {
         lingerCheckInterval: Duration = BufferDefaults.lingerCheckInterval, incomingFiles: IncomingFiles,
         logSink: LogSink = .standardError
     ) async throws -> RunningServer {
-        let spool = try SpoolStores.open(
-            configuration.spoolDirectory, passwordFile: configuration.spoolPasswordFile, serving: true,
-            incomingFiles: incomingFiles)
+        let logger = ServiceLogger.make(label: "mailferry.buffer", format: configuration.logFormat, sink: logSink)
+        let spool = try await SpoolStores.openWaitingForTheDatabase(
+            configuration.spoolDirectory, passwordFile: configuration.spoolPasswordFile, incomingFiles: incomingFiles,
+            log: { logger.warning("\($0)") })
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
         var bound: [any Channel] = []
         do {
-            let logger = ServiceLogger.make(label: "mailferry.buffer", format: configuration.logFormat, sink: logSink)
             // Each server its own registry: no process-wide metrics bootstrap, so tests may run several.
             let prometheus = configuration.metrics.map { _ in
                 PrometheusMetrics(durationBuckets: [BufferMetrics.commitLatencyLabel: BufferMetrics.commitLatencyBuckets])

@@ -50,6 +50,9 @@ public final class PostgresSpool: SpoolStore {
             accepting.replace(users)
         } catch {
             connections.close()
+            if !connections.isHealthy, case .database(_, let reason)? = error as? SpoolError {
+                throw PostgresSpoolError.unreachable(url: url.description, reason: reason)
+            }
             throw error
         }
         committer = PostgresGroupCommitter(connections: connections)

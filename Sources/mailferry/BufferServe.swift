@@ -29,17 +29,14 @@ struct BufferServe: ParsableCommand {
         let configuration = try loadBufferConfiguration(config)
         let outcome = ServeOutcome()
         let done = DispatchSemaphore(value: 0)
-        // Signals are taken by dispatch sources, not by the default action (which would kill the process).
+        // Signals are taken by dispatch sources, not by the default action (which would kill the process). They
+        // are in place before the start, which may wait for the spool's database: a stop then ends the wait.
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
-        Task {
+        let starting = Task {
             do {
                 let server = try await BufferServer.start(configuration)
-                let sources = [SIGTERM, SIGINT].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
-                for source in sources {
-                    source.setEventHandler { Task { await server.shutdown() } }
-                    source.resume()
-                }
+                outcome.server.withLock { $0 = server }
                 var lines = ""
                 if let address = server.smtpAddress { lines += "listening smtp \(describe(address))\n" }
                 if let address = server.lmtpAddress { lines += "listening lmtp \(describe(address))\n" }
@@ -50,14 +47,30 @@ struct BufferServe: ParsableCommand {
                     lines += "shared spool \(server.spool.location)\n"
                 }
                 FileHandle.standardOutput.write(Data(lines.utf8))
+                // A stop asked while the server was starting.
+                if outcome.stopping.load(ordering: .acquiring) { await server.shutdown() }
                 await server.run()
-                for source in sources { source.cancel() }
+            } catch is CancellationError {
+                // Stopped while waiting for the spool's database: nothing was started.
             } catch {
                 outcome.failure.withLock { $0 = FerryError(.ioError, "\(error)") }
             }
             done.signal()
         }
+        let sources = [SIGTERM, SIGINT].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
+        for source in sources {
+            source.setEventHandler {
+                outcome.stopping.store(true, ordering: .releasing)
+                if let server = outcome.server.withLock({ $0 }) {
+                    Task { await server.shutdown() }
+                } else {
+                    starting.cancel()
+                }
+            }
+            source.resume()
+        }
         done.wait()
+        for source in sources { source.cancel() }
         if let failure = outcome.failure.withLock({ $0 }) { throw failure }
     }
 }
@@ -65,6 +78,8 @@ struct BufferServe: ParsableCommand {
 /// How the server task ended, handed to the main thread.
 private final class ServeOutcome: Sendable {
     let failure = Mutex<FerryError?>(nil)
+    let server = Mutex<RunningServer?>(nil)
+    let stopping = Atomic<Bool>(false)
 }
 
 private func describe(_ address: some CustomStringConvertible & Sendable) -> String {

@@ -108,6 +108,81 @@ import TestSupport
         }
     }
 
+    /// An MX host's buffer that comes up before its database waits for it, saying so, rather than exiting (which
+    /// a service manager's restart limit turns into a buffer that stays down); once the database is up it takes
+    /// mail. A stop while it waits ends it at once.
+    @Test func aBufferStartedBeforeItsDatabaseWaitsForIt() async throws {
+        let postgres = try await Client.offThread { try PostgresTestServer() }
+        defer { postgres.stop(remove: true) }
+        postgres.stop()
+        let directory = try LiveBuffer.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = directory + "/buffer.toml"
+        try Self.writeConfig(config, spool: postgres.url)
+
+        /// Starts `buffer serve` with its standard error in a file; waits until that says it waits for the database.
+        func startWaiting(_ name: String) async throws -> (process: Process, out: FileHandle, log: String) {
+            let log = directory + "/\(name).log"
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.binary)
+            process.arguments = ["buffer", "serve", "--config", config]
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            try process.run()
+            let deadline = ContinuousClock.now + .seconds(120)
+            while ContinuousClock.now < deadline && process.isRunning {
+                if (try String(contentsOfFile: log, encoding: .utf8)).contains("cannot be reached") { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let said = try String(contentsOfFile: log, encoding: .utf8)
+            #expect(process.isRunning, "buffer serve ended instead of waiting: \(said)")
+            #expect(said.contains("the spool database \(postgres.url) cannot be reached") && said.contains("trying again"), "\(said)")
+            return (process, out.fileHandleForReading, log)
+        }
+
+        // Stopped while it waits: it ends, having started nothing.
+        let stopped = try await startWaiting("stopped")
+        kill(stopped.process.processIdentifier, SIGTERM)
+        try await Client.offThread { stopped.process.waitUntilExit() }
+        #expect(stopped.process.terminationStatus == 0)
+
+        // The database comes up: the buffer starts listening and answers 250.
+        let waiting = try await startWaiting("waiting")
+        defer { if waiting.process.isRunning { kill(waiting.process.processIdentifier, SIGKILL) } }
+        try await Client.offThread { try postgres.start() }
+        let port = try await Client.offThread { () throws -> Int in
+            var text = ""
+            while !text.contains("listening smtp ") || !text.hasSuffix("\n") {
+                let data = waiting.out.availableData
+                if data.isEmpty { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening smtp ") }),
+                let port = Int(line.split(separator: ":").last ?? "")
+            else { throw BufferCrashDurabilityTests.CrashTestError(message: "server did not start: \(text)") }
+            return port
+        }
+        let body = directory + "/body.eml"
+        try "Message-ID: <late@example.org>\r\nSubject: after the database\r\n\r\nhello\r\n".write(toFile: body, atomically: true, encoding: .utf8)
+        let sent = try await Client.python(Scripts.send, ["\(port)", "s@example.org", Self.alice, body])
+        #expect(sent.stdout == "OK \n", "\(sent.stdout) \(sent.stderr)")
+        kill(waiting.process.processIdentifier, SIGTERM)
+        try await Client.offThread { waiting.process.waitUntilExit() }
+        let spool = try SpoolStores.open(postgres.url, passwordFile: nil)
+        defer { try? spool.close() }
+        #expect(try Self.heldByMessageID(spool).keys.sorted() == ["late@example.org"])
+
+        // A database the server refuses (it does not exist) is no reason to wait: the start fails, naming it.
+        let unknown = directory + "/unknown.toml"
+        try Self.writeConfig(unknown, spool: postgres.url.replacingOccurrences(of: "/" + postgres.database, with: "/nosuch"))
+        let refused = try await Client.offThread {
+            try ProcessRunner.run(Self.binary, ["buffer", "serve", "--config", unknown], limit: 120)
+        }
+        #expect(refused.status != 0 && refused.stderr.contains("nosuch") && !refused.stderr.contains("trying again"), "\(refused.stderr)")
+    }
+
     @Test func aReleaseAskedOnTwoHostsAtOnceRunsOnce() async throws {
         let postgres = try await Client.offThread { try PostgresTestServer() }
         defer { postgres.stop(remove: true) }
