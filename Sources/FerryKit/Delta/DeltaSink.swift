@@ -42,6 +42,9 @@ final class DeltaSink: MailboxSink {
     /// Previous folder path → UID → item, for messages a source vouches unchanged (built for every folder in one
     /// pass over the user's previous items, on first use).
     private var itemsByUID: [[String]: [UInt32: PreviousState.Item]]?
+    /// Delta exports of contacts and events: the user's previous objects by kind and collection name, in manifest
+    /// order, built once per user (not a scan of everything left for each collection).
+    private var objectsByCollection: [ItemKind: [String: [PreviousState.Item]]]?
     /// Folders (numbers of this archive) whose UIDVALIDITY is not the one the previous archive recorded: their UIDs
     /// mean other messages now (RFC 9051 section 2.3.1.1), so every message in them is carried again.
     private var carriedAgain: Set<Int> = []
@@ -64,6 +67,7 @@ final class DeltaSink: MailboxSink {
         calendars = [:]
         movedTo = [:]
         itemsByUID = nil
+        objectsByCollection = nil
         carriedAgain = []
     }
 
@@ -174,10 +178,21 @@ final class DeltaSink: MailboxSink {
     /// were, without reading them.
     func takesUnreportedObjects(_ kind: ItemKind, inContainer container: Int, reported: Set<String>) throws -> Int {
         guard let name = collectionName(kind, container) else { return 0 }
+        if objectsByCollection == nil {
+            var index: [ItemKind: [String: [PreviousState.Item]]] = [:]
+            for item in remaining.all where item.kind == .contact || item.kind == .calendarItem {
+                let path = previousContainers[Int(item.container)]
+                guard path.count == 1 else { continue }
+                index[item.kind, default: [:]][path[0], default: []].append(item)
+            }
+            objectsByCollection = index
+        }
         var taken = 0
-        for item in remaining.all where item.kind == kind && previousContainers[Int(item.container)] == [name] {
+        for item in objectsByCollection?[kind]?[name] ?? [] {
             let details = try previous.details(of: item)
-            guard let resourceName = details.contact?.resourceName ?? details.calendarItem?.resourceName,
+            // An item taken since (by its key) is no longer among its key's candidates: passed over.
+            guard remaining.candidates(details.sourceKey).contains(where: { $0.line == item.line }),
+                let resourceName = details.contact?.resourceName ?? details.calendarItem?.resourceName,
                 !reported.contains(resourceName)
             else { continue }
             remaining.remove(item, key: details.sourceKey)
