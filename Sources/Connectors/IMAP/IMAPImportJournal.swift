@@ -57,18 +57,11 @@ public final class IMAPImportJournal {
             var line = Line()
             let read = scanner.object { name, value in
                 switch name {
-                case "entry": line.entry = value.string()
-                case "refused": line.refused = value.string()
-                case "mark": line.mark = value.string()
-                case "location": line.location = Self.location(&value)
+                case "entry": return store(value.string(), in: &line.entry)
+                case "refused": return store(value.string(), in: &line.refused)
+                case "mark": return store(value.string(), in: &line.mark)
+                case "location": return store(Self.location(&value), in: &line.location)
                 default: return false
-                }
-                // A value this cannot read (null, another type) gives up on the line.
-                switch name {
-                case "entry": return line.entry != nil
-                case "refused": return line.refused != nil
-                case "mark": return line.mark != nil
-                default: return line.location != nil
                 }
             }
             return read ? line : nil
@@ -79,28 +72,24 @@ public final class IMAPImportJournal {
             var location = Location(folder: "", uidValidity: nil, uid: nil)
             let read = scanner.object { name, value in
                 switch name {
-                case "folder":
-                    folder = value.string()
-                    return folder != nil
-                case "uidValidity":
-                    location.uidValidity = value.uint32()
-                    return location.uidValidity != nil
-                case "uid":
-                    location.uid = value.uint32()
-                    return location.uid != nil
-                case "size":
-                    location.size = value.int64()
-                    return location.size != nil
-                case "sha256":
-                    location.sha256 = value.string()
-                    return location.sha256 != nil
-                default:
-                    return false
+                case "folder": return store(value.string(), in: &folder)
+                case "uidValidity": return store(value.uint32(), in: &location.uidValidity)
+                case "uid": return store(value.uint32(), in: &location.uid)
+                case "size": return store(value.int64(), in: &location.size)
+                case "sha256": return store(value.string(), in: &location.sha256)
+                default: return false
                 }
             }
             guard read, let folder else { return nil }
             location.folder = folder
             return location
+        }
+
+        /// Stores what the scanner read; false when it read nothing (null, a value of another type), which gives
+        /// up on the line.
+        private static func store<T>(_ value: T?, in field: inout T?) -> Bool {
+            field = value
+            return value != nil
         }
     }
 
