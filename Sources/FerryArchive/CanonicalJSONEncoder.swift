@@ -52,7 +52,22 @@ final class CanonicalOutput {
     }
 
     func writeInteger(_ value: some BinaryInteger) {
-        bytes.append(contentsOf: String(value).utf8)
+        guard let v = Int64(exactly: value) else {
+            bytes.append(contentsOf: String(value).utf8)
+            return
+        }
+        // Digits written backwards into a small buffer: no String made for each number of every line.
+        var magnitude = v.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var n = 20
+            repeat {
+                n -= 1
+                digits[n] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if v < 0 { bytes.append(UInt8(ascii: "-")) }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[n...]))
+        }
     }
 
     func writeString(_ string: String) {

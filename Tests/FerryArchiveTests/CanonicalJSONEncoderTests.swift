@@ -24,6 +24,22 @@ import TestSupport
         }
     }
 
+    /// The member-by-member writer of entry and change lines (`ManifestLineWriter`, what the archive writer uses for
+    /// them) against JSONEncoder, on random lines of every kind, with and without each optional member.
+    @Test func entryAndChangeLinesWrittenMemberByMemberAreJSONEncodersBytes() throws {
+        var g = CanonicalManifestLineTests.Gen(rng: SplitMix64(seed: 29))
+        for n in 0..<6000 {
+            let line: ManifestLine = n % 2 == 0 ? .entry(g.entry()) : .change(g.change())
+            let ours = try ManifestCoding.line(line, with: ManifestCoding.encoder())
+            let theirs = try Self.foundation(line) + [10]
+            #expect(ours == theirs, "\(String(decoding: ours, as: UTF8.self))\n\(String(decoding: theirs, as: UTF8.self))")
+            if case .entry(let record) = line {
+                let bare = try ManifestCoding.line(record, with: ManifestCoding.encoder())
+                #expect(bare == (try Self.foundation(record)) + [10])
+            }
+        }
+    }
+
     /// Members that come in no particular order (a dictionary, CodingKeys out of order), nested objects and arrays
     /// in arrays, empty ones, and every string that needs escaping.
     @Test func unsortedMembersNestingAndEscapesComeOutAsJSONEncoderWritesThem() throws {
