@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import MailModel
 
 /// A hand-written decoder for `entry` and `change` manifest lines in exactly the form MailFerry's writer emits
@@ -270,10 +273,13 @@ struct CanonicalCursor {
     }
 
     mutating func takeLiteral(_ lit: [UInt8]) -> Bool {
-        guard bytes.count - i >= lit.count else { return false }
-        for (n, b) in lit.enumerated() where bytes[i + n] != b { return false }
+        guard bytes.count - i >= lit.count, Self.equal(lit, bytes.baseAddress! + i, lit.count) else { return false }
         i += lit.count
         return true
+    }
+
+    private static func equal(_ a: [UInt8], _ b: UnsafeRawPointer, _ count: Int) -> Bool {
+        a.withUnsafeBytes { memcmp($0.baseAddress!, b, count) == 0 }
     }
 
     /// A quoted key equal to one of `keys[from...]`, byte for byte (keys are plain ASCII, so an escape in a key
@@ -283,11 +289,11 @@ struct CanonicalCursor {
         let start = i
         while i < bytes.count, bytes[i] != UInt8(ascii: "\""), bytes[i] != UInt8(ascii: "\\") { i += 1 }
         guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }
-        let name = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
+        let count = i - start
         i += 1
         var k = from
         while k < keys.count {
-            if keys[k].count == name.count, keys[k].elementsEqual(name) { return k }
+            if keys[k].count == count, Self.equal(keys[k], bytes.baseAddress! + start, count) { return k }
             k += 1
         }
         return nil
@@ -346,13 +352,17 @@ struct CanonicalCursor {
     mutating func string() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = i
+        var high: UInt8 = 0
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") {
-                let s = Self.validated(UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
+                // ASCII (hex digests, paths, most names) needs no validation; only other bytes take the strict path.
+                let s = high < 0x80 ? String(decoding: raw, as: UTF8.self) : Self.validated(raw)
                 i += 1
                 return s
             }
+            high |= b
             if b == UInt8(ascii: "\\") { return escapedString(from: start) }
             guard b >= 0x20 else { return nil }
             i += 1
