@@ -24,6 +24,8 @@ struct IMAPPlacementIndex {
     init() {}
 
     var count: Int { placed.count }
+    /// The entry paths placed.
+    var keys: some Collection<String> { placed.keys }
 
     subscript(entry: String) -> IMAPImportJournal.Location? {
         get {

@@ -1,6 +1,7 @@
-import Connectors
 import Foundation
 import Testing
+
+@testable import Connectors
 
 struct IMAPImportJournalTests {
     func scratch() throws -> String {
