@@ -46,14 +46,17 @@ public struct JSONLineScanner {
     public mutating func string() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = index
-        // The common case: no escapes, one copy.
+        // The common case: no escapes, one copy; ASCII (digests, paths) needs no validation.
+        var high: UInt8 = 0
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                let text = high < 0x80 ? String(decoding: raw, as: UTF8.self) : String(validating: raw, as: UTF8.self)
                 index += 1
                 return text
             }
+            high |= byte
             if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
             index += 1
         }
