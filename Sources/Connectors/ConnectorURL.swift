@@ -210,9 +210,10 @@ public enum ConnectorURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// For the reconcile after a delta into an IMAP target: where earlier imports placed these items and they still
-    /// are, as far as this station recorded (`IMAPSource.placedMessages`); empty for other targets.
-    public func placedMessages(of keys: [ItemKey], user: String, options: ConnectorOptions) throws -> [ItemKey: IMAPPlacedMessage] {
-        guard case .imap = self, !keys.isEmpty else { return [:] }
+    /// are, as far as this station recorded (`IMAPSource.placedMessages`): one element per key, all nil for other
+    /// targets.
+    public func placedMessages(of keys: ItemKeyList, user: String, options: ConnectorOptions) throws -> [IMAPPlacedMessage?] {
+        guard case .imap = self, !keys.isEmpty else { return Array(repeating: nil, count: keys.count) }
         let source = IMAPSource(access: try options.access(for: self), users: [user])
         source.onNotice = options.onNotice
         return try source.placedMessages(of: keys, user: user, journalDirectory: options.journalDirectory)

@@ -120,7 +120,7 @@ struct Reconciler {
             // never all held at once.
             var deleted: [SHA256Digest: String] = [:]
             // Only the keys: a kept message's entry is named by its origin, and its key holds its hash.
-            var placedCandidates: [ItemKey] = []
+            var placedCandidates = ItemKeyList()
             // The first word of every hash the target should hold: what the inventory need not keep a header for.
             var expected = Set<UInt64>()
             func expect(_ entry: EntryRecord) {
@@ -182,7 +182,7 @@ struct Reconciler {
             }
             let containers = held.flatMap { p in parts[p.part].manifest.containers.filter { $0.user == p.record.user } }
             let placed = placedMessages(placedCandidates, user: user, hashes: hashes)
-            placedCandidates = []
+            placedCandidates = ItemKeyList()
             let (report, checked) = try reconcile(
                 user: user, containers: containers, isDelta: held.contains { parts[$0.part].manifest.isDelta },
                 expected: eachExpected, deleted: deleted, hashes: hashes, refused: refused, placed: placed, mapping: mapping,
@@ -222,18 +222,23 @@ struct Reconciler {
     /// Where earlier accepted imports placed `candidates` at the target, with the hash each must hold. A target
     /// that cannot say (or fails to) places nothing: every item is then read and hashed.
     private func placedMessages(
-        _ candidates: [ItemKey], user: UserRecord, hashes: Hashes
+        _ candidates: ItemKeyList, user: UserRecord, hashes: Hashes
     ) -> [TargetInventory.PlacedKey: TargetInventory.Placed] {
         guard !candidates.isEmpty,
-            let found = try? target.placedMessages(of: candidates, user: user.targetMailbox, options: options)
+            let found = try? target.placedMessages(of: candidates, user: user.targetMailbox, options: options),
+            found.count == candidates.count
         else { return [:] }
         var placed: [TargetInventory.PlacedKey: TargetInventory.Placed] = [:]
-        for key in candidates {
-            guard let p = found[key] else { continue }
+        var folders: [[String]: ContainerName] = [:]
+        for (index, p) in found.enumerated() {
+            guard let p else { continue }
+            let key = candidates[index]
             // As `expectedEntry(keptBy:)` names a kept message.
             let hash = heldHash(path: "\(key.archiveID):\(key.entryPath)", kind: .message, sha256: key.sha256, hashes).hash
             guard let digest = SHA256Digest(hex: hash) else { continue }
-            placed[TargetInventory.PlacedKey(folder: ContainerName(folder: FolderInfo(path: p.path)), uid: p.uid)] =
+            let folder = folders[p.path] ?? ContainerName(folder: FolderInfo(path: p.path))
+            folders[p.path] = folder
+            placed[TargetInventory.PlacedKey(folder: folder, uid: p.uid)] =
                 TargetInventory.Placed(uidValidity: p.uidValidity, size: p.size, digest: digest)
         }
         return placed

@@ -121,8 +121,8 @@ public struct ConnectorSet: Sendable, Equatable, CustomStringConvertible {
     public var folderPropertySupport: FolderPropertySupport { mail?.folderPropertySupport ?? .all }
     public var findsEarlierPlacements: Bool { mail?.findsEarlierPlacements ?? false }
 
-    public func placedMessages(of keys: [ItemKey], user: String, options: ConnectorOptions) throws -> [ItemKey: IMAPPlacedMessage] {
-        try mail?.placedMessages(of: keys, user: user, options: options) ?? [:]
+    public func placedMessages(of keys: ItemKeyList, user: String, options: ConnectorOptions) throws -> [IMAPPlacedMessage?] {
+        try mail?.placedMessages(of: keys, user: user, options: options) ?? Array(repeating: nil, count: keys.count)
     }
 
     /// Opens the set as a source: one member's own source when it carries all it holds, else each member read in

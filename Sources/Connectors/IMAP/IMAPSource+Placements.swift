@@ -1,5 +1,6 @@
 import IMAPClient
 import MailModel
+import SystemLayer
 
 /// Where earlier imports into this IMAP server placed items, for the reconcile after a delta: an item found here
 /// is checked from the metadata of its UID (`IMAPSource.placedMessages`) instead of its bytes being read again.
@@ -23,19 +24,36 @@ extension IMAPSource {
     /// message for ever, and a message's bytes never change, so the message at that UID still has the bytes the
     /// reconcile of the import that placed it read and checked. Whether the UID is still there, with the size,
     /// flags, keywords and date expected, the reconcile reads from the folder's metadata FETCH.
-    public func placedMessages(of keys: [ItemKey], user: String, journalDirectory: String) throws -> [ItemKey: IMAPPlacedMessage] {
-        guard !keys.isEmpty else { return [:] }
+    /// The answer is one element per key, in the keys' order (nil: not known), and what is built on the way is
+    /// kept small (a 200,000-message mailbox asks about 200,000 keys): folder paths are shared, and a UID is
+    /// claimed by the key's number, not a copy of the key.
+    public func placedMessages(of keys: ItemKeyList, user: String, journalDirectory: String) throws -> [IMAPPlacedMessage?] {
+        guard !keys.isEmpty else { return [] }
         let session = IMAPSession(access: access, user: user)
         session.onRetry = onNotice
         defer { session.close() }
         let naming = try session.run("NAMESPACE") { c in try Self.naming(c) }
         let moves = try IMAPRelocations(directory: journalDirectory, user: user, server: access.serverName)
         var indexes: [String: IMAPPlacementIndex] = [:]
-        var found: [ItemKey: IMAPPlacedMessage] = [:]
+        var found = [IMAPPlacedMessage?](repeating: nil, count: keys.count)
+        var paths: [String: [String]] = [:]
+        func path(ofMailbox mailbox: String) -> [String] {
+            if let known = paths[mailbox] { return known }
+            let path = naming.path(ofMailbox: mailbox)
+            paths[mailbox] = path
+            return path
+        }
+        var mailboxes = InternedValues<String>()
         // A UID claimed by two keys (a journal that disagrees with itself) vouches for neither.
-        var claimed: [IMAPPlacedMessage: ItemKey] = [:]
-        var doubtful: Set<ItemKey> = []
-        for key in keys {
+        struct Slot: Hashable {
+            var mailbox: UInt32
+            var uidValidity: UInt32
+            var uid: UInt32
+        }
+        var claimed: [Slot: Int32] = [:]
+        var doubtful: [Int32] = []
+        for index in keys.indices {
+            let key = keys[index]
             let moved = moves.folder(of: key)
             // Moved without the server naming its new UID: not known here.
             if moved != nil && moves.uid(of: key) == nil { continue }
@@ -45,26 +63,22 @@ extension IMAPSource {
             }
             guard let placed = indexes[key.archiveID]![key.entryPath] else { continue }
             let held = placed.held(key)
-            let message: IMAPPlacedMessage
+            let mailbox: String, uidValidity: UInt32, uid: UInt32
             if let moved, let now = moves.uid(of: key) {
-                message = IMAPPlacedMessage(path: naming.path(ofMailbox: moved), uidValidity: now.uidValidity, uid: now.uid, size: held.size)
+                (mailbox, uidValidity, uid) = (moved, now.uidValidity, now.uid)
             } else {
-                guard let uid = placed.uid, let uidValidity = placed.uidValidity else { continue }
-                message = IMAPPlacedMessage(
-                    path: naming.path(ofMailbox: moves.currentName(of: placed.folder)), uidValidity: uidValidity, uid: uid,
-                    size: held.size)
+                guard let placedUID = placed.uid, let placedValidity = placed.uidValidity else { continue }
+                (mailbox, uidValidity, uid) = (moves.currentName(of: placed.folder), placedValidity, placedUID)
             }
-            var slot = message
-            slot.size = 0
+            let slot = Slot(mailbox: mailboxes.number(for: mailbox), uidValidity: uidValidity, uid: uid)
             if let other = claimed[slot] {
-                doubtful.insert(other)
-                doubtful.insert(key)
+                doubtful += [other, Int32(index)]
                 continue
             }
-            claimed[slot] = key
-            found[key] = message
+            claimed[slot] = Int32(index)
+            found[index] = IMAPPlacedMessage(path: path(ofMailbox: mailbox), uidValidity: uidValidity, uid: uid, size: held.size)
         }
-        for key in doubtful { found[key] = nil }
+        for index in doubtful { found[Int(index)] = nil }
         return found
     }
 }
