@@ -242,8 +242,9 @@ import TestSupport
     }
 
     /// argv: port prefix stop. One message per connection, sequentially, until `stop` exists; prints `OK mid`
-    /// for a 250, `TEMP code mid` for a 4xx at any step, `DISC mid` when the server dropped the connection
-    /// without a reply, `ERR mid text` otherwise.
+    /// for a 250, `TEMP code mid` for a 4xx at any step, `DISC mid seconds error` when the connection ended
+    /// without a reply (smtplib says so for its own 60 s timeout too: the error tells which), `ERR mid seconds
+    /// error` otherwise; seconds: how long the transaction took.
     static let outageSender = #"""
         import os, smtplib, sys, time
         port, prefix, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -252,6 +253,7 @@ import TestSupport
         while time.time() < end and not os.path.exists(stop):
             mid = '%s-%d@outage.test' % (prefix, n)
             n += 1
+            began = time.time()
             body = ('Message-ID: <%s>\r\nSubject: %s\r\n\r\nbody\r\n' % (mid, mid)).encode()
             try:
                 s = smtplib.SMTP('127.0.0.1', port, timeout=60, local_hostname='outage.test')
@@ -269,9 +271,9 @@ import TestSupport
             except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused, smtplib.SMTPResponseException) as e:
                 print('TEMP' if 400 <= e.smtp_code < 500 else 'ERR', e.smtp_code, mid, flush=True); time.sleep(0.05)
             except smtplib.SMTPServerDisconnected as e:
-                print('DISC', mid, flush=True); time.sleep(0.05)
+                print('DISC', mid, '%.1fs' % (time.time() - began), repr(e), flush=True); time.sleep(0.05)
             except Exception as e:
-                print('ERR', mid, repr(e), flush=True); time.sleep(0.05)
+                print('ERR', mid, '%.1fs' % (time.time() - began), repr(e), flush=True); time.sleep(0.05)
         """#
 
     @Test func aDatabaseThatGoesAwayGets4xxAndTheBufferRecoversByItself() async throws {
@@ -281,10 +283,16 @@ import TestSupport
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let config = directory + "/buffer.toml"
         try Self.writeConfig(config, spool: postgres.url)
-        let (server, port) = try await BufferCrashDurabilityTests.startServer(config: config)
+        let log = directory + "/buffer.log"
+        let (server, port) = try await BufferCrashDurabilityTests.startServer(config: config, stderr: log)
         defer {
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
+        }
+        /// The end of the buffer's log, for a failure's message.
+        func logTail() -> String {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? "(no log)"
+            return "\nbuffer log (end):\n" + text.split(separator: "\n").suffix(40).joined(separator: "\n")
         }
         let stop = directory + "/stop"
         let sending = Task { try await Client.python(Self.outageSender, ["\(port)", "load", stop]) }
@@ -320,14 +328,14 @@ import TestSupport
         }
         FileManager.default.createFile(atPath: stop, contents: nil)
         let lines = try await sending.value.stdout.split(separator: "\n").map(String.init)
-        #expect(recovered, "no 250 within 60 s of the database's restart")
-        #expect(server.isRunning, "the buffer must still run after the outage")
+        #expect(recovered, "no 250 within 60 s of the database's restart\(logTail())")
+        #expect(server.isRunning, "the buffer must still run after the outage\(logTail())")
         let ok = lines.filter { $0.hasPrefix("OK ") }.map { String($0.dropFirst(3)) }
         let temporary = lines.filter { $0.hasPrefix("TEMP ") }
         let dropped = lines.filter { $0.hasPrefix("DISC ") || $0.hasPrefix("ERR ") }
-        #expect(!temporary.isEmpty, "the outage must have been answered with 4xx: \(lines.suffix(5))")
+        #expect(!temporary.isEmpty, "the outage must have been answered with 4xx: \(lines.suffix(5))\(logTail())")
         #expect(temporary.allSatisfy { $0.hasPrefix("TEMP 421") || $0.hasPrefix("TEMP 451") }, "\(Set(temporary.map { $0.prefix(8) }))")
-        #expect(dropped.isEmpty, "connections dropped without a reply: \(dropped.prefix(5))")
+        #expect(dropped.isEmpty, "connections dropped without a reply: \(dropped.prefix(5))\(logTail())")
         // Never 250 for what was not committed: every acknowledged message is held.
         let spool = try SpoolStores.open(postgres.url, passwordFile: nil)
         defer { try? spool.close() }
