@@ -128,11 +128,10 @@ package final class PostgresConnections: Sendable {
         }
         do {
             // The 250 promise needs a durable commit; an operator's synchronous_commit = off would break it.
-            _ = try wait(
-                connection.query(
-                    "SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'",
-                    logger: logger),
-                timeout: statementTimeout, closing: connection)
+            _ = try run(
+                """
+                SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'
+                """, on: connection)
             return connection
         } catch {
             Self.closeQuietly(connection)
@@ -151,15 +150,28 @@ package final class PostgresConnections: Sendable {
         if !kept { Self.closeQuietly(connection) }
     }
 
+    /// Runs one statement on `connection`, bounded by the statement timeout. The statement is handed to the
+    /// connection on its event loop, where the connection cannot close between the check and the write: a
+    /// statement written to a connection that has already closed is dropped by postgres-nio without an answer,
+    /// so it (and the ROLLBACK after any statement that failed with the connection) would wait out the whole
+    /// statement timeout, and a transaction cut off between two statements took two of them.
+    func run(_ query: PostgresQuery, on connection: PostgresConnection) throws -> PostgresQueryResult {
+        try refuseEventLoopThread()
+        let logger = self.logger
+        let result = connection.eventLoop.flatSubmit {
+            connection.isClosed
+                ? connection.eventLoop.makeFailedFuture(PostgresConnectionLost())
+                : connection.query(query, logger: logger)
+        }
+        return try wait(result, timeout: statementTimeout, closing: connection)
+    }
+
     /// Waits for `future` at most `timeout`; after that closes `closing` (so the statement cannot complete
     /// later on a connection someone else uses) and throws.
     func wait<T: Sendable>(_ future: EventLoopFuture<T>, timeout: TimeAmount, closing: PostgresConnection? = nil) throws
         -> T
     {
-        if MultiThreadedEventLoopGroup.currentEventLoop != nil {
-            throw SpoolError.database(
-                path: url.description, reason: "internal error: the shared spool was called on an event loop thread")
-        }
+        try refuseEventLoopThread()
         let promise = future.eventLoop.makePromise(of: T.self)
         future.cascade(to: promise)
         let timer = future.eventLoop.scheduleTask(in: timeout) {
@@ -170,11 +182,25 @@ package final class PostgresConnections: Sendable {
         return try promise.futureResult.wait()
     }
 
+    /// The API blocks; blocking an event loop thread (possibly the connections' own) is refused.
+    private func refuseEventLoopThread() throws {
+        if MultiThreadedEventLoopGroup.currentEventLoop != nil {
+            throw SpoolError.database(
+                path: url.description, reason: "internal error: the shared spool was called on an event loop thread")
+        }
+    }
+
     /// Every failure of the database as a `SpoolError` naming it; a lost or unreachable database marks the
     /// store unhealthy. Errors of the caller's own work (a refused release inside `exclusively`) pass unchanged.
     func mapped(_ error: any Error, connecting: Bool = false) -> any Error {
         if error is SpoolError || error is PostgresSpoolError { return error }
-        if !connecting && !(error is PSQLError) && !(error is PostgresTimeout) { return error }
+        if !connecting && !(error is PSQLError) && !(error is PostgresTimeout) && !(error is PostgresConnectionLost) {
+            return error
+        }
+        if error is PostgresConnectionLost {
+            healthy.store(false, ordering: .relaxed)
+            return SpoolError.database(path: url.description, reason: "connection lost")
+        }
         if let timeout = error as? PostgresTimeout {
             healthy.store(false, ordering: .relaxed)
             return SpoolError.database(path: url.description, reason: "no answer within \(timeout.seconds) s")
@@ -211,6 +237,9 @@ struct PostgresTimeout: Error {
     var seconds: Int64
 }
 
+/// A statement was not sent: its connection had closed (the server ended it, or the connection was lost).
+struct PostgresConnectionLost: Error {}
+
 /// One checked-out connection: statements run one after another, each bounded by the pool's statement timeout.
 package struct PostgresSession {
     let connection: PostgresConnection
@@ -218,10 +247,7 @@ package struct PostgresSession {
 
     @discardableResult
     package func query(_ query: PostgresQuery) throws -> [PostgresRow] {
-        try pool.wait(
-            connection.query(query, logger: pool.logger), timeout: pool.statementTimeout,
-            closing: connection
-        ).rows
+        try pool.run(query, on: connection).rows
     }
 
     package func execute(_ query: PostgresQuery) throws {

@@ -45,14 +45,20 @@ import Testing
         Array(("Message-ID: <\(mid)>\r\nSubject: \(mid)\r\n\r\n" + (0..<40).map { "line \($0) of \(mid)\r\n" }.joined()).utf8)
     }
 
-    /// Starts the server and returns it with its SMTP port, read from its first output line.
-    static func startServer(config: String) async throws -> (Process, Int) {
+    /// Starts the server and returns it with its SMTP port, read from its first output line. `stderr`: a file
+    /// for the server's log (its standard error), which is otherwise dropped.
+    static func startServer(config: String, stderr: String? = nil) async throws -> (Process, Int) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["buffer", "serve", "--config", config]
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        if let stderr {
+            FileManager.default.createFile(atPath: stderr, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderr))
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         let handle = out.fileHandleForReading
         let port = try await Client.offThread { () throws -> Int in

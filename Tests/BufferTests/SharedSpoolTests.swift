@@ -241,38 +241,49 @@ import TestSupport
         #expect(try spool.status(user: Self.alice)?.state == .released)
     }
 
-    /// argv: port prefix stop. One message per connection, sequentially, until `stop` exists; prints `OK mid`
-    /// for a 250, `TEMP code mid` for a 4xx at any step, `DISC mid` when the server dropped the connection
-    /// without a reply, `ERR mid text` otherwise.
+    /// argv: port prefix stop ready. One message per connection, sequentially, until `stop` exists; creates
+    /// `ready` after the first 250. Prints `OK mid` for a 250, `TEMP code mid seconds` for a 4xx at any step,
+    /// `DISC mid seconds error` when the connection ended without a reply (smtplib says so for its own 60 s
+    /// timeout too: the error tells which), `ERR mid seconds error` otherwise (`ERR code mid seconds` for a 5xx);
+    /// seconds: how long the transaction took.
     static let outageSender = #"""
         import os, smtplib, sys, time
-        port, prefix, stop = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+        port, prefix, stop, ready = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+        def kind(code):
+            return 'TEMP' if 400 <= code < 500 else 'ERR'
         n = 0
         end = time.time() + 120
         while time.time() < end and not os.path.exists(stop):
             mid = '%s-%d@outage.test' % (prefix, n)
             n += 1
+            began = time.time()
+            took = lambda: '%.1fs' % (time.time() - began)
             body = ('Message-ID: <%s>\r\nSubject: %s\r\n\r\nbody\r\n' % (mid, mid)).encode()
             try:
                 s = smtplib.SMTP('127.0.0.1', port, timeout=60, local_hostname='outage.test')
                 try:
                     s.sendmail('c@example.org', ['alice@buffer.example.com'], body)
                     print('OK', mid, flush=True)
+                    if not os.path.exists(ready):
+                        open(ready, 'w').close()
                 finally:
                     try: s.quit()
                     except Exception: pass
             except smtplib.SMTPConnectError as e:
-                print('TEMP' if 400 <= e.smtp_code < 500 else 'ERR', e.smtp_code, mid, flush=True); time.sleep(0.05)
+                print(kind(e.smtp_code), e.smtp_code, mid, took(), flush=True); time.sleep(0.05)
             except smtplib.SMTPRecipientsRefused as e:
                 code = list(e.recipients.values())[0][0]
-                print('TEMP' if 400 <= code < 500 else 'ERR', code, mid, flush=True); time.sleep(0.05)
+                print(kind(code), code, mid, took(), flush=True); time.sleep(0.05)
             except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused, smtplib.SMTPResponseException) as e:
-                print('TEMP' if 400 <= e.smtp_code < 500 else 'ERR', e.smtp_code, mid, flush=True); time.sleep(0.05)
+                print(kind(e.smtp_code), e.smtp_code, mid, took(), flush=True); time.sleep(0.05)
             except smtplib.SMTPServerDisconnected as e:
-                print('DISC', mid, flush=True); time.sleep(0.05)
+                print('DISC', mid, took(), repr(e), flush=True); time.sleep(0.05)
             except Exception as e:
-                print('ERR', mid, repr(e), flush=True); time.sleep(0.05)
+                print('ERR', mid, took(), repr(e), flush=True); time.sleep(0.05)
         """#
+
+    /// Seconds within which the outage test's sender must get each 4xx.
+    static let promptReply = 20.0
 
     @Test func aDatabaseThatGoesAwayGets4xxAndTheBufferRecoversByItself() async throws {
         let postgres = try await Client.offThread { try PostgresTestServer() }
@@ -281,14 +292,29 @@ import TestSupport
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let config = directory + "/buffer.toml"
         try Self.writeConfig(config, spool: postgres.url)
-        let (server, port) = try await BufferCrashDurabilityTests.startServer(config: config)
+        let log = directory + "/buffer.log"
+        let (server, port) = try await BufferCrashDurabilityTests.startServer(config: config, stderr: log)
         defer {
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
+        /// The end of the buffer's log, for a failure's message.
+        func logTail() -> String {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? "(no log)"
+            return "\nbuffer log (end):\n" + text.split(separator: "\n").suffix(40).joined(separator: "\n")
+        }
         let stop = directory + "/stop"
-        let sending = Task { try await Client.python(Self.outageSender, ["\(port)", "load", stop]) }
-        try await Task.sleep(for: .seconds(2))
+        let ready = directory + "/ready"
+        let sending = Task { try await Client.python(Self.outageSender, ["\(port)", "load", stop, ready]) }
+        defer { FileManager.default.createFile(atPath: stop, contents: nil) }
+        // The outage must meet mail being sent: on a busy machine the sender may take seconds to start, and
+        // one that had not yet started would see no outage at all.
+        let started = ContinuousClock.now + .seconds(60)
+        while !FileManager.default.fileExists(atPath: ready) && ContinuousClock.now < started {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try #require(FileManager.default.fileExists(atPath: ready), "the sender had no 250 within 60 s\(logTail())")
+        try await Task.sleep(for: .milliseconds(500))
         postgres.stop()
         // Load goes on against the missing database for a while.
         try await Task.sleep(for: .seconds(4))
@@ -320,14 +346,20 @@ import TestSupport
         }
         FileManager.default.createFile(atPath: stop, contents: nil)
         let lines = try await sending.value.stdout.split(separator: "\n").map(String.init)
-        #expect(recovered, "no 250 within 60 s of the database's restart")
-        #expect(server.isRunning, "the buffer must still run after the outage")
+        #expect(recovered, "no 250 within 60 s of the database's restart\(logTail())")
+        #expect(server.isRunning, "the buffer must still run after the outage\(logTail())")
         let ok = lines.filter { $0.hasPrefix("OK ") }.map { String($0.dropFirst(3)) }
         let temporary = lines.filter { $0.hasPrefix("TEMP ") }
         let dropped = lines.filter { $0.hasPrefix("DISC ") || $0.hasPrefix("ERR ") }
-        #expect(!temporary.isEmpty, "the outage must have been answered with 4xx: \(lines.suffix(5))")
+        #expect(!temporary.isEmpty, "the outage must have been answered with 4xx: \(lines.suffix(5))\(logTail())")
         #expect(temporary.allSatisfy { $0.hasPrefix("TEMP 421") || $0.hasPrefix("TEMP 451") }, "\(Set(temporary.map { $0.prefix(8) }))")
-        #expect(dropped.isEmpty, "connections dropped without a reply: \(dropped.prefix(5))")
+        #expect(dropped.isEmpty, "connections dropped without a reply: \(dropped.prefix(5))\(logTail())")
+        // Every wait on the database is bounded, and a lost connection ends it: a 4xx comes well before the
+        // statement timeout (30 s), let alone a client's own timeout.
+        let late = temporary.filter { line in
+            (Double(line.split(separator: " ").last?.dropLast() ?? "") ?? .infinity) >= Self.promptReply
+        }
+        #expect(late.isEmpty, "4xx replies that took too long: \(late.prefix(5))\(logTail())")
         // Never 250 for what was not committed: every acknowledged message is held.
         let spool = try SpoolStores.open(postgres.url, passwordFile: nil)
         defer { try? spool.close() }
