@@ -37,4 +37,26 @@ import Testing
         #expect(items.all.count == 1001)
         #expect(items.all.map(\.line.offset) == items.all.map(\.line.offset).sorted())
     }
+
+    /// The delta sink's UID index names items by place: a place taken by its key is gone from the index's view
+    /// too, and one taken by its place is gone from its key's candidates.
+    @Test func placesAndKeysTakeTheSameItems() {
+        var items = PreviousItems(hash: { _ in 7 })
+        for n in 0..<5 { items.add(Self.item(Int64(n) * 10), key: "k\(n)") }
+        var places: [PreviousItems.Place] = []
+        items.forEachLeft { place, item in places.append(place) }
+        #expect(places.count == 5)
+        items.remove(Self.item(20), key: "k2")
+        #expect(items.item(at: places[2]) == nil)
+        #expect(items.item(at: places[3])?.line.offset == 30)
+        items.remove(at: places[3])
+        items.remove(at: places[3])  // twice: nothing more
+        #expect(!items.candidates("k3").contains { $0.line.offset == 30 })
+        var left: [Int64] = []
+        items.forEachLeft { _, item in left.append(item.line.offset) }
+        #expect(left == [0, 10, 40])
+        #expect(items.all.map(\.line.offset) == [0, 10, 40])
+        for place in places { items.remove(at: place) }
+        #expect(items.isEmpty)
+    }
 }

@@ -135,6 +135,8 @@ def serve(sock):
         elif verb in ("SELECT", "EXAMINE"):
             c.send("* %d EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\n* OK [UIDNEXT %d] ok\r\n%s OK [READ-ONLY] done\r\n"
                    % (len(MESSAGES), max(MESSAGES) + 1, tag))
+        elif verb == "UID" and rest.upper().startswith(b"SEARCH"):
+            c.send("* SEARCH %s\r\n%s OK done\r\n" % (" ".join(str(u) for u in sorted(MESSAGES)), tag))
         elif verb == "UID" and rest.upper().startswith(b"FETCH"):
             if mode == "drop-fetch":
                 sock.shutdown(socket.SHUT_RDWR)

@@ -39,9 +39,9 @@ final class DeltaSink: MailboxSink {
     private var calendars: [Int: String] = [:]
     /// Previous folder path → current folder path → messages that went that way.
     private var movedTo: [[String]: [[String]: Int]] = [:]
-    /// Previous folder path → UID → item, for messages a source vouches unchanged (built for every folder in one
+    /// Previous folder path → UID → the item's place in `remaining`, for messages a source vouches unchanged (built for every folder in one
     /// pass over the user's previous items, on first use).
-    private var itemsByUID: [[String]: [UInt32: PreviousState.Item]]?
+    private var placesByUID: [[String]: [UInt32: PreviousItems.Place]]?
     /// Delta exports of contacts and events: the user's previous objects by kind and collection name, in manifest
     /// order, built once per user (not a scan of everything left for each collection).
     private var objectsByCollection: [ItemKind: [String: [PreviousState.Item]]]?
@@ -66,7 +66,7 @@ final class DeltaSink: MailboxSink {
         books = [:]
         calendars = [:]
         movedTo = [:]
-        itemsByUID = nil
+        placesByUID = nil
         objectsByCollection = nil
         carriedAgain = []
     }
@@ -81,19 +81,18 @@ final class DeltaSink: MailboxSink {
 
     func takesUnchangedMessage(uid: UInt32, inFolder folder: Int) throws -> Bool {
         guard let path = folders[folder].map(Self.name) else { return false }
-        if itemsByUID == nil {
-            var index: [[String]: [UInt32: PreviousState.Item]] = [:]
-            for item in remaining.all where item.kind == .message && item.uid != 0 {
-                index[previousContainers[Int(item.container)], default: [:]][item.uid] = item
+        if placesByUID == nil {
+            var index: [[String]: [UInt32: PreviousItems.Place]] = [:]
+            remaining.forEachLeft { place, item in
+                if item.kind == .message && item.uid != 0 { index[previousContainers[Int(item.container)], default: [:]][item.uid] = place }
             }
-            itemsByUID = index
+            placesByUID = index
         }
-        guard let item = itemsByUID?[path]?[uid] else { return false }
+        // An item taken since (by its key) is gone from its place: passed over.
+        guard let place = placesByUID?[path]?[uid], let item = remaining.item(at: place) else { return false }
         let details = try previous.details(of: item)
-        // An item taken since (by its key) is no longer among its key's candidates: passed over.
-        guard let info = details.message, remaining.candidates(details.sourceKey).contains(where: { $0.line == item.line })
-        else { return false }
-        remaining.remove(item, key: details.sourceKey)
+        guard let info = details.message else { return false }
+        remaining.remove(at: place)
         try keep(item, details, info: info, folder: folder)
         counts.unchangedByModSeq += 1
         return true
