@@ -223,12 +223,12 @@ struct Reconciler {
     /// that cannot say (or fails to) places nothing: every item is then read and hashed.
     private func placedMessages(
         _ candidates: ItemKeyList, user: UserRecord, hashes: Hashes
-    ) -> [TargetInventory.PlacedKey: TargetInventory.Placed] {
+    ) -> TargetInventory.PlacedMessages {
         guard !candidates.isEmpty,
             let found = try? target.placedMessages(of: candidates, user: user.targetMailbox, options: options),
             found.count == candidates.count
-        else { return [:] }
-        var placed: [TargetInventory.PlacedKey: TargetInventory.Placed] = [:]
+        else { return TargetInventory.PlacedMessages() }
+        var placed = TargetInventory.PlacedMessages(capacity: found.count(where: { $0 != nil }))
         var folders: [[String]: ContainerName] = [:]
         for (index, p) in found.enumerated() {
             guard let p else { continue }
@@ -238,8 +238,7 @@ struct Reconciler {
             guard let digest = SHA256Digest(hex: hash) else { continue }
             let folder = folders[p.path] ?? ContainerName(folder: FolderInfo(path: p.path))
             folders[p.path] = folder
-            placed[TargetInventory.PlacedKey(folder: folder, uid: p.uid)] =
-                TargetInventory.Placed(uidValidity: p.uidValidity, size: p.size, digest: digest)
+            placed.set(TargetInventory.Placed(uidValidity: p.uidValidity, size: p.size, digest: digest), folder: folder, uid: p.uid)
         }
         return placed
     }
@@ -272,7 +271,7 @@ struct Reconciler {
     private func reconcile(
         user: UserRecord, containers records: [ContainerRecord], isDelta: Bool,
         expected: ((EntryRecord, ContainerRecord?) throws -> Void) throws -> Void, deleted: [SHA256Digest: String] = [:],
-        hashes: Hashes, refused: Set<String>, placed: [TargetInventory.PlacedKey: TargetInventory.Placed], mapping: UserMapping,
+        hashes: Hashes, refused: Set<String>, placed: TargetInventory.PlacedMessages, mapping: UserMapping,
         expectedHashes: Set<UInt64>, links: MeetingLinks
     ) throws -> (ReconcileReport.UserReport, Int) {
         var user = user

@@ -17,6 +17,7 @@ public final class IMAPTarget: MailboxTarget {
     /// also the journal's window: after a crash, only that many items can be on the server without a line.
     public static let window = 3 * batchLimit
     public static let windowBytes: Int64 = 3 * batchByteLimit
+
     /// Messages up to this size are kept in memory until their APPEND is confirmed, so that a dropped
     /// connection can send them again; a larger one is copied to a temporary file, sent alone and waited for.
     public static let retainedMessageLimit: Int64 = 1 << 20
@@ -32,6 +33,9 @@ public final class IMAPTarget: MailboxTarget {
     public var checksPlacements = false
     /// Whether an import's report wants each message's id on this server (`ConnectorOptions.recordsPlacements`).
     public var recordsPlacements = true
+    /// UIDs whose server ids are fetched and held at a time when the placements are read back (`readPlacements`);
+    /// tests make it small.
+    public var idWindow = 2_000
     /// Shared by the users an import runs side by side (`--jobs`).
     private let badItemCount = Mutex(0)
     private let journalReadCount = Mutex(0)
@@ -195,30 +199,42 @@ final class IMAPUserTarget: UserMailboxTarget {
     }
 
     /// When a report wants them (`recordsPlacements`): the placements with each message's id on this server (EMAILID
-    /// or Dovecot's X-GUID, one UID FETCH per mailbox), and each opened folder's name, UIDVALIDITY and id here.
+    /// or Dovecot's X-GUID, one UID FETCH per window of 2,000 UIDs of a mailbox), and each opened folder's name,
+    /// UIDVALIDITY and id here.
     func readPlacements() throws -> (items: PlacementLog, folders: [FolderPlacement]) {
         guard target.recordsPlacements else { return (placements, []) }  // no report asks
         let folders = try placedFolders()
-        // Each mailbox's range of placed UIDs, then one FETCH of that range, then the placements again with the ids.
+        // Each mailbox's range of placed UIDs; then, placement by placement, the ids of the window of that range
+        // the UID falls in (one FETCH of up to `IMAPSource.metadataRun` UIDs, the last window of each mailbox kept),
+        // so that ids are held for a window, not for every message placed (200,000 held 35 MB).
         var ranges: [String: ClosedRange<UInt32>] = [:]
         try placements.forEach { p in
             guard let uid = p.uid else { return }
             let known = ranges[p.folder]
             ranges[p.folder] = min(known?.lowerBound ?? uid, uid)...max(known?.upperBound ?? uid, uid)
         }
-        var ids: [String: (uidValidity: UInt32?, ids: [UInt32: String])] = [:]
-        for (mailbox, range) in ranges {
-            ids[mailbox] = try session.run("UID FETCH in \(mailbox)") { c in
-                let selected = try session.select(mailbox, readOnly: true, on: c)
-                let summaries = try c.fetchSummaries(uids: range)
-                return (selected.uidValidity, Dictionary(summaries.compactMap { s in s.guid.map { (s.uid, $0) } }, uniquingKeysWith: { a, _ in a }))
-            }
-        }
+        let width = UInt32(max(1, target.idWindow))
+        var windows: [String: (window: UInt32, uidValidity: UInt32?, ids: [UInt32: String])] = [:]
         let items = PlacementLog()
         try placements.forEach { p in
             var p = p
-            if let uid = p.uid, let found = ids[p.folder], p.uidValidity == nil || p.uidValidity == found.uidValidity {
-                p.targetGUID = found.ids[uid]
+            if let uid = p.uid, let range = ranges[p.folder] {
+                let window = (uid - range.lowerBound) / width
+                if windows[p.folder]?.window != window {
+                    let start = range.lowerBound + window * width
+                    let uids = start...min(range.upperBound, start &+ (width - 1))
+                    windows[p.folder] = try session.run("UID FETCH in \(p.folder)") { c in
+                        let selected = try session.select(p.folder, readOnly: true, on: c)
+                        let summaries = try c.fetchSummaries(uids: uids)
+                        return (
+                            window, selected.uidValidity,
+                            Dictionary(summaries.compactMap { s in s.guid.map { (s.uid, $0) } }, uniquingKeysWith: { a, _ in a })
+                        )
+                    }
+                }
+                if let found = windows[p.folder], p.uidValidity == nil || p.uidValidity == found.uidValidity {
+                    p.targetGUID = found.ids[uid]
+                }
             }
             try items.append(p)
         }

@@ -1,0 +1,48 @@
+import Connectors
+import Foundation
+import MailModel
+import SystemLayer
+import Testing
+import TestSupport
+
+/// After an import into IMAP, each placement carries the message's id on the server (Dovecot's X-GUID), read back a
+/// window of UIDs at a time (`IMAPTarget.idWindow`). In windows of 7, 30 messages in two folders must each get the
+/// id the server gives the message at its UID, as a read of the same mailbox shows it.
+@Suite(.blocking) struct IMAPPlacementIDsTests {
+    static let user = "ids@example.com", password = "placement-ids-pass-41"
+
+    @Test func everyPlacementGetsTheServersIdForItsUID() throws {
+        let server = try DovecotIMAPServer(users: [.init(Self.user, Self.password)])
+        let journal = try TemporaryDirectory()
+        let access = IMAPServerAccess(
+            host: "127.0.0.1", port: server.imapPort, implicitTLS: false, caFile: server.caFile,
+            credentials: try IMAPCredentials(text: "\(Self.user)\t\(Self.password)\n", origin: "test"))
+        let imap = IMAPTarget(access: access, journalDirectory: journal.path, maxBadItems: 0)
+        imap.idWindow = 7
+        let target = try imap.open(user: UserInfo(address: Self.user))
+        let folders = try ["INBOX", "Archive"].map { try target.folder(FolderInfo(path: [$0])) }
+        for i in 0..<30 {
+            let bytes = Array("Subject: message \(i)\r\n\r\nbody \(i)\r\n".utf8)
+            let key = ItemKey(archiveID: String(repeating: "ef", count: 16), entryPath: "u/1/m/\(i % 2 + 1)/\(i + 1).eml", sha256: SHA256.hex(bytes), size: Int64(bytes.count))
+            let info = MessageInfo(internalDate: InternalDate(epochSeconds: 1_700_000_000 + Int64(i)))
+            #expect(try target.writeMessage(info, inFolder: folders[i % 2], key: key, body: MemoryBody(bytes), check: {}))
+        }
+        try target.finish(settings: UserSettings())
+        let (placements, _) = try target.readPlacements()
+
+        let read = RecordingSink()
+        try IMAPSource(access: access, users: [Self.user]).read(user: UserInfo(address: Self.user), into: read)
+        var ids: [String: String] = [:]
+        for m in read.messages {
+            if let uid = m.info.uid, let guid = m.info.guid { ids["\(m.folder.joined(separator: "/")) \(uid)"] = guid }
+        }
+        #expect(ids.count == 30)
+        var checked = 0
+        try placements.forEach { p in
+            let uid = try #require(p.uid)
+            #expect(p.targetGUID != nil && p.targetGUID == ids["\(p.folder) \(uid)"], "\(p.entry) at \(p.folder) \(uid)")
+            checked += 1
+        }
+        #expect(checked == 30)
+    }
+}
