@@ -45,4 +45,27 @@ import TestSupport
         }
         #expect(checked == 30)
     }
+
+    /// A journal that places two entries at one UID vouches for neither (the reconcile then reads both); every other
+    /// entry keeps its place, and the answer has one element per key, in the keys' order.
+    @Test func aUIDTwoEntriesClaimVouchesForNeither() throws {
+        let server = try DovecotIMAPServer(users: [.init(Self.user, Self.password)])
+        let journal = try TemporaryDirectory()
+        let access = IMAPServerAccess(
+            host: "127.0.0.1", port: server.imapPort, implicitTLS: false, caFile: server.caFile,
+            credentials: try IMAPCredentials(text: "\(Self.user)\t\(Self.password)\n", origin: "test"))
+        let archive = String(repeating: "ab", count: 16)
+        do {
+            let log = try IMAPImportJournal(
+                directory: journal.path, archiveID: archive, user: Self.user, server: "127.0.0.1:\(server.imapPort)", window: 1)
+            for (entry, uid) in [("m/1", 3), ("m/2", 3), ("m/3", 4), ("m/4", 3), ("m/5", 5)] {
+                try log.recordDone(entry, at: .init(folder: "INBOX", uidValidity: 9, uid: UInt32(uid)))
+            }
+            try log.recordFinished()
+        }
+        let keys = ItemKeyList((1...6).map { ItemKey(archiveID: archive, entryPath: "m/\($0)", sha256: String(repeating: "0", count: 64), size: 10) })
+        let found = try IMAPSource(access: access, users: [Self.user]).placedMessages(of: keys, user: Self.user, journalDirectory: journal.path)
+        #expect(found.map { $0?.uid } == [nil, nil, 4, nil, 5, nil])
+        #expect(found[2]?.path == ["INBOX"] && found[2]?.uidValidity == 9)
+    }
 }
