@@ -17,3 +17,14 @@ public struct InternedValues<Value: Hashable> {
 
     public subscript(number: UInt32) -> Value { values[Int(number)] }
 }
+
+/// A text's 64-bit hash for this process's life (Swift's `Hasher`, randomly seeded per process): what the compact
+/// indexes (`IMAPPlacementIndex`, a delta export's previous items) key their rows by instead of the text, checking
+/// the text itself on a hit.
+public enum ProcessHash {
+    public static func of(_ text: String) -> UInt64 {
+        var hasher = Hasher()
+        hasher.combine(text)
+        return UInt64(bitPattern: Int64(hasher.finalize()))
+    }
+}

@@ -36,15 +36,10 @@ struct IMAPPlacementIndex {
     private let hash: (String) -> UInt64
 
     /// `hash`: the process's own by default (`Hasher`, randomly seeded); a test gives one under which paths collide.
-    init(hash: @escaping (String) -> UInt64 = IMAPPlacementIndex.processHash) {
+    init(hash: @escaping (String) -> UInt64 = ProcessHash.of) {
         self.hash = hash
     }
 
-    static func processHash(_ entry: String) -> UInt64 {
-        var hasher = Hasher()
-        hasher.combine(entry)
-        return UInt64(bitPattern: Int64(hasher.finalize()))
-    }
 
     /// The row holding `entry`, if any (removed rows are unlinked, so never found).
     private func row(of entry: String, hash h: UInt64) -> Int32? {

@@ -1,5 +1,6 @@
 import FerryArchive
 import MailModel
+import SystemLayer
 
 /// What the source held when the previous archive of a chain was made, read from that archive's signed manifest:
 /// for a full archive its entries; for a delta its new entries and its `keep` lines (a delta lists every item
@@ -148,15 +149,10 @@ struct PreviousItems {
 
     /// `hash`: the process's own by default (`Hasher`, randomly seeded: stable for as long as this is held); a
     /// test gives one under which keys collide.
-    init(hash: @escaping (String) -> UInt64 = PreviousItems.processHash) {
+    init(hash: @escaping (String) -> UInt64 = ProcessHash.of) {
         self.hash = hash
     }
 
-    static func processHash(_ key: String) -> UInt64 {
-        var hasher = Hasher()
-        hasher.combine(key)
-        return UInt64(bitPattern: Int64(hasher.finalize()))
-    }
 
     var isEmpty: Bool { left == 0 }
 
