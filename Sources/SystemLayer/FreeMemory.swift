@@ -21,24 +21,4 @@ public enum FreeMemory {
     public static func returnToSystem() {
         _ = trim?(0)
     }
-
-    /// glibc's `mallopt`, found at run time as `malloc_trim` is.
-    private static let option: (@convention(c) (Int32, Int32) -> Int32)? = {
-        #if canImport(Glibc)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int32) -> Int32).self)
-        #else
-        return nil
-        #endif
-    }()
-
-    /// Called first thing, before any thread starts. glibc gives each thread that allocates an arena of its own, up
-    /// to eight per core, and raises its threshold for serving a large block from its own mapping each time one is
-    /// freed, so large buffers come to live in the arenas, which keep the pages. For a process of a few threads
-    /// (readers, compressors, SwiftNIO's loops) that held 15-18 MB more at its peak than it used: a 200,000-message
-    /// import measured 102 MB, 84 MB with one arena per core and a fixed 256 KiB threshold.
-    public static func tuneAllocator(cores: Int) {
-        _ = option?(-8, Int32(clamping: max(2, cores)))  // M_ARENA_MAX
-        _ = option?(-3, 256 << 10)  // M_MMAP_THRESHOLD (fixing it also stops its growth)
-    }
 }
