@@ -191,6 +191,40 @@ extension IMAPConnection {
         }
     }
 
+    /// Every UID of the selected mailbox, ascending. With ESEARCH (RFC 4731) one short answer, the UIDs as ranges;
+    /// without it `UID FETCH 1:* (UID)`, a line a message, never a plain SEARCH: that answers in one line, which for
+    /// a folder of some 150,000 messages passes the response line limit (`IMAPLimits.maxLineLength`).
+    public func allUIDs() throws -> [UInt32] {
+        if capabilities.contains("ESEARCH") { return try uidSearch([]) }
+        let tag = try send(.uidFetch(IMAPUIDSet(1...UInt32.max), items: ["UID"]))
+        var found: [UInt32] = []
+        var uid: UInt32?
+        while true {
+            let (event, route) = try nextRoutedEvent(command: "UID FETCH")
+            switch event {
+            case .fetchStart:
+                uid = nil
+            case .fetchAttribute(.uid(let v)):
+                uid = v
+            case .fetchBodyStart:
+                try skipBody()
+            case .fetchEnd:
+                if let uid { found.append(uid) }  // an unsolicited flag update may have none
+            default:
+                break
+            }
+            if case .completed(let response, _) = route, response.tag == tag {
+                try check(response, "UID FETCH")
+                found.sort()
+                // The same UID twice (an unsolicited update with its UID beside the answer) counts once.
+                var unique: [UInt32] = []
+                unique.reserveCapacity(found.count)
+                for u in found where unique.last != u { unique.append(u) }
+                return unique
+            }
+        }
+    }
+
     /// One `UID FETCH uids (UID BODY.PEEK[])`; `each` gets every message the server still has, as a body that
     /// streams from the connection and is valid only during the call. What `each` leaves unread is drained.
     /// The server must send UID before the body (Dovecot, Cyrus and Gmail do).

@@ -4,10 +4,10 @@ import MailModel
 /// Reads users' mailboxes from an IMAP server: the folder tree with special use, subscriptions, UIDVALIDITY and
 /// ACLs; every message's bytes, flags, keywords, INTERNALDATE and object id.
 ///
-/// Per folder, one UID FETCH brings every message's metadata (small), then the bodies follow in batches of one
-/// UID FETCH BODY.PEEK[] each, streamed into the sink as they arrive. A connection that drops, or a server that
-/// restarts, is reconnected and the export goes on where it was, even inside a message (the rest of it is fetched
-/// from the byte where it broke), so the archive never holds a message in part.
+/// Per folder, the UIDs (`allUIDs`), then for each run of 2,000 of them one UID FETCH of their metadata (small), then
+/// their bodies in batches of one UID FETCH BODY.PEEK[] each, streamed into the sink as they arrive. A connection
+/// that drops, or a server that restarts, is reconnected and the export goes on where it was, even inside a message
+/// (the rest of it is fetched from the byte where it broke), so the archive never holds a message in part.
 public final class IMAPSource: MailboxSource {
     /// A body batch ends at this many messages or bytes, whichever comes first.
     public static let batchMessages = 500
@@ -112,9 +112,9 @@ public final class IMAPSource: MailboxSource {
         // A delta export skips the messages it already has: only their metadata is read; with CONDSTORE only that
         // of messages changed since the previous archive, the others vouched for by UID.
         let since = capabilities.contains("CONDSTORE") ? sink.knownModSeq(of: info) : nil
-        let uids = try session.run("UID SEARCH in \(name)") { c in
+        let uids = try session.run("UIDs in \(name)") { c in
             _ = try session.select(name, readOnly: true, on: c)
-            return try c.uidSearch([])
+            return try c.allUIDs()
         }
         var runStart = 0
         while runStart < uids.count {
