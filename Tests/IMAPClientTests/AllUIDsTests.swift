@@ -38,27 +38,28 @@ import Testing
                 c.sendall(("%s OK done\r\n" % tag).encode())
         """#
 
-    @Test func everyUIDOfAHugeFolderWithoutESEARCH() throws {
+    /// A connection to the scripted server (kept running while the script value lives), logged in, INBOX selected.
+    static func selected() throws -> (IMAPConnection, (TemporaryDirectory, ListeningScript)) {
         let directory = try TemporaryDirectory()
         let script = directory.path + "/server.py"
-        try Self.server.write(toFile: script, atomically: true, encoding: .utf8)
+        try server.write(toFile: script, atomically: true, encoding: .utf8)
         let listening = try ListeningScript(script, [])
         let connection = try IMAPConnection.open(
             IMAPEndpoint(host: "127.0.0.1", port: listening.port, security: .startTLS, allowPlaintextPassword: true, timeout: .seconds(60)))
         try connection.authenticate(.login(user: "u", password: "p"))
         _ = try connection.select("INBOX", readOnly: true)
+        return (connection, (directory, listening))
+    }
+
+    @Test func everyUIDOfAHugeFolderWithoutESEARCH() throws {
+        let (connection, server) = try Self.selected()
+        defer { withExtendedLifetime(server) {} }
         #expect(throws: (any Error).self) { _ = try connection.uidSearch([]) }  // the line limit, as the test says
     }
 
     @Test func allUIDsFetchesThemALineEach() throws {
-        let directory = try TemporaryDirectory()
-        let script = directory.path + "/server.py"
-        try Self.server.write(toFile: script, atomically: true, encoding: .utf8)
-        let listening = try ListeningScript(script, [])
-        let connection = try IMAPConnection.open(
-            IMAPEndpoint(host: "127.0.0.1", port: listening.port, security: .startTLS, allowPlaintextPassword: true, timeout: .seconds(60)))
-        try connection.authenticate(.login(user: "u", password: "p"))
-        _ = try connection.select("INBOX", readOnly: true)
+        let (connection, server) = try Self.selected()
+        defer { withExtendedLifetime(server) {} }
         let uids = try connection.allUIDs()
         #expect(uids.count == 200_000)
         #expect(uids.first == 1 && uids.last == 200_000 && uids == uids.sorted() && Set(uids).count == uids.count)
