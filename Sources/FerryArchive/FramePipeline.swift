@@ -15,7 +15,13 @@ final class FramePipeline: TarByteSink {
     static let maximumInFlight = 3
 
     private let output: any ArchiveOutput
-    private var current: [UInt8] = []
+    /// The frame being filled.
+    private var current = FrameSlot()
+    /// Slots whose frame has been written, kept for the next frames: a frame's input, its compressed output and its
+    /// compression context are made once per slot (at most `maximumInFlight + 1`), not once per frame. Fresh 4 MiB
+    /// buffers for every frame cost page faults, and a fixed mapping threshold (`FreeMemory.tuneAllocator`) would
+    /// make them cost a mapping each as well.
+    private var spare: [FrameSlot] = []
     private var inFlight: [FrameJob] = []
     private(set) var frames: [SeekTable.Frame] = []
     /// Bytes of tar stream accepted so far.
@@ -24,13 +30,12 @@ final class FramePipeline: TarByteSink {
 
     init(output: any ArchiveOutput) {
         self.output = output
-        current.reserveCapacity(Self.hardFrameSize)
     }
 
     /// Tar bytes accepted but not yet written as compressed frames (being compressed, or in the open frame), and
     /// how many frames at most they make: what `ArchiveWriter.sizeBound` counts at zstd's worst case.
     var pending: (bytes: Int64, frames: Int) {
-        (Int64(current.count + inFlight.reduce(0) { $0 + $1.decompressedSize }), inFlight.count + 1)
+        (Int64(current.input.count + inFlight.reduce(0) { $0 + $1.decompressedSize }), inFlight.count + 1)
     }
 
     /// The index of the frame the next appended byte lands in.
@@ -39,30 +44,28 @@ final class FramePipeline: TarByteSink {
     func append(_ bytes: UnsafeRawBufferPointer) throws {
         var rest = bytes
         while !rest.isEmpty {
-            let room = Self.hardFrameSize - current.count
+            let room = Self.hardFrameSize - current.input.count
             let take = min(room, rest.count)
-            current.append(contentsOf: rest.prefix(take))
+            current.input.append(contentsOf: rest.prefix(take))
             streamOffset += Int64(take)
             rest = UnsafeRawBufferPointer(rebasing: rest.dropFirst(take))
-            if current.count >= Self.hardFrameSize { try cutFrame() }
+            if current.input.count >= Self.hardFrameSize { try cutFrame() }
         }
     }
 
     /// Called between tar entries: closes the frame here if it is big enough.
     func entryBoundary() throws {
-        if current.count >= Self.targetFrameSize { try cutFrame() }
+        if current.input.count >= Self.targetFrameSize { try cutFrame() }
     }
 
     /// Closes the current frame (if it holds anything) so that what follows starts a new one.
     func cutFrame() throws {
-        guard !current.isEmpty else { return }
-        let input = current
-        current = []
-        current.reserveCapacity(Self.hardFrameSize)
-        let job = FrameJob(decompressedSize: input.count)
+        guard !current.input.isEmpty else { return }
+        let job = FrameJob(slot: current)
+        current = spare.popLast() ?? FrameSlot()
         inFlight.append(job)
         DispatchQueue.global(qos: .userInitiated).async {
-            job.run(input)
+            job.run()
         }
         while inFlight.count >= Self.maximumInFlight { try writeOldest() }
     }
@@ -71,41 +74,63 @@ final class FramePipeline: TarByteSink {
     func finish() throws -> SeekTable {
         try cutFrame()
         while !inFlight.isEmpty { try writeOldest() }
+        spare = []
         return SeekTable(frames: frames)
     }
 
     private func writeOldest() throws {
         let job = inFlight.removeFirst()
-        let compressed = try job.wait()
-        try output.write(compressed)
-        compressedOffset += Int64(compressed.count)
-        frames.append(.init(compressedSize: UInt32(compressed.count), decompressedSize: UInt32(job.decompressedSize)))
+        let slot = try job.wait()
+        let compressedSize = slot.compressedSize
+        try output.write(UnsafeRawBufferPointer(rebasing: slot.output.prefix(compressedSize)))
+        compressedOffset += Int64(compressedSize)
+        frames.append(.init(compressedSize: UInt32(compressedSize), decompressedSize: UInt32(job.decompressedSize)))
+        slot.input.removeAll(keepingCapacity: true)
+        spare.append(slot)
     }
+}
+
+/// A frame's buffers and compression context. Owned by the pipeline's thread while it is filled and after its job
+/// is done, by the job's thread in between (the job's semaphore orders the hand-overs), never by two at once.
+private final class FrameSlot: @unchecked Sendable {
+    var input: [UInt8] = []
+    /// Room for the largest frame's worst case, from malloc and not cleared: only the pages zstd writes are touched.
+    let output = UnsafeMutableRawBufferPointer.allocate(
+        byteCount: ZstdFrameCompressor.bound(FramePipeline.hardFrameSize), alignment: 16)
+    var compressedSize = 0
+    let compressor = ZstdFrameCompressor()
+
+    init() { input.reserveCapacity(FramePipeline.hardFrameSize) }
+    deinit { output.deallocate() }
 }
 
 /// One frame being compressed on another thread.
 private final class FrameJob: Sendable {
     let decompressedSize: Int
+    private let slot: FrameSlot
     private let done = DispatchSemaphore(value: 0)
-    private let result = Mutex<Result<[UInt8], ArchiveError>?>(nil)
+    private let failure = Mutex<ArchiveError?>(nil)
 
-    init(decompressedSize: Int) { self.decompressedSize = decompressedSize }
+    init(slot: FrameSlot) {
+        self.slot = slot
+        decompressedSize = slot.input.count
+    }
 
-    func run(_ input: [UInt8]) {
-        let outcome: Result<[UInt8], ArchiveError>
+    func run() {
         do {
-            outcome = .success(try ZstdFrameCompressor().compress(input))
+            slot.compressedSize = try slot.input.withUnsafeBytes { try slot.compressor.compress($0, into: slot.output) }
         } catch let error as ArchiveError {
-            outcome = .failure(error)
+            failure.withLock { $0 = error }
         } catch {
-            outcome = .failure(ArchiveError(.io, "", "\(error)"))
+            failure.withLock { $0 = ArchiveError(.io, "", "\(error)") }
         }
-        result.withLock { $0 = outcome }
         done.signal()
     }
 
-    func wait() throws -> [UInt8] {
+    /// The slot, its frame compressed into `output[..<compressedSize]`.
+    func wait() throws -> FrameSlot {
         done.wait()
-        return try result.withLock { $0! }.get()
+        if let error = failure.withLock({ $0 }) { throw error }
+        return slot
     }
 }

@@ -17,17 +17,22 @@ final class ZstdFrameCompressor {
     deinit { ZSTD_freeCCtx(context) }
 
     func compress(_ input: [UInt8]) throws -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: ZSTD_compressBound(input.count))
-        let written = output.withUnsafeMutableBytes { out in
-            input.withUnsafeBytes { inp in
-                ZSTD_compress2(context, out.baseAddress, out.count, inp.baseAddress, inp.count)
-            }
+        try [UInt8](unsafeUninitializedCapacity: Self.bound(input.count)) { output, count in
+            count = try input.withUnsafeBytes { try compress($0, into: UnsafeMutableRawBufferPointer(output)) }
         }
+    }
+
+    /// The most bytes a frame of `size` input bytes can take.
+    static func bound(_ size: Int) -> Int { ZSTD_compressBound(size) }
+
+    /// Compresses `input` as one frame into the start of `output` (at least `bound(input.count)` bytes); returns
+    /// the frame's size.
+    func compress(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> Int {
+        let written = ZSTD_compress2(context, output.baseAddress, output.count, input.baseAddress, input.count)
         if ZSTD_isError(written) != 0 {
             throw ArchiveError(.io, "", "zstd compression failed: \(String(cString: ZSTD_getErrorName(written)))")
         }
-        output.removeSubrange(written...)
-        return output
+        return written
     }
 }
 

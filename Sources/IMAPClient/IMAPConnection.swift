@@ -49,7 +49,10 @@ public final class IMAPConnection {
     var unfinishedWriteBytes = 0
     /// Most bytes written and not yet taken by the socket before a write waits.
     static let maxUnfinishedWriteBytes = 2 << 20
-    static let writeChunkSize = 256 << 10
+    /// Message bytes per write. With the 4 KiB of room a MULTIAPPEND chunk keeps for command text, a write buffer is
+    /// 128 KiB, a power of two (SwiftNIO rounds a buffer's capacity up to one): 256 KiB chunks made 512 KiB buffers,
+    /// above the allocator's mapping threshold (`FreeMemory.tuneAllocator`), each mapped and faulted in afresh.
+    static let writeChunkSize = (128 << 10) - 4096
 
     var server: String { "\(endpoint.host):\(endpoint.port)" }
     var deadline: Date { Date().addingTimeInterval(endpoint.timeoutSeconds) }
