@@ -440,8 +440,9 @@ public final class ManifestEntryIterator {
         guard case .entry(let e) = line else {
             throw ArchiveError(.format, lines.location, "a non-entry record among the entries")
         }
-        let location = "\(lines.location): entry \(e.path)"
-        guard EntryPath.isItemPath(e.path), e.path.hasPrefix("u/\(e.user)/") else {
+        // Made only for an error: every entry of every manifest read passes here.
+        var location: String { "\(lines.location): entry \(e.path)" }
+        guard let name = EntryPath.item(e.path), name.user == e.user else {
             throw ArchiveError(.verification, location, "is not a MailFerry item name")
         }
         guard e.size >= 0, Hex.isLowerHex(e.sha256, length: 64), e.offset > lastOffset else {
@@ -453,21 +454,25 @@ public final class ManifestEntryIterator {
         guard e.user >= 1, e.user <= manifest.users.count else {
             throw ArchiveError(.verification, location, "names user \(e.user), which is not listed")
         }
-        let kindMatches: Bool
+        // The name's kind and container are the entry's, and the container is one of the user's of that kind.
+        let metadataPresent: Bool
         switch e.kind {
-        case .message: kindMatches = e.message != nil && e.path.contains("/m/") && containerKnown(e, .folder)
-        case .contact: kindMatches = e.contact != nil && e.path.contains("/c/") && containerKnown(e, .addressBook)
-        case .calendarItem: kindMatches = e.calendarItem != nil && e.path.contains("/k/") && containerKnown(e, .calendar)
-        case .sieveScript: kindMatches = e.sieve != nil && e.path.contains("/s/") && e.container == nil
+        case .message: metadataPresent = e.message != nil
+        case .contact: metadataPresent = e.contact != nil
+        case .calendarItem: metadataPresent = e.calendarItem != nil
+        case .sieveScript: metadataPresent = e.sieve != nil
         }
-        guard kindMatches else {
+        let containerKind = sequenceKind(e.kind)
+        guard metadataPresent, name.kind == e.kind, name.container == e.container,
+            containerKind == nil || known.contains(ContainerKey(user: e.user, kind: containerKind, number: e.container ?? 0))
+        else {
             throw ArchiveError(.verification, location, "its kind, name, container and metadata do not agree")
         }
         // Items are numbered 1, 2, 3 ... within each container (and each user's scripts), in archive
         // order, so a name can never be listed twice.
-        let sequenceKey = ContainerKey(user: e.user, kind: sequenceKind(e.kind), number: e.container ?? 0)
+        let sequenceKey = ContainerKey(user: e.user, kind: containerKind, number: e.container ?? 0)
         let expected = (lastSequence[sequenceKey] ?? 0) + 1
-        guard EntryPath.sequence(of: e.path) == expected else {
+        guard name.sequence == expected else {
             throw ArchiveError(.verification, location, "is out of sequence: the next item of its container is number \(expected) (an item listed twice or skipped)")
         }
         lastSequence[sequenceKey] = expected
@@ -484,12 +489,6 @@ public final class ManifestEntryIterator {
         case .calendarItem: return .calendar
         case .sieveScript: return nil
         }
-    }
-
-    private func containerKnown(_ e: EntryRecord, _ kind: ContainerRecord.Kind) -> Bool {
-        guard let c = e.container else { return false }
-        return known.contains(ContainerKey(user: e.user, kind: kind, number: c))
-            && e.path.hasPrefix("u/\(e.user)/\(kind == .folder ? "m" : kind == .addressBook ? "c" : "k")/\(c)/")
     }
 }
 

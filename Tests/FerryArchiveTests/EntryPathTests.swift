@@ -18,6 +18,14 @@ import Testing
         #expect(EntryPath.message(user: 1, folder: 2, sequence: 3) == "u/1/m/2/3.eml")
     }
 
+    @Test func itemNamesGiveTheirParts() {
+        #expect(EntryPath.item("u/12/m/3/45.eml") == .init(user: 12, kind: .message, container: 3, sequence: 45))
+        #expect(EntryPath.item("u/1/c/999999999/7.vcf") == .init(user: 1, kind: .contact, container: 999_999_999, sequence: 7))
+        #expect(EntryPath.item("u/7/k/2/9.ics") == .init(user: 7, kind: .calendarItem, container: 2, sequence: 9))
+        #expect(EntryPath.item("u/10/s/11.sieve") == .init(user: 10, kind: .sieveScript, container: nil, sequence: 11))
+        #expect(EntryPath.item(EntryPath.manifest) == nil)
+    }
+
     @Test(arguments: [
         // Escapes and absolute names.
         "../evil.eml", "/etc/passwd", "u/1/m/1/../../x.eml", "/u/1/m/1/1.eml", "u/1/m/1/./1.eml", "u/1/m/../1.eml",
