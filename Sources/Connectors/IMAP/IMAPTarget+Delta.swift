@@ -170,7 +170,7 @@ extension IMAPUserTarget: DeltaTarget {
             let selected = try session.select(mailbox, readOnly: false, on: c)
             var read = IMAPMailboxSummaries(uidValidity: selected.uidValidity)
             guard selected.exists > 0 else { return read }
-            let uids = try c.uidSearch([.all]).sorted()
+            let uids = try c.allUIDs()
             var start = 0
             while start < uids.count {
                 let end = min(start + IMAPMailboxSummaries.fetchChunk, uids.count)

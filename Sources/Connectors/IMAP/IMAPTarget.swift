@@ -590,9 +590,9 @@ final class IMAPUserTarget: UserMailboxTarget {
     private func uids(in mailbox: String) throws -> (uidValidity: UInt32?, uids: Set<UInt32>) {
         if let known = serverUIDs[mailbox] { return known }
         try settleAll()
-        let found = try session.run("UID SEARCH ALL in \(mailbox)") { c in
+        let found = try session.run("the UIDs of \(mailbox)") { c in
             let selected = try session.select(mailbox, readOnly: true, on: c)
-            return (selected.uidValidity, Set(try c.uidSearch([.all])))
+            return (selected.uidValidity, Set(try c.allUIDs()))
         }
         serverUIDs[mailbox] = found
         return found
