@@ -149,15 +149,14 @@ extension IMAPConnection {
         var items = ["UID", "FLAGS", "INTERNALDATE", "RFC822.SIZE"]
         let guidItem: String? = capabilities.contains("OBJECTID") ? "EMAILID" : isDovecot ? "X-GUID" : nil
         if let guidItem { items.append(guidItem) }
-        let tag = try send(changedSince.map { .uidFetchChangedSince(IMAPUIDSet(uids), items: items, modSeq: $0) } ?? .uidFetch(IMAPUIDSet(uids), items: items))
         var summaries: [IMAPMessageSummary] = []
         var uid: UInt32?
         var flags: [String] = []
         var date: InternalDate?
         var size: Int64?
         var guid: String?
-        while true {
-            let (event, route) = try nextRoutedEvent(command: "UID FETCH")
+        let command: IMAPCommand = changedSince.map { .uidFetchChangedSince(IMAPUIDSet(uids), items: items, modSeq: $0) } ?? .uidFetch(IMAPUIDSet(uids), items: items)
+        let response = try eachFetchEvent(of: command) { event in
             switch event {
             case .fetchStart:
                 (uid, flags, date, size, guid) = (nil, [], nil, nil, nil)
@@ -174,7 +173,7 @@ extension IMAPConnection {
             case .fetchBodyStart:
                 try skipBody()
             case .fetchEnd:
-                guard let uid, uids.contains(uid) else { continue }  // unsolicited flag updates have no UID
+                guard let uid, uids.contains(uid) else { return }  // unsolicited flag updates have no UID
                 guard let date, let size else {
                     throw fail(
                         .protocolViolation, command: "UID FETCH",
@@ -184,10 +183,19 @@ extension IMAPConnection {
             default:
                 break
             }
-            if case .completed(let response, _) = route, response.tag == tag {
-                try check(response, "UID FETCH")
-                return summaries
-            }
+        }
+        try check(response, "UID FETCH")
+        return summaries
+    }
+
+    /// Sends `command` (a UID FETCH) and hands `each` every event until its tagged response, which it returns
+    /// unchecked. `each` must read or skip (`skipBody`) every body literal it is shown the start of.
+    private func eachFetchEvent(of command: IMAPCommand, _ each: (IMAPResponseEvent) throws -> Void) throws -> IMAPTaggedResponse {
+        let tag = try send(command)
+        while true {
+            let (event, route) = try nextRoutedEvent(command: "UID FETCH")
+            try each(event)
+            if case .completed(let response, _) = route, response.tag == tag { return response }
         }
     }
 
@@ -196,11 +204,9 @@ extension IMAPConnection {
     /// a folder of some 150,000 messages passes the response line limit (`IMAPLimits.maxLineLength`).
     public func allUIDs() throws -> [UInt32] {
         if capabilities.contains("ESEARCH") { return try uidSearch([]) }
-        let tag = try send(.uidFetch(IMAPUIDSet(1...UInt32.max), items: ["UID"]))
         var found: [UInt32] = []
         var uid: UInt32?
-        while true {
-            let (event, route) = try nextRoutedEvent(command: "UID FETCH")
+        let response = try eachFetchEvent(of: .uidFetch(IMAPUIDSet(1...UInt32.max), items: ["UID"])) { event in
             switch event {
             case .fetchStart:
                 uid = nil
@@ -213,16 +219,14 @@ extension IMAPConnection {
             default:
                 break
             }
-            if case .completed(let response, _) = route, response.tag == tag {
-                try check(response, "UID FETCH")
-                found.sort()
-                // The same UID twice (an unsolicited update with its UID beside the answer) counts once.
-                var unique: [UInt32] = []
-                unique.reserveCapacity(found.count)
-                for u in found where unique.last != u { unique.append(u) }
-                return unique
-            }
         }
+        try check(response, "UID FETCH")
+        found.sort()
+        // The same UID twice (an unsolicited update with its UID beside the answer) counts once.
+        var unique: [UInt32] = []
+        unique.reserveCapacity(found.count)
+        for u in found where unique.last != u { unique.append(u) }
+        return unique
     }
 
     /// One `UID FETCH uids (UID BODY.PEEK[])`; `each` gets every message the server still has, as a body that
@@ -236,11 +240,9 @@ extension IMAPConnection {
         guard !uids.isEmpty else { return }
         let wanted = Set(uids)
         let item = partial.map { "BODY.PEEK[]<\($0.offset).\($0.length)>" } ?? "BODY.PEEK[]"
-        let tag = try send(.uidFetch(IMAPUIDSet(uids), items: ["UID", item]))
         var uid: UInt32?
         var failure: (any Error)?
-        while true {
-            let (event, route) = try nextRoutedEvent(command: "UID FETCH")
+        let response = try eachFetchEvent(of: .uidFetch(IMAPUIDSet(uids), items: ["UID", item])) { event in
             switch event {
             case .fetchStart:
                 uid = nil
@@ -252,7 +254,7 @@ extension IMAPConnection {
                         throw fail(.protocolViolation, command: "UID FETCH", "server sent BODY[] before UID")
                     }
                     try skipBody()
-                    continue
+                    return
                 }
                 let body = FetchedBody(connection: self, uid: current, byteCount: size)
                 do {
@@ -270,12 +272,9 @@ extension IMAPConnection {
             default:
                 break
             }
-            if case .completed(let response, _) = route, response.tag == tag {
-                if let failure { throw failure }
-                try check(response, "UID FETCH")
-                return
-            }
         }
+        if let failure { throw failure }
+        try check(response, "UID FETCH")
     }
 
     /// The next chunk of the body literal being streamed, or nil at its end.
