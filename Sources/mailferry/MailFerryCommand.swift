@@ -3,6 +3,7 @@ import FerryKit
 import Foundation
 import MailModel
 import Reporting
+import SystemLayer
 
 @main
 struct MailFerryCommand: ParsableCommand {
@@ -27,6 +28,7 @@ struct MailFerryCommand: ParsableCommand {
     /// Parses and runs, mapping every failure to the documented exit codes (argument errors are 2,
     /// not ArgumentParser's 64).
     static func main() {
+        FreeMemory.tuneAllocator(cores: ProcessInfo.processInfo.activeProcessorCount)
         do {
             var command = try parseAsRoot()
             try command.run()
