@@ -119,7 +119,22 @@ enum FileSystem {
 
     /// Reads at most `limit` bytes from the start of a file.
     static func readPrefix(_ path: String, limit: Int) throws(ConnectorError) -> [UInt8] {
-        let file = try openForReading(path)
+        guard let prefix = try readPrefixIfPresent(path, limit: limit) else {
+            throw ConnectorError(SystemError("open", path, ENOENT))
+        }
+        return prefix
+    }
+
+    /// `readPrefix`, nil when there is no file at `path` (another process may remove it at any moment).
+    static func readPrefixIfPresent(_ path: String, limit: Int) throws(ConnectorError) -> [UInt8]? {
+        let file: FileDescriptor
+        do {
+            file = try FileDescriptor(opening: path, O_RDONLY | O_NOFOLLOW)
+        } catch where error.code == ENOENT {
+            return nil
+        } catch {
+            throw ConnectorError(error)
+        }
         var bytes = [UInt8](repeating: 0, count: limit)
         let filled = try ConnectorError.io { () throws(SystemError) in
             try bytes.withUnsafeMutableBytes { raw in Result { () throws(SystemError) in try file.readFully(into: raw) } }.get()

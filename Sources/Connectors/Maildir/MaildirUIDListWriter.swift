@@ -270,7 +270,9 @@ final class MaildirUIDListWriter {
     private func lockIsAbandoned() throws -> Bool {
         guard let info = try FileSystem.lstatIfPresent(lockPath) else { return false }
         if Int(time(nil)) - Int(info.st_mtim.tv_sec) > Self.staleLockAge { return true }
-        let text = String(decoding: try FileSystem.readPrefix(lockPath, limit: 64), as: UTF8.self)
+        // Its holder may release it between the lstat and the read: not abandoned then, and the next link takes it.
+        guard let prefix = try FileSystem.readPrefixIfPresent(lockPath, limit: 64) else { return false }
+        let text = String(decoding: prefix, as: UTF8.self)
         guard text.hasPrefix(Self.lockMarker),
             let pid = Int32(text.dropFirst(Self.lockMarker.count).prefix(while: { $0.isNumber }))
         else { return false }
