@@ -63,7 +63,7 @@ import Testing
         defer { postgres.stop(remove: true) }
         let spool = try await Client.offThread { try SpoolStores.open(postgres.url, passwordFile: nil) }
         defer { try? spool.close() }
-        try spool.hold(user: Self.alice)
+        try await Client.offThread { try spool.hold(user: Self.alice) }
         /// Commits one message for alice; returns how it ended and when.
         func commit(_ name: String) async throws -> (Result<HeldMessage, any Error>, ContinuousClock.Instant) {
             try await Client.offThread {
@@ -82,13 +82,13 @@ import Testing
                     "BEGIN; SELECT name FROM spool_user WHERE name = '\(Self.alice)' FOR UPDATE; SELECT pg_sleep(120)")
             }
         }
-        /// Waits until one session waits for `event` (wait_event_type, and wait_event when given).
+        /// Waits until one session waits for `event` (wait_event_type, and wait_event when given). Each poll's
+        /// `psql` runs off the cooperative pool: run on it, a poll stalled behind other suites' work for 90 s.
         func waitUntil(_ event: (type: String, name: String?), _ what: String) async throws {
             let deadline = ContinuousClock.now + .seconds(60)
             let name = event.name.map { " AND wait_event = '\($0)'" } ?? ""
-            while try postgres.psql(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = '\(event.type)'\(name)") != "1\n"
-            {
+            let query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = '\(event.type)'\(name)"
+            while try await Client.offThread({ try postgres.psql(query) }) != "1\n" {
                 try #require(ContinuousClock.now < deadline, "\(what) never happened")
                 try await Task.sleep(for: .milliseconds(20))
             }
@@ -97,7 +97,7 @@ import Testing
         let committing = Task { try await commit("under-way") }
         try await waitUntil(("Lock", nil), "the commit's wait for the row lock")
         let stopped = ContinuousClock.now
-        postgres.stop()
+        try await Client.offThread { postgres.stop() }
         let (outcome, ended) = try await committing.value
         _ = await holding.value
         #expect(
@@ -105,7 +105,7 @@ import Testing
         )
         #expect(
             ended - stopped < Self.atOnce, "the commit's failure took \(ended - stopped) after the database went away")
-        try postgres.start()
+        try await Client.offThread { try postgres.start() }
         let (after, _) = try await commit("after")
         #expect((try? after.get()) != nil, "no commit once the database was back: \(after)")
     }

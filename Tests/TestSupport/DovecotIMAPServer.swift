@@ -358,12 +358,23 @@ public final class SpawnedProcess {
         pid = child
     }
 
+    /// How the child ended, once `isRunning` has found it gone: its exit status or signal, or that it was no
+    /// longer this process's child to wait for.
+    public private(set) var ending: String?
+
     /// Whether the child still runs; reaps it once it has exited.
     public var isRunning: Bool {
         if exited { return false }
         var status: Int32 = 0
         let result = waitpid(pid, &status, WNOHANG)
-        if result == pid || (result < 0 && errno == ECHILD) { exited = true }
+        if result == pid {
+            exited = true
+            let signal = status & 0x7f
+            ending = signal == 0 ? "exit status \((status >> 8) & 0xff)" : "signal \(signal)"
+        } else if result < 0 && errno == ECHILD {
+            exited = true
+            ending = "not a child to wait for (ECHILD); kill(pid, 0) says it \(kill(pid, 0) == 0 ? "runs" : "is gone")"
+        }
         return !exited
     }
 

@@ -105,19 +105,31 @@ public final class PostgresTestServer: @unchecked Sendable {
             ? SpawnedProcess("/usr/bin/setpriv", arguments: Self.asNobody + [server] + arguments, outputFile: root + "/server.log")
             : SpawnedProcess(server, arguments: arguments, outputFile: root + "/server.log")
         let deadline = Date().addingTimeInterval(60)
+        // Which way the wait ended and pg_isready's last answer go into the failure: CI once reported a server
+        // whose log said it was ready as not started, and the message could not tell why.
+        var ended = "no answer from pg_isready within 60 s"
+        var lastAnswer = "pg_isready never ran: the port never accepted a connection"
         while Date() < deadline {
-            guard process?.isRunning == true else { break }
-            if FreePort.accepts(port),
-                let ready = try? runAsOwner("pg_isready", ["-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", "postgres"]),
-                ready.status == 0
-            {
-                return
+            guard let process, process.isRunning else {
+                ended = "the server process ended (\(process?.ending ?? "no process"))"
+                break
+            }
+            if FreePort.accepts(port) {
+                do {
+                    let ready = try runAsOwner(
+                        "pg_isready", ["-h", "127.0.0.1", "-p", String(port), "-U", user, "-d", "postgres"])
+                    if ready.status == 0 { return }
+                    lastAnswer = "pg_isready exited \(ready.status): \(ready.stdout)\(ready.stderr)"
+                } catch {
+                    lastAnswer = "pg_isready could not run: \(error)"
+                }
             }
             usleep(50_000)
         }
         let log = (try? String(contentsOfFile: root + "/server.log", encoding: .utf8)) ?? ""
         stop()
-        throw FixtureError("postgres did not start on 127.0.0.1:\(port):\n\(log.suffix(2000))")
+        throw FixtureError(
+            "postgres did not start on 127.0.0.1:\(port): \(ended); \(lastAnswer)\nits log:\n\(log.suffix(2000))")
     }
 
     /// Stops the server at once (SIGQUIT, PostgreSQL's immediate shutdown: clients see their connections cut, as
