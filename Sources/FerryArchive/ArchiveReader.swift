@@ -168,7 +168,8 @@ public final class ArchiveReader {
         try loadManifest(keepingChanges: KeptChanges.defaultLimit)
     }
 
-    /// `loadManifest()`, keeping at most `limit` of one user's decoded change lines (`KeptChanges`).
+    /// `loadManifest()`, keeping one user's change lines decoded when they take at most `limit` manifest bytes
+    /// (`KeptChanges`).
     func loadManifest(keepingChanges limit: Int) throws -> VerifiedManifest {
         let statement = try statementWithoutSignature()
         let m = statement.manifest

@@ -12,7 +12,8 @@ public final class ManifestChangeIterator {
     private var nextServed = 0
     /// Lines still to decode from `lines`.
     private var remaining: Int
-    /// The user whose run this reads from its first line, collected (up to the limit) to be kept at its end.
+    /// The user whose whole run this reads from its first line (one the limit admits), collected to be kept at its
+    /// end.
     private var keeping: Int?
     private var collected: [ChangeRecord] = []
     private var collectedEnd: Int64 = 0
@@ -42,10 +43,8 @@ public final class ManifestChangeIterator {
         lastLine = lines.lastLine
         kept.countDecoded()
         if let user = keeping {
-            if collected.count < kept.limit {
-                collected.append(change)
-                collectedEnd = lines.offset
-            }
+            collected.append(change)
+            collectedEnd = lines.offset
             if remaining == 0 {
                 kept.keep(KeptChanges.Run(user: user, records: collected, endOffset: collectedEnd))
                 keeping = nil

@@ -34,7 +34,8 @@ public final class VerifiedManifest: @unchecked Sendable {
     /// Longest manifest line accepted: an entry with long subjects and many cards stays far below.
     static let maximumLineLength = 1 << 20
 
-    /// `keptChangeLimit`: how many of one user's decoded change lines are kept for the next pass (`KeptChanges`).
+    /// `keptChangeLimit`: the most manifest bytes of one user's change lines kept decoded for the next pass
+    /// (`KeptChanges`).
     init(file: ManifestCopy, size: Int64, archivePath: String, statement: Statement, keptChangeLimit: Int = KeptChanges.defaultLimit) throws {
         self.file = file
         self.size = size
@@ -70,15 +71,15 @@ public final class VerifiedManifest: @unchecked Sendable {
     /// checks) are kept decoded (`KeptChanges`, bounded), so the passes over them decode each once.
     public func changes(of user: Int) -> ManifestChangeIterator {
         let run = changeRuns[user] ?? ManifestHead.ChangeRun(offset: changesOffset, count: 0)
-        if let start = kept.run(of: user) {
+        if let whole = kept.run(of: user) {
             return ManifestChangeIterator(
-                lines: ManifestLineReader(file: file, size: size, offset: start.endOffset, location: "\(archivePath): \(EntryPath.manifest)"),
-                count: run.count - start.records.count, kept: kept, served: start.records)
+                lines: ManifestLineReader(file: file, size: size, offset: whole.endOffset, location: "\(archivePath): \(EntryPath.manifest)"),
+                count: run.count - whole.records.count, kept: kept, served: whole.records)
         }
         if run.count > 0 { kept.forget() }
         return ManifestChangeIterator(
             lines: ManifestLineReader(file: file, size: size, offset: run.offset, location: "\(archivePath): \(EntryPath.manifest)"),
-            count: run.count, kept: kept, keeping: user)
+            count: run.count, kept: kept, keeping: kept.admits(bytes: run.bytes) ? user : nil)
     }
 
     /// One user's change lines read from the copy, never from those kept decoded, so that each line's place is
@@ -188,12 +189,14 @@ public struct ManifestHead: Sendable {
     var changeCount = 0
     /// Each user's change lines (they are in user order): where they begin and how many.
     var changeRuns: [Int: ChangeRun] = [:]
-    /// The first user's change lines as they were checked (at most the limit given), kept for the passes after.
+    /// The first user's change lines as they were checked, kept for the passes after when they are within the limit.
     var firstChanges: KeptChanges.Run?
 
     struct ChangeRun: Sendable {
         var offset: Int64
         var count: Int
+        /// Manifest bytes of the lines.
+        var bytes: Int64 = 0
         /// Of those, the folder renames.
         var renames = 0
     }
@@ -205,7 +208,8 @@ public struct ManifestHead: Sendable {
         self.entriesOffset = 0
     }
 
-    /// `limit`: how many of the first user's change lines to keep decoded (`firstChanges`).
+    /// `limit`: the most manifest bytes of the first user's change lines kept decoded (`firstChanges`): all of them
+    /// or none.
     init(lines: ManifestLineReader, statement: Statement, keeping limit: Int = 0) throws {
         guard case .archive(let header)? = try lines.next() else {
             throw ArchiveError(.format, lines.location, "the first line is not the archive record")
@@ -223,6 +227,8 @@ public struct ManifestHead: Sendable {
         var changeRuns: [Int: ChangeRun] = [:]
         var lastChangeUser = 0
         var firstChanges: KeptChanges.Run?
+        /// Whether the first user's lines are still collected: until another user's or the limit's end.
+        var collectingFirst = limit > 0
         while let line = try lines.next() {
             switch line {
             case .archive: throw ArchiveError(.format, lines.location, "a second archive record")
@@ -238,15 +244,22 @@ public struct ManifestHead: Sendable {
                 lastChangeUser = change.user
                 if changesOffset == nil { changesOffset = entriesOffset }
                 changeRuns[change.user, default: ChangeRun(offset: entriesOffset, count: 0)].count += 1
+                changeRuns[change.user]!.bytes = lines.offset - changeRuns[change.user]!.offset
                 if change.op == .renameFolder { changeRuns[change.user]!.renames += 1 }
                 changeCount += 1
-                // Appended in place: a copy of the run taken out and put back would copy its records every line.
-                if limit > 0, firstChanges?.user ?? change.user == change.user {
-                    if firstChanges == nil { firstChanges = KeptChanges.Run(user: change.user, records: [], endOffset: 0) }
-                    if firstChanges!.records.count < limit {
+                if collectingFirst, firstChanges?.user ?? change.user == change.user {
+                    if changeRuns[change.user]!.bytes > Int64(limit) {
+                        // Too large to keep: let go of what was collected at once.
+                        firstChanges = nil
+                        collectingFirst = false
+                    } else {
+                        // Appended in place: a copy of the run taken out and put back would copy its records every line.
+                        if firstChanges == nil { firstChanges = KeptChanges.Run(user: change.user, records: [], endOffset: 0) }
                         firstChanges!.records.append(change)
                         firstChanges!.endOffset = lines.offset
                     }
+                } else {
+                    collectingFirst = false
                 }
             case .user(let u):
                 guard containers.isEmpty, u.user == users.count + 1 else {

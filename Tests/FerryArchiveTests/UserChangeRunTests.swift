@@ -28,7 +28,8 @@ import TestSupport
 
     /// Each change line is decoded once however many passes read it: the head's checks decode every line and
     /// keep the first user's; a pass over a kept user decodes nothing, another user's lines are decoded once and
-    /// kept in its place. Past the limit, the lines after the kept start of the run are decoded again.
+    /// kept in its place. A user whose lines take more manifest bytes than the limit is kept not in part but not
+    /// at all, and each pass decodes its lines; a user within the limit still is.
     @Test func aUsersChangeLinesAreDecodedOnceAcrossPasses() throws {
         let dir = try TemporaryDirectory()
         let (reader, changes, _) = try Self.twoUsersDelta(in: dir)
@@ -46,11 +47,30 @@ import TestSupport
         #expect(try read(manifest, 1) == Array(changes[0..<3]))
         #expect(manifest.changeLinesDecoded == 10)
 
-        let bounded = try reader.loadManifest(keepingChanges: 2)
-        #expect(try read(bounded, 1) == Array(changes[0..<3]))
-        #expect(bounded.changeLinesDecoded == 6)
-        #expect(try read(bounded, 1) == Array(changes[0..<3]))
-        #expect(bounded.changeLinesDecoded == 7)
+        let nothingKept = try reader.loadManifest(keepingChanges: 1)
+        #expect(nothingKept.changeLinesDecoded == 5)
+        #expect(try read(nothingKept, 1) == Array(changes[0..<3]))
+        #expect(nothingKept.changeLinesDecoded == 8)
+        #expect(try read(nothingKept, 1) == Array(changes[0..<3]))
+        #expect(nothingKept.changeLinesDecoded == 11)
+
+        // A limit that admits bob's two lines and not alice's three.
+        let bobsBytes = try Self.runBytes(manifest, 2), alicesBytes = try Self.runBytes(manifest, 1)
+        try #require(bobsBytes < alicesBytes)
+        let bobKept = try reader.loadManifest(keepingChanges: Int(bobsBytes))
+        #expect(try read(bobKept, 1) == Array(changes[0..<3]))
+        #expect(bobKept.changeLinesDecoded == 8)
+        #expect(try read(bobKept, 2) == [bobKeep, bobDelete])
+        #expect(try read(bobKept, 2) == [bobKeep, bobDelete])
+        #expect(bobKept.changeLinesDecoded == 10)
+    }
+
+    /// The manifest bytes of `user`'s change lines, each with its newline.
+    static func runBytes(_ manifest: VerifiedManifest, _ user: Int) throws -> Int {
+        let lines = manifest.changeLines(of: user)
+        var bytes = 0
+        while try lines.next() != nil { bytes += try #require(lines.lastLine).length + 1 }
+        return bytes
     }
 
     /// `changeLines(of:)` gives each line's place, even for a user whose lines are kept decoded, and the line read
