@@ -38,6 +38,8 @@ public final class SHA256 {
 
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
+    /// The lowercase hex digit of `nibble` (0-15).
+    static func digit(_ nibble: UInt8) -> UInt8 { digits[Int(nibble)] }
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out = [UInt8]()
         for b in bytes {
@@ -50,18 +52,39 @@ public enum Hex {
     /// `count` 64-bit words from exactly `16 * count` lowercase hex digits, most significant first; nil for anything
     /// else. For values kept as numbers rather than text (a digest, a key's hash).
     public static func words(_ text: String, count: Int) -> [UInt64]? {
-        guard text.utf8.count == 16 * count else { return nil }
-        var words = [UInt64](repeating: 0, count: count)
-        for (i, byte) in text.utf8.enumerated() {
-            let nibble: UInt64
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = UInt64(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = UInt64(byte - UInt8(ascii: "a") + 10)
-            default: return nil
+        var text = text
+        return text.withUTF8 { digits -> [UInt64]? in
+            guard digits.count == 16 * count else { return nil }
+            var words = [UInt64](repeating: 0, count: count)
+            for i in 0..<count {
+                guard let word = word(digits, at: 16 * i) else { return nil }
+                words[i] = word
             }
-            words[i / 16] = words[i / 16] << 4 | nibble
+            return words
         }
-        return words
+    }
+
+    /// The 64-bit word of the 16 lowercase hex digits at `start` of `digits`; nil if one is not such a digit.
+    /// Read a digest at a time, from the journals and manifests of a delta's reconcile: a table, no allocation.
+    @inline(__always)
+    static func word(_ digits: UnsafeBufferPointer<UInt8>, at start: Int) -> UInt64? {
+        var word: UInt64 = 0
+        var invalid: UInt8 = 0
+        for i in start..<start + 16 {
+            let nibble = nibbles[Int(digits[i])]
+            invalid |= nibble
+            word = word << 4 | UInt64(nibble & 0x0f)
+        }
+        return invalid & 0x80 == 0 ? word : nil
+    }
+
+    /// Each byte's value as a lowercase hex digit, or 0x80 for a byte that is not one.
+    private static let nibbles: [UInt8] = (0...255).map { byte in
+        switch UInt8(byte) {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt8(byte) - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt8(byte) - UInt8(ascii: "a") + 10
+        default: 0x80
+        }
     }
 
     public static func isLowerHex(_ text: String, length: Int) -> Bool {
@@ -80,8 +103,16 @@ public struct SHA256Digest: Hashable, Sendable {
 
     /// From 64 lowercase hex digits (the only form this tool writes); nil for anything else.
     public init?(hex: String) {
-        guard let words = Hex.words(hex, count: 4) else { return nil }
-        self.init(a: words[0], b: words[1], c: words[2], d: words[3])
+        var hex = hex
+        guard
+            let digest = hex.withUTF8({ digits -> SHA256Digest? in
+                guard digits.count == 64, let a = Hex.word(digits, at: 0), let b = Hex.word(digits, at: 16),
+                    let c = Hex.word(digits, at: 32), let d = Hex.word(digits, at: 48)
+                else { return nil }
+                return SHA256Digest(a: a, b: b, c: c, d: d)
+            })
+        else { return nil }
+        self = digest
     }
 
     /// From the 32 bytes of a digest, most significant first.
@@ -92,13 +123,14 @@ public struct SHA256Digest: Hashable, Sendable {
 
     /// The 64 lowercase hex digits.
     public var hex: String {
-        var text = ""
-        text.reserveCapacity(64)
-        for word in [a, b, c, d] {
-            let digits = String(word, radix: 16)
-            text += String(repeating: "0", count: 16 - digits.count) + digits
+        String(unsafeUninitializedCapacity: 64) { text in
+            for (n, word) in [a, b, c, d].enumerated() {
+                for i in 0..<16 {
+                    text[16 * n + i] = Hex.digit(UInt8(truncatingIfNeeded: word >> (60 - 4 * UInt64(i))) & 0x0f)
+                }
+            }
+            return 64
         }
-        return text
     }
 }
 
