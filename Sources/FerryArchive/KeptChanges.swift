@@ -1,8 +1,8 @@
 import MailModel
 import Synchronization
 
-/// The decoded change lines of one user, kept so that the passes over a delta's changes (the checks when the
-/// manifest's head is read, the delta import's renames and updates, the reconcile's two) decode a line once rather
+/// The decoded change lines of one user, kept so that the passes over a delta's changes after the checks when the
+/// manifest's head is read (the delta import's renames and updates, the reconcile's two) decode a line once rather
 /// than once per pass: `VerifiedManifest.changes(of:)` serves the user's lines from here and decodes only the rest.
 /// Bounded by the bytes of the lines, not their number: a user's run is kept whole or not at all, and only when its
 /// lines take at most `limit` bytes of the manifest, so memory follows the limit whatever a line holds (a line may
@@ -18,9 +18,9 @@ final class KeptChanges: Sendable {
 
     /// Manifest bytes of one user's lines kept by default: 16 MiB, about 26,000 keep lines of messages (640 bytes
     /// each in the benchmark's mailbox), which take about 1.6 times their bytes decoded. Decoding them costs more than
-    /// holding them: at 20,000 messages the delta import and its reconcile decode a user's lines four times, 0.14 s
-    /// of a 0.88 s pass over an unchanged mailbox, for 20 MB of peak RSS (50 to 71 MB). A larger mailbox is not
-    /// kept and decodes its lines per pass, as before; its memory is what the limit protects.
+    /// holding them: at 20,000 messages the delta import and its reconcile decoded a user's lines three times after
+    /// the head's checks, 0.1 s of a 0.88 s pass over an unchanged mailbox, against 20 MB of peak RSS (50 to 71 MB).
+    /// A larger mailbox is not kept and decodes its lines per pass, as before; its memory is what the limit protects.
     static let defaultLimit = 16 << 20
 
     let limit: Int
@@ -35,9 +35,9 @@ final class KeptChanges: Sendable {
     /// Whether a run of `bytes` manifest bytes may be kept.
     func admits(bytes: Int64) -> Bool { bytes <= Int64(limit) }
 
-    init(limit: Int, first run: Run?, decoded: Int) {
+    init(limit: Int, decoded: Int) {
         self.limit = limit
-        self.state = Mutex(State(run: limit > 0 ? run : nil, decoded: decoded))
+        self.state = Mutex(State(run: nil, decoded: decoded))
     }
 
     /// The kept lines of `user`, if they are the ones kept.

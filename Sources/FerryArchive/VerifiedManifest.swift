@@ -42,7 +42,7 @@ public final class VerifiedManifest: @unchecked Sendable {
         self.statement = statement
         self.archivePath = archivePath
         let lines = ManifestLineReader(file: file, size: size, offset: 0, location: "\(archivePath): \(EntryPath.manifest)")
-        let head = try ManifestHead(lines: lines, statement: statement, keeping: keptChangeLimit)
+        let head = try ManifestHead(lines: lines, statement: statement)
         self.header = head.header
         self.users = head.users
         self.containers = head.containers
@@ -53,7 +53,7 @@ public final class VerifiedManifest: @unchecked Sendable {
         self.changesOffset = head.changesOffset
         self.changeCount = head.changeCount
         self.changeRuns = head.changeRuns
-        self.kept = KeptChanges(limit: keptChangeLimit, first: head.firstChanges, decoded: head.changeCount)
+        self.kept = KeptChanges(limit: keptChangeLimit, decoded: head.changeCount)
     }
 
     /// True for a delta archive (`deltaOf` set).
@@ -67,8 +67,8 @@ public final class VerifiedManifest: @unchecked Sendable {
     }
 
     /// Streams one user's change lines, from where they begin: a user's changes cost a read of that user's lines
-    /// only, however many users come before. The lines of the user read last (the first user's, after the head's
-    /// checks) are kept decoded (`KeptChanges`, bounded), so the passes over them decode each once.
+    /// only, however many users come before. The lines of the user read last are kept decoded when they are few
+    /// enough (`KeptChanges`, bounded by their bytes), so the passes over them decode each once.
     public func changes(of user: Int) -> ManifestChangeIterator {
         let run = changeRuns[user] ?? ManifestHead.ChangeRun(offset: changesOffset, count: 0)
         if let whole = kept.run(of: user) {
@@ -189,8 +189,6 @@ public struct ManifestHead: Sendable {
     var changeCount = 0
     /// Each user's change lines (they are in user order): where they begin and how many.
     var changeRuns: [Int: ChangeRun] = [:]
-    /// The first user's change lines as they were checked, kept for the passes after when they are within the limit.
-    var firstChanges: KeptChanges.Run?
 
     struct ChangeRun: Sendable {
         var offset: Int64
@@ -208,9 +206,7 @@ public struct ManifestHead: Sendable {
         self.entriesOffset = 0
     }
 
-    /// `limit`: the most manifest bytes of the first user's change lines kept decoded (`firstChanges`): all of them
-    /// or none.
-    init(lines: ManifestLineReader, statement: Statement, keeping limit: Int = 0) throws {
+    init(lines: ManifestLineReader, statement: Statement) throws {
         guard case .archive(let header)? = try lines.next() else {
             throw ArchiveError(.format, lines.location, "the first line is not the archive record")
         }
@@ -226,14 +222,13 @@ public struct ManifestHead: Sendable {
         var changeCount = 0
         var changeRuns: [Int: ChangeRun] = [:]
         var lastChangeUser = 0
-        var firstChanges: KeptChanges.Run?
-        /// Whether the first user's lines are still collected: until another user's or the limit's end.
-        var collectingFirst = limit > 0
         while let line = try lines.next() {
             switch line {
             case .archive: throw ArchiveError(.format, lines.location, "a second archive record")
             case .change(let change):
-                // Checked here and not kept: a delta of a large mailbox has a line per item it still holds.
+                // Checked here and not kept: a delta of a large mailbox has a line per item it still holds, and
+                // whether a user's lines are few enough to keep (`KeptChanges`) is known only once all are read;
+                // the first pass that reads them knows, and keeps them.
                 guard header.version >= 2, header.deltaOf != nil else {
                     throw ArchiveError(.format, lines.location, "a change record in an archive that is not a delta")
                 }
@@ -247,20 +242,6 @@ public struct ManifestHead: Sendable {
                 changeRuns[change.user]!.bytes = lines.offset - changeRuns[change.user]!.offset
                 if change.op == .renameFolder { changeRuns[change.user]!.renames += 1 }
                 changeCount += 1
-                if collectingFirst, firstChanges?.user ?? change.user == change.user {
-                    if changeRuns[change.user]!.bytes > Int64(limit) {
-                        // Too large to keep: let go of what was collected at once.
-                        firstChanges = nil
-                        collectingFirst = false
-                    } else {
-                        // Appended in place: a copy of the run taken out and put back would copy its records every line.
-                        if firstChanges == nil { firstChanges = KeptChanges.Run(user: change.user, records: [], endOffset: 0) }
-                        firstChanges!.records.append(change)
-                        firstChanges!.endOffset = lines.offset
-                    }
-                } else {
-                    collectingFirst = false
-                }
             case .user(let u):
                 guard containers.isEmpty, u.user == users.count + 1 else {
                     throw ArchiveError(.format, lines.location, "user records out of order")
@@ -315,7 +296,6 @@ public struct ManifestHead: Sendable {
         self.changesOffset = changesOffset ?? entriesOffset
         self.changeCount = changeCount
         self.changeRuns = changeRuns
-        self.firstChanges = firstChanges
         self.header = header
         self.users = users
         self.containers = containers
