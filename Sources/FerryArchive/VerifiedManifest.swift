@@ -138,7 +138,20 @@ public final class VerifiedManifest: @unchecked Sendable {
 
     /// One pass over all entries (with every check `entries()` makes): each user's run. A user whose entries are
     /// not one run (never written so) is an error, so that a run can be read on its own.
+    ///
+    /// A manifest of one user (an export per user, the usual case) needs no pass: its run is all the entries, and
+    /// its first entry says where they start. Reading that run (`entries(of:)`) then reads to the end with every
+    /// check `entries()` makes, the count included. A delta export, its import's reconcile and the identity map
+    /// each read 20,000 entries once instead of twice so.
     public func userEntries() throws -> [Int: UserEntries] {
+        if users.count == 1 {
+            guard let first = try entries().next() else { return [:] }
+            return [
+                first.user: UserEntries(
+                    user: first.user, count: header.entryCount, manifestOffset: entriesOffset, firstFrame: first.frame,
+                    firstOffset: first.offset)
+            ]
+        }
         let lines = ManifestLineReader(file: file, size: size, offset: entriesOffset, location: "\(archivePath): \(EntryPath.manifest)")
         let iterator = ManifestEntryIterator(lines: lines, manifest: self)
         var runs: [Int: UserEntries] = [:]
@@ -165,11 +178,13 @@ public final class VerifiedManifest: @unchecked Sendable {
         return runs
     }
 
-    /// The entries of one user's run, checked as `entries()` checks them.
+    /// The entries of one user's run, checked as `entries()` checks them; a run that is all the entries is read to
+    /// their end, so that their number is checked against the archive record too.
     public func entries(of run: UserEntries) -> ManifestEntryIterator {
-        ManifestEntryIterator(
+        let all = run.manifestOffset == entriesOffset && run.count == header.entryCount
+        return ManifestEntryIterator(
             lines: ManifestLineReader(file: file, size: size, offset: run.manifestOffset, location: "\(archivePath): \(EntryPath.manifest)"),
-            manifest: self, limit: run.count)
+            manifest: self, limit: all ? nil : run.count)
     }
 
     public func container(user: Int, kind: ContainerRecord.Kind, number: Int) -> ContainerRecord? {

@@ -68,6 +68,56 @@ import TestSupport
         #expect(bobKept.changeLinesDecoded == 13)
     }
 
+    /// A manifest of one user has one run, found without a pass over its entries: all of them, from the first. Read
+    /// as a run, it is read to the end with every check, so an archive record that states another number of
+    /// entries than the manifest lists is still refused there, whichever way the count is off.
+    @Test func theRunOfTheOnlyUserIsAllTheEntriesCheckedToTheEnd() throws {
+        let dir = try TemporaryDirectory()
+        let key = try SigningKey.generate()
+        let path = dir.file("one.mfa")
+        let writer = try ArchiveWriter(path: path, signingKey: key, options: ArchiveOptions(station: "test", tool: "tests"))
+        try writer.beginUser(UserInfo(address: "alice@example.com"))
+        let inbox = try writer.folder(FolderInfo(path: ["INBOX"]))
+        for n in 1...5 {
+            try writer.message(
+                MessageInfo(internalDate: InternalDate(epochSeconds: 1_700_000_000)), inFolder: inbox,
+                body: MemoryBody(Array("Subject: \(n)\r\n\r\nbody \(n)\r\n".utf8)))
+        }
+        try writer.endUser(settings: UserSettings())
+        _ = try writer.finish()
+
+        let manifest = try ArchiveReader(path: path).loadManifest()
+        let runs = try manifest.userEntries()
+        let run = try #require(runs[1])
+        #expect(runs.count == 1 && run.count == 5)
+        var all: [EntryRecord] = []
+        let entries = manifest.entries()
+        while let e = try entries.next() { all.append(e) }
+        var read: [EntryRecord] = []
+        let own = manifest.entries(of: run)
+        while let e = try own.next() { read.append(e) }
+        #expect(read == all && all.count == 5)
+        #expect(run.firstFrame == all[0].frame && run.firstOffset == all[0].offset)
+
+        for stated in [4, 6] {
+            var parts = try ArchiveParts.decode(path)
+            var lines = try parts.manifestLines
+            guard case .archive(var header) = lines[0] else { throw ForgeError("no archive line") }
+            header.entryCount = stated
+            lines[0] = .archive(header)
+            try parts.setManifest(lines)
+            try parts.seal(with: key)
+            let forged = dir.file("stated-\(stated).mfa")
+            try parts.write(to: forged)
+            let wrong = try ArchiveReader(path: forged).loadManifest()
+            let wrongRun = try #require(try wrong.userEntries()[1])
+            let iterator = wrong.entries(of: wrongRun)
+            #expect(throws: ArchiveError.self, "an archive record stating \(stated) of 5 entries") {
+                while try iterator.next() != nil {}
+            }
+        }
+    }
+
     /// The manifest bytes of `user`'s change lines, each with its newline.
     static func runBytes(_ manifest: VerifiedManifest, _ user: Int) throws -> Int {
         let lines = manifest.changeLines(of: user)
