@@ -55,9 +55,6 @@ import SystemLayer
         let dir = try TemporaryDirectory()
         let key = try SigningKey.generate()
         let path = dir.file("many.mfa")
-        let writer = try ArchiveWriter(path: path, signingKey: key, options: ArchiveOptions(station: "test", tool: "tests"))
-        try writer.beginUser(UserInfo(address: "alice@example.com"))
-        let inbox = try writer.folder(FolderInfo(path: ["INBOX"]))
         var generator = SystemRandomNumberGenerator()
         var sent: [[UInt8]] = []
         for n in 0..<30 {
@@ -68,10 +65,8 @@ import SystemLayer
             var bytes = Array("Subject: \(n)\r\n\r\n".utf8)
             words.withUnsafeBytes { bytes += $0.prefix(size) }
             sent.append(bytes)
-            try writer.message(MessageInfo(internalDate: InternalDate(epochSeconds: 1_700_000_000)), inFolder: inbox, body: MemoryBody(bytes))
         }
-        try writer.endUser(settings: UserSettings())
-        _ = try writer.finish()
+        try Self.writeInbox(of: "alice@example.com", holding: sent, to: path, key: key)
 
         _ = try ArchiveVerifier.verify(path: path, trust: key.publicKey)
         let reader = try ArchiveReader(path: path)
@@ -85,6 +80,18 @@ import SystemLayer
             received.append(bytes)
         }
         #expect(received == sent)
+    }
+
+    /// Writes an archive of one user whose INBOX holds `messages`, in order.
+    static func writeInbox(of address: String, holding messages: [[UInt8]], to path: String, key: SigningKey) throws {
+        let writer = try ArchiveWriter(path: path, signingKey: key, options: ArchiveOptions(station: "test", tool: "tests"))
+        try writer.beginUser(UserInfo(address: address))
+        let inbox = try writer.folder(FolderInfo(path: ["INBOX"]))
+        for bytes in messages {
+            try writer.message(MessageInfo(internalDate: InternalDate(epochSeconds: 1_700_000_000)), inFolder: inbox, body: MemoryBody(bytes))
+        }
+        try writer.endUser(settings: UserSettings())
+        _ = try writer.finish()
     }
 
     @Test func standardToolsListTheArchiveAndCheckTheSignature() throws {

@@ -75,16 +75,9 @@ import TestSupport
         let dir = try TemporaryDirectory()
         let key = try SigningKey.generate()
         let path = dir.file("one.mfa")
-        let writer = try ArchiveWriter(path: path, signingKey: key, options: ArchiveOptions(station: "test", tool: "tests"))
-        try writer.beginUser(UserInfo(address: "alice@example.com"))
-        let inbox = try writer.folder(FolderInfo(path: ["INBOX"]))
-        for n in 1...5 {
-            try writer.message(
-                MessageInfo(internalDate: InternalDate(epochSeconds: 1_700_000_000)), inFolder: inbox,
-                body: MemoryBody(Array("Subject: \(n)\r\n\r\nbody \(n)\r\n".utf8)))
-        }
-        try writer.endUser(settings: UserSettings())
-        _ = try writer.finish()
+        try ArchiveRoundTripTests.writeInbox(
+            of: "alice@example.com", holding: (1...5).map { Array("Subject: \($0)\r\n\r\nbody \($0)\r\n".utf8) }, to: path,
+            key: key)
 
         let manifest = try ArchiveReader(path: path).loadManifest()
         let runs = try manifest.userEntries()
