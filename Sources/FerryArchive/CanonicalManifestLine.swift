@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import MailModel
+import SystemLayer
 
 /// A hand-written decoder for `entry` and `change` manifest lines in exactly the form MailFerry's writer emits
 /// (`ManifestCoding`: JSONEncoder with sorted keys, no whitespace, no escaped slashes). JSONDecoder spent about
@@ -348,81 +349,10 @@ struct CanonicalCursor {
 
     /// A JSON string as JSONEncoder writes one: raw UTF-8 (validated) except `"` and `\`, which are escaped, and
     /// control characters, written `\b \f \n \r \t` or `\u00XX`. Any other escape (`\uXXXX` of anything but a
-    /// control character, surrogates included) goes to the slow path.
+    /// control character, surrogates included) goes to the slow path (`JSONStringReader`, `.writerForm`).
     mutating func string() -> String? {
         guard take(UInt8(ascii: "\"")) else { return nil }
-        let start = i
-        var high: UInt8 = 0
-        while i < bytes.count {
-            let b = bytes[i]
-            if b == UInt8(ascii: "\"") {
-                let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<i])
-                // ASCII (hex digests, paths, most names) needs no validation; only other bytes take the strict path.
-                let s = high < 0x80 ? String(decoding: raw, as: UTF8.self) : Self.validated(raw)
-                i += 1
-                return s
-            }
-            high |= b
-            if b == UInt8(ascii: "\\") { return escapedString(from: start) }
-            guard b >= 0x20 else { return nil }
-            i += 1
-        }
-        return nil
-    }
-
-    private mutating func escapedString(from start: Int) -> String? {
-        var out: [UInt8] = []
-        out.reserveCapacity(i - start + 16)
-        out.append(contentsOf: bytes[start..<i])
-        while i < bytes.count {
-            let b = bytes[i]
-            i += 1
-            switch b {
-            case UInt8(ascii: "\""):
-                return out.withUnsafeBytes { Self.validated($0) }
-            case UInt8(ascii: "\\"):
-                guard i < bytes.count else { return nil }
-                let e = bytes[i]
-                i += 1
-                switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0C)
-                case UInt8(ascii: "n"): out.append(0x0A)
-                case UInt8(ascii: "r"): out.append(0x0D)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    guard bytes.count - i >= 4 else { return nil }
-                    var v: UInt32 = 0
-                    for n in 0..<4 {
-                        guard let h = Self.hexValue(bytes[i + n]) else { return nil }
-                        v = v << 4 | h
-                    }
-                    guard v < 0x20 else { return nil }
-                    i += 4
-                    out.append(UInt8(v))
-                default: return nil
-                }
-            default:
-                guard b >= 0x20 else { return nil }
-                out.append(b)
-            }
-        }
-        return nil
-    }
-
-    private static func hexValue(_ b: UInt8) -> UInt32? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(b - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(b - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(b - UInt8(ascii: "A") + 10)
-        default: nil
-        }
-    }
-
-    /// The bytes as a String only if they are valid UTF-8; invalid bytes are left for JSONDecoder to judge.
-    private static func validated(_ raw: UnsafeRawBufferPointer) -> String? {
-        String(validating: raw.assumingMemoryBound(to: UInt8.self), as: UTF8.self)
+        return JSONStringReader.read(bytes, at: &i, escapes: .writerForm)
     }
 }
 
