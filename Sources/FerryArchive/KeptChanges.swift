@@ -18,10 +18,11 @@ final class KeptChanges: Sendable {
 
     /// Manifest bytes of one user's lines kept by default: 16 MiB, about 26,000 keep lines of messages (640 bytes
     /// each in the benchmark's mailbox), which take about 1.6 times their bytes decoded (at worst about 4 times: a
-    /// line of nothing but one-letter keywords, 4 bytes each in the line and 16 in memory). Decoding them costs more than
-    /// holding them: at 20,000 messages the delta import and its reconcile decoded a user's lines three times after
-    /// the head's checks, 0.1 s of a 0.88 s pass over an unchanged mailbox, against 20 MB of peak RSS (50 to 71 MB).
-    /// A larger mailbox is not kept and decodes its lines per pass, as before; its memory is what the limit protects.
+    /// line of nothing but one-letter keywords, 4 bytes each in the line and 16 in memory). Decoding them costs
+    /// more than holding them: at 20,000 messages the delta import and its reconcile decoded a user's lines three
+    /// times after the head's checks, 0.1 s of a 0.88 s pass over an unchanged mailbox, against 20 MB of peak RSS
+    /// (50 to 71 MB). A larger mailbox is not kept and decodes its lines per pass, as before; its memory is what the
+    /// limit protects.
     static let defaultLimit = 16 << 20
 
     let limit: Int
